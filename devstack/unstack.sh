@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Stop what devstack/stack.sh started: the Nubis processes (by their pid files)
+# and only those backing services (MariaDB, RabbitMQ, memcached) that stack.sh
+# itself had to start.
+#
+#   devstack/unstack.sh            stop
+#   devstack/unstack.sh --purge    also drop the databases, the RabbitMQ account,
+#                                  the state directory and the config file
+set -euo pipefail
+
+NUBIS_STATE=${NUBIS_STATE:-/var/lib/nubis-devstack}
+NUBIS_CONF_DIR=${NUBIS_CONF_DIR:-/etc/nubis}
+NUBIS_PORT_OFFSET=${NUBIS_PORT_OFFSET:-0}
+SUFFIX=$([ "$NUBIS_PORT_OFFSET" = 0 ] && echo "" || echo "_$NUBIS_PORT_OFFSET")
+PURGE=0
+[ "${1:-}" = --purge ] && PURGE=1
+
+stop_pid() {  # PID LABEL
+    local pid=$1 label=$2
+    kill -0 "$pid" 2>/dev/null || return 0
+    echo "stopping $label (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+if [ -d "$NUBIS_STATE/pids" ]; then
+    for pidfile in "$NUBIS_STATE"/pids/*.pid; do
+        [ -e "$pidfile" ] || continue
+        stop_pid "$(cat "$pidfile")" "$(basename "$pidfile" .pid)"
+        rm -f "$pidfile"
+    done
+fi
+
+if [ -f "$NUBIS_STATE/infra-started" ]; then
+    while read -r name; do
+        case $name in
+            memcached) [ -f "$NUBIS_STATE/memcached.pid" ] && stop_pid "$(cat "$NUBIS_STATE/memcached.pid")" memcached ;;
+            rabbitmq) echo "stopping rabbitmq"; rabbitmqctl stop >/dev/null 2>&1 || true ;;
+            mariadb) pid=$(pgrep -xo mariadbd || true); [ -n "$pid" ] && stop_pid "$pid" mariadb ;;
+        esac
+    done < "$NUBIS_STATE/infra-started"
+    : > "$NUBIS_STATE/infra-started"
+fi
+
+if [ $PURGE = 1 ]; then
+    if (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; then
+        for db in $(mariadb -uroot -N -e "SHOW DATABASES LIKE 'nubis\\_%'" | grep -E "^nubis_[a-z]+${SUFFIX}\$" || true); do
+            echo "dropping database $db"
+            mariadb -uroot -e "DROP DATABASE \`$db\`"
+        done
+    fi
+    if (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+        rabbitmqctl delete_vhost "nubis$SUFFIX" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$NUBIS_STATE" "$NUBIS_CONF_DIR/nubis.conf"
+    echo "purged state, config and databases"
+fi

@@ -1,0 +1,167 @@
+"""Composing a service's WSGI application: one function, the order explained.
+
+Outermost first:
+
+1. request id   - everything below (logs, faults, metrics) can use it
+2. metrics      - counts every response, including faults; serves /metrics
+3. faults       - turns every error below into the service's error body
+4. size limit   - 413 before anything reads a huge body
+5. healthcheck  - /healthcheck answers without a token
+6. auth         - keystonemiddleware auth_token (delay_auth_decision: the
+                  router decides which routes need a token), or the identity
+                  service's own token reader
+7. microversion - negotiates the version before any handler runs
+8. router       - dispatches to thin handlers
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from oslo_config import cfg
+from oslo_middleware import healthcheck
+
+from nubis.api import faults, metrics, microversion, request_id, router, sizelimit
+
+LOG = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+AuthFactory = Callable[[WSGIApp], WSGIApp]
+
+DEFAULT_BODY_LIMIT = 114688  # bytes; oslo.middleware's default
+
+API_OPTS = [
+    cfg.IntOpt(
+        "max_request_body_size",
+        default=DEFAULT_BODY_LIMIT,
+        help="Largest request body (bytes) accepted by JSON APIs; image data uploads are exempt.",
+    ),
+    cfg.StrOpt(
+        "auth_strategy",
+        default="keystone",
+        choices=["keystone", "noauth"],
+        help="keystone: validate tokens with keystonemiddleware. noauth: trust "
+        "X-User-Id/X-Project-Id/X-Roles headers (tests only, never in production).",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    conf.register_opts(API_OPTS, group="api")
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [("api", API_OPTS)]
+
+
+@dataclasses.dataclass
+class ApiSpec:
+    """What a service tells the HTTP layer about its API."""
+
+    name: str  # "compute", used for metrics labels and logs
+    routes: router.RouteTable
+    fault_format: faults.FaultFormatter
+    versions: microversion.VersionRange | None = None
+    body_limit_exempt: Callable[[dict[str, Any]], bool] | None = None
+    # None: keystonemiddleware (every API but identity). Identity passes its own.
+    auth: AuthFactory | None = None
+
+
+class _FaultMiddleware:
+    def __init__(self, app: WSGIApp, formatter: faults.FaultFormatter) -> None:
+        self.app = app
+        self.formatter = formatter
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            return self.app(environ, start_response)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a proper fault
+            rid = environ.get(request_id.ENV_KEY, "-")
+            return faults.from_exception(self.formatter, exc, rid)(environ, start_response)
+
+
+class _AuthStatus:
+    """Records whether auth_token confirmed the caller (it strips forged headers first)."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ[router.AUTHENTICATED_KEY] = environ.get("HTTP_X_IDENTITY_STATUS") == "Confirmed"
+        return self.app(environ, start_response)
+
+
+class _NoAuth:
+    """Test-only: trust identity headers as sent."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ[router.AUTHENTICATED_KEY] = bool(environ.get("HTTP_X_USER_ID"))
+        environ.setdefault("HTTP_X_IDENTITY_STATUS", "Confirmed")
+        return self.app(environ, start_response)
+
+
+class _Healthcheck:
+    """``/healthcheck`` served by oslo.middleware (which expects to be mounted at its path)."""
+
+    def __init__(self, app: WSGIApp, disable_file: str) -> None:
+        self.app = app
+        # Touching the disable file makes /healthcheck answer 503, so an operator
+        # can drain one API node from its load balancer without stopping it.
+        self.check = healthcheck.Healthcheck(
+            app, {"detailed": False, "backends": "disable_by_file", "disable_by_file_path": disable_file}
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthcheck" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            environ["nubis.route"] = "/healthcheck"
+            return self.check(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def keystone_auth(conf: cfg.ConfigOpts) -> AuthFactory:
+    """keystonemiddleware's auth_token, deciding nothing itself: the router
+    knows which routes are public, so the decision is delayed to it."""
+    from keystonemiddleware import auth_token
+
+    def factory(app: WSGIApp) -> WSGIApp:
+        return auth_token.AuthProtocol(
+            _AuthStatus(app), {"oslo_config_config": conf, "delay_auth_decision": "true"}
+        )
+
+    return factory
+
+
+def build_app(spec: ApiSpec, conf: cfg.ConfigOpts, service: Any) -> WSGIApp:
+    """The complete WSGI app for one API service."""
+    register_opts(conf)
+    app: WSGIApp = router.Router(spec.routes, service, require_auth=True,
+                                 auth_uri=_auth_uri(conf))
+    if spec.versions is not None:
+        app = microversion.MicroversionMiddleware(app, spec.versions)
+    if spec.auth is not None:
+        app = spec.auth(app)
+    elif conf.api.auth_strategy == "noauth":
+        app = _NoAuth(app)
+    else:
+        app = keystone_auth(conf)(app)
+    app = _Healthcheck(app, os.path.join(conf.state_path, f"{spec.name}-healthcheck-disable"))
+    app = sizelimit.SizeLimitMiddleware(app, conf.api.max_request_body_size, spec.body_limit_exempt)
+    app = _FaultMiddleware(app, spec.fault_format)
+    app = metrics.MetricsMiddleware(app, spec.name)
+    return request_id.RequestIdMiddleware(app)
+
+
+def _auth_uri(conf: cfg.ConfigOpts) -> str:
+    try:
+        return conf.keystone_authtoken.www_authenticate_uri or ""
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError, AttributeError):
+        return ""
+
+

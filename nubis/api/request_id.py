@@ -1,0 +1,62 @@
+"""``x-openstack-request-id``: accept a well-formed inbound id, make one otherwise,
+return it on every response and put it on every log line of the request."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+HEADER = "x-openstack-request-id"
+ENV_KEY = "openstack.request_id"  # where oslo.context looks for it
+GLOBAL_ENV_KEY = "openstack.global_request_id"
+
+_VALID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+def new_request_id() -> str:
+    return f"req-{uuid.uuid4()}"
+
+
+def is_valid(value: str | None) -> bool:
+    return bool(value) and bool(_VALID.match(value or ""))
+
+
+class RequestIdMiddleware:
+    """Outermost middleware: everything inside (logs, faults) can use the id."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        inbound = environ.get("HTTP_X_OPENSTACK_REQUEST_ID")
+        # A caller may pass its id on (another service calling us): the global id.
+        request_id = new_request_id()
+        if is_valid(inbound):
+            environ[GLOBAL_ENV_KEY] = inbound
+            request_id = inbound  # keep one id across services for tracing
+        environ[ENV_KEY] = request_id
+        token = current_request_id.set(request_id)
+
+        def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers = [(k, v) for k, v in headers if k.lower() != HEADER]
+            headers.append((HEADER, request_id))
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, _start_response)
+        finally:
+            current_request_id.reset(token)
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Adds ``%(request_id)s`` to every record (``-`` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True

@@ -1,0 +1,154 @@
+"""Serving WSGI apps: cheroot threads in one process, or N forked workers.
+
+The all-in-one runs every API in one process, each on its own port in its own
+thread pool. A standalone service may fork ``workers`` processes that each
+bind the port with SO_REUSEPORT (the kernel spreads connections) and build
+their app *after* the fork, since DB pools and broker connections must not be
+shared across processes. SIGTERM stops accepting, lets in-flight requests
+finish (up to ``shutdown_timeout``) and then exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from cheroot import wsgi
+
+LOG = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class HttpServer:
+    """One listening socket served by a pool of threads."""
+
+    def __init__(self, name: str, host: str, port: int, app: WSGIApp, threads: int = 16,
+                 reuse_port: bool = False, shutdown_timeout: float = 30) -> None:
+        self.name = name
+        self.host = host
+        self._server = wsgi.Server(
+            (host, port), app, numthreads=threads, server_name=f"nubis-{name}",
+            request_queue_size=256, timeout=60, shutdown_timeout=shutdown_timeout,
+            reuse_port=reuse_port,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.bind_addr[1])
+
+    def start(self) -> None:
+        """Bind (raising at once if the port is taken) and serve in a thread."""
+        self._server.prepare()
+        self._thread = threading.Thread(target=self._server.serve, name=f"http-{self.name}", daemon=True)
+        self._thread.start()
+        LOG.info("%s API listening on http://%s:%d", self.name, self.host, self.port)
+
+    def stop(self) -> None:
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=35)
+
+
+class StopSignal:
+    """Turns SIGTERM/SIGINT into an event the main thread waits on."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, frame: self.event.set())
+
+    def wait(self) -> None:
+        while not self.event.wait(1.0):
+            pass
+
+
+def run_in_process(start: Callable[[], Sequence[Any]], stop_signal: StopSignal | None = None) -> None:
+    """Start what ``start`` builds (objects with ``stop()``), wait for a signal, stop them in reverse."""
+    stop_signal = stop_signal or StopSignal()
+    stop_signal.install()
+    running = list(start())
+    try:
+        stop_signal.wait()
+    finally:
+        LOG.info("Stopping: finishing in-flight work")
+        for item in reversed(running):
+            try:
+                item.stop()
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                LOG.exception("Error while stopping %s", item)
+
+
+def run_workers(start: Callable[[], Sequence[Any]], workers: int) -> int:
+    """Fork ``workers`` children that each run ``start`` (built after the fork).
+
+    The parent only supervises: it restarts a child that dies, forwards SIGTERM,
+    and gives up (exit 1) when children die at once repeatedly (a port in use,
+    a bad config), so the failure is visible instead of a silent crash loop.
+    """
+    if workers <= 1:
+        run_in_process(start)
+        return 0
+    stop = StopSignal()
+    stop.install()
+    children: dict[int, float] = {}
+    quick_deaths = 0
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 0
+            try:
+                run_in_process(start)
+            except Exception:  # noqa: BLE001
+                LOG.exception("Worker failed")
+                code = 1
+            os._exit(code)
+        children[pid] = time.monotonic()
+
+    for _ in range(workers):
+        spawn()
+    while not stop.event.is_set():
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            stop.event.wait(0.5)
+            continue
+        started = children.pop(pid, time.monotonic())
+        if stop.event.is_set():
+            break
+        quick_deaths = quick_deaths + 1 if time.monotonic() - started < 2 else 0
+        if quick_deaths >= 3:
+            LOG.error("Workers exit right after starting (status %s); giving up. See the errors above.", status)
+            stop.event.set()
+            _terminate(children)
+            return 1
+        LOG.warning("Worker %d exited (status %s); starting a new one", pid, status)
+        spawn()
+    _terminate(children)
+    return 0
+
+
+def _terminate(children: dict[int, float]) -> None:
+    for pid in list(children):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            children.pop(pid, None)
+    for pid in list(children):
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass

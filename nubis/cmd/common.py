@@ -1,0 +1,59 @@
+"""Start-up steps every Nubis command shares."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from oslo_config import cfg
+
+from nubis import services
+from nubis.api import deploy
+from nubis.common import cache, clients, config, log, rpc
+from nubis.common.db import migration
+from nubis.common.runtime import Runtime
+
+LOG = logging.getLogger(__name__)
+
+
+def listen_group(service: services.ServiceDefinition) -> str:
+    return service.name.replace("-", "_")
+
+
+def listen_opts(service: services.ServiceDefinition) -> list[cfg.Opt]:
+    return [
+        cfg.HostAddressOpt("bind_host", default="0.0.0.0", help=f"Address the {service.name} API listens on."),
+        cfg.PortOpt("bind_port", default=service.port, help=f"Port of the {service.name} API."),
+        cfg.IntOpt("workers", default=1, min=1, help="Worker processes serving the API."),
+        cfg.IntOpt("threads", default=16, min=1, help="Threads per worker process."),
+    ]
+
+
+def build_conf(service_list: Sequence[services.ServiceDefinition]) -> cfg.ConfigOpts:
+    """A ConfigOpts with everything these services and the common layers register."""
+    conf = config.new_conf()
+    log.register_opts(conf)
+    rpc.register_opts(conf)
+    deploy.register_opts(conf)
+    cache.register_opts(conf)
+    clients.register_opts(conf)
+    for service in service_list:
+        service.register(conf)
+        if service.build_api is not None:
+            conf.register_opts(listen_opts(service), group=listen_group(service))
+    return conf
+
+
+def check_schema(runtime: Runtime, service: services.ServiceDefinition) -> None:
+    """Refuse to serve on a database whose schema is not at this code's head."""
+    if service.migration_repo is None:
+        return
+    repo = service.migration_repo()
+    db = runtime.database(repo.service)
+    db.wait_until_reachable(runtime.conf.database.max_retries, runtime.conf.database.retry_interval)
+    have, want = set(migration.current(db, repo)), set(migration.heads(repo))
+    if have != want:
+        raise SystemExit(
+            f"The {repo.service} database ({db.safe_url}) is at {sorted(have) or 'no revision'} but this "
+            f"code needs {sorted(want)}: run 'nubis-manage db sync {repo.service}'."
+        )

@@ -1,0 +1,137 @@
+"""Engines and transactions for one service database.
+
+SQLite is the embedded default: WAL so readers never block the writer, a busy
+timeout so writers queue instead of failing, and ``BEGIN IMMEDIATE`` for write
+transactions so two writers never deadlock on a read-to-write lock upgrade.
+MariaDB/MySQL (PyMySQL) and PostgreSQL get a pre-pinged pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event, orm
+from sqlalchemy.engine import Engine, make_url
+
+LOG = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """Create an engine tuned for the backend named by ``url``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    kwargs: dict[str, object] = {
+        "pool_pre_ping": True,
+        "pool_recycle": 3600,
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+    }
+    if parsed.get_backend_name() == "mysql":
+        kwargs["isolation_level"] = "READ COMMITTED"
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return sa.create_engine(parsed, **kwargs)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=20,
+        max_overflow=40,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event decide how transactions start.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if ":memory:" not in url:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """One service's database: an engine and reader/writer transactions."""
+
+    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 20) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size, max_overflow)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._sessions = orm.sessionmaker(bind=self.engine, expire_on_commit=False)
+        if self.is_sqlite:
+            self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+        else:
+            self._write_engine = self.engine
+        self._write_sessions = orm.sessionmaker(
+            bind=self._write_engine, expire_on_commit=False
+        )
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[orm.Session]:
+        """A read-only session; rolled back at the end."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[orm.Session]:
+        """A write transaction: committed on success, rolled back on error."""
+        with self._write_sessions() as session:
+            with session.begin():
+                yield session
+
+    def wait_until_reachable(self, max_retries: int = 10, interval: float = 2.0) -> None:
+        """Block until the server answers; say which database is missing while waiting.
+
+        A service started before its database must neither crash-loop silently nor
+        hang without a word, so every failed attempt is logged with the backoff.
+        """
+        attempt = 0
+        delay = interval
+        while True:
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("SELECT 1")
+                return
+            except sa.exc.OperationalError as exc:
+                attempt += 1
+                if max_retries >= 0 and attempt > max_retries:
+                    raise DatabaseUnreachable(self.safe_url, str(exc.orig)) from exc
+                LOG.warning(
+                    "Database %s is not reachable (%s); retry %d in %.0fs",
+                    self.safe_url, exc.orig, attempt, delay,
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 30)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with the password masked, for logs and errors."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class DatabaseUnreachable(RuntimeError):
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"database {url} is not reachable: {reason}")

@@ -1,0 +1,231 @@
+"""Messaging: the transport, versioned RPC clients and servers, notifications.
+
+``fake://`` (oslo.messaging's in-process driver) is the embedded default; a
+deployment sets ``transport_url = rabbit://...``. One ``Messaging`` object is
+built per process and shared, because the in-process driver only connects
+clients and servers that use the same transport object.
+
+Every RPC API is versioned the way nova's ``compute/rpcapi.py`` is: the client
+class states the newest ``VERSION`` it can send, ``[upgrade_levels] <topic>``
+caps it during a rolling upgrade, and methods check ``can_send_version()``
+before using newer arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from oslo_service import backend as _oslo_service_backend
+
+# oslo.messaging pulls in oslo.service, whose default backend is eventlet.
+# Nubis runs on native threads (DESIGN.md, Concurrency), so choose the
+# threading backend before anything asks oslo.service for one.
+try:
+    _oslo_service_backend.init_backend(_oslo_service_backend.BackendType.THREADING)
+except _oslo_service_backend.exceptions.BackendAlreadySelected:
+    # Only tools that load oslo libraries before Nubis (the config generator)
+    # get here; Nubis's own processes import this module first.
+    pass
+
+import oslo_messaging  # noqa: E402
+from oslo_config import cfg  # noqa: E402
+from oslo_versionedobjects import base as ovo_base  # noqa: E402
+
+from nubis.common import context as nubis_context  # noqa: E402
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_TRANSPORT_URL = "fake://"
+
+# Exceptions from these modules raised in an RPC server are re-raised as the
+# same type in the caller (e.g. the scheduler's NoValidHost reaches compute).
+ALLOWED_REMOTE_EXMODS = [
+    "nubis.common.exceptions",
+    "nubis.scheduler.exceptions",
+    "nubis.compute.exceptions",
+    "nubis.network.exceptions",
+    "nubis.image.exceptions",
+    "nubis.identity.exceptions",
+]
+
+# The topics whose client version can be capped during rolling upgrades.
+UPGRADE_LEVEL_TOPICS = ("compute", "conductor", "scheduler", "network")
+
+UPGRADE_LEVEL_OPTS = [
+    cfg.StrOpt(
+        topic,
+        help=f"Cap the RPC version sent to {topic} services (e.g. '1.0') while older "
+        "ones still run; unset means the newest this code knows.",
+    )
+    for topic in UPGRADE_LEVEL_TOPICS
+]
+
+NOTIFICATION_OPTS = [
+    cfg.BoolOpt(
+        "enabled",
+        default=True,
+        help="Emit versioned notifications (instance.create.start, ...).",
+    ),
+    cfg.StrOpt(
+        "topic",
+        default="versioned_notifications",
+        help="Topic versioned notifications are sent on.",
+    ),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    # oslo.messaging registers its options lazily on the global CONF; Nubis
+    # passes its own ConfigOpts, so register them all up front (its public
+    # option list), then change the defaults: zero config files must give a
+    # working in-process transport.
+    from oslo_messaging import opts as messaging_opts
+
+    for group, opts in messaging_opts.list_opts():
+        conf.register_opts(opts, group=group)
+    # Tracing and metrics options are missing from that list (oslo.messaging
+    # puts them on the global CONF only) but are read on every call.
+    from oslo_messaging._metrics import client as metrics
+    from oslo_messaging._tracing import client as tracing
+    from oslo_messaging.rpc import dispatcher
+
+    conf.register_opts(tracing.oslo_messaging_tracing, group="oslo_messaging_tracing")
+    conf.register_opts(metrics.oslo_messaging_metrics, group="oslo_messaging_metrics")
+    conf.register_opts(dispatcher._dispatcher_opts)
+    conf.set_default("transport_url", DEFAULT_TRANSPORT_URL)
+    conf.set_default("control_exchange", "nubis")
+    conf.register_opts(UPGRADE_LEVEL_OPTS, group="upgrade_levels")
+    conf.register_opts(NOTIFICATION_OPTS, group="notifications")
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [("upgrade_levels", UPGRADE_LEVEL_OPTS), ("notifications", NOTIFICATION_OPTS)]
+
+
+class ContextSerializer(oslo_messaging.Serializer):
+    """Versioned objects travel as primitives; the context as a dict."""
+
+    def __init__(self) -> None:
+        self._objects = ovo_base.VersionedObjectSerializer()
+
+    def serialize_entity(self, ctxt: Any, entity: Any) -> Any:
+        return self._objects.serialize_entity(ctxt, entity)
+
+    def deserialize_entity(self, ctxt: Any, entity: Any) -> Any:
+        return self._objects.deserialize_entity(ctxt, entity)
+
+    def serialize_context(self, ctxt: Any) -> dict[str, Any]:
+        return ctxt.to_dict() if ctxt is not None else {}
+
+    def deserialize_context(self, ctxt: dict[str, Any]) -> nubis_context.RequestContext:
+        return nubis_context.RequestContext.from_dict(ctxt or {})
+
+
+def _serializer() -> oslo_messaging.Serializer:
+    return ContextSerializer()
+
+
+class Messaging:
+    """The process-wide transport, built once at start and passed down."""
+
+    def __init__(self, conf: cfg.ConfigOpts, url: str | None = None) -> None:
+        self.conf = conf
+        register_opts(conf)
+        self.url = url or conf.transport_url or DEFAULT_TRANSPORT_URL
+        self.transport = oslo_messaging.get_rpc_transport(
+            conf, url=self.url, allowed_remote_exmods=ALLOWED_REMOTE_EXMODS
+        )
+        self.is_in_process = self.url.startswith("fake:")
+        if self.is_in_process:
+            # The in-process driver only reaches listeners on the same transport.
+            self.notification_transport = self.transport
+        else:
+            self.notification_transport = oslo_messaging.get_notification_transport(
+                conf, url=self.url, allowed_remote_exmods=ALLOWED_REMOTE_EXMODS
+            )
+
+    def cleanup(self) -> None:
+        self.transport.cleanup()
+        if self.notification_transport is not self.transport:
+            self.notification_transport.cleanup()
+
+
+class RPCClient:
+    """Base of every versioned RPC API client (one subclass per topic).
+
+    Subclasses set ``TOPIC`` and ``VERSION`` and keep a version history in
+    their docstring; a method that needs a newer version than the cap allows
+    either sends the older form or raises.
+    """
+
+    TOPIC: ClassVar[str]
+    VERSION: ClassVar[str]
+    UPGRADE_LEVEL: ClassVar[str | None] = None  # defaults to TOPIC
+
+    def __init__(self, messaging: Messaging, timeout: float | None = None) -> None:
+        conf = messaging.conf
+        level = self.UPGRADE_LEVEL or self.TOPIC
+        version_cap = getattr(conf.upgrade_levels, level, None) if level in UPGRADE_LEVEL_TOPICS else None
+        # Like nova: messages default to the base version of the major series;
+        # a method that needs a newer minor asks for it in prepare(version=...).
+        base_version = self.VERSION.split(".")[0] + ".0"
+        target = oslo_messaging.Target(topic=self.TOPIC, version=base_version)
+        self.version_cap = version_cap
+        self.client = oslo_messaging.get_rpc_client(
+            messaging.transport,
+            target,
+            version_cap=version_cap,
+            serializer=_serializer(),
+            timeout=timeout,
+        )
+
+    def can_send_version(self, version: str) -> bool:
+        return bool(self.client.can_send_version(version))
+
+    def prepare(self, **kwargs: Any) -> Any:
+        return self.client.prepare(**kwargs)
+
+
+def make_server(
+    messaging: Messaging,
+    topic: str,
+    server: str,
+    endpoints: Sequence[object],
+    fanout: bool = False,
+) -> oslo_messaging.rpc.server.RPCServer:
+    """An RPC server on ``topic`` for host ``server`` (native threads, no eventlet).
+
+    Each endpoint declares its own ``target = oslo_messaging.Target(version=...)``
+    so a call for a newer version than the server knows is refused cleanly.
+    """
+    target = oslo_messaging.Target(topic=topic, server=server, fanout=fanout)
+    return oslo_messaging.get_rpc_server(
+        messaging.transport,
+        target,
+        list(endpoints),
+        executor="threading",
+        serializer=_serializer(),
+    )
+
+
+class Notifier:
+    """Versioned notifications with ``publisher_id = <service>.<host>``."""
+
+    def __init__(self, messaging: Messaging, service: str, host: str) -> None:
+        self.publisher_id = f"{service}.{host}"
+        opts = messaging.conf.notifications
+        self._notifier = oslo_messaging.Notifier(
+            messaging.notification_transport,
+            publisher_id=self.publisher_id,
+            driver="messagingv2" if opts.enabled else "noop",
+            topics=[opts.topic],
+            serializer=_serializer(),
+        )
+
+    def info(self, ctxt: nubis_context.RequestContext, event_type: str, payload: dict[str, Any]) -> None:
+        self._notifier.info(ctxt, event_type, payload)
+
+    def error(self, ctxt: nubis_context.RequestContext, event_type: str, payload: dict[str, Any]) -> None:
+        self._notifier.error(ctxt, event_type, payload)

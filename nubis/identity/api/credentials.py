@@ -1,0 +1,205 @@
+"""Application credentials (``/v3/users/{id}/application_credentials``) and ``/v3/credentials``."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import secrets
+from typing import Any
+
+import webob
+from cryptography.fernet import Fernet
+
+from nubis.api import router, validation
+from nubis.common import exceptions
+from nubis.common.db import types
+from nubis.identity import conf as identity_conf
+from nubis.identity import passwords
+from nubis.identity.api.common import authorize, collection, core, entity_body
+from nubis.identity.core import roles, users
+from nubis.identity.db.models import ApplicationCredential, Credential
+
+APP_CRED_SCHEMA = {"type": "object", "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255}, "description": {"type": ["string", "null"]},
+    "secret": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
+    "roles": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
+                                                                          "name": {"type": "string"}}}},
+    "unrestricted": {"type": "boolean"}, "access_rules": {"type": "array"}}, "additionalProperties": False}
+CREDENTIAL_SCHEMA = {"type": "object", "properties": {
+    "blob": {"type": "string"}, "project_id": {"type": ["string", "null"]}, "type": {"type": "string"},
+    "user_id": {"type": "string"}}, "additionalProperties": False}
+
+
+def _app_cred_dict(cred: ApplicationCredential, s: Any) -> dict[str, Any]:
+    role_list = []
+    for role_id in cred.role_ids or []:  # type: ignore[union-attr]
+        role = s.get(roles.Role, role_id)
+        if role is not None:
+            role_list.append({"id": role.id, "name": role.name, "domain_id": None})
+    return {
+        "id": cred.id, "name": cred.name, "description": cred.description or "", "user_id": cred.user_id,
+        "project_id": cred.project_id, "roles": role_list, "unrestricted": cred.unrestricted,
+        "expires_at": cred.expires_at.strftime("%Y-%m-%dT%H:%M:%S.%f") if cred.expires_at else None,
+        "access_rules": list(cred.access_rules or []),  # type: ignore[call-overload]
+        "links": {"self": f"/v3/users/{cred.user_id}/application_credentials/{cred.id}"},
+    }
+
+
+def _own(req: router.Request, user_id: str) -> None:
+    authorize(req, "manage_own", {"target.user.id": user_id})
+
+
+def create_app_cred(req: router.Request, user_id: str) -> webob.Response:
+    if req.context.user_id != user_id:
+        raise exceptions.Forbidden("Application credentials can only be created by their own user.")
+    v = entity_body(req, "application_credential", set(), {"name"})
+    validation.validate(v, APP_CRED_SCHEMA)
+    project_id = req.context.project_id
+    if not project_id:
+        raise exceptions.BadRequest("Application credentials are created with a project-scoped token.")
+    token_roles = set(req.context.roles)
+    with core(req).db.writer() as s:
+        held = {r.name: r.id for r in s.query(roles.Role).filter(roles.Role.id.in_(
+            roles.effective_role_ids(s, user_id, "project", project_id)))}
+        wanted = v.get("roles") or [{"name": n} for n in token_roles if n in held]
+        role_ids = []
+        for ref in wanted:
+            role_id = ref.get("id") or held.get(ref.get("name", ""))
+            if role_id not in held.values():
+                raise exceptions.Forbidden(f"The role {ref.get('id') or ref.get('name')} is not one the user holds on "
+                                           f"project {project_id}.")
+            role_ids.append(role_id)
+        if s.query(ApplicationCredential).filter_by(user_id=user_id, name=v["name"]).count():
+            raise exceptions.Conflict(f"Conflict occurred attempting to store application_credential - Duplicate "
+                                      f"entry found with name {v['name']}.")
+        expires = None
+        if v.get("expires_at"):
+            try:
+                expires = datetime.datetime.fromisoformat(v["expires_at"].replace("Z", "+00:00")).replace(tzinfo=None)
+            except ValueError:
+                raise exceptions.BadRequest(f"Invalid expires_at {v['expires_at']!r}: use ISO 8601.") from None
+        secret = v.get("secret") or secrets.token_urlsafe(64)
+        conf = core(req).conf
+        cred = ApplicationCredential(
+            id=types.new_hex_id(), name=v["name"], description=v.get("description") or "", user_id=user_id,
+            project_id=project_id, expires_at=expires, unrestricted=v.get("unrestricted", False), role_ids=role_ids,
+            access_rules=v.get("access_rules") or [],
+            secret_hash=passwords.hash_password(secret, conf.identity.password_hash_algorithm,
+                                                conf.identity.password_hash_rounds))
+        s.add(cred)
+        s.flush()
+        body = _app_cred_dict(cred, s)
+    body["secret"] = secret  # shown once, never stored in the clear
+    return router.json_response({"application_credential": body}, status=201)
+
+
+def list_app_creds(req: router.Request, user_id: str) -> webob.Response:
+    _own(req, user_id)
+    with core(req).db.reader() as s:
+        users.get_user(s, user_id)
+        q = s.query(ApplicationCredential).filter_by(user_id=user_id)
+        if req.query_one("name"):
+            q = q.filter_by(name=req.query_one("name"))
+        return router.json_response(collection(req, "application_credentials", [_app_cred_dict(c, s) for c in q]))
+
+
+def _get_cred(s: Any, user_id: str, app_cred_id: str) -> ApplicationCredential:
+    cred = s.get(ApplicationCredential, app_cred_id)
+    if cred is None or cred.user_id != user_id:
+        raise exceptions.NotFound(f"Could not find Application Credential: {app_cred_id}.")
+    return cred
+
+
+def get_app_cred(req: router.Request, user_id: str, app_cred_id: str) -> webob.Response:
+    _own(req, user_id)
+    with core(req).db.reader() as s:
+        return router.json_response({"application_credential": _app_cred_dict(_get_cred(s, user_id, app_cred_id), s)})
+
+
+def delete_app_cred(req: router.Request, user_id: str, app_cred_id: str) -> webob.Response:
+    _own(req, user_id)
+    with core(req).db.writer() as s:
+        s.delete(_get_cred(s, user_id, app_cred_id))
+    core(req).revoke(app_cred_id=app_cred_id)
+    return router.empty_response()
+
+
+# -- credentials (blobs encrypted at rest) -------------------------------------------------
+
+def _fernet(req: router.Request) -> Fernet:
+    conf = core(req).conf
+    if conf.identity.credential_key:
+        return Fernet(conf.identity.credential_key.encode())
+    path = os.path.join(os.path.dirname(identity_conf.key_repository(conf)), "credential-key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(Fernet.generate_key())
+    with open(path, "rb") as f:
+        return Fernet(f.read().strip())
+
+
+def _credential_dict(req: router.Request, c: Credential) -> dict[str, Any]:
+    blob = _fernet(req).decrypt(c.encrypted_blob.encode()).decode()
+    return {"id": c.id, "user_id": c.user_id, "project_id": c.project_id, "type": c.type, "blob": blob,
+            "links": {"self": f"/v3/credentials/{c.id}"}}
+
+
+def create_credential(req: router.Request) -> webob.Response:
+    v = entity_body(req, "credential", set(), {"blob", "type", "user_id"})
+    validation.validate(v, CREDENTIAL_SCHEMA)
+    _own(req, v["user_id"])
+    token = _fernet(req).encrypt(v["blob"].encode()).decode()
+    with core(req).db.writer() as s:
+        users.get_user(s, v["user_id"])
+        c = Credential(id=hashlib.sha256(os.urandom(32)).hexdigest(), user_id=v["user_id"],
+                       project_id=v.get("project_id"), type=v["type"], encrypted_blob=token,
+                       key_hash=hashlib.sha1(token[:16].encode()).hexdigest())
+        s.add(c)
+        s.flush()
+        return router.json_response({"credential": _credential_dict(req, c)}, status=201)
+
+
+def list_credentials(req: router.Request) -> webob.Response:
+    with core(req).db.reader() as s:
+        q = s.query(Credential)
+        user_filter = req.query_one("user_id")
+        if user_filter:
+            q = q.filter_by(user_id=user_filter)
+        if req.query_one("type"):
+            q = q.filter_by(type=req.query_one("type"))
+        visible = [c for c in q if core(req).policy.check(req.context, "identity:manage_own",
+                                                           {"target.user.id": c.user_id})]
+        return router.json_response(collection(req, "credentials", [_credential_dict(req, c) for c in visible]))
+
+
+def _get_credential(req: router.Request, s: Any, credential_id: str) -> Credential:
+    c = s.get(Credential, credential_id)
+    if c is None or not core(req).policy.check(req.context, "identity:manage_own", {"target.user.id": c.user_id}):
+        raise exceptions.NotFound(f"Could not find credential: {credential_id}.")
+    return c  # type: ignore[no-any-return]
+
+
+def get_credential(req: router.Request, credential_id: str) -> webob.Response:
+    with core(req).db.reader() as s:
+        return router.json_response({"credential": _credential_dict(req, _get_credential(req, s, credential_id))})
+
+
+def update_credential(req: router.Request, credential_id: str) -> webob.Response:
+    v = entity_body(req, "credential", set())
+    validation.validate(v, CREDENTIAL_SCHEMA)
+    with core(req).db.writer() as s:
+        c = _get_credential(req, s, credential_id)
+        if "blob" in v:
+            c.encrypted_blob = _fernet(req).encrypt(v["blob"].encode()).decode()
+        for key in ("type", "project_id"):
+            if key in v:
+                setattr(c, key, v[key])
+        return router.json_response({"credential": _credential_dict(req, c)})
+
+
+def delete_credential(req: router.Request, credential_id: str) -> webob.Response:
+    with core(req).db.writer() as s:
+        s.delete(_get_credential(req, s, credential_id))
+    return router.empty_response()

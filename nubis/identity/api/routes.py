@@ -1,0 +1,79 @@
+"""The Identity v3 route table."""
+
+from __future__ import annotations
+
+from nubis.api import router
+from nubis.identity.api import auth, catalog, credentials, resources, roles, users, versions
+
+
+def _grants() -> dict[str, dict[str, router.Handler]]:
+    table: dict[str, dict[str, router.Handler]] = {}
+    for target in ("project", "domain"):
+        for actor in ("user", "group"):
+            base = f"/v3/{target}s/{{{target}_id}}/{actor}s/{{{actor}_id}}/roles"
+            table[base] = {"GET": roles.grant_list_handler(actor, target)}
+            table[base + "/{role_id}"] = roles.grant_handlers(actor, target)
+            inherit = f"/v3/OS-INHERIT/{target}s/{{{target}_id}}/{actor}s/{{{actor}_id}}/roles"
+            table[inherit + "/inherited_to_projects"] = {"GET": roles.grant_list_handler(actor, target, True)}
+            table[inherit + "/{role_id}/inherited_to_projects"] = roles.grant_handlers(actor, target, True)
+    for actor in ("user", "group"):
+        base = f"/v3/system/{actor}s/{{{actor}_id}}/roles"
+        table[base] = {"GET": roles.grant_list_handler(actor, "system")}
+        table[base + "/{role_id}"] = roles.grant_handlers(actor, "system")
+    return table
+
+
+ROUTES: router.RouteTable = {
+    "/": {"GET": versions.versions},
+    "/v3": {"GET": versions.v3},
+    "/v3/auth/tokens": {"POST": auth.issue, "GET": auth.validate, "HEAD": auth.check, "DELETE": auth.revoke},
+    "/v3/auth/catalog": {"GET": auth.auth_catalog},
+    "/v3/auth/projects": {"GET": auth.auth_projects},
+    "/v3/auth/domains": {"GET": auth.auth_domains},
+    "/v3/auth/system": {"GET": auth.auth_system},
+    "/v3/domains": {"GET": resources.list_domains, "POST": resources.create_domain},
+    "/v3/domains/{domain_id}": {"GET": resources.get_domain, "PATCH": resources.update_domain,
+                                "DELETE": resources.delete_domain},
+    "/v3/projects": {"GET": resources.list_projects, "POST": resources.create_project},
+    "/v3/projects/{project_id}": {"GET": resources.get_project, "PATCH": resources.update_project,
+                                  "DELETE": resources.delete_project},
+    "/v3/projects/{project_id}/tags": {"GET": resources.list_tags, "PUT": resources.replace_tags,
+                                       "DELETE": resources.delete_all_tags},
+    "/v3/projects/{project_id}/tags/{tag}": {"GET": resources.check_tag, "PUT": resources.add_tag,
+                                             "DELETE": resources.delete_tag},
+    "/v3/users": {"GET": users.list_users, "POST": users.create_user},
+    "/v3/users/{user_id}": {"GET": users.get_user, "PATCH": users.update_user, "DELETE": users.delete_user},
+    "/v3/users/{user_id}/password": {"POST": users.change_password},
+    "/v3/users/{user_id}/groups": {"GET": users.user_groups},
+    "/v3/users/{user_id}/projects": {"GET": users.user_projects},
+    "/v3/users/{user_id}/application_credentials": {"GET": credentials.list_app_creds,
+                                                    "POST": credentials.create_app_cred},
+    "/v3/users/{user_id}/application_credentials/{app_cred_id}": {"GET": credentials.get_app_cred,
+                                                                  "DELETE": credentials.delete_app_cred},
+    "/v3/groups": {"GET": users.list_groups, "POST": users.create_group},
+    "/v3/groups/{group_id}": {"GET": users.get_group, "PATCH": users.update_group, "DELETE": users.delete_group},
+    "/v3/groups/{group_id}/users": {"GET": users.group_users},
+    "/v3/groups/{group_id}/users/{user_id}": {"PUT": users.add_member, "HEAD": users.check_member,
+                                              "GET": users.check_member, "DELETE": users.remove_member},
+    "/v3/roles": {"GET": roles.list_roles, "POST": roles.create_role},
+    "/v3/roles/{role_id}": {"GET": roles.get_role, "PATCH": roles.update_role, "DELETE": roles.delete_role},
+    "/v3/roles/{prior_role_id}/implies": {"GET": roles.list_implied},
+    "/v3/roles/{prior_role_id}/implies/{implied_role_id}": {
+        "PUT": roles.create_implied, "GET": roles.check_implied, "HEAD": roles.check_implied,
+        "DELETE": roles.delete_implied},
+    "/v3/role_inferences": {"GET": roles.list_inferences},
+    "/v3/role_assignments": {"GET": roles.list_role_assignments},
+    **_grants(),
+    "/v3/regions": {"GET": catalog.list_regions, "POST": catalog.create_region},
+    "/v3/regions/{region_id}": {"GET": catalog.get_region, "PATCH": catalog.update_region,
+                                "DELETE": catalog.delete_region, "PUT": catalog.create_region},
+    "/v3/services": {"GET": catalog.list_services, "POST": catalog.create_service},
+    "/v3/services/{service_id}": {"GET": catalog.get_service, "PATCH": catalog.update_service,
+                                  "DELETE": catalog.delete_service},
+    "/v3/endpoints": {"GET": catalog.list_endpoints, "POST": catalog.create_endpoint},
+    "/v3/endpoints/{endpoint_id}": {"GET": catalog.get_endpoint, "PATCH": catalog.update_endpoint,
+                                    "DELETE": catalog.delete_endpoint},
+    "/v3/credentials": {"GET": credentials.list_credentials, "POST": credentials.create_credential},
+    "/v3/credentials/{credential_id}": {"GET": credentials.get_credential, "PATCH": credentials.update_credential,
+                                        "DELETE": credentials.delete_credential},
+}

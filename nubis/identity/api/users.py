@@ -1,0 +1,221 @@
+"""Users, passwords, groups and membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webob
+
+from nubis.api import router, validation
+from nubis.common import exceptions
+from nubis.identity import passwords
+from nubis.identity.api.common import authorize, bool_filter, collection, core, entity_body
+from nubis.identity.core import resources, roles, users
+
+USER_SCHEMA = {"type": "object", "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 255}, "domain_id": {"type": "string"},
+    "password": {"type": ["string", "null"]}, "enabled": {"type": "boolean"},
+    "default_project_id": {"type": ["string", "null"]}, "description": {"type": ["string", "null"]},
+    "options": {"type": "object"}}}
+GROUP_SCHEMA = {"type": "object", "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 64}, "domain_id": {"type": "string"},
+    "description": {"type": ["string", "null"]}}, "additionalProperties": False}
+PASSWORD_SCHEMA = {"type": "object", "properties": {"user": {
+    "type": "object", "properties": {"password": {"type": "string"}, "original_password": {"type": "string"}},
+    "required": ["password", "original_password"], "additionalProperties": False}},
+    "required": ["user"], "additionalProperties": False}
+_USER_FIELDS = {"name", "domain_id", "password", "enabled", "default_project_id", "description", "options", "id"}
+
+
+def _user_body(s: Any, user: Any) -> dict[str, Any]:
+    current = users.current_password(s, user.id)
+    return users.user_to_dict(user, current.expires_at if current else None)
+
+
+def list_users(req: router.Request) -> webob.Response:
+    domain_id = req.query_one("domain_id")
+    authorize(req, "list_users", {"target.domain_id": domain_id or req.context.domain_id})
+    filters = {"name": req.query_one("name"), "domain_id": domain_id, "enabled": bool_filter(req, "enabled")}
+    if req.context.domain_id and not req.context.project_id and not req.context.system_scope:
+        filters["domain_id"] = req.context.domain_id
+    with core(req).db.reader() as s:
+        return router.json_response(collection(req, "users", [_user_body(s, u) for u in users.list_users(s, filters)]))
+
+
+def get_user(req: router.Request, user_id: str) -> webob.Response:
+    with core(req).db.reader() as s:
+        user = users.get_user(s, user_id)
+        authorize(req, "get_user", {"target.user.id": user_id, "target.user.domain_id": user.domain_id})
+        return router.json_response({"user": _user_body(s, user)})
+
+
+def create_user(req: router.Request) -> webob.Response:
+    u = entity_body(req, "user", set(), {"name"})
+    validation.validate(u, USER_SCHEMA)
+    domain_id = u.get("domain_id") or req.context.domain_id or resources.DEFAULT_DOMAIN_ID
+    authorize(req, "create_user", {"target.user.domain_id": domain_id})
+    with core(req).db.writer() as s:
+        resources.get_domain(s, domain_id)
+        if u.get("default_project_id"):
+            resources.get_project(s, u["default_project_id"])
+        user = users.create_user(s, core(req).conf, u["name"], domain_id, u.get("password"), u.get("enabled", True),
+                                 u.get("default_project_id"), u.get("description") or "",
+                                 {k: v for k, v in u.items() if k not in _USER_FIELDS})
+        return router.json_response({"user": _user_body(s, user)}, status=201)
+
+
+def update_user(req: router.Request, user_id: str) -> webob.Response:
+    u = entity_body(req, "user", set())
+    validation.validate(u, USER_SCHEMA)
+    revoke = False
+    with core(req).db.writer() as s:
+        user = users.get_user(s, user_id)
+        authorize(req, "update_user", {"target.user.domain_id": user.domain_id})
+        if "domain_id" in u and u["domain_id"] != user.domain_id:
+            raise exceptions.BadRequest("A user cannot move to another domain.")
+        for key in ("name", "enabled", "default_project_id", "description"):
+            if key in u:
+                setattr(user, key, u[key] if key != "description" else (u[key] or ""))
+        if u.get("enabled") is False:
+            revoke = True
+        if u.get("password"):
+            users.set_password(s, core(req).conf, user, u["password"])
+            revoke = True
+        extra = {k: v for k, v in u.items() if k not in _USER_FIELDS}
+        if extra:
+            user.extra = {**dict(user.extra or {}), **extra}
+        body = _user_body(s, user)
+    if revoke:
+        core(req).revoke(user_id=user_id)
+    return router.json_response({"user": body})
+
+
+def delete_user(req: router.Request, user_id: str) -> webob.Response:
+    with core(req).db.writer() as s:
+        user = users.get_user(s, user_id)
+        authorize(req, "delete_user", {"target.user.domain_id": user.domain_id})
+        roles.delete_assignments_for(s, user_id)
+        s.delete(user)
+    core(req).revoke(user_id=user_id)
+    return router.empty_response()
+
+
+def change_password(req: router.Request, user_id: str) -> webob.Response:
+    """A user changes their own password, proving the old one (no token needed, as in Keystone)."""
+    body = req.json_body()
+    validation.validate(body, PASSWORD_SCHEMA)
+    with core(req).db.writer() as s:
+        user = users.get_user(s, user_id)
+        current = users.current_password(s, user.id)
+        if current is None or not passwords.verify_password(body["user"]["original_password"], current.password_hash):
+            raise exceptions.Unauthorized("The request you have made requires authentication.")
+        users.set_password(s, core(req).conf, user, body["user"]["password"])
+    core(req).revoke(user_id=user_id)
+    return router.empty_response()
+
+
+change_password = router.public(change_password)
+
+
+def user_groups(req: router.Request, user_id: str) -> webob.Response:
+    with core(req).db.reader() as s:
+        user = users.get_user(s, user_id)
+        authorize(req, "list_groups_for_user", {"target.user.id": user_id, "target.user.domain_id": user.domain_id})
+        return router.json_response(collection(req, "groups", [users.group_to_dict(g) for g in users.groups_of(s, user_id)]))
+
+
+def user_projects(req: router.Request, user_id: str) -> webob.Response:
+    with core(req).db.reader() as s:
+        user = users.get_user(s, user_id)
+        authorize(req, "list_user_projects", {"target.user.id": user_id, "target.user.domain_id": user.domain_id})
+        out = [resources.project_to_dict(p) for p in resources.list_projects(s, {})
+               if roles.effective_role_ids(s, user_id, "project", p.id)]
+        return router.json_response(collection(req, "projects", out))
+
+
+# -- groups ---------------------------------------------------------------------------------
+
+def list_groups(req: router.Request) -> webob.Response:
+    domain_id = req.query_one("domain_id")
+    authorize(req, "list_groups", {"target.domain_id": domain_id or req.context.domain_id})
+    with core(req).db.reader() as s:
+        items = users.list_groups(s, {"name": req.query_one("name"), "domain_id": domain_id})
+        return router.json_response(collection(req, "groups", [users.group_to_dict(g) for g in items]))
+
+
+def get_group(req: router.Request, group_id: str) -> webob.Response:
+    with core(req).db.reader() as s:
+        group = users.get_group(s, group_id)
+        authorize(req, "get_group", {"target.group.domain_id": group.domain_id})
+        return router.json_response({"group": users.group_to_dict(group)})
+
+
+def create_group(req: router.Request) -> webob.Response:
+    g = entity_body(req, "group", set(), {"name"})
+    validation.validate(g, GROUP_SCHEMA)
+    domain_id = g.get("domain_id") or req.context.domain_id or resources.DEFAULT_DOMAIN_ID
+    authorize(req, "manage_group", {"target.group.domain_id": domain_id})
+    with core(req).db.writer() as s:
+        resources.get_domain(s, domain_id)
+        group = users.create_group(s, g["name"], domain_id, g.get("description") or "")
+        return router.json_response({"group": users.group_to_dict(group)}, status=201)
+
+
+def update_group(req: router.Request, group_id: str) -> webob.Response:
+    g = entity_body(req, "group", set())
+    validation.validate(g, GROUP_SCHEMA)
+    with core(req).db.writer() as s:
+        group = users.get_group(s, group_id)
+        authorize(req, "manage_group", {"target.group.domain_id": group.domain_id})
+        if "domain_id" in g and g["domain_id"] != group.domain_id:
+            raise exceptions.BadRequest("A group cannot move to another domain.")
+        for key in ("name", "description"):
+            if key in g:
+                setattr(group, key, g[key] or "")
+        return router.json_response({"group": users.group_to_dict(group)})
+
+
+def delete_group(req: router.Request, group_id: str) -> webob.Response:
+    with core(req).db.writer() as s:
+        group = users.get_group(s, group_id)
+        authorize(req, "manage_group", {"target.group.domain_id": group.domain_id})
+        members = [u.id for u in users.users_in(s, group_id)]
+        roles.delete_assignments_for(s, group_id)
+        s.delete(group)
+    for member in members:
+        core(req).revoke(user_id=member)
+    return router.empty_response()
+
+
+def group_users(req: router.Request, group_id: str) -> webob.Response:
+    with core(req).db.reader() as s:
+        group = users.get_group(s, group_id)
+        authorize(req, "get_group", {"target.group.domain_id": group.domain_id})
+        return router.json_response(collection(req, "users", [_user_body(s, u) for u in users.users_in(s, group_id)]))
+
+
+def add_member(req: router.Request, group_id: str, user_id: str) -> webob.Response:
+    with core(req).db.writer() as s:
+        group = users.get_group(s, group_id)
+        authorize(req, "manage_group", {"target.group.domain_id": group.domain_id})
+        users.get_user(s, user_id)
+        users.add_member(s, group_id, user_id)
+    return router.empty_response()
+
+
+def check_member(req: router.Request, group_id: str, user_id: str) -> webob.Response:
+    with core(req).db.reader() as s:
+        group = users.get_group(s, group_id)
+        authorize(req, "get_group", {"target.group.domain_id": group.domain_id})
+        if user_id not in [u.id for u in users.users_in(s, group_id)]:
+            raise exceptions.NotFound(f"User {user_id} is not a member of group {group_id}.")
+    return router.empty_response()
+
+
+def remove_member(req: router.Request, group_id: str, user_id: str) -> webob.Response:
+    with core(req).db.writer() as s:
+        group = users.get_group(s, group_id)
+        authorize(req, "manage_group", {"target.group.domain_id": group.domain_id})
+        users.remove_member(s, group_id, user_id)
+    core(req).revoke(user_id=user_id)
+    return router.empty_response()

@@ -1,0 +1,52 @@
+"""Identity's options."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+TOKEN_OPTS = [
+    cfg.IntOpt("expiration", default=3600, min=60, help="Seconds a token stays valid."),
+    cfg.IntOpt("allow_expired_window", default=172800,
+               help="Seconds after expiry a service may still validate a token with allow_expired."),
+    cfg.IntOpt("cache_time", default=300, help="Seconds a validated token stays in the cache."),
+]
+
+FERNET_OPTS = [
+    cfg.StrOpt("key_repository", help="Directory of Fernet keys (default: <state_path>/fernet-keys)."),
+    cfg.IntOpt("max_active_keys", default=3, min=1,
+               help="Keys kept by rotation: the staged key, the primary and the newest secondaries."),
+]
+
+IDENTITY_OPTS = [
+    cfg.StrOpt("password_hash_algorithm", default="bcrypt", choices=["bcrypt", "scrypt", "pbkdf2_sha512"],
+               help="Hash for new passwords; all three are accepted when verifying."),
+    cfg.IntOpt("password_hash_rounds", default=12, help="bcrypt cost (Keystone's default: 12)."),
+    cfg.StrOpt("credential_key", secret=True,
+               help="Fernet key (urlsafe base64, 32 bytes) encrypting /v3/credentials blobs "
+               "(default: a key file under the Fernet key repository's parent, made on first use)."),
+]
+
+SECURITY_COMPLIANCE_OPTS = [
+    cfg.IntOpt("lockout_failure_attempts", default=0, help="Failed logins before a lockout (0: never)."),
+    cfg.IntOpt("lockout_duration", default=1800, help="Seconds a locked-out user stays locked."),
+    cfg.IntOpt("password_expires_days", default=0, help="Days a password stays valid (0: forever)."),
+    cfg.IntOpt("unique_last_password_count", default=0, help="A new password may not repeat the last N."),
+    cfg.StrOpt("password_regex", help="Passwords must match this regular expression."),
+    cfg.StrOpt("password_regex_description", help="What password_regex requires, in words users understand."),
+    cfg.BoolOpt("change_password_upon_first_use", default=False, help="Not supported yet; must stay False."),
+]
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [
+        ("token", TOKEN_OPTS),
+        ("fernet_tokens", FERNET_OPTS),
+        ("identity", IDENTITY_OPTS),
+        ("security_compliance", SECURITY_COMPLIANCE_OPTS),
+    ]
+
+
+def key_repository(conf: cfg.ConfigOpts) -> str:
+    import os
+
+    return conf.fernet_tokens.key_repository or os.path.join(conf.state_path, "fernet-keys")

@@ -1,0 +1,183 @@
+"""``POST /v3/auth/tokens``: who is authenticating (password, token, application
+credential) and which scope they asked for.
+
+Every failure to authenticate answers the same 401 text: the caller never
+learns whether the user or the password was wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from nubis.common import exceptions
+from nubis.common.db import types
+from nubis.identity import passwords
+from nubis.identity.core import resources, users
+from nubis.identity.db.models import ApplicationCredential, User
+from nubis.identity.tokens import payload as token_payload
+
+if TYPE_CHECKING:
+    from nubis.identity.core.facade import IdentityCore
+
+GENERIC_401 = "The request you have made requires authentication."
+
+
+@dataclasses.dataclass
+class Authenticated:
+    user_id: str
+    methods: list[str]
+    parent: token_payload.Payload | None = None
+    app_cred: ApplicationCredential | None = None
+
+
+def _fail() -> exceptions.Unauthorized:
+    return exceptions.Unauthorized(GENERIC_401)
+
+
+def _domain_id(session: orm.Session, ref: dict[str, Any] | None) -> str:
+    if not isinstance(ref, dict) or not (ref.get("id") or ref.get("name")):
+        raise exceptions.BadRequest("A domain reference needs an id or a name.")
+    if ref.get("id"):
+        return str(ref["id"])
+    try:
+        return resources.find_domain_by_name(session, ref["name"]).id
+    except exceptions.NotFound:
+        raise _fail() from None
+
+
+def _resolve_user(session: orm.Session, ref: dict[str, Any]) -> User | None:
+    if ref.get("id"):
+        return session.get(User, ref["id"])
+    if ref.get("name"):
+        return users.find_user(session, ref["name"], _domain_id(session, ref.get("domain")))
+    raise exceptions.BadRequest("Expecting to find user id, or user name and domain, in the password method.")
+
+
+def _password(core: IdentityCore, session: orm.Session, data: dict[str, Any]) -> str:
+    ref = data.get("user") or {}
+    secret = ref.get("password")
+    if not isinstance(secret, str):
+        raise exceptions.BadRequest("Expecting to find a password for the user.")
+    user = _resolve_user(session, ref)
+    if user is None:
+        # Spend the same time as a real check so timing does not tell who exists.
+        passwords.verify_password(secret, core.dummy_hash)
+        raise _fail()
+    sc = core.conf.security_compliance
+    now = types.utcnow()
+    if sc.lockout_failure_attempts and user.failed_auth_count >= sc.lockout_failure_attempts and user.failed_auth_at \
+            and now - user.failed_auth_at < datetime.timedelta(seconds=sc.lockout_duration):
+        raise exceptions.Unauthorized(f"The account is locked for user: {user.id}.")
+    current = users.current_password(session, user.id)
+    if current is None or not passwords.verify_password(secret, current.password_hash):
+        core.record_failed_auth(user.id)
+        raise _fail()
+    if current.expires_at is not None and current.expires_at < now:
+        raise exceptions.Unauthorized(f"The password is expired and needs to be changed for user: {user.id}.")
+    if user.failed_auth_count:
+        core.reset_failed_auth(user.id)
+    return user.id
+
+
+def _app_cred(core: IdentityCore, session: orm.Session, data: dict[str, Any]) -> ApplicationCredential:
+    secret = data.get("secret")
+    if not isinstance(secret, str):
+        raise exceptions.BadRequest("Expecting to find a secret for the application credential.")
+    cred: ApplicationCredential | None
+    if data.get("id"):
+        cred = session.get(ApplicationCredential, data["id"])
+    elif data.get("name"):
+        user = _resolve_user(session, data.get("user") or {})
+        cred = None if user is None else session.scalars(sa.select(ApplicationCredential).where(
+            ApplicationCredential.user_id == user.id, ApplicationCredential.name == data["name"])).first()
+    else:
+        raise exceptions.BadRequest("Expecting to find an application credential id, or name and user.")
+    if cred is None or not passwords.verify_password(secret, cred.secret_hash):
+        raise _fail()
+    if cred.expires_at is not None and cred.expires_at < types.utcnow():
+        raise _fail()
+    return cred
+
+
+def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any]) -> Authenticated:
+    methods = identity.get("methods")
+    if not isinstance(methods, list) or not methods:
+        raise exceptions.BadRequest("Invalid input for field 'identity': 'methods' must name at least one method.")
+    result: Authenticated | None = None
+    for method in methods:
+        data = identity.get(method)
+        if not isinstance(data, dict):
+            raise exceptions.BadRequest(f"The '{method}' method needs an object of the same name in 'identity'.")
+        if method == "password":
+            user_id = _password(core, session, data)
+        elif method == "token":
+            parent = core.tokens.decode(str(data.get("id", "")))
+            core.tokens.validate(str(data.get("id", "")))
+            user_id = parent.user_id
+            found = Authenticated(user_id, list(parent.methods), parent=parent)
+            result = found if result is None else result
+            continue
+        elif method == "application_credential":
+            cred = _app_cred(core, session, data)
+            user_id = cred.user_id
+            result = result or Authenticated(user_id, [])
+            result.app_cred = cred
+        else:
+            raise exceptions.Unauthorized(f"Attempted to authenticate with an unsupported method: {method}.")
+        if result is not None and result.user_id != user_id:
+            raise _fail()
+        result = result or Authenticated(user_id, [])
+    assert result is not None
+    for method in methods:
+        if method not in result.methods:
+            result.methods.append(method)
+    return result
+
+
+def resolve_scope(session: orm.Session, who: Authenticated, scope: Any) -> tuple[str, str | None]:
+    """``(scope kind, id)`` for the request's scope; defaults like Keystone's."""
+    if who.app_cred is not None:
+        if scope and not (isinstance(scope, dict) and scope.get("project", {}).get("id") == who.app_cred.project_id):
+            raise exceptions.Unauthorized("Application credentials cannot request a scope.")
+        return "project", who.app_cred.project_id
+    if scope == "unscoped":  # keystoneauth's explicit request for an unscoped token
+        return "unscoped", None
+    if not scope:
+        if who.parent is not None:
+            return who.parent.scope, who.parent.scope_id
+        user = session.get(User, who.user_id)
+        if user is not None and user.default_project_id:
+            from nubis.identity.core import roles
+
+            try:
+                if roles.effective_role_ids(session, user.id, "project", user.default_project_id):
+                    return "project", user.default_project_id
+            except exceptions.NotFound:
+                pass
+        return "unscoped", None
+    if not isinstance(scope, dict) or len(scope) != 1:
+        raise exceptions.BadRequest("Specify exactly one of project, domain or system as the scope.")
+    kind, ref = next(iter(scope.items()))
+    if kind == "system":
+        if ref != {"all": True}:
+            raise exceptions.BadRequest("The system scope must be {\"all\": true}.")
+        return "system", "all"
+    if kind == "domain":
+        if ref.get("id"):
+            return "domain", str(ref["id"])
+        return "domain", _domain_id(session, ref)
+    if kind == "project":
+        if ref.get("id"):
+            return "project", str(ref["id"])
+        if not ref.get("name"):
+            raise exceptions.BadRequest("A project scope needs an id, or a name and a domain.")
+        try:
+            return "project", resources.find_project(session, ref["name"], _domain_id(session, ref.get("domain"))).id
+        except exceptions.NotFound:
+            raise exceptions.Unauthorized(f"Could not find project: {ref['name']}.") from None
+    raise exceptions.BadRequest(f"Unknown scope {kind!r}; use project, domain or system.")

@@ -1,0 +1,180 @@
+"""Identity's tables: resources, users and groups, roles and assignments, catalog, revocations."""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from nubis.common.db import types
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+def _id() -> orm.Mapped[str]:
+    return orm.mapped_column(sa.String(64), primary_key=True, default=types.new_hex_id)
+
+
+class Project(Base):
+    """Projects and domains (a domain is a project with ``is_domain``, as in Keystone)."""
+
+    __tablename__ = "project"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "name", name="uniq_project_domain_name"),)
+
+    id: orm.Mapped[str] = _id()
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))  # "<<root>>" for domains
+    parent_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    is_domain: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    tags: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class User(Base):
+    __tablename__ = "user"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "name", name="uniq_user_domain_name"),)
+
+    id: orm.Mapped[str] = _id()
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("project.id"))
+    enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    default_project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    failed_auth_count: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+    failed_auth_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+
+
+class Password(Base):
+    """Password history: the newest row is the current password."""
+
+    __tablename__ = "password"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    password_hash: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+
+
+class Group(Base):
+    __tablename__ = "group"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "name", name="uniq_group_domain_name"),)
+
+    id: orm.Mapped[str] = _id()
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("project.id"))
+    description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+
+
+class UserGroupMembership(Base):
+    __tablename__ = "user_group_membership"
+
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    group_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("group.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Role(Base):
+    __tablename__ = "role"
+    __table_args__ = (sa.UniqueConstraint("domain_id", "name", name="uniq_role_domain_name"),)
+
+    id: orm.Mapped[str] = _id()
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), default="<<null>>")  # global roles
+    description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+
+
+class ImpliedRole(Base):
+    __tablename__ = "implied_role"
+
+    prior_role_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("role.id", ondelete="CASCADE"), primary_key=True)
+    implied_role_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("role.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Assignment(Base):
+    """A role granted to a user or group on a project, a domain or the system."""
+
+    __tablename__ = "assignment"
+
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(16), primary_key=True)  # UserProject, GroupDomain, UserSystem...
+    actor_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    target_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)  # "system" for system scope
+    role_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("role.id", ondelete="CASCADE"), primary_key=True)
+    inherited: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, primary_key=True, default=False)
+
+
+class Region(Base):
+    __tablename__ = "region"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+    parent_region_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+
+
+class Service(Base):
+    __tablename__ = "service"
+
+    id: orm.Mapped[str] = _id()
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), default="")
+    description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+    enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+
+
+class Endpoint(Base):
+    __tablename__ = "endpoint"
+
+    id: orm.Mapped[str] = _id()
+    service_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("service.id", ondelete="CASCADE"))
+    interface: orm.Mapped[str] = orm.mapped_column(sa.String(8))
+    url: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    region_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+
+
+class RevocationEvent(Base):
+    """What stops validating: a token (audit id), or everything of a user/project/domain before a time."""
+
+    __tablename__ = "revocation_event"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    audit_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(32), nullable=True, index=True)
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
+    domain_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
+    app_cred_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    issued_before: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime)
+    revoked_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow, index=True)
+
+
+class ApplicationCredential(Base):
+    __tablename__ = "application_credential"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name", name="uniq_app_cred_user_name"),)
+
+    id: orm.Mapped[str] = _id()
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    secret_hash: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"))
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    unrestricted: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    role_ids: orm.Mapped[object] = orm.mapped_column(types.JSONText)
+    access_rules: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class Credential(Base):
+    __tablename__ = "credential"
+
+    id: orm.Mapped[str] = _id()
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"))
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    encrypted_blob: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    key_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))

@@ -1,0 +1,129 @@
+"""Identity's policy rules with the default personas.
+
+Scopes, as Keystone treats them: an ``admin`` with a system or project scoped
+token is the cloud admin (how operators use the ``openstack`` CLI); an
+``admin`` with a domain-scoped token manages only that domain; ``reader``
+roles read what the same scope may manage; everyone may manage their own
+password, application credentials and tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oslo_policy import policy
+
+from nubis.common import policy as nubis_policy
+
+
+@policy.register("token_scope")
+class TokenScopeCheck(policy.Check):
+    """``token_scope:project|domain|system``: the kind of scope the caller's token has."""
+
+    def __call__(self, target: dict[str, Any], creds: dict[str, Any], enforcer: Any,
+                 current_rule: str | None = None) -> bool:
+        if creds.get("system_scope") == "all":
+            scope = "system"
+        elif creds.get("project_id"):
+            scope = "project"
+        elif creds.get("domain_id"):
+            scope = "domain"
+        else:
+            scope = "unscoped"
+        return scope == self.match
+
+
+CLOUD_ADMIN = "role:admin and (token_scope:system or token_scope:project)"
+CLOUD_READER = f"(role:reader and token_scope:system) or ({CLOUD_ADMIN})"
+
+
+def domain_admin(field: str) -> str:
+    return f"(role:admin and token_scope:domain and domain_id:%({field})s)"
+
+
+def domain_reader(field: str) -> str:
+    return f"(role:reader and token_scope:domain and domain_id:%({field})s)"
+
+
+def admin_or_domain_admin(field: str) -> str:
+    return f"({CLOUD_ADMIN}) or {domain_admin(field)}"
+
+
+def reader_or_domain_reader(field: str) -> str:
+    return f"({CLOUD_READER}) or {domain_reader(field)}"
+
+
+OWNER = "user_id:%(target.user.id)s"
+ALL_SCOPES = ["system", "domain", "project"]
+
+
+def _rule(name: str, check: str, description: str, ops: list[tuple[str, str]]) -> policy.DocumentedRuleDefault:
+    return policy.DocumentedRuleDefault(
+        name=f"identity:{name}", check_str=check, description=description,
+        operations=[{"method": m, "path": p} for m, p in ops], scope_types=ALL_SCOPES,
+    )
+
+
+RULES = [
+    _rule("list_domains", CLOUD_READER, "List domains.", [("GET", "/v3/domains")]),
+    _rule("get_domain", f"({CLOUD_READER}) or domain_id:%(target.domain.id)s or "
+          "project_domain_id:%(target.domain.id)s",
+          "Show a domain.", [("GET", "/v3/domains/{domain_id}")]),
+    _rule("create_domain", CLOUD_ADMIN, "Create a domain.", [("POST", "/v3/domains")]),
+    _rule("update_domain", CLOUD_ADMIN, "Update a domain.", [("PATCH", "/v3/domains/{domain_id}")]),
+    _rule("delete_domain", CLOUD_ADMIN, "Delete a domain.", [("DELETE", "/v3/domains/{domain_id}")]),
+    _rule("list_projects", reader_or_domain_reader("target.domain_id"), "List projects.", [("GET", "/v3/projects")]),
+    _rule("get_project", f"({reader_or_domain_reader('target.project.domain_id')}) or project_id:%(target.project.id)s",
+          "Show a project.", [("GET", "/v3/projects/{project_id}")]),
+    _rule("create_project", admin_or_domain_admin("target.project.domain_id"), "Create a project.",
+          [("POST", "/v3/projects")]),
+    _rule("update_project", admin_or_domain_admin("target.project.domain_id"), "Update a project or its tags.",
+          [("PATCH", "/v3/projects/{project_id}")]),
+    _rule("delete_project", admin_or_domain_admin("target.project.domain_id"), "Delete a project.",
+          [("DELETE", "/v3/projects/{project_id}")]),
+    _rule("list_users", reader_or_domain_reader("target.domain_id"), "List users.", [("GET", "/v3/users")]),
+    _rule("get_user", f"({reader_or_domain_reader('target.user.domain_id')}) or {OWNER}", "Show a user.",
+          [("GET", "/v3/users/{user_id}")]),
+    _rule("create_user", admin_or_domain_admin("target.user.domain_id"), "Create a user.", [("POST", "/v3/users")]),
+    _rule("update_user", admin_or_domain_admin("target.user.domain_id"), "Update a user.",
+          [("PATCH", "/v3/users/{user_id}")]),
+    _rule("delete_user", admin_or_domain_admin("target.user.domain_id"), "Delete a user.",
+          [("DELETE", "/v3/users/{user_id}")]),
+    _rule("list_user_projects", f"({reader_or_domain_reader('target.user.domain_id')}) or {OWNER}",
+          "List a user's projects.", [("GET", "/v3/users/{user_id}/projects")]),
+    _rule("list_groups_for_user", f"({reader_or_domain_reader('target.user.domain_id')}) or {OWNER}",
+          "List a user's groups.", [("GET", "/v3/users/{user_id}/groups")]),
+    _rule("list_groups", reader_or_domain_reader("target.domain_id"), "List groups.", [("GET", "/v3/groups")]),
+    _rule("get_group", reader_or_domain_reader("target.group.domain_id"), "Show a group or its members.",
+          [("GET", "/v3/groups/{group_id}")]),
+    _rule("manage_group", admin_or_domain_admin("target.group.domain_id"),
+          "Create, update or delete a group, or change its members.", [("POST", "/v3/groups")]),
+    _rule("list_roles", f"({CLOUD_READER}) or (role:reader and token_scope:domain)", "List or show roles.",
+          [("GET", "/v3/roles")]),
+    _rule("manage_role", CLOUD_ADMIN, "Create, update or delete roles and implied roles.", [("POST", "/v3/roles")]),
+    _rule("check_grant", reader_or_domain_reader("target.domain_id"), "Check or list role grants.",
+          [("GET", "/v3/projects/{project_id}/users/{user_id}/roles")]),
+    _rule("manage_grant", admin_or_domain_admin("target.domain_id"), "Grant or revoke a role.",
+          [("PUT", "/v3/projects/{project_id}/users/{user_id}/roles/{role_id}")]),
+    _rule("list_role_assignments", reader_or_domain_reader("target.domain_id"), "List role assignments.",
+          [("GET", "/v3/role_assignments")]),
+    _rule("get_catalog_entity", "", "Show regions, services and endpoints.", [("GET", "/v3/regions")]),
+    _rule("manage_catalog", CLOUD_ADMIN, "Create, update or delete regions, services and endpoints.",
+          [("POST", "/v3/services")]),
+    _rule("validate_token", f"role:service or ({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s",
+          "Validate a token.", [("GET", "/v3/auth/tokens")]),
+    _rule("revoke_token", f"({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s", "Revoke a token.",
+          [("DELETE", "/v3/auth/tokens")]),
+    _rule("manage_own", f"({CLOUD_ADMIN}) or {OWNER}",
+          "Application credentials and credentials of a user (the user, or the cloud admin).",
+          [("GET", "/v3/users/{user_id}/application_credentials")]),
+]
+
+
+def list_rules() -> list[policy.RuleDefault]:
+    """Entry point ``oslo.policy.policies``: identity's defaults."""
+    return list(RULES)
+
+
+def make(conf: Any) -> nubis_policy.Policy:
+    return nubis_policy.Policy(conf, RULES)

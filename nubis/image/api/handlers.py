@@ -1,0 +1,222 @@
+"""Image v2 handlers: parse, call the core, shape the response."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import webob
+
+from nubis.api import router
+from nubis.common import exceptions
+from nubis.image.api import schemas
+from nubis.image.core import imports, listing, patch, records
+from nubis.image.core.facade import ImageCore
+
+VERSIONS = ["2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3",
+            "2.2", "2.1", "2.0"]
+
+
+def core(req: router.Request) -> ImageCore:
+    return req.service  # type: ignore[no-any-return]
+
+
+def _versions_body(req: router.Request) -> dict[str, Any]:
+    base = req.host_url + (req.script_name or "")
+    return {"versions": [{"id": f"v{v}", "status": "CURRENT" if i == 0 else "SUPPORTED",
+                          "links": [{"rel": "self", "href": f"{base}/v2/"}]} for i, v in enumerate(VERSIONS)]}
+
+
+@router.public
+def versions_root(req: router.Request) -> webob.Response:
+    return router.json_response(_versions_body(req), status=300)
+
+
+@router.public
+def versions(req: router.Request) -> webob.Response:
+    return router.json_response(_versions_body(req))
+
+
+def _import_headers(req: router.Request) -> dict[str, str]:
+    return {"OpenStack-image-import-methods": ",".join(core(req).conf.image.enabled_import_methods),
+            "OpenStack-image-store-ids": "file"}
+
+
+# -- images ---------------------------------------------------------------------------------------
+
+def create_image(req: router.Request) -> webob.Response:
+    body = req.json_body()
+    if not isinstance(body, dict):
+        raise exceptions.BadRequest("The request body must be a JSON object of image attributes.")
+    for name in ("disk_format", "container_format"):
+        allowed = records.DISK_FORMATS if name == "disk_format" else records.CONTAINER_FORMATS
+        if body.get(name) is not None and body[name] not in allowed:
+            raise exceptions.BadRequest(f"Invalid value {body[name]!r} for {name}: use one of {', '.join(allowed)}")
+    if body.get("visibility") is not None and body["visibility"] not in records.VISIBILITIES:
+        raise exceptions.BadRequest(f"Invalid visibility {body['visibility']!r}")
+    image = core(req).create(req.context, body)
+    return router.json_response(image, status=201, headers={"Location": f"{req.host_url}/v2/images/{image['id']}",
+                                                              **_import_headers(req)})
+
+
+def list_images(req: router.Request) -> webob.Response:
+    ctx = req.context
+    core(req).authorize(ctx, "get_images")
+    params = {k: v for k, v in req.GET.items() if k not in ("tag", "sort_key", "sort_dir")}
+    opts = core(req).conf.image
+    with core(req).db.reader() as s:
+        page = listing.list_images(s, ctx, params, req.GET.getall("tag"), req.GET.getall("sort_key"),
+                                   req.GET.getall("sort_dir"), opts.limit_param_default, opts.api_limit_max)
+    out: dict[str, Any] = {"images": page.images, "first": "/v2/images", "schema": "/v2/schemas/images"}
+    if page.next_marker:
+        query = [(k, v) for k, v in req.GET.items() if k != "marker"] + [("marker", page.next_marker)]
+        out["next"] = "/v2/images?" + urllib.parse.urlencode(query)
+    return router.json_response(out)
+
+
+def get_image(req: router.Request, image_id: str) -> webob.Response:
+    return router.json_response(core(req).show(req.context, image_id), headers=_import_headers(req))
+
+
+def update_image(req: router.Request, image_id: str) -> webob.Response:
+    ops = req.json_body(allowed_types=patch.MEDIA_TYPES)
+    return router.json_response(core(req).update(req.context, image_id, ops))
+
+
+def delete_image(req: router.Request, image_id: str) -> webob.Response:
+    core(req).delete(req.context, image_id)
+    return router.empty_response()
+
+
+def deactivate(req: router.Request, image_id: str) -> webob.Response:
+    core(req).set_active(req.context, image_id, False)
+    return router.empty_response()
+
+
+def reactivate(req: router.Request, image_id: str) -> webob.Response:
+    core(req).set_active(req.context, image_id, True)
+    return router.empty_response()
+
+
+def add_tag(req: router.Request, image_id: str, tag: str) -> webob.Response:
+    core(req).tag(req.context, image_id, tag, add=True)
+    return router.empty_response()
+
+
+def delete_tag(req: router.Request, image_id: str, tag: str) -> webob.Response:
+    core(req).tag(req.context, image_id, tag, add=False)
+    return router.empty_response()
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+def _stream_args(req: router.Request) -> tuple[Any, int | None]:
+    if req.content_type and req.content_type != "application/octet-stream":
+        raise exceptions.UnsupportedMediaType(
+            f"Image data must be sent as application/octet-stream, not {req.content_type}.")
+    length = req.environ.get("CONTENT_LENGTH")
+    return req.environ["wsgi.input"], int(length) if length not in (None, "") else None
+
+
+def upload(req: router.Request, image_id: str) -> webob.Response:
+    stream, length = _stream_args(req)
+    core(req).upload(req.context, image_id, stream, length, req.headers.get("Content-MD5"))
+    return router.empty_response()
+
+
+def download(req: router.Request, image_id: str) -> webob.Response:
+    result = core(req).download(req.context, image_id, req.headers.get("Range"))
+    if result["empty"]:
+        return router.empty_response()
+    resp = webob.Response(status=206 if result["range"] else 200, content_type="application/octet-stream")
+    resp.app_iter = result["chunks"]
+    if result["range"]:
+        offset, length = result["range"]
+        resp.content_length = length
+        resp.headers["Content-Range"] = f"bytes {offset}-{offset + length - 1}/{result['size']}"
+    else:
+        resp.content_length = result["size"]
+        resp.headers["Content-MD5"] = result["checksum"]
+    return resp
+
+
+def stage(req: router.Request, image_id: str) -> webob.Response:
+    stream, length = _stream_args(req)
+    imports.stage(core(req), req.context, image_id, stream, length)
+    return router.empty_response()
+
+
+def import_image(req: router.Request, image_id: str) -> webob.Response:
+    imports.start_import(core(req), req.context, image_id, req.json_body())
+    return router.empty_response(202)
+
+
+def import_info(req: router.Request) -> webob.Response:
+    return router.json_response({"import-methods": {
+        "description": "Import methods available.", "type": "array",
+        "value": list(core(req).conf.image.enabled_import_methods)}})
+
+
+def stores_info(req: router.Request) -> webob.Response:
+    return router.json_response({"stores": [{"id": "file", "default": True,
+                                             "description": "Filesystem store on the image service's host"}]})
+
+
+# -- members ---------------------------------------------------------------------------------------------
+
+def list_members(req: router.Request, image_id: str) -> webob.Response:
+    return router.json_response({"members": core(req).list_members(req.context, image_id),
+                                 "schema": "/v2/schemas/members"})
+
+
+def add_member(req: router.Request, image_id: str) -> webob.Response:
+    body = req.json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("member"), str) or not body["member"]:
+        raise exceptions.BadRequest("The body must be {\"member\": \"<project id>\"}.")
+    return router.json_response(core(req).add_member(req.context, image_id, body["member"]))
+
+
+def get_member(req: router.Request, image_id: str, member_id: str) -> webob.Response:
+    return router.json_response(core(req).get_member(req.context, image_id, member_id))
+
+
+def update_member(req: router.Request, image_id: str, member_id: str) -> webob.Response:
+    body = req.json_body()
+    if not isinstance(body, dict) or "status" not in body:
+        raise exceptions.BadRequest("The body must be {\"status\": \"accepted|rejected|pending\"}.")
+    return router.json_response(core(req).update_member(req.context, image_id, member_id, body["status"]))
+
+
+def delete_member(req: router.Request, image_id: str, member_id: str) -> webob.Response:
+    core(req).remove_member(req.context, image_id, member_id)
+    return router.empty_response()
+
+
+# -- schemas ---------------------------------------------------------------------------------------------
+
+def schema_handler(builder: Any) -> Any:
+    def handler(req: router.Request) -> webob.Response:
+        return router.json_response(builder())
+    return handler
+
+
+ROUTES: router.RouteTable = {
+    "/": {"GET": versions_root},
+    "/versions": {"GET": versions},
+    "/v2/images": {"GET": list_images, "POST": create_image},
+    "/v2/images/{image_id}": {"GET": get_image, "PATCH": update_image, "DELETE": delete_image},
+    "/v2/images/{image_id}/file": {"PUT": upload, "GET": download},
+    "/v2/images/{image_id}/stage": {"PUT": stage},
+    "/v2/images/{image_id}/import": {"POST": import_image},
+    "/v2/images/{image_id}/actions/deactivate": {"POST": deactivate},
+    "/v2/images/{image_id}/actions/reactivate": {"POST": reactivate},
+    "/v2/images/{image_id}/tags/{tag}": {"PUT": add_tag, "DELETE": delete_tag},
+    "/v2/images/{image_id}/members": {"GET": list_members, "POST": add_member},
+    "/v2/images/{image_id}/members/{member_id}": {"GET": get_member, "PUT": update_member, "DELETE": delete_member},
+    "/v2/info/import": {"GET": import_info},
+    "/v2/info/stores": {"GET": stores_info},
+    "/v2/schemas/image": {"GET": schema_handler(schemas.image_schema)},
+    "/v2/schemas/images": {"GET": schema_handler(schemas.images_schema)},
+    "/v2/schemas/member": {"GET": schema_handler(schemas.member_schema)},
+    "/v2/schemas/members": {"GET": schema_handler(schemas.members_schema)},
+}

@@ -1,0 +1,337 @@
+"""The image service's logic: lifecycle, sharing, quotas, and data in and out of the store."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from nubis.common import exceptions
+from nubis.common import policy as nubis_policy
+from nubis.common.context import RequestContext
+from nubis.common.db import types
+from nubis.common.db.engine import Database
+from nubis.image import formats
+from nubis.image.core import data, patch, records
+from nubis.image.db.models import Image, ImageMember, ImageProperty, ImageTag
+from nubis.image.store import FilesystemStore, StoreFull
+
+LOG = logging.getLogger(__name__)
+
+CREATE_FIELDS = {"id", "name", "visibility", "protected", "os_hidden", "min_disk", "min_ram", "disk_format",
+                 "container_format", "tags", "owner"}
+
+
+class ImageCore:
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, policy: nubis_policy.Policy, store: FilesystemStore,
+                 staging: FilesystemStore) -> None:
+        self.conf = conf
+        self.db = db
+        self.policy = policy
+        self.store = store
+        self.staging = staging
+
+    # -- policy --------------------------------------------------------------------------------------
+
+    def authorize(self, ctx: RequestContext, rule: str, image: Image | None = None, **target: Any) -> None:
+        full = {"project_id": ctx.project_id, "owner": image.owner if image else ctx.project_id, **target}
+        self.policy.authorize(ctx, f"image:{rule}", full)
+
+    # -- records ---------------------------------------------------------------------------------------
+
+    def create(self, ctx: RequestContext, body: Mapping[str, Any]) -> dict[str, Any]:
+        self.authorize(ctx, "add_image")
+        core = {k: v for k, v in body.items() if k in CREATE_FIELDS}
+        custom = {k: v for k, v in body.items() if k not in CREATE_FIELDS}
+        for name in custom:
+            if name in records.READ_ONLY:
+                raise exceptions.Forbidden(f"Attribute '{name}' is read-only.")
+            if name.startswith(records.RESERVED_PREFIX):
+                raise exceptions.Forbidden(f"Attribute '{name}' is reserved.")
+        visibility = core.get("visibility", "shared")
+        if visibility == "public":
+            self.authorize(ctx, "publicize_image")
+        owner = core.get("owner") or ctx.project_id
+        if owner != ctx.project_id:
+            self.authorize(ctx, "set_owner")
+        with self.db.writer() as s:
+            self._check_count_quota(s, owner)
+            image_id = core.get("id") or types.new_uuid()
+            if s.get(Image, image_id) is not None:
+                raise exceptions.Conflict(f"An image with identifier {image_id} already exists")
+            now = types.utcnow()
+            image = Image(id=image_id, name=core.get("name"), status="queued", visibility=visibility, owner=owner,
+                          disk_format=core.get("disk_format"), container_format=core.get("container_format"),
+                          min_disk=core.get("min_disk", 0), min_ram=core.get("min_ram", 0),
+                          protected=core.get("protected", False), os_hidden=core.get("os_hidden", False),
+                          created_at=now, updated_at=now)
+            s.add(image)
+            for name, value in custom.items():
+                s.add(ImageProperty(image_id=image_id, name=name, value=str(value)))
+            for tag in set(core.get("tags") or []):
+                s.add(ImageTag(image_id=image_id, value=tag))
+            s.flush()
+            return records.body(s, image)
+
+    def _check_count_quota(self, session: Any, owner: str | None) -> None:
+        quota = self.conf.image.image_count_quota
+        if quota:
+            count = session.scalar(sa.select(sa.func.count()).select_from(Image).where(
+                Image.owner == owner, Image.status != "deleted"))
+            if count >= quota:
+                raise exceptions.RequestEntityTooLarge(
+                    f"Project {owner} is over its image count quota: {count} of {quota} images exist.")
+
+    def show(self, ctx: RequestContext, image_id: str) -> dict[str, Any]:
+        self.authorize(ctx, "get_images")
+        with self.db.reader() as s:
+            return records.body(s, records.get_visible(s, ctx, image_id))
+
+    def _get_for_change(self, s: Any, ctx: RequestContext, image_id: str) -> Image:
+        image = records.get_visible(s, ctx, image_id)
+        self.authorize(ctx, "modify_image", image)
+        return image
+
+    def update(self, ctx: RequestContext, image_id: str, ops: Any) -> dict[str, Any]:
+        with self.db.writer() as s:
+            image = self._get_for_change(s, ctx, image_id)
+            current = records.body(s, image)
+
+            def check(name: str, value: Any) -> None:
+                self._check_change(ctx, image, name, value)
+
+            new = patch.apply(current, ops, check)
+            for name in patch.MUTABLE_CORE - {"tags"}:
+                if new.get(name) != current.get(name):
+                    setattr(image, name, new[name])
+            if set(new["tags"]) != set(current["tags"]):
+                s.execute(sa.delete(ImageTag).where(ImageTag.image_id == image.id))
+                for tag in set(new["tags"]):
+                    s.add(ImageTag(image_id=image.id, value=str(tag)))
+            core_keys = set(records.CORE) | {"tags", "self", "file", "schema"}
+            for name in (set(current) | set(new)) - core_keys:
+                if current.get(name) != new.get(name):
+                    records.set_property(s, image.id, name, None if name not in new else str(new[name]))
+            image.updated_at = types.utcnow()
+            s.flush()
+            return records.body(s, image)
+
+    def _check_change(self, ctx: RequestContext, image: Image, name: str, value: Any) -> None:
+        if name == "visibility":
+            if value not in records.VISIBILITIES:
+                raise exceptions.BadRequest(f"Invalid visibility {value!r}: use one of {', '.join(records.VISIBILITIES)}")
+            if value == "public":
+                self.authorize(ctx, "publicize_image", image)
+            if value == "community":
+                self.authorize(ctx, "communitize_image", image)
+        elif name == "owner":
+            self.authorize(ctx, "set_owner", image)
+        elif name in ("disk_format", "container_format"):
+            allowed = records.DISK_FORMATS if name == "disk_format" else records.CONTAINER_FORMATS
+            if value not in allowed:
+                raise exceptions.BadRequest(f"Invalid value {value!r} for {name}: use one of {', '.join(allowed)}")
+            if image.status != "queued":
+                raise exceptions.Forbidden(f"Attribute {name} can be changed only while the image is queued.")
+        elif name in ("protected", "os_hidden"):
+            if not isinstance(value, bool):
+                raise exceptions.BadRequest(f"{name} must be true or false")
+        elif name in ("min_disk", "min_ram"):
+            if not isinstance(value, int) or value < 0:
+                raise exceptions.BadRequest(f"{name} must be a non-negative integer")
+        elif name == "tags":
+            if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+                raise exceptions.BadRequest("tags must be a list of strings")
+        elif name == "name":
+            if value is not None and (not isinstance(value, str) or len(value) > 255):
+                raise exceptions.BadRequest("name must be a string of at most 255 characters")
+        elif value is not None and not isinstance(value, str):
+            raise exceptions.BadRequest(f"Custom property {name} must be a string")
+
+    def delete(self, ctx: RequestContext, image_id: str) -> None:
+        with self.db.writer() as s:
+            image = self._get_for_change(s, ctx, image_id)
+            if image.protected:
+                raise exceptions.Forbidden(f"Image {image_id} is protected and cannot be deleted.")
+            location = image.location
+            s.delete(image)
+        if location:
+            self.store.delete(location)
+        self.staging.delete(image_id)
+
+    def set_active(self, ctx: RequestContext, image_id: str, active: bool) -> None:
+        with self.db.writer() as s:
+            image = self._get_for_change(s, ctx, image_id)
+            if active and image.status in ("deactivated", "active"):
+                image.status = "active"
+            elif not active and image.status in ("active", "deactivated"):
+                if not records.is_admin(ctx):
+                    raise exceptions.Forbidden("Only administrators can deactivate images.")
+                image.status = "deactivated"
+            else:
+                raise exceptions.Conflict(f"Image {image_id} is {image.status}; only active images can be "
+                                          "deactivated and only deactivated ones reactivated.")
+            image.updated_at = types.utcnow()
+
+    def tag(self, ctx: RequestContext, image_id: str, tag: str, add: bool) -> None:
+        with self.db.writer() as s:
+            image = self._get_for_change(s, ctx, image_id)
+            row = s.get(ImageTag, (image.id, tag))
+            if add and row is None:
+                if len(tag) > 255:
+                    raise exceptions.BadRequest("Tags are at most 255 characters.")
+                s.add(ImageTag(image_id=image.id, value=tag))
+            elif not add:
+                if row is None:
+                    raise exceptions.NotFound(f"Tag {tag} not found on image {image_id}")
+                s.delete(row)
+            image.updated_at = types.utcnow()
+
+    # -- members -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def member_dict(m: ImageMember) -> dict[str, Any]:
+        return {"image_id": m.image_id, "member_id": m.member, "status": m.status,
+                "created_at": records.iso(m.created_at), "updated_at": records.iso(m.updated_at),
+                "schema": "/v2/schemas/member"}
+
+    def list_members(self, ctx: RequestContext, image_id: str) -> list[dict[str, Any]]:
+        with self.db.reader() as s:
+            image = records.get_visible(s, ctx, image_id)
+            q = sa.select(ImageMember).where(ImageMember.image_id == image.id).order_by(ImageMember.created_at)
+            if not (records.is_admin(ctx) or image.owner == ctx.project_id):
+                q = q.where(ImageMember.member == ctx.project_id)
+            return [self.member_dict(m) for m in s.scalars(q)]
+
+    def get_member(self, ctx: RequestContext, image_id: str, member: str) -> dict[str, Any]:
+        for m in self.list_members(ctx, image_id):
+            if m["member_id"] == member:
+                return m
+        raise exceptions.NotFound(f"Project {member} is not a member of image {image_id}")
+
+    def add_member(self, ctx: RequestContext, image_id: str, member: str) -> dict[str, Any]:
+        with self.db.writer() as s:
+            image = records.get_visible(s, ctx, image_id)
+            self.authorize(ctx, "manage_members", image)
+            if image.visibility != "shared":
+                raise exceptions.Forbidden(f"Only shared images have members; image {image_id} is {image.visibility}.")
+            if s.get(ImageMember, (image.id, member)) is not None:
+                raise exceptions.Conflict(f"Project {member} is already a member of image {image_id}")
+            now = types.utcnow()
+            row = ImageMember(image_id=image.id, member=member, status="pending", created_at=now, updated_at=now)
+            s.add(row)
+            s.flush()
+            return self.member_dict(row)
+
+    def update_member(self, ctx: RequestContext, image_id: str, member: str, status: str) -> dict[str, Any]:
+        if status not in ("pending", "accepted", "rejected"):
+            raise exceptions.BadRequest(f"Invalid member status {status!r}: use pending, accepted or rejected")
+        with self.db.writer() as s:
+            image = records.get_visible(s, ctx, image_id)
+            row = s.get(ImageMember, (image.id, member))
+            if row is None:
+                raise exceptions.NotFound(f"Project {member} is not a member of image {image_id}")
+            self.authorize(ctx, "update_member", image, member=member)
+            row.status, row.updated_at = status, types.utcnow()
+            return self.member_dict(row)
+
+    def remove_member(self, ctx: RequestContext, image_id: str, member: str) -> None:
+        with self.db.writer() as s:
+            image = records.get_visible(s, ctx, image_id)
+            self.authorize(ctx, "manage_members", image)
+            row = s.get(ImageMember, (image.id, member))
+            if row is None:
+                raise exceptions.NotFound(f"Project {member} is not a member of image {image_id}")
+            s.delete(row)
+
+    # -- data ------------------------------------------------------------------------------------------
+
+    def _bytes_left(self, session: Any, owner: str | None) -> int:
+        quota = self.conf.image.user_storage_quota
+        cap = self.conf.image.image_size_cap
+        if not quota:
+            return int(cap)
+        used = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Image.size), 0)).where(
+            Image.owner == owner, Image.status != "deleted")) or 0
+        return int(min(cap, quota - used))
+
+    def begin_write(self, ctx: RequestContext, image_id: str, from_states: tuple[str, ...], to_state: str,
+                    declared: int | None) -> tuple[int, str | None]:
+        """Move the image into its writing state; returns (bytes it may take, owner)."""
+        with self.db.writer() as s:
+            image = self._get_for_change(s, ctx, image_id)
+            if image.status not in from_states:
+                raise exceptions.Conflict(f"Image {image_id} is {image.status}; data can be uploaded only to a "
+                                          f"{' or '.join(from_states)} image.")
+            if not image.disk_format or not image.container_format:
+                raise exceptions.BadRequest("Set disk_format and container_format before uploading data.")
+            allowed = self._bytes_left(s, image.owner)
+            if declared is not None and declared > allowed:
+                raise exceptions.RequestEntityTooLarge(
+                    f"The image's {declared} bytes exceed what project {image.owner} may still store ({allowed}).")
+            image.status, image.updated_at = to_state, types.utcnow()
+            return allowed, image.owner
+
+    def _finish(self, image_id: str, status: str, **values: Any) -> None:
+        with self.db.writer() as s:
+            image = s.get(Image, image_id)
+            if image is not None:
+                image.status, image.updated_at = status, types.utcnow()
+                for key, value in values.items():
+                    setattr(image, key, value)
+
+    def write_data(self, image_id: str, chunks: Iterator[bytes], allowed: int, final_status: str = "active",
+                   undo_status: str = "queued", expected_md5: str | None = None) -> None:
+        """Stream ``chunks`` into the store and mark the image ``final_status``; on any failure put it back
+        to ``undo_status`` with nothing stored."""
+        digest = data.Digest(multihash=hashlib.new(self.conf.image.hashing_algorithm))
+
+        def over(size: int) -> Exception:
+            return exceptions.RequestEntityTooLarge(
+                f"The upload reached {size} bytes, over the {allowed} bytes this image may take "
+                "(image size cap or the project's storage quota).")
+
+        try:
+            self.store.add(image_id, data.hashed(chunks, digest, allowed, over))
+            if expected_md5 and expected_md5 != digest.md5.hexdigest():
+                self.store.delete(image_id)
+                raise exceptions.BadRequest(f"The data's MD5 {digest.md5.hexdigest()} does not match the "
+                                            f"Content-MD5 {expected_md5} the client sent.")
+        except StoreFull as exc:
+            self._finish(image_id, undo_status)
+            raise exceptions.RequestEntityTooLarge(f"{exc}; the upload was discarded.") from None
+        except BaseException:
+            self._finish(image_id, undo_status)
+            raise
+        with self.db.reader() as s:
+            image = s.get(Image, image_id)
+            disk_format = image.disk_format if image else None
+        self._finish(image_id, final_status, size=digest.size, checksum=digest.md5.hexdigest(),
+                     os_hash_algo=self.conf.image.hashing_algorithm, os_hash_value=digest.multihash.hexdigest(),
+                     virtual_size=formats.virtual_size(disk_format, digest.head, digest.size), location=image_id)
+        with self.db.reader() as s:
+            if s.get(Image, image_id) is None:  # deleted while uploading: drop the data too
+                self.store.delete(image_id)
+
+    def upload(self, ctx: RequestContext, image_id: str, stream: BinaryIO, length: int | None,
+               content_md5: str | None) -> None:
+        allowed, _ = self.begin_write(ctx, image_id, ("queued",), "saving", length)
+        self.write_data(image_id, data.chunks_from(stream, length), allowed, expected_md5=content_md5)
+        LOG.info("image %s uploaded", image_id)
+
+    def download(self, ctx: RequestContext, image_id: str, range_header: str | None) -> dict[str, Any]:
+        with self.db.reader() as s:
+            image = records.get_visible(s, ctx, image_id)
+            self.authorize(ctx, "get_images", image)
+            if image.status == "deactivated" and not records.is_admin(ctx):
+                raise exceptions.Forbidden(f"Image {image_id} is deactivated; its data cannot be downloaded.")
+            if image.location is None or image.size is None:
+                return {"empty": True}
+            size, checksum, location = image.size, image.checksum, image.location
+        window = data.parse_range(range_header, size)
+        offset, length = window if window else (0, size)
+        return {"empty": False, "chunks": self.store.open(location, offset, length), "size": size,
+                "checksum": checksum, "range": window}

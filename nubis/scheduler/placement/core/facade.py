@@ -1,0 +1,21 @@
+"""What the placement handlers reach: the database and the policy."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from oslo_config import cfg
+
+from nubis.common import policy as nubis_policy
+from nubis.common.db.engine import Database
+
+
+@dataclasses.dataclass
+class PlacementCore:
+    conf: cfg.ConfigOpts
+    db: Database
+    policy: nubis_policy.Policy
+    # The scheduler's RPC client, made on first use (only the explain endpoint needs it).
+    scheduler_client: Callable[[], Any] | None = None

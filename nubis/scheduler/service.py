@@ -1,0 +1,44 @@
+"""The scheduler as the commands see it: an RPC-only service on the ``scheduler`` topic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nubis.common import clients, rpc
+from nubis.common.runtime import Runtime
+from nubis.scheduler import conf, db
+from nubis.scheduler.manager import SchedulerManager
+from nubis.scheduler.placement_client import PlacementClient
+from nubis.scheduler.rpcapi import TOPIC, SchedulerEndpoint
+from nubis.services import ServiceDefinition, Stoppable
+
+
+class RpcService:
+    def __init__(self, server: object) -> None:
+        self.server = server
+
+    def stop(self) -> None:
+        # Stop taking new messages, then let the ones in progress finish.
+        self.server.stop()  # type: ignore[attr-defined]
+        self.server.wait()  # type: ignore[attr-defined]
+
+
+def build_manager(runtime: Runtime) -> SchedulerManager:
+    http = clients.service_adapter(runtime.conf, "placement")
+    return SchedulerManager(runtime.conf, runtime.database("scheduler"), PlacementClient(http))
+
+
+def start(runtime: Runtime) -> Sequence[Stoppable]:
+    endpoint = SchedulerEndpoint(build_manager(runtime))
+    server = rpc.make_server(runtime.messaging, TOPIC, runtime.conf.host, [endpoint])
+    server.start()
+    return [RpcService(server)]
+
+
+SERVICE = ServiceDefinition(
+    name="scheduler",
+    console_script="nubis-scheduler",
+    list_opts=conf.list_opts,
+    migration_repo=db.migration_repo,
+    start=start,
+)

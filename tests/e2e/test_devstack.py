@@ -1,0 +1,82 @@
+"""devstack/stack.sh on this host: every service its own process on MariaDB + RabbitMQ + memcached."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from nubis import services
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif("identity" not in services.available(), reason="needs the identity service"),
+]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _env(tmp_path, offset: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    env = dict(os.environ)
+    env.update({
+        "NUBIS_STATE": str(tmp_path / "state"),
+        "NUBIS_CONF_DIR": str(tmp_path / "etc"),
+        # Reuse the test venv (the project is installed there) instead of a fresh install.
+        "NUBIS_VENV": os.path.dirname(os.path.dirname(sys.executable)),
+        "NUBIS_PORT_OFFSET": str(offset),
+    })
+    return env
+
+
+def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    if os.geteuid() != 0:
+        pytest.fail("devstack needs root")
+    offset = random.randrange(20000, 30000, 10)
+    env = _env(tmp_path, offset)
+    pids: dict[str, int] = {}
+
+    def read_pids() -> None:
+        for pidfile in os.listdir(tmp_path / "state" / "pids"):
+            pids[pidfile[:-4]] = int((tmp_path / "state" / "pids" / pidfile).read_text())
+
+    stack = subprocess.run([os.path.join(ROOT, "devstack", "stack.sh")], env=env, capture_output=True,
+                           text=True, timeout=600)
+    try:
+        assert stack.returncode == 0, stack.stdout[-3000:] + stack.stderr[-3000:]
+        assert "Nubis is running" in stack.stdout
+        read_pids()
+        assert set(pids) == set(services.available())
+        for name in services.available():
+            service = services.load(name)
+            if service.build_api is not None:
+                url = f"http://127.0.0.1:{service.port + offset}/healthcheck"
+                assert requests.get(url, timeout=5).status_code == 200, name
+        openrc = (tmp_path / "state" / "openrc").read_text()
+        os_env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        for line in openrc.splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            os_env[key] = value
+        openstack = os.path.join(os.path.dirname(sys.executable), "openstack")
+        token = subprocess.run([openstack, "token", "issue", "-f", "json"], env=os_env,
+                               capture_output=True, text=True, timeout=120)
+        assert token.returncode == 0, token.stderr
+        assert json.loads(token.stdout)["project_id"]
+        # The config points at the real backends.
+        conf = (tmp_path / "etc" / "nubis.conf").read_text()
+        assert "mysql+pymysql://nubis:" in conf and "rabbit://nubis:" in conf and "pymemcache" in conf
+        # A second run is safe and leaves the same set of services running.
+        again = subprocess.run([os.path.join(ROOT, "devstack", "stack.sh")], env=env, capture_output=True,
+                               text=True, timeout=600)
+        assert again.returncode == 0, again.stderr[-3000:]
+        read_pids()
+    finally:
+        unstack = subprocess.run([os.path.join(ROOT, "devstack", "unstack.sh"), "--purge"], env=env,
+                                 capture_output=True, text=True, timeout=300)
+    assert unstack.returncode == 0, unstack.stderr
+    for pid in pids.values():
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()

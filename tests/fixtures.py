@@ -1,0 +1,68 @@
+"""Helpers the tests of every service share: databases per backend, serving apps."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+
+from nubis.api import server
+
+# Comma-separated SQLAlchemy URLs of *servers* (no database name), e.g.
+# "mysql+pymysql://root@127.0.0.1:3306,postgresql://postgres@127.0.0.1:5432".
+DB_URLS_ENV = "NUBIS_TEST_DB_URLS"
+TRANSPORT_URL_ENV = "NUBIS_TEST_TRANSPORT_URL"
+
+
+def backend_server_urls() -> list[str]:
+    raw = os.environ.get(DB_URLS_ENV, "")
+    return [u.strip().rstrip("/") for u in raw.split(",") if u.strip()]
+
+
+def backend_ids() -> list[str]:
+    """``sqlite`` always, plus every backend the environment names."""
+    return ["sqlite"] + [sa.engine.make_url(u).get_backend_name() for u in backend_server_urls()]
+
+
+@contextlib.contextmanager
+def scratch_database(backend: str, tmp_path: str) -> Iterator[str]:
+    """A new, empty database on ``backend``; dropped afterwards. Yields its URL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/test-{uuid.uuid4().hex[:8]}.sqlite"
+        return
+    server_url = next(u for u in backend_server_urls() if sa.engine.make_url(u).get_backend_name() == backend)
+    name = f"nubis_test_{uuid.uuid4().hex[:12]}"
+    admin_db = "postgres" if backend == "postgresql" else ""
+    admin = sa.create_engine(f"{server_url}/{admin_db}", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield f"{server_url}/{name}"
+    finally:
+        with admin.connect() as conn:
+            if backend == "postgresql":
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            else:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(app: server.WSGIApp, name: str = "test", port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 in a thread; yields its base URL."""
+    http = server.HttpServer(name, "127.0.0.1", port or free_port(), app, threads=8, shutdown_timeout=2)
+    http.start()
+    try:
+        yield f"http://127.0.0.1:{http.port}"
+    finally:
+        http.stop()

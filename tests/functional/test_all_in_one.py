@@ -1,0 +1,109 @@
+"""``nubis all-in-one`` as a user runs it: start, use with the CLI, stop, start again."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from nubis import services
+
+NUBIS = os.path.join(os.path.dirname(sys.executable), "nubis")
+OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
+
+pytestmark = pytest.mark.skipif("identity" not in services.available(), reason="needs the identity service")
+
+
+def _free_offset() -> int:
+    ports = [s.port for s in map(services.load, services.available()) if s.port]
+    for _ in range(50):
+        offset = random.randrange(10000, 30000, 10)
+        if all(_port_free(p + offset) for p in ports):
+            return offset
+    raise RuntimeError("no free port range")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _start(state_dir: str, offset: int) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [NUBIS, "all-in-one", "--state-dir", state_dir, "--port-offset", str(offset)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines = []
+    deadline = time.monotonic() + 120
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Stop with Ctrl-C" in line:
+            return proc, "".join(lines)
+    proc.kill()
+    raise AssertionError("all-in-one did not come up:\n" + "".join(lines))
+
+
+def _stop(proc: subprocess.Popen[str]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=60)
+
+
+def _openrc_env(state_dir: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    with open(os.path.join(state_dir, "openrc")) as f:
+        for line in f:
+            if line.startswith("export "):
+                key, _, value = line[len("export "):].strip().partition("=")
+                env[key] = value
+    return env
+
+
+def _cli(env: dict[str, str], *args: str) -> Any:
+    import json
+
+    out = subprocess.run([OPENSTACK, *args, "-f", "json"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_all_in_one_start_use_stop_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    state = str(tmp_path / "state")
+    offset = _free_offset()
+    proc, banner = _start(state, offset)
+    try:
+        assert "Nubis all-in-one is up in" in banner
+        assert f"source {state}/openrc" in banner
+        assert oct(os.stat(os.path.join(state, "secrets.json")).st_mode & 0o777) == "0o600"
+        for name in services.available():
+            port = services.load(name).port
+            if port and services.load(name).build_api:
+                assert requests.get(f"http://127.0.0.1:{port + offset}/healthcheck", timeout=5).status_code == 200
+        env = _openrc_env(state)
+        token = _cli(env, "token", "issue")
+        assert token["project_id"] and token["user_id"]
+        catalog = {entry["Type"] for entry in _cli(env, "catalog", "list")}
+        assert "identity" in catalog
+    finally:
+        assert _stop(proc) == 0
+
+    # The second start reuses state: same credentials, nothing bootstrapped twice.
+    proc, _ = _start(state, offset)
+    try:
+        env = _openrc_env(state)
+        assert _cli(env, "token", "issue")["user_id"] == token["user_id"]
+        assert {entry["Type"] for entry in _cli(env, "catalog", "list")} == catalog
+        assert [u["Name"] for u in _cli(env, "user", "list")].count("admin") == 1
+    finally:
+        assert _stop(proc) == 0

@@ -1,0 +1,196 @@
+"""Request ids, faults, microversions, validation, limits, health and metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import webob
+from oslo_config import cfg
+
+from nubis.api import faults, request_id
+from nubis.common import log
+from tests.unit.api import sample_app
+
+USER = {"X-User-Id": "u1", "X-Project-Id": "p1", "X-Roles": "member"}
+
+
+@pytest.fixture
+def app(conf: cfg.ConfigOpts):  # type: ignore[no-untyped-def]
+    conf.set_override("auth_strategy", "noauth", group="api")
+    return sample_app.build(conf)
+
+
+def call(app, path: str, method: str = "GET", headers=None, body: bytes | None = None) -> webob.Response:  # type: ignore[no-untyped-def]
+    req = webob.Request.blank(path, method=method, headers=headers or {})
+    if body is not None:
+        req.body = body
+        req.content_type = "application/json"
+    return req.get_response(app)
+
+
+def test_request_id_generated_and_valid_inbound_kept(app) -> None:  # type: ignore[no-untyped-def]
+    generated = call(app, "/").headers["x-openstack-request-id"]
+    assert request_id.is_valid(generated)
+    inbound = "req-12345678-1234-1234-1234-123456789abc"
+    kept = call(app, "/", headers={"X-OpenStack-Request-ID": inbound}).headers["x-openstack-request-id"]
+    assert kept == inbound
+    forged = call(app, "/", headers={"X-OpenStack-Request-ID": "<script>"}).headers["x-openstack-request-id"]
+    assert forged != "<script>" and request_id.is_valid(forged)
+
+
+def test_request_id_on_log_lines(app, conf, caplog) -> None:  # type: ignore[no-untyped-def]
+    handler = logging.StreamHandler()
+    caplog.handler.addFilter(request_id.RequestIdLogFilter())
+    with caplog.at_level(logging.INFO, logger="tests.sample_app"):
+        resp = call(app, "/v1/things/abc", headers=USER)
+    rid = resp.headers["x-openstack-request-id"]
+    records = [r for r in caplog.records if r.name == "tests.sample_app"]
+    assert records and all(r.request_id == rid for r in records)
+    assert "[%(request_id)s]" in log.FORMAT
+    del handler
+
+
+def test_unexpected_error_is_500_without_traceback(app) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, "/v1/things/boom", headers=USER)
+    assert resp.status_int == 500
+    body = resp.json
+    assert set(body) == {"computeFault"}
+    assert "hunter2" not in resp.text and "Traceback" not in resp.text
+    assert resp.headers["x-openstack-request-id"] in body["computeFault"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("formatter", "expected"),
+    [
+        (faults.compute_fault, {"itemNotFound": {"message": "Thing missing could not be found.", "code": 404}}),
+        (faults.identity_fault, {"error": {"code": 404, "title": "Not Found", "message": "Thing missing could not be found."}}),
+        (faults.network_fault, {"NeutronError": {"type": "ThingNotFound", "message": "Thing missing could not be found.", "detail": ""}}),
+    ],
+)
+def test_fault_formats(conf, formatter, expected) -> None:  # type: ignore[no-untyped-def]
+    conf.set_override("auth_strategy", "noauth", group="api")
+    app = sample_app.build(conf, formatter)
+    resp = call(app, "/v1/things/missing", headers=USER)
+    assert resp.status_int == 404
+    assert resp.content_type == "application/json"
+    assert resp.json == expected
+
+
+def test_placement_fault_format(conf) -> None:  # type: ignore[no-untyped-def]
+    conf.set_override("auth_strategy", "noauth", group="api")
+    app = sample_app.build(conf, faults.placement_fault)
+    resp = call(app, "/v1/things/missing", headers=USER)
+    (error,) = resp.json["errors"]
+    assert error["status"] == 404 and error["code"] == "placement.undefined_code"
+    assert error["request_id"] == resp.headers["x-openstack-request-id"]
+
+
+def test_unknown_route_and_method(app) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, "/v1/nothing", headers=USER)
+    assert resp.status_int == 404 and "itemNotFound" in resp.json
+    resp = call(app, "/v1/things/x", method="DELETE", headers=USER)
+    assert resp.status_int == 405
+    assert resp.headers["Allow"] == "GET"
+
+
+def test_missing_token_is_401(app) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, "/v1/things/abc")
+    assert resp.status_int == 401
+    assert resp.json["unauthorized"]["code"] == 401
+    assert "WWW-Authenticate" in resp.headers
+    assert call(app, "/").status_int == 200  # public route
+
+
+def test_malformed_json_and_wrong_content_type(app) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, "/v1/things", method="POST", headers=USER, body=b"{not json")
+    assert resp.status_int == 400
+    assert "Malformed JSON" in resp.json["badRequest"]["message"]
+    req = webob.Request.blank("/v1/things", method="POST", headers=USER)
+    req.body = b"name=x"
+    req.content_type = "application/x-www-form-urlencoded"
+    resp = req.get_response(app)
+    assert resp.status_int == 415
+
+
+def test_schema_errors_name_the_field(app) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, "/v1/things", method="POST", headers=USER, body=json.dumps({"thing": {"name": ""}}).encode())
+    assert resp.status_int == 400
+    assert "thing/name" in resp.json["badRequest"]["message"]
+    resp = call(app, "/v1/things", method="POST", headers=USER, body=json.dumps({"thing": {"name": "a", "color": 1}}).encode())
+    assert resp.status_int == 400
+    assert "'color' was unexpected" in resp.json["badRequest"]["message"]
+    resp = call(app, "/v1/things", method="POST", headers=USER, body=json.dumps({"thing": {"name": "ok"}}).encode())
+    assert resp.status_int == 201
+
+
+def test_oversized_body_is_413(app) -> None:  # type: ignore[no-untyped-def]
+    big = json.dumps({"thing": {"name": "x" * 200_000}}).encode()
+    resp = call(app, "/v1/things", method="POST", headers=USER, body=big)
+    assert resp.status_int == 413
+    assert "overLimit" in resp.json
+
+
+def test_chunked_oversized_body_is_413(app) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    req = webob.Request.blank("/v1/things", method="POST", headers=USER)
+    req.environ["wsgi.input"] = io.BytesIO(b"[" + b"1," * 100_000 + b"1]")
+    req.environ.pop("CONTENT_LENGTH", None)
+    req.environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    req.environ["wsgi.input_terminated"] = True  # what cheroot sets for chunked bodies
+    req.content_type = "application/json"
+    req.is_body_seekable = False
+    resp = req.get_response(app)
+    assert resp.status_int == 413
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "served"),
+    [
+        ({}, 200, "2.1"),
+        ({"OpenStack-API-Version": "compute 2.5"}, 200, "2.5"),
+        ({"OpenStack-API-Version": "compute latest"}, 200, "2.10"),
+        ({"X-OpenStack-Nova-API-Version": "2.3"}, 200, "2.3"),
+        ({"OpenStack-API-Version": "compute 2.11"}, 406, None),
+        ({"OpenStack-API-Version": "compute 1.0"}, 406, None),
+        ({"OpenStack-API-Version": "compute two"}, 400, None),
+        ({"OpenStack-API-Version": "identity 3.0"}, 200, "2.1"),  # another service's header is ignored
+    ],
+)
+def test_microversion_negotiation(app, headers, status, served) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, "/v1/things/abc", headers={**USER, **headers})
+    assert resp.status_int == status
+    if served:
+        assert resp.headers["OpenStack-API-Version"] == f"compute {served}"
+        assert resp.headers["X-OpenStack-Nova-API-Version"] == served
+        assert "OpenStack-API-Version" in resp.headers["Vary"]
+        assert ("added_in_2_5" in resp.json) == (served not in ("2.1", "2.3"))
+
+
+def test_healthcheck_needs_no_token(app) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, "/healthcheck")
+    assert resp.status_int == 200
+    assert resp.text.strip() == "OK"
+
+
+def test_metrics_count_routes_and_statuses(app) -> None:  # type: ignore[no-untyped-def]
+    call(app, "/v1/things/a", headers=USER)
+    call(app, "/v1/things/b", headers=USER)
+    call(app, "/v1/things/missing", headers=USER)
+    text = call(app, "/metrics").text
+    ok = 'nubis_http_requests_total{method="GET",route="/v1/things/{thing_id}",service="sample",status="200"} 2.0'
+    missing = 'nubis_http_requests_total{method="GET",route="/v1/things/{thing_id}",service="sample",status="404"} 1.0'
+    assert ok in text and missing in text
+    assert 'nubis_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/v1/things/{thing_id}",service="sample"}' in text
+
+
+def test_healthcheck_drain_file(app, conf) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    path = os.path.join(conf.state_path, "sample-healthcheck-disable")
+    open(path, "w").close()
+    assert call(app, "/healthcheck").status_int == 503
+    os.unlink(path)
+    assert call(app, "/healthcheck").status_int == 200

@@ -1,0 +1,154 @@
+"""RPC call/cast round trips, version caps and notifications, in-process and over RabbitMQ."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import oslo_messaging
+import pytest
+from oslo_config import cfg
+
+from nubis.common import context, rpc
+from tests import fixtures
+
+
+def _transports() -> list[str]:
+    urls = ["fake://"]
+    if os.environ.get(fixtures.TRANSPORT_URL_ENV):
+        urls.append(os.environ[fixtures.TRANSPORT_URL_ENV])
+    return urls
+
+
+@pytest.fixture(params=_transports(), ids=lambda u: u.split(":")[0])
+def messaging(request, conf: cfg.ConfigOpts):  # type: ignore[no-untyped-def]
+    rpc.register_opts(conf)
+    # A unique exchange per test keeps runs on a shared broker apart.
+    conf.set_override("control_exchange", f"nubis-test-{uuid.uuid4().hex[:8]}")
+    conf.set_override("rpc_response_timeout", 5)
+    m = rpc.Messaging(conf, url=request.param)
+    yield m
+    m.cleanup()
+
+
+class EchoEndpoint:
+    target = oslo_messaging.Target(version="1.1")
+
+    def __init__(self) -> None:
+        self.casts: list[str] = []
+        self.cast_seen = threading.Event()
+
+    def echo(self, ctxt: context.RequestContext, value: str) -> dict[str, str | None]:
+        return {"value": value, "user": ctxt.user_id, "request_id": ctxt.request_id}
+
+    def remember(self, ctxt: context.RequestContext, value: str) -> None:
+        self.casts.append(value)
+        self.cast_seen.set()
+
+    def shout(self, ctxt: context.RequestContext, value: str) -> str:
+        return value.upper()  # added in 1.1
+
+
+class EchoAPI(rpc.RPCClient):
+    """Test RPC API.
+
+    1.0 - echo, remember
+    1.1 - shout
+    """
+
+    TOPIC = "compute"  # reuse a capped topic name: [upgrade_levels] compute
+    VERSION = "1.1"
+
+    def echo(self, ctxt: context.RequestContext, value: str, server: str) -> dict[str, str]:
+        return self.prepare(server=server).call(ctxt, "echo", value=value)  # type: ignore[no-any-return]
+
+    def remember(self, ctxt: context.RequestContext, value: str, server: str) -> None:
+        self.prepare(server=server).cast(ctxt, "remember", value=value)
+
+    def shout(self, ctxt: context.RequestContext, value: str, server: str) -> str:
+        if not self.can_send_version("1.1"):
+            # What an N client does for an N-1 server: the older form of the call.
+            return self.echo(ctxt, value, server)["value"].upper()
+        return self.prepare(server=server, version="1.1").call(ctxt, "shout", value=value)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def server(messaging):  # type: ignore[no-untyped-def]
+    endpoint = EchoEndpoint()
+    srv = rpc.make_server(messaging, "compute", "host1", [endpoint])
+    srv.start()
+    yield endpoint
+    srv.stop()
+    srv.wait()
+
+
+def _ctx() -> context.RequestContext:
+    return context.RequestContext(user_id="u1", project_id="p1", request_id="req-12345678-1234-1234-1234-123456789abc")
+
+
+def test_call_round_trip_carries_context(messaging, server) -> None:  # type: ignore[no-untyped-def]
+    result = EchoAPI(messaging).echo(_ctx(), "hi", "host1")
+    assert result == {"value": "hi", "user": "u1", "request_id": "req-12345678-1234-1234-1234-123456789abc"}
+
+
+def test_cast_round_trip(messaging, server) -> None:  # type: ignore[no-untyped-def]
+    EchoAPI(messaging).remember(_ctx(), "fire-and-forget", "host1")
+    assert server.cast_seen.wait(10)
+    assert server.casts == ["fire-and-forget"]
+
+
+def test_newest_version_used_without_cap(messaging, server) -> None:  # type: ignore[no-untyped-def]
+    api = EchoAPI(messaging)
+    assert api.can_send_version("1.1")
+    assert api.shout(_ctx(), "hi", "host1") == "HI"
+
+
+def test_version_cap_downgrades_and_refuses(messaging, server) -> None:  # type: ignore[no-untyped-def]
+    messaging.conf.set_override("compute", "1.0", group="upgrade_levels")
+    api = EchoAPI(messaging)
+    assert api.version_cap == "1.0"
+    assert not api.can_send_version("1.1")
+    assert api.shout(_ctx(), "hi", "host1") == "HI"  # through the 1.0 path
+    with pytest.raises(oslo_messaging.RPCVersionCapError):
+        api.prepare(server="host1", version="1.1").call(_ctx(), "shout", value="x")
+
+
+def test_server_refuses_newer_version(messaging, server) -> None:  # type: ignore[no-untyped-def]
+    class Newer(EchoAPI):
+        VERSION = "1.5"
+
+    # In-process the dispatcher's exception arrives as itself; over a broker as a RemoteError.
+    with pytest.raises((oslo_messaging.UnsupportedVersion, oslo_messaging.RemoteError)) as info:
+        Newer(messaging).prepare(server="host1", version="1.5").call(_ctx(), "shout", value="x")
+    assert "does not support RPC version 1.5" in str(info.value)
+
+
+def test_call_without_listener_times_out(messaging) -> None:  # type: ignore[no-untyped-def]
+    """No server (or a lost connection): the caller gets a timeout it can report, never a hang."""
+    api = EchoAPI(messaging, timeout=1)
+    with pytest.raises(oslo_messaging.MessagingTimeout):
+        api.echo(_ctx(), "anyone?", "no-such-host")
+
+
+def test_versioned_notification(messaging) -> None:  # type: ignore[no-untyped-def]
+    received: list[tuple[str, str, dict[str, str]]] = []
+    seen = threading.Event()
+
+    class Listener:
+        def info(self, ctxt, publisher_id, event_type, payload, metadata):  # type: ignore[no-untyped-def]
+            received.append((publisher_id, event_type, payload))
+            seen.set()
+
+    targets = [oslo_messaging.Target(topic="versioned_notifications")]
+    listener = oslo_messaging.get_notification_listener(
+        messaging.notification_transport, targets, [Listener()], executor="threading"
+    )
+    listener.start()
+    try:
+        rpc.Notifier(messaging, "compute", "host1").info(_ctx(), "instance.create.end", {"uuid": "i1"})
+        assert seen.wait(10)
+        assert received == [("compute.host1", "instance.create.end", {"uuid": "i1"})]
+    finally:
+        listener.stop()
+        listener.wait()

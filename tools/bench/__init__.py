@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m tools.bench [NAME ...]``. Each module prints its figures."""

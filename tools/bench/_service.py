@@ -1,0 +1,78 @@
+"""What the service benchmarks share: a scratch database and a standalone service process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+import sqlalchemy as sa
+
+BIN = os.path.dirname(sys.executable)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def scratch_database(server_url: str, state: str, label: str) -> Iterator[str]:
+    """``sqlite`` gives a file under ``state``; a server URL gets a new database, dropped afterwards."""
+    if server_url == "sqlite":
+        yield f"sqlite:///{state}/{label}.sqlite"
+        return
+    name = f"nubis_bench_{label}_{os.getpid()}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield f"{server_url.rstrip('/')}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
+
+
+@contextmanager
+def running(console_script: str, conf: str, port: int) -> Iterator[str]:
+    """Start ``console_script --config-file conf``; yield its base URL once /healthcheck answers."""
+    with running_process(console_script, conf, port) as (base, _pid):
+        yield base
+
+
+@contextmanager
+def running_process(console_script: str, conf: str, port: int) -> Iterator[tuple[str, int]]:
+    """Like :func:`running`, yielding ``(base URL, pid)`` for benches that watch the process."""
+    proc = subprocess.Popen([os.path.join(BIN, console_script), "--config-file", conf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(base + "/healthcheck", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{console_script} did not start")
+        yield base, proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The process's high-water resident set (VmHWM), in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for pid {pid}")
