@@ -11,9 +11,10 @@ import errno
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-CHUNK = 64 * 1024
+CHUNK = 1024 * 1024  # read size for downloads: fewer, larger writes to the socket
 
 
 class StoreFull(Exception):
@@ -49,10 +50,16 @@ class FilesystemStore:
         temp = os.path.join(self.directory, f".{key}.{uuid.uuid4().hex}.partial")
         written = 0
         try:
-            with open(temp, "wb") as f:
+            # One writer thread: chunk N goes to disk while chunk N+1 is read and hashed.
+            with open(temp, "wb") as f, ThreadPoolExecutor(1, thread_name_prefix="store-write") as writer:
+                pending: Future[int] | None = None
                 for chunk in chunks:
-                    f.write(chunk)
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(f.write, chunk)
                     written += len(chunk)
+                if pending is not None:
+                    pending.result()
                 f.flush()
                 os.fsync(f.fileno())
             os.rename(temp, self._path(key))

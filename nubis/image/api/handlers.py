@@ -7,7 +7,7 @@ from typing import Any
 
 import webob
 
-from nubis.api import router
+from nubis.api import body, router
 from nubis.common import exceptions
 from nubis.image.api import schemas
 from nubis.image.core import imports, listing, patch, records
@@ -115,7 +115,7 @@ def _stream_args(req: router.Request) -> tuple[Any, int | None]:
         raise exceptions.UnsupportedMediaType(
             f"Image data must be sent as application/octet-stream, not {req.content_type}.")
     length = req.environ.get("CONTENT_LENGTH")
-    return req.environ["wsgi.input"], int(length) if length not in (None, "") else None
+    return body.input_stream(req.environ), int(length) if length not in (None, "") else None
 
 
 def upload(req: router.Request, image_id: str) -> webob.Response:
