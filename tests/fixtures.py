@@ -66,3 +66,23 @@ def serving(app: server.WSGIApp, name: str = "test", port: int | None = None) ->
         yield f"http://127.0.0.1:{http.port}"
     finally:
         http.stop()
+
+
+@contextlib.contextmanager
+def rabbit_vhost(url: str) -> Iterator[str]:
+    """A fresh RabbitMQ virtual host on the broker of ``url``; yields the URL pointing at it.
+
+    Queue names are global within a vhost (``conductor``, ``compute.host1``), so
+    two clouds on one broker would take each other's messages without one each.
+    """
+    import subprocess
+
+    name = f"nubis-test-{uuid.uuid4().hex[:8]}"
+    user = url.split("//", 1)[1].split(":", 1)[0]
+    subprocess.run(["rabbitmqctl", "add_vhost", name], check=True, capture_output=True)
+    try:
+        subprocess.run(["rabbitmqctl", "set_permissions", "-p", name, user, ".*", ".*", ".*"], check=True,
+                       capture_output=True)
+        yield url.rstrip("/") + "/" + name
+    finally:
+        subprocess.run(["rabbitmqctl", "delete_vhost", name], check=False, capture_output=True)

@@ -210,6 +210,24 @@ def make_server(
     )
 
 
+class RunningServer:
+    """A started RPC server as the service runners see it: something to ``stop()``."""
+
+    def __init__(self, server: oslo_messaging.rpc.server.RPCServer) -> None:
+        self.server = server
+
+    def stop(self) -> None:
+        # Stop taking new messages, then let the ones in progress finish.
+        self.server.stop()
+        self.server.wait()
+
+
+def start_server(messaging: Messaging, topic: str, server: str, endpoints: Sequence[object]) -> RunningServer:
+    rpc_server = make_server(messaging, topic, server, endpoints)
+    rpc_server.start()
+    return RunningServer(rpc_server)
+
+
 class Notifier:
     """Versioned notifications with ``publisher_id = <service>.<host>``."""
 

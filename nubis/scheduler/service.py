@@ -13,16 +13,6 @@ from nubis.scheduler.rpcapi import TOPIC, SchedulerEndpoint
 from nubis.services import ServiceDefinition, Stoppable
 
 
-class RpcService:
-    def __init__(self, server: object) -> None:
-        self.server = server
-
-    def stop(self) -> None:
-        # Stop taking new messages, then let the ones in progress finish.
-        self.server.stop()  # type: ignore[attr-defined]
-        self.server.wait()  # type: ignore[attr-defined]
-
-
 def build_manager(runtime: Runtime) -> SchedulerManager:
     http = clients.service_adapter(runtime.conf, "placement")
     return SchedulerManager(runtime.conf, runtime.database("scheduler"), PlacementClient(http))
@@ -30,9 +20,7 @@ def build_manager(runtime: Runtime) -> SchedulerManager:
 
 def start(runtime: Runtime) -> Sequence[Stoppable]:
     endpoint = SchedulerEndpoint(build_manager(runtime))
-    server = rpc.make_server(runtime.messaging, TOPIC, runtime.conf.host, [endpoint])
-    server.start()
-    return [RpcService(server)]
+    return [rpc.start_server(runtime.messaging, TOPIC, runtime.conf.host, [endpoint])]
 
 
 SERVICE = ServiceDefinition(

@@ -1,0 +1,182 @@
+"""The per-host compute agent: carries out builds and actions with its driver, reports through the conductor."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from keystoneauth1 import adapter as ks_adapter
+from oslo_config import cfg
+
+from nubis.common import context as nubis_context
+from nubis.common import rpc
+from nubis.common.context import RequestContext
+from nubis.common.db import types
+from nubis.compute import states
+from nubis.compute.actions import POWER_ACTIONS
+from nubis.compute.agent import resources
+from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.virt.driver import ComputeDriver, GuestSpec
+from nubis.scheduler.rpcapi import SchedulerAPI
+
+LOG = logging.getLogger(__name__)
+BINARY = "nubis-compute"
+
+# A task_state still set when the agent starts means the agent died in the middle of it.
+_INTERRUPTED = {states.SPAWNING, states.POWERING_OFF, states.POWERING_ON, states.REBOOTING, states.REBOOTING_HARD,
+                states.PAUSING, states.UNPAUSING, states.SUSPENDING, states.RESUMING}
+_VM_STATE_OF_POWER = {states.RUNNING: states.ACTIVE, states.SHUTDOWN: states.STOPPED,
+                      states.POWER_PAUSED: states.PAUSED, states.POWER_SUSPENDED: states.SUSPENDED}
+
+
+class ComputeAgent:
+    def __init__(self, conf: cfg.ConfigOpts, driver: ComputeDriver, conductor: ConductorAPI,
+                 scheduler: SchedulerAPI, placement: ks_adapter.Adapter, notifier: rpc.Notifier) -> None:
+        self.conf = conf
+        self.host = conf.host
+        self.driver = driver
+        self.conductor = conductor
+        self.scheduler = scheduler
+        self.placement = placement
+        self.notifier = notifier
+        self._locks: collections.defaultdict[str, threading.Lock] = collections.defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+        self._stop = threading.Event()
+        self._reporter: threading.Thread | None = None
+
+    # -- life cycle ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Register with placement, the scheduler and os-services, put interrupted work right, keep reporting."""
+        self.report()
+        self.recover()
+        self._reporter = threading.Thread(target=self._report_loop, name=f"compute-report-{self.host}", daemon=True)
+        self._reporter.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._reporter is not None:
+            self._reporter.join(timeout=10)
+
+    def report(self) -> None:
+        ctx = nubis_context.admin_context()
+        res = self.driver.host_resources()
+        rp_uuid = resources.ensure_provider(self.placement, self.host, resources.inventories(self.conf, res))
+        self.scheduler.update_host(ctx, resources.scheduler_report(self.conf, self.host, rp_uuid, res))
+        self.conductor.compute_node_update(ctx, resources.node_record(self.host, rp_uuid, res))
+        self.conductor.service_heartbeat(ctx, self.host, BINARY)
+
+    def _report_loop(self) -> None:
+        while not self._stop.wait(self.conf.compute.report_interval):
+            try:
+                ctx = nubis_context.admin_context()
+                self.conductor.service_heartbeat(ctx, self.host, BINARY)
+                res = self.driver.host_resources()
+                self.scheduler.update_host(ctx, resources.scheduler_report(
+                    self.conf, self.host, resources.provider_uuid(self.host), res))
+            except Exception:  # noqa: BLE001 - keep reporting; the next round may reach them
+                LOG.exception("periodic report of %s failed", self.host)
+
+    def recover(self) -> None:
+        ctx = nubis_context.admin_context()
+        for inst in self.conductor.host_instances(ctx, self.host):
+            if inst["task_state"] not in _INTERRUPTED:
+                continue
+            power = self.driver.power_state(inst["uuid"])
+            vm_state = _VM_STATE_OF_POWER.get(power, states.ERROR)
+            LOG.warning("instance %s was %s when the agent stopped; it is now %s", inst["uuid"],
+                        inst["task_state"], vm_state)
+            self.conductor.instance_update(ctx, inst["uuid"], {"vm_state": vm_state, "task_state": None,
+                                                               "power_state": power})
+
+    @contextmanager
+    def _instance_lock(self, uuid: str) -> Iterator[None]:
+        # Conflicting operations on one instance run one after the other.
+        with self._locks_guard:
+            lock = self._locks[uuid]
+        with lock:
+            yield
+
+    # -- operations --------------------------------------------------------------------------------------
+
+    def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
+        uuid = instance["uuid"]
+        flavor = instance["flavor"]
+        guest = GuestSpec(uuid=uuid, name=instance["name"], vcpus=flavor["vcpus"], memory_mb=flavor["memory_mb"],
+                          root_gb=flavor["root_gb"], image_ref=instance.get("image_ref"),
+                          image_meta=instance.get("image_meta") or {}, user_data=instance.get("user_data"),
+                          key_data=instance.get("key_data"), numa_fit=instance.get("numa_fit"),
+                          metadata=instance.get("metadata") or {})
+        with self._instance_lock(uuid):
+            if not self.conductor.instance_update(ctx, uuid, {"task_state": states.SPAWNING}):
+                return  # deleted before it got here
+            self.notifier.info(ctx, "instance.create.start", {"instance_uuid": uuid, "host": self.host})
+            try:
+                self.driver.spawn(guest)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes the instance's fault
+                self._build_failed(ctx, uuid, exc)
+                return
+            done = self.conductor.instance_update(ctx, uuid, {
+                "vm_state": states.ACTIVE, "task_state": None, "power_state": self.driver.power_state(uuid),
+                "launched_at": types.utcnow().isoformat()}, expected_task_state=states.SPAWNING)
+            if not done:  # deleted while spawning
+                self.driver.destroy(uuid)
+                return
+            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+            self.notifier.info(ctx, "instance.create.end", {"instance_uuid": uuid, "host": self.host})
+
+    def _build_failed(self, ctx: RequestContext, uuid: str, exc: Exception) -> None:
+        LOG.warning("build of %s failed on %s: %s", uuid, self.host, exc)
+        try:
+            self.driver.destroy(uuid)
+        except Exception:  # noqa: BLE001 - the build already failed; report that one
+            LOG.exception("cleaning up the failed build of %s", uuid)
+        # Resources go back first: once the instance shows ERROR, it holds nothing.
+        self.scheduler.release(ctx, uuid)
+        self.conductor.add_fault(ctx, uuid, 500, f"Build of instance {uuid} failed on host {self.host}: {exc}",
+                                 type(exc).__name__)
+        self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None,
+                                                   "power_state": states.NOSTATE})
+        self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+        self.notifier.error(ctx, "instance.create.error", {"instance_uuid": uuid, "fault": str(exc)})
+
+    def _call_driver(self, method: str, uuid: str) -> None:
+        if method == "reboot_soft":
+            self.driver.reboot(uuid, hard=False)
+        elif method == "reboot_hard":
+            self.driver.reboot(uuid, hard=True)
+        else:
+            getattr(self.driver, method)(uuid)
+
+    def power_action(self, ctx: RequestContext, uuid: str, name: str) -> None:
+        action = POWER_ACTIONS[name]
+        with self._instance_lock(uuid):
+            try:
+                self._call_driver(action.driver_method, uuid)
+            except Exception as exc:  # noqa: BLE001 - the instance keeps its state; the fault says why
+                LOG.warning("%s of %s failed: %s", name, uuid, exc)
+                self.conductor.instance_update(ctx, uuid, {"task_state": None,
+                                                           "power_state": self.driver.power_state(uuid)})
+                self.conductor.add_fault(ctx, uuid, 500, f"Could not {name} instance {uuid}: {exc}",
+                                         type(exc).__name__)
+                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                return
+            self.conductor.instance_update(ctx, uuid, {"vm_state": action.end_vm_state, "task_state": None,
+                                                       "power_state": action.end_power_state},
+                                           expected_task_state=action.task_state)
+            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+            self.notifier.info(ctx, f"instance.{name}.end", {"instance_uuid": uuid})
+
+    def terminate_instance(self, ctx: RequestContext, uuid: str) -> None:
+        with self._instance_lock(uuid):
+            self.driver.destroy(uuid)
+            self.conductor.instance_deleted(ctx, uuid)
+        with self._locks_guard:
+            self._locks.pop(uuid, None)
+
+    def console_output(self, uuid: str) -> str:
+        return self.driver.console_output(uuid)

@@ -1,0 +1,73 @@
+"""Telling placement and the scheduler what this host offers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from keystoneauth1 import adapter as ks_adapter
+from oslo_config import cfg
+
+from nubis.compute.virt.driver import HostResources
+
+MICROVERSION = "1.39"
+# Provider uuids derive from the host name: a restarted agent finds its own provider again.
+_NAMESPACE = uuid.UUID("5d6f0a1e-3b7c-4c47-9a55-6f1d8e0b7a21")
+
+
+class PlacementError(Exception):
+    pass
+
+
+def provider_uuid(host: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, host))
+
+
+def inventories(conf: cfg.ConfigOpts, res: HostResources) -> dict[str, dict[str, Any]]:
+    c = conf.compute
+    shared = sum(len(cell.shared_cpus) for cell in res.cells) if res.cells else res.vcpus
+    inv: dict[str, dict[str, Any]] = {
+        "VCPU": {"total": shared, "allocation_ratio": c.cpu_allocation_ratio},
+        "MEMORY_MB": {"total": res.memory_mb, "reserved": min(c.reserved_host_memory_mb, res.memory_mb - 1),
+                      "allocation_ratio": c.ram_allocation_ratio},
+        "DISK_GB": {"total": res.disk_gb, "allocation_ratio": c.disk_allocation_ratio},
+    }
+    if res.pcpus:
+        inv["PCPU"] = {"total": res.pcpus}
+    return inv
+
+
+def ensure_provider(http: ks_adapter.Adapter, host: str, inventory: dict[str, dict[str, Any]]) -> str:
+    """Create this host's resource provider if needed and set its inventory; returns its uuid."""
+    rp_uuid = provider_uuid(host)
+    for _ in range(3):
+        resp = http.get(f"/resource_providers/{rp_uuid}", raise_exc=False, microversion=MICROVERSION)
+        if resp.status_code == 404:
+            made = http.post("/resource_providers", json={"name": host, "uuid": rp_uuid}, raise_exc=False,
+                             microversion=MICROVERSION)
+            if made.status_code not in (200, 201, 409):
+                raise PlacementError(f"placement refused provider {host}: {made.status_code} {made.text[:300]}")
+            continue
+        if resp.status_code != 200:
+            raise PlacementError(f"placement answered {resp.status_code} for provider {host}")
+        generation = resp.json()["generation"]
+        put = http.put(f"/resource_providers/{rp_uuid}/inventories", raise_exc=False, microversion=MICROVERSION,
+                       json={"resource_provider_generation": generation, "inventories": inventory})
+        if put.status_code == 200:
+            return rp_uuid
+        if put.status_code != 409:
+            raise PlacementError(f"placement refused the inventory of {host}: {put.status_code} {put.text[:300]}")
+    raise PlacementError(f"could not set the inventory of {host}: it kept changing under us")
+
+
+def scheduler_report(conf: cfg.ConfigOpts, host: str, rp_uuid: str, res: HostResources) -> dict[str, Any]:
+    return {"host": host, "node": res.hypervisor_hostname, "provider_uuid": rp_uuid,
+            "availability_zone": conf.compute.default_availability_zone,
+            "capabilities": {"hypervisor_type": res.hypervisor_type, "cpu_info": dict(res.cpu_info)},
+            "numa_topology": [cell.to_dict() for cell in res.cells]}
+
+
+def node_record(host: str, rp_uuid: str, res: HostResources) -> dict[str, Any]:
+    return {"host": host, "uuid": rp_uuid, "hypervisor_hostname": res.hypervisor_hostname,
+            "hypervisor_type": res.hypervisor_type, "vcpus": res.vcpus, "memory_mb": res.memory_mb,
+            "local_gb": res.disk_gb, "cpu_info": dict(res.cpu_info)}

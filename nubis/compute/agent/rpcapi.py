@@ -1,0 +1,54 @@
+"""The compute agent's RPC interface (topic ``compute``, one server per host).
+
+Version history:
+  1.0 - build_and_run_instance, power_action, terminate_instance, console_output
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import oslo_messaging
+
+from nubis.common import rpc
+from nubis.common.context import RequestContext
+
+TOPIC = "compute"
+
+
+class ComputeAgentAPI(rpc.RPCClient):
+    TOPIC = TOPIC
+    VERSION = "1.0"
+
+    def build_and_run_instance(self, ctxt: RequestContext, host: str, instance: dict[str, Any]) -> None:
+        self.prepare(server=host, version="1.0").cast(ctxt, "build_and_run_instance", instance=instance)
+
+    def power_action(self, ctxt: RequestContext, host: str, uuid: str, action: str) -> None:
+        """Carry out one of ``actions.POWER_ACTIONS`` (the API has already set its task_state)."""
+        self.prepare(server=host, version="1.0").cast(ctxt, "power_action", uuid=uuid, action=action)
+
+    def terminate_instance(self, ctxt: RequestContext, host: str, uuid: str) -> None:
+        self.prepare(server=host, version="1.0").cast(ctxt, "terminate_instance", uuid=uuid)
+
+    def console_output(self, ctxt: RequestContext, host: str, uuid: str) -> str:
+        return self.prepare(server=host, version="1.0").call(  # type: ignore[no-any-return]
+            ctxt, "console_output", uuid=uuid)
+
+
+class ComputeAgentEndpoint:
+    target = oslo_messaging.Target(version="1.0")
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    def build_and_run_instance(self, ctxt: RequestContext, instance: dict[str, Any]) -> None:
+        self.manager.build_and_run_instance(ctxt, instance)
+
+    def power_action(self, ctxt: RequestContext, uuid: str, action: str) -> None:
+        self.manager.power_action(ctxt, uuid, action)
+
+    def terminate_instance(self, ctxt: RequestContext, uuid: str) -> None:
+        self.manager.terminate_instance(ctxt, uuid)
+
+    def console_output(self, ctxt: RequestContext, uuid: str) -> str:
+        return self.manager.console_output(uuid)  # type: ignore[no-any-return]

@@ -1,0 +1,58 @@
+"""The per-host compute agent as the commands see it. It holds no database credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from oslo_config import cfg
+
+from nubis.common import clients, rpc
+from nubis.common.runtime import Runtime
+from nubis.compute import conf
+from nubis.compute.agent.manager import ComputeAgent
+from nubis.compute.agent.rpcapi import TOPIC, ComputeAgentEndpoint
+from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.virt import fake
+from nubis.compute.virt.driver import ComputeDriver, HostResources, NumaCell
+from nubis.scheduler.rpcapi import SchedulerAPI
+from nubis.services import ServiceDefinition, Stoppable
+
+
+def fake_host(c: cfg.ConfigOpts) -> HostResources:
+    """The fake driver's host: two NUMA cells sharing the configured CPUs and memory, 2 CPUs each kept shared."""
+    per_cell = max(c.compute.fake_vcpus // 2, 3)
+    cells = tuple(NumaCell(id=i, cpus=tuple(range(i * per_cell + 2, (i + 1) * per_cell)),
+                           shared_cpus=(i * per_cell, i * per_cell + 1), memory_mb=c.compute.fake_memory_mb // 2,
+                           pages={2048: c.compute.fake_memory_mb // 8}) for i in range(2))
+    return HostResources(hypervisor_type="fake", hypervisor_hostname=c.host, vcpus=per_cell * 2,
+                         memory_mb=c.compute.fake_memory_mb, disk_gb=c.compute.fake_disk_gb, cells=cells,
+                         cpu_info={"arch": "x86_64", "model": "fake"})
+
+
+def make_driver(c: cfg.ConfigOpts) -> ComputeDriver:
+    if c.compute.virt_driver == "fake":
+        return fake.FakeDriver(fake_host(c))
+    raise cfg.ConfigFileValueError(
+        f"virt_driver = {c.compute.virt_driver}: the libvirt driver is not part of this build yet; use 'fake'.")
+
+
+def build_agent(runtime: Runtime, driver: ComputeDriver | None = None) -> ComputeAgent:
+    c = runtime.conf
+    return ComputeAgent(c, driver or make_driver(c), ConductorAPI(runtime.messaging, c.compute.rpc_timeout),
+                        SchedulerAPI(runtime.messaging, c.compute.rpc_timeout),
+                        clients.service_adapter(c, "placement"), rpc.Notifier(runtime.messaging, "compute", c.host))
+
+
+def start(runtime: Runtime, driver: ComputeDriver | None = None) -> Sequence[Stoppable]:
+    agent = build_agent(runtime, driver)
+    server = rpc.start_server(runtime.messaging, TOPIC, runtime.conf.host, [ComputeAgentEndpoint(agent)])
+    agent.start()
+    return [agent, server]
+
+
+SERVICE = ServiceDefinition(
+    name="compute",
+    console_script="nubis-compute",
+    list_opts=conf.list_opts,
+    start=start,
+)

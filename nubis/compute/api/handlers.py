@@ -1,0 +1,431 @@
+"""Compute v2.1 handlers: validate, authorise, call the core, shape the response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webob
+
+from nubis.api import router
+from nubis.api.microversion import Version
+from nubis.common import exceptions
+from nubis.compute.api import validation
+from nubis.compute.core import views
+from nubis.compute.core.facade import ComputeCore
+
+MIN_VERSION, MAX_VERSION = "2.1", "2.90"
+
+
+def core(req: router.Request) -> ComputeCore:
+    return req.service  # type: ignore[no-any-return]
+
+
+def _version(req: router.Request) -> Version:
+    return req.version or Version(2, 1)
+
+
+def _base(req: router.Request) -> str:
+    return req.host_url
+
+
+def _params(req: router.Request) -> dict[str, str]:
+    return {k: v for k, v in req.GET.items()}
+
+
+def _body(req: router.Request) -> dict[str, Any]:
+    body = req.json_body()
+    if not isinstance(body, dict):
+        raise exceptions.BadRequest("The request body must be a JSON object.")
+    return body
+
+
+# -- versions -------------------------------------------------------------------------------------------
+
+def _version_entry(req: router.Request) -> dict[str, Any]:
+    return {"id": "v2.1", "status": "CURRENT", "version": MAX_VERSION, "min_version": MIN_VERSION,
+            "updated": "2013-07-23T11:33:21Z", "links": [{"rel": "self", "href": f"{req.host_url}/v2.1/"}],
+            "media-types": [{"base": "application/json",
+                             "type": "application/vnd.openstack.compute+json;version=2.1"}]}
+
+
+@router.public
+def versions(req: router.Request) -> webob.Response:
+    return router.json_response({"versions": [_version_entry(req)]})
+
+
+@router.public
+def version(req: router.Request) -> webob.Response:
+    return router.json_response({"version": _version_entry(req)})
+
+
+# -- flavors ----------------------------------------------------------------------------------------------
+
+def _flavor_view(req: router.Request, flavor: dict[str, Any], detailed: bool) -> dict[str, Any]:
+    v = _version(req)
+    body = {k: v_ for k, v_ in flavor.items() if not k.startswith("_")}
+    body["links"] = views.links(_base(req), "flavors", body["id"])
+    if v >= Version(2, 75) and body["swap"] == "":
+        body["swap"] = 0
+    if v < Version(2, 61):
+        body.pop("extra_specs")
+    if v < Version(2, 55):
+        body.pop("description")
+    if not detailed:
+        body = {k: body[k] for k in ("id", "name", "links", "description") if k in body}
+    return body
+
+
+def list_flavors(req: router.Request, detailed: bool = False) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "flavors")
+    flavors = c.flavors.list(req.context, c.is_admin(req.context), _params(req))
+    return router.json_response({"flavors": [_flavor_view(req, f, detailed) for f in flavors]})
+
+
+def list_flavors_detail(req: router.Request) -> webob.Response:
+    return list_flavors(req, detailed=True)
+
+
+def show_flavor(req: router.Request, flavor_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "flavors")
+    flavor = c.flavors.get(req.context, flavor_id, c.is_admin(req.context))
+    return router.json_response({"flavor": _flavor_view(req, flavor, True)})
+
+
+def create_flavor(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-flavor-manage")
+    return router.json_response({"flavor": _flavor_view(req, c.flavors.create(_body(req)), True)})
+
+
+def delete_flavor(req: router.Request, flavor_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-flavor-manage")
+    c.flavors.delete(flavor_id)
+    return router.empty_response(202)
+
+
+def list_extra_specs(req: router.Request, flavor_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "flavors")
+    return router.json_response({"extra_specs": c.flavors.get_extra_specs(req.context, flavor_id,
+                                                                          c.is_admin(req.context))})
+
+
+def set_extra_specs(req: router.Request, flavor_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-flavor-manage")
+    return router.json_response({"extra_specs": c.flavors.set_extra_specs(flavor_id, _body(req).get("extra_specs"))})
+
+
+def show_extra_spec(req: router.Request, flavor_id: str, key: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "flavors")
+    specs = c.flavors.get_extra_specs(req.context, flavor_id, c.is_admin(req.context))
+    if key not in specs:
+        raise exceptions.NotFound(f"Flavor {flavor_id} does not have extra spec with key {key}.")
+    return router.json_response({key: specs[key]})
+
+
+def update_extra_spec(req: router.Request, flavor_id: str, key: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-flavor-manage")
+    body = _body(req)
+    if list(body) != [key]:
+        raise exceptions.BadRequest(f"The body must hold exactly the key in the URL ({key}).")
+    specs = c.flavors.set_extra_specs(flavor_id, body)
+    return router.json_response({key: specs[key]})
+
+
+def delete_extra_spec(req: router.Request, flavor_id: str, key: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-flavor-manage")
+    c.flavors.delete_extra_spec(flavor_id, key)
+    return router.empty_response(200)
+
+
+def flavor_access(req: router.Request, flavor_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-flavor-manage")
+    return router.json_response({"flavor_access": c.flavors.access(flavor_id)})
+
+
+def flavor_action(req: router.Request, flavor_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-flavor-manage")
+    body = _body(req)
+    for name, add in (("addTenantAccess", True), ("removeTenantAccess", False)):
+        if name in body:
+            tenant = (body[name] or {}).get("tenant") if isinstance(body[name], dict) else None
+            if not tenant:
+                raise exceptions.BadRequest(f"{name} needs a 'tenant'.")
+            return router.json_response({"flavor_access": c.flavors.access(flavor_id, tenant, add)})
+    raise exceptions.BadRequest("Unknown flavor action: use addTenantAccess or removeTenantAccess.")
+
+
+# -- keypairs ---------------------------------------------------------------------------------------------
+
+def _keypair_user(req: router.Request) -> str:
+    user = req.GET.get("user_id")
+    if user and user != req.context.user_id:
+        core(req).authorize(req.context, "os-services")  # only admins act for other users
+        return user
+    return req.context.user_id  # type: ignore[no-any-return]
+
+
+def list_keypairs(req: router.Request) -> webob.Response:
+    c = core(req)
+    user = _keypair_user(req)
+    c.authorize(req.context, "os-keypairs", {"user_id": user})
+    return router.json_response({"keypairs": [{"keypair": k} for k in c.keypairs.list(user)]})
+
+
+def create_keypair(req: router.Request) -> webob.Response:
+    c = core(req)
+    body = _body(req)
+    if isinstance(body.get("keypair"), dict) and body["keypair"].get("user_id") not in (None, req.context.user_id):
+        c.authorize(req.context, "os-services")
+    c.authorize(req.context, "os-keypairs", {"user_id": req.context.user_id})
+    keypair = c.keypairs.create(req.context.user_id, body)
+    if _version(req) < Version(2, 2):
+        keypair.pop("type", None)
+    status = 201 if _version(req) >= Version(2, 2) else 200
+    return router.json_response({"keypair": keypair}, status=status)
+
+
+def show_keypair(req: router.Request, name: str) -> webob.Response:
+    c = core(req)
+    user = _keypair_user(req)
+    c.authorize(req.context, "os-keypairs", {"user_id": user})
+    return router.json_response({"keypair": c.keypairs.get(user, name)})
+
+
+def delete_keypair(req: router.Request, name: str) -> webob.Response:
+    c = core(req)
+    user = _keypair_user(req)
+    c.authorize(req.context, "os-keypairs", {"user_id": user})
+    c.keypairs.delete(user, name)
+    return router.empty_response(202 if _version(req) < Version(2, 2) else 204)
+
+
+# -- servers ----------------------------------------------------------------------------------------------
+
+def _server_view(req: router.Request, inst: Any, fault: Any) -> dict[str, Any]:
+    c = core(req)
+    return views.server(_base(req), inst, _version(req), c.is_admin(req.context), fault)
+
+
+def create_server(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "servers:create")
+    server = validation.server_create(_body(req), _version(req))
+    made = c.servers.create(req.context, server, c.is_admin(req.context))
+    body = {"id": made["id"], "links": views.links(_base(req), "servers", made["id"]),
+            "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}]}
+    if req.json_body().get("return_reservation_id") or server.get("return_reservation_id"):
+        return router.json_response({"reservation_id": made["reservation_id"]}, status=202)
+    return router.json_response({"server": body}, status=202,
+                                headers={"Location": views.links(_base(req), "servers", made["id"])[0]["href"]})
+
+
+def list_servers(req: router.Request, detailed: bool = False) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "servers:index")
+    params = _params(req)
+    all_projects = params.get("all_tenants", params.get("all_projects", "false")).lower() in ("", "1", "true")
+    if all_projects:
+        c.authorize(req.context, "servers:index:get_all_tenants")
+    rows = c.servers.list(req.context, params, all_projects)
+    if detailed:
+        servers = [_server_view(req, inst, fault) for inst, fault in rows]
+    else:
+        servers = [views.server_brief(_base(req), inst) for inst, _ in rows]
+    body: dict[str, Any] = {"servers": servers}
+    if params.get("limit") and rows and len(rows) == int(params["limit"]):
+        query = "&".join(f"{k}={v}" for k, v in params.items() if k != "marker")
+        body["servers_links"] = [{"rel": "next", "href": f"{_base(req)}/v2.1/servers{'/detail' if detailed else ''}"
+                                                         f"?{query}&marker={rows[-1][0].uuid}"}]
+    return router.json_response(body)
+
+
+def list_servers_detail(req: router.Request) -> webob.Response:
+    return list_servers(req, detailed=True)
+
+
+def show_server(req: router.Request, server_id: str) -> webob.Response:
+    c = core(req)
+    inst, fault = c.servers.get(req.context, server_id, c.is_admin(req.context))
+    c.authorize(req.context, "servers:show", {"project_id": inst.project_id})
+    return router.json_response({"server": _server_view(req, inst, fault)})
+
+
+def update_server(req: router.Request, server_id: str) -> webob.Response:
+    c = core(req)
+    inst, _ = c.servers.get(req.context, server_id, c.is_admin(req.context))
+    c.authorize(req.context, "servers:update", {"project_id": inst.project_id})
+    changes = _body(req).get("server")
+    if not isinstance(changes, dict) or set(changes) - {"name", "description"}:
+        raise exceptions.BadRequest("Only name and description of a server can be updated.")
+    if "name" in changes and (not isinstance(changes["name"], str) or not changes["name"].strip()):
+        raise exceptions.BadRequest("Invalid input for field/attribute name.")
+    c.servers.update(req.context, server_id, changes, c.is_admin(req.context))
+    return show_server(req, server_id)
+
+
+def delete_server(req: router.Request, server_id: str) -> webob.Response:
+    c = core(req)
+    inst, _ = c.servers.get(req.context, server_id, c.is_admin(req.context))
+    c.authorize(req.context, "servers:delete", {"project_id": inst.project_id})
+    c.servers.delete(req.context, server_id, c.is_admin(req.context))
+    return router.empty_response(204)
+
+
+_POWER = {"os-start": "start", "os-stop": "stop", "pause": "pause", "unpause": "unpause", "suspend": "suspend",
+          "resume": "resume"}
+
+
+def server_action(req: router.Request, server_id: str) -> webob.Response:
+    c = core(req)
+    is_admin = c.is_admin(req.context)
+    inst, _ = c.servers.get(req.context, server_id, is_admin)
+    c.authorize(req.context, "servers:action", {"project_id": inst.project_id})
+    body = _body(req)
+    if len(body) != 1:
+        raise exceptions.BadRequest("Give exactly one action, e.g. {\"os-stop\": null}.")
+    name, arg = next(iter(body.items()))
+    if name in _POWER:
+        c.servers.power(req.context, server_id, _POWER[name], is_admin)
+    elif name == "reboot":
+        kind = (arg or {}).get("type") if isinstance(arg, dict) else None
+        if kind not in ("SOFT", "HARD"):
+            raise exceptions.BadRequest("Invalid input for field/attribute type: reboot needs type SOFT or HARD.")
+        c.servers.power(req.context, server_id, "reboot" if kind == "SOFT" else "reboot_hard", is_admin)
+    elif name in ("lock", "unlock"):
+        reason = arg.get("locked_reason") if isinstance(arg, dict) else None
+        if reason is not None and _version(req) < Version(2, 73):
+            raise exceptions.BadRequest("locked_reason needs microversion 2.73.")
+        c.servers.lock(req.context, server_id, name == "lock", reason, is_admin)
+    elif name == "os-getConsoleOutput":
+        length = (arg or {}).get("length") if isinstance(arg, dict) else None
+        try:
+            lines = None if length in (None, -1) else int(length)
+        except (TypeError, ValueError):
+            raise exceptions.BadRequest(f"Invalid length {length!r}: an integer is required.") from None
+        return router.json_response({"output": c.servers.console_output(req.context, server_id, lines, is_admin)})
+    elif name == "forceDelete":
+        c.authorize(req.context, "servers:force_delete")
+        c.servers.delete(req.context, server_id, True)
+    else:
+        raise exceptions.BadRequest(f"There is no such action: {name}")
+    return router.empty_response(202)
+
+
+def list_instance_actions(req: router.Request, server_id: str) -> webob.Response:
+    c = core(req)
+    inst, _ = c.servers.get(req.context, server_id, c.is_admin(req.context))
+    c.authorize(req.context, "os-instance-actions", {"project_id": inst.project_id})
+    actions = [{"action": a.action, "instance_uuid": a.instance_uuid, "request_id": a.request_id,
+                "user_id": a.user_id, "project_id": a.project_id, "start_time": a.start_time.isoformat(),
+                "message": a.message, "updated_at": (a.finish_time or a.start_time).isoformat()}
+               for a in c.instances.actions(server_id)]
+    return router.json_response({"instanceActions": actions})
+
+
+def volume_attachments(req: router.Request, server_id: str) -> webob.Response:
+    c = core(req)
+    c.servers.get(req.context, server_id, c.is_admin(req.context))
+    if req.method == "POST":
+        raise exceptions.BadRequest("Volumes cannot be attached: this cloud has no block storage service.")
+    return router.json_response({"volumeAttachments": []})
+
+
+# -- services, hypervisors, zones, limits -----------------------------------------------------------------------
+
+def list_services(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-services")
+    return router.json_response({"services": c.services.list(req.GET.get("host"), req.GET.get("binary"))})
+
+
+def update_service(req: router.Request, service_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-services")
+    if _version(req) < Version(2, 53):
+        raise exceptions.BadRequest("Updating a service by id needs microversion 2.53 or later.")
+    return router.json_response({"service": c.services.update(service_id, _body(req))})
+
+
+def delete_service(req: router.Request, service_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-services")
+    c.services.delete(service_id)
+    return router.empty_response(204)
+
+
+def list_hypervisors(req: router.Request, detailed: bool = False) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-hypervisors")
+    return router.json_response({"hypervisors": c.services.hypervisors(detailed)})
+
+
+def list_hypervisors_detail(req: router.Request) -> webob.Response:
+    return list_hypervisors(req, detailed=True)
+
+
+def show_hypervisor(req: router.Request, hypervisor_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-hypervisors")
+    found = c.services.hypervisors(True, hypervisor_id)
+    if not found:
+        raise exceptions.NotFound(f"Hypervisor with ID {hypervisor_id} could not be found.")
+    return router.json_response({"hypervisor": found[0]})
+
+
+def availability_zones(req: router.Request) -> webob.Response:
+    zone = core(req).conf.compute.default_availability_zone
+    return router.json_response({"availabilityZoneInfo": [{"zoneName": zone, "zoneState": {"available": True},
+                                                           "hosts": None}]})
+
+
+def limits(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "limits")
+    q = c.conf.quota
+    rows = c.servers.list(req.context, {}, all_projects=False)
+    absolute = {"maxTotalInstances": q.instances, "maxTotalCores": q.cores, "maxTotalRAMSize": q.ram,
+                "maxTotalKeypairs": q.key_pairs, "maxServerMeta": q.metadata_items,
+                "maxServerGroups": 10, "maxServerGroupMembers": 10,
+                "totalInstancesUsed": len(rows), "totalCoresUsed": sum(i.vcpus for i, _ in rows),
+                "totalRAMUsed": sum(i.memory_mb for i, _ in rows), "totalServerGroupsUsed": 0}
+    return router.json_response({"limits": {"rate": [], "absolute": absolute}})
+
+
+P = "/v2.1"
+ROUTES: router.RouteTable = {
+    "/": {"GET": versions},
+    P: {"GET": version},
+    f"{P}/flavors": {"GET": list_flavors, "POST": create_flavor},
+    f"{P}/flavors/detail": {"GET": list_flavors_detail},
+    f"{P}/flavors/{{flavor_id}}": {"GET": show_flavor, "DELETE": delete_flavor},
+    f"{P}/flavors/{{flavor_id}}/os-extra_specs": {"GET": list_extra_specs, "POST": set_extra_specs},
+    f"{P}/flavors/{{flavor_id}}/os-extra_specs/{{key}}": {"GET": show_extra_spec, "PUT": update_extra_spec,
+                                                         "DELETE": delete_extra_spec},
+    f"{P}/flavors/{{flavor_id}}/os-flavor-access": {"GET": flavor_access},
+    f"{P}/flavors/{{flavor_id}}/action": {"POST": flavor_action},
+    f"{P}/os-keypairs": {"GET": list_keypairs, "POST": create_keypair},
+    f"{P}/os-keypairs/{{name}}": {"GET": show_keypair, "DELETE": delete_keypair},
+    f"{P}/servers": {"GET": list_servers, "POST": create_server},
+    f"{P}/servers/detail": {"GET": list_servers_detail},
+    f"{P}/servers/{{server_id}}": {"GET": show_server, "PUT": update_server, "DELETE": delete_server},
+    f"{P}/servers/{{server_id}}/action": {"POST": server_action},
+    f"{P}/servers/{{server_id}}/os-instance-actions": {"GET": list_instance_actions},
+    f"{P}/servers/{{server_id}}/os-volume_attachments": {"GET": volume_attachments, "POST": volume_attachments},
+    f"{P}/os-services": {"GET": list_services},
+    f"{P}/os-services/{{service_id}}": {"PUT": update_service, "DELETE": delete_service},
+    f"{P}/os-hypervisors": {"GET": list_hypervisors},
+    f"{P}/os-hypervisors/detail": {"GET": list_hypervisors_detail},
+    f"{P}/os-hypervisors/{{hypervisor_id}}": {"GET": show_hypervisor},
+    f"{P}/os-availability-zone": {"GET": availability_zones},
+    f"{P}/limits": {"GET": limits},
+}

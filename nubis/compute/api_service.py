@@ -1,0 +1,50 @@
+"""The compute API as the commands see it."""
+
+from __future__ import annotations
+
+from nubis.api import deploy, faults, microversion
+from nubis.common import clients
+from nubis.common.runtime import Runtime
+from nubis.compute import conf, db, policies
+from nubis.compute.agent.rpcapi import ComputeAgentAPI
+from nubis.compute.api import handlers
+from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.core.facade import ComputeCore
+from nubis.compute.core.flavors import FlavorStore
+from nubis.compute.core.instances import InstanceStore
+from nubis.compute.core.keypairs import KeypairStore
+from nubis.compute.core.servers import ServerCore
+from nubis.compute.core.services import ServiceStore
+from nubis.services import ServiceDefinition
+
+VERSIONS = microversion.VersionRange("compute", microversion.Version.parse(handlers.MIN_VERSION),
+                                     microversion.Version.parse(handlers.MAX_VERSION),
+                                     legacy_header="X-OpenStack-Nova-API-Version")
+
+
+def build_core(runtime: Runtime) -> ComputeCore:
+    c = runtime.conf
+    database = runtime.database("compute")
+    timeout = c.compute.rpc_timeout
+    flavors, keypairs = FlavorStore(database), KeypairStore(database, c.quota.key_pairs)
+    services = ServiceStore(c, database)
+    servers = ServerCore(c, database, flavors, keypairs, services, ConductorAPI(runtime.messaging, timeout),
+                         ComputeAgentAPI(runtime.messaging, timeout), clients.service_adapter(c, "image"))
+    return ComputeCore(c, policies.make(c), flavors, keypairs, servers, services, InstanceStore(database))
+
+
+def build_api(runtime: Runtime) -> deploy.WSGIApp:
+    spec = deploy.ApiSpec(name="compute", routes=handlers.ROUTES, fault_format=faults.compute_fault,
+                          versions=VERSIONS)
+    return deploy.build_app(spec, runtime.conf, build_core(runtime))
+
+
+SERVICE = ServiceDefinition(
+    name="compute-api",
+    console_script="nubis-compute-api",
+    port=8774,
+    list_opts=conf.list_opts,
+    migration_repo=db.migration_repo,
+    build_api=build_api,
+    policy_rules=policies.list_rules,
+)

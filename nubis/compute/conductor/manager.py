@@ -1,0 +1,113 @@
+"""The conductor: turns boots into scheduled builds, and writes what agents report."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+
+from nubis.common import rpc
+from nubis.common.context import RequestContext
+from nubis.common.db import types
+from nubis.common.db.engine import Database
+from nubis.compute import states
+from nubis.compute.agent.rpcapi import ComputeAgentAPI
+from nubis.compute.core.instances import AGENT_WRITABLE, InstanceStore
+from nubis.compute.db.models import ComputeNode, Service
+from nubis.scheduler.exceptions import NoValidHost
+from nubis.scheduler.request_spec import RequestSpec
+from nubis.scheduler.rpcapi import SchedulerAPI
+
+LOG = logging.getLogger(__name__)
+
+
+def _as_datetime(value: Any) -> Any:
+    return datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+class ConductorManager:
+    def __init__(self, db: Database, scheduler: SchedulerAPI, agents: ComputeAgentAPI, notifier: rpc.Notifier) -> None:
+        self.instances = InstanceStore(db)
+        self.db = db
+        self.scheduler = scheduler
+        self.agents = agents
+        self.notifier = notifier
+
+    # -- boots -----------------------------------------------------------------------------------------
+
+    def build_instances(self, ctx: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
+        try:
+            selections = self.scheduler.select_destinations(ctx, RequestSpec.from_dict(spec), return_alternates=False)
+        except NoValidHost as exc:
+            self._fail_all(ctx, instances, str(exc), "NoValidHost")
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure ends as a fault the user can read
+            LOG.exception("scheduling failed")
+            self._fail_all(ctx, instances, f"Scheduling failed: {exc}", type(exc).__name__)
+            return
+        by_uuid = {s["instance_uuid"]: s for s in selections}
+        for instance in instances:
+            chosen = by_uuid[instance["uuid"]]
+            placed = self.instances.update(instance["uuid"], {
+                "host": chosen["host"], "node": chosen["node"], "numa_fit": chosen.get("numa_fit"),
+                "task_state": None}, expected_task_state=[states.SCHEDULING])
+            if not placed:  # deleted while it was being scheduled
+                self.scheduler.release(ctx, instance["uuid"])
+                continue
+            self.agents.build_and_run_instance(ctx, chosen["host"],
+                                               {**instance, "numa_fit": chosen.get("numa_fit"),
+                                                "request_id": ctx.request_id})
+
+    def _fail_all(self, ctx: RequestContext, instances: list[dict[str, Any]], message: str, kind: str) -> None:
+        for instance in instances:
+            uuid = instance["uuid"]
+            self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None})
+            self.instances.add_fault(uuid, 500, message, kind)
+            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            self.notifier.error(ctx, "instance.create.error", {"instance_uuid": uuid, "fault": message})
+
+    # -- what agents report --------------------------------------------------------------------------
+
+    def instance_update(self, uuid: str, values: dict[str, Any], expected_task_state: str | None) -> bool:
+        unknown = set(values) - AGENT_WRITABLE
+        if unknown:
+            raise ValueError(f"agents may not set {sorted(unknown)}")
+        values = {k: _as_datetime(v) if k.endswith("_at") else v for k, v in values.items()}
+        expected = None if expected_task_state is None else [expected_task_state]
+        return self.instances.update(uuid, values, expected_task_state=expected)
+
+    def instance_deleted(self, ctx: RequestContext, uuid: str) -> None:
+        # Release first: a deleted instance must hold nothing, and a failed release leaves it visible to retry.
+        self.scheduler.release(ctx, uuid)
+        self.instances.mark_deleted(uuid)
+        self.notifier.info(ctx, "instance.delete.end", {"instance_uuid": uuid})
+
+    def add_fault(self, uuid: str, code: int, message: str, details: str | None) -> None:
+        self.instances.add_fault(uuid, code, message, details)
+
+    def finish_action(self, uuid: str, request_id: str, message: str | None) -> None:
+        self.instances.finish_action(uuid, request_id, message)
+
+    def host_instances(self, host: str) -> list[dict[str, Any]]:
+        return self.instances.on_host(host)
+
+    def service_heartbeat(self, host: str, binary: str) -> None:
+        with self.db.writer() as s:
+            row = s.scalar(sa.select(Service).where(Service.host == host, Service.binary == binary))
+            if row is None:
+                s.add(Service(host=host, binary=binary))
+            else:
+                row.last_seen_up = types.utcnow()
+
+    def compute_node_update(self, node: dict[str, Any]) -> None:
+        with self.db.writer() as s:
+            row = s.scalar(sa.select(ComputeNode).where(ComputeNode.host == node["host"]))
+            if row is None:
+                row = ComputeNode(host=node["host"], uuid=node["uuid"])
+                s.add(row)
+            for key in ("uuid", "hypervisor_hostname", "hypervisor_type", "vcpus", "memory_mb", "local_gb",
+                        "cpu_info"):
+                setattr(row, key, node[key])
+            row.updated_at = types.utcnow()

@@ -1,0 +1,83 @@
+"""The conductor's RPC interface: the API hands it boots, agents report through it (they hold no DB credentials).
+
+Version history:
+  1.0 - build_instances, instance_update, instance_deleted, add_fault, finish_action,
+        service_heartbeat, compute_node_update, host_instances
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import oslo_messaging
+
+from nubis.common import rpc
+from nubis.common.context import RequestContext
+
+TOPIC = "conductor"
+
+
+class ConductorAPI(rpc.RPCClient):
+    TOPIC = TOPIC
+    VERSION = "1.0"
+
+    def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
+        """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
+        self.prepare(version="1.0").cast(ctxt, "build_instances", instances=instances, spec=spec)
+
+    def instance_update(self, ctxt: RequestContext, uuid: str, values: dict[str, Any],
+                        expected_task_state: str | None = None) -> bool:
+        """Apply ``values``; with ``expected_task_state`` only if the instance is still in it."""
+        return self.prepare(version="1.0").call(  # type: ignore[no-any-return]
+            ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=expected_task_state)
+
+    def instance_deleted(self, ctxt: RequestContext, uuid: str) -> None:
+        self.prepare(version="1.0").call(ctxt, "instance_deleted", uuid=uuid)
+
+    def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
+        self.prepare(version="1.0").call(ctxt, "add_fault", uuid=uuid, code=code, message=message, details=details)
+
+    def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str, message: str | None = None) -> None:
+        self.prepare(version="1.0").call(ctxt, "finish_action", uuid=uuid, request_id=request_id, message=message)
+
+    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str) -> None:
+        self.prepare(version="1.0").call(ctxt, "service_heartbeat", host=host, binary=binary)
+
+    def compute_node_update(self, ctxt: RequestContext, node: dict[str, Any]) -> None:
+        self.prepare(version="1.0").call(ctxt, "compute_node_update", node=node)
+
+    def host_instances(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
+        """Instances recorded on ``host`` (for an agent putting things right after a restart)."""
+        return self.prepare(version="1.0").call(ctxt, "host_instances", host=host)  # type: ignore[no-any-return]
+
+
+class ConductorEndpoint:
+    target = oslo_messaging.Target(version="1.0")
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
+        self.manager.build_instances(ctxt, instances, spec)
+
+    def instance_update(self, ctxt: RequestContext, uuid: str, values: dict[str, Any],
+                        expected_task_state: str | None = None) -> bool:
+        return self.manager.instance_update(uuid, values, expected_task_state)  # type: ignore[no-any-return]
+
+    def instance_deleted(self, ctxt: RequestContext, uuid: str) -> None:
+        self.manager.instance_deleted(ctxt, uuid)
+
+    def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
+        self.manager.add_fault(uuid, code, message, details)
+
+    def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str, message: str | None = None) -> None:
+        self.manager.finish_action(uuid, request_id, message)
+
+    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str) -> None:
+        self.manager.service_heartbeat(host, binary)
+
+    def compute_node_update(self, ctxt: RequestContext, node: dict[str, Any]) -> None:
+        self.manager.compute_node_update(node)
+
+    def host_instances(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
+        return self.manager.host_instances(host)  # type: ignore[no-any-return]

@@ -1,0 +1,31 @@
+"""The conductor as the commands see it: an RPC-only service on the ``conductor`` topic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nubis.common import rpc
+from nubis.common.runtime import Runtime
+from nubis.compute import conf, db
+from nubis.compute.agent.rpcapi import ComputeAgentAPI
+from nubis.compute.conductor.manager import ConductorManager
+from nubis.compute.conductor.rpcapi import TOPIC, ConductorEndpoint
+from nubis.scheduler.rpcapi import SchedulerAPI
+from nubis.services import ServiceDefinition, Stoppable
+
+
+def start(runtime: Runtime) -> Sequence[Stoppable]:
+    c = runtime.conf
+    manager = ConductorManager(runtime.database("compute"), SchedulerAPI(runtime.messaging, c.compute.rpc_timeout),
+                               ComputeAgentAPI(runtime.messaging, c.compute.rpc_timeout),
+                               rpc.Notifier(runtime.messaging, "conductor", c.host))
+    return [rpc.start_server(runtime.messaging, TOPIC, c.host, [ConductorEndpoint(manager)])]
+
+
+SERVICE = ServiceDefinition(
+    name="conductor",
+    console_script="nubis-conductor",
+    list_opts=conf.list_opts,
+    migration_repo=db.migration_repo,
+    start=start,
+)

@@ -1,0 +1,38 @@
+"""Compute options (API, conductor and agent read the same ``[compute]`` group)."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+GROUP = "compute"
+
+OPTS = [
+    cfg.StrOpt("virt_driver", default="fake", choices=["fake", "libvirt"],
+               help="Hypervisor driver of the compute agent."),
+    cfg.StrOpt("default_availability_zone", default="nova", help="Zone of hosts in no zone aggregate."),
+    cfg.IntOpt("report_interval", default=10, min=1,
+               help="Seconds between an agent's heartbeats (service up/down) and resource reports."),
+    cfg.IntOpt("service_down_time", default=60, min=1,
+               help="Seconds without a heartbeat after which os-services shows a service as down."),
+    cfg.FloatOpt("cpu_allocation_ratio", default=16.0, min=0.0, help="Placement allocation ratio of VCPU."),
+    cfg.FloatOpt("ram_allocation_ratio", default=1.0, min=0.0, help="Placement allocation ratio of MEMORY_MB."),
+    cfg.FloatOpt("disk_allocation_ratio", default=1.0, min=0.0, help="Placement allocation ratio of DISK_GB."),
+    cfg.IntOpt("reserved_host_memory_mb", default=512, min=0, help="Memory kept for the host itself."),
+    cfg.IntOpt("fake_vcpus", default=16, min=1, help="CPUs the fake driver's host reports."),
+    cfg.IntOpt("fake_memory_mb", default=65536, min=1, help="Memory the fake driver's host reports."),
+    cfg.IntOpt("fake_disk_gb", default=1000, min=1, help="Disk the fake driver's host reports."),
+    cfg.IntOpt("rpc_timeout", default=60, min=1,
+               help="Seconds the API and conductor wait for an RPC answer before reporting the peer unreachable."),
+]
+
+QUOTA_OPTS = [
+    cfg.IntOpt("instances", default=10, min=-1, help="Servers per project (-1: unlimited)."),
+    cfg.IntOpt("cores", default=20, min=-1, help="vCPUs per project (-1: unlimited)."),
+    cfg.IntOpt("ram", default=51200, min=-1, help="MB of RAM per project (-1: unlimited)."),
+    cfg.IntOpt("key_pairs", default=100, min=-1, help="Key pairs per user (-1: unlimited)."),
+    cfg.IntOpt("metadata_items", default=128, min=-1, help="Metadata items per server (-1: unlimited)."),
+]
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [(GROUP, OPTS), ("quota", QUOTA_OPTS)]

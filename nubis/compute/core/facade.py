@@ -1,0 +1,33 @@
+"""What the compute API handlers talk to: the stores and the server logic, with policy."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from oslo_config import cfg
+
+from nubis.common import policy
+from nubis.common.context import RequestContext
+from nubis.compute.core.flavors import FlavorStore
+from nubis.compute.core.instances import InstanceStore
+from nubis.compute.core.keypairs import KeypairStore
+from nubis.compute.core.servers import ServerCore
+from nubis.compute.core.services import ServiceStore
+
+
+@dataclasses.dataclass
+class ComputeCore:
+    conf: cfg.ConfigOpts
+    policy: policy.Policy
+    flavors: FlavorStore
+    keypairs: KeypairStore
+    servers: ServerCore
+    services: ServiceStore
+    instances: InstanceStore
+
+    def authorize(self, ctx: RequestContext, rule: str, target: dict[str, Any] | None = None) -> None:
+        self.policy.authorize(ctx, f"os_compute_api:{rule}", target)
+
+    def is_admin(self, ctx: RequestContext) -> bool:
+        return self.policy.check(ctx, "os_compute_api:os-services", {"project_id": ctx.project_id})

@@ -1,0 +1,93 @@
+"""Instance records and their history, as both the API and the conductor change them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from nubis.common import exceptions
+from nubis.common.db import types
+from nubis.common.db.engine import Database
+from nubis.compute.db.models import Instance, InstanceAction, InstanceFault
+
+# What agents may set through the conductor (never owner, flavor, ...).
+AGENT_WRITABLE = frozenset({"vm_state", "task_state", "power_state", "host", "node", "launched_at",
+                            "availability_zone", "numa_fit"})
+
+
+class InstanceStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get_row(self, s: Any, uuid: str) -> Instance:
+        row = s.get(Instance, uuid)
+        if row is None or row.deleted:
+            raise exceptions.NotFound(f"Instance {uuid} could not be found.")
+        return row  # type: ignore[no-any-return]
+
+    def update(self, uuid: str, values: dict[str, Any], expected_task_state: Iterable[str | None] | None = None,
+               allowed_vm_states: Iterable[str] | None = None) -> bool:
+        """One conditional UPDATE: True when the row was in the expected state and changed.
+
+        The condition is part of the statement, so two requests racing for the
+        same instance cannot both start an action (no read-then-write window).
+        """
+        q = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
+        if expected_task_state is not None:
+            expected = list(expected_task_state)
+            named = [t for t in expected if t is not None]
+            cond = Instance.task_state.in_(named) if named else sa.false()
+            if None in expected:
+                cond = sa.or_(cond, Instance.task_state.is_(None))
+            q = q.where(cond)
+        if allowed_vm_states is not None:
+            q = q.where(Instance.vm_state.in_(list(allowed_vm_states)))
+        with self.db.writer() as s:
+            return bool(s.execute(q.values(**values, updated_at=types.utcnow())).rowcount)
+
+    def mark_deleted(self, uuid: str) -> bool:
+        now = types.utcnow()
+        with self.db.writer() as s:
+            return bool(s.execute(sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
+                                  .values(deleted=True, vm_state="deleted", task_state=None, terminated_at=now,
+                                          updated_at=now)).rowcount)
+
+    def add_fault(self, uuid: str, code: int, message: str, details: str | None) -> None:
+        with self.db.writer() as s:
+            s.add(InstanceFault(instance_uuid=uuid, code=code, message=message, details=details))
+
+    def latest_faults(self, s: Any, uuids: list[str]) -> dict[str, InstanceFault]:
+        if not uuids:
+            return {}
+        out: dict[str, InstanceFault] = {}
+        for fault in s.scalars(sa.select(InstanceFault).where(InstanceFault.instance_uuid.in_(uuids))
+                               .order_by(InstanceFault.id)):
+            out[fault.instance_uuid] = fault
+        return out
+
+    def start_action(self, s: Any, uuid: str, action: str, ctx: Any) -> None:
+        s.add(InstanceAction(instance_uuid=uuid, action=action, request_id=ctx.request_id,
+                             user_id=ctx.user_id or "", project_id=ctx.project_id or ""))
+
+    def finish_action(self, uuid: str, request_id: str, message: str | None) -> None:
+        with self.db.writer() as s:
+            s.execute(sa.update(InstanceAction).where(InstanceAction.instance_uuid == uuid,
+                                                      InstanceAction.request_id == request_id,
+                                                      InstanceAction.finish_time.is_(None))
+                      .values(finish_time=types.utcnow(), message=message))
+
+    def actions(self, uuid: str) -> list[InstanceAction]:
+        with self.db.reader() as s:
+            rows = list(s.scalars(sa.select(InstanceAction).where(InstanceAction.instance_uuid == uuid)
+                                  .order_by(InstanceAction.start_time.desc(), InstanceAction.id.desc())))
+            for r in rows:
+                s.expunge(r)
+            return rows
+
+    def on_host(self, host: str) -> list[dict[str, Any]]:
+        with self.db.reader() as s:
+            return [{"uuid": r.uuid, "vm_state": r.vm_state, "task_state": r.task_state,
+                     "power_state": r.power_state}
+                    for r in s.scalars(sa.select(Instance).where(Instance.host == host, Instance.deleted.is_(False)))]

@@ -1,0 +1,264 @@
+"""Servers: boot, list, show, change, delete, and the power actions, as the API asks for them."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import uuid as uuidlib
+from typing import Any
+
+import sqlalchemy as sa
+from keystoneauth1 import adapter as ks_adapter
+from keystoneauth1 import exceptions as ks_exc
+from oslo_config import cfg
+
+from nubis.common import exceptions
+from nubis.common.context import RequestContext
+from nubis.common.db.engine import Database
+from nubis.compute import states
+from nubis.compute.actions import POWER_ACTIONS
+from nubis.compute.agent.rpcapi import ComputeAgentAPI
+from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.core.flavors import FlavorStore
+from nubis.compute.core.instances import InstanceStore
+from nubis.compute.core.keypairs import KeypairStore
+from nubis.compute.core.services import ServiceStore
+from nubis.compute.db.models import Instance, ProjectLock
+
+LOG = logging.getLogger(__name__)
+
+_SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
+             "uuid": Instance.uuid, "vm_state": Instance.vm_state}
+_STATUS_FILTER = {"ACTIVE": states.ACTIVE, "BUILD": states.BUILDING, "SHUTOFF": states.STOPPED,
+                  "PAUSED": states.PAUSED, "SUSPENDED": states.SUSPENDED, "ERROR": states.ERROR,
+                  "DELETED": states.DELETED}
+
+
+class ServerCore:
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, flavors: FlavorStore, keypairs: KeypairStore,
+                 services: ServiceStore, conductor: ConductorAPI, agents: ComputeAgentAPI,
+                 images: ks_adapter.Adapter | None) -> None:
+        self.conf = conf
+        self.db = db
+        self.instances = InstanceStore(db)
+        self.flavors = flavors
+        self.keypairs = keypairs
+        self.services = services
+        self.conductor = conductor
+        self.agents = agents
+        self.images = images
+
+    # -- boot ------------------------------------------------------------------------------------------
+
+    def _image(self, ctx: RequestContext, image_ref: str) -> dict[str, Any]:
+        if self.images is None:
+            raise exceptions.BadRequest("This cloud has no image service; boot with a volume is not available either.")
+        try:
+            resp = self.images.get(f"/v2/images/{image_ref}", raise_exc=False)
+        except ks_exc.EndpointNotFound:
+            raise exceptions.BadRequest("This cloud's catalog has no image service to boot from.") from None
+        except ks_exc.ConnectionError as exc:
+            raise exceptions.ServiceUnavailable(f"The image service cannot be reached: {exc}") from None
+        image = resp.json() if resp.status_code == 200 else None
+        visible = image is not None and (image.get("visibility") in ("public", "community", "shared")
+                                         or image.get("owner") == ctx.project_id or ctx.is_admin)
+        if not visible:
+            raise exceptions.BadRequest(f"Image {image_ref} could not be found.")
+        if image["status"] != "active":
+            raise exceptions.BadRequest(f"Image {image_ref} is not active.")
+        return image  # type: ignore[no-any-return]
+
+    def _check_quota(self, s: Any, project_id: str, count: int, flavor: dict[str, Any]) -> None:
+        # Lock the project's row: concurrent boots of one project count and insert one after the other.
+        if s.get(ProjectLock, project_id, with_for_update=True) is None:
+            s.add(ProjectLock(project_id=project_id))
+            s.flush()
+            s.get(ProjectLock, project_id, with_for_update=True)
+        used = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
+                                   sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0))
+                         .where(Instance.project_id == project_id, Instance.deleted.is_(False))).one()
+        q = self.conf.quota
+        wanted = (("instances", count, used[0], q.instances), ("cores", count * flavor["vcpus"], used[1], q.cores),
+                  ("ram", count * flavor["memory_mb"], used[2], q.ram))
+        over = [(name, want, have, limit) for name, want, have, limit in wanted if limit >= 0 and have + want > limit]
+        if over:
+            detail = ", ".join(f"{name} (requested {want}, used {have}, limit {limit})"
+                               for name, want, have, limit in over)
+            raise exceptions.Forbidden(f"Quota exceeded for {', '.join(o[0] for o in over)}: {detail}.")
+
+    def create(self, ctx: RequestContext, body: dict[str, Any], is_admin: bool) -> dict[str, Any]:
+        flavor = self.flavors.get(ctx, str(body["flavorRef"]).rstrip("/").rsplit("/", 1)[-1], is_admin)["_snapshot"]
+        image_ref = body.get("imageRef")
+        image: dict[str, Any] = {}
+        if image_ref:
+            image_ref = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
+            image = self._image(ctx, image_ref)
+            if (image.get("min_ram") or 0) > flavor["memory_mb"]:
+                raise exceptions.BadRequest("Flavor's memory is too small for requested image.")
+            if (image.get("min_disk") or 0) > flavor["root_gb"] and flavor["root_gb"]:
+                raise exceptions.BadRequest("Flavor's disk is too small for requested image.")
+        else:
+            raise exceptions.BadRequest("An imageRef is required: booting from volume needs the block storage "
+                                        "service, which this cloud does not have.")
+        key_data = None
+        if body.get("key_name"):
+            key_data = self.keypairs.get(ctx.user_id, body["key_name"])["public_key"]
+        zone = body.get("availability_zone")
+        force_host = None
+        if zone and ":" in zone:
+            if not is_admin:
+                raise exceptions.Forbidden("Only admins may ask for a host (availability_zone 'zone:host').")
+            zone, _, force_host = zone.partition(":")
+        count = int(body.get("max_count") or body.get("min_count") or 1)
+        uuids = [str(uuidlib.uuid4()) for _ in range(count)]
+        names = [body["name"]] if count == 1 else [f"{body['name']}-{i + 1}" for i in range(count)]
+        with self.db.writer() as s:
+            self._check_quota(s, ctx.project_id, count, flavor)
+            for uuid, name in zip(uuids, names, strict=True):
+                s.add(Instance(uuid=uuid, name=name, description=body.get("description"), project_id=ctx.project_id,
+                               user_id=ctx.user_id, image_ref=image_ref, flavor=flavor, vcpus=flavor["vcpus"],
+                               memory_mb=flavor["memory_mb"], root_gb=flavor["root_gb"],
+                               availability_zone=zone or self.conf.compute.default_availability_zone,
+                               vm_state=states.BUILDING, task_state=states.SCHEDULING, key_name=body.get("key_name"),
+                               key_data=key_data, user_data=body.get("user_data"),
+                               metadata_items=body.get("metadata") or {}))
+                self.instances.start_action(s, uuid, "create", ctx)
+        instances = [{"uuid": u, "name": n, "flavor": flavor, "image_ref": image_ref,
+                      "image_meta": {"disk_format": image.get("disk_format"), "properties": {}},
+                      "key_data": key_data, "user_data": body.get("user_data"), "metadata": body.get("metadata") or {}}
+                     for u, n in zip(uuids, names, strict=True)]
+        spec = {"flavor": {k: flavor[k] for k in ("vcpus", "memory_mb", "root_gb", "ephemeral_gb", "extra_specs")}
+                | {"name": flavor["name"], "swap_mb": flavor["swap"]},
+                "instance_uuids": uuids, "project_id": ctx.project_id, "user_id": ctx.user_id,
+                "availability_zone": zone, "force_host": force_host,
+                "image_properties": {k: v for k, v in image.items() if k.startswith(("hw_", "img_", "os_"))}}
+        self.conductor.build_instances(ctx, instances, spec)
+        return {"id": uuids[0], "reservation_id": f"r-{uuids[0][:8]}"}
+
+    # -- read ------------------------------------------------------------------------------------------
+
+    def get(self, ctx: RequestContext, uuid: str, is_admin: bool) -> tuple[Instance, Any]:
+        with self.db.reader() as s:
+            row = s.get(Instance, uuid)
+            if row is None or row.deleted or (not is_admin and row.project_id != ctx.project_id):
+                raise exceptions.NotFound(f"Instance {uuid} could not be found.")
+            fault = self.instances.latest_faults(s, [uuid]).get(uuid)
+            s.expunge_all()
+            return row, fault
+
+    def list(self, ctx: RequestContext, params: dict[str, str], all_projects: bool) -> list[tuple[Instance, Any]]:
+        q = sa.select(Instance)
+        if not (all_projects and params.get("deleted", "false").lower() in ("true", "1")):
+            q = q.where(Instance.deleted.is_(False))
+        if not all_projects:
+            q = q.where(Instance.project_id == ctx.project_id)
+        elif params.get("project_id") or params.get("tenant_id"):
+            q = q.where(Instance.project_id == (params.get("project_id") or params.get("tenant_id")))
+        if params.get("status"):
+            wanted = _STATUS_FILTER.get(params["status"].upper())
+            if wanted is None:
+                raise exceptions.BadRequest(f"Invalid status value {params['status']!r}.")
+            q = q.where(Instance.vm_state == wanted)
+        for name, column in (("host", Instance.host), ("image", Instance.image_ref), ("user_id", Instance.user_id),
+                             ("availability_zone", Instance.availability_zone)):
+            if params.get(name):
+                if name == "host" and not all_projects:
+                    continue
+                q = q.where(column == params[name])
+        if params.get("changes-since"):
+            try:
+                since = datetime.datetime.fromisoformat(params["changes-since"].replace("Z", "+00:00"))
+            except ValueError:
+                raise exceptions.BadRequest(f"Invalid changes-since value {params['changes-since']!r}.") from None
+            q = q.where(Instance.updated_at >= since.replace(tzinfo=None))
+        sort_key = _SORTABLE.get(params.get("sort_key", "created_at"))
+        if sort_key is None:
+            raise exceptions.BadRequest(f"Invalid sort_key {params['sort_key']!r}.")
+        q = q.order_by(sort_key.asc() if params.get("sort_dir") == "asc" else sort_key.desc(), Instance.uuid)
+        with self.db.reader() as s:
+            rows = list(s.scalars(q))
+            if params.get("name"):
+                try:
+                    pattern = re.compile(params["name"])
+                except re.error:
+                    raise exceptions.BadRequest(f"Invalid name filter {params['name']!r}: not a regular expression.") from None
+                rows = [r for r in rows if pattern.search(r.name)]
+            if params.get("flavor"):
+                rows = [r for r in rows if r.flavor.get("flavorid") == params["flavor"]]
+            marker = params.get("marker")
+            if marker:
+                ids = [r.uuid for r in rows]
+                if marker not in ids:
+                    raise exceptions.BadRequest(f"marker [{marker}] not found")
+                rows = rows[ids.index(marker) + 1:]
+            if params.get("limit"):
+                if not params["limit"].isdigit():
+                    raise exceptions.BadRequest(f"Invalid limit {params['limit']!r}.")
+                rows = rows[: int(params["limit"])]
+            faults = self.instances.latest_faults(s, [r.uuid for r in rows if r.vm_state == states.ERROR])
+            s.expunge_all()
+        return [(r, faults.get(r.uuid)) for r in rows]
+
+    # -- change ----------------------------------------------------------------------------------------
+
+    def update(self, ctx: RequestContext, uuid: str, changes: dict[str, Any], is_admin: bool) -> None:
+        self.get(ctx, uuid, is_admin)
+        values = {}
+        if "name" in changes:
+            values["name"] = changes["name"]
+        if "description" in changes:
+            values["description"] = changes["description"]
+        if values:
+            self.instances.update(uuid, values)
+
+    def _check_lock(self, inst: Instance, is_admin: bool) -> None:
+        if inst.locked and not is_admin:
+            raise exceptions.Conflict(f"Instance {inst.uuid} is locked")
+
+    def power(self, ctx: RequestContext, uuid: str, name: str, is_admin: bool) -> None:
+        action = POWER_ACTIONS[name]
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self._check_lock(inst, is_admin)
+        started = self.instances.update(uuid, {"task_state": action.task_state}, expected_task_state=[None],
+                                        allowed_vm_states=action.allowed_vm_states)
+        if not started:
+            current, _ = self.get(ctx, uuid, is_admin)
+            verb = name.split("_")[0]
+            if current.task_state is not None:
+                raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid} while it is in task_state "
+                                          f"{current.task_state}")
+            raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid} while it is in vm_state {current.vm_state}")
+        with self.db.writer() as s:
+            self.instances.start_action(s, uuid, name.split("_")[0], ctx)
+        self.agents.power_action(ctx, inst.host, uuid, name)  # type: ignore[arg-type]
+
+    def lock(self, ctx: RequestContext, uuid: str, locked: bool, reason: str | None, is_admin: bool) -> None:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        if not locked and inst.locked and inst.locked_by == "admin" and not is_admin:
+            raise exceptions.Forbidden("The server was locked by an admin; only an admin can unlock it.")
+        self.instances.update(uuid, {"locked": locked, "locked_by": ("admin" if is_admin else "owner") if locked
+                                     else None, "locked_reason": reason if locked else None})
+        with self.db.writer() as s:
+            self.instances.start_action(s, uuid, "lock" if locked else "unlock", ctx)
+
+    def delete(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self._check_lock(inst, is_admin)
+        with self.db.writer() as s:
+            self.instances.start_action(s, uuid, "delete", ctx)
+        if inst.host and self.services.is_up(inst.host):
+            self.instances.update(uuid, {"task_state": states.DELETING})
+            self.agents.terminate_instance(ctx, inst.host, uuid)
+            return
+        # Never placed, or its host is down: delete the record here and give back what it held.
+        self.conductor.instance_deleted(ctx, uuid)
+
+    def console_output(self, ctx: RequestContext, uuid: str, length: int | None, is_admin: bool) -> str:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        if inst.vm_state not in (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.STOPPED) or not inst.host:
+            raise exceptions.Conflict(f"Cannot get the console output of instance {uuid} in vm_state {inst.vm_state}")
+        text = self.agents.console_output(ctx, inst.host, uuid)
+        if length is not None:
+            text = "\n".join(text.splitlines()[-length:]) if length else ""
+        return text

@@ -1,0 +1,115 @@
+"""Compute services (up/down from heartbeats, enable/disable) and the hypervisors they run."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from nubis.common import exceptions
+from nubis.common.db import types
+from nubis.common.db.engine import Database
+from nubis.compute.db.models import ComputeNode, Instance, Service
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class ServiceStore:
+    def __init__(self, conf: cfg.ConfigOpts, db: Database) -> None:
+        self.conf = conf
+        self.db = db
+
+    def _up(self, row: Service) -> bool:
+        age = (types.utcnow() - row.last_seen_up).total_seconds()
+        return not row.forced_down and age <= self.conf.compute.service_down_time
+
+    def is_up(self, host: str) -> bool:
+        with self.db.reader() as s:
+            row = s.scalar(sa.select(Service).where(Service.host == host))
+            return row is not None and self._up(row)
+
+    def as_dict(self, row: Service) -> dict[str, Any]:
+        return {"id": row.uuid, "binary": row.binary, "host": row.host,
+                "zone": self.conf.compute.default_availability_zone,
+                "status": "disabled" if row.disabled else "enabled", "state": "up" if self._up(row) else "down",
+                "updated_at": _iso(row.last_seen_up), "disabled_reason": row.disabled_reason,
+                "forced_down": row.forced_down}
+
+    def list(self, host: str | None = None, binary: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(Service).order_by(Service.host, Service.binary)
+        if host:
+            q = q.where(Service.host == host)
+        if binary:
+            q = q.where(Service.binary == binary)
+        with self.db.reader() as s:
+            return [self.as_dict(r) for r in s.scalars(q)]
+
+    def update(self, service_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        status = changes.get("status")
+        if status not in (None, "enabled", "disabled"):
+            raise exceptions.BadRequest(f"Invalid status {status!r}: use enabled or disabled.")
+        if "forced_down" in changes and not isinstance(changes["forced_down"], bool):
+            raise exceptions.BadRequest("forced_down must be true or false.")
+        if "disabled_reason" in changes and status != "disabled":
+            raise exceptions.BadRequest("disabled_reason can be set only with status 'disabled'.")
+        if not changes:
+            raise exceptions.BadRequest("Give status, disabled_reason or forced_down.")
+        with self.db.writer() as s:
+            row = s.scalar(sa.select(Service).where(Service.uuid == service_id))
+            if row is None:
+                raise exceptions.NotFound(f"Service {service_id} not found.")
+            if status is not None:
+                row.disabled = status == "disabled"
+                row.disabled_reason = changes.get("disabled_reason") if row.disabled else None
+            if "forced_down" in changes:
+                row.forced_down = changes["forced_down"]
+            s.flush()
+            return self.as_dict(row)
+
+    def delete(self, service_id: str) -> None:
+        with self.db.writer() as s:
+            row = s.scalar(sa.select(Service).where(Service.uuid == service_id))
+            if row is None:
+                raise exceptions.NotFound(f"Service {service_id} not found.")
+            busy = s.scalar(sa.select(sa.func.count()).select_from(Instance).where(
+                Instance.host == row.host, Instance.deleted.is_(False)))
+            if busy:
+                raise exceptions.Conflict(f"Unable to delete compute service that is hosting instances ({busy} on "
+                                          f"{row.host}). Migrate or delete them first.")
+            s.delete(row)
+            s.execute(sa.delete(ComputeNode).where(ComputeNode.host == row.host))
+
+    def hypervisors(self, detailed: bool, ident: str | None = None) -> list[dict[str, Any]]:
+        with self.db.reader() as s:
+            q = sa.select(ComputeNode).order_by(ComputeNode.host)
+            if ident:
+                q = q.where(ComputeNode.uuid == ident)
+            nodes = list(s.scalars(q))
+            services = {r.host: r for r in s.scalars(sa.select(Service))}
+            usage = {host: (n, vcpus, ram, disk) for host, n, vcpus, ram, disk in s.execute(
+                sa.select(Instance.host, sa.func.count(), sa.func.sum(Instance.vcpus), sa.func.sum(Instance.memory_mb),
+                          sa.func.sum(Instance.root_gb))
+                .where(Instance.deleted.is_(False), Instance.host.is_not(None)).group_by(Instance.host))}
+            out = []
+            for node in nodes:
+                svc = services.get(node.host)
+                body: dict[str, Any] = {
+                    "id": node.uuid, "hypervisor_hostname": node.hypervisor_hostname,
+                    "state": "up" if svc is not None and self._up(svc) else "down",
+                    "status": "disabled" if svc is not None and svc.disabled else "enabled"}
+                if detailed:
+                    running, vcpus, ram, disk = usage.get(node.host, (0, 0, 0, 0))
+                    body.update({
+                        "hypervisor_type": node.hypervisor_type, "hypervisor_version": 1000, "host_ip": "127.0.0.1",
+                        "service": {"host": node.host, "id": svc.uuid if svc else None,
+                                    "disabled_reason": svc.disabled_reason if svc else None},
+                        "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
+                        "vcpus_used": int(vcpus or 0), "memory_mb_used": int(ram or 0), "local_gb_used": int(disk or 0),
+                        "running_vms": int(running), "cpu_info": node.cpu_info or {},
+                        "uptime": None})
+                out.append(body)
+            return out

@@ -1,0 +1,171 @@
+"""The compute service's tables."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from nubis.common.db import types
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class Flavor(Base):
+    __tablename__ = "flavors"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    flavorid: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    vcpus: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    memory_mb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    root_gb: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+    ephemeral_gb: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+    swap: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)  # MB
+    rxtx_factor: orm.Mapped[float] = orm.mapped_column(sa.Float, default=1.0)
+    is_public: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+    extra_specs: orm.Mapped[list[FlavorExtraSpec]] = orm.relationship(
+        cascade="all, delete-orphan", lazy="selectin")
+    projects: orm.Mapped[list[FlavorProject]] = orm.relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class FlavorExtraSpec(Base):
+    __tablename__ = "flavor_extra_specs"
+
+    flavor_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("flavors.id", ondelete="CASCADE"), primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class FlavorProject(Base):
+    __tablename__ = "flavor_projects"
+
+    flavor_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("flavors.id", ondelete="CASCADE"), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+
+
+class KeyPair(Base):
+    __tablename__ = "key_pairs"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    fingerprint: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    public_key: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="ssh")
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class Instance(Base):
+    __tablename__ = "instances"
+
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True)
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    image_ref: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    flavor: orm.Mapped[Any] = orm.mapped_column(types.JSONText)  # the flavor as it was at boot
+    vcpus: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    memory_mb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    root_gb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True, index=True)
+    node: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    availability_zone: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    vm_state: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    task_state: orm.Mapped[str | None] = orm.mapped_column(sa.String(32), nullable=True)
+    power_state: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+    key_name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    key_data: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    user_data: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    metadata_items: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    numa_fit: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    locked: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(16), nullable=True)  # owner | admin
+    locked_reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    launched_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    terminated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    # Rows stay after delete (deleted=True) so usage over a past period can still be counted.
+    deleted: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False, index=True)
+
+
+class InstanceFault(Base):
+    __tablename__ = "instance_faults"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    code: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    # Text, not nova's 255 characters: a "no valid host" message carries the scheduler's whole explanation.
+    message: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    details: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class InstanceAction(Base):
+    __tablename__ = "instance_actions"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    action: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    request_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    start_time: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    finish_time: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    message: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+
+
+class Service(Base):
+    """A compute-side process (``nubis-compute`` on a host), as ``os-services`` shows it."""
+
+    __tablename__ = "services"
+    __table_args__ = (sa.UniqueConstraint("host", "binary"),)
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True, default=types.new_uuid)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    binary: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    disabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    disabled_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    forced_down: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    last_seen_up: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class ComputeNode(Base):
+    """A hypervisor: what its host reported, and its placement provider."""
+
+    __tablename__ = "compute_nodes"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True)  # = placement provider uuid
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    hypervisor_hostname: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    hypervisor_type: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    vcpus: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    memory_mb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    local_gb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    cpu_info: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class ProjectLock(Base):
+    """One row per project, locked (SELECT ... FOR UPDATE) while a boot counts and records usage.
+
+    Quota checks count real instances; the lock makes "count, compare, insert"
+    atomic per project, so concurrent boots can never together exceed a quota.
+    """
+
+    __tablename__ = "project_locks"
+
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)

@@ -1,0 +1,93 @@
+"""What a hypervisor must do for the compute agent: the whole driver interface.
+
+Kept small on purpose: every method here is one the agent calls, with typed
+arguments, so a driver that misses one fails at import (a Protocol check in
+the tests), not on the first reboot in production.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+
+@dataclasses.dataclass(frozen=True)
+class NumaCell:
+    id: int
+    cpus: tuple[int, ...]  # host CPUs for pinned guests (cpu_dedicated_set)
+    shared_cpus: tuple[int, ...]  # host CPUs floating guests share (cpu_shared_set)
+    memory_mb: int
+    pages: Mapping[int, int]  # page size KiB -> free pages of that size
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "cpus": list(self.cpus), "shared_cpus": list(self.shared_cpus),
+                "memory_mb": self.memory_mb, "pages": {str(k): v for k, v in self.pages.items()}}
+
+
+@dataclasses.dataclass(frozen=True)
+class HostResources:
+    """What the host offers, as reported to placement and the scheduler."""
+
+    hypervisor_type: str
+    hypervisor_hostname: str
+    vcpus: int
+    memory_mb: int
+    disk_gb: int
+    cells: tuple[NumaCell, ...] = ()
+    cpu_info: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def pcpus(self) -> int:
+        return sum(len(c.cpus) for c in self.cells)
+
+
+@dataclasses.dataclass(frozen=True)
+class GuestSpec:
+    """Everything a driver needs to create a guest."""
+
+    uuid: str
+    name: str
+    vcpus: int
+    memory_mb: int
+    root_gb: int
+    image_ref: str | None
+    image_meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    user_data: str | None = None
+    key_data: str | None = None
+    numa_fit: Mapping[str, Any] | None = None  # the scheduler's pinning, when the flavor asks for one
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+class DriverError(Exception):
+    """An operation failed in the hypervisor; the message says what and is shown in the instance fault."""
+
+
+class ComputeDriver(Protocol):
+    def host_resources(self) -> HostResources: ...
+
+    def spawn(self, guest: GuestSpec) -> None: ...
+
+    def destroy(self, uuid: str) -> None:
+        """Remove the guest and its local disks; a guest that is already gone is not an error."""
+
+    def power_off(self, uuid: str) -> None: ...
+
+    def power_on(self, uuid: str) -> None: ...
+
+    def reboot(self, uuid: str, hard: bool) -> None: ...
+
+    def pause(self, uuid: str) -> None: ...
+
+    def unpause(self, uuid: str) -> None: ...
+
+    def suspend(self, uuid: str) -> None: ...
+
+    def resume(self, uuid: str) -> None: ...
+
+    def power_state(self, uuid: str) -> int:
+        """The guest's power state (``states.RUNNING`` ...); ``states.NOSTATE`` when unknown to the hypervisor."""
+
+    def list_guests(self) -> list[str]: ...
+
+    def console_output(self, uuid: str) -> str: ...

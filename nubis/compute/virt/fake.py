@@ -1,0 +1,104 @@
+"""A driver that keeps guests in memory: the whole compute path without a hypervisor.
+
+It honours power-state transitions (so an impossible one fails like it would
+on a real host), reports a configurable host, and can be told to fail an
+operation, which is how fault handling is tested.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from nubis.compute import states
+from nubis.compute.virt.driver import DriverError, GuestSpec, HostResources
+
+
+class FakeDriver:
+    def __init__(self, host: HostResources) -> None:
+        self.host = host
+        self._lock = threading.Lock()
+        self._guests: dict[str, int] = {}  # uuid -> power state
+        self.specs: dict[str, GuestSpec] = {}
+        self._failures: dict[str, str] = {}  # operation -> message
+
+    # -- test hooks ----------------------------------------------------------------------------------
+
+    def fail_next(self, operation: str, message: str) -> None:
+        """Make the next call of ``operation`` (e.g. "spawn") raise DriverError(message)."""
+        with self._lock:
+            self._failures[operation] = message
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+    def _maybe_fail(self, operation: str) -> None:
+        message = self._failures.pop(operation, None)
+        if message is not None:
+            raise DriverError(message)
+
+    def _transition(self, operation: str, uuid: str, allowed_from: tuple[int, ...], to: int) -> None:
+        with self._lock:
+            self._maybe_fail(operation)
+            current = self._guests.get(uuid)
+            if current is None:
+                raise DriverError(f"guest {uuid} does not exist on this host")
+            if current not in allowed_from:
+                raise DriverError(f"cannot {operation} guest {uuid} in power state {current}")
+            self._guests[uuid] = to
+
+    # -- the driver interface --------------------------------------------------------------------------
+
+    def host_resources(self) -> HostResources:
+        return self.host
+
+    def spawn(self, guest: GuestSpec) -> None:
+        with self._lock:
+            self._maybe_fail("spawn")
+            if guest.uuid in self._guests:
+                raise DriverError(f"guest {guest.uuid} already exists")
+            self._guests[guest.uuid] = states.RUNNING
+            self.specs[guest.uuid] = guest
+
+    def destroy(self, uuid: str) -> None:
+        with self._lock:
+            self._maybe_fail("destroy")
+            self._guests.pop(uuid, None)
+            self.specs.pop(uuid, None)
+
+    def power_off(self, uuid: str) -> None:
+        self._transition("power_off", uuid, (states.RUNNING, states.POWER_PAUSED, states.SHUTDOWN), states.SHUTDOWN)
+
+    def power_on(self, uuid: str) -> None:
+        self._transition("power_on", uuid, (states.SHUTDOWN, states.RUNNING, states.CRASHED), states.RUNNING)
+
+    def reboot(self, uuid: str, hard: bool) -> None:
+        allowed = (states.RUNNING, states.SHUTDOWN, states.CRASHED, states.POWER_PAUSED) if hard else (states.RUNNING,)
+        self._transition("reboot", uuid, allowed, states.RUNNING)
+
+    def pause(self, uuid: str) -> None:
+        self._transition("pause", uuid, (states.RUNNING,), states.POWER_PAUSED)
+
+    def unpause(self, uuid: str) -> None:
+        self._transition("unpause", uuid, (states.POWER_PAUSED,), states.RUNNING)
+
+    def suspend(self, uuid: str) -> None:
+        self._transition("suspend", uuid, (states.RUNNING,), states.POWER_SUSPENDED)
+
+    def resume(self, uuid: str) -> None:
+        self._transition("resume", uuid, (states.POWER_SUSPENDED,), states.RUNNING)
+
+    def power_state(self, uuid: str) -> int:
+        with self._lock:
+            return self._guests.get(uuid, states.NOSTATE)
+
+    def list_guests(self) -> list[str]:
+        with self._lock:
+            return sorted(self._guests)
+
+    def console_output(self, uuid: str) -> str:
+        with self._lock:
+            if uuid not in self._guests:
+                raise DriverError(f"guest {uuid} does not exist on this host")
+            spec = self.specs[uuid]
+        return f"fake console of {spec.name}\nlogin: \n"

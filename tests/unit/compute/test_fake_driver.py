@@ -1,0 +1,57 @@
+"""The fake driver keeps the driver contract: every method, real transitions, injectable failures."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from nubis.compute import states
+from nubis.compute.virt import driver as driver_mod
+from nubis.compute.virt.driver import DriverError, GuestSpec, HostResources
+from nubis.compute.virt.fake import FakeDriver
+
+
+def _driver() -> FakeDriver:
+    return FakeDriver(HostResources("fake", "h1", vcpus=4, memory_mb=4096, disk_gb=10))
+
+
+def _guest(uuid: str = "g1") -> GuestSpec:
+    return GuestSpec(uuid=uuid, name="vm", vcpus=1, memory_mb=512, root_gb=1, image_ref="img")
+
+
+def test_implements_every_driver_method_with_the_same_signature() -> None:
+    for name, member in inspect.getmembers(driver_mod.ComputeDriver, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        assert inspect.signature(getattr(FakeDriver, name)) == inspect.signature(member), name
+
+
+def test_power_transitions() -> None:
+    d = _driver()
+    d.spawn(_guest())
+    assert d.power_state("g1") == states.RUNNING
+    d.pause("g1")
+    with pytest.raises(DriverError, match="cannot suspend"):
+        d.suspend("g1")  # a paused guest must be unpaused first
+    d.unpause("g1")
+    d.power_off("g1")
+    with pytest.raises(DriverError, match="cannot reboot"):
+        d.reboot("g1", hard=False)  # soft reboot needs a running guest
+    d.reboot("g1", hard=True)
+    assert d.power_state("g1") == states.RUNNING
+    d.destroy("g1")
+    d.destroy("g1")  # already gone is fine
+    assert d.power_state("g1") == states.NOSTATE and d.list_guests() == []
+
+
+def test_injected_failure_hits_once() -> None:
+    d = _driver()
+    d.fail_next("spawn", "no space left")
+    with pytest.raises(DriverError, match="no space left"):
+        d.spawn(_guest())
+    assert d.list_guests() == []
+    d.spawn(_guest())
+    assert d.list_guests() == ["g1"]
+    with pytest.raises(DriverError, match="already exists"):
+        d.spawn(_guest())
