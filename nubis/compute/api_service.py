@@ -13,8 +13,11 @@ from nubis.compute.core.facade import ComputeCore
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
+from nubis.compute.core.quotas import QuotaStore
+from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.servers import ServerCore
 from nubis.compute.core.services import ServiceStore
+from nubis.compute.core.usage import UsageReport
 from nubis.services import ServiceDefinition
 
 VERSIONS = microversion.VersionRange("compute", microversion.Version.parse(handlers.MIN_VERSION),
@@ -26,11 +29,15 @@ def build_core(runtime: Runtime) -> ComputeCore:
     c = runtime.conf
     database = runtime.database("compute")
     timeout = c.compute.rpc_timeout
-    flavors, keypairs = FlavorStore(database), KeypairStore(database, c.quota.key_pairs)
+    quotas = QuotaStore(c, database)
+    flavors, keypairs = FlavorStore(database), KeypairStore(database, quotas.limits)
+    groups = ServerGroupStore(database, quotas.limits)
     services = ServiceStore(c, database)
-    servers = ServerCore(c, database, flavors, keypairs, services, ConductorAPI(runtime.messaging, timeout),
-                         ComputeAgentAPI(runtime.messaging, timeout), clients.service_adapter(c, "image"))
-    return ComputeCore(c, policies.make(c), flavors, keypairs, servers, services, InstanceStore(database))
+    servers = ServerCore(c, database, flavors, keypairs, groups, services, quotas,
+                         ConductorAPI(runtime.messaging, timeout), ComputeAgentAPI(runtime.messaging, timeout),
+                         clients.service_adapter(c, "image"))
+    return ComputeCore(c, policies.make(c), flavors, keypairs, groups, servers, services, InstanceStore(database),
+                       quotas, UsageReport(database))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

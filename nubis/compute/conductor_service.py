@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nubis.common import rpc
+from nubis.common import clients, rpc
 from nubis.common.runtime import Runtime
 from nubis.compute import conf, db
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
@@ -18,7 +18,8 @@ def start(runtime: Runtime) -> Sequence[Stoppable]:
     c = runtime.conf
     manager = ConductorManager(runtime.database("compute"), SchedulerAPI(runtime.messaging, c.compute.rpc_timeout),
                                ComputeAgentAPI(runtime.messaging, c.compute.rpc_timeout),
-                               rpc.Notifier(runtime.messaging, "conductor", c.host))
+                               rpc.Notifier(runtime.messaging, "conductor", c.host),
+                               clients.service_adapter(c, "placement"))
     return [rpc.start_server(runtime.messaging, TOPIC, c.host, [ConductorEndpoint(manager)])]
 
 

@@ -31,6 +31,8 @@ QUOTA_OPTS = [
     cfg.IntOpt("ram", default=51200, min=-1, help="MB of RAM per project (-1: unlimited)."),
     cfg.IntOpt("key_pairs", default=100, min=-1, help="Key pairs per user (-1: unlimited)."),
     cfg.IntOpt("metadata_items", default=128, min=-1, help="Metadata items per server (-1: unlimited)."),
+    cfg.IntOpt("server_groups", default=10, min=-1, help="Server groups per project (-1: unlimited)."),
+    cfg.IntOpt("server_group_members", default=10, min=-1, help="Servers per server group (-1: unlimited)."),
 ]
 
 

@@ -13,6 +13,7 @@ ACTIVE = "active"
 STOPPED = "stopped"
 PAUSED = "paused"
 SUSPENDED = "suspended"
+RESIZED = "resized"
 ERROR = "error"
 DELETED = "deleted"
 
@@ -28,6 +29,10 @@ UNPAUSING = "unpausing"
 SUSPENDING = "suspending"
 RESUMING = "resuming"
 DELETING = "deleting"
+REBUILDING = "rebuilding"
+RESIZE_PREP = "resize_prep"
+RESIZE_MIGRATING = "resize_migrating"
+RESIZE_REVERTING = "resize_reverting"
 
 # power_state (numbers as the API reports them)
 NOSTATE = 0
@@ -38,11 +43,12 @@ CRASHED = 6
 POWER_SUSPENDED = 7
 
 _STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
-           ERROR: "ERROR", DELETED: "DELETED"}
-_TASK_STATUS = {REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT"}
+           RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED"}
+_TASK_STATUS = {REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT", REBUILDING: "REBUILD",
+                RESIZE_PREP: "RESIZE", RESIZE_MIGRATING: "RESIZE", RESIZE_REVERTING: "REVERT_RESIZE"}
 
 
 def status(vm_state: str, task_state: str | None) -> str:
-    if task_state in _TASK_STATUS and vm_state == ACTIVE:
+    if task_state in _TASK_STATUS and vm_state in (ACTIVE, STOPPED, ERROR, RESIZED):
         return _TASK_STATUS[task_state]
     return _STATUS.get(vm_state, "UNKNOWN")

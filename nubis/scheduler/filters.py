@@ -90,8 +90,10 @@ def aggregate_image_isolation(host: HostState, spec: RequestSpec, ctx: FilterCon
 
 def anti_affinity(host: HostState, spec: RequestSpec, ctx: FilterContext) -> str | None:
     group = spec.server_group
-    if group and group.policy == "anti-affinity" and host.host in group.hosts:
-        return "already runs a member of the anti-affinity server group"
+    if group and group.policy == "anti-affinity" and group.hosts.count(host.host) >= group.max_per_host:
+        if group.max_per_host == 1:
+            return "already runs a member of the anti-affinity server group"
+        return f"already runs {group.max_per_host} members of the anti-affinity server group (max_server_per_host)"
     return None
 
 

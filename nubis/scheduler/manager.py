@@ -114,7 +114,7 @@ class SchedulerManager:
                     report.remove(name, reason, host.host)
             hosts = kept
         report.passing = [h.host for h in hosts]
-        return weighers.weigh(hosts, self.conf), report
+        return weighers.weigh(hosts, self.conf, spec.server_group), report
 
     def _explain_placement(self, spec: RequestSpec, missing: dict[str, str], report: Explanation) -> None:
         """Which resource (or trait) placement lacked on each host it did not offer."""
@@ -166,7 +166,8 @@ class SchedulerManager:
                    report: Explanation) -> Selection | None:
         group = spec.server_group
         for index, host in enumerate(hosts):
-            if group and group.policy == "anti-affinity" and host.host in taken_hosts:
+            if group and group.policy == "anti-affinity" and \
+                    (group.hosts + tuple(taken_hosts)).count(host.host) >= group.max_per_host:
                 continue
             if group and group.policy == "affinity" and taken_hosts and host.host != taken_hosts[0]:
                 continue

@@ -26,8 +26,9 @@ class Flavor:
 
 @dataclasses.dataclass(frozen=True)
 class ServerGroup:
-    policy: str  # affinity | anti-affinity
-    hosts: tuple[str, ...] = ()  # where its members already run
+    policy: str  # affinity | anti-affinity | soft-affinity | soft-anti-affinity
+    hosts: tuple[str, ...] = ()  # the host of each member already placed (a host once per member)
+    max_per_host: int = 1  # anti-affinity's rules.max_server_per_host
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +65,7 @@ class RequestSpec:
             image_properties=dict(body.get("image_properties") or {}),
             availability_zone=body.get("availability_zone"), force_host=body.get("force_host"),
             force_node=body.get("force_node"),
-            server_group=ServerGroup(group["policy"], tuple(group.get("hosts") or ())) if group else None,
+            server_group=ServerGroup(group["policy"], tuple(group.get("hosts") or ()),
+                                     int(group.get("max_per_host") or 1)) if group else None,
             region=body.get("region"),
         )

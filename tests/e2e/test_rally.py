@@ -26,3 +26,25 @@ def test_identity_rally_job_is_green(tmp_path) -> None:  # type: ignore[no-untyp
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     # Every scenario ran its iterations with no failures (the SLA check printed PASS for each).
     assert proc.stdout.count("PASS") >= 4, proc.stdout[-4000:]
+
+
+def test_compute_rally_job_is_green(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    extra = {"identity": {"password_hash_rounds": "4"}}
+    services = ["image", "placement", "scheduler", "compute-api", "conductor", "compute"]
+    with running_cloud(tmp_path / "cloud", services, extra_config=extra) as cloud:
+        conn = cloud.connection()
+        for name in ("tiny", "tiny-2"):
+            conn.image.create_image(name=name, disk_format="raw", container_format="bare", visibility="public",
+                                    data=io.BytesIO(name.encode() * 512))
+        conn.compute.create_flavor(name="m1.tiny", ram=512, vcpus=1, disk=1)
+        conn.compute.create_flavor(name="m1.small", ram=1024, vcpus=1, disk=2)
+        openrc = os.path.join(cloud.aio.state_dir, "openrc")
+        proc = subprocess.run(
+            [os.path.join(ROOT, "tools", "rally", "run"), os.path.join(ROOT, "rally-jobs", "compute.yaml"),
+             openrc, str(tmp_path / "rally")],
+            capture_output=True, text=True, timeout=1200,
+        )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
+    assert proc.stdout.count("PASS") >= 4, proc.stdout[-4000:]

@@ -76,3 +76,18 @@ def peak_rss_mib(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+@contextmanager
+def running_rpc(console_script: str, conf: str, settle: float = 2.0) -> Iterator[int]:
+    """Start an RPC-only service (no health URL); give it ``settle`` seconds to join the broker."""
+    proc = subprocess.Popen([os.path.join(BIN, console_script), "--config-file", conf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(settle)
+        if proc.poll() is not None:
+            raise RuntimeError(f"{console_script} exited with {proc.returncode}")
+        yield proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)

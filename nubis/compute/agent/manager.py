@@ -103,14 +103,18 @@ class ComputeAgent:
 
     # -- operations --------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _guest(instance: dict[str, Any]) -> GuestSpec:
+        flavor = instance["flavor"]
+        return GuestSpec(uuid=instance["uuid"], name=instance["name"], vcpus=flavor["vcpus"],
+                         memory_mb=flavor["memory_mb"], root_gb=flavor["root_gb"], image_ref=instance.get("image_ref"),
+                         image_meta=instance.get("image_meta") or {}, user_data=instance.get("user_data"),
+                         key_data=instance.get("key_data"), numa_fit=instance.get("numa_fit"),
+                         metadata=instance.get("metadata") or {})
+
     def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
         uuid = instance["uuid"]
-        flavor = instance["flavor"]
-        guest = GuestSpec(uuid=uuid, name=instance["name"], vcpus=flavor["vcpus"], memory_mb=flavor["memory_mb"],
-                          root_gb=flavor["root_gb"], image_ref=instance.get("image_ref"),
-                          image_meta=instance.get("image_meta") or {}, user_data=instance.get("user_data"),
-                          key_data=instance.get("key_data"), numa_fit=instance.get("numa_fit"),
-                          metadata=instance.get("metadata") or {})
+        guest = self._guest(instance)
         with self._instance_lock(uuid):
             if not self.conductor.instance_update(ctx, uuid, {"task_state": states.SPAWNING}):
                 return  # deleted before it got here
@@ -170,6 +174,47 @@ class ComputeAgent:
                                            expected_task_state=action.task_state)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
             self.notifier.info(ctx, f"instance.{name}.end", {"instance_uuid": uuid})
+
+    def rebuild_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
+        uuid = instance["uuid"]
+        with self._instance_lock(uuid):
+            try:
+                self.driver.destroy(uuid)
+                self.driver.spawn(self._guest(instance))
+            except Exception as exc:  # noqa: BLE001 - the fault says why; the claim stays (the server still exists)
+                LOG.warning("rebuild of %s failed: %s", uuid, exc)
+                self.conductor.add_fault(ctx, uuid, 500, f"Rebuild of instance {uuid} failed: {exc}",
+                                         type(exc).__name__)
+                self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None,
+                                                           "power_state": self.driver.power_state(uuid)})
+                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                return
+            self.conductor.instance_update(ctx, uuid, {"vm_state": states.ACTIVE, "task_state": None,
+                                                       "power_state": self.driver.power_state(uuid),
+                                                       "launched_at": types.utcnow().isoformat()},
+                                           expected_task_state=states.REBUILDING)
+            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+            self.notifier.info(ctx, "instance.rebuild.end", {"instance_uuid": uuid})
+
+    def resize_instance(self, ctx: RequestContext, instance: dict[str, Any], revert: bool) -> None:
+        uuid = instance["uuid"]
+        expected = states.RESIZE_REVERTING if revert else states.RESIZE_MIGRATING
+        with self._instance_lock(uuid):
+            try:
+                self.driver.resize(self._guest(instance))
+            except Exception as exc:  # noqa: BLE001 - the fault says why
+                LOG.warning("resize of %s failed: %s", uuid, exc)
+                self.conductor.add_fault(ctx, uuid, 500, f"Resize of instance {uuid} failed: {exc}",
+                                         type(exc).__name__)
+                self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None})
+                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                return
+            self.conductor.instance_update(ctx, uuid, {
+                "vm_state": states.ACTIVE if revert else states.RESIZED, "task_state": None,
+                "power_state": self.driver.power_state(uuid)}, expected_task_state=expected)
+            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+            self.notifier.info(ctx, "instance.resize_revert.end" if revert else "instance.resize.end",
+                               {"instance_uuid": uuid})
 
     def terminate_instance(self, ctx: RequestContext, uuid: str) -> None:
         with self._instance_lock(uuid):

@@ -1,7 +1,8 @@
 """The compute agent's RPC interface (topic ``compute``, one server per host).
 
 Version history:
-  1.0 - build_and_run_instance, power_action, terminate_instance, console_output
+  1.0 - build_and_run_instance, power_action, terminate_instance, console_output, rebuild_instance,
+        resize_instance
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ class ComputeAgentAPI(rpc.RPCClient):
     def terminate_instance(self, ctxt: RequestContext, host: str, uuid: str) -> None:
         self.prepare(server=host, version="1.0").cast(ctxt, "terminate_instance", uuid=uuid)
 
+    def resize_instance(self, ctxt: RequestContext, host: str, instance: dict[str, Any], revert: bool) -> None:
+        """Apply ``instance['flavor']`` to the guest (the conductor has moved the allocation already)."""
+        self.prepare(server=host, version="1.0").cast(ctxt, "resize_instance", instance=instance, revert=revert)
+
+    def rebuild_instance(self, ctxt: RequestContext, host: str, instance: dict[str, Any]) -> None:
+        """Recreate the guest from ``instance['image_ref']`` (the API has set task_state rebuilding)."""
+        self.prepare(server=host, version="1.0").cast(ctxt, "rebuild_instance", instance=instance)
+
     def console_output(self, ctxt: RequestContext, host: str, uuid: str) -> str:
         return self.prepare(server=host, version="1.0").call(  # type: ignore[no-any-return]
             ctxt, "console_output", uuid=uuid)
@@ -49,6 +58,12 @@ class ComputeAgentEndpoint:
 
     def terminate_instance(self, ctxt: RequestContext, uuid: str) -> None:
         self.manager.terminate_instance(ctxt, uuid)
+
+    def rebuild_instance(self, ctxt: RequestContext, instance: dict[str, Any]) -> None:
+        self.manager.rebuild_instance(ctxt, instance)
+
+    def resize_instance(self, ctxt: RequestContext, instance: dict[str, Any], revert: bool) -> None:
+        self.manager.resize_instance(ctxt, instance, revert)
 
     def console_output(self, ctxt: RequestContext, uuid: str) -> str:
         return self.manager.console_output(uuid)  # type: ignore[no-any-return]

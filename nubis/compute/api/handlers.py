@@ -9,9 +9,11 @@ import webob
 from nubis.api import router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
+from nubis.common.db import types as db_types
 from nubis.compute.api import validation
 from nubis.compute.core import views
 from nubis.compute.core.facade import ComputeCore
+from nubis.compute.core.usage import parse_time
 
 MIN_VERSION, MAX_VERSION = "2.1", "2.90"
 
@@ -187,7 +189,7 @@ def create_keypair(req: router.Request) -> webob.Response:
     if isinstance(body.get("keypair"), dict) and body["keypair"].get("user_id") not in (None, req.context.user_id):
         c.authorize(req.context, "os-services")
     c.authorize(req.context, "os-keypairs", {"user_id": req.context.user_id})
-    keypair = c.keypairs.create(req.context.user_id, body)
+    keypair = c.keypairs.create(req.context.user_id, req.context.project_id, body)
     if _version(req) < Version(2, 2):
         keypair.pop("type", None)
     status = 201 if _version(req) >= Version(2, 2) else 200
@@ -219,13 +221,15 @@ def _server_view(req: router.Request, inst: Any, fault: Any) -> dict[str, Any]:
 def create_server(req: router.Request) -> webob.Response:
     c = core(req)
     c.authorize(req.context, "servers:create")
-    server = validation.server_create(_body(req), _version(req))
-    made = c.servers.create(req.context, server, c.is_admin(req.context))
-    body = {"id": made["id"], "links": views.links(_base(req), "servers", made["id"]),
-            "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}]}
-    if req.json_body().get("return_reservation_id") or server.get("return_reservation_id"):
+    body = _body(req)
+    server = validation.server_create(body, _version(req))
+    hints = validation.scheduler_hints(body)
+    made = c.servers.create(req.context, server, hints, c.is_admin(req.context))
+    shown = {"id": made["id"], "links": views.links(_base(req), "servers", made["id"]),
+             "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}]}
+    if server.get("return_reservation_id"):
         return router.json_response({"reservation_id": made["reservation_id"]}, status=202)
-    return router.json_response({"server": body}, status=202,
+    return router.json_response({"server": shown}, status=202,
                                 headers={"Location": views.links(_base(req), "servers", made["id"])[0]["href"]})
 
 
@@ -257,7 +261,10 @@ def show_server(req: router.Request, server_id: str) -> webob.Response:
     c = core(req)
     inst, fault = c.servers.get(req.context, server_id, c.is_admin(req.context))
     c.authorize(req.context, "servers:show", {"project_id": inst.project_id})
-    return router.json_response({"server": _server_view(req, inst, fault)})
+    body = _server_view(req, inst, fault)
+    if _version(req) >= Version(2, 71):
+        body["server_groups"] = c.groups.of_instance(server_id)
+    return router.json_response({"server": body})
 
 
 def update_server(req: router.Request, server_id: str) -> webob.Response:
@@ -313,12 +320,100 @@ def server_action(req: router.Request, server_id: str) -> webob.Response:
         except (TypeError, ValueError):
             raise exceptions.BadRequest(f"Invalid length {length!r}: an integer is required.") from None
         return router.json_response({"output": c.servers.console_output(req.context, server_id, lines, is_admin)})
+    elif name == "rebuild":
+        changes = validation.rebuild(arg, _version(req))
+        c.servers.rebuild(req.context, server_id, changes, is_admin)
+        inst, fault = c.servers.get(req.context, server_id, is_admin)
+        return router.json_response({"server": _server_view(req, inst, fault)}, status=202)
+    elif name == "resize":
+        flavor_ref = arg.get("flavorRef") if isinstance(arg, dict) else None
+        if not flavor_ref:
+            raise exceptions.BadRequest("Invalid input for field/attribute flavorRef: resize needs a flavorRef.")
+        c.servers.resize(req.context, server_id, flavor_ref, is_admin)
+    elif name == "confirmResize":
+        c.servers.confirm_resize(req.context, server_id, is_admin)
+        return router.empty_response(204)
+    elif name == "revertResize":
+        c.servers.revert_resize(req.context, server_id, is_admin)
+    elif name == "os-resetState":
+        c.authorize(req.context, "servers:reset_state")
+        state = arg.get("state") if isinstance(arg, dict) else None
+        c.servers.reset_state(req.context, server_id, state)
     elif name == "forceDelete":
         c.authorize(req.context, "servers:force_delete")
         c.servers.delete(req.context, server_id, True)
     else:
         raise exceptions.BadRequest(f"There is no such action: {name}")
     return router.empty_response(202)
+
+
+def _owned_server(req: router.Request, server_id: str, rule: str = "servers:update") -> Any:
+    c = core(req)
+    inst, _ = c.servers.get(req.context, server_id, c.is_admin(req.context))
+    c.authorize(req.context, rule, {"project_id": inst.project_id})
+    return inst
+
+
+def metadata(req: router.Request, server_id: str) -> webob.Response:
+    c = core(req)
+    inst = _owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
+    if req.method == "GET":
+        return router.json_response({"metadata": dict(inst.metadata_items or {})})
+    items = _body(req).get("metadata")
+    merged = c.servers.set_metadata(req.context, server_id, items, req.method == "PUT", c.is_admin(req.context))
+    return router.json_response({"metadata": merged})
+
+
+def metadata_item(req: router.Request, server_id: str, key: str) -> webob.Response:
+    c = core(req)
+    inst = _owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
+    if req.method == "GET":
+        items = dict(inst.metadata_items or {})
+        if key not in items:
+            raise exceptions.NotFound(f"Metadata item was not found: {key}")
+        return router.json_response({"meta": {key: items[key]}})
+    if req.method == "DELETE":
+        c.servers.delete_metadata(req.context, server_id, key, c.is_admin(req.context))
+        return router.empty_response(204)
+    meta = _body(req).get("meta")
+    if not isinstance(meta, dict) or list(meta) != [key]:
+        raise exceptions.BadRequest(f"The body must be {{\"meta\": {{\"{key}\": value}}}} with the key in the URL.")
+    c.servers.set_metadata(req.context, server_id, meta, False, c.is_admin(req.context))
+    return router.json_response({"meta": meta})
+
+
+def _tags_allowed(req: router.Request) -> None:
+    if _version(req) < Version(2, 26):
+        raise exceptions.NotFound("Server tags need microversion 2.26 or later.")
+
+
+def tags(req: router.Request, server_id: str) -> webob.Response:
+    _tags_allowed(req)
+    c = core(req)
+    inst = _owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
+    if req.method == "GET":
+        return router.json_response({"tags": list(inst.tags or [])})
+    if req.method == "DELETE":
+        c.servers.set_tags(req.context, server_id, [], c.is_admin(req.context))
+        return router.empty_response(204)
+    return router.json_response({"tags": c.servers.set_tags(req.context, server_id, _body(req).get("tags"),
+                                                             c.is_admin(req.context))})
+
+
+def tag(req: router.Request, server_id: str, tag: str) -> webob.Response:
+    _tags_allowed(req)
+    c = core(req)
+    inst = _owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
+    if req.method == "GET":
+        if tag not in (inst.tags or []):
+            raise exceptions.NotFound(f"Tag '{tag}' could not be found on instance {server_id}.")
+        return router.empty_response(204)
+    if req.method == "PUT":
+        existed = tag in (inst.tags or [])
+        c.servers.set_tags(req.context, server_id, None, c.is_admin(req.context), add=tag)
+        return router.empty_response(204 if existed else 201)
+    c.servers.set_tags(req.context, server_id, None, c.is_admin(req.context), remove=tag)
+    return router.empty_response(204)
 
 
 def list_instance_actions(req: router.Request, server_id: str) -> webob.Response:
@@ -338,6 +433,42 @@ def volume_attachments(req: router.Request, server_id: str) -> webob.Response:
     if req.method == "POST":
         raise exceptions.BadRequest("Volumes cannot be attached: this cloud has no block storage service.")
     return router.json_response({"volumeAttachments": []})
+
+
+# -- server groups --------------------------------------------------------------------------------------------
+
+def list_server_groups(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-server-groups")
+    all_projects = req.GET.get("all_projects", "false").lower() in ("", "1", "true")
+    if all_projects:
+        c.authorize(req.context, "os-services")
+    groups = c.groups.list(req.context, all_projects, _version(req))
+    limit, offset = req.GET.get("limit"), req.GET.get("offset", "0")
+    if not offset.isdigit() or (limit is not None and not limit.isdigit()):
+        raise exceptions.BadRequest("limit and offset must be non-negative integers.")
+    groups = groups[int(offset):]
+    return router.json_response({"server_groups": groups[: int(limit)] if limit else groups})
+
+
+def create_server_group(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-server-groups")
+    return router.json_response({"server_group": c.groups.create(req.context, _body(req), _version(req))})
+
+
+def show_server_group(req: router.Request, group_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-server-groups")
+    return router.json_response({"server_group": c.groups.get(req.context, group_id, c.is_admin(req.context),
+                                                              _version(req))})
+
+
+def delete_server_group(req: router.Request, group_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-server-groups")
+    c.groups.delete(req.context, group_id, c.is_admin(req.context))
+    return router.empty_response(204)
 
 
 # -- services, hypervisors, zones, limits -----------------------------------------------------------------------
@@ -391,14 +522,95 @@ def availability_zones(req: router.Request) -> webob.Response:
 def limits(req: router.Request) -> webob.Response:
     c = core(req)
     c.authorize(req.context, "limits")
-    q = c.conf.quota
-    rows = c.servers.list(req.context, {}, all_projects=False)
-    absolute = {"maxTotalInstances": q.instances, "maxTotalCores": q.cores, "maxTotalRAMSize": q.ram,
-                "maxTotalKeypairs": q.key_pairs, "maxServerMeta": q.metadata_items,
-                "maxServerGroups": 10, "maxServerGroupMembers": 10,
-                "totalInstancesUsed": len(rows), "totalCoresUsed": sum(i.vcpus for i, _ in rows),
-                "totalRAMUsed": sum(i.memory_mb for i, _ in rows), "totalServerGroupsUsed": 0}
+    project = req.GET.get("tenant_id") or req.context.project_id
+    if project != req.context.project_id:
+        c.authorize(req.context, "os-services")
+    q = c.quotas.limits(project)
+    used = c.quotas.usage(project, req.context.user_id)
+    absolute = {"maxTotalInstances": q["instances"], "maxTotalCores": q["cores"], "maxTotalRAMSize": q["ram"],
+                "maxTotalKeypairs": q["key_pairs"], "maxServerMeta": q["metadata_items"],
+                "maxServerGroups": q["server_groups"], "maxServerGroupMembers": q["server_group_members"],
+                "totalInstancesUsed": used["instances"], "totalCoresUsed": used["cores"],
+                "totalRAMUsed": used["ram"], "totalServerGroupsUsed": used["server_groups"]}
     return router.json_response({"limits": {"rate": [], "absolute": absolute}})
+
+
+# -- quotas and usage --------------------------------------------------------------------------------------------
+
+def _quota_project(req: router.Request, project_id: str) -> None:
+    c = core(req)
+    if project_id != req.context.project_id:
+        c.authorize(req.context, "os-services")  # other projects' quotas are for admins
+    c.authorize(req.context, "limits")
+
+
+def show_quota_set(req: router.Request, project_id: str) -> webob.Response:
+    _quota_project(req, project_id)
+    c = core(req)
+    body = {"id": project_id, **c.quotas.shown(c.quotas.limits(project_id), _version(req))}
+    return router.json_response({"quota_set": body})
+
+
+def show_quota_set_detail(req: router.Request, project_id: str) -> webob.Response:
+    _quota_project(req, project_id)
+    c = core(req)
+    usage = c.quotas.usage(project_id, req.GET.get("user_id") or req.context.user_id)
+    body = {"id": project_id, **c.quotas.shown(c.quotas.limits(project_id), _version(req), usage)}
+    return router.json_response({"quota_set": body})
+
+
+def show_quota_defaults(req: router.Request, project_id: str) -> webob.Response:
+    _quota_project(req, project_id)
+    c = core(req)
+    return router.json_response({"quota_set": {"id": project_id, **c.quotas.shown(c.quotas.defaults(),
+                                                                                  _version(req))}})
+
+
+def update_quota_set(req: router.Request, project_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-services")
+    c.quotas.update(project_id, _body(req), c.quotas.usage(project_id, None))
+    return router.json_response({"quota_set": c.quotas.shown(c.quotas.limits(project_id), _version(req))})
+
+
+def delete_quota_set(req: router.Request, project_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-services")
+    c.quotas.reset(project_id)
+    return router.empty_response(202)
+
+
+def quota_class_set(req: router.Request, class_name: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-services")
+    if class_name != "default":
+        raise exceptions.BadRequest("Only the 'default' quota class is supported.")
+    if req.method == "PUT":
+        c.quotas.update("class:default", _body(req), None)
+    body = c.quotas.shown(c.quotas.defaults(), _version(req))
+    return router.json_response({"quota_class_set": {"id": class_name, **body} if req.method == "GET" else body})
+
+
+def _usage_period(req: router.Request) -> tuple[Any, Any]:
+    now = db_types.utcnow()
+    return parse_time(req.GET.get("start"), now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)), \
+        parse_time(req.GET.get("end"), now)
+
+
+def list_usage(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-services")
+    start, end = _usage_period(req)
+    detailed = req.GET.get("detailed", "0") in ("1", "true", "True")
+    return router.json_response({"tenant_usages": c.usage.tenant_usages(start, end, None, detailed)})
+
+
+def show_usage(req: router.Request, project_id: str) -> webob.Response:
+    _quota_project(req, project_id)
+    c = core(req)
+    start, end = _usage_period(req)
+    found = c.usage.tenant_usages(start, end, project_id, True)
+    return router.json_response({"tenant_usage": found[0] if found else {}})
 
 
 P = "/v2.1"
@@ -420,7 +632,14 @@ ROUTES: router.RouteTable = {
     f"{P}/servers/{{server_id}}": {"GET": show_server, "PUT": update_server, "DELETE": delete_server},
     f"{P}/servers/{{server_id}}/action": {"POST": server_action},
     f"{P}/servers/{{server_id}}/os-instance-actions": {"GET": list_instance_actions},
+    f"{P}/servers/{{server_id}}/metadata": {"GET": metadata, "PUT": metadata, "POST": metadata},
+    f"{P}/servers/{{server_id}}/metadata/{{key}}": {"GET": metadata_item, "PUT": metadata_item,
+                                                   "DELETE": metadata_item},
+    f"{P}/servers/{{server_id}}/tags": {"GET": tags, "PUT": tags, "DELETE": tags},
+    f"{P}/servers/{{server_id}}/tags/{{tag}}": {"GET": tag, "PUT": tag, "DELETE": tag},
     f"{P}/servers/{{server_id}}/os-volume_attachments": {"GET": volume_attachments, "POST": volume_attachments},
+    f"{P}/os-server-groups": {"GET": list_server_groups, "POST": create_server_group},
+    f"{P}/os-server-groups/{{group_id}}": {"GET": show_server_group, "DELETE": delete_server_group},
     f"{P}/os-services": {"GET": list_services},
     f"{P}/os-services/{{service_id}}": {"PUT": update_service, "DELETE": delete_service},
     f"{P}/os-hypervisors": {"GET": list_hypervisors},
@@ -428,4 +647,11 @@ ROUTES: router.RouteTable = {
     f"{P}/os-hypervisors/{{hypervisor_id}}": {"GET": show_hypervisor},
     f"{P}/os-availability-zone": {"GET": availability_zones},
     f"{P}/limits": {"GET": limits},
+    f"{P}/os-quota-sets/{{project_id}}": {"GET": show_quota_set, "PUT": update_quota_set,
+                                          "DELETE": delete_quota_set},
+    f"{P}/os-quota-sets/{{project_id}}/detail": {"GET": show_quota_set_detail},
+    f"{P}/os-quota-sets/{{project_id}}/defaults": {"GET": show_quota_defaults},
+    f"{P}/os-quota-class-sets/{{class_name}}": {"GET": quota_class_set, "PUT": quota_class_set},
+    f"{P}/os-simple-tenant-usage": {"GET": list_usage},
+    f"{P}/os-simple-tenant-usage/{{project_id}}": {"GET": show_usage},
 }

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from nubis.api.microversion import Version
 from nubis.common import exceptions
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
 
 def _bad(field: str, why: str) -> exceptions.BadRequest:
@@ -82,3 +85,25 @@ def server_create(body: Any, version: Version) -> dict[str, Any]:
                                         "block storage service.")
         server.setdefault("imageRef", bdm.get("uuid"))
     return server
+
+
+def scheduler_hints(body: dict[str, Any]) -> dict[str, Any]:
+    hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints")) or {}
+    if not isinstance(hints, dict):
+        raise _bad("os:scheduler_hints", "Scheduler hints must be an object.")
+    group = hints.get("group")
+    if group is not None and (not isinstance(group, str) or not _UUID.match(group)):
+        raise _bad("os:scheduler_hints", f"group {group!r} is not a server group id (a UUID).")
+    return hints
+
+
+def rebuild(arg: Any, version: Version) -> dict[str, Any]:
+    if not isinstance(arg, dict) or not arg.get("imageRef"):
+        raise _bad("imageRef", "'imageRef' is a required property")
+    _string(arg, "name")
+    if "description" in arg and version < Version(2, 19):
+        raise exceptions.BadRequest("description needs microversion 2.19.")
+    metadata = arg.get("metadata", {})
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise _bad("metadata", "Metadata must be an object of strings.")
+    return arg

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
+from keystoneauth1 import adapter as ks_adapter
 
 from nubis.common import rpc
 from nubis.common.context import RequestContext
@@ -14,6 +15,7 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.compute import states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
+from nubis.compute.conductor import allocations
 from nubis.compute.core.instances import AGENT_WRITABLE, InstanceStore
 from nubis.compute.db.models import ComputeNode, Service
 from nubis.scheduler.exceptions import NoValidHost
@@ -28,12 +30,14 @@ def _as_datetime(value: Any) -> Any:
 
 
 class ConductorManager:
-    def __init__(self, db: Database, scheduler: SchedulerAPI, agents: ComputeAgentAPI, notifier: rpc.Notifier) -> None:
+    def __init__(self, db: Database, scheduler: SchedulerAPI, agents: ComputeAgentAPI, notifier: rpc.Notifier,
+                 placement: ks_adapter.Adapter) -> None:
         self.instances = InstanceStore(db)
         self.db = db
         self.scheduler = scheduler
         self.agents = agents
         self.notifier = notifier
+        self.placement = placement
 
     # -- boots -----------------------------------------------------------------------------------------
 
@@ -67,6 +71,55 @@ class ConductorManager:
             self.instances.add_fault(uuid, 500, message, kind)
             self.instances.finish_action(uuid, ctx.request_id, "Error")
             self.notifier.error(ctx, "instance.create.error", {"instance_uuid": uuid, "fault": message})
+
+    # -- resize ----------------------------------------------------------------------------------------
+
+    def _provider_of(self, host: str) -> str:
+        with self.db.reader() as s:
+            node = s.scalar(sa.select(ComputeNode).where(ComputeNode.host == host))
+            if node is None:
+                raise allocations.PlacementError(f"no compute node recorded for host {host}")
+            return node.uuid
+
+    def resize_instance(self, ctx: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
+        payload = self.instances.payload(uuid)
+        with self.db.reader() as s:
+            inst = self.instances.get_row(s, uuid)
+            host, old = inst.host, inst.flavor
+        try:
+            moved = allocations.reallocate(self.placement, uuid, self._provider_of(host),
+                                           allocations.flavor_resources(flavor))
+        except Exception as exc:  # noqa: BLE001 - the fault tells the user
+            LOG.exception("resize claim of %s failed", uuid)
+            moved, reason = False, f"placement refused the claim: {exc}"
+        else:
+            reason = f"host {host} has no room for flavor {flavor['name']}"
+        if not moved:
+            self.instances.add_fault(uuid, 500, f"Resize of instance {uuid} failed: {reason}", "NoValidHost")
+            self.instances.update(uuid, {"task_state": None})
+            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            return
+        self.instances.update(uuid, {"flavor": flavor, "old_flavor": old, "vcpus": flavor["vcpus"],
+                                     "memory_mb": flavor["memory_mb"], "root_gb": flavor["root_gb"],
+                                     "task_state": states.RESIZE_MIGRATING})
+        self.agents.resize_instance(ctx, host, {**payload, "flavor": flavor}, revert=False)
+
+    def revert_resize(self, ctx: RequestContext, uuid: str) -> None:
+        payload = self.instances.payload(uuid)
+        with self.db.reader() as s:
+            inst = self.instances.get_row(s, uuid)
+            host, old = inst.host, inst.old_flavor
+        # Going back can only free room on the same host: the old flavor's claim fits by construction
+        # unless the host shrank meanwhile, which the fault would then report.
+        if not allocations.reallocate(self.placement, uuid, self._provider_of(host), allocations.flavor_resources(old)):
+            self.instances.add_fault(uuid, 500, f"Reverting the resize of {uuid} failed: host {host} has no room "
+                                                f"for flavor {old['name']} any more", "NoValidHost")
+            self.instances.update(uuid, {"task_state": None})
+            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            return
+        self.instances.update(uuid, {"flavor": old, "old_flavor": None, "vcpus": old["vcpus"],
+                                     "memory_mb": old["memory_mb"], "root_gb": old["root_gb"]})
+        self.agents.resize_instance(ctx, host, {**payload, "flavor": old}, revert=True)
 
     # -- what agents report --------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Version history:
   1.0 - build_instances, instance_update, instance_deleted, add_fault, finish_action,
-        service_heartbeat, compute_node_update, host_instances
+        service_heartbeat, compute_node_update, host_instances, resize_instance, revert_resize
 """
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ class ConductorAPI(rpc.RPCClient):
 
     def instance_deleted(self, ctxt: RequestContext, uuid: str) -> None:
         self.prepare(version="1.0").call(ctxt, "instance_deleted", uuid=uuid)
+
+    def resize_instance(self, ctxt: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
+        """Claim ``flavor`` on the instance's host and have its agent apply it (cast)."""
+        self.prepare(version="1.0").cast(ctxt, "resize_instance", uuid=uuid, flavor=flavor)
+
+    def revert_resize(self, ctxt: RequestContext, uuid: str) -> None:
+        self.prepare(version="1.0").cast(ctxt, "revert_resize", uuid=uuid)
 
     def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
         self.prepare(version="1.0").call(ctxt, "add_fault", uuid=uuid, code=code, message=message, details=details)
@@ -66,6 +73,12 @@ class ConductorEndpoint:
 
     def instance_deleted(self, ctxt: RequestContext, uuid: str) -> None:
         self.manager.instance_deleted(ctxt, uuid)
+
+    def resize_instance(self, ctxt: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
+        self.manager.resize_instance(ctxt, uuid, flavor)
+
+    def revert_resize(self, ctxt: RequestContext, uuid: str) -> None:
+        self.manager.revert_resize(ctxt, uuid)
 
     def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
         self.manager.add_fault(uuid, code, message, details)

@@ -12,8 +12,11 @@ from nubis.common.context import RequestContext
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
+from nubis.compute.core.quotas import QuotaStore
+from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.servers import ServerCore
 from nubis.compute.core.services import ServiceStore
+from nubis.compute.core.usage import UsageReport
 
 
 @dataclasses.dataclass
@@ -22,9 +25,12 @@ class ComputeCore:
     policy: policy.Policy
     flavors: FlavorStore
     keypairs: KeypairStore
+    groups: ServerGroupStore
     servers: ServerCore
     services: ServiceStore
     instances: InstanceStore
+    quotas: QuotaStore
+    usage: UsageReport
 
     def authorize(self, ctx: RequestContext, rule: str, target: dict[str, Any] | None = None) -> None:
         self.policy.authorize(ctx, f"os_compute_api:{rule}", target)

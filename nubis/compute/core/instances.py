@@ -17,6 +17,16 @@ AGENT_WRITABLE = frozenset({"vm_state", "task_state", "power_state", "host", "no
                             "availability_zone", "numa_fit"})
 
 
+def guest_payload(uuid: str, name: str, flavor: dict[str, Any], image_ref: str | None, image: dict[str, Any],
+                   key_data: str | None, user_data: str | None, metadata: dict[str, str],
+                   numa_fit: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What an agent needs to create the guest (it has no database to look anything up in)."""
+    return {"uuid": uuid, "name": name, "flavor": flavor, "image_ref": image_ref,
+            "image_meta": {"disk_format": image.get("disk_format"), "container_format": image.get("container_format"),
+                           "properties": {k: v for k, v in image.items() if k.startswith(("hw_", "img_", "os_"))}},
+            "key_data": key_data, "user_data": user_data, "metadata": metadata, "numa_fit": numa_fit}
+
+
 class InstanceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -85,6 +95,13 @@ class InstanceStore:
             for r in rows:
                 s.expunge(r)
             return rows
+
+    def payload(self, uuid: str) -> dict[str, Any]:
+        """The agent's view of an instance as recorded now."""
+        with self.db.reader() as s:
+            inst = self.get_row(s, uuid)
+            return guest_payload(inst.uuid, inst.name, inst.flavor, inst.image_ref, {}, inst.key_data,
+                                 inst.user_data, dict(inst.metadata_items or {}), inst.numa_fit)
 
     def on_host(self, host: str) -> list[dict[str, Any]]:
         with self.db.reader() as s:

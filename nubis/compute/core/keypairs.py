@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,11 +52,11 @@ def as_dict(k: KeyPair, full: bool = True) -> dict[str, Any]:
 
 
 class KeypairStore:
-    def __init__(self, db: Database, quota: int) -> None:
+    def __init__(self, db: Database, limits: Callable[[str, Any], dict[str, int]]) -> None:
         self.db = db
-        self.quota = quota
+        self.limits = limits  # (project_id, session) -> effective quota limits
 
-    def create(self, user_id: str, body: Any) -> dict[str, Any]:
+    def create(self, user_id: str, project_id: str, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("keypair"), dict):
             raise exceptions.BadRequest("The request body must be {\"keypair\": {...}}.")
         spec = body["keypair"]
@@ -76,11 +77,12 @@ class KeypairStore:
         with self.db.writer() as s:
             if s.scalar(sa.select(KeyPair.id).where(KeyPair.user_id == row.user_id, KeyPair.name == name)):
                 raise exceptions.Conflict(f"Key pair '{name}' already exists.")
-            if self.quota >= 0:
+            quota = self.limits(project_id, s)["key_pairs"]
+            if quota >= 0:
                 count = s.scalar(sa.select(sa.func.count()).select_from(KeyPair).where(
                     KeyPair.user_id == row.user_id)) or 0
-                if count >= self.quota:
-                    raise exceptions.Forbidden(f"Quota exceeded, too many key pairs ({count} of {self.quota}).")
+                if count >= quota:
+                    raise exceptions.Forbidden(f"Quota exceeded, too many key pairs ({count} of {quota}).")
             s.add(row)
             s.flush()
             out = as_dict(row)

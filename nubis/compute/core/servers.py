@@ -21,8 +21,10 @@ from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.flavors import FlavorStore
-from nubis.compute.core.instances import InstanceStore
+from nubis.compute.core.instances import InstanceStore, guest_payload
 from nubis.compute.core.keypairs import KeypairStore
+from nubis.compute.core.quotas import QuotaStore
+from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.services import ServiceStore
 from nubis.compute.db.models import Instance, ProjectLock
 
@@ -37,14 +39,16 @@ _STATUS_FILTER = {"ACTIVE": states.ACTIVE, "BUILD": states.BUILDING, "SHUTOFF": 
 
 class ServerCore:
     def __init__(self, conf: cfg.ConfigOpts, db: Database, flavors: FlavorStore, keypairs: KeypairStore,
-                 services: ServiceStore, conductor: ConductorAPI, agents: ComputeAgentAPI,
-                 images: ks_adapter.Adapter | None) -> None:
+                 groups: ServerGroupStore, services: ServiceStore, quotas: QuotaStore, conductor: ConductorAPI,
+                 agents: ComputeAgentAPI, images: ks_adapter.Adapter | None) -> None:
         self.conf = conf
         self.db = db
         self.instances = InstanceStore(db)
         self.flavors = flavors
         self.keypairs = keypairs
+        self.groups = groups
         self.services = services
+        self.quotas = quotas
         self.conductor = conductor
         self.agents = agents
         self.images = images
@@ -69,25 +73,34 @@ class ServerCore:
             raise exceptions.BadRequest(f"Image {image_ref} is not active.")
         return image  # type: ignore[no-any-return]
 
-    def _check_quota(self, s: Any, project_id: str, count: int, flavor: dict[str, Any]) -> None:
+    def _check_quota(self, s: Any, project_id: str, count: int, cores: int, ram: int) -> None:
+        """Fail unless ``count`` more instances using ``cores`` and ``ram`` more fit the project's quota."""
         # Lock the project's row: concurrent boots of one project count and insert one after the other.
-        if s.get(ProjectLock, project_id, with_for_update=True) is None:
-            s.add(ProjectLock(project_id=project_id))
-            s.flush()
-            s.get(ProjectLock, project_id, with_for_update=True)
+        s.get(ProjectLock, project_id, with_for_update=True)
         used = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
                                    sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0))
                          .where(Instance.project_id == project_id, Instance.deleted.is_(False))).one()
-        q = self.conf.quota
-        wanted = (("instances", count, used[0], q.instances), ("cores", count * flavor["vcpus"], used[1], q.cores),
-                  ("ram", count * flavor["memory_mb"], used[2], q.ram))
-        over = [(name, want, have, limit) for name, want, have, limit in wanted if limit >= 0 and have + want > limit]
+        q = self.quotas.limits(project_id, s)
+        wanted = (("instances", count, used[0], q["instances"]), ("cores", cores, used[1], q["cores"]),
+                  ("ram", ram, used[2], q["ram"]))
+        over = [(name, want, have, limit) for name, want, have, limit in wanted
+                if limit >= 0 and want > 0 and have + want > limit]
         if over:
             detail = ", ".join(f"{name} (requested {want}, used {have}, limit {limit})"
                                for name, want, have, limit in over)
             raise exceptions.Forbidden(f"Quota exceeded for {', '.join(o[0] for o in over)}: {detail}.")
 
-    def create(self, ctx: RequestContext, body: dict[str, Any], is_admin: bool) -> dict[str, Any]:
+    def _ensure_project_lock(self, project_id: str) -> None:
+        """Create the project's lock row once; a concurrent first boot may create it first, which is fine."""
+        try:
+            with self.db.writer() as s:
+                if s.get(ProjectLock, project_id) is None:
+                    s.add(ProjectLock(project_id=project_id))
+        except sa.exc.IntegrityError:
+            pass
+
+    def create(self, ctx: RequestContext, body: dict[str, Any], hints: dict[str, Any],
+               is_admin: bool) -> dict[str, Any]:
         flavor = self.flavors.get(ctx, str(body["flavorRef"]).rstrip("/").rsplit("/", 1)[-1], is_admin)["_snapshot"]
         image_ref = body.get("imageRef")
         image: dict[str, Any] = {}
@@ -113,8 +126,12 @@ class ServerCore:
         count = int(body.get("max_count") or body.get("min_count") or 1)
         uuids = [str(uuidlib.uuid4()) for _ in range(count)]
         names = [body["name"]] if count == 1 else [f"{body['name']}-{i + 1}" for i in range(count)]
+        group = None
+        self._ensure_project_lock(ctx.project_id)
         with self.db.writer() as s:
-            self._check_quota(s, ctx.project_id, count, flavor)
+            self._check_quota(s, ctx.project_id, count, count * flavor["vcpus"], count * flavor["memory_mb"])
+            if hints.get("group"):
+                group = self.groups.join(s, ctx, hints["group"], uuids, is_admin)
             for uuid, name in zip(uuids, names, strict=True):
                 s.add(Instance(uuid=uuid, name=name, description=body.get("description"), project_id=ctx.project_id,
                                user_id=ctx.user_id, image_ref=image_ref, flavor=flavor, vcpus=flavor["vcpus"],
@@ -124,15 +141,14 @@ class ServerCore:
                                key_data=key_data, user_data=body.get("user_data"),
                                metadata_items=body.get("metadata") or {}))
                 self.instances.start_action(s, uuid, "create", ctx)
-        instances = [{"uuid": u, "name": n, "flavor": flavor, "image_ref": image_ref,
-                      "image_meta": {"disk_format": image.get("disk_format"), "properties": {}},
-                      "key_data": key_data, "user_data": body.get("user_data"), "metadata": body.get("metadata") or {}}
-                     for u, n in zip(uuids, names, strict=True)]
+        instances = [guest_payload(u, n, flavor, image_ref, image, key_data, body.get("user_data"),
+                                    body.get("metadata") or {}) for u, n in zip(uuids, names, strict=True)]
         spec = {"flavor": {k: flavor[k] for k in ("vcpus", "memory_mb", "root_gb", "ephemeral_gb", "extra_specs")}
                 | {"name": flavor["name"], "swap_mb": flavor["swap"]},
                 "instance_uuids": uuids, "project_id": ctx.project_id, "user_id": ctx.user_id,
                 "availability_zone": zone, "force_host": force_host,
-                "image_properties": {k: v for k, v in image.items() if k.startswith(("hw_", "img_", "os_"))}}
+                "image_properties": {k: v for k, v in image.items() if k.startswith(("hw_", "img_", "os_"))},
+                "server_group": group}
         self.conductor.build_instances(ctx, instances, spec)
         return {"id": uuids[0], "reservation_id": f"r-{uuids[0][:8]}"}
 
@@ -186,6 +202,12 @@ class ServerCore:
                 rows = [r for r in rows if pattern.search(r.name)]
             if params.get("flavor"):
                 rows = [r for r in rows if r.flavor.get("flavorid") == params["flavor"]]
+            for name, keep in (("tags", lambda have, want: want <= have), ("tags-any", lambda have, want: have & want),
+                               ("not-tags", lambda have, want: not want <= have),
+                               ("not-tags-any", lambda have, want: not have & want)):
+                if params.get(name):
+                    wanted = set(params[name].split(","))
+                    rows = [r for r in rows if keep(set(r.tags or []), wanted)]
             marker = params.get("marker")
             if marker:
                 ids = [r.uuid for r in rows]
@@ -220,18 +242,123 @@ class ServerCore:
         action = POWER_ACTIONS[name]
         inst, _ = self.get(ctx, uuid, is_admin)
         self._check_lock(inst, is_admin)
-        started = self.instances.update(uuid, {"task_state": action.task_state}, expected_task_state=[None],
-                                        allowed_vm_states=action.allowed_vm_states)
-        if not started:
-            current, _ = self.get(ctx, uuid, is_admin)
-            verb = name.split("_")[0]
-            if current.task_state is not None:
-                raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid} while it is in task_state "
-                                          f"{current.task_state}")
-            raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid} while it is in vm_state {current.vm_state}")
-        with self.db.writer() as s:
-            self.instances.start_action(s, uuid, name.split("_")[0], ctx)
+        self._start(ctx, inst, name.split("_")[0], {"task_state": action.task_state}, action.allowed_vm_states)
         self.agents.power_action(ctx, inst.host, uuid, name)  # type: ignore[arg-type]
+
+    def rebuild(self, ctx: RequestContext, uuid: str, changes: dict[str, Any], is_admin: bool) -> None:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self._check_lock(inst, is_admin)
+        image_ref = str(changes["imageRef"]).rstrip("/").rsplit("/", 1)[-1]
+        image = self._image(ctx, image_ref)
+        values: dict[str, Any] = {"task_state": states.REBUILDING, "image_ref": image_ref}
+        for field, column in (("name", "name"), ("description", "description"), ("user_data", "user_data")):
+            if field in changes:
+                values[column] = changes[field]
+        if "metadata" in changes:
+            values["metadata_items"] = changes["metadata"]
+        if not inst.host:
+            raise exceptions.Conflict(f"Cannot 'rebuild' instance {uuid}: it was never placed on a host")
+        self._start(ctx, inst, "rebuild", values, (states.ACTIVE, states.STOPPED, states.ERROR))
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self.agents.rebuild_instance(ctx, inst.host, guest_payload(  # type: ignore[arg-type]
+            uuid, inst.name, inst.flavor, image_ref, image, inst.key_data, inst.user_data,
+            dict(inst.metadata_items or {}), inst.numa_fit))
+
+    def _start(self, ctx: RequestContext, inst: Instance, verb: str, values: dict[str, Any],
+               allowed_vm_states: tuple[str, ...]) -> None:
+        """Move the instance into an action's task_state, or 409 saying why it cannot."""
+        if not self.instances.update(inst.uuid, values, expected_task_state=[None],
+                                     allowed_vm_states=allowed_vm_states):
+            with self.db.reader() as s:
+                row = self.instances.get_row(s, inst.uuid)
+                where = f"task_state {row.task_state}" if row.task_state else f"vm_state {row.vm_state}"
+            raise exceptions.Conflict(f"Cannot '{verb}' instance {inst.uuid} while it is in {where}")
+        with self.db.writer() as s:
+            self.instances.start_action(s, inst.uuid, verb, ctx)
+
+    def resize(self, ctx: RequestContext, uuid: str, flavor_ref: str, is_admin: bool) -> None:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self._check_lock(inst, is_admin)
+        flavor = self.flavors.get(ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1], is_admin)["_snapshot"]
+        if flavor["flavorid"] == inst.flavor["flavorid"]:
+            raise exceptions.BadRequest("When resizing, instances must change flavor!")
+        if flavor["extra_specs"].get("hw:cpu_policy") == "dedicated" or \
+                inst.flavor.get("extra_specs", {}).get("hw:cpu_policy") == "dedicated":
+            raise exceptions.BadRequest("Resizing to or from a pinned (hw:cpu_policy=dedicated) flavor is not "
+                                        "supported yet.")
+        self._ensure_project_lock(inst.project_id)
+        with self.db.writer() as s:
+            self._check_quota(s, inst.project_id, 0, flavor["vcpus"] - inst.vcpus, flavor["memory_mb"] - inst.memory_mb)
+        self._start(ctx, inst, "resize", {"task_state": states.RESIZE_PREP}, (states.ACTIVE, states.STOPPED))
+        self.conductor.resize_instance(ctx, uuid, flavor)
+
+    def confirm_resize(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self._start(ctx, inst, "confirmResize", {"vm_state": states.ACTIVE, "old_flavor": None}, (states.RESIZED,))
+        self.instances.finish_action(uuid, ctx.request_id, None)
+
+    def revert_resize(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self._start(ctx, inst, "revertResize", {"task_state": states.RESIZE_REVERTING}, (states.RESIZED,))
+        self.conductor.revert_resize(ctx, uuid)
+
+    def reset_state(self, ctx: RequestContext, uuid: str, state: str) -> None:
+        """Admin repair: set vm_state (active or error) and clear the task, whatever the instance was doing."""
+        if state not in ("active", "error"):
+            raise exceptions.BadRequest(f"Invalid state {state!r}: use 'active' or 'error'.")
+        inst, _ = self.get(ctx, uuid, True)
+        self.instances.update(uuid, {"vm_state": state, "task_state": None})
+        with self.db.writer() as s:
+            self.instances.start_action(s, uuid, "resetState", ctx)
+        self.instances.finish_action(uuid, ctx.request_id, None)
+
+    # -- metadata and tags ---------------------------------------------------------------------------------
+
+    def set_metadata(self, ctx: RequestContext, uuid: str, items: Any, replace: bool, is_admin: bool) -> dict[str, str]:
+        if not isinstance(items, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 255 and len(v) <= 255
+                for k, v in items.items()):
+            raise exceptions.BadRequest("Metadata must be an object of strings (keys 1-255, values up to 255 "
+                                        "characters).")
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self._check_lock(inst, is_admin)
+        merged = dict(items) if replace else {**(inst.metadata_items or {}), **items}
+        limit = self.quotas.limits(inst.project_id)["metadata_items"]
+        if 0 <= limit < len(merged):
+            raise exceptions.Forbidden(f"Quota exceeded for metadata items: {len(merged)} of {limit}.")
+        self.instances.update(uuid, {"metadata_items": merged})
+        return merged
+
+    def delete_metadata(self, ctx: RequestContext, uuid: str, key: str, is_admin: bool) -> None:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        self._check_lock(inst, is_admin)
+        items = dict(inst.metadata_items or {})
+        if key not in items:
+            raise exceptions.NotFound(f"Metadata item was not found: {key}")
+        del items[key]
+        self.instances.update(uuid, {"metadata_items": items})
+
+    def set_tags(self, ctx: RequestContext, uuid: str, tags: Any, is_admin: bool, add: str | None = None,
+                 remove: str | None = None) -> list[str]:
+        inst, _ = self.get(ctx, uuid, is_admin)
+        current = set(inst.tags or [])
+        if tags is not None:
+            if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+                raise exceptions.BadRequest("tags must be a list of strings.")
+            current = set(tags)
+        if add is not None:
+            current.add(add)
+        if remove is not None:
+            if remove not in current:
+                raise exceptions.NotFound(f"Tag '{remove}' could not be found on instance {uuid}.")
+            current.discard(remove)
+        for tag in current:
+            if not tag or len(tag) > 60 or "/" in tag or "," in tag:
+                raise exceptions.BadRequest(f"Invalid tag {tag!r}: 1-60 characters, no '/' or ','.")
+        if len(current) > 50:
+            raise exceptions.BadRequest("An instance can have at most 50 tags.")
+        self.instances.update(uuid, {"tags": sorted(current)})
+        return sorted(current)
 
     def lock(self, ctx: RequestContext, uuid: str, locked: bool, reason: str | None, is_admin: bool) -> None:
         inst, _ = self.get(ctx, uuid, is_admin)

@@ -54,7 +54,7 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
     if version >= Version(2, 19):
         body["description"] = inst.description
     if version >= Version(2, 26):
-        body["tags"] = []
+        body["tags"] = list(inst.tags or [])
     if version >= Version(2, 63):
         body["trusted_image_certificates"] = None
     if version >= Version(2, 71):

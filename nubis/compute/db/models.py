@@ -74,6 +74,7 @@ class Instance(Base):
     user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     image_ref: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     flavor: orm.Mapped[Any] = orm.mapped_column(types.JSONText)  # the flavor as it was at boot
+    old_flavor: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)  # kept until a resize is confirmed
     vcpus: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     memory_mb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     root_gb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
@@ -87,6 +88,7 @@ class Instance(Base):
     key_data: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
     user_data: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
     metadata_items: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    tags: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)  # sorted list of strings
     numa_fit: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
     locked: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(16), nullable=True)  # owner | admin
@@ -169,3 +171,34 @@ class ProjectLock(Base):
     __tablename__ = "project_locks"
 
     project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+
+
+class ServerGroup(Base):
+    __tablename__ = "server_groups"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True, default=types.new_uuid)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True)
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    policy: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    max_server_per_host: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class ServerGroupMember(Base):
+    __tablename__ = "server_group_members"
+
+    group_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("server_groups.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True, index=True)
+
+
+class Quota(Base):
+    """A limit set for one project (``project_id``) or for a quota class (``class:<name>``)."""
+
+    __tablename__ = "quotas"
+
+    owner: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    hard_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)

@@ -71,6 +71,9 @@ class ComputeDriver(Protocol):
     def destroy(self, uuid: str) -> None:
         """Remove the guest and its local disks; a guest that is already gone is not an error."""
 
+    def resize(self, guest: GuestSpec) -> None:
+        """Give the existing guest ``guest``'s vCPUs, memory and disk (restarting it)."""
+
     def power_off(self, uuid: str) -> None: ...
 
     def power_on(self, uuid: str) -> None: ...

@@ -66,6 +66,14 @@ class FakeDriver:
             self._guests.pop(uuid, None)
             self.specs.pop(uuid, None)
 
+    def resize(self, guest: GuestSpec) -> None:
+        with self._lock:
+            self._maybe_fail("resize")
+            if guest.uuid not in self._guests:
+                raise DriverError(f"guest {guest.uuid} does not exist on this host")
+            self.specs[guest.uuid] = guest
+            self._guests[guest.uuid] = states.RUNNING
+
     def power_off(self, uuid: str) -> None:
         self._transition("power_off", uuid, (states.RUNNING, states.POWER_PAUSED, states.SHUTDOWN), states.SHUTDOWN)
 

@@ -19,8 +19,9 @@ from tests import fixtures
 from tests.functional import cloud as cloud_fixture
 
 SERVICES = ["image", "placement", "scheduler", "compute-api", "conductor", "compute"]
-CONFIG = {"identity": {"password_hash_rounds": "4"}, "compute": {"report_interval": "1"},
-          "quota": {"instances": "50", "cores": "200", "ram": "409600"}}
+CONFIG = {"identity": {"password_hash_rounds": "4"},
+          "compute": {"report_interval": "1", "service_down_time": "3"}, "scheduler": {"service_down_time": "3"},
+          "quota": {"instances": "10", "cores": "200", "ram": "409600"}}
 
 
 class ComputeCloud(cloud_fixture.Cloud):

@@ -38,6 +38,11 @@ def flavor_id(cloud: ComputeCloud) -> str:
     return str(cloud.connection().compute.create_flavor(name="m1.tiny", ram=512, vcpus=1, disk=1).id)
 
 
+def _main_driver(cloud: ComputeCloud) -> list[Any]:
+    """The fake driver of the all-in-one's own compute host (started by the cloud, not by the fixture)."""
+    return [item.driver for item in cloud.aio.running if hasattr(item, "driver")]
+
+
 def _boot(cloud: ComputeCloud, image_id: str, flavor_id: str, **kwargs: Any) -> Any:
     return cloud.connection().compute.create_server(name=kwargs.pop("name", f"vm-{uuid.uuid4().hex[:6]}"),
                                                     image_id=image_id, flavor_id=flavor_id, networks="none", **kwargs)
@@ -75,10 +80,43 @@ def test_power_actions_and_invalid_transitions(cloud: ComputeCloud, image_id: st
         _wait(conn, server.id, status)
     conn.compute.reboot_server(server, "HARD")
     _wait(conn, server.id, "ACTIVE")
+    other = conn.image.create_image(name="other", disk_format="raw", container_format="bare",
+                                    data=io.BytesIO(b"\1" * 4096))
+    conn.compute.rebuild_server(server, image=other.id, name="rebuilt")
+    rebuilt = _wait(conn, server.id, "ACTIVE")
+    assert rebuilt.image.id == other.id and rebuilt.name == "rebuilt"
+    spec = next(d.specs[server.id] for d in [*cloud.drivers.values(), *_main_driver(cloud)] if server.id in d.specs)
+    assert spec.image_ref == other.id
     actions = [a.action for a in conn.compute.server_actions(server.id)]
-    assert actions[0] == "reboot" and "create" in actions and len(actions) == 8
+    assert actions[0] == "rebuild" and "create" in actions and len(actions) == 9
     output = conn.compute.get_server_console_output(server)["output"]
     assert server.name in output
+    conn.compute.delete_server(server.id)
+
+
+def test_resize_confirm_and_revert(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    conn = cloud.connection()
+    bigger = conn.compute.create_flavor(name=f"m1.bigger-{uuid.uuid4().hex[:4]}", ram=1024, vcpus=2, disk=2)
+    server = _wait(conn, _boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    same = requests.post(f"{cloud.url('compute-api')}/v2.1/servers/{server.id}/action", timeout=10,
+                         json={"resize": {"flavorRef": flavor_id}}, headers={"X-Auth-Token": conn.session.get_token()})
+    assert same.status_code == 400 and "must change flavor" in same.text
+
+    conn.compute.resize_server(server, bigger.id)
+    resized = _wait(conn, server.id, "VERIFY_RESIZE")
+    assert resized.flavor["vcpus"] == 2
+    allocations = placement_client(cloud).get(f"/allocations/{server.id}").json()["allocations"]
+    assert [a["resources"] for a in allocations.values()] == [{"VCPU": 2, "MEMORY_MB": 1024, "DISK_GB": 2}]
+    conn.compute.revert_server_resize(server)
+    reverted = _wait(conn, server.id, "ACTIVE")
+    assert reverted.flavor["vcpus"] == 1
+    allocations = placement_client(cloud).get(f"/allocations/{server.id}").json()["allocations"]
+    assert [a["resources"] for a in allocations.values()] == [{"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
+
+    conn.compute.resize_server(server, bigger.id)
+    _wait(conn, server.id, "VERIFY_RESIZE")
+    conn.compute.confirm_server_resize(server)
+    assert _wait(conn, server.id, "ACTIVE").flavor["original_name"] == bigger.name
     conn.compute.delete_server(server.id)
 
 
@@ -133,3 +171,109 @@ def test_bad_input_is_a_clean_400(cloud: ComputeCloud, image_id: str, flavor_id:
         assert resp.status_code in (400, 404), resp.text
         fault = next(iter(resp.json().values()))
         assert words in fault["message"], (body, fault)
+
+
+def test_anti_affinity_spreads_and_a_fourth_member_is_refused(cloud: ComputeCloud, image_id: str,
+                                                              flavor_id: str) -> None:
+    conn = cloud.connection()
+    group = conn.compute.create_server_group(name="spread", policy="anti-affinity")
+    hosts = set()
+    for _ in range(3):
+        server = conn.compute.create_server(name="member", image_id=image_id, flavor_id=flavor_id, networks="none",
+                                            scheduler_hints={"group": group.id})
+        hosts.add(_wait(conn, server.id, "ACTIVE").compute_host)
+    assert len(hosts) == 3  # one per host
+    fourth = conn.compute.create_server(name="member", image_id=image_id, flavor_id=flavor_id, networks="none",
+                                        scheduler_hints={"group": group.id})
+    fourth = _wait(conn, fourth.id, "ERROR")
+    assert "anti-affinity" in fourth.fault["message"], fourth.fault
+    assert len(conn.compute.get_server_group(group.id).member_ids) == 4
+    for server in conn.compute.servers(name="member"):
+        conn.compute.delete_server(server.id)
+
+
+def test_quota_holds_under_concurrent_boots(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    """Twelve boots at once in a project allowed ten instances: exactly ten get in."""
+    creds = cloud.new_user(roles=("member", "reader"), prefix="quota")
+    token = cloud.connection(creds).session.get_token()
+    body = {"server": {"name": "q", "imageRef": image_id, "flavorRef": flavor_id, "networks": "none"}}
+    codes: list[int] = []
+
+    def boot() -> None:
+        resp = requests.post(f"{cloud.url('compute-api')}/v2.1/servers", json=body, timeout=60,
+                             headers={"X-Auth-Token": token, "OpenStack-API-Version": "compute 2.90"})
+        codes.append(resp.status_code)
+
+    import threading
+
+    threads = [threading.Thread(target=boot) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [202] * 10 + [403] * 2, codes
+    conn = cloud.connection(creds)
+    servers = list(conn.compute.servers())
+    assert len(servers) == 10
+    for server in servers:
+        conn.compute.delete_server(server.id)
+
+
+def test_service_goes_down_when_its_agent_stops(cloud: ComputeCloud) -> None:
+    conn = cloud.connection()
+    service = next(s for s in conn.compute.services() if s.host == "compute-3")
+    assert service.state == "up"
+    conn.compute.update_service_forced_down(service, service.host, service.binary, True)
+    assert next(s for s in conn.compute.services() if s.host == "compute-3").state == "down"
+    conn.compute.update_service_forced_down(service, service.host, service.binary, False)
+    assert next(s for s in conn.compute.services() if s.host == "compute-3").state == "up"
+
+    agent = next(item for item in cloud.stoppables if getattr(item, "host", None) == "compute-3")
+    agent.stop()  # no more heartbeats from compute-3
+    deadline = time.monotonic() + 10
+    while next(s for s in conn.compute.services() if s.host == "compute-3").state != "down":
+        assert time.monotonic() < deadline, "compute-3 still shows up 10 s after its agent stopped"
+        time.sleep(0.5)
+    hypervisor = next(h for h in conn.compute.hypervisors(details=True) if h.name == "compute-3")
+    assert hypervisor.state == "down"
+
+
+def test_metadata_tags_and_reset_state(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    conn = cloud.connection()
+    server = _wait(conn, _boot(cloud, image_id, flavor_id, metadata={"role": "web"}).id, "ACTIVE")
+    conn.compute.set_server_metadata(server, tier="front")
+    assert conn.compute.get_server_metadata(server).metadata == {"role": "web", "tier": "front"}
+    conn.compute.delete_server_metadata(server, ["role"])
+    assert conn.compute.get_server_metadata(server).metadata == {"tier": "front"}
+    conn.compute.add_tag_to_server(server, "blue")
+    assert "blue" in conn.compute.get_server(server.id).tags
+    assert [s.id for s in conn.compute.servers(tags="blue")] == [server.id]
+    conn.compute.reset_server_state(server, "error")
+    assert conn.compute.get_server(server.id).status == "ERROR"
+    conn.compute.reset_server_state(server, "active")
+    assert conn.compute.get_server(server.id).status == "ACTIVE"
+    conn.compute.delete_server(server.id)
+
+
+def test_quota_sets_and_usage_report(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    creds = cloud.new_user(roles=("member", "reader"), prefix="usage")
+    cloud.openstack("quota", "set", "--instances", "1", creds.project_id, json_output=False)
+    shown = cloud.openstack("quota", "show", creds.project_id)
+    assert any(row.get("Resource") == "instances" and row.get("Limit") == 1 for row in shown), shown
+    conn = cloud.connection(creds)
+    first = _wait(conn, conn.compute.create_server(name="billed", image_id=image_id, flavor_id=flavor_id,
+                                                   networks="none").id, "ACTIVE")
+    over = requests.post(f"{cloud.url('compute-api')}/v2.1/servers", timeout=10, headers={
+        "X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.90"}, json={
+        "server": {"name": "x", "imageRef": image_id, "flavorRef": flavor_id, "networks": "none"}})
+    assert over.status_code == 403 and "instances" in over.json()["forbidden"]["message"]
+    # Lowering a limit below what is in use is refused unless forced.
+    admin = cloud.connection().session.get_token()
+    low = requests.put(f"{cloud.url('compute-api')}/v2.1/os-quota-sets/{creds.project_id}", timeout=10,
+                       headers={"X-Auth-Token": admin}, json={"quota_set": {"instances": 0}})
+    assert low.status_code == 400
+    time.sleep(0.2)
+    conn.compute.delete_server(first.id)
+    conn.compute.wait_for_delete(first, wait=30)
+    usage = cloud.openstack("usage", "show", "--project", creds.project_id)
+    assert len(usage["Servers"]) == 1 and float(usage["CPU Hours"]) > 0, usage

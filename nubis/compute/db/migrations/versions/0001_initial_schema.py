@@ -84,6 +84,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.String(length=255), nullable=False),
     sa.Column('image_ref', sa.String(length=255), nullable=True),
     sa.Column('flavor', nubis.common.db.types.JSONText(), nullable=False),
+    sa.Column('old_flavor', nubis.common.db.types.JSONText(), nullable=True),
     sa.Column('vcpus', sa.Integer(), nullable=False),
     sa.Column('memory_mb', sa.Integer(), nullable=False),
     sa.Column('root_gb', sa.Integer(), nullable=False),
@@ -97,6 +98,7 @@ def upgrade() -> None:
     sa.Column('key_data', sa.Text(), nullable=True),
     sa.Column('user_data', sa.Text(), nullable=True),
     sa.Column('metadata_items', nubis.common.db.types.JSONText(), nullable=True),
+    sa.Column('tags', nubis.common.db.types.JSONText(), nullable=True),
     sa.Column('numa_fit', nubis.common.db.types.JSONText(), nullable=True),
     sa.Column('locked', sa.Boolean(), nullable=False),
     sa.Column('locked_by', sa.String(length=16), nullable=True),
@@ -128,6 +130,27 @@ def upgrade() -> None:
     sa.Column('project_id', sa.String(length=255), nullable=False),
     sa.PrimaryKeyConstraint('project_id')
     )
+    op.create_table('quotas',
+    sa.Column('owner', sa.String(length=255), nullable=False),
+    sa.Column('resource', sa.String(length=64), nullable=False),
+    sa.Column('hard_limit', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('owner', 'resource')
+    )
+    op.create_table('server_groups',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('uuid', sa.String(length=36), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('project_id', sa.String(length=255), nullable=False),
+    sa.Column('user_id', sa.String(length=255), nullable=False),
+    sa.Column('policy', sa.String(length=32), nullable=False),
+    sa.Column('max_server_per_host', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('uuid')
+    )
+    with op.batch_alter_table('server_groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_server_groups_project_id'), ['project_id'], unique=False)
+
     op.create_table('services',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('uuid', sa.String(length=36), nullable=False),
@@ -155,4 +178,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['flavor_id'], ['flavors.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('flavor_id', 'project_id')
     )
+    op.create_table('server_group_members',
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('instance_uuid', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['server_groups.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('group_id', 'instance_uuid')
+    )
+    with op.batch_alter_table('server_group_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_server_group_members_instance_uuid'), ['instance_uuid'], unique=False)
+
     # ### end Alembic commands ###

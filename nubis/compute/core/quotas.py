@@ -1,0 +1,99 @@
+"""Quota limits (config defaults, the default quota class, per-project overrides) and usage counted live.
+
+Usage is never stored: it is counted from the instances, keypairs and server
+groups that exist, so it cannot drift. Boots check it under a per-project row
+lock (see ``ServerCore``), which is what makes the check atomic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from nubis.api.microversion import Version
+from nubis.common import exceptions
+from nubis.common.db.engine import Database
+from nubis.compute.db.models import Instance, KeyPair, Quota, ServerGroup
+
+RESOURCES = ("instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups", "server_group_members")
+# Resources the API still shows before the microversion that dropped them (always unlimited here).
+_LEGACY = {"injected_files": (5, "2.57"), "injected_file_content_bytes": (10240, "2.57"),
+           "injected_file_path_bytes": (255, "2.57"), "floating_ips": (-1, "2.36"), "fixed_ips": (-1, "2.36"),
+           "security_groups": (-1, "2.36"), "security_group_rules": (-1, "2.36")}
+DEFAULT_CLASS = "class:default"
+
+
+class QuotaStore:
+    def __init__(self, conf: cfg.ConfigOpts, db: Database) -> None:
+        self.conf = conf
+        self.db = db
+
+    def _overrides(self, s: Any, owner: str) -> dict[str, int]:
+        return dict(s.execute(sa.select(Quota.resource, Quota.hard_limit).where(Quota.owner == owner)).all())
+
+    def defaults(self) -> dict[str, int]:
+        with self.db.reader() as s:
+            return {r: getattr(self.conf.quota, r) for r in RESOURCES} | self._overrides(s, DEFAULT_CLASS)
+
+    def limits(self, project_id: str, s: Any = None) -> dict[str, int]:
+        if s is None:
+            with self.db.reader() as s:
+                return self.limits(project_id, s)
+        defaults = {r: getattr(self.conf.quota, r) for r in RESOURCES} | self._overrides(s, DEFAULT_CLASS)
+        return defaults | self._overrides(s, project_id)
+
+    def usage(self, project_id: str, user_id: str | None) -> dict[str, int]:
+        with self.db.reader() as s:
+            count, cores, ram = s.execute(
+                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
+                          sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0))
+                .where(Instance.project_id == project_id, Instance.deleted.is_(False))).one()
+            groups = s.scalar(sa.select(sa.func.count()).select_from(ServerGroup)
+                              .where(ServerGroup.project_id == project_id)) or 0
+            keys = s.scalar(sa.select(sa.func.count()).select_from(KeyPair)
+                            .where(KeyPair.user_id == user_id)) if user_id else 0
+        return {"instances": int(count), "cores": int(cores), "ram": int(ram), "key_pairs": int(keys or 0),
+                "metadata_items": 0, "server_groups": int(groups), "server_group_members": 0}
+
+    @staticmethod
+    def shown(limits: dict[str, int], version: Version, usage: dict[str, int] | None = None) -> dict[str, Any]:
+        """Limits as the API shows them at ``version``; with ``usage``, the detailed form."""
+        out: dict[str, Any] = dict(limits)
+        for name, (default, dropped_in) in _LEGACY.items():
+            if version < Version.parse(dropped_in):
+                out[name] = default
+        if usage is not None:
+            out = {name: {"limit": limit, "in_use": usage.get(name, 0), "reserved": 0} for name, limit in out.items()}
+        return out
+
+    def update(self, owner: str, body: Any, usage: dict[str, int] | None) -> None:
+        """Set limits for ``owner``; with ``usage`` given, refuse a limit below what is in use unless forced."""
+        if not isinstance(body, dict) or not isinstance(body.get("quota_set", body.get("quota_class_set")), dict):
+            raise exceptions.BadRequest("The request body must be {\"quota_set\": {...}}.")
+        values = dict(body.get("quota_set", body.get("quota_class_set")))
+        force = values.pop("force", False) in (True, "true", "True")
+        for name, value in values.items():
+            if name in _LEGACY or name == "id":
+                continue
+            if name not in RESOURCES:
+                raise exceptions.BadRequest(f"Bad key(s) {name} in quota_set; known: {', '.join(RESOURCES)}.")
+            if not isinstance(value, int) or isinstance(value, bool) or value < -1:
+                raise exceptions.BadRequest(f"Quota limit {value!r} for {name} must be an integer >= -1.")
+            if usage is not None and not force and 0 <= value < usage.get(name, 0):
+                raise exceptions.BadRequest(f"Quota limit {value} for {name} must be greater than or equal to "
+                                            f"already used and reserved {usage[name]}.")
+        with self.db.writer() as s:
+            for name, value in values.items():
+                if name not in RESOURCES:
+                    continue
+                row = s.get(Quota, (owner, name))
+                if row is None:
+                    s.add(Quota(owner=owner, resource=name, hard_limit=value))
+                else:
+                    row.hard_limit = value
+
+    def reset(self, owner: str) -> None:
+        with self.db.writer() as s:
+            s.execute(sa.delete(Quota).where(Quota.owner == owner))
