@@ -94,7 +94,7 @@ class AllInOne:
     def _generated_config(self) -> dict[str, dict[str, str]]:
         assert self.secrets is not None
         sections: dict[str, dict[str, str]] = {
-            "DEFAULT": {"state_path": self.state_dir, "transport_url": "fake://",
+            "DEFAULT": {"state_path": self.state_dir, "transport_url": "inproc://",
                         "log_file": os.path.join(self.state_dir, "logs", "nubis.log")},
             "database": {"connection": "sqlite:///{state_path}/{service}.sqlite"},
             "cache": {"enabled": "true", "backend": "oslo_cache.dict"},

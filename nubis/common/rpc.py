@@ -1,6 +1,7 @@
 """Messaging: the transport, versioned RPC clients and servers, notifications.
 
-``fake://`` (oslo.messaging's in-process driver) is the embedded default; a
+``inproc://`` (oslo.messaging's in-process driver, minus its polling delay;
+see ``nubis.common.inproc``) is the embedded default; a
 deployment sets ``transport_url = rabbit://...``. One ``Messaging`` object is
 built per process and shared, because the in-process driver only connects
 clients and servers that use the same transport object.
@@ -37,7 +38,7 @@ from nubis.common import context as nubis_context  # noqa: E402
 
 LOG = logging.getLogger(__name__)
 
-DEFAULT_TRANSPORT_URL = "fake://"
+DEFAULT_TRANSPORT_URL = "inproc://"
 
 # Exceptions from these modules raised in an RPC server are re-raised as the
 # same type in the caller (e.g. the scheduler's NoValidHost reaches compute).
@@ -137,7 +138,7 @@ class Messaging:
         self.transport = oslo_messaging.get_rpc_transport(
             conf, url=self.url, allowed_remote_exmods=ALLOWED_REMOTE_EXMODS
         )
-        self.is_in_process = self.url.startswith("fake:")
+        self.is_in_process = self.url.startswith(("inproc:", "fake:"))
         if self.is_in_process:
             # The in-process driver only reaches listeners on the same transport.
             self.notification_transport = self.transport

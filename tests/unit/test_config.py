@@ -26,7 +26,7 @@ def test_every_service_starts_from_zero_config(tmp_path) -> None:  # type: ignor
             elif group in conf:
                 getattr(conf[group], opt.dest, None)
     assert config.database_url(conf, "identity").endswith("/identity.sqlite")
-    assert conf.transport_url == "fake://"
+    assert conf.transport_url == "inproc://"
 
 
 def test_database_url_template_and_overrides(conf) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,9 @@
 SQLite is the embedded default: WAL so readers never block the writer, a busy
 timeout so writers queue instead of failing, and ``BEGIN IMMEDIATE`` for write
 transactions so two writers never deadlock on a read-to-write lock upgrade.
+Writers of one process also queue on a lock per database file: SQLite's busy
+handler retries by sleeping (up to 100 ms a time), so writers contending inside
+SQLite wait far longer than the lock is held; a Python lock hands it over at once.
 MariaDB/MySQL (PyMySQL) and PostgreSQL get a pre-pinged pool.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Iterator
 
@@ -20,6 +24,14 @@ from sqlalchemy.engine import Engine, make_url
 LOG = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_SQLITE_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_SQLITE_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_write_lock(url: str) -> threading.RLock:
+    with _SQLITE_WRITE_LOCKS_GUARD:
+        return _SQLITE_WRITE_LOCKS.setdefault(url, threading.RLock())
 
 
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Engine:
@@ -75,8 +87,10 @@ class Database:
         self.engine = make_engine(url, pool_size, max_overflow)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = orm.sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write_lock: threading.RLock | None = None
         if self.is_sqlite:
             self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+            self._write_lock = _sqlite_write_lock(url)
         else:
             self._write_engine = self.engine
         self._write_sessions = orm.sessionmaker(
@@ -95,7 +109,7 @@ class Database:
     @contextlib.contextmanager
     def writer(self) -> Iterator[orm.Session]:
         """A write transaction: committed on success, rolled back on error."""
-        with self._write_sessions() as session:
+        with self._write_lock or contextlib.nullcontext(), self._write_sessions() as session:
             with session.begin():
                 yield session
 

@@ -15,7 +15,7 @@ from tests import fixtures
 
 
 def _transports() -> list[str]:
-    urls = ["fake://"]
+    urls = ["inproc://", "fake://"]
     if os.environ.get(fixtures.TRANSPORT_URL_ENV):
         urls.append(os.environ[fixtures.TRANSPORT_URL_ENV])
     return urls
