@@ -9,15 +9,19 @@ from nubis.compute import conf, db, policies
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.api import handlers
 from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.core.aggregates import AggregateStore
 from nubis.compute.core.facade import ComputeCore
 from nubis.compute.core.flavors import FlavorStore
+from nubis.compute.core.host_settings import HostSettings
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
+from nubis.compute.core.moves import ServerMoves
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.servers import ServerCore
 from nubis.compute.core.services import ServiceStore
 from nubis.compute.core.usage import UsageReport
+from nubis.scheduler.rpcapi import SchedulerAPI
 from nubis.services import ServiceDefinition
 
 VERSIONS = microversion.VersionRange("compute", microversion.Version.parse(handlers.MIN_VERSION),
@@ -32,12 +36,14 @@ def build_core(runtime: Runtime) -> ComputeCore:
     quotas = QuotaStore(c, database)
     flavors, keypairs = FlavorStore(database), KeypairStore(database, quotas.limits)
     groups = ServerGroupStore(database, quotas.limits)
-    services = ServiceStore(c, database)
+    settings = HostSettings(c, database, SchedulerAPI(runtime.messaging, timeout))
+    services = ServiceStore(c, database, settings)
     servers = ServerCore(c, database, flavors, keypairs, groups, services, quotas,
                          ConductorAPI(runtime.messaging, timeout), ComputeAgentAPI(runtime.messaging, timeout),
                          clients.service_adapter(c, "image"))
     return ComputeCore(c, policies.make(c), flavors, keypairs, groups, servers, services, InstanceStore(database),
-                       quotas, UsageReport(database))
+                       quotas, UsageReport(database), AggregateStore(database, settings),
+                       ServerMoves(servers))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

@@ -10,16 +10,17 @@ from nubis.compute import conf, db
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor.manager import ConductorManager
 from nubis.compute.conductor.rpcapi import TOPIC, ConductorEndpoint
+from nubis.compute.core.host_settings import HostSettings
 from nubis.scheduler.rpcapi import SchedulerAPI
 from nubis.services import ServiceDefinition, Stoppable
 
 
 def start(runtime: Runtime) -> Sequence[Stoppable]:
     c = runtime.conf
-    manager = ConductorManager(runtime.database("compute"), SchedulerAPI(runtime.messaging, c.compute.rpc_timeout),
-                               ComputeAgentAPI(runtime.messaging, c.compute.rpc_timeout),
+    database, scheduler = runtime.database("compute"), SchedulerAPI(runtime.messaging, c.compute.rpc_timeout)
+    manager = ConductorManager(database, scheduler, ComputeAgentAPI(runtime.messaging, c.compute.rpc_timeout),
                                rpc.Notifier(runtime.messaging, "conductor", c.host),
-                               clients.service_adapter(c, "placement"))
+                               clients.service_adapter(c, "placement"), HostSettings(c, database, scheduler))
     return [rpc.start_server(runtime.messaging, TOPIC, c.host, [ConductorEndpoint(manager)])]
 
 

@@ -34,6 +34,12 @@ RULES = [
     _rule("servers:unlock:override", ADMIN, "Unlock a server an admin locked.", "POST", "/servers/{server_id}/action"),
     _rule("servers:reset_state", ADMIN, "Force a server's vm_state (active or error) and clear its task.",
           "POST", "/servers/{server_id}/action"),
+    _rule("servers:migrate", ADMIN, "Cold-migrate a server to another host.", "POST", "/servers/{server_id}/action"),
+    _rule("servers:migrate_live", ADMIN, "Live-migrate a server to another host.",
+          "POST", "/servers/{server_id}/action"),
+    _rule("servers:evacuate", ADMIN, "Rebuild a server of a failed host on another host.",
+          "POST", "/servers/{server_id}/action"),
+    _rule("os-migrations:index", ADMIN, "List migrations.", "GET", "/os-migrations"),
     _rule("servers:force_delete", ADMIN, "Delete a server at once.", "POST", "/servers/{server_id}/action"),
     _rule("os-instance-actions", PROJECT_READER, "List a server's actions.",
           "GET", "/servers/{server_id}/os-instance-actions"),
@@ -45,6 +51,18 @@ RULES = [
           "POST", "/os-server-groups"),
     _rule("os-services", ADMIN, "List and change compute services.", "GET", "/os-services"),
     _rule("os-hypervisors", ADMIN, "List and show hypervisors.", "GET", "/os-hypervisors"),
+    *[_rule(f"os-aggregates:{name}", ADMIN, f"{what} host aggregates.", method, path)
+      for name, what, method, path in (
+          ("index", "List", "GET", "/os-aggregates"), ("create", "Create", "POST", "/os-aggregates"),
+          ("show", "Show", "GET", "/os-aggregates/{aggregate_id}"),
+          ("update", "Rename or re-zone", "PUT", "/os-aggregates/{aggregate_id}"),
+          ("delete", "Delete", "DELETE", "/os-aggregates/{aggregate_id}"),
+          ("add_host", "Add hosts to", "POST", "/os-aggregates/{aggregate_id}/action"),
+          ("remove_host", "Remove hosts from", "POST", "/os-aggregates/{aggregate_id}/action"),
+          ("set_metadata", "Set metadata of", "POST", "/os-aggregates/{aggregate_id}/action"))],
+    _rule("os-availability-zone:list", ANY_READER, "List availability zones.", "GET", "/os-availability-zone"),
+    _rule("os-availability-zone:detail", ADMIN, "List availability zones with their hosts.",
+          "GET", "/os-availability-zone/detail"),
     _rule("limits", ANY_READER, "Show the project's limits and usage.", "GET", "/limits"),
 ]
 

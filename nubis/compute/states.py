@@ -33,6 +33,7 @@ REBUILDING = "rebuilding"
 RESIZE_PREP = "resize_prep"
 RESIZE_MIGRATING = "resize_migrating"
 RESIZE_REVERTING = "resize_reverting"
+MIGRATING = "migrating"  # live migration
 
 # power_state (numbers as the API reports them)
 NOSTATE = 0
@@ -45,7 +46,8 @@ POWER_SUSPENDED = 7
 _STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
            RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED"}
 _TASK_STATUS = {REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT", REBUILDING: "REBUILD",
-                RESIZE_PREP: "RESIZE", RESIZE_MIGRATING: "RESIZE", RESIZE_REVERTING: "REVERT_RESIZE"}
+                RESIZE_PREP: "RESIZE", RESIZE_MIGRATING: "RESIZE", RESIZE_REVERTING: "REVERT_RESIZE",
+                MIGRATING: "MIGRATING"}
 
 
 def status(vm_state: str, task_state: str | None) -> str:

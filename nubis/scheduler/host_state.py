@@ -37,7 +37,8 @@ class HostState:
     def build(cls, row: ComputeHost, summary: Mapping[str, Any], allocation_request: Mapping[str, Any]) -> HostState:
         return cls(
             host=row.host, node=row.node, provider_uuid=row.provider_uuid,
-            availability_zone=row.availability_zone, enabled=row.enabled, updated_at=row.updated_at,
+            availability_zone=row.aggregate_zone or row.availability_zone,
+            enabled=row.enabled and not row.disabled_by_admin, updated_at=row.updated_at,
             capabilities=dict(row.capabilities or {}), aggregate_metadata=dict(row.aggregate_metadata or {}),
             cells=[numa.HostCell.from_dict(c) for c in row.numa_topology or []],
             usage={int(k): numa.CellUsage.from_dict(v) for k, v in (row.numa_usage or {}).items()},

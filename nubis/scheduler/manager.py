@@ -28,6 +28,7 @@ class Selection:
     instance_uuid: str
     host: str
     node: str
+    availability_zone: str
     provider_uuid: str
     allocation_request: Mapping[str, Any]
     numa_fit: Mapping[str, Any] | None
@@ -62,9 +63,23 @@ class SchedulerManager:
             row.cell = report.get("cell") or "cell1"
             row.enabled = bool(report.get("enabled", True))
             row.capabilities = dict(report.get("capabilities") or {})
-            row.aggregate_metadata = dict(report.get("aggregate_metadata") or {})
             row.numa_topology = list(report.get("numa_topology") or [])
             row.updated_at = types.utcnow()
+
+    def update_host_settings(self, host: str, settings: Mapping[str, Any]) -> bool:
+        """What the compute API decides about a host: its aggregates' zone and metadata, and enabled or not.
+
+        Returns False for a host that has not reported yet; its first report
+        comes before the API can name it, so that only happens for stale names.
+        """
+        with self.db.writer() as s:
+            row = s.get(ComputeHost, host)
+            if row is None:
+                return False
+            row.aggregate_zone = settings.get("availability_zone")
+            row.aggregate_metadata = dict(settings.get("aggregate_metadata") or {})
+            row.disabled_by_admin = not settings.get("enabled", True)
+            return True
 
     # -- evaluation ---------------------------------------------------------------------------------
 
@@ -92,6 +107,14 @@ class SchedulerManager:
             self._explain_placement(spec, {rp: known[rp].host for rp in missing}, report)
         hosts = [HostState.build(known[rp], summaries.get(rp, {}), req) for rp, req in requests.items() if rp in known]
         ctx = filters.FilterContext(self.conf.scheduler.service_down_time)
+        if spec.ignore_hosts:
+            kept = []
+            for host in hosts:
+                if host.host in spec.ignore_hosts:
+                    report.remove("ignored host", "the instance is moving away from it", host.host)
+                else:
+                    kept.append(host)
+            hosts = kept
         if spec.force_host or spec.force_node:
             kept = []
             for host in hosts:
@@ -187,7 +210,7 @@ class SchedulerManager:
                            "allocation_request": dict(h.allocation_request)}
                           for h in hosts[index + 1: index + 1 + self.conf.scheduler.max_alternates]]
             LOG.info("instance %s goes to %s", instance, host.host)
-            return Selection(instance, host.host, host.node, host.provider_uuid, dict(host.allocation_request),
+            return Selection(instance, host.host, host.node, host.availability_zone, host.provider_uuid, dict(host.allocation_request),
                              fit.to_dict() if fit else None, alternates)
         return None
 

@@ -41,6 +41,7 @@ class RequestSpec:
     availability_zone: str | None = None
     force_host: str | None = None  # admin "zone:host"
     force_node: str | None = None
+    ignore_hosts: tuple[str, ...] = ()  # hosts a moving instance must leave
     server_group: ServerGroup | None = None
     region: str | None = None  # kept for multi-region placement
 
@@ -49,6 +50,7 @@ class RequestSpec:
         body["flavor"]["extra_specs"] = dict(self.flavor.extra_specs)
         body["image_properties"] = dict(self.image_properties)
         body["instance_uuids"] = list(self.instance_uuids)
+        body["ignore_hosts"] = list(self.ignore_hosts)
         if self.server_group is not None:
             body["server_group"]["hosts"] = list(self.server_group.hosts)
         body["version"] = SPEC_VERSION
@@ -64,7 +66,7 @@ class RequestSpec:
             project_id=body.get("project_id", ""), user_id=body.get("user_id", ""),
             image_properties=dict(body.get("image_properties") or {}),
             availability_zone=body.get("availability_zone"), force_host=body.get("force_host"),
-            force_node=body.get("force_node"),
+            force_node=body.get("force_node"), ignore_hosts=tuple(body.get("ignore_hosts") or ()),
             server_group=ServerGroup(group["policy"], tuple(group.get("hosts") or ()),
                                      int(group.get("max_per_host") or 1)) if group else None,
             region=body.get("region"),

@@ -2,6 +2,7 @@
 
 Version history:
   1.0 - select_destinations, explain, update_host, release
+  1.1 - update_host_settings
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ TOPIC = "scheduler"
 
 class SchedulerAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.0"
+    VERSION = "1.1"
 
     def select_destinations(self, ctxt: RequestContext, spec: RequestSpec,
                             return_alternates: bool = True) -> list[dict[str, Any]]:
@@ -36,13 +37,18 @@ class SchedulerAPI(rpc.RPCClient):
         """A compute host's periodic report (provider, zone, capabilities, NUMA cells)."""
         self.prepare(version="1.0").call(ctxt, "update_host", report=report)
 
+    def update_host_settings(self, ctxt: RequestContext, host: str, settings: dict[str, Any]) -> bool:
+        """The compute API's word on a host: ``availability_zone``, ``aggregate_metadata``, ``enabled``."""
+        return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
+            ctxt, "update_host_settings", host=host, settings=settings)
+
     def release(self, ctxt: RequestContext, instance_uuid: str) -> None:
         """Give back what a selection claimed (NUMA cells and placement allocation)."""
         self.prepare(version="1.0").call(ctxt, "release", instance_uuid=instance_uuid)
 
 
 class SchedulerEndpoint:
-    target = oslo_messaging.Target(version="1.0")
+    target = oslo_messaging.Target(version="1.1")
 
     def __init__(self, manager: SchedulerManager) -> None:
         self.manager = manager
@@ -55,6 +61,9 @@ class SchedulerEndpoint:
 
     def update_host(self, ctxt: Any, report: dict[str, Any]) -> None:
         self.manager.update_host(report)
+
+    def update_host_settings(self, ctxt: Any, host: str, settings: dict[str, Any]) -> bool:
+        return self.manager.update_host_settings(host, settings)
 
     def release(self, ctxt: Any, instance_uuid: str) -> None:
         self.manager.release(instance_uuid)

@@ -83,8 +83,14 @@ class ComputeAgent:
 
     def recover(self) -> None:
         ctx = nubis_context.admin_context()
-        for inst in self.conductor.host_instances(ctx, self.host):
-            if inst["task_state"] not in _INTERRUPTED:
+        recorded = self.conductor.host_instances(ctx, self.host)
+        ours = {inst["uuid"] for inst in recorded}
+        for uuid in self.driver.list_guests():
+            if uuid not in ours:  # evacuated or deleted while this host was down: it runs elsewhere or nowhere
+                LOG.warning("guest %s is no longer this host's instance; removing it", uuid)
+                self.driver.destroy(uuid)
+        for inst in recorded:
+            if inst["kept_for_revert"] or inst["task_state"] not in _INTERRUPTED:
                 continue
             power = self.driver.power_state(inst["uuid"])
             vm_state = _VM_STATE_OF_POWER.get(power, states.ERROR)
@@ -225,3 +231,28 @@ class ComputeAgent:
 
     def console_output(self, uuid: str) -> str:
         return self.driver.console_output(uuid)
+
+    # -- moves between hosts (each step waited for by the conductor) ----------------------------------------
+
+    def stop_guest(self, uuid: str) -> None:
+        with self._instance_lock(uuid):
+            if self.driver.power_state(uuid) != states.SHUTDOWN:
+                self.driver.power_off(uuid)
+
+    def receive_guest(self, instance: dict[str, Any], running: bool) -> int:
+        uuid = instance["uuid"]
+        with self._instance_lock(uuid):
+            self.driver.spawn(self._guest(instance))
+            if not running:
+                self.driver.power_off(uuid)
+            return self.driver.power_state(uuid)
+
+    def drop_guest(self, uuid: str) -> None:
+        with self._instance_lock(uuid):
+            self.driver.destroy(uuid)
+
+    def start_guest(self, uuid: str) -> int:
+        with self._instance_lock(uuid):
+            if self.driver.power_state(uuid) != states.RUNNING:
+                self.driver.power_on(uuid)
+            return self.driver.power_state(uuid)

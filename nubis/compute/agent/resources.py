@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
@@ -67,7 +68,17 @@ def scheduler_report(conf: cfg.ConfigOpts, host: str, rp_uuid: str, res: HostRes
             "numa_topology": [cell.to_dict() for cell in res.cells]}
 
 
+def host_started_at(proc_stat: str = "/proc/stat") -> str | None:
+    """When this machine booted (UTC, ISO 8601), for the hypervisor's uptime; None where the kernel won't say."""
+    try:
+        with open(proc_stat, encoding="ascii") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+    except (OSError, StopIteration, ValueError):
+        return None
+    return datetime.datetime.fromtimestamp(btime, datetime.UTC).replace(tzinfo=None).isoformat()
+
+
 def node_record(host: str, rp_uuid: str, res: HostResources) -> dict[str, Any]:
     return {"host": host, "uuid": rp_uuid, "hypervisor_hostname": res.hypervisor_hostname,
             "hypervisor_type": res.hypervisor_type, "vcpus": res.vcpus, "memory_mb": res.memory_mb,
-            "local_gb": res.disk_gb, "cpu_info": dict(res.cpu_info)}
+            "local_gb": res.disk_gb, "cpu_info": dict(res.cpu_info), "host_started_at": host_started_at()}

@@ -3,6 +3,7 @@
 Version history:
   1.0 - build_and_run_instance, power_action, terminate_instance, console_output, rebuild_instance,
         resize_instance
+  1.1 - stop_guest, receive_guest, drop_guest, start_guest (moves between hosts)
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ TOPIC = "compute"
 
 class ComputeAgentAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.0"
+    VERSION = "1.1"
 
     def build_and_run_instance(self, ctxt: RequestContext, host: str, instance: dict[str, Any]) -> None:
         self.prepare(server=host, version="1.0").cast(ctxt, "build_and_run_instance", instance=instance)
@@ -43,9 +44,29 @@ class ComputeAgentAPI(rpc.RPCClient):
         return self.prepare(server=host, version="1.0").call(  # type: ignore[no-any-return]
             ctxt, "console_output", uuid=uuid)
 
+    # Moves: the conductor drives each step and waits for it, so it can undo the steps done when one fails.
+
+    def stop_guest(self, ctxt: RequestContext, host: str, uuid: str) -> None:
+        """Power the guest off and keep it (the source of a cold migration, until it is confirmed)."""
+        self.prepare(server=host, version="1.1").call(ctxt, "stop_guest", uuid=uuid)
+
+    def receive_guest(self, ctxt: RequestContext, host: str, instance: dict[str, Any], running: bool) -> int:
+        """Create the guest on this host (a move's destination); returns its power state."""
+        return self.prepare(server=host, version="1.1").call(  # type: ignore[no-any-return]
+            ctxt, "receive_guest", instance=instance, running=running)
+
+    def drop_guest(self, ctxt: RequestContext, host: str, uuid: str) -> None:
+        """Remove the guest from this host; the instance lives on elsewhere."""
+        self.prepare(server=host, version="1.1").call(ctxt, "drop_guest", uuid=uuid)
+
+    def start_guest(self, ctxt: RequestContext, host: str, uuid: str) -> int:
+        """Power the kept guest on again (a reverted cold migration); returns its power state."""
+        return self.prepare(server=host, version="1.1").call(  # type: ignore[no-any-return]
+            ctxt, "start_guest", uuid=uuid)
+
 
 class ComputeAgentEndpoint:
-    target = oslo_messaging.Target(version="1.0")
+    target = oslo_messaging.Target(version="1.1")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -67,3 +88,15 @@ class ComputeAgentEndpoint:
 
     def console_output(self, ctxt: RequestContext, uuid: str) -> str:
         return self.manager.console_output(uuid)  # type: ignore[no-any-return]
+
+    def stop_guest(self, ctxt: RequestContext, uuid: str) -> None:
+        self.manager.stop_guest(uuid)
+
+    def receive_guest(self, ctxt: RequestContext, instance: dict[str, Any], running: bool) -> int:
+        return self.manager.receive_guest(instance, running)  # type: ignore[no-any-return]
+
+    def drop_guest(self, ctxt: RequestContext, uuid: str) -> None:
+        self.manager.drop_guest(uuid)
+
+    def start_guest(self, ctxt: RequestContext, uuid: str) -> int:
+        return self.manager.start_guest(uuid)  # type: ignore[no-any-return]

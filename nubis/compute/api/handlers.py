@@ -10,20 +10,14 @@ from nubis.api import router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
 from nubis.common.db import types as db_types
-from nubis.compute.api import validation
+from nubis.compute.api import aggregates, validation
+from nubis.compute.api.common import body_of as _body
+from nubis.compute.api.common import core
+from nubis.compute.api.common import version_of as _version
 from nubis.compute.core import views
-from nubis.compute.core.facade import ComputeCore
 from nubis.compute.core.usage import parse_time
 
 MIN_VERSION, MAX_VERSION = "2.1", "2.90"
-
-
-def core(req: router.Request) -> ComputeCore:
-    return req.service  # type: ignore[no-any-return]
-
-
-def _version(req: router.Request) -> Version:
-    return req.version or Version(2, 1)
 
 
 def _base(req: router.Request) -> str:
@@ -32,13 +26,6 @@ def _base(req: router.Request) -> str:
 
 def _params(req: router.Request) -> dict[str, str]:
     return {k: v for k, v in req.GET.items()}
-
-
-def _body(req: router.Request) -> dict[str, Any]:
-    body = req.json_body()
-    if not isinstance(body, dict):
-        raise exceptions.BadRequest("The request body must be a JSON object.")
-    return body
 
 
 # -- versions -------------------------------------------------------------------------------------------
@@ -331,10 +318,20 @@ def server_action(req: router.Request, server_id: str) -> webob.Response:
             raise exceptions.BadRequest("Invalid input for field/attribute flavorRef: resize needs a flavorRef.")
         c.servers.resize(req.context, server_id, flavor_ref, is_admin)
     elif name == "confirmResize":
-        c.servers.confirm_resize(req.context, server_id, is_admin)
+        migration = c.moves.pending_cold_migration(server_id)
+        if migration:
+            c.moves.confirm(req.context, server_id, migration)
+        else:
+            c.servers.confirm_resize(req.context, server_id, is_admin)
         return router.empty_response(204)
     elif name == "revertResize":
-        c.servers.revert_resize(req.context, server_id, is_admin)
+        migration = c.moves.pending_cold_migration(server_id)
+        if migration:
+            c.moves.revert(req.context, server_id, migration)
+        else:
+            c.servers.revert_resize(req.context, server_id, is_admin)
+    elif name in ("migrate", "os-migrateLive", "evacuate"):
+        return _move(req, server_id, name, arg)
     elif name == "os-resetState":
         c.authorize(req.context, "servers:reset_state")
         state = arg.get("state") if isinstance(arg, dict) else None
@@ -345,6 +342,67 @@ def server_action(req: router.Request, server_id: str) -> webob.Response:
     else:
         raise exceptions.BadRequest(f"There is no such action: {name}")
     return router.empty_response(202)
+
+
+_MOVES = {"migrate": ("servers:migrate", "migration"), "os-migrateLive": ("servers:migrate_live", "live-migration"),
+          "evacuate": ("servers:evacuate", "evacuation")}
+
+
+def _move(req: router.Request, server_id: str, name: str, arg: Any) -> webob.Response:
+    c = core(req)
+    rule, kind = _MOVES[name]
+    c.authorize(req.context, rule)
+    if arg is not None and not isinstance(arg, dict):
+        raise exceptions.BadRequest(f"Invalid input for {name}: an object (or null for migrate) is required.")
+    arg = arg or {}
+    if name == "os-migrateLive" and "host" not in arg:
+        raise exceptions.BadRequest("Invalid input for os-migrateLive: 'host' is required (null lets the "
+                                    "scheduler choose).")
+    if name == "migrate" and arg and _version(req) < Version(2, 56):
+        raise exceptions.BadRequest("Choosing the host of a migration needs microversion 2.56 or later.")
+    target = arg.get("host")
+    if target is not None and (not isinstance(target, str) or not target):
+        raise exceptions.BadRequest(f"Invalid host {target!r}: a host name is required.")
+    c.moves.move(req.context, server_id, kind, target)
+    if name == "evacuate":
+        if _version(req) < Version(2, 14):
+            return router.json_response({"adminPass": arg.get("adminPass") or ""})
+        return router.empty_response(200)
+    return router.empty_response(202)
+
+
+def list_migrations(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-migrations:index")
+    migrations = c.moves.list(_params(req))
+    return router.json_response({"migrations": [_migration_view(req, m) for m in migrations]})
+
+
+def list_server_migrations(req: router.Request, server_id: str) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-migrations:index")
+    c.servers.get(req.context, server_id, True)
+    return router.json_response({"migrations": [_migration_view(req, m, server=True)
+                                                for m in c.moves.list({}, server_id)]})
+
+
+def _migration_view(req: router.Request, m: dict[str, Any], server: bool = False) -> dict[str, Any]:
+    v = _version(req)
+    body = dict(m)
+    if server:
+        body["server_uuid"] = body.pop("instance_uuid")
+        for gone in ("migration_type", "old_instance_type_id", "new_instance_type_id"):
+            body.pop(gone)
+    elif v >= Version(2, 23):
+        body["links"] = views.links(_base(req), f"servers/{m['instance_uuid']}/migrations", str(m["id"]))
+    if v < Version(2, 23):
+        body.pop("migration_type", None)
+    if v < Version(2, 59):
+        body.pop("uuid")
+    if v < Version(2, 80):
+        body.pop("project_id")
+        body.pop("user_id")
+    return body
 
 
 def _owned_server(req: router.Request, server_id: str, rule: str = "servers:update") -> Any:
@@ -484,7 +542,7 @@ def update_service(req: router.Request, service_id: str) -> webob.Response:
     c.authorize(req.context, "os-services")
     if _version(req) < Version(2, 53):
         raise exceptions.BadRequest("Updating a service by id needs microversion 2.53 or later.")
-    return router.json_response({"service": c.services.update(service_id, _body(req))})
+    return router.json_response({"service": c.services.update(req.context, service_id, _body(req))})
 
 
 def delete_service(req: router.Request, service_id: str) -> webob.Response:
@@ -494,29 +552,45 @@ def delete_service(req: router.Request, service_id: str) -> webob.Response:
     return router.empty_response(204)
 
 
+# Since 2.88 a hypervisor shows its uptime and no longer the usage figures (placement has those).
+_USAGE_FIELDS = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used", "free_ram_mb",
+                 "free_disk_gb", "current_workload", "running_vms", "disk_available_least")
+
+
+def _hypervisor_view(req: router.Request, body: dict[str, Any]) -> dict[str, Any]:
+    drop = _USAGE_FIELDS if _version(req) >= Version(2, 88) else ("uptime",)
+    return {k: v for k, v in body.items() if k not in drop}
+
+
 def list_hypervisors(req: router.Request, detailed: bool = False) -> webob.Response:
     c = core(req)
     c.authorize(req.context, "os-hypervisors")
-    return router.json_response({"hypervisors": c.services.hypervisors(detailed)})
+    return router.json_response({"hypervisors": [_hypervisor_view(req, h) for h in c.services.hypervisors(detailed)]})
 
 
 def list_hypervisors_detail(req: router.Request) -> webob.Response:
     return list_hypervisors(req, detailed=True)
 
 
-def show_hypervisor(req: router.Request, hypervisor_id: str) -> webob.Response:
+def _one_hypervisor(req: router.Request, hypervisor_id: str) -> dict[str, Any]:
     c = core(req)
     c.authorize(req.context, "os-hypervisors")
     found = c.services.hypervisors(True, hypervisor_id)
     if not found:
         raise exceptions.NotFound(f"Hypervisor with ID {hypervisor_id} could not be found.")
-    return router.json_response({"hypervisor": found[0]})
+    return found[0]
 
 
-def availability_zones(req: router.Request) -> webob.Response:
-    zone = core(req).conf.compute.default_availability_zone
-    return router.json_response({"availabilityZoneInfo": [{"zoneName": zone, "zoneState": {"available": True},
-                                                           "hosts": None}]})
+def show_hypervisor(req: router.Request, hypervisor_id: str) -> webob.Response:
+    return router.json_response({"hypervisor": _hypervisor_view(req, _one_hypervisor(req, hypervisor_id))})
+
+
+def hypervisor_uptime(req: router.Request, hypervisor_id: str) -> webob.Response:
+    if _version(req) >= Version(2, 88):
+        raise exceptions.NotFound("Since microversion 2.88 the uptime is part of GET /os-hypervisors/{id}.")
+    found = _one_hypervisor(req, hypervisor_id)
+    return router.json_response({"hypervisor": {k: found[k] for k in ("id", "hypervisor_hostname", "state",
+                                                                        "status", "uptime")}})
 
 
 def limits(req: router.Request) -> webob.Response:
@@ -632,6 +706,8 @@ ROUTES: router.RouteTable = {
     f"{P}/servers/{{server_id}}": {"GET": show_server, "PUT": update_server, "DELETE": delete_server},
     f"{P}/servers/{{server_id}}/action": {"POST": server_action},
     f"{P}/servers/{{server_id}}/os-instance-actions": {"GET": list_instance_actions},
+    f"{P}/servers/{{server_id}}/migrations": {"GET": list_server_migrations},
+    f"{P}/os-migrations": {"GET": list_migrations},
     f"{P}/servers/{{server_id}}/metadata": {"GET": metadata, "PUT": metadata, "POST": metadata},
     f"{P}/servers/{{server_id}}/metadata/{{key}}": {"GET": metadata_item, "PUT": metadata_item,
                                                    "DELETE": metadata_item},
@@ -645,7 +721,7 @@ ROUTES: router.RouteTable = {
     f"{P}/os-hypervisors": {"GET": list_hypervisors},
     f"{P}/os-hypervisors/detail": {"GET": list_hypervisors_detail},
     f"{P}/os-hypervisors/{{hypervisor_id}}": {"GET": show_hypervisor},
-    f"{P}/os-availability-zone": {"GET": availability_zones},
+    f"{P}/os-hypervisors/{{hypervisor_id}}/uptime": {"GET": hypervisor_uptime},
     f"{P}/limits": {"GET": limits},
     f"{P}/os-quota-sets/{{project_id}}": {"GET": show_quota_set, "PUT": update_quota_set,
                                           "DELETE": delete_quota_set},
@@ -654,4 +730,5 @@ ROUTES: router.RouteTable = {
     f"{P}/os-quota-class-sets/{{class_name}}": {"GET": quota_class_set, "PUT": quota_class_set},
     f"{P}/os-simple-tenant-usage": {"GET": list_usage},
     f"{P}/os-simple-tenant-usage/{{project_id}}": {"GET": show_usage},
+    **aggregates.routes(P),
 }

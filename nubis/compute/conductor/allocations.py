@@ -1,4 +1,4 @@
-"""Changing what an existing instance holds in placement (resize and its revert)."""
+"""Changing what an existing instance holds in placement (resize, moves between hosts, their reverts)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,39 @@ def reallocate(http: ks_adapter.Adapter, consumer: str, provider: str, resources
         if "concurrent_update" not in resp.text:
             return False  # not enough room
     return False
+
+
+def _held(http: ks_adapter.Adapter, consumer: str) -> dict[str, Any]:
+    return http.get(f"/allocations/{consumer}", microversion=MICROVERSION).json()  # type: ignore[no-any-return]
+
+
+def hand_over(http: ks_adapter.Adapter, giver: str, taker: str, consumer_type: str) -> None:
+    """Move everything ``giver`` holds to ``taker``, replacing what ``taker`` held, in one transaction.
+
+    A move parks the source host's resources on the migration's uuid this way,
+    so the instance's own uuid is free to claim the destination; a revert hands
+    them back to the instance, which frees the destination at the same time.
+    """
+    for _ in range(3):
+        given, taken = _held(http, giver), _held(http, taker)
+        if not given.get("allocations"):
+            return
+        owner = {"project_id": given["project_id"], "user_id": given["user_id"]}
+        body = {giver: {"allocations": {}, "consumer_generation": given.get("consumer_generation"),
+                        "consumer_type": given.get("consumer_type") or "INSTANCE", **owner},
+                taker: {"allocations": {rp: {"resources": a["resources"]} for rp, a in given["allocations"].items()},
+                        "consumer_generation": taken.get("consumer_generation"), "consumer_type": consumer_type,
+                        **owner}}
+        resp = http.post("/allocations", json=body, raise_exc=False, microversion=MICROVERSION)
+        if resp.status_code == 204:
+            return
+        if resp.status_code != 409 or "concurrent_update" not in resp.text:
+            raise PlacementError(f"placement refused to move {giver}'s allocation: {resp.status_code} "
+                                 f"{resp.text[:300]}")
+    raise PlacementError(f"could not move {giver}'s allocation: it kept changing")
+
+
+def drop(http: ks_adapter.Adapter, consumer: str) -> None:
+    resp = http.delete(f"/allocations/{consumer}", raise_exc=False, microversion=MICROVERSION)
+    if resp.status_code not in (204, 404):
+        raise PlacementError(f"placement answered {resp.status_code} to dropping {consumer}: {resp.text[:300]}")

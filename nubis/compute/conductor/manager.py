@@ -9,13 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from keystoneauth1 import adapter as ks_adapter
 
-from nubis.common import rpc
+from nubis.common import context, rpc
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.compute import states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
+from nubis.compute.conductor.moves import Mover
+from nubis.compute.core.host_settings import HostSettings
 from nubis.compute.core.instances import AGENT_WRITABLE, InstanceStore
 from nubis.compute.db.models import ComputeNode, Service
 from nubis.scheduler.exceptions import NoValidHost
@@ -31,13 +33,15 @@ def _as_datetime(value: Any) -> Any:
 
 class ConductorManager:
     def __init__(self, db: Database, scheduler: SchedulerAPI, agents: ComputeAgentAPI, notifier: rpc.Notifier,
-                 placement: ks_adapter.Adapter) -> None:
+                 placement: ks_adapter.Adapter, host_settings: HostSettings) -> None:
         self.instances = InstanceStore(db)
+        self.host_settings = host_settings
         self.db = db
         self.scheduler = scheduler
         self.agents = agents
         self.notifier = notifier
         self.placement = placement
+        self.moves = Mover(db, self.instances, scheduler, agents, placement, notifier)
 
     # -- boots -----------------------------------------------------------------------------------------
 
@@ -56,7 +60,8 @@ class ConductorManager:
             chosen = by_uuid[instance["uuid"]]
             placed = self.instances.update(instance["uuid"], {
                 "host": chosen["host"], "node": chosen["node"], "numa_fit": chosen.get("numa_fit"),
-                "task_state": None}, expected_task_state=[states.SCHEDULING])
+                "availability_zone": chosen["availability_zone"], "task_state": None},
+                expected_task_state=[states.SCHEDULING])
             if not placed:  # deleted while it was being scheduled
                 self.scheduler.release(ctx, instance["uuid"])
                 continue
@@ -163,4 +168,7 @@ class ConductorManager:
             for key in ("uuid", "hypervisor_hostname", "hypervisor_type", "vcpus", "memory_mb", "local_gb",
                         "cpu_info"):
                 setattr(row, key, node[key])
+            row.host_started_at = _as_datetime(node.get("host_started_at"))
             row.updated_at = types.utcnow()
+        # A (re)registering host gets the API's settings for it (zone, aggregates, enabled) into the scheduler.
+        self.host_settings.push(context.admin_context(), [node["host"]])

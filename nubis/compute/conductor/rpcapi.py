@@ -3,6 +3,7 @@
 Version history:
   1.0 - build_instances, instance_update, instance_deleted, add_fault, finish_action,
         service_heartbeat, compute_node_update, host_instances, resize_instance, revert_resize
+  1.1 - schedule_move, execute_move, confirm_move, revert_move
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ TOPIC = "conductor"
 
 class ConductorAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.0"
+    VERSION = "1.1"
 
     def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
@@ -41,6 +42,21 @@ class ConductorAPI(rpc.RPCClient):
     def revert_resize(self, ctxt: RequestContext, uuid: str) -> None:
         self.prepare(version="1.0").cast(ctxt, "revert_resize", uuid=uuid)
 
+    def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
+        """Claim a destination for a recorded migration; None on success, else why there is none (call)."""
+        return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
+            ctxt, "schedule_move", migration_uuid=migration_uuid, target_host=target_host)
+
+    def execute_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        """Move the guest to the scheduled destination (cast)."""
+        self.prepare(version="1.1").cast(ctxt, "execute_move", migration_uuid=migration_uuid)
+
+    def confirm_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.prepare(version="1.1").cast(ctxt, "confirm_move", migration_uuid=migration_uuid)
+
+    def revert_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.prepare(version="1.1").cast(ctxt, "revert_move", migration_uuid=migration_uuid)
+
     def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
         self.prepare(version="1.0").call(ctxt, "add_fault", uuid=uuid, code=code, message=message, details=details)
 
@@ -59,7 +75,7 @@ class ConductorAPI(rpc.RPCClient):
 
 
 class ConductorEndpoint:
-    target = oslo_messaging.Target(version="1.0")
+    target = oslo_messaging.Target(version="1.1")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -94,3 +110,15 @@ class ConductorEndpoint:
 
     def host_instances(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
         return self.manager.host_instances(host)  # type: ignore[no-any-return]
+
+    def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
+        return self.manager.moves.schedule(ctxt, migration_uuid, target_host)  # type: ignore[no-any-return]
+
+    def execute_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.manager.moves.execute(ctxt, migration_uuid)
+
+    def confirm_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.manager.moves.confirm(ctxt, migration_uuid)
+
+    def revert_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.manager.moves.revert(ctxt, migration_uuid)

@@ -9,9 +9,11 @@ from oslo_config import cfg
 
 from nubis.common import policy
 from nubis.common.context import RequestContext
+from nubis.compute.core.aggregates import AggregateStore
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
+from nubis.compute.core.moves import ServerMoves
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.servers import ServerCore
@@ -31,6 +33,8 @@ class ComputeCore:
     instances: InstanceStore
     quotas: QuotaStore
     usage: UsageReport
+    aggregates: AggregateStore
+    moves: ServerMoves
 
     def authorize(self, ctx: RequestContext, rule: str, target: dict[str, Any] | None = None) -> None:
         self.policy.authorize(ctx, f"os_compute_api:{rule}", target)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.compute.db.models import Instance, InstanceAction, InstanceFault
+from nubis.compute.db.models import Instance, InstanceAction, InstanceFault, Migration
 
 # What agents may set through the conductor (never owner, flavor, ...).
 AGENT_WRITABLE = frozenset({"vm_state", "task_state", "power_state", "host", "node", "launched_at",
@@ -104,7 +104,15 @@ class InstanceStore:
                                  inst.user_data, dict(inst.metadata_items or {}), inst.numa_fit)
 
     def on_host(self, host: str) -> list[dict[str, Any]]:
+        """Instances whose guest belongs on ``host``: those placed there, and those a cold migration
+        moved away but keeps there until it is confirmed (``kept_for_revert``)."""
         with self.db.reader() as s:
-            return [{"uuid": r.uuid, "vm_state": r.vm_state, "task_state": r.task_state,
-                     "power_state": r.power_state}
-                    for r in s.scalars(sa.select(Instance).where(Instance.host == host, Instance.deleted.is_(False)))]
+            placed = [{"uuid": r.uuid, "vm_state": r.vm_state, "task_state": r.task_state,
+                       "power_state": r.power_state, "kept_for_revert": False}
+                      for r in s.scalars(sa.select(Instance).where(Instance.host == host,
+                                                                   Instance.deleted.is_(False)))]
+            kept = [{"uuid": m.instance_uuid, "vm_state": None, "task_state": None, "power_state": None,
+                     "kept_for_revert": True}
+                    for m in s.scalars(sa.select(Migration).where(Migration.source_host == host,
+                                                                  Migration.status == "finished"))]
+            return placed + kept

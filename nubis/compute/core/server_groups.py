@@ -112,6 +112,16 @@ class ServerGroupStore:
         return {"policy": group.policy, "hosts": [h for _, h in members if h],
                 "max_per_host": group.max_server_per_host or 1}
 
+    @classmethod
+    def scheduler_view(cls, s: Any, instance_uuid: str) -> dict[str, Any] | None:
+        """The group of an existing instance as the scheduler needs it to move that instance, or None."""
+        group = s.scalar(sa.select(ServerGroup).join(ServerGroupMember).where(
+            ServerGroupMember.instance_uuid == instance_uuid))
+        if group is None:
+            return None
+        return {"policy": group.policy, "max_per_host": group.max_server_per_host or 1,
+                "hosts": [h for u, h in cls._members(s, group) if h and u != instance_uuid]}
+
     def of_instance(self, instance_uuid: str) -> list[str]:
         with self.db.reader() as s:
             return list(s.scalars(sa.select(ServerGroup.uuid).join(ServerGroupMember).where(

@@ -123,6 +123,8 @@ class ServerCore:
             if not is_admin:
                 raise exceptions.Forbidden("Only admins may ask for a host (availability_zone 'zone:host').")
             zone, _, force_host = zone.partition(":")
+        if zone and zone not in {z["zoneName"] for z in self.services.availability_zones(False)}:
+            raise exceptions.BadRequest(f"The requested availability zone is not available: {zone}")
         count = int(body.get("max_count") or body.get("min_count") or 1)
         uuids = [str(uuidlib.uuid4()) for _ in range(count)]
         names = [body["name"]] if count == 1 else [f"{body['name']}-{i + 1}" for i in range(count)]

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from oslo_config import cfg
 
 from nubis.common import exceptions
+from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
+from nubis.compute.core.host_settings import HostSettings
 from nubis.compute.db.models import ComputeNode, Instance, Service
 
 
@@ -18,10 +20,20 @@ def _iso(value: datetime.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def uptime_text(started_at: datetime.datetime | None, now: datetime.datetime) -> str | None:
+    """The host's uptime in the shape of uptime(1), as os-hypervisors shows it."""
+    if started_at is None:
+        return None
+    minutes = int((now - started_at).total_seconds()) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    return f" {now:%H:%M:%S} up {days} days, {rest // 60:2d}:{rest % 60:02d}"
+
+
 class ServiceStore:
-    def __init__(self, conf: cfg.ConfigOpts, db: Database) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, settings: HostSettings) -> None:
         self.conf = conf
         self.db = db
+        self.settings = settings
 
     def _up(self, row: Service) -> bool:
         age = (types.utcnow() - row.last_seen_up).total_seconds()
@@ -32,9 +44,13 @@ class ServiceStore:
             row = s.scalar(sa.select(Service).where(Service.host == host))
             return row is not None and self._up(row)
 
-    def as_dict(self, row: Service) -> dict[str, Any]:
+    def exists(self, host: str) -> bool:
+        with self.db.reader() as s:
+            return s.scalar(sa.select(Service.id).where(Service.host == host).limit(1)) is not None
+
+    def as_dict(self, row: Service, zones: dict[str, str]) -> dict[str, Any]:
         return {"id": row.uuid, "binary": row.binary, "host": row.host,
-                "zone": self.conf.compute.default_availability_zone,
+                "zone": zones.get(row.host, self.settings.default_zone),
                 "status": "disabled" if row.disabled else "enabled", "state": "up" if self._up(row) else "down",
                 "updated_at": _iso(row.last_seen_up), "disabled_reason": row.disabled_reason,
                 "forced_down": row.forced_down}
@@ -46,9 +62,23 @@ class ServiceStore:
         if binary:
             q = q.where(Service.binary == binary)
         with self.db.reader() as s:
-            return [self.as_dict(r) for r in s.scalars(q)]
+            zones = self.settings.zones(s)
+            return [self.as_dict(r, zones) for r in s.scalars(q)]
 
-    def update(self, service_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def availability_zones(self, detailed: bool) -> list[dict[str, Any]]:
+        """Zones with compute hosts (and, in detail, which hosts and whether their service is up)."""
+        found: dict[str, dict[str, Any]] = {}
+        with self.db.reader() as s:
+            zones = self.settings.zones(s)
+            for svc in s.scalars(sa.select(Service).order_by(Service.host)):
+                zone = found.setdefault(zones.get(svc.host, self.settings.default_zone), {})
+                zone[svc.host] = {svc.binary: {"available": self._up(svc) and not svc.disabled,
+                                               "active": not svc.disabled, "updated_at": _iso(svc.last_seen_up)}}
+        return [{"zoneName": name, "zoneState": {"available": any(
+                    s["available"] for host in hosts.values() for s in host.values())},
+                 "hosts": hosts if detailed else None} for name, hosts in sorted(found.items())]
+
+    def update(self, ctx: RequestContext, service_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         status = changes.get("status")
         if status not in (None, "enabled", "disabled"):
             raise exceptions.BadRequest(f"Invalid status {status!r}: use enabled or disabled.")
@@ -68,7 +98,10 @@ class ServiceStore:
             if "forced_down" in changes:
                 row.forced_down = changes["forced_down"]
             s.flush()
-            return self.as_dict(row)
+            shown, host = self.as_dict(row, self.settings.zones(s)), row.host
+        if status is not None:
+            self.settings.push(ctx, [host])
+        return shown
 
     def delete(self, service_id: str) -> None:
         with self.db.writer() as s:
@@ -110,6 +143,6 @@ class ServiceStore:
                         "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
                         "vcpus_used": int(vcpus or 0), "memory_mb_used": int(ram or 0), "local_gb_used": int(disk or 0),
                         "running_vms": int(running), "cpu_info": node.cpu_info or {},
-                        "uptime": None})
+                        "uptime": uptime_text(node.host_started_at, types.utcnow())})
                 out.append(body)
             return out

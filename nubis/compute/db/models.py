@@ -158,6 +158,7 @@ class ComputeNode(Base):
     memory_mb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     local_gb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     cpu_info: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    host_started_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
 
 
@@ -202,3 +203,51 @@ class Quota(Base):
     owner: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
     resource: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
     hard_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+
+
+class Aggregate(Base):
+    """A named group of hosts with metadata; the ``availability_zone`` key makes it a zone."""
+
+    __tablename__ = "aggregates"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True, default=types.new_uuid)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    metadata_items: orm.Mapped[Any] = orm.mapped_column(types.JSONText)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+
+    hosts: orm.Mapped[list[AggregateHost]] = orm.relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class AggregateHost(Base):
+    __tablename__ = "aggregate_hosts"
+
+    aggregate_id: orm.Mapped[int] = orm.mapped_column(sa.ForeignKey("aggregates.id", ondelete="CASCADE"),
+                                                      primary_key=True)
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True, index=True)
+
+
+class Migration(Base):
+    """A move of an instance between hosts (cold or live migration, evacuation), as os-migrations lists it.
+
+    While a cold migration waits for confirmation, the source host's resources
+    stay allocated in placement to the migration's uuid as consumer.
+    """
+
+    __tablename__ = "migrations"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), unique=True, default=types.new_uuid)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    migration_type: orm.Mapped[str] = orm.mapped_column(sa.String(32))  # migration | live-migration | evacuation
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    source_host: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    source_node: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    dest_host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    dest_node: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    flavor: orm.Mapped[Any] = orm.mapped_column(types.JSONText)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)

@@ -31,7 +31,11 @@ class ComputeHost(Base):
     cell: orm.Mapped[str] = orm.mapped_column(sa.String(255), default="cell1")
     enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
     capabilities: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)  # e.g. cpu_info, hypervisor
+    # What the compute API says about the host (its reports never touch these): the zone its aggregates
+    # put it in, their merged metadata, and whether an admin disabled its compute service.
     aggregate_metadata: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    aggregate_zone: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    disabled_by_admin: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     numa_topology: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)  # list of HostCell dicts
     numa_usage: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)  # cell id -> CellUsage dict
     generation: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)

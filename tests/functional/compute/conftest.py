@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,3 +72,32 @@ def _cloud(tmp: Any, extra: dict[str, dict[str, str]]) -> Iterator[ComputeCloud]
         finally:
             for item in reversed(c.stoppables):
                 item.stop()
+
+
+def wait_for_status(conn: Any, server_id: str, status: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        server = conn.compute.get_server(server_id)
+        if server.status == status:
+            return server
+        if time.monotonic() > deadline:
+            raise AssertionError(f"server {server_id} is {server.status} (task {server.task_state}), not {status}")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def image_id(cloud: ComputeCloud) -> str:
+    conn = cloud.connection()
+    image = conn.image.create_image(name="tiny", disk_format="raw", container_format="bare",
+                                    data=io.BytesIO(b"\0" * 4096), visibility="public")
+    return str(image.id)
+
+
+@pytest.fixture(scope="module")
+def flavor_id(cloud: ComputeCloud) -> str:
+    return str(cloud.connection().compute.create_flavor(name="m1.tiny", ram=512, vcpus=1, disk=1).id)
+
+
+def boot(cloud: ComputeCloud, image_id: str, flavor_id: str, **kwargs: Any) -> Any:
+    return cloud.connection().compute.create_server(name=kwargs.pop("name", f"vm-{uuid.uuid4().hex[:6]}"),
+                                                    image_id=image_id, flavor_id=flavor_id, networks="none", **kwargs)

@@ -7,45 +7,17 @@ import time
 import uuid
 from typing import Any
 
-import pytest
 import requests
 
 from tests.functional.compute.conftest import ComputeCloud
+from tests.functional.compute.conftest import boot as _boot
+from tests.functional.compute.conftest import wait_for_status as _wait
 from tests.functional.placement.conftest import placement_client
-
-
-def _wait(conn: Any, server_id: str, status: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        server = conn.compute.get_server(server_id)
-        if server.status == status:
-            return server
-        if time.monotonic() > deadline:
-            raise AssertionError(f"server {server_id} is {server.status} (task {server.task_state}), not {status}")
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def image_id(cloud: ComputeCloud) -> str:
-    conn = cloud.connection()
-    image = conn.image.create_image(name="tiny", disk_format="raw", container_format="bare",
-                                    data=io.BytesIO(b"\0" * 4096), visibility="public")
-    return str(image.id)
-
-
-@pytest.fixture(scope="module")
-def flavor_id(cloud: ComputeCloud) -> str:
-    return str(cloud.connection().compute.create_flavor(name="m1.tiny", ram=512, vcpus=1, disk=1).id)
 
 
 def _main_driver(cloud: ComputeCloud) -> list[Any]:
     """The fake driver of the all-in-one's own compute host (started by the cloud, not by the fixture)."""
     return [item.driver for item in cloud.aio.running if hasattr(item, "driver")]
-
-
-def _boot(cloud: ComputeCloud, image_id: str, flavor_id: str, **kwargs: Any) -> Any:
-    return cloud.connection().compute.create_server(name=kwargs.pop("name", f"vm-{uuid.uuid4().hex[:6]}"),
-                                                    image_id=image_id, flavor_id=flavor_id, networks="none", **kwargs)
 
 
 def test_boot_show_and_delete(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
