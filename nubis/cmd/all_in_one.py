@@ -45,6 +45,16 @@ class Options:
     setup_logging: bool = True  # tests keep pytest's log capture instead
 
 
+def _new_password() -> str:
+    """24 random characters with a lower- and upper-case letter and a digit in them, so the generated
+    passwords pass the usual ``[security_compliance] password_regex`` an operator may set."""
+    while True:
+        candidate = secrets.token_urlsafe(18)
+        if any(c.isdigit() for c in candidate) and any(c.islower() for c in candidate) and \
+                any(c.isupper() for c in candidate):
+            return candidate
+
+
 @dataclasses.dataclass
 class Secrets:
     admin_password: str
@@ -56,7 +66,7 @@ class Secrets:
         if os.path.exists(path):
             with open(path) as f:
                 return cls(**json.load(f))
-        made = cls(*(secrets.token_urlsafe(18) for _ in range(3)))
+        made = cls(*(_new_password() for _ in range(3)))
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(dataclasses.asdict(made), f)

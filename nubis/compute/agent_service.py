@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
 
 from nubis.common import clients, rpc
@@ -40,7 +41,16 @@ def build_agent(runtime: Runtime, driver: ComputeDriver | None = None) -> Comput
     c = runtime.conf
     return ComputeAgent(c, driver or make_driver(c), ConductorAPI(runtime.messaging, c.compute.rpc_timeout),
                         SchedulerAPI(runtime.messaging, c.compute.rpc_timeout),
-                        clients.service_adapter(c, "placement"), rpc.Notifier(runtime.messaging, "compute", c.host))
+                        clients.service_adapter(c, "placement"), rpc.Notifier(runtime.messaging, "compute", c.host),
+                        _image_adapter(c))
+
+
+def _image_adapter(c: cfg.ConfigOpts) -> ks_adapter.Adapter | None:
+    """Where snapshots go; a host configured without an image service refuses snapshots, nothing else."""
+    try:
+        return clients.service_adapter(c, "image")
+    except cfg.RequiredOptError:
+        return None
 
 
 def start(runtime: Runtime, driver: ComputeDriver | None = None) -> Sequence[Stoppable]:

@@ -10,6 +10,7 @@ from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.api import handlers
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.aggregates import AggregateStore
+from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.facade import ComputeCore
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.host_settings import HostSettings
@@ -20,6 +21,7 @@ from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.servers import ServerCore
 from nubis.compute.core.services import ServiceStore
+from nubis.compute.core.snapshots import Snapshots
 from nubis.compute.core.usage import UsageReport
 from nubis.scheduler.rpcapi import SchedulerAPI
 from nubis.services import ServiceDefinition
@@ -43,7 +45,8 @@ def build_core(runtime: Runtime) -> ComputeCore:
                          clients.service_adapter(c, "image"))
     return ComputeCore(c, policies.make(c), flavors, keypairs, groups, servers, services, InstanceStore(database),
                        quotas, UsageReport(database), AggregateStore(database, settings),
-                       ServerMoves(servers))
+                       ServerMoves(servers), Snapshots(servers),
+                       ExternalEvents(servers))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

@@ -14,6 +14,10 @@ OPTS = [
                help="Seconds between an agent's heartbeats (service up/down) and resource reports."),
     cfg.IntOpt("service_down_time", default=60, min=1,
                help="Seconds without a heartbeat after which os-services shows a service as down."),
+    cfg.IntOpt("sync_power_state_interval", default=600, min=0,
+               help="Seconds between comparisons of the guests' power states with the database (0: never). "
+                    "A guest that stopped on its own shows SHUTOFF; one running while recorded stopped is "
+                    "powered off."),
     cfg.FloatOpt("cpu_allocation_ratio", default=16.0, min=0.0, help="Placement allocation ratio of VCPU."),
     cfg.FloatOpt("ram_allocation_ratio", default=1.0, min=0.0, help="Placement allocation ratio of MEMORY_MB."),
     cfg.FloatOpt("disk_allocation_ratio", default=1.0, min=0.0, help="Placement allocation ratio of DISK_GB."),

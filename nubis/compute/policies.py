@@ -39,6 +39,8 @@ RULES = [
           "POST", "/servers/{server_id}/action"),
     _rule("servers:evacuate", ADMIN, "Rebuild a server of a failed host on another host.",
           "POST", "/servers/{server_id}/action"),
+    _rule("os-server-external-events:create", f"({ADMIN}) or role:service",
+          "Tell servers' hosts about events in other services.", "POST", "/os-server-external-events"),
     _rule("os-migrations:index", ADMIN, "List migrations.", "GET", "/os-migrations"),
     _rule("servers:force_delete", ADMIN, "Delete a server at once.", "POST", "/servers/{server_id}/action"),
     _rule("os-instance-actions", PROJECT_READER, "List a server's actions.",

@@ -34,6 +34,7 @@ RESIZE_PREP = "resize_prep"
 RESIZE_MIGRATING = "resize_migrating"
 RESIZE_REVERTING = "resize_reverting"
 MIGRATING = "migrating"  # live migration
+IMAGE_SNAPSHOT = "image_snapshot"
 
 # power_state (numbers as the API reports them)
 NOSTATE = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +21,7 @@ from nubis.compute import states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent import resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
-from nubis.compute.virt.driver import ComputeDriver, GuestSpec
+from nubis.compute.virt.driver import ComputeDriver, DriverError, GuestSpec
 from nubis.scheduler.rpcapi import SchedulerAPI
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ _VM_STATE_OF_POWER = {states.RUNNING: states.ACTIVE, states.SHUTDOWN: states.STO
 
 class ComputeAgent:
     def __init__(self, conf: cfg.ConfigOpts, driver: ComputeDriver, conductor: ConductorAPI,
-                 scheduler: SchedulerAPI, placement: ks_adapter.Adapter, notifier: rpc.Notifier) -> None:
+                 scheduler: SchedulerAPI, placement: ks_adapter.Adapter, notifier: rpc.Notifier,
+                 images: ks_adapter.Adapter | None = None) -> None:
         self.conf = conf
         self.host = conf.host
         self.driver = driver
@@ -43,6 +45,9 @@ class ComputeAgent:
         self.scheduler = scheduler
         self.placement = placement
         self.notifier = notifier
+        self.images = images
+        self._events: collections.defaultdict[tuple[str, str, str | None], threading.Event] = \
+            collections.defaultdict(threading.Event)
         self._locks: collections.defaultdict[str, threading.Lock] = collections.defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
@@ -71,6 +76,7 @@ class ComputeAgent:
         self.conductor.service_heartbeat(ctx, self.host, BINARY)
 
     def _report_loop(self) -> None:
+        last_sync = time.monotonic()
         while not self._stop.wait(self.conf.compute.report_interval):
             try:
                 ctx = nubis_context.admin_context()
@@ -78,8 +84,41 @@ class ComputeAgent:
                 res = self.driver.host_resources()
                 self.scheduler.update_host(ctx, resources.scheduler_report(
                     self.conf, self.host, resources.provider_uuid(self.host), res))
+                interval = self.conf.compute.sync_power_state_interval
+                if interval and time.monotonic() - last_sync >= interval:
+                    last_sync = time.monotonic()
+                    self.sync_power_states()
             except Exception:  # noqa: BLE001 - keep reporting; the next round may reach them
                 LOG.exception("periodic report of %s failed", self.host)
+
+    def sync_power_states(self) -> None:
+        """Make the database agree with the hypervisor about guests nobody is acting on right now."""
+        ctx = nubis_context.admin_context()
+        for inst in self.conductor.host_instances(ctx, self.host):
+            if inst["kept_for_revert"] or inst["task_state"] is not None:
+                continue
+            uuid = inst["uuid"]
+            with self._instance_lock(uuid):
+                power = self.driver.power_state(uuid)
+                if power == inst["power_state"]:
+                    continue
+                # An action may have finished since the list was read: decide on the record as it is now.
+                inst = next((i for i in self.conductor.host_instances(ctx, self.host) if i["uuid"] == uuid), None)
+                if inst is None or inst["task_state"] is not None:
+                    continue
+                if inst["vm_state"] == states.STOPPED and power == states.RUNNING:
+                    LOG.warning("instance %s runs but is recorded stopped; powering it off", uuid)
+                    self.driver.power_off(uuid)
+                    power = self.driver.power_state(uuid)
+                values: dict[str, Any] = {}
+                if power != inst["power_state"]:
+                    values["power_state"] = power
+                if inst["vm_state"] == states.ACTIVE and power in (states.SHUTDOWN, states.CRASHED, states.NOSTATE):
+                    LOG.warning("instance %s stopped outside Nubis (power state %s)", uuid, power)
+                    values["vm_state"] = states.STOPPED
+                if values:
+                    # Only if still idle: an action that started meanwhile owns the state.
+                    self.conductor.instance_update(ctx, uuid, values, only_if_idle=True)
 
     def recover(self) -> None:
         ctx = nubis_context.admin_context()
@@ -231,6 +270,55 @@ class ComputeAgent:
 
     def console_output(self, uuid: str) -> str:
         return self.driver.console_output(uuid)
+
+    def snapshot_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
+        """Upload the guest's disk into the image the API created; on failure the image is deleted again."""
+        with self._instance_lock(uuid):
+            try:
+                if self.images is None:
+                    raise DriverError("this compute host has no image service to upload to")
+                snap = self.driver.snapshot(uuid)
+                if snap.disk_format != "raw":  # the API created the image before it knew the host's format
+                    self.images.patch(f"/v2/images/{image_id}", json=[
+                        {"op": "replace", "path": "/disk_format", "value": snap.disk_format}],
+                        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+                resp = self.images.put(f"/v2/images/{image_id}/file", data=iter(snap.chunks), raise_exc=False,
+                                       headers={"Content-Type": "application/octet-stream"})
+                if resp.status_code != 204:
+                    raise DriverError(f"the image service refused the upload: {resp.status_code} {resp.text[:300]}")
+            except Exception as exc:  # noqa: BLE001 - the instance is fine; the snapshot is not
+                LOG.warning("snapshot of %s failed: %s", uuid, exc)
+                if self.images is not None:
+                    self.images.delete(f"/v2/images/{image_id}", raise_exc=False)
+                self.conductor.add_fault(ctx, uuid, 500, f"Snapshot of instance {uuid} failed: {exc}",
+                                         type(exc).__name__)
+                self.conductor.instance_update(ctx, uuid, {"task_state": None})
+                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                return
+            self.conductor.instance_update(ctx, uuid, {"task_state": None},
+                                           expected_task_state=states.IMAGE_SNAPSHOT)
+            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+            self.notifier.info(ctx, "instance.snapshot.end", {"instance_uuid": uuid, "image_id": image_id})
+
+    # -- events from other services ----------------------------------------------------------------------
+
+    def external_event(self, ctx: RequestContext, event: dict[str, Any]) -> None:
+        uuid = event["server_uuid"]
+        if event["name"] == "power-update":  # the hypervisor was powered on or off behind our back
+            power = states.RUNNING if event["tag"] == "POWER_ON" else states.SHUTDOWN
+            self.conductor.instance_update(ctx, uuid, {"power_state": power, "vm_state": _VM_STATE_OF_POWER[power]})
+            return
+        with self._locks_guard:
+            self._events[(uuid, event["name"], event.get("tag"))].set()
+
+    def wait_for_event(self, uuid: str, name: str, tag: str | None, timeout: float) -> bool:
+        """Wait until another service reports ``name`` (e.g. network-vif-plugged for a port) for ``uuid``."""
+        with self._locks_guard:
+            waiter = self._events[(uuid, name, tag)]
+        happened = waiter.wait(timeout)
+        with self._locks_guard:
+            self._events.pop((uuid, name, tag), None)
+        return happened
 
     # -- moves between hosts (each step waited for by the conductor) ----------------------------------------
 

@@ -3,7 +3,8 @@
 Version history:
   1.0 - build_and_run_instance, power_action, terminate_instance, console_output, rebuild_instance,
         resize_instance
-  1.1 - stop_guest, receive_guest, drop_guest, start_guest (moves between hosts)
+  1.1 - stop_guest, receive_guest, drop_guest, start_guest (moves between hosts), snapshot_instance,
+        external_event
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ class ComputeAgentAPI(rpc.RPCClient):
     def console_output(self, ctxt: RequestContext, host: str, uuid: str) -> str:
         return self.prepare(server=host, version="1.0").call(  # type: ignore[no-any-return]
             ctxt, "console_output", uuid=uuid)
+
+    def snapshot_instance(self, ctxt: RequestContext, host: str, uuid: str, image_id: str) -> None:
+        """Upload the guest's disk into image ``image_id`` (created, queued, by the API)."""
+        self.prepare(server=host, version="1.1").cast(ctxt, "snapshot_instance", uuid=uuid, image_id=image_id)
+
+    def external_event(self, ctxt: RequestContext, host: str, event: dict[str, Any]) -> None:
+        """An event from another service about one of this host's instances (os-server-external-events)."""
+        self.prepare(server=host, version="1.1").cast(ctxt, "external_event", event=event)
 
     # Moves: the conductor drives each step and waits for it, so it can undo the steps done when one fails.
 
@@ -100,3 +109,9 @@ class ComputeAgentEndpoint:
 
     def start_guest(self, ctxt: RequestContext, uuid: str) -> int:
         return self.manager.start_guest(uuid)  # type: ignore[no-any-return]
+
+    def snapshot_instance(self, ctxt: RequestContext, uuid: str, image_id: str) -> None:
+        self.manager.snapshot_instance(ctxt, uuid, image_id)
+
+    def external_event(self, ctxt: RequestContext, event: dict[str, Any]) -> None:
+        self.manager.external_event(ctxt, event)

@@ -330,6 +330,16 @@ def server_action(req: router.Request, server_id: str) -> webob.Response:
             c.moves.revert(req.context, server_id, migration)
         else:
             c.servers.revert_resize(req.context, server_id, is_admin)
+    elif name == "createImage":
+        if not isinstance(arg, dict):
+            raise exceptions.BadRequest("createImage needs {\"name\": ..., \"metadata\": {...}}.")
+        image_id = c.snapshots.create(req.context, server_id, arg.get("name"), arg.get("metadata"), is_admin)
+        if _version(req) >= Version(2, 45):
+            return router.json_response({"image_id": image_id}, status=202)
+        return router.empty_response(202, headers={"Location": c.snapshots.image_url(image_id)})
+    elif name in ("addSecurityGroup", "removeSecurityGroup"):
+        raise exceptions.BadRequest(f"{name} needs the network service, which this cloud does not run yet; "
+                                    "servers have no ports to put in security groups.")
     elif name in ("migrate", "os-migrateLive", "evacuate"):
         return _move(req, server_id, name, arg)
     elif name == "os-resetState":
@@ -486,11 +496,27 @@ def list_instance_actions(req: router.Request, server_id: str) -> webob.Response
 
 
 def volume_attachments(req: router.Request, server_id: str) -> webob.Response:
-    c = core(req)
-    c.servers.get(req.context, server_id, c.is_admin(req.context))
+    _owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
     if req.method == "POST":
         raise exceptions.BadRequest("Volumes cannot be attached: this cloud has no block storage service.")
     return router.json_response({"volumeAttachments": []})
+
+
+def interfaces(req: router.Request, server_id: str) -> webob.Response:
+    _owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
+    if req.method == "POST":
+        raise exceptions.BadRequest("Interfaces cannot be attached: this cloud does not run the network service "
+                                    "yet.")
+    return router.json_response({"interfaceAttachments": []})
+
+
+def external_events(req: router.Request) -> webob.Response:
+    c = core(req)
+    c.authorize(req.context, "os-server-external-events:create")
+    events = c.events.deliver(req.context, _body(req).get("events"))
+    codes = {e["code"] for e in events}
+    status = 200 if codes == {200} else (404 if 200 not in codes else 207)
+    return router.json_response({"events": events}, status=status)
 
 
 # -- server groups --------------------------------------------------------------------------------------------
@@ -714,6 +740,8 @@ ROUTES: router.RouteTable = {
     f"{P}/servers/{{server_id}}/tags": {"GET": tags, "PUT": tags, "DELETE": tags},
     f"{P}/servers/{{server_id}}/tags/{{tag}}": {"GET": tag, "PUT": tag, "DELETE": tag},
     f"{P}/servers/{{server_id}}/os-volume_attachments": {"GET": volume_attachments, "POST": volume_attachments},
+    f"{P}/servers/{{server_id}}/os-interface": {"GET": interfaces, "POST": interfaces},
+    f"{P}/os-server-external-events": {"POST": external_events},
     f"{P}/os-server-groups": {"GET": list_server_groups, "POST": create_server_group},
     f"{P}/os-server-groups/{{group_id}}": {"GET": show_server_group, "DELETE": delete_server_group},
     f"{P}/os-services": {"GET": list_services},

@@ -128,12 +128,13 @@ class ConductorManager:
 
     # -- what agents report --------------------------------------------------------------------------
 
-    def instance_update(self, uuid: str, values: dict[str, Any], expected_task_state: str | None) -> bool:
+    def instance_update(self, uuid: str, values: dict[str, Any], expected_task_state: str | None,
+                        only_if_idle: bool = False) -> bool:
         unknown = set(values) - AGENT_WRITABLE
         if unknown:
             raise ValueError(f"agents may not set {sorted(unknown)}")
         values = {k: _as_datetime(v) if k.endswith("_at") else v for k, v in values.items()}
-        expected = None if expected_task_state is None else [expected_task_state]
+        expected = [None] if only_if_idle else (None if expected_task_state is None else [expected_task_state])
         return self.instances.update(uuid, values, expected_task_state=expected)
 
     def instance_deleted(self, ctx: RequestContext, uuid: str) -> None:

@@ -3,7 +3,7 @@
 Version history:
   1.0 - build_instances, instance_update, instance_deleted, add_fault, finish_action,
         service_heartbeat, compute_node_update, host_instances, resize_instance, revert_resize
-  1.1 - schedule_move, execute_move, confirm_move, revert_move
+  1.1 - schedule_move, execute_move, confirm_move, revert_move; instance_update(only_if_idle)
 """
 
 from __future__ import annotations
@@ -27,8 +27,12 @@ class ConductorAPI(rpc.RPCClient):
         self.prepare(version="1.0").cast(ctxt, "build_instances", instances=instances, spec=spec)
 
     def instance_update(self, ctxt: RequestContext, uuid: str, values: dict[str, Any],
-                        expected_task_state: str | None = None) -> bool:
-        """Apply ``values``; with ``expected_task_state`` only if the instance is still in it."""
+                        expected_task_state: str | None = None, only_if_idle: bool = False) -> bool:
+        """Apply ``values``; with ``expected_task_state`` only if the instance is still in it, with
+        ``only_if_idle`` only if no action is under way (task_state None)."""
+        if only_if_idle:
+            return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
+                ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=None, only_if_idle=True)
         return self.prepare(version="1.0").call(  # type: ignore[no-any-return]
             ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=expected_task_state)
 
@@ -84,8 +88,9 @@ class ConductorEndpoint:
         self.manager.build_instances(ctxt, instances, spec)
 
     def instance_update(self, ctxt: RequestContext, uuid: str, values: dict[str, Any],
-                        expected_task_state: str | None = None) -> bool:
-        return self.manager.instance_update(uuid, values, expected_task_state)  # type: ignore[no-any-return]
+                        expected_task_state: str | None = None, only_if_idle: bool = False) -> bool:
+        return self.manager.instance_update(uuid, values, expected_task_state,  # type: ignore[no-any-return]
+                                            only_if_idle)
 
     def instance_deleted(self, ctxt: RequestContext, uuid: str) -> None:
         self.manager.instance_deleted(ctxt, uuid)

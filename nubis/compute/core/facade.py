@@ -10,6 +10,7 @@ from oslo_config import cfg
 from nubis.common import policy
 from nubis.common.context import RequestContext
 from nubis.compute.core.aggregates import AggregateStore
+from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
@@ -18,6 +19,7 @@ from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.servers import ServerCore
 from nubis.compute.core.services import ServiceStore
+from nubis.compute.core.snapshots import Snapshots
 from nubis.compute.core.usage import UsageReport
 
 
@@ -35,6 +37,8 @@ class ComputeCore:
     usage: UsageReport
     aggregates: AggregateStore
     moves: ServerMoves
+    snapshots: Snapshots
+    events: ExternalEvents
 
     def authorize(self, ctx: RequestContext, rule: str, target: dict[str, Any] | None = None) -> None:
         self.policy.authorize(ctx, f"os_compute_api:{rule}", target)

@@ -8,7 +8,7 @@ the tests), not on the first reboot in production.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 
@@ -59,6 +59,14 @@ class GuestSpec:
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """A guest's root disk as an image: its format and its bytes, read lazily in chunks."""
+
+    disk_format: str
+    chunks: Iterable[bytes]
+
+
 class DriverError(Exception):
     """An operation failed in the hypervisor; the message says what and is shown in the instance fault."""
 
@@ -92,5 +100,8 @@ class ComputeDriver(Protocol):
         """The guest's power state (``states.RUNNING`` ...); ``states.NOSTATE`` when unknown to the hypervisor."""
 
     def list_guests(self) -> list[str]: ...
+
+    def snapshot(self, uuid: str) -> Snapshot:
+        """The guest's root disk as it is now (a running guest may be paused briefly to read it consistently)."""
 
     def console_output(self, uuid: str) -> str: ...

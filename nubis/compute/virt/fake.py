@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 from nubis.compute import states
-from nubis.compute.virt.driver import DriverError, GuestSpec, HostResources
+from nubis.compute.virt.driver import DriverError, GuestSpec, HostResources, Snapshot
 
 
 class FakeDriver:
@@ -110,3 +110,13 @@ class FakeDriver:
                 raise DriverError(f"guest {uuid} does not exist on this host")
             spec = self.specs[uuid]
         return f"fake console of {spec.name}\nlogin: \n"
+
+    def snapshot(self, uuid: str) -> Snapshot:
+        with self._lock:
+            self._maybe_fail("snapshot")
+            if uuid not in self._guests:
+                raise DriverError(f"guest {uuid} does not exist on this host")
+            spec = self.specs[uuid]
+        # A recognisable disk: a test can tell whose snapshot an image is from its bytes.
+        block = f"fake disk of {spec.uuid} from image {spec.image_ref}\n".encode().ljust(4096, b"\0")
+        return Snapshot(disk_format="raw", chunks=(block for _ in range(16)))

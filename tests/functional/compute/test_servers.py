@@ -249,3 +249,74 @@ def test_quota_sets_and_usage_report(cloud: ComputeCloud, image_id: str, flavor_
     conn.compute.wait_for_delete(first, wait=30)
     usage = cloud.openstack("usage", "show", "--project", creds.project_id)
     assert len(usage["Servers"]) == 1 and float(usage["CPU Hours"]) > 0, usage
+
+
+def test_create_image_snapshots_into_the_image_service(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    creds = cloud.new_user(roles=("member", "reader"), prefix="snap")
+    conn = cloud.connection(creds)
+    server = _wait(conn, conn.compute.create_server(name="snapme", image_id=image_id, flavor_id=flavor_id,
+                                                    networks="none").id, "ACTIVE")
+    image = conn.compute.create_server_image(server, name="snap-1", metadata={"purpose": "backup"}, wait=True,
+                                             timeout=30)
+    assert image.status == "active" and image.owner == creds.project_id and image.visibility == "private"
+    raw = conn.image.get(f"/images/{image.id}").json()
+    assert raw["image_type"] == "snapshot" and raw["instance_uuid"] == server.id
+    assert raw["purpose"] == "backup" and raw["base_image_ref"] == image_id and raw["min_disk"] == 1
+    data = b"".join(conn.image.download_image(image, stream=True).iter_content(65536))
+    assert data.startswith(f"fake disk of {server.id} from image {image_id}".encode()) and len(data) == 16 * 4096
+    assert _wait(conn, server.id, "ACTIVE").task_state is None
+    # The snapshot boots like any image.
+    again = _wait(conn, conn.compute.create_server(name="from-snap", image_id=image.id, flavor_id=flavor_id,
+                                                   networks="none").id, "ACTIVE")
+    assert again.image["id"] == image.id
+
+    # A failed snapshot leaves no image behind and says why.
+    drivers = {**cloud.drivers, **{d.host.hypervisor_hostname: d for d in _main_driver(cloud)}}
+    drivers[cloud.connection().compute.get_server(server.id).compute_host].fail_next("snapshot", "disk unreadable")
+    resp = requests.post(f"{cloud.url('compute-api')}/v2.1/servers/{server.id}/action",
+                         json={"createImage": {"name": "snap-2"}}, timeout=10,
+                         headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.90"})
+    assert resp.status_code == 202
+    failed_id = resp.json()["image_id"]
+    deadline = time.monotonic() + 30
+    while conn.image.find_image(failed_id) is not None:
+        assert time.monotonic() < deadline, "the failed snapshot's image was not removed"
+        time.sleep(0.1)
+    server = _wait(conn, server.id, "ACTIVE")
+    assert server.task_state is None and server.fault is None  # the server is fine; the snapshot action failed
+    snaps = [a for a in conn.compute.server_actions(server.id) if a.action == "createImage"]
+    assert [a.message for a in snaps] in (["Error", None], [None, "Error"])
+    nameless = requests.post(f"{cloud.url('compute-api')}/v2.1/servers/{server.id}/action",
+                             json={"createImage": {}}, timeout=10, headers={"X-Auth-Token": conn.session.get_token()})
+    assert nameless.status_code == 400 and "name" in nameless.json()["badRequest"]["message"]
+    for s in (server, again):
+        conn.compute.delete_server(s.id)
+    conn.image.delete_image(image)
+
+
+def test_power_state_sync_and_external_events(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    conn = cloud.connection()
+    server = _wait(conn, _boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    drivers = {**cloud.drivers, **{d.host.hypervisor_hostname: d for d in _main_driver(cloud)}}
+    driver = drivers[server.compute_host]
+    driver.power_off(server.id)  # the guest shuts down by itself
+    server = _wait(conn, server.id, "SHUTOFF", timeout=15)
+    assert server.power_state == 4
+
+    headers = {"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.90"}
+    url = f"{cloud.url('compute-api')}/v2.1/os-server-external-events"
+    driver.power_on(server.id)  # powered on behind Nubis's back, and another service says so
+    events = [{"name": "power-update", "server_uuid": server.id, "tag": "POWER_ON"},
+              {"name": "network-vif-plugged", "server_uuid": str(uuid.uuid4()), "tag": "port-1"}]
+    resp = requests.post(url, json={"events": events}, headers=headers, timeout=10)
+    assert resp.status_code == 207 and [e["code"] for e in resp.json()["events"]] == [200, 404]
+    assert _wait(conn, server.id, "ACTIVE").power_state == 1
+    bad = requests.post(url, json={"events": [{"name": "reboot-please", "server_uuid": server.id}]},
+                        headers=headers, timeout=10)
+    assert bad.status_code == 400 and "reboot-please" in bad.json()["badRequest"]["message"]
+    member = cloud.connection(cloud.new_user(prefix="events"))
+    denied = requests.post(url, json={"events": events}, timeout=10,
+                           headers={"X-Auth-Token": member.session.get_token()})
+    assert denied.status_code == 403
+    assert list(conn.compute.server_interfaces(server)) == []
+    conn.compute.delete_server(server.id)

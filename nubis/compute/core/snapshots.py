@@ -1,0 +1,70 @@
+"""createImage: a server's disk saved as a new image in the image service, owned by the server's project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keystoneauth1 import exceptions as ks_exc
+
+from nubis.common import exceptions
+from nubis.common.context import RequestContext
+from nubis.compute import states
+from nubis.compute.core.servers import ServerCore
+
+_SNAPSHOTTABLE = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
+# What the image service keeps for itself; a user's metadata may not set these.
+_RESERVED = {"id", "name", "status", "owner", "visibility", "disk_format", "container_format", "size", "checksum",
+             "created_at", "updated_at", "locations", "direct_url", "file", "schema", "self", "tags", "protected",
+             "os_hash_algo", "os_hash_value", "virtual_size"}
+
+
+class Snapshots:
+    def __init__(self, servers: ServerCore) -> None:
+        self.servers = servers
+
+    def create(self, ctx: RequestContext, uuid: str, name: Any, metadata: Any, is_admin: bool) -> str:
+        """Create the (queued) image and have the server's host fill it; returns the image id."""
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise exceptions.BadRequest("Invalid input for field/attribute name: createImage needs a name of 1-255 "
+                                        "characters.")
+        metadata = metadata or {}
+        if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                     for k, v in metadata.items()):
+            raise exceptions.BadRequest("metadata must be an object of strings.")
+        if _RESERVED & set(metadata):
+            raise exceptions.BadRequest(f"metadata may not set {', '.join(sorted(_RESERVED & set(metadata)))}.")
+        s_ = self.servers
+        inst, _ = s_.get(ctx, uuid, is_admin)
+        s_._check_lock(inst, is_admin)
+        if inst.vm_state not in _SNAPSHOTTABLE or inst.task_state is not None or not inst.host:
+            where = f"task_state {inst.task_state}" if inst.task_state else f"vm_state {inst.vm_state}"
+            raise exceptions.Conflict(f"Cannot 'createImage' instance {uuid} while it is in {where}")
+        if s_.images is None:
+            raise exceptions.BadRequest("This cloud has no image service to save snapshots in.")
+        body = {**metadata, "name": name.strip(), "disk_format": "raw", "container_format": "bare",
+                "visibility": "private", "owner": inst.project_id, "image_type": "snapshot", "instance_uuid": uuid,
+                "user_id": ctx.user_id, "min_disk": inst.root_gb, "min_ram": 0}
+        if inst.image_ref:
+            body["base_image_ref"] = inst.image_ref
+        try:
+            resp = s_.images.post("/v2/images", json=body, raise_exc=False)
+        except ks_exc.ConnectionError as exc:
+            raise exceptions.ServiceUnavailable(f"The image service cannot be reached: {exc}") from None
+        if resp.status_code in (403, 413):
+            raise exceptions.Forbidden(f"Quota exceeded for images: {resp.text[:300]}")
+        if resp.status_code != 201:
+            raise exceptions.BadRequest(f"The image service refused the snapshot image: {resp.status_code} "
+                                        f"{resp.text[:300]}")
+        image_id: str = resp.json()["id"]
+        try:
+            s_._start(ctx, inst, "createImage", {"task_state": states.IMAGE_SNAPSHOT}, _SNAPSHOTTABLE)
+        except exceptions.Conflict:
+            s_.images.delete(f"/v2/images/{image_id}", raise_exc=False)  # a concurrent action won the race
+            raise
+        s_.agents.snapshot_instance(ctx, inst.host, uuid, image_id)
+        return image_id
+
+    def image_url(self, image_id: str) -> str:
+        images = self.servers.images
+        base = images.get_endpoint() if images is not None else ""
+        return f"{(base or '').rstrip('/')}/v2/images/{image_id}"
