@@ -66,9 +66,26 @@ start_backing_services() {
     say "databases: ${NUBIS_TEST_DB_URLS:-sqlite only}; transport: ${NUBIS_TEST_TRANSPORT_URL:-in-process only}"
 }
 
+# Huge pages for the pinned + hugepage guest tests: 2 MiB pages, hugetlbfs mounted where libvirt looks.
+# libvirt finds hugetlbfs only when it starts, so a libvirtd this script started earlier is restarted.
+HUGEPAGES=${NUBIS_TEST_HUGEPAGES:-256}
+setup_hugepages() {
+    local mounted=1
+    [ "$(cat /proc/sys/vm/nr_hugepages)" -ge "$HUGEPAGES" ] || echo "$HUGEPAGES" > /proc/sys/vm/nr_hugepages
+    if ! grep -q " /dev/hugepages hugetlbfs " /proc/mounts; then
+        mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages && mounted=0
+    fi
+    if [ $mounted = 0 ] && [ -s /var/run/libvirtd.pid ] && kill -0 "$(cat /var/run/libvirtd.pid)" 2>/dev/null; then
+        say "restarting libvirt (hugetlbfs is new)"
+        kill "$(cat /var/run/libvirtd.pid)"
+        for _ in $(seq 1 30); do virsh -c qemu:///system version >/dev/null 2>&1 || break; sleep 1; done
+    fi
+}
+
 start_libvirt() {
     is_root || return 0
     command -v libvirtd >/dev/null 2>&1 || return 0
+    setup_hugepages
     if ! virsh -c qemu:///system version >/dev/null 2>&1; then
         say "starting libvirt"
         pgrep -x virtlogd >/dev/null || virtlogd -d

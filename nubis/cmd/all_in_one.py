@@ -157,6 +157,14 @@ class AllInOne:
     # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> None:
+        """Start every service; if one fails, stop those already running and re-raise."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         began = time.monotonic()
         os.makedirs(os.path.join(self.state_dir, "logs"), mode=0o700, exist_ok=True)
         self.secrets = Secrets.load_or_create(os.path.join(self.state_dir, "secrets.json"))

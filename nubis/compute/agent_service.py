@@ -33,8 +33,10 @@ def fake_host(c: cfg.ConfigOpts) -> HostResources:
 def make_driver(c: cfg.ConfigOpts) -> ComputeDriver:
     if c.compute.virt_driver == "fake":
         return fake.FakeDriver(fake_host(c))
-    raise cfg.ConfigFileValueError(
-        f"virt_driver = {c.compute.virt_driver}: the libvirt driver is not part of this build yet; use 'fake'.")
+    # Imported here: libvirt-python is only needed on hosts that run real guests.
+    from nubis.compute.virt.libvirt.driver import LibvirtDriver
+
+    return LibvirtDriver(c, _image_adapter(c))
 
 
 def build_agent(runtime: Runtime, driver: ComputeDriver | None = None) -> ComputeAgent:

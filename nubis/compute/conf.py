@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from nubis.compute.virt.libvirt import conf as libvirt_conf
+
 GROUP = "compute"
 
 OPTS = [
@@ -41,4 +43,4 @@ QUOTA_OPTS = [
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [(GROUP, OPTS), ("quota", QUOTA_OPTS)]
+    return [(GROUP, OPTS), ("quota", QUOTA_OPTS), *libvirt_conf.list_opts()]

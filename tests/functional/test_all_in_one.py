@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from nubis import services
+from tests import fixtures
 
 NUBIS = os.path.join(os.path.dirname(sys.executable), "nubis")
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
@@ -107,3 +108,22 @@ def test_all_in_one_start_use_stop_restart(tmp_path) -> None:  # type: ignore[no
         assert [u["Name"] for u in _cli(env, "user", "list")].count("admin") == 1
     finally:
         assert _stop(proc) == 0
+
+
+def test_a_failed_start_stops_what_it_started(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Bootstrap refuses the admin password (a rule it cannot meet): start fails and leaves nothing running."""
+    import threading
+
+    from nubis.cmd import all_in_one
+
+    port = fixtures.free_port()
+    before = set(threading.enumerate())
+    aio = all_in_one.AllInOne(all_in_one.Options(
+        state_dir=str(tmp_path), services=["identity"], ports={"identity": port}, setup_logging=False,
+        extra_config={"security_compliance": {"password_regex": "^impossible$"}}))
+    with pytest.raises(Exception, match="password"):
+        aio.start()
+    assert aio.running == []
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("CP Server")]
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0  # nobody listens any more

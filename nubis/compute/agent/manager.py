@@ -155,7 +155,11 @@ class ComputeAgent:
                          memory_mb=flavor["memory_mb"], root_gb=flavor["root_gb"], image_ref=instance.get("image_ref"),
                          image_meta=instance.get("image_meta") or {}, user_data=instance.get("user_data"),
                          key_data=instance.get("key_data"), numa_fit=instance.get("numa_fit"),
-                         metadata=instance.get("metadata") or {})
+                         metadata=instance.get("metadata") or {}, extra_specs=flavor.get("extra_specs") or {},
+                         ephemeral_gb=flavor.get("ephemeral_gb") or 0, swap_mb=flavor.get("swap") or 0,
+                         key_name=instance.get("key_name"), config_drive=bool(instance.get("config_drive")),
+                         project_id=instance.get("project_id") or "",
+                         availability_zone=instance.get("availability_zone"))
 
     def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
         uuid = instance["uuid"]

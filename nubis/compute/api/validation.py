@@ -70,6 +70,11 @@ def server_create(body: Any, version: Version) -> dict[str, Any]:
             raise _bad("user_data", "User data must be base64 encoded.") from None
         if len(user_data) > 65535:
             raise _bad("user_data", "User data is longer than 65535 bytes.")
+    drive = server.get("config_drive")
+    if drive is not None and not isinstance(drive, bool) and str(drive).lower() not in ("true", "false", "1", "0",
+                                                                                           ""):
+        raise _bad("config_drive", f"Value {drive!r} is not a boolean.")
+    server["config_drive"] = drive is True or str(drive).lower() in ("true", "1")
     networks = server.get("networks")
     if networks is None and version >= Version(2, 37):
         raise _bad("networks", "'networks' is a required property")

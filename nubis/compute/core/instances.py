@@ -17,14 +17,26 @@ AGENT_WRITABLE = frozenset({"vm_state", "task_state", "power_state", "host", "no
                             "availability_zone", "numa_fit"})
 
 
-def guest_payload(uuid: str, name: str, flavor: dict[str, Any], image_ref: str | None, image: dict[str, Any],
-                   key_data: str | None, user_data: str | None, metadata: dict[str, str],
-                   numa_fit: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What an agent needs to create the guest (it has no database to look anything up in)."""
-    return {"uuid": uuid, "name": name, "flavor": flavor, "image_ref": image_ref,
-            "image_meta": {"disk_format": image.get("disk_format"), "container_format": image.get("container_format"),
-                           "properties": {k: v for k, v in image.items() if k.startswith(("hw_", "img_", "os_"))}},
-            "key_data": key_data, "user_data": user_data, "metadata": metadata, "numa_fit": numa_fit}
+def image_meta(image: dict[str, Any]) -> dict[str, Any]:
+    """What a driver needs to know of an image: where to fetch it, how to check it, how to boot it."""
+    keep = ("hw_", "img_", "os_")
+    return {"id": image.get("id"), "disk_format": image.get("disk_format"),
+            "container_format": image.get("container_format"), "size": image.get("size"),
+            "os_hash_algo": image.get("os_hash_algo"), "os_hash_value": image.get("os_hash_value"),
+            "properties": {k: v for k, v in image.items()
+                           if k.startswith(keep) or k in ("kernel_id", "ramdisk_id", "os_command_line")}}
+
+
+def guest_payload(inst: Instance, image: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What an agent needs to create the guest (it has no database to look anything up in).
+
+    Without ``image`` (moves, resizes) the driver looks the image up itself if it needs it.
+    """
+    return {"uuid": inst.uuid, "name": inst.name, "flavor": inst.flavor, "image_ref": inst.image_ref,
+            "image_meta": image_meta(image) if image else {}, "key_name": inst.key_name, "key_data": inst.key_data,
+            "user_data": inst.user_data, "metadata": dict(inst.metadata_items or {}), "numa_fit": inst.numa_fit,
+            "config_drive": bool(inst.config_drive), "project_id": inst.project_id,
+            "availability_zone": inst.availability_zone}
 
 
 class InstanceStore:
@@ -99,9 +111,7 @@ class InstanceStore:
     def payload(self, uuid: str) -> dict[str, Any]:
         """The agent's view of an instance as recorded now."""
         with self.db.reader() as s:
-            inst = self.get_row(s, uuid)
-            return guest_payload(inst.uuid, inst.name, inst.flavor, inst.image_ref, {}, inst.key_data,
-                                 inst.user_data, dict(inst.metadata_items or {}), inst.numa_fit)
+            return guest_payload(self.get_row(s, uuid))
 
     def on_host(self, host: str) -> list[dict[str, Any]]:
         """Instances whose guest belongs on ``host``: those placed there, and those a cold migration

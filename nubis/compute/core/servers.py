@@ -134,17 +134,18 @@ class ServerCore:
             self._check_quota(s, ctx.project_id, count, count * flavor["vcpus"], count * flavor["memory_mb"])
             if hints.get("group"):
                 group = self.groups.join(s, ctx, hints["group"], uuids, is_admin)
+            instances = []
             for uuid, name in zip(uuids, names, strict=True):
-                s.add(Instance(uuid=uuid, name=name, description=body.get("description"), project_id=ctx.project_id,
+                row = Instance(uuid=uuid, name=name, description=body.get("description"), project_id=ctx.project_id,
                                user_id=ctx.user_id, image_ref=image_ref, flavor=flavor, vcpus=flavor["vcpus"],
                                memory_mb=flavor["memory_mb"], root_gb=flavor["root_gb"],
                                availability_zone=zone or self.conf.compute.default_availability_zone,
                                vm_state=states.BUILDING, task_state=states.SCHEDULING, key_name=body.get("key_name"),
                                key_data=key_data, user_data=body.get("user_data"),
-                               metadata_items=body.get("metadata") or {}))
+                               metadata_items=body.get("metadata") or {}, config_drive=bool(body.get("config_drive")))
+                s.add(row)
+                instances.append(guest_payload(row, image))
                 self.instances.start_action(s, uuid, "create", ctx)
-        instances = [guest_payload(u, n, flavor, image_ref, image, key_data, body.get("user_data"),
-                                    body.get("metadata") or {}) for u, n in zip(uuids, names, strict=True)]
         spec = {"flavor": {k: flavor[k] for k in ("vcpus", "memory_mb", "root_gb", "ephemeral_gb", "extra_specs")}
                 | {"name": flavor["name"], "swap_mb": flavor["swap"]},
                 "instance_uuids": uuids, "project_id": ctx.project_id, "user_id": ctx.user_id,
@@ -262,9 +263,7 @@ class ServerCore:
             raise exceptions.Conflict(f"Cannot 'rebuild' instance {uuid}: it was never placed on a host")
         self._start(ctx, inst, "rebuild", values, (states.ACTIVE, states.STOPPED, states.ERROR))
         inst, _ = self.get(ctx, uuid, is_admin)
-        self.agents.rebuild_instance(ctx, inst.host, guest_payload(  # type: ignore[arg-type]
-            uuid, inst.name, inst.flavor, image_ref, image, inst.key_data, inst.user_data,
-            dict(inst.metadata_items or {}), inst.numa_fit))
+        self.agents.rebuild_instance(ctx, inst.host, guest_payload(inst, image))  # type: ignore[arg-type]
 
     def _start(self, ctx: RequestContext, inst: Instance, verb: str, values: dict[str, Any],
                allowed_vm_states: tuple[str, ...]) -> None:

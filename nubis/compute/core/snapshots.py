@@ -18,6 +18,18 @@ _RESERVED = {"id", "name", "status", "owner", "visibility", "disk_format", "cont
              "os_hash_algo", "os_hash_value", "virtual_size"}
 
 
+# Base-image properties a snapshot keeps.
+_INHERITED_PREFIXES = ("hw_", "img_", "os_command_line", "os_distro", "os_type", "kernel_id", "ramdisk_id")
+
+
+def _inherited(servers: ServerCore, ctx: RequestContext, image_ref: str) -> dict[str, Any]:
+    try:
+        base = servers._image(ctx, image_ref)
+    except exceptions.NubisError:
+        return {}  # the base image is gone: the snapshot stands on its own
+    return {k: v for k, v in base.items() if k.startswith(_INHERITED_PREFIXES) and k not in _RESERVED}
+
+
 class Snapshots:
     def __init__(self, servers: ServerCore) -> None:
         self.servers = servers
@@ -46,6 +58,8 @@ class Snapshots:
                 "user_id": ctx.user_id, "min_disk": inst.root_gb, "min_ram": 0}
         if inst.image_ref:
             body["base_image_ref"] = inst.image_ref
+            # The snapshot boots the way its base did (kernel, ramdisk, hw_* choices), as nova's do.
+            body = {**_inherited(s_, ctx, inst.image_ref), **body}
         try:
             resp = s_.images.post("/v2/images", json=body, raise_exc=False)
         except ks_exc.ConnectionError as exc:

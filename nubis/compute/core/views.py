@@ -41,7 +41,7 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
         "flavor": _flavor(base, inst, version), "created": _iso(inst.created_at), "updated": _iso(inst.updated_at),
         "addresses": {}, "accessIPv4": "", "accessIPv6": "", "links": links(base, "servers", inst.uuid),
         "OS-DCF:diskConfig": "MANUAL", "progress": 0, "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
-        "config_drive": "", "key_name": inst.key_name, "OS-SRV-USG:launched_at": _iso(inst.launched_at),
+        "config_drive": "True" if inst.config_drive else "", "key_name": inst.key_name, "OS-SRV-USG:launched_at": _iso(inst.launched_at),
         "OS-SRV-USG:terminated_at": _iso(inst.terminated_at), "OS-EXT-STS:task_state": inst.task_state,
         "OS-EXT-STS:vm_state": inst.vm_state, "OS-EXT-STS:power_state": inst.power_state,
         "os-extended-volumes:volumes_attached": [], "security_groups": [{"name": "default"}],

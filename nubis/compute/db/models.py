@@ -90,6 +90,7 @@ class Instance(Base):
     metadata_items: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
     tags: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)  # sorted list of strings
     numa_fit: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    config_drive: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     locked: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(16), nullable=True)  # owner | admin
     locked_reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)

@@ -57,6 +57,13 @@ class GuestSpec:
     key_data: str | None = None
     numa_fit: Mapping[str, Any] | None = None  # the scheduler's pinning, when the flavor asks for one
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    extra_specs: Mapping[str, str] = dataclasses.field(default_factory=dict)  # the flavor's
+    ephemeral_gb: int = 0
+    swap_mb: int = 0
+    key_name: str | None = None
+    config_drive: bool = False
+    project_id: str = ""
+    availability_zone: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -231,6 +231,14 @@ class Connection:
     def list_uuids(self) -> list[str]:
         return [dom.UUIDString() for dom in self.get().listAllDomains(0)]
 
+    def list_guests(self) -> list[tuple[str, str]]:
+        """(uuid, name) of every domain libvirt knows, running or not."""
+        return [(dom.UUIDString(), dom.name()) for dom in self.get().listAllDomains(0)]
+
+    def redefine(self, xml: str) -> None:
+        """Replace a (stopped) guest's definition; it takes effect on the next start."""
+        self._call(self.get().defineXML, xml)
+
     def _undefine(self, dom: libvirt.virDomain) -> None:
         flags = libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
         try:

@@ -47,6 +47,15 @@ def create_blank(path: str, size_mb: int, fmt: str = "qcow2") -> None:
     _run("qemu-img", "create", "-q", "-f", fmt, path, f"{size_mb}M")
 
 
-def convert(source: str, dest: str, fmt: str = "qcow2") -> None:
-    """Flatten a disk (with its backing chain) into one standalone image, e.g. for a snapshot."""
-    _run("qemu-img", "convert", "-q", "-O", fmt, source, dest)
+def convert(source: str, dest: str, fmt: str = "qcow2", in_use: bool = False) -> None:
+    """Flatten a disk (with its backing chain) into one standalone image, e.g. for a snapshot.
+
+    ``in_use``: the disk belongs to a guest that is paused (or stopped but defined); read it
+    without taking qemu's write lock, which the guest holds.
+    """
+    _run("qemu-img", "convert", "-q", *(["-U"] if in_use else []), "-O", fmt, source, dest)
+
+
+def resize(path: str, size_gb: int) -> None:
+    """Grow a disk to ``size_gb`` (never shrinks: qemu-img refuses without --shrink)."""
+    _run("qemu-img", "resize", "-q", path, f"{size_gb}G")

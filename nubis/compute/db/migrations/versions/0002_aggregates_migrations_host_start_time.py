@@ -1,4 +1,4 @@
-"""aggregates, migrations, host start time
+"""aggregates, migrations, host start time, config drive
 
 Revision ID: 0002
 Revises: 0001
@@ -56,6 +56,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('aggregate_hosts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_aggregate_hosts_host'), ['host'], unique=False)
+
+    with op.batch_alter_table('instances', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('config_drive', sa.Boolean(), nullable=False, server_default=sa.false()))
 
     with op.batch_alter_table('compute_nodes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('host_started_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=True))

@@ -1,0 +1,190 @@
+"""A guest as libvirt should run it: a typed description, and its domain XML.
+
+Everything the driver decides (disks, pinning, NUMA, huge pages, tuning) is a
+field here; ``to_xml`` is the only place that knows libvirt's element names,
+and it builds the document with ElementTree, never by pasting strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+
+from nubis.compute.virt.libvirt import cpuset
+
+# quota:disk_* extra specs -> libvirt <iotune> children
+IOTUNE_KEYS = ("total_bytes_sec", "read_bytes_sec", "write_bytes_sec", "total_iops_sec", "read_iops_sec",
+               "write_iops_sec")
+
+
+@dataclasses.dataclass(frozen=True)
+class Disk:
+    path: str
+    target: str  # vda, vdb, ... (sda/hda for other buses)
+    bus: str = "virtio"
+    format: str = "qcow2"
+    device: str = "disk"  # disk | cdrom
+    cache: str = "none"
+    io: str | None = "native"  # native needs cache=none (O_DIRECT); None lets qemu choose
+    readonly: bool = False
+    iotune: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class GuestCell:
+    """A guest NUMA node: its vCPUs and memory, kept on one host cell."""
+
+    id: int
+    vcpus: tuple[int, ...]
+    memory_kib: int
+    host_cell: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CpuTopology:
+    sockets: int
+    cores: int
+    threads: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CpuTune:
+    vcpu_pins: Mapping[int, frozenset[int]] = dataclasses.field(default_factory=dict)  # vCPU -> host CPUs
+    emulator_pin: frozenset[int] | None = None
+    shares: int | None = None
+    period: int | None = None
+    quota: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.vcpu_pins or self.emulator_pin or self.shares or self.period or self.quota)
+
+
+@dataclasses.dataclass(frozen=True)
+class Domain:
+    uuid: str
+    name: str
+    vcpus: int
+    memory_kib: int
+    virt_type: str = "kvm"  # kvm | qemu (TCG)
+    machine_type: str = "pc"
+    arch: str = "x86_64"
+    kernel: str | None = None  # direct kernel boot
+    initrd: str | None = None
+    cmdline: str | None = None
+    disks: tuple[Disk, ...] = ()
+    console_log: str | None = None
+    cells: tuple[GuestCell, ...] = ()
+    hugepage_kib: int | None = None
+    topology: CpuTopology | None = None
+    cputune: CpuTune = CpuTune()
+    balloon: bool = True
+    description: str = ""
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _os(root: ET.Element, d: Domain) -> None:
+    os_ = _sub(root, "os")
+    _sub(os_, "type", "hvm", arch=d.arch, machine=d.machine_type)
+    if d.kernel:
+        _sub(os_, "kernel", d.kernel)
+        if d.initrd:
+            _sub(os_, "initrd", d.initrd)
+        if d.cmdline:
+            _sub(os_, "cmdline", d.cmdline)
+    else:
+        _sub(os_, "boot", dev="hd")
+
+
+def _cpu(root: ET.Element, d: Domain) -> None:
+    if not (d.topology or d.cells):
+        return
+    cpu = _sub(root, "cpu")
+    if d.topology:
+        _sub(cpu, "topology", sockets=str(d.topology.sockets), cores=str(d.topology.cores),
+             threads=str(d.topology.threads))
+    if d.cells:
+        numa = _sub(cpu, "numa")
+        for cell in d.cells:
+            attrs = {"id": str(cell.id), "cpus": cpuset.format(cell.vcpus), "memory": str(cell.memory_kib),
+                     "unit": "KiB"}
+            if d.hugepage_kib:
+                attrs["memAccess"] = "shared"
+            _sub(numa, "cell", **attrs)
+
+
+def _tuning(root: ET.Element, d: Domain) -> None:
+    t = d.cputune
+    if t:
+        tune = _sub(root, "cputune")
+        if t.shares:
+            _sub(tune, "shares", str(t.shares))
+        if t.period:
+            _sub(tune, "period", str(t.period))
+        if t.quota:
+            _sub(tune, "quota", str(t.quota))
+        for vcpu, host_cpus in sorted(t.vcpu_pins.items()):
+            _sub(tune, "vcpupin", vcpu=str(vcpu), cpuset=cpuset.format(host_cpus))
+        if t.emulator_pin:
+            _sub(tune, "emulatorpin", cpuset=cpuset.format(t.emulator_pin))
+    if d.cells:
+        numatune = _sub(root, "numatune")
+        _sub(numatune, "memory", mode="strict", nodeset=cpuset.format(c.host_cell for c in d.cells))
+        for cell in d.cells:
+            _sub(numatune, "memnode", cellid=str(cell.id), mode="strict", nodeset=str(cell.host_cell))
+    if d.hugepage_kib:
+        backing = _sub(root, "memoryBacking")
+        pages = _sub(backing, "hugepages")
+        attrs = {"size": str(d.hugepage_kib), "unit": "KiB"}
+        if d.cells:
+            attrs["nodeset"] = cpuset.format(c.id for c in d.cells)
+        _sub(pages, "page", **attrs)
+
+
+def _disk(devices: ET.Element, disk: Disk) -> None:
+    element = _sub(devices, "disk", type="file", device=disk.device)
+    driver = {"name": "qemu", "type": disk.format, "cache": disk.cache}
+    if disk.io:
+        driver["io"] = disk.io
+    _sub(element, "driver", **driver)
+    _sub(element, "source", file=disk.path)
+    _sub(element, "target", dev=disk.target, bus=disk.bus)
+    if disk.readonly:
+        _sub(element, "readonly")
+    if disk.iotune:
+        tune = _sub(element, "iotune")
+        for key in IOTUNE_KEYS:
+            if disk.iotune.get(key):
+                _sub(tune, key, str(disk.iotune[key]))
+
+
+def to_xml(d: Domain) -> str:
+    root = ET.Element("domain", type=d.virt_type)
+    _sub(root, "name", d.name)
+    _sub(root, "uuid", d.uuid)
+    if d.description:
+        _sub(root, "description", d.description)
+    _sub(root, "memory", str(d.memory_kib), unit="KiB")
+    _sub(root, "vcpu", str(d.vcpus), placement="static")
+    _tuning(root, d)
+    _os(root, d)
+    _sub(_sub(root, "features"), "acpi")
+    _cpu(root, d)
+    _sub(root, "on_poweroff", "destroy")
+    _sub(root, "on_reboot", "restart")
+    _sub(root, "on_crash", "destroy")
+    devices = _sub(root, "devices")
+    for disk in d.disks:
+        _disk(devices, disk)
+    if d.console_log:
+        serial = _sub(devices, "serial", type="file")
+        _sub(serial, "source", path=d.console_log, append="on")
+        _sub(serial, "target", port="0")  # libvirt makes the console an alias of this first serial port
+    _sub(devices, "memballoon", model="virtio" if d.balloon else "none")
+    return ET.tostring(root, encoding="unicode")

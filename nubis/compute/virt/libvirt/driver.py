@@ -1,0 +1,277 @@
+"""The libvirt driver: real KVM/QEMU guests, with images from the image service.
+
+Each guest has a directory ``<instances_path>/<uuid>`` holding its qcow2
+overlay (on a cached base image), optional ephemeral/swap disks, its config
+drive, its console log and the domain XML it was defined with. A spawn that
+fails removes whatever it made; ``destroy`` removes the domain and the directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from keystoneauth1 import adapter as ks_adapter
+from oslo_config import cfg
+
+from nubis.compute import states
+from nubis.compute.virt.driver import DriverError, GuestSpec, HostResources, NumaCell, Snapshot
+from nubis.compute.virt.libvirt import conf as libvirt_conf
+from nubis.compute.virt.libvirt import configdrive, disks, domain, guest_config, host
+from nubis.compute.virt.libvirt.connection import Connection, GuestNotFound, LibvirtError, PowerState
+from nubis.compute.virt.libvirt.imagecache import ImageCache
+
+LOG = logging.getLogger(__name__)
+CHUNK = 1024 * 1024
+CONSOLE_TAIL = 256 * 1024  # what os-getConsoleOutput may return at most
+
+
+class LibvirtDriver:
+    def __init__(self, conf: cfg.ConfigOpts, images: ks_adapter.Adapter | None,
+                 connection: Connection | None = None) -> None:
+        self.conf = conf
+        self.images = images
+        self.path = libvirt_conf.instances_path(conf)
+        os.makedirs(self.path, mode=0o755, exist_ok=True)
+        self.cache = ImageCache(os.path.join(self.path, "_base"))
+        self.conn = connection or Connection(conf.libvirt.connection_uri)
+        try:
+            self.topology = host.parse_capabilities(self.conn.get().getCapabilities())
+        except LibvirtError as exc:
+            raise DriverError(f"cannot read the host's capabilities from libvirt: {exc}") from exc
+        self.resources = host.guest_resources(self.topology, conf.libvirt.cpu_dedicated_set,
+                                              conf.libvirt.cpu_shared_set, conf.compute.reserved_host_memory_mb)
+        self.facts = guest_config.HostFacts(
+            virt_type=conf.libvirt.virt_type, machine_type=conf.libvirt.hw_machine_type,
+            kernel_cmdline=conf.libvirt.kernel_cmdline, disk_cachemode=conf.libvirt.disk_cachemode,
+            resources=self.resources, topology=self.topology)
+
+    # -- the host ----------------------------------------------------------------------------------------
+
+    def host_resources(self) -> HostResources:
+        cells = tuple(NumaCell(id=c.id, cpus=tuple(sorted(c.cpus & self.resources.dedicated_cpus)),
+                               shared_cpus=tuple(sorted(c.cpus & self.resources.shared_cpus)),
+                               memory_mb=c.memory_kib // 1024,
+                               pages={size: total for size, total in c.pages.items() if size > 4})
+                      for c in self.topology.cells)
+        usage = shutil.disk_usage(self.path)
+        return HostResources(hypervisor_type="QEMU", hypervisor_hostname=self.conf.host,
+                             vcpus=len(self.resources.shared_cpus), memory_mb=self.resources.memory_mb,
+                             disk_gb=usage.total // 1024**3, cells=cells,
+                             cpu_info={"arch": "x86_64", "virt_type": self.conf.libvirt.virt_type,
+                                       "topology": {"cells": len(cells), "cpus": len(self.topology.cpus)}})
+
+    # -- images ----------------------------------------------------------------------------------------
+
+    def _image_info(self, image_id: str) -> dict[str, Any]:
+        if self.images is None:
+            raise DriverError("this compute host has no image service configured to fetch images from")
+        resp = self.images.get(f"/v2/images/{image_id}", raise_exc=False)
+        if resp.status_code != 200:
+            raise DriverError(f"image {image_id} could not be read from the image service ({resp.status_code})")
+        return resp.json()  # type: ignore[no-any-return]
+
+    def _cached(self, image_id: str, info: dict[str, Any] | None = None) -> str:
+        """The image's file in this host's cache, downloaded (and verified) once."""
+        info = info if info and info.get("os_hash_value") else self._image_info(image_id)
+        if info.get("status", "active") != "active" or not info.get("os_hash_value"):
+            raise DriverError(f"image {image_id} has no data to boot from (status {info.get('status')})")
+
+        def download(out: BinaryIO) -> None:
+            assert self.images is not None
+            resp = self.images.get(f"/v2/images/{image_id}/file", stream=True, raise_exc=False)
+            if resp.status_code != 200:
+                raise DriverError(f"downloading image {image_id} failed: {resp.status_code}")
+            for chunk in resp.iter_content(CHUNK):
+                out.write(chunk)
+
+        return self.cache.fetch(image_id, info.get("os_hash_algo") or "sha512", info["os_hash_value"], download)
+
+    # -- spawn and destroy ------------------------------------------------------------------------------
+
+    def _dir(self, uuid: str) -> str:
+        return os.path.join(self.path, uuid)
+
+    def _files(self, guest: GuestSpec, workdir: str) -> guest_config.GuestFiles:
+        if not guest.image_ref:
+            raise DriverError("the libvirt driver boots from images only (no image was given)")
+        meta = dict(guest.image_meta)
+        if not meta.get("os_hash_value"):
+            info = self._image_info(guest.image_ref)
+            meta = {**info, "properties": info}
+        base = self._cached(guest.image_ref, {**meta, "status": "active"})
+        root = os.path.join(workdir, "disk")
+        disks.create_overlay(base, root, guest.root_gb or None)
+        props = meta.get("properties") or {}
+        files: dict[str, Any] = {"root": root, "console_log": os.path.join(workdir, "console.log")}
+        if props.get("kernel_id"):
+            files["kernel"] = self._cached(str(props["kernel_id"]))
+            if props.get("ramdisk_id"):
+                files["ramdisk"] = self._cached(str(props["ramdisk_id"]))
+        if guest.ephemeral_gb:
+            files["ephemeral"] = os.path.join(workdir, "disk.eph0")
+            disks.create_blank(files["ephemeral"], guest.ephemeral_gb * 1024)
+        if guest.swap_mb:
+            files["swap"] = os.path.join(workdir, "disk.swap")
+            disks.create_blank(files["swap"], guest.swap_mb)
+        if guest.config_drive or self.conf.libvirt.force_config_drive:
+            files["config_drive"] = os.path.join(workdir, "disk.config")
+            configdrive.build(files["config_drive"], guest_config.metadata_files(guest, _hostname(guest.name)))
+        return guest_config.GuestFiles(**files)
+
+    def spawn(self, guest: GuestSpec) -> None:
+        workdir = self._dir(guest.uuid)
+        if self.conn.exists(guest.uuid):
+            raise DriverError(f"guest {guest.uuid} already exists on this host")
+        os.makedirs(workdir, mode=0o755, exist_ok=True)
+        try:
+            files = self._files(guest, workdir)
+            xml = domain.to_xml(guest_config.build(guest, self.facts, files))
+            with open(os.path.join(workdir, "libvirt.xml"), "w", encoding="utf-8") as f:
+                f.write(xml)
+            self.conn.define_and_start(xml)
+        except Exception as exc:
+            self._remove(guest.uuid)
+            if isinstance(exc, DriverError):
+                raise
+            raise DriverError(str(exc)) from exc
+
+    def _remove(self, uuid: str) -> None:
+        try:
+            self.conn.destroy(uuid)
+        finally:
+            shutil.rmtree(self._dir(uuid), ignore_errors=True)
+
+    def destroy(self, uuid: str) -> None:
+        try:
+            self._remove(uuid)
+        except LibvirtError as exc:
+            raise DriverError(f"removing guest {uuid} failed: {exc}") from exc
+
+    def resize(self, guest: GuestSpec) -> None:
+        """Stop the guest, grow its root disk if the flavor's is larger, redefine it with the new size, start it."""
+        workdir = self._dir(guest.uuid)
+        try:
+            self.conn.stop(guest.uuid, self.conf.libvirt.shutdown_timeout)
+            root = os.path.join(workdir, "disk")
+            if guest.root_gb and int(disks.info(root)["virtual-size"]) < guest.root_gb * disks.GIB:  # type: ignore[call-overload]
+                disks.resize(root, guest.root_gb)
+            files = self._existing_files(guest, workdir)
+            self.conn.redefine(domain.to_xml(guest_config.build(guest, self.facts, files)))
+            self.conn.start(guest.uuid)
+        except (LibvirtError, GuestNotFound, disks.DiskError) as exc:
+            raise DriverError(f"resizing guest {guest.uuid} failed: {exc}") from exc
+
+    def _existing_files(self, guest: GuestSpec, workdir: str) -> guest_config.GuestFiles:
+        def there(name: str) -> str | None:
+            path = os.path.join(workdir, name)
+            return path if os.path.exists(path) else None
+
+        props = (guest.image_meta.get("properties") or {}) if guest.image_meta else {}
+        if not props and guest.image_ref:
+            props = self._image_info(guest.image_ref)
+        return guest_config.GuestFiles(
+            root=os.path.join(workdir, "disk"), ephemeral=there("disk.eph0"), swap=there("disk.swap"),
+            config_drive=there("disk.config"), console_log=os.path.join(workdir, "console.log"),
+            kernel=self._cached(str(props["kernel_id"])) if props.get("kernel_id") else None,
+            ramdisk=self._cached(str(props["ramdisk_id"])) if props.get("ramdisk_id") else None)
+
+    # -- power -----------------------------------------------------------------------------------------
+
+    def _do(self, what: str, uuid: str, *args: Any) -> None:
+        try:
+            getattr(self.conn, what)(uuid, *args)
+        except GuestNotFound:
+            raise DriverError(f"guest {uuid} does not exist on this host") from None
+        except LibvirtError as exc:
+            raise DriverError(f"{what.replace('_', ' ')} of guest {uuid} failed: {exc}") from exc
+
+    def power_off(self, uuid: str) -> None:
+        # A clean shutdown first (ACPI), the power cord after shutdown_timeout seconds.
+        self._do("stop", uuid, self.conf.libvirt.shutdown_timeout)
+
+    def power_on(self, uuid: str) -> None:
+        self._do("start", uuid)
+
+    def reboot(self, uuid: str, hard: bool) -> None:
+        self._do("reboot", uuid, hard, self.conf.libvirt.shutdown_timeout)
+
+    def pause(self, uuid: str) -> None:
+        self._do("pause", uuid)
+
+    def unpause(self, uuid: str) -> None:
+        self._do("unpause", uuid)
+
+    def suspend(self, uuid: str) -> None:
+        self._do("suspend", uuid)
+
+    def resume(self, uuid: str) -> None:
+        self._do("start", uuid)  # restores the managed save
+
+    def power_state(self, uuid: str) -> int:
+        try:
+            state = self.conn.power_state(uuid)
+            if state == PowerState.SHUTDOWN and self.conn.has_managed_save(uuid):
+                return states.POWER_SUSPENDED
+            return int(state)
+        except GuestNotFound:
+            return states.NOSTATE
+        except LibvirtError:
+            LOG.exception("could not read the power state of %s", uuid)
+            return states.NOSTATE
+
+    def list_guests(self) -> list[str]:
+        return sorted(uuid for uuid, name in self.conn.list_guests()
+                      if name.startswith(guest_config.DOMAIN_PREFIX))
+
+    def console_output(self, uuid: str) -> str:
+        path = os.path.join(self._dir(uuid), "console.log")
+        if not self.conn.exists(uuid):
+            raise DriverError(f"guest {uuid} does not exist on this host")
+        try:
+            with open(path, "rb") as f:
+                f.seek(max(0, os.path.getsize(path) - CONSOLE_TAIL))
+                return f.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    # -- snapshots -------------------------------------------------------------------------------------
+
+    def snapshot(self, uuid: str) -> Snapshot:
+        """Flatten the root disk (overlay + base) into a standalone qcow2, pausing a running guest meanwhile."""
+        root = os.path.join(self._dir(uuid), "disk")
+        fd, target = tempfile.mkstemp(dir=self.path, prefix=f".snapshot-{uuid}-")
+        os.close(fd)
+        paused = self.power_state(uuid) == states.RUNNING
+        try:
+            if paused:
+                self._do("pause", uuid)
+            disks.convert(root, target, "qcow2", in_use=True)
+        except Exception as exc:
+            os.unlink(target)
+            raise DriverError(f"snapshot of guest {uuid} failed: {exc}") from exc
+        finally:
+            if paused:
+                with contextlib.suppress(DriverError):
+                    self._do("unpause", uuid)
+        return Snapshot(disk_format="qcow2", chunks=_read_and_remove(target))
+
+
+def _read_and_remove(path: str) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def _hostname(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-")
+    return cleaned[:63] or "server"

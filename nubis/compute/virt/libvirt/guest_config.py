@@ -1,0 +1,184 @@
+"""From what a boot asks (flavor extra specs, image properties, the scheduler's NUMA fit) to a ``Domain``.
+
+Pure functions of their inputs, so every flavor/image combination can be
+checked without a hypervisor.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from nubis.compute.virt.driver import DriverError, GuestSpec
+from nubis.compute.virt.libvirt import domain
+from nubis.compute.virt.libvirt.host import GuestResources, HostTopology
+
+_BUS_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd"}
+DOMAIN_PREFIX = "nubis-instance-"  # only domains named so are ours to list, clean up or destroy
+
+
+@dataclasses.dataclass(frozen=True)
+class GuestFiles:
+    """Where a guest's files are on this host."""
+
+    root: str
+    root_format: str = "qcow2"
+    ephemeral: str | None = None
+    swap: str | None = None
+    config_drive: str | None = None
+    kernel: str | None = None
+    ramdisk: str | None = None
+    console_log: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class HostFacts:
+    virt_type: str
+    machine_type: str
+    kernel_cmdline: str
+    disk_cachemode: str
+    resources: GuestResources
+    topology: HostTopology
+
+
+def domain_name(uuid: str) -> str:
+    return DOMAIN_PREFIX + uuid
+
+
+def _property(guest: GuestSpec, key: str) -> Any:
+    return (guest.image_meta.get("properties") or {}).get(key)
+
+
+def _int_spec(guest: GuestSpec, key: str) -> int | None:
+    value = guest.extra_specs.get(key)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise DriverError(f"flavor extra spec {key}={value!r} is not an integer") from None
+    if number < 0:
+        raise DriverError(f"flavor extra spec {key}={value!r} must not be negative")
+    return number
+
+
+def cpu_topology(guest: GuestSpec) -> domain.CpuTopology | None:
+    """hw:cpu_sockets/cores/threads (flavor, else image hw_cpu_*); missing ones are derived from the vCPUs."""
+    wanted = {}
+    for dim in ("sockets", "cores", "threads"):
+        value = guest.extra_specs.get(f"hw:cpu_{dim}") or _property(guest, f"hw_cpu_{dim}")
+        if value is not None:
+            try:
+                wanted[dim] = int(value)
+            except ValueError:
+                raise DriverError(f"hw:cpu_{dim}={value!r} is not an integer") from None
+            if wanted[dim] < 1:
+                raise DriverError(f"hw:cpu_{dim} must be at least 1")
+    if not wanted:
+        return None
+    threads = wanted.get("threads", 1)
+    if "sockets" in wanted and "cores" in wanted:
+        sockets, cores = wanted["sockets"], wanted["cores"]
+        threads = wanted.get("threads", max(1, guest.vcpus // (sockets * cores)))
+    elif "sockets" in wanted:
+        sockets = wanted["sockets"]
+        cores = max(1, guest.vcpus // (sockets * threads))
+    else:
+        cores = wanted.get("cores", 1)
+        sockets = max(1, guest.vcpus // (cores * threads))
+    if sockets * cores * threads != guest.vcpus:
+        raise DriverError(f"CPU topology {sockets} sockets x {cores} cores x {threads} threads does not make the "
+                          f"flavor's {guest.vcpus} vCPUs")
+    return domain.CpuTopology(sockets, cores, threads)
+
+
+def _numa(guest: GuestSpec, host: HostFacts) -> tuple[tuple[domain.GuestCell, ...], dict[int, frozenset[int]],
+                                                       int | None]:
+    """Guest cells, vCPU pins and huge page size from the scheduler's fit (empty without one)."""
+    fit = guest.numa_fit
+    if not fit:
+        return (), {}, None
+    cells, pins, page_kib = [], {}, None
+    shared_by_cell = {c.id: c.cpus & host.resources.shared_cpus for c in host.topology.cells}
+    for index, cell in enumerate(fit["cells"]):
+        vcpus = tuple(int(v) for v in cell["vcpus"])
+        cells.append(domain.GuestCell(index, vcpus, int(cell["memory_mb"]) * 1024, int(cell["host_cell"])))
+        pinning = {int(k): int(v) for k, v in cell["pinning"].items()}
+        floating = shared_by_cell.get(int(cell["host_cell"])) or host.resources.shared_cpus
+        for vcpu in vcpus:
+            # Dedicated vCPUs get their own host CPU; the others float over the cell's shared CPUs.
+            pins[vcpu] = frozenset({pinning[vcpu]}) if vcpu in pinning else frozenset(floating)
+        if int(cell["page_size_kb"]) > 4:
+            page_kib = int(cell["page_size_kb"])
+    return tuple(cells), {v: p for v, p in pins.items() if p}, page_kib
+
+
+def _cputune(guest: GuestSpec, host: HostFacts, pins: dict[int, frozenset[int]],
+             pinned: bool) -> domain.CpuTune:
+    shared = host.resources.shared_cpus
+    if not pins and shared and shared != host.topology.cpus:
+        pins = {v: frozenset(shared) for v in range(guest.vcpus)}  # floating guests stay off dedicated CPUs
+    emulator = None
+    if pinned:
+        emulator = frozenset(shared) or frozenset().union(*pins.values())
+    return domain.CpuTune(vcpu_pins=pins, emulator_pin=emulator, shares=_int_spec(guest, "quota:cpu_shares"),
+                          period=_int_spec(guest, "quota:cpu_period"), quota=_int_spec(guest, "quota:cpu_quota"))
+
+
+def _disks(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> tuple[domain.Disk, ...]:
+    bus = str(_property(guest, "hw_disk_bus") or "virtio")
+    if bus not in _BUS_PREFIX:
+        raise DriverError(f"image property hw_disk_bus={bus!r} is not one of {', '.join(_BUS_PREFIX)}")
+    prefix = _BUS_PREFIX[bus]
+    iotune = {key: value for key in domain.IOTUNE_KEYS
+              if (value := _int_spec(guest, f"quota:disk_{key}")) is not None}
+    cache = host.disk_cachemode
+    io = "native" if cache == "none" else None
+    wanted: list[tuple[str, str, str, bool]] = [(files.root, files.root_format, "disk", False)]
+    if files.ephemeral:
+        wanted.append((files.ephemeral, "qcow2", "disk", False))
+    if files.swap:
+        wanted.append((files.swap, "qcow2", "disk", False))
+    if files.config_drive:
+        wanted.append((files.config_drive, "raw", "disk", True))
+    return tuple(domain.Disk(path, f"{prefix}{chr(ord('a') + i)}", bus=bus, format=fmt, device=device,
+                             cache=cache, io=io, readonly=readonly, iotune={} if readonly else iotune)
+                 for i, (path, fmt, device, readonly) in enumerate(wanted))
+
+
+def build(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> domain.Domain:
+    cells, pins, page_kib = _numa(guest, host)
+    pinned = guest.extra_specs.get("hw:cpu_policy") in ("dedicated", "mixed")
+    if pinned and not guest.numa_fit:
+        raise DriverError("a pinned guest (hw:cpu_policy dedicated) needs the scheduler's CPU assignment, "
+                          "and none came with the request")
+    cmdline = None
+    if files.kernel:
+        cmdline = str(_property(guest, "os_command_line") or host.kernel_cmdline)
+    machine = str(_property(guest, "hw_machine_type") or host.machine_type)
+    return domain.Domain(
+        uuid=guest.uuid, name=domain_name(guest.uuid), vcpus=guest.vcpus, memory_kib=guest.memory_mb * 1024,
+        virt_type=host.virt_type, machine_type=machine, kernel=files.kernel, initrd=files.ramdisk, cmdline=cmdline,
+        disks=_disks(guest, host, files), console_log=files.console_log, cells=cells, hugepage_kib=page_kib,
+        topology=cpu_topology(guest), cputune=_cputune(guest, host, pins, pinned),
+        # A balloon would let the host take back memory a pinned, NUMA-placed guest was promised.
+        balloon=not (pinned or page_kib), description=f"Nubis instance {guest.name}")
+
+
+def metadata_files(guest: GuestSpec, hostname: str) -> Mapping[str, bytes]:
+    """The config drive's files, laid out as the OpenStack metadata service serves them."""
+    meta: dict[str, Any] = {"uuid": guest.uuid, "name": guest.name, "hostname": hostname, "launch_index": 0,
+                            "availability_zone": guest.availability_zone, "project_id": guest.project_id,
+                            "meta": dict(guest.metadata), "devices": []}
+    if guest.key_data:
+        meta["public_keys"] = {guest.key_name or "key": guest.key_data}
+        meta["keys"] = [{"name": guest.key_name or "key", "type": "ssh", "data": guest.key_data}]
+    files = {"openstack/latest/meta_data.json": json.dumps(meta).encode(),
+             "openstack/latest/network_data.json": json.dumps({"links": [], "networks": [], "services": []}).encode(),
+             "openstack/latest/vendor_data2.json": b"{}"}
+    if guest.user_data:
+        files["openstack/latest/user_data"] = base64.b64decode(guest.user_data)
+    return files
