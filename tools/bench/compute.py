@@ -45,16 +45,19 @@ POLL_ALONE, POLL_LOADED = 0.01, 0.1
 
 
 @contextmanager
-def in_process(state: str, db: str) -> Iterator[dict[str, str]]:
+def in_process(state: str, db: str, virt: str = "fake",
+               settings: dict[str, dict[str, str]] | None = None) -> Iterator[dict[str, str]]:
     """``nubis all-in-one`` in its own process (keystone auth on), as an operator would run it."""
     offset = random.randrange(20000, 30000)
+    sections = settings or {"compute": BIG_HOST, "quota": NO_QUOTA}
+    if not db.startswith("sqlite"):
+        sections = {**sections, "database": {"connection": db}}  # SQLite keeps the all-in-one's file per service
     with open(os.path.join(state, "nubis.conf"), "w") as f:
-        f.write("[compute]\n" + "".join(f"{k} = {v}\n" for k, v in BIG_HOST.items()))
-        f.write("[quota]\n" + "".join(f"{k} = {v}\n" for k, v in NO_QUOTA.items()))
-        if not db.startswith("sqlite"):
-            f.write(f"[database]\nconnection = {db}\n")  # SQLite keeps the all-in-one's file per service
+        for group, values in sections.items():
+            f.write(f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in values.items()))
     proc = subprocess.Popen([os.path.join(_service.BIN, "nubis"), "all-in-one", "--state-dir", state,
-                             "--port-offset", str(offset)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--port-offset", str(offset), "--virt", virt],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     urls = {"identity": f"http://127.0.0.1:{5000 + offset}", "image": f"http://127.0.0.1:{9292 + offset}",
             "compute-api": f"http://127.0.0.1:{8774 + offset}"}
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -51,6 +52,7 @@ class ComputeAgent:
         self._locks: collections.defaultdict[str, threading.Lock] = collections.defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
+        self._power_changes: queue.Queue[str] = queue.Queue()
         self._reporter: threading.Thread | None = None
 
     # -- life cycle ------------------------------------------------------------------------------------
@@ -61,6 +63,20 @@ class ComputeAgent:
         self.recover()
         self._reporter = threading.Thread(target=self._report_loop, name=f"compute-report-{self.host}", daemon=True)
         self._reporter.start()
+        threading.Thread(target=self._power_change_loop, name=f"compute-power-{self.host}", daemon=True).start()
+        self.driver.watch_power(lambda uuid, _state: self._power_changes.put(uuid))
+
+    def _power_change_loop(self) -> None:
+        """Check guests the driver says changed power state on their own, one at a time, off its threads."""
+        while not self._stop.is_set():
+            try:
+                uuid = self._power_changes.get(timeout=1)
+            except queue.Empty:
+                continue
+            try:
+                self.sync_power_states(only=uuid)
+            except Exception:  # noqa: BLE001 - the periodic sync catches up later
+                LOG.exception("checking the power state of %s failed", uuid)
 
     def stop(self) -> None:
         self._stop.set()
@@ -91,11 +107,11 @@ class ComputeAgent:
             except Exception:  # noqa: BLE001 - keep reporting; the next round may reach them
                 LOG.exception("periodic report of %s failed", self.host)
 
-    def sync_power_states(self) -> None:
+    def sync_power_states(self, only: str | None = None) -> None:
         """Make the database agree with the hypervisor about guests nobody is acting on right now."""
         ctx = nubis_context.admin_context()
         for inst in self.conductor.host_instances(ctx, self.host):
-            if inst["kept_for_revert"] or inst["task_state"] is not None:
+            if inst["kept_for_revert"] or inst["task_state"] is not None or only not in (None, inst["uuid"]):
                 continue
             uuid = inst["uuid"]
             with self._instance_lock(uuid):

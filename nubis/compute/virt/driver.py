@@ -8,7 +8,7 @@ the tests), not on the first reboot in production.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 
@@ -107,6 +107,10 @@ class ComputeDriver(Protocol):
         """The guest's power state (``states.RUNNING`` ...); ``states.NOSTATE`` when unknown to the hypervisor."""
 
     def list_guests(self) -> list[str]: ...
+
+    def watch_power(self, listener: Callable[[str, int], None]) -> None:
+        """Have ``listener(uuid, power_state)`` called when a guest's power state may have changed on its own
+        (it shut down, crashed, the hypervisor restarted). Called from the driver's threads: keep it short."""
 
     def snapshot(self, uuid: str) -> Snapshot:
         """The guest's root disk as it is now (a running guest may be paused briefly to read it consistently)."""

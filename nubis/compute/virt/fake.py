@@ -8,6 +8,7 @@ operation, which is how fault handling is tested.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from nubis.compute import states
 from nubis.compute.virt.driver import DriverError, GuestSpec, HostResources, Snapshot
@@ -20,6 +21,7 @@ class FakeDriver:
         self._guests: dict[str, int] = {}  # uuid -> power state
         self.specs: dict[str, GuestSpec] = {}
         self._failures: dict[str, str] = {}  # operation -> message
+        self._listener: Callable[[str, int], None] | None = None
 
     # -- test hooks ----------------------------------------------------------------------------------
 
@@ -46,6 +48,8 @@ class FakeDriver:
             if current not in allowed_from:
                 raise DriverError(f"cannot {operation} guest {uuid} in power state {current}")
             self._guests[uuid] = to
+        if self._listener is not None:
+            self._listener(uuid, to)
 
     # -- the driver interface --------------------------------------------------------------------------
 
@@ -110,6 +114,9 @@ class FakeDriver:
                 raise DriverError(f"guest {uuid} does not exist on this host")
             spec = self.specs[uuid]
         return f"fake console of {spec.name}\nlogin: \n"
+
+    def watch_power(self, listener: Callable[[str, int], None]) -> None:
+        self._listener = listener
 
     def snapshot(self, uuid: str) -> Snapshot:
         with self._lock:

@@ -114,6 +114,14 @@ def test_a_real_guest_through_its_life(cloud: Cloud, image_id: str) -> None:
     again = wait_for_status(conn, again.id, "ACTIVE", timeout=120)
     assert f"NUBIS-UUID={again.id}" in _console(conn, again, "NUBIS-READY")
 
+    # The guest dies behind Nubis's back: libvirt's lifecycle event makes it SHUTOFF (periodic sync is off here).
+    lv = libvirt.open("qemu:///system")
+    try:
+        lv.lookupByUUIDString(again.id).destroy()
+    finally:
+        lv.close()
+    assert wait_for_status(conn, again.id, "SHUTOFF", timeout=15).power_state == 4
+
     for s in (server, again):
         conn.compute.delete_server(s.id)
     for s in (server, again):

@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from keystoneauth1 import adapter as ks_adapter
@@ -39,7 +39,9 @@ class LibvirtDriver:
         self.path = libvirt_conf.instances_path(conf)
         os.makedirs(self.path, mode=0o755, exist_ok=True)
         self.cache = ImageCache(os.path.join(self.path, "_base"))
-        self.conn = connection or Connection(conf.libvirt.connection_uri)
+        self._listener: Callable[[str, int], None] | None = None
+        self.conn = connection or Connection(conf.libvirt.connection_uri, on_event=self._event,
+                                             on_reconnect=self._reconnected)
         try:
             self.topology = host.parse_capabilities(self.conn.get().getCapabilities())
         except LibvirtError as exc:
@@ -239,6 +241,20 @@ class LibvirtDriver:
                 return f.read().decode("utf-8", errors="replace")
         except FileNotFoundError:
             return ""
+
+    # -- power changes nobody asked for ----------------------------------------------------------------
+
+    def watch_power(self, listener: Callable[[str, int], None]) -> None:
+        self._listener = listener
+
+    def _event(self, uuid: str, state: PowerState) -> None:
+        if self._listener is not None:
+            self._listener(uuid, int(state))
+
+    def _reconnected(self) -> None:
+        # libvirtd restarted: anything may have happened to the guests meanwhile.
+        for uuid in self.list_guests():
+            self._event(uuid, PowerState.NOSTATE)
 
     # -- snapshots -------------------------------------------------------------------------------------
 
