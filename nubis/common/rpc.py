@@ -105,6 +105,15 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     return [("upgrade_levels", UPGRADE_LEVEL_OPTS), ("notifications", NOTIFICATION_OPTS)]
 
 
+_REMOTE_TRACEBACK = "\nTraceback (most recent call last):"
+
+
+def error_message(exc: BaseException) -> str:
+    """An exception's message without the remote traceback oslo.messaging appends to errors raised
+    in another process (that belongs in logs, not in a fault a user reads)."""
+    return str(exc).split(_REMOTE_TRACEBACK, 1)[0].rstrip()
+
+
 class ContextSerializer(oslo_messaging.Serializer):
     """Versioned objects travel as primitives; the context as a dict."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from keystoneauth1 import adapter as ks_adapter
@@ -57,18 +59,33 @@ class PlacementClient:
             raise PlacementError(f"placement answered {resp.status_code}: {resp.text[:300]}")
         return resp.json()  # type: ignore[no-any-return]
 
-    def claim(self, consumer: str, allocation_request: dict[str, Any], project_id: str, user_id: str) -> bool:
-        """True when placement took the allocation; False when the resources went to someone else."""
+    def claim(self, consumer: str, allocation_request: dict[str, Any], project_id: str, user_id: str,
+              attempts: int = 5) -> bool:
+        """True when placement took the allocation; False when the resources went to someone else.
+
+        A claim that only lost a race for the provider's generation (others claimed on the same
+        host at the same moment, which says nothing about room) is tried again, with a growing,
+        random pause so the racers spread out.
+        """
         body = {"allocations": allocation_request["allocations"], "project_id": project_id or "unknown",
                 "user_id": user_id or "unknown", "consumer_generation": None, "consumer_type": "INSTANCE"}
-        resp = self.http.put(f"/allocations/{consumer}", json=body, raise_exc=False, microversion=MICROVERSION)
-        if resp.status_code == 204:
-            return True
-        if resp.status_code == 409:
-            return False
-        raise PlacementError(f"placement answered {resp.status_code} to a claim: {resp.text[:300]}")
+        for attempt in range(attempts):
+            resp = self.http.put(f"/allocations/{consumer}", json=body, raise_exc=False, microversion=MICROVERSION)
+            if resp.status_code == 204:
+                return True
+            if resp.status_code != 409:
+                raise PlacementError(f"placement answered {resp.status_code} to a claim: {resp.text[:300]}")
+            if "placement.concurrent_update" not in resp.text or attempt == attempts - 1:
+                return False
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        return False
 
-    def release(self, consumer: str) -> None:
-        resp = self.http.delete(f"/allocations/{consumer}", raise_exc=False, microversion=MICROVERSION)
-        if resp.status_code not in (204, 404):
-            raise PlacementError(f"placement answered {resp.status_code} to a release: {resp.text[:300]}")
+    def release(self, consumer: str, attempts: int = 5) -> None:
+        for attempt in range(attempts):
+            resp = self.http.delete(f"/allocations/{consumer}", raise_exc=False, microversion=MICROVERSION)
+            if resp.status_code in (204, 404):
+                return
+            if resp.status_code != 409 or "placement.concurrent_update" not in resp.text:
+                break
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # lost a race with other claims: again
+        raise PlacementError(f"placement answered {resp.status_code} to a release: {resp.text[:300]}")

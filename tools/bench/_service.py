@@ -41,6 +41,15 @@ def scratch_database(server_url: str, state: str, label: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _spawn(console_script: str, conf: str) -> subprocess.Popen[bytes]:
+    """The service, logging to ``logs/<script>.log`` next to its config (where to look when a figure is odd)."""
+    logs = os.path.join(os.path.dirname(conf), "logs")
+    os.makedirs(logs, exist_ok=True)
+    return subprocess.Popen([os.path.join(BIN, console_script), "--config-file", conf,
+                             "--log-file", os.path.join(logs, f"{console_script}.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 @contextmanager
 def running(console_script: str, conf: str, port: int) -> Iterator[str]:
     """Start ``console_script --config-file conf``; yield its base URL once /healthcheck answers."""
@@ -51,8 +60,7 @@ def running(console_script: str, conf: str, port: int) -> Iterator[str]:
 @contextmanager
 def running_process(console_script: str, conf: str, port: int) -> Iterator[tuple[str, int]]:
     """Like :func:`running`, yielding ``(base URL, pid)`` for benches that watch the process."""
-    proc = subprocess.Popen([os.path.join(BIN, console_script), "--config-file", conf],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _spawn(console_script, conf)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -81,8 +89,7 @@ def peak_rss_mib(pid: int) -> float:
 @contextmanager
 def running_rpc(console_script: str, conf: str, settle: float = 2.0) -> Iterator[int]:
     """Start an RPC-only service (no health URL); give it ``settle`` seconds to join the broker."""
-    proc = subprocess.Popen([os.path.join(BIN, console_script), "--config-file", conf],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _spawn(console_script, conf)
     try:
         time.sleep(settle)
         if proc.poll() is not None:

@@ -206,12 +206,12 @@ class ComputeAgent:
             LOG.exception("cleaning up the failed build of %s", uuid)
         # Resources go back first: once the instance shows ERROR, it holds nothing.
         self.scheduler.release(ctx, uuid)
-        self.conductor.add_fault(ctx, uuid, 500, f"Build of instance {uuid} failed on host {self.host}: {exc}",
+        self.conductor.add_fault(ctx, uuid, 500, f"Build of instance {uuid} failed on host {self.host}: {rpc.error_message(exc)}",
                                  type(exc).__name__)
         self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None,
                                                    "power_state": states.NOSTATE})
         self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
-        self.notifier.error(ctx, "instance.create.error", {"instance_uuid": uuid, "fault": str(exc)})
+        self.notifier.error(ctx, "instance.create.error", {"instance_uuid": uuid, "fault": rpc.error_message(exc)})
 
     def _call_driver(self, method: str, uuid: str) -> None:
         if method == "reboot_soft":
@@ -230,7 +230,7 @@ class ComputeAgent:
                 LOG.warning("%s of %s failed: %s", name, uuid, exc)
                 self.conductor.instance_update(ctx, uuid, {"task_state": None,
                                                            "power_state": self.driver.power_state(uuid)})
-                self.conductor.add_fault(ctx, uuid, 500, f"Could not {name} instance {uuid}: {exc}",
+                self.conductor.add_fault(ctx, uuid, 500, f"Could not {name} instance {uuid}: {rpc.error_message(exc)}",
                                          type(exc).__name__)
                 self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
                 return
@@ -248,7 +248,7 @@ class ComputeAgent:
                 self.driver.spawn(self._guest(instance))
             except Exception as exc:  # noqa: BLE001 - the fault says why; the claim stays (the server still exists)
                 LOG.warning("rebuild of %s failed: %s", uuid, exc)
-                self.conductor.add_fault(ctx, uuid, 500, f"Rebuild of instance {uuid} failed: {exc}",
+                self.conductor.add_fault(ctx, uuid, 500, f"Rebuild of instance {uuid} failed: {rpc.error_message(exc)}",
                                          type(exc).__name__)
                 self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None,
                                                            "power_state": self.driver.power_state(uuid)})
@@ -269,7 +269,7 @@ class ComputeAgent:
                 self.driver.resize(self._guest(instance))
             except Exception as exc:  # noqa: BLE001 - the fault says why
                 LOG.warning("resize of %s failed: %s", uuid, exc)
-                self.conductor.add_fault(ctx, uuid, 500, f"Resize of instance {uuid} failed: {exc}",
+                self.conductor.add_fault(ctx, uuid, 500, f"Resize of instance {uuid} failed: {rpc.error_message(exc)}",
                                          type(exc).__name__)
                 self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None})
                 self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
@@ -310,7 +310,7 @@ class ComputeAgent:
                 LOG.warning("snapshot of %s failed: %s", uuid, exc)
                 if self.images is not None:
                     self.images.delete(f"/v2/images/{image_id}", raise_exc=False)
-                self.conductor.add_fault(ctx, uuid, 500, f"Snapshot of instance {uuid} failed: {exc}",
+                self.conductor.add_fault(ctx, uuid, 500, f"Snapshot of instance {uuid} failed: {rpc.error_message(exc)}",
                                          type(exc).__name__)
                 self.conductor.instance_update(ctx, uuid, {"task_state": None})
                 self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")

@@ -49,11 +49,11 @@ class ConductorManager:
         try:
             selections = self.scheduler.select_destinations(ctx, RequestSpec.from_dict(spec), return_alternates=False)
         except NoValidHost as exc:
-            self._fail_all(ctx, instances, str(exc), "NoValidHost")
+            self._fail_all(ctx, instances, rpc.error_message(exc), "NoValidHost")
             return
         except Exception as exc:  # noqa: BLE001 - any failure ends as a fault the user can read
             LOG.exception("scheduling failed")
-            self._fail_all(ctx, instances, f"Scheduling failed: {exc}", type(exc).__name__)
+            self._fail_all(ctx, instances, f"Scheduling failed: {rpc.error_message(exc)}", type(exc).__name__)
             return
         by_uuid = {s["instance_uuid"]: s for s in selections}
         for instance in instances:
@@ -96,7 +96,7 @@ class ConductorManager:
                                            allocations.flavor_resources(flavor))
         except Exception as exc:  # noqa: BLE001 - the fault tells the user
             LOG.exception("resize claim of %s failed", uuid)
-            moved, reason = False, f"placement refused the claim: {exc}"
+            moved, reason = False, f"placement refused the claim: {rpc.error_message(exc)}"
         else:
             reason = f"host {host} has no room for flavor {flavor['name']}"
         if not moved:

@@ -86,8 +86,8 @@ class Mover:
             if not isinstance(exc, NoValidHost):
                 LOG.exception("scheduling the %s of %s failed", m["kind"], uuid)
             allocations.hand_over(self.placement, migration_uuid, uuid, "INSTANCE")
-            self._abandon(ctx, m, str(exc))
-            return str(exc)
+            self._abandon(ctx, m, rpc.error_message(exc))
+            return rpc.error_message(exc)
         self._set_status(migration_uuid, "migrating", dest_host=chosen["host"], dest_node=chosen["node"])
         return None
 
@@ -122,7 +122,7 @@ class Mover:
             LOG.warning("%s of %s failed while %s: %s", kind, uuid, step, exc)
             self._undo(ctx, m, received, running)
             self.instances.add_fault(uuid, 500, f"The {kind} of instance {uuid} from {source} to {dest} failed "
-                                                f"while {step}: {exc}", type(exc).__name__)
+                                                f"while {step}: {rpc.error_message(exc)}", type(exc).__name__)
             return
         if kind != COLD:  # nothing to go back to: the source's resources are free at once
             allocations.drop(self.placement, migration_uuid)
@@ -169,7 +169,7 @@ class Mover:
             allocations.hand_over(self.placement, migration_uuid, uuid, "INSTANCE")
         except Exception as exc:  # noqa: BLE001 - the fault says why; the instance stays for an admin to look at
             LOG.exception("reverting the migration of %s failed", uuid)
-            self.instances.add_fault(uuid, 500, f"Reverting the migration of {uuid} failed: {exc}",
+            self.instances.add_fault(uuid, 500, f"Reverting the migration of {uuid} failed: {rpc.error_message(exc)}",
                                      type(exc).__name__)
             self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None})
             self._set_status(migration_uuid, "error")

@@ -154,3 +154,10 @@ def test_versioned_notification(messaging) -> None:  # type: ignore[no-untyped-d
     finally:
         listener.stop()
         listener.wait()
+
+
+def test_error_message_drops_the_remote_traceback() -> None:
+    remote = RuntimeError("No valid host was found. 1 host: not enough VCPU\nTraceback (most recent call last):\n"
+                          '  File "x.py", line 1, in f\nNoValidHost: ...')
+    assert rpc.error_message(remote) == "No valid host was found. 1 host: not enough VCPU"
+    assert rpc.error_message(ValueError("plain")) == "plain"

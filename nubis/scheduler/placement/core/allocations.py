@@ -55,7 +55,8 @@ def retry_on_generation_conflict(db: Database, work: Callable[[orm.Session], T])
                 raise
             if attempt == CLAIM_ATTEMPTS - 1:
                 raise providers.concurrent_update("the claimed providers") from None
-        time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+        # Spread the racers out: each retry waits longer, at random, so they stop colliding.
+        time.sleep(random.uniform(0.002, 0.01 * 2 ** min(attempt, 5)))
     raise AssertionError("unreachable")
 
 
