@@ -43,6 +43,11 @@ class ServerMoves:
         if kind != EVACUATION and not source_up:
             raise exceptions.Conflict(f"Compute service of {inst.host} is unavailable at this time: evacuate "
                                       "instead.")
+        if kind != EVACUATION and s_.services.hypervisor_type(inst.host) not in (None, "fake"):
+            # An evacuation rebuilds from the image; the other moves would need the disks copied over.
+            raise exceptions.BadRequest(f"Moving servers off {inst.host} is not supported yet: its hypervisor "
+                                        "keeps the disks locally and copying them between hosts is not built. "
+                                        "Evacuate rebuilds a server from its image on another host.")
         if (inst.flavor.get("extra_specs") or {}).get("hw:cpu_policy") == "dedicated":
             raise exceptions.BadRequest("Moving an instance with pinned CPUs (hw:cpu_policy=dedicated) is not "
                                         "supported yet.")

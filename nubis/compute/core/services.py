@@ -44,6 +44,10 @@ class ServiceStore:
             row = s.scalar(sa.select(Service).where(Service.host == host))
             return row is not None and self._up(row)
 
+    def hypervisor_type(self, host: str) -> str | None:
+        with self.db.reader() as s:
+            return s.scalar(sa.select(ComputeNode.hypervisor_type).where(ComputeNode.host == host))
+
     def exists(self, host: str) -> bool:
         with self.db.reader() as s:
             return s.scalar(sa.select(Service.id).where(Service.host == host).limit(1)) is not None

@@ -107,10 +107,20 @@ def test_a_real_guest_through_its_life(cloud: Cloud, image_id: str) -> None:
     conn.compute.reboot_server(server, "HARD")
     wait_for_status(conn, server.id, "ACTIVE", timeout=120)
 
+    bigger = conn.compute.create_flavor(name="g1.small", ram=320, vcpus=1, disk=2)
+    conn.compute.resize_server(server, bigger.id)
+    wait_for_status(conn, server.id, "VERIFY_RESIZE", timeout=120)
+    assert _live_xml(server.id).findtext("memory") == str(320 * 1024)
+    conn.compute.confirm_server_resize(server)
+    wait_for_status(conn, server.id, "ACTIVE", timeout=60)
+    refused = conn.compute.post(f"/servers/{server.id}/action", json={"migrate": None},
+                                microversion="2.56")
+    assert refused.status_code == 400 and "not supported yet" in refused.json()["badRequest"]["message"]
+
     snapshot = conn.compute.create_server_image(server, name="first-vm-snap", wait=True, timeout=120)
     assert snapshot.status == "active" and snapshot.disk_format == "qcow2"
-    again = conn.compute.create_server(name="from-snapshot", image_id=snapshot.id, flavor_id=flavor.id,
-                                       networks="none")
+    again = conn.compute.create_server(name="from-snapshot", image_id=snapshot.id, flavor_id=bigger.id,
+                                       networks="none")  # the snapshot's min_disk is the resized root disk
     again = wait_for_status(conn, again.id, "ACTIVE", timeout=120)
     assert f"NUBIS-UUID={again.id}" in _console(conn, again, "NUBIS-READY")
 
