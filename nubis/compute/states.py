@@ -14,6 +14,7 @@ STOPPED = "stopped"
 PAUSED = "paused"
 SUSPENDED = "suspended"
 RESIZED = "resized"
+SHELVED_OFFLOADED = "shelved_offloaded"  # disk saved as an image, no host, no resources held
 ERROR = "error"
 DELETED = "deleted"
 
@@ -35,6 +36,8 @@ RESIZE_MIGRATING = "resize_migrating"
 RESIZE_REVERTING = "resize_reverting"
 MIGRATING = "migrating"  # live migration
 IMAGE_SNAPSHOT = "image_snapshot"
+SHELVING = "shelving"
+UNSHELVING = "unshelving"
 
 # power_state (numbers as the API reports them)
 NOSTATE = 0
@@ -45,6 +48,7 @@ CRASHED = 6
 POWER_SUSPENDED = 7
 
 _STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
+           SHELVED_OFFLOADED: "SHELVED_OFFLOADED",
            RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED"}
 _TASK_STATUS = {REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT", REBUILDING: "REBUILD",
                 RESIZE_PREP: "RESIZE", RESIZE_MIGRATING: "RESIZE", RESIZE_REVERTING: "REVERT_RESIZE",

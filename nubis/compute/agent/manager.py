@@ -197,6 +197,9 @@ class ComputeAgent:
                 return
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
             self.notifier.info(ctx, "instance.create.end", {"instance_uuid": uuid, "host": self.host})
+        if instance.get("delete_image_after") and self.images is not None:
+            # An unshelved server runs again: the image that kept its disk meanwhile has done its job.
+            self.images.delete(f"/v2/images/{instance['delete_image_after']}", raise_exc=False)
 
     def _build_failed(self, ctx: RequestContext, uuid: str, exc: Exception) -> None:
         LOG.warning("build of %s failed on %s: %s", uuid, self.host, exc)
@@ -291,34 +294,63 @@ class ComputeAgent:
     def console_output(self, uuid: str) -> str:
         return self.driver.console_output(uuid)
 
+    def _upload_snapshot(self, uuid: str, image_id: str) -> None:
+        """Fill image ``image_id`` with the guest's disk; on failure delete the image and raise."""
+        try:
+            if self.images is None:
+                raise DriverError("this compute host has no image service to upload to")
+            snap = self.driver.snapshot(uuid)
+            if snap.disk_format != "raw":  # the API created the image before it knew the host's format
+                self.images.patch(f"/v2/images/{image_id}", json=[
+                    {"op": "replace", "path": "/disk_format", "value": snap.disk_format}],
+                    headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+            resp = self.images.put(f"/v2/images/{image_id}/file", data=iter(snap.chunks), raise_exc=False,
+                                   headers={"Content-Type": "application/octet-stream"})
+            if resp.status_code != 204:
+                raise DriverError(f"the image service refused the upload: {resp.status_code} {resp.text[:300]}")
+        except Exception:
+            if self.images is not None:
+                self.images.delete(f"/v2/images/{image_id}", raise_exc=False)
+            raise
+
+    def _snapshot_failed(self, ctx: RequestContext, uuid: str, verb: str, exc: Exception) -> None:
+        # The instance is fine (it keeps running where it was); the snapshot is not.
+        LOG.warning("%s of %s failed: %s", verb, uuid, exc)
+        self.conductor.add_fault(ctx, uuid, 500, f"{verb} of instance {uuid} failed: {rpc.error_message(exc)}",
+                                 type(exc).__name__)
+        self.conductor.instance_update(ctx, uuid, {"task_state": None})
+        self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+
     def snapshot_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
         """Upload the guest's disk into the image the API created; on failure the image is deleted again."""
         with self._instance_lock(uuid):
             try:
-                if self.images is None:
-                    raise DriverError("this compute host has no image service to upload to")
-                snap = self.driver.snapshot(uuid)
-                if snap.disk_format != "raw":  # the API created the image before it knew the host's format
-                    self.images.patch(f"/v2/images/{image_id}", json=[
-                        {"op": "replace", "path": "/disk_format", "value": snap.disk_format}],
-                        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
-                resp = self.images.put(f"/v2/images/{image_id}/file", data=iter(snap.chunks), raise_exc=False,
-                                       headers={"Content-Type": "application/octet-stream"})
-                if resp.status_code != 204:
-                    raise DriverError(f"the image service refused the upload: {resp.status_code} {resp.text[:300]}")
-            except Exception as exc:  # noqa: BLE001 - the instance is fine; the snapshot is not
-                LOG.warning("snapshot of %s failed: %s", uuid, exc)
-                if self.images is not None:
-                    self.images.delete(f"/v2/images/{image_id}", raise_exc=False)
-                self.conductor.add_fault(ctx, uuid, 500, f"Snapshot of instance {uuid} failed: {rpc.error_message(exc)}",
-                                         type(exc).__name__)
-                self.conductor.instance_update(ctx, uuid, {"task_state": None})
-                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                self._upload_snapshot(uuid, image_id)
+            except Exception as exc:  # noqa: BLE001 - reported as the action's failure
+                self._snapshot_failed(ctx, uuid, "Snapshot", exc)
                 return
             self.conductor.instance_update(ctx, uuid, {"task_state": None},
                                            expected_task_state=states.IMAGE_SNAPSHOT)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
             self.notifier.info(ctx, "instance.snapshot.end", {"instance_uuid": uuid, "image_id": image_id})
+
+    def shelve_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
+        """Save the disk into ``image_id``, remove the guest and give its resources back."""
+        with self._instance_lock(uuid):
+            try:
+                self._upload_snapshot(uuid, image_id)
+            except Exception as exc:  # noqa: BLE001 - the server stays where it is
+                self._snapshot_failed(ctx, uuid, "Shelve", exc)
+                return
+            self.driver.destroy(uuid)
+            self.scheduler.release(ctx, uuid)
+            self.conductor.instance_update(ctx, uuid, {
+                "vm_state": states.SHELVED_OFFLOADED, "task_state": None, "power_state": states.NOSTATE,
+                "host": None, "node": None, "numa_fit": None}, expected_task_state=states.SHELVING)
+            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+            self.notifier.info(ctx, "instance.shelve_offload.end", {"instance_uuid": uuid, "image_id": image_id})
+        with self._locks_guard:
+            self._locks.pop(uuid, None)
 
     # -- events from other services ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ Version history:
   1.0 - build_and_run_instance, power_action, terminate_instance, console_output, rebuild_instance,
         resize_instance
   1.1 - stop_guest, receive_guest, drop_guest, start_guest (moves between hosts), snapshot_instance,
-        external_event
+        external_event, shelve_instance
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ class ComputeAgentAPI(rpc.RPCClient):
     def snapshot_instance(self, ctxt: RequestContext, host: str, uuid: str, image_id: str) -> None:
         """Upload the guest's disk into image ``image_id`` (created, queued, by the API)."""
         self.prepare(server=host, version="1.1").cast(ctxt, "snapshot_instance", uuid=uuid, image_id=image_id)
+
+    def shelve_instance(self, ctxt: RequestContext, host: str, uuid: str, image_id: str) -> None:
+        """Save the guest's disk into ``image_id``, then remove the guest and free its resources."""
+        self.prepare(server=host, version="1.1").cast(ctxt, "shelve_instance", uuid=uuid, image_id=image_id)
 
     def external_event(self, ctxt: RequestContext, host: str, event: dict[str, Any]) -> None:
         """An event from another service about one of this host's instances (os-server-external-events)."""
@@ -115,3 +119,6 @@ class ComputeAgentEndpoint:
 
     def external_event(self, ctxt: RequestContext, event: dict[str, Any]) -> None:
         self.manager.external_event(ctxt, event)
+
+    def shelve_instance(self, ctxt: RequestContext, uuid: str, image_id: str) -> None:
+        self.manager.shelve_instance(ctxt, uuid, image_id)

@@ -337,6 +337,18 @@ def server_action(req: router.Request, server_id: str) -> webob.Response:
         if _version(req) >= Version(2, 45):
             return router.json_response({"image_id": image_id}, status=202)
         return router.empty_response(202, headers={"Location": c.snapshots.image_url(image_id)})
+    elif name == "shelve":
+        c.snapshots.shelve(req.context, server_id, is_admin)
+    elif name == "unshelve":
+        zone = arg.get("availability_zone") if isinstance(arg, dict) else None
+        if zone is not None and _version(req) < Version(2, 77):
+            raise exceptions.BadRequest("Choosing the zone of an unshelve needs microversion 2.77 or later.")
+        c.snapshots.unshelve(req.context, server_id, zone, is_admin)
+    elif name == "shelveOffload":
+        if inst.vm_state != "shelved_offloaded":
+            raise exceptions.Conflict(f"Cannot 'shelveOffload' instance {server_id} while it is in vm_state "
+                                      f"{inst.vm_state}: shelve it first")
+        # Nubis offloads as it shelves: nothing is left to do.
     elif name in ("addSecurityGroup", "removeSecurityGroup"):
         raise exceptions.BadRequest(f"{name} needs the network service, which this cloud does not run yet; "
                                     "servers have no ports to put in security groups.")

@@ -16,7 +16,7 @@ from nubis.common.db.engine import Database
 from nubis.compute import states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
-from nubis.compute.conductor.moves import Mover
+from nubis.compute.conductor.moves import Mover, instance_spec
 from nubis.compute.core.host_settings import HostSettings
 from nubis.compute.core.instances import AGENT_WRITABLE, InstanceStore
 from nubis.compute.db.models import ComputeNode, Service
@@ -76,6 +76,29 @@ class ConductorManager:
             self.instances.add_fault(uuid, 500, message, kind)
             self.instances.finish_action(uuid, ctx.request_id, "Error")
             self.notifier.error(ctx, "instance.create.error", {"instance_uuid": uuid, "fault": message})
+
+    # -- unshelve -----------------------------------------------------------------------------------------
+
+    def unshelve_instance(self, ctx: RequestContext, uuid: str, zone: str | None) -> None:
+        """Place a shelved instance again and have its new host boot it from the shelved image."""
+        try:
+            chosen = self.scheduler.select_destinations(ctx, instance_spec(self.db, self.instances, uuid, zone=zone),
+                                                        return_alternates=False)[0]
+        except Exception as exc:  # noqa: BLE001 - it stays shelved; the fault says why
+            if not isinstance(exc, NoValidHost):
+                LOG.exception("scheduling the unshelve of %s failed", uuid)
+            self.instances.add_fault(uuid, 500, f"Unshelve of instance {uuid} failed: {rpc.error_message(exc)}",
+                                     type(exc).__name__)
+            self.instances.update(uuid, {"task_state": None})
+            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            return
+        with self.db.reader() as s:
+            image = self.instances.get_row(s, uuid).shelved_image_id
+        self.instances.update(uuid, {"host": chosen["host"], "node": chosen["node"], "numa_fit": chosen.get("numa_fit"),
+                                     "availability_zone": chosen["availability_zone"], "shelved_image_id": None})
+        payload = {**self.instances.payload(uuid), "image_ref": image, "delete_image_after": image,
+                   "numa_fit": chosen.get("numa_fit"), "request_id": ctx.request_id}
+        self.agents.build_and_run_instance(ctx, chosen["host"], payload)
 
     # -- resize ----------------------------------------------------------------------------------------
 

@@ -36,6 +36,23 @@ COLD, LIVE, EVACUATION = "migration", "live-migration", "evacuation"
 _DONE = {COLD: "finished", LIVE: "completed", EVACUATION: "done"}
 
 
+def instance_spec(db: Database, instances: InstanceStore, instance_uuid: str, ignore_hosts: list[str] | None = None,
+                  force_host: str | None = None, zone: str | None = None) -> RequestSpec:
+    """What the scheduler needs to place an existing instance again (a move, an unshelve)."""
+    with db.reader() as s:
+        inst = instances.get_row(s, instance_uuid)
+        group = ServerGroupStore.scheduler_view(s, instance_uuid)
+        f = inst.flavor
+        body = {"flavor": {"name": f["name"], "vcpus": f["vcpus"], "memory_mb": f["memory_mb"],
+                           "root_gb": f["root_gb"], "ephemeral_gb": f.get("ephemeral_gb", 0),
+                           "swap_mb": f.get("swap", 0), "extra_specs": f.get("extra_specs") or {}},
+                "instance_uuids": [instance_uuid], "project_id": inst.project_id, "user_id": inst.user_id,
+                # An instance stays in its zone: it was booted there, or where its first host was.
+                "availability_zone": zone or inst.availability_zone, "force_host": force_host,
+                "ignore_hosts": ignore_hosts or [], "server_group": group}
+    return RequestSpec.from_dict(body)
+
+
 class Mover:
     def __init__(self, db: Database, instances: InstanceStore, scheduler: SchedulerAPI, agents: ComputeAgentAPI,
                  placement: ks_adapter.Adapter, notifier: rpc.Notifier) -> None:
@@ -59,18 +76,7 @@ class Mover:
                       .values(status=status, updated_at=types.utcnow(), **values))
 
     def _spec(self, instance_uuid: str, source: str, target: str | None) -> RequestSpec:
-        with self.db.reader() as s:
-            inst = self.instances.get_row(s, instance_uuid)
-            group = ServerGroupStore.scheduler_view(s, instance_uuid)
-            f = inst.flavor
-            body = {"flavor": {"name": f["name"], "vcpus": f["vcpus"], "memory_mb": f["memory_mb"],
-                               "root_gb": f["root_gb"], "ephemeral_gb": f.get("ephemeral_gb", 0),
-                               "swap_mb": f.get("swap", 0), "extra_specs": f.get("extra_specs") or {}},
-                    "instance_uuids": [instance_uuid], "project_id": inst.project_id, "user_id": inst.user_id,
-                    # An instance stays in its zone: it was booted there, or where its first host was.
-                    "availability_zone": inst.availability_zone, "force_host": target,
-                    "ignore_hosts": [source], "server_group": group}
-        return RequestSpec.from_dict(body)
+        return instance_spec(self.db, self.instances, instance_uuid, ignore_hosts=[source], force_host=target)
 
     # -- scheduling (the API waits for this, so "no valid host" is its 400) ----------------------------------
 

@@ -3,7 +3,8 @@
 Version history:
   1.0 - build_instances, instance_update, instance_deleted, add_fault, finish_action,
         service_heartbeat, compute_node_update, host_instances, resize_instance, revert_resize
-  1.1 - schedule_move, execute_move, confirm_move, revert_move; instance_update(only_if_idle)
+  1.1 - schedule_move, execute_move, confirm_move, revert_move; instance_update(only_if_idle);
+        unshelve_instance
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class ConductorAPI(rpc.RPCClient):
 
     def revert_resize(self, ctxt: RequestContext, uuid: str) -> None:
         self.prepare(version="1.0").cast(ctxt, "revert_resize", uuid=uuid)
+
+    def unshelve_instance(self, ctxt: RequestContext, uuid: str, zone: str | None) -> None:
+        """Place a shelved instance again and boot it from its shelved image (cast)."""
+        self.prepare(version="1.1").cast(ctxt, "unshelve_instance", uuid=uuid, zone=zone)
 
     def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
         """Claim a destination for a recorded migration; None on success, else why there is none (call)."""
@@ -127,3 +132,6 @@ class ConductorEndpoint:
 
     def revert_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
         self.manager.moves.revert(ctxt, migration_uuid)
+
+    def unshelve_instance(self, ctxt: RequestContext, uuid: str, zone: str | None) -> None:
+        self.manager.unshelve_instance(ctxt, uuid, zone)

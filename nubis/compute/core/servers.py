@@ -373,6 +373,8 @@ class ServerCore:
     def delete(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
         inst, _ = self.get(ctx, uuid, is_admin)
         self._check_lock(inst, is_admin)
+        if inst.shelved_image_id and self.images is not None:  # the shelved disk goes with its server
+            self.images.delete(f"/v2/images/{inst.shelved_image_id}", raise_exc=False)
         with self.db.writer() as s:
             self.instances.start_action(s, uuid, "delete", ctx)
         if inst.host and self.services.is_up(inst.host):

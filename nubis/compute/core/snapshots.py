@@ -1,4 +1,4 @@
-"""createImage: a server's disk saved as a new image in the image service, owned by the server's project."""
+"""createImage and shelve: a server's disk saved as an image in the image service, owned by its project."""
 
 from __future__ import annotations
 
@@ -45,17 +45,47 @@ class Snapshots:
             raise exceptions.BadRequest("metadata must be an object of strings.")
         if _RESERVED & set(metadata):
             raise exceptions.BadRequest(f"metadata may not set {', '.join(sorted(_RESERVED & set(metadata)))}.")
+        inst = self._snapshottable(ctx, uuid, "createImage", is_admin)
+        image_id = self._image_record(ctx, inst, name.strip(), metadata)
+        self._begin(ctx, inst, "createImage", states.IMAGE_SNAPSHOT, image_id)
+        self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id)  # type: ignore[arg-type]
+        return image_id
+
+    def shelve(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
+        """Save the server's disk as an image, then free its host: it keeps its quota, not its resources."""
+        inst = self._snapshottable(ctx, uuid, "shelve", is_admin)
+        image_id = self._image_record(ctx, inst, f"{inst.name}-shelved", {"shelved_instance": uuid})
+        self._begin(ctx, inst, "shelve", states.SHELVING, image_id)
+        self.servers.instances.update(uuid, {"shelved_image_id": image_id})
+        self.servers.agents.shelve_instance(ctx, inst.host, uuid, image_id)  # type: ignore[arg-type]
+
+    def unshelve(self, ctx: RequestContext, uuid: str, zone: str | None, is_admin: bool) -> None:
+        s_ = self.servers
+        inst, _ = s_.get(ctx, uuid, is_admin)
+        s_._check_lock(inst, is_admin)
+        if zone is not None and zone not in {z["zoneName"] for z in s_.services.availability_zones(False)}:
+            raise exceptions.BadRequest(f"The requested availability zone is not available: {zone}")
+        s_._start(ctx, inst, "unshelve", {"task_state": states.UNSHELVING}, (states.SHELVED_OFFLOADED,))
+        s_.conductor.unshelve_instance(ctx, uuid, zone)
+
+    def _snapshottable(self, ctx: RequestContext, uuid: str, verb: str, is_admin: bool) -> Any:
         s_ = self.servers
         inst, _ = s_.get(ctx, uuid, is_admin)
         s_._check_lock(inst, is_admin)
         if inst.vm_state not in _SNAPSHOTTABLE or inst.task_state is not None or not inst.host:
             where = f"task_state {inst.task_state}" if inst.task_state else f"vm_state {inst.vm_state}"
-            raise exceptions.Conflict(f"Cannot 'createImage' instance {uuid} while it is in {where}")
+            raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid} while it is in {where}")
         if s_.images is None:
             raise exceptions.BadRequest("This cloud has no image service to save snapshots in.")
-        body = {**metadata, "name": name.strip(), "disk_format": "raw", "container_format": "bare",
-                "visibility": "private", "owner": inst.project_id, "image_type": "snapshot", "instance_uuid": uuid,
-                "user_id": ctx.user_id, "min_disk": inst.root_gb, "min_ram": 0}
+        return inst
+
+    def _image_record(self, ctx: RequestContext, inst: Any, name: str, metadata: dict[str, str]) -> str:
+        """A queued private image in the server's project, ready for the host to upload into."""
+        s_ = self.servers
+        assert s_.images is not None
+        body = {**metadata, "name": name, "disk_format": "raw", "container_format": "bare",
+                "visibility": "private", "owner": inst.project_id, "image_type": "snapshot",
+                "instance_uuid": inst.uuid, "user_id": ctx.user_id, "min_disk": inst.root_gb, "min_ram": 0}
         if inst.image_ref:
             body["base_image_ref"] = inst.image_ref
             # The snapshot boots the way its base did (kernel, ramdisk, hw_* choices), as nova's do.
@@ -69,14 +99,15 @@ class Snapshots:
         if resp.status_code != 201:
             raise exceptions.BadRequest(f"The image service refused the snapshot image: {resp.status_code} "
                                         f"{resp.text[:300]}")
-        image_id: str = resp.json()["id"]
+        return resp.json()["id"]  # type: ignore[no-any-return]
+
+    def _begin(self, ctx: RequestContext, inst: Any, verb: str, task_state: str, image_id: str) -> None:
         try:
-            s_._start(ctx, inst, "createImage", {"task_state": states.IMAGE_SNAPSHOT}, _SNAPSHOTTABLE)
+            self.servers._start(ctx, inst, verb, {"task_state": task_state}, _SNAPSHOTTABLE)
         except exceptions.Conflict:
-            s_.images.delete(f"/v2/images/{image_id}", raise_exc=False)  # a concurrent action won the race
+            assert self.servers.images is not None
+            self.servers.images.delete(f"/v2/images/{image_id}", raise_exc=False)  # a concurrent action won
             raise
-        s_.agents.snapshot_instance(ctx, inst.host, uuid, image_id)
-        return image_id
 
     def image_url(self, image_id: str) -> str:
         images = self.servers.images

@@ -91,6 +91,7 @@ class Instance(Base):
     tags: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)  # sorted list of strings
     numa_fit: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
     config_drive: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    shelved_image_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
     locked: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(16), nullable=True)  # owner | admin
     locked_reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)

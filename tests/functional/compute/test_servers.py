@@ -320,3 +320,35 @@ def test_power_state_sync_and_external_events(cloud: ComputeCloud, image_id: str
     assert denied.status_code == 403
     assert list(conn.compute.server_interfaces(server)) == []
     conn.compute.delete_server(server.id)
+
+
+def test_shelve_frees_the_host_and_unshelve_boots_from_the_saved_disk(cloud: ComputeCloud, image_id: str,
+                                                                      flavor_id: str) -> None:
+    conn = cloud.connection()
+    server = _wait(conn, _boot(cloud, image_id, flavor_id, name="shelf").id, "ACTIVE")
+    drivers = {**cloud.drivers, **{d.host.hypervisor_hostname: d for d in _main_driver(cloud)}}
+    first_host = server.compute_host
+    conn.compute.shelve_server(server)
+    server = _wait(conn, server.id, "SHELVED_OFFLOADED")
+    assert server.compute_host is None and server.id not in drivers[first_host].list_guests()
+    assert placement_client(cloud).get(f"/allocations/{server.id}").json()["allocations"] == {}
+    saved = conn.image.find_image("shelf-shelved")
+    assert saved is not None and saved.status == "active"
+    stopped = requests.post(f"{cloud.url('compute-api')}/v2.1/servers/{server.id}/action", json={"os-stop": None},
+                            headers={"X-Auth-Token": conn.session.get_token()}, timeout=10)
+    assert stopped.status_code == 409
+
+    conn.compute.unshelve_server(server)
+    server = _wait(conn, server.id, "ACTIVE")
+    assert server.compute_host and server.image["id"] == image_id  # still shows the image it was booted from
+    assert server.id in drivers[server.compute_host].list_guests()
+    assert drivers[server.compute_host].specs[server.id].image_ref == saved.id  # but booted from its saved disk
+    assert [a["resources"] for a in placement_client(cloud).get(f"/allocations/{server.id}").json()[
+        "allocations"].values()] == [{"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
+    deadline = time.monotonic() + 10
+    while conn.image.find_image(saved.id) is not None:
+        assert time.monotonic() < deadline, "the shelved image outlived the unshelve"
+        time.sleep(0.1)
+    assert [a.action for a in conn.compute.server_actions(server.id)][:2] in (["unshelve", "shelve"],
+                                                                               ["shelve", "unshelve"])
+    conn.compute.delete_server(server.id)

@@ -1,4 +1,4 @@
-"""aggregates, migrations, host start time, config drive
+"""aggregates, migrations, host start time, config drive, shelving
 
 Revision ID: 0002
 Revises: 0001
@@ -59,6 +59,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('instances', schema=None) as batch_op:
         batch_op.add_column(sa.Column('config_drive', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('shelved_image_id', sa.String(length=36), nullable=True))
 
     with op.batch_alter_table('compute_nodes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('host_started_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=True))
