@@ -129,12 +129,19 @@ class ComputeAgent:
                 values: dict[str, Any] = {}
                 if power != inst["power_state"]:
                     values["power_state"] = power
-                if inst["vm_state"] == states.ACTIVE and power in (states.SHUTDOWN, states.CRASHED, states.NOSTATE):
+                vanished = power == states.NOSTATE and inst["vm_state"] not in (states.ERROR, states.BUILDING)
+                if vanished:
+                    # Nothing to start again: say so, rather than show a server that cannot come back.
+                    LOG.warning("the guest of instance %s is gone from %s", uuid, self.host)
+                    values["vm_state"] = states.ERROR
+                elif inst["vm_state"] == states.ACTIVE and power in (states.SHUTDOWN, states.CRASHED):
                     LOG.warning("instance %s stopped outside Nubis (power state %s)", uuid, power)
                     values["vm_state"] = states.STOPPED
-                if values:
-                    # Only if still idle: an action that started meanwhile owns the state.
-                    self.conductor.instance_update(ctx, uuid, values, only_if_idle=True)
+                # Only if still idle: an action that started meanwhile owns the state.
+                if values and self.conductor.instance_update(ctx, uuid, values, only_if_idle=True) and vanished:
+                    self.conductor.add_fault(ctx, uuid, 500, f"The guest of instance {uuid} disappeared from host "
+                                                             f"{self.host} outside Nubis; rebuild or delete the "
+                                                             "server.", "GuestVanished")
 
     def recover(self) -> None:
         ctx = nubis_context.admin_context()

@@ -319,6 +319,10 @@ def test_power_state_sync_and_external_events(cloud: ComputeCloud, image_id: str
                            headers={"X-Auth-Token": member.session.get_token()})
     assert denied.status_code == 403
     assert list(conn.compute.server_interfaces(server)) == []
+
+    driver.destroy(server.id)  # the guest vanishes from its host altogether
+    gone = _wait(conn, server.id, "ERROR", timeout=15)
+    assert "disappeared from host" in gone.fault["message"], gone.fault
     conn.compute.delete_server(server.id)
 
 
