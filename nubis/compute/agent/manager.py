@@ -18,7 +18,7 @@ from nubis.common import context as nubis_context
 from nubis.common import rpc
 from nubis.common.context import RequestContext
 from nubis.common.db import types
-from nubis.compute import states
+from nubis.compute import notifications, states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent import resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
@@ -190,7 +190,7 @@ class ComputeAgent:
         with self._instance_lock(uuid):
             if not self.conductor.instance_update(ctx, uuid, {"task_state": states.SPAWNING}):
                 return  # deleted before it got here
-            self.notifier.info(ctx, "instance.create.start", {"instance_uuid": uuid, "host": self.host})
+            notifications.emit(self.notifier, ctx, "instance.create.start", uuid, self.host, state=states.BUILDING)
             try:
                 self.driver.spawn(guest)
             except Exception as exc:  # noqa: BLE001 - every failure becomes the instance's fault
@@ -203,7 +203,8 @@ class ComputeAgent:
                 self.driver.destroy(uuid)
                 return
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
-            self.notifier.info(ctx, "instance.create.end", {"instance_uuid": uuid, "host": self.host})
+            notifications.emit(self.notifier, ctx, "instance.create.end", uuid, self.host, state=states.ACTIVE,
+                               power_state=self.driver.power_state(uuid))
         if instance.get("delete_image_after") and self.images is not None:
             # An unshelved server runs again: the image that kept its disk meanwhile has done its job.
             self.images.delete(f"/v2/images/{instance['delete_image_after']}", raise_exc=False)
@@ -221,7 +222,8 @@ class ComputeAgent:
         self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None,
                                                    "power_state": states.NOSTATE})
         self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
-        self.notifier.error(ctx, "instance.create.error", {"instance_uuid": uuid, "fault": rpc.error_message(exc)})
+        notifications.emit(self.notifier, ctx, "instance.create.error", uuid, self.host, state=states.ERROR,
+                           fault=rpc.error_message(exc))
 
     def _call_driver(self, method: str, uuid: str) -> None:
         if method == "reboot_soft":
@@ -248,7 +250,8 @@ class ComputeAgent:
                                                        "power_state": action.end_power_state},
                                            expected_task_state=action.task_state)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
-            self.notifier.info(ctx, f"instance.{name}.end", {"instance_uuid": uuid})
+            notifications.emit(self.notifier, ctx, f"instance.{name}.end", uuid, self.host, state=action.end_vm_state,
+                               power_state=action.end_power_state)
 
     def rebuild_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
         uuid = instance["uuid"]
@@ -269,7 +272,8 @@ class ComputeAgent:
                                                        "launched_at": types.utcnow().isoformat()},
                                            expected_task_state=states.REBUILDING)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
-            self.notifier.info(ctx, "instance.rebuild.end", {"instance_uuid": uuid})
+            notifications.emit(self.notifier, ctx, "instance.rebuild.end", uuid, self.host, state=states.ACTIVE,
+                               image_uuid=instance.get("image_ref"))
 
     def resize_instance(self, ctx: RequestContext, instance: dict[str, Any], revert: bool) -> None:
         uuid = instance["uuid"]
@@ -288,8 +292,8 @@ class ComputeAgent:
                 "vm_state": states.ACTIVE if revert else states.RESIZED, "task_state": None,
                 "power_state": self.driver.power_state(uuid)}, expected_task_state=expected)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
-            self.notifier.info(ctx, "instance.resize_revert.end" if revert else "instance.resize.end",
-                               {"instance_uuid": uuid})
+            notifications.emit(self.notifier, ctx, "instance.resize_revert.end" if revert else "instance.resize.end",
+                               uuid, self.host, flavor=instance["flavor"].get("name"))
 
     def terminate_instance(self, ctx: RequestContext, uuid: str) -> None:
         with self._instance_lock(uuid):
@@ -339,7 +343,7 @@ class ComputeAgent:
             self.conductor.instance_update(ctx, uuid, {"task_state": None},
                                            expected_task_state=states.IMAGE_SNAPSHOT)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
-            self.notifier.info(ctx, "instance.snapshot.end", {"instance_uuid": uuid, "image_id": image_id})
+            notifications.emit(self.notifier, ctx, "instance.snapshot.end", uuid, self.host, snapshot_image_id=image_id)
 
     def shelve_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
         """Save the disk into ``image_id``, remove the guest and give its resources back."""
@@ -355,7 +359,8 @@ class ComputeAgent:
                 "vm_state": states.SHELVED_OFFLOADED, "task_state": None, "power_state": states.NOSTATE,
                 "host": None, "node": None, "numa_fit": None}, expected_task_state=states.SHELVING)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
-            self.notifier.info(ctx, "instance.shelve_offload.end", {"instance_uuid": uuid, "image_id": image_id})
+            notifications.emit(self.notifier, ctx, "instance.shelve_offload.end", uuid, self.host,
+                               state=states.SHELVED_OFFLOADED, snapshot_image_id=image_id)
         with self._locks_guard:
             self._locks.pop(uuid, None)
 

@@ -13,7 +13,7 @@ from nubis.common import context, rpc
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.compute import states
+from nubis.compute import notifications, states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
 from nubis.compute.conductor.moves import Mover, instance_spec
@@ -75,7 +75,8 @@ class ConductorManager:
             self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None})
             self.instances.add_fault(uuid, 500, message, kind)
             self.instances.finish_action(uuid, ctx.request_id, "Error")
-            self.notifier.error(ctx, "instance.create.error", {"instance_uuid": uuid, "fault": message})
+            notifications.emit(self.notifier, ctx, "instance.create.error", uuid, None, state=states.ERROR,
+                               fault=message)
 
     # -- unshelve -----------------------------------------------------------------------------------------
 
@@ -164,7 +165,7 @@ class ConductorManager:
         # Release first: a deleted instance must hold nothing, and a failed release leaves it visible to retry.
         self.scheduler.release(ctx, uuid)
         self.instances.mark_deleted(uuid)
-        self.notifier.info(ctx, "instance.delete.end", {"instance_uuid": uuid})
+        notifications.emit(self.notifier, ctx, "instance.delete.end", uuid, None, state=states.DELETED)
 
     def add_fault(self, uuid: str, code: int, message: str, details: str | None) -> None:
         self.instances.add_fault(uuid, code, message, details)

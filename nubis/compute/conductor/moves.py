@@ -19,7 +19,7 @@ from nubis.common import rpc
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.compute import states
+from nubis.compute import notifications, states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
 from nubis.compute.core.instances import InstanceStore
@@ -137,7 +137,8 @@ class Mover:
                                      "task_state": None, "power_state": power})
         self._set_status(migration_uuid, _DONE[kind])
         self.instances.finish_action(uuid, ctx.request_id, None)
-        self.notifier.info(ctx, f"instance.{kind.replace('-', '_')}.end", {"instance_uuid": uuid, "host": dest})
+        notifications.emit(self.notifier, ctx, f"instance.{kind.replace('-', '_')}.end", uuid, dest,
+                           state=end_state, source_host=source)
 
     def _undo(self, ctx: RequestContext, m: dict[str, Any], received: bool, running: bool) -> None:
         uuid = m["instance_uuid"]

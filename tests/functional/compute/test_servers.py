@@ -304,13 +304,15 @@ def test_power_state_sync_and_external_events(cloud: ComputeCloud, image_id: str
     assert server.power_state == 4
 
     headers = {"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.90"}
+    conn.compute.start_server(server)
+    _wait(conn, server.id, "ACTIVE")
     url = f"{cloud.url('compute-api')}/v2.1/os-server-external-events"
-    driver.power_on(server.id)  # powered on behind Nubis's back, and another service says so
-    events = [{"name": "power-update", "server_uuid": server.id, "tag": "POWER_ON"},
+    # Another service reports the guest powered off (as a bare-metal service would): the server follows.
+    events = [{"name": "power-update", "server_uuid": server.id, "tag": "POWER_OFF"},
               {"name": "network-vif-plugged", "server_uuid": str(uuid.uuid4()), "tag": "port-1"}]
     resp = requests.post(url, json={"events": events}, headers=headers, timeout=10)
     assert resp.status_code == 207 and [e["code"] for e in resp.json()["events"]] == [200, 404]
-    assert _wait(conn, server.id, "ACTIVE").power_state == 1
+    assert _wait(conn, server.id, "SHUTOFF").power_state == 4
     bad = requests.post(url, json={"events": [{"name": "reboot-please", "server_uuid": server.id}]},
                         headers=headers, timeout=10)
     assert bad.status_code == 400 and "reboot-please" in bad.json()["badRequest"]["message"]
@@ -356,3 +358,41 @@ def test_shelve_frees_the_host_and_unshelve_boots_from_the_saved_disk(cloud: Com
     assert [a.action for a in conn.compute.server_actions(server.id)][:2] in (["unshelve", "shelve"],
                                                                                ["shelve", "unshelve"])
     conn.compute.delete_server(server.id)
+
+
+def test_versioned_notifications_follow_a_boot(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    import threading
+
+    import oslo_messaging
+
+    events: list[tuple[str, str, dict[str, Any]]] = []
+    done = threading.Event()
+    wanted: list[str] = []
+
+    class Listener:
+        def info(self, ctxt, publisher_id, event_type, payload, metadata):  # type: ignore[no-untyped-def]
+            events.append((publisher_id, event_type, payload))
+            if event_type == "instance.delete.end" and payload["nova_object.data"]["uuid"] in wanted:
+                done.set()
+
+    messaging = cloud.aio.runtime.messaging  # type: ignore[union-attr]
+    listener = oslo_messaging.get_notification_listener(
+        messaging.notification_transport, [oslo_messaging.Target(topic="versioned_notifications")], [Listener()],
+        executor="threading", pool="compute-test")
+    listener.start()
+    try:
+        conn = cloud.connection()
+        server = _wait(conn, _boot(cloud, image_id, flavor_id).id, "ACTIVE")
+        wanted.append(server.id)
+        conn.compute.delete_server(server.id)
+        assert done.wait(30), [e[1] for e in events]
+    finally:
+        listener.stop()
+        listener.wait()
+    ours = [(p, t, body) for p, t, body in events if body["nova_object.data"]["uuid"] == server.id]
+    assert [t for _, t, _ in ours] == ["instance.create.start", "instance.create.end", "instance.delete.end"]
+    publisher, _, end = ours[1]
+    assert publisher == f"compute.{server.compute_host}"
+    assert end["nova_object.name"] == "InstanceActionPayload" and end["nova_object.version"] == "1.0"
+    assert end["nova_object.data"] == {"uuid": server.id, "host": server.compute_host, "state": "active",
+                                       "power_state": 1}
