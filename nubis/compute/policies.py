@@ -34,6 +34,8 @@ RULES = [
     _rule("servers:unlock:override", ADMIN, "Unlock a server an admin locked.", "POST", "/servers/{server_id}/action"),
     _rule("servers:reset_state", ADMIN, "Force a server's vm_state (active or error) and clear its task.",
           "POST", "/servers/{server_id}/action"),
+    _rule("os-create-backup", PROJECT_MEMBER, "Back a server up into a rotated series of images.",
+          "POST", "/servers/{server_id}/action"),
     _rule("servers:migrate", ADMIN, "Cold-migrate a server to another host.", "POST", "/servers/{server_id}/action"),
     _rule("servers:migrate_live", ADMIN, "Live-migrate a server to another host.",
           "POST", "/servers/{server_id}/action"),

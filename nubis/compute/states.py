@@ -36,6 +36,7 @@ RESIZE_MIGRATING = "resize_migrating"
 RESIZE_REVERTING = "resize_reverting"
 MIGRATING = "migrating"  # live migration
 IMAGE_SNAPSHOT = "image_snapshot"
+IMAGE_BACKUP = "image_backup"
 SHELVING = "shelving"
 UNSHELVING = "unshelving"
 

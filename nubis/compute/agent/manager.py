@@ -332,18 +332,36 @@ class ComputeAgent:
         self.conductor.instance_update(ctx, uuid, {"task_state": None})
         self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
 
-    def snapshot_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
-        """Upload the guest's disk into the image the API created; on failure the image is deleted again."""
+    def snapshot_instance(self, ctx: RequestContext, uuid: str, image_id: str,
+                          rotation: dict[str, Any] | None = None) -> None:
+        """Upload the guest's disk into the image the API created; on failure the image is deleted again.
+
+        For a backup (``rotation``), the oldest backups of its type beyond ``keep`` go once the new one is in.
+        """
         with self._instance_lock(uuid):
             try:
                 self._upload_snapshot(uuid, image_id)
             except Exception as exc:  # noqa: BLE001 - reported as the action's failure
-                self._snapshot_failed(ctx, uuid, "Snapshot", exc)
+                self._snapshot_failed(ctx, uuid, "Backup" if rotation else "Snapshot", exc)
                 return
+            if rotation:
+                self._rotate_backups(uuid, rotation["backup_type"], int(rotation["keep"]))
             self.conductor.instance_update(ctx, uuid, {"task_state": None},
-                                           expected_task_state=states.IMAGE_SNAPSHOT)
+                                           expected_task_state=states.IMAGE_BACKUP if rotation
+                                           else states.IMAGE_SNAPSHOT)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
             notifications.emit(self.notifier, ctx, "instance.snapshot.end", uuid, self.host, snapshot_image_id=image_id)
+
+    def _rotate_backups(self, uuid: str, backup_type: str, keep: int) -> None:
+        assert self.images is not None
+        listed = self.images.get("/v2/images", raise_exc=False, params={
+            "instance_uuid": uuid, "image_type": "backup", "backup_type": backup_type, "status": "active",
+            "sort": "created_at:desc", "limit": 1000})
+        if listed.status_code != 200:
+            LOG.warning("could not list the backups of %s to rotate them: %s", uuid, listed.status_code)
+            return
+        for old in listed.json()["images"][keep:]:
+            self.images.delete(f"/v2/images/{old['id']}", raise_exc=False)
 
     def shelve_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
         """Save the disk into ``image_id``, remove the guest and give its resources back."""

@@ -3,7 +3,7 @@
 Version history:
   1.0 - build_and_run_instance, power_action, terminate_instance, console_output, rebuild_instance,
         resize_instance
-  1.1 - stop_guest, receive_guest, drop_guest, start_guest (moves between hosts), snapshot_instance,
+  1.1 - stop_guest, receive_guest, drop_guest, start_guest (moves between hosts), snapshot_instance(rotation),
         external_event, shelve_instance
 """
 
@@ -45,9 +45,12 @@ class ComputeAgentAPI(rpc.RPCClient):
         return self.prepare(server=host, version="1.0").call(  # type: ignore[no-any-return]
             ctxt, "console_output", uuid=uuid)
 
-    def snapshot_instance(self, ctxt: RequestContext, host: str, uuid: str, image_id: str) -> None:
-        """Upload the guest's disk into image ``image_id`` (created, queued, by the API)."""
-        self.prepare(server=host, version="1.1").cast(ctxt, "snapshot_instance", uuid=uuid, image_id=image_id)
+    def snapshot_instance(self, ctxt: RequestContext, host: str, uuid: str, image_id: str,
+                          rotation: dict[str, Any] | None = None) -> None:
+        """Upload the guest's disk into image ``image_id`` (created, queued, by the API). With ``rotation``
+        (``backup_type``, ``keep``), older backups of that type beyond ``keep`` are deleted after the upload."""
+        self.prepare(server=host, version="1.1").cast(ctxt, "snapshot_instance", uuid=uuid, image_id=image_id,
+                                                      rotation=rotation)
 
     def shelve_instance(self, ctxt: RequestContext, host: str, uuid: str, image_id: str) -> None:
         """Save the guest's disk into ``image_id``, then remove the guest and free its resources."""
@@ -114,8 +117,9 @@ class ComputeAgentEndpoint:
     def start_guest(self, ctxt: RequestContext, uuid: str) -> int:
         return self.manager.start_guest(uuid)  # type: ignore[no-any-return]
 
-    def snapshot_instance(self, ctxt: RequestContext, uuid: str, image_id: str) -> None:
-        self.manager.snapshot_instance(ctxt, uuid, image_id)
+    def snapshot_instance(self, ctxt: RequestContext, uuid: str, image_id: str,
+                          rotation: dict[str, Any] | None = None) -> None:
+        self.manager.snapshot_instance(ctxt, uuid, image_id, rotation)
 
     def external_event(self, ctxt: RequestContext, event: dict[str, Any]) -> None:
         self.manager.external_event(ctxt, event)

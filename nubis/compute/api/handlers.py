@@ -337,6 +337,12 @@ def server_action(req: router.Request, server_id: str) -> webob.Response:
         if _version(req) >= Version(2, 45):
             return router.json_response({"image_id": image_id}, status=202)
         return router.empty_response(202, headers={"Location": c.snapshots.image_url(image_id)})
+    elif name == "createBackup":
+        c.authorize(req.context, "os-create-backup", {"project_id": inst.project_id})
+        image_id = c.snapshots.backup(req.context, server_id, arg, is_admin)
+        if _version(req) >= Version(2, 45):
+            return router.json_response({"image_id": image_id}, status=202)
+        return router.empty_response(202, headers={"Location": c.snapshots.image_url(image_id)})
     elif name == "shelve":
         c.snapshots.shelve(req.context, server_id, is_admin)
     elif name == "unshelve":

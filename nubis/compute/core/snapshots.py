@@ -30,6 +30,16 @@ def _inherited(servers: ServerCore, ctx: RequestContext, image_ref: str) -> dict
     return {k: v for k, v in base.items() if k.startswith(_INHERITED_PREFIXES) and k not in _RESERVED}
 
 
+def _checked_metadata(metadata: Any) -> dict[str, str]:
+    metadata = metadata or {}
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in metadata.items()):
+        raise exceptions.BadRequest("metadata must be an object of strings.")
+    if _RESERVED & set(metadata):
+        raise exceptions.BadRequest(f"metadata may not set {', '.join(sorted(_RESERVED & set(metadata)))}.")
+    return metadata
+
+
 class Snapshots:
     def __init__(self, servers: ServerCore) -> None:
         self.servers = servers
@@ -39,16 +49,36 @@ class Snapshots:
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise exceptions.BadRequest("Invalid input for field/attribute name: createImage needs a name of 1-255 "
                                         "characters.")
-        metadata = metadata or {}
-        if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                     for k, v in metadata.items()):
-            raise exceptions.BadRequest("metadata must be an object of strings.")
-        if _RESERVED & set(metadata):
-            raise exceptions.BadRequest(f"metadata may not set {', '.join(sorted(_RESERVED & set(metadata)))}.")
+        metadata = _checked_metadata(metadata)
         inst = self._snapshottable(ctx, uuid, "createImage", is_admin)
         image_id = self._image_record(ctx, inst, name.strip(), metadata)
         self._begin(ctx, inst, "createImage", states.IMAGE_SNAPSHOT, image_id)
         self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id)  # type: ignore[arg-type]
+        return image_id
+
+    def backup(self, ctx: RequestContext, uuid: str, arg: Any, is_admin: bool) -> str:
+        """A snapshot kept as one of the newest ``rotation`` backups of its ``backup_type``."""
+        if not isinstance(arg, dict) or not {"name", "backup_type", "rotation"} <= set(arg):
+            raise exceptions.BadRequest("createBackup needs name, backup_type and rotation.")
+        name, backup_type, rotation = arg["name"], arg["backup_type"], arg["rotation"]
+        if not isinstance(name, str) or not name.strip() or len(name) > 255:
+            raise exceptions.BadRequest("Invalid input for field/attribute name: 1-255 characters are required.")
+        if not isinstance(backup_type, str) or not backup_type.strip():
+            raise exceptions.BadRequest("Invalid input for field/attribute backup_type: a string (e.g. daily) is "
+                                        "required.")
+        try:
+            keep = int(rotation)
+        except (TypeError, ValueError):
+            raise exceptions.BadRequest(f"Invalid rotation {rotation!r}: a non-negative integer is required.") from None
+        if keep < 1:
+            raise exceptions.BadRequest("rotation must be at least 1: it is how many backups of this type to keep.")
+        metadata = _checked_metadata(arg.get("metadata"))
+        inst = self._snapshottable(ctx, uuid, "createBackup", is_admin)
+        image_id = self._image_record(ctx, inst, name.strip(), {**metadata, "backup_type": backup_type},
+                                      image_type="backup")
+        self._begin(ctx, inst, "createBackup", states.IMAGE_BACKUP, image_id)
+        self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id,  # type: ignore[arg-type]
+                                              rotation={"backup_type": backup_type, "keep": keep})
         return image_id
 
     def shelve(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
@@ -79,12 +109,13 @@ class Snapshots:
             raise exceptions.BadRequest("This cloud has no image service to save snapshots in.")
         return inst
 
-    def _image_record(self, ctx: RequestContext, inst: Any, name: str, metadata: dict[str, str]) -> str:
+    def _image_record(self, ctx: RequestContext, inst: Any, name: str, metadata: dict[str, str],
+                      image_type: str = "snapshot") -> str:
         """A queued private image in the server's project, ready for the host to upload into."""
         s_ = self.servers
         assert s_.images is not None
         body = {**metadata, "name": name, "disk_format": "raw", "container_format": "bare",
-                "visibility": "private", "owner": inst.project_id, "image_type": "snapshot",
+                "visibility": "private", "owner": inst.project_id, "image_type": image_type,
                 "instance_uuid": inst.uuid, "user_id": ctx.user_id, "min_disk": inst.root_gb, "min_ram": 0}
         if inst.image_ref:
             body["base_image_ref"] = inst.image_ref

@@ -396,3 +396,31 @@ def test_versioned_notifications_follow_a_boot(cloud: ComputeCloud, image_id: st
     assert end["nova_object.name"] == "InstanceActionPayload" and end["nova_object.version"] == "1.0"
     assert end["nova_object.data"] == {"uuid": server.id, "host": server.compute_host, "state": "active",
                                        "power_state": 1}
+
+
+def test_create_backup_keeps_the_newest_of_its_rotation(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    creds = cloud.new_user(roles=("member", "reader"), prefix="backup")
+    conn = cloud.connection(creds)
+    server = _wait(conn, conn.compute.create_server(name="backed", image_id=image_id, flavor_id=flavor_id,
+                                                    networks="none").id, "ACTIVE")
+    url = f"{cloud.url('compute-api')}/v2.1/servers/{server.id}/action"
+    headers = {"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.90"}
+    made = []
+    for n in range(3):
+        resp = requests.post(url, json={"createBackup": {"name": f"nightly-{n}", "backup_type": "daily",
+                                                         "rotation": 2}}, headers=headers, timeout=30)
+        assert resp.status_code == 202, resp.text
+        made.append(resp.json()["image_id"])
+        deadline = time.monotonic() + 30
+        while conn.compute.get_server(server.id).task_state is not None:  # status stays ACTIVE meanwhile
+            assert time.monotonic() < deadline, "the backup did not finish"
+            time.sleep(0.1)
+    kept = sorted(i.id for i in conn.image.images() if i.name.startswith("nightly-"))
+    assert kept == sorted(made[1:])  # the oldest of three went: rotation 2
+    assert conn.image.get(f"/images/{made[2]}").json()["image_type"] == "backup"
+    bad = requests.post(url, json={"createBackup": {"name": "x", "backup_type": "daily", "rotation": "lots"}},
+                        headers=headers, timeout=10)
+    assert bad.status_code == 400 and "rotation" in bad.json()["badRequest"]["message"]
+    for image in made[1:]:
+        conn.image.delete_image(image)
+    conn.compute.delete_server(server.id)
