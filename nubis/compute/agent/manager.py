@@ -74,7 +74,7 @@ class ComputeAgent:
             except queue.Empty:
                 continue
             try:
-                self.sync_power_states(only=uuid)
+                self.sync_power_state(uuid)
             except Exception:  # noqa: BLE001 - the periodic sync catches up later
                 LOG.exception("checking the power state of %s failed", uuid)
 
@@ -107,41 +107,45 @@ class ComputeAgent:
             except Exception:  # noqa: BLE001 - keep reporting; the next round may reach them
                 LOG.exception("periodic report of %s failed", self.host)
 
-    def sync_power_states(self, only: str | None = None) -> None:
+    def sync_power_states(self) -> None:
         """Make the database agree with the hypervisor about guests nobody is acting on right now."""
         ctx = nubis_context.admin_context()
         for inst in self.conductor.host_instances(ctx, self.host):
-            if inst["kept_for_revert"] or inst["task_state"] is not None or only not in (None, inst["uuid"]):
+            if inst["kept_for_revert"] or inst["task_state"] is not None:
                 continue
-            uuid = inst["uuid"]
-            with self._instance_lock(uuid):
+            if self.driver.power_state(inst["uuid"]) != inst["power_state"]:
+                self.sync_power_state(inst["uuid"])
+
+    def sync_power_state(self, uuid: str) -> None:
+        """Bring one instance's record in line with its guest, unless an action is under way."""
+        ctx = nubis_context.admin_context()
+        with self._instance_lock(uuid):
+            power = self.driver.power_state(uuid)
+            # Read the record under the lock: an action may have finished since anyone last looked.
+            inst = next((i for i in self.conductor.host_instances(ctx, self.host) if i["uuid"] == uuid), None)
+            if inst is None or inst["kept_for_revert"] or inst["task_state"] is not None \
+                    or power == inst["power_state"]:
+                return
+            if inst["vm_state"] == states.STOPPED and power == states.RUNNING:
+                LOG.warning("instance %s runs but is recorded stopped; powering it off", uuid)
+                self.driver.power_off(uuid)
                 power = self.driver.power_state(uuid)
-                if power == inst["power_state"]:
-                    continue
-                # An action may have finished since the list was read: decide on the record as it is now.
-                inst = next((i for i in self.conductor.host_instances(ctx, self.host) if i["uuid"] == uuid), None)
-                if inst is None or inst["task_state"] is not None:
-                    continue
-                if inst["vm_state"] == states.STOPPED and power == states.RUNNING:
-                    LOG.warning("instance %s runs but is recorded stopped; powering it off", uuid)
-                    self.driver.power_off(uuid)
-                    power = self.driver.power_state(uuid)
-                values: dict[str, Any] = {}
-                if power != inst["power_state"]:
-                    values["power_state"] = power
-                vanished = power == states.NOSTATE and inst["vm_state"] not in (states.ERROR, states.BUILDING)
-                if vanished:
-                    # Nothing to start again: say so, rather than show a server that cannot come back.
-                    LOG.warning("the guest of instance %s is gone from %s", uuid, self.host)
-                    values["vm_state"] = states.ERROR
-                elif inst["vm_state"] == states.ACTIVE and power in (states.SHUTDOWN, states.CRASHED):
-                    LOG.warning("instance %s stopped outside Nubis (power state %s)", uuid, power)
-                    values["vm_state"] = states.STOPPED
-                # Only if still idle: an action that started meanwhile owns the state.
-                if values and self.conductor.instance_update(ctx, uuid, values, only_if_idle=True) and vanished:
-                    self.conductor.add_fault(ctx, uuid, 500, f"The guest of instance {uuid} disappeared from host "
-                                                             f"{self.host} outside Nubis; rebuild or delete the "
-                                                             "server.", "GuestVanished")
+            values: dict[str, Any] = {}
+            if power != inst["power_state"]:
+                values["power_state"] = power
+            vanished = power == states.NOSTATE and inst["vm_state"] not in (states.ERROR, states.BUILDING)
+            if vanished:
+                # Nothing to start again: say so, rather than show a server that cannot come back.
+                LOG.warning("the guest of instance %s is gone from %s", uuid, self.host)
+                values["vm_state"] = states.ERROR
+            elif inst["vm_state"] == states.ACTIVE and power in (states.SHUTDOWN, states.CRASHED):
+                LOG.warning("instance %s stopped outside Nubis (power state %s)", uuid, power)
+                values["vm_state"] = states.STOPPED
+            # Only if still idle: an action that started meanwhile owns the state.
+            if values and self.conductor.instance_update(ctx, uuid, values, only_if_idle=True) and vanished:
+                self.conductor.add_fault(ctx, uuid, 500, f"The guest of instance {uuid} disappeared from host "
+                                                         f"{self.host} outside Nubis; rebuild or delete the "
+                                                         "server.", "GuestVanished")
 
     def recover(self) -> None:
         ctx = nubis_context.admin_context()
