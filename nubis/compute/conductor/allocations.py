@@ -73,9 +73,3 @@ def hand_over(http: ks_adapter.Adapter, giver: str, taker: str, consumer_type: s
             raise PlacementError(f"placement refused to move {giver}'s allocation: {resp.status_code} "
                                  f"{resp.text[:300]}")
     raise PlacementError(f"could not move {giver}'s allocation: it kept changing")
-
-
-def drop(http: ks_adapter.Adapter, consumer: str) -> None:
-    resp = http.delete(f"/allocations/{consumer}", raise_exc=False, microversion=MICROVERSION)
-    if resp.status_code not in (204, 404):
-        raise PlacementError(f"placement answered {resp.status_code} to dropping {consumer}: {resp.text[:300]}")

@@ -26,6 +26,7 @@ from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.db.models import Migration
 from nubis.scheduler.exceptions import NoValidHost
+from nubis.scheduler.placement_client import PlacementClient
 from nubis.scheduler.request_spec import RequestSpec
 from nubis.scheduler.rpcapi import SchedulerAPI
 
@@ -61,6 +62,7 @@ class Mover:
         self.scheduler = scheduler
         self.agents = agents
         self.placement = placement
+        self.claims = PlacementClient(placement)  # releases retry lost generation races, as the scheduler's do
         self.notifier = notifier
 
     def _migration(self, uuid: str) -> dict[str, Any]:
@@ -131,7 +133,7 @@ class Mover:
                                                 f"while {step}: {rpc.error_message(exc)}", type(exc).__name__)
             return
         if kind != COLD:  # nothing to go back to: the source's resources are free at once
-            allocations.drop(self.placement, migration_uuid)
+            self.claims.release(migration_uuid)
         end_state = {COLD: states.RESIZED, LIVE: vm_state}.get(kind, states.ACTIVE if running else states.STOPPED)
         self.instances.update(uuid, {"host": dest, "node": m["dest_node"] or dest, "vm_state": end_state,
                                      "task_state": None, "power_state": power})
@@ -161,7 +163,7 @@ class Mover:
     def confirm(self, ctx: RequestContext, migration_uuid: str) -> None:
         m = self._migration(migration_uuid)
         self._quietly(self.agents.drop_guest, ctx, m["source"], m["instance_uuid"])
-        allocations.drop(self.placement, migration_uuid)
+        self.claims.release(migration_uuid)
         self._set_status(migration_uuid, "confirmed")
 
     def revert(self, ctx: RequestContext, migration_uuid: str) -> None:
