@@ -356,8 +356,8 @@ def server_action(req: router.Request, server_id: str) -> webob.Response:
                                       f"{inst.vm_state}: shelve it first")
         # Nubis offloads as it shelves: nothing is left to do.
     elif name in ("addSecurityGroup", "removeSecurityGroup"):
-        raise exceptions.BadRequest(f"{name} needs the network service, which this cloud does not run yet; "
-                                    "servers have no ports to put in security groups.")
+        raise exceptions.BadRequest(f"{name} is not available yet: compute does not plug servers into the network "
+                                    "service yet, so servers have no ports to put in security groups.")
     elif name in ("migrate", "os-migrateLive", "evacuate"):
         return _move(req, server_id, name, arg)
     elif name == "os-resetState":
@@ -523,8 +523,8 @@ def volume_attachments(req: router.Request, server_id: str) -> webob.Response:
 def interfaces(req: router.Request, server_id: str) -> webob.Response:
     _owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
     if req.method == "POST":
-        raise exceptions.BadRequest("Interfaces cannot be attached: this cloud does not run the network service "
-                                    "yet.")
+        raise exceptions.BadRequest("Interfaces cannot be attached yet: compute does not plug servers into the "
+                                    "network service yet.")
     return router.json_response({"interfaceAttachments": []})
 
 

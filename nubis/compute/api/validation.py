@@ -82,8 +82,8 @@ def server_create(body: Any, version: Version) -> dict[str, Any]:
         if not isinstance(networks, list):
             raise _bad("networks", "Use 'auto', 'none' or a list of networks.")
         if networks:
-            raise exceptions.BadRequest("Networks were requested, but this cloud has no network service yet: "
-                                        "boot with networks 'none' or 'auto'.")
+            raise exceptions.BadRequest("Networks were requested, but compute does not plug servers into the "
+                                        "network service yet: boot with networks 'none' or 'auto'.")
     for bdm in server.get("block_device_mapping_v2") or []:
         if not isinstance(bdm, dict) or bdm.get("source_type") != "image" or bdm.get("destination_type") != "local":
             raise exceptions.BadRequest("Only image-to-local block device mappings are supported: this cloud has no "

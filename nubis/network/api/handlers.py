@@ -1,0 +1,293 @@
+"""Networking v2.0 handlers: parse the request, call the core, shape the response.
+
+Every collection shares the same five handlers (list, create, show, update,
+delete) and the tag handlers; the routes bind the collection name.
+"""
+
+from __future__ import annotations
+
+import functools
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import webob
+
+from nubis.api import router
+from nubis.common import exceptions
+from nubis.network.api import extensions
+from nubis.network.core import common, query
+from nubis.network.core.base import Resources
+from nubis.network.core.common import Caller
+from nubis.network.core.facade import NetworkCore
+
+COLLECTIONS = ("networks", "subnets", "subnetpools", "ports", "security-groups", "security-group-rules", "routers",
+               "floatingips")
+TAGGABLE = ("networks", "subnets", "subnetpools", "ports", "security-groups", "routers", "floatingips")
+
+
+def core(req: router.Request) -> NetworkCore:
+    return req.service  # type: ignore[no-any-return]
+
+
+def caller(req: router.Request) -> Caller:
+    return core(req).caller(req.context)
+
+
+def _params(req: router.Request) -> query.ListParams:
+    return query.parse(list(req.GET.items()), core(req).conf.network.pagination_max_limit)
+
+
+def _links(req: router.Request, collection: str, page: query.Page) -> list[dict[str, str]]:
+    out = []
+    base = [(k, v) for k, v in req.GET.items() if k not in ("marker", "page_reverse")]
+    for rel, marker, reverse in (("next", page.next_marker, False), ("previous", page.previous_marker, True)):
+        if marker:
+            q = base + [("marker", marker)] + ([("page_reverse", "True")] if reverse else [])
+            out.append({"rel": rel, "href": f"{req.host_url}/v2.0/{collection}?{urllib.parse.urlencode(q)}"})
+    return out
+
+
+# -- discovery ------------------------------------------------------------------------------------
+
+@router.public
+def versions(req: router.Request) -> webob.Response:
+    return router.json_response({"versions": [{"id": "v2.0", "status": "CURRENT",
+                                                "links": [{"rel": "self", "href": f"{req.host_url}/v2.0/"}]}]})
+
+
+@router.public
+def resources(req: router.Request) -> webob.Response:
+    names = {"networks": "network", "subnets": "subnet", "subnetpools": "subnetpool", "ports": "port",
+             "security-groups": "security_group", "security-group-rules": "security_group_rule",
+             "routers": "router", "floatingips": "floatingip"}
+    return router.json_response({"resources": [
+        {"name": member, "collection": coll, "links": [{"rel": "self", "href": f"{req.host_url}/v2.0/{coll}"}]}
+        for coll, member in names.items()]})
+
+
+def list_extensions(req: router.Request) -> webob.Response:
+    return router.json_response({"extensions": [extensions.view(a) for a in sorted(extensions.EXTENSIONS)]})
+
+
+def show_extension(req: router.Request, alias: str) -> webob.Response:
+    if alias not in extensions.EXTENSIONS:
+        raise exceptions.NotFound(f"Extension with alias {alias} does not exist", "HTTPNotFound")
+    return router.json_response({"extension": extensions.view(alias)})
+
+
+# -- the collections ------------------------------------------------------------------------------
+
+def _member(resources: Resources) -> str:
+    return resources.member
+
+
+def list_resources(req: router.Request, collection: str) -> webob.Response:
+    resources = core(req).collection(collection)
+    params = _params(req)
+    page = resources.list(caller(req), params)
+    key = collection.replace("-", "_")
+    body: dict[str, Any] = {key: [query.select_fields(i, params.fields) for i in page.items]}
+    if params.limit:
+        body[f"{key}_links"] = _links(req, collection, page)
+    return router.json_response(body)
+
+
+def create_resource(req: router.Request, collection: str) -> webob.Response:
+    resources = core(req).collection(collection)
+    body = req.json_body()
+    key = collection.replace("-", "_")
+    if isinstance(body, dict) and isinstance(body.get(key), list):
+        return router.json_response({key: _bulk_create(req, resources, body[key])}, status=201)
+    created = resources.create(caller(req), body)  # type: ignore[attr-defined]
+    return router.json_response({_member(resources): created}, status=201)
+
+
+def _bulk_create(req: router.Request, resources: Resources, items: list[Any]) -> list[dict[str, Any]]:
+    """Create each item; if one fails, delete the ones already made (all or nothing, as clients expect)."""
+    who = caller(req)
+    done: list[dict[str, Any]] = []
+    try:
+        for item in items:
+            done.append(resources.create(who, {resources.member: item}))  # type: ignore[attr-defined]
+    except Exception:
+        for made in reversed(done):
+            try:
+                resources.delete(who, made["id"])
+            except exceptions.NubisError:
+                pass  # already gone
+        raise
+    return done
+
+
+def show_resource(req: router.Request, collection: str, ident: str) -> webob.Response:
+    resources = core(req).collection(collection)
+    item = resources.get(caller(req), ident)
+    return router.json_response({_member(resources): query.select_fields(item, req.GET.getall("fields"))})
+
+
+def update_resource(req: router.Request, collection: str, ident: str) -> webob.Response:
+    resources = core(req).collection(collection)
+    updated = resources.update(caller(req), ident, req.json_body(),  # type: ignore[attr-defined]
+                               req.headers.get("If-Match"))
+    return router.json_response({_member(resources): updated})
+
+
+def delete_resource(req: router.Request, collection: str, ident: str) -> webob.Response:
+    resources = core(req).collection(collection)
+    if req.headers.get("If-Match"):
+        with core(req).db.reader() as s:
+            common.check_revision(resources.row(s, caller(req), ident), req.headers["If-Match"], resources.member)
+    resources.delete(caller(req), ident)
+    return router.empty_response()
+
+
+# -- tags -----------------------------------------------------------------------------------------
+
+def _taggable(collection: str) -> None:
+    if collection not in TAGGABLE:
+        raise exceptions.NotFound(f"The resource collection {collection!r} has no tags.", "HTTPNotFound")
+
+
+def list_tags(req: router.Request, collection: str, ident: str) -> webob.Response:
+    _taggable(collection)
+    return router.json_response({"tags": core(req).tags.list(caller(req), collection, ident)})
+
+
+def replace_tags(req: router.Request, collection: str, ident: str) -> webob.Response:
+    _taggable(collection)
+    return router.json_response({"tags": core(req).tags.replace(caller(req), collection, ident, req.json_body())})
+
+
+def delete_tags(req: router.Request, collection: str, ident: str) -> webob.Response:
+    _taggable(collection)
+    core(req).tags.remove(caller(req), collection, ident, None)
+    return router.empty_response()
+
+
+def check_tag(req: router.Request, collection: str, ident: str, tag: str) -> webob.Response:
+    _taggable(collection)
+    if not core(req).tags.has(caller(req), collection, ident, tag):
+        raise exceptions.NotFound(f"Tag {tag} could not be found for {collection[:-1]} {ident}.", "TagNotFound")
+    return router.empty_response()
+
+
+def add_tag(req: router.Request, collection: str, ident: str, tag: str) -> webob.Response:
+    _taggable(collection)
+    core(req).tags.add(caller(req), collection, ident, tag)
+    return router.empty_response(201)
+
+
+def delete_tag(req: router.Request, collection: str, ident: str, tag: str) -> webob.Response:
+    _taggable(collection)
+    core(req).tags.remove(caller(req), collection, ident, tag)
+    return router.empty_response()
+
+
+# -- routers --------------------------------------------------------------------------------------
+
+def add_router_interface(req: router.Request, ident: str) -> webob.Response:
+    return router.json_response(core(req).routers.add_interface(caller(req), ident, req.json_body()))
+
+
+def remove_router_interface(req: router.Request, ident: str) -> webob.Response:
+    return router.json_response(core(req).routers.remove_interface(caller(req), ident, req.json_body()))
+
+
+# -- IP availability and history ------------------------------------------------------------------
+
+def list_ip_availabilities(req: router.Request) -> webob.Response:
+    params = _params(req)
+    items = core(req).availability.list(caller(req), params)
+    return router.json_response({"network_ip_availabilities": [query.select_fields(i, params.fields)
+                                                               for i in items]})
+
+
+def show_ip_availability(req: router.Request, network_id: str) -> webob.Response:
+    return router.json_response({"network_ip_availability": core(req).availability.get(caller(req), network_id)})
+
+
+def ip_allocation_history(req: router.Request) -> webob.Response:
+    return router.json_response({"ip_allocations": core(req).availability.history(caller(req), _params(req))})
+
+
+# -- quotas ---------------------------------------------------------------------------------------
+
+def list_quotas(req: router.Request) -> webob.Response:
+    return router.json_response({"quotas": core(req).quotas.list(caller(req))})
+
+
+def show_quota(req: router.Request, project_id: str) -> webob.Response:
+    return router.json_response({"quota": core(req).quotas.show(caller(req), project_id)})
+
+
+def default_quota(req: router.Request, project_id: str) -> webob.Response:
+    core(req).quotas.show(caller(req), project_id)  # the same policy as reading the quota itself
+    return router.json_response({"quota": core(req).quotas.defaults()})
+
+
+def quota_details(req: router.Request, project_id: str) -> webob.Response:
+    return router.json_response({"quota": core(req).quotas.details(caller(req), project_id)})
+
+
+def update_quota(req: router.Request, project_id: str) -> webob.Response:
+    return router.json_response({"quota": core(req).quotas.update(caller(req), project_id, req.json_body())})
+
+
+def reset_quota(req: router.Request, project_id: str) -> webob.Response:
+    core(req).quotas.reset(caller(req), project_id)
+    return router.empty_response()
+
+
+# -- agents ---------------------------------------------------------------------------------------
+
+def list_agents(req: router.Request) -> webob.Response:
+    params = _params(req)
+    page = query.apply(core(req).agents.list(caller(req)), params, ("id", "host", "agent_type", "binary"))
+    return router.json_response({"agents": [query.select_fields(i, params.fields) for i in page.items]})
+
+
+def show_agent(req: router.Request, ident: str) -> webob.Response:
+    return router.json_response({"agent": core(req).agents.get(caller(req), ident)})
+
+
+def update_agent(req: router.Request, ident: str) -> webob.Response:
+    return router.json_response({"agent": core(req).agents.update(caller(req), ident, req.json_body())})
+
+
+def delete_agent(req: router.Request, ident: str) -> webob.Response:
+    core(req).agents.delete(caller(req), ident)
+    return router.empty_response()
+
+
+def _strip_json(handler: Callable[..., webob.Response]) -> Callable[..., webob.Response]:
+    """Old clients add ``.json`` to the path; the same resource answers."""
+    @functools.wraps(handler)
+    def wrapper(req: router.Request, **params: str) -> webob.Response:
+        return handler(req, **{k: v.removesuffix(".json") for k, v in params.items()})
+    return wrapper
+
+
+ROUTES: dict[str, dict[str, Callable[..., webob.Response]]] = {
+    "/": {"GET": versions},
+    "/v2.0": {"GET": resources},
+    "/v2.0/extensions": {"GET": list_extensions},
+    "/v2.0/extensions/{alias}": {"GET": show_extension},
+    "/v2.0/network-ip-availabilities": {"GET": list_ip_availabilities},
+    "/v2.0/network-ip-availabilities/{network_id}": {"GET": show_ip_availability},
+    "/v2.0/ip-allocation-history": {"GET": ip_allocation_history},
+    "/v2.0/quotas": {"GET": list_quotas},
+    "/v2.0/quotas/{project_id}/default": {"GET": default_quota},
+    "/v2.0/quotas/{project_id}/details.json": {"GET": quota_details},
+    "/v2.0/quotas/{project_id}/details": {"GET": quota_details},
+    "/v2.0/quotas/{project_id}": {"GET": _strip_json(show_quota), "PUT": _strip_json(update_quota),
+                                  "DELETE": _strip_json(reset_quota)},
+    "/v2.0/agents": {"GET": list_agents},
+    "/v2.0/agents/{ident}": {"GET": show_agent, "PUT": update_agent, "DELETE": delete_agent},
+    "/v2.0/routers/{ident}/add_router_interface": {"PUT": add_router_interface},
+    "/v2.0/routers/{ident}/remove_router_interface": {"PUT": remove_router_interface},
+    "/v2.0/{collection}": {"GET": list_resources, "POST": create_resource},
+    "/v2.0/{collection}/{ident}": {"GET": show_resource, "PUT": update_resource, "DELETE": delete_resource},
+    "/v2.0/{collection}/{ident}/tags": {"GET": list_tags, "PUT": replace_tags, "DELETE": delete_tags},
+    "/v2.0/{collection}/{ident}/tags/{tag}": {"GET": check_tag, "PUT": add_tag, "DELETE": delete_tag},
+}

@@ -1,0 +1,96 @@
+"""What every network resource collection shares: lookup, visibility, listing, deletion, policy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from nubis.network.core import errors, query
+from nubis.network.core.common import Caller
+from nubis.network.db import models
+
+if TYPE_CHECKING:
+    from nubis.network.core.facade import NetworkCore
+
+
+class Resources:
+    """One collection (``networks``, ``ports``, ...). Subclasses add create/update and their view."""
+
+    model: ClassVar[Any]
+    kind: ClassVar[str]  # "Network": error type names and messages
+    member: ClassVar[str]  # "network": body key and policy names
+    collection: ClassVar[str]  # "networks"
+    # Columns whose equality filters go to SQL; the rest are applied to the views.
+    sql_filters: ClassVar[Sequence[str]] = ("id", "name", "project_id")
+    sortable: ClassVar[Sequence[str]] = ("id", "name", "project_id", "tenant_id", "created_at", "updated_at",
+                                         "revision_number", "description")
+
+    def __init__(self, core: NetworkCore) -> None:
+        self.core = core
+
+    # -- visibility -----------------------------------------------------------------------------
+    def visible(self, caller: Caller) -> Any:
+        """A SQL condition selecting what ``caller`` may see; None for everything."""
+        if caller.is_admin:
+            return None
+        return self.model.project_id == caller.project_id
+
+    def _select(self, caller: Caller) -> Any:
+        q = sa.select(self.model)
+        cond = self.visible(caller)
+        return q if cond is None else q.where(cond)
+
+    def row(self, s: orm.Session, caller: Caller, ident: str) -> Any:
+        found = s.scalar(self._select(caller).where(self.model.id == ident))
+        if found is None:
+            raise errors.not_found(self.kind, ident)
+        return found
+
+    def owned_row(self, s: orm.Session, caller: Caller, ident: str) -> Any:
+        """The row, if ``caller`` may change it (seeing a shared resource is not enough)."""
+        found = self.row(s, caller, ident)
+        if not caller.owns(found.project_id):
+            raise errors.not_authorized(f"update or delete {self.member} {ident} of another project")
+        return found
+
+    # -- reading --------------------------------------------------------------------------------
+    def views(self, s: orm.Session, caller: Caller, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def get(self, caller: Caller, ident: str) -> dict[str, Any]:
+        self.core.authorize(caller, f"get_{self.member}")
+        with self.core.db.reader() as s:
+            return self.views(s, caller, [self.row(s, caller, ident)])[0]
+
+    def list(self, caller: Caller, params: query.ListParams) -> query.Page:
+        self.core.authorize(caller, f"get_{self.member}")
+        q = self._select(caller)
+        for name, values in params.equality(self.sql_filters).items():
+            column = getattr(self.model, name)
+            q = q.where(column.in_(values))
+        if "tenant_id" in params.filters:
+            q = q.where(self.model.project_id.in_(params.filters["tenant_id"]))
+        with self.core.db.reader() as s:
+            items = self.views(s, caller, s.scalars(q).all())
+        return query.apply(items, params, self.sortable)
+
+    # -- deleting -------------------------------------------------------------------------------
+    def delete(self, caller: Caller, ident: str) -> None:
+        with self.core.db.writer() as s:
+            found = self.row(s, caller, ident)
+            self.core.authorize(caller, f"delete_{self.member}", {"project_id": found.project_id})
+            self.before_delete(s, caller, found)
+            s.execute(sa.delete(models.Tag).where(models.Tag.resource_id == found.id))
+            s.delete(found)
+            s.flush()
+            self.after_delete(s, found)
+        self.core.notify(f"{self.member}.delete", {"id": ident})
+
+    def before_delete(self, s: orm.Session, caller: Caller, found: Any) -> None:
+        """Refuse (409) or clean up what depends on ``found``; run in the delete's transaction."""
+
+    def after_delete(self, s: orm.Session, found: Any) -> None:
+        """Clean up what ``found`` pointed at, once its row is gone (same transaction)."""

@@ -1,0 +1,96 @@
+"""The network service's core: every collection, quotas, tags, agents, and how changes reach agents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oslo_config import cfg
+
+from nubis.common import context as nubis_context
+from nubis.common import exceptions
+from nubis.common.context import RequestContext
+from nubis.common.db.engine import Database
+from nubis.common.policy import Policy
+from nubis.network import policies
+from nubis.network.core import errors
+from nubis.network.core.agents import Agents
+from nubis.network.core.availability import Availability
+from nubis.network.core.base import Resources
+from nubis.network.core.common import Caller
+from nubis.network.core.floatingips import FloatingIPs
+from nubis.network.core.networks import Networks
+from nubis.network.core.ports import Ports
+from nubis.network.core.quotas import Quotas
+from nubis.network.core.routers import Routers
+from nubis.network.core.security_groups import SecurityGroupRules, SecurityGroups
+from nubis.network.core.subnetpools import SubnetPools
+from nubis.network.core.subnets import Subnets
+from nubis.network.core.tags import Tags
+
+# Called with (event, payload) after a change commits, e.g. ("port.update", {...port view...}).
+Listener = Callable[[str, Mapping[str, Any]], None]
+
+
+class NetworkCore:
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, policy: Policy) -> None:
+        self.conf = conf
+        self.db = db
+        self.policy = policy
+        self.listeners: list[Listener] = []
+        self.quotas = Quotas(conf, db, policy)
+        self.agents = Agents(conf, db, policy)
+        self.availability = Availability(db, policy)
+        self.networks = Networks(self)
+        self.subnets = Subnets(self)
+        self.subnetpools = SubnetPools(self)
+        self.ports = Ports(self)
+        self.security_groups = SecurityGroups(self)
+        self.security_group_rules = SecurityGroupRules(self)
+        self.routers = Routers(self)
+        self.floatingips = FloatingIPs(self)
+        self.tags = Tags(self)
+        self._collections: dict[str, Resources] = {
+            r.collection: r for r in (self.networks, self.subnets, self.subnetpools, self.ports,
+                                      self.security_groups, self.security_group_rules, self.routers,
+                                      self.floatingips)}
+
+    def collection(self, name: str) -> Resources:
+        try:
+            return self._collections[name]
+        except KeyError:
+            raise exceptions.NotFound(f"The resource collection {name!r} does not exist.", "HTTPNotFound") from None
+
+    @property
+    def collections(self) -> Mapping[str, Resources]:
+        return self._collections
+
+    # -- who is asking --------------------------------------------------------------------------
+    def caller(self, ctx: RequestContext) -> Caller:
+        return Caller(ctx, self.policy.check(ctx, "context_is_admin", {"project_id": ctx.project_id}))
+
+    @staticmethod
+    def internal_caller() -> Caller:
+        """The service acting for itself (router gateway and floating IP ports)."""
+        return Caller(nubis_context.admin_context(), True)
+
+    def authorize(self, caller: Caller, rule: str, target: Mapping[str, Any] | None = None) -> None:
+        try:
+            self.policy.authorize(caller.ctx, rule, target or {"project_id": caller.project_id})
+        except exceptions.Forbidden:
+            raise errors.not_authorized(rule) from None
+
+    def authorize_attributes(self, caller: Caller, op: str, member: str, attrs: Mapping[str, Any]) -> None:
+        """Admin-only attributes (``shared``, ``provider:*``, ``binding:host_id``...) need their own rule."""
+        for attr in policies.ADMIN_ATTRIBUTES.get(member, []):
+            present = attr in attrs
+            if not present and ":" in attr:
+                outer, inner = attr.split(":", 1)
+                present = isinstance(attrs.get(outer), dict) and inner in attrs[outer]
+            if present:
+                self.authorize(caller, f"{op}_{member}:{attr}", {"project_id": caller.project_id})
+
+    # -- telling agents -------------------------------------------------------------------------
+    def notify(self, event: str, payload: Mapping[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(event, payload)

@@ -1,0 +1,82 @@
+"""Network policy, with the rule names Neutron uses (``create_network``, ``update_port:binding:host_id``, ...).
+
+Reads need the reader role (visibility, e.g. shared networks, is decided by the
+core's queries); changes need admin or a member of the owning project; the
+provider, sharing, external and binding attributes are for admins only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oslo_policy import policy
+
+from nubis.common import policy as nubis_policy
+
+ADMIN = nubis_policy.ADMIN
+OWNER = f"({ADMIN}) or ({nubis_policy.PROJECT_MEMBER})"
+READER = f"({ADMIN}) or (role:reader)"
+
+_RESOURCES = {
+    "network": "/v2.0/networks", "subnet": "/v2.0/subnets", "subnetpool": "/v2.0/subnetpools",
+    "port": "/v2.0/ports", "security_group": "/v2.0/security-groups",
+    "security_group_rule": "/v2.0/security-group-rules", "router": "/v2.0/routers",
+    "floatingip": "/v2.0/floatingips",
+}
+
+# Attributes only an admin may set (on create and update).
+ADMIN_ATTRIBUTES = {
+    "network": ["shared", "router:external", "provider:network_type", "provider:physical_network",
+                "provider:segmentation_id"],
+    "subnetpool": ["shared", "is_default"],
+    "port": ["binding:host_id", "binding:profile"],
+    "router": ["external_gateway_info:external_fixed_ips"],
+}
+
+
+def _rule(name: str, check: str, description: str, method: str, path: str) -> policy.DocumentedRuleDefault:
+    return policy.DocumentedRuleDefault(name=name, check_str=check, description=description,
+                                        operations=[{"method": method, "path": path}], scope_types=["project"])
+
+
+def _rules() -> list[policy.RuleDefault]:
+    rules: list[policy.RuleDefault] = []
+    for member, path in _RESOURCES.items():
+        words = member.replace("_", " ")
+        rules += [
+            _rule(f"create_{member}", OWNER, f"Create a {words}.", "POST", path),
+            _rule(f"get_{member}", READER, f"List or show {words}s the project can see.", "GET", path),
+            _rule(f"update_{member}", OWNER, f"Change a {words} of the project.", "PUT", path + "/{id}"),
+            _rule(f"delete_{member}", OWNER, f"Delete a {words} of the project.", "DELETE", path + "/{id}"),
+        ]
+        for attr in ADMIN_ATTRIBUTES.get(member, []):
+            rules += [_rule(f"{op}_{member}:{attr}", ADMIN, f"Set {attr} of a {words}.", method, path)
+                      for op, method in (("create", "POST"), ("update", "PUT"))]
+    rules += [
+        _rule("add_router_interface", OWNER, "Attach a subnet or port to a router.", "PUT",
+              "/v2.0/routers/{id}/add_router_interface"),
+        _rule("remove_router_interface", OWNER, "Detach a subnet or port from a router.", "PUT",
+              "/v2.0/routers/{id}/remove_router_interface"),
+        _rule("get_network_ip_availability", ADMIN, "Show address usage of networks.", "GET",
+              "/v2.0/network-ip-availabilities"),
+        _rule("get_ip_allocation_history", ADMIN, "Show who held which address when.", "GET",
+              "/v2.0/ip-allocation-history"),
+        _rule("get_quota", f"({ADMIN}) or ({nubis_policy.PROJECT_READER})", "Show a project's quotas.", "GET",
+              "/v2.0/quotas/{project_id}"),
+        _rule("update_quota", ADMIN, "Change or reset a project's quotas.", "PUT", "/v2.0/quotas/{project_id}"),
+        _rule("get_agent", ADMIN, "List and show agents.", "GET", "/v2.0/agents"),
+        _rule("update_agent", ADMIN, "Enable, disable or describe an agent.", "PUT", "/v2.0/agents/{id}"),
+        _rule("delete_agent", ADMIN, "Forget an agent.", "DELETE", "/v2.0/agents/{id}"),
+    ]
+    return rules
+
+
+RULES = _rules()
+
+
+def list_rules() -> list[policy.RuleDefault]:
+    return list(RULES)
+
+
+def make(conf: Any) -> nubis_policy.Policy:
+    return nubis_policy.Policy(conf, RULES)
