@@ -130,6 +130,10 @@ class AllInOne:
             sections["service_credentials"] = {"endpoint_overrides": overrides}
         sections["compute"] = {"virt_driver": self.options.virt}
         sections["metadata"] = {"shared_secret": self.secrets.metadata_secret}
+        # Fake guests have no taps to wire; real ones get the Linux data plane (as root).
+        sections["network_agent"] = {"dataplane": "noop" if self.options.virt == "fake" else "auto"}
+        if any(s.name == "metadata" for s in self.services):
+            sections["network_agent"]["metadata_url"] = self.url("metadata")
         for service in self.services:
             if service.port is not None:
                 sections[common.listen_group(service)] = {

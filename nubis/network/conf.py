@@ -36,6 +36,13 @@ QUOTA_OPTS = [
     cfg.IntOpt("quota_subnetpool", default=-1, help="Subnet pools per project (-1: unlimited)."),
 ]
 
+METADATA_GROUP = "metadata"
+METADATA_OPTS = [
+    cfg.StrOpt("shared_secret", secret=True, default="",
+               help="Signs the instance id the metadata proxies send to nubis-metadata (HMAC-SHA256); the "
+                    "agents and the metadata service must share it."),
+]
+
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     return [(GROUP, OPTS), ("quotas", QUOTA_OPTS)]

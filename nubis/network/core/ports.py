@@ -115,7 +115,8 @@ class Ports(Resources):
             raise errors.not_authorized(f"create_port on network {net.id} of another project")
         if not net_owner and ("mac_address" in attrs or any("ip_address" in f for f in attrs.get("fixed_ips") or [])):
             raise errors.not_authorized("create_port:fixed_ips:ip_address or mac_address on a shared network")
-        self.core.quotas.check(s, project, "port")
+        if not attrs.get("device_owner", "").startswith("network:"):  # the service's own ports are not counted
+            self.core.quotas.check(s, project, "port")
         port = models.Port(id=common.types.new_uuid(), project_id=project, network_id=net.id,
                            port_security_enabled=net.port_security_enabled)
         self._apply(port, attrs)

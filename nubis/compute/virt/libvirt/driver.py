@@ -123,7 +123,7 @@ class LibvirtDriver:
             disks.create_blank(files["swap"], guest.swap_mb)
         if guest.config_drive or self.conf.libvirt.force_config_drive:
             files["config_drive"] = os.path.join(workdir, "disk.config")
-            configdrive.build(files["config_drive"], guest_config.metadata_files(guest, _hostname(guest.name)))
+            configdrive.build(files["config_drive"], guest_config.metadata_files(guest))
         return guest_config.GuestFiles(**files)
 
     def spawn(self, guest: GuestSpec) -> None:
@@ -286,8 +286,3 @@ def _read_and_remove(path: str) -> Iterator[bytes]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-
-
-def _hostname(name: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-")
-    return cleaned[:63] or "server"

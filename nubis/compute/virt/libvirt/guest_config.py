@@ -6,12 +6,11 @@ checked without a hypervisor.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from nubis.compute import metadata
 from nubis.compute.virt.driver import DriverError, GuestSpec
 from nubis.compute.virt.libvirt import domain
 from nubis.compute.virt.libvirt.host import GuestResources, HostTopology
@@ -168,17 +167,8 @@ def build(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> domain.Domain
         balloon=not (pinned or page_kib), description=f"Nubis instance {guest.name}")
 
 
-def metadata_files(guest: GuestSpec, hostname: str) -> Mapping[str, bytes]:
+def metadata_files(guest: GuestSpec) -> Mapping[str, bytes]:
     """The config drive's files, laid out as the OpenStack metadata service serves them."""
-    meta: dict[str, Any] = {"uuid": guest.uuid, "name": guest.name, "hostname": hostname, "launch_index": 0,
-                            "availability_zone": guest.availability_zone, "project_id": guest.project_id,
-                            "meta": dict(guest.metadata), "devices": []}
-    if guest.key_data:
-        meta["public_keys"] = {guest.key_name or "key": guest.key_data}
-        meta["keys"] = [{"name": guest.key_name or "key", "type": "ssh", "data": guest.key_data}]
-    files = {"openstack/latest/meta_data.json": json.dumps(meta).encode(),
-             "openstack/latest/network_data.json": json.dumps({"links": [], "networks": [], "services": []}).encode(),
-             "openstack/latest/vendor_data2.json": b"{}"}
-    if guest.user_data:
-        files["openstack/latest/user_data"] = base64.b64decode(guest.user_data)
-    return files
+    return metadata.openstack_files(metadata.InstanceFacts(
+        uuid=guest.uuid, name=guest.name, project_id=guest.project_id, availability_zone=guest.availability_zone,
+        metadata=guest.metadata, key_name=guest.key_name, key_data=guest.key_data, user_data=guest.user_data))

@@ -131,7 +131,7 @@ def test_config_drive_files_follow_the_metadata_layout() -> None:
 
     guest = _guest(key_name="k", key_data="ssh-ed25519 AAAA me", metadata={"role": "web"}, project_id="p1",
                    user_data=base64.b64encode(b"#!/bin/sh\necho hi\n").decode())
-    files = guest_config.metadata_files(guest, "web")
+    files = guest_config.metadata_files(guest)
     meta = json.loads(files["openstack/latest/meta_data.json"])
     assert meta["uuid"] == guest.uuid and meta["hostname"] == "web" and meta["meta"] == {"role": "web"}
     assert meta["public_keys"] == {"k": "ssh-ed25519 AAAA me"} and meta["project_id"] == "p1"

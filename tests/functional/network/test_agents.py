@@ -1,0 +1,82 @@
+"""Agents register, heartbeat and wire bound ports (the no-op data plane of fake hosts), through the real RPC."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+
+import pytest
+
+from tests import fixtures
+from tests.functional import cloud as cloud_fixture
+from tests.functional.network.conftest import CONFIG
+
+
+@pytest.fixture(scope="module", params=fixtures.backend_ids())
+def agent_cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("network-agents")
+    rabbit = os.environ.get(fixtures.TRANSPORT_URL_ENV)
+    # Server databases go with RabbitMQ (as deployed), each cloud in a vhost of its own.
+    vhost = fixtures.rabbit_vhost(rabbit) if rabbit and request.param != "sqlite" else contextlib.nullcontext()
+    with fixtures.scratch_database(request.param, str(tmp)) as url, vhost as transport_url:
+        extra = {**CONFIG, "database": {"connection": url},
+                 "network_agent": {"poll_interval": "0.2", "report_interval": "2", "l3": "true",
+                                   "tunnel_ip": "192.0.2.10"}}
+        if transport_url:
+            extra["DEFAULT"] = {"transport_url": transport_url}
+        with cloud_fixture.running_cloud(tmp, ["network", "network-agent"], extra_config=extra) as c:
+            yield c
+
+
+def _wait(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_agent_registers_and_is_alive(agent_cloud):
+    rows = _wait(lambda: agent_cloud.openstack("network", "agent", "list"))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["Agent Type"] == "Linux bridge agent" and row["Alive"] in (True, ":-)")
+    agent = agent_cloud.connection().network.get_agent(row["ID"])
+    assert agent.configuration["tunnel_ip"] == "192.0.2.10" and agent.configuration["dataplane"] == "noop"
+    assert agent.binary == "nubis-network-agent"
+
+
+def test_bound_port_goes_active_and_its_network_gets_dhcp(agent_cloud):
+    admin = agent_cloud.connection()
+    host = admin.network.agents().__next__().host
+    net = admin.network.create_network(name=f"wired-{uuid.uuid4().hex[:6]}")
+    sub = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.210.0.0/24")
+    port = admin.network.create_port(network_id=net.id, device_owner="compute:nova", device_id=str(uuid.uuid4()),
+                                     binding_host_id=host)
+    assert port.status == "DOWN"
+    _wait(lambda: admin.network.get_port(port.id).status == "ACTIVE")
+    dhcp = _wait(lambda: list(admin.network.ports(network_id=net.id, device_owner="network:dhcp")))
+    assert dhcp[0].binding_host_id == host and dhcp[0].fixed_ips[0]["subnet_id"] == sub.id
+    moved = admin.network.update_port(port, binding_host_id="elsewhere")
+    assert moved.status == "DOWN"  # the new host has not wired it
+    admin.network.delete_port(port)
+    _wait(lambda: not list(admin.network.ports(network_id=net.id, device_owner="network:dhcp")))
+    admin.network.delete_network(net)
+
+
+def test_router_ports_are_wired_on_the_l3_host(agent_cloud):
+    admin = agent_cloud.connection()
+    net = admin.network.create_network(name=f"routed-{uuid.uuid4().hex[:6]}")
+    sub = admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.211.0.0/24")
+    router = admin.network.create_router(name="r")
+    added = admin.network.add_interface_to_router(router, subnet_id=sub.id)
+    host = admin.network.agents().__next__().host
+    port = _wait(lambda: (p := admin.network.get_port(added["port_id"])).binding_host_id == host and p)
+    assert port.binding_host_id == host
+    admin.network.remove_interface_from_router(router, subnet_id=sub.id)
+    admin.network.delete_router(router)
+    admin.network.delete_network(net)
