@@ -136,9 +136,9 @@ class AllInOne:
             sections["network_agent"]["metadata_url"] = self.url("metadata")
         for service in self.services:
             if service.port is not None:
-                sections[common.listen_group(service)] = {
+                sections.setdefault(common.listen_group(service), {}).update({
                     "bind_host": self.options.host, "bind_port": str(self.port(service)),
-                }
+                })
         for group, values in self.options.extra_config.items():
             sections.setdefault(group, {}).update(values)
         return sections

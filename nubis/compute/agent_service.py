@@ -13,6 +13,7 @@ from nubis.compute import conf
 from nubis.compute.agent.manager import ComputeAgent
 from nubis.compute.agent.rpcapi import TOPIC, ComputeAgentEndpoint
 from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.network_client import NetworkClient
 from nubis.compute.virt import fake
 from nubis.compute.virt.driver import ComputeDriver, HostResources, NumaCell
 from nubis.scheduler.rpcapi import SchedulerAPI
@@ -44,13 +45,20 @@ def build_agent(runtime: Runtime, driver: ComputeDriver | None = None) -> Comput
     return ComputeAgent(c, driver or make_driver(c), ConductorAPI(runtime.messaging, c.compute.rpc_timeout),
                         SchedulerAPI(runtime.messaging, c.compute.rpc_timeout),
                         clients.service_adapter(c, "placement"), rpc.Notifier(runtime.messaging, "compute", c.host),
-                        _image_adapter(c))
+                        _image_adapter(c), _network_client(c))
 
 
 def _image_adapter(c: cfg.ConfigOpts) -> ks_adapter.Adapter | None:
     """Where snapshots go; a host configured without an image service refuses snapshots, nothing else."""
     try:
         return clients.service_adapter(c, "image")
+    except cfg.RequiredOptError:
+        return None
+
+
+def _network_client(c: cfg.ConfigOpts) -> NetworkClient | None:
+    try:
+        return NetworkClient(clients.service_adapter(c, "network"))
     except cfg.RequiredOptError:
         return None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from oslo_config import cfg
+
 from nubis.api import deploy, faults, microversion
 from nubis.common import clients
 from nubis.common.runtime import Runtime
@@ -23,12 +25,21 @@ from nubis.compute.core.servers import ServerCore
 from nubis.compute.core.services import ServiceStore
 from nubis.compute.core.snapshots import Snapshots
 from nubis.compute.core.usage import UsageReport
+from nubis.compute.network_client import NetworkClient
 from nubis.scheduler.rpcapi import SchedulerAPI
 from nubis.services import ServiceDefinition
 
 VERSIONS = microversion.VersionRange("compute", microversion.Version.parse(handlers.MIN_VERSION),
                                      microversion.Version.parse(handlers.MAX_VERSION),
                                      legacy_header="X-OpenStack-Nova-API-Version")
+
+
+def network_client(c: cfg.ConfigOpts) -> NetworkClient | None:
+    """The network service, when this cloud has one (its catalog or endpoint overrides name it)."""
+    try:
+        return NetworkClient(clients.service_adapter(c, "network"))
+    except cfg.RequiredOptError:
+        return None
 
 
 def build_core(runtime: Runtime) -> ComputeCore:
@@ -42,7 +53,7 @@ def build_core(runtime: Runtime) -> ComputeCore:
     services = ServiceStore(c, database, settings)
     servers = ServerCore(c, database, flavors, keypairs, groups, services, quotas,
                          ConductorAPI(runtime.messaging, timeout), ComputeAgentAPI(runtime.messaging, timeout),
-                         clients.service_adapter(c, "image"))
+                         clients.service_adapter(c, "image"), network_client(c))
     return ComputeCore(c, policies.make(c), flavors, keypairs, groups, servers, services, InstanceStore(database),
                        quotas, UsageReport(database), AggregateStore(database, settings),
                        ServerMoves(servers), Snapshots(servers),

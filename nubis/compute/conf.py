@@ -27,6 +27,10 @@ OPTS = [
     cfg.IntOpt("fake_vcpus", default=16, min=1, help="CPUs the fake driver's host reports."),
     cfg.IntOpt("fake_memory_mb", default=65536, min=1, help="Memory the fake driver's host reports."),
     cfg.IntOpt("fake_disk_gb", default=1000, min=1, help="Disk the fake driver's host reports."),
+    cfg.IntOpt("vif_plugging_timeout", default=300, min=0,
+               help="Seconds a host waits for the network agent to wire a new server's ports."),
+    cfg.BoolOpt("vif_plugging_is_fatal", default=True,
+                help="Fail the build when the ports are not wired in time (else boot anyway)."),
     cfg.IntOpt("rpc_timeout", default=60, min=1,
                help="Seconds the API and conductor wait for an RPC answer before reporting the peer unreachable."),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import queue
 import threading
@@ -22,6 +23,7 @@ from nubis.compute import notifications, states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent import resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.network_client import NetworkClient
 from nubis.compute.virt.driver import ComputeDriver, DriverError, GuestSpec
 from nubis.scheduler.rpcapi import SchedulerAPI
 
@@ -38,7 +40,7 @@ _VM_STATE_OF_POWER = {states.RUNNING: states.ACTIVE, states.SHUTDOWN: states.STO
 class ComputeAgent:
     def __init__(self, conf: cfg.ConfigOpts, driver: ComputeDriver, conductor: ConductorAPI,
                  scheduler: SchedulerAPI, placement: ks_adapter.Adapter, notifier: rpc.Notifier,
-                 images: ks_adapter.Adapter | None = None) -> None:
+                 images: ks_adapter.Adapter | None = None, network: NetworkClient | None = None) -> None:
         self.conf = conf
         self.host = conf.host
         self.driver = driver
@@ -47,6 +49,7 @@ class ComputeAgent:
         self.placement = placement
         self.notifier = notifier
         self.images = images
+        self.network = network
         self._events: collections.defaultdict[tuple[str, str, str | None], threading.Event] = \
             collections.defaultdict(threading.Event)
         self._locks: collections.defaultdict[str, threading.Lock] = collections.defaultdict(threading.Lock)
@@ -190,19 +193,20 @@ class ComputeAgent:
 
     def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
         uuid = instance["uuid"]
-        guest = self._guest(instance)
         with self._instance_lock(uuid):
             if not self.conductor.instance_update(ctx, uuid, {"task_state": states.SPAWNING}):
                 return  # deleted before it got here
             notifications.emit(self.notifier, ctx, "instance.create.start", uuid, self.host, state=states.BUILDING)
             try:
-                self.driver.spawn(guest)
+                vifs = self._plug_networks(instance)
+                self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs)))
+                self._wait_for_vifs(uuid, vifs)
             except Exception as exc:  # noqa: BLE001 - every failure becomes the instance's fault
                 self._build_failed(ctx, uuid, exc)
                 return
             done = self.conductor.instance_update(ctx, uuid, {
                 "vm_state": states.ACTIVE, "task_state": None, "power_state": self.driver.power_state(uuid),
-                "launched_at": types.utcnow().isoformat()}, expected_task_state=states.SPAWNING)
+                "launched_at": types.utcnow().isoformat(), "network_info": vifs}, expected_task_state=states.SPAWNING)
             if not done:  # deleted while spawning
                 self.driver.destroy(uuid)
                 return
@@ -213,12 +217,43 @@ class ComputeAgent:
             # An unshelved server runs again: the image that kept its disk meanwhile has done its job.
             self.images.delete(f"/v2/images/{instance['delete_image_after']}", raise_exc=False)
 
+    def _plug_networks(self, instance: dict[str, Any]) -> list[dict[str, Any]]:
+        """Create (first boot) and bind the instance's ports to this host; its VIFs."""
+        requested = instance.get("requested_networks")
+        if self.network is None or not self.network.available():
+            if requested:
+                raise DriverError("this compute host cannot reach the network service")
+            return []
+        if self.network.ports(instance["uuid"]):  # unshelve, rebuild: the ports exist, they move here
+            return self.network.bind(instance["uuid"], self.host)
+        return self.network.allocate(instance, self.host) if requested else []
+
+    def _wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]]) -> None:
+        """Until the host's network agent has wired every port (network-vif-plugged)."""
+        if not vifs or self.network is None:
+            return
+        timeout = self.conf.compute.vif_plugging_timeout
+        if not self.network.wait_active(uuid, [v["id"] for v in vifs], timeout) and \
+                self.conf.compute.vif_plugging_is_fatal:
+            raise DriverError(f"Timed out after {timeout}s waiting for the network agent of host {self.host} to "
+                              f"plug ports {', '.join(v['id'] for v in vifs)} (network-vif-plugged); is the "
+                              "network agent running on this host?")
+
+    def _unplug_networks(self, uuid: str) -> None:
+        if self.network is None or not self.network.available():
+            return
+        try:
+            self.network.deallocate(uuid)
+        except Exception:  # noqa: BLE001 - the guest is gone either way; the ports can be deleted by hand
+            LOG.exception("could not release the ports of %s", uuid)
+
     def _build_failed(self, ctx: RequestContext, uuid: str, exc: Exception) -> None:
         LOG.warning("build of %s failed on %s: %s", uuid, self.host, exc)
         try:
             self.driver.destroy(uuid)
         except Exception:  # noqa: BLE001 - the build already failed; report that one
             LOG.exception("cleaning up the failed build of %s", uuid)
+        self._unplug_networks(uuid)
         # Resources go back first: once the instance shows ERROR, it holds nothing.
         self.scheduler.release(ctx, uuid)
         self.conductor.add_fault(ctx, uuid, 500, f"Build of instance {uuid} failed on host {self.host}: {rpc.error_message(exc)}",
@@ -302,6 +337,7 @@ class ComputeAgent:
     def terminate_instance(self, ctx: RequestContext, uuid: str) -> None:
         with self._instance_lock(uuid):
             self.driver.destroy(uuid)
+            self._unplug_networks(uuid)
             self.conductor.instance_deleted(ctx, uuid)
         with self._locks_guard:
             self._locks.pop(uuid, None)
@@ -416,7 +452,8 @@ class ComputeAgent:
     def receive_guest(self, instance: dict[str, Any], running: bool) -> int:
         uuid = instance["uuid"]
         with self._instance_lock(uuid):
-            self.driver.spawn(self._guest(instance))
+            vifs = self.network.bind(uuid, self.host) if self.network is not None and self.network.available() else []
+            self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs)))
             if not running:
                 self.driver.power_off(uuid)
             return self.driver.power_state(uuid)

@@ -81,9 +81,16 @@ def server_create(body: Any, version: Version) -> dict[str, Any]:
     if networks not in (None, "auto", "none"):
         if not isinstance(networks, list):
             raise _bad("networks", "Use 'auto', 'none' or a list of networks.")
-        if networks:
-            raise exceptions.BadRequest("Networks were requested, but compute does not plug servers into the "
-                                        "network service yet: boot with networks 'none' or 'auto'.")
+        for item in networks:
+            if not isinstance(item, dict) or not ({"uuid", "port"} & set(item)):
+                raise _bad("networks", f"Each network needs a 'uuid' or a 'port', not {item!r}.")
+            unknown = set(item) - {"uuid", "port", "fixed_ip", "tag"}
+            if unknown:
+                raise _bad("networks", f"Additional properties are not allowed ({', '.join(sorted(unknown))}).")
+    groups = server.get("security_groups")
+    if groups is not None and (not isinstance(groups, list)
+                               or not all(isinstance(g, dict) and g.get("name") for g in groups)):
+        raise _bad("security_groups", "Use a list of {\"name\": ...} objects.")
     for bdm in server.get("block_device_mapping_v2") or []:
         if not isinstance(bdm, dict) or bdm.get("source_type") != "image" or bdm.get("destination_type") != "local":
             raise exceptions.BadRequest("Only image-to-local block device mappings are supported: this cloud has no "

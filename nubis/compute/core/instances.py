@@ -14,7 +14,7 @@ from nubis.compute.db.models import Instance, InstanceAction, InstanceFault, Mig
 
 # What agents may set through the conductor (never owner, flavor, ...).
 AGENT_WRITABLE = frozenset({"vm_state", "task_state", "power_state", "host", "node", "launched_at",
-                            "availability_zone", "numa_fit"})
+                            "availability_zone", "numa_fit", "network_info"})
 
 
 def image_meta(image: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def guest_payload(inst: Instance, image: dict[str, Any] | None = None) -> dict[s
             "image_meta": image_meta(image) if image else {}, "key_name": inst.key_name, "key_data": inst.key_data,
             "user_data": inst.user_data, "metadata": dict(inst.metadata_items or {}), "numa_fit": inst.numa_fit,
             "config_drive": bool(inst.config_drive), "project_id": inst.project_id,
-            "availability_zone": inst.availability_zone}
+            "availability_zone": inst.availability_zone, "requested_networks": inst.requested_networks or []}
 
 
 class InstanceStore:

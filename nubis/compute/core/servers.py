@@ -27,6 +27,7 @@ from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.services import ServiceStore
 from nubis.compute.db.models import Instance, ProjectLock
+from nubis.compute.network_client import NetworkClient
 
 LOG = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ _STATUS_FILTER = {"ACTIVE": states.ACTIVE, "BUILD": states.BUILDING, "SHUTOFF": 
 class ServerCore:
     def __init__(self, conf: cfg.ConfigOpts, db: Database, flavors: FlavorStore, keypairs: KeypairStore,
                  groups: ServerGroupStore, services: ServiceStore, quotas: QuotaStore, conductor: ConductorAPI,
-                 agents: ComputeAgentAPI, images: ks_adapter.Adapter | None) -> None:
+                 agents: ComputeAgentAPI, images: ks_adapter.Adapter | None,
+                 network: NetworkClient | None = None) -> None:
         self.conf = conf
         self.db = db
         self.instances = InstanceStore(db)
@@ -52,6 +54,7 @@ class ServerCore:
         self.conductor = conductor
         self.agents = agents
         self.images = images
+        self.network = network
 
     # -- boot ------------------------------------------------------------------------------------------
 
@@ -126,6 +129,7 @@ class ServerCore:
         if zone and zone not in {z["zoneName"] for z in self.services.availability_zones(False)}:
             raise exceptions.BadRequest(f"The requested availability zone is not available: {zone}")
         count = int(body.get("max_count") or body.get("min_count") or 1)
+        requested = self._networks(ctx, body, count)
         uuids = [str(uuidlib.uuid4()) for _ in range(count)]
         names = [body["name"]] if count == 1 else [f"{body['name']}-{i + 1}" for i in range(count)]
         group = None
@@ -142,7 +146,8 @@ class ServerCore:
                                availability_zone=zone or self.conf.compute.default_availability_zone,
                                vm_state=states.BUILDING, task_state=states.SCHEDULING, key_name=body.get("key_name"),
                                key_data=key_data, user_data=body.get("user_data"),
-                               metadata_items=body.get("metadata") or {}, config_drive=bool(body.get("config_drive")))
+                               metadata_items=body.get("metadata") or {}, config_drive=bool(body.get("config_drive")),
+                               requested_networks=requested)
                 s.add(row)
                 instances.append(guest_payload(row, image))
                 self.instances.start_action(s, uuid, "create", ctx)
@@ -154,6 +159,19 @@ class ServerCore:
                 "server_group": group}
         self.conductor.build_instances(ctx, instances, spec)
         return {"id": uuids[0], "reservation_id": f"r-{uuids[0][:8]}"}
+
+    def _networks(self, ctx: RequestContext, body: dict[str, Any], count: int) -> list[dict[str, Any]]:
+        """The boot's networks, checked with the network service (none when the cloud has none)."""
+        networks = body.get("networks")
+        groups = [g["name"] for g in body.get("security_groups") or []]
+        if networks is None:
+            networks = "auto"  # before 2.37 a boot without networks meant "whatever the project has"
+        if self.network is None:
+            if isinstance(networks, list) and networks:
+                raise exceptions.BadRequest("Networks were requested, but this cloud has no network service: boot "
+                                            "with networks 'none'.")
+            return []
+        return self.network.resolve(ctx.project_id, networks, groups, count)
 
     # -- read ------------------------------------------------------------------------------------------
 

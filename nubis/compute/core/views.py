@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from nubis.api.microversion import Version
-from nubis.compute import states
+from nubis.compute import network_client, states
 from nubis.compute.db.models import Instance, InstanceFault
 
 
@@ -39,7 +39,7 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
         "image": {"id": inst.image_ref, "links": [{"rel": "bookmark", "href": f"{base}/images/{inst.image_ref}"}]}
         if inst.image_ref else "",
         "flavor": _flavor(base, inst, version), "created": _iso(inst.created_at), "updated": _iso(inst.updated_at),
-        "addresses": {}, "accessIPv4": "", "accessIPv6": "", "links": links(base, "servers", inst.uuid),
+        "addresses": network_client.addresses(inst.network_info), "accessIPv4": "", "accessIPv6": "", "links": links(base, "servers", inst.uuid),
         "OS-DCF:diskConfig": "MANUAL", "progress": 0, "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
         "config_drive": "True" if inst.config_drive else "", "key_name": inst.key_name, "OS-SRV-USG:launched_at": _iso(inst.launched_at),
         "OS-SRV-USG:terminated_at": _iso(inst.terminated_at), "OS-EXT-STS:task_state": inst.task_state,

@@ -92,6 +92,10 @@ class Instance(Base):
     numa_fit: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
     config_drive: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     shelved_image_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    # What the boot request asked for ([{"network_id"|"port_id", "fixed_ip"}]), and what the host's ports
+    # ended up as (Nova's network info cache: what server views show as addresses).
+    requested_networks: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    network_info: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
     locked: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(16), nullable=True)  # owner | admin
     locked_reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)

@@ -64,6 +64,8 @@ class GuestSpec:
     config_drive: bool = False
     project_id: str = ""
     availability_zone: str | None = None
+    # Network interfaces: {"id", "mac", "tap", "mtu", "network_id", "fixed_ips", ...} per bound port.
+    vifs: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

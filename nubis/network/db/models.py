@@ -214,7 +214,7 @@ class Tag(Base):
 
 
 class Quota(Base):
-    __tablename__ = "quotas"
+    __tablename__ = "network_quotas"
 
     project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
     resource: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)

@@ -75,7 +75,7 @@ def upgrade() -> None:
     with op.batch_alter_table('networks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_networks_project_id'), ['project_id'], unique=False)
 
-    op.create_table('quotas',
+    op.create_table('network_quotas',
     sa.Column('project_id', sa.String(length=255), nullable=False),
     sa.Column('resource', sa.String(length=64), nullable=False),
     sa.Column('hard_limit', sa.Integer(), nullable=False),

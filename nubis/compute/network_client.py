@@ -1,0 +1,214 @@
+"""Compute's side of the network service: checking what a boot asks for, and a host wiring its guests.
+
+The compute API resolves ``networks`` (and security group names) when a boot
+is accepted, so a wrong name fails there with a 400 instead of later in the
+build; the host's agent then creates and binds the ports, waits until the
+network agent has wired them (port status ACTIVE), and gives them back when
+the guest goes. Ports the user brought (``{"port": ...}``) are only unbound,
+never deleted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from keystoneauth1 import adapter as ks_adapter
+from keystoneauth1 import exceptions as ks_exc
+
+from nubis.common import exceptions
+
+PRESERVE = "preserve_on_delete"  # kept in binding:profile, which only admins (compute) see
+
+
+def _unavailable(exc: Exception) -> exceptions.NubisError:
+    if isinstance(exc, ks_exc.EndpointNotFound):
+        return exceptions.BadRequest("Networks were requested, but this cloud's catalog has no network service.")
+    return exceptions.ServiceUnavailable(f"The network service cannot be reached: {exc}")
+
+
+class NetworkClient:
+    def __init__(self, adapter: ks_adapter.Adapter) -> None:
+        self.api = adapter
+
+    def available(self) -> bool:
+        try:
+            return bool(self.api.get_endpoint())
+        except (ks_exc.EndpointNotFound, ks_exc.CatalogException):
+            return False
+
+    def _get(self, path: str) -> Any:
+        try:
+            return self.api.get(f"/v2.0{path}", raise_exc=False)
+        except (ks_exc.EndpointNotFound, ks_exc.ConnectionError) as exc:
+            raise _unavailable(exc) from None
+
+    # -- the compute API: what a boot asks for -------------------------------------------------------------
+    def resolve(self, project_id: str, networks: Any, security_groups: Sequence[str], count: int,
+                ) -> list[dict[str, Any]]:
+        """``networks`` as the boot gave it ('auto', 'none' or a list), checked and made explicit."""
+        if networks in (None, "none"):
+            return []
+        if not self.available():
+            if networks == "auto":
+                return []  # a cloud without a network service boots servers without NICs
+            raise exceptions.BadRequest("Networks were requested, but this cloud has no network service: boot with "
+                                        "networks 'none'.")
+        groups = self._group_ids(project_id, security_groups)
+        if networks == "auto":
+            return [{"network_id": n, "security_groups": groups} for n in self._auto(project_id)]
+        out = []
+        for item in networks:
+            if item.get("port"):
+                if count > 1:
+                    raise exceptions.BadRequest("Unable to launch multiple instances with a single configured "
+                                                "port ID. Please launch your instances one by one with "
+                                                "different ports.")
+                out.append({"port_id": self._free_port(project_id, item["port"])})
+            else:
+                entry = {"network_id": self._visible_network(project_id, item.get("uuid")),
+                         "security_groups": groups}
+                if item.get("fixed_ip"):
+                    entry["fixed_ip"] = item["fixed_ip"]
+                out.append(entry)
+        return out
+
+    def _auto(self, project_id: str) -> list[str]:
+        own = self._get(f"/networks?project_id={project_id}&router:external=false").json().get("networks", [])
+        shared = self._get("/networks?shared=true").json().get("networks", [])
+        ids = sorted({n["id"] for n in [*own, *shared]})
+        if len(ids) > 1:
+            raise exceptions.Conflict("Multiple possible networks found, use a Network ID to be more specific.")
+        return ids
+
+    def _visible_network(self, project_id: str, network_id: Any) -> str:
+        resp = self._get(f"/networks/{network_id}")
+        net = resp.json().get("network") if resp.status_code == 200 else None
+        if net is None or not (net["project_id"] == project_id or net["shared"]):
+            raise exceptions.BadRequest(f"Network {network_id} could not be found.")
+        return str(net["id"])
+
+    def _free_port(self, project_id: str, port_id: Any) -> str:
+        resp = self._get(f"/ports/{port_id}")
+        port = resp.json().get("port") if resp.status_code == 200 else None
+        if port is None or port["project_id"] != project_id:
+            raise exceptions.BadRequest(f"Port id {port_id} could not be found.")
+        if port["device_id"]:
+            raise exceptions.Conflict(f"Port {port_id} is still in use.")
+        return str(port["id"])
+
+    def _group_ids(self, project_id: str, names: Sequence[str]) -> list[str]:
+        ids = []
+        for name in names:
+            if name == "default":
+                continue  # the network service gives new ports the project's default group itself
+            found = self._get(f"/security-groups?project_id={project_id}&name={name}").json().get(
+                "security_groups", [])
+            by_id = self._get(f"/security-groups/{name}")
+            if not found and by_id.status_code == 200 and by_id.json()["security_group"]["project_id"] == project_id:
+                found = [by_id.json()["security_group"]]
+            if not found:
+                raise exceptions.BadRequest(f"Security group {name} not found for project {project_id}.")
+            ids.append(found[0]["id"])
+        if ids and "default" in names:
+            ids.append(self._get(f"/security-groups?project_id={project_id}&name=default").json()[
+                "security_groups"][0]["id"])
+        return ids
+
+    # -- the host: wiring a guest ------------------------------------------------------------------------
+    def allocate(self, instance: dict[str, Any], host: str) -> list[dict[str, Any]]:
+        """Create or take over the requested ports and bind all of the instance's ports to ``host``."""
+        uuid = instance["uuid"]
+        owner = f"compute:{instance.get('availability_zone') or 'nova'}"
+        created: list[str] = []
+        try:
+            for request in instance.get("requested_networks") or []:
+                if request.get("port_id"):
+                    self._update(request["port_id"], {"device_id": uuid, "device_owner": owner,
+                                                      "binding:profile": {PRESERVE: True}})
+                    continue
+                port: dict[str, Any] = {"network_id": request["network_id"], "project_id": instance["project_id"],
+                                        "device_id": uuid, "device_owner": owner}
+                if request.get("fixed_ip"):
+                    port["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
+                if request.get("security_groups"):
+                    port["security_groups"] = request["security_groups"]
+                resp = self.api.post("/v2.0/ports", json={"port": port}, raise_exc=False)
+                if resp.status_code != 201:
+                    raise exceptions.Conflict(f"Could not create a port on network {request['network_id']}: "
+                                              f"{_message(resp)}")
+                created.append(resp.json()["port"]["id"])
+            return self.bind(uuid, host)
+        except Exception:
+            for port_id in created:
+                self.api.delete(f"/v2.0/ports/{port_id}", raise_exc=False)
+            raise
+
+    def bind(self, uuid: str, host: str) -> list[dict[str, Any]]:
+        """Bind every port of the instance to ``host``; the guest's VIFs."""
+        vifs = []
+        for port in self.ports(uuid):
+            if port.get("binding:host_id") != host:
+                port = self._update(port["id"], {"binding:host_id": host})
+            vifs.append(self._vif(port))
+        return vifs
+
+    def ports(self, uuid: str) -> list[dict[str, Any]]:
+        return list(self._get(f"/ports?device_id={uuid}").json().get("ports", []))
+
+    def _update(self, port_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        resp = self.api.put(f"/v2.0/ports/{port_id}", json={"port": values}, raise_exc=False)
+        if resp.status_code != 200:
+            raise exceptions.Conflict(f"Could not update port {port_id}: {_message(resp)}")
+        return resp.json()["port"]  # type: ignore[no-any-return]
+
+    def _vif(self, port: dict[str, Any]) -> dict[str, Any]:
+        net = self._get(f"/networks/{port['network_id']}").json()["network"]
+        details = port.get("binding:vif_details") or {}
+        return {"id": port["id"], "mac": port["mac_address"], "network_id": port["network_id"],
+                "network_name": net["name"] or net["id"], "mtu": net["mtu"], "fixed_ips": port["fixed_ips"],
+                "tap": f"tap{port['id'][:11]}", "bridge": details.get("bridge_name"),
+                "vif_type": port.get("binding:vif_type")}
+
+    def wait_active(self, uuid: str, port_ids: Sequence[str], timeout: float, interval: float = 0.25) -> bool:
+        """Until the network agent has wired every port (network-vif-plugged, seen as status ACTIVE)."""
+        deadline = time.monotonic() + timeout
+        wanted = set(port_ids)
+        while True:
+            ports = {p["id"]: p["status"] for p in self.ports(uuid)}
+            if all(ports.get(pid) == "ACTIVE" for pid in wanted):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(interval)
+
+    def deallocate(self, uuid: str) -> None:
+        """Delete the ports compute made for the instance; unbind the ones the user brought."""
+        for port in self.ports(uuid):
+            if (port.get("binding:profile") or {}).get(PRESERVE):
+                self.api.put(f"/v2.0/ports/{port['id']}", raise_exc=False, json={"port": {
+                    "device_id": "", "device_owner": "", "binding:host_id": "", "binding:profile": {}}})
+            else:
+                self.api.delete(f"/v2.0/ports/{port['id']}", raise_exc=False)
+
+
+def _message(resp: Any) -> str:
+    try:
+        return str(resp.json()["NeutronError"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"{resp.status_code} {resp.text[:200]}"
+
+
+def addresses(network_info: Sequence[dict[str, Any]] | None) -> dict[str, list[dict[str, Any]]]:
+    """A server's ``addresses``, as the compute API shows them, from its network info."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for vif in network_info or []:
+        for ip in vif["fixed_ips"]:
+            out.setdefault(vif["network_name"], []).append({
+                "addr": ip["ip_address"], "version": 6 if ":" in ip["ip_address"] else 4,
+                "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": vif["mac"]})
+        for fip in vif.get("floating_ips", []):
+            out.setdefault(vif["network_name"], []).append({
+                "addr": fip, "version": 4, "OS-EXT-IPS:type": "floating", "OS-EXT-IPS-MAC:mac_addr": vif["mac"]})
+    return out

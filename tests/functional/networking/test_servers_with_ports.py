@@ -1,0 +1,134 @@
+"""Servers on networks: ports created and bound by the host, wired by its agent, shown as addresses,
+released on delete; bad network requests answered at boot; metadata signed and scoped to the caller."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from typing import Any
+
+import requests
+
+from tests.functional.compute.conftest import wait_for_status
+
+
+def _tenant(cloud: Any) -> tuple[Any, Any, Any]:
+    creds = cloud.new_user(roles=("member", "reader"))
+    conn = cloud.connection(creds)
+    net = conn.network.create_network(name=f"net-{uuid.uuid4().hex[:6]}")
+    conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.30.0.0/24", dns_nameservers=["192.0.2.53"])
+    return creds, conn, net
+
+
+def _boot(conn: Any, image_id: str, flavor_id: str, networks: Any, **kwargs: Any) -> Any:
+    return conn.compute.create_server(name=kwargs.pop("name", f"vm-{uuid.uuid4().hex[:6]}"), image_id=image_id,
+                                      flavor_id=flavor_id, networks=networks, **kwargs)
+
+
+def test_server_gets_a_wired_port_and_gives_it_back(cloud, image_id, flavor_id):
+    _, conn, net = _tenant(cloud)
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    ports = list(conn.network.ports(device_id=server.id))
+    assert len(ports) == 1 and ports[0].status == "ACTIVE" and ports[0].device_owner == "compute:nova"
+    admin_view = cloud.connection().network.get_port(ports[0].id)
+    assert admin_view.binding_host_id == cloud.connection().compute.get_server(server.id).compute_host
+    ip = ports[0].fixed_ips[0]["ip_address"]
+    assert server.addresses[net.name][0]["addr"] == ip
+    assert server.addresses[net.name][0]["OS-EXT-IPS-MAC:mac_addr"] == ports[0].mac_address
+    listed = cloud.openstack("server", "show", server.id, creds=None)
+    assert ip in json.dumps(listed["addresses"])
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
+    assert list(conn.network.ports(device_id=server.id)) == []
+
+
+def test_a_users_own_port_is_kept_after_delete(cloud, image_id, flavor_id):
+    _, conn, net = _tenant(cloud)
+    port = conn.network.create_port(network_id=net.id, fixed_ips=[{"ip_address": "10.30.0.77"}])
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"port": port.id}]).id, "ACTIVE")
+    assert server.addresses[net.name][0]["addr"] == "10.30.0.77"
+    busy = conn.compute.post("/servers", json={"server": {"name": "x", "imageRef": image_id, "flavorRef": flavor_id,
+                                                          "networks": [{"port": port.id}]}}, raise_exc=False)
+    assert busy.status_code == 409 and "still in use" in busy.json()["conflictingRequest"]["message"]
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
+    kept = conn.network.get_port(port.id)
+    assert kept.device_id == "" and kept.fixed_ips[0]["ip_address"] == "10.30.0.77"
+    conn.network.delete_port(port)
+
+
+def test_bad_network_requests_are_refused_at_boot(cloud, image_id, flavor_id):
+    _, conn, net = _tenant(cloud)
+    conn.network.create_network(name="second")
+    cases = [
+        ([{"uuid": "no-such-network"}], None, 400, "Network no-such-network could not be found"),
+        ("auto", None, 409, "Multiple possible networks found"),
+        ([{"uuid": net.id}], [{"name": "nope"}], 400, "Security group nope not found"),
+        ([{"port": str(uuid.uuid4())}], None, 400, "could not be found"),
+        ([{"uuid": net.id, "bogus": 1}], None, 400, "Additional properties"),
+    ]
+    for networks, groups, status, fragment in cases:
+        body: dict[str, Any] = {"name": "x", "imageRef": image_id, "flavorRef": flavor_id, "networks": networks}
+        if groups:
+            body["security_groups"] = groups
+        resp = conn.compute.post("/servers", json={"server": body}, raise_exc=False,
+                                 microversion="2.37")
+        fault = next(iter(resp.json().values()))
+        assert resp.status_code == status and fragment in fault["message"], (networks, resp.text)
+    other_creds = cloud.new_user()
+    stranger = cloud.connection(other_creds)
+    resp = stranger.compute.post("/servers", raise_exc=False, json={"server": {
+        "name": "x", "imageRef": image_id, "flavorRef": flavor_id, "networks": [{"uuid": net.id}]}})
+    assert resp.status_code == 400  # another project's private network does not exist for it
+
+
+def _metadata(cloud: Any, path: str, instance_id: str | None, secret: str | None = None,
+              tenant: str | None = None) -> requests.Response:
+    headers = {}
+    if instance_id is not None:
+        key = (secret or cloud.aio.secrets.metadata_secret).encode()
+        headers = {"X-Instance-ID": instance_id,
+                   "X-Instance-ID-Signature": hmac.new(key, instance_id.encode(), hashlib.sha256).hexdigest()}
+        if tenant:
+            headers["X-Tenant-ID"] = tenant
+    return requests.get(cloud.url("metadata") + path, headers=headers, timeout=10)
+
+
+def test_metadata_service_answers_signed_requests_only(cloud, image_id, flavor_id):
+    creds, conn, net = _tenant(cloud)
+    key = conn.compute.create_keypair(name=f"k-{uuid.uuid4().hex[:6]}")
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}], name="Web Server",
+                                         key_name=key.name, metadata={"role": "web"}).id, "ACTIVE")
+    port = next(iter(conn.network.ports(device_id=server.id)))
+    meta = _metadata(cloud, "/openstack/latest/meta_data.json", server.id, tenant=creds.project_id).json()
+    assert meta["uuid"] == server.id and meta["hostname"] == "web-server" and meta["meta"] == {"role": "web"}
+    assert meta["public_keys"][key.name] == key.public_key and meta["project_id"] == creds.project_id
+    network = _metadata(cloud, "/openstack/latest/network_data.json", server.id).json()
+    assert network["links"][0]["ethernet_mac_address"] == port.mac_address
+    assert network["networks"][0]["ip_address"] == port.fixed_ips[0]["ip_address"]
+    assert network["services"] == [{"type": "dns", "address": "192.0.2.53"}]
+    assert _metadata(cloud, "/latest/meta-data/local-ipv4", server.id).text == port.fixed_ips[0]["ip_address"]
+    assert _metadata(cloud, "/latest/meta-data/public-keys/0/openssh-key", server.id).text == key.public_key
+    assert _metadata(cloud, "/latest/meta-data/public-keys", server.id).text == f"0={key.name}"
+    assert _metadata(cloud, "/latest/meta-data/instance-id", server.id).text.startswith("i-")
+    assert _metadata(cloud, "/openstack/latest/meta_data.json", None).status_code == 403
+    assert _metadata(cloud, "/openstack/latest/meta_data.json", server.id, secret="guess").status_code == 403
+    assert _metadata(cloud, "/openstack/latest/meta_data.json", server.id, tenant="other").status_code == 403
+    assert _metadata(cloud, "/openstack/latest/user_data", server.id).status_code == 404
+    conn.compute.delete_server(server)
+
+
+def test_build_fails_cleanly_when_no_agent_wires_the_port(cloud, image_id, flavor_id):
+    """Last: it stops the host's network agent. The build must end in ERROR, its port gone."""
+    from nubis.network.agent.manager import NetworkAgent
+
+    _, conn, net = _tenant(cloud)
+    for item in cloud.aio.running:
+        if isinstance(item, NetworkAgent):
+            item.stop()
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ERROR", timeout=30)
+    assert "network-vif-plugged" in server.fault["message"]
+    assert list(conn.network.ports(device_id=server.id)) == []
+    conn.compute.delete_server(server)
