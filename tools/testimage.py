@@ -62,11 +62,18 @@ done
 if ip link show eth0 >/dev/null 2>&1; then
     ip link set lo up
     ip link set eth0 up
-    if udhcpc -i eth0 -s /etc/udhcpc.script -q -n -t 5 >/dev/null 2>&1; then
+    if udhcpc -i eth0 -s /etc/udhcpc.script -O staticroutes -O mtu -q -n -t 5 >/dev/null 2>&1; then
         echo "NUBIS-IP=$(ip -4 -o addr show eth0 | sed -n 's/.* inet \([0-9./]*\).*/\1/p')"
     fi
     if [ -z "$meta" ]; then
-        meta=$(wget -q -T 5 -O - http://169.254.169.254/openstack/latest/meta_data.json) && src=metadata-service
+        # busybox-static's wget crashes (static glibc); nc speaks enough HTTP/1.0.
+        for try in 1 2 3 4 5; do
+            meta=$(printf 'GET /openstack/latest/meta_data.json HTTP/1.0\r\nHost: 169.254.169.254\r\n\r\n' |
+                   nc -w 5 169.254.169.254 80 | tr -d '\r' | sed '1,/^$/d')
+            case "$meta" in *uuid*) src=metadata-service; break ;; esac
+            meta=""
+            sleep 1
+        done
     fi
 fi
 field() { echo "$meta" | sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p"; }
@@ -82,11 +89,26 @@ while true; do sleep 3600; done
 """
 
 UDHCPC = r"""#!/bin/sh
+# Apply a lease: address, MTU, and the classless routes (option 121: the metadata route through the
+# DHCP server, the default route) or else the router option.
 case "$1" in
     bound|renew)
         ip addr flush dev "$interface"
         ip addr add "$ip/${mask:-24}" dev "$interface"
-        [ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
+        [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+        if [ -n "$staticroutes" ]; then
+            set -- $staticroutes
+            while [ $# -ge 2 ]; do
+                if [ "$1" = 0.0.0.0/0 ]; then
+                    ip route replace default via "$2" dev "$interface"
+                else
+                    ip route replace "$1" via "$2" dev "$interface"
+                fi
+                shift 2
+            done
+        elif [ -n "$router" ]; then
+            ip route replace default via "${router%% *}" dev "$interface"
+        fi
         ;;
 esac
 exit 0

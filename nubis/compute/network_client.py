@@ -166,9 +166,14 @@ class NetworkClient:
     def _vif(self, port: dict[str, Any]) -> dict[str, Any]:
         net = self._get(f"/networks/{port['network_id']}").json()["network"]
         details = port.get("binding:vif_details") or {}
+        subnets = {}
+        for subnet_id in {ip["subnet_id"] for ip in port["fixed_ips"]}:
+            sub = self._get(f"/subnets/{subnet_id}").json().get("subnet") or {}
+            subnets[subnet_id] = {k: sub.get(k) for k in ("cidr", "gateway_ip", "enable_dhcp", "dns_nameservers",
+                                                          "host_routes")}
         return {"id": port["id"], "mac": port["mac_address"], "network_id": port["network_id"],
                 "network_name": net["name"] or net["id"], "mtu": net["mtu"], "fixed_ips": port["fixed_ips"],
-                "tap": f"tap{port['id'][:11]}", "bridge": details.get("bridge_name"),
+                "subnets": subnets, "tap": f"tap{port['id'][:11]}", "bridge": details.get("bridge_name"),
                 "vif_type": port.get("binding:vif_type")}
 
     def wait_active(self, uuid: str, port_ids: Sequence[str], timeout: float, interval: float = 0.25) -> bool:

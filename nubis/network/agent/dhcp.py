@@ -29,8 +29,9 @@ NS_PREFIX = "qdhcp-"
 METADATA_IP = "169.254.169.254"
 
 
-def namespace(network_id: str) -> str:
-    return f"{NS_PREFIX}{network_id}"
+def namespace(network_id: str, host_prefix: str = "") -> str:
+    """``qdhcp-<network>``; simulated hosts sharing a machine put their own name first."""
+    return f"{host_prefix}{NS_PREFIX}{network_id}"
 
 
 def host_entries(network: Mapping[str, Any]) -> str:
@@ -84,6 +85,7 @@ def ranges(network: Mapping[str, Any], lease: int) -> list[str]:
 class Dhcp:
     def __init__(self, host: Netns, state_dir: str, lease: int, proxies: Any) -> None:
         self.host = host
+        self.prefix = f"{host.name}-" if host.name else ""
         self.state_dir = os.path.join(state_dir, "dhcp")
         self.lease = lease
         self.proxies = proxies
@@ -101,24 +103,23 @@ class Dhcp:
             net = by_id.get(port["network_id"])
             if net is None:
                 continue
-            wanted.add(namespace(net["id"]))
+            wanted.add(namespace(net["id"], self.prefix))
             try:
                 self._serve(net, port, links)
                 statuses[port["id"]] = "ACTIVE"
             except (CommandFailed, OSError) as exc:
                 LOG.error("DHCP for network %s failed: %s", net["id"], exc)
                 statuses[port["id"]] = "DOWN"
+        mine = self.prefix + NS_PREFIX
         for ns in namespaces():
-            if ns.startswith(NS_PREFIX) and ns not in wanted and self._is_ours(ns):
-                self.remove(ns[len(NS_PREFIX):], links)
+            network_id = ns[len(mine):]
+            # Only namespaces this agent made (another simulated host on the machine has its own).
+            if ns.startswith(mine) and ns not in wanted and os.path.isdir(self._dir(network_id)):
+                self.remove(network_id, links)
         return statuses
 
-    def _is_ours(self, ns: str) -> bool:
-        """Only namespaces this agent made (another simulated host on the machine has its own)."""
-        return os.path.isdir(self._dir(ns[len(NS_PREFIX):]))
-
     def _serve(self, net: Mapping[str, Any], port: Mapping[str, Any], links: dict[str, dict[str, Any]]) -> None:
-        ns = Netns(namespace(net["id"]))
+        ns = Netns(namespace(net["id"], self.prefix))
         ns.create()
         outside, inside = f"tap{port['id'][:11]}", f"ns-{port['id'][:11]}"
         if outside not in links:
@@ -191,7 +192,7 @@ class Dhcp:
             time.sleep(0.05)
 
     def remove(self, network_id: str, links: dict[str, dict[str, Any]]) -> None:
-        ns = namespace(network_id)
+        ns = namespace(network_id, self.prefix)
         self.proxies.remove(ns)
         pid = self._pid(network_id)
         if pid is not None:

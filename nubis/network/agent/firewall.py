@@ -141,9 +141,14 @@ class Firewall:
         self.host.exec(f"{tool}-restore", "--noflush", stdin="\n".join(doc))
         if not self._has_jump(tool):
             self.host.exec(tool, "-I", "FORWARD", "1", "-j", TOP)
-        for stale in self._chains(tool) - set(chains):
-            self.host.exec(tool, "-F", stale, check=False)
-            self.host.exec(tool, "-X", stale, check=False)
+        self._remove(tool, self._chains(tool) - set(chains))
+
+    def _remove(self, tool: str, stale: set[str]) -> None:
+        # Flush them all before deleting any: a chain cannot go while another one still jumps to it.
+        for chain in stale:
+            self.host.exec(tool, "-F", chain, check=False)
+        for chain in stale:
+            self.host.exec(tool, "-X", chain, check=False)
 
     def _has_jump(self, tool: str) -> bool:
         return f"-A FORWARD -j {TOP}" in self.host.exec(tool, "-S", "FORWARD")
@@ -156,7 +161,4 @@ class Firewall:
         for tool in ("iptables", "ip6tables"):
             while self._has_jump(tool):
                 self.host.exec(tool, "-D", "FORWARD", "-j", TOP)
-            for chain in self._chains(tool):
-                self.host.exec(tool, "-F", chain, check=False)
-            for chain in self._chains(tool):
-                self.host.exec(tool, "-X", chain, check=False)
+            self._remove(tool, self._chains(tool))

@@ -17,8 +17,9 @@ LOG = logging.getLogger(__name__)
 NS_PREFIX = "qrouter-"
 
 
-def namespace(router_id: str) -> str:
-    return f"{NS_PREFIX}{router_id}"
+def namespace(router_id: str, host_prefix: str = "") -> str:
+    """``qrouter-<router>``; simulated hosts sharing a machine put their own name first."""
+    return f"{host_prefix}{NS_PREFIX}{router_id}"
 
 
 def nat_table(router: Mapping[str, Any], gateway_dev: str | None) -> str:
@@ -42,6 +43,7 @@ def nat_table(router: Mapping[str, Any], gateway_dev: str | None) -> str:
 class L3:
     def __init__(self, host: Netns, state_dir: str) -> None:
         self.host = host
+        self.prefix = f"{host.name}-" if host.name else ""
         self.state_dir = os.path.join(state_dir, "routers")
 
     def apply(self, routers: Sequence[Mapping[str, Any]], networks: Sequence[Mapping[str, Any]],
@@ -57,11 +59,11 @@ class L3:
             except (CommandFailed, KeyError) as exc:
                 LOG.error("Router %s failed: %s", router["id"], exc)
                 statuses.update({p["id"]: "DOWN" for p in ports})
-        wanted = {namespace(r["id"]) for r in routers}
+        wanted = {namespace(r["id"], self.prefix) for r in routers}
+        mine = self.prefix + NS_PREFIX
         for ns in namespaces():
-            if ns.startswith(NS_PREFIX) and ns not in wanted and os.path.isdir(
-                    os.path.join(self.state_dir, ns[len(NS_PREFIX):])):
-                self.remove(ns[len(NS_PREFIX):])
+            if ns.startswith(mine) and ns not in wanted and os.path.isdir(os.path.join(self.state_dir, ns[len(mine):])):
+                self.remove(ns[len(mine):])
         return statuses
 
     def _plug(self, ns: Netns, port: Mapping[str, Any], inside: str, mtu: int,
@@ -75,7 +77,7 @@ class L3:
 
     def _router(self, router: Mapping[str, Any], mtu: Mapping[str, int], links: dict[str, dict[str, Any]]) -> None:
         os.makedirs(os.path.join(self.state_dir, router["id"]), mode=0o700, exist_ok=True)
-        ns = Netns(namespace(router["id"]))
+        ns = Netns(namespace(router["id"], self.prefix))
         ns.create()
         ns.sysctl("net.ipv4.ip_forward", "1")
         ns_links = ns.links()
@@ -114,5 +116,5 @@ class L3:
             ns.ip("route", "replace", dst, "via", via, "proto", "static")
 
     def remove(self, router_id: str) -> None:
-        Netns(namespace(router_id)).delete()
+        Netns(namespace(router_id, self.prefix)).delete()
         shutil.rmtree(os.path.join(self.state_dir, router_id), ignore_errors=True)

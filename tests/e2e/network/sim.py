@@ -92,7 +92,7 @@ class Guest:
         """Run a DHCP client until it gets a lease; the address it was given."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            proc = in_ns(self.name, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "3", "-T", "1",
+            proc = in_ns(self.name, "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "3", "-T", "1", "-O", "staticroutes",
                          "-s", self.script, check=False)
             if proc.returncode == 0:
                 return self.address()

@@ -142,7 +142,7 @@ def test_agent_restart_keeps_traffic_and_removes_stale_state(cloud, red, workdir
     guest = sim.Guest(f"{PREFIX}-short", HOST_B, "tap" + port.id[:11], port.mac_address, workdir)
     red.guests.append(guest)
     _wait(lambda: red.admin.network.get_port(port.id).status == "ACTIVE", what="the short-lived port")
-    dhcp_ns = f"qdhcp-{short_net.id}"
+    dhcp_ns = f"{HOST_B}-qdhcp-{short_net.id}"
     assert dhcp_ns in sim.sh("ip", "netns", "list").stdout
     cloud.agent(HOST_B).stop()
     # While host B's agent is down, the network and its guest go away, and traffic keeps flowing.
@@ -156,4 +156,4 @@ def test_agent_restart_keeps_traffic_and_removes_stale_state(cloud, red, workdir
     links = sim.sh("ip", "-n", HOST_B, "-o", "link", "show").stdout
     assert f"brq{short_net.id[:11]}" not in links
     rules = sim.in_ns(HOST_B, "iptables", "-S").stdout
-    assert port.id[:10] not in rules and red.guests[1].name  # the gone port's chains are gone too
+    assert port.id[:10] not in rules  # the gone port's chains are gone too

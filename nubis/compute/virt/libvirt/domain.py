@@ -32,6 +32,16 @@ class Disk:
 
 
 @dataclasses.dataclass(frozen=True)
+class Interface:
+    """A NIC on a tap device libvirt creates; the host's network agent puts the tap in its bridge."""
+
+    mac: str
+    tap: str
+    mtu: int | None = None
+    model: str = "virtio"
+
+
+@dataclasses.dataclass(frozen=True)
 class GuestCell:
     """A guest NUMA node: its vCPUs and memory, kept on one host cell."""
 
@@ -73,6 +83,7 @@ class Domain:
     initrd: str | None = None
     cmdline: str | None = None
     disks: tuple[Disk, ...] = ()
+    interfaces: tuple[Interface, ...] = ()
     console_log: str | None = None
     cells: tuple[GuestCell, ...] = ()
     hugepage_kib: int | None = None
@@ -182,6 +193,15 @@ def to_xml(d: Domain) -> str:
     devices = _sub(root, "devices")
     for disk in d.disks:
         _disk(devices, disk)
+    for nic in d.interfaces:
+        # type ethernet: libvirt makes the tap and leaves it alone; the network agent, which owns the
+        # bridge (and its security group rules), plugs it in once it appears.
+        element = _sub(devices, "interface", type="ethernet")
+        _sub(element, "mac", address=nic.mac)
+        _sub(element, "target", dev=nic.tap, managed="yes")
+        _sub(element, "model", type=nic.model)
+        if nic.mtu:
+            _sub(element, "mtu", size=str(nic.mtu))
     if d.console_log:
         serial = _sub(devices, "serial", type="file")
         _sub(serial, "source", path=d.console_log, append="on")

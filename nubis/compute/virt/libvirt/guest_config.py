@@ -161,7 +161,8 @@ def build(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> domain.Domain
     return domain.Domain(
         uuid=guest.uuid, name=domain_name(guest.uuid), vcpus=guest.vcpus, memory_kib=guest.memory_mb * 1024,
         virt_type=host.virt_type, machine_type=machine, kernel=files.kernel, initrd=files.ramdisk, cmdline=cmdline,
-        disks=_disks(guest, host, files), console_log=files.console_log, cells=cells, hugepage_kib=page_kib,
+        disks=_disks(guest, host, files), console_log=files.console_log,
+        interfaces=tuple(domain.Interface(mac=v["mac"], tap=v["tap"], mtu=v.get("mtu")) for v in guest.vifs), cells=cells, hugepage_kib=page_kib,
         topology=cpu_topology(guest), cputune=_cputune(guest, host, pins, pinned),
         # A balloon would let the host take back memory a pinned, NUMA-placed guest was promised.
         balloon=not (pinned or page_kib), description=f"Nubis instance {guest.name}")
@@ -169,6 +170,8 @@ def build(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> domain.Domain
 
 def metadata_files(guest: GuestSpec) -> Mapping[str, bytes]:
     """The config drive's files, laid out as the OpenStack metadata service serves them."""
+    ports = [{"id": v["id"], "network_id": v["network_id"], "mac_address": v["mac"], "mtu": v.get("mtu"),
+              "fixed_ips": v["fixed_ips"], "subnets": v.get("subnets", {})} for v in guest.vifs]
     return metadata.openstack_files(metadata.InstanceFacts(
         uuid=guest.uuid, name=guest.name, project_id=guest.project_id, availability_zone=guest.availability_zone,
-        metadata=guest.metadata, key_name=guest.key_name, key_data=guest.key_data, user_data=guest.user_data))
+        metadata=guest.metadata, key_name=guest.key_name, key_data=guest.key_data, user_data=guest.user_data), ports)

@@ -136,3 +136,21 @@ def test_config_drive_files_follow_the_metadata_layout() -> None:
     assert meta["uuid"] == guest.uuid and meta["hostname"] == "web" and meta["meta"] == {"role": "web"}
     assert meta["public_keys"] == {"k": "ssh-ed25519 AAAA me"} and meta["project_id"] == "p1"
     assert files["openstack/latest/user_data"] == b"#!/bin/sh\necho hi\n"
+
+
+def test_ports_become_ethernet_nics_and_config_drive_network_data() -> None:
+    import json
+
+    vif = {"id": "0123456789abcdef", "mac": "fa:16:3e:00:00:01", "tap": "tap0123456789a", "mtu": 1450,
+           "network_id": "net-1", "fixed_ips": [{"subnet_id": "s1", "ip_address": "10.0.0.5"}],
+           "subnets": {"s1": {"cidr": "10.0.0.0/24", "gateway_ip": "10.0.0.1", "enable_dhcp": True,
+                              "dns_nameservers": ["192.0.2.53"], "host_routes": []}}}
+    guest = _guest(vifs=(vif,))
+    nic = _xml(guest).find("devices/interface")
+    assert nic is not None and nic.get("type") == "ethernet"
+    assert nic.find("mac").get("address") == "fa:16:3e:00:00:01"  # type: ignore[union-attr]
+    assert nic.find("target").get("dev") == "tap0123456789a"  # type: ignore[union-attr]
+    assert nic.find("mtu").get("size") == "1450" and nic.find("model").get("type") == "virtio"  # type: ignore[union-attr]
+    network = json.loads(guest_config.metadata_files(guest)["openstack/latest/network_data.json"])
+    assert network["networks"][0]["ip_address"] == "10.0.0.5" and network["networks"][0]["type"] == "ipv4_dhcp"
+    assert network["links"][0]["ethernet_mac_address"] == "fa:16:3e:00:00:01"
