@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -86,3 +88,15 @@ def rabbit_vhost(url: str) -> Iterator[str]:
         yield url.rstrip("/") + "/" + name
     finally:
         subprocess.run(["rabbitmqctl", "delete_vhost", name], check=False, capture_output=True)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "the condition",
+               interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until it returns something true (which is returned); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

@@ -12,9 +12,11 @@ What the guest prints, in order:
   NUBIS-UUID=... NUBIS-HOSTNAME=...  what it read from its metadata
   NUBIS-PUBLIC-KEY=...               the first SSH key in its metadata
   NUBIS-READY                        done; TCP port 7777 answers "NUBIS-TCP <uuid>"
+  NUBIS-USER-DATA: ...               what a user-data script (one starting with #!) prints
 
   tools/build-test-image [--output DIR]            build (kept under DIR, default build/test-image)
-  tools/build-test-image --upload [--name NAME]    build, then upload with the OS_* environment
+  tools/build-test-image --upload [--name NAME] [--private]
+                                                   build, then upload with the OS_* environment
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ for m in @MODULES@; do
     [ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko 2>/dev/null
 done
 acpid -c /etc/acpi -l /tmp/acpid.log 2>/dev/null
+# GET from the metadata service; the body on a 200, nothing otherwise.
+# (busybox-static's wget crashes, static glibc; nc speaks enough HTTP/1.0.)
+metadata_get() {
+    printf 'GET %s HTTP/1.0\r\nHost: 169.254.169.254\r\n\r\n' "$1" | nc -w 5 169.254.169.254 80 |
+        tr -d '\r' > /tmp/response
+    head -n 1 /tmp/response | grep -q ' 200 ' && sed '1,/^$/d' /tmp/response
+}
 echo "NUBIS-GUEST-UP"
 sleep 1
 meta=""
@@ -66,10 +75,8 @@ if ip link show eth0 >/dev/null 2>&1; then
         echo "NUBIS-IP=$(ip -4 -o addr show eth0 | sed -n 's/.* inet \([0-9./]*\).*/\1/p')"
     fi
     if [ -z "$meta" ]; then
-        # busybox-static's wget crashes (static glibc); nc speaks enough HTTP/1.0.
         for try in 1 2 3 4 5; do
-            meta=$(printf 'GET /openstack/latest/meta_data.json HTTP/1.0\r\nHost: 169.254.169.254\r\n\r\n' |
-                   nc -w 5 169.254.169.254 80 | tr -d '\r' | sed '1,/^$/d')
+            meta=$(metadata_get /openstack/latest/meta_data.json)
             case "$meta" in *uuid*) src=metadata-service; break ;; esac
             meta=""
             sleep 1
@@ -84,6 +91,15 @@ echo "NUBIS-HOSTNAME=$(field hostname)"
 key=$(echo "$meta" | grep -o 'ssh-[a-z0-9-]* [A-Za-z0-9+/=]*' | head -n 1)
 [ -n "$key" ] && echo "NUBIS-PUBLIC-KEY=$key"
 (while true; do echo "NUBIS-TCP $uuid" | nc -l -p 7777 >/dev/null 2>&1; done) &
+# User data that is a script runs, its output on the console (as cloud-init would run it).
+if [ "$src" = config-drive ] && [ -f /mnt/openstack/latest/user_data ]; then
+    cp /mnt/openstack/latest/user_data /tmp/user-data
+elif [ "$src" = metadata-service ]; then
+    metadata_get /openstack/latest/user_data > /tmp/user-data
+fi
+if [ "$(head -c 2 /tmp/user-data 2>/dev/null)" = "#!" ]; then
+    (sh /tmp/user-data 2>&1 | sed 's/^/NUBIS-USER-DATA: /') &
+fi
 echo "NUBIS-READY"
 while true; do sleep 3600; done
 """
@@ -230,19 +246,19 @@ def _is_static(path: str) -> bool:
     return proc.returncode != 0 or "not a dynamic executable" in (proc.stdout + proc.stderr)
 
 
-def upload(paths: dict[str, str], name: str, conn: Any = None) -> str:
+def upload(paths: dict[str, str], name: str, conn: Any = None, visibility: str = "public") -> str:
     """Upload kernel, ramdisk and root disk (with the OS_* environment unless given an openstacksdk
-    connection); returns the bootable image's id."""
+    connection); returns the bootable image's id. Only admins may make public images."""
     if conn is None:
         import openstack
 
         conn = openstack.connect()
     kernel = conn.image.create_image(name=f"{name}-kernel", disk_format="aki", container_format="aki",
-                                     filename=paths["kernel"], visibility="public")
+                                     filename=paths["kernel"], visibility=visibility)
     ramdisk = conn.image.create_image(name=f"{name}-ramdisk", disk_format="ari", container_format="ari",
-                                      filename=paths["ramdisk"], visibility="public")
+                                      filename=paths["ramdisk"], visibility=visibility)
     root = conn.image.create_image(name=name, disk_format="raw", container_format="bare", filename=paths["root"],
-                                   visibility="public", kernel_id=kernel.id, ramdisk_id=ramdisk.id,
+                                   visibility=visibility, kernel_id=kernel.id, ramdisk_id=ramdisk.id,
                                    os_command_line="console=ttyS0 quiet panic=-1")
     return str(root.id)
 
@@ -253,12 +269,13 @@ def main() -> None:
     parser.add_argument("--cache-dir", default=os.path.expanduser("~/.cache/nubis-test-image"))
     parser.add_argument("--upload", action="store_true", help="upload to the cloud in the OS_* environment")
     parser.add_argument("--name", default="nubis-test-image")
+    parser.add_argument("--private", action="store_true", help="upload for your project only (non-admins)")
     args = parser.parse_args()
     paths = build(args.output, args.cache_dir)
     for kind, path in paths.items():
         print(f"{kind}: {path} ({os.path.getsize(path)} bytes)")
     if args.upload:
-        print(f"image: {upload(paths, args.name)}")
+        print(f"image: {upload(paths, args.name, visibility='private' if args.private else 'public')}")
 
 
 if __name__ == "__main__":

@@ -131,7 +131,8 @@ class AllInOne:
         sections["compute"] = {"virt_driver": self.options.virt}
         sections["metadata"] = {"shared_secret": self.secrets.metadata_secret}
         # Fake guests have no taps to wire; real ones get the Linux data plane (as root).
-        sections["network_agent"] = {"dataplane": "noop" if self.options.virt == "fake" else "auto"}
+        # The all-in-one is the only host, so it runs the routers too.
+        sections["network_agent"] = {"dataplane": "noop" if self.options.virt == "fake" else "auto", "l3": "true"}
         if any(s.name == "metadata" for s in self.services):
             sections["network_agent"]["metadata_url"] = self.url("metadata")
         for service in self.services:

@@ -188,6 +188,28 @@ class NetworkClient:
                 return False
             time.sleep(interval)
 
+    def interface_attachments(self, uuid: str) -> list[dict[str, Any]]:
+        """The instance's ports as ``os-interface`` shows them."""
+        if not self.available():
+            return []
+        return [{"port_id": p["id"], "net_id": p["network_id"], "mac_addr": p["mac_address"],
+                 "port_state": p["status"], "fixed_ips": p["fixed_ips"]} for p in self.ports(uuid)]
+
+    def change_security_group(self, project_id: str, uuid: str, group: str, add: bool) -> None:
+        """addSecurityGroup / removeSecurityGroup: ``group`` (a name or id of the project's) on every port."""
+        if not self.available():
+            raise exceptions.BadRequest("This cloud has no network service, so servers have no security groups.")
+        group_id = self._group_ids(project_id, [group])[0] if group != "default" else \
+            self._get(f"/security-groups?project_id={project_id}&name=default").json()["security_groups"][0]["id"]
+        ports = self.ports(uuid)
+        if not ports:
+            raise exceptions.BadRequest(f"Server {uuid} has no ports to put in security group {group}.")
+        if not add and not any(group_id in p["security_groups"] for p in ports):
+            raise exceptions.BadRequest(f"Security group {group} not associated with the instance {uuid}.")
+        for port in ports:
+            groups = [g for g in port["security_groups"] if g != group_id] + ([group_id] if add else [])
+            self._update(port["id"], {"security_groups": groups})
+
     def deallocate(self, uuid: str) -> None:
         """Delete the ports compute made for the instance; unbind the ones the user brought."""
         for port in self.ports(uuid):

@@ -1,20 +1,23 @@
-"""Run benchmarks by name (module names in this package), or all of them."""
+"""``python -m tools.bench``: every benchmark, written up as BENCHMARKS.md and benchmarks/results.json.
+
+``python -m tools.bench identity network`` runs just those, printing their figures (no report).
+"""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
 
-import tools.bench as package
+from tools.bench import report
 
 
 def main(argv: list[str]) -> int:
-    names = argv or sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
-    for name in names:
+    if not argv:
+        report.main([])
+        return 0
+    for name in argv:
         print(f"== {name}", flush=True)
-        module = importlib.import_module(f"tools.bench.{name}")
-        module.main([])
+        importlib.import_module(f"tools.bench.{name}").main([])
     return 0
 
 

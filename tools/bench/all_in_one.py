@@ -18,6 +18,7 @@ import time
 import requests
 
 from nubis import services
+from tools.bench import figures
 
 NUBIS = os.path.join(os.path.dirname(sys.executable), "nubis")
 
@@ -73,6 +74,9 @@ def main(argv: list[str]) -> None:
     print(f"cold start to healthy: median {statistics.median(starts):.2f}s "
           f"(min {min(starts):.2f}s, max {max(starts):.2f}s, {args.runs} runs, fresh state dir each)")
     print(f"idle RSS after start: median {statistics.median(rss):.0f} MiB")
+    figures.record("all-in-one", "cold start to healthy", statistics.median(starts), "s", runs=args.runs,
+                   services=len(services.available()))
+    figures.record("all-in-one", "idle RSS", statistics.median(rss), "MiB", runs=args.runs)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from typing import Any
 
 import requests
 
-from tools.bench import _service
+from tools.bench import _service, figures
 
 HEADERS = {"X-User-Id": "bench", "X-Project-Id": "bench", "X-Roles": "admin,member,reader",
            "OpenStack-API-Version": "compute 2.90"}
@@ -188,6 +188,11 @@ def run(urls: dict[str, str], args: argparse.Namespace) -> list[str]:
     for t in workers:
         t.join()
     rate = cycles[0] / (time.monotonic() - started)
+    mode = {"mode": args.mode, "db": args.db.split(":")[0]}
+    figures.record("compute", "boot to ACTIVE, one at a time, p50", statistics.median(single) * 1000, "ms", **mode)
+    figures.record("compute", f"boot to ACTIVE, {args.concurrent} at once, p50", statistics.median(burst) * 1000,
+                   "ms", **mode)
+    figures.record("compute", "boot+delete cycles at concurrency 10", rate, "/s", **mode)
     return [f"  1 server at a time ({args.boots} boots): p50 {statistics.median(single) * 1000:6.0f} ms  "
             f"p95 {_pct(single, 0.95):6.0f} ms",
             f"  {args.concurrent} at once:                p50 {statistics.median(burst) * 1000:6.0f} ms  "

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 import requests
 
-from tools.bench import _service
+from tools.bench import _service, figures
 
 WRK_REPORT = """
 done = function(summary, latency, requests)
@@ -127,11 +127,17 @@ def main(argv: list[str]) -> None:
             "X-Subject-Token"]
         print(f"nubis-identity: {args.workers} workers, MariaDB, memcached {args.memcached}, "
               f"bcrypt cost 12, {os.cpu_count()} cores shared with the load generator (wrk), {args.duration}s/run")
-        for c in levels:
-            print(_row("validate", c, bench_validate(base, admin, subject, c, args.duration)), flush=True)
-        for c in levels:
-            print(_row("issue", c, bench_issue(base, pw, c, args.duration)), flush=True)
-    print(f"bcrypt ceiling on this host: {hash_ceiling():.1f} password checks/s (all cores)")
+        for kind in ("validate", "issue"):
+            for c in levels:
+                r = (bench_validate(base, admin, subject, c, args.duration) if kind == "validate"
+                     else bench_issue(base, pw, c, args.duration))
+                print(_row(kind, c, r), flush=True)
+                for key, unit in (("rps", "req/s"), ("p50", "ms"), ("p95", "ms"), ("p99", "ms")):
+                    figures.record("identity", f"token {kind} {key}", r[key], unit, concurrency=c,
+                                   workers=args.workers, db="MariaDB", cache="memcached")
+    ceiling = hash_ceiling()
+    print(f"bcrypt ceiling on this host: {ceiling:.1f} password checks/s (all cores)")
+    figures.record("identity", "bcrypt ceiling", ceiling, "/s", cost=12)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import requests
 
-from tools.bench import _service
+from tools.bench import _service, figures
 
 CHUNK = 1024 * 1024
 HEADERS = {"X-User-Id": "bench", "X-Project-Id": "bench", "X-Roles": "admin,member,reader"}
@@ -115,6 +115,10 @@ def main(argv: list[str]) -> None:
 
     print(f"image bench: {mib:.0f} MiB, db={args.db.split(':')[0]}, 1 worker, chunk {CHUNK // 1024} KiB")
     print(f"  cp          {mib / cp_seconds:8.0f} MiB/s   (reference)")
+    for name, seconds in (("upload", up_seconds), ("download", down_seconds)):
+        figures.record("image", f"{name} throughput", mib / seconds, "MiB/s", size_mib=round(mib))
+        figures.record("image", f"{name} share of cp", 100 * cp_seconds / seconds, "%", size_mib=round(mib))
+    figures.record("image", "RSS growth", peak_rss - idle_rss, "MiB", size_mib=round(mib))
     print(f"  upload      {mib / up_seconds:8.0f} MiB/s   {100 * cp_seconds / up_seconds:5.0f}% of cp")
     print(f"  download    {mib / down_seconds:8.0f} MiB/s   {100 * cp_seconds / down_seconds:5.0f}% of cp")
     print(f"  service RSS idle {idle_rss:.0f} MiB, peak after upload {up_rss:.0f} MiB, "

@@ -24,7 +24,7 @@ import openstack
 import requests
 
 from tools import testimage
-from tools.bench import compute
+from tools.bench import compute, figures
 
 SETTINGS = {"libvirt": {"virt_type": "qemu", "force_config_drive": "true", "shutdown_timeout": "5"},
             "compute": {"sync_power_state_interval": "0"},
@@ -92,6 +92,10 @@ def run(urls: dict[str, str], state: str, args: argparse.Namespace) -> list[str]
         t.join()
     for server_id, _, _ in burst:
         compute.delete(http, api, server_id)
+    for label, values in (("to ACTIVE, one at a time", active), ("to NUBIS-GUEST-UP, one at a time", up),
+                          (f"to ACTIVE, {args.concurrent} at once", [b[1] for b in burst]),
+                          (f"to NUBIS-GUEST-UP, {args.concurrent} at once", [b[2] for b in burst])):
+        figures.record("libvirt", f"boot {label} p50", statistics.median(values), "s", virt_type="qemu (TCG)")
     return [f"  to ACTIVE, one at a time ({args.boots}):        {_summary('API call to ACTIVE', active)}",
             f"  to NUBIS-GUEST-UP, one at a time:          {_summary('API call to console marker', up)}",
             f"  to ACTIVE, {args.concurrent} at once:                  "

@@ -29,7 +29,7 @@ import requests
 from nubis.common.db import engine as db_engine
 from nubis.common.db import migration
 from nubis.network.db import migration_repo
-from tools.bench import _service
+from tools.bench import _service, figures
 
 HEADERS = {"X-Roles": "member,reader", "X-Project-Id": "bench-project", "X-User-Id": "bench-user"}
 
@@ -117,6 +117,8 @@ def run(base: str, conf: str, args: argparse.Namespace) -> None:
     print(f"network API: {args.workers} worker(s), auth off, db {args.db}", flush=True)
     for concurrency in (1, 10):
         rate, times, failed = create_ports(base, net["network"]["id"], concurrency, args.seconds)
+        figures.record("network", "port create rate", rate, "ports/s", concurrency=concurrency, db=args.db,
+                       workers=args.workers)
         print(f"port create c={concurrency:<2}: {rate:6.1f} ports/s  p50 {statistics.median(times):6.1f} ms  "
               f"p95 {times[int(len(times) * 0.95) - 1]:6.1f} ms  ({len(times)} ports, {failed} failed)",
               flush=True)
@@ -129,6 +131,7 @@ def run(base: str, conf: str, args: argparse.Namespace) -> None:
         for label, network_id in (("small network", fresh["network"]["id"]),
                                   ("the big network", net["network"]["id"])):
             times = bind_to_active(base, network_id, args.samples)
+            figures.record("network", "port bound to ACTIVE p50", statistics.median(times), "ms", network=label)
             print(f"port create with binding:host_id to ACTIVE ({label}, no-op agent over RabbitMQ): p50 "
                   f"{statistics.median(times):6.1f} ms  p95 {times[int(len(times) * 0.95) - 1]:6.1f} ms  "
                   f"({len(times)} ports)", flush=True)

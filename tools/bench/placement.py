@@ -28,7 +28,7 @@ from nubis.common.db import engine as db_engine
 from nubis.common.db import migration
 from nubis.scheduler.placement.db import migration_repo
 from nubis.scheduler.placement.db.models import Inventory, ResourceProvider
-from tools.bench import _service
+from tools.bench import _service, figures
 
 HEADERS = {"OpenStack-API-Version": "placement 1.39", "X-Roles": "admin", "X-Project-Id": "bench",
            "X-User-Id": "bench"}
@@ -123,6 +123,8 @@ def main(argv: list[str]) -> None:
                 p50, p95, n = latencies(base, REQUEST + "&limit=1000", args.requests)
                 print(f"{backend:10s} {count:6d} providers  candidates limit=1000: p50 {p50:7.1f} ms  "
                       f"p95 {p95:7.1f} ms  ({n} returned)", flush=True)
+                figures.record("placement", "allocation candidates limit=1000 p50", p50, "ms", backend=backend,
+                               providers=count)
                 p50, p95, n = latencies(base, REQUEST, max(5, args.requests // 3))
                 print(f"{backend:10s} {count:6d} providers  candidates no limit:   p50 {p50:7.1f} ms  "
                       f"p95 {p95:7.1f} ms  ({n} returned)", flush=True)

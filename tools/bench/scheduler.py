@@ -26,7 +26,7 @@ from nubis.scheduler import rpcapi
 from nubis.scheduler.db.models import ComputeHost
 from nubis.scheduler.placement.db.models import Inventory, ResourceProvider
 from nubis.scheduler.request_spec import Flavor, RequestSpec
-from tools.bench import _service
+from tools.bench import _service, figures
 
 CELLS = [{"id": c, "cpus": list(range(c * 20 + 4, c * 20 + 20)), "shared_cpus": list(range(c * 20, c * 20 + 4)),
           "memory_mb": 65536, "pages": {"2048": 32768}} for c in range(2)]
@@ -87,6 +87,8 @@ def main(argv: list[str]) -> None:
                                   ("pinned+2MB pages", Flavor("p1", 4, 4096, 20, extra_specs={
                                       "hw:cpu_policy": "dedicated", "hw:mem_page_size": "2MB"}))):
                 times = boots(api, flavor, args.boots)
+                figures.record("scheduler", f"select_destinations {label.strip()} p50", statistics.median(times),
+                               "ms", backend=backend, hosts=args.hosts)
                 print(f"{backend:10s} {args.hosts} hosts  select_destinations {label:17s}: "
                       f"p50 {statistics.median(times):6.1f} ms  p95 {times[int(len(times) * 0.95) - 1]:6.1f} ms  "
                       f"({args.boots} boots, one at a time)", flush=True)

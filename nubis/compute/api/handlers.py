@@ -356,8 +356,12 @@ def server_action(req: router.Request, server_id: str) -> webob.Response:
                                       f"{inst.vm_state}: shelve it first")
         # Nubis offloads as it shelves: nothing is left to do.
     elif name in ("addSecurityGroup", "removeSecurityGroup"):
-        raise exceptions.BadRequest(f"{name} is not available yet: compute does not plug servers into the network "
-                                    "service yet, so servers have no ports to put in security groups.")
+        group = arg.get("name") if isinstance(arg, dict) else None
+        if not group or not isinstance(group, str):
+            raise exceptions.BadRequest(f"{name} needs {{\"name\": <security group name or id>}}.")
+        if c.servers.network is None:
+            raise exceptions.BadRequest("This cloud has no network service, so servers have no security groups.")
+        c.servers.network.change_security_group(inst.project_id, server_id, group, add=name == "addSecurityGroup")
     elif name in ("migrate", "os-migrateLive", "evacuate"):
         return _move(req, server_id, name, arg)
     elif name == "os-resetState":
@@ -523,9 +527,10 @@ def volume_attachments(req: router.Request, server_id: str) -> webob.Response:
 def interfaces(req: router.Request, server_id: str) -> webob.Response:
     _owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
     if req.method == "POST":
-        raise exceptions.BadRequest("Interfaces cannot be attached yet: compute does not plug servers into the "
-                                    "network service yet.")
-    return router.json_response({"interfaceAttachments": []})
+        raise exceptions.BadRequest("Attaching an interface to a running server is not supported yet: boot the "
+                                    "server with the network (or port) it needs.")
+    network = core(req).servers.network
+    return router.json_response({"interfaceAttachments": network.interface_attachments(server_id) if network else []})
 
 
 def external_events(req: router.Request) -> webob.Response:

@@ -127,8 +127,10 @@ class Firewall:
         self.host = host
 
     def apply(self, ports: Sequence[Mapping[str, Any]], security: Mapping[str, Any]) -> None:
-        if not any(p["port_security_enabled"] for p in ports) and not self._chains("iptables"):
-            return  # nothing to guard and nothing left over: leave the host's tables alone
+        if not any(p["port_security_enabled"] for p in ports):
+            if self._chains("iptables") or self._chains("ip6tables"):
+                self.remove_all()  # the last guarded port went: leave the host's tables as we found them
+            return
         self.host.sysctl("net.bridge.bridge-nf-call-iptables", "1")
         self.host.sysctl("net.bridge.bridge-nf-call-ip6tables", "1")
         for family, tool in ((4, "iptables"), (6, "ip6tables")):

@@ -59,12 +59,14 @@ class L2:
     def _uplink(self, net: Mapping[str, Any], links: dict[str, dict[str, Any]]) -> str | None:
         kind = net["network_type"]
         if kind == "vxlan":
-            if not self.tunnel_ip:
-                raise ValueError("vxlan networks need [network_agent] tunnel_ip on this host")
+            if net["peers"] and not self.tunnel_ip:
+                raise ValueError("this vxlan network spans hosts: set [network_agent] tunnel_ip on this host")
             dev = vxlan_name(net["segmentation_id"])
             if dev not in links:
-                self.host.ip("link", "add", dev, "type", "vxlan", "id", str(net["segmentation_id"]),
-                             "local", self.tunnel_ip, "dstport", str(self.tunnel_port), "nolearning")
+                # Without tunnel_ip (a single host) the device has no peers and sends nothing.
+                local = ["local", self.tunnel_ip] if self.tunnel_ip else []
+                self.host.ip("link", "add", dev, "type", "vxlan", "id", str(net["segmentation_id"]), *local,
+                             "dstport", str(self.tunnel_port), "nolearning")
             self.host.ip("link", "set", dev, "mtu", str(net["mtu"]))
             self._peers(dev, net["peers"])
             return dev

@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 libvirt = pytest.importorskip("libvirt")
 
 from nubis.compute.virt.libvirt.guest_config import DOMAIN_PREFIX  # noqa: E402
+from tests.e2e.guests import console_until, upload_test_image  # noqa: E402
 from tests.functional.cloud import Cloud, running_cloud  # noqa: E402
 from tests.functional.compute.conftest import wait_for_status  # noqa: E402
-from tools import testimage  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -54,20 +52,7 @@ def cloud(tmp_path_factory) -> Iterator[Cloud]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def image_id(cloud: Cloud, tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
-    paths = testimage.build(str(tmp_path_factory.mktemp("test-image")),
-                            os.path.expanduser("~/.cache/nubis-test-image"))
-    return testimage.upload(paths, "nubis-test-image", cloud.connection())
-
-
-def _console(conn: Any, server: Any, marker: str, timeout: float = 120) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        text = conn.compute.get_server_console_output(server)["output"]
-        if marker in text:
-            return text  # type: ignore[no-any-return]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{marker!r} not on the console of {server.id} after {timeout} s:\n{text[-2000:]}")
-        time.sleep(0.5)
+    return upload_test_image(cloud.connection(), str(tmp_path_factory.mktemp("test-image")))
 
 
 def _domains() -> list[str]:
@@ -93,7 +78,7 @@ def test_a_real_guest_through_its_life(cloud: Cloud, image_id: str) -> None:
     server = conn.compute.create_server(name="first-vm", image_id=image_id, flavor_id=flavor.id, networks="none",
                                         key_name=key.name)
     server = wait_for_status(conn, server.id, "ACTIVE", timeout=120)
-    text = _console(conn, server, "NUBIS-READY")
+    text = console_until(conn, server, "NUBIS-READY")
     assert "NUBIS-GUEST-UP" in text and f"NUBIS-UUID={server.id}" in text and "NUBIS-HOSTNAME=first-vm" in text
     assert "NUBIS-METADATA-SOURCE=config-drive" in text and key.public_key.split()[1][:40] in text
     instance_dir = os.path.join(cloud.aio.runtime.conf.libvirt.instances_path, server.id)  # type: ignore[union-attr]
@@ -122,7 +107,7 @@ def test_a_real_guest_through_its_life(cloud: Cloud, image_id: str) -> None:
     again = conn.compute.create_server(name="from-snapshot", image_id=snapshot.id, flavor_id=bigger.id,
                                        networks="none")  # the snapshot's min_disk is the resized root disk
     again = wait_for_status(conn, again.id, "ACTIVE", timeout=120)
-    assert f"NUBIS-UUID={again.id}" in _console(conn, again, "NUBIS-READY")
+    assert f"NUBIS-UUID={again.id}" in console_until(conn, again, "NUBIS-READY")
 
     # The guest dies behind Nubis's back: libvirt's lifecycle event makes it SHUTOFF (periodic sync is off here).
     lv = libvirt.open("qemu:///system")
@@ -154,7 +139,7 @@ def test_pinned_hugepage_guests_never_share_a_cpu(cloud: Cloud, image_id: str) -
     assert live.find("cputune/emulatorpin").get("cpuset") == "0"
     assert live.find("numatune/memnode").get("nodeset") == "0"
     assert live.find("memoryBacking/hugepages/page").get("size") == "2048"
-    assert "NUBIS-GUEST-UP" in _console(conn, first, "NUBIS-GUEST-UP")
+    assert "NUBIS-GUEST-UP" in console_until(conn, first, "NUBIS-GUEST-UP")
 
     # The host has one dedicated CPU, and it is taken: a second pinned guest must not share it.
     second = conn.compute.create_server(name="pinned-2", image_id=image_id, flavor_id=flavor.id, networks="none")

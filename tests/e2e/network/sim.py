@@ -15,28 +15,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 
-UDHCPC_SCRIPT = """#!/bin/sh
-# udhcpc hook: apply the lease (address, MTU, classless routes or router).
-case "$1" in
-  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
-  bound|renew)
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$mask" dev "$interface"
-    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-    if [ -n "$staticroutes" ]; then
-      set -- $staticroutes
-      while [ $# -ge 2 ]; do
-        if [ "$1" = 0.0.0.0/0 ]; then ip route replace default via "$2"; else ip route replace "$1" via "$2"; fi
-        shift 2
-      done
-    elif [ -n "$router" ]; then
-      ip route replace default via "${router%% *}"
-    fi
-    echo "$ip" > "/tmp/lease-$interface-$(ip netns identify)"
-    ;;
-esac
-exit 0
-"""
+from tools import testimage
 
 
 def sh(*cmd: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -85,7 +64,7 @@ class Guest:
         self.script = os.path.join(workdir, "udhcpc.sh")
         if not os.path.exists(self.script):
             with open(self.script, "w") as f:
-                f.write(UDHCPC_SCRIPT)
+                f.write(testimage.UDHCPC)  # the same lease handling as the test image's guests
             os.chmod(self.script, 0o755)
 
     def dhcp(self, timeout: float = 30) -> str:

@@ -3,27 +3,20 @@ security groups, a router with SNAT and a floating IP, and an agent restart."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests import fixtures
 from tests.e2e.network import sim
 from tests.e2e.network.conftest import HOST_A, HOST_B, OUTSIDE, OUTSIDE_GATEWAY, PREFIX, UNDERLAY_B, agent_options
 
 pytestmark = pytest.mark.e2e
 
 
-def _wait(predicate, timeout: float = 30.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = fixtures.wait_until
 
 
 class Tenant:

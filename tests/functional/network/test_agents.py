@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 import uuid
 
 import pytest
@@ -30,14 +29,7 @@ def agent_cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
             yield c
 
 
-def _wait(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
+_wait = fixtures.wait_until
 
 
 def test_agent_registers_and_is_alive(agent_cloud):

@@ -120,6 +120,29 @@ def test_metadata_service_answers_signed_requests_only(cloud, image_id, flavor_i
     conn.compute.delete_server(server)
 
 
+def test_security_groups_and_interfaces_of_a_server(cloud, image_id, flavor_id):
+    creds, conn, net = _tenant(cloud)
+    web = conn.network.create_security_group(name="web")
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    port = next(iter(conn.network.ports(device_id=server.id)))
+    attachments = list(conn.compute.server_interfaces(server))
+    assert [(a.port_id, a.net_id, a.mac_addr) for a in attachments] == [(port.id, net.id, port.mac_address)]
+    cloud.openstack("server", "add", "security", "group", server.id, "web", creds=creds, json_output=False)
+    assert web.id in conn.network.get_port(port.id).security_group_ids
+    cloud.openstack("server", "remove", "security", "group", server.id, "web", creds=creds, json_output=False)
+    assert web.id not in conn.network.get_port(port.id).security_group_ids
+    again = cloud.openstack("server", "remove", "security", "group", server.id, "web", creds=creds, check=False,
+                            json_output=False)
+    assert again.returncode != 0 and "not associated" in again.stderr
+    missing = cloud.openstack("server", "add", "security", "group", server.id, "nope", creds=creds, check=False,
+                              json_output=False)
+    assert missing.returncode != 0 and "nope" in missing.stderr
+    hotplug = conn.compute.post(f"/servers/{server.id}/os-interface", json={"interfaceAttachment": {
+        "net_id": net.id}}, raise_exc=False)
+    assert hotplug.status_code == 400 and "boot the server with the network" in hotplug.text
+    conn.compute.delete_server(server)
+
+
 def test_build_fails_cleanly_when_no_agent_wires_the_port(cloud, image_id, flavor_id):
     """Last: it stops the host's network agent. The build must end in ERROR, its port gone."""
     from nubis.network.agent.manager import NetworkAgent

@@ -1,0 +1,27 @@
+"""What the end-to-end tests with real guests share: the test image and reading a guest's console."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from tools import testimage
+
+
+def upload_test_image(conn: Any, workdir: str, visibility: str = "public") -> str:
+    """Build the kernel + busybox test image (the kernel package is cached) and upload it; its id."""
+    paths = testimage.build(workdir, os.path.expanduser("~/.cache/nubis-test-image"))
+    return testimage.upload(paths, "nubis-test-image", conn, visibility)
+
+
+def console_until(conn: Any, server: Any, marker: str, timeout: float = 120) -> str:
+    """The guest's console output once ``marker`` is on it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = conn.compute.get_server_console_output(server)["output"]
+        if marker in text:
+            return text  # type: ignore[no-any-return]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{marker!r} not on the console of {server.id} after {timeout} s:\n{text[-2000:]}")
+        time.sleep(0.5)

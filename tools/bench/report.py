@@ -1,0 +1,166 @@
+"""Run every benchmark and write one report: ``benchmarks/results.json``, ``BENCHMARKS.md`` and plots.
+
+    python -m tools.bench.report [--only identity,network] [--out .]
+
+Each benchmark runs as ``python -m tools.bench.<name>`` would, with the
+arguments below (shorter runs than their defaults where the figure allows);
+what they record (``tools.bench.figures``) becomes the JSON and the tables.
+A benchmark that cannot run here (no root for libvirt, no wrk) is listed
+with the reason instead of a figure. Latency against concurrency is drawn
+as PNGs next to the report when matplotlib is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from tools.bench import figures
+
+MARIADB = "mysql+pymysql://root@127.0.0.1"
+# name -> (arguments, what it needs)
+RUNS: dict[str, tuple[list[str], str]] = {
+    "all_in_one": (["--runs", "3"], ""),
+    "identity": (["--duration", "5"], "wrk"),
+    "image": (["--size-mib", "512"], ""),
+    "placement": (["--providers", "1000,10000", "--db", MARIADB, "--requests", "20"], ""),
+    "scheduler": (["--hosts", "1000", "--boots", "30"], ""),
+    "compute": (["--boots", "20", "--concurrent", "50", "--cycles-seconds", "15"], ""),
+    "network": (["--db", MARIADB, "--seconds", "10"], ""),
+    "libvirt_boot": (["--boots", "3", "--concurrent", "5"], "root"),
+}
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor())
+    mem_kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    release = dict(line.strip().split("=", 1) for line in open("/etc/os-release") if "=" in line)
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_kib / 1024 / 1024, 1),
+            "kernel": platform.release(), "os": release.get("PRETTY_NAME", "").strip('"'),
+            "python": platform.python_version()}
+
+
+def _missing(need: str) -> str | None:
+    if need == "wrk" and shutil.which("wrk") is None:
+        return "wrk is not installed (apt-get install wrk)"
+    if need == "root" and os.geteuid() != 0:
+        return "needs root, libvirt and qemu"
+    return None
+
+
+def run_all(names: Sequence[str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    skipped: dict[str, str] = {}
+    for name in names:
+        args, need = RUNS[name]
+        reason = _missing(need)
+        if reason:
+            skipped[name] = reason
+            continue
+        print(f"== {name} {' '.join(args)}", flush=True)
+        started = time.monotonic()
+        try:
+            importlib.import_module(f"tools.bench.{name}").main(list(args))
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - one failing benchmark must not lose the rest
+            traceback.print_exc()
+            skipped[name] = f"failed: {exc}"
+        print(f"== {name} took {time.monotonic() - started:.0f}s", flush=True)
+    return [vars(f) for f in figures.RECORDED], skipped
+
+
+def _conditions(c: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in c.items())
+
+
+def markdown(results: dict[str, Any], plots: Sequence[str]) -> str:
+    m = results["machine"]
+    lines = ["# Benchmarks", "",
+             f"Measured {results['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB), "
+             f"{m['os']}, kernel {m['kernel']}, Python {m['python']}. The load generators share the same cores. "
+             "Regenerate with `python -m tools.bench.report`; the numbers are in `benchmarks/results.json`.", ""]
+    by_bench: dict[str, list[dict[str, Any]]] = {}
+    for f in results["figures"]:
+        by_bench.setdefault(f["bench"], []).append(f)
+    for bench, rows in by_bench.items():
+        lines += [f"## {bench}", "", "| figure | value | conditions |", "|---|---|---|"]
+        lines += [f"| {r['name']} | {r['value']:g} {r['unit']} | {_conditions(r['conditions'])} |" for r in rows]
+        lines.append("")
+    if results["skipped"]:
+        lines += ["## Not measured in this run", ""]
+        lines += [f"- {name}: {why}" for name, why in results["skipped"].items()]
+        lines.append("")
+    lines += [f"![{os.path.basename(p)}]({p})" for p in plots]
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: dict[str, Any], out: str) -> list[str]:
+    """Token validate/issue throughput and latency against concurrency, if matplotlib is here."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    made = []
+    for metric, unit in (("rps", "req/s"), ("p50", "ms")):
+        series = {}
+        for kind in ("validate", "issue"):
+            points = sorted((f["conditions"]["concurrency"], f["value"]) for f in results["figures"]
+                            if f["bench"] == "identity" and f["name"] == f"token {kind} {metric}")
+            if points:
+                series[kind] = points
+        if not series:
+            continue
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        for kind, points in series.items():
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"token {kind}")
+        ax.set_xscale("log")
+        ax.set_xlabel("concurrency")
+        ax.set_ylabel(unit)
+        ax.set_title(f"identity: {metric} against concurrency")
+        ax.legend()
+        fig.tight_layout()
+        path = os.path.join("benchmarks", f"identity-{metric}.png")
+        fig.savefig(os.path.join(out, path), dpi=100)
+        plt.close(fig)
+        made.append(path)
+    return made
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default=",".join(RUNS), help="comma-separated benchmark names")
+    parser.add_argument("--out", default=".", help="where BENCHMARKS.md and benchmarks/ go")
+    args = parser.parse_args(argv)
+    names = [n for n in args.only.split(",") if n]
+    unknown = set(names) - set(RUNS)
+    if unknown:
+        raise SystemExit(f"unknown benchmarks {sorted(unknown)}; known: {', '.join(RUNS)}")
+    found, skipped = run_all(names)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    results = {"date": datetime.date.today().isoformat(), "commit": commit, "machine": machine(),
+               "figures": found, "skipped": skipped}
+    os.makedirs(os.path.join(args.out, "benchmarks"), exist_ok=True)
+    with open(os.path.join(args.out, "benchmarks", "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    plots = plot(results, args.out)
+    with open(os.path.join(args.out, "BENCHMARKS.md"), "w") as f:
+        f.write(markdown(results, plots))
+    print(f"wrote {os.path.join(args.out, 'BENCHMARKS.md')} ({len(found)} figures, {len(skipped)} not measured)")
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
