@@ -8,7 +8,8 @@
 #
 # Knobs (environment): NUBIS_STATE (/var/lib/nubis-devstack), NUBIS_CONF_DIR
 # (/etc/nubis), NUBIS_VENV (/opt/nubis/venv), NUBIS_HOST (127.0.0.1),
-# NUBIS_PORT_OFFSET (0: default ports), NUBIS_VIRT (fake|libvirt).
+# NUBIS_PORT_OFFSET (0: default ports), NUBIS_VIRT (fake|libvirt), NUBIS_LOCAL_CONF (a file of
+# your own settings appended to nubis.conf).
 # Running it again is safe: it restarts the Nubis services with the same state.
 set -euo pipefail
 
@@ -154,7 +155,17 @@ virt_driver = $NUBIS_VIRT
 
 [metadata]
 shared_secret = $METADATA_SECRET
+
+[network_agent]
+# Fake guests have no taps to wire; real ones get the Linux data plane. This host runs the routers.
+dataplane = $([ "$NUBIS_VIRT" = fake ] && echo noop || echo auto)
+l3 = true
+metadata_url = http://$NUBIS_HOST:$((8775 + NUBIS_PORT_OFFSET))
 EOF
+# Your own settings (devstack's local.conf): appended last, so they win.
+if [ -n "${NUBIS_LOCAL_CONF:-}" ]; then
+    cat "$NUBIS_LOCAL_CONF" >> "$CONF"
+fi
 while read -r name script port db; do
     [ "$port" = - ] && continue
     printf '\n[%s]\nbind_host = %s\nbind_port = %s\n' "${name//-/_}" "$NUBIS_HOST" "$((port + NUBIS_PORT_OFFSET))" >> "$CONF"

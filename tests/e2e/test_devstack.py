@@ -69,6 +69,8 @@ def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
         # The config points at the real backends.
         conf = (tmp_path / "etc" / "nubis.conf").read_text()
         assert "mysql+pymysql://nubis:" in conf and "rabbit://nubis:" in conf and "pymemcache" in conf
+        # Fake guests: the network agent wires nothing on this host, and finds nubis-metadata at its port.
+        assert "dataplane = noop" in conf and f"metadata_url = http://127.0.0.1:{8775 + offset}" in conf
         # A second run is safe and leaves the same set of services running.
         again = subprocess.run([os.path.join(ROOT, "devstack", "stack.sh")], env=env, capture_output=True,
                                text=True, timeout=600)

@@ -37,10 +37,23 @@ class Cloud:
         self.aio = aio
         assert aio.secrets is not None
         self.admin = Credentials("admin", aio.secrets.admin_password, "admin")
+        self._auth_url = aio.auth_url
+
+    @classmethod
+    def from_openrc(cls, path: str) -> Cloud:
+        """A cloud someone else runs (devstack), reached with the admin credentials of its openrc."""
+        values = {}
+        for line in open(path).read().splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            values[key.strip()] = value.strip().strip("'\"")
+        cloud = cls.__new__(cls)
+        cloud.admin = Credentials(values["OS_USERNAME"], values["OS_PASSWORD"], values["OS_PROJECT_NAME"])
+        cloud._auth_url = values["OS_AUTH_URL"]
+        return cloud
 
     @property
     def auth_url(self) -> str:
-        return self.aio.auth_url
+        return self._auth_url
 
     def url(self, service: str) -> str:
         return self.aio.url(service)

@@ -31,7 +31,7 @@ from nubis.common.runtime import Runtime  # noqa: E402
 from nubis.compute import agent_service as compute_agent_service  # noqa: E402
 from nubis.compute.virt.libvirt.guest_config import DOMAIN_PREFIX  # noqa: E402
 from nubis.network.agent.manager import NetworkAgent  # noqa: E402
-from tests import fixtures  # noqa: E402
+from tests.e2e import journey  # noqa: E402
 from tests.e2e.guests import console_until, upload_test_image  # noqa: E402
 from tests.e2e.network import sim  # noqa: E402
 from tests.e2e.network.conftest import (  # noqa: E402
@@ -131,15 +131,6 @@ def image_id(cloud: Cloud, tmp_path_factory) -> str:  # type: ignore[no-untyped-
     return upload_test_image(cloud.connection(), str(tmp_path_factory.mktemp("test-image")))
 
 
-def _tcp_banner(ns: str, address: str, attempts: int = 20) -> str:
-    for _ in range(attempts):
-        out = sim.in_ns(ns, "busybox", "nc", "-w", "2", address, "7777", check=False).stdout.strip()
-        if out:
-            return out
-        time.sleep(1)
-    return ""
-
-
 def _domains() -> list[str]:
     conn = libvirt.open("qemu:///system")
     try:
@@ -205,7 +196,7 @@ def _check_guests(cloud: Any, admin: Any, conn: Any, servers: list[Any], net: An
     try:
         assert probe.dhcp() == probe_port.fixed_ips[0]["ip_address"]
         for server in servers:
-            assert _tcp_banner(probe.name, addresses[server.id]) == f"NUBIS-TCP {server.id}"
+            assert journey.tcp_banner(probe.name, addresses[server.id]) == f"NUBIS-TCP {server.id}"
         # Another project's network with the same range does not lead to them.
         other = cloud.connection(cloud.new_user(roles=("member", "reader")))
         other_net = other.network.create_network(name="other")
@@ -217,7 +208,7 @@ def _check_guests(cloud: Any, admin: Any, conn: Any, servers: list[Any], net: An
                              stranger_port.mac_address, str(tmp_path))
         try:
             stranger.dhcp()
-            assert not any(_tcp_banner(stranger.name, addresses[s.id], attempts=2) for s in servers
+            assert not any(journey.tcp_banner(stranger.name, addresses[s.id], attempts=2) for s in servers
                            if addresses[s.id] != stranger.address())
         finally:
             stranger.delete()
@@ -234,7 +225,7 @@ def _check_guests(cloud: Any, admin: Any, conn: Any, servers: list[Any], net: An
         far = next(s for s in servers if admin.compute.get_server(s.id).compute_host == HOST_B)
         fip = conn.network.create_ip(floating_network_id=public.id,
                                      port_id=next(iter(conn.network.ports(device_id=far.id))).id)
-        assert _tcp_banner(OUTSIDE, fip.floating_ip_address) == f"NUBIS-TCP {far.id}"
+        assert journey.tcp_banner(OUTSIDE, fip.floating_ip_address) == f"NUBIS-TCP {far.id}"
         conn.network.delete_ip(fip)
         conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
         conn.network.delete_router(router)
@@ -255,98 +246,7 @@ def test_nothing_is_left_on_the_hosts_after_the_guests_go(cloud):
 
 
 def test_a_newcomers_first_vm(cloud, tmp_path):
-    """The README's first-VM walk, as a new non-admin user, and the hosts left clean at the end."""
-    admin = cloud.connection()
-    creds = cloud.new_user(roles=("member", "reader"), prefix="newcomer")
-    conn = cloud.connection(creds)
-    public = next(iter(admin.network.networks(name="public")), None) or _public_network(admin)
-    image = conn.image.get_image(upload_test_image(conn, str(tmp_path / "image"), visibility="private"))
-    assert image.visibility == "private" and image.owner == creds.project_id
-    flavor = next(iter(admin.compute.flavors(name="g1.tiny")), None) or \
-        admin.compute.create_flavor(name="g1.tiny", ram=256, vcpus=1, disk=1)
-    net = conn.network.create_network(name="first-net")
-    subnet = conn.network.create_subnet(network_id=net.id, ip_version=4, cidr="192.168.10.0/24",
-                                        dns_nameservers=["192.0.2.53"])
-    router = conn.network.create_router(name="first-router", external_gateway_info={"network_id": public.id})
-    conn.network.add_interface_to_router(router, subnet_id=subnet.id)
-    default = next(g for g in conn.network.security_groups() if g.name == "default")
-    for protocol, low in (("icmp", None), ("tcp", 7777)):
-        conn.network.create_security_group_rule(security_group_id=default.id, direction="ingress",
-                                                protocol=protocol, port_range_min=low, port_range_max=low,
-                                                remote_ip_prefix="0.0.0.0/0")
-    key = conn.compute.create_keypair(name="first-key")
-    booted: list[str] = []
-    try:
-        _walk(cloud, conn, creds, public, image, flavor, net, key, booted)
-    finally:
-        for server_id in booted:  # whatever happened, no guest outlives the test
-            conn.compute.delete_server(server_id, ignore_missing=True)
-        for server_id in booted:
-            fixtures.wait_until(lambda s=server_id: conn.compute.find_server(s) is None, timeout=60,
-                                what=f"server {server_id} to go")
-    conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
-    conn.network.delete_router(router)
-    conn.network.delete_network(net)
-    conn.compute.delete_keypair(key)
-    conn.image.delete_image(image)
-    assert _domains() == []
-    for host in (HOST_A, HOST_B):
-        fixtures.wait_until(lambda h=host: _host_is_clean(h), timeout=30, what=f"{host} to be clean")
-    instances = [cloud.aio.runtime.conf.libvirt.instances_path]  # type: ignore[union-attr]
-    assert all(not [f for f in os.listdir(d) if f != "_base"] for d in instances if os.path.isdir(d))
-
-
-def _walk(cloud: Any, conn: Any, creds: Any, public: Any, image: Any, flavor: Any, net: Any, key: Any,
-          booted: list[str]) -> None:
-    def boot(name: str, image_id: str, **kwargs: Any) -> Any:
-        server = conn.compute.create_server(name=name, image_id=image_id, flavor_id=flavor.id,
-                                            networks=[{"uuid": net.id}], **kwargs)
-        booted.append(server.id)
-        return wait_for_status(conn, server.id, "ACTIVE", timeout=180)
-
-    first = boot("first", image.id, key_name=key.name)
-    first_ip = first.addresses["first-net"][0]["addr"]
-    script = (f"#!/bin/sh\nfor i in $(seq 1 90); do ping -c 1 -W 1 {first_ip} >/dev/null && echo PING-OK && break; "
-              f"done\nfor i in $(seq 1 90); do r=$(nc -w 2 {first_ip} 7777) && [ -n \"$r\" ] && echo \"PEER $r\" "
-              f"&& break; sleep 1; done\n")
-    second = boot("second", image.id, key_name=key.name, user_data=base64.b64encode(script.encode()).decode())
-    for server in (first, second):
-        text = console_until(conn, server, "NUBIS-READY", timeout=180)
-        assert f"NUBIS-UUID={server.id}" in text and f"NUBIS-HOSTNAME={server.name}" in text
-        assert "NUBIS-METADATA-SOURCE=metadata-service" in text and key.public_key.split()[1][:40] in text
-    peer = console_until(conn, second, "NUBIS-USER-DATA: PEER", timeout=180)
-    assert "NUBIS-USER-DATA: PING-OK" in peer and f"NUBIS-USER-DATA: PEER NUBIS-TCP {first.id}" in peer
-    fip = conn.network.create_ip(floating_network_id=public.id,
-                                 port_id=next(iter(conn.network.ports(device_id=first.id))).id)
-    assert _tcp_banner(OUTSIDE, fip.floating_ip_address) == f"NUBIS-TCP {first.id}"
-    assert sim.in_ns(OUTSIDE, "busybox", "ping", "-c", "1", "-W", "2", fip.floating_ip_address,
-                     check=False).returncode == 0
-    snapshot = conn.compute.create_server_image(first, name="first-snap", wait=True, timeout=180)
-    third = boot("third", snapshot.id)
-    assert f"NUBIS-UUID={third.id}" in console_until(conn, third, "NUBIS-READY", timeout=180)
-    usage = cloud.openstack("usage", "show", "--project", creds.project_id, creds=creds)
-    servers = usage["Servers"]
-    assert (len(servers) if isinstance(servers, list) else int(servers)) == 3
-    assert float(usage["CPU Hours"]) > 0
-    # Everything goes (the servers in the caller), and the hosts are as they were.
-    conn.network.delete_ip(fip)
-    conn.image.delete_image(snapshot)
-
-
-def _public_network(admin: Any) -> Any:
-    public = admin.network.create_network(name="public", is_router_external=True, provider_network_type="flat",
-                                          provider_physical_network="public")
-    admin.network.create_subnet(network_id=public.id, ip_version=4, cidr="172.24.4.0/24", enable_dhcp=False,
-                                gateway_ip=OUTSIDE_GATEWAY,
-                                allocation_pools=[{"start": "172.24.4.100", "end": "172.24.4.200"}])
-    return public
-
-
-def _host_is_clean(host: str) -> bool:
-    """No taps, tenant bridges, DHCP or router namespaces, dnsmasq or rules of ours left on ``host``."""
-    links = sim.sh("ip", "-n", host, "-o", "link", "show").stdout
-    namespaces = [n for n in sim.sh("ip", "netns", "list").stdout.split() if n.startswith(f"{host}-q")]
-    rules = sim.in_ns(host, "iptables", "-S").stdout + sim.in_ns(host, "ip6tables", "-S").stdout
-    dnsmasq = [p for p in sim.sh("ps", "-eo", "args").stdout.splitlines() if p.startswith("dnsmasq") and host in p]
-    return ": tap" not in links and ": brq" not in links and not namespaces and "nubis-" not in rules \
-        and not dnsmasq
+    """The README's first-VM walk, as a new non-admin user, and both hosts left clean at the end."""
+    instances = cloud.aio.runtime.conf.libvirt.instances_path  # type: ignore[union-attr]
+    journey.first_vm(cloud, str(tmp_path), OUTSIDE, OUTSIDE_GATEWAY, hosts=(HOST_A, HOST_B),
+                     instance_dirs=[instances])
