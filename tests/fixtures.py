@@ -100,3 +100,16 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@contextlib.contextmanager
+def backend_config(backend: str, tmp_path: str) -> Iterator[dict[str, dict[str, str]]]:
+    """Config sections for a cloud on ``backend``: a scratch database, and with a server database
+    RabbitMQ (as deployed) in a vhost of the cloud's own, when the environment names a broker."""
+    rabbit = os.environ.get(TRANSPORT_URL_ENV)
+    vhost = rabbit_vhost(rabbit) if rabbit and backend != "sqlite" else contextlib.nullcontext()
+    with scratch_database(backend, tmp_path) as url, vhost as transport_url:
+        sections = {"database": {"connection": url}}
+        if transport_url:
+            sections["DEFAULT"] = {"transport_url": transport_url}
+        yield sections

@@ -67,3 +67,12 @@ def service_adapter(conf: cfg.ConfigOpts, service_type: str, session: ks_session
         additional_headers=headers,
         default_microversion=microversion,
     )
+
+
+def optional_service_adapter(conf: cfg.ConfigOpts, service_type: str) -> ks_adapter.Adapter | None:
+    """Like ``service_adapter``, or None when nothing says where ``service_type`` is (no credentials to
+    read a catalog with, no endpoint override): the caller works without that service."""
+    try:
+        return service_adapter(conf, service_type)
+    except cfg.RequiredOptError:
+        return None

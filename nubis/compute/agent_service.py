@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
 
 from nubis.common import clients, rpc
@@ -37,7 +36,7 @@ def make_driver(c: cfg.ConfigOpts) -> ComputeDriver:
     # Imported here: libvirt-python is only needed on hosts that run real guests.
     from nubis.compute.virt.libvirt.driver import LibvirtDriver
 
-    return LibvirtDriver(c, _image_adapter(c))
+    return LibvirtDriver(c, clients.optional_service_adapter(c, "image"))
 
 
 def build_agent(runtime: Runtime, driver: ComputeDriver | None = None) -> ComputeAgent:
@@ -45,22 +44,8 @@ def build_agent(runtime: Runtime, driver: ComputeDriver | None = None) -> Comput
     return ComputeAgent(c, driver or make_driver(c), ConductorAPI(runtime.messaging, c.compute.rpc_timeout),
                         SchedulerAPI(runtime.messaging, c.compute.rpc_timeout),
                         clients.service_adapter(c, "placement"), rpc.Notifier(runtime.messaging, "compute", c.host),
-                        _image_adapter(c), _network_client(c))
-
-
-def _image_adapter(c: cfg.ConfigOpts) -> ks_adapter.Adapter | None:
-    """Where snapshots go; a host configured without an image service refuses snapshots, nothing else."""
-    try:
-        return clients.service_adapter(c, "image")
-    except cfg.RequiredOptError:
-        return None
-
-
-def _network_client(c: cfg.ConfigOpts) -> NetworkClient | None:
-    try:
-        return NetworkClient(clients.service_adapter(c, "network"))
-    except cfg.RequiredOptError:
-        return None
+                        clients.optional_service_adapter(c, "image"),
+                        NetworkClient.from_conf(c))
 
 
 def start(runtime: Runtime, driver: ComputeDriver | None = None) -> Sequence[Stoppable]:

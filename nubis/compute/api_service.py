@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from oslo_config import cfg
-
 from nubis.api import deploy, faults, microversion
 from nubis.common import clients
 from nubis.common.runtime import Runtime
@@ -34,14 +32,6 @@ VERSIONS = microversion.VersionRange("compute", microversion.Version.parse(handl
                                      legacy_header="X-OpenStack-Nova-API-Version")
 
 
-def network_client(c: cfg.ConfigOpts) -> NetworkClient | None:
-    """The network service, when this cloud has one (its catalog or endpoint overrides name it)."""
-    try:
-        return NetworkClient(clients.service_adapter(c, "network"))
-    except cfg.RequiredOptError:
-        return None
-
-
 def build_core(runtime: Runtime) -> ComputeCore:
     c = runtime.conf
     database = runtime.database("compute")
@@ -53,7 +43,7 @@ def build_core(runtime: Runtime) -> ComputeCore:
     services = ServiceStore(c, database, settings)
     servers = ServerCore(c, database, flavors, keypairs, groups, services, quotas,
                          ConductorAPI(runtime.messaging, timeout), ComputeAgentAPI(runtime.messaging, timeout),
-                         clients.service_adapter(c, "image"), network_client(c))
+                         clients.service_adapter(c, "image"), NetworkClient.from_conf(c))
     return ComputeCore(c, policies.make(c), flavors, keypairs, groups, servers, services, InstanceStore(database),
                        quotas, UsageReport(database), AggregateStore(database, settings),
                        ServerMoves(servers), Snapshots(servers),

@@ -16,8 +16,9 @@ from typing import Any
 
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
+from oslo_config import cfg
 
-from nubis.common import exceptions
+from nubis.common import clients, exceptions
 
 PRESERVE = "preserve_on_delete"  # kept in binding:profile, which only admins (compute) see
 
@@ -31,6 +32,12 @@ def _unavailable(exc: Exception) -> exceptions.NubisError:
 class NetworkClient:
     def __init__(self, adapter: ks_adapter.Adapter) -> None:
         self.api = adapter
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts) -> NetworkClient | None:
+        """The network service, when this cloud's config says how to find it (catalog or override)."""
+        adapter = clients.optional_service_adapter(conf, "network")
+        return None if adapter is None else cls(adapter)
 
     def available(self) -> bool:
         try:
@@ -99,27 +106,29 @@ class NetworkClient:
         return str(port["id"])
 
     def _group_ids(self, project_id: str, names: Sequence[str]) -> list[str]:
-        ids = []
-        for name in names:
-            if name == "default":
-                continue  # the network service gives new ports the project's default group itself
-            found = self._get(f"/security-groups?project_id={project_id}&name={name}").json().get(
-                "security_groups", [])
+        if all(name == "default" for name in names):
+            return []  # the network service gives new ports the project's default group itself
+        return [self._group_id(project_id, name) for name in names]
+
+    def _group_id(self, project_id: str, name: str) -> str:
+        """The id of the project's security group called ``name`` (or with that id)."""
+        found = self._get(f"/security-groups?project_id={project_id}&name={name}").json().get("security_groups", [])
+        if not found:
             by_id = self._get(f"/security-groups/{name}")
-            if not found and by_id.status_code == 200 and by_id.json()["security_group"]["project_id"] == project_id:
+            if by_id.status_code == 200 and by_id.json()["security_group"]["project_id"] == project_id:
                 found = [by_id.json()["security_group"]]
-            if not found:
-                raise exceptions.BadRequest(f"Security group {name} not found for project {project_id}.")
-            ids.append(found[0]["id"])
-        if ids and "default" in names:
-            ids.append(self._get(f"/security-groups?project_id={project_id}&name=default").json()[
-                "security_groups"][0]["id"])
-        return ids
+        if not found:
+            raise exceptions.BadRequest(f"Security group {name} not found for project {project_id}.")
+        return str(found[0]["id"])
 
     # -- the host: wiring a guest ------------------------------------------------------------------------
     def allocate(self, instance: dict[str, Any], host: str) -> list[dict[str, Any]]:
-        """Create or take over the requested ports and bind all of the instance's ports to ``host``."""
+        """Create or take over the requested ports (first boot) and bind all of the instance's ports to
+        ``host``; the guest's VIFs. Ports that exist already (unshelve, rebuild) only move here."""
         uuid = instance["uuid"]
+        existing = self.ports(uuid)
+        if existing or not instance.get("requested_networks"):
+            return self.bind(uuid, host, existing)
         owner = f"compute:{instance.get('availability_zone') or 'nova'}"
         created: list[str] = []
         try:
@@ -145,10 +154,10 @@ class NetworkClient:
                 self.api.delete(f"/v2.0/ports/{port_id}", raise_exc=False)
             raise
 
-    def bind(self, uuid: str, host: str) -> list[dict[str, Any]]:
-        """Bind every port of the instance to ``host``; the guest's VIFs."""
+    def bind(self, uuid: str, host: str, ports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Bind every port of the instance (``ports``, when the caller has just read them) to ``host``."""
         vifs = []
-        for port in self.ports(uuid):
+        for port in self.ports(uuid) if ports is None else ports:
             if port.get("binding:host_id") != host:
                 port = self._update(port["id"], {"binding:host_id": host})
             vifs.append(self._vif(port))
@@ -199,8 +208,7 @@ class NetworkClient:
         """addSecurityGroup / removeSecurityGroup: ``group`` (a name or id of the project's) on every port."""
         if not self.available():
             raise exceptions.BadRequest("This cloud has no network service, so servers have no security groups.")
-        group_id = self._group_ids(project_id, [group])[0] if group != "default" else \
-            self._get(f"/security-groups?project_id={project_id}&name=default").json()["security_groups"][0]["id"]
+        group_id = self._group_id(project_id, group)
         ports = self.ports(uuid)
         if not ports:
             raise exceptions.BadRequest(f"Server {uuid} has no ports to put in security group {group}.")

@@ -41,9 +41,8 @@ def build_api(runtime: Runtime) -> deploy.WSGIApp:
 
 def compute_events(c: cfg.ConfigOpts) -> EventSender | None:
     """Posts os-server-external-events (network-vif-plugged) to compute, if this cloud has compute."""
-    try:
-        compute = clients.service_adapter(c, "compute")
-    except cfg.RequiredOptError:
+    compute = clients.optional_service_adapter(c, "compute")
+    if compute is None:
         return None
 
     def send(events: list[dict[str, str]]) -> None:

@@ -25,3 +25,16 @@ def console_until(conn: Any, server: Any, marker: str, timeout: float = 120) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"{marker!r} not on the console of {server.id} after {timeout} s:\n{text[-2000:]}")
         time.sleep(0.5)
+
+
+def domains() -> list[str]:
+    """Names of the Nubis guests libvirt knows (running or not)."""
+    import libvirt
+
+    from nubis.compute.virt.libvirt.guest_config import DOMAIN_PREFIX
+
+    conn = libvirt.open("qemu:///system")
+    try:
+        return [d.name() for d in conn.listAllDomains(0) if d.name().startswith(DOMAIN_PREFIX)]
+    finally:
+        conn.close()

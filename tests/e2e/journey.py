@@ -13,27 +13,16 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from tests import fixtures
-from tests.e2e.guests import console_until, upload_test_image
+from tests.e2e.guests import console_until, domains, upload_test_image
+from tests.e2e.network.sim import in_ns, sh
 from tests.functional.compute.conftest import wait_for_status
 
 PUBLIC_CIDR = "172.24.4.0/24"
-
-
-def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=60)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr}")
-    return proc
-
-
-def in_ns(ns: str, *cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return sh("ip", "netns", "exec", ns, *cmd, check=check)
 
 
 def tcp_banner(ns: str, address: str, attempts: int = 20) -> str:
@@ -76,20 +65,8 @@ def host_is_clean(host_ns: str, marker: str) -> bool:
         and not dnsmasq
 
 
-def domains(prefix: str) -> list[str]:
-    import libvirt
-
-    conn = libvirt.open("qemu:///system")
-    try:
-        return [d.name() for d in conn.listAllDomains(0) if d.name().startswith(prefix)]
-    finally:
-        conn.close()
-
-
 def first_vm(cloud: Any, workdir: str, outside: str, gateway: str, hosts: Sequence[str],
              instance_dirs: Sequence[str], marker: str = "network-agent") -> None:
-    from nubis.compute.virt.libvirt.guest_config import DOMAIN_PREFIX
-
     admin = cloud.connection()
     creds = cloud.new_user(roles=("member", "reader"), prefix="newcomer")
     conn = cloud.connection(creds)
@@ -123,7 +100,7 @@ def first_vm(cloud: Any, workdir: str, outside: str, gateway: str, hosts: Sequen
     conn.network.delete_network(net)
     conn.compute.delete_keypair(key)
     conn.image.delete_image(image)
-    assert domains(DOMAIN_PREFIX) == []
+    assert domains() == []
     for host in hosts:
         fixtures.wait_until(lambda h=host: host_is_clean(h, marker), timeout=30, what=f"host {host!r} to be clean")
     assert all(not [f for f in os.listdir(d) if f != "_base"] for d in instance_dirs if os.path.isdir(d))

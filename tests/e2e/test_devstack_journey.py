@@ -19,6 +19,7 @@ import pytest
 
 from nubis import services
 from tests.e2e import journey
+from tests.e2e.network import sim
 from tests.e2e.test_devstack import ROOT, _env
 from tests.functional.cloud import Cloud
 
@@ -48,13 +49,13 @@ def test_first_vm_on_devstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
         "[network]\nflat_networks = public\nvni_ranges = 700:799\n")
     env = {**_env(tmp_path, random.randrange(30000, 40000, 10)), "NUBIS_VIRT": "libvirt",
            "NUBIS_LOCAL_CONF": str(local_conf)}
-    journey.sh("ip", "netns", "add", outside)
+    sim.add_ns(outside)
     try:
-        journey.sh("ip", "link", "add", uplink, "type", "veth", "peer", "name", f"{uplink}o")
-        journey.sh("ip", "link", "set", f"{uplink}o", "netns", outside, "name", "uplink")
-        journey.sh("ip", "-n", outside, "addr", "add", f"{GATEWAY}/24", "dev", "uplink")
-        journey.sh("ip", "-n", outside, "link", "set", "uplink", "up")
-        journey.sh("ip", "link", "set", uplink, "up")
+        sim.sh("ip", "link", "add", uplink, "type", "veth", "peer", "name", f"{uplink}o")
+        sim.sh("ip", "link", "set", f"{uplink}o", "netns", outside, "name", "uplink")
+        sim.sh("ip", "-n", outside, "addr", "add", f"{GATEWAY}/24", "dev", "uplink")
+        sim.sh("ip", "-n", outside, "link", "set", "uplink", "up")
+        sim.sh("ip", "link", "set", uplink, "up")
         stack = subprocess.run([os.path.join(ROOT, "devstack", "stack.sh")], env=env, capture_output=True,
                                text=True, timeout=600)
         try:
@@ -68,8 +69,8 @@ def test_first_vm_on_devstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
             _teardown_dataplane(str(tmp_path / "state"))
         assert unstack.returncode == 0, unstack.stderr
     finally:
-        journey.sh("ip", "link", "del", uplink, check=False)
-        journey.sh("ip", "netns", "delete", outside, check=False)
+        sim.sh("ip", "link", "del", uplink, check=False)
+        sim.delete_ns(outside)
         shutil.rmtree(instances, ignore_errors=True)
 
 

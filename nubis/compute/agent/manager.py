@@ -219,14 +219,11 @@ class ComputeAgent:
 
     def _plug_networks(self, instance: dict[str, Any]) -> list[dict[str, Any]]:
         """Create (first boot) and bind the instance's ports to this host; its VIFs."""
-        requested = instance.get("requested_networks")
         if self.network is None or not self.network.available():
-            if requested:
+            if instance.get("requested_networks"):
                 raise DriverError("this compute host cannot reach the network service")
             return []
-        if self.network.ports(instance["uuid"]):  # unshelve, rebuild: the ports exist, they move here
-            return self.network.bind(instance["uuid"], self.host)
-        return self.network.allocate(instance, self.host) if requested else []
+        return self.network.allocate(instance, self.host)
 
     def _wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]]) -> None:
         """Until the host's network agent has wired every port (network-vif-plugged)."""

@@ -20,6 +20,11 @@ from nubis.network.agent.metadata_proxy import MetadataProxies
 LOG = logging.getLogger(__name__)
 
 
+def host_ports(state: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every port a host's state makes the host responsible for: guests', DHCP and router ports."""
+    return [*state["ports"], *state["dhcp_ports"], *(p for r in state["routers"] for p in l3.router_ports(r))]
+
+
 class DataPlane(Protocol):
     def apply(self, state: Mapping[str, Any]) -> dict[str, str]: ...
 
@@ -32,9 +37,7 @@ class NoopDataPlane:
     """For hosts whose guests are fake: bound ports count as wired at once."""
 
     def apply(self, state: Mapping[str, Any]) -> dict[str, str]:
-        ports = [*state["ports"], *state["dhcp_ports"]]
-        ports += [p for r in state["routers"] for p in [*r["interfaces"], *([r["gateway"]] if r["gateway"] else [])]]
-        return {p["id"]: "ACTIVE" if p["admin_state_up"] else "DOWN" for p in ports}
+        return {p["id"]: "ACTIVE" if p["admin_state_up"] else "DOWN" for p in host_ports(state)}
 
     def taps(self) -> set[str]:
         return set()

@@ -121,12 +121,8 @@ class Dhcp:
     def _serve(self, net: Mapping[str, Any], port: Mapping[str, Any], links: dict[str, dict[str, Any]]) -> None:
         ns = Netns(namespace(net["id"], self.prefix))
         ns.create()
-        outside, inside = f"tap{port['id'][:11]}", f"ns-{port['id'][:11]}"
-        if outside not in links:
-            ns.ip("link", "del", inside, check=False)
-            self.host.ip("link", "add", outside, "type", "veth", "peer", "name", inside, "netns", ns.name)
-        self.host.ip("link", "set", outside, "master", net["bridge"], "mtu", str(net["mtu"]), "up")
-        ns.ip("link", "set", inside, "address", port["mac"], "mtu", str(net["mtu"]), "up")
+        inside = f"ns-{port['id'][:11]}"
+        self.host.plug_veth(ns, port, inside, net["bridge"], net["mtu"], links)
         cidrs = self._cidrs(net, port)
         ns.set_addresses(inside, [*cidrs.values(), f"{METADATA_IP}/32"])
         self.proxies.ensure(ns.name, net["id"])

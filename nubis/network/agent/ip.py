@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 LOG = logging.getLogger(__name__)
@@ -83,3 +83,14 @@ class Netns:
 
     def sysctl(self, key: str, value: str) -> None:
         self.exec("sysctl", "-q", "-w", f"{key}={value}")
+
+    def plug_veth(self, inner: Netns, port: Mapping[str, Any], inside: str, bridge: str, mtu: int,
+                  links: dict[str, dict[str, Any]]) -> None:
+        """Join namespace ``inner`` to ``bridge`` of this stack for ``port`` (a DHCP or router port):
+        ``tap<port>`` in the bridge, ``inside`` in ``inner`` carrying the port's MAC."""
+        outside = f"tap{port['id'][:11]}"
+        if outside not in links:
+            inner.ip("link", "del", inside, check=False)  # a half-made pair from an interrupted run
+            self.ip("link", "add", outside, "type", "veth", "peer", "name", inside, "netns", inner.name)
+        self.ip("link", "set", outside, "master", bridge, "mtu", str(mtu), "up")
+        inner.ip("link", "set", inside, "address", port["mac"], "mtu", str(mtu), "up")

@@ -22,6 +22,11 @@ def namespace(router_id: str, host_prefix: str = "") -> str:
     return f"{host_prefix}{NS_PREFIX}{router_id}"
 
 
+def router_ports(router: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The router's interfaces and its gateway port, if it has one."""
+    return [*router["interfaces"], *([router["gateway"]] if router.get("gateway") else [])]
+
+
 def nat_table(router: Mapping[str, Any], gateway_dev: str | None) -> str:
     """The router's whole nat table: floating IPs first, then SNAT of everything else leaving the gateway."""
     lines = ["*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
@@ -52,7 +57,7 @@ class L3:
         mtu = {n["id"]: n["mtu"] for n in networks}
         statuses: dict[str, str] = {}
         for router in routers:
-            ports = [*router["interfaces"], *([router["gateway"]] if router.get("gateway") else [])]
+            ports = router_ports(router)
             try:
                 self._router(router, mtu, links)
                 statuses.update({p["id"]: "ACTIVE" for p in ports if p["network_id"] in mtu})
@@ -66,15 +71,6 @@ class L3:
                 self.remove(ns[len(mine):])
         return statuses
 
-    def _plug(self, ns: Netns, port: Mapping[str, Any], inside: str, mtu: int,
-              links: dict[str, dict[str, Any]]) -> None:
-        outside = f"tap{port['id'][:11]}"
-        if outside not in links:
-            ns.ip("link", "del", inside, check=False)
-            self.host.ip("link", "add", outside, "type", "veth", "peer", "name", inside, "netns", ns.name)
-        self.host.ip("link", "set", outside, "master", port["bridge"], "mtu", str(mtu), "up")
-        ns.ip("link", "set", inside, "address", port["mac"], "mtu", str(mtu), "up")
-
     def _router(self, router: Mapping[str, Any], mtu: Mapping[str, int], links: dict[str, dict[str, Any]]) -> None:
         os.makedirs(os.path.join(self.state_dir, router["id"]), mode=0o700, exist_ok=True)
         ns = Netns(namespace(router["id"], self.prefix))
@@ -87,14 +83,14 @@ class L3:
                 continue
             dev = f"qr-{port['id'][:11]}"
             wanted_devs.add(dev)
-            self._plug(ns, port, dev, mtu[port["network_id"]], links)
+            self.host.plug_veth(ns, port, dev, port["bridge"], mtu[port["network_id"]], links)
             ns.set_addresses(dev, port["cidrs"])
         gateway_dev = None
         gateway = router.get("gateway")
         if gateway and gateway["network_id"] in mtu:
             gateway_dev = f"qg-{gateway['id'][:11]}"
             wanted_devs.add(gateway_dev)
-            self._plug(ns, gateway, gateway_dev, mtu[gateway["network_id"]], links)
+            self.host.plug_veth(ns, gateway, gateway_dev, gateway["bridge"], mtu[gateway["network_id"]], links)
             floating = [f"{f['floating_ip']}/32" for f in router["floating_ips"]]
             ns.set_addresses(gateway_dev, [*gateway["cidrs"], *floating])
             if gateway["gateways"]:

@@ -13,20 +13,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from nubis.common import context
-from nubis.network.agent.dataplane import DataPlane
+from nubis.network.agent.dataplane import DataPlane, host_ports
 from nubis.network.rpcapi import NetworkServerAPI
 
 LOG = logging.getLogger(__name__)
-
-
-def _port_statuses(state: Mapping[str, Any]) -> dict[str, str]:
-    ports = [*state["ports"], *state["dhcp_ports"]]
-    ports += [p for r in state["routers"] for p in [*r["interfaces"], *([r["gateway"]] if r["gateway"] else [])]]
-    return {p["id"]: p["status"] for p in ports}
 
 
 class NetworkAgent:
@@ -83,7 +76,7 @@ class NetworkAgent:
                 if self._sync_wanted or now >= next_resync or state is None:
                     self._sync_wanted = False
                     state = self.server.host_state(ctxt, self.host)
-                    known = _port_statuses(state)
+                    known = {p["id"]: p["status"] for p in host_ports(state)}  # as the server sees them
                     next_resync = now + self.resync_interval
                     reapply = True
                 if reapply and state is not None:

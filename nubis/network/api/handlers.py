@@ -16,7 +16,7 @@ import webob
 from nubis.api import router
 from nubis.common import exceptions
 from nubis.network.api import extensions
-from nubis.network.core import common, query
+from nubis.network.core import query
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.core.facade import NetworkCore
@@ -134,11 +134,7 @@ def update_resource(req: router.Request, collection: str, ident: str) -> webob.R
 
 
 def delete_resource(req: router.Request, collection: str, ident: str) -> webob.Response:
-    resources = core(req).collection(collection)
-    if req.headers.get("If-Match"):
-        with core(req).db.reader() as s:
-            common.check_revision(resources.row(s, caller(req), ident), req.headers["If-Match"], resources.member)
-    resources.delete(caller(req), ident)
+    core(req).collection(collection).delete(caller(req), ident, req.headers.get("If-Match"))
     return router.empty_response()
 
 

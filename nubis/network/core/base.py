@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from nubis.network.core import errors, query
+from nubis.network.core import common, errors, query
 from nubis.network.core.common import Caller
 from nubis.network.db import models
 
@@ -78,9 +78,11 @@ class Resources:
         return query.apply(items, params, self.sortable)
 
     # -- deleting -------------------------------------------------------------------------------
-    def delete(self, caller: Caller, ident: str) -> None:
+    def delete(self, caller: Caller, ident: str, if_match: str | None = None) -> None:
         with self.core.db.writer() as s:
             found = self.row(s, caller, ident)
+            # In the delete's own transaction: nobody can change the resource between check and delete.
+            common.check_revision(found, if_match, self.member)
             self.core.authorize(caller, f"delete_{self.member}", {"project_id": found.project_id})
             self.before_delete(s, caller, found)
             s.execute(sa.delete(models.Tag).where(models.Tag.resource_id == found.id))

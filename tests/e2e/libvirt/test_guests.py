@@ -12,8 +12,7 @@ import pytest
 
 libvirt = pytest.importorskip("libvirt")
 
-from nubis.compute.virt.libvirt.guest_config import DOMAIN_PREFIX  # noqa: E402
-from tests.e2e.guests import console_until, upload_test_image  # noqa: E402
+from tests.e2e.guests import console_until, domains, upload_test_image  # noqa: E402
 from tests.functional.cloud import Cloud, running_cloud  # noqa: E402
 from tests.functional.compute.conftest import wait_for_status  # noqa: E402
 
@@ -53,14 +52,6 @@ def cloud(tmp_path_factory) -> Iterator[Cloud]:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def image_id(cloud: Cloud, tmp_path_factory) -> str:  # type: ignore[no-untyped-def]
     return upload_test_image(cloud.connection(), str(tmp_path_factory.mktemp("test-image")))
-
-
-def _domains() -> list[str]:
-    conn = libvirt.open("qemu:///system")
-    try:
-        return [d.name() for d in conn.listAllDomains(0) if d.name().startswith(DOMAIN_PREFIX)]
-    finally:
-        conn.close()
 
 
 def _live_xml(uuid: str) -> ET.Element:
@@ -121,7 +112,7 @@ def test_a_real_guest_through_its_life(cloud: Cloud, image_id: str) -> None:
         conn.compute.delete_server(s.id)
     for s in (server, again):
         conn.compute.wait_for_delete(s, wait=60)
-    assert _domains() == [] and not os.path.exists(instance_dir)
+    assert domains() == [] and not os.path.exists(instance_dir)
     cache = os.path.join(cloud.aio.runtime.conf.libvirt.instances_path, "_base")  # type: ignore[union-attr]
     assert not [name for name in os.listdir(cache) if name.endswith(".lock") or name.startswith(".part-")]
     conn.image.delete_image(snapshot)
@@ -149,4 +140,4 @@ def test_pinned_hugepage_guests_never_share_a_cpu(cloud: Cloud, image_id: str) -
         conn.compute.delete_server(s.id)
     for s in (first, second):
         conn.compute.wait_for_delete(s, wait=60)
-    assert _domains() == []
+    assert domains() == []

@@ -29,10 +29,9 @@ from nubis.cmd import common  # noqa: E402
 from nubis.common import config  # noqa: E402
 from nubis.common.runtime import Runtime  # noqa: E402
 from nubis.compute import agent_service as compute_agent_service  # noqa: E402
-from nubis.compute.virt.libvirt.guest_config import DOMAIN_PREFIX  # noqa: E402
 from nubis.network.agent.manager import NetworkAgent  # noqa: E402
 from tests.e2e import journey  # noqa: E402
-from tests.e2e.guests import console_until, upload_test_image  # noqa: E402
+from tests.e2e.guests import console_until, domains, upload_test_image  # noqa: E402
 from tests.e2e.network import sim  # noqa: E402
 from tests.e2e.network.conftest import (  # noqa: E402
     HOST_A,
@@ -131,14 +130,6 @@ def image_id(cloud: Cloud, tmp_path_factory) -> str:  # type: ignore[no-untyped-
     return upload_test_image(cloud.connection(), str(tmp_path_factory.mktemp("test-image")))
 
 
-def _domains() -> list[str]:
-    conn = libvirt.open("qemu:///system")
-    try:
-        return [d.name() for d in conn.listAllDomains(0) if d.name().startswith(DOMAIN_PREFIX)]
-    finally:
-        conn.close()
-
-
 def test_two_guests_on_two_hosts_dhcp_metadata_tunnel_and_floating_ip(cloud, image_id, tmp_path):
     admin = cloud.connection()
     creds = cloud.new_user(roles=("member", "reader"))
@@ -172,7 +163,7 @@ def test_two_guests_on_two_hosts_dhcp_metadata_tunnel_and_floating_ip(cloud, ima
             conn.compute.delete_server(server.id)
         for server in servers:
             conn.compute.wait_for_delete(server, wait=60)
-    assert _domains() == []
+    assert domains() == []
     assert list(conn.network.ports(network_id=net.id, device_owner="compute:nova")) == []
 
 

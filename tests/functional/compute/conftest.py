@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import time
@@ -48,15 +47,8 @@ def start_extra_agent(cloud: cloud_fixture.Cloud, host: str) -> tuple[fake.FakeD
 @pytest.fixture(scope="module", params=fixtures.backend_ids())
 def cloud(request, tmp_path_factory) -> Iterator[ComputeCloud]:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("compute")
-    with fixtures.scratch_database(request.param, str(tmp)) as url:
-        extra = {**CONFIG, "database": {"connection": url}}
-        rabbit = os.environ.get(fixtures.TRANSPORT_URL_ENV)
-        # Server databases go with RabbitMQ (as deployed), each cloud in a vhost of its own.
-        vhost = fixtures.rabbit_vhost(rabbit) if rabbit and request.param != "sqlite" else contextlib.nullcontext()
-        with vhost as transport_url:
-            if transport_url:
-                extra["DEFAULT"] = {"transport_url": transport_url}
-            yield from _cloud(tmp, extra)
+    with fixtures.backend_config(request.param, str(tmp)) as backend:
+        yield from _cloud(tmp, {**CONFIG, **backend})
 
 
 def _cloud(tmp: Any, extra: dict[str, dict[str, str]]) -> Iterator[ComputeCloud]:

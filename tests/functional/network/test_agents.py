@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import uuid
 
 import pytest
@@ -16,15 +14,9 @@ from tests.functional.network.conftest import CONFIG
 @pytest.fixture(scope="module", params=fixtures.backend_ids())
 def agent_cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("network-agents")
-    rabbit = os.environ.get(fixtures.TRANSPORT_URL_ENV)
-    # Server databases go with RabbitMQ (as deployed), each cloud in a vhost of its own.
-    vhost = fixtures.rabbit_vhost(rabbit) if rabbit and request.param != "sqlite" else contextlib.nullcontext()
-    with fixtures.scratch_database(request.param, str(tmp)) as url, vhost as transport_url:
-        extra = {**CONFIG, "database": {"connection": url},
-                 "network_agent": {"poll_interval": "0.2", "report_interval": "2", "l3": "true",
-                                   "tunnel_ip": "192.0.2.10"}}
-        if transport_url:
-            extra["DEFAULT"] = {"transport_url": transport_url}
+    with fixtures.backend_config(request.param, str(tmp)) as backend:
+        extra = {**CONFIG, **backend, "network_agent": {"poll_interval": "0.2", "report_interval": "2",
+                                                        "l3": "true", "tunnel_ip": "192.0.2.10"}}
         with cloud_fixture.running_cloud(tmp, ["network", "network-agent"], extra_config=extra) as c:
             yield c
 

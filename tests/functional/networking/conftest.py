@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -24,14 +21,9 @@ CONFIG = {**COMPUTE_CONFIG, "compute": {**COMPUTE_CONFIG["compute"], "vif_pluggi
 @pytest.fixture(scope="module", params=fixtures.backend_ids())
 def cloud(request, tmp_path_factory) -> Iterator[cloud_fixture.Cloud]:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("networking")
-    rabbit = os.environ.get(fixtures.TRANSPORT_URL_ENV)
-    vhost = fixtures.rabbit_vhost(rabbit) if rabbit and request.param != "sqlite" else contextlib.nullcontext()
-    with fixtures.scratch_database(request.param, str(tmp)) as url, vhost as transport_url:
-        extra: dict[str, Any] = {**CONFIG, "database": {"connection": url}}
-        if transport_url:
-            extra["DEFAULT"] = {"transport_url": transport_url}
-        with cloud_fixture.running_cloud(tmp, SERVICES, extra_config=extra) as c:
-            yield c
+    with fixtures.backend_config(request.param, str(tmp)) as backend, \
+            cloud_fixture.running_cloud(tmp, SERVICES, extra_config={**CONFIG, **backend}) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
