@@ -22,8 +22,8 @@ import pytest
 from nubis.api import router
 from tests.functional import cloud as cloud_fixture
 from tests.functional.compute.conftest import CONFIG as COMPUTE_CONFIG
-from tests.functional.persona import rows as matrix
-from tests.functional.persona.world import ANONYMOUS, PERSONAS, World, build
+from tests.functional.probe import rows as matrix
+from tests.functional.probe.world import ANONYMOUS, PERSONAS, World, build
 
 SERVICES = ["image", "placement", "scheduler", "compute-api", "conductor", "compute", "network"]
 API_SERVICES = {"identity": "identity", "compute": "compute-api", "network": "network", "image": "image",
@@ -38,14 +38,18 @@ def cloud(tmp_path_factory: Any) -> Iterator[cloud_fixture.Cloud]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def world(cloud: cloud_fixture.Cloud) -> World:
+def world_urls(cloud: cloud_fixture.Cloud) -> dict[str, str]:
+    """Each API's root URL (no version suffix): the rows' templates start below it."""
     urls = {name: cloud.url(service) for name, service in API_SERVICES.items()}
     urls["identity"] = cloud.auth_url.rsplit("/v3", 1)[0]
-    urls["compute"] = urls["compute"].split("/v2.1")[0]
-    urls["network"] = urls["network"].split("/v2.0")[0]
-    urls["image"] = urls["image"].split("/v2")[0]
-    return build(cloud, urls)
+    for name, suffix in (("compute", "/v2.1"), ("network", "/v2.0"), ("image", "/v2")):
+        urls[name] = urls[name].split(suffix)[0]
+    return urls
+
+
+@pytest.fixture(scope="module")
+def world(cloud: cloud_fixture.Cloud) -> World:
+    return build(cloud, world_urls(cloud))
 
 
 def _router_of(app: Any) -> router.Router:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.functional.persona.world import PERSONAS, World
+from tests.functional.probe.world import PERSONAS, World
 
 Body = Callable[[World], Any] | None
 
