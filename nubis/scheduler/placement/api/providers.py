@@ -21,7 +21,8 @@ PROVIDER_SCHEMA = {"type": "object", "properties": {"name": NAME, "uuid": UUID,
 INT = {"type": "integer", "minimum": 0, "maximum": inventories.MAX_INT}
 POSITIVE = {"type": "integer", "minimum": 1, "maximum": inventories.MAX_INT}
 INVENTORY_PROPS = {"total": POSITIVE, "reserved": INT, "min_unit": POSITIVE, "max_unit": POSITIVE,
-                   "step_size": POSITIVE, "allocation_ratio": {"type": "number", "exclusiveMinimum": 0}}
+                   "step_size": POSITIVE, "allocation_ratio": {"type": "number", "exclusiveMinimum": 0,
+                                                             "maximum": inventories.MAX_FLOAT}}
 INVENTORY_SCHEMA = {"type": "object", "properties": INVENTORY_PROPS, "required": ["total"],
                     "additionalProperties": False}
 INVENTORIES_SCHEMA = {"type": "object", "required": ["inventories", "resource_provider_generation"],
