@@ -67,7 +67,7 @@ class ServiceDefinition:
 SERVICE_MODULES: dict[str, str] = {
     "identity": "nubis.identity.service",
     "image": "nubis.image.service",
-    "placement": "nubis.scheduler.placement_service",
+    "placement": "nubis.placement.service",
     "scheduler": "nubis.scheduler.service",
     "compute-api": "nubis.compute.api_service",
     "conductor": "nubis.compute.conductor_service",
