@@ -74,7 +74,7 @@ SERVICE_MODULES: dict[str, str] = {
     "compute": "nubis.compute.agent_service",
     "network": "nubis.network.service",
     "network-agent": "nubis.network.agent_service",
-    "metadata": "nubis.network.metadata_service",
+    "metadata": "nubis.metadata.service",
 }
 
 
