@@ -9,9 +9,9 @@ import webob
 
 from nubis.api import router
 from nubis.common import exceptions
-from nubis.scheduler.placement.api.common import at_least, authorize, base_url, body, core, generation_of
-from nubis.scheduler.placement.core import candidates, inventories, names, providers
-from nubis.scheduler.placement.db.models import Inventory, ProviderAggregate, ProviderTrait, ResourceProvider
+from nubis.placement.api.common import at_least, authorize, base_url, body, core, generation_of
+from nubis.placement.core import candidates, inventories, names, providers
+from nubis.placement.db.models import Inventory, ProviderAggregate, ProviderTrait, ResourceProvider
 
 UUID = {"type": "string", "format": "uuid", "maxLength": 36}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200}

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.common import exceptions
-from nubis.scheduler.placement.core import names
-from nubis.scheduler.placement.db.models import Allocation, Inventory, ResourceProvider
+from nubis.placement.core import names
+from nubis.placement.db.models import Allocation, Inventory, ResourceProvider
 
 FIELDS = ("total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio")
 MAX_INT = 2**31 - 1

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.common import exceptions
-from nubis.scheduler.placement.core import inventories, names
-from nubis.scheduler.placement.db.models import (
+from nubis.placement.core import inventories, names
+from nubis.placement.db.models import (
     Allocation,
     Inventory,
     ProviderAggregate,
