@@ -1,4 +1,9 @@
-"""Compute policy: project members manage their servers and keypairs; admins manage flavors and hosts."""
+"""Compute policy, with Nova's rule names: project members manage their servers, users their keypairs, admins
+flavors, quotas and hosts.
+
+``context_is_admin`` (shared by every service) decides whether the compute core treats a caller as an admin
+(sees every project's servers, unlocks what an admin locked, ...); handlers check one rule below per request.
+"""
 
 from __future__ import annotations
 
@@ -50,11 +55,41 @@ RULES = [
     _rule("os-flavor-manage", ADMIN, "Create or delete flavors and their extra specs and access.",
           "POST", "/flavors"),
     _rule("flavors", ANY_READER, "List and show flavors.", "GET", "/flavors"),
-    _rule("os-keypairs", OWNER_USER, "Create, list, show and delete the user's keypairs.", "GET", "/os-keypairs"),
-    _rule("os-server-groups", PROJECT_MEMBER, "Create, list, show and delete the project's server groups.",
-          "POST", "/os-server-groups"),
-    _rule("os-services", ADMIN, "List and change compute services.", "GET", "/os-services"),
-    _rule("os-hypervisors", ADMIN, "List and show hypervisors.", "GET", "/os-hypervisors"),
+    # Keypairs belong to a user: the target is the user whose keypairs are asked for (?user_id=, 2.10).
+    _rule("os-keypairs:index", OWNER_USER, "List a user's keypairs.", "GET", "/os-keypairs"),
+    _rule("os-keypairs:create", OWNER_USER, "Create or import a keypair for a user.", "POST", "/os-keypairs"),
+    _rule("os-keypairs:show", OWNER_USER, "Show a user's keypair.", "GET", "/os-keypairs/{keypair_name}"),
+    _rule("os-keypairs:delete", OWNER_USER, "Delete a user's keypair.", "DELETE", "/os-keypairs/{keypair_name}"),
+    _rule("os-server-groups:create", PROJECT_MEMBER, "Create a server group.", "POST", "/os-server-groups"),
+    _rule("os-server-groups:index", PROJECT_READER, "List the project's server groups.", "GET",
+          "/os-server-groups"),
+    _rule("os-server-groups:index:all_projects", ADMIN, "List the server groups of every project.", "GET",
+          "/os-server-groups"),
+    _rule("os-server-groups:show", PROJECT_READER, "Show a server group.", "GET", "/os-server-groups/{id}"),
+    _rule("os-server-groups:delete", PROJECT_MEMBER, "Delete a server group.", "DELETE", "/os-server-groups/{id}"),
+    _rule("os-services:list", ADMIN, "List compute services.", "GET", "/os-services"),
+    _rule("os-services:update", ADMIN, "Enable, disable or force down a compute service.", "PUT",
+          "/os-services/{service_id}"),
+    _rule("os-services:delete", ADMIN, "Delete a compute service.", "DELETE", "/os-services/{service_id}"),
+    _rule("os-hypervisors:list", ADMIN, "List hypervisors.", "GET", "/os-hypervisors"),
+    _rule("os-hypervisors:list-detail", ADMIN, "List hypervisors with details.", "GET", "/os-hypervisors/detail"),
+    _rule("os-hypervisors:show", ADMIN, "Show a hypervisor.", "GET", "/os-hypervisors/{hypervisor_id}"),
+    _rule("os-hypervisors:uptime", ADMIN, "Show a hypervisor's uptime (before 2.88).", "GET",
+          "/os-hypervisors/{hypervisor_id}/uptime"),
+    _rule("os-quota-sets:show", PROJECT_READER, "Show a project's quota.", "GET", "/os-quota-sets/{tenant_id}"),
+    _rule("os-quota-sets:detail", PROJECT_READER, "Show a project's quota with its usage.", "GET",
+          "/os-quota-sets/{tenant_id}/detail"),
+    _rule("os-quota-sets:defaults", "@", "Show the default quota.", "GET", "/os-quota-sets/{tenant_id}/defaults"),
+    _rule("os-quota-sets:update", ADMIN, "Change a project's quota.", "PUT", "/os-quota-sets/{tenant_id}"),
+    _rule("os-quota-sets:delete", ADMIN, "Reset a project's quota to the defaults.", "DELETE",
+          "/os-quota-sets/{tenant_id}"),
+    _rule("os-quota-class-sets:show", ADMIN, "Show the default quota class.", "GET", "/os-quota-class-sets/{id}"),
+    _rule("os-quota-class-sets:update", ADMIN, "Change the default quota class.", "PUT",
+          "/os-quota-class-sets/{id}"),
+    _rule("os-simple-tenant-usage:list", ADMIN, "Show the usage of every project.", "GET",
+          "/os-simple-tenant-usage"),
+    _rule("os-simple-tenant-usage:show", PROJECT_READER, "Show a project's usage.", "GET",
+          "/os-simple-tenant-usage/{tenant_id}"),
     *[_rule(f"os-aggregates:{name}", ADMIN, f"{what} host aggregates.", method, path)
       for name, what, method, path in (
           ("index", "List", "GET", "/os-aggregates"), ("create", "Create", "POST", "/os-aggregates"),
@@ -68,6 +103,7 @@ RULES = [
     _rule("os-availability-zone:detail", ADMIN, "List availability zones with their hosts.",
           "GET", "/os-availability-zone/detail"),
     _rule("limits", ANY_READER, "Show the project's limits and usage.", "GET", "/limits"),
+    _rule("limits:other_project", ADMIN, "Show another project's limits (?tenant_id=).", "GET", "/limits"),
 ]
 
 
