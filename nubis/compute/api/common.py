@@ -68,3 +68,19 @@ def authorize(req: router.Request, rule: str, target: Mapping[str, Any] | None =
 def is_true(value: str | None) -> bool:
     """A query flag as Nova reads them (``all_tenants``, ``all_projects``: present and not false)."""
     return value is not None and value.lower() in ("", "1", "true", "yes", "on")
+
+
+# The most items one page of a listing holds, whatever ``limit`` asks for (Nova's [api] max_limit default).
+MAX_LIMIT = 1000
+
+
+def page_limit(value: str | None) -> int:
+    """A listing's ``limit``: digits only (400 naming ``limit`` otherwise), capped at ``MAX_LIMIT``."""
+    if value is None:
+        return MAX_LIMIT
+    if not value.isascii() or not value.isdigit():
+        raise exceptions.BadRequest(f"Invalid input for field/attribute limit. Value: {value[:50]!r}. It must be a "
+                                    "non-negative integer.")
+    digits = value.lstrip("0") or "0"
+    # Any number of more digits than MAX_LIMIT has is over it: no need to convert it (nor risk int()'s limit).
+    return MAX_LIMIT if len(digits) > len(str(MAX_LIMIT)) else min(int(digits), MAX_LIMIT)

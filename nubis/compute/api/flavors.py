@@ -6,18 +6,16 @@ import webob
 
 from nubis.api import router, validation
 from nubis.compute.api import schemas
-from nubis.compute.api.common import authorize, body_of, context, core, params_of, version_of
+from nubis.compute.api.common import authorize, body_of, context, core, page_limit, params_of, version_of
 from nubis.compute.api.schemas import flavors as flavor_schemas
 from nubis.compute.api.views import flavors as views
 from nubis.compute.api.views import links
-
-MAX_LIMIT = 1000  # flavors in one page, as for servers
 
 
 def list_flavors(req: router.Request, detailed: bool = False) -> webob.Response:
     authorize(req, "flavors")
     params = params_of(req)
-    params["limit"] = str(min(schemas.as_int(params.get("limit", MAX_LIMIT), "limit", 0, 2**63), MAX_LIMIT))
+    params["limit"] = str(page_limit(params.get("limit")))
     found = core(req).flavors.list(context(req), params)
     base = links.base_url(req)
     return router.json_response({"flavors": [views.flavor(base, f, version_of(req), detailed) for f in found]})

@@ -6,17 +6,15 @@ import webob
 
 from nubis.api import router, validation
 from nubis.compute.api import schemas
-from nubis.compute.api.common import authorize, body_of, context, core, is_true, version_of
+from nubis.compute.api.common import authorize, body_of, context, core, is_true, page_limit, version_of
 from nubis.compute.api.schemas import server_groups as group_schemas
 from nubis.compute.api.views import server_groups as views
-
-MAX_LIMIT = 1000
 
 
 def list_server_groups(req: router.Request) -> webob.Response:
     all_projects = is_true(req.GET.get("all_projects"))
     authorize(req, "os-server-groups:index:all_projects" if all_projects else "os-server-groups:index")
-    limit = min(schemas.as_int(req.GET.get("limit", MAX_LIMIT), "limit", 0, 2**63), MAX_LIMIT)
+    limit = page_limit(req.GET.get("limit"))
     offset = schemas.as_int(req.GET.get("offset", 0), "offset", 0)
     groups = core(req).groups.list(context(req), all_projects, limit, offset)
     return router.json_response({"server_groups": [views.server_group(g, version_of(req)) for g in groups]})

@@ -12,13 +12,10 @@ from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
 from nubis.compute.api import schemas
-from nubis.compute.api.common import authorize, body_of, context, core, is_true, params_of, version_of
+from nubis.compute.api.common import authorize, body_of, context, core, is_true, page_limit, params_of, version_of
 from nubis.compute.api.schemas import servers as server_schemas
 from nubis.compute.api.views import links
 from nubis.compute.api.views import servers as views
-
-# Listing more than this many servers in one page needs a marker (Nova's [api] max_limit default).
-MAX_LIMIT = 1000
 
 
 def _bad(field: str, why: str) -> exceptions.BadRequest:
@@ -73,8 +70,7 @@ def list_servers(req: router.Request, detailed: bool = False) -> webob.Response:
     params = params_of(req)
     all_projects = is_true(params.get("all_tenants", params.get("all_projects")))
     authorize(req, "servers:index:get_all_tenants" if all_projects else "servers:index")
-    # As Nova does: a page holds at most MAX_LIMIT servers, whatever limit asks for.
-    params["limit"] = str(min(schemas.as_int(params.get("limit", MAX_LIMIT), "limit", 0, 2**63), MAX_LIMIT))
+    params["limit"] = str(page_limit(params.get("limit")))
     ctx = context(req)
     rows = core(req).servers.list(ctx, params, all_projects)
     base = links.base_url(req)
