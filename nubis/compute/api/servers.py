@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 import webob
@@ -66,8 +67,25 @@ def create_server(req: router.Request) -> webob.Response:
                                 headers={"Location": links.links(base, "servers", made["id"])[0]["href"]})
 
 
+# The name filter is a regular expression (as in Nova) matched in Python: bound what it may cost.
+_ESCAPED = re.compile(r"\\.")
+_QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")
+_MAX_REPEATS = 2
+
+
+def _checked_name_filter(pattern: str) -> None:
+    """400 for a ``name`` filter that could backtrack for long: too long, a repeated group, or many repeats."""
+    bare = _ESCAPED.sub("", pattern)
+    repeats = sum(bare.count(c) for c in "*+{")
+    if len(pattern) > 255 or _QUANTIFIED_GROUP.search(bare) or repeats > _MAX_REPEATS:
+        raise _bad("name", f"The name filter must be at most 255 characters, with at most {_MAX_REPEATS} "
+                           "repetitions (*, + or {n,m}) and none applied to a group.")
+
+
 def list_servers(req: router.Request, detailed: bool = False) -> webob.Response:
     params = params_of(req)
+    if "name" in params:
+        _checked_name_filter(params["name"])
     all_projects = is_true(params.get("all_tenants", params.get("all_projects")))
     authorize(req, "servers:index:get_all_tenants" if all_projects else "servers:index")
     params["limit"] = str(page_limit(params.get("limit")))

@@ -150,6 +150,10 @@ def test_page_sizes_are_bounded_and_checked(cloud: ComputeCloud) -> None:
         for bad in ("-1", "ten"):
             _bad_request(api.call("GET", path, limit=bad), "limit")
     _bad_request(api.call("GET", "/os-server-groups", offset="-5"), "offset")
+    # The name filter is a regular expression: one that could backtrack for minutes is refused.
+    for costly in ("(a+)+$", "a*a*a*a*a*a*b", "x" * 256):
+        _bad_request(api.call("GET", "/servers", name=costly), "name")
+    assert api.call("GET", "/servers/detail", name="^vm-.*[0-9]$").status_code == 200
 
 
 def test_links_are_url_encoded(cloud: ComputeCloud) -> None:
