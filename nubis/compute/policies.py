@@ -25,6 +25,44 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
                                         operations=[{"method": method, "path": path}], scope_types=["project"])
 
 
+# Nova's per-API rules: (rule, check, method, path, what it allows). Keypairs belong to a user: the target is
+# the user whose keypairs are asked for (?user_id=, 2.10); quota and usage rules target the project asked for.
+_PER_API = (
+    ("os-keypairs:index", OWNER_USER, "GET", "/os-keypairs", "List a user's keypairs."),
+    ("os-keypairs:create", OWNER_USER, "POST", "/os-keypairs", "Create or import a keypair for a user."),
+    ("os-keypairs:show", OWNER_USER, "GET", "/os-keypairs/{keypair_name}", "Show a user's keypair."),
+    ("os-keypairs:delete", OWNER_USER, "DELETE", "/os-keypairs/{keypair_name}", "Delete a user's keypair."),
+    ("os-server-groups:create", PROJECT_MEMBER, "POST", "/os-server-groups", "Create a server group."),
+    ("os-server-groups:index", PROJECT_READER, "GET", "/os-server-groups", "List the project's server groups."),
+    ("os-server-groups:index:all_projects", ADMIN, "GET", "/os-server-groups",
+     "List the server groups of every project."),
+    ("os-server-groups:show", PROJECT_READER, "GET", "/os-server-groups/{id}", "Show a server group."),
+    ("os-server-groups:delete", PROJECT_MEMBER, "DELETE", "/os-server-groups/{id}", "Delete a server group."),
+    ("os-services:list", ADMIN, "GET", "/os-services", "List compute services."),
+    ("os-services:update", ADMIN, "PUT", "/os-services/{service_id}",
+     "Enable, disable or force down a compute service."),
+    ("os-services:delete", ADMIN, "DELETE", "/os-services/{service_id}", "Delete a compute service."),
+    ("os-hypervisors:list", ADMIN, "GET", "/os-hypervisors", "List hypervisors."),
+    ("os-hypervisors:list-detail", ADMIN, "GET", "/os-hypervisors/detail", "List hypervisors with details."),
+    ("os-hypervisors:show", ADMIN, "GET", "/os-hypervisors/{hypervisor_id}", "Show a hypervisor."),
+    ("os-hypervisors:uptime", ADMIN, "GET", "/os-hypervisors/{hypervisor_id}/uptime",
+     "Show a hypervisor's uptime (before 2.88)."),
+    ("os-quota-sets:show", PROJECT_READER, "GET", "/os-quota-sets/{tenant_id}", "Show a project's quota."),
+    ("os-quota-sets:detail", PROJECT_READER, "GET", "/os-quota-sets/{tenant_id}/detail",
+     "Show a project's quota with its usage."),
+    ("os-quota-sets:defaults", "@", "GET", "/os-quota-sets/{tenant_id}/defaults", "Show the default quota."),
+    ("os-quota-sets:update", ADMIN, "PUT", "/os-quota-sets/{tenant_id}", "Change a project's quota."),
+    ("os-quota-sets:delete", ADMIN, "DELETE", "/os-quota-sets/{tenant_id}",
+     "Reset a project's quota to the defaults."),
+    ("os-quota-class-sets:show", ADMIN, "GET", "/os-quota-class-sets/{id}", "Show the default quota class."),
+    ("os-quota-class-sets:update", ADMIN, "PUT", "/os-quota-class-sets/{id}", "Change the default quota class."),
+    ("os-simple-tenant-usage:list", ADMIN, "GET", "/os-simple-tenant-usage", "Show the usage of every project."),
+    ("os-simple-tenant-usage:show", PROJECT_READER, "GET", "/os-simple-tenant-usage/{tenant_id}",
+     "Show a project's usage."),
+    ("limits:other_project", ADMIN, "GET", "/limits", "Show another project's limits (?tenant_id=)."),
+)
+
+
 RULES = [
     _rule("servers:create", PROJECT_MEMBER, "Create a server.", "POST", "/servers"),
     _rule("servers:index", PROJECT_READER, "List the project's servers.", "GET", "/servers"),
@@ -55,41 +93,7 @@ RULES = [
     _rule("os-flavor-manage", ADMIN, "Create or delete flavors and their extra specs and access.",
           "POST", "/flavors"),
     _rule("flavors", ANY_READER, "List and show flavors.", "GET", "/flavors"),
-    # Keypairs belong to a user: the target is the user whose keypairs are asked for (?user_id=, 2.10).
-    _rule("os-keypairs:index", OWNER_USER, "List a user's keypairs.", "GET", "/os-keypairs"),
-    _rule("os-keypairs:create", OWNER_USER, "Create or import a keypair for a user.", "POST", "/os-keypairs"),
-    _rule("os-keypairs:show", OWNER_USER, "Show a user's keypair.", "GET", "/os-keypairs/{keypair_name}"),
-    _rule("os-keypairs:delete", OWNER_USER, "Delete a user's keypair.", "DELETE", "/os-keypairs/{keypair_name}"),
-    _rule("os-server-groups:create", PROJECT_MEMBER, "Create a server group.", "POST", "/os-server-groups"),
-    _rule("os-server-groups:index", PROJECT_READER, "List the project's server groups.", "GET",
-          "/os-server-groups"),
-    _rule("os-server-groups:index:all_projects", ADMIN, "List the server groups of every project.", "GET",
-          "/os-server-groups"),
-    _rule("os-server-groups:show", PROJECT_READER, "Show a server group.", "GET", "/os-server-groups/{id}"),
-    _rule("os-server-groups:delete", PROJECT_MEMBER, "Delete a server group.", "DELETE", "/os-server-groups/{id}"),
-    _rule("os-services:list", ADMIN, "List compute services.", "GET", "/os-services"),
-    _rule("os-services:update", ADMIN, "Enable, disable or force down a compute service.", "PUT",
-          "/os-services/{service_id}"),
-    _rule("os-services:delete", ADMIN, "Delete a compute service.", "DELETE", "/os-services/{service_id}"),
-    _rule("os-hypervisors:list", ADMIN, "List hypervisors.", "GET", "/os-hypervisors"),
-    _rule("os-hypervisors:list-detail", ADMIN, "List hypervisors with details.", "GET", "/os-hypervisors/detail"),
-    _rule("os-hypervisors:show", ADMIN, "Show a hypervisor.", "GET", "/os-hypervisors/{hypervisor_id}"),
-    _rule("os-hypervisors:uptime", ADMIN, "Show a hypervisor's uptime (before 2.88).", "GET",
-          "/os-hypervisors/{hypervisor_id}/uptime"),
-    _rule("os-quota-sets:show", PROJECT_READER, "Show a project's quota.", "GET", "/os-quota-sets/{tenant_id}"),
-    _rule("os-quota-sets:detail", PROJECT_READER, "Show a project's quota with its usage.", "GET",
-          "/os-quota-sets/{tenant_id}/detail"),
-    _rule("os-quota-sets:defaults", "@", "Show the default quota.", "GET", "/os-quota-sets/{tenant_id}/defaults"),
-    _rule("os-quota-sets:update", ADMIN, "Change a project's quota.", "PUT", "/os-quota-sets/{tenant_id}"),
-    _rule("os-quota-sets:delete", ADMIN, "Reset a project's quota to the defaults.", "DELETE",
-          "/os-quota-sets/{tenant_id}"),
-    _rule("os-quota-class-sets:show", ADMIN, "Show the default quota class.", "GET", "/os-quota-class-sets/{id}"),
-    _rule("os-quota-class-sets:update", ADMIN, "Change the default quota class.", "PUT",
-          "/os-quota-class-sets/{id}"),
-    _rule("os-simple-tenant-usage:list", ADMIN, "Show the usage of every project.", "GET",
-          "/os-simple-tenant-usage"),
-    _rule("os-simple-tenant-usage:show", PROJECT_READER, "Show a project's usage.", "GET",
-          "/os-simple-tenant-usage/{tenant_id}"),
+    *[_rule(name, check, description, method, path) for name, check, method, path, description in _PER_API],
     *[_rule(f"os-aggregates:{name}", ADMIN, f"{what} host aggregates.", method, path)
       for name, what, method, path in (
           ("index", "List", "GET", "/os-aggregates"), ("create", "Create", "POST", "/os-aggregates"),
@@ -103,7 +107,6 @@ RULES = [
     _rule("os-availability-zone:detail", ADMIN, "List availability zones with their hosts.",
           "GET", "/os-availability-zone/detail"),
     _rule("limits", ANY_READER, "Show the project's limits and usage.", "GET", "/limits"),
-    _rule("limits:other_project", ADMIN, "Show another project's limits (?tenant_id=).", "GET", "/limits"),
 ]
 
 

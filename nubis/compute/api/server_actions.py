@@ -70,23 +70,17 @@ def _resize(req: router.Request, inst: Any, arg: Any) -> None:
     core(req).servers.resize(context(req), inst.uuid, str(arg["flavorRef"]))
 
 
-def _confirm_resize(req: router.Request, inst: Any, arg: Any) -> webob.Response:
-    c, ctx = core(req), context(req)
-    migration = c.moves.pending_cold_migration(inst.uuid)
-    if migration:
-        c.moves.confirm(ctx, inst.uuid, migration)
-    else:
-        c.servers.confirm_resize(ctx, inst.uuid)
-    return router.empty_response(204)
-
-
-def _revert_resize(req: router.Request, inst: Any, arg: Any) -> None:
-    c, ctx = core(req), context(req)
-    migration = c.moves.pending_cold_migration(inst.uuid)
-    if migration:
-        c.moves.revert(ctx, inst.uuid, migration)
-    else:
-        c.servers.revert_resize(ctx, inst.uuid)
+def _finish_resize(confirm: bool) -> Run:
+    """confirmResize (204) or revertResize (202), of a cold migration or of a resize on the same host."""
+    def run(req: router.Request, inst: Any, arg: Any) -> webob.Response | None:
+        c, ctx = core(req), context(req)
+        migration = c.moves.pending_cold_migration(inst.uuid)
+        if migration:
+            (c.moves.confirm if confirm else c.moves.revert)(ctx, inst.uuid, migration)
+        else:
+            (c.servers.confirm_resize if confirm else c.servers.revert_resize)(ctx, inst.uuid)
+        return router.empty_response(204) if confirm else None
+    return run
 
 
 def _image_made(req: router.Request, image_id: str) -> webob.Response:
@@ -155,8 +149,8 @@ TABLE: dict[str, Action] = {
     "os-getConsoleOutput": Action(_MEMBER, _console_output),
     "rebuild": Action(_MEMBER, _rebuild),
     "resize": Action(_MEMBER, _resize),
-    "confirmResize": Action(_MEMBER, _confirm_resize),
-    "revertResize": Action(_MEMBER, _revert_resize),
+    "confirmResize": Action(_MEMBER, _finish_resize(True)),
+    "revertResize": Action(_MEMBER, _finish_resize(False)),
     "createImage": Action(_MEMBER, _create_image),
     "createBackup": Action("os-create-backup", _create_backup),
     "shelve": Action(_MEMBER, _shelve),
