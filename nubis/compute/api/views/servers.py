@@ -7,6 +7,7 @@ from typing import Any
 
 from nubis.api.microversion import Version
 from nubis.compute import network_client, states
+from nubis.compute.api.views.links import bookmark, links
 from nubis.compute.db.models import Instance, InstanceFault
 
 
@@ -19,32 +20,35 @@ def host_id(project_id: str, host: str | None) -> str:
     return hashlib.sha224((project_id + host).encode()).hexdigest() if host else ""
 
 
-def links(base: str, kind: str, ident: str) -> list[dict[str, str]]:
-    return [{"rel": "self", "href": f"{base}/v2.1/{kind}/{ident}"}, {"rel": "bookmark", "href": f"{base}/{kind}/{ident}"}]
-
-
 def _flavor(base: str, inst: Instance, version: Version) -> dict[str, Any]:
     f = inst.flavor
     if version >= Version(2, 47):
         return {"vcpus": f["vcpus"], "ram": f["memory_mb"], "disk": f["root_gb"], "ephemeral": f["ephemeral_gb"],
                 "swap": f["swap"], "original_name": f["name"], "extra_specs": dict(f.get("extra_specs") or {})}
-    return {"id": f["flavorid"], "links": [{"rel": "bookmark", "href": f"{base}/flavors/{f['flavorid']}"}]}
+    return {"id": f["flavorid"], "links": [{"rel": "bookmark", "href": bookmark(base, "flavors", f["flavorid"])}]}
+
+
+def _image(base: str, inst: Instance) -> dict[str, Any] | str:
+    if not inst.image_ref:
+        return ""  # booted from a volume: the reference shows an empty string
+    return {"id": inst.image_ref, "links": [{"rel": "bookmark", "href": bookmark(base, "images", inst.image_ref)}]}
 
 
 def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: InstanceFault | None) -> dict[str, Any]:
+    """The full (detail/show) form; ``is_admin`` adds the host attributes and fault details."""
     body: dict[str, Any] = {
         "id": inst.uuid, "name": inst.name, "status": states.status(inst.vm_state, inst.task_state),
         "tenant_id": inst.project_id, "user_id": inst.user_id, "metadata": dict(inst.metadata_items or {}),
-        "hostId": host_id(inst.project_id, inst.host),
-        "image": {"id": inst.image_ref, "links": [{"rel": "bookmark", "href": f"{base}/images/{inst.image_ref}"}]}
-        if inst.image_ref else "",
+        "hostId": host_id(inst.project_id, inst.host), "image": _image(base, inst),
         "flavor": _flavor(base, inst, version), "created": _iso(inst.created_at), "updated": _iso(inst.updated_at),
-        "addresses": network_client.addresses(inst.network_info), "accessIPv4": "", "accessIPv6": "", "links": links(base, "servers", inst.uuid),
-        "OS-DCF:diskConfig": "MANUAL", "progress": 0, "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
-        "config_drive": "True" if inst.config_drive else "", "key_name": inst.key_name, "OS-SRV-USG:launched_at": _iso(inst.launched_at),
-        "OS-SRV-USG:terminated_at": _iso(inst.terminated_at), "OS-EXT-STS:task_state": inst.task_state,
-        "OS-EXT-STS:vm_state": inst.vm_state, "OS-EXT-STS:power_state": inst.power_state,
-        "os-extended-volumes:volumes_attached": [], "security_groups": [{"name": "default"}],
+        "addresses": network_client.addresses(inst.network_info), "accessIPv4": "", "accessIPv6": "",
+        "links": links(base, "servers", inst.uuid), "OS-DCF:diskConfig": "MANUAL", "progress": 0,
+        "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
+        "config_drive": "True" if inst.config_drive else "", "key_name": inst.key_name,
+        "OS-SRV-USG:launched_at": _iso(inst.launched_at), "OS-SRV-USG:terminated_at": _iso(inst.terminated_at),
+        "OS-EXT-STS:task_state": inst.task_state, "OS-EXT-STS:vm_state": inst.vm_state,
+        "OS-EXT-STS:power_state": inst.power_state, "os-extended-volumes:volumes_attached": [],
+        "security_groups": [{"name": "default"}],
     }
     if is_admin:
         body.update({"OS-EXT-SRV-ATTR:host": inst.host, "OS-EXT-SRV-ATTR:hypervisor_hostname": inst.node,
@@ -72,3 +76,9 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
 
 def server_brief(base: str, inst: Instance) -> dict[str, Any]:
     return {"id": inst.uuid, "name": inst.name, "links": links(base, "servers", inst.uuid)}
+
+
+def created(base: str, server_id: str) -> dict[str, Any]:
+    """The body of a 202 to ``POST /servers``."""
+    return {"id": server_id, "links": links(base, "servers", server_id), "OS-DCF:diskConfig": "MANUAL",
+            "security_groups": [{"name": "default"}]}
