@@ -38,6 +38,9 @@ class World:
              headers: dict[str, str] | None = None) -> requests.Response:
         """One request as ``persona`` (no token for ``anonymous``)."""
         sent = dict(headers or {})
+        if service == "compute":
+            # 2.37: the first version that takes "networks": "none" (servers without ports).
+            sent.setdefault("OpenStack-API-Version", "compute 2.37")
         if persona != ANONYMOUS:
             sent["X-Auth-Token"] = self.tokens[persona]
         if service == "image" and method == "PATCH":
