@@ -51,7 +51,9 @@ def _set_identity(environ: dict[str, Any], token: dict[str, Any]) -> None:
     if "project" in token:
         p = token["project"]
         environ.update({"HTTP_X_PROJECT_ID": p["id"], "HTTP_X_PROJECT_NAME": p["name"],
-                        "HTTP_X_PROJECT_DOMAIN_ID": p["domain"]["id"], "HTTP_X_PROJECT_DOMAIN_NAME": p["domain"]["name"]})
+                        "HTTP_X_PROJECT_DOMAIN_ID": p["domain"]["id"], "HTTP_X_PROJECT_DOMAIN_NAME": p["domain"]["name"],
+                        # oslo.context takes a missing header as True: always say it.
+                        "HTTP_X_IS_ADMIN_PROJECT": str(bool(token.get("is_admin_project"))).lower()})
     elif "domain" in token:
         environ.update({"HTTP_X_DOMAIN_ID": token["domain"]["id"], "HTTP_X_DOMAIN_NAME": token["domain"]["name"]})
     elif "system" in token:
