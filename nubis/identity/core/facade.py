@@ -9,6 +9,7 @@ from typing import Any
 from dogpile.cache.region import CacheRegion
 from oslo_config import cfg
 
+from nubis.api import token_cache
 from nubis.common import cache, exceptions
 from nubis.common.db.engine import Database
 from nubis.common.db.retry import retry_on_deadlock
@@ -71,11 +72,18 @@ class IdentityCore:
         self.tokens.validate(token_id)
         with self.db.writer() as session:
             revocations.add(session, self.region, audit_id=payload.audit_ids[0])
+        token_cache.invalidate_process_caches()
 
     def revoke(self, **event: str | None) -> None:
-        """Make every token matching ``event`` (user_id, project_id, domain_id, ...) fail validation."""
+        """Make every token matching ``event`` (user_id, project_id, domain_id, ...) fail validation.
+
+        Identity refuses them at once (the revocation epoch); APIs in this
+        process forget their cached validations now, APIs elsewhere within
+        their ``[keystone_authtoken] token_cache_time``.
+        """
         with self.db.writer() as session:
             revocations.add(session, self.region, **event)
+        token_cache.invalidate_process_caches()
 
     # -- failed logins (their own transactions: the login itself fails) -----------------
 
