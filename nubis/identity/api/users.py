@@ -14,10 +14,10 @@ from nubis.identity.api.common import authorize, bool_filter, collection, core, 
 from nubis.identity.core import resources, roles, users
 
 USER_SCHEMA = {"type": "object", "properties": {
-    "name": {"type": "string", "minLength": 1, "maxLength": 255}, "domain_id": {"type": "string"},
+    "name": {"type": "string", "minLength": 1, "maxLength": 255}, "domain_id": auth_schema.ID,
     "password": {"type": ["string", "null"], "maxLength": auth_schema.SECRET["maxLength"]},
     "enabled": {"type": "boolean"},
-    "default_project_id": {"type": ["string", "null"]}, "description": {"type": ["string", "null"]},
+    "default_project_id": {"type": ["string", "null"], "maxLength": 64}, "description": {"type": ["string", "null"]},
     "options": {"type": "object"}}}
 GROUP_SCHEMA = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 64}, "domain_id": {"type": "string"},
@@ -81,6 +81,8 @@ def update_user(req: router.Request, user_id: str) -> webob.Response:
                                        "target.privileged": roles.is_privileged(s, user_id)})
         if "domain_id" in u and u["domain_id"] != user.domain_id:
             raise exceptions.BadRequest("A user cannot move to another domain.")
+        if u.get("default_project_id"):
+            resources.get_project(s, u["default_project_id"])
         for key in ("name", "enabled", "default_project_id", "description"):
             if key in u:
                 setattr(user, key, u[key] if key != "description" else (u[key] or ""))
