@@ -1,12 +1,13 @@
 """Password logins under overload: many clients asking for tokens at once.
 
-    python -m tools.bench.token_overload [--duration 15] [--concurrency 10,50] [--workers 1] [--db sqlite]
+    python -m tools.bench.token_overload [--duration 15] [--concurrency 10,50] [--workers 1] [--db sqlite] [--burst]
 
 Runs the standalone ``nubis-identity`` (Keystone's default bcrypt cost 12) and
 ``c`` client threads that each POST /v3/auth/tokens in a loop. Prints
 successful issues per second, p50/p99 latency of the successful ones, and how
 many were shed with 503 (``[identity] password_hash_queue``); a shed client waits
-its ``Retry-After`` before trying again, as a well-behaved client does.
+its ``Retry-After`` before trying again, as a well-behaved client does. ``--burst``
+sends ``c`` logins at the same instant, once, and prints when each got its answer.
 """
 
 from __future__ import annotations
@@ -71,6 +72,36 @@ def run(base: str, password: str, concurrency: int, duration: float) -> dict[str
             "shed": statuses.get(503, 0), "other": sum(n for s, n in statuses.items() if s not in (201, 503))}
 
 
+def burst(base: str, password: str, concurrency: int) -> dict[str, float]:
+    """``concurrency`` logins sent at the same instant, once: when does each caller get its answer?"""
+    body = json.dumps(password_body(password))
+    start = threading.Barrier(concurrency)
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        start.wait()
+        began = time.monotonic()
+        try:
+            status = requests.post(base + "/v3/auth/tokens", data=body, timeout=300,
+                                   headers={"Content-Type": "application/json"}).status_code
+        except requests.RequestException:
+            status = 0
+        with lock:
+            results.append((status, time.monotonic() - began))
+
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok = [took for status, took in results if status == 201]
+    shed = [took for status, took in results if status == 503]
+    return {"ok": len(ok), "p50": _percentile(ok, 50) * 1000, "p99": _percentile(ok, 99) * 1000,
+            "first": min(ok, default=float("nan")) * 1000, "shed": len(shed),
+            "shed_p99": _percentile(shed, 99) * 1000}
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=15)
@@ -78,6 +109,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--db", default="sqlite")
     parser.add_argument("--memcached", default="127.0.0.1:11211")
+    parser.add_argument("--burst", action="store_true", help="one simultaneous burst per level instead of a loop")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch, \
             _service.scratch_database(args.db, scratch, "identity") as db_url, \
@@ -85,6 +117,11 @@ def main(argv: list[str]) -> None:
         print(f"nubis-identity: {args.workers} worker(s), {args.db}, bcrypt cost 12, {os.cpu_count()} cores "
               f"shared with the clients, {args.duration:g}s/run")
         for c in (int(x) for x in args.concurrency.split(",")):
+            if args.burst:
+                b = burst(base, pw, c)
+                print(f"burst c={c:<3d} ok {b['ok']}: first {b['first']:6.0f} ms  p50 {b['p50']:6.0f} ms  "
+                      f"p99 {b['p99']:6.0f} ms   shed(503) {b['shed']} within {b['shed_p99']:.0f} ms", flush=True)
+                continue
             r = run(base, pw, c, args.duration)
             print(f"issue c={c:<3d} {r['rps']:6.2f} tokens/s   p50 {r['p50']:8.0f} ms   p99 {r['p99']:8.0f} ms   "
                   f"ok {r['ok']}   shed(503) {r['shed']}   other {r['other']}", flush=True)
