@@ -17,7 +17,7 @@ from sqlalchemy import orm
 from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.identity import passwords
-from nubis.identity.core import resources, users
+from nubis.identity.core import app_creds, resources, users
 from nubis.identity.db.models import ApplicationCredential, User
 from nubis.identity.tokens import payload as token_payload
 
@@ -118,6 +118,8 @@ def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any])
         elif method == "token":
             parent = core.tokens.decode(str(data.get("id", "")))
             core.tokens.validate(str(data.get("id", "")))
+            if parent.app_cred_id:
+                raise exceptions.Forbidden(app_creds.RESCOPE_FORBIDDEN)
             user_id = parent.user_id
             found = Authenticated(user_id, list(parent.methods), parent=parent)
             result = found if result is None else result
