@@ -58,8 +58,8 @@ CLASSES: dict[str, Access] = {
     "id_project_a": _access(READ_A | {"system_reader"}),
     # Identity: A's member's own user record.
     "id_user_self": _access({"admin", "system_reader", "member", "appcred"}),
-    # Keypairs belong to a user (any of its tokens, whatever the role), not to a project.
-    "keypair": _access({"member", "appcred"}, reads={"admin", "system_reader"}, writes={"admin"}),
+    # Keypairs and credentials belong to a user (any of its tokens, whatever the role), not to a project.
+    "user_owned": _access({"member", "appcred"}, reads={"admin", "system_reader"}, writes={"admin"}),
     # Identity: the service catalog's records. Nubis lets any caller read them (the catalog is in every
     # token anyway); Keystone keeps them to readers of the system.
     "id_catalog": _access({"admin", "system_reader"}, reads={"member", "reader", "other", "domain_admin", "appcred"}),
@@ -113,8 +113,8 @@ GET /v2.1/flavors/{flavor_id}/os-flavor-access admin
 POST /v2.1/flavors/{flavor_id}/action admin
 GET /v2.1/os-keypairs project
 POST /v2.1/os-keypairs project
-GET /v2.1/os-keypairs/{name} keypair
-DELETE /v2.1/os-keypairs/{name} keypair
+GET /v2.1/os-keypairs/{name} user_owned
+DELETE /v2.1/os-keypairs/{name} user_owned
 GET /v2.1/servers project
 POST /v2.1/servers create
 GET /v2.1/servers/detail project
@@ -391,6 +391,9 @@ GET /v3/users/{user_id}/application_credentials self
 POST /v3/users/{user_id}/application_credentials self
 GET /v3/users/{user_id}/application_credentials/{app_cred_id} self
 DELETE /v3/users/{user_id}/application_credentials/{app_cred_id} self
+GET /v3/users/{user_id}/access_rules self
+GET /v3/users/{user_id}/access_rules/{access_rule_id} self
+DELETE /v3/users/{user_id}/access_rules/{access_rule_id} self
 GET /v3/groups id_read
 POST /v3/groups id_domain_write
 GET /v3/groups/{group_id} id_domain_read
@@ -430,10 +433,10 @@ GET /v3/endpoints/{endpoint_id} id_catalog
 PATCH /v3/endpoints/{endpoint_id} admin
 DELETE /v3/endpoints/{endpoint_id} admin
 GET /v3/credentials project
-POST /v3/credentials self
-GET /v3/credentials/{credential_id} self
-PATCH /v3/credentials/{credential_id} self
-DELETE /v3/credentials/{credential_id} self
+POST /v3/credentials user_owned
+GET /v3/credentials/{credential_id} user_owned
+PATCH /v3/credentials/{credential_id} user_owned
+DELETE /v3/credentials/{credential_id} user_owned
 """, {
     ("POST", "/v3/domains"): lambda w: {"domain": {"name": _name()}},
     ("PATCH", "/v3/domains/{domain_id}"): lambda w: {"domain": {"description": "changed"}},
@@ -462,7 +465,7 @@ DELETE /v3/credentials/{credential_id} self
 })
 IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": "user_member", "group_id": "group",
                    "role_id": "role_reader", "prior_role_id": "role_reader", "implied_role_id": "role_reader",
-                   "app_cred_id": "app_cred", "credential_id": "credential", "region_id": "region",
+                   "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
                    "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue"}
 
 

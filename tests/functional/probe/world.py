@@ -132,6 +132,11 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
     cred = member_call("POST", "identity", f"/v3/users/{ids['user_member']}/application_credentials", {
         "application_credential": {"name": f"ro-{suffix}", "roles": [{"name": "reader"}]}})["application_credential"]
     ids["app_cred"] = cred["id"]
+    # A second credential, limited by an access rule: the rule is a resource of its own.
+    ids["access_rule"] = member_call("POST", "identity", f"/v3/users/{ids['user_member']}/application_credentials", {
+        "application_credential": {"name": f"rules-{suffix}", "access_rules": [
+            {"service": "compute", "method": "GET", "path": "/v2.1/servers"}]}})[
+        "application_credential"]["access_rules"][0]["id"]
     world.tokens["appcred"] = _token(auth_url, {"methods": ["application_credential"], "application_credential": {
         "id": cred["id"], "secret": cred["secret"]}}, None)
     ids["credential"] = member_call("POST", "identity", "/v3/credentials", {"credential": {
