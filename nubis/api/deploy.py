@@ -25,7 +25,8 @@ from typing import Any
 from oslo_config import cfg
 from oslo_middleware import healthcheck
 
-from nubis.api import faults, metrics, microversion, request_id, router, sizelimit, token_cache
+from nubis.api import faults, metrics, microversion, request_id, router, sizelimit
+from nubis.common import token_cache
 
 LOG = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def keystone_auth(conf: cfg.ConfigOpts, service_type: str | None = None) -> Auth
 
     ``service_type`` (unless ``[keystone_authtoken] service_type`` says
     otherwise) lets auth_token enforce application credential access rules.
-    Token caching is bounded as ``nubis.api.token_cache`` explains.
+    Token caching is bounded as ``nubis.common.token_cache`` explains.
     """
     from keystonemiddleware import auth_token
 
