@@ -15,7 +15,7 @@ from nubis.common import policy as nubis_policy
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.image import formats
+from nubis.image import inspector
 from nubis.image.core import data, patch, records
 from nubis.image.db.models import Image, ImageMember, ImageProperty, ImageTag
 from nubis.image.store import FilesystemStore, StoreFull
@@ -289,11 +289,20 @@ class ImageCore:
                 for key, value in values.items():
                     setattr(image, key, value)
 
+    def content_inspector(self, image_id: str) -> inspector.Inspector:
+        """An inspector for data uploaded to ``image_id``, checking it against the image's disk_format."""
+        with self.db.reader() as s:
+            image = s.get(Image, image_id)
+            disk_format = image.disk_format if image else None
+        opts = self.conf.image
+        return inspector.Inspector(disk_format, opts.require_image_format_match, opts.vmdk_allowed_types)
+
     def write_data(self, image_id: str, chunks: Iterator[bytes], allowed: int, final_status: str = "active",
                    undo_status: str = "queued", expected_md5: str | None = None) -> None:
         """Stream ``chunks`` into the store and mark the image ``final_status``; on any failure put it back
         to ``undo_status`` with nothing stored."""
         digest = data.Digest(multihash=hashlib.new(self.conf.image.hashing_algorithm))
+        checker = self.content_inspector(image_id)
 
         def over(size: int) -> Exception:
             return exceptions.RequestEntityTooLarge(
@@ -301,7 +310,7 @@ class ImageCore:
                 "(image size cap or the project's storage quota).")
 
         try:
-            self.store.add(image_id, data.hashed(chunks, digest, allowed, over))
+            self.store.add(image_id, data.hashed(checker.inspect(chunks), digest, allowed, over))
             if expected_md5 and expected_md5 != digest.md5.hexdigest():
                 self.store.delete(image_id)
                 raise exceptions.BadRequest(f"The data's MD5 {digest.md5.hexdigest()} does not match the "
@@ -312,12 +321,9 @@ class ImageCore:
         except BaseException:
             self._finish(image_id, undo_status)
             raise
-        with self.db.reader() as s:
-            image = s.get(Image, image_id)
-            disk_format = image.disk_format if image else None
         self._finish(image_id, final_status, size=digest.size, checksum=digest.md5.hexdigest(),
                      os_hash_algo=self.conf.image.hashing_algorithm, os_hash_value=digest.multihash.hexdigest(),
-                     virtual_size=formats.virtual_size(disk_format, digest.head, digest.size), location=image_id)
+                     virtual_size=checker.virtual_size, location=image_id)
         with self.db.reader() as s:
             if s.get(Image, image_id) is None:  # deleted while uploading: drop the data too
                 self.store.delete(image_id)

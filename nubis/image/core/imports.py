@@ -36,7 +36,7 @@ def stage(core: ImageCore, ctx: RequestContext, image_id: str, stream: BinaryIO,
         raise exceptions.NotFound("The glance-direct import method is not enabled.")
     allowed, _ = core.begin_write(ctx, image_id, ("queued",), "uploading", length)
     try:
-        core.staging.add(image_id, data.chunks_from(stream, length))
+        core.staging.add(image_id, core.content_inspector(image_id).inspect(data.chunks_from(stream, length)))
     except BaseException:
         core.staging.delete(image_id)
         with core.db.writer() as s:

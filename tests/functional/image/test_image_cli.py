@@ -8,7 +8,6 @@ import http.server
 import io
 import os
 import socketserver
-import struct
 import threading
 import time
 import uuid
@@ -18,14 +17,11 @@ from typing import Any
 import requests
 
 from tests.functional.cloud import Cloud, Credentials
+from tests.functional.image import disk_images
 
 
 def _qcow2(path: str, virtual: int, padding: int = 4096) -> bytes:
-    header = b"QFI\xfb" + struct.pack(">I", 3) + b"\0" * 16 + struct.pack(">Q", virtual)
-    data = header + os.urandom(padding)
-    with open(path, "wb") as f:
-        f.write(data)
-    return data
+    return disk_images.qcow2(path, virtual, data=os.urandom(padding))
 
 
 def _osc(cloud: Cloud, *args: str, creds: Credentials | None = None) -> Any:
