@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import os
+import socketserver
 import subprocess
+import threading
+from collections.abc import Iterator
 
 
 def qemu_img(*args: str) -> None:
@@ -52,3 +58,16 @@ def iso(path: str, workdir: str) -> bytes:
     subprocess.run(["genisoimage", "-quiet", "-o", path, src], check=True, capture_output=True, timeout=60)
     with open(path, "rb") as f:
         return f.read()
+
+
+@contextlib.contextmanager
+def serve_directory(directory: str) -> Iterator[int]:
+    """Serve ``directory`` over HTTP on 127.0.0.1 (a web-download source); yields the port."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
+    with socketserver.TCPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield server.server_address[1]
+        finally:
+            server.shutdown()

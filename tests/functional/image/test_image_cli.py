@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import http.server
 import io
 import os
-import socketserver
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -107,21 +102,9 @@ def test_tags_deactivate_and_protected(cloud: Cloud, tmp_path) -> None:  # type:
     cloud.openstack("image", "delete", image["id"], json_output=False)
 
 
-@contextlib.contextmanager
-def _http_source(directory: str) -> Iterator[int]:
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=directory, **k)  # noqa: E731
-    with socketserver.TCPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield server.server_address[1]
-        finally:
-            server.shutdown()
-
-
 def test_import_web_download_and_glance_direct(cloud: Cloud, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = _qcow2(str(tmp_path / "remote.qcow2"), virtual=1024**3, padding=300_000)
-    with _http_source(str(tmp_path)) as port:
+    with disk_images.serve_directory(str(tmp_path)) as port:
         # Created over HTTP: the CLI without --file would upload its (empty) stdin as the data.
         image = requests.post(f"{cloud.url('image')}/v2/images", headers=_token_headers(cloud), timeout=10, json={
             "name": f"web-{uuid.uuid4().hex[:6]}", "disk_format": "qcow2", "container_format": "bare"}).json()
