@@ -182,7 +182,7 @@ class ImageCore:
             image = self._get_for_change(s, ctx, image_id)
             row = s.get(ImageTag, (image.id, tag))
             if add and row is None:
-                count = s.scalar(sa.select(sa.func.count()).select_from(ImageTag).where(ImageTag.image_id == image.id))
+                count = s.scalar(sa.select(sa.func.count()).select_from(ImageTag).where(ImageTag.image_id == image.id)) or 0
                 self._check_item_quotas(count + 1, 0)
                 s.add(ImageTag(image_id=image.id, value=tag))
             elif not add:
@@ -222,7 +222,8 @@ class ImageCore:
             if s.get(ImageMember, (image.id, member)) is not None:
                 raise exceptions.Conflict(f"Project {member} is already a member of image {image_id}")
             quota = self.conf.image.image_member_quota
-            count = s.scalar(sa.select(sa.func.count()).select_from(ImageMember).where(ImageMember.image_id == image.id))
+            count = s.scalar(sa.select(sa.func.count()).select_from(ImageMember).where(
+                ImageMember.image_id == image.id)) or 0
             if 0 <= quota <= count:
                 raise exceptions.RequestEntityTooLarge(
                     f"Attempted: {count + 1}, Maximum: {quota}: an image may be shared with at most {quota} projects.")
