@@ -24,7 +24,7 @@ from nubis.common import context
 from nubis.common.db import types
 from nubis.scheduler import rpcapi
 from nubis.scheduler.db.models import ComputeHost
-from nubis.scheduler.placement.db.models import Inventory, ResourceProvider
+from nubis.placement.db.models import Inventory, ResourceProvider
 from nubis.scheduler.request_spec import Flavor, RequestSpec
 from tools.bench import _service, figures
 

@@ -59,7 +59,8 @@ def load(session: orm.Session, images: list[Image]) -> list[dict[str, Any]]:
 
 
 def is_admin(ctx: RequestContext) -> bool:
-    return "admin" in (ctx.roles or [])
+    """A cloud admin: the admin role on a project or the system, never on just a domain."""
+    return "admin" in (ctx.roles or []) and not ctx.domain_id
 
 
 def visible_clause(ctx: RequestContext) -> sa.ColumnElement[bool]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.common import exceptions
-from nubis.scheduler.placement.db.models import CustomResourceClass, CustomTrait
+from nubis.placement.db.models import CustomResourceClass, CustomTrait
 
 STANDARD_CLASSES = frozenset(os_resource_classes.STANDARDS)
 STANDARD_TRAITS = frozenset(os_traits.get_traits())

@@ -6,9 +6,11 @@ from typing import Any
 
 from nubis.api import deploy
 from nubis.common.runtime import Runtime
+from nubis.compute.conductor.metadata_rpc import ConductorMetadataAPI
+from nubis.metadata.api import ROUTES, MetadataCore
+from nubis.metadata.source import MetadataSource
 from nubis.network import conf
-from nubis.network.metadata.handlers import ROUTES, MetadataCore
-from nubis.network.metadata.source import MetadataSource
+from nubis.network.metadata_rpc import NetworkMetadataAPI
 from nubis.services import ServiceDefinition
 
 
@@ -17,7 +19,7 @@ def metadata_fault(status: int, title: str, message: str, error_type: str, reque
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:
-    source = MetadataSource(runtime.database("compute"), runtime.database("network"))
+    source = MetadataSource(ConductorMetadataAPI(runtime.messaging), NetworkMetadataAPI(runtime.messaging))
     core = MetadataCore(source, runtime.conf.metadata.shared_secret)
     # No tokens here: guests cannot have one; the proxy's signature is the credential.
     spec = deploy.ApiSpec(name="metadata", routes=ROUTES, fault_format=metadata_fault, auth=lambda app: app)

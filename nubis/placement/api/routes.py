@@ -5,8 +5,8 @@ from __future__ import annotations
 import webob
 
 from nubis.api import router
-from nubis.scheduler.placement.api import allocations, classes, explain, providers
-from nubis.scheduler.placement.api.common import MAX_VERSION, MIN_VERSION
+from nubis.placement.api import allocations, classes, explain, providers
+from nubis.placement.api.common import MAX_VERSION, MIN_VERSION
 
 
 @router.public

@@ -18,8 +18,8 @@ from nubis.api import router
 from nubis.common import exceptions
 from nubis.compute import metadata
 from nubis.compute.metadata import InstanceFacts
+from nubis.metadata.source import MetadataSource
 from nubis.network.agent.metadata_proxy import sign
-from nubis.network.metadata.source import MetadataSource
 
 OPENSTACK_FILES = ("meta_data.json", "network_data.json", "user_data", "vendor_data.json", "vendor_data2.json")
 
@@ -35,7 +35,7 @@ class MetadataCore:
         if not instance_id or not self.secret or not hmac.compare_digest(sign(self.secret, instance_id), signature):
             raise exceptions.Forbidden("Invalid proxy request signature: requests must come through the "
                                        "network's metadata proxy.")
-        facts = self.source.facts(instance_id)
+        facts = self.source.facts(req.context, instance_id)
         if facts is None:
             raise exceptions.NotFound(f"Instance {instance_id} could not be found.")
         tenant = req.headers.get("X-Tenant-ID")
@@ -82,7 +82,7 @@ def openstack_listing(req: router.Request, version: str) -> webob.Response:
 def openstack_file(req: router.Request, version: str, name: str) -> webob.Response:
     _version(version, metadata.OPENSTACK_VERSIONS)
     facts = core(req).instance(req)
-    ports = core(req).source.ports(facts.uuid) if name == "network_data.json" else []
+    ports = core(req).source.ports(req.context, facts.uuid) if name == "network_data.json" else []
     files = metadata.openstack_files(facts, ports)
     content = files.get(f"openstack/latest/{name}")
     if content is None:
@@ -110,7 +110,7 @@ def ec2_user_data(req: router.Request, version: str) -> webob.Response:
 def ec2_meta_data(req: router.Request, version: str, path: str = "") -> webob.Response:
     _version(version, metadata.EC2_VERSIONS)
     facts = core(req).instance(req)
-    local, public = core(req).source.addresses(facts.uuid)
+    local, public = core(req).source.addresses(req.context, facts.uuid)
     node: Any = metadata.ec2_meta_data(facts, local, public)
     for part in [p for p in path.split("/") if p]:
         if not isinstance(node, dict) or part not in node or part.startswith("_"):

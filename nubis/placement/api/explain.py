@@ -6,7 +6,7 @@ import webob
 
 from nubis.api import router
 from nubis.common import exceptions
-from nubis.scheduler.placement.api.common import authorize, body, core
+from nubis.placement.api.common import authorize, body, core
 from nubis.scheduler.request_spec import Flavor, RequestSpec
 
 SCHEMA = {

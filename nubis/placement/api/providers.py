@@ -9,9 +9,9 @@ import webob
 
 from nubis.api import router
 from nubis.common import exceptions
-from nubis.scheduler.placement.api.common import at_least, authorize, base_url, body, core, generation_of
-from nubis.scheduler.placement.core import candidates, inventories, names, providers
-from nubis.scheduler.placement.db.models import Inventory, ProviderAggregate, ProviderTrait, ResourceProvider
+from nubis.placement.api.common import at_least, authorize, base_url, body, core, generation_of
+from nubis.placement.core import candidates, inventories, names, providers
+from nubis.placement.db.models import Inventory, ProviderAggregate, ProviderTrait, ResourceProvider
 
 UUID = {"type": "string", "format": "uuid", "maxLength": 36}
 NAME = {"type": "string", "minLength": 1, "maxLength": 200}
@@ -21,7 +21,8 @@ PROVIDER_SCHEMA = {"type": "object", "properties": {"name": NAME, "uuid": UUID,
 INT = {"type": "integer", "minimum": 0, "maximum": inventories.MAX_INT}
 POSITIVE = {"type": "integer", "minimum": 1, "maximum": inventories.MAX_INT}
 INVENTORY_PROPS = {"total": POSITIVE, "reserved": INT, "min_unit": POSITIVE, "max_unit": POSITIVE,
-                   "step_size": POSITIVE, "allocation_ratio": {"type": "number", "exclusiveMinimum": 0}}
+                   "step_size": POSITIVE, "allocation_ratio": {"type": "number", "exclusiveMinimum": 0,
+                                                             "maximum": inventories.MAX_FLOAT}}
 INVENTORY_SCHEMA = {"type": "object", "properties": INVENTORY_PROPS, "required": ["total"],
                     "additionalProperties": False}
 INVENTORIES_SCHEMA = {"type": "object", "required": ["inventories", "resource_provider_generation"],

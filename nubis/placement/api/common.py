@@ -6,7 +6,7 @@ from typing import Any
 
 from nubis.api import microversion, router, validation
 from nubis.common import exceptions
-from nubis.scheduler.placement.core.facade import PlacementCore
+from nubis.placement.core.facade import PlacementCore
 
 MIN_VERSION = "1.0"
 MAX_VERSION = "1.39"

@@ -6,11 +6,11 @@ import functools
 
 from nubis.api import deploy, faults, microversion
 from nubis.common.runtime import Runtime
+from nubis.placement import db, policies
+from nubis.placement.api import routes
+from nubis.placement.api.common import MAX_VERSION, MIN_VERSION
+from nubis.placement.core.facade import PlacementCore
 from nubis.scheduler import rpcapi
-from nubis.scheduler.placement import db, policies
-from nubis.scheduler.placement.api import routes
-from nubis.scheduler.placement.api.common import MAX_VERSION, MIN_VERSION
-from nubis.scheduler.placement.core.facade import PlacementCore
 from nubis.services import ServiceDefinition
 
 VERSIONS = microversion.VersionRange("placement", microversion.Version.parse(MIN_VERSION),

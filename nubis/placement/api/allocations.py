@@ -9,9 +9,9 @@ import webob
 
 from nubis.api import router
 from nubis.common import exceptions
-from nubis.scheduler.placement.api.common import at_least, authorize, body, core, require_version
-from nubis.scheduler.placement.core import allocations, candidates, providers
-from nubis.scheduler.placement.db.models import Allocation
+from nubis.placement.api.common import at_least, authorize, body, core, require_version
+from nubis.placement.core import allocations, candidates, providers
+from nubis.placement.db.models import Allocation
 
 UUID = {"type": "string", "maxLength": 36, "minLength": 1}
 RESOURCES = {"type": "object", "minProperties": 1, "patternProperties": {

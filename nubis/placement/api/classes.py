@@ -7,10 +7,10 @@ import webob
 
 from nubis.api import router
 from nubis.common import exceptions
-from nubis.scheduler.placement.api.common import at_least, authorize, base_url, body, core
-from nubis.scheduler.placement.api.providers import inventory_exists
-from nubis.scheduler.placement.core import names
-from nubis.scheduler.placement.db.models import CustomResourceClass, CustomTrait, ProviderTrait
+from nubis.placement.api.common import at_least, authorize, base_url, body, core
+from nubis.placement.api.providers import inventory_exists
+from nubis.placement.core import names
+from nubis.placement.db.models import CustomResourceClass, CustomTrait, ProviderTrait
 
 CLASS_SCHEMA = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 255}},
                 "required": ["name"], "additionalProperties": False}

@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.common import exceptions
-from nubis.scheduler.placement.core import names
-from nubis.scheduler.placement.db.models import Allocation, Inventory, ResourceProvider
+from nubis.placement.core import names
+from nubis.placement.db.models import Allocation, Inventory, ResourceProvider
 
 FIELDS = ("total", "reserved", "min_unit", "max_unit", "step_size", "allocation_ratio")
 MAX_INT = 2**31 - 1
+# The largest allocation ratio a 32-bit float column holds (Placement keeps the same bound).
+MAX_FLOAT = 3.40282e38
 
 
 @dataclasses.dataclass(frozen=True)

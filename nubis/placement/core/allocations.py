@@ -21,8 +21,8 @@ from sqlalchemy import orm
 from nubis.common import exceptions
 from nubis.common.db import retry
 from nubis.common.db.engine import Database
-from nubis.scheduler.placement.core import inventories, names, providers
-from nubis.scheduler.placement.db.models import Allocation, Consumer, ResourceProvider
+from nubis.placement.core import inventories, names, providers
+from nubis.placement.db.models import Allocation, Consumer, ResourceProvider
 
 T = TypeVar("T")
 CLAIM_ATTEMPTS = 10

@@ -9,7 +9,7 @@ from sqlalchemy import orm
 
 from nubis.common import exceptions
 from nubis.common.db import types
-from nubis.scheduler.placement.db.models import (
+from nubis.placement.db.models import (
     Allocation,
     Inventory,
     ProviderAggregate,

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.common import exceptions
-from nubis.scheduler.placement.core import inventories, names
-from nubis.scheduler.placement.db.models import (
+from nubis.placement.core import inventories, names
+from nubis.placement.db.models import (
     Allocation,
     Inventory,
     ProviderAggregate,
@@ -61,7 +61,7 @@ def parse_resources(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for part in text.split(","):
         rc, sep, amount = part.partition(":")
-        if not sep or not rc or not amount.isdigit() or int(amount) < 1:
+        if not sep or not rc or not amount.isdigit() or not 1 <= int(amount) <= inventories.MAX_INT:
             raise exceptions.BadRequest(
                 f"Badly formed resources parameter. Expected resources query string parameter in form: "
                 f"?resources=VCPU:2,MEMORY_MB:1024. Got: {text}.")
@@ -79,7 +79,8 @@ def parse_query(params: Iterable[tuple[str, str]], allow_any_of_traits: bool, al
         if key == "limit":
             if not value.isdigit() or int(value) < 1:
                 raise exceptions.BadRequest(f"Invalid limit {value!r}: it must be a positive integer.")
-            limit = int(value)
+            # More than any database could hold is the same as no limit, and must not overflow SQL.
+            limit = min(int(value), inventories.MAX_INT)
             continue
         if key == "group_policy":
             if value not in ("none", "isolate"):
