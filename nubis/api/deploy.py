@@ -25,14 +25,14 @@ from typing import Any
 from oslo_config import cfg
 from oslo_middleware import healthcheck
 
-from nubis.api import faults, metrics, microversion, request_id, router, sizelimit
+from nubis.api import faults, metrics, microversion, request_id, router, server, sizelimit
 
 LOG = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 AuthFactory = Callable[[WSGIApp], WSGIApp]
 
-DEFAULT_BODY_LIMIT = 114688  # bytes; oslo.middleware's default
+DEFAULT_BODY_LIMIT = server.DEFAULT_BODY_LIMIT
 
 API_OPTS = [
     cfg.IntOpt(
@@ -51,11 +51,11 @@ API_OPTS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_opts(API_OPTS, group="api")
+    conf.register_opts(API_OPTS + server.OPTS, group="api")
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [("api", API_OPTS)]
+    return [("api", API_OPTS + server.OPTS)]
 
 
 @dataclasses.dataclass

@@ -189,7 +189,8 @@ class AllInOne:
         apis.sort(key=lambda s: s.name != "identity")
         for service in apis:
             http = server.HttpServer(service.name, self.options.host, self.port(service),
-                                     service.build_api(runtime), threads=16, shutdown_timeout=5)
+                                     service.build_api(runtime), threads=16, shutdown_timeout=5,
+                                     limits=server.ClientLimits.from_conf(runtime.conf))
             http.start()
             self.running.append(http)
             if service.name == "identity":

@@ -34,7 +34,7 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
             opts = conf[common.listen_group(service)]
             http = server.HttpServer(
                 service.name, opts.bind_host, opts.bind_port, service.build_api(runtime),
-                threads=opts.threads, reuse_port=opts.workers > 1,
+                threads=opts.threads, reuse_port=opts.workers > 1, limits=server.ClientLimits.from_conf(conf),
             )
             http.start()
             running.append(http)
