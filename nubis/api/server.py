@@ -25,7 +25,7 @@ from typing import Any
 
 from oslo_config import cfg
 
-from nubis.api import front
+from nubis.api import endpoint, front
 
 LOG = logging.getLogger(__name__)
 
@@ -73,10 +73,14 @@ class HttpServer:
 
     def __init__(self, name: str, host: str, port: int, app: WSGIApp, threads: int = 16,
                  reuse_port: bool = False, shutdown_timeout: float = 30,
-                 limits: ClientLimits | None = None) -> None:
+                 limits: ClientLimits | None = None, public_endpoint: str | None = None) -> None:
+        """``public_endpoint``: the URL clients reach this API at; links and Location headers name it
+        instead of the request's Host header (``endpoint.PublicEndpointMiddleware``)."""
         self.name = name
         self.host = host
         limits = limits or ClientLimits()
+        if public_endpoint:
+            app = endpoint.PublicEndpointMiddleware(app, public_endpoint)
         self._server = front.FrontServer(
             (host, port), app, numthreads=threads, server_name=f"nubis-{name}",
             request_queue_size=256, timeout=limits.socket_timeout, shutdown_timeout=shutdown_timeout,
