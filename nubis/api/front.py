@@ -167,7 +167,8 @@ class FrontConnectionManager(cheroot_connections.ConnectionManager):
             if exc.errno in (errno.EMFILE, errno.ENFILE):
                 LOG.warning("%s: out of file descriptors; dropping the longest-waiting connection",
                             self.front.server_name)
-                self._evict_one()
+                if not self._evict_one():
+                    time.sleep(0.01)  # all are being served; the listen socket stays readable meanwhile
                 return
             if exc.errno in (errno.ECONNABORTED, errno.EBADF, errno.EINVAL):
                 return

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import resource
 import signal
 import threading
 import time
@@ -95,6 +96,7 @@ class HttpServer:
 
     def start(self) -> None:
         """Bind (raising at once if the port is taken) and serve in a thread."""
+        _raise_open_files_limit()
         self._server.prepare()
         self._thread = threading.Thread(target=self._server.serve, name=f"http-{self.name}", daemon=True)
         self._thread.start()
@@ -104,6 +106,18 @@ class HttpServer:
         self._server.stop()
         if self._thread is not None:
             self._thread.join(timeout=35)
+
+
+def _raise_open_files_limit() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit: each API may hold max_connections sockets, and the
+    all-in-one runs several APIs in one process (the usual soft limit is 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            LOG.warning("Could not raise the open files limit from %d; at most that many connections", soft)
 
 
 class StopSignal:
