@@ -45,8 +45,7 @@ FORBIDDEN = {
 @pytest.fixture(scope="module", params=fixtures.backend_ids())
 def cloud(request, tmp_path_factory) -> Iterator[cloud_fixture.Cloud]:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("edge")
-    with fixtures.backend_config(request.param, str(tmp)) as backend, \
-            cloud_fixture.running_cloud(tmp, APIS, extra_config={**CONFIG, **backend}) as c:
+    with cloud_fixture.running_cloud_on(request.param, tmp, APIS, CONFIG) as c:
         yield c
 
 
