@@ -52,13 +52,13 @@ class _BufferedSocketIO(socket.SocketIO):
         super().__init__(sock, "rb")
         self.pending = bytearray()
 
-    def readinto(self, b: Any) -> int:
+    def readinto(self, b: Any) -> int | None:
         if self.pending:
             n = min(len(b), len(self.pending))
             b[:n] = self.pending[:n]
             del self.pending[:n]
             return n
-        return super().readinto(b)  # type: ignore[no-any-return]
+        return super().readinto(b)
 
 
 class _Reader(cheroot_makefile.StreamReader):
