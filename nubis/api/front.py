@@ -42,7 +42,9 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 _HEAD_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
-IDLE, HEAD, BODY = "idle", "head", "body"
+LINGER_SECONDS = 2.0  # how long a closing connection's unread request body is still read and discarded
+
+IDLE, HEAD, BODY, LINGER = "idle", "head", "body", "linger"
 
 
 class _BufferedSocketIO(socket.SocketIO):
@@ -79,21 +81,62 @@ def _makefile(sock: socket.socket, mode: str = "r", bufsize: int = _pyio.DEFAULT
     return cheroot_makefile.MakeFile(sock, mode, bufsize)
 
 
+class FrontRequest(cheroot_server.HTTPRequest):
+    """cheroot's request, except that it never waits for a body the application did not read.
+
+    When an application answers before reading a body (401 to an image upload
+    without a token, 404 for an unknown image), cheroot reads the rest of the
+    body before it sends the answer, to keep the connection; for a body larger
+    than the front buffers, a client trickling it would hold the thread for as
+    long as it likes. Such a connection is closed instead, its remaining body
+    discarded by the front for a moment (``LINGER_SECONDS``) so that the client
+    still gets the answer rather than a reset.
+    """
+
+    def send_headers(self) -> None:
+        if not self.close_connection and self._unread_body():
+            self.close_connection = True
+            self.conn.linger_on_close = True
+        super().send_headers()
+
+    def _unread_body(self) -> bool:
+        if self.chunked_read:
+            return not getattr(self.rfile, "closed", True)
+        remaining = getattr(self.rfile, "remaining", 0)
+        return bool(remaining) and remaining > self.conn.buffered_bytes()
+
+
 class FrontConnection(cheroot_server.HTTPConnection):
     """A connection with the state the front keeps while reading its next request."""
+
+    RequestHandlerClass = FrontRequest
 
     def __init__(self, server: Any, sock: socket.socket, makefile: Any = None) -> None:
         super().__init__(server, sock, _makefile)
         self.phase = IDLE
         self.deadline = 0.0
         self.waiting_since = time.monotonic()
+        self.linger_on_close = False
         self._closed = False
 
     @property
     def pending(self) -> bytearray:
         return self.rfile.raw_io.pending  # type: ignore[no-any-return]
 
+    def buffered_bytes(self) -> int:
+        """Bytes received and not yet read by the worker."""
+        return len(self.pending) + len(self.rfile._read_buf) - self.rfile._read_pos  # noqa: SLF001
+
     def close(self) -> None:
+        if self.linger_on_close and not self._closed:
+            self.linger_on_close = False
+            try:
+                self.socket.shutdown(socket.SHUT_WR)  # the answer is out; tell the client we are done
+            except OSError:
+                pass
+            else:
+                self.server.linger(self)
+                return
         if not self._closed:
             self._closed = True
             self.server.front_connection_closed()
@@ -117,6 +160,12 @@ class FrontConnectionManager(cheroot_connections.ConnectionManager):
     @property
     def can_add_keepalive_connection(self) -> bool:
         return True  # idle connections cost no thread; ``max_connections`` bounds them all
+
+    def linger(self, conn: FrontConnection) -> None:
+        """Read and discard what ``conn``'s client still sends, for a moment, then close it."""
+        conn.pending.clear()
+        conn.phase, conn.deadline = LINGER, time.monotonic() + LINGER_SECONDS
+        self._selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
 
     def put(self, conn: FrontConnection) -> None:  # type: ignore[override]
         """A worker is done with ``conn`` and keeps it open: wait for its next request."""
@@ -192,7 +241,7 @@ class FrontConnectionManager(cheroot_connections.ConnectionManager):
         if not waiting:
             return False
         fd, conn = min(waiting, key=lambda item: item[1].waiting_since)
-        self._drop(fd, conn, b"" if conn.phase == IDLE else _TIMEOUT)
+        self._drop(fd, conn, b"" if conn.phase in (IDLE, LINGER) else _TIMEOUT)
         return True
 
     # -- reading -------------------------------------------------------------
@@ -207,12 +256,13 @@ class FrontConnectionManager(cheroot_connections.ConnectionManager):
         if not data:  # the client closed (or reset) the connection
             self._drop(fd, conn, b"")
             return
+        if conn.phase == LINGER:
+            return  # discarded
         now = time.monotonic()
         if conn.phase == IDLE:
             conn.phase, conn.deadline, conn.waiting_since = HEAD, now + self.front.header_timeout, now
         conn.pending.extend(data)
-        if self._advance(conn, now, fd):
-            return
+        self._advance(conn, now, fd)
 
     def _advance(self, conn: FrontConnection, now: float, fd: int | None = None) -> bool:
         """Hand ``conn`` to a worker if its request is whole (True), or note how long it may take still."""
@@ -245,7 +295,7 @@ class FrontConnectionManager(cheroot_connections.ConnectionManager):
     def _expire_waiting(self, now: float) -> None:
         for fd, conn in self._waiting():
             if conn.deadline <= now:
-                self._drop(fd, conn, b"" if conn.phase == IDLE or not conn.pending else _TIMEOUT)
+                self._drop(fd, conn, b"" if conn.phase in (IDLE, LINGER) or not conn.pending else _TIMEOUT)
 
     def _drop(self, fd: int, conn: FrontConnection, reply: bytes) -> None:
         try:
@@ -276,6 +326,9 @@ class FrontServer(cheroot_wsgi.Server):
     def connection_opened(self) -> None:
         with self._count_lock:
             self.open_connections += 1
+
+    def linger(self, conn: FrontConnection) -> None:
+        self._connections.linger(conn)
 
     def front_connection_closed(self) -> None:
         with self._count_lock:

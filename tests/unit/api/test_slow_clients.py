@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from nubis.api import framing, server
+from nubis.api import deploy, faults, framing, front, server
 from tests import fixtures
 from tests.unit.api import sample_app
 
@@ -130,6 +130,28 @@ def test_at_the_connection_limit_the_longest_waiting_client_makes_room(conf) -> 
                 assert requests.get(f"http://127.0.0.1:{http.port}/healthcheck", timeout=2,
                                     headers={"Connection": "close"}).status_code == 200
             assert _read_until_closed(socks[0]).startswith(b"HTTP/1.1 408 ")
+    finally:
+        http.stop()
+
+
+def test_an_answer_before_a_large_body_does_not_wait_for_the_body(conf) -> None:  # type: ignore[no-untyped-def]
+    """Bodies over the limit (image data) reach the app streamed; when it answers without reading
+    (405, 401, 404), the thread does not wait for the client to trickle the rest."""
+    conf.set_override("auth_strategy", "noauth", group="api")
+    spec = deploy.ApiSpec(name="streamed", routes=sample_app.ROUTES, fault_format=faults.compute_fault,
+                          body_limit_exempt=lambda environ: True)
+    http = server.HttpServer("streamed", "127.0.0.1", fixtures.free_port(), deploy.build_app(spec, conf, None),
+                             threads=2, shutdown_timeout=2, limits=server.ClientLimits(socket_timeout=30.0))
+    http.start()
+    try:
+        head = b"PUT /v1/things/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n"
+        with _stalled(http.port, 4, head + b"\0" * 200000) as socks:
+            began = time.monotonic()
+            for sock in socks:
+                reply = _read_until_closed(sock)
+                assert reply.startswith(b"HTTP/1.1 405 ") and b"Connection: close" in reply
+            assert time.monotonic() - began < 2 + front.LINGER_SECONDS
+            assert requests.get(f"http://127.0.0.1:{http.port}/healthcheck", timeout=2).status_code == 200
     finally:
         http.stop()
 
