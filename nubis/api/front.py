@@ -132,11 +132,11 @@ class FrontConnection(cheroot_server.HTTPConnection):
             self.linger_on_close = False
             try:
                 self.socket.shutdown(socket.SHUT_WR)  # the answer is out; tell the client we are done
-            except OSError:
-                pass
-            else:
-                self.server.linger(self)
-                return
+                if self.server.ready:
+                    self.server.linger(self)
+                    return
+            except (OSError, ValueError, KeyError):
+                pass  # gone already, or the server is stopping: just close
         if not self._closed:
             self._closed = True
             self.server.front_connection_closed()
@@ -181,7 +181,10 @@ class FrontConnectionManager(cheroot_connections.ConnectionManager):
                 return
         else:
             conn.phase, conn.deadline = IDLE, now + self.front.timeout
-        self._selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
+        try:
+            self._selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
+        except (OSError, ValueError, KeyError):
+            conn.close()  # closed meanwhile, or the server is stopping (this runs in a worker: never raise)
 
     def _run(self, expiration_interval: float) -> None:
         last_sweep = time.monotonic()
