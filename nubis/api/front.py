@@ -165,6 +165,7 @@ class FrontConnectionManager(cheroot_connections.ConnectionManager):
         """Read and discard what ``conn``'s client still sends, for a moment, then close it."""
         conn.pending.clear()
         conn.phase, conn.deadline = LINGER, time.monotonic() + LINGER_SECONDS
+        conn.waiting_since = 0.0  # the first to go when room is needed: it only discards
         self._selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
 
     def put(self, conn: FrontConnection) -> None:  # type: ignore[override]
