@@ -44,6 +44,8 @@ class Resources:
         return q if cond is None else q.where(cond)
 
     def row(self, s: orm.Session, caller: Caller, ident: str) -> Any:
+        if not isinstance(ident, str):  # an id from a request body: 42 or {} is no id (and no SQL parameter)
+            raise errors.invalid(f"'{ident}' is not a valid {self.member} id.")
         found = s.scalar(self._select(caller).where(self.model.id == ident))
         if found is None:
             raise errors.not_found(self.kind, ident)

@@ -123,8 +123,8 @@ def as_str(value: Any, name: str, max_len: int = 255) -> str:
 
 def as_int(value: Any, name: str, low: int | None = None, high: int | None = None) -> int:
     try:
-        if isinstance(value, bool):
-            raise ValueError
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError  # True is no 1, and 22.5 no port: int() would quietly store 1 and 22
         number = int(value)
     except (TypeError, ValueError):
         raise errors.invalid(f"'{value}' is not an integer for {name}.") from None
@@ -139,6 +139,15 @@ def as_list(value: Any, name: str) -> list[Any]:
     if not isinstance(value, list):
         raise errors.invalid(f"'{value}' is not a list for {name}.")
     return value
+
+
+def as_ids(value: Any, name: str) -> list[str]:
+    """A list of resource ids (strings); 400 naming ``name`` for anything else."""
+    items = as_list(value, name)
+    bad = [item for item in items if not isinstance(item, str) or not item or len(item) > 255]
+    if bad:
+        raise errors.invalid(f"'{bad[0]}' is not a valid id in {name}.")
+    return items
 
 
 def owner_for_create(caller: Caller, attrs: dict[str, Any]) -> str:
