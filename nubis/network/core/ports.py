@@ -118,6 +118,7 @@ class Ports(Resources):
         if not net_owner and not net.shared:
             raise errors.not_authorized(f"create_port on network {net.id} of another project")
         self.authorize_on_network(caller, "create", net, project, attrs)
+        self.refuse_foreign_device(s, caller, project, attrs)
         port = models.Port(id=common.types.new_uuid(), project_id=project, network_id=net.id,
                            port_security_enabled=net.port_security_enabled)
         self._apply(port, attrs)
@@ -147,6 +148,19 @@ class Ports(Resources):
         for attr in policies.NETWORK_OWNER_ATTRIBUTES[op]:
             if present[attr]:
                 self.core.authorize(caller, f"{op}_port:{attr}", target)
+
+    @staticmethod
+    def refuse_foreign_device(s: orm.Session, caller: Caller, project: str, attrs: dict[str, Any]) -> None:
+        """400 when a tenant points its port's ``device_id`` at another project's router: the L3 agent would
+        plug the port into that router (Neutron refuses the same). Servers live in compute, which only counts
+        the ports of the server's own project."""
+        device_id = attrs.get("device_id")
+        if caller.is_admin or not device_id or not isinstance(device_id, str):
+            return
+        router = s.get(models.Router, device_id)
+        if router is not None and router.project_id != project:
+            raise errors.invalid(f"Tenant {project} not allowed to create port on this network: device_id "
+                                 f"{device_id} is another project's router.")
 
     def _apply(self, port: models.Port, attrs: dict[str, Any]) -> None:
         common.apply_standard(port, attrs, self.member)
@@ -314,6 +328,7 @@ class Ports(Resources):
             net = s.get(models.Network, port.network_id)
             assert net is not None
             self.authorize_on_network(caller, "update", net, port.project_id, attrs)
+            self.refuse_foreign_device(s, caller, port.project_id, attrs)
             if "mac_address" in attrs and _valid_mac(attrs["mac_address"]) != port.mac_address:
                 self.core.authorize(caller, "update_port:mac_address", {"project_id": port.project_id})
                 if port.binding_host_id:

@@ -153,3 +153,30 @@ def test_values_of_the_wrong_type_are_refused_not_stored(cloud, demo):
     conn.network.delete_port(port)
     conn.network.delete_security_group(group)
     conn.network.delete_network(net)
+
+
+def test_a_port_cannot_join_another_projects_router(cloud, demo):
+    _, owner = demo
+    router = owner.network.create_router(name=_name())
+    stranger = cloud.connection(cloud.new_user())
+    net = stranger.network.create_network(name=_name())
+    stranger.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.95.0.0/24")
+    for device_owner in ("network:router_interface", "compute:nova"):
+        resp = stranger.network.post("/ports", json={"port": {"network_id": net.id, "device_id": router.id,
+                                                              "device_owner": device_owner}}, raise_exc=False)
+        assert _error(resp)[:2] == (400, "InvalidInput") and router.id in _error(resp)[2], resp.text
+    port = stranger.network.create_port(network_id=net.id)
+    resp = stranger.network.put(f"/ports/{port.id}", json={"port": {"device_id": router.id,
+                                                                    "device_owner": "network:router_interface"}},
+                                raise_exc=False)
+    assert _error(resp)[:2] == (400, "InvalidInput")
+    assert owner.network.get(f"/routers/{router.id}").json()["router"]["id"] == router.id
+    assert [p.id for p in owner.network.ports(device_id=router.id)] == []
+    mine = stranger.network.create_router(name=_name())  # the caller's own router is fine
+    joined = stranger.network.update_port(port, device_id=mine.id, device_owner="network:router_interface")
+    assert joined.device_id == mine.id
+    stranger.network.update_port(port, device_id="", device_owner="")
+    stranger.network.delete_port(port)
+    stranger.network.delete_router(mine)
+    stranger.network.delete_network(net)
+    owner.network.delete_router(router)
