@@ -1,9 +1,11 @@
 """Compute uses an image only where the image API shows it to the caller: boot, rebuild and snapshots read
-the image as the caller, so another project's shared (or private) image is not found."""
+the image as the caller, so another project's shared (or private) image is not found; and a backup
+rotation only counts (and deletes) the server's own project's backups."""
 
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from typing import Any
 
@@ -61,3 +63,33 @@ def test_another_projects_image_is_usable_only_as_the_image_api_shows_it(cloud: 
         conn.compute.wait_for_delete(conn.compute.get_server(server_id), wait=30)
     for image in (shared, private, with_member, community):
         a.image.delete_image(image)
+
+
+def _backup(conn: Any, server_id: str, name: str) -> str:
+    resp = conn.compute.post(f"/servers/{server_id}/action", microversion="2.45", raise_exc=False, json={
+        "createBackup": {"name": name, "backup_type": "daily", "rotation": 2}})
+    assert resp.status_code == 202, resp.text
+    deadline = time.monotonic() + 30
+    while conn.compute.get_server(server_id).task_state is not None:
+        assert time.monotonic() < deadline, "the backup did not finish"
+        time.sleep(0.1)
+    return str(resp.json()["image_id"])
+
+
+def test_look_alike_backups_of_another_project_do_not_rotate_a_servers_backups_out(
+        cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    owner, other = cloud.new_user(), cloud.new_user()
+    a, b = cloud.connection(owner), cloud.connection(other)
+    server = _wait(a, _boot(a, image_id, flavor_id).json()["server"]["id"], "ACTIVE")
+    first = _backup(a, server.id, "nightly-1")
+    # Anyone may give an image of theirs the properties compute's backups carry.
+    fakes = [_image(b, instance_uuid=server.id, image_type="backup", backup_type="daily") for _ in range(2)]
+    second = _backup(a, server.id, "nightly-2")
+    assert a.image.get_image(first).status == "active"  # rotation 2: both of the server's backups stay
+    assert a.image.get_image(second).status == "active"
+    assert [b.image.get_image(f.id).status for f in fakes] == ["active", "active"]
+    for image in (first, second):
+        a.image.delete_image(image)
+    for fake in fakes:
+        b.image.delete_image(fake)
+    a.compute.delete_server(server.id)
