@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from tests.functional.compute.conftest import wait_for_status
+from tests.functional.networking.test_servers_with_ports import _metadata
 
 
 def _tenant(cloud: Any, cidr: str = "10.40.0.0/24") -> tuple[Any, Any, Any]:
@@ -70,6 +71,8 @@ def test_another_projects_port_never_becomes_a_servers_interface(cloud, image_id
     # ... but compute only counts the ports of the server's project that it bound itself.
     assert [i.port_id for i in a.compute.server_interfaces(server)] == [own.id]
     assert [i.port_id for i in admin.compute.server_interfaces(server)] == [own.id]
+    links = _metadata(cloud, "/openstack/latest/network_data.json", server.id).json()["links"]
+    assert [link["ethernet_mac_address"] for link in links] == [own.mac_address]  # the guest's metadata too
     web = a.network.create_security_group(name="web")
     added = a.compute.post(f"/servers/{server.id}/action", json={"addSecurityGroup": {"name": "web"}},
                            raise_exc=False)
