@@ -90,15 +90,38 @@ class Request(webob.Request):
                 f"The JSON document in the request body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep."
             )
         try:
-            return json.loads(raw)
+            value = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise exceptions.BadRequest(f"Malformed JSON in request body: {exc}") from None
+        # "\ud800" parses, but a lone surrogate is no character: no database can store it.
+        if (b"\\ud" in raw or b"\\uD" in raw) and _has_lone_surrogate(value):
+            raise exceptions.BadRequest("The JSON document holds a string with a lone surrogate (\\ud800-\\udfff); "
+                                        "strings must be valid Unicode.")
+        return value
 
     def query_one(self, name: str, default: str | None = None) -> str | None:
         values = self.GET.getall(name)
         if len(values) > 1:
             raise exceptions.BadRequest(f"Query parameter '{name}' may be given only once.")
         return values[0] if values else default
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether any string (key or value) in a parsed JSON document holds an unpaired surrogate."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> webob.Response:

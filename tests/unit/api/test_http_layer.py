@@ -219,6 +219,16 @@ def test_deeply_nested_json_is_400(app) -> None:  # type: ignore[no-untyped-def]
     assert resp.status_int == 400 and "extra" in resp.text  # the schema's 400, past the depth check
 
 
+def test_lone_surrogates_are_400(app) -> None:  # type: ignore[no-untyped-def]
+    for body in (b'{"thing": {"name": "\\ud800"}}', b'{"thing": {"\\uDFFF": "x"}}', b'[["\\ud83d"]]'):
+        resp = call(app, "/v1/things", "POST", USER, body)
+        assert resp.status_int == 400, resp.text
+        assert "lone surrogate" in resp.json["badRequest"]["message"]
+    # A proper pair (an emoji) is a character like any other.
+    pair = b'{"thing": {"name": "\\ud83d\\ude00"}}'
+    assert call(app, "/v1/things", "POST", USER, pair).status_int == 201
+
+
 @pytest.mark.parametrize("path", ["/v1/things/a?x=%ff", "/v1/things/a?%C3%28=1", "/v1/things/%ff", "/?x=%e2%82"])
 def test_invalid_utf8_in_path_or_query_is_400(app, path) -> None:  # type: ignore[no-untyped-def]
     resp = call(app, path, headers=USER)
