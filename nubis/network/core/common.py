@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from oslo_config import cfg
 from sqlalchemy import orm
 
 from nubis.common.context import RequestContext
 from nubis.common.db import types
+from nubis.common.db.engine import Database
 from nubis.network.core import errors
 from nubis.network.db import models
 
@@ -168,3 +170,32 @@ def apply_standard(row: models.Standard, attrs: dict[str, Any], member: str) -> 
     for name in ("name", "description"):
         if name in attrs:
             setattr(row, name, as_str(attrs.pop(name), f"{member} {name}"))
+
+
+class NetworkCoreHandle(Protocol):
+    """The network core as each collection sees it (``facade.NetworkCore`` is the one implementation).
+
+    Declared here so that the collections, which the facade builds, need not
+    import the facade: that would be an import circle. Sibling collections are
+    reached as ``Any`` for the same reason.
+    """
+
+    conf: cfg.ConfigOpts
+    db: Database
+    quotas: Any
+    agents: Any
+    networks: Any
+    subnets: Any
+    subnetpools: Any
+    ports: Any
+    security_groups: Any
+
+    def collection(self, name: str) -> Any: ...
+
+    def internal_caller(self) -> Caller: ...
+
+    def authorize(self, caller: Caller, rule: str, target: Mapping[str, Any] | None = None) -> None: ...
+
+    def authorize_attributes(self, caller: Caller, op: str, member: str, attrs: Mapping[str, Any]) -> None: ...
+
+    def notify(self, event: str, payload: Mapping[str, Any]) -> None: ...
