@@ -25,7 +25,8 @@ def start(runtime: Runtime) -> Sequence[Stoppable]:
     server = rpc.start_server(runtime.messaging, TOPIC, c.host, [ConductorEndpoint(manager)])
     # Started after the server: a message for an instance that waited for this conductor is taken
     # (touched) first, and the sweep leaves what was taken alone.
-    recovery = ConductorRecovery(database, manager.instances, scheduler, manager.notifier)
+    recovery = ConductorRecovery(database, manager.instances, scheduler, manager.notifier, manager.placement,
+                                 manager.agents)
     sweeper = Sweeper(recovery, runtime.messaging.is_in_process, runtime.started_at, c.compute.rpc_timeout).start()
     return [server, sweeper]
 

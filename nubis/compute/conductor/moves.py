@@ -34,7 +34,7 @@ LOG = logging.getLogger(__name__)
 
 COLD, LIVE, EVACUATION = "migration", "live-migration", "evacuation"
 # The status a finished move rests in, as nova reports them.
-_DONE = {COLD: "finished", LIVE: "completed", EVACUATION: "done"}
+DONE = {COLD: "finished", LIVE: "completed", EVACUATION: "done"}
 
 
 def instance_spec(db: Database, instances: InstanceStore, instance_uuid: str, ignore_hosts: list[str] | None = None,
@@ -135,9 +135,9 @@ class Mover:
         if kind != COLD:  # nothing to go back to: the source's resources are free at once
             self.claims.release(migration_uuid)
         end_state = {COLD: states.RESIZED, LIVE: vm_state}.get(kind, states.ACTIVE if running else states.STOPPED)
-        self._set_status(migration_uuid, _DONE[kind])
         self.instances.update(uuid, {"host": dest, "node": m["dest_node"] or dest, "vm_state": end_state,
                                      "task_state": None, "power_state": power}, action=ActionEnd(ctx.request_id))
+        self._set_status(migration_uuid, DONE[kind])
         notifications.emit(self.notifier, ctx, f"instance.{kind.replace('-', '_')}.end", uuid, dest,
                            state=end_state, source_host=source)
 
@@ -182,7 +182,7 @@ class Mover:
                 500, f"Reverting the migration of {uuid} failed: {rpc.error_message(exc)}", type(exc).__name__),
                 action=ActionEnd(ctx.request_id, "Error"))
             return
-        self._set_status(migration_uuid, "reverted")
         self.instances.update(uuid, {"host": m["source"], "node": m["source_node"] or m["source"], "task_state": None,
                                      "vm_state": states.ACTIVE if running else states.STOPPED, "power_state": power},
                               action=ActionEnd(ctx.request_id))
+        self._set_status(migration_uuid, "reverted")
