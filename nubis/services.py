@@ -67,14 +67,14 @@ class ServiceDefinition:
 SERVICE_MODULES: dict[str, str] = {
     "identity": "nubis.identity.service",
     "image": "nubis.image.service",
-    "placement": "nubis.scheduler.placement_service",
+    "placement": "nubis.placement.service",
     "scheduler": "nubis.scheduler.service",
     "compute-api": "nubis.compute.api_service",
     "conductor": "nubis.compute.conductor_service",
     "compute": "nubis.compute.agent_service",
     "network": "nubis.network.service",
     "network-agent": "nubis.network.agent_service",
-    "metadata": "nubis.network.metadata_service",
+    "metadata": "nubis.metadata.service",
 }
 
 

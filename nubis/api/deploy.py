@@ -26,6 +26,7 @@ from oslo_config import cfg
 from oslo_middleware import healthcheck
 
 from nubis.api import faults, metrics, microversion, request_id, router, sizelimit
+from nubis.common import token_cache
 
 LOG = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 class ApiSpec:
     """What a service tells the HTTP layer about its API."""
 
-    name: str  # "compute", used for metrics labels and logs
+    name: str  # "compute": the catalog service type (access rules), metrics labels and logs
     routes: router.RouteTable
     fault_format: faults.FaultFormatter
     versions: microversion.VersionRange | None = None
@@ -125,15 +126,37 @@ class _Healthcheck:
         return self.app(environ, start_response)
 
 
-def keystone_auth(conf: cfg.ConfigOpts) -> AuthFactory:
+def keystone_auth(conf: cfg.ConfigOpts, service_type: str | None = None) -> AuthFactory:
     """keystonemiddleware's auth_token, deciding nothing itself: the router
-    knows which routes are public, so the decision is delayed to it."""
+    knows which routes are public, so the decision is delayed to it.
+
+    ``service_type`` (unless ``[keystone_authtoken] service_type`` says
+    otherwise) lets auth_token enforce application credential access rules.
+    Token caching is bounded as ``nubis.common.token_cache`` explains.
+    """
     from keystonemiddleware import auth_token
 
+    for group, opts in auth_token.list_opts():
+        conf.register_opts(opts, group=group)
+    conf.set_default("token_cache_time", token_cache.TOKEN_CACHE_TIME, group="keystone_authtoken")
+    # Paste-style overrides win over the config file, so only fill in what the operator left unset.
+    overrides = {"delay_auth_decision": "true"}
+    if service_type and not conf.keystone_authtoken.service_type:
+        overrides["service_type"] = service_type
+    in_process = not conf.keystone_authtoken.memcached_servers and not conf.keystone_authtoken.cache
+    if in_process:
+        overrides["cache"] = token_cache.ENV_KEY
+
     def factory(app: WSGIApp) -> WSGIApp:
-        return auth_token.AuthProtocol(
-            _AuthStatus(app), {"oslo_config_config": conf, "delay_auth_decision": "true"}
-        )
+        protocol = auth_token.AuthProtocol(_AuthStatus(app), {"oslo_config_config": conf, **overrides})
+        if not in_process:
+            return protocol  # type: ignore[no-any-return]
+
+        def with_cache(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            environ[token_cache.ENV_KEY] = token_cache.PROCESS_CACHE
+            return protocol(environ, start_response)  # type: ignore[no-any-return]
+
+        return with_cache
 
     return factory
 
@@ -150,7 +173,7 @@ def build_app(spec: ApiSpec, conf: cfg.ConfigOpts, service: Any) -> WSGIApp:
     elif conf.api.auth_strategy == "noauth":
         app = _NoAuth(app)
     else:
-        app = keystone_auth(conf)(app)
+        app = keystone_auth(conf, spec.name)(app)
     app = _Healthcheck(app, os.path.join(conf.state_path, f"{spec.name}-healthcheck-disable"))
     app = sizelimit.SizeLimitMiddleware(app, conf.api.max_request_body_size, spec.body_limit_exempt)
     app = _FaultMiddleware(app, spec.fault_format)

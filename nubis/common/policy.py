@@ -30,7 +30,10 @@ ADMIN_OR_PROJECT_MEMBER = f"({ADMIN}) or ({PROJECT_MEMBER})"
 ADMIN_OR_PROJECT_READER = f"({ADMIN}) or ({SYSTEM_READER}) or ({PROJECT_READER})"
 
 BASE_RULES = [
-    policy.RuleDefault("context_is_admin", ADMIN, "The caller has the admin role."),
+    # A domain-scoped token carries the admin role of one domain: it manages that
+    # domain's identity records and is never a cloud admin (doc/personas.md).
+    policy.RuleDefault("context_is_admin", f"{ADMIN} and domain_id:None",
+                       "The caller has the admin role on a project or the system."),
     policy.RuleDefault("admin_api", ADMIN, "Operator-only APIs."),
     policy.RuleDefault("project_member_api", PROJECT_MEMBER, "A member of the target project."),
     policy.RuleDefault("project_reader_api", PROJECT_READER, "A reader of the target project."),

@@ -7,7 +7,7 @@ from nubis.common import clients
 from nubis.common.runtime import Runtime
 from nubis.compute import conf, db, policies
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
-from nubis.compute.api import handlers
+from nubis.compute.api import routes, versions
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.aggregates import AggregateStore
 from nubis.compute.core.events import ExternalEvents
@@ -27,8 +27,8 @@ from nubis.compute.network_client import NetworkClient
 from nubis.scheduler.rpcapi import SchedulerAPI
 from nubis.services import ServiceDefinition
 
-VERSIONS = microversion.VersionRange("compute", microversion.Version.parse(handlers.MIN_VERSION),
-                                     microversion.Version.parse(handlers.MAX_VERSION),
+VERSIONS = microversion.VersionRange("compute", microversion.Version.parse(versions.MIN_VERSION),
+                                     microversion.Version.parse(versions.MAX_VERSION),
                                      legacy_header="X-OpenStack-Nova-API-Version")
 
 
@@ -51,7 +51,7 @@ def build_core(runtime: Runtime) -> ComputeCore:
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:
-    spec = deploy.ApiSpec(name="compute", routes=handlers.ROUTES, fault_format=faults.compute_fault,
+    spec = deploy.ApiSpec(name="compute", routes=routes.ROUTES, fault_format=faults.compute_fault,
                           versions=VERSIONS)
     return deploy.build_app(spec, runtime.conf, build_core(runtime))
 

@@ -1,4 +1,9 @@
-"""Compute policy: project members manage their servers and keypairs; admins manage flavors and hosts."""
+"""Compute policy, with Nova's rule names: project members manage their servers, users their keypairs, admins
+flavors, quotas and hosts.
+
+``context_is_admin`` (shared by every service) decides whether the compute core treats a caller as an admin
+(sees every project's servers, unlocks what an admin locked, ...); handlers check one rule below per request.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,44 @@ ANY_READER = f"({ADMIN}) or role:reader"
 def _rule(name: str, check: str, description: str, method: str, path: str) -> policy.DocumentedRuleDefault:
     return policy.DocumentedRuleDefault(name=f"os_compute_api:{name}", check_str=check, description=description,
                                         operations=[{"method": method, "path": path}], scope_types=["project"])
+
+
+# Nova's per-API rules: (rule, check, method, path, what it allows). Keypairs belong to a user: the target is
+# the user whose keypairs are asked for (?user_id=, 2.10); quota and usage rules target the project asked for.
+_PER_API = (
+    ("os-keypairs:index", OWNER_USER, "GET", "/os-keypairs", "List a user's keypairs."),
+    ("os-keypairs:create", OWNER_USER, "POST", "/os-keypairs", "Create or import a keypair for a user."),
+    ("os-keypairs:show", OWNER_USER, "GET", "/os-keypairs/{keypair_name}", "Show a user's keypair."),
+    ("os-keypairs:delete", OWNER_USER, "DELETE", "/os-keypairs/{keypair_name}", "Delete a user's keypair."),
+    ("os-server-groups:create", PROJECT_MEMBER, "POST", "/os-server-groups", "Create a server group."),
+    ("os-server-groups:index", PROJECT_READER, "GET", "/os-server-groups", "List the project's server groups."),
+    ("os-server-groups:index:all_projects", ADMIN, "GET", "/os-server-groups",
+     "List the server groups of every project."),
+    ("os-server-groups:show", PROJECT_READER, "GET", "/os-server-groups/{id}", "Show a server group."),
+    ("os-server-groups:delete", PROJECT_MEMBER, "DELETE", "/os-server-groups/{id}", "Delete a server group."),
+    ("os-services:list", ADMIN, "GET", "/os-services", "List compute services."),
+    ("os-services:update", ADMIN, "PUT", "/os-services/{service_id}",
+     "Enable, disable or force down a compute service."),
+    ("os-services:delete", ADMIN, "DELETE", "/os-services/{service_id}", "Delete a compute service."),
+    ("os-hypervisors:list", ADMIN, "GET", "/os-hypervisors", "List hypervisors."),
+    ("os-hypervisors:list-detail", ADMIN, "GET", "/os-hypervisors/detail", "List hypervisors with details."),
+    ("os-hypervisors:show", ADMIN, "GET", "/os-hypervisors/{hypervisor_id}", "Show a hypervisor."),
+    ("os-hypervisors:uptime", ADMIN, "GET", "/os-hypervisors/{hypervisor_id}/uptime",
+     "Show a hypervisor's uptime (before 2.88)."),
+    ("os-quota-sets:show", PROJECT_READER, "GET", "/os-quota-sets/{tenant_id}", "Show a project's quota."),
+    ("os-quota-sets:detail", PROJECT_READER, "GET", "/os-quota-sets/{tenant_id}/detail",
+     "Show a project's quota with its usage."),
+    ("os-quota-sets:defaults", "@", "GET", "/os-quota-sets/{tenant_id}/defaults", "Show the default quota."),
+    ("os-quota-sets:update", ADMIN, "PUT", "/os-quota-sets/{tenant_id}", "Change a project's quota."),
+    ("os-quota-sets:delete", ADMIN, "DELETE", "/os-quota-sets/{tenant_id}",
+     "Reset a project's quota to the defaults."),
+    ("os-quota-class-sets:show", ADMIN, "GET", "/os-quota-class-sets/{id}", "Show the default quota class."),
+    ("os-quota-class-sets:update", ADMIN, "PUT", "/os-quota-class-sets/{id}", "Change the default quota class."),
+    ("os-simple-tenant-usage:list", ADMIN, "GET", "/os-simple-tenant-usage", "Show the usage of every project."),
+    ("os-simple-tenant-usage:show", PROJECT_READER, "GET", "/os-simple-tenant-usage/{tenant_id}",
+     "Show a project's usage."),
+    ("limits:other_project", ADMIN, "GET", "/limits", "Show another project's limits (?tenant_id=)."),
+)
 
 
 RULES = [
@@ -50,11 +93,7 @@ RULES = [
     _rule("os-flavor-manage", ADMIN, "Create or delete flavors and their extra specs and access.",
           "POST", "/flavors"),
     _rule("flavors", ANY_READER, "List and show flavors.", "GET", "/flavors"),
-    _rule("os-keypairs", OWNER_USER, "Create, list, show and delete the user's keypairs.", "GET", "/os-keypairs"),
-    _rule("os-server-groups", PROJECT_MEMBER, "Create, list, show and delete the project's server groups.",
-          "POST", "/os-server-groups"),
-    _rule("os-services", ADMIN, "List and change compute services.", "GET", "/os-services"),
-    _rule("os-hypervisors", ADMIN, "List and show hypervisors.", "GET", "/os-hypervisors"),
+    *[_rule(name, check, description, method, path) for name, check, method, path, description in _PER_API],
     *[_rule(f"os-aggregates:{name}", ADMIN, f"{what} host aggregates.", method, path)
       for name, what, method, path in (
           ("index", "List", "GET", "/os-aggregates"), ("create", "Create", "POST", "/os-aggregates"),

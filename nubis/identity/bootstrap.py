@@ -54,11 +54,11 @@ def bootstrap(runtime: Runtime, request: BootstrapRequest) -> None:
         if domain is None:
             resources.create_domain(s, DEFAULT_DOMAIN_NAME, "The default domain", domain_id=resources.DEFAULT_DOMAIN_ID)
         role_ids = {}
-        for name in ("admin", "member", "reader", "service"):
+        for name in ("admin", "manager", "member", "reader", "service"):
             role = roles.find_role(s, name) or roles.create_role(s, name)
             role_ids[name] = role.id
-        # admin implies member implies reader, as Keystone's bootstrap sets up.
-        for prior, implied in (("admin", "member"), ("member", "reader")):
+        # admin implies manager implies member implies reader, as Keystone's bootstrap sets up.
+        for prior, implied in (("admin", "manager"), ("admin", "member"), ("manager", "member"), ("member", "reader")):
             roles.add_implied(s, role_ids[prior], role_ids[implied])
         admin_project = _project(s, request.admin_project)
         service_project = _project(s, request.service_project)

@@ -21,9 +21,22 @@ IDENTITY_OPTS = [
     cfg.StrOpt("password_hash_algorithm", default="bcrypt", choices=["bcrypt", "scrypt", "pbkdf2_sha512"],
                help="Hash for new passwords; all three are accepted when verifying."),
     cfg.IntOpt("password_hash_rounds", default=12, help="bcrypt cost (Keystone's default: 12)."),
+    cfg.IntOpt("password_hash_concurrency", default=0, min=0,
+               help="Password checks (token issue, password change) hashing at once per API process; the rest "
+               "wait first come, first served. 0: the host's cores divided among the API's worker processes."),
+    cfg.IntOpt("password_hash_queue", default=8, min=0,
+               help="Password checks allowed to wait for a hashing slot; beyond that a login is refused with "
+               "503 and Retry-After. Keep it below the API's threads so token validation always finds a thread."),
     cfg.StrOpt("credential_key", secret=True,
                help="Fernet key (urlsafe base64, 32 bytes) encrypting /v3/credentials blobs "
                "(default: a key file under the Fernet key repository's parent, made on first use)."),
+]
+
+RESOURCE_OPTS = [
+    cfg.StrOpt("admin_project_name", default="admin",
+               help="The cloud-admin project: admin on it is admin of the whole cloud (like a system-scoped "
+               "admin). Tokens scoped to it say is_admin_project: true. The bootstrap's admin project."),
+    cfg.StrOpt("admin_project_domain_name", default="Default", help="The domain of admin_project_name."),
 ]
 
 SECURITY_COMPLIANCE_OPTS = [
@@ -42,8 +55,22 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("token", TOKEN_OPTS),
         ("fernet_tokens", FERNET_OPTS),
         ("identity", IDENTITY_OPTS),
+        ("resource", RESOURCE_OPTS),
         ("security_compliance", SECURITY_COMPLIANCE_OPTS),
     ]
+
+
+def password_hash_concurrency(conf: cfg.ConfigOpts) -> int:
+    """``[identity] password_hash_concurrency``, or this process's share of the host's cores."""
+    if conf.identity.password_hash_concurrency:
+        return int(conf.identity.password_hash_concurrency)
+    import os
+
+    try:
+        workers = int(conf.identity.workers)  # registered when identity serves an API
+    except (cfg.NoSuchOptError, AttributeError):
+        workers = 1
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
 def key_repository(conf: cfg.ConfigOpts) -> str:

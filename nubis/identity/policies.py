@@ -1,10 +1,16 @@
-"""Identity's policy rules with the default personas.
+"""Identity's policy rules with the default personas (doc/personas.md).
 
-Scopes, as Keystone treats them: an ``admin`` with a system or project scoped
-token is the cloud admin (how operators use the ``openstack`` CLI); an
-``admin`` with a domain-scoped token manages only that domain; ``reader``
-roles read what the same scope may manage; everyone may manage their own
-password, application credentials and tokens.
+- Cloud admin: ``admin`` with a system-scoped token, or with a token scoped
+  to the cloud-admin project (``[resource] admin_project_name``, the
+  bootstrap's ``admin`` project; the token says ``is_admin_project``).
+  ``admin`` on any other project makes no one a cloud admin.
+- Domain manager: ``admin`` or ``manager`` with a token scoped to a domain.
+  Manages users, groups, projects and grants inside that domain only; may
+  grant only ``manager``, ``member`` and ``reader`` (never ``admin``, never
+  system roles) and may not touch users or groups holding ``admin`` or a
+  system role.
+- ``reader`` reads what the same scope may manage; everyone may manage their
+  own password, application credentials and tokens.
 """
 
 from __future__ import annotations
@@ -33,12 +39,21 @@ class TokenScopeCheck(policy.Check):
         return scope == self.match
 
 
-CLOUD_ADMIN = "role:admin and (token_scope:system or token_scope:project)"
+CLOUD_ADMIN = "role:admin and (token_scope:system or (token_scope:project and is_admin_project:True))"
 CLOUD_READER = f"(role:reader and token_scope:system) or ({CLOUD_ADMIN})"
+# Roles a domain manager may grant (Keystone's domain_managed_target_role).
+DOMAIN_MANAGED_ROLES = ("manager", "member", "reader")
+GRANTABLE_BY_DOMAIN = " or ".join(f"'{r}':%(target.role.name)s" for r in DOMAIN_MANAGED_ROLES)
+# Set by the handlers: whether the user or group holds admin anywhere or any system role.
+NOT_PRIVILEGED = "'False':%(target.privileged)s"
 
 
 def domain_admin(field: str) -> str:
-    return f"(role:admin and token_scope:domain and domain_id:%({field})s)"
+    return f"((role:admin or role:manager) and token_scope:domain and domain_id:%({field})s)"
+
+
+def domain_admin_of_unprivileged(field: str) -> str:
+    return f"({CLOUD_ADMIN}) or ({domain_admin(field)} and {NOT_PRIVILEGED})"
 
 
 def domain_reader(field: str) -> str:
@@ -85,9 +100,9 @@ RULES = [
     _rule("get_user", f"({reader_or_domain_reader('target.user.domain_id')}) or {OWNER}", "Show a user.",
           [("GET", "/v3/users/{user_id}")]),
     _rule("create_user", admin_or_domain_admin("target.user.domain_id"), "Create a user.", [("POST", "/v3/users")]),
-    _rule("update_user", admin_or_domain_admin("target.user.domain_id"), "Update a user.",
+    _rule("update_user", domain_admin_of_unprivileged("target.user.domain_id"), "Update a user.",
           [("PATCH", "/v3/users/{user_id}")]),
-    _rule("delete_user", admin_or_domain_admin("target.user.domain_id"), "Delete a user.",
+    _rule("delete_user", domain_admin_of_unprivileged("target.user.domain_id"), "Delete a user.",
           [("DELETE", "/v3/users/{user_id}")]),
     _rule("list_user_projects", f"({reader_or_domain_reader('target.user.domain_id')}) or {OWNER}",
           "List a user's projects.", [("GET", "/v3/users/{user_id}/projects")]),
@@ -96,14 +111,15 @@ RULES = [
     _rule("list_groups", reader_or_domain_reader("target.domain_id"), "List groups.", [("GET", "/v3/groups")]),
     _rule("get_group", reader_or_domain_reader("target.group.domain_id"), "Show a group or its members.",
           [("GET", "/v3/groups/{group_id}")]),
-    _rule("manage_group", admin_or_domain_admin("target.group.domain_id"),
+    _rule("manage_group", domain_admin_of_unprivileged("target.group.domain_id"),
           "Create, update or delete a group, or change its members.", [("POST", "/v3/groups")]),
     _rule("list_roles", f"({CLOUD_READER}) or (role:reader and token_scope:domain)", "List or show roles.",
           [("GET", "/v3/roles")]),
     _rule("manage_role", CLOUD_ADMIN, "Create, update or delete roles and implied roles.", [("POST", "/v3/roles")]),
     _rule("check_grant", reader_or_domain_reader("target.domain_id"), "Check or list role grants.",
           [("GET", "/v3/projects/{project_id}/users/{user_id}/roles")]),
-    _rule("manage_grant", admin_or_domain_admin("target.domain_id"), "Grant or revoke a role.",
+    _rule("manage_grant", f"({CLOUD_ADMIN}) or ({domain_admin('target.domain_id')} and ({GRANTABLE_BY_DOMAIN}))",
+          "Grant or revoke a role (a domain manager: only manager, member or reader, in its domain).",
           [("PUT", "/v3/projects/{project_id}/users/{user_id}/roles/{role_id}")]),
     _rule("list_role_assignments", reader_or_domain_reader("target.domain_id"), "List role assignments.",
           [("GET", "/v3/role_assignments")]),

@@ -12,7 +12,7 @@ from oslo_config import cfg
 from nubis.api import deploy, faults
 from nubis.common import clients, context, rpc
 from nubis.common.runtime import Runtime
-from nubis.network import conf, db, policies, rpcapi
+from nubis.network import conf, db, metadata_rpc, policies, rpcapi
 from nubis.network.api import handlers
 from nubis.network.core.facade import NetworkCore
 from nubis.network.core.hostsync import EventSender, HostSync
@@ -54,7 +54,8 @@ def compute_events(c: cfg.ConfigOpts) -> EventSender | None:
 def start(runtime: Runtime) -> Sequence[Stoppable]:
     sync = HostSync(build_core(runtime), compute_events(runtime.conf))
     return [rpc.start_server(runtime.messaging, rpcapi.SERVER_TOPIC, runtime.conf.host,
-                             [rpcapi.NetworkServerEndpoint(sync)])]
+                             [rpcapi.NetworkServerEndpoint(sync),
+                              metadata_rpc.NetworkMetadataEndpoint(runtime.database("network"))])]
 
 
 SERVICE = ServiceDefinition(

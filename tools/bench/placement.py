@@ -26,8 +26,8 @@ import sqlalchemy as sa
 
 from nubis.common.db import engine as db_engine
 from nubis.common.db import migration
-from nubis.scheduler.placement.db import migration_repo
-from nubis.scheduler.placement.db.models import Inventory, ResourceProvider
+from nubis.placement.db import migration_repo
+from nubis.placement.db.models import Inventory, ResourceProvider
 from tools.bench import _service, figures
 
 HEADERS = {"OpenStack-API-Version": "placement 1.39", "X-Roles": "admin", "X-Project-Id": "bench",

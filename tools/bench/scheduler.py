@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from nubis.cmd import all_in_one
 from nubis.common import context
 from nubis.common.db import types
+from nubis.placement.db.models import Inventory, ResourceProvider
 from nubis.scheduler import rpcapi
 from nubis.scheduler.db.models import ComputeHost
-from nubis.scheduler.placement.db.models import Inventory, ResourceProvider
 from nubis.scheduler.request_spec import Flavor, RequestSpec
 from tools.bench import _service, figures
 

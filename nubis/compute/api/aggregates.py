@@ -9,7 +9,7 @@ import webob
 from nubis.api import router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.compute.api.common import body_of, core, version_of
+from nubis.compute.api.common import authorize, body_of, context, core, version_of
 
 
 def _shown(req: router.Request, aggregate: dict[str, Any]) -> dict[str, Any]:
@@ -19,33 +19,33 @@ def _shown(req: router.Request, aggregate: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_aggregates(req: router.Request) -> webob.Response:
+    authorize(req, "os-aggregates:index")
     c = core(req)
-    c.authorize(req.context, "os-aggregates:index")
     return router.json_response({"aggregates": [_shown(req, a) for a in c.aggregates.list()]})
 
 
 def create_aggregate(req: router.Request) -> webob.Response:
+    authorize(req, "os-aggregates:create")
     c = core(req)
-    c.authorize(req.context, "os-aggregates:create")
     return router.json_response({"aggregate": _shown(req, c.aggregates.create(body_of(req)))})
 
 
 def show_aggregate(req: router.Request, aggregate_id: str) -> webob.Response:
+    authorize(req, "os-aggregates:show")
     c = core(req)
-    c.authorize(req.context, "os-aggregates:show")
     return router.json_response({"aggregate": _shown(req, c.aggregates.get(aggregate_id))})
 
 
 def update_aggregate(req: router.Request, aggregate_id: str) -> webob.Response:
+    authorize(req, "os-aggregates:update")
     c = core(req)
-    c.authorize(req.context, "os-aggregates:update")
-    return router.json_response({"aggregate": _shown(req, c.aggregates.update(req.context, aggregate_id,
+    return router.json_response({"aggregate": _shown(req, c.aggregates.update(context(req), aggregate_id,
                                                                              body_of(req)))})
 
 
 def delete_aggregate(req: router.Request, aggregate_id: str) -> webob.Response:
+    authorize(req, "os-aggregates:delete")
     c = core(req)
-    c.authorize(req.context, "os-aggregates:delete")
     c.aggregates.delete(aggregate_id)
     return router.empty_response(200)
 
@@ -63,31 +63,31 @@ def aggregate_action(req: router.Request, aggregate_id: str) -> webob.Response:
         raise exceptions.BadRequest("Give exactly one action: add_host, remove_host or set_metadata.")
     name, arg = next(iter(body.items()))
     if name == "add_host":
-        c.authorize(req.context, "os-aggregates:add_host")
-        shown = c.aggregates.add_host(req.context, aggregate_id, _host_of(arg, name))
+        authorize(req, "os-aggregates:add_host")
+        shown = c.aggregates.add_host(context(req), aggregate_id, _host_of(arg, name))
     elif name == "remove_host":
-        c.authorize(req.context, "os-aggregates:remove_host")
-        shown = c.aggregates.remove_host(req.context, aggregate_id, _host_of(arg, name))
+        authorize(req, "os-aggregates:remove_host")
+        shown = c.aggregates.remove_host(context(req), aggregate_id, _host_of(arg, name))
     elif name == "set_metadata":
-        c.authorize(req.context, "os-aggregates:set_metadata")
+        authorize(req, "os-aggregates:set_metadata")
         if not isinstance(arg, dict) or set(arg) != {"metadata"}:
             raise exceptions.BadRequest("set_metadata needs {\"metadata\": {key: value or null}}.")
-        shown = c.aggregates.set_metadata(req.context, aggregate_id, arg["metadata"])
+        shown = c.aggregates.set_metadata(context(req), aggregate_id, arg["metadata"])
     else:
         raise exceptions.BadRequest(f"There is no such aggregate action: {name}")
     return router.json_response({"aggregate": _shown(req, shown)})
 
 
 def availability_zones(req: router.Request) -> webob.Response:
+    authorize(req, "os-availability-zone:list")
     c = core(req)
-    c.authorize(req.context, "os-availability-zone:list")
     zones = [z for z in c.services.availability_zones(False) if z["zoneState"]["available"]]
     return router.json_response({"availabilityZoneInfo": zones})
 
 
 def availability_zones_detail(req: router.Request) -> webob.Response:
+    authorize(req, "os-availability-zone:detail")
     c = core(req)
-    c.authorize(req.context, "os-availability-zone:detail")
     return router.json_response({"availabilityZoneInfo": c.services.availability_zones(True)})
 
 

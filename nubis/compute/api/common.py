@@ -1,17 +1,44 @@
-"""What every compute handler needs from a request: the core, the microversion, the JSON body."""
+"""What every compute handler needs from a request: the core, the caller, the microversion, the body."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 from nubis.api import router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
+from nubis.common.context import RequestContext
 from nubis.compute.core.facade import ComputeCore
+
+# The policy rule that makes a caller an admin for the compute core (Nova's name and default).
+ADMIN_RULE = "context_is_admin"
+_ADMIN_DERIVED = "nubis.compute.is_admin_derived"
 
 
 def core(req: router.Request) -> ComputeCore:
     return req.service  # type: ignore[no-any-return]
+
+
+def context(req: router.Request) -> RequestContext:
+    """The caller, with ``is_admin`` derived from the ``context_is_admin`` rule once per request."""
+    ctx = req.context
+    if not req.environ.get(_ADMIN_DERIVED):
+        ctx.is_admin = core(req).policy.check(ctx, ADMIN_RULE, {"project_id": ctx.project_id})
+        req.environ[_ADMIN_DERIVED] = True
+    return ctx
+
+
+def with_admin_context(handler: router.Handler) -> router.Handler:
+    """Wrap a route's handler so the core sees ``context.is_admin`` whichever helper reads it first."""
+
+    @functools.wraps(handler)
+    def wrapped(req: router.Request, **params: str) -> Any:
+        context(req)
+        return handler(req, **params)
+
+    return wrapped
 
 
 def version_of(req: router.Request) -> Version:
@@ -23,3 +50,37 @@ def body_of(req: router.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise exceptions.BadRequest("The request body must be a JSON object.")
     return body
+
+
+def params_of(req: router.Request) -> dict[str, str]:
+    """The query string as a dict (the last value of a repeated parameter wins)."""
+    return dict(req.GET.items())
+
+
+def authorize(req: router.Request, rule: str, target: Mapping[str, Any] | None = None) -> None:
+    """403 unless the caller may do ``os_compute_api:<rule>`` on ``target`` (default: their own project)."""
+    ctx = context(req)
+    if target is None:
+        target = {"project_id": ctx.project_id, "user_id": ctx.user_id}
+    core(req).policy.authorize(ctx, f"os_compute_api:{rule}", target)
+
+
+def is_true(value: str | None) -> bool:
+    """A query flag as Nova reads them (``all_tenants``, ``all_projects``: present and not false)."""
+    return value is not None and value.lower() in ("", "1", "true", "yes", "on")
+
+
+# The most items one page of a listing holds, whatever ``limit`` asks for (Nova's [api] max_limit default).
+MAX_LIMIT = 1000
+
+
+def page_limit(value: str | None) -> int:
+    """A listing's ``limit``: digits only (400 naming ``limit`` otherwise), capped at ``MAX_LIMIT``."""
+    if value is None:
+        return MAX_LIMIT
+    if not value.isascii() or not value.isdigit():
+        raise exceptions.BadRequest(f"Invalid input for field/attribute limit. Value: {value[:50]!r}. It must be a "
+                                    "non-negative integer.")
+    digits = value.lstrip("0") or "0"
+    # Any number of more digits than MAX_LIMIT has is over it: no need to convert it (nor risk int()'s limit).
+    return MAX_LIMIT if len(digits) > len(str(MAX_LIMIT)) else min(int(digits), MAX_LIMIT)

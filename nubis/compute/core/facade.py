@@ -1,14 +1,12 @@
-"""What the compute API handlers talk to: the stores and the server logic, with policy."""
+"""What the compute API handlers talk to: the stores and the server logic, and the policy they check."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from oslo_config import cfg
 
 from nubis.common import policy
-from nubis.common.context import RequestContext
 from nubis.compute.core.aggregates import AggregateStore
 from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.flavors import FlavorStore
@@ -39,9 +37,3 @@ class ComputeCore:
     moves: ServerMoves
     snapshots: Snapshots
     events: ExternalEvents
-
-    def authorize(self, ctx: RequestContext, rule: str, target: dict[str, Any] | None = None) -> None:
-        self.policy.authorize(ctx, f"os_compute_api:{rule}", target)
-
-    def is_admin(self, ctx: RequestContext) -> bool:
-        return self.policy.check(ctx, "os_compute_api:os-services", {"project_id": ctx.project_id})

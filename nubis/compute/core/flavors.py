@@ -11,9 +11,12 @@ import sqlalchemy as sa
 from nubis.common import exceptions
 from nubis.common.context import RequestContext
 from nubis.common.db.engine import Database
+from nubis.compute.core import extra_specs
 from nubis.compute.db.models import Flavor, FlavorExtraSpec, FlavorProject
 
 _SPEC_KEY = re.compile(r"^[\w.:\- ]{1,255}$")
+# The database columns are 32-bit signed integers (Nova's limit too).
+MAX_INT = 2**31 - 1
 
 
 def as_dict(f: Flavor) -> dict[str, Any]:
@@ -38,8 +41,9 @@ def _positive_int(body: dict[str, Any], name: str, minimum: int) -> int:
         number = int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise exceptions.BadRequest(f"Invalid input for field/attribute {name}: {value!r} is not an integer.") from None
-    if isinstance(value, float) or isinstance(value, bool) or number < minimum:
-        raise exceptions.BadRequest(f"Invalid input for field/attribute {name}: it must be an integer >= {minimum}.")
+    if isinstance(value, float) or isinstance(value, bool) or not minimum <= number <= MAX_INT:
+        raise exceptions.BadRequest(f"Invalid input for field/attribute {name}: it must be an integer from {minimum} "
+                                    f"to {MAX_INT}.")
     return number
 
 
@@ -47,20 +51,22 @@ class FlavorStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def _visible(self, ctx: RequestContext, is_admin: bool) -> Any:
-        if is_admin:
+    def _visible(self, ctx: RequestContext, as_admin: bool) -> Any:
+        if as_admin:
             return sa.true()
         shared = sa.select(FlavorProject.flavor_id).where(FlavorProject.project_id == ctx.project_id)
         return sa.or_(Flavor.is_public.is_(True), Flavor.id.in_(shared))
 
-    def get(self, ctx: RequestContext, flavorid: str, is_admin: bool) -> dict[str, Any]:
+    def get(self, ctx: RequestContext, flavorid: str) -> dict[str, Any]:
+        """The flavor (and its ``_snapshot`` for instances) if the caller may see it; 404 otherwise."""
         with self.db.reader() as s:
-            f = s.scalar(sa.select(Flavor).where(Flavor.flavorid == flavorid, self._visible(ctx, is_admin)))
+            f = s.scalar(sa.select(Flavor).where(Flavor.flavorid == flavorid, self._visible(ctx, ctx.is_admin)))
             if f is None:
                 raise exceptions.NotFound(f"Flavor {flavorid} could not be found.")
             return {**as_dict(f), "_snapshot": snapshot(f)}
 
-    def list(self, ctx: RequestContext, is_admin: bool, params: dict[str, str]) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, params: dict[str, str]) -> list[dict[str, Any]]:
+        is_admin = bool(ctx.is_admin)
         q = sa.select(Flavor)
         public = params.get("is_public", "true").lower()
         if public in ("none", "") and is_admin:
@@ -114,7 +120,7 @@ class FlavorStore:
             raise exceptions.BadRequest("Invalid input for field/attribute os-flavor-access:is_public: use true or false.")
         row = Flavor(flavorid=flavorid, name=name.strip(), vcpus=_positive_int(spec, "vcpus", 1),
                      memory_mb=_positive_int(spec, "ram", 1), root_gb=_positive_int(spec, "disk", 0),
-                     ephemeral_gb=_positive_int({"e": spec.get("OS-FLV-EXT-DATA:ephemeral", 0)}, "e", 0),
+                     ephemeral_gb=_positive_int(spec, "OS-FLV-EXT-DATA:ephemeral", 0),
                      swap=_positive_int(spec, "swap", 0), rxtx_factor=float(spec.get("rxtx_factor", 1.0)),
                      is_public=is_public, description=spec.get("description"))
         with self.db.writer() as s:
@@ -141,6 +147,9 @@ class FlavorStore:
         for key in specs:
             if not _SPEC_KEY.match(key):
                 raise exceptions.BadRequest(f"Invalid extra spec key {key!r}: letters, digits, '_.:- ' only.")
+            if len(key) > 255 or len(str(specs[key])) > 255:
+                raise exceptions.BadRequest(f"Extra spec {key[:255]!r}: keys and values are at most 255 characters.")
+            extra_specs.check(key, str(specs[key]))
         with self.db.writer() as s:
             f = s.scalar(sa.select(Flavor).where(Flavor.flavorid == flavorid))
             if f is None:
@@ -154,8 +163,8 @@ class FlavorStore:
             s.flush()
             return {e.key: e.value for e in f.extra_specs}
 
-    def get_extra_specs(self, ctx: RequestContext, flavorid: str, is_admin: bool) -> dict[str, str]:
-        return self.get(ctx, flavorid, is_admin)["extra_specs"]  # type: ignore[no-any-return]
+    def get_extra_specs(self, ctx: RequestContext, flavorid: str) -> dict[str, str]:
+        return self.get(ctx, flavorid)["extra_specs"]  # type: ignore[no-any-return]
 
     def delete_extra_spec(self, flavorid: str, key: str) -> None:
         with self.db.writer() as s:

@@ -29,7 +29,7 @@ class ServerMoves:
     def move(self, ctx: RequestContext, uuid: str, kind: str, target: str | None) -> None:
         """Record the migration, claim a destination (400 with the scheduler's reasons if none), start the move."""
         s_ = self.servers
-        inst, _ = s_.get(ctx, uuid, True)
+        inst, _ = s_.get(ctx, uuid)
         if not inst.host:
             raise exceptions.Conflict(f"Cannot '{_VERB[kind]}' instance {uuid}: it was never placed on a host")
         if target == inst.host:
@@ -69,7 +69,7 @@ class ServerMoves:
                 Migration.instance_uuid == uuid, Migration.migration_type == COLD, Migration.status == "finished"))
 
     def confirm(self, ctx: RequestContext, uuid: str, migration: str) -> None:
-        inst, _ = self.servers.get(ctx, uuid, True)
+        inst, _ = self.servers.get(ctx, uuid)
         running = inst.power_state == states.RUNNING
         self.servers._start(ctx, inst, "confirmResize", {"vm_state": states.ACTIVE if running else states.STOPPED},
                             (states.RESIZED,))
@@ -79,7 +79,7 @@ class ServerMoves:
         self.servers.conductor.confirm_move(ctx, migration)
 
     def revert(self, ctx: RequestContext, uuid: str, migration: str) -> None:
-        inst, _ = self.servers.get(ctx, uuid, True)
+        inst, _ = self.servers.get(ctx, uuid)
         self.servers._start(ctx, inst, "revertResize", {"task_state": states.RESIZE_REVERTING}, (states.RESIZED,))
         self.servers.conductor.revert_move(ctx, migration)
 

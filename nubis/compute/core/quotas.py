@@ -12,16 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from nubis.api.microversion import Version
 from nubis.common import exceptions
 from nubis.common.db.engine import Database
 from nubis.compute.db.models import Instance, KeyPair, Quota, ServerGroup
 
 RESOURCES = ("instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups", "server_group_members")
-# Resources the API still shows before the microversion that dropped them (always unlimited here).
-_LEGACY = {"injected_files": (5, "2.57"), "injected_file_content_bytes": (10240, "2.57"),
-           "injected_file_path_bytes": (255, "2.57"), "floating_ips": (-1, "2.36"), "fixed_ips": (-1, "2.36"),
-           "security_groups": (-1, "2.36"), "security_group_rules": (-1, "2.36")}
 DEFAULT_CLASS = "class:default"
 
 
@@ -57,37 +52,22 @@ class QuotaStore:
         return {"instances": int(count), "cores": int(cores), "ram": int(ram), "key_pairs": int(keys or 0),
                 "metadata_items": 0, "server_groups": int(groups), "server_group_members": 0}
 
-    @staticmethod
-    def shown(limits: dict[str, int], version: Version, usage: dict[str, int] | None = None) -> dict[str, Any]:
-        """Limits as the API shows them at ``version``; with ``usage``, the detailed form."""
-        out: dict[str, Any] = dict(limits)
-        for name, (default, dropped_in) in _LEGACY.items():
-            if version < Version.parse(dropped_in):
-                out[name] = default
-        if usage is not None:
-            out = {name: {"limit": limit, "in_use": usage.get(name, 0), "reserved": 0} for name, limit in out.items()}
-        return out
+    def update(self, owner: str, values: dict[str, int], force: bool, usage: dict[str, int] | None) -> None:
+        """Set limits (-1: unlimited) for ``owner`` (a project or ``DEFAULT_CLASS``).
 
-    def update(self, owner: str, body: Any, usage: dict[str, int] | None) -> None:
-        """Set limits for ``owner``; with ``usage`` given, refuse a limit below what is in use unless forced."""
-        if not isinstance(body, dict) or not isinstance(body.get("quota_set", body.get("quota_class_set")), dict):
-            raise exceptions.BadRequest("The request body must be {\"quota_set\": {...}}.")
-        values = dict(body.get("quota_set", body.get("quota_class_set")))
-        force = values.pop("force", False) in (True, "true", "True")
+        ``values`` maps names of ``RESOURCES`` to integers the API checked. With
+        ``usage`` given, a limit below what is in use is refused (400) unless ``force``.
+        """
+        unknown = set(values) - set(RESOURCES)
+        if unknown:
+            raise exceptions.BadRequest(f"Bad key(s) {', '.join(sorted(unknown))} in quota_set; known: "
+                                        f"{', '.join(RESOURCES)}.")
         for name, value in values.items():
-            if name in _LEGACY or name == "id":
-                continue
-            if name not in RESOURCES:
-                raise exceptions.BadRequest(f"Bad key(s) {name} in quota_set; known: {', '.join(RESOURCES)}.")
-            if not isinstance(value, int) or isinstance(value, bool) or value < -1:
-                raise exceptions.BadRequest(f"Quota limit {value!r} for {name} must be an integer >= -1.")
             if usage is not None and not force and 0 <= value < usage.get(name, 0):
                 raise exceptions.BadRequest(f"Quota limit {value} for {name} must be greater than or equal to "
                                             f"already used and reserved {usage[name]}.")
         with self.db.writer() as s:
             for name, value in values.items():
-                if name not in RESOURCES:
-                    continue
                 row = s.get(Quota, (owner, name))
                 if row is None:
                     s.add(Quota(owner=owner, resource=name, hard_limit=value))

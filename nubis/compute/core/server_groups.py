@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from nubis.api.microversion import Version
 from nubis.common import exceptions
 from nubis.common.context import RequestContext
 from nubis.common.db.engine import Database
@@ -29,41 +28,18 @@ class ServerGroupStore:
                 ServerGroupMember, ServerGroupMember.instance_uuid == Instance.uuid)
             .where(ServerGroupMember.group_id == group.id, Instance.deleted.is_(False)).order_by(Instance.created_at))]
 
-    def as_dict(self, s: Any, group: ServerGroup, version: Version) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": group.uuid, "name": group.name,
-                                "members": [u for u, _ in self._members(s, group)]}
-        if version >= Version(2, 64):
-            body["policy"] = group.policy
-            body["rules"] = ({"max_server_per_host": group.max_server_per_host}
-                             if group.max_server_per_host else {})
-        else:
-            body["policies"] = [group.policy]
-            body["metadata"] = {}
-        if version >= Version(2, 13):
-            body["project_id"], body["user_id"] = group.project_id, group.user_id
-        return body
+    def as_dict(self, s: Any, group: ServerGroup) -> dict[str, Any]:
+        """The group as a record: id, name, members (live instance uuids), policy, max_server_per_host, owner."""
+        return {"id": group.uuid, "name": group.name, "members": [u for u, _ in self._members(s, group)],
+                "policy": group.policy, "max_server_per_host": group.max_server_per_host,
+                "project_id": group.project_id, "user_id": group.user_id}
 
-    def create(self, ctx: RequestContext, body: Any, version: Version) -> dict[str, Any]:
-        if not isinstance(body, dict) or not isinstance(body.get("server_group"), dict):
-            raise exceptions.BadRequest("The request body must be {\"server_group\": {...}}.")
-        spec = body["server_group"]
-        name = spec.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 255:
-            raise exceptions.BadRequest("Invalid input for field/attribute name: a non-empty string is required.")
-        if version >= Version(2, 64):
-            policy, rules = spec.get("policy"), spec.get("rules") or {}
-        else:
-            policies = spec.get("policies")
-            if not isinstance(policies, list) or len(policies) != 1:
-                raise exceptions.BadRequest("Invalid input for field/attribute policies: give exactly one policy.")
-            policy, rules = policies[0], {}
+    def create(self, ctx: RequestContext, name: str, policy: str, max_per_host: int | None) -> dict[str, Any]:
+        """A new group of the caller's project (403 over the server_groups quota)."""
         if policy not in POLICIES:
             raise exceptions.BadRequest(f"Invalid policy {policy!r}: use one of {', '.join(POLICIES)}.")
-        max_per_host = rules.get("max_server_per_host") if isinstance(rules, dict) else None
-        if rules and (set(rules) != {"max_server_per_host"} or policy != "anti-affinity"
-                      or not isinstance(max_per_host, int) or max_per_host < 1):
-            raise exceptions.BadRequest("Only the anti-affinity policy takes a rule: max_server_per_host, "
-                                        "a positive integer.")
+        if max_per_host is not None and policy != "anti-affinity":
+            raise exceptions.BadRequest("Only the anti-affinity policy takes a rule: max_server_per_host.")
         with self.db.writer() as s:
             quota = self.limits(ctx.project_id, s)["server_groups"]
             if quota >= 0:
@@ -75,33 +51,35 @@ class ServerGroupStore:
                                 max_server_per_host=max_per_host)
             s.add(group)
             s.flush()
-            return self.as_dict(s, group, version)
+            return self.as_dict(s, group)
 
-    def _row(self, s: Any, ctx: RequestContext, uuid: str, is_admin: bool) -> ServerGroup:
+    def _row(self, s: Any, ctx: RequestContext, uuid: str) -> ServerGroup:
         group = s.scalar(sa.select(ServerGroup).where(ServerGroup.uuid == uuid))
-        if group is None or (not is_admin and group.project_id != ctx.project_id):
+        if group is None or (not ctx.is_admin and group.project_id != ctx.project_id):
             raise exceptions.NotFound(f"Instance group {uuid} could not be found.")
         return group  # type: ignore[no-any-return]
 
-    def get(self, ctx: RequestContext, uuid: str, is_admin: bool, version: Version) -> dict[str, Any]:
+    def get(self, ctx: RequestContext, uuid: str) -> dict[str, Any]:
         with self.db.reader() as s:
-            return self.as_dict(s, self._row(s, ctx, uuid, is_admin), version)
+            return self.as_dict(s, self._row(s, ctx, uuid))
 
-    def list(self, ctx: RequestContext, all_projects: bool, version: Version) -> list[dict[str, Any]]:
-        q = sa.select(ServerGroup).order_by(ServerGroup.created_at, ServerGroup.id)
+    def list(self, ctx: RequestContext, all_projects: bool, limit: int | None = None,
+             offset: int = 0) -> list[dict[str, Any]]:
+        q = sa.select(ServerGroup).order_by(ServerGroup.created_at, ServerGroup.id).offset(offset)
+        if limit is not None:
+            q = q.limit(limit)
         if not all_projects:
             q = q.where(ServerGroup.project_id == ctx.project_id)
         with self.db.reader() as s:
-            return [self.as_dict(s, g, version) for g in s.scalars(q)]
+            return [self.as_dict(s, g) for g in s.scalars(q)]
 
-    def delete(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
+    def delete(self, ctx: RequestContext, uuid: str) -> None:
         with self.db.writer() as s:
-            s.delete(self._row(s, ctx, uuid, is_admin))
+            s.delete(self._row(s, ctx, uuid))
 
-    def join(self, s: Any, ctx: RequestContext, uuid: str, instance_uuids: list[str],
-             is_admin: bool) -> dict[str, Any]:
+    def join(self, s: Any, ctx: RequestContext, uuid: str, instance_uuids: list[str]) -> dict[str, Any]:
         """Add new instances to a group (inside the boot's transaction); returns the scheduler's view of it."""
-        group = self._row(s, ctx, uuid, is_admin)
+        group = self._row(s, ctx, uuid)
         members = self._members(s, group)
         quota = self.limits(group.project_id, s)["server_group_members"]
         if quota >= 0 and len(members) + len(instance_uuids) > quota:

@@ -76,22 +76,45 @@ class ServerCore:
             raise exceptions.BadRequest(f"Image {image_ref} is not active.")
         return image  # type: ignore[no-any-return]
 
-    def _check_quota(self, s: Any, project_id: str, count: int, cores: int, ram: int) -> None:
-        """Fail unless ``count`` more instances using ``cores`` and ``ram`` more fit the project's quota."""
-        # Lock the project's row: concurrent boots of one project count and insert one after the other.
-        s.get(ProjectLock, project_id, with_for_update=True)
+    def _quota_rows(self, s: Any, project_id: str) -> list[tuple[str, int, int]]:
+        """(resource, used, limit) of the resources a boot consumes; -1 is unlimited."""
         used = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),
                                    sa.func.coalesce(sa.func.sum(Instance.memory_mb), 0))
                          .where(Instance.project_id == project_id, Instance.deleted.is_(False))).one()
         q = self.quotas.limits(project_id, s)
-        wanted = (("instances", count, used[0], q["instances"]), ("cores", cores, used[1], q["cores"]),
-                  ("ram", ram, used[2], q["ram"]))
-        over = [(name, want, have, limit) for name, want, have, limit in wanted
+        return [("instances", int(used[0]), q["instances"]), ("cores", int(used[1]), q["cores"]),
+                ("ram", int(used[2]), q["ram"])]
+
+    @staticmethod
+    def _refuse_over(rows: list[tuple[str, int, int]], wanted: tuple[int, int, int]) -> None:
+        over = [(name, want, have, limit) for (name, have, limit), want in zip(rows, wanted, strict=True)
                 if limit >= 0 and want > 0 and have + want > limit]
         if over:
             detail = ", ".join(f"{name} (requested {want}, used {have}, limit {limit})"
                                for name, want, have, limit in over)
             raise exceptions.Forbidden(f"Quota exceeded for {', '.join(o[0] for o in over)}: {detail}.")
+
+    def _check_quota(self, s: Any, project_id: str, count: int, cores: int, ram: int) -> None:
+        """Fail unless ``count`` more instances using ``cores`` and ``ram`` more fit the project's quota."""
+        # Lock the project's row: concurrent boots of one project count and insert one after the other.
+        s.get(ProjectLock, project_id, with_for_update=True)
+        self._refuse_over(self._quota_rows(s, project_id), (count, cores, ram))
+
+    def _fit_count(self, project_id: str, min_count: int, max_count: int, flavor: dict[str, Any]) -> int:
+        """How many servers of one request to build, decided before any work (Nova's rule).
+
+        As many as the quota leaves room for, up to ``max_count``; 403 if not even
+        ``min_count`` fit. The boot checks again under the project's lock.
+        """
+        with self.db.reader() as s:
+            rows = self._quota_rows(s, project_id)
+        per_server = (1, flavor["vcpus"], flavor["memory_mb"])
+        room = min([(limit - used) // need for (_, used, limit), need in zip(rows, per_server, strict=True)
+                    if limit >= 0 and need > 0] or [max_count])
+        count = max(min(max_count, room), 0)
+        if count < min_count:
+            self._refuse_over(rows, tuple(min_count * need for need in per_server))  # type: ignore[arg-type]
+        return max(count, min_count)
 
     def _ensure_project_lock(self, project_id: str) -> None:
         """Create the project's lock row once; a concurrent first boot may create it first, which is fine."""
@@ -102,9 +125,10 @@ class ServerCore:
         except sa.exc.IntegrityError:
             pass
 
-    def create(self, ctx: RequestContext, body: dict[str, Any], hints: dict[str, Any],
-               is_admin: bool) -> dict[str, Any]:
-        flavor = self.flavors.get(ctx, str(body["flavorRef"]).rstrip("/").rsplit("/", 1)[-1], is_admin)["_snapshot"]
+    def create(self, ctx: RequestContext, body: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
+        flavor = self.flavors.get(ctx, str(body["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
+        min_count = int(body.get("min_count") or 1)
+        count = self._fit_count(ctx.project_id, min_count, int(body.get("max_count") or min_count), flavor)
         image_ref = body.get("imageRef")
         image: dict[str, Any] = {}
         if image_ref:
@@ -123,12 +147,11 @@ class ServerCore:
         zone = body.get("availability_zone")
         force_host = None
         if zone and ":" in zone:
-            if not is_admin:
+            if not ctx.is_admin:
                 raise exceptions.Forbidden("Only admins may ask for a host (availability_zone 'zone:host').")
             zone, _, force_host = zone.partition(":")
         if zone and zone not in {z["zoneName"] for z in self.services.availability_zones(False)}:
             raise exceptions.BadRequest(f"The requested availability zone is not available: {zone}")
-        count = int(body.get("max_count") or body.get("min_count") or 1)
         requested = self._networks(ctx, body, count)
         uuids = [str(uuidlib.uuid4()) for _ in range(count)]
         names = [body["name"]] if count == 1 else [f"{body['name']}-{i + 1}" for i in range(count)]
@@ -137,7 +160,7 @@ class ServerCore:
         with self.db.writer() as s:
             self._check_quota(s, ctx.project_id, count, count * flavor["vcpus"], count * flavor["memory_mb"])
             if hints.get("group"):
-                group = self.groups.join(s, ctx, hints["group"], uuids, is_admin)
+                group = self.groups.join(s, ctx, hints["group"], uuids)
             instances = []
             for uuid, name in zip(uuids, names, strict=True):
                 row = Instance(uuid=uuid, name=name, description=body.get("description"), project_id=ctx.project_id,
@@ -175,10 +198,10 @@ class ServerCore:
 
     # -- read ------------------------------------------------------------------------------------------
 
-    def get(self, ctx: RequestContext, uuid: str, is_admin: bool) -> tuple[Instance, Any]:
+    def get(self, ctx: RequestContext, uuid: str) -> tuple[Instance, Any]:
         with self.db.reader() as s:
             row = s.get(Instance, uuid)
-            if row is None or row.deleted or (not is_admin and row.project_id != ctx.project_id):
+            if row is None or row.deleted or (not ctx.is_admin and row.project_id != ctx.project_id):
                 raise exceptions.NotFound(f"Instance {uuid} could not be found.")
             fault = self.instances.latest_faults(s, [uuid]).get(uuid)
             s.expunge_all()
@@ -245,8 +268,8 @@ class ServerCore:
 
     # -- change ----------------------------------------------------------------------------------------
 
-    def update(self, ctx: RequestContext, uuid: str, changes: dict[str, Any], is_admin: bool) -> None:
-        self.get(ctx, uuid, is_admin)
+    def update(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> None:
+        self.get(ctx, uuid)
         values = {}
         if "name" in changes:
             values["name"] = changes["name"]
@@ -255,20 +278,20 @@ class ServerCore:
         if values:
             self.instances.update(uuid, values)
 
-    def _check_lock(self, inst: Instance, is_admin: bool) -> None:
-        if inst.locked and not is_admin:
+    def _check_lock(self, ctx: RequestContext, inst: Instance) -> None:
+        if inst.locked and not ctx.is_admin:
             raise exceptions.Conflict(f"Instance {inst.uuid} is locked")
 
-    def power(self, ctx: RequestContext, uuid: str, name: str, is_admin: bool) -> None:
+    def power(self, ctx: RequestContext, uuid: str, name: str) -> None:
         action = POWER_ACTIONS[name]
-        inst, _ = self.get(ctx, uuid, is_admin)
-        self._check_lock(inst, is_admin)
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
         self._start(ctx, inst, name.split("_")[0], {"task_state": action.task_state}, action.allowed_vm_states)
         self.agents.power_action(ctx, inst.host, uuid, name)  # type: ignore[arg-type]
 
-    def rebuild(self, ctx: RequestContext, uuid: str, changes: dict[str, Any], is_admin: bool) -> None:
-        inst, _ = self.get(ctx, uuid, is_admin)
-        self._check_lock(inst, is_admin)
+    def rebuild(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> None:
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
         image_ref = str(changes["imageRef"]).rstrip("/").rsplit("/", 1)[-1]
         image = self._image(ctx, image_ref)
         values: dict[str, Any] = {"task_state": states.REBUILDING, "image_ref": image_ref}
@@ -280,7 +303,7 @@ class ServerCore:
         if not inst.host:
             raise exceptions.Conflict(f"Cannot 'rebuild' instance {uuid}: it was never placed on a host")
         self._start(ctx, inst, "rebuild", values, (states.ACTIVE, states.STOPPED, states.ERROR))
-        inst, _ = self.get(ctx, uuid, is_admin)
+        inst, _ = self.get(ctx, uuid)
         self.agents.rebuild_instance(ctx, inst.host, guest_payload(inst, image))  # type: ignore[arg-type]
 
     def _start(self, ctx: RequestContext, inst: Instance, verb: str, values: dict[str, Any],
@@ -295,10 +318,10 @@ class ServerCore:
         with self.db.writer() as s:
             self.instances.start_action(s, inst.uuid, verb, ctx)
 
-    def resize(self, ctx: RequestContext, uuid: str, flavor_ref: str, is_admin: bool) -> None:
-        inst, _ = self.get(ctx, uuid, is_admin)
-        self._check_lock(inst, is_admin)
-        flavor = self.flavors.get(ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1], is_admin)["_snapshot"]
+    def resize(self, ctx: RequestContext, uuid: str, flavor_ref: str) -> None:
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
+        flavor = self.flavors.get(ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
         if flavor["flavorid"] == inst.flavor["flavorid"]:
             raise exceptions.BadRequest("When resizing, instances must change flavor!")
         if flavor["extra_specs"].get("hw:cpu_policy") == "dedicated" or \
@@ -311,13 +334,13 @@ class ServerCore:
         self._start(ctx, inst, "resize", {"task_state": states.RESIZE_PREP}, (states.ACTIVE, states.STOPPED))
         self.conductor.resize_instance(ctx, uuid, flavor)
 
-    def confirm_resize(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
-        inst, _ = self.get(ctx, uuid, is_admin)
+    def confirm_resize(self, ctx: RequestContext, uuid: str) -> None:
+        inst, _ = self.get(ctx, uuid)
         self._start(ctx, inst, "confirmResize", {"vm_state": states.ACTIVE, "old_flavor": None}, (states.RESIZED,))
         self.instances.finish_action(uuid, ctx.request_id, None)
 
-    def revert_resize(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
-        inst, _ = self.get(ctx, uuid, is_admin)
+    def revert_resize(self, ctx: RequestContext, uuid: str) -> None:
+        inst, _ = self.get(ctx, uuid)
         self._start(ctx, inst, "revertResize", {"task_state": states.RESIZE_REVERTING}, (states.RESIZED,))
         self.conductor.revert_resize(ctx, uuid)
 
@@ -325,7 +348,7 @@ class ServerCore:
         """Admin repair: set vm_state (active or error) and clear the task, whatever the instance was doing."""
         if state not in ("active", "error"):
             raise exceptions.BadRequest(f"Invalid state {state!r}: use 'active' or 'error'.")
-        inst, _ = self.get(ctx, uuid, True)
+        inst, _ = self.get(ctx, uuid)
         self.instances.update(uuid, {"vm_state": state, "task_state": None})
         with self.db.writer() as s:
             self.instances.start_action(s, uuid, "resetState", ctx)
@@ -333,14 +356,14 @@ class ServerCore:
 
     # -- metadata and tags ---------------------------------------------------------------------------------
 
-    def set_metadata(self, ctx: RequestContext, uuid: str, items: Any, replace: bool, is_admin: bool) -> dict[str, str]:
+    def set_metadata(self, ctx: RequestContext, uuid: str, items: Any, replace: bool) -> dict[str, str]:
         if not isinstance(items, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 255 and len(v) <= 255
                 for k, v in items.items()):
             raise exceptions.BadRequest("Metadata must be an object of strings (keys 1-255, values up to 255 "
                                         "characters).")
-        inst, _ = self.get(ctx, uuid, is_admin)
-        self._check_lock(inst, is_admin)
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
         merged = dict(items) if replace else {**(inst.metadata_items or {}), **items}
         limit = self.quotas.limits(inst.project_id)["metadata_items"]
         if 0 <= limit < len(merged):
@@ -348,18 +371,18 @@ class ServerCore:
         self.instances.update(uuid, {"metadata_items": merged})
         return merged
 
-    def delete_metadata(self, ctx: RequestContext, uuid: str, key: str, is_admin: bool) -> None:
-        inst, _ = self.get(ctx, uuid, is_admin)
-        self._check_lock(inst, is_admin)
+    def delete_metadata(self, ctx: RequestContext, uuid: str, key: str) -> None:
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
         items = dict(inst.metadata_items or {})
         if key not in items:
             raise exceptions.NotFound(f"Metadata item was not found: {key}")
         del items[key]
         self.instances.update(uuid, {"metadata_items": items})
 
-    def set_tags(self, ctx: RequestContext, uuid: str, tags: Any, is_admin: bool, add: str | None = None,
+    def set_tags(self, ctx: RequestContext, uuid: str, tags: Any, add: str | None = None,
                  remove: str | None = None) -> list[str]:
-        inst, _ = self.get(ctx, uuid, is_admin)
+        inst, _ = self.get(ctx, uuid)
         current = set(inst.tags or [])
         if tags is not None:
             if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -379,18 +402,18 @@ class ServerCore:
         self.instances.update(uuid, {"tags": sorted(current)})
         return sorted(current)
 
-    def lock(self, ctx: RequestContext, uuid: str, locked: bool, reason: str | None, is_admin: bool) -> None:
-        inst, _ = self.get(ctx, uuid, is_admin)
-        if not locked and inst.locked and inst.locked_by == "admin" and not is_admin:
+    def lock(self, ctx: RequestContext, uuid: str, locked: bool, reason: str | None) -> None:
+        inst, _ = self.get(ctx, uuid)
+        if not locked and inst.locked and inst.locked_by == "admin" and not ctx.is_admin:
             raise exceptions.Forbidden("The server was locked by an admin; only an admin can unlock it.")
-        self.instances.update(uuid, {"locked": locked, "locked_by": ("admin" if is_admin else "owner") if locked
+        self.instances.update(uuid, {"locked": locked, "locked_by": ("admin" if ctx.is_admin else "owner") if locked
                                      else None, "locked_reason": reason if locked else None})
         with self.db.writer() as s:
             self.instances.start_action(s, uuid, "lock" if locked else "unlock", ctx)
 
-    def delete(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
-        inst, _ = self.get(ctx, uuid, is_admin)
-        self._check_lock(inst, is_admin)
+    def delete(self, ctx: RequestContext, uuid: str) -> None:
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
         if inst.shelved_image_id and self.images is not None:  # the shelved disk goes with its server
             self.images.delete(f"/v2/images/{inst.shelved_image_id}", raise_exc=False)
         with self.db.writer() as s:
@@ -402,8 +425,8 @@ class ServerCore:
         # Never placed, or its host is down: delete the record here and give back what it held.
         self.conductor.instance_deleted(ctx, uuid)
 
-    def console_output(self, ctx: RequestContext, uuid: str, length: int | None, is_admin: bool) -> str:
-        inst, _ = self.get(ctx, uuid, is_admin)
+    def console_output(self, ctx: RequestContext, uuid: str, length: int | None) -> str:
+        inst, _ = self.get(ctx, uuid)
         if inst.vm_state not in (states.ACTIVE, states.PAUSED, states.SUSPENDED, states.STOPPED) or not inst.host:
             raise exceptions.Conflict(f"Cannot get the console output of instance {uuid} in vm_state {inst.vm_state}")
         text = self.agents.console_output(ctx, inst.host, uuid)

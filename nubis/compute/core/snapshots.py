@@ -44,19 +44,19 @@ class Snapshots:
     def __init__(self, servers: ServerCore) -> None:
         self.servers = servers
 
-    def create(self, ctx: RequestContext, uuid: str, name: Any, metadata: Any, is_admin: bool) -> str:
+    def create(self, ctx: RequestContext, uuid: str, name: Any, metadata: Any) -> str:
         """Create the (queued) image and have the server's host fill it; returns the image id."""
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise exceptions.BadRequest("Invalid input for field/attribute name: createImage needs a name of 1-255 "
                                         "characters.")
         metadata = _checked_metadata(metadata)
-        inst = self._snapshottable(ctx, uuid, "createImage", is_admin)
+        inst = self._snapshottable(ctx, uuid, "createImage")
         image_id = self._image_record(ctx, inst, name.strip(), metadata)
         self._begin(ctx, inst, "createImage", states.IMAGE_SNAPSHOT, image_id)
         self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id)  # type: ignore[arg-type]
         return image_id
 
-    def backup(self, ctx: RequestContext, uuid: str, arg: Any, is_admin: bool) -> str:
+    def backup(self, ctx: RequestContext, uuid: str, arg: Any) -> str:
         """A snapshot kept as one of the newest ``rotation`` backups of its ``backup_type``."""
         if not isinstance(arg, dict) or not {"name", "backup_type", "rotation"} <= set(arg):
             raise exceptions.BadRequest("createBackup needs name, backup_type and rotation.")
@@ -73,7 +73,7 @@ class Snapshots:
         if keep < 1:
             raise exceptions.BadRequest("rotation must be at least 1: it is how many backups of this type to keep.")
         metadata = _checked_metadata(arg.get("metadata"))
-        inst = self._snapshottable(ctx, uuid, "createBackup", is_admin)
+        inst = self._snapshottable(ctx, uuid, "createBackup")
         image_id = self._image_record(ctx, inst, name.strip(), {**metadata, "backup_type": backup_type},
                                       image_type="backup")
         self._begin(ctx, inst, "createBackup", states.IMAGE_BACKUP, image_id)
@@ -81,27 +81,27 @@ class Snapshots:
                                               rotation={"backup_type": backup_type, "keep": keep})
         return image_id
 
-    def shelve(self, ctx: RequestContext, uuid: str, is_admin: bool) -> None:
+    def shelve(self, ctx: RequestContext, uuid: str) -> None:
         """Save the server's disk as an image, then free its host: it keeps its quota, not its resources."""
-        inst = self._snapshottable(ctx, uuid, "shelve", is_admin)
+        inst = self._snapshottable(ctx, uuid, "shelve")
         image_id = self._image_record(ctx, inst, f"{inst.name}-shelved", {"shelved_instance": uuid})
         self._begin(ctx, inst, "shelve", states.SHELVING, image_id)
         self.servers.instances.update(uuid, {"shelved_image_id": image_id})
         self.servers.agents.shelve_instance(ctx, inst.host, uuid, image_id)  # type: ignore[arg-type]
 
-    def unshelve(self, ctx: RequestContext, uuid: str, zone: str | None, is_admin: bool) -> None:
+    def unshelve(self, ctx: RequestContext, uuid: str, zone: str | None) -> None:
         s_ = self.servers
-        inst, _ = s_.get(ctx, uuid, is_admin)
-        s_._check_lock(inst, is_admin)
+        inst, _ = s_.get(ctx, uuid)
+        s_._check_lock(ctx, inst)
         if zone is not None and zone not in {z["zoneName"] for z in s_.services.availability_zones(False)}:
             raise exceptions.BadRequest(f"The requested availability zone is not available: {zone}")
         s_._start(ctx, inst, "unshelve", {"task_state": states.UNSHELVING}, (states.SHELVED_OFFLOADED,))
         s_.conductor.unshelve_instance(ctx, uuid, zone)
 
-    def _snapshottable(self, ctx: RequestContext, uuid: str, verb: str, is_admin: bool) -> Any:
+    def _snapshottable(self, ctx: RequestContext, uuid: str, verb: str) -> Any:
         s_ = self.servers
-        inst, _ = s_.get(ctx, uuid, is_admin)
-        s_._check_lock(inst, is_admin)
+        inst, _ = s_.get(ctx, uuid)
+        s_._check_lock(ctx, inst)
         if inst.vm_state not in _SNAPSHOTTABLE or inst.task_state is not None or not inst.host:
             where = f"task_state {inst.task_state}" if inst.task_state else f"vm_state {inst.vm_state}"
             raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid} while it is in {where}")

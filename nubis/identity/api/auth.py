@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import webob
 
-from nubis.api import router
+from nubis.api import router, validation
 from nubis.common import exceptions
+from nubis.identity.api import auth_schema
 from nubis.identity.api.common import authorize, collection, core
 from nubis.identity.core import catalog as catalog_core
 from nubis.identity.core import resources, roles
@@ -17,7 +18,9 @@ SUBJECT = "X-Subject-Token"
 
 @router.public
 def issue(req: router.Request) -> webob.Response:
-    token_id, body = core(req).issue_token(req.json_body())
+    request = req.json_body()
+    validation.validate(request, auth_schema.AUTH_REQUEST)
+    token_id, body = core(req).issue_token(request)
     include_catalog = req.query_one("nocatalog") is None
     return router.json_response(provider.public_body(body, include_catalog), status=201,
                                 headers={SUBJECT: token_id})

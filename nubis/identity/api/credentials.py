@@ -16,19 +16,29 @@ from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.identity import conf as identity_conf
 from nubis.identity import passwords
+from nubis.identity.api import auth_schema, middleware
 from nubis.identity.api.common import authorize, collection, core, entity_body
-from nubis.identity.core import roles, users
+from nubis.identity.core import app_creds, roles, users
 from nubis.identity.db.models import ApplicationCredential, Credential
 
+_ROLE_REF = {"type": "object", "properties": {"id": auth_schema.ID, "name": auth_schema.NAME},
+             "additionalProperties": False}
+ACCESS_RULE = {"type": "object", "properties": {
+    "id": auth_schema.ID, "service": {"type": "string", "minLength": 1, "maxLength": 64},
+    "method": {"type": "string", "enum": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]},
+    "path": {"type": "string", "minLength": 1, "maxLength": 225}},
+    "anyOf": [{"required": ["id"]}, {"required": ["service", "method", "path"]}], "additionalProperties": False}
 APP_CRED_SCHEMA = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255}, "description": {"type": ["string", "null"]},
-    "secret": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
-    "roles": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
-                                                                          "name": {"type": "string"}}}},
-    "unrestricted": {"type": "boolean"}, "access_rules": {"type": "array"}}, "additionalProperties": False}
+    "secret": {"type": ["string", "null"], "maxLength": auth_schema.SECRET["maxLength"]},
+    "expires_at": {"type": ["string", "null"], "maxLength": 64},
+    "roles": {"type": "array", "items": _ROLE_REF, "maxItems": 100},
+    "unrestricted": {"type": "boolean"}, "access_rules": {"type": "array", "items": ACCESS_RULE, "maxItems": 100}},
+    "additionalProperties": False}
 CREDENTIAL_SCHEMA = {"type": "object", "properties": {
-    "blob": {"type": "string"}, "project_id": {"type": ["string", "null"]}, "type": {"type": "string"},
-    "user_id": {"type": "string"}}, "additionalProperties": False}
+    "blob": {"type": "string"}, "project_id": {"type": ["string", "null"], "maxLength": 64},
+    "type": {"type": "string", "minLength": 1, "maxLength": 255}, "user_id": auth_schema.ID},
+    "additionalProperties": False}
 
 
 def _app_cred_dict(cred: ApplicationCredential, s: Any) -> dict[str, Any]:
@@ -53,16 +63,26 @@ def _own(req: router.Request, user_id: str) -> None:
 def create_app_cred(req: router.Request, user_id: str) -> webob.Response:
     if req.context.user_id != user_id:
         raise exceptions.Forbidden("Application credentials can only be created by their own user.")
+    app_creds.check_may_manage(middleware.token_app_cred(req.environ))
     v = entity_body(req, "application_credential", set(), {"name"})
     validation.validate(v, APP_CRED_SCHEMA)
     project_id = req.context.project_id
     if not project_id:
         raise exceptions.BadRequest("Application credentials are created with a project-scoped token.")
-    token_roles = set(req.context.roles)
+    expires = None
+    if v.get("expires_at"):
+        try:
+            expires = datetime.datetime.fromisoformat(v["expires_at"].replace("Z", "+00:00"))
+        except ValueError:
+            raise exceptions.BadRequest(f"Invalid expires_at {v['expires_at']!r}: use ISO 8601.") from None
+        if expires.tzinfo is not None:
+            expires = expires.astimezone(datetime.UTC).replace(tzinfo=None)
     with core(req).db.writer() as s:
         held = {r.name: r.id for r in s.query(roles.Role).filter(roles.Role.id.in_(
             roles.effective_role_ids(s, user_id, "project", project_id)))}
-        wanted = v.get("roles") or [{"name": n} for n in token_roles if n in held]
+        token_role_ids = app_creds.role_ids_by_name(s, req.context.roles)
+        # Default: the roles of the token creating it (Keystone's rule), never more.
+        wanted = v.get("roles") or [{"name": n} for n in req.context.roles if n in held]
         role_ids = []
         for ref in wanted:
             role_id = ref.get("id") or held.get(ref.get("name", ""))
@@ -70,21 +90,16 @@ def create_app_cred(req: router.Request, user_id: str) -> webob.Response:
                 raise exceptions.Forbidden(f"The role {ref.get('id') or ref.get('name')} is not one the user holds on "
                                            f"project {project_id}.")
             role_ids.append(role_id)
+        app_creds.check_roles_in_token(role_ids, token_role_ids)
         if s.query(ApplicationCredential).filter_by(user_id=user_id, name=v["name"]).count():
             raise exceptions.Conflict(f"Conflict occurred attempting to store application_credential - Duplicate "
                                       f"entry found with name {v['name']}.")
-        expires = None
-        if v.get("expires_at"):
-            try:
-                expires = datetime.datetime.fromisoformat(v["expires_at"].replace("Z", "+00:00")).replace(tzinfo=None)
-            except ValueError:
-                raise exceptions.BadRequest(f"Invalid expires_at {v['expires_at']!r}: use ISO 8601.") from None
         secret = v.get("secret") or secrets.token_urlsafe(64)
         conf = core(req).conf
         cred = ApplicationCredential(
             id=types.new_hex_id(), name=v["name"], description=v.get("description") or "", user_id=user_id,
             project_id=project_id, expires_at=expires, unrestricted=v.get("unrestricted", False), role_ids=role_ids,
-            access_rules=v.get("access_rules") or [],
+            access_rules=app_creds.resolve_rules(s, user_id, v.get("access_rules") or []),
             secret_hash=passwords.hash_password(secret, conf.identity.password_hash_algorithm,
                                                 conf.identity.password_hash_rounds))
         s.add(cred)
@@ -119,9 +134,40 @@ def get_app_cred(req: router.Request, user_id: str, app_cred_id: str) -> webob.R
 
 def delete_app_cred(req: router.Request, user_id: str, app_cred_id: str) -> webob.Response:
     _own(req, user_id)
+    app_creds.check_may_manage(middleware.token_app_cred(req.environ))
     with core(req).db.writer() as s:
         s.delete(_get_cred(s, user_id, app_cred_id))
     core(req).revoke(app_cred_id=app_cred_id)
+    return router.empty_response()
+
+
+# -- access rules (made with credentials, viewed and deleted on their own) -------------------
+
+def list_access_rules(req: router.Request, user_id: str) -> webob.Response:
+    _own(req, user_id)
+    with core(req).db.reader() as s:
+        users.get_user(s, user_id)
+        rules = [app_creds.rule_to_dict(r) | {"links": {"self": f"/v3/users/{user_id}/access_rules/{r.id}"}}
+                 for r in app_creds.list_rules(s, user_id)]
+        for key in ("service", "method", "path"):
+            wanted = req.query_one(key)
+            if wanted is not None:
+                rules = [r for r in rules if r[key] == wanted]
+    return router.json_response(collection(req, "access_rules", rules))
+
+
+def get_access_rule(req: router.Request, user_id: str, access_rule_id: str) -> webob.Response:
+    _own(req, user_id)
+    with core(req).db.reader() as s:
+        rule = app_creds.rule_to_dict(app_creds.get_rule(s, user_id, access_rule_id))
+    rule["links"] = {"self": f"/v3/users/{user_id}/access_rules/{access_rule_id}"}
+    return router.json_response({"access_rule": rule})
+
+
+def delete_access_rule(req: router.Request, user_id: str, access_rule_id: str) -> webob.Response:
+    _own(req, user_id)
+    with core(req).db.writer() as s:
+        app_creds.delete_rule(s, user_id, access_rule_id)
     return router.empty_response()
 
 

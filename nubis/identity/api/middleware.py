@@ -7,7 +7,11 @@ from typing import Any
 
 from nubis.api import router
 from nubis.common import exceptions
+from nubis.identity.core import app_creds
 from nubis.identity.core.facade import IdentityCore
+
+# Where handlers find the caller's application credential (restricted or not), if its token came from one.
+APP_CRED_KEY = "nubis.identity.application_credential"
 
 # Headers only a trusted token reader may set; anything a client sends is dropped.
 _IDENTITY_HEADERS = (
@@ -21,7 +25,7 @@ _IDENTITY_HEADERS = (
 def auth_factory(core: IdentityCore) -> Callable[[Any], Any]:
     def factory(app: Any) -> Any:
         def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            for key in _IDENTITY_HEADERS:
+            for key in (*_IDENTITY_HEADERS, APP_CRED_KEY):
                 environ.pop(key, None)
             environ[router.AUTHENTICATED_KEY] = False
             token_id = environ.get("HTTP_X_AUTH_TOKEN")
@@ -32,12 +36,33 @@ def auth_factory(core: IdentityCore) -> Callable[[Any], Any]:
                     # An invalid token on a public route (token issue) is ignored; elsewhere: 401.
                     environ["HTTP_X_IDENTITY_STATUS"] = "Invalid"
                     return app(environ, start_response)
+                if not _access_rules_allow(environ, token):
+                    environ["HTTP_X_IDENTITY_STATUS"] = "Invalid"
+                    return app(environ, start_response)
                 _set_identity(environ, token)
             return app(environ, start_response)
 
         return middleware
 
     return factory
+
+
+def token_app_cred(environ: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``application_credential`` part of the caller's token, when it came from one."""
+    return environ.get(APP_CRED_KEY)  # type: ignore[no-any-return]
+
+
+def _access_rules_allow(environ: dict[str, Any], token: dict[str, Any]) -> bool:
+    """Enforce an application credential's access rules on identity's own API, as keystonemiddleware does
+    on the others; validating a token is always allowed."""
+    rules = (token.get("application_credential") or {}).get("access_rules")
+    if rules is None:
+        return True
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    if method == "GET" and path.endswith("/v3/auth/tokens"):
+        return True
+    return app_creds.allows(rules, "identity", method, path)
 
 
 def _set_identity(environ: dict[str, Any], token: dict[str, Any]) -> None:
@@ -51,10 +76,14 @@ def _set_identity(environ: dict[str, Any], token: dict[str, Any]) -> None:
     if "project" in token:
         p = token["project"]
         environ.update({"HTTP_X_PROJECT_ID": p["id"], "HTTP_X_PROJECT_NAME": p["name"],
-                        "HTTP_X_PROJECT_DOMAIN_ID": p["domain"]["id"], "HTTP_X_PROJECT_DOMAIN_NAME": p["domain"]["name"]})
+                        "HTTP_X_PROJECT_DOMAIN_ID": p["domain"]["id"], "HTTP_X_PROJECT_DOMAIN_NAME": p["domain"]["name"],
+                        # oslo.context takes a missing header as True: always say it.
+                        "HTTP_X_IS_ADMIN_PROJECT": str(bool(token.get("is_admin_project"))).lower()})
     elif "domain" in token:
         environ.update({"HTTP_X_DOMAIN_ID": token["domain"]["id"], "HTTP_X_DOMAIN_NAME": token["domain"]["name"]})
     elif "system" in token:
         # The header keystonemiddleware sets and oslo.context reads.
         environ["HTTP_OPENSTACK_SYSTEM_SCOPE"] = "all"
+    if "application_credential" in token:
+        environ[APP_CRED_KEY] = token["application_credential"]
     environ[router.AUTHENTICATED_KEY] = True

@@ -138,6 +138,13 @@ def _check_grant_parties(s: Any, actor: str, actor_id: str, target: str, target_
     return ""
 
 
+def _authorize_grant(req: router.Request, s: Any, actor: str, actor_id: str, target: str, target_id: str,
+                     role_id: str) -> None:
+    domain = _check_grant_parties(s, actor, actor_id, target, target_id)
+    role = roles.get_role(s, role_id)
+    authorize(req, "manage_grant", {"target.domain_id": domain, "target.role.name": role.name})
+
+
 def grant_handlers(actor: str, target: str, inherited: bool = False) -> dict[str, Callable[..., webob.Response]]:
     """PUT/HEAD/GET/DELETE for ``/v3/{target}s/{id}/{actor}s/{id}/roles/{role_id}``."""
 
@@ -148,9 +155,7 @@ def grant_handlers(actor: str, target: str, inherited: bool = False) -> dict[str
     def put(req: router.Request, **kw: str) -> webob.Response:
         actor_id, target_id, role_id = params(kw)
         with core(req).db.writer() as s:
-            domain = _check_grant_parties(s, actor, actor_id, target, target_id)
-            authorize(req, "manage_grant", {"target.domain_id": domain})
-            roles.get_role(s, role_id)
+            _authorize_grant(req, s, actor, actor_id, target, target_id, role_id)
             roles.grant(s, actor, actor_id, target, target_id, role_id, inherited)
         return router.empty_response()
 
@@ -167,8 +172,7 @@ def grant_handlers(actor: str, target: str, inherited: bool = False) -> dict[str
     def delete(req: router.Request, **kw: str) -> webob.Response:
         actor_id, target_id, role_id = params(kw)
         with core(req).db.writer() as s:
-            domain = _check_grant_parties(s, actor, actor_id, target, target_id)
-            authorize(req, "manage_grant", {"target.domain_id": domain})
+            _authorize_grant(req, s, actor, actor_id, target, target_id, role_id)
             roles.revoke(s, actor, actor_id, target, target_id, role_id, inherited)
             affected = [actor_id] if actor == "user" else [u.id for u in users.users_in(s, actor_id)]
         for user_id in affected:
@@ -207,5 +211,8 @@ def list_role_assignments(req: router.Request) -> webob.Response:
         if filters["scope.project.id"]:
             domain = resources.get_project(s, filters["scope.project.id"]).domain_id
         authorize(req, "list_role_assignments", {"target.domain_id": domain or req.context.domain_id})
+        ctx = req.context
+        if ctx.domain_id and not ctx.project_id and not ctx.system_scope:
+            filters["within_domain"] = ctx.domain_id  # a domain manager sees its own domain's grants only
         items = roles.list_assignments(s, filters)
     return router.json_response({"role_assignments": items, "links": {"self": req.path_url, "previous": None, "next": None}})

@@ -9,20 +9,31 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from oslo_config import cfg
 from sqlalchemy import orm
 
 from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.identity import passwords
-from nubis.identity.core import resources, users
+from nubis.identity.core import app_creds, resources, users
 from nubis.identity.db.models import ApplicationCredential, User
 from nubis.identity.tokens import payload as token_payload
+from nubis.identity.tokens import provider
 
-if TYPE_CHECKING:
-    from nubis.identity.core.facade import IdentityCore
+
+class IdentityCore(Protocol):
+    """What identifying a caller needs from the identity core (narrow, so this module need not import it)."""
+
+    conf: cfg.ConfigOpts
+    tokens: provider.TokenProvider
+    dummy_hash: str
+
+    def record_failed_auth(self, user_id: str) -> None: ...
+
+    def reset_failed_auth(self, user_id: str) -> None: ...
 
 GENERIC_401 = "The request you have made requires authentication."
 
@@ -118,6 +129,8 @@ def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any])
         elif method == "token":
             parent = core.tokens.decode(str(data.get("id", "")))
             core.tokens.validate(str(data.get("id", "")))
+            if parent.app_cred_id:
+                raise exceptions.Forbidden(app_creds.RESCOPE_FORBIDDEN)
             user_id = parent.user_id
             found = Authenticated(user_id, list(parent.methods), parent=parent)
             result = found if result is None else result

@@ -139,6 +139,20 @@ def effective_role_ids(session: orm.Session, user_id: str, scope: str, target_id
     return set(expand_implied(direct, implied_map(session))) if direct else set()
 
 
+def is_privileged(session: orm.Session, user_or_group_id: str) -> bool:
+    """Whether a user (directly or through its groups) or a group holds ``admin`` anywhere or any system role.
+
+    A domain manager may not change such an identity: resetting a cloud admin's
+    password, or joining a group that carries ``admin``, would make it one.
+    """
+    actors = [user_or_group_id, *users.group_ids_of(session, user_or_group_id)]
+    rows = session.execute(sa.select(Assignment.type, Assignment.role_id).where(Assignment.actor_id.in_(actors))).all()
+    if any(kind.endswith("System") for kind, _ in rows):
+        return True
+    admin = find_role(session, "admin")
+    return admin is not None and admin.id in expand_implied({r for _, r in rows}, implied_map(session))
+
+
 def delete_assignments_for(session: orm.Session, actor_or_target_id: str) -> None:
     session.execute(sa.delete(Assignment).where(sa.or_(Assignment.actor_id == actor_or_target_id,
                                                        Assignment.target_id == actor_or_target_id)))
@@ -186,8 +200,19 @@ def list_assignments(session: orm.Session, f: dict[str, Any]) -> list[dict[str, 
             continue
         if f.get("scope.OS-INHERIT:inherited_to") and not row.inherited:
             continue
+        if f.get("within_domain") and not _within(session, row, f["within_domain"]):
+            continue
         out.append(_render(session, row, f.get("include_names", False)))
     return out
+
+
+def _within(session: orm.Session, row: Row, domain_id: str) -> bool:
+    if row.scope == "domain":
+        return row.target_id == domain_id
+    if row.scope == "project":
+        project = session.get(Project, row.target_id)
+        return project is not None and project.domain_id == domain_id
+    return False
 
 
 def _expand_effective(session: orm.Session, rows: list[Row]) -> list[Row]:

@@ -178,3 +178,21 @@ class Credential(Base):
     type: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     encrypted_blob: orm.Mapped[str] = orm.mapped_column(sa.Text)
     key_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+
+
+class AccessRule(Base):
+    """An application credential access rule: one (service type, method, path) a credential's tokens may call.
+
+    Rules belong to a user and outlive the credentials that brought them; one
+    in use by a credential cannot be deleted.
+    """
+
+    __tablename__ = "access_rule"
+    __table_args__ = (sa.UniqueConstraint("user_id", "service", "method", "path", name="uniq_access_rule"),)
+
+    id: orm.Mapped[str] = _id()
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                                 index=True)
+    service: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    method: orm.Mapped[str] = orm.mapped_column(sa.String(16))
+    path: orm.Mapped[str] = orm.mapped_column(sa.String(225))

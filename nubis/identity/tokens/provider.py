@@ -21,7 +21,7 @@ from sqlalchemy import orm
 from nubis.common import exceptions
 from nubis.common.db.engine import Database
 from nubis.identity import conf as identity_conf
-from nubis.identity.core import catalog, resources, revocations, roles, users
+from nubis.identity.core import app_creds, catalog, resources, revocations, roles, users
 from nubis.identity.db.models import ApplicationCredential, Role
 from nubis.identity.tokens import keys
 from nubis.identity.tokens import payload as token_payload
@@ -50,6 +50,11 @@ class TokenProvider:
               parent: token_payload.Payload | None = None, app_cred_id: str | None = None) -> tuple[str, TokenBody]:
         now = time.time()
         expires = now + self.conf.token.expiration
+        if app_cred_id:
+            cred = session.get(ApplicationCredential, app_cred_id)
+            cap = app_creds.expiry_cap(cred) if cred is not None else None
+            if cap is not None:
+                expires = min(expires, cap)  # a credential's token never outlives the credential
         if parent is not None:
             expires = min(expires, parent.expires_at)  # rescoping never extends a token's life
             audit_ids = (token_payload.new_audit_id(), parent.audit_ids[-1])
@@ -125,6 +130,8 @@ class TokenProvider:
                 raise exceptions.Unauthorized(f"Project {project.id} is disabled.")
             token["project"] = {"id": project.id, "name": project.name, "domain": {"id": domain.id, "name": domain.name}}
             token["is_domain"] = False
+            token["is_admin_project"] = (project.name == self.conf.resource.admin_project_name
+                                         and domain.name == self.conf.resource.admin_project_domain_name)
         elif p.scope == "domain":
             domain = resources.get_domain(session, p.scope_id or "")
             if not domain.enabled:
@@ -135,27 +142,28 @@ class TokenProvider:
         if p.scope != "unscoped":
             role_ids = roles.effective_role_ids(session, user.id, p.scope, p.scope_id)
             if p.app_cred_id:
-                role_ids &= self._app_cred_roles(session, p.app_cred_id)
+                role_ids = app_creds.token_roles(session, self._app_cred(session, p.app_cred_id), role_ids)
             if not role_ids:
                 raise exceptions.Unauthorized(f"User {user.id} has no access to {p.scope} {p.scope_id}.")
             token["roles"] = [{"id": r.id, "name": r.name} for r in
                               session.query(Role).filter(Role.id.in_(role_ids)).order_by(Role.name)]
             token["catalog"] = catalog.build(session)
         if p.app_cred_id:
-            cred = session.get(ApplicationCredential, p.app_cred_id)
-            if cred is None:
-                raise exceptions.NotFound("application credential is gone")
+            cred = self._app_cred(session, p.app_cred_id)
             token["application_credential"] = {"id": cred.id, "name": cred.name, "restricted": not cred.unrestricted}
+            if cred.access_rules:
+                # As Keystone renders them; keystonemiddleware on every API enforces them.
+                token["application_credential"]["access_rules"] = list(cred.access_rules)  # type: ignore[call-overload]
         return {"token": token, "_expires_at": p.expires_at}
 
     @staticmethod
-    def _app_cred_roles(session: orm.Session, app_cred_id: str) -> set[str]:
+    def _app_cred(session: orm.Session, app_cred_id: str) -> ApplicationCredential:
         cred = session.get(ApplicationCredential, app_cred_id)
         if cred is None:
             raise exceptions.NotFound("application credential is gone")
         if cred.expires_at is not None and cred.expires_at < datetime.datetime.now(datetime.UTC).replace(tzinfo=None):
             raise exceptions.Unauthorized("The application credential has expired.")
-        return set(cred.role_ids or [])  # type: ignore[arg-type]
+        return cred
 
 
 def public_body(body: TokenBody, include_catalog: bool = True) -> dict[str, Any]:

@@ -24,6 +24,8 @@ CORE = ("id", "name", "status", "visibility", "owner", "disk_format", "container
 READ_ONLY = ("id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size", "created_at",
              "updated_at", "self", "file", "schema", "direct_url", "locations")
 RESERVED_PREFIX = "os_glance"
+# Names Glance keeps for itself (its database columns).
+RESERVED = ("location", "deleted", "deleted_at")
 
 
 def iso(ts: datetime.datetime | None) -> str | None:
@@ -57,7 +59,8 @@ def load(session: orm.Session, images: list[Image]) -> list[dict[str, Any]]:
 
 
 def is_admin(ctx: RequestContext) -> bool:
-    return "admin" in (ctx.roles or [])
+    """A cloud admin: the admin role on a project or the system, never on just a domain."""
+    return "admin" in (ctx.roles or []) and not ctx.domain_id
 
 
 def visible_clause(ctx: RequestContext) -> sa.ColumnElement[bool]:

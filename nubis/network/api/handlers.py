@@ -56,7 +56,6 @@ def versions(req: router.Request) -> webob.Response:
                                                 "links": [{"rel": "self", "href": f"{req.host_url}/v2.0/"}]}]})
 
 
-@router.public
 def resources(req: router.Request) -> webob.Response:
     names = {"networks": "network", "subnets": "subnet", "subnetpools": "subnetpool", "ports": "port",
              "security-groups": "security_group", "security-group-rules": "security_group_rule",

@@ -62,8 +62,10 @@ def test_a_users_own_port_is_kept_after_delete(cloud, image_id, flavor_id):
 def test_bad_network_requests_are_refused_at_boot(cloud, image_id, flavor_id):
     _, conn, net = _tenant(cloud)
     conn.network.create_network(name="second")
+    missing = str(uuid.uuid4())
     cases = [
-        ([{"uuid": "no-such-network"}], None, 400, "Network no-such-network could not be found"),
+        ([{"uuid": "no-such-network"}], None, 400, "is not a 'uuid'"),  # 2.37 wants UUIDs, as Nova's schema does
+        ([{"uuid": missing}], None, 400, f"Network {missing} could not be found"),
         ("auto", None, 409, "Multiple possible networks found"),
         ([{"uuid": net.id}], [{"name": "nope"}], 400, "Security group nope not found"),
         ([{"port": str(uuid.uuid4())}], None, 400, "could not be found"),

@@ -1,0 +1,20 @@
+"""``/os-server-external-events``: other services (the network service first) telling servers' hosts news."""
+
+from __future__ import annotations
+
+import webob
+
+from nubis.api import router
+from nubis.compute.api.common import authorize, body_of, context, core
+
+
+def external_events(req: router.Request) -> webob.Response:
+    authorize(req, "os-server-external-events:create")
+    events = core(req).events.deliver(context(req), body_of(req).get("events"))
+    codes = {e["code"] for e in events}
+    status = 200 if codes == {200} else (404 if 200 not in codes else 207)
+    return router.json_response({"events": events}, status=status)
+
+
+def routes(prefix: str) -> router.RouteTable:
+    return {f"{prefix}/os-server-external-events": {"POST": external_events}}

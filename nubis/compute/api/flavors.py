@@ -1,0 +1,69 @@
+"""``/flavors``: list and show flavors; admins create and delete them and manage private flavors' access."""
+
+from __future__ import annotations
+
+import webob
+
+from nubis.api import router, validation
+from nubis.compute.api import schemas
+from nubis.compute.api.common import authorize, body_of, context, core, page_limit, params_of, version_of
+from nubis.compute.api.schemas import flavors as flavor_schemas
+from nubis.compute.api.views import flavors as views
+from nubis.compute.api.views import links
+
+
+def list_flavors(req: router.Request, detailed: bool = False) -> webob.Response:
+    authorize(req, "flavors")
+    params = params_of(req)
+    params["limit"] = str(page_limit(params.get("limit")))
+    found = core(req).flavors.list(context(req), params)
+    base = links.base_url(req)
+    return router.json_response({"flavors": [views.flavor(base, f, version_of(req), detailed) for f in found]})
+
+
+def list_flavors_detail(req: router.Request) -> webob.Response:
+    return list_flavors(req, detailed=True)
+
+
+def show_flavor(req: router.Request, flavor_id: str) -> webob.Response:
+    authorize(req, "flavors")
+    flavor = core(req).flavors.get(context(req), flavor_id)
+    return router.json_response({"flavor": views.flavor(links.base_url(req), flavor, version_of(req))})
+
+
+def create_flavor(req: router.Request) -> webob.Response:
+    authorize(req, "os-flavor-manage")
+    body = body_of(req)
+    validation.validate(body, schemas.pick(flavor_schemas.CREATE, version_of(req)))
+    flavor = core(req).flavors.create(body)
+    return router.json_response({"flavor": views.flavor(links.base_url(req), flavor, version_of(req))})
+
+
+def delete_flavor(req: router.Request, flavor_id: str) -> webob.Response:
+    authorize(req, "os-flavor-manage")
+    core(req).flavors.delete(flavor_id)
+    return router.empty_response(202)
+
+
+def flavor_access(req: router.Request, flavor_id: str) -> webob.Response:
+    authorize(req, "os-flavor-manage")
+    return router.json_response({"flavor_access": core(req).flavors.access(flavor_id)})
+
+
+def flavor_action(req: router.Request, flavor_id: str) -> webob.Response:
+    authorize(req, "os-flavor-manage")
+    body = body_of(req)
+    validation.validate(body, flavor_schemas.ACCESS_ACTION)
+    add = "addTenantAccess" in body
+    tenant = body["addTenantAccess" if add else "removeTenantAccess"]["tenant"]
+    return router.json_response({"flavor_access": core(req).flavors.access(flavor_id, tenant, add)})
+
+
+def routes(prefix: str) -> router.RouteTable:
+    return {
+        f"{prefix}/flavors": {"GET": list_flavors, "POST": create_flavor},
+        f"{prefix}/flavors/detail": {"GET": list_flavors_detail},
+        f"{prefix}/flavors/{{flavor_id}}": {"GET": show_flavor, "DELETE": delete_flavor},
+        f"{prefix}/flavors/{{flavor_id}}/os-flavor-access": {"GET": flavor_access},
+        f"{prefix}/flavors/{{flavor_id}}/action": {"POST": flavor_action},
+    }

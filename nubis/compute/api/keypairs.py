@@ -1,0 +1,63 @@
+"""``/os-keypairs``: a user's SSH keys. An admin may act for another user (``user_id``, 2.10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webob
+
+from nubis.api import router
+from nubis.api.microversion import Version
+from nubis.common import exceptions
+from nubis.compute.api.common import authorize, body_of, context, core, version_of
+
+
+def _user(req: router.Request, rule: str, asked: Any = None) -> str:
+    """The user whose keypairs the request is about, once ``rule`` allows the caller to act for them.
+
+    Nova's default rule is "admin or that user": the target carries that user's id.
+    """
+    ctx = context(req)
+    user = asked if asked is not None else req.GET.get("user_id")
+    if user is not None and version_of(req) < Version(2, 10):
+        raise exceptions.BadRequest("Acting on another user's keypairs needs microversion 2.10 or later.")
+    if user is not None and (not isinstance(user, str) or not 0 < len(user) <= 255):
+        raise exceptions.BadRequest("Invalid input for field/attribute user_id: a user id is required.")
+    user = user or ctx.user_id
+    authorize(req, rule, {"user_id": user})
+    return user  # type: ignore[no-any-return]
+
+
+def list_keypairs(req: router.Request) -> webob.Response:
+    user = _user(req, "os-keypairs:index")
+    return router.json_response({"keypairs": [{"keypair": k} for k in core(req).keypairs.list(user)]})
+
+
+def create_keypair(req: router.Request) -> webob.Response:
+    body = body_of(req)
+    spec = body.get("keypair")
+    user = _user(req, "os-keypairs:create", spec.get("user_id") if isinstance(spec, dict) else None)
+    if isinstance(spec, dict):
+        spec["user_id"] = user
+    keypair = core(req).keypairs.create(user, context(req).project_id, body)
+    if version_of(req) < Version(2, 2):
+        keypair.pop("type", None)
+    return router.json_response({"keypair": keypair}, status=201 if version_of(req) >= Version(2, 2) else 200)
+
+
+def show_keypair(req: router.Request, name: str) -> webob.Response:
+    user = _user(req, "os-keypairs:show")
+    return router.json_response({"keypair": core(req).keypairs.get(user, name)})
+
+
+def delete_keypair(req: router.Request, name: str) -> webob.Response:
+    user = _user(req, "os-keypairs:delete")
+    core(req).keypairs.delete(user, name)
+    return router.empty_response(202 if version_of(req) < Version(2, 2) else 204)
+
+
+def routes(prefix: str) -> router.RouteTable:
+    return {
+        f"{prefix}/os-keypairs": {"GET": list_keypairs, "POST": create_keypair},
+        f"{prefix}/os-keypairs/{{name}}": {"GET": show_keypair, "DELETE": delete_keypair},
+    }

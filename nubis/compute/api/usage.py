@@ -1,0 +1,39 @@
+"""``/os-simple-tenant-usage``: instance hours per project over a period (the basis for billing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webob
+
+from nubis.api import router
+from nubis.common.db import types as db_types
+from nubis.compute.api.common import authorize, core, is_true
+from nubis.compute.core.usage import parse_time
+
+
+def _period(req: router.Request) -> tuple[Any, Any]:
+    now = db_types.utcnow()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return parse_time(req.GET.get("start"), month_start), parse_time(req.GET.get("end"), now)
+
+
+def list_usage(req: router.Request) -> webob.Response:
+    authorize(req, "os-simple-tenant-usage:list")
+    start, end = _period(req)
+    detailed = is_true(req.GET.get("detailed", "0"))
+    return router.json_response({"tenant_usages": core(req).usage.tenant_usages(start, end, None, detailed)})
+
+
+def show_usage(req: router.Request, project_id: str) -> webob.Response:
+    authorize(req, "os-simple-tenant-usage:show", {"project_id": project_id})
+    start, end = _period(req)
+    found = core(req).usage.tenant_usages(start, end, project_id, True)
+    return router.json_response({"tenant_usage": found[0] if found else {}})
+
+
+def routes(prefix: str) -> router.RouteTable:
+    return {
+        f"{prefix}/os-simple-tenant-usage": {"GET": list_usage},
+        f"{prefix}/os-simple-tenant-usage/{{project_id}}": {"GET": show_usage},
+    }

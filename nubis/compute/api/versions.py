@@ -1,0 +1,34 @@
+"""Version discovery: ``/`` and ``/v2.1`` (no token needed), with the microversion range served."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webob
+
+from nubis.api import router
+from nubis.compute.api.views import links
+
+MIN_VERSION, MAX_VERSION = "2.1", "2.90"
+
+
+def _entry(req: router.Request) -> dict[str, Any]:
+    return {"id": "v2.1", "status": "CURRENT", "version": MAX_VERSION, "min_version": MIN_VERSION,
+            "updated": "2013-07-23T11:33:21Z",
+            "links": [{"rel": "self", "href": f"{links.base_url(req)}{links.API_PREFIX}/"}],
+            "media-types": [{"base": "application/json",
+                             "type": "application/vnd.openstack.compute+json;version=2.1"}]}
+
+
+@router.public
+def versions(req: router.Request) -> webob.Response:
+    return router.json_response({"versions": [_entry(req)]})
+
+
+@router.public
+def version(req: router.Request) -> webob.Response:
+    return router.json_response({"version": _entry(req)})
+
+
+def routes(prefix: str) -> router.RouteTable:
+    return {"/": {"GET": versions}, prefix: {"GET": version}}

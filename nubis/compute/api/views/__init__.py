@@ -1,0 +1,1 @@
+"""Response bodies of the compute API, per resource and microversion (the core returns plain records)."""

@@ -1,0 +1,84 @@
+"""Servers as the Compute API shows them, per microversion."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from nubis.api.microversion import Version
+from nubis.compute import network_client, states
+from nubis.compute.api.views.links import bookmark, links
+from nubis.compute.db.models import Instance, InstanceFault
+
+
+def _iso(value: Any) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def host_id(project_id: str, host: str | None) -> str:
+    """Opaque per-project host identity: users can tell "same host" without learning host names."""
+    return hashlib.sha224((project_id + host).encode()).hexdigest() if host else ""
+
+
+def _flavor(base: str, inst: Instance, version: Version) -> dict[str, Any]:
+    f = inst.flavor
+    if version >= Version(2, 47):
+        return {"vcpus": f["vcpus"], "ram": f["memory_mb"], "disk": f["root_gb"], "ephemeral": f["ephemeral_gb"],
+                "swap": f["swap"], "original_name": f["name"], "extra_specs": dict(f.get("extra_specs") or {})}
+    return {"id": f["flavorid"], "links": [{"rel": "bookmark", "href": bookmark(base, "flavors", f["flavorid"])}]}
+
+
+def _image(base: str, inst: Instance) -> dict[str, Any] | str:
+    if not inst.image_ref:
+        return ""  # booted from a volume: the reference shows an empty string
+    return {"id": inst.image_ref, "links": [{"rel": "bookmark", "href": bookmark(base, "images", inst.image_ref)}]}
+
+
+def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: InstanceFault | None) -> dict[str, Any]:
+    """The full (detail/show) form; ``is_admin`` adds the host attributes and fault details."""
+    body: dict[str, Any] = {
+        "id": inst.uuid, "name": inst.name, "status": states.status(inst.vm_state, inst.task_state),
+        "tenant_id": inst.project_id, "user_id": inst.user_id, "metadata": dict(inst.metadata_items or {}),
+        "hostId": host_id(inst.project_id, inst.host), "image": _image(base, inst),
+        "flavor": _flavor(base, inst, version), "created": _iso(inst.created_at), "updated": _iso(inst.updated_at),
+        "addresses": network_client.addresses(inst.network_info), "accessIPv4": "", "accessIPv6": "",
+        "links": links(base, "servers", inst.uuid), "OS-DCF:diskConfig": "MANUAL", "progress": 0,
+        "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
+        "config_drive": "True" if inst.config_drive else "", "key_name": inst.key_name,
+        "OS-SRV-USG:launched_at": _iso(inst.launched_at), "OS-SRV-USG:terminated_at": _iso(inst.terminated_at),
+        "OS-EXT-STS:task_state": inst.task_state, "OS-EXT-STS:vm_state": inst.vm_state,
+        "OS-EXT-STS:power_state": inst.power_state, "os-extended-volumes:volumes_attached": [],
+        "security_groups": [{"name": "default"}],
+    }
+    if is_admin:
+        body.update({"OS-EXT-SRV-ATTR:host": inst.host, "OS-EXT-SRV-ATTR:hypervisor_hostname": inst.node,
+                     "OS-EXT-SRV-ATTR:instance_name": f"instance-{inst.uuid[:8]}"})
+    if version >= Version(2, 9):
+        body["locked"] = bool(inst.locked)
+    if version >= Version(2, 19):
+        body["description"] = inst.description
+    if version >= Version(2, 26):
+        body["tags"] = list(inst.tags or [])
+    if version >= Version(2, 63):
+        body["trusted_image_certificates"] = None
+    if version >= Version(2, 71):
+        body["server_groups"] = []
+    if version >= Version(2, 73):
+        body["locked_reason"] = inst.locked_reason
+    if is_admin and version >= Version(2, 16):
+        body["host_status"] = "UP" if inst.host else ""
+    if fault is not None and inst.vm_state in (states.ERROR, states.DELETED):
+        body["fault"] = {"code": fault.code, "message": fault.message, "created": _iso(fault.created_at)}
+        if is_admin and fault.details:
+            body["fault"]["details"] = fault.details
+    return body
+
+
+def server_brief(base: str, inst: Instance) -> dict[str, Any]:
+    return {"id": inst.uuid, "name": inst.name, "links": links(base, "servers", inst.uuid)}
+
+
+def created(base: str, server_id: str) -> dict[str, Any]:
+    """The body of a 202 to ``POST /servers``."""
+    return {"id": server_id, "links": links(base, "servers", server_id), "OS-DCF:diskConfig": "MANUAL",
+            "security_groups": [{"name": "default"}]}

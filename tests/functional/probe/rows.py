@@ -1,0 +1,525 @@
+"""The persona matrix: who may call each API route, following the references' default policies.
+
+One row per (service, method, route template) of every API. A row names an
+access class; the class says which personas must be let through (never 401/403)
+and which must be refused (never a 2xx). Personas the reference leaves open (a
+system reader reading project APIs, a domain admin reading identity lists) are
+not asserted. ``test_every_route_has_a_row`` fails when a route is added
+without a row here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from tests.functional.probe.world import PERSONAS, World
+
+Body = Callable[[World], Any] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Access:
+    allowed: frozenset[str]
+    unchecked_reads: frozenset[str] = frozenset()
+    unchecked_writes: frozenset[str] = frozenset()
+
+
+def _access(allowed: set[str], reads: set[str] | None = None, writes: set[str] | None = None) -> Access:
+    return Access(frozenset(allowed), frozenset(reads or ()), frozenset(writes or ()))
+
+
+PROJECT = {"admin", "member", "reader", "other", "appcred"}
+READ_A = {"admin", "member", "reader", "appcred"}
+CLASSES: dict[str, Access] = {
+    # Versions, schemas and the like: no token needed.
+    "public": _access(set(PERSONAS)),
+    # Any valid token.
+    "any": _access(set(PERSONAS)),
+    # Any project-scoped caller, acting on its own project (lists filter to it).
+    "project": _access(PROJECT, reads={"system_reader", "domain_admin"}),
+    # Project A's resources: read by A's readers, written by A's members.
+    "read_a": _access(READ_A, reads={"system_reader"}),
+    "write_a": _access({"admin", "member"}),
+    # Creating something in the caller's own project.
+    "create": _access({"admin", "member", "other"}),
+    # Operators only.
+    "admin": _access({"admin"}, reads={"system_reader"}),
+    # Things of one user (A's member): its keypairs, application credentials, credentials.
+    "self": _access({"member"}, reads={"admin", "system_reader", "appcred"}, writes={"admin"}),
+    # Identity: cloud-wide records that any domain or system reader may list.
+    "id_read": _access({"admin", "system_reader"}, reads={"domain_admin"}),
+    # Identity: records inside the domain the domain admin manages.
+    "id_domain_read": _access({"admin", "system_reader", "domain_admin"}),
+    "id_domain_write": _access({"admin", "domain_admin"}),
+    # Identity: project A's own record (its members may read it).
+    "id_project_a": _access(READ_A | {"system_reader"}),
+    # Identity: A's member's own user record.
+    "id_user_self": _access({"admin", "system_reader", "member", "appcred"}),
+    # Keypairs and credentials belong to a user (any of its tokens, whatever the role), not to a project.
+    "user_owned": _access({"member", "appcred"}, reads={"admin", "system_reader"}, writes={"admin"}),
+    # Identity: the service catalog's records. Nubis lets any caller read them (the catalog is in every
+    # token anyway); Keystone keeps them to readers of the system.
+    "id_catalog": _access({"admin", "system_reader"}, reads={"member", "reader", "other", "domain_admin", "appcred"}),
+    # Image membership: the member project sees its own membership.
+    "image_member_read": _access(READ_A, reads={"system_reader", "other"}),
+    # Image membership answered by the member project (B), not the owner.
+    "image_member_status": _access({"admin", "other"}, writes={"member"}),
+}
+
+
+def _name() -> str:
+    return f"m-{uuid.uuid4().hex[:10]}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    service: str
+    method: str
+    template: str
+    access: str
+    body: Body = None
+    params: dict[str, str] = dataclasses.field(default_factory=dict)  # param -> world id key (overrides)
+    headers: Callable[[World, str], dict[str, str]] | None = None
+
+
+def _rows(service: str, spec: str, bodies: dict[tuple[str, str], Body] | None = None) -> list[Row]:
+    """Parse ``METHOD template class`` lines."""
+    out = []
+    for line in spec.strip().splitlines():
+        method, template, access = line.split()
+        out.append(Row(service, method, template, access, (bodies or {}).get((method, template))))
+    return out
+
+
+SERVER = {"server": {}}
+
+COMPUTE = _rows("compute", """
+GET / public
+GET /v2.1 public
+GET /v2.1/flavors project
+POST /v2.1/flavors admin
+GET /v2.1/flavors/detail project
+GET /v2.1/flavors/{flavor_id} project
+DELETE /v2.1/flavors/{flavor_id} admin
+GET /v2.1/flavors/{flavor_id}/os-extra_specs project
+POST /v2.1/flavors/{flavor_id}/os-extra_specs admin
+GET /v2.1/flavors/{flavor_id}/os-extra_specs/{key} project
+PUT /v2.1/flavors/{flavor_id}/os-extra_specs/{key} admin
+DELETE /v2.1/flavors/{flavor_id}/os-extra_specs/{key} admin
+GET /v2.1/flavors/{flavor_id}/os-flavor-access admin
+POST /v2.1/flavors/{flavor_id}/action admin
+GET /v2.1/os-keypairs project
+POST /v2.1/os-keypairs project
+GET /v2.1/os-keypairs/{name} user_owned
+DELETE /v2.1/os-keypairs/{name} user_owned
+GET /v2.1/servers project
+POST /v2.1/servers create
+GET /v2.1/servers/detail project
+GET /v2.1/servers/{server_id} read_a
+PUT /v2.1/servers/{server_id} write_a
+DELETE /v2.1/servers/{server_id} write_a
+POST /v2.1/servers/{server_id}/action write_a
+GET /v2.1/servers/{server_id}/os-instance-actions read_a
+GET /v2.1/servers/{server_id}/migrations admin
+GET /v2.1/os-migrations admin
+GET /v2.1/servers/{server_id}/metadata read_a
+PUT /v2.1/servers/{server_id}/metadata write_a
+POST /v2.1/servers/{server_id}/metadata write_a
+GET /v2.1/servers/{server_id}/metadata/{key} read_a
+PUT /v2.1/servers/{server_id}/metadata/{key} write_a
+DELETE /v2.1/servers/{server_id}/metadata/{key} write_a
+GET /v2.1/servers/{server_id}/tags read_a
+PUT /v2.1/servers/{server_id}/tags write_a
+DELETE /v2.1/servers/{server_id}/tags write_a
+GET /v2.1/servers/{server_id}/tags/{tag} read_a
+PUT /v2.1/servers/{server_id}/tags/{tag} write_a
+DELETE /v2.1/servers/{server_id}/tags/{tag} write_a
+GET /v2.1/servers/{server_id}/os-volume_attachments read_a
+POST /v2.1/servers/{server_id}/os-volume_attachments write_a
+GET /v2.1/servers/{server_id}/os-interface read_a
+POST /v2.1/servers/{server_id}/os-interface write_a
+POST /v2.1/os-server-external-events admin
+GET /v2.1/os-server-groups project
+POST /v2.1/os-server-groups create
+GET /v2.1/os-server-groups/{group_id} read_a
+DELETE /v2.1/os-server-groups/{group_id} write_a
+GET /v2.1/os-services admin
+PUT /v2.1/os-services/{service_id} admin
+DELETE /v2.1/os-services/{service_id} admin
+GET /v2.1/os-hypervisors admin
+GET /v2.1/os-hypervisors/detail admin
+GET /v2.1/os-hypervisors/{hypervisor_id} admin
+GET /v2.1/os-hypervisors/{hypervisor_id}/uptime admin
+GET /v2.1/limits project
+GET /v2.1/os-quota-sets/{project_id} read_a
+PUT /v2.1/os-quota-sets/{project_id} admin
+DELETE /v2.1/os-quota-sets/{project_id} admin
+GET /v2.1/os-quota-sets/{project_id}/detail read_a
+GET /v2.1/os-quota-sets/{project_id}/defaults project
+GET /v2.1/os-quota-class-sets/{class_name} admin
+PUT /v2.1/os-quota-class-sets/{class_name} admin
+GET /v2.1/os-simple-tenant-usage admin
+GET /v2.1/os-simple-tenant-usage/{project_id} read_a
+GET /v2.1/os-aggregates admin
+POST /v2.1/os-aggregates admin
+GET /v2.1/os-aggregates/{aggregate_id} admin
+PUT /v2.1/os-aggregates/{aggregate_id} admin
+DELETE /v2.1/os-aggregates/{aggregate_id} admin
+POST /v2.1/os-aggregates/{aggregate_id}/action admin
+GET /v2.1/os-availability-zone project
+GET /v2.1/os-availability-zone/detail admin
+""", {
+    ("POST", "/v2.1/flavors"): lambda w: {"flavor": {"name": _name(), "ram": 64, "vcpus": 1, "disk": 1}},
+    ("POST", "/v2.1/flavors/{flavor_id}/os-extra_specs"): lambda w: {"extra_specs": {"hw:mem_page_size": "small"}},
+    ("PUT", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}"): lambda w: {"hw:numa_nodes": "2"},
+    ("POST", "/v2.1/flavors/{flavor_id}/action"): lambda w: {"addTenantAccess": {"tenant": w.ids["project_b"]}},
+    ("POST", "/v2.1/os-keypairs"): lambda w: {"keypair": {"name": _name()}},
+    ("POST", "/v2.1/servers"): lambda w: {"server": {"name": _name(), "imageRef": w.ids["public_image"],
+                                                     "flavorRef": w.ids["flavor"], "networks": "none"}},
+    ("PUT", "/v2.1/servers/{server_id}"): lambda w: {"server": {"name": _name()}},
+    ("POST", "/v2.1/servers/{server_id}/action"): lambda w: {"os-stop": None},
+    ("PUT", "/v2.1/servers/{server_id}/metadata"): lambda w: {"metadata": {"size": "big"}},
+    ("POST", "/v2.1/servers/{server_id}/metadata"): lambda w: {"metadata": {"size": "big"}},
+    ("PUT", "/v2.1/servers/{server_id}/metadata/{key}"): lambda w: {"meta": {"color": "red"}},
+    ("PUT", "/v2.1/servers/{server_id}/tags"): lambda w: {"tags": ["red"]},
+    ("POST", "/v2.1/servers/{server_id}/os-interface"): lambda w: {"interfaceAttachment": {
+        "net_id": w.ids["network"]}},
+    ("POST", "/v2.1/os-server-external-events"): lambda w: {"events": [{
+        "name": "network-changed", "server_uuid": w.ids["server"]}]},
+    ("POST", "/v2.1/os-server-groups"): lambda w: {"server_group": {"name": _name(), "policies": ["affinity"]}},
+    ("PUT", "/v2.1/os-services/{service_id}"): lambda w: {"status": "disabled"},
+    ("PUT", "/v2.1/os-quota-sets/{project_id}"): lambda w: {"quota_set": {"instances": 3}},
+    ("PUT", "/v2.1/os-quota-class-sets/{class_name}"): lambda w: {"quota_class_set": {"instances": 30}},
+    ("POST", "/v2.1/os-aggregates"): lambda w: {"aggregate": {"name": _name()}},
+    ("PUT", "/v2.1/os-aggregates/{aggregate_id}"): lambda w: {"aggregate": {"name": _name()}},
+    ("POST", "/v2.1/os-aggregates/{aggregate_id}/action"): lambda w: {"set_metadata": {"metadata": {"k": "v"}}},
+})
+
+NETWORK_FIXED = _rows("network", """
+GET / public
+GET /v2.0 any
+GET /v2.0/extensions any
+GET /v2.0/extensions/{alias} any
+GET /v2.0/network-ip-availabilities admin
+GET /v2.0/network-ip-availabilities/{network_id} admin
+GET /v2.0/ip-allocation-history admin
+GET /v2.0/quotas admin
+GET /v2.0/quotas/{project_id}/default read_a
+GET /v2.0/quotas/{project_id}/details.json read_a
+GET /v2.0/quotas/{project_id}/details read_a
+GET /v2.0/quotas/{project_id} read_a
+PUT /v2.0/quotas/{project_id} admin
+DELETE /v2.0/quotas/{project_id} admin
+GET /v2.0/agents admin
+GET /v2.0/agents/{ident} admin
+PUT /v2.0/agents/{ident} admin
+DELETE /v2.0/agents/{ident} admin
+PUT /v2.0/routers/{ident}/add_router_interface write_a
+PUT /v2.0/routers/{ident}/remove_router_interface write_a
+""", {
+    ("PUT", "/v2.0/quotas/{project_id}"): lambda w: {"quota": {"network": 3}},
+    ("PUT", "/v2.0/agents/{ident}"): lambda w: {"agent": {"admin_state_up": False}},
+    ("PUT", "/v2.0/routers/{ident}/add_router_interface"): lambda w: {"subnet_id": w.ids["subnet"]},
+    ("PUT", "/v2.0/routers/{ident}/remove_router_interface"): lambda w: {"subnet_id": w.ids["subnet"]},
+})
+NETWORK_FIXED_PARAMS = {"/v2.0/agents/{ident}": "agent", "/v2.0/routers/{ident}/add_router_interface": "router",
+                        "/v2.0/routers/{ident}/remove_router_interface": "router"}
+
+# Collections served by the generic /v2.0/{collection} routes: (id key in the world, singular, create body).
+NETWORK_COLLECTIONS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]], str]] = {
+    "networks": ("network", "network", lambda w: {"name": _name()}, "create"),
+    "subnets": ("subnet", "subnet", lambda w: {"network_id": w.ids["network"], "cidr": "10.78.0.0/24",
+                                               "ip_version": 4}, "write_a"),
+    "subnetpools": ("subnetpool", "subnetpool", lambda w: {"name": _name(), "prefixes": ["10.200.0.0/16"]},
+                    "create"),
+    "ports": ("port", "port", lambda w: {"network_id": w.ids["network"]}, "write_a"),
+    "security-groups": ("security_group", "security_group", lambda w: {"name": _name()}, "create"),
+    "security-group-rules": ("security_group_rule", "security_group_rule", lambda w: {
+        "security_group_id": w.ids["security_group"], "direction": "ingress", "protocol": "udp",
+        "port_range_min": 53, "port_range_max": 53}, "write_a"),
+    "routers": ("router", "router", lambda w: {"name": _name()}, "create"),
+    "floatingips": ("floatingip", "floatingip", lambda w: {"floating_network_id": w.ids["external_network"]},
+                    "create"),
+}
+
+
+def _network_collection_rows() -> list[Row]:
+    rows = []
+    for collection, (key, singular, create, create_access) in NETWORK_COLLECTIONS.items():
+        base = {"collection": f"={collection}"}
+        item = {**base, "ident": key}
+        update: Body = (lambda s: lambda w: {s: {"description": "changed"}})(singular)
+        rows += [
+            Row("network", "GET", "/v2.0/{collection}", "project", None, base),
+            Row("network", "POST", "/v2.0/{collection}", create_access,
+                (lambda s, c: lambda w: {s: c(w)})(singular, create), base),
+            Row("network", "GET", "/v2.0/{collection}/{ident}", "read_a", None, item),
+            Row("network", "PUT", "/v2.0/{collection}/{ident}", "write_a", update, item),
+            Row("network", "DELETE", "/v2.0/{collection}/{ident}", "write_a", None, item),
+        ]
+        if collection in ("networks", "ports", "routers"):
+            tag = {**item, "tag": "=blue"}
+            rows += [
+                Row("network", "GET", "/v2.0/{collection}/{ident}/tags", "read_a", None, item),
+                Row("network", "PUT", "/v2.0/{collection}/{ident}/tags", "write_a",
+                    lambda w: {"tags": ["green"]}, item),
+                Row("network", "DELETE", "/v2.0/{collection}/{ident}/tags", "write_a", None, item),
+                Row("network", "GET", "/v2.0/{collection}/{ident}/tags/{tag}", "read_a", None, tag),
+                Row("network", "PUT", "/v2.0/{collection}/{ident}/tags/{tag}", "write_a", None, tag),
+                Row("network", "DELETE", "/v2.0/{collection}/{ident}/tags/{tag}", "write_a", None, tag),
+            ]
+    return rows
+
+
+IMAGE = _rows("image", """
+GET / public
+GET /versions public
+GET /v2/images project
+POST /v2/images create
+GET /v2/images/{image_id} read_a
+PATCH /v2/images/{image_id} write_a
+DELETE /v2/images/{image_id} write_a
+PUT /v2/images/{image_id}/file write_a
+GET /v2/images/{image_id}/file read_a
+PUT /v2/images/{image_id}/stage write_a
+POST /v2/images/{image_id}/import write_a
+POST /v2/images/{image_id}/actions/deactivate admin
+POST /v2/images/{image_id}/actions/reactivate admin
+PUT /v2/images/{image_id}/tags/{tag} write_a
+DELETE /v2/images/{image_id}/tags/{tag} write_a
+GET /v2/images/{image_id}/members image_member_read
+POST /v2/images/{image_id}/members write_a
+GET /v2/images/{image_id}/members/{member_id} image_member_read
+PUT /v2/images/{image_id}/members/{member_id} image_member_status
+DELETE /v2/images/{image_id}/members/{member_id} write_a
+GET /v2/info/import any
+GET /v2/info/stores any
+GET /v2/schemas/image any
+GET /v2/schemas/images any
+GET /v2/schemas/member any
+GET /v2/schemas/members any
+""", {
+    ("POST", "/v2/images"): lambda w: {"name": _name(), "disk_format": "raw", "container_format": "bare"},
+    ("PATCH", "/v2/images/{image_id}"): lambda w: [{"op": "replace", "path": "/name", "value": _name()}],
+    ("POST", "/v2/images/{image_id}/import"): lambda w: {"method": {"name": "glance-direct"}},
+    ("POST", "/v2/images/{image_id}/members"): lambda w: {"member": w.ids["project_in_domain"]},
+    ("PUT", "/v2/images/{image_id}/members/{member_id}"): lambda w: {"status": "accepted"},
+})
+IMAGE_MEMBER_ROUTES = ("/v2/images/{image_id}/members", "/v2/images/{image_id}/members/{member_id}")
+
+PLACEMENT = _rows("placement", """
+GET / public
+GET /resource_providers admin
+POST /resource_providers admin
+GET /resource_providers/{uuid} admin
+PUT /resource_providers/{uuid} admin
+DELETE /resource_providers/{uuid} admin
+GET /resource_providers/{uuid}/inventories admin
+PUT /resource_providers/{uuid}/inventories admin
+POST /resource_providers/{uuid}/inventories admin
+DELETE /resource_providers/{uuid}/inventories admin
+GET /resource_providers/{uuid}/inventories/{resource_class} admin
+PUT /resource_providers/{uuid}/inventories/{resource_class} admin
+DELETE /resource_providers/{uuid}/inventories/{resource_class} admin
+GET /resource_providers/{uuid}/traits admin
+PUT /resource_providers/{uuid}/traits admin
+DELETE /resource_providers/{uuid}/traits admin
+GET /resource_providers/{uuid}/aggregates admin
+PUT /resource_providers/{uuid}/aggregates admin
+GET /resource_providers/{uuid}/usages admin
+GET /resource_providers/{uuid}/allocations admin
+POST /allocations admin
+GET /allocations/{consumer_uuid} admin
+PUT /allocations/{consumer_uuid} admin
+DELETE /allocations/{consumer_uuid} admin
+GET /allocation_candidates admin
+GET /usages admin
+GET /resource_classes admin
+POST /resource_classes admin
+GET /resource_classes/{name} admin
+PUT /resource_classes/{name} admin
+DELETE /resource_classes/{name} admin
+GET /traits admin
+GET /traits/{name} admin
+PUT /traits/{name} admin
+DELETE /traits/{name} admin
+POST /scheduler/explain admin
+""", {
+    ("POST", "/resource_providers"): lambda w: {"name": _name()},
+    ("POST", "/resource_classes"): lambda w: {"name": "CUSTOM_" + _name().upper().replace("-", "_")},
+})
+
+IDENTITY = _rows("identity", """
+GET / public
+GET /v3 public
+POST /v3/auth/tokens public
+GET /v3/auth/tokens any
+HEAD /v3/auth/tokens any
+DELETE /v3/auth/tokens any
+GET /v3/auth/catalog any
+GET /v3/auth/projects any
+GET /v3/auth/domains any
+GET /v3/auth/system any
+GET /v3/domains id_read
+POST /v3/domains admin
+GET /v3/domains/{domain_id} id_domain_read
+PATCH /v3/domains/{domain_id} admin
+DELETE /v3/domains/{domain_id} admin
+GET /v3/projects id_read
+POST /v3/projects id_domain_write
+GET /v3/projects/{project_id} id_project_a
+PATCH /v3/projects/{project_id} admin
+DELETE /v3/projects/{project_id} admin
+GET /v3/projects/{project_id}/tags id_project_a
+PUT /v3/projects/{project_id}/tags admin
+DELETE /v3/projects/{project_id}/tags admin
+GET /v3/projects/{project_id}/tags/{tag} id_project_a
+PUT /v3/projects/{project_id}/tags/{tag} admin
+DELETE /v3/projects/{project_id}/tags/{tag} admin
+GET /v3/users id_read
+POST /v3/users id_domain_write
+GET /v3/users/{user_id} id_user_self
+PATCH /v3/users/{user_id} admin
+DELETE /v3/users/{user_id} admin
+POST /v3/users/{user_id}/password public
+GET /v3/users/{user_id}/groups id_user_self
+GET /v3/users/{user_id}/projects id_user_self
+GET /v3/users/{user_id}/application_credentials self
+POST /v3/users/{user_id}/application_credentials self
+GET /v3/users/{user_id}/application_credentials/{app_cred_id} self
+DELETE /v3/users/{user_id}/application_credentials/{app_cred_id} self
+GET /v3/users/{user_id}/access_rules self
+GET /v3/users/{user_id}/access_rules/{access_rule_id} self
+DELETE /v3/users/{user_id}/access_rules/{access_rule_id} self
+GET /v3/groups id_read
+POST /v3/groups id_domain_write
+GET /v3/groups/{group_id} id_domain_read
+PATCH /v3/groups/{group_id} id_domain_write
+DELETE /v3/groups/{group_id} id_domain_write
+GET /v3/groups/{group_id}/users id_domain_read
+PUT /v3/groups/{group_id}/users/{user_id} id_domain_write
+HEAD /v3/groups/{group_id}/users/{user_id} id_domain_read
+GET /v3/groups/{group_id}/users/{user_id} id_domain_read
+DELETE /v3/groups/{group_id}/users/{user_id} id_domain_write
+GET /v3/roles id_read
+POST /v3/roles admin
+GET /v3/roles/{role_id} id_read
+PATCH /v3/roles/{role_id} admin
+DELETE /v3/roles/{role_id} admin
+GET /v3/roles/{prior_role_id}/implies id_read
+PUT /v3/roles/{prior_role_id}/implies/{implied_role_id} admin
+GET /v3/roles/{prior_role_id}/implies/{implied_role_id} id_read
+HEAD /v3/roles/{prior_role_id}/implies/{implied_role_id} id_read
+DELETE /v3/roles/{prior_role_id}/implies/{implied_role_id} admin
+GET /v3/role_inferences id_read
+GET /v3/role_assignments id_read
+GET /v3/regions any
+POST /v3/regions admin
+GET /v3/regions/{region_id} any
+PATCH /v3/regions/{region_id} admin
+DELETE /v3/regions/{region_id} admin
+PUT /v3/regions/{region_id} admin
+GET /v3/services id_catalog
+POST /v3/services admin
+GET /v3/services/{service_id} id_catalog
+PATCH /v3/services/{service_id} admin
+DELETE /v3/services/{service_id} admin
+GET /v3/endpoints id_catalog
+POST /v3/endpoints admin
+GET /v3/endpoints/{endpoint_id} id_catalog
+PATCH /v3/endpoints/{endpoint_id} admin
+DELETE /v3/endpoints/{endpoint_id} admin
+GET /v3/credentials project
+POST /v3/credentials user_owned
+GET /v3/credentials/{credential_id} user_owned
+PATCH /v3/credentials/{credential_id} user_owned
+DELETE /v3/credentials/{credential_id} user_owned
+""", {
+    ("POST", "/v3/domains"): lambda w: {"domain": {"name": _name()}},
+    ("PATCH", "/v3/domains/{domain_id}"): lambda w: {"domain": {"description": "changed"}},
+    ("POST", "/v3/projects"): lambda w: {"project": {"name": _name(), "domain_id": w.ids["domain"]}},
+    ("PATCH", "/v3/projects/{project_id}"): lambda w: {"project": {"description": "changed"}},
+    ("PUT", "/v3/projects/{project_id}/tags"): lambda w: {"tags": ["red"]},
+    ("POST", "/v3/users"): lambda w: {"user": {"name": _name(), "domain_id": w.ids["domain"]}},
+    ("PATCH", "/v3/users/{user_id}"): lambda w: {"user": {"description": "changed"}},
+    ("POST", "/v3/users/{user_id}/application_credentials"): lambda w: {"application_credential": {
+        "name": _name()}},
+    ("POST", "/v3/groups"): lambda w: {"group": {"name": _name(), "domain_id": w.ids["domain"]}},
+    ("PATCH", "/v3/groups/{group_id}"): lambda w: {"group": {"description": "changed"}},
+    ("POST", "/v3/roles"): lambda w: {"role": {"name": _name()}},
+    ("PATCH", "/v3/roles/{role_id}"): lambda w: {"role": {"description": "changed"}},
+    ("POST", "/v3/regions"): lambda w: {"region": {"id": _name()}},
+    ("PATCH", "/v3/regions/{region_id}"): lambda w: {"region": {"description": "changed"}},
+    ("PUT", "/v3/regions/{region_id}"): lambda w: {"region": {"description": "changed"}},
+    ("POST", "/v3/services"): lambda w: {"service": {"type": _name(), "name": _name()}},
+    ("PATCH", "/v3/services/{service_id}"): lambda w: {"service": {"description": "changed"}},
+    ("POST", "/v3/endpoints"): lambda w: {"endpoint": {"service_id": w.ids["service"], "interface": "internal",
+                                                       "url": "http://127.0.0.1:1/x", "region_id": "RegionOne"}},
+    ("PATCH", "/v3/endpoints/{endpoint_id}"): lambda w: {"endpoint": {"url": "http://127.0.0.1:2/x"}},
+    ("POST", "/v3/credentials"): lambda w: {"credential": {"type": "cert", "user_id": w.ids["user_member"],
+                                                           "blob": "x"}},
+    ("PATCH", "/v3/credentials/{credential_id}"): lambda w: {"credential": {"blob": "y"}},
+})
+IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": "user_member", "group_id": "group",
+                   "role_id": "role_reader", "prior_role_id": "role_reader", "implied_role_id": "role_reader",
+                   "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
+                   "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue"}
+
+
+def _grant_rows() -> list[Row]:
+    """Role grants on projects, domains and the system, for users and groups."""
+    rows = []
+    targets = {
+        # A's project: only cloud admins grant there (A lives in the default domain).
+        "/v3/projects/{project_id}": ("admin", "id_read", {"project_id": "project_a"}),
+        "/v3/OS-INHERIT/projects/{project_id}": ("admin", "id_read", {"project_id": "project_a"}),
+        # The domain admin's own domain, with a user and group of that domain.
+        "/v3/domains/{domain_id}": ("id_domain_write", "id_domain_read", {"domain_id": "domain"}),
+        "/v3/OS-INHERIT/domains/{domain_id}": ("id_domain_write", "id_domain_read", {"domain_id": "domain"}),
+        "/v3/system": ("admin", "id_read", {}),
+    }
+    for prefix, (write, read, params) in targets.items():
+        for actor, actor_param, actor_key in (("users", "user_id", "user_in_domain"), ("groups", "group_id", "group")):
+            suffix = "/inherited_to_projects" if "OS-INHERIT" in prefix else ""
+            base = f"{prefix}/{actor}/{{{actor_param}}}/roles"
+            p = {**params, actor_param: actor_key, "role_id": "role_reader"}
+            rows.append(Row("identity", "GET", base + suffix, read, None, p))
+            item = base + "/{role_id}" + suffix
+            rows += [Row("identity", "PUT", item, write, None, p), Row("identity", "HEAD", item, read, None, p),
+                     Row("identity", "GET", item, read, None, p), Row("identity", "DELETE", item, write, None, p)]
+    return rows
+
+
+COMPUTE_PARAMS = {"flavor_id": "flavor", "key": "=hw:numa_nodes", "name": "keypair", "server_id": "server",
+                  "group_id": "server_group", "service_id": "compute_service", "hypervisor_id": "hypervisor",
+                  "project_id": "project_a", "class_name": "=default", "aggregate_id": "aggregate", "tag": "=blue"}
+METADATA_KEY = "=color"
+NETWORK_PARAMS = {"alias": "=router", "network_id": "network", "project_id": "project_a", "tag": "=blue"}
+IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "project_b"}
+PLACEMENT_PARAMS = {"uuid": "provider", "resource_class": "=VCPU", "consumer_uuid": "server",
+                    "name": "=CUSTOM_PERSONA_MATRIX"}
+
+ROWS: list[Row] = [*IDENTITY, *_grant_rows(), *COMPUTE, *NETWORK_FIXED, *_network_collection_rows(), *IMAGE,
+                   *PLACEMENT]
+
+
+def resolve(row: Row, world: World) -> str:
+    """The concrete path of ``row``, its parameters filled from the world's resources."""
+    defaults = {"identity": IDENTITY_PARAMS, "compute": COMPUTE_PARAMS, "network": NETWORK_PARAMS,
+                "image": IMAGE_PARAMS, "placement": PLACEMENT_PARAMS}[row.service]
+    params = {**defaults, **row.params}
+    if row.service == "compute" and "/metadata/" in row.template:
+        params["key"] = METADATA_KEY
+    if row.service == "network" and row.template in NETWORK_FIXED_PARAMS:
+        params["ident"] = NETWORK_FIXED_PARAMS[row.template]
+    if row.service == "image" and row.template in IMAGE_MEMBER_ROUTES:
+        params["image_id"] = "shared_image"
+    path = row.template
+    for name, source in params.items():
+        value = source[1:] if source.startswith("=") else world.ids[source]
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no value for a parameter of {row.template}"
+    return path
