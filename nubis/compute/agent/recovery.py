@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from nubis.common import context, rpc
+from nubis.common.context import RequestContext
 from nubis.compute import states
+from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.instances import ActionEnd, Fault
-
-if TYPE_CHECKING:
-    from nubis.compute.agent.manager import ComputeAgent
+from nubis.compute.network_client import NetworkClient
+from nubis.compute.virt.driver import ComputeDriver
 
 LOG = logging.getLogger(__name__)
 
@@ -42,6 +44,29 @@ _ENDED_BY_GUEST_STATE = {states.POWERING_OFF, states.POWERING_ON, states.REBOOTI
                          states.PAUSING, states.UNPAUSING, states.SUSPENDING, states.RESUMING, states.REBUILDING,
                          states.RESIZE_MIGRATING, states.RESIZE_REVERTING, states.IMAGE_SNAPSHOT,
                          states.IMAGE_BACKUP, states.SHELVING}
+
+
+class ComputeAgent(Protocol):
+    """What the recovery uses of the agent (``agent.manager.ComputeAgent``)."""
+
+    host: str
+    driver: ComputeDriver
+    conductor: ConductorAPI
+    network: NetworkClient | None
+
+    @property
+    def stopping(self) -> bool: ...
+
+    def instance_lock(self, uuid: str) -> AbstractContextManager[None]: ...
+
+    def unplug_networks(self, uuid: str) -> None: ...
+
+    def wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]]) -> None: ...
+
+    def finish_build(self, ctx: RequestContext, uuid: str, vifs: list[dict[str, Any]],
+                     request_id: str | None) -> bool: ...
+
+    def fail_build(self, ctx: RequestContext, uuid: str, fault: Fault, request_id: str | None) -> None: ...
 
 
 def interrupted(uuid: str, what: str, host: str, why: str = "") -> Fault:
