@@ -31,6 +31,7 @@ from nubis.scheduler.rpcapi import SchedulerAPI
 LOG = logging.getLogger(__name__)
 BINARY = "nubis-compute"
 
+
 class Stopping(Exception):
     """The agent is stopping: the work in hand is left as recorded, for the next start to take up."""
 
