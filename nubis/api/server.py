@@ -135,8 +135,25 @@ class StopSignal:
             pass
 
 
-def run_in_process(start: Callable[[], Sequence[Any]], stop_signal: StopSignal | None = None) -> None:
-    """Start what ``start`` builds (objects with ``stop()``), wait for a signal, stop them in reverse."""
+def _exit_after(seconds: float) -> None:
+    """Exit the process in ``seconds`` whatever is still running (oslo.service's graceful_shutdown_timeout)."""
+    def force() -> None:
+        LOG.error("Not stopped after %s s ([DEFAULT] graceful_shutdown_timeout); exiting now", seconds)
+        logging.shutdown()
+        os._exit(1)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
+
+
+def run_in_process(start: Callable[[], Sequence[Any]], stop_signal: StopSignal | None = None,
+                   graceful_timeout: Callable[[], float] | None = None) -> None:
+    """Start what ``start`` builds (objects with ``stop()``), wait for a signal, stop them in reverse.
+
+    ``graceful_timeout`` (asked once the signal came, when the config is read): seconds the stopping may
+    take before the process exits anyway; 0 or None: no limit.
+    """
     stop_signal = stop_signal or StopSignal()
     stop_signal.install()
     running = list(start())
@@ -144,6 +161,9 @@ def run_in_process(start: Callable[[], Sequence[Any]], stop_signal: StopSignal |
         stop_signal.wait()
     finally:
         LOG.info("Stopping: finishing in-flight work")
+        bound = graceful_timeout() if graceful_timeout is not None else None
+        if bound:
+            _exit_after(bound)
         for item in reversed(running):
             try:
                 item.stop()
@@ -151,7 +171,8 @@ def run_in_process(start: Callable[[], Sequence[Any]], stop_signal: StopSignal |
                 LOG.exception("Error while stopping %s", item)
 
 
-def run_workers(start: Callable[[], Sequence[Any]], workers: int) -> int:
+def run_workers(start: Callable[[], Sequence[Any]], workers: int,
+                graceful_timeout: Callable[[], float] | None = None) -> int:
     """Fork ``workers`` children that each run ``start`` (built after the fork).
 
     The parent only supervises: it restarts a child that dies, forwards SIGTERM,
@@ -159,7 +180,7 @@ def run_workers(start: Callable[[], Sequence[Any]], workers: int) -> int:
     a bad config), so the failure is visible instead of a silent crash loop.
     """
     if workers <= 1:
-        run_in_process(start)
+        run_in_process(start, graceful_timeout=graceful_timeout)
         return 0
     stop = StopSignal()
     stop.install()
@@ -173,7 +194,7 @@ def run_workers(start: Callable[[], Sequence[Any]], workers: int) -> int:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
-                run_in_process(start)
+                run_in_process(start, graceful_timeout=graceful_timeout)
             except Exception:  # noqa: BLE001
                 LOG.exception("Worker failed")
                 code = 1

@@ -274,7 +274,10 @@ class AllInOne:
                 f.write(text)
 
     def stop(self) -> None:
-        for item in reversed(self.running):
+        # The compute API first: no new work comes in while the services finish (or set aside) theirs,
+        # which still needs the other APIs (tokens, placement, ports, images); those go last.
+        front = [item for item in self.running if getattr(item, "name", None) == "compute-api"]
+        for item in [*front, *(i for i in reversed(self.running) if i not in front)]:
             try:
                 item.stop()
             except Exception:  # noqa: BLE001 - stop the rest regardless
@@ -292,7 +295,8 @@ def run(options: Options) -> int:
         print(banner(aio), flush=True)
         return [aio]
 
-    server.run_in_process(start)
+    server.run_in_process(start, graceful_timeout=lambda: float(
+        aio.runtime.conf.graceful_shutdown_timeout) if aio.runtime is not None else 0)
     return 0
 
 

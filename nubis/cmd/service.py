@@ -43,7 +43,7 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
         return running
 
     workers = conf[common.listen_group(service)].workers if service.build_api is not None else 1
-    return server.run_workers(start, workers)
+    return server.run_workers(start, workers, lambda: float(conf.graceful_shutdown_timeout))
 
 
 def _main(name: str) -> None:

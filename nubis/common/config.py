@@ -29,6 +29,14 @@ DEFAULT_OPTS = [
         sample_default="~/.nubis",
         help="Directory for local state: SQLite files, image store, keys, logs.",
     ),
+    cfg.IntOpt(
+        "graceful_shutdown_timeout",
+        default=60,
+        min=0,
+        help="Seconds a process may take, after SIGTERM/SIGINT, to finish or set aside its work "
+        "(new work is refused meanwhile) before it exits anyway (0: wait for as long as it takes). "
+        "Work set aside is taken up again at the next start.",
+    ),
     cfg.StrOpt(
         "region_name",
         default="RegionOne",

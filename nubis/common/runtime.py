@@ -12,6 +12,7 @@ import threading
 from oslo_config import cfg
 
 from nubis.common import config
+from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.common.rpc import Messaging
 
@@ -22,6 +23,7 @@ class Runtime:
         agents (each with its own ``conf.host``) in one test process, since the
         in-process transport only connects users of the same transport object."""
         self.conf = conf
+        self.started_at = types.utcnow()  # what this process finds older than this, a previous one left
         self._lock = threading.Lock()
         self._databases: dict[str, Database] = {}
         self._messaging = messaging

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from oslo_config import cfg
@@ -32,7 +33,9 @@ def fake_host(c: cfg.ConfigOpts) -> HostResources:
 
 def make_driver(c: cfg.ConfigOpts) -> ComputeDriver:
     if c.compute.virt_driver == "fake":
-        return fake.FakeDriver(fake_host(c))
+        # Its guests are kept under the state path: they outlive the agent, as a hypervisor's do.
+        return fake.FakeDriver(fake_host(c), os.path.join(c.state_path, f"fake-guests-{c.host}.json"),
+                               c.compute.fake_spawn_seconds, c.compute.fake_destroy_seconds)
     # Imported here: libvirt-python is only needed on hosts that run real guests.
     from nubis.compute.virt.libvirt.driver import LibvirtDriver
 
@@ -52,7 +55,9 @@ def start(runtime: Runtime, driver: ComputeDriver | None = None) -> Sequence[Sto
     agent = build_agent(runtime, driver)
     server = rpc.start_server(runtime.messaging, TOPIC, runtime.conf.host, [ComputeAgentEndpoint(agent)])
     agent.start()
-    return [agent, server]
+    # Stopped in reverse: the agent first, so work waiting on others (a build waiting for its ports) gives up
+    # waiting and is set aside for the next start; then the server, which waits for the messages in hand.
+    return [server, agent]
 
 
 SERVICE = ServiceDefinition(

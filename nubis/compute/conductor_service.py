@@ -10,6 +10,7 @@ from nubis.compute import conf, db
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor.manager import ConductorManager
 from nubis.compute.conductor.metadata_rpc import ConductorMetadataEndpoint
+from nubis.compute.conductor.recovery import ConductorRecovery, Sweeper
 from nubis.compute.conductor.rpcapi import TOPIC, ConductorEndpoint
 from nubis.compute.core.host_settings import HostSettings
 from nubis.scheduler.rpcapi import SchedulerAPI
@@ -22,8 +23,14 @@ def start(runtime: Runtime) -> Sequence[Stoppable]:
     manager = ConductorManager(database, scheduler, ComputeAgentAPI(runtime.messaging, c.compute.rpc_timeout),
                                rpc.Notifier(runtime.messaging, "conductor", c.host),
                                clients.service_adapter(c, "placement"), HostSettings(c, database, scheduler))
-    return [rpc.start_server(runtime.messaging, TOPIC, c.host,
-                             [ConductorEndpoint(manager), ConductorMetadataEndpoint(database)])]
+    server = rpc.start_server(runtime.messaging, TOPIC, c.host,
+                              [ConductorEndpoint(manager), ConductorMetadataEndpoint(database)])
+    # Started after the server: a message for an instance that waited for this conductor is taken
+    # (touched) first, and the sweep leaves what was taken alone.
+    recovery = ConductorRecovery(database, manager.instances, scheduler, manager.notifier, manager.placement,
+                                 manager.agents)
+    sweeper = Sweeper(recovery, runtime.messaging.is_in_process, runtime.started_at, c.compute.rpc_timeout).start()
+    return [server, sweeper]
 
 
 SERVICE = ServiceDefinition(

@@ -21,8 +21,9 @@ from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.compute import notifications, states
 from nubis.compute.actions import POWER_ACTIONS
-from nubis.compute.agent import resources
+from nubis.compute.agent import recovery, resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.core.instances import ActionEnd, Fault
 from nubis.compute.network_client import NetworkClient
 from nubis.compute.virt.driver import ComputeDriver, DriverError, GuestSpec
 from nubis.scheduler.rpcapi import SchedulerAPI
@@ -30,11 +31,14 @@ from nubis.scheduler.rpcapi import SchedulerAPI
 LOG = logging.getLogger(__name__)
 BINARY = "nubis-compute"
 
-# A task_state still set when the agent starts means the agent died in the middle of it.
-_INTERRUPTED = {states.SPAWNING, states.POWERING_OFF, states.POWERING_ON, states.REBOOTING, states.REBOOTING_HARD,
-                states.PAUSING, states.UNPAUSING, states.SUSPENDING, states.RESUMING}
-_VM_STATE_OF_POWER = {states.RUNNING: states.ACTIVE, states.SHUTDOWN: states.STOPPED,
-                      states.POWER_PAUSED: states.PAUSED, states.POWER_SUSPENDED: states.SUSPENDED}
+
+class Stopping(Exception):
+    """The agent is stopping: the work in hand is left as recorded, for the next start to take up."""
+
+
+def failure(exc: BaseException, message: str) -> Fault:
+    """The fault of an operation that failed with ``exc``: ``message``, what went wrong, and its kind."""
+    return Fault(500, f"{message}: {rpc.error_message(exc)}", type(exc).__name__)
 
 
 class ComputeAgent:
@@ -82,9 +86,15 @@ class ComputeAgent:
                 LOG.exception("checking the power state of %s failed", uuid)
 
     def stop(self) -> None:
+        """Stop reporting, and make work that waits on others (ports being wired) give up waiting, so the
+        RPC server's drain ends in bounded time; such work is picked up again at the next start."""
         self._stop.set()
         if self._reporter is not None:
             self._reporter.join(timeout=10)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     def report(self) -> None:
         ctx = nubis_context.admin_context()
@@ -122,7 +132,7 @@ class ComputeAgent:
     def sync_power_state(self, uuid: str) -> None:
         """Bring one instance's record in line with its guest, unless an action is under way."""
         ctx = nubis_context.admin_context()
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             power = self.driver.power_state(uuid)
             # Read the record under the lock: an action may have finished since anyone last looked.
             inst = next((i for i in self.conductor.host_instances(ctx, self.host) if i["uuid"] == uuid), None)
@@ -145,31 +155,17 @@ class ComputeAgent:
                 LOG.warning("instance %s stopped outside Nubis (power state %s)", uuid, power)
                 values["vm_state"] = states.STOPPED
             # Only if still idle: an action that started meanwhile owns the state.
-            if values and self.conductor.instance_update(ctx, uuid, values, only_if_idle=True) and vanished:
-                self.conductor.add_fault(ctx, uuid, 500, f"The guest of instance {uuid} disappeared from host "
-                                                         f"{self.host} outside Nubis; rebuild or delete the "
-                                                         "server.", "GuestVanished")
+            if values:
+                self.conductor.instance_update(ctx, uuid, values, only_if_idle=True, fault=Fault(
+                    500, f"The guest of instance {uuid} disappeared from host {self.host} outside Nubis; rebuild "
+                         "or delete the server.", "GuestVanished") if vanished else None)
 
     def recover(self) -> None:
-        ctx = nubis_context.admin_context()
-        recorded = self.conductor.host_instances(ctx, self.host)
-        ours = {inst["uuid"] for inst in recorded}
-        for uuid in self.driver.list_guests():
-            if uuid not in ours:  # evacuated or deleted while this host was down: it runs elsewhere or nowhere
-                LOG.warning("guest %s is no longer this host's instance; removing it", uuid)
-                self.driver.destroy(uuid)
-        for inst in recorded:
-            if inst["kept_for_revert"] or inst["task_state"] not in _INTERRUPTED:
-                continue
-            power = self.driver.power_state(inst["uuid"])
-            vm_state = _VM_STATE_OF_POWER.get(power, states.ERROR)
-            LOG.warning("instance %s was %s when the agent stopped; it is now %s", inst["uuid"],
-                        inst["task_state"], vm_state)
-            self.conductor.instance_update(ctx, inst["uuid"], {"vm_state": vm_state, "task_state": None,
-                                                               "power_state": power})
+        """Resume or end what this host was doing when the agent stopped (see ``agent.recovery``)."""
+        recovery.recover(self)
 
     @contextmanager
-    def _instance_lock(self, uuid: str) -> Iterator[None]:
+    def instance_lock(self, uuid: str) -> Iterator[None]:
         # Conflicting operations on one instance run one after the other.
         with self._locks_guard:
             lock = self._locks[uuid]
@@ -193,29 +189,44 @@ class ComputeAgent:
 
     def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
         uuid = instance["uuid"]
-        with self._instance_lock(uuid):
-            if not self.conductor.instance_update(ctx, uuid, {"task_state": states.SPAWNING}):
-                return  # deleted before it got here
+        # A boot is placed idle in BUILDING, an unshelve keeps its task: anything else (deleted, or ended as
+        # interrupted by a restarted service) is no longer this build's to do.
+        unshelve = bool(instance.get("delete_image_after"))
+        with self.instance_lock(uuid):
+            if not self.conductor.instance_update(
+                    ctx, uuid, {"task_state": states.SPAWNING},
+                    expected_task_state=states.UNSHELVING if unshelve else None, only_if_idle=not unshelve,
+                    expected_vm_state=states.SHELVED_OFFLOADED if unshelve else states.BUILDING):
+                return
             notifications.emit(self.notifier, ctx, "instance.create.start", uuid, self.host, state=states.BUILDING)
             try:
                 vifs = self._plug_networks(instance)
                 self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs)))
-                self._wait_for_vifs(uuid, vifs)
+                self.wait_for_vifs(uuid, vifs)
+            except Stopping:
+                LOG.info("stopping: the build of %s resumes at the next start", uuid)
+                return
             except Exception as exc:  # noqa: BLE001 - every failure becomes the instance's fault
                 self._build_failed(ctx, uuid, exc)
                 return
-            done = self.conductor.instance_update(ctx, uuid, {
-                "vm_state": states.ACTIVE, "task_state": None, "power_state": self.driver.power_state(uuid),
-                "launched_at": types.utcnow().isoformat(), "network_info": vifs}, expected_task_state=states.SPAWNING)
-            if not done:  # deleted while spawning
-                self.driver.destroy(uuid)
+            if not self.finish_build(ctx, uuid, vifs, ctx.request_id):
                 return
-            self.conductor.finish_action(ctx, uuid, ctx.request_id)
             notifications.emit(self.notifier, ctx, "instance.create.end", uuid, self.host, state=states.ACTIVE,
                                power_state=self.driver.power_state(uuid))
         if instance.get("delete_image_after") and self.images is not None:
             # An unshelved server runs again: the image that kept its disk meanwhile has done its job.
             self.images.delete(f"/v2/images/{instance['delete_image_after']}", raise_exc=False)
+
+    def finish_build(self, ctx: RequestContext, uuid: str, vifs: list[dict[str, Any]],
+                     request_id: str | None) -> bool:
+        """Record a spawned guest ACTIVE; False (and the guest removed) if it was deleted meanwhile."""
+        done = self.conductor.instance_update(ctx, uuid, {
+            "vm_state": states.ACTIVE, "task_state": None, "power_state": self.driver.power_state(uuid),
+            "launched_at": types.utcnow().isoformat(), "network_info": vifs}, expected_task_state=states.SPAWNING,
+            action=ActionEnd(request_id))
+        if not done:
+            self.driver.destroy(uuid)
+        return done
 
     def _plug_networks(self, instance: dict[str, Any]) -> list[dict[str, Any]]:
         """Create (first boot) and bind the instance's ports to this host; its VIFs."""
@@ -225,18 +236,28 @@ class ComputeAgent:
             return []
         return self.network.allocate(instance, self.host)
 
-    def _wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]]) -> None:
-        """Until the host's network agent has wired every port (network-vif-plugged)."""
+    def wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]]) -> None:
+        """Until the host's network agent has wired every port (network-vif-plugged).
+
+        :raises Stopping: the agent is stopping (the build stays SPAWNING, for the next start to resume).
+        """
         if not vifs or self.network is None:
             return
         timeout = self.conf.compute.vif_plugging_timeout
-        if not self.network.wait_active(uuid, [v["id"] for v in vifs], timeout) and \
-                self.conf.compute.vif_plugging_is_fatal:
+        deadline = time.monotonic() + timeout
+        plugged = False
+        # In short slices, so a stopping agent does not sit out the whole timeout.
+        while not plugged and not self.stopping and time.monotonic() < deadline:
+            plugged = self.network.wait_active(uuid, [v["id"] for v in vifs],
+                                               min(1.0, max(deadline - time.monotonic(), 0)))
+        if not plugged and self.stopping:
+            raise Stopping(uuid)
+        if not plugged and self.conf.compute.vif_plugging_is_fatal:
             raise DriverError(f"Timed out after {timeout}s waiting for the network agent of host {self.host} to "
                               f"plug ports {', '.join(v['id'] for v in vifs)} (network-vif-plugged); is the "
                               "network agent running on this host?")
 
-    def _unplug_networks(self, uuid: str) -> None:
+    def unplug_networks(self, uuid: str) -> None:
         if self.network is None or not self.network.available():
             return
         try:
@@ -246,20 +267,23 @@ class ComputeAgent:
 
     def _build_failed(self, ctx: RequestContext, uuid: str, exc: Exception) -> None:
         LOG.warning("build of %s failed on %s: %s", uuid, self.host, exc)
+        self.fail_build(ctx, uuid, failure(exc, f"Build of instance {uuid} failed on host {self.host}"),
+                        ctx.request_id)
+
+    def fail_build(self, ctx: RequestContext, uuid: str, fault: Fault, request_id: str | None) -> None:
+        """Remove what the build made (guest, ports, claim) and rest the instance in ERROR with ``fault``."""
         try:
             self.driver.destroy(uuid)
         except Exception:  # noqa: BLE001 - the build already failed; report that one
             LOG.exception("cleaning up the failed build of %s", uuid)
-        self._unplug_networks(uuid)
+        self.unplug_networks(uuid)
         # Resources go back first: once the instance shows ERROR, it holds nothing.
         self.scheduler.release(ctx, uuid)
-        self.conductor.add_fault(ctx, uuid, 500, f"Build of instance {uuid} failed on host {self.host}: {rpc.error_message(exc)}",
-                                 type(exc).__name__)
         self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None,
-                                                   "power_state": states.NOSTATE})
-        self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                                                   "power_state": states.NOSTATE}, fault=fault,
+                                       action=ActionEnd(request_id, "Error"))
         notifications.emit(self.notifier, ctx, "instance.create.error", uuid, self.host, state=states.ERROR,
-                           fault=rpc.error_message(exc))
+                           fault=fault.message)
 
     def _call_driver(self, method: str, uuid: str) -> None:
         if method == "reboot_soft":
@@ -271,70 +295,67 @@ class ComputeAgent:
 
     def power_action(self, ctx: RequestContext, uuid: str, name: str) -> None:
         action = POWER_ACTIONS[name]
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             try:
                 self._call_driver(action.driver_method, uuid)
             except Exception as exc:  # noqa: BLE001 - the instance keeps its state; the fault says why
                 LOG.warning("%s of %s failed: %s", name, uuid, exc)
                 self.conductor.instance_update(ctx, uuid, {"task_state": None,
-                                                           "power_state": self.driver.power_state(uuid)})
-                self.conductor.add_fault(ctx, uuid, 500, f"Could not {name} instance {uuid}: {rpc.error_message(exc)}",
-                                         type(exc).__name__)
-                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                                                           "power_state": self.driver.power_state(uuid)},
+                                               fault=failure(exc, f"Could not {name} instance {uuid}"),
+                                               action=ActionEnd(ctx.request_id, "Error"))
                 return
             self.conductor.instance_update(ctx, uuid, {"vm_state": action.end_vm_state, "task_state": None,
                                                        "power_state": action.end_power_state},
-                                           expected_task_state=action.task_state)
-            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+                                           expected_task_state=action.task_state, action=ActionEnd(ctx.request_id))
             notifications.emit(self.notifier, ctx, f"instance.{name}.end", uuid, self.host, state=action.end_vm_state,
                                power_state=action.end_power_state)
 
     def rebuild_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
         uuid = instance["uuid"]
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             try:
                 self.driver.destroy(uuid)
                 self.driver.spawn(self._guest(instance))
             except Exception as exc:  # noqa: BLE001 - the fault says why; the claim stays (the server still exists)
                 LOG.warning("rebuild of %s failed: %s", uuid, exc)
-                self.conductor.add_fault(ctx, uuid, 500, f"Rebuild of instance {uuid} failed: {rpc.error_message(exc)}",
-                                         type(exc).__name__)
                 self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None,
-                                                           "power_state": self.driver.power_state(uuid)})
-                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                                                           "power_state": self.driver.power_state(uuid)},
+                                               fault=failure(exc, f"Rebuild of instance {uuid} failed"),
+                                               action=ActionEnd(ctx.request_id, "Error"))
                 return
             self.conductor.instance_update(ctx, uuid, {"vm_state": states.ACTIVE, "task_state": None,
                                                        "power_state": self.driver.power_state(uuid),
                                                        "launched_at": types.utcnow().isoformat()},
-                                           expected_task_state=states.REBUILDING)
-            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+                                           expected_task_state=states.REBUILDING, action=ActionEnd(ctx.request_id))
             notifications.emit(self.notifier, ctx, "instance.rebuild.end", uuid, self.host, state=states.ACTIVE,
                                image_uuid=instance.get("image_ref"))
 
     def resize_instance(self, ctx: RequestContext, instance: dict[str, Any], revert: bool) -> None:
         uuid = instance["uuid"]
         expected = states.RESIZE_REVERTING if revert else states.RESIZE_MIGRATING
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             try:
                 self.driver.resize(self._guest(instance))
             except Exception as exc:  # noqa: BLE001 - the fault says why
                 LOG.warning("resize of %s failed: %s", uuid, exc)
-                self.conductor.add_fault(ctx, uuid, 500, f"Resize of instance {uuid} failed: {rpc.error_message(exc)}",
-                                         type(exc).__name__)
-                self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None})
-                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None},
+                                               fault=failure(exc, f"Resize of instance {uuid} failed"),
+                                               action=ActionEnd(ctx.request_id, "Error"))
                 return
             self.conductor.instance_update(ctx, uuid, {
                 "vm_state": states.ACTIVE if revert else states.RESIZED, "task_state": None,
-                "power_state": self.driver.power_state(uuid)}, expected_task_state=expected)
-            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+                "power_state": self.driver.power_state(uuid)}, expected_task_state=expected,
+                action=ActionEnd(ctx.request_id))
             notifications.emit(self.notifier, ctx, "instance.resize_revert.end" if revert else "instance.resize.end",
                                uuid, self.host, flavor=instance["flavor"].get("name"))
 
     def terminate_instance(self, ctx: RequestContext, uuid: str) -> None:
-        with self._instance_lock(uuid):
+        """Remove the guest, its ports and the record. Each step may be done again: a delete interrupted by
+        a stop is done again, whole, at the next start."""
+        with self.instance_lock(uuid):
             self.driver.destroy(uuid)
-            self._unplug_networks(uuid)
+            self.unplug_networks(uuid)
             self.conductor.instance_deleted(ctx, uuid)
         with self._locks_guard:
             self._locks.pop(uuid, None)
@@ -364,10 +385,9 @@ class ComputeAgent:
     def _snapshot_failed(self, ctx: RequestContext, uuid: str, verb: str, exc: Exception) -> None:
         # The instance is fine (it keeps running where it was); the snapshot is not.
         LOG.warning("%s of %s failed: %s", verb, uuid, exc)
-        self.conductor.add_fault(ctx, uuid, 500, f"{verb} of instance {uuid} failed: {rpc.error_message(exc)}",
-                                 type(exc).__name__)
-        self.conductor.instance_update(ctx, uuid, {"task_state": None})
-        self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+        self.conductor.instance_update(ctx, uuid, {"task_state": None},
+                                       fault=failure(exc, f"{verb} of instance {uuid} failed"),
+                                       action=ActionEnd(ctx.request_id, "Error"))
 
     def snapshot_instance(self, ctx: RequestContext, uuid: str, image_id: str,
                           rotation: dict[str, Any] | None = None) -> None:
@@ -375,7 +395,7 @@ class ComputeAgent:
 
         For a backup (``rotation``), the oldest backups of its type beyond ``keep`` go once the new one is in.
         """
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             try:
                 self._upload_snapshot(uuid, image_id)
             except Exception as exc:  # noqa: BLE001 - reported as the action's failure
@@ -385,8 +405,7 @@ class ComputeAgent:
                 self._rotate_backups(uuid, rotation["backup_type"], int(rotation["keep"]), rotation.get("owner"))
             self.conductor.instance_update(ctx, uuid, {"task_state": None},
                                            expected_task_state=states.IMAGE_BACKUP if rotation
-                                           else states.IMAGE_SNAPSHOT)
-            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+                                           else states.IMAGE_SNAPSHOT, action=ActionEnd(ctx.request_id))
             notifications.emit(self.notifier, ctx, "instance.snapshot.end", uuid, self.host, snapshot_image_id=image_id)
 
     def _rotate_backups(self, uuid: str, backup_type: str, keep: int, owner: str | None) -> None:
@@ -405,7 +424,7 @@ class ComputeAgent:
 
     def shelve_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
         """Save the disk into ``image_id``, remove the guest and give its resources back."""
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             try:
                 self._upload_snapshot(uuid, image_id)
             except Exception as exc:  # noqa: BLE001 - the server stays where it is
@@ -415,8 +434,8 @@ class ComputeAgent:
             self.scheduler.release(ctx, uuid)
             self.conductor.instance_update(ctx, uuid, {
                 "vm_state": states.SHELVED_OFFLOADED, "task_state": None, "power_state": states.NOSTATE,
-                "host": None, "node": None, "numa_fit": None}, expected_task_state=states.SHELVING)
-            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+                "host": None, "node": None, "numa_fit": None}, expected_task_state=states.SHELVING,
+                action=ActionEnd(ctx.request_id))
             notifications.emit(self.notifier, ctx, "instance.shelve_offload.end", uuid, self.host,
                                state=states.SHELVED_OFFLOADED, snapshot_image_id=image_id)
         with self._locks_guard:
@@ -428,7 +447,7 @@ class ComputeAgent:
         uuid = event["server_uuid"]
         if event["name"] == "power-update":  # the hypervisor was powered on or off behind our back
             power = states.RUNNING if event["tag"] == "POWER_ON" else states.SHUTDOWN
-            self.conductor.instance_update(ctx, uuid, {"power_state": power, "vm_state": _VM_STATE_OF_POWER[power]})
+            self.conductor.instance_update(ctx, uuid, {"power_state": power, "vm_state": recovery.VM_STATE_OF_POWER[power]})
             return
         with self._locks_guard:
             self._events[(uuid, event["name"], event.get("tag"))].set()
@@ -445,13 +464,13 @@ class ComputeAgent:
     # -- moves between hosts (each step waited for by the conductor) ----------------------------------------
 
     def stop_guest(self, uuid: str) -> None:
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             if self.driver.power_state(uuid) != states.SHUTDOWN:
                 self.driver.power_off(uuid)
 
     def receive_guest(self, instance: dict[str, Any], running: bool) -> int:
         uuid = instance["uuid"]
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             vifs = self.network.bind(uuid, self.host) if self.network is not None and self.network.available() else []
             self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs)))
             if not running:
@@ -459,11 +478,11 @@ class ComputeAgent:
             return self.driver.power_state(uuid)
 
     def drop_guest(self, uuid: str) -> None:
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             self.driver.destroy(uuid)
 
     def start_guest(self, uuid: str) -> int:
-        with self._instance_lock(uuid):
+        with self.instance_lock(uuid):
             if self.driver.power_state(uuid) != states.RUNNING:
                 self.driver.power_on(uuid)
             return self.driver.power_state(uuid)

@@ -18,7 +18,7 @@ from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
 from nubis.compute.conductor.moves import Mover, instance_spec
 from nubis.compute.core.host_settings import HostSettings
-from nubis.compute.core.instances import AGENT_WRITABLE, InstanceStore
+from nubis.compute.core.instances import AGENT_WRITABLE, ActionEnd, Fault, InstanceStore
 from nubis.compute.db.models import ComputeNode, Service
 from nubis.scheduler.exceptions import NoValidHost
 from nubis.scheduler.request_spec import RequestSpec
@@ -46,6 +46,13 @@ class ConductorManager:
     # -- boots -----------------------------------------------------------------------------------------
 
     def build_instances(self, ctx: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
+        # Take them (touch them, so a recovering conductor sees they are being worked on); one deleted or
+        # ended as interrupted meanwhile is left alone.
+        instances = [i for i in instances if self.instances.update(i["uuid"], {"task_state": states.SCHEDULING},
+                                                                   expected_task_state=[states.SCHEDULING])]
+        if not instances:
+            return
+        spec = {**spec, "instance_uuids": [i["uuid"] for i in instances]}
         try:
             selections = self.scheduler.select_destinations(ctx, RequestSpec.from_dict(spec), return_alternates=False)
         except NoValidHost as exc:
@@ -54,6 +61,8 @@ class ConductorManager:
         except Exception as exc:  # noqa: BLE001 - any failure ends as a fault the user can read
             LOG.exception("scheduling failed")
             self._fail_all(ctx, instances, f"Scheduling failed: {rpc.error_message(exc)}", type(exc).__name__)
+            for instance in instances:  # the scheduler may have claimed some before it failed
+                self._release_quietly(ctx, instance["uuid"])
             return
         by_uuid = {s["instance_uuid"]: s for s in selections}
         for instance in instances:
@@ -69,12 +78,19 @@ class ConductorManager:
                                                {**instance, "numa_fit": chosen.get("numa_fit"),
                                                 "request_id": ctx.request_id})
 
+    def _release_quietly(self, ctx: RequestContext, uuid: str) -> None:
+        try:
+            self.scheduler.release(ctx, uuid)
+        except Exception:  # noqa: BLE001 - the server's delete releases again
+            LOG.exception("releasing what %s held failed", uuid)
+
     def _fail_all(self, ctx: RequestContext, instances: list[dict[str, Any]], message: str, kind: str) -> None:
         for instance in instances:
             uuid = instance["uuid"]
-            self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None})
-            self.instances.add_fault(uuid, 500, message, kind)
-            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            if not self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None},
+                                         expected_task_state=[states.SCHEDULING], fault=Fault(500, message, kind),
+                                         action=ActionEnd(ctx.request_id, "Error")):
+                continue  # deleted (or failed by a recovering conductor) meanwhile
             notifications.emit(self.notifier, ctx, "instance.create.error", uuid, None, state=states.ERROR,
                                fault=message)
 
@@ -88,10 +104,9 @@ class ConductorManager:
         except Exception as exc:  # noqa: BLE001 - it stays shelved; the fault says why
             if not isinstance(exc, NoValidHost):
                 LOG.exception("scheduling the unshelve of %s failed", uuid)
-            self.instances.add_fault(uuid, 500, f"Unshelve of instance {uuid} failed: {rpc.error_message(exc)}",
-                                     type(exc).__name__)
-            self.instances.update(uuid, {"task_state": None})
-            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            self.instances.update(uuid, {"task_state": None}, fault=Fault(
+                500, f"Unshelve of instance {uuid} failed: {rpc.error_message(exc)}", type(exc).__name__),
+                action=ActionEnd(ctx.request_id, "Error"))
             return
         with self.db.reader() as s:
             image = self.instances.get_row(s, uuid).shelved_image_id
@@ -124,9 +139,9 @@ class ConductorManager:
         else:
             reason = f"host {host} has no room for flavor {flavor['name']}"
         if not moved:
-            self.instances.add_fault(uuid, 500, f"Resize of instance {uuid} failed: {reason}", "NoValidHost")
-            self.instances.update(uuid, {"task_state": None})
-            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            self.instances.update(uuid, {"task_state": None},
+                                  fault=Fault(500, f"Resize of instance {uuid} failed: {reason}", "NoValidHost"),
+                                  action=ActionEnd(ctx.request_id, "Error"))
             return
         self.instances.update(uuid, {"flavor": flavor, "old_flavor": old, "vcpus": flavor["vcpus"],
                                      "memory_mb": flavor["memory_mb"], "root_gb": flavor["root_gb"],
@@ -141,10 +156,9 @@ class ConductorManager:
         # Going back can only free room on the same host: the old flavor's claim fits by construction
         # unless the host shrank meanwhile, which the fault would then report.
         if not allocations.reallocate(self.placement, uuid, self._provider_of(host), allocations.flavor_resources(old)):
-            self.instances.add_fault(uuid, 500, f"Reverting the resize of {uuid} failed: host {host} has no room "
-                                                f"for flavor {old['name']} any more", "NoValidHost")
-            self.instances.update(uuid, {"task_state": None})
-            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            self.instances.update(uuid, {"task_state": None}, fault=Fault(
+                500, f"Reverting the resize of {uuid} failed: host {host} has no room for flavor {old['name']} "
+                     "any more", "NoValidHost"), action=ActionEnd(ctx.request_id, "Error"))
             return
         self.instances.update(uuid, {"flavor": old, "old_flavor": None, "vcpus": old["vcpus"],
                                      "memory_mb": old["memory_mb"], "root_gb": old["root_gb"]})
@@ -153,13 +167,16 @@ class ConductorManager:
     # -- what agents report --------------------------------------------------------------------------
 
     def instance_update(self, uuid: str, values: dict[str, Any], expected_task_state: str | None,
-                        only_if_idle: bool = False) -> bool:
+                        only_if_idle: bool = False, expected_vm_state: str | None = None,
+                        fault: Fault | None = None, action: ActionEnd | None = None) -> bool:
         unknown = set(values) - AGENT_WRITABLE
         if unknown:
             raise ValueError(f"agents may not set {sorted(unknown)}")
         values = {k: _as_datetime(v) if k.endswith("_at") else v for k, v in values.items()}
         expected = [None] if only_if_idle else (None if expected_task_state is None else [expected_task_state])
-        return self.instances.update(uuid, values, expected_task_state=expected)
+        return self.instances.update(uuid, values, expected_task_state=expected,
+                                     allowed_vm_states=None if expected_vm_state is None else [expected_vm_state],
+                                     fault=fault, action=action)
 
     def instance_deleted(self, ctx: RequestContext, uuid: str) -> None:
         # Release first: a deleted instance must hold nothing, and a failed release leaves it visible to retry.

@@ -22,7 +22,7 @@ from nubis.common.db.engine import Database
 from nubis.compute import notifications, states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
-from nubis.compute.core.instances import InstanceStore
+from nubis.compute.core.instances import ActionEnd, Fault, InstanceStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.db.models import Migration
 from nubis.scheduler.exceptions import NoValidHost
@@ -34,7 +34,7 @@ LOG = logging.getLogger(__name__)
 
 COLD, LIVE, EVACUATION = "migration", "live-migration", "evacuation"
 # The status a finished move rests in, as nova reports them.
-_DONE = {COLD: "finished", LIVE: "completed", EVACUATION: "done"}
+DONE = {COLD: "finished", LIVE: "completed", EVACUATION: "done"}
 
 
 def instance_spec(db: Database, instances: InstanceStore, instance_uuid: str, ignore_hosts: list[str] | None = None,
@@ -99,10 +99,10 @@ class Mover:
         self._set_status(migration_uuid, "migrating", dest_host=chosen["host"], dest_node=chosen["node"])
         return None
 
-    def _abandon(self, ctx: RequestContext, m: dict[str, Any], reason: str) -> None:
+    def _abandon(self, ctx: RequestContext, m: dict[str, Any], reason: str, fault: Fault | None = None) -> None:
         self._set_status(m["uuid"], "error")
-        self.instances.update(m["instance_uuid"], {"task_state": None})
-        self.instances.finish_action(m["instance_uuid"], ctx.request_id, "Error")
+        self.instances.update(m["instance_uuid"], {"task_state": None}, fault=fault,
+                              action=ActionEnd(ctx.request_id, "Error"))
         LOG.info("%s of %s abandoned: %s", m["kind"], m["instance_uuid"], reason)
 
     # -- carrying out -------------------------------------------------------------------------------------
@@ -128,28 +128,27 @@ class Mover:
                 self.agents.drop_guest(ctx, source, uuid)
         except Exception as exc:  # noqa: BLE001 - undo, then the fault says which step failed
             LOG.warning("%s of %s failed while %s: %s", kind, uuid, step, exc)
-            self._undo(ctx, m, received, running)
-            self.instances.add_fault(uuid, 500, f"The {kind} of instance {uuid} from {source} to {dest} failed "
-                                                f"while {step}: {rpc.error_message(exc)}", type(exc).__name__)
+            self._undo(ctx, m, received, running, Fault(500, f"The {kind} of instance {uuid} from {source} to {dest} "
+                                                             f"failed while {step}: {rpc.error_message(exc)}",
+                                                        type(exc).__name__))
             return
         if kind != COLD:  # nothing to go back to: the source's resources are free at once
             self.claims.release(migration_uuid)
         end_state = {COLD: states.RESIZED, LIVE: vm_state}.get(kind, states.ACTIVE if running else states.STOPPED)
         self.instances.update(uuid, {"host": dest, "node": m["dest_node"] or dest, "vm_state": end_state,
-                                     "task_state": None, "power_state": power})
-        self._set_status(migration_uuid, _DONE[kind])
-        self.instances.finish_action(uuid, ctx.request_id, None)
+                                     "task_state": None, "power_state": power}, action=ActionEnd(ctx.request_id))
+        self._set_status(migration_uuid, DONE[kind])
         notifications.emit(self.notifier, ctx, f"instance.{kind.replace('-', '_')}.end", uuid, dest,
                            state=end_state, source_host=source)
 
-    def _undo(self, ctx: RequestContext, m: dict[str, Any], received: bool, running: bool) -> None:
+    def _undo(self, ctx: RequestContext, m: dict[str, Any], received: bool, running: bool, fault: Fault) -> None:
         uuid = m["instance_uuid"]
         if received:
             self._quietly(self.agents.drop_guest, ctx, m["dest"], uuid)
         if m["kind"] == COLD and running:
             self._quietly(self.agents.start_guest, ctx, m["source"], uuid)
         self._quietly(allocations.hand_over, self.placement, m["uuid"], uuid, "INSTANCE")
-        self._abandon(ctx, m, "failed")
+        self._abandon(ctx, m, "failed", fault)
 
     @staticmethod
     def _quietly(step: Any, *args: Any) -> None:
@@ -178,13 +177,12 @@ class Mover:
             allocations.hand_over(self.placement, migration_uuid, uuid, "INSTANCE")
         except Exception as exc:  # noqa: BLE001 - the fault says why; the instance stays for an admin to look at
             LOG.exception("reverting the migration of %s failed", uuid)
-            self.instances.add_fault(uuid, 500, f"Reverting the migration of {uuid} failed: {rpc.error_message(exc)}",
-                                     type(exc).__name__)
-            self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None})
             self._set_status(migration_uuid, "error")
-            self.instances.finish_action(uuid, ctx.request_id, "Error")
+            self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None}, fault=Fault(
+                500, f"Reverting the migration of {uuid} failed: {rpc.error_message(exc)}", type(exc).__name__),
+                action=ActionEnd(ctx.request_id, "Error"))
             return
         self.instances.update(uuid, {"host": m["source"], "node": m["source_node"] or m["source"], "task_state": None,
-                                     "vm_state": states.ACTIVE if running else states.STOPPED, "power_state": power})
+                                     "vm_state": states.ACTIVE if running else states.STOPPED, "power_state": power},
+                              action=ActionEnd(ctx.request_id))
         self._set_status(migration_uuid, "reverted")
-        self.instances.finish_action(uuid, ctx.request_id, None)

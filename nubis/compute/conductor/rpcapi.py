@@ -5,6 +5,8 @@ Version history:
         service_heartbeat, compute_node_update, host_instances, resize_instance, revert_resize
   1.1 - schedule_move, execute_move, confirm_move, revert_move; instance_update(only_if_idle);
         unshelve_instance
+  1.2 - instance_update(expected_vm_state, fault, action): a state, the fault that explains it and the end
+        of the action that led to it in one transaction
 """
 
 from __future__ import annotations
@@ -15,27 +17,45 @@ import oslo_messaging
 
 from nubis.common import rpc
 from nubis.common.context import RequestContext
+from nubis.compute.core.instances import ActionEnd, Fault
 
 TOPIC = "conductor"
 
 
 class ConductorAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.1"
+    VERSION = "1.2"
 
     def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
         self.prepare(version="1.0").cast(ctxt, "build_instances", instances=instances, spec=spec)
 
     def instance_update(self, ctxt: RequestContext, uuid: str, values: dict[str, Any],
-                        expected_task_state: str | None = None, only_if_idle: bool = False) -> bool:
+                        expected_task_state: str | None = None, only_if_idle: bool = False,
+                        expected_vm_state: str | None = None, fault: Fault | None = None,
+                        action: ActionEnd | None = None) -> bool:
         """Apply ``values``; with ``expected_task_state`` only if the instance is still in it, with
-        ``only_if_idle`` only if no action is under way (task_state None)."""
+        ``only_if_idle`` only if no action is under way (task_state None), with ``expected_vm_state`` only
+        if it rests in that vm_state. ``fault`` and the end of ``action`` are recorded with the change, in
+        its transaction, and only if it happened. True when it happened."""
+        if self.can_send_version("1.2"):
+            return self.prepare(version="1.2").call(  # type: ignore[no-any-return]
+                ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=expected_task_state,
+                only_if_idle=only_if_idle, expected_vm_state=expected_vm_state,
+                fault=fault.to_dict() if fault else None,
+                action={"request_id": action.request_id, "message": action.message} if action else None)
+        # An older conductor writes them one by one: the fault goes first, so ERROR never shows without it.
+        if fault is not None:
+            self.add_fault(ctxt, uuid, fault.code, fault.message, fault.details)
         if only_if_idle:
-            return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
+            done = self.prepare(version="1.1").call(
                 ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=None, only_if_idle=True)
-        return self.prepare(version="1.0").call(  # type: ignore[no-any-return]
-            ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=expected_task_state)
+        else:
+            done = self.prepare(version="1.0").call(
+                ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=expected_task_state)
+        if action is not None:
+            self.finish_action(ctxt, uuid, action.request_id, action.message)
+        return bool(done)
 
     def instance_deleted(self, ctxt: RequestContext, uuid: str) -> None:
         self.prepare(version="1.0").call(ctxt, "instance_deleted", uuid=uuid)
@@ -84,7 +104,7 @@ class ConductorAPI(rpc.RPCClient):
 
 
 class ConductorEndpoint:
-    target = oslo_messaging.Target(version="1.1")
+    target = oslo_messaging.Target(version="1.2")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -93,9 +113,12 @@ class ConductorEndpoint:
         self.manager.build_instances(ctxt, instances, spec)
 
     def instance_update(self, ctxt: RequestContext, uuid: str, values: dict[str, Any],
-                        expected_task_state: str | None = None, only_if_idle: bool = False) -> bool:
-        return self.manager.instance_update(uuid, values, expected_task_state,  # type: ignore[no-any-return]
-                                            only_if_idle)
+                        expected_task_state: str | None = None, only_if_idle: bool = False,
+                        expected_vm_state: str | None = None, fault: dict[str, Any] | None = None,
+                        action: dict[str, Any] | None = None) -> bool:
+        return self.manager.instance_update(  # type: ignore[no-any-return]
+            uuid, values, expected_task_state, only_if_idle, expected_vm_state,
+            Fault.from_dict(fault) if fault else None, ActionEnd(**action) if action else None)
 
     def instance_deleted(self, ctxt: RequestContext, uuid: str) -> None:
         self.manager.instance_deleted(ctxt, uuid)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,6 +41,31 @@ def guest_payload(inst: Instance, image: dict[str, Any] | None = None) -> dict[s
             "availability_zone": inst.availability_zone, "requested_networks": inst.requested_networks or []}
 
 
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    """Why an instance failed, as ``fault`` shows it (code, message, details: nova's instance fault)."""
+
+    code: int
+    message: str
+    details: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Fault:
+        return cls(int(body["code"]), str(body["message"]), body.get("details"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionEnd:
+    """The end of the instance action a request started (its request id; None: whichever is unfinished,
+    as when a restarted service ends work it cannot tell the request of), with "Error" when it failed."""
+
+    request_id: str | None
+    message: str | None = None
+
+
 class InstanceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -50,11 +77,15 @@ class InstanceStore:
         return row  # type: ignore[no-any-return]
 
     def update(self, uuid: str, values: dict[str, Any], expected_task_state: Iterable[str | None] | None = None,
-               allowed_vm_states: Iterable[str] | None = None) -> bool:
+               allowed_vm_states: Iterable[str] | None = None, fault: Fault | None = None,
+               action: ActionEnd | None = None, unchanged_since: datetime.datetime | None = None) -> bool:
         """One conditional UPDATE: True when the row was in the expected state and changed.
 
         The condition is part of the statement, so two requests racing for the
         same instance cannot both start an action (no read-then-write window).
+        ``fault`` and the end of the ``action`` are written in the same transaction, and only when the
+        row changed: nobody can read the new state without the record that explains it.
+        With ``unchanged_since``, only if nobody has changed the row since then.
         """
         q = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
         if expected_task_state is not None:
@@ -66,8 +97,16 @@ class InstanceStore:
             q = q.where(cond)
         if allowed_vm_states is not None:
             q = q.where(Instance.vm_state.in_(list(allowed_vm_states)))
+        if unchanged_since is not None:
+            q = q.where(Instance.updated_at < unchanged_since)
         with self.db.writer() as s:
-            return bool(s.execute(q.values(**values, updated_at=types.utcnow())).rowcount)
+            if not s.execute(q.values(**values, updated_at=types.utcnow())).rowcount:
+                return False
+            if fault is not None:
+                s.add(InstanceFault(instance_uuid=uuid, code=fault.code, message=fault.message, details=fault.details))
+            if action is not None:
+                self._finish_action(s, uuid, action.request_id, action.message)
+            return True
 
     def mark_deleted(self, uuid: str) -> bool:
         now = types.utcnow()
@@ -95,10 +134,14 @@ class InstanceStore:
 
     def finish_action(self, uuid: str, request_id: str, message: str | None) -> None:
         with self.db.writer() as s:
-            s.execute(sa.update(InstanceAction).where(InstanceAction.instance_uuid == uuid,
-                                                      InstanceAction.request_id == request_id,
-                                                      InstanceAction.finish_time.is_(None))
-                      .values(finish_time=types.utcnow(), message=message))
+            self._finish_action(s, uuid, request_id, message)
+
+    @staticmethod
+    def _finish_action(s: Any, uuid: str, request_id: str | None, message: str | None) -> None:
+        q = sa.update(InstanceAction).where(InstanceAction.instance_uuid == uuid, InstanceAction.finish_time.is_(None))
+        if request_id is not None:
+            q = q.where(InstanceAction.request_id == request_id)
+        s.execute(q.values(finish_time=types.utcnow(), message=message))
 
     def actions(self, uuid: str) -> list[InstanceAction]:
         with self.db.reader() as s:

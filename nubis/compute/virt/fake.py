@@ -2,12 +2,19 @@
 
 It honours power-state transitions (so an impossible one fails like it would
 on a real host), reports a configurable host, and can be told to fail an
-operation, which is how fault handling is tested.
+operation, which is how fault handling is tested. Given a file, it keeps its
+guests there, so they outlive the agent like a hypervisor's do (restart and
+crash tests rely on that); given delays, it creates and removes guests as
+slowly as a real host, so there is a moment to interrupt.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import threading
+import time
 from collections.abc import Callable
 
 from nubis.compute import states
@@ -15,13 +22,34 @@ from nubis.compute.virt.driver import DriverError, GuestSpec, HostResources, Sna
 
 
 class FakeDriver:
-    def __init__(self, host: HostResources) -> None:
+    def __init__(self, host: HostResources, guests_file: str | None = None, spawn_seconds: float = 0,
+                 destroy_seconds: float = 0) -> None:
         self.host = host
         self._lock = threading.Lock()
         self._guests: dict[str, int] = {}  # uuid -> power state
         self.specs: dict[str, GuestSpec] = {}
         self._failures: dict[str, str] = {}  # operation -> message
         self._listener: Callable[[str, int], None] | None = None
+        self._file = guests_file
+        self._spawn_seconds, self._destroy_seconds = spawn_seconds, destroy_seconds
+        if guests_file:
+            os.makedirs(os.path.dirname(guests_file) or ".", exist_ok=True)
+        if guests_file and os.path.exists(guests_file):
+            with open(guests_file) as f:
+                for uuid, guest in json.load(f).items():
+                    self._guests[uuid] = guest["power_state"]
+                    self.specs[uuid] = GuestSpec(**{**guest["spec"], "vifs": tuple(guest["spec"]["vifs"])})
+
+    def _save(self) -> None:
+        """Write the guests to the file (under the lock), whole, so a crash leaves the old or the new list."""
+        if not self._file:
+            return
+        body = {uuid: {"power_state": power, "spec": dataclasses.asdict(self.specs[uuid])}
+                for uuid, power in self._guests.items()}
+        tmp = f"{self._file}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(body, f, default=str)
+        os.replace(tmp, self._file)
 
     # -- test hooks ----------------------------------------------------------------------------------
 
@@ -48,6 +76,7 @@ class FakeDriver:
             if current not in allowed_from:
                 raise DriverError(f"cannot {operation} guest {uuid} in power state {current}")
             self._guests[uuid] = to
+            self._save()
         if self._listener is not None:
             self._listener(uuid, to)
 
@@ -57,18 +86,23 @@ class FakeDriver:
         return self.host
 
     def spawn(self, guest: GuestSpec) -> None:
+        time.sleep(self._spawn_seconds)
         with self._lock:
             self._maybe_fail("spawn")
             if guest.uuid in self._guests:
                 raise DriverError(f"guest {guest.uuid} already exists")
             self._guests[guest.uuid] = states.RUNNING
             self.specs[guest.uuid] = guest
+            self._save()
 
     def destroy(self, uuid: str) -> None:
+        if uuid in self._guests:
+            time.sleep(self._destroy_seconds)
         with self._lock:
             self._maybe_fail("destroy")
             self._guests.pop(uuid, None)
             self.specs.pop(uuid, None)
+            self._save()
 
     def resize(self, guest: GuestSpec) -> None:
         with self._lock:
@@ -77,6 +111,7 @@ class FakeDriver:
                 raise DriverError(f"guest {guest.uuid} does not exist on this host")
             self.specs[guest.uuid] = guest
             self._guests[guest.uuid] = states.RUNNING
+            self._save()
 
     def power_off(self, uuid: str) -> None:
         self._transition("power_off", uuid, (states.RUNNING, states.POWER_PAUSED, states.SHUTDOWN), states.SHUTDOWN)

@@ -65,3 +65,25 @@ def test_injected_failure_hits_once() -> None:
     assert d.list_guests() == ["g1"]
     with pytest.raises(DriverError, match="already exists"):
         d.spawn(_guest())
+
+
+def test_guests_outlive_the_driver_in_its_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = str(tmp_path / "state" / "guests.json")
+    host = HostResources("fake", "h1", vcpus=4, memory_mb=4096, disk_gb=10)
+    first = FakeDriver(host, path)
+    first.spawn(_guest("g1"))
+    first.spawn(_guest("g2"))
+    first.power_off("g2")
+    first.destroy("g1")
+    again = FakeDriver(host, path)  # as after an agent restart: what the hypervisor still runs
+    assert again.list_guests() == ["g2"] and again.power_state("g2") == states.SHUTDOWN
+    assert "fake console of vm" in again.console_output("g2")
+
+
+def test_slow_spawn_takes_its_time() -> None:
+    import time
+
+    slow = FakeDriver(HostResources("fake", "h1", vcpus=4, memory_mb=4096, disk_gb=10), spawn_seconds=0.3)
+    began = time.monotonic()
+    slow.spawn(_guest())
+    assert time.monotonic() - began >= 0.3 and slow.power_state("g1") == states.RUNNING
