@@ -20,10 +20,8 @@ import contextlib
 import glob
 import json
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +31,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 
 from nubis import services
+from tools import ports
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,7 +61,7 @@ class Checker:
         started = time.monotonic()
         try:
             detail = action()
-        except (StepFailed, subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        except (StepFailed, RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             print(f"    FAILED after {time.monotonic() - started:.1f}s: {exc}", flush=True)
             raise
         print(f"    ok in {time.monotonic() - started:.1f}s{': ' + detail if detail else ''}", flush=True)
@@ -85,25 +84,6 @@ def _run(cmd: list[str], log: str, cwd: str | None = None, timeout: float = 600)
         sys.stdout.write((proc.stdout + proc.stderr)[-6000:])
         raise StepFailed(f"{' '.join(cmd[:3])} ... exited {proc.returncode} (log: {log})")
     return proc.stdout
-
-
-def _ports_free(ports: list[int]) -> bool:
-    for port in ports:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
-
-
-def _free_offset(default_ports: list[int]) -> int:
-    """A port offset at which every API's port is free on the loopback."""
-    for _ in range(200):
-        offset = random.randrange(10000, 65535 - max(default_ports), 7)
-        if _ports_free([p + offset for p in default_ports]):
-            return offset
-    raise StepFailed("no free port offset found")
 
 
 def _http(method: str, url: str, body: dict | None = None, headers: dict[str, str] | None = None,
@@ -201,7 +181,7 @@ class WheelCheck:
         return f"{', '.join(self.with_db)} at head: " + ", ".join(f"{n}@{heads[n]}" for n in self.databases)
 
     def start(self) -> str:
-        self.offset = _free_offset(list(self.apis.values()))
+        self.offset = ports.free_offset(list(self.apis.values()))
         out = open(self.log("all-in-one.log"), "wb")  # noqa: SIM115 - the child writes it until stop
         self.proc = subprocess.Popen(
             [self.bin("nubis"), "all-in-one", "--state-dir", self.state, "--bind", "127.0.0.1",
@@ -304,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             checker.step("nubis all-in-one: every /healthcheck", check.start)
             checker.step("token issued and accepted by every API", check.token)
             checker.step("stop the all-in-one by pid (SIGTERM)", check.stop)
-        except (StepFailed, subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+        except (StepFailed, RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
             print(f"wheel check FAILED after {time.monotonic() - checker.began:.0f}s "
                   f"({len(checker.passed)} steps passed)", flush=True)
             return 1
