@@ -105,10 +105,11 @@ def _report(args: argparse.Namespace, work: str, workspace: str, regex: str, dur
             code: int | None, settings: list[discover.Setting] | None) -> int:
     try:
         outcomes = results.load(args.venv, workspace)
+        selected = results.listed(args.venv, workspace, regex)
     except RuntimeError as exc:
         print(f"no results to read: {exc} (tempest's output: {work}/tempest-run.log)", file=sys.stderr)
         return 2
-    table = results.summarize(outcomes)
+    table = results.summarize(outcomes, selected)
     print(results.render(table, outcomes), flush=True)
     if duration is not None:
         print(f"tempest ran {duration:.0f}s (exit {code}); output: {work}/tempest-run.log", flush=True)
@@ -154,10 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--validation", action="store_true", help="Guests are reachable over SSH (real hypervisor).")
     sub.add_parser("summary", help="Print the last run's table again (and rewrite the JSON summary).")
     args = parser.parse_args(argv)
+    args.venv = os.path.abspath(args.venv)  # tempest and stestr run from inside the workspace
     if args.command == "summary":
-        args.concurrency = None
         work = os.path.abspath(args.workdir)
-        return _report(args, work, os.path.join(work, "workspace"), "(last run)", None, None, None)
+        with open(args.json or os.path.join(work, "summary.json")) as f:
+            last = json.load(f)
+        args.concurrency = last["concurrency"]
+        return _report(args, work, os.path.join(work, "workspace"), last["selection"], last["duration_s"], None, None)
     try:
         return run(args)
     except (RuntimeError, OSError, openstack.exceptions.SDKException) as exc:

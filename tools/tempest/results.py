@@ -51,30 +51,62 @@ def load(venv: str, workspace: str) -> list[Outcome]:
     return out
 
 
-def summarize(outcomes: list[Outcome]) -> dict[str, dict[str, int]]:
-    """service -> {"passed", "failed", "skipped"}; failed includes class setup errors."""
-    table: dict[str, dict[str, int]] = collections.defaultdict(lambda: {"passed": 0, "failed": 0, "skipped": 0})
+def listed(venv: str, workspace: str, regex: str) -> list[str]:
+    """The ids of the tests ``regex`` selects (``stestr list``), to count those that never reported."""
+    proc = subprocess.run([os.path.join(venv, "bin", "stestr"), "list", regex], cwd=workspace, capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"stestr list failed: {proc.stderr[-2000:]}")
+    return [line.strip() for line in proc.stdout.splitlines() if line.startswith("tempest.")]
+
+
+COLUMNS = ("passed", "failed", "skipped", "not run")
+
+
+def _class_of(test_id: str) -> str:
+    """``setUpClass (a.b.C)`` -> ``a.b.C``; ``a.b.C.test_x[id-...]`` -> ``a.b.C``."""
+    m = re.match(r"\w+ \((.*)\)$", test_id)
+    return m.group(1) if m else re.sub(r"\[.*\]$", "", test_id).rsplit(".", 1)[0]
+
+
+def summarize(outcomes: list[Outcome], selected: list[str] | None = None) -> dict[str, dict[str, int]]:
+    """service -> {"passed", "failed", "skipped", "not run"}.
+
+    A class whose setup failed counts once under failed, and its tests, which never
+    report, under "not run"; the tests of a class skipped as a whole count as skipped.
+    """
+    table: dict[str, dict[str, int]] = collections.defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
+    class_skipped = set()
     for o in outcomes:
+        if o.status in SKIPPED and " (" in o.test_id:
+            class_skipped.add(_class_of(o.test_id))
+            continue
         kind = "passed" if o.status in PASSED else "failed" if o.status in FAILED else \
             "skipped" if o.status in SKIPPED else None
         if kind:
             table[o.service][kind] += 1
+    reported = {o.test_id for o in outcomes}
+    for test_id in selected or []:
+        if test_id not in reported:
+            kind = "skipped" if _class_of(test_id) in class_skipped else "not run"
+            table[Outcome(test_id, "", "", None).service][kind] += 1
     return dict(sorted(table.items()))
 
 
 def skip_reasons(outcomes: list[Outcome]) -> dict[str, int]:
+    """Each distinct skip message (a whole class's counts once), most frequent first."""
     reasons = collections.Counter(o.last_line for o in outcomes if o.status in SKIPPED)
     return dict(reasons.most_common())
 
 
 def render(table: dict[str, dict[str, int]], outcomes: list[Outcome]) -> str:
-    lines = [f"{'service':<12}{'passed':>8}{'failed':>8}{'skipped':>9}"]
-    totals = {"passed": 0, "failed": 0, "skipped": 0}
-    for service, row in table.items():
-        lines.append(f"{service:<12}{row['passed']:>8}{row['failed']:>8}{row['skipped']:>9}")
-        for k in totals:
-            totals[k] += row[k]
-    lines.append(f"{'total':<12}{totals['passed']:>8}{totals['failed']:>8}{totals['skipped']:>9}")
+    def row(name: str, values: dict[str, int]) -> str:
+        return f"{name:<12}" + "".join(f"{values[c]:>9}" for c in COLUMNS)
+
+    lines = [f"{'service':<12}" + "".join(f"{c:>9}" for c in COLUMNS)]
+    lines += [row(service, values) for service, values in table.items()]
+    lines.append(row("total", {c: sum(v[c] for v in table.values()) for c in COLUMNS}))
+    lines.append("(not run: tests of a class whose setup failed; the setup failure counts once under failed)")
     failures = [o for o in outcomes if o.status in FAILED]
     if failures:
         lines.append("")
