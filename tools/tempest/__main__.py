@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         return _report(args, work, os.path.join(work, "workspace"), last["selection"], last["duration_s"], None, None)
     try:
         return run(args)
-    except (RuntimeError, OSError, openstack.exceptions.SDKException) as exc:
+    except (RuntimeError, OSError, KeyError, openstack.exceptions.SDKException) as exc:
         print(f"tempest run could not happen: {exc}", file=sys.stderr)
         return 2
 

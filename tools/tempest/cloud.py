@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import requests
 import yaml
@@ -43,18 +44,28 @@ class Credentials:
         return args
 
 
+def _credentials(get: Callable[[str], str | None]) -> Credentials:
+    """Credentials from clouds.yaml-style keys (auth_url, user_domain_id, ...); raises KeyError for a
+    missing required one."""
+    def need(key: str) -> str:
+        value = get(key)
+        if not value:
+            raise KeyError(f"the admin credentials have no {key}")
+        return value
+
+    return Credentials(
+        auth_url=need("auth_url"), username=need("username"), password=need("password"),
+        project_name=need("project_name"), region=get("region_name") or "RegionOne",
+        user_domain_name=get("user_domain_name") or "Default", user_domain_id=get("user_domain_id"),
+        project_domain_name=get("project_domain_name") or "Default", project_domain_id=get("project_domain_id"),
+    )
+
+
 def from_clouds_yaml(path: str, cloud: str) -> Credentials:
     """Admin credentials of ``cloud`` in a clouds.yaml (password auth, identity v3)."""
     with open(path) as f:
         entry = yaml.safe_load(f)["clouds"][cloud]
-    auth = entry["auth"]
-    return Credentials(
-        auth_url=auth["auth_url"], username=auth["username"], password=auth["password"],
-        project_name=auth["project_name"], region=entry.get("region_name", "RegionOne"),
-        user_domain_name=auth.get("user_domain_name", "Default"), user_domain_id=auth.get("user_domain_id"),
-        project_domain_name=auth.get("project_domain_name", "Default"),
-        project_domain_id=auth.get("project_domain_id"),
-    )
+    return _credentials(lambda key: entry["auth"].get(key) or entry.get(key))
 
 
 def from_openrc(path: str) -> Credentials:
@@ -65,13 +76,7 @@ def from_openrc(path: str) -> Credentials:
             m = re.match(r"\s*(?:export\s+)?(OS_[A-Z_]+)=(.*)$", line)
             if m:
                 env[m.group(1)] = m.group(2).strip().strip("'\"")
-    return Credentials(
-        auth_url=env["OS_AUTH_URL"], username=env["OS_USERNAME"], password=env["OS_PASSWORD"],
-        project_name=env["OS_PROJECT_NAME"], region=env.get("OS_REGION_NAME", "RegionOne"),
-        user_domain_name=env.get("OS_USER_DOMAIN_NAME", "Default"), user_domain_id=env.get("OS_USER_DOMAIN_ID"),
-        project_domain_name=env.get("OS_PROJECT_DOMAIN_NAME", "Default"),
-        project_domain_id=env.get("OS_PROJECT_DOMAIN_ID"),
-    )
+    return _credentials(lambda key: env.get("OS_" + key.upper()))
 
 
 class AllInOne:
