@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     work = os.path.abspath(args.workdir)
     workspace = os.path.join(work, "workspace")
     os.makedirs(os.path.join(workspace, "etc"), exist_ok=True)
+    # One run per repository, so the results read afterwards can only be this run's.
+    shutil.rmtree(os.path.join(workspace, ".stestr"), ignore_errors=True)
     tempest = venv.ensure(args.venv)
     creds, aio = _credentials(args, work)
     try:
