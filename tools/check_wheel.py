@@ -45,8 +45,12 @@ AUTHENTICATED_READ = {
 }
 
 
-class StepFailed(Exception):
+class StepFailed(RuntimeError):
     pass
+
+
+# What ends the check as a failure (a step's own, a tool that failed or hung, a missing file).
+FAILURES = (RuntimeError, subprocess.SubprocessError, OSError)
 
 
 class Checker:
@@ -61,7 +65,7 @@ class Checker:
         started = time.monotonic()
         try:
             detail = action()
-        except (StepFailed, RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        except FAILURES as exc:
             print(f"    FAILED after {time.monotonic() - started:.1f}s: {exc}", flush=True)
             raise
         print(f"    ok in {time.monotonic() - started:.1f}s{': ' + detail if detail else ''}", flush=True)
@@ -284,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             checker.step("nubis all-in-one: every /healthcheck", check.start)
             checker.step("token issued and accepted by every API", check.token)
             checker.step("stop the all-in-one by pid (SIGTERM)", check.stop)
-        except (StepFailed, RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+        except FAILURES:
             print(f"wheel check FAILED after {time.monotonic() - checker.began:.0f}s "
                   f"({len(checker.passed)} steps passed)", flush=True)
             return 1
