@@ -53,22 +53,23 @@ def _credentials(args: argparse.Namespace, work: str) -> tuple[cloud.Credentials
     return creds, aio
 
 
-def _heartbeat(log: str, stop: threading.Event) -> None:
-    """Every minute: how many tests have ended so far (tempest's own output goes to the log)."""
+def _heartbeat(venv_dir: str, stream: str, stop: threading.Event) -> None:
+    """Every minute: how many tests have ended so far, and how many failed."""
     began = time.monotonic()
     while not stop.wait(60):
-        with open(log, errors="replace") as f:
-            text = f.read()
-        done = text.count(" ... ok") + text.count(" ... FAILED") + text.count(" ... SKIPPED")
-        print(f"  {time.monotonic() - began:.0f}s: {done} tests ended, {text.count(' ... FAILED')} failed",
-              flush=True)
+        try:
+            ended = results.load(venv_dir, stream)
+        except RuntimeError:
+            ended = []
+        failed = sum(o.status in results.FAILED for o in ended)
+        print(f"  {time.monotonic() - began:.0f}s: {len(ended)} tests ended, {failed} failed", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     work = os.path.abspath(args.workdir)
     workspace = os.path.join(work, "workspace")
     os.makedirs(os.path.join(workspace, "etc"), exist_ok=True)
-    # One run per repository, so the results read afterwards can only be this run's.
+    # stestr keeps every run; only this run's stream is read, so the old ones are dropped.
     shutil.rmtree(os.path.join(workspace, ".stestr"), ignore_errors=True)
     tempest = venv.ensure(args.venv)
     creds, aio = _credentials(args, work)
@@ -87,14 +88,15 @@ def run(args: argparse.Namespace) -> int:
         regex = _selection(args)
         print(f"running tempest {venv.TEMPEST_VERSION}: --regex '{regex}' --concurrency {args.concurrency}",
               flush=True)
-        out_log = os.path.join(work, "tempest-run.log")
+        stream = os.path.join(work, "results.subunit")
         stop = threading.Event()
-        threading.Thread(target=_heartbeat, args=(out_log, stop), daemon=True).start()
+        threading.Thread(target=_heartbeat, args=(args.venv, stream, stop), daemon=True).start()
         began = time.monotonic()
-        with open(out_log, "w") as out:
-            code = subprocess.run([tempest, "run", "--config-file", config_file, "--regex", regex,
+        # The subunit stream is written as tests end, so even an interrupted run leaves its results.
+        with open(stream, "wb") as out, open(os.path.join(work, "tempest-run.log"), "w") as err:
+            code = subprocess.run([tempest, "run", "--subunit", "--config-file", config_file, "--regex", regex,
                                    "--concurrency", str(args.concurrency)],
-                                  cwd=workspace, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+                                  cwd=workspace, stdout=out, stderr=err, check=False).returncode
         stop.set()
         duration = time.monotonic() - began
     finally:
@@ -106,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace, work: str, workspace: str, regex: str, duration: float | None,
             code: int | None, settings: list[discover.Setting] | None) -> int:
     try:
-        outcomes = results.load(args.venv, workspace)
+        outcomes = results.load(args.venv, os.path.join(work, "results.subunit"))
         selected = results.listed(args.venv, workspace, regex)
     except RuntimeError as exc:
         print(f"no results to read: {exc} (tempest's output: {work}/tempest-run.log)", file=sys.stderr)
@@ -114,7 +116,8 @@ def _report(args: argparse.Namespace, work: str, workspace: str, regex: str, dur
     table = results.summarize(outcomes, selected)
     print(results.render(table, outcomes), flush=True)
     if duration is not None:
-        print(f"tempest ran {duration:.0f}s (exit {code}); output: {work}/tempest-run.log", flush=True)
+        print(f"tempest ran {duration:.0f}s (exit {code}); results: {work}/results.subunit, "
+              f"log: {work}/tempest.log", flush=True)
     summary = {
         "tempest": venv.TEMPEST_VERSION,
         "selection": regex,

@@ -34,6 +34,7 @@ KNOWN_ABSENT = {
     ("compute-feature-enabled", "spice_console"): "no remote console API (os-remote-consoles) or proxy",
     ("compute-feature-enabled", "serial_console"): "no remote console API (os-remote-consoles) or proxy",
     ("compute-feature-enabled", "personality"): "file injection (personality) is not supported",
+    ("compute-feature-enabled", "enable_instance_password"): "server create and rebuild return no adminPass",
     ("compute-feature-enabled", "unified_limits"): "quotas are os-quota-sets limits, not Keystone unified limits",
     ("identity-feature-enabled", "domain_specific_drivers"): "one SQL identity backend for every domain",
     ("image-feature-enabled", "manage_locations"): "image locations cannot be added or changed through the API",
@@ -144,7 +145,7 @@ def _compute(probe: Probe, prepared: Prepared) -> list[Setting]:
     # Everything else Nubis implements stays at true (tempest's own default for most of them).
     for flag in ("disk_config", "console_output", "resize", "pause", "shelve", "suspend", "cold_migration",
                  "live_migration", "metadata_service", "interface_attach", "snapshot", "config_drive",
-                 "enable_instance_password", "can_migrate_between_any_hosts"):
+                 "can_migrate_between_any_hosts"):
         out.append(Setting("compute-feature-enabled", flag, "true", "implemented"))
     return out
 

@@ -34,14 +34,16 @@ class Outcome:
         return lines[-1] if lines else "(no details)"
 
 
-def load(venv: str, workspace: str) -> list[Outcome]:
-    """Outcomes of the last run in ``workspace``, read with the tempest venv's stestr and subunit."""
-    stream = subprocess.run([os.path.join(venv, "bin", "stestr"), "last", "--subunit"], cwd=workspace,
-                            capture_output=True, check=False)
-    if stream.returncode not in (0, 1) or not stream.stdout:
-        raise RuntimeError(f"stestr last --subunit failed: {stream.stderr.decode(errors='replace')[-2000:]}")
-    dumped = subprocess.run([os.path.join(venv, "bin", "python"), DUMP], input=stream.stdout, capture_output=True,
-                            check=True)
+def load(venv: str, stream_path: str) -> list[Outcome]:
+    """Outcomes in the subunit v2 stream tempest wrote (``tempest run --subunit``), read with the tempest
+    venv's subunit. A stream cut short (an interrupted run) yields the tests that ended before the cut."""
+    if not os.path.exists(stream_path) or os.path.getsize(stream_path) == 0:
+        raise RuntimeError(f"no results in {stream_path}")
+    with open(stream_path, "rb") as stream:
+        dumped = subprocess.run([os.path.join(venv, "bin", "python"), DUMP], stdin=stream, capture_output=True,
+                                check=False)
+    if dumped.returncode != 0:
+        raise RuntimeError(f"reading {stream_path} failed: {dumped.stderr.decode(errors='replace')[-2000:]}")
     out = []
     for line in dumped.stdout.decode().splitlines():
         item = json.loads(line)
@@ -106,7 +108,8 @@ def render(table: dict[str, dict[str, int]], outcomes: list[Outcome]) -> str:
     lines = [f"{'service':<12}" + "".join(f"{c:>9}" for c in COLUMNS)]
     lines += [row(service, values) for service, values in table.items()]
     lines.append(row("total", {c: sum(v[c] for v in table.values()) for c in COLUMNS}))
-    lines.append("(not run: tests of a class whose setup failed; the setup failure counts once under failed)")
+    lines.append("(not run: selected tests that never reported: their class's setup failed, which counts once "
+                 "under failed, or the run was cut short)")
     failures = [o for o in outcomes if o.status in FAILED]
     if failures:
         lines.append("")
