@@ -94,9 +94,13 @@ def run(args: argparse.Namespace) -> int:
         began = time.monotonic()
         # The subunit stream is written as tests end, so even an interrupted run leaves its results.
         with open(stream, "wb") as out, open(os.path.join(work, "tempest-run.log"), "w") as err:
-            code = subprocess.run([tempest, "run", "--subunit", "--config-file", config_file, "--regex", regex,
-                                   "--concurrency", str(args.concurrency)],
-                                  cwd=workspace, stdout=out, stderr=err, check=False).returncode
+            try:
+                code = subprocess.run([tempest, "run", "--subunit", "--config-file", config_file, "--regex", regex,
+                                       "--concurrency", str(args.concurrency)],
+                                      cwd=workspace, stdout=out, stderr=err, check=False).returncode
+            except KeyboardInterrupt:  # Ctrl-C reached tempest too; report what ended before it
+                code = None
+                print("interrupted: reporting the tests that ended", flush=True)
         stop.set()
         duration = time.monotonic() - began
     finally:
