@@ -46,6 +46,11 @@ def test_results_are_counted_per_service_with_each_failures_last_line() -> None:
         _outcome("tempest.api.compute.servers.test_servers.ServersTestJSON.test_y[id-3]", "skip",
                  "Rescue not available."),
         _outcome("tempest.api.network.test_ports.PortsTestJSON.test_z[id-4]", "xfail"),
+        _outcome("tempest.api.compute.servers.test_create.ServersTestJSON.test_w[id-8]", "fail",
+                 "Traceback (most recent call last):\ntempest.lib.exceptions.InvalidHTTPResponseBody: HTTP response "
+                 "body is invalid\nDetails: HTTP response body is invalid ('adminPass' is a required property\n\n"
+                 "Failed validating 'required' in schema:\n    {'type': 'object'}\n\nOn instance:\n"
+                 "    {'id': 'x',\n     'security_groups': [{'name': 'default'}]})"),
         _outcome("setUpClass (tempest.api.identity.admin.v3.test_trusts.TrustsV3TestJSON)", "skip",
                  "Trusts aren't enabled"),
     ]
@@ -55,12 +60,14 @@ def test_results_are_counted_per_service_with_each_failures_last_line() -> None:
         "tempest.api.identity.admin.v3.test_trusts.TrustsV3TestJSON.test_b[id-7]"]
     table = results.summarize(outcomes, selected)
     assert table == {
-        "compute": {"passed": 0, "failed": 1, "skipped": 1, "not run": 1},
+        "compute": {"passed": 0, "failed": 2, "skipped": 1, "not run": 1},
         "identity": {"passed": 1, "failed": 1, "skipped": 2, "not run": 0},
         "network": {"passed": 1, "failed": 0, "skipped": 0, "not run": 0},
     }
     text = results.render(table, outcomes)
     assert "AssertionError: 404 != 201" in text
     assert "Conflict: An object with that identifier already exists" in text
-    assert text.splitlines()[len(table) + 1].split() == ["total", "2", "2", "3", "1"]
+    assert "Details: HTTP response body is invalid ('adminPass' is a required property" in text
+    assert "'security_groups'" not in text
+    assert text.splitlines()[len(table) + 1].split() == ["total", "2", "3", "3", "1"]
     assert results.skip_reasons(outcomes) == {"Rescue not available.": 1, "Trusts aren't enabled": 1}

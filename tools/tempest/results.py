@@ -13,6 +13,7 @@ DUMP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_subunit_dump.p
 PASSED = {"success", "xfail"}
 FAILED = {"fail", "uxsuccess"}
 SKIPPED = {"skip"}
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*: \S")
 
 
 @dataclasses.dataclass
@@ -30,8 +31,11 @@ class Outcome:
 
     @property
     def last_line(self) -> str:
-        lines = [line.strip() for line in self.details.splitlines() if line.strip()]
-        return lines[-1] if lines else "(no details)"
+        """The last line of the error: its last ``Name: message`` line at the margin (tempest's
+        ``Details: ...`` when it gives them), not the response body a schema error dumps after it."""
+        lines = [line.rstrip() for line in self.details.splitlines() if line.strip()]
+        errors = [line for line in lines if EXCEPTION_LINE.match(line)]
+        return (errors or lines or ["(no details)"])[-1].strip()
 
 
 def load(venv: str, stream_path: str) -> list[Outcome]:
