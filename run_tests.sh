@@ -2,6 +2,9 @@
 # Install everything the tests need, start the backing services, run the tests.
 #   ./run_tests.sh                 all tests (e2e too when run as root)
 #   ./run_tests.sh tests/unit -x   any pytest arguments
+# A run without arguments (as CI's) also builds the sdist and wheel and checks
+# that the installed wheel runs (tools/check_wheel.py); NUBIS_CHECK_WHEEL=1 or 0
+# forces that on or off.
 # Tests always run on SQLite and the in-process transport; they also run on
 # MariaDB, PostgreSQL and RabbitMQ when those answer on 127.0.0.1 (with
 # NUBIS_REQUIRE_BACKENDS=1, as CI sets, a missing one is an error).
@@ -117,6 +120,12 @@ install_python
 say "lint (ruff)"
 "$VENV/bin/ruff" check nubis tests tools
 
+wheel_status=0
+if [ "${NUBIS_CHECK_WHEEL:-$([ $# = 0 ] && echo 1 || echo 0)}" = 1 ]; then
+    say "wheel check (build, install in a clean venv, db sync, all-in-one)"
+    "$VENV/bin/python" -m tools.check_wheel || wheel_status=$?
+fi
+
 markers=()
 is_root || markers=(-m "not e2e")
 say "pytest"
@@ -127,5 +136,9 @@ set -e
 if [ $status = 5 ]; then
     echo "pytest collected no tests: that is a failure, not a pass" >&2
     exit 1
+fi
+if [ $wheel_status != 0 ]; then
+    echo "the wheel check failed (output above)" >&2
+    [ $status = 0 ] && status=$wheel_status
 fi
 exit $status

@@ -1,0 +1,27 @@
+"""Free loopback ports for a throwaway all-in-one (``nubis all-in-one --port-offset``)."""
+
+from __future__ import annotations
+
+import random
+import socket
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_offset(default_ports: list[int]) -> int:
+    """An offset at which every one of ``default_ports`` is free on 127.0.0.1.
+
+    Raises RuntimeError when 200 random offsets were all partly taken.
+    """
+    for _ in range(200):
+        offset = random.randrange(10000, 65535 - max(default_ports), 7)
+        if all(_free(p + offset) for p in default_ports):
+            return offset
+    raise RuntimeError("no free port offset found")

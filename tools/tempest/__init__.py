@@ -1,0 +1,1 @@
+"""Tempest against Nubis: ``python -m tools.tempest run`` (see doc/tempest.md)."""
