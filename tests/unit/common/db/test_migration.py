@@ -93,15 +93,3 @@ def test_concurrent_writers_all_commit(db_url: str) -> None:
             assert session.get(models.Widget, "counter").size == 80
     finally:
         db.dispose()
-
-
-def test_retryable_errors_are_recognised() -> None:
-    class FakeOrig(Exception):
-        pass
-
-    deadlock = sa.exc.OperationalError("UPDATE", {}, FakeOrig(1213, "Deadlock found"))
-    locked = sa.exc.OperationalError("UPDATE", {}, FakeOrig("database is locked"))
-    other = sa.exc.IntegrityError("INSERT", {}, FakeOrig(1062, "Duplicate entry"))
-    assert retry.is_retryable(deadlock)
-    assert retry.is_retryable(locked)
-    assert not retry.is_retryable(other)
