@@ -77,6 +77,7 @@ DATABASE_OPTS = [
     cfg.IntOpt(
         "deadlock_retries",
         default=5,
+        min=0,
         help="How often a write transaction that hit a deadlock or lock wait is retried.",
     ),
 ]

@@ -39,7 +39,8 @@ class Runtime:
                     import os
 
                     os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
-                db = Database(url, self.conf.database.max_pool_size, self.conf.database.max_overflow)
+                db = Database(url, self.conf.database.max_pool_size, self.conf.database.max_overflow,
+                              self.conf.database.deadlock_retries)
                 self._databases[service] = db
             return db
 

@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import random
-import time
 from typing import Any
 
+import tenacity
 from keystoneauth1 import adapter as ks_adapter
 
 from nubis.common import exceptions
+from nubis.common.retrying import log_retry
 from nubis.scheduler.request_spec import RequestSpec
 
+LOG = logging.getLogger(__name__)
+
 MICROVERSION = "1.39"
+
+
+def _race_wait(state: tenacity.RetryCallState) -> float:
+    """Growing, random pauses (10-50 ms after the first loss, 20-100 ms after the second, ...): racers spread out."""
+    return random.uniform(0.01, 0.05) * state.attempt_number
+
+
+def _lost_race(resp: Any) -> bool:
+    """Placement's 409 for a generation race (someone else claimed at the same moment), not for a lack of room."""
+    return resp.status_code == 409 and "placement.concurrent_update" in resp.text
+
+
+def _racing(attempts: int, what: str) -> tenacity.Retrying:
+    """Send again while placement answers a lost race, ``attempts`` times in all; the last answer is returned."""
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_result(_lost_race),
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=_race_wait,
+        before_sleep=log_retry(LOG, what),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome is not None else None,
+    )
 
 
 class PlacementError(Exception):
@@ -69,23 +94,21 @@ class PlacementClient:
         """
         body = {"allocations": allocation_request["allocations"], "project_id": project_id or "unknown",
                 "user_id": user_id or "unknown", "consumer_generation": None, "consumer_type": "INSTANCE"}
-        for attempt in range(attempts):
-            resp = self.http.put(f"/allocations/{consumer}", json=body, raise_exc=False, microversion=MICROVERSION)
-            if resp.status_code == 204:
-                return True
-            if resp.status_code != 409:
-                raise PlacementError(f"placement answered {resp.status_code} to a claim: {resp.text[:300]}")
-            if "placement.concurrent_update" not in resp.text or attempt == attempts - 1:
-                return False
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        resp = _racing(attempts, f"claim of {consumer} lost a generation race")(
+            self.http.put, f"/allocations/{consumer}", json=body, raise_exc=False, microversion=MICROVERSION)
+        if resp.status_code == 204:
+            return True
+        if resp.status_code != 409:
+            raise PlacementError(f"placement answered {resp.status_code} to a claim: {resp.text[:300]}")
         return False
 
     def release(self, consumer: str, attempts: int = 5) -> None:
-        for attempt in range(attempts):
-            resp = self.http.delete(f"/allocations/{consumer}", raise_exc=False, microversion=MICROVERSION)
-            if resp.status_code in (204, 404):
-                return
-            if resp.status_code != 409 or "placement.concurrent_update" not in resp.text:
-                break
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # lost a race with other claims: again
+        """Drop every allocation of ``consumer`` (none is fine); raises PlacementError when placement refuses.
+
+        A release that lost a generation race with claims on the same providers is sent again, as claims are.
+        """
+        resp = _racing(attempts, f"release of {consumer} lost a generation race")(
+            self.http.delete, f"/allocations/{consumer}", raise_exc=False, microversion=MICROVERSION)
+        if resp.status_code in (204, 404):
+            return
         raise PlacementError(f"placement answered {resp.status_code} to a release: {resp.text[:300]}")

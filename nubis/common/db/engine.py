@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
 from collections.abc import Iterator
 
 import sqlalchemy as sa
+import tenacity
 from sqlalchemy import event, orm
 from sqlalchemy.engine import Engine, make_url
+
+from nubis.common.retrying import log_retry
 
 LOG = logging.getLogger(__name__)
 
@@ -80,10 +82,15 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 class Database:
-    """One service's database: an engine and reader/writer transactions."""
+    """One service's database: an engine, reader/writer transactions, and its retry policy.
 
-    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 20) -> None:
+    ``deadlock_retries`` is how often ``retry.retry_on_deadlock`` runs a write
+    transaction again after a deadlock or lock wait (``[database] deadlock_retries``).
+    """
+
+    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 20, deadlock_retries: int = 5) -> None:
         self.url = url
+        self.deadlock_retries = deadlock_retries
         self.engine = make_engine(url, pool_size, max_overflow)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = orm.sessionmaker(bind=self.engine, expire_on_commit=False)
@@ -116,26 +123,27 @@ class Database:
     def wait_until_reachable(self, max_retries: int = 10, interval: float = 2.0) -> None:
         """Block until the server answers; say which database is missing while waiting.
 
-        A service started before its database must neither crash-loop silently nor
-        hang without a word, so every failed attempt is logged with the backoff.
+        Tries once, then up to ``max_retries`` more times (-1: forever), pausing
+        ``interval`` seconds, doubling up to 30. A service started before its
+        database must neither crash-loop silently nor hang without a word, so every
+        failed attempt is logged (a warning: the operator has to see it).
+        Raises ``DatabaseUnreachable`` naming the URL (password masked) when done.
         """
-        attempt = 0
-        delay = interval
-        while True:
-            try:
-                with self.engine.connect() as conn:
-                    conn.exec_driver_sql("SELECT 1")
-                return
-            except sa.exc.OperationalError as exc:
-                attempt += 1
-                if max_retries >= 0 and attempt > max_retries:
-                    raise DatabaseUnreachable(self.safe_url, str(exc.orig)) from exc
-                LOG.warning(
-                    "Database %s is not reachable (%s); retry %d in %.0fs",
-                    self.safe_url, exc.orig, attempt, delay,
-                )
-                time.sleep(delay)
-                delay = min(delay * 2, 30)
+        waiting = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(sa.exc.OperationalError),
+            stop=tenacity.stop_never if max_retries < 0 else tenacity.stop_after_attempt(max_retries + 1),
+            wait=tenacity.wait_exponential(multiplier=interval, max=30),
+            before_sleep=log_retry(LOG, f"Database {self.safe_url} is not reachable", logging.WARNING),
+            reraise=True,
+        )
+        try:
+            waiting(self._ping)
+        except sa.exc.OperationalError as exc:
+            raise DatabaseUnreachable(self.safe_url, str(exc.orig)) from exc
+
+    def _ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
 
     @property
     def safe_url(self) -> str:

@@ -2,29 +2,37 @@
 
 MariaDB/Galera and PostgreSQL abort one side of a deadlock; the right answer
 is to run the whole transaction again, which is only safe when the decorated
-function opens its own transaction.
+function opens its own transaction. How often comes from the database itself
+(``Database.deadlock_retries``, set from ``[database] deadlock_retries``), read
+when the function runs, never at import.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import random
-import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import tenacity
 from sqlalchemy import exc as sa_exc
+
+from nubis.common.retrying import log_retry
+
+if TYPE_CHECKING:
+    from nubis.common.db.engine import Database
 
 LOG = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
+F = TypeVar("F", bound=Callable[..., Any])
 
 # MySQL: 1213 deadlock, 1205 lock wait timeout. PostgreSQL: 40001 serialization
 # failure, 40P01 deadlock. SQLite: "database is locked" after the busy timeout.
 _MYSQL_CODES = {1213, 1205}
 _PG_CODES = {"40001", "40P01"}
+
+# Full jitter over a doubling ceiling (25 ms, 50 ms, ... at most 1 s): racers spread out instead of colliding again.
+DEADLOCK_WAIT = tenacity.wait_random_exponential(multiplier=0.025, max=1.0)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -35,31 +43,45 @@ def is_retryable(error: BaseException) -> bool:
     args = getattr(orig, "args", ())
     if args and isinstance(args[0], int) and args[0] in _MYSQL_CODES:
         return True
-    if getattr(orig, "pgcode", None) in _PG_CODES:
+    # psycopg 3 names the SQLSTATE ``sqlstate``; psycopg2 named it ``pgcode``.
+    if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _PG_CODES:
         return True
     return "database is locked" in str(orig)
 
 
-def retry_on_deadlock(
-    fn: Callable[P, R] | None = None, *, attempts: int = 5
-) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
-    """Run ``fn`` again (with jittered backoff) when its transaction deadlocked."""
+def deadlock_retrying(retries: int, what: str) -> tenacity.Retrying:
+    """A tenacity policy: ``retries`` more runs after a deadlock or lock wait, then the error itself."""
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_retryable),
+        stop=tenacity.stop_after_attempt(max(retries, 0) + 1),
+        wait=DEADLOCK_WAIT,
+        before_sleep=log_retry(LOG, f"{what}: transient DB conflict"),
+        reraise=True,
+    )
 
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            for attempt in range(1, attempts + 1):
-                try:
-                    return func(*args, **kwargs)
-                except sa_exc.DBAPIError as exc:
-                    if attempt == attempts or not is_retryable(exc):
-                        raise
-                    LOG.debug("%s: transient DB conflict, retry %d", func.__qualname__, attempt)
-                    time.sleep(random.uniform(0, 0.05 * attempt))
-            raise AssertionError("unreachable")
 
-        return wrapper
+def _database_of(args: tuple[Any, ...]) -> Database:
+    from nubis.common.db.engine import Database
 
-    if fn is not None:
-        return decorate(fn)
-    return decorate
+    owner = args[0] if args else None
+    db = owner if isinstance(owner, Database) else getattr(owner, "db", None)
+    if not isinstance(db, Database):
+        raise TypeError("retry_on_deadlock decorates a function whose first argument is a Database, "
+                        "or a method of an object whose .db is one")
+    return db
+
+
+def retry_on_deadlock(func: F) -> F:
+    """Run ``func`` again (jittered, growing pauses) when its transaction deadlocked.
+
+    ``func`` takes the ``Database`` as its first argument, or is a method of an
+    object whose ``db`` attribute is one; that database's ``deadlock_retries``
+    bounds the retries.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        retries = _database_of(args).deadlock_retries
+        return deadlock_retrying(retries, func.__qualname__)(func, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -12,6 +12,7 @@ from sqlalchemy import orm
 
 from nubis.common import exceptions
 from nubis.common.context import RequestContext
+from nubis.common.db import paging
 from nubis.image.core import records
 from nubis.image.db.models import Image, ImageMember, ImageProperty, ImageTag
 
@@ -137,19 +138,17 @@ def list_images(session: orm.Session, ctx: RequestContext, params: Mapping[str, 
             q = q.where(Image.id.in_(sa.select(ImageProperty.image_id).where(
                 ImageProperty.name == name, ImageProperty.value == value)))
     order = _sort(params, sort_keys, sort_dirs)
-    columns = [getattr(Image, key).asc() if d == "asc" else getattr(Image, key).desc() for key, d in order]
-    q = q.order_by(*columns, Image.id.desc())
     limit = _int(params, "limit")
     if limit is not None and limit < 0:
         raise exceptions.BadRequest("limit must not be negative")
-    limit = min(limit if limit is not None else default_limit, max_limit)
-    marker = params.get("marker")
-    images = list(session.scalars(q))
-    if marker:
-        ids = [i.id for i in images]
-        if marker not in ids:
-            raise exceptions.BadRequest(f"Invalid marker: no image with ID {marker} in this listing.")
-        images = images[ids.index(marker) + 1:]
-    page = images[:limit]
-    more = len(images) > limit
-    return Page(records.load(session, page), page[-1].id if page and more else None)
+    page = paging.paginate(
+        session, q, [paging.SortKey(getattr(Image, key), d == "desc") for key, d in order],
+        paging.SortKey(Image.id, descending=True), limit if limit is not None else default_limit, max_limit,
+        params.get("marker") or None, _unknown_marker)
+    images = page.rows
+    return Page(records.load(session, images), images[-1].id if images and page.more else None)
+
+
+def _unknown_marker(marker: str) -> exceptions.BadRequest:
+    # Glance answers 400 for a marker that is not an image of this listing.
+    return exceptions.BadRequest(f"Invalid marker: no image with ID {marker} in this listing.")

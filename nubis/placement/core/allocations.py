@@ -10,22 +10,27 @@ where it sees the winner's allocation.
 from __future__ import annotations
 
 import dataclasses
-import random
-import time
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+import tenacity
 from sqlalchemy import orm
 
 from nubis.common import exceptions
 from nubis.common.db import retry
 from nubis.common.db.engine import Database
+from nubis.common.retrying import log_retry
 from nubis.placement.core import inventories, names, providers
 from nubis.placement.db.models import Allocation, Consumer, ResourceProvider
 
+LOG = logging.getLogger(__name__)
+
 T = TypeVar("T")
 CLAIM_ATTEMPTS = 10
+# Spread the racers out: each retry waits longer (2 ms up to 10 ms, 20 ms, ... 320 ms), at random.
+CLAIM_WAIT = tenacity.wait_random_exponential(multiplier=0.01, min=0.002, max=0.32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,30 +44,53 @@ class ConsumerAllocations:
     consumer_type: str | None = None
 
 
+def _lost_race(error: BaseException) -> bool:
+    """A generation conflict, or InnoDB killing one of two claims locking the same provider rows (a deadlock):
+    both mean another claim got there first, and the claim should be read and checked again."""
+    if isinstance(error, ConsumerGenerationConflict):
+        return False
+    if isinstance(error, exceptions.Conflict):
+        return error.error_type == "placement.concurrent_update"
+    return retry.is_retryable(error)
+
+
 def retry_on_generation_conflict(db: Database, work: Callable[[orm.Session], T]) -> T:
-    """Run ``work`` in a write transaction, again when a provider generation moved under it."""
-    for attempt in range(CLAIM_ATTEMPTS):
-        try:
-            with db.writer() as session:
-                return work(session)
-        except exceptions.Conflict as exc:
-            if exc.error_type != "placement.concurrent_update" or attempt == CLAIM_ATTEMPTS - 1:
-                raise
-        except sa.exc.DBAPIError as exc:
-            # InnoDB resolves two claims locking the same provider rows by killing one (deadlock);
-            # that is the same lost race as a generation conflict.
-            if not retry.is_retryable(exc):
-                raise
-            if attempt == CLAIM_ATTEMPTS - 1:
-                raise providers.concurrent_update("the claimed providers") from None
-        # Spread the racers out: each retry waits longer, at random, so they stop colliding.
-        time.sleep(random.uniform(0.002, 0.01 * 2 ** min(attempt, 5)))
-    raise AssertionError("unreachable")
+    """Run ``work`` in a write transaction, again (up to ``CLAIM_ATTEMPTS`` in all) when it lost a race.
+
+    Raises the last ``Conflict`` (placement.concurrent_update) when every attempt lost; a deadlock on the
+    last attempt becomes that same 409.
+    """
+
+    def attempt() -> T:
+        with db.writer() as session:
+            return work(session)
+
+    claiming = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(_lost_race),
+        stop=tenacity.stop_after_attempt(CLAIM_ATTEMPTS),
+        wait=CLAIM_WAIT,
+        before_sleep=log_retry(LOG, "allocation write lost a race with another claim"),
+        reraise=True,
+    )
+    try:
+        return claiming(attempt)
+    except sa.exc.DBAPIError as exc:
+        if retry.is_retryable(exc):
+            raise providers.concurrent_update("the claimed providers") from None
+        raise
+
+
+class ConsumerGenerationConflict(exceptions.Conflict):
+    """The request named a consumer generation that is not the stored one.
+
+    Rendered like a provider generation conflict (409 placement.concurrent_update), but not retried here:
+    the request carries its generation, so running it again can only fail again (Placement does the same).
+    """
 
 
 def _consumer_conflict(consumer: str, detail: str) -> exceptions.Conflict:
-    return exceptions.Conflict(f"consumer generation conflict for {consumer}: {detail}",
-                               error_type="placement.concurrent_update")
+    return ConsumerGenerationConflict(f"consumer generation conflict for {consumer}: {detail}",
+                                      error_type="placement.concurrent_update")
 
 
 def replace(session: orm.Session, requests: list[ConsumerAllocations]) -> None:

@@ -97,16 +97,19 @@ def test_racing_claims_never_overcommit(cloud: Cloud) -> None:
     results: list[int] = []
     barrier = threading.Barrier(12)
 
-    def claim() -> None:
-        api = placement_client(cloud)
-        api.get("/")  # authenticate before the race
+    # Authenticate one by one before the race: twelve logins at once would meet identity's password-hash gate.
+    clients = [placement_client(cloud) for _ in range(12)]
+    for api in clients:
+        api.get("/")
+
+    def claim(api: Any) -> None:
         barrier.wait()
         resp = api.put(f"/allocations/{uuid.uuid4()}", json={
             "allocations": {rp: {"resources": {"VCPU": 1, "MEMORY_MB": 512}}}, "project_id": "p", "user_id": "u",
             "consumer_generation": None, "consumer_type": "INSTANCE"})
         results.append(resp.status_code)
 
-    threads = [threading.Thread(target=claim) for _ in range(12)]
+    threads = [threading.Thread(target=claim, args=(api,)) for api in clients]
     for t in threads:
         t.start()
     for t in threads:

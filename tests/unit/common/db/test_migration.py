@@ -78,13 +78,13 @@ def test_concurrent_writers_all_commit(db_url: str) -> None:
             session.add(models.Widget(id="counter", name="counter", size=0))
 
         @retry.retry_on_deadlock
-        def bump() -> None:
+        def bump(db: Database) -> None:
             with db.writer() as session:
                 query = sa.select(models.Widget).where(models.Widget.id == "counter")
                 widget = session.scalars(query.with_for_update()).one()
                 widget.size += 1
 
-        threads = [threading.Thread(target=lambda: [bump() for _ in range(10)]) for _ in range(8)]
+        threads = [threading.Thread(target=lambda: [bump(db) for _ in range(10)]) for _ in range(8)]
         for t in threads:
             t.start()
         for t in threads:
@@ -93,25 +93,3 @@ def test_concurrent_writers_all_commit(db_url: str) -> None:
             assert session.get(models.Widget, "counter").size == 80
     finally:
         db.dispose()
-
-
-def test_retryable_errors_are_recognised() -> None:
-    class FakeOrig(Exception):
-        pass
-
-    deadlock = sa.exc.OperationalError("UPDATE", {}, FakeOrig(1213, "Deadlock found"))
-    locked = sa.exc.OperationalError("UPDATE", {}, FakeOrig("database is locked"))
-    other = sa.exc.IntegrityError("INSERT", {}, FakeOrig(1062, "Duplicate entry"))
-    assert retry.is_retryable(deadlock)
-    assert retry.is_retryable(locked)
-    assert not retry.is_retryable(other)
-
-
-def test_unreachable_database_is_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from nubis.common.db.engine import DatabaseUnreachable
-
-    db = Database("mysql+pymysql://nobody:secret@127.0.0.1:1/nothing")
-    with pytest.raises(DatabaseUnreachable) as info:
-        db.wait_until_reachable(max_retries=1, interval=0.01)
-    assert "127.0.0.1:1" in str(info.value)
-    assert "secret" not in str(info.value)
