@@ -20,7 +20,7 @@ CREATE_ATTRS = ("name", "description", "admin_state_up", "shared", "router:exter
 UPDATE_ATTRS = ("name", "description", "admin_state_up", "shared", "router:external", "mtu",
                 "port_security_enabled", "dns_domain")
 # Ports Neutron removes with their network instead of refusing the delete.
-AUTO_DELETED_OWNERS = ("network:dhcp",)
+AUTO_DELETED_OWNERS = ("network:dhcp", "network:distributed")
 
 
 class Networks(Resources):

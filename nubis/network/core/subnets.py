@@ -21,8 +21,9 @@ CREATE_ATTRS = ("name", "description", "network_id", "ip_version", "cidr", "gate
                 "service_types", "segment_id", "dns_publish_fixed_ip")
 UPDATE_ATTRS = ("name", "description", "gateway_ip", "allocation_pools", "dns_nameservers", "host_routes",
                 "enable_dhcp", "service_types", "dns_publish_fixed_ip")
-# Addresses that go away with their subnet instead of keeping it in use.
-AUTO_RELEASED_OWNERS = ("network:dhcp",)
+# Service-owned ports whose addresses go away with their subnet instead of keeping it in use (Neutron's
+# AUTO_DELETE_PORT_OWNERS); once the network's last subnet goes, these ports go too.
+AUTO_RELEASED_OWNERS = ("network:dhcp", "network:distributed")
 
 
 class Subnets(Resources):
@@ -220,3 +221,9 @@ class Subnets(Resources):
             ipam.release(s, pid, keep=[(sid, ip) for sid, ip in s.execute(
                 sa.select(models.IPAllocation.subnet_id, models.IPAllocation.ip_address).where(
                     models.IPAllocation.port_id == pid, models.IPAllocation.subnet_id != found.id))])
+        others = s.scalar(sa.select(sa.func.count()).select_from(models.Subnet).where(
+            models.Subnet.network_id == found.network_id, models.Subnet.id != found.id))
+        if not others:  # the network's last subnet: its DHCP ports have nothing left to serve
+            for pid in list(s.scalars(sa.select(models.Port.id).where(
+                    models.Port.network_id == found.network_id, models.Port.device_owner.in_(AUTO_RELEASED_OWNERS)))):
+                self.core.ports.remove(s, pid)
