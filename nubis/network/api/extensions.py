@@ -8,6 +8,7 @@ UPDATED = "2026-11-30T00:00:00-00:00"
 
 # alias -> (name, description)
 EXTENSIONS: dict[str, tuple[str, str]] = {
+    "address-scope": ("Address scope", "Address scopes extension."),
     "agent": ("agent", "The agent management extension."),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs."),
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application."),
@@ -29,6 +30,14 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                                                                      "specifying whether SNAT should occur on the "
                                                                      "external gateway."),
     "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router."),
+    "extraroute-atomic": ("Atomically add/remove extra routes", "Edit extra routes of a router on server side "
+                                                                "by atomically adding/removing extra routes"),
+    "service-type": ("Neutron Service Type Management", "API for retrieving service providers for Neutron "
+                                                        "advanced services"),
+    "availability_zone": ("Availability Zone", "The availability zone extension."),
+    "network_availability_zone": ("Network Availability Zone", "Availability zone support for network."),
+    "router_availability_zone": ("Router Availability Zone", "Availability zone support for router."),
+    "metering": ("Neutron Metering", "Neutron Metering extension."),
     "security-group": ("security-group", "The security groups extension."),
     "standard-attr-description": ("standard-attr-description", "Extension to add descriptions to standard "
                                                                "attributes."),

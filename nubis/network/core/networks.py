@@ -45,7 +45,19 @@ class Networks(Resources):
                                       .where(models.Subnet.network_id.in_(ids))):
                 subnets[nid].append(sid)
         tags = common.tags_of(s, ids)
-        return [self.view(r, subnets[r.id], tags[r.id], caller.is_admin) for r in rows]
+        scopes: dict[tuple[str, int], str] = {}
+        if ids:  # a network is in the address scope its subnets' pools are in (ipv4_/ipv6_address_scope)
+            for nid, version, scope in s.execute(
+                    sa.select(models.Subnet.network_id, models.Subnet.ip_version, models.SubnetPool.address_scope_id)
+                    .join(models.SubnetPool, models.SubnetPool.id == models.Subnet.subnetpool_id)
+                    .where(models.Subnet.network_id.in_(ids), models.SubnetPool.address_scope_id.is_not(None))):
+                scopes[(nid, version)] = scope
+        out = []
+        for r in rows:
+            view = self.view(r, subnets[r.id], tags[r.id], caller.is_admin)
+            view.update({"ipv4_address_scope": scopes.get((r.id, 4)), "ipv6_address_scope": scopes.get((r.id, 6))})
+            out.append(view)
+        return out
 
     @staticmethod
     def view(r: models.Network, subnet_ids: list[str], tags: list[str], admin: bool) -> dict[str, Any]:
