@@ -24,6 +24,7 @@ _RESOURCES = {
     "port": "/v2.0/ports", "security_group": "/v2.0/security-groups",
     "security_group_rule": "/v2.0/security-group-rules", "router": "/v2.0/routers",
     "floatingip": "/v2.0/floatingips", "address_scope": "/v2.0/address-scopes",
+    "rbac_policy": "/v2.0/rbac-policies",
 }
 
 # Attributes only an admin may set (on create and update).
@@ -32,6 +33,7 @@ ADMIN_ATTRIBUTES = {
                 "provider:segmentation_id"],
     "subnetpool": ["shared", "is_default"],
     "address_scope": ["shared"],
+    "rbac_policy": ["target_tenant"],  # checked only for a grant to every project ('*')
     "port": ["binding:host_id", "binding:profile"],
     "router": ["external_gateway_info:external_fixed_ips", "distributed", "ha"],
 }

@@ -25,6 +25,7 @@ from nubis.network.core.networks import Networks
 from nubis.network.core.offerings import Offerings
 from nubis.network.core.ports import Ports
 from nubis.network.core.quotas import Quotas
+from nubis.network.core.rbac import RbacPolicies
 from nubis.network.core.routers import Routers
 from nubis.network.core.security_groups import SecurityGroupRules, SecurityGroups
 from nubis.network.core.subnetpools import SubnetPools
@@ -55,12 +56,13 @@ class NetworkCore:
         self.tags = Tags(self)
         self.offerings = Offerings(self)
         self.address_scopes = AddressScopes(self)
+        self.rbac_policies = RbacPolicies(self)
         self.metering_labels = MeteringLabels(self)
         self.metering_label_rules = MeteringLabelRules(self)
         self._collections: dict[str, Resources] = {
             r.collection: r for r in (self.networks, self.subnets, self.subnetpools, self.ports,
                                       self.security_groups, self.security_group_rules, self.routers,
-                                      self.floatingips, self.address_scopes, self.metering_labels,
+                                      self.floatingips, self.address_scopes, self.rbac_policies, self.metering_labels,
                                       self.metering_label_rules)}
 
     def collection(self, name: str) -> Resources:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from nubis.network.core import common, errors, ipam
+from nubis.network.core import common, errors, ipam, rbac
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.db import models
@@ -103,7 +103,7 @@ class Routers(Resources):
         common.reject_unknown(info, ("network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"),
                               "external_gateway_info")
         net = self.core.networks.row(s, caller, info["network_id"])
-        if not net.router_external:
+        if not rbac.grants(s, net, router.project_id, rbac.EXTERNAL):
             raise errors.bad_request("BadRequest", f"Bad router request: Network {net.id} is not an external "
                                                    "network; pick one with router:external set.")
         if "enable_snat" in info:

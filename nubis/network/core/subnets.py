@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from nubis.network.core import common, errors, ipam
+from nubis.network.core import common, errors, ipam, rbac
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.db import models
@@ -39,7 +39,9 @@ class Subnets(Resources):
             return None
         shared = sa.select(models.Network.id).where(sa.or_(models.Network.shared.is_(True),
                                                            models.Network.router_external.is_(True)))
-        return sa.or_(models.Subnet.project_id == caller.project_id, models.Subnet.network_id.in_(shared))
+        return sa.or_(models.Subnet.project_id == caller.project_id, models.Subnet.network_id.in_(shared),
+                      models.Subnet.network_id.in_(rbac.granted_to(caller.project_id, rbac.SHARED)),
+                      models.Subnet.network_id.in_(rbac.granted_to(caller.project_id, rbac.EXTERNAL)))
 
     def views(self, s: orm.Session, caller: Caller, rows: Sequence[models.Subnet]) -> list[dict[str, Any]]:
         tags = common.tags_of(s, [r.id for r in rows])

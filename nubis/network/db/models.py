@@ -270,3 +270,18 @@ class MeteringLabelRule(Base):
     remote_ip_prefix: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
     source_ip_prefix: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
     destination_ip_prefix: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+
+
+class RbacPolicy(Base):
+    """One grant of a network to another project (or to every project, ``*``): shared or external use."""
+
+    __tablename__ = "rbac_policies"
+    __table_args__ = (sa.UniqueConstraint("object_type", "object_id", "action", "target_project",
+                                          name="uniq_rbac_policies_grant"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(ID, primary_key=True, default=types.new_uuid)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True, default="")
+    object_type: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    object_id: orm.Mapped[str] = orm.mapped_column(ID, index=True)
+    action: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    target_project: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True)

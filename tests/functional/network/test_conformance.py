@@ -266,3 +266,63 @@ def test_address_scopes_and_subnet_pools_in_them(cloud, admin, demo):
     assert conn.network.get_subnet_pool(pool.id).address_scope_id is None
     conn.network.delete_address_scope(scope.id)
     conn.network.delete_subnet_pool(pool.id)
+
+
+def test_rbac_policies_share_a_network_with_one_project_or_all(cloud, admin, demo):
+    _, owner = demo
+    other_creds = cloud.new_user()
+    other = cloud.connection(other_creds)
+    other_project = other.current_project_id
+    assert "rbac-policies" in {e.alias for e in owner.network.extensions()}
+    net = owner.network.create_network(name=_name())
+    subnet = owner.network.create_subnet(network_id=net.id, ip_version=4, cidr="10.90.0.0/24")
+    assert other.network.get(f"/networks/{net.id}", raise_exc=False).status_code == 404
+    grant = owner.network.create_rbac_policy(object_type="network", object_id=net.id, action="access_as_shared",
+                                             target_project_id=other_project)
+    assert grant.target_project_id == other_project and grant.project_id == net.project_id
+    seen = other.network.get(f"/networks/{net.id}").json()["network"]
+    assert seen["shared"] is True  # shared with the caller's project
+    assert owner.network.get(f"/networks/{net.id}").json()["network"]["shared"] is False
+    assert other.network.get(f"/subnets/{subnet.id}").status_code == 200
+    port = other.network.create_port(network_id=net.id)
+    duplicate = owner.network.post("/rbac-policies", json={"rbac_policy": {
+        "object_type": "network", "object_id": net.id, "action": "access_as_shared",
+        "target_tenant": other_project}}, raise_exc=False)
+    assert _error(duplicate)[:2] == (409, "DuplicateRbacPolicy")
+    in_use = owner.network.delete(f"/rbac-policies/{grant.id}", raise_exc=False)
+    assert _error(in_use)[:2] == (409, "RbacPolicyInUse")
+    # The target neither sees nor changes the owner's policy; only an admin grants to everyone.
+    assert other.network.get(f"/rbac-policies/{grant.id}", raise_exc=False).status_code == 404
+    everyone = owner.network.post("/rbac-policies", json={"rbac_policy": {
+        "object_type": "network", "object_id": net.id, "action": "access_as_shared", "target_tenant": "*"}},
+        raise_exc=False)
+    assert _error(everyone)[:2] == (403, "PolicyNotAuthorized")
+    foreign = other.network.post("/rbac-policies", json={"rbac_policy": {
+        "object_type": "network", "object_id": net.id, "action": "access_as_shared",
+        "target_tenant": uuid.uuid4().hex}}, raise_exc=False)
+    assert foreign.status_code in (403, 404)
+    other.network.delete_port(port)
+    owner.network.delete_rbac_policy(grant)
+    assert other.network.get(f"/networks/{net.id}", raise_exc=False).status_code == 404
+    # shared=True is the grant to everyone, and deleting that grant unshares the network.
+    admin.network.update_network(net.id, is_shared=True)
+    wildcard = [p for p in admin.network.rbac_policies(object_id=net.id)]
+    assert [(p.action, p.target_project_id) for p in wildcard] == [("access_as_shared", "*")]
+    assert other.network.get(f"/networks/{net.id}").json()["network"]["shared"] is True
+    admin.network.delete_rbac_policy(wildcard[0])
+    assert admin.network.get_network(net.id).is_shared is False
+    # External use for one project: it may put its router's gateway there.
+    owner.network.delete_subnet(subnet)
+    ext = admin.network.create_network(name=_name())
+    admin.network.create_subnet(network_id=ext.id, ip_version=4, cidr="198.51.100.0/24", is_dhcp_enabled=False)
+    refused = other.network.post("/routers", json={"router": {"name": _name(), "external_gateway_info": {
+        "network_id": ext.id}}}, raise_exc=False)
+    assert refused.status_code in (400, 404)
+    admin.network.create_rbac_policy(object_type="network", object_id=ext.id, action="access_as_external",
+                                     target_project_id=other_project)
+    router = other.network.create_router(name=_name(), external_gateway_info={"network_id": ext.id})
+    assert router.external_gateway_info["network_id"] == ext.id
+    other.network.delete_router(router)
+    admin.network.delete_network(ext)  # its policies with it
+    assert list(admin.network.rbac_policies(object_id=ext.id)) == []
+    owner.network.delete_network(net)

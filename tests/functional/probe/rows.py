@@ -265,6 +265,9 @@ NETWORK_COLLECTIONS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]]
     "floatingips": ("floatingip", "floatingip", lambda w: {"floating_network_id": w.ids["external_network"]},
                     "create"),
     "address-scopes": ("address_scope", "address_scope", lambda w: {"name": _name(), "ip_version": 4}, "create"),
+    "rbac-policies": ("rbac_policy", "rbac_policy", lambda w: {
+        "object_type": "network", "object_id": w.ids["network"], "action": "access_as_shared",
+        "target_tenant": uuid.uuid4().hex}, "write_a"),
 }
 
 
@@ -273,7 +276,7 @@ def _network_collection_rows() -> list[Row]:
     for collection, (key, singular, create, create_access) in NETWORK_COLLECTIONS.items():
         base = {"collection": f"={collection}"}
         item = {**base, "ident": key}
-        changed = "name" if collection == "address-scopes" else "description"  # scopes have no description
+        changed = {"address-scopes": "name", "rbac-policies": "target_tenant"}.get(collection, "description")
         update: Body = (lambda s, f: lambda w: {s: {f: "changed"}})(singular, changed)
         rows += [
             Row("network", "GET", "/v2.0/{collection}", "project", None, base),

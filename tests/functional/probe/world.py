@@ -218,6 +218,9 @@ def _network(world: World, admin: Any, member: Any, suffix: str) -> None:
         "name": f"pool-{suffix}", "prefixes": ["10.99.0.0/16"], "default_prefixlen": 24}})["subnetpool"]["id"]
     ids["address_scope"] = member("POST", "network", "/v2.0/address-scopes", {"address_scope": {
         "name": f"scope-{suffix}", "ip_version": 4}})["address_scope"]["id"]
+    ids["rbac_policy"] = member("POST", "network", "/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "network", "object_id": ids["network"], "action": "access_as_shared",
+        "target_tenant": uuid.uuid4().hex}})["rbac_policy"]["id"]
     ids["metering_label"] = admin("POST", "network", "/v2.0/metering/metering-labels", {"metering_label": {
         "name": f"meter-{suffix}"}})["metering_label"]["id"]
     ids["metering_label_rule"] = admin("POST", "network", "/v2.0/metering/metering-label-rules", {
