@@ -23,7 +23,8 @@ _RESOURCES = {
     "network": "/v2.0/networks", "subnet": "/v2.0/subnets", "subnetpool": "/v2.0/subnetpools",
     "port": "/v2.0/ports", "security_group": "/v2.0/security-groups",
     "security_group_rule": "/v2.0/security-group-rules", "router": "/v2.0/routers",
-    "floatingip": "/v2.0/floatingips",
+    "floatingip": "/v2.0/floatingips", "address_scope": "/v2.0/address-scopes",
+    "rbac_policy": "/v2.0/rbac-policies",
 }
 
 # Attributes only an admin may set (on create and update).
@@ -31,8 +32,10 @@ ADMIN_ATTRIBUTES = {
     "network": ["shared", "router:external", "provider:network_type", "provider:physical_network",
                 "provider:segmentation_id"],
     "subnetpool": ["shared", "is_default"],
+    "address_scope": ["shared"],
+    "rbac_policy": ["target_tenant"],  # checked only for a grant to every project ('*')
     "port": ["binding:host_id", "binding:profile"],
-    "router": ["external_gateway_info:external_fixed_ips"],
+    "router": ["external_gateway_info:external_fixed_ips", "distributed", "ha"],
 }
 
 # Port attributes only the network's owner (or an admin) may set, Neutron's defaults: on a network shared with
@@ -65,6 +68,11 @@ def _rules() -> list[policy.RuleDefault]:
         for attr in ADMIN_ATTRIBUTES.get(member, []):
             rules += [_rule(f"{op}_{member}:{attr}", ADMIN, f"Set {attr} of a {words}.", method, path)
                       for op, method in (("create", "POST"), ("update", "PUT"))]
+    for member, path in (("metering_label", "/v2.0/metering/metering-labels"),
+                         ("metering_label_rule", "/v2.0/metering/metering-label-rules")):
+        words = member.replace("_", " ")  # Neutron's metering policy: the admin's alone
+        rules += [_rule(f"{op}_{member}", ADMIN, f"{op.capitalize()} a {words}.", method, path)
+                  for op, method in (("create", "POST"), ("get", "GET"), ("delete", "DELETE"))]
     for op, method in (("create", "POST"), ("update", "PUT")):
         rules += [_rule(f"{op}_port:{attr}", NETWORK_OWNER, f"Set {attr} of a port on another project's network.",
                         method, "/v2.0/ports") for attr in NETWORK_OWNER_ATTRIBUTES[op]]
@@ -75,6 +83,12 @@ def _rules() -> list[policy.RuleDefault]:
               "/v2.0/routers/{id}/add_router_interface"),
         _rule("remove_router_interface", OWNER, "Detach a subnet or port from a router.", "PUT",
               "/v2.0/routers/{id}/remove_router_interface"),
+        _rule("add_extraroutes", OWNER, "Add extra routes to a router.", "PUT",
+              "/v2.0/routers/{id}/add_extraroutes"),
+        _rule("remove_extraroutes", OWNER, "Remove extra routes from a router.", "PUT",
+              "/v2.0/routers/{id}/remove_extraroutes"),
+        _rule("get_service_provider", READER, "List the service providers.", "GET", "/v2.0/service-providers"),
+        _rule("get_availability_zone", READER, "List the availability zones.", "GET", "/v2.0/availability_zones"),
         _rule("get_network_ip_availability", ADMIN, "Show address usage of networks.", "GET",
               "/v2.0/network-ip-availabilities"),
         _rule("get_ip_allocation_history", ADMIN, "Show who held which address when.", "GET",

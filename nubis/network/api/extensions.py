@@ -8,6 +8,7 @@ UPDATED = "2026-11-30T00:00:00-00:00"
 
 # alias -> (name, description)
 EXTENSIONS: dict[str, tuple[str, str]] = {
+    "address-scope": ("Address scope", "Address scopes extension."),
     "agent": ("agent", "The agent management extension."),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs."),
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application."),
@@ -23,12 +24,22 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "quotas": ("Quota management support", "Expose functions for quotas management per project."),
     "quota_details": ("Quota details management support", "Expose functions for quotas usage statistics per "
                                                            "project."),
+    "rbac-policies": ("RBAC Policies", "Allows creation and modification of policies that control tenant access "
+                                       "to resources."),
     "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and "
                                     "access to external networks via a NAT gateway."),
     "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for "
                                                                      "specifying whether SNAT should occur on the "
                                                                      "external gateway."),
     "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router."),
+    "extraroute-atomic": ("Atomically add/remove extra routes", "Edit extra routes of a router on server side "
+                                                                "by atomically adding/removing extra routes"),
+    "service-type": ("Neutron Service Type Management", "API for retrieving service providers for Neutron "
+                                                        "advanced services"),
+    "availability_zone": ("Availability Zone", "The availability zone extension."),
+    "network_availability_zone": ("Network Availability Zone", "Availability zone support for network."),
+    "router_availability_zone": ("Router Availability Zone", "Availability zone support for router."),
+    "metering": ("Neutron Metering", "Neutron Metering extension."),
     "security-group": ("security-group", "The security groups extension."),
     "standard-attr-description": ("standard-attr-description", "Extension to add descriptions to standard "
                                                                "attributes."),

@@ -23,6 +23,7 @@ from nubis.network.core.facade import NetworkCore
 
 COLLECTIONS = ("networks", "subnets", "subnetpools", "ports", "security-groups", "security-group-rules", "routers",
                "floatingips")
+METERING = ("metering/metering-labels", "metering/metering-label-rules")
 TAGGABLE = ("networks", "subnets", "subnetpools", "ports", "security-groups", "routers", "floatingips")
 
 
@@ -81,11 +82,25 @@ def _member(resources: Resources) -> str:
     return resources.member
 
 
+def _key(resources: Resources) -> str:
+    """The body key of a list: ``security_groups`` for /v2.0/security-groups, ``metering_labels`` for
+    /v2.0/metering/metering-labels."""
+    return resources.collection.rsplit("/", 1)[-1].replace("-", "_")
+
+
+def _at(collection: str, handler: Callable[..., webob.Response]) -> Callable[..., webob.Response]:
+    """``handler`` for the one collection whose path is not a single segment (``metering/metering-labels``)."""
+    @functools.wraps(handler)
+    def bound(req: router.Request, **params: str) -> webob.Response:
+        return handler(req, collection=collection, **params)
+    return bound
+
+
 def list_resources(req: router.Request, collection: str) -> webob.Response:
     resources = core(req).collection(collection)
     params = _params(req)
     page = resources.list(caller(req), params)
-    key = collection.replace("-", "_")
+    key = _key(resources)
     body: dict[str, Any] = {key: [query.select_fields(i, params.fields) for i in page.items]}
     if params.limit:
         body[f"{key}_links"] = _links(req, collection, page)
@@ -95,7 +110,7 @@ def list_resources(req: router.Request, collection: str) -> webob.Response:
 def create_resource(req: router.Request, collection: str) -> webob.Response:
     resources = core(req).collection(collection)
     body = req.json_body()
-    key = collection.replace("-", "_")
+    key = _key(resources)
     if isinstance(body, dict) and isinstance(body.get(key), list):
         return router.json_response({key: _bulk_create(req, resources, body[key])}, status=201)
     created = resources.create(caller(req), body)  # type: ignore[attr-defined]
@@ -187,6 +202,30 @@ def add_router_interface(req: router.Request, ident: str) -> webob.Response:
 
 def remove_router_interface(req: router.Request, ident: str) -> webob.Response:
     return router.json_response(core(req).routers.remove_interface(caller(req), ident, req.json_body()))
+
+
+def add_extraroutes(req: router.Request, ident: str) -> webob.Response:
+    return router.json_response({"router": core(req).routers.change_extraroutes(caller(req), ident,
+                                                                                 req.json_body(), add=True)})
+
+
+def remove_extraroutes(req: router.Request, ident: str) -> webob.Response:
+    return router.json_response({"router": core(req).routers.change_extraroutes(caller(req), ident,
+                                                                                 req.json_body(), add=False)})
+
+
+# -- zones and service providers ------------------------------------------------------------------
+
+def list_availability_zones(req: router.Request) -> webob.Response:
+    params = _params(req)
+    page = query.apply(core(req).offerings.availability_zones(caller(req)), params, ("name", "resource", "state"))
+    return router.json_response({"availability_zones": [query.select_fields(i, params.fields) for i in page.items]})
+
+
+def list_service_providers(req: router.Request) -> webob.Response:
+    params = _params(req)
+    page = query.apply(core(req).offerings.service_providers(caller(req)), params, ("service_type", "name"))
+    return router.json_response({"service_providers": [query.select_fields(i, params.fields) for i in page.items]})
 
 
 # -- IP availability and history ------------------------------------------------------------------
@@ -281,6 +320,13 @@ ROUTES: dict[str, dict[str, Callable[..., webob.Response]]] = {
     "/v2.0/agents/{ident}": {"GET": show_agent, "PUT": update_agent, "DELETE": delete_agent},
     "/v2.0/routers/{ident}/add_router_interface": {"PUT": add_router_interface},
     "/v2.0/routers/{ident}/remove_router_interface": {"PUT": remove_router_interface},
+    "/v2.0/routers/{ident}/add_extraroutes": {"PUT": add_extraroutes},
+    "/v2.0/routers/{ident}/remove_extraroutes": {"PUT": remove_extraroutes},
+    "/v2.0/availability_zones": {"GET": list_availability_zones},
+    "/v2.0/service-providers": {"GET": list_service_providers},
+    **{f"/v2.0/{c}": {"GET": _at(c, list_resources), "POST": _at(c, create_resource)} for c in METERING},
+    **{f"/v2.0/{c}/{{ident}}": {"GET": _at(c, show_resource), "DELETE": _at(c, delete_resource)}
+       for c in METERING},
     "/v2.0/{collection}": {"GET": list_resources, "POST": create_resource},
     "/v2.0/{collection}/{ident}": {"GET": show_resource, "PUT": update_resource, "DELETE": delete_resource},
     "/v2.0/{collection}/{ident}/tags": {"GET": list_tags, "PUT": replace_tags, "DELETE": delete_tags},

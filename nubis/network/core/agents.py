@@ -32,13 +32,24 @@ class Agents:
                 "created_at": common.fmt_time(a.created_at), "started_at": common.fmt_time(a.started_at),
                 "heartbeat_timestamp": common.fmt_time(a.heartbeat_timestamp), "resources_synced": None}
 
+    def _may_see(self, caller: Caller) -> bool:
+        return bool(self.policy.check(caller.ctx, "get_agent", {"project_id": caller.project_id}))
+
+    def _authorize(self, caller: Caller, rule: str, ident: str) -> None:
+        """As Neutron: whoever may not even see agents is told the agent does not exist, not 403."""
+        if not self._may_see(caller):
+            raise errors.not_found("Agent", ident)
+        self.policy.authorize(caller.ctx, rule)
+
     def list(self, caller: Caller) -> list[dict[str, Any]]:
-        self.policy.authorize(caller.ctx, "get_agent")
+        """Every agent; an empty list for whoever Neutron's ``get_agent`` policy hides them from."""
+        if not self._may_see(caller):
+            return []
         with self.db.reader() as s:
             return [self.view(a) for a in s.scalars(sa.select(models.Agent).order_by(models.Agent.host))]
 
     def get(self, caller: Caller, ident: str) -> dict[str, Any]:
-        self.policy.authorize(caller.ctx, "get_agent")
+        self._authorize(caller, "get_agent", ident)
         with self.db.reader() as s:
             agent = s.get(models.Agent, ident)
             if agent is None:
@@ -46,7 +57,7 @@ class Agents:
             return self.view(agent)
 
     def update(self, caller: Caller, ident: str, body: Any) -> dict[str, Any]:
-        self.policy.authorize(caller.ctx, "update_agent")
+        self._authorize(caller, "update_agent", ident)
         attrs = common.body_of(body, "agent")
         common.reject_unknown(attrs, ("admin_state_up", "description"), "agent")
         with self.db.writer() as s:
@@ -60,7 +71,7 @@ class Agents:
             return self.view(agent)
 
     def delete(self, caller: Caller, ident: str) -> None:
-        self.policy.authorize(caller.ctx, "delete_agent")
+        self._authorize(caller, "delete_agent", ident)
         with self.db.writer() as s:
             if not s.execute(sa.delete(models.Agent).where(models.Agent.id == ident)).rowcount:
                 raise errors.not_found("Agent", ident)

@@ -182,6 +182,7 @@ class NetworkCoreHandle(Protocol):
 
     conf: cfg.ConfigOpts
     db: Database
+    policy: Any
     quotas: Any
     agents: Any
     networks: Any
@@ -189,6 +190,7 @@ class NetworkCoreHandle(Protocol):
     subnetpools: Any
     ports: Any
     security_groups: Any
+    address_scopes: Any
 
     def collection(self, name: str) -> Any: ...
 

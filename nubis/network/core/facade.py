@@ -14,14 +14,18 @@ from nubis.common.db.engine import Database
 from nubis.common.policy import Policy
 from nubis.network import policies
 from nubis.network.core import errors
+from nubis.network.core.address_scopes import AddressScopes
 from nubis.network.core.agents import Agents
 from nubis.network.core.availability import Availability
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.core.floatingips import FloatingIPs
+from nubis.network.core.metering import MeteringLabelRules, MeteringLabels
 from nubis.network.core.networks import Networks
+from nubis.network.core.offerings import Offerings
 from nubis.network.core.ports import Ports
 from nubis.network.core.quotas import Quotas
+from nubis.network.core.rbac import RbacPolicies
 from nubis.network.core.routers import Routers
 from nubis.network.core.security_groups import SecurityGroupRules, SecurityGroups
 from nubis.network.core.subnetpools import SubnetPools
@@ -50,10 +54,16 @@ class NetworkCore:
         self.routers = Routers(self)
         self.floatingips = FloatingIPs(self)
         self.tags = Tags(self)
+        self.offerings = Offerings(self)
+        self.address_scopes = AddressScopes(self)
+        self.rbac_policies = RbacPolicies(self)
+        self.metering_labels = MeteringLabels(self)
+        self.metering_label_rules = MeteringLabelRules(self)
         self._collections: dict[str, Resources] = {
             r.collection: r for r in (self.networks, self.subnets, self.subnetpools, self.ports,
                                       self.security_groups, self.security_group_rules, self.routers,
-                                      self.floatingips)}
+                                      self.floatingips, self.address_scopes, self.rbac_policies, self.metering_labels,
+                                      self.metering_label_rules)}
 
     def collection(self, name: str) -> Resources:
         try:

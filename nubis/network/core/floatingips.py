@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from nubis.network.core import common, errors, ipam, routers
+from nubis.network.core import common, errors, ipam, rbac, routers
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.db import models
@@ -53,7 +53,7 @@ class FloatingIPs(Resources):
         common.as_ids([attrs["floating_network_id"]], "floating_network_id")
         with self.core.db.writer() as s:
             net = s.get(models.Network, attrs["floating_network_id"])
-            if net is None or not net.router_external:
+            if net is None or not rbac.grants(s, net, project, rbac.EXTERNAL):
                 raise errors.bad_request("BadRequest", f"Bad floatingip request: Network "
                                                        f"{attrs['floating_network_id']} is not a valid external "
                                                        "network.")

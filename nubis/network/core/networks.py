@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from nubis.network.core import common, errors, segments
+from nubis.network.core import common, errors, rbac, segments
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.db import models
@@ -20,7 +20,7 @@ CREATE_ATTRS = ("name", "description", "admin_state_up", "shared", "router:exter
 UPDATE_ATTRS = ("name", "description", "admin_state_up", "shared", "router:external", "mtu",
                 "port_security_enabled", "dns_domain")
 # Ports Neutron removes with their network instead of refusing the delete.
-AUTO_DELETED_OWNERS = ("network:dhcp",)
+AUTO_DELETED_OWNERS = ("network:dhcp", "network:distributed")
 
 
 class Networks(Resources):
@@ -35,7 +35,9 @@ class Networks(Resources):
         if caller.is_admin:
             return None
         return sa.or_(models.Network.project_id == caller.project_id, models.Network.shared.is_(True),
-                      models.Network.router_external.is_(True))
+                      models.Network.router_external.is_(True),
+                      models.Network.id.in_(rbac.granted_to(caller.project_id, rbac.SHARED)),
+                      models.Network.id.in_(rbac.granted_to(caller.project_id, rbac.EXTERNAL)))
 
     def views(self, s: orm.Session, caller: Caller, rows: Sequence[models.Network]) -> list[dict[str, Any]]:
         ids = [r.id for r in rows]
@@ -45,7 +47,23 @@ class Networks(Resources):
                                       .where(models.Subnet.network_id.in_(ids))):
                 subnets[nid].append(sid)
         tags = common.tags_of(s, ids)
-        return [self.view(r, subnets[r.id], tags[r.id], caller.is_admin) for r in rows]
+        scopes: dict[tuple[str, int], str] = {}
+        if ids:  # a network is in the address scope its subnets' pools are in (ipv4_/ipv6_address_scope)
+            for nid, version, scope in s.execute(
+                    sa.select(models.Subnet.network_id, models.Subnet.ip_version, models.SubnetPool.address_scope_id)
+                    .join(models.SubnetPool, models.SubnetPool.id == models.Subnet.subnetpool_id)
+                    .where(models.Subnet.network_id.in_(ids), models.SubnetPool.address_scope_id.is_not(None))):
+                scopes[(nid, version)] = scope
+        shared_to_caller = set(s.scalars(rbac.granted_to(caller.project_id, rbac.SHARED).where(
+            models.RbacPolicy.object_id.in_(ids)))) if ids and caller.project_id else set()
+        out = []
+        for r in rows:
+            view = self.view(r, subnets[r.id], tags[r.id], caller.is_admin)
+            if r.id in shared_to_caller:  # Neutron shows a network shared with the caller's project as shared
+                view["shared"] = True
+            view.update({"ipv4_address_scope": scopes.get((r.id, 4)), "ipv6_address_scope": scopes.get((r.id, 6))})
+            out.append(view)
+        return out
 
     @staticmethod
     def view(r: models.Network, subnet_ids: list[str], tags: list[str], admin: bool) -> dict[str, Any]:
@@ -77,6 +95,8 @@ class Networks(Resources):
         with self.core.db.writer() as s:
             self.core.quotas.check(s, project, "network")
             segments.claim(s, conf, net, seg)
+            for action in rbac.FLAGS:
+                rbac.sync_flag(s, net, action)
             view = self.view(net, [], [], caller.is_admin)
         self.core.notify("network.create", view)
         return view
@@ -116,6 +136,8 @@ class Networks(Resources):
                     raise errors.conflict("InvalidSharedSetting", f"Unable to reconfigure sharing settings for "
                                           f"network {net.id}: other projects have ports on it.")
             self._apply(net, attrs, self.core.conf)
+            for action in rbac.FLAGS:
+                rbac.sync_flag(s, net, action)
             common.touch(net)
             view = self.views(s, caller, [net])[0]
         self.core.notify("network.update", view)
@@ -129,6 +151,8 @@ class Networks(Resources):
                                                   f"one or more ports still in use on the network ({busy}); "
                                                   "delete them first.")
         s.execute(sa.delete(models.FloatingIP).where(models.FloatingIP.floating_network_id == found.id))
+        s.execute(sa.delete(models.RbacPolicy).where(models.RbacPolicy.object_type == "network",
+                                                     models.RbacPolicy.object_id == found.id))
         subnet_ids = list(s.scalars(sa.select(models.Subnet.id).where(models.Subnet.network_id == found.id)))
         port_ids = list(s.scalars(sa.select(models.Port.id).where(models.Port.network_id == found.id)))
         for port_id in port_ids:

@@ -11,7 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
 from nubis.network import policies
-from nubis.network.core import common, errors, ipam
+from nubis.network.core import common, errors, ipam, rbac
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.db import models
@@ -115,7 +115,7 @@ class Ports(Resources):
         """Create a port inside ``s`` (routers and floating IPs use this for their own ports)."""
         net = self.core.networks.row(s, caller, attrs["network_id"])
         net_owner = caller.owns(net.project_id)
-        if not net_owner and not net.shared:
+        if not net_owner and not rbac.grants(s, net, caller.project_id, rbac.SHARED):
             raise errors.not_authorized(f"create_port on network {net.id} of another project")
         self.authorize_on_network(caller, "create", net, project, attrs)
         self.refuse_foreign_device(s, caller, project, attrs)

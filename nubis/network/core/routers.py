@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from nubis.network.core import common, errors, ipam
+from nubis.network.core import common, errors, ipam, rbac
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.db import models
@@ -26,6 +26,22 @@ def _port_ips(s: orm.Session, port_ids: Sequence[str]) -> list[models.IPAllocati
     if not port_ids:
         return []
     return list(s.scalars(sa.select(models.IPAllocation).where(models.IPAllocation.port_id.in_(list(port_ids)))))
+
+
+def _route(route: Any) -> dict[str, str]:
+    """One extra route, normalised; 400 unless it is exactly a destination CIDR and a nexthop address."""
+    if not isinstance(route, dict) or set(route) != {"destination", "nexthop"}:
+        raise errors.invalid(f"route {route!r} needs exactly 'destination' and 'nexthop'.")
+    return {"destination": str(ipam.network_of(route["destination"])),
+            "nexthop": str(ipam.address(route["nexthop"], "nexthop"))}
+
+
+def _refuse_dvr_and_ha(attrs: dict[str, Any]) -> None:
+    """Every router here is centralized and single: ``distributed``/``ha`` may only be (re)set to false."""
+    for flag in ("distributed", "ha"):
+        if flag in attrs and common.as_bool(attrs.pop(flag), flag):
+            raise errors.bad_request("BadRequest", f"Bad router request: {flag} routers are not supported by "
+                                                   f"this cloud; leave {flag} false.")
 
 
 class Routers(Resources):
@@ -51,8 +67,10 @@ class Routers(Resources):
                 gateway = {"network_id": nets.get(r.gw_port_id), "enable_snat": r.enable_snat,
                            "external_fixed_ips": gw_ips.get(r.gw_port_id, [])}
             view.update({"admin_state_up": r.admin_state_up, "status": r.status, "external_gateway_info": gateway,
-                         "routes": r.routes, "distributed": False, "ha": False, "availability_zone_hints": [],
-                         "availability_zones": ["nova"], "flavor_id": None})
+                         "routes": r.routes, "availability_zone_hints": [], "availability_zones": ["nova"],
+                         "flavor_id": None})
+            if caller.is_admin:  # Neutron's get_router:distributed and get_router:ha are the admin's
+                view.update({"distributed": False, "ha": False})
             out.append(view)
         return out
 
@@ -61,12 +79,10 @@ class Routers(Resources):
         common.reject_unknown(attrs, ("name", "description", "admin_state_up", "external_gateway_info",
                                       "project_id", "tenant_id", "availability_zone_hints", "distributed", "ha"),
                               self.member)
-        for flag in ("distributed", "ha"):
-            if attrs.pop(flag, False):
-                raise errors.bad_request("BadRequest", f"{flag} routers are not supported by this cloud.")
         project = common.owner_for_create(caller, attrs)
         self.core.authorize(caller, "create_router", {"project_id": project})
         self.core.authorize_attributes(caller, "create", self.member, attrs)
+        _refuse_dvr_and_ha(attrs)
         with self.core.db.writer() as s:
             self.core.quotas.check(s, project, "router")
             router = models.Router(id=common.types.new_uuid(), project_id=project, routes=[])
@@ -87,7 +103,7 @@ class Routers(Resources):
         common.reject_unknown(info, ("network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"),
                               "external_gateway_info")
         net = self.core.networks.row(s, caller, info["network_id"])
-        if not net.router_external:
+        if not rbac.grants(s, net, router.project_id, rbac.EXTERNAL):
             raise errors.bad_request("BadRequest", f"Bad router request: Network {net.id} is not an external "
                                                    "network; pick one with router:external set.")
         if "enable_snat" in info:
@@ -116,12 +132,13 @@ class Routers(Resources):
 
     def update(self, caller: Caller, ident: str, body: Any, if_match: str | None) -> dict[str, Any]:
         attrs = common.body_of(body, self.member)
-        common.reject_unknown(attrs, ("name", "description", "admin_state_up", "external_gateway_info", "routes"),
-                              self.member)
+        common.reject_unknown(attrs, ("name", "description", "admin_state_up", "external_gateway_info", "routes",
+                                      "distributed", "ha"), self.member)
         with self.core.db.writer() as s:
             router = self.owned_row(s, caller, ident)
             self.core.authorize(caller, "update_router", {"project_id": router.project_id})
             self.core.authorize_attributes(caller, "update", self.member, attrs)
+            _refuse_dvr_and_ha(attrs)
             common.check_revision(router, if_match, "router")
             common.apply_standard(router, attrs, self.member)
             if "admin_state_up" in attrs:
@@ -149,14 +166,39 @@ class Routers(Resources):
             .where(models.Port.device_id == router.id))]
         routes = []
         for route in common.as_list(value, "routes"):
-            if not isinstance(route, dict) or set(route) != {"destination", "nexthop"}:
-                raise errors.invalid(f"route {route!r} needs exactly 'destination' and 'nexthop'.")
-            destination, nexthop = ipam.network_of(route["destination"]), ipam.address(route["nexthop"], "nexthop")
-            if not any(nexthop in c for c in connected):
+            parsed = _route(route)
+            if not any(ipam.address(parsed["nexthop"]) in c for c in connected):
                 raise errors.bad_request("InvalidRoutes", f"Invalid format for routes: {route}, the nexthop is not "
                                                           "connected with router.")
-            routes.append({"destination": str(destination), "nexthop": str(nexthop)})
+            routes.append(parsed)
         return routes
+
+    def change_extraroutes(self, caller: Caller, ident: str, body: Any, add: bool) -> dict[str, Any]:
+        """Add or remove some extra routes in one step (extraroute-atomic); the router with all its routes.
+
+        ``body`` is ``{"router": {"routes": [{"destination", "nexthop"}, ...]}}``; adding a route the router
+        has, or removing one it lacks, changes nothing.
+        """
+        attrs = common.body_of(body, self.member)
+        common.reject_unknown(attrs, ("routes",), self.member)
+        if "routes" not in attrs:
+            raise errors.invalid("Send {\"router\": {\"routes\": [...]}} to change a router's extra routes.")
+        rule = "add_extraroutes" if add else "remove_extraroutes"
+        with self.core.db.writer() as s:
+            router = self.owned_row(s, caller, ident)
+            self.core.authorize(caller, rule, {"project_id": router.project_id})
+            if add:
+                given = self._routes(s, router, attrs["routes"])
+                routes = list(router.routes) + [r for r in given if r not in router.routes]
+            else:
+                given = [_route(r) for r in common.as_list(attrs["routes"], "routes")]
+                routes = [r for r in router.routes if r not in given]
+            if routes != router.routes:
+                router.routes = [dict(r) for r in {(r["destination"], r["nexthop"]): r for r in routes}.values()]
+                common.touch(router)
+            view = self.views(s, caller, [router])[0]
+        self.core.notify("router.update", view)
+        return view
 
     def before_delete(self, s: orm.Session, caller: Caller, found: models.Router) -> None:
         interfaces = _interface_ports(s, found.id)

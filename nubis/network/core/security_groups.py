@@ -23,6 +23,21 @@ RULE_ATTRS = ("security_group_id", "direction", "ethertype", "protocol", "port_r
               "remote_address_group_id")
 
 
+def _protocol_number(protocol: str | None) -> int | None:
+    if protocol is None:
+        return None
+    return PROTOCOL_NUMBERS[protocol] if protocol in PROTOCOL_NUMBERS else int(protocol)
+
+
+def _rule_key(r: models.SecurityGroupRule) -> tuple[Any, ...]:
+    """What makes two rules the same to Neutron: protocols by number, no remote prefix = the whole family."""
+    prefix = r.remote_ip_prefix
+    if prefix is None and r.remote_group_id is None:
+        prefix = "0.0.0.0/0" if r.ethertype == "IPv4" else "::/0"
+    return (r.direction, r.ethertype, _protocol_number(r.protocol), r.port_range_min, r.port_range_max, prefix,
+            r.remote_group_id)
+
+
 def rule_view(r: models.SecurityGroupRule, default_groups: set[str]) -> dict[str, Any]:
     out = common.standard_view(r)
     out.pop("name")
@@ -216,6 +231,9 @@ class SecurityGroupRules(Resources):
         low = None if low is None else common.as_int(low, "port_range_min")
         high = None if high is None else common.as_int(high, "port_range_max")
         if protocol in PORT_PROTOCOLS:
+            if low is None and high is not None:  # Neutron: a range needs its start
+                raise errors.bad_request("SecurityGroupInvalidPortRange",
+                                         "For TCP/UDP protocols, port_range_min must be <= port_range_max")
             if low is not None and high is None:
                 high = low
             for value in (low, high):
@@ -259,12 +277,11 @@ class SecurityGroupRules(Resources):
 
     @staticmethod
     def _refuse_duplicate(s: orm.Session, rule: models.SecurityGroupRule) -> None:
+        """409 SecurityGroupRuleExists for a rule that matches one of the group's, as Neutron compares them."""
+        key = _rule_key(rule)
         for other in s.scalars(sa.select(models.SecurityGroupRule)
                                .where(models.SecurityGroupRule.security_group_id == rule.security_group_id)):
-            same = all(getattr(other, k) == getattr(rule, k) for k in (
-                "direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_ip_prefix",
-                "remote_group_id"))
-            if same:
+            if _rule_key(other) == key:
                 raise errors.conflict("SecurityGroupRuleExists",
                                       f"Security group rule already exists. Rule id is {other.id}.")
 

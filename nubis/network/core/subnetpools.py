@@ -38,7 +38,8 @@ class SubnetPools(Resources):
             view = common.standard_view(r, tags[r.id])
             view.update({"ip_version": r.ip_version, "prefixes": r.prefixes, "default_prefixlen": r.default_prefixlen,
                          "min_prefixlen": r.min_prefixlen, "max_prefixlen": r.max_prefixlen, "shared": r.shared,
-                         "is_default": r.is_default, "default_quota": r.default_quota, "address_scope_id": None})
+                         "is_default": r.is_default, "default_quota": r.default_quota,
+                         "address_scope_id": r.address_scope_id})
             out.append(view)
         return out
 
@@ -83,8 +84,6 @@ class SubnetPools(Resources):
     def create(self, caller: Caller, body: Any) -> dict[str, Any]:
         attrs = common.body_of(body, self.member)
         common.reject_unknown(attrs, ATTRS, self.member)
-        if attrs.pop("address_scope_id", None):
-            raise errors.bad_request("BadRequest", "Address scopes are not supported by this cloud.")
         if not attrs.get("prefixes"):
             raise errors.invalid("prefixes is required to create a subnet pool.")
         project = common.owner_for_create(caller, attrs)
@@ -96,6 +95,8 @@ class SubnetPools(Resources):
                                      min_prefixlen=None, max_prefixlen=None, default_prefixlen=None)
             self._apply(pool, attrs)
             self._one_default(s, pool)
+            if attrs.get("address_scope_id") is not None:
+                self.core.address_scopes.associate(s, caller, pool, attrs["address_scope_id"])
             s.add(pool)
             s.flush()
             return self.views(s, caller, [pool])[0]
@@ -119,6 +120,9 @@ class SubnetPools(Resources):
             common.check_revision(pool, if_match, "subnet pool")
             self._apply(pool, attrs)
             self._one_default(s, pool)
+            if "address_scope_id" in attrs or ("prefixes" in attrs and pool.address_scope_id):
+                self.core.address_scopes.associate(s, caller, pool, attrs.get("address_scope_id",
+                                                                              pool.address_scope_id))
             common.touch(pool)
             return self.views(s, caller, [pool])[0]
 

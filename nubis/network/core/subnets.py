@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from nubis.network.core import common, errors, ipam
+from nubis.network.core import common, errors, ipam, rbac
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.db import models
@@ -21,8 +21,9 @@ CREATE_ATTRS = ("name", "description", "network_id", "ip_version", "cidr", "gate
                 "service_types", "segment_id", "dns_publish_fixed_ip")
 UPDATE_ATTRS = ("name", "description", "gateway_ip", "allocation_pools", "dns_nameservers", "host_routes",
                 "enable_dhcp", "service_types", "dns_publish_fixed_ip")
-# Addresses that go away with their subnet instead of keeping it in use.
-AUTO_RELEASED_OWNERS = ("network:dhcp",)
+# Service-owned ports whose addresses go away with their subnet instead of keeping it in use (Neutron's
+# AUTO_DELETE_PORT_OWNERS); once the network's last subnet goes, these ports go too.
+AUTO_RELEASED_OWNERS = ("network:dhcp", "network:distributed")
 
 
 class Subnets(Resources):
@@ -38,7 +39,9 @@ class Subnets(Resources):
             return None
         shared = sa.select(models.Network.id).where(sa.or_(models.Network.shared.is_(True),
                                                            models.Network.router_external.is_(True)))
-        return sa.or_(models.Subnet.project_id == caller.project_id, models.Subnet.network_id.in_(shared))
+        return sa.or_(models.Subnet.project_id == caller.project_id, models.Subnet.network_id.in_(shared),
+                      models.Subnet.network_id.in_(rbac.granted_to(caller.project_id, rbac.SHARED)),
+                      models.Subnet.network_id.in_(rbac.granted_to(caller.project_id, rbac.EXTERNAL)))
 
     def views(self, s: orm.Session, caller: Caller, rows: Sequence[models.Subnet]) -> list[dict[str, Any]]:
         tags = common.tags_of(s, [r.id for r in rows])
@@ -220,3 +223,9 @@ class Subnets(Resources):
             ipam.release(s, pid, keep=[(sid, ip) for sid, ip in s.execute(
                 sa.select(models.IPAllocation.subnet_id, models.IPAllocation.ip_address).where(
                     models.IPAllocation.port_id == pid, models.IPAllocation.subnet_id != found.id))])
+        others = s.scalar(sa.select(sa.func.count()).select_from(models.Subnet).where(
+            models.Subnet.network_id == found.network_id, models.Subnet.id != found.id))
+        if not others:  # the network's last subnet: its DHCP ports have nothing left to serve
+            for pid in list(s.scalars(sa.select(models.Port.id).where(
+                    models.Port.network_id == found.network_id, models.Port.device_owner.in_(AUTO_RELEASED_OWNERS)))):
+                self.core.ports.remove(s, pid)

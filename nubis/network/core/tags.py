@@ -10,7 +10,7 @@ from nubis.network.core import common, errors
 from nubis.network.core.common import Caller, NetworkCoreHandle
 from nubis.network.db import models
 
-MAX_TAG_LENGTH = 255
+MAX_TAG_LENGTH = 60  # neutron-lib's tag limit, on every taggable resource
 
 
 def _valid(tag: Any) -> str:

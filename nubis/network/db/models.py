@@ -67,6 +67,17 @@ class SubnetPool(Standard, Base):
     shared: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     is_default: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     default_quota: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    address_scope_id: orm.Mapped[str | None] = orm.mapped_column(
+        ID, sa.ForeignKey("address_scopes.id"), nullable=True, index=True)
+
+
+class AddressScope(Standard, Base):
+    """A space in which subnet pools' prefixes may not overlap (routed without NAT between them)."""
+
+    __tablename__ = "address_scopes"
+
+    ip_version: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    shared: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
 
 
 class Subnet(Standard, Base):
@@ -237,3 +248,40 @@ class Agent(Base):
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     started_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     heartbeat_timestamp: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class MeteringLabel(Standard, Base):
+    """A set of traffic an operator counts (the metering extension)."""
+
+    __tablename__ = "metering_labels"
+
+    shared: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+
+
+class MeteringLabelRule(Base):
+    __tablename__ = "metering_label_rules"
+
+    id: orm.Mapped[str] = orm.mapped_column(ID, primary_key=True, default=types.new_uuid)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True, default="")
+    metering_label_id: orm.Mapped[str] = orm.mapped_column(
+        ID, sa.ForeignKey("metering_labels.id", ondelete="CASCADE"), index=True)
+    direction: orm.Mapped[str] = orm.mapped_column(sa.String(8))
+    excluded: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    remote_ip_prefix: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    source_ip_prefix: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    destination_ip_prefix: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+
+
+class RbacPolicy(Base):
+    """One grant of a network to another project (or to every project, ``*``): shared or external use."""
+
+    __tablename__ = "rbac_policies"
+    __table_args__ = (sa.UniqueConstraint("object_type", "object_id", "action", "target_project",
+                                          name="uniq_rbac_policies_grant"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(ID, primary_key=True, default=types.new_uuid)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True, default="")
+    object_type: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    object_id: orm.Mapped[str] = orm.mapped_column(ID, index=True)
+    action: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    target_project: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True)

@@ -213,20 +213,41 @@ GET /v2.0/quotas/{project_id}/details read_a
 GET /v2.0/quotas/{project_id} read_a
 PUT /v2.0/quotas/{project_id} admin
 DELETE /v2.0/quotas/{project_id} admin
-GET /v2.0/agents admin
+GET /v2.0/agents project
 GET /v2.0/agents/{ident} admin
 PUT /v2.0/agents/{ident} admin
 DELETE /v2.0/agents/{ident} admin
 PUT /v2.0/routers/{ident}/add_router_interface write_a
 PUT /v2.0/routers/{ident}/remove_router_interface write_a
+PUT /v2.0/routers/{ident}/add_extraroutes write_a
+PUT /v2.0/routers/{ident}/remove_extraroutes write_a
+GET /v2.0/availability_zones project
+GET /v2.0/service-providers project
+GET /v2.0/metering/metering-labels project
+POST /v2.0/metering/metering-labels admin
+GET /v2.0/metering/metering-labels/{ident} admin
+DELETE /v2.0/metering/metering-labels/{ident} admin
+GET /v2.0/metering/metering-label-rules project
+POST /v2.0/metering/metering-label-rules admin
+GET /v2.0/metering/metering-label-rules/{ident} admin
+DELETE /v2.0/metering/metering-label-rules/{ident} admin
 """, {
     ("PUT", "/v2.0/quotas/{project_id}"): lambda w: {"quota": {"network": 3}},
     ("PUT", "/v2.0/agents/{ident}"): lambda w: {"agent": {"admin_state_up": False}},
     ("PUT", "/v2.0/routers/{ident}/add_router_interface"): lambda w: {"subnet_id": w.ids["subnet"]},
     ("PUT", "/v2.0/routers/{ident}/remove_router_interface"): lambda w: {"subnet_id": w.ids["subnet"]},
+    ("PUT", "/v2.0/routers/{ident}/add_extraroutes"): lambda w: {"router": {"routes": []}},
+    ("PUT", "/v2.0/routers/{ident}/remove_extraroutes"): lambda w: {"router": {"routes": []}},
+    ("POST", "/v2.0/metering/metering-labels"): lambda w: {"metering_label": {"name": _name()}},
+    ("POST", "/v2.0/metering/metering-label-rules"): lambda w: {"metering_label_rule": {
+        "metering_label_id": w.ids["metering_label"], "remote_ip_prefix": "10.1.0.0/24"}},
 })
 NETWORK_FIXED_PARAMS = {"/v2.0/agents/{ident}": "agent", "/v2.0/routers/{ident}/add_router_interface": "router",
-                        "/v2.0/routers/{ident}/remove_router_interface": "router"}
+                        "/v2.0/routers/{ident}/remove_router_interface": "router",
+                        "/v2.0/routers/{ident}/add_extraroutes": "router",
+                        "/v2.0/routers/{ident}/remove_extraroutes": "router",
+                        "/v2.0/metering/metering-labels/{ident}": "metering_label",
+                        "/v2.0/metering/metering-label-rules/{ident}": "metering_label_rule"}
 
 # Collections served by the generic /v2.0/{collection} routes: (id key in the world, singular, create body).
 NETWORK_COLLECTIONS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]], str]] = {
@@ -243,6 +264,10 @@ NETWORK_COLLECTIONS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]]
     "routers": ("router", "router", lambda w: {"name": _name()}, "create"),
     "floatingips": ("floatingip", "floatingip", lambda w: {"floating_network_id": w.ids["external_network"]},
                     "create"),
+    "address-scopes": ("address_scope", "address_scope", lambda w: {"name": _name(), "ip_version": 4}, "create"),
+    "rbac-policies": ("rbac_policy", "rbac_policy", lambda w: {
+        "object_type": "network", "object_id": w.ids["network"], "action": "access_as_shared",
+        "target_tenant": uuid.uuid4().hex}, "write_a"),
 }
 
 
@@ -251,7 +276,8 @@ def _network_collection_rows() -> list[Row]:
     for collection, (key, singular, create, create_access) in NETWORK_COLLECTIONS.items():
         base = {"collection": f"={collection}"}
         item = {**base, "ident": key}
-        update: Body = (lambda s: lambda w: {s: {"description": "changed"}})(singular)
+        changed = {"address-scopes": "name", "rbac-policies": "target_tenant"}.get(collection, "description")
+        update: Body = (lambda s, f: lambda w: {s: {f: "changed"}})(singular, changed)
         rows += [
             Row("network", "GET", "/v2.0/{collection}", "project", None, base),
             Row("network", "POST", "/v2.0/{collection}", create_access,

@@ -56,7 +56,7 @@ class World:
     def private_ids(self) -> list[str]:
         """Ids of A's resources that no other project may ever see."""
         return [self.ids[k] for k in ("server", "network", "subnet", "port", "router", "security_group",
-                                      "private_image", "server_group", "keypair_fingerprint")]
+                                      "address_scope", "private_image", "server_group", "keypair_fingerprint")]
 
 
 def _ok(resp: requests.Response) -> Any:
@@ -216,6 +216,16 @@ def _network(world: World, admin: Any, member: Any, suffix: str) -> None:
         "floating_network_id": external["id"]}})["floatingip"]["id"]
     ids["subnetpool"] = member("POST", "network", "/v2.0/subnetpools", {"subnetpool": {
         "name": f"pool-{suffix}", "prefixes": ["10.99.0.0/16"], "default_prefixlen": 24}})["subnetpool"]["id"]
+    ids["address_scope"] = member("POST", "network", "/v2.0/address-scopes", {"address_scope": {
+        "name": f"scope-{suffix}", "ip_version": 4}})["address_scope"]["id"]
+    ids["rbac_policy"] = member("POST", "network", "/v2.0/rbac-policies", {"rbac_policy": {
+        "object_type": "network", "object_id": ids["network"], "action": "access_as_shared",
+        "target_tenant": uuid.uuid4().hex}})["rbac_policy"]["id"]
+    ids["metering_label"] = admin("POST", "network", "/v2.0/metering/metering-labels", {"metering_label": {
+        "name": f"meter-{suffix}"}})["metering_label"]["id"]
+    ids["metering_label_rule"] = admin("POST", "network", "/v2.0/metering/metering-label-rules", {
+        "metering_label_rule": {"metering_label_id": ids["metering_label"], "remote_ip_prefix": "10.0.0.0/8"}})[
+        "metering_label_rule"]["id"]
     ids["agent"] = (admin("GET", "network", "/v2.0/agents")["agents"] or [{"id": "0" * 32}])[0]["id"]
     for collection, key in (("networks", "network"), ("ports", "port"), ("routers", "router")):
         member("PUT", "network", f"/v2.0/{collection}/{ids[key]}/tags/blue")
