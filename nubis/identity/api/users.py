@@ -11,7 +11,7 @@ from nubis.common import exceptions
 from nubis.identity import passwords
 from nubis.identity.api import auth_schema
 from nubis.identity.api.common import authorize, bool_filter, collection, core, entity_body
-from nubis.identity.core import resources, roles, users
+from nubis.identity.core import resources, roles, unique, users
 
 USER_SCHEMA = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255}, "domain_id": auth_schema.ID,
@@ -86,6 +86,7 @@ def update_user(req: router.Request, user_id: str) -> webob.Response:
         for key in ("name", "enabled", "default_project_id", "description"):
             if key in u:
                 setattr(user, key, u[key] if key != "description" else (u[key] or ""))
+        unique.flush(s, "user", user.name)
         if u.get("enabled") is False:
             revoke = True
         if u.get("password"):
@@ -183,6 +184,7 @@ def update_group(req: router.Request, group_id: str) -> webob.Response:
         for key in ("name", "description"):
             if key in g:
                 setattr(group, key, g[key] or "")
+        unique.flush(s, "group", group.name)
         return router.json_response({"group": users.group_to_dict(group)})
 
 
