@@ -61,6 +61,8 @@ class Password(Base):
     password_hash: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    # Set by its user (not an administrator): only such a password must reach minimum_password_age.
+    self_service: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class Group(Base):
