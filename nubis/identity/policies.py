@@ -126,6 +126,8 @@ RULES = [
     _rule("get_catalog_entity", "", "Show regions, services and endpoints.", [("GET", "/v3/regions")]),
     _rule("manage_catalog", CLOUD_ADMIN, "Create, update or delete regions, services and endpoints.",
           [("POST", "/v3/services")]),
+    _rule("get_policy", CLOUD_READER, "List or show policy documents.", [("GET", "/v3/policies")]),
+    _rule("manage_policy", CLOUD_ADMIN, "Create, update or delete policy documents.", [("POST", "/v3/policies")]),
     _rule("validate_token", f"role:service or ({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s",
           "Validate a token.", [("GET", "/v3/auth/tokens")]),
     _rule("revoke_token", f"({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s", "Revoke a token.",

@@ -198,3 +198,14 @@ class AccessRule(Base):
     service: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     method: orm.Mapped[str] = orm.mapped_column(sa.String(16))
     path: orm.Mapped[str] = orm.mapped_column(sa.String(225))
+
+
+class PolicyBlob(Base):
+    """``/v3/policies``: an opaque policy document stored for other services (Keystone never reads it)."""
+
+    __tablename__ = "policy"
+
+    id: orm.Mapped[str] = _id()
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    blob: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)

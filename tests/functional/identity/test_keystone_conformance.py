@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 
@@ -114,3 +115,56 @@ def test_region_with_a_chosen_id(admin: Call) -> None:
     shown = admin("GET", f"/v3/regions/{by_post}").json()["region"]
     assert shown["id"] == by_post and shown["parent_region_id"] == by_put
     assert admin("PUT", f"/v3/regions/{by_put}", json={"region": {}}).status_code == 409
+
+
+def test_policies_crud_keeps_the_blob_opaque(admin: Call) -> None:
+    blob = '{"compute:start": "rule:admin"}'
+    created = _created(admin("POST", "/v3/policies", json={"policy": {"blob": blob, "type": "application/json",
+                                                                        "note": "extra"}}), "policy")
+    assert created["blob"] == blob and created["type"] == "application/json" and created["note"] == "extra"
+    assert created["links"]["self"].endswith(f"/v3/policies/{created['id']}")
+    listed = admin("GET", "/v3/policies?type=application/json").json()["policies"]
+    assert created["id"] in [p["id"] for p in listed]
+    updated = admin("PATCH", f"/v3/policies/{created['id']}", json={"policy": {"type": "text/plain"}})
+    assert updated.status_code == 200 and updated.json()["policy"]["type"] == "text/plain"
+    assert updated.json()["policy"]["blob"] == blob
+    assert admin("GET", f"/v3/policies/{created['id']}").json()["policy"]["type"] == "text/plain"
+    missing = admin("POST", "/v3/policies", json={"policy": {"type": "application/json"}})
+    assert missing.status_code == 400 and "blob" in missing.json()["error"]["message"]
+    assert admin("DELETE", f"/v3/policies/{created['id']}").status_code == 204
+    assert admin("GET", f"/v3/policies/{created['id']}").status_code == 404
+
+
+def test_ec2_credentials_of_a_user(cloud: Cloud, admin: Call) -> None:
+    user = cloud.new_user()
+    root = cloud.auth_url.rsplit("/v3", 1)[0]
+    token = ks_session.Session(auth=v3.Password(
+        auth_url=cloud.auth_url, user_id=user.user_id, password=user.password,
+        project_id=user.project_id)).get_token()
+
+    def mine(method: str, path: str, **kwargs: object) -> requests.Response:
+        return requests.request(method, f"{root}/v3/users/{user.user_id}/credentials/OS-EC2{path}",
+                                headers={"X-Auth-Token": token}, timeout=30, **kwargs)
+
+    created = mine("POST", "", json={"tenant_id": user.project_id})
+    assert created.status_code == 201, created.text
+    cred = created.json()["credential"]
+    assert cred["user_id"] == user.user_id and cred["tenant_id"] == user.project_id
+    assert cred["access"] and cred["secret"] and cred["trust_id"] is None
+    assert [c["access"] for c in mine("GET", "").json()["credentials"]] == [cred["access"]]
+    assert mine("GET", f"/{cred['access']}").json()["credential"]["secret"] == cred["secret"]
+    # The same credential, as a credential of type ec2 whose id is the access key's SHA-256.
+    general = admin("GET", f"/v3/credentials?user_id={user.user_id}&type=ec2").json()["credentials"]
+    assert [c["id"] for c in general] == [hashlib.sha256(cred["access"].encode()).hexdigest()]
+    assert mine("POST", "", json={"tenant_id": "no-such-project"}).status_code == 404
+    assert mine("POST", "", json={}).status_code == 400
+    # Another user neither sees nor deletes it.
+    other = cloud.new_user()
+    other_token = ks_session.Session(auth=v3.Password(
+        auth_url=cloud.auth_url, user_id=other.user_id, password=other.password,
+        project_id=other.project_id)).get_token()
+    peek = requests.get(f"{root}/v3/users/{user.user_id}/credentials/OS-EC2/{cred['access']}",
+                        headers={"X-Auth-Token": other_token}, timeout=30)
+    assert peek.status_code == 403
+    assert mine("DELETE", f"/{cred['access']}").status_code == 204
+    assert mine("GET", f"/{cred['access']}").status_code == 404

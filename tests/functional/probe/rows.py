@@ -437,6 +437,13 @@ POST /v3/credentials user_owned
 GET /v3/credentials/{credential_id} user_owned
 PATCH /v3/credentials/{credential_id} user_owned
 DELETE /v3/credentials/{credential_id} user_owned
+GET /v3/users/{user_id}/credentials/OS-EC2 user_owned
+POST /v3/users/{user_id}/credentials/OS-EC2 user_owned
+GET /v3/policies id_read
+POST /v3/policies admin
+GET /v3/policies/{policy_id} id_read
+PATCH /v3/policies/{policy_id} admin
+DELETE /v3/policies/{policy_id} admin
 """, {
     ("POST", "/v3/domains"): lambda w: {"domain": {"name": _name()}},
     ("PATCH", "/v3/domains/{domain_id}"): lambda w: {"domain": {"description": "changed"}},
@@ -462,11 +469,17 @@ DELETE /v3/credentials/{credential_id} user_owned
     ("POST", "/v3/credentials"): lambda w: {"credential": {"type": "cert", "user_id": w.ids["user_member"],
                                                            "blob": "x"}},
     ("PATCH", "/v3/credentials/{credential_id}"): lambda w: {"credential": {"blob": "y"}},
+    ("POST", "/v3/users/{user_id}/credentials/OS-EC2"): lambda w: {"tenant_id": w.ids["project_a"]},
+    ("POST", "/v3/policies"): lambda w: {"policy": {"type": "application/json", "blob": "{}"}},
+    ("PATCH", "/v3/policies/{policy_id}"): lambda w: {"policy": {"blob": "{\"a\": 1}"}},
 })
+# OS-EC2 names a credential by its access key, not its id.
+IDENTITY_EC2 = [Row("identity", method, "/v3/users/{user_id}/credentials/OS-EC2/{credential_id}", "user_owned",
+                    None, {"credential_id": "ec2_access"}) for method in ("GET", "DELETE")]
 IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": "user_member", "group_id": "group",
                    "role_id": "role_reader", "prior_role_id": "role_reader", "implied_role_id": "role_reader",
                    "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
-                   "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue"}
+                   "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy"}
 
 
 def _grant_rows() -> list[Row]:
@@ -502,7 +515,7 @@ IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "proje
 PLACEMENT_PARAMS = {"uuid": "provider", "resource_class": "=VCPU", "consumer_uuid": "server",
                     "name": "=CUSTOM_PERSONA_MATRIX"}
 
-ROWS: list[Row] = [*IDENTITY, *_grant_rows(), *COMPUTE, *NETWORK_FIXED, *_network_collection_rows(), *IMAGE,
+ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *NETWORK_FIXED, *_network_collection_rows(), *IMAGE,
                    *PLACEMENT]
 
 

@@ -142,6 +142,9 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
     ids["credential"] = member_call("POST", "identity", "/v3/credentials", {"credential": {
         "type": "ec2", "user_id": ids["user_member"], "project_id": ids["project_a"],
         "blob": json.dumps({"access": suffix, "secret": "s"})}})["credential"]["id"]
+    ids["ec2_access"] = suffix  # that credential, as OS-EC2 names it
+    ids["policy"] = admin("POST", "identity", "/v3/policies", {"policy": {
+        "type": "application/json", "blob": "{}"}})["policy"]["id"]
     ids["region"] = admin("POST", "identity", "/v3/regions", {"region": {"id": f"region-{suffix}"}})["region"]["id"]
     ids["service"] = admin("GET", "identity", "/v3/services")["services"][0]["id"]
     ids["endpoint"] = admin("GET", "identity", "/v3/endpoints")["endpoints"][0]["id"]
