@@ -69,6 +69,8 @@ def reader_or_domain_reader(field: str) -> str:
 
 
 OWNER = "user_id:%(target.user.id)s"
+TRUSTOR = "user_id:%(target.trust.trustor_user_id)s"
+TRUSTEE = "user_id:%(target.trust.trustee_user_id)s"
 ALL_SCOPES = ["system", "domain", "project"]
 
 
@@ -128,6 +130,17 @@ RULES = [
           [("POST", "/v3/services")]),
     _rule("get_policy", CLOUD_READER, "List or show policy documents.", [("GET", "/v3/policies")]),
     _rule("manage_policy", CLOUD_ADMIN, "Create, update or delete policy documents.", [("POST", "/v3/policies")]),
+    _rule("create_trust", "user_id:%(target.trust.trustor_user_id)s", "Create a trust (as its trustor).",
+          [("POST", "/v3/OS-TRUST/trusts")]),
+    _rule("list_trusts", CLOUD_READER, "List every trust.", [("GET", "/v3/OS-TRUST/trusts")]),
+    _rule("list_trusts_for_trustor", f"({CLOUD_READER}) or {TRUSTOR}", "List the trusts of a trustor.",
+          [("GET", "/v3/OS-TRUST/trusts?trustor_user_id={trustor_user_id}")]),
+    _rule("list_trusts_for_trustee", f"({CLOUD_READER}) or {TRUSTEE}", "List the trusts of a trustee.",
+          [("GET", "/v3/OS-TRUST/trusts?trustee_user_id={trustee_user_id}")]),
+    _rule("get_trust", f"({CLOUD_READER}) or {TRUSTOR} or {TRUSTEE}", "Show a trust or its roles.",
+          [("GET", "/v3/OS-TRUST/trusts/{trust_id}")]),
+    _rule("delete_trust", f"({CLOUD_ADMIN}) or {TRUSTOR}", "Delete a trust.",
+          [("DELETE", "/v3/OS-TRUST/trusts/{trust_id}")]),
     _rule("validate_token", f"role:service or ({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s",
           "Validate a token.", [("GET", "/v3/auth/tokens")]),
     _rule("revoke_token", f"({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s", "Revoke a token.",

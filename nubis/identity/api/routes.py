@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nubis.api import router
-from nubis.identity.api import auth, catalog, credentials, ec2, policy_blobs, resources, roles, users, versions
+from nubis.identity.api import auth, catalog, credentials, ec2, policy_blobs, resources, roles, trusts, users, versions
 
 
 def _grants() -> dict[str, dict[str, router.Handler]]:
@@ -81,6 +81,10 @@ ROUTES: router.RouteTable = {
                                         "DELETE": credentials.delete_credential},
     "/v3/users/{user_id}/credentials/OS-EC2": {"GET": ec2.list_ec2, "POST": ec2.create_ec2},
     "/v3/users/{user_id}/credentials/OS-EC2/{credential_id}": {"GET": ec2.get_ec2, "DELETE": ec2.delete_ec2},
+    "/v3/OS-TRUST/trusts": {"GET": trusts.list_trusts, "POST": trusts.create_trust},
+    "/v3/OS-TRUST/trusts/{trust_id}": {"GET": trusts.get_trust, "DELETE": trusts.delete_trust},
+    "/v3/OS-TRUST/trusts/{trust_id}/roles": {"GET": trusts.list_trust_roles},
+    "/v3/OS-TRUST/trusts/{trust_id}/roles/{role_id}": {"GET": trusts.get_trust_role, "HEAD": trusts.get_trust_role},
     "/v3/policies": {"GET": policy_blobs.list_policies, "POST": policy_blobs.create_policy},
     "/v3/policies/{policy_id}": {"GET": policy_blobs.get_policy, "PATCH": policy_blobs.update_policy,
                                  "DELETE": policy_blobs.delete_policy},

@@ -142,6 +142,8 @@ def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any])
             core.tokens.validate(str(data.get("id", "")))
             if parent.app_cred_id:
                 raise exceptions.Forbidden(app_creds.RESCOPE_FORBIDDEN)
+            if parent.trust_id:
+                raise exceptions.Forbidden("A trust-scoped token cannot be used to get another token.")
             user_id = parent.user_id
             found = Authenticated(user_id, list(parent.methods), parent=parent)
             result = found if result is None else result

@@ -151,6 +151,7 @@ class RevocationEvent(Base):
     project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
     domain_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
     app_cred_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    trust_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
     issued_before: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime)
     revoked_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow, index=True)
 
@@ -209,3 +210,31 @@ class PolicyBlob(Base):
     type: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     blob: orm.Mapped[str] = orm.mapped_column(sa.Text)
     extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class Trust(Base):
+    """OS-TRUST: a trustor lets a trustee act on a project with some of the trustor's roles."""
+
+    __tablename__ = "trust"
+
+    id: orm.Mapped[str] = _id()
+    trustor_user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                                         index=True)
+    trustee_user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                                         index=True)
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    impersonation: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    allow_redelegation: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    # None: unlimited; each trust-scoped token issued uses one.
+    remaining_uses: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class TrustRole(Base):
+    __tablename__ = "trust_role"
+
+    trust_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("trust.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    role_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("role.id", ondelete="CASCADE"),
+                                                 primary_key=True)

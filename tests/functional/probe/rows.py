@@ -63,6 +63,8 @@ CLASSES: dict[str, Access] = {
     # Identity: the service catalog's records. Nubis lets any caller read them (the catalog is in every
     # token anyway); Keystone keeps them to readers of the system.
     "id_catalog": _access({"admin", "system_reader"}, reads={"member", "reader", "other", "domain_admin", "appcred"}),
+    # Identity: A's member's trust to A's reader (its trustor and trustee read it; cloud readers too).
+    "trust": _access({"admin", "system_reader", "member", "reader"}, reads={"appcred"}),
     # Image membership: the member project sees its own membership.
     "image_member_read": _access(READ_A, reads={"system_reader", "other"}),
     # Image membership answered by the member project (B), not the owner.
@@ -439,6 +441,13 @@ PATCH /v3/credentials/{credential_id} user_owned
 DELETE /v3/credentials/{credential_id} user_owned
 GET /v3/users/{user_id}/credentials/OS-EC2 user_owned
 POST /v3/users/{user_id}/credentials/OS-EC2 user_owned
+POST /v3/OS-TRUST/trusts self
+GET /v3/OS-TRUST/trusts admin
+GET /v3/OS-TRUST/trusts/{trust_id} trust
+DELETE /v3/OS-TRUST/trusts/{trust_id} self
+GET /v3/OS-TRUST/trusts/{trust_id}/roles trust
+GET /v3/OS-TRUST/trusts/{trust_id}/roles/{role_id} trust
+HEAD /v3/OS-TRUST/trusts/{trust_id}/roles/{role_id} trust
 GET /v3/policies id_read
 POST /v3/policies admin
 GET /v3/policies/{policy_id} id_read
@@ -470,6 +479,9 @@ DELETE /v3/policies/{policy_id} admin
                                                            "blob": "x"}},
     ("PATCH", "/v3/credentials/{credential_id}"): lambda w: {"credential": {"blob": "y"}},
     ("POST", "/v3/users/{user_id}/credentials/OS-EC2"): lambda w: {"tenant_id": w.ids["project_a"]},
+    ("POST", "/v3/OS-TRUST/trusts"): lambda w: {"trust": {
+        "trustor_user_id": w.ids["user_member"], "trustee_user_id": w.ids["user_reader"],
+        "project_id": w.ids["project_a"], "impersonation": False, "roles": [{"name": "reader"}]}},
     ("POST", "/v3/policies"): lambda w: {"policy": {"type": "application/json", "blob": "{}"}},
     ("PATCH", "/v3/policies/{policy_id}"): lambda w: {"policy": {"blob": "{\"a\": 1}"}},
 })
@@ -479,7 +491,8 @@ IDENTITY_EC2 = [Row("identity", method, "/v3/users/{user_id}/credentials/OS-EC2/
 IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": "user_member", "group_id": "group",
                    "role_id": "role_reader", "prior_role_id": "role_reader", "implied_role_id": "role_reader",
                    "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
-                   "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy"}
+                   "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy",
+                   "trust_id": "trust"}
 
 
 def _grant_rows() -> list[Row]:

@@ -143,6 +143,9 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
         "type": "ec2", "user_id": ids["user_member"], "project_id": ids["project_a"],
         "blob": json.dumps({"access": suffix, "secret": "s"})}})["credential"]["id"]
     ids["ec2_access"] = suffix  # that credential, as OS-EC2 names it
+    ids["trust"] = member_call("POST", "identity", "/v3/OS-TRUST/trusts", {"trust": {
+        "trustor_user_id": ids["user_member"], "trustee_user_id": ids["user_reader"], "project_id": ids["project_a"],
+        "impersonation": False, "roles": [{"name": "reader"}]}})["trust"]["id"]
     ids["policy"] = admin("POST", "identity", "/v3/policies", {"policy": {
         "type": "application/json", "blob": "{}"}})["policy"]["id"]
     ids["region"] = admin("POST", "identity", "/v3/regions", {"region": {"id": f"region-{suffix}"}})["region"]["id"]
