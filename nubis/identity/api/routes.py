@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from nubis.api import router
-from nubis.identity.api import auth, catalog, credentials, ec2, policy_blobs, resources, roles, trusts, users, versions
+from nubis.identity.api import (
+    auth,
+    catalog,
+    credentials,
+    ec2,
+    limits,
+    policy_blobs,
+    resources,
+    roles,
+    trusts,
+    users,
+    versions,
+)
 
 
 def _grants() -> dict[str, dict[str, router.Handler]]:
@@ -85,6 +97,12 @@ ROUTES: router.RouteTable = {
     "/v3/OS-TRUST/trusts/{trust_id}": {"GET": trusts.get_trust, "DELETE": trusts.delete_trust},
     "/v3/OS-TRUST/trusts/{trust_id}/roles": {"GET": trusts.list_trust_roles},
     "/v3/OS-TRUST/trusts/{trust_id}/roles/{role_id}": {"GET": trusts.get_trust_role, "HEAD": trusts.get_trust_role},
+    "/v3/limits/model": {"GET": limits.limit_model},
+    "/v3/registered_limits": {"GET": limits.list_registered, "POST": limits.create_registered},
+    "/v3/registered_limits/{registered_limit_id}": {"GET": limits.get_registered, "PATCH": limits.update_registered,
+                                                    "DELETE": limits.delete_registered},
+    "/v3/limits": {"GET": limits.list_limits, "POST": limits.create_limits},
+    "/v3/limits/{limit_id}": {"GET": limits.get_limit, "PATCH": limits.update_limit, "DELETE": limits.delete_limit},
     "/v3/policies": {"GET": policy_blobs.list_policies, "POST": policy_blobs.create_policy},
     "/v3/policies/{policy_id}": {"GET": policy_blobs.get_policy, "PATCH": policy_blobs.update_policy,
                                  "DELETE": policy_blobs.delete_policy},

@@ -238,3 +238,31 @@ class TrustRole(Base):
                                                   primary_key=True)
     role_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("role.id", ondelete="CASCADE"),
                                                  primary_key=True)
+
+
+class RegisteredLimit(Base):
+    """Unified limits: a service's default limit of a resource (per region, if given)."""
+
+    __tablename__ = "registered_limit"
+
+    id: orm.Mapped[str] = _id()
+    service_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("service.id", ondelete="CASCADE"))
+    region_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    resource_name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    default_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+
+
+class ProjectLimit(Base):
+    """Unified limits: a project's (or domain's) own limit overriding a registered limit."""
+
+    __tablename__ = "limit"
+
+    id: orm.Mapped[str] = _id()
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
+    domain_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    service_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("service.id", ondelete="CASCADE"))
+    region_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    resource_name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    resource_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)

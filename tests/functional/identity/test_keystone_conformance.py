@@ -168,3 +168,52 @@ def test_ec2_credentials_of_a_user(cloud: Cloud, admin: Call) -> None:
     assert peek.status_code == 403
     assert mine("DELETE", f"/{cred['access']}").status_code == 204
     assert mine("GET", f"/{cred['access']}").status_code == 404
+
+
+def test_unified_limits(cloud: Cloud, admin: Call) -> None:
+    assert admin("GET", "/v3/limits/model").json()["model"]["name"] == "flat"
+    service = admin("GET", "/v3/services").json()["services"][0]["id"]
+    resource = f"cores-{uuid.uuid4().hex[:6]}"
+    made = admin("POST", "/v3/registered_limits", json={"registered_limits": [
+        {"service_id": service, "resource_name": resource, "default_limit": 10, "description": "cores"}]})
+    assert made.status_code == 201, made.text
+    registered = made.json()["registered_limits"][0]
+    assert registered["default_limit"] == 10 and registered["region_id"] is None
+    again = admin("POST", "/v3/registered_limits", json={"registered_limits": [
+        {"service_id": service, "resource_name": resource, "default_limit": 5}]})
+    assert again.status_code == 409
+    bad = admin("POST", "/v3/registered_limits", json={"registered_limits": [
+        {"service_id": service, "resource_name": resource, "default_limit": "many"}]})
+    assert bad.status_code == 400 and "default_limit" in bad.json()["error"]["message"]
+    patched = admin("PATCH", f"/v3/registered_limits/{registered['id']}", json={"registered_limit": {
+        "default_limit": 20}})
+    assert patched.json()["registered_limit"]["default_limit"] == 20
+
+    user = cloud.new_user()
+    unregistered = admin("POST", "/v3/limits", json={"limits": [
+        {"service_id": service, "project_id": user.project_id, "resource_name": "nothing-" + resource,
+         "resource_limit": 3}]})
+    assert unregistered.status_code == 403
+    created = admin("POST", "/v3/limits", json={"limits": [
+        {"service_id": service, "project_id": user.project_id, "resource_name": resource, "resource_limit": 3}]})
+    assert created.status_code == 201, created.text
+    limit = created.json()["limits"][0]
+    assert limit["project_id"] == user.project_id and limit["resource_limit"] == 3
+    # The project's member reads its own limit; a member of another project sees none of it.
+    root = cloud.auth_url.rsplit("/v3", 1)[0]
+    own = ks_session.Session(auth=v3.Password(auth_url=cloud.auth_url, user_id=user.user_id, password=user.password,
+                                              project_id=user.project_id)).get_token()
+    other_user = cloud.new_user()
+    other = ks_session.Session(auth=v3.Password(auth_url=cloud.auth_url, user_id=other_user.user_id,
+                                                password=other_user.password,
+                                                project_id=other_user.project_id)).get_token()
+    assert requests.get(f"{root}/v3/limits/{limit['id']}", headers={"X-Auth-Token": own}, timeout=30).ok
+    assert requests.get(f"{root}/v3/limits/{limit['id']}", headers={"X-Auth-Token": other},
+                        timeout=30).status_code == 403
+    listed = requests.get(f"{root}/v3/limits", headers={"X-Auth-Token": other}, timeout=30).json()["limits"]
+    assert limit["id"] not in [x["id"] for x in listed]
+    updated = admin("PATCH", f"/v3/limits/{limit['id']}", json={"limit": {"resource_limit": 4}})
+    assert updated.json()["limit"]["resource_limit"] == 4
+    assert admin("DELETE", f"/v3/registered_limits/{registered['id']}").status_code == 403  # still referred to
+    assert admin("DELETE", f"/v3/limits/{limit['id']}").status_code == 204
+    assert admin("DELETE", f"/v3/registered_limits/{registered['id']}").status_code == 204

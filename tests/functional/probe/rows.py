@@ -448,6 +448,17 @@ DELETE /v3/OS-TRUST/trusts/{trust_id} self
 GET /v3/OS-TRUST/trusts/{trust_id}/roles trust
 GET /v3/OS-TRUST/trusts/{trust_id}/roles/{role_id} trust
 HEAD /v3/OS-TRUST/trusts/{trust_id}/roles/{role_id} trust
+GET /v3/limits/model any
+GET /v3/registered_limits any
+POST /v3/registered_limits admin
+GET /v3/registered_limits/{registered_limit_id} any
+PATCH /v3/registered_limits/{registered_limit_id} admin
+DELETE /v3/registered_limits/{registered_limit_id} admin
+GET /v3/limits any
+POST /v3/limits admin
+GET /v3/limits/{limit_id} read_a
+PATCH /v3/limits/{limit_id} admin
+DELETE /v3/limits/{limit_id} admin
 GET /v3/policies id_read
 POST /v3/policies admin
 GET /v3/policies/{policy_id} id_read
@@ -482,6 +493,13 @@ DELETE /v3/policies/{policy_id} admin
     ("POST", "/v3/OS-TRUST/trusts"): lambda w: {"trust": {
         "trustor_user_id": w.ids["user_member"], "trustee_user_id": w.ids["user_reader"],
         "project_id": w.ids["project_a"], "impersonation": False, "roles": [{"name": "reader"}]}},
+    ("POST", "/v3/registered_limits"): lambda w: {"registered_limits": [{
+        "service_id": w.ids["service"], "resource_name": _name(), "default_limit": 1}]},
+    ("PATCH", "/v3/registered_limits/{registered_limit_id}"): lambda w: {"registered_limit": {"default_limit": 2}},
+    ("POST", "/v3/limits"): lambda w: {"limits": [{
+        "service_id": w.ids["service"], "project_id": w.ids["project_b"], "resource_name": w.ids["limit_resource"],
+        "resource_limit": 1}]},
+    ("PATCH", "/v3/limits/{limit_id}"): lambda w: {"limit": {"resource_limit": 2}},
     ("POST", "/v3/policies"): lambda w: {"policy": {"type": "application/json", "blob": "{}"}},
     ("PATCH", "/v3/policies/{policy_id}"): lambda w: {"policy": {"blob": "{\"a\": 1}"}},
 })
@@ -492,7 +510,7 @@ IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": 
                    "role_id": "role_reader", "prior_role_id": "role_reader", "implied_role_id": "role_reader",
                    "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
                    "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy",
-                   "trust_id": "trust"}
+                   "trust_id": "trust", "registered_limit_id": "registered_limit", "limit_id": "limit"}
 
 
 def _grant_rows() -> list[Row]:

@@ -151,6 +151,13 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
     ids["region"] = admin("POST", "identity", "/v3/regions", {"region": {"id": f"region-{suffix}"}})["region"]["id"]
     ids["service"] = admin("GET", "identity", "/v3/services")["services"][0]["id"]
     ids["endpoint"] = admin("GET", "identity", "/v3/endpoints")["endpoints"][0]["id"]
+    ids["limit_resource"] = f"cores-{suffix}"
+    ids["registered_limit"] = admin("POST", "identity", "/v3/registered_limits", {"registered_limits": [{
+        "service_id": ids["service"], "resource_name": ids["limit_resource"], "default_limit": 10}]})[
+        "registered_limits"][0]["id"]
+    ids["limit"] = admin("POST", "identity", "/v3/limits", {"limits": [{
+        "service_id": ids["service"], "project_id": ids["project_a"], "resource_name": ids["limit_resource"],
+        "resource_limit": 5}]})["limits"][0]["id"]
 
     _compute_and_image(world, admin, member_call, suffix)
     _network(world, admin, member_call, suffix)
