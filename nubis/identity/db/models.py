@@ -266,3 +266,30 @@ class ProjectLimit(Base):
     resource_name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     resource_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+
+
+class EndpointGroup(Base):
+    """OS-EP-FILTER: endpoints chosen by filters on interface, service and region."""
+
+    __tablename__ = "endpoint_group"
+
+    id: orm.Mapped[str] = _id()
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    filters: orm.Mapped[object] = orm.mapped_column(types.JSONText)
+
+
+class ProjectEndpoint(Base):
+    __tablename__ = "project_endpoint"
+
+    endpoint_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("endpoint.id", ondelete="CASCADE"),
+                                                     primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+
+
+class ProjectEndpointGroup(Base):
+    __tablename__ = "project_endpoint_group"
+
+    endpoint_group_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey("endpoint_group.id", ondelete="CASCADE"), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)

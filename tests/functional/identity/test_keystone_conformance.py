@@ -217,3 +217,47 @@ def test_unified_limits(cloud: Cloud, admin: Call) -> None:
     assert admin("DELETE", f"/v3/registered_limits/{registered['id']}").status_code == 403  # still referred to
     assert admin("DELETE", f"/v3/limits/{limit['id']}").status_code == 204
     assert admin("DELETE", f"/v3/registered_limits/{registered['id']}").status_code == 204
+
+
+def test_endpoint_groups_and_project_endpoints(cloud: Cloud, admin: Call) -> None:
+    endpoints = admin("GET", "/v3/endpoints?interface=public").json()["endpoints"]
+    public = sorted(e["id"] for e in admin("GET", "/v3/endpoints").json()["endpoints"] if e["interface"] == "public")
+    assert endpoints
+    created = admin("POST", "/v3/OS-EP-FILTER/endpoint_groups", json={"endpoint_group": {
+        "name": _name(), "filters": {"interface": "public"}}})
+    group = _created(created, "endpoint_group")
+    gid = group["id"]
+    assert group["filters"] == {"interface": "public"}
+    members = admin("GET", f"/v3/OS-EP-FILTER/endpoint_groups/{gid}/endpoints").json()["endpoints"]
+    assert sorted(e["id"] for e in members) == public
+    bad = admin("POST", "/v3/OS-EP-FILTER/endpoint_groups", json={"endpoint_group": {
+        "name": _name(), "filters": {"colour": "blue"}}})
+    assert bad.status_code == 400
+    assert admin("HEAD", f"/v3/OS-EP-FILTER/endpoint_groups/{gid}").status_code == 200
+    renamed = admin("PATCH", f"/v3/OS-EP-FILTER/endpoint_groups/{gid}", json={"endpoint_group": {"name": "renamed"}})
+    assert renamed.json()["endpoint_group"]["name"] == "renamed"
+
+    project = _created(admin("POST", "/v3/projects", json={"project": {"name": _name()}}), "project")["id"]
+    link = f"/v3/OS-EP-FILTER/endpoint_groups/{gid}/projects/{project}"
+    assert admin("GET", link).status_code == 404
+    assert admin("PUT", link).status_code == 204
+    assert admin("GET", link).status_code == 200
+    assert [p["id"] for p in admin("GET", f"/v3/OS-EP-FILTER/endpoint_groups/{gid}/projects").json()["projects"]] \
+        == [project]
+    assert [g["id"] for g in admin("GET", f"/v3/OS-EP-FILTER/projects/{project}/endpoint_groups")
+            .json()["endpoint_groups"]] == [gid]
+    assert admin("DELETE", link).status_code == 204
+
+    endpoint = public[0]
+    pe = f"/v3/OS-EP-FILTER/projects/{project}/endpoints/{endpoint}"
+    assert admin("HEAD", pe).status_code == 404
+    assert admin("PUT", pe).status_code == 204
+    assert admin("HEAD", pe).status_code == 204
+    assert [e["id"] for e in admin("GET", f"/v3/OS-EP-FILTER/projects/{project}/endpoints").json()["endpoints"]] \
+        == [endpoint]
+    assert project in [p["id"] for p in admin("GET", f"/v3/OS-EP-FILTER/endpoints/{endpoint}/projects")
+                       .json()["projects"]]
+    assert admin("PUT", f"/v3/OS-EP-FILTER/projects/{project}/endpoints/no-such").status_code == 404
+    assert admin("DELETE", pe).status_code == 204
+    assert admin("DELETE", f"/v3/OS-EP-FILTER/endpoint_groups/{gid}").status_code == 204
+    assert admin("GET", f"/v3/OS-EP-FILTER/endpoint_groups/{gid}").status_code == 404

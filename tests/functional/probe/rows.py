@@ -459,6 +459,24 @@ POST /v3/limits admin
 GET /v3/limits/{limit_id} read_a
 PATCH /v3/limits/{limit_id} admin
 DELETE /v3/limits/{limit_id} admin
+GET /v3/OS-EP-FILTER/endpoint_groups id_read
+POST /v3/OS-EP-FILTER/endpoint_groups admin
+GET /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id} id_read
+HEAD /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id} id_read
+PATCH /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id} admin
+DELETE /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id} admin
+GET /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/endpoints id_read
+GET /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects id_read
+PUT /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id} admin
+GET /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id} id_read
+HEAD /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id} id_read
+DELETE /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id} admin
+GET /v3/OS-EP-FILTER/projects/{project_id}/endpoint_groups id_read
+GET /v3/OS-EP-FILTER/projects/{project_id}/endpoints id_read
+PUT /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} admin
+HEAD /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} id_read
+DELETE /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} admin
+GET /v3/OS-EP-FILTER/endpoints/{endpoint_id}/projects id_read
 GET /v3/policies id_read
 POST /v3/policies admin
 GET /v3/policies/{policy_id} id_read
@@ -500,6 +518,10 @@ DELETE /v3/policies/{policy_id} admin
         "service_id": w.ids["service"], "project_id": w.ids["project_b"], "resource_name": w.ids["limit_resource"],
         "resource_limit": 1}]},
     ("PATCH", "/v3/limits/{limit_id}"): lambda w: {"limit": {"resource_limit": 2}},
+    ("POST", "/v3/OS-EP-FILTER/endpoint_groups"): lambda w: {"endpoint_group": {
+        "name": _name(), "filters": {"interface": "public"}}},
+    ("PATCH", "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}"): lambda w: {"endpoint_group": {
+        "description": "changed"}},
     ("POST", "/v3/policies"): lambda w: {"policy": {"type": "application/json", "blob": "{}"}},
     ("PATCH", "/v3/policies/{policy_id}"): lambda w: {"policy": {"blob": "{\"a\": 1}"}},
 })
@@ -510,7 +532,8 @@ IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": 
                    "role_id": "role_reader", "prior_role_id": "role_reader", "implied_role_id": "role_reader",
                    "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
                    "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy",
-                   "trust_id": "trust", "registered_limit_id": "registered_limit", "limit_id": "limit"}
+                   "trust_id": "trust", "registered_limit_id": "registered_limit", "limit_id": "limit",
+                   "endpoint_group_id": "endpoint_group"}
 
 
 def _grant_rows() -> list[Row]:
