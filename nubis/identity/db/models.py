@@ -293,3 +293,15 @@ class ProjectEndpointGroup(Base):
     endpoint_group_id: orm.Mapped[str] = orm.mapped_column(
         sa.String(64), sa.ForeignKey("endpoint_group.id", ondelete="CASCADE"), primary_key=True)
     project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+
+
+class DomainConfigOption(Base):
+    """One domain-specific configuration option (``/v3/domains/{domain_id}/config``)."""
+
+    __tablename__ = "domain_config"
+
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("project.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    group: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    option: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    value: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)

@@ -261,3 +261,38 @@ def test_endpoint_groups_and_project_endpoints(cloud: Cloud, admin: Call) -> Non
     assert admin("DELETE", pe).status_code == 204
     assert admin("DELETE", f"/v3/OS-EP-FILTER/endpoint_groups/{gid}").status_code == 204
     assert admin("GET", f"/v3/OS-EP-FILTER/endpoint_groups/{gid}").status_code == 404
+
+
+def test_domain_specific_configuration(admin: Call) -> None:
+    default = admin("GET", "/v3/domains/config/default").json()["config"]
+    assert default["identity"]["driver"] == "sql" and "url" in default["ldap"]
+    assert admin("GET", "/v3/domains/config/ldap/default").json()["config"] == {"ldap": default["ldap"]}
+    assert admin("GET", "/v3/domains/config/ldap/url/default").json()["config"] == {"url": default["ldap"]["url"]}
+    assert admin("GET", "/v3/domains/config/nonsense/default").status_code == 403
+
+    did = _created(admin("POST", "/v3/domains", json={"domain": {"name": _name()}}), "domain")["id"]
+    base = f"/v3/domains/{did}/config"
+    assert admin("GET", base).status_code == 404
+    doc = {"identity": {"driver": "ldap"}, "ldap": {"url": "ldap://directory", "user_tree_dn": "ou=Users",
+                                                    "password": "secret"}}
+    created = admin("PUT", base, json={"config": doc})
+    assert created.status_code == 201, created.text
+    shown = created.json()["config"]
+    assert shown["identity"] == {"driver": "ldap"} and shown["ldap"]["url"] == "ldap://directory"
+    assert "password" not in shown["ldap"]  # sensitive: stored, never shown
+    assert admin("PUT", base, json={"config": {"identity": {"driver": "bogus"}, "mystery": {"x": 1}}}).status_code == 403
+    assert admin("GET", f"{base}/ldap").json()["config"] == {"ldap": {"url": "ldap://directory",
+                                                                       "user_tree_dn": "ou=Users"}}
+    assert admin("GET", f"{base}/ldap/url").json()["config"] == {"url": "ldap://directory"}
+    grouped = admin("PATCH", f"{base}/identity", json={"config": {"identity": {"driver": "sql", "list_limit": 5}}})
+    assert grouped.status_code == 200, grouped.text
+    assert grouped.json()["config"]["identity"] == {"driver": "sql", "list_limit": 5}
+    optioned = admin("PATCH", f"{base}/identity/driver", json={"config": {"driver": "ldap"}})
+    assert optioned.json()["config"]["identity"]["driver"] == "ldap"
+    assert admin("PATCH", f"{base}/identity", json={"config": {"ldap": {"url": "x"}}}).status_code == 400
+    assert admin("DELETE", f"{base}/ldap/user_tree_dn").status_code == 204
+    assert admin("GET", f"{base}/ldap/user_tree_dn").status_code == 404
+    assert admin("DELETE", f"{base}/identity").status_code == 204
+    assert "identity" not in admin("GET", base).json()["config"]
+    assert admin("DELETE", base).status_code == 204
+    assert admin("GET", base).status_code == 404

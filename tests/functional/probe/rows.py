@@ -477,6 +477,19 @@ PUT /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} admin
 HEAD /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} id_read
 DELETE /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} admin
 GET /v3/OS-EP-FILTER/endpoints/{endpoint_id}/projects id_read
+GET /v3/domains/{domain_id}/config id_read
+PUT /v3/domains/{domain_id}/config admin
+PATCH /v3/domains/{domain_id}/config admin
+DELETE /v3/domains/{domain_id}/config admin
+GET /v3/domains/{domain_id}/config/{group} id_read
+PATCH /v3/domains/{domain_id}/config/{group} admin
+DELETE /v3/domains/{domain_id}/config/{group} admin
+GET /v3/domains/{domain_id}/config/{group}/{option} id_read
+PATCH /v3/domains/{domain_id}/config/{group}/{option} admin
+DELETE /v3/domains/{domain_id}/config/{group}/{option} admin
+GET /v3/domains/config/default id_read
+GET /v3/domains/config/{group}/default id_read
+GET /v3/domains/config/{group}/{option}/default id_read
 GET /v3/policies id_read
 POST /v3/policies admin
 GET /v3/policies/{policy_id} id_read
@@ -522,6 +535,10 @@ DELETE /v3/policies/{policy_id} admin
         "name": _name(), "filters": {"interface": "public"}}},
     ("PATCH", "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}"): lambda w: {"endpoint_group": {
         "description": "changed"}},
+    ("PUT", "/v3/domains/{domain_id}/config"): lambda w: {"config": {"identity": {"driver": "sql"}}},
+    ("PATCH", "/v3/domains/{domain_id}/config"): lambda w: {"config": {"identity": {"driver": "sql"}}},
+    ("PATCH", "/v3/domains/{domain_id}/config/{group}"): lambda w: {"config": {"identity": {"driver": "sql"}}},
+    ("PATCH", "/v3/domains/{domain_id}/config/{group}/{option}"): lambda w: {"config": {"driver": "sql"}},
     ("POST", "/v3/policies"): lambda w: {"policy": {"type": "application/json", "blob": "{}"}},
     ("PATCH", "/v3/policies/{policy_id}"): lambda w: {"policy": {"blob": "{\"a\": 1}"}},
 })
@@ -533,7 +550,7 @@ IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": 
                    "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
                    "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy",
                    "trust_id": "trust", "registered_limit_id": "registered_limit", "limit_id": "limit",
-                   "endpoint_group_id": "endpoint_group"}
+                   "endpoint_group_id": "endpoint_group", "group": "=identity", "option": "=driver"}
 
 
 def _grant_rows() -> list[Row]:

@@ -148,6 +148,7 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
         "impersonation": False, "roles": [{"name": "reader"}]}})["trust"]["id"]
     ids["endpoint_group"] = admin("POST", "identity", "/v3/OS-EP-FILTER/endpoint_groups", {"endpoint_group": {
         "name": f"eg-{suffix}", "filters": {"interface": "public"}}})["endpoint_group"]["id"]
+    admin("PUT", "identity", f"/v3/domains/{ids['domain']}/config", {"config": {"identity": {"driver": "sql"}}})
     ids["policy"] = admin("POST", "identity", "/v3/policies", {"policy": {
         "type": "application/json", "blob": "{}"}})["policy"]["id"]
     ids["region"] = admin("POST", "identity", "/v3/regions", {"region": {"id": f"region-{suffix}"}})["region"]["id"]
