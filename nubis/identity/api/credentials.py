@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import os
@@ -18,7 +17,7 @@ from nubis.common.db import types
 from nubis.identity import conf as identity_conf
 from nubis.identity import passwords
 from nubis.identity.api import auth_schema, middleware
-from nubis.identity.api.common import authorize, collection, core, entity_body
+from nubis.identity.api.common import authorize, collection, core, entity_body, parse_expiry
 from nubis.identity.core import app_creds, roles, users
 from nubis.identity.db.models import ApplicationCredential, Credential
 
@@ -70,14 +69,7 @@ def create_app_cred(req: router.Request, user_id: str) -> webob.Response:
     project_id = req.context.project_id
     if not project_id:
         raise exceptions.BadRequest("Application credentials are created with a project-scoped token.")
-    expires = None
-    if v.get("expires_at"):
-        try:
-            expires = datetime.datetime.fromisoformat(v["expires_at"].replace("Z", "+00:00"))
-        except ValueError:
-            raise exceptions.BadRequest(f"Invalid expires_at {v['expires_at']!r}: use ISO 8601.") from None
-        if expires.tzinfo is not None:
-            expires = expires.astimezone(datetime.UTC).replace(tzinfo=None)
+    expires = parse_expiry(v.get("expires_at"))
     with core(req).db.writer() as s:
         held = {r.name: r.id for r in s.query(roles.Role).filter(roles.Role.id.in_(
             roles.effective_role_ids(s, user_id, "project", project_id)))}

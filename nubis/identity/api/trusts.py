@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import webob
@@ -10,7 +9,7 @@ import webob
 from nubis.api import router, validation
 from nubis.common import exceptions
 from nubis.identity.api import auth_schema, middleware
-from nubis.identity.api.common import authorize, collection, core, entity_body
+from nubis.identity.api.common import authorize, collection, core, entity_body, parse_expiry
 from nubis.identity.core import app_creds, roles, trusts
 from nubis.identity.db.models import Role
 
@@ -37,16 +36,6 @@ def _target(trust: Any) -> dict[str, Any]:
             "target.trust.trustee_user_id": trust.trustee_user_id}
 
 
-def _expiry(value: str | None) -> datetime.datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise exceptions.BadRequest(f"Invalid input for field 'expires_at': {value!r} is not ISO 8601.") from None
-    return when.astimezone(datetime.UTC).replace(tzinfo=None) if when.tzinfo else when
-
-
 def create_trust(req: router.Request) -> webob.Response:
     t = entity_body(req, "trust", set())
     validation.validate(t, TRUST_SCHEMA)
@@ -54,7 +43,7 @@ def create_trust(req: router.Request) -> webob.Response:
     authorize(req, "create_trust", {"target.trust.trustor_user_id": t["trustor_user_id"]})
     new = trusts.NewTrust(
         trustor_user_id=t["trustor_user_id"], trustee_user_id=t["trustee_user_id"], project_id=t.get("project_id"),
-        impersonation=t["impersonation"], role_refs=list(t.get("roles") or []), expires_at=_expiry(t.get("expires_at")),
+        impersonation=t["impersonation"], role_refs=list(t.get("roles") or []), expires_at=parse_expiry(t.get("expires_at")),
         remaining_uses=t.get("remaining_uses"), allow_redelegation=bool(t.get("allow_redelegation")))
     with core(req).db.writer() as s:
         trust = trusts.create_trust(s, new)
