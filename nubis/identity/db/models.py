@@ -305,3 +305,45 @@ class DomainConfigOption(Base):
     group: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
     option: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
     value: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class IdentityProvider(Base):
+    """OS-FEDERATION identity provider (stored for clients; Nubis runs no SAML/OIDC flow)."""
+
+    __tablename__ = "federation_identity_provider"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    authorization_ttl: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    remote_ids: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class FederationMapping(Base):
+    __tablename__ = "federation_mapping"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    rules: orm.Mapped[object] = orm.mapped_column(types.JSONText)
+    schema_version: orm.Mapped[str] = orm.mapped_column(sa.String(8), default="1.0")
+
+
+class FederationProtocol(Base):
+    __tablename__ = "federation_protocol"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    idp_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey("federation_identity_provider.id", ondelete="CASCADE"), primary_key=True)
+    mapping_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    remote_id_attribute: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+
+
+class ServiceProvider(Base):
+    __tablename__ = "federation_service_provider"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    auth_url: orm.Mapped[str] = orm.mapped_column(sa.String(256))
+    sp_url: orm.Mapped[str] = orm.mapped_column(sa.String(256))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    relay_state_prefix: orm.Mapped[str] = orm.mapped_column(sa.String(256), default="ss:mem:")

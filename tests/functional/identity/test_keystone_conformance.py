@@ -296,3 +296,50 @@ def test_domain_specific_configuration(admin: Call) -> None:
     assert "identity" not in admin("GET", base).json()["config"]
     assert admin("DELETE", base).status_code == 204
     assert admin("GET", base).status_code == 404
+
+
+def test_federation_objects_crud(admin: Call) -> None:
+    fed = "/v3/OS-FEDERATION"
+    idp_id, mapping_id, sp_id = _name(), _name(), _name()
+    made = admin("PUT", f"{fed}/identity_providers/{idp_id}", json={"identity_provider": {
+        "remote_ids": [f"https://{idp_id}.example/idp"], "description": "campus"}})
+    idp = _created(made, "identity_provider")
+    assert idp["id"] == idp_id and idp["enabled"] is True and idp["remote_ids"] == [f"https://{idp_id}.example/idp"]
+    # Without a domain_id, the provider gets a domain of its own (as in Keystone).
+    assert admin("GET", f"/v3/domains/{idp['domain_id']}").json()["domain"]["name"] == idp_id
+    assert admin("PUT", f"{fed}/identity_providers/{idp_id}", json={"identity_provider": {}}).status_code == 409
+    taken = admin("PUT", f"{fed}/identity_providers/{_name()}", json={"identity_provider": {
+        "domain_id": "default", "remote_ids": idp["remote_ids"]}})
+    assert taken.status_code == 409
+    assert admin("PATCH", f"{fed}/identity_providers/{idp_id}", json={"identity_provider": {
+        "enabled": False}}).json()["identity_provider"]["enabled"] is False
+    assert idp_id in [i["id"] for i in admin("GET", f"{fed}/identity_providers").json()["identity_providers"]]
+
+    rules = [{"local": [{"user": {"name": "{0}"}}], "remote": [{"type": "REMOTE_USER"}]}]
+    mapping = _created(admin("PUT", f"{fed}/mappings/{mapping_id}", json={"mapping": {"rules": rules}}), "mapping")
+    assert mapping["rules"] == rules
+    assert admin("PUT", f"{fed}/mappings/{_name()}", json={"mapping": {"rules": [{"local": []}]}}).status_code == 400
+    protocol = admin("PUT", f"{fed}/identity_providers/{idp_id}/protocols/saml2",
+                     json={"protocol": {"mapping_id": mapping_id}})
+    assert _created(protocol, "protocol")["mapping_id"] == mapping_id
+    assert admin("PUT", f"{fed}/identity_providers/{idp_id}/protocols/oidc",
+                 json={"protocol": {"mapping_id": "no-such-mapping"}}).status_code == 404
+    listed = admin("GET", f"{fed}/identity_providers/{idp_id}/protocols").json()["protocols"]
+    assert [p["id"] for p in listed] == ["saml2"]
+
+    sp = _created(admin("PUT", f"{fed}/service_providers/{sp_id}", json={"service_provider": {
+        "auth_url": "https://sp.example/v3/OS-FEDERATION/identity_providers/x/protocols/saml2/auth",
+        "sp_url": "https://sp.example/Shibboleth.sso/SAML2/ECP"}}), "service_provider")
+    assert sp["enabled"] is False and sp["relay_state_prefix"] == "ss:mem:"
+    assert admin("PUT", f"{fed}/service_providers/{_name()}", json={"service_provider": {
+        "sp_url": "https://x"}}).status_code == 400
+    assert admin("PATCH", f"{fed}/service_providers/{sp_id}", json={"service_provider": {
+        "enabled": True}}).json()["service_provider"]["enabled"] is True
+    assert admin("PUT", f"{fed}/service_providers/bad%20id", json={"service_provider": {
+        "auth_url": "https://a", "sp_url": "https://b"}}).status_code == 400
+
+    assert admin("DELETE", f"{fed}/identity_providers/{idp_id}").status_code == 204
+    assert admin("GET", f"{fed}/identity_providers/{idp_id}/protocols/saml2").status_code == 404
+    for path in (f"{fed}/mappings/{mapping_id}", f"{fed}/service_providers/{sp_id}"):
+        assert admin("DELETE", path).status_code == 204
+        assert admin("GET", path).status_code == 404

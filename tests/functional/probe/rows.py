@@ -354,6 +354,7 @@ POST /scheduler/explain admin
     ("POST", "/resource_classes"): lambda w: {"name": "CUSTOM_" + _name().upper().replace("-", "_")},
 })
 
+FEDERATION_RULES = [{"local": [{"user": {"name": "{0}"}}], "remote": [{"type": "REMOTE_USER"}]}]
 IDENTITY = _rows("identity", """
 GET / public
 GET /v3 public
@@ -490,6 +491,26 @@ DELETE /v3/domains/{domain_id}/config/{group}/{option} admin
 GET /v3/domains/config/default id_read
 GET /v3/domains/config/{group}/default id_read
 GET /v3/domains/config/{group}/{option}/default id_read
+GET /v3/OS-FEDERATION/identity_providers id_read
+PUT /v3/OS-FEDERATION/identity_providers/{idp_id} admin
+GET /v3/OS-FEDERATION/identity_providers/{idp_id} id_read
+PATCH /v3/OS-FEDERATION/identity_providers/{idp_id} admin
+DELETE /v3/OS-FEDERATION/identity_providers/{idp_id} admin
+GET /v3/OS-FEDERATION/mappings id_read
+PUT /v3/OS-FEDERATION/mappings/{mapping_id} admin
+GET /v3/OS-FEDERATION/mappings/{mapping_id} id_read
+PATCH /v3/OS-FEDERATION/mappings/{mapping_id} admin
+DELETE /v3/OS-FEDERATION/mappings/{mapping_id} admin
+GET /v3/OS-FEDERATION/service_providers id_read
+PUT /v3/OS-FEDERATION/service_providers/{sp_id} admin
+GET /v3/OS-FEDERATION/service_providers/{sp_id} id_read
+PATCH /v3/OS-FEDERATION/service_providers/{sp_id} admin
+DELETE /v3/OS-FEDERATION/service_providers/{sp_id} admin
+GET /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols id_read
+PUT /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id} admin
+GET /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id} id_read
+PATCH /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id} admin
+DELETE /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id} admin
 GET /v3/policies id_read
 POST /v3/policies admin
 GET /v3/policies/{policy_id} id_read
@@ -539,6 +560,19 @@ DELETE /v3/policies/{policy_id} admin
     ("PATCH", "/v3/domains/{domain_id}/config"): lambda w: {"config": {"identity": {"driver": "sql"}}},
     ("PATCH", "/v3/domains/{domain_id}/config/{group}"): lambda w: {"config": {"identity": {"driver": "sql"}}},
     ("PATCH", "/v3/domains/{domain_id}/config/{group}/{option}"): lambda w: {"config": {"driver": "sql"}},
+    ("PUT", "/v3/OS-FEDERATION/identity_providers/{idp_id}"): lambda w: {"identity_provider": {
+        "domain_id": w.ids["domain"]}},
+    ("PATCH", "/v3/OS-FEDERATION/identity_providers/{idp_id}"): lambda w: {"identity_provider": {
+        "description": "changed"}},
+    ("PUT", "/v3/OS-FEDERATION/mappings/{mapping_id}"): lambda w: {"mapping": {"rules": FEDERATION_RULES}},
+    ("PATCH", "/v3/OS-FEDERATION/mappings/{mapping_id}"): lambda w: {"mapping": {"rules": FEDERATION_RULES}},
+    ("PUT", "/v3/OS-FEDERATION/service_providers/{sp_id}"): lambda w: {"service_provider": {
+        "auth_url": "https://sp.example/v3", "sp_url": "https://sp.example/Shibboleth.sso/SAML2/ECP"}},
+    ("PATCH", "/v3/OS-FEDERATION/service_providers/{sp_id}"): lambda w: {"service_provider": {"enabled": True}},
+    ("PUT", "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}"): lambda w: {"protocol": {
+        "mapping_id": w.ids["mapping"]}},
+    ("PATCH", "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}"): lambda w: {"protocol": {
+        "mapping_id": w.ids["mapping"]}},
     ("POST", "/v3/policies"): lambda w: {"policy": {"type": "application/json", "blob": "{}"}},
     ("PATCH", "/v3/policies/{policy_id}"): lambda w: {"policy": {"blob": "{\"a\": 1}"}},
 })
@@ -550,7 +584,8 @@ IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": 
                    "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
                    "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy",
                    "trust_id": "trust", "registered_limit_id": "registered_limit", "limit_id": "limit",
-                   "endpoint_group_id": "endpoint_group", "group": "=identity", "option": "=driver"}
+                   "endpoint_group_id": "endpoint_group", "group": "=identity", "option": "=driver",
+                   "idp_id": "idp", "mapping_id": "mapping", "sp_id": "sp", "protocol_id": "=saml2"}
 
 
 def _grant_rows() -> list[Row]:

@@ -149,6 +149,15 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
     ids["endpoint_group"] = admin("POST", "identity", "/v3/OS-EP-FILTER/endpoint_groups", {"endpoint_group": {
         "name": f"eg-{suffix}", "filters": {"interface": "public"}}})["endpoint_group"]["id"]
     admin("PUT", "identity", f"/v3/domains/{ids['domain']}/config", {"config": {"identity": {"driver": "sql"}}})
+    ids["idp"], ids["mapping"], ids["sp"] = f"idp-{suffix}", f"mapping-{suffix}", f"sp-{suffix}"
+    admin("PUT", "identity", f"/v3/OS-FEDERATION/identity_providers/{ids['idp']}", {"identity_provider": {
+        "domain_id": ids["domain"]}})
+    admin("PUT", "identity", f"/v3/OS-FEDERATION/mappings/{ids['mapping']}", {"mapping": {"rules": [
+        {"local": [{"user": {"name": "{0}"}}], "remote": [{"type": "REMOTE_USER"}]}]}})
+    admin("PUT", "identity", f"/v3/OS-FEDERATION/identity_providers/{ids['idp']}/protocols/saml2", {"protocol": {
+        "mapping_id": ids["mapping"]}})
+    admin("PUT", "identity", f"/v3/OS-FEDERATION/service_providers/{ids['sp']}", {"service_provider": {
+        "auth_url": "https://sp.example/v3", "sp_url": "https://sp.example/Shibboleth.sso/SAML2/ECP"}})
     ids["policy"] = admin("POST", "identity", "/v3/policies", {"policy": {
         "type": "application/json", "blob": "{}"}})["policy"]["id"]
     ids["region"] = admin("POST", "identity", "/v3/regions", {"region": {"id": f"region-{suffix}"}})["region"]["id"]
