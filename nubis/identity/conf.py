@@ -44,6 +44,9 @@ SECURITY_COMPLIANCE_OPTS = [
     cfg.IntOpt("lockout_duration", default=1800, help="Seconds a locked-out user stays locked."),
     cfg.IntOpt("password_expires_days", default=0, help="Days a password stays valid (0: forever)."),
     cfg.IntOpt("unique_last_password_count", default=0, help="A new password may not repeat the last N."),
+    cfg.IntOpt("minimum_password_age", default=0, min=0,
+               help="Days a password must be in use before its user may change it themselves (0: any time); "
+               "an administrator may always reset it."),
     cfg.StrOpt("password_regex", help="Passwords must match this regular expression."),
     cfg.StrOpt("password_regex_description", help="What password_regex requires, in words users understand."),
     cfg.BoolOpt("change_password_upon_first_use", default=False, help="Not supported yet; must stay False."),

@@ -69,6 +69,8 @@ def reader_or_domain_reader(field: str) -> str:
 
 
 OWNER = "user_id:%(target.user.id)s"
+TRUSTOR = "user_id:%(target.trust.trustor_user_id)s"
+TRUSTEE = "user_id:%(target.trust.trustee_user_id)s"
 ALL_SCOPES = ["system", "domain", "project"]
 
 
@@ -126,6 +128,40 @@ RULES = [
     _rule("get_catalog_entity", "", "Show regions, services and endpoints.", [("GET", "/v3/regions")]),
     _rule("manage_catalog", CLOUD_ADMIN, "Create, update or delete regions, services and endpoints.",
           [("POST", "/v3/services")]),
+    _rule("get_policy", CLOUD_READER, "List or show policy documents.", [("GET", "/v3/policies")]),
+    _rule("manage_policy", CLOUD_ADMIN, "Create, update or delete policy documents.", [("POST", "/v3/policies")]),
+    _rule("create_trust", "user_id:%(target.trust.trustor_user_id)s", "Create a trust (as its trustor).",
+          [("POST", "/v3/OS-TRUST/trusts")]),
+    _rule("list_trusts", CLOUD_READER, "List every trust.", [("GET", "/v3/OS-TRUST/trusts")]),
+    _rule("list_trusts_for_trustor", f"({CLOUD_READER}) or {TRUSTOR}", "List the trusts of a trustor.",
+          [("GET", "/v3/OS-TRUST/trusts?trustor_user_id={trustor_user_id}")]),
+    _rule("list_trusts_for_trustee", f"({CLOUD_READER}) or {TRUSTEE}", "List the trusts of a trustee.",
+          [("GET", "/v3/OS-TRUST/trusts?trustee_user_id={trustee_user_id}")]),
+    _rule("get_trust", f"({CLOUD_READER}) or {TRUSTOR} or {TRUSTEE}", "Show a trust or its roles.",
+          [("GET", "/v3/OS-TRUST/trusts/{trust_id}")]),
+    _rule("delete_trust", f"({CLOUD_ADMIN}) or {TRUSTOR}", "Delete a trust.",
+          [("DELETE", "/v3/OS-TRUST/trusts/{trust_id}")]),
+    _rule("get_limit_model", "", "Show the limit enforcement model.", [("GET", "/v3/limits/model")]),
+    _rule("get_registered_limit", "", "List or show registered limits.", [("GET", "/v3/registered_limits")]),
+    _rule("manage_registered_limit", CLOUD_ADMIN, "Create, update or delete registered limits.",
+          [("POST", "/v3/registered_limits")]),
+    _rule("get_limit", f"({CLOUD_READER}) or project_id:%(target.limit.project_id)s or "
+          f"{domain_reader('target.limit.domain_id')} or {domain_admin('target.limit.domain_id')}",
+          "Show a limit (lists show the limits this allows).", [("GET", "/v3/limits/{limit_id}")]),
+    _rule("manage_limit", CLOUD_ADMIN, "Create, update or delete limits.", [("POST", "/v3/limits")]),
+    _rule("get_endpoint_filter", CLOUD_READER, "Read endpoint groups and project endpoint associations.",
+          [("GET", "/v3/OS-EP-FILTER/endpoint_groups")]),
+    _rule("manage_endpoint_filter", CLOUD_ADMIN, "Change endpoint groups and project endpoint associations.",
+          [("POST", "/v3/OS-EP-FILTER/endpoint_groups")]),
+    _rule("get_domain_config", CLOUD_READER, "Show a domain's configuration or the default one.",
+          [("GET", "/v3/domains/{domain_id}/config")]),
+    _rule("manage_domain_config", CLOUD_ADMIN, "Create, update or delete a domain's configuration.",
+          [("PUT", "/v3/domains/{domain_id}/config")]),
+    _rule("get_federation", CLOUD_READER, "Read identity providers, mappings, protocols and service providers.",
+          [("GET", "/v3/OS-FEDERATION/identity_providers")]),
+    _rule("manage_federation", CLOUD_ADMIN,
+          "Create, update or delete identity providers, mappings, protocols and service providers.",
+          [("PUT", "/v3/OS-FEDERATION/identity_providers/{idp_id}")]),
     _rule("validate_token", f"role:service or ({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s",
           "Validate a token.", [("GET", "/v3/auth/tokens")]),
     _rule("revoke_token", f"({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s", "Revoke a token.",

@@ -39,6 +39,7 @@ SCOPE: dict[str, Any] = {
             "project": {"type": "object", "properties": {"id": ID, "name": NAME, "domain": DOMAIN_REF}},
             "domain": DOMAIN_REF,
             "system": {"type": "object", "properties": {"all": {"type": "boolean"}}},
+            "OS-TRUST:trust": {"type": "object", "properties": {"id": ID}, "required": ["id"]},
         }},
     ],
 }

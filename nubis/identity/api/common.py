@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from nubis.api import router
@@ -46,3 +47,14 @@ def entity_body(req: router.Request, key: str, allowed: set[str], required: set[
         if field not in entity or entity[field] in (None, ""):
             raise exceptions.BadRequest(f"Invalid input for field '{field}': it is required.")
     return entity
+
+
+def parse_expiry(value: str | None) -> datetime.datetime | None:
+    """An ``expires_at`` (ISO 8601, any offset) as naive UTC, or None; 400 naming the field otherwise."""
+    if not value:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise exceptions.BadRequest(f"Invalid expires_at {value!r}: use ISO 8601.") from None
+    return when.astimezone(datetime.UTC).replace(tzinfo=None) if when.tzinfo else when

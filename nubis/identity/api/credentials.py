@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
+import json
 import os
 import secrets
 from typing import Any
@@ -17,7 +17,7 @@ from nubis.common.db import types
 from nubis.identity import conf as identity_conf
 from nubis.identity import passwords
 from nubis.identity.api import auth_schema, middleware
-from nubis.identity.api.common import authorize, collection, core, entity_body
+from nubis.identity.api.common import authorize, collection, core, entity_body, parse_expiry
 from nubis.identity.core import app_creds, roles, users
 from nubis.identity.db.models import ApplicationCredential, Credential
 
@@ -69,14 +69,7 @@ def create_app_cred(req: router.Request, user_id: str) -> webob.Response:
     project_id = req.context.project_id
     if not project_id:
         raise exceptions.BadRequest("Application credentials are created with a project-scoped token.")
-    expires = None
-    if v.get("expires_at"):
-        try:
-            expires = datetime.datetime.fromisoformat(v["expires_at"].replace("Z", "+00:00"))
-        except ValueError:
-            raise exceptions.BadRequest(f"Invalid expires_at {v['expires_at']!r}: use ISO 8601.") from None
-        if expires.tzinfo is not None:
-            expires = expires.astimezone(datetime.UTC).replace(tzinfo=None)
+    expires = parse_expiry(v.get("expires_at"))
     with core(req).db.writer() as s:
         held = {r.name: r.id for r in s.query(roles.Role).filter(roles.Role.id.in_(
             roles.effective_role_ids(s, user_id, "project", project_id)))}
@@ -173,7 +166,8 @@ def delete_access_rule(req: router.Request, user_id: str, access_rule_id: str) -
 
 # -- credentials (blobs encrypted at rest) -------------------------------------------------
 
-def _fernet(req: router.Request) -> Fernet:
+def credential_fernet(req: router.Request) -> Fernet:
+    """The key credentials blobs are encrypted with ([identity] credential_key, or one made beside the token keys)."""
     conf = core(req).conf
     if conf.identity.credential_key:
         return Fernet(conf.identity.credential_key.encode())
@@ -187,19 +181,42 @@ def _fernet(req: router.Request) -> Fernet:
 
 
 def _credential_dict(req: router.Request, c: Credential) -> dict[str, Any]:
-    blob = _fernet(req).decrypt(c.encrypted_blob.encode()).decode()
+    blob = credential_fernet(req).decrypt(c.encrypted_blob.encode()).decode()
     return {"id": c.id, "user_id": c.user_id, "project_id": c.project_id, "type": c.type, "blob": blob,
             "links": {"self": f"/v3/credentials/{c.id}"}}
+
+
+def ec2_credential_id(access: str) -> str:
+    """An EC2 credential's id: the hex SHA-256 of its access key (Keystone's rule)."""
+    return hashlib.sha256(access.encode()).hexdigest()
+
+
+def _new_credential_id(v: dict[str, Any]) -> str:
+    """A random id, or for type ``ec2`` the one its access key determines (so OS-EC2 finds it)."""
+    if v["type"] != "ec2":
+        return hashlib.sha256(os.urandom(32)).hexdigest()
+    try:
+        access = json.loads(v["blob"]).get("access")
+    except (ValueError, AttributeError):
+        access = None
+    if not isinstance(access, str) or not access:
+        raise exceptions.BadRequest("Invalid blob in credential: an ec2 credential's blob is JSON with an access key.")
+    if not v.get("project_id"):
+        raise exceptions.BadRequest("Invalid input for field 'project_id': an ec2 credential needs a project.")
+    return ec2_credential_id(access)
 
 
 def create_credential(req: router.Request) -> webob.Response:
     v = entity_body(req, "credential", set(), {"blob", "type", "user_id"})
     validation.validate(v, CREDENTIAL_SCHEMA)
     _own(req, v["user_id"])
-    token = _fernet(req).encrypt(v["blob"].encode()).decode()
+    cred_id = _new_credential_id(v)
+    token = credential_fernet(req).encrypt(v["blob"].encode()).decode()
     with core(req).db.writer() as s:
         users.get_user(s, v["user_id"])
-        c = Credential(id=hashlib.sha256(os.urandom(32)).hexdigest(), user_id=v["user_id"],
+        if s.get(Credential, cred_id) is not None:
+            raise exceptions.Conflict(f"Conflict occurred attempting to store credential - Duplicate ID, {cred_id}.")
+        c = Credential(id=cred_id, user_id=v["user_id"],
                        project_id=v.get("project_id"), type=v["type"], encrypted_blob=token,
                        key_hash=hashlib.sha1(token[:16].encode()).hexdigest())
         s.add(c)
@@ -238,7 +255,7 @@ def update_credential(req: router.Request, credential_id: str) -> webob.Response
     with core(req).db.writer() as s:
         c = _get_credential(req, s, credential_id)
         if "blob" in v:
-            c.encrypted_blob = _fernet(req).encrypt(v["blob"].encode()).decode()
+            c.encrypted_blob = credential_fernet(req).encrypt(v["blob"].encode()).decode()
         for key in ("type", "project_id"):
             if key in v:
                 setattr(c, key, v[key])

@@ -9,7 +9,7 @@ import webob
 from nubis.api import router, validation
 from nubis.common import exceptions
 from nubis.identity.api.common import authorize, bool_filter, collection, core, entity_body
-from nubis.identity.core import resources, roles
+from nubis.identity.core import domains, resources, roles, unique
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 _TAGS = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^,/]*$"},
@@ -63,6 +63,7 @@ def update_domain(req: router.Request, domain_id: str) -> webob.Response:
         domain = resources.get_domain(s, domain_id)
         disabling = domain.enabled and d.get("enabled") is False
         _apply(domain, d)
+        unique.flush(s, "domain", domain.name)
         body = resources.domain_to_dict(domain)
     if disabling:
         core(req).revoke(domain_id=domain_id)
@@ -72,21 +73,12 @@ def update_domain(req: router.Request, domain_id: str) -> webob.Response:
 def delete_domain(req: router.Request, domain_id: str) -> webob.Response:
     authorize(req, "delete_domain", {"target.domain.id": domain_id})
     with core(req).db.writer() as s:
-        domain = resources.get_domain(s, domain_id)
-        if domain.enabled:
-            raise exceptions.Forbidden("Cannot delete a domain that is enabled, please disable it first.")
-        if resources.list_projects(s, {"domain_id": domain_id}) or s.query(resources.Project).filter_by(
-                domain_id=domain_id).count():
-            raise exceptions.Forbidden(f"Cannot delete domain {domain_id}: delete its projects first.")
-        from nubis.identity.core import users
-
-        for user in users.list_users(s, {"domain_id": domain_id}):
-            s.delete(user)
-        for group in users.list_groups(s, {"domain_id": domain_id}):
-            s.delete(group)
-        roles.delete_assignments_for(s, domain_id)
-        s.delete(domain)
+        gone = domains.delete_domain(s, resources.get_domain(s, domain_id))
     core(req).revoke(domain_id=domain_id)
+    for project_id in gone.project_ids:
+        core(req).revoke(project_id=project_id)
+    for user_id in gone.user_ids:
+        core(req).revoke(user_id=user_id)
     return router.empty_response()
 
 
@@ -168,6 +160,7 @@ def update_project(req: router.Request, project_id: str) -> webob.Response:
                 raise exceptions.BadRequest(f"The project's {fixed} cannot be changed.")
         disabling = project.enabled and p.get("enabled") is False
         _apply(project, p)
+        unique.flush(s, "project", project.name)
         body = resources.project_to_dict(project)
     if disabling:
         core(req).revoke(project_id=project_id)

@@ -10,7 +10,7 @@ import webob
 from nubis.api import router, validation
 from nubis.common import exceptions
 from nubis.identity.api.common import authorize, bool_filter, collection, core, entity_body
-from nubis.identity.core import resources, roles, users
+from nubis.identity.core import resources, roles, unique, users
 from nubis.identity.db.models import Role
 
 ROLE_SCHEMA = {"type": "object", "properties": {
@@ -50,10 +50,11 @@ def update_role(req: router.Request, role_id: str) -> webob.Response:
         role = roles.get_role(s, role_id)
         if "name" in r and r["name"] != role.name and roles.find_role(s, r["name"], role.domain_id
                                                                       if role.domain_id != roles.GLOBAL else None):
-            raise exceptions.Conflict(f"Conflict occurred attempting to store role - Duplicate entry found with name {r['name']}.")
+            raise unique.duplicate("role", r["name"])
         for key in ("name", "description"):
             if key in r:
                 setattr(role, key, r[key] or "")
+        unique.flush(s, "role", role.name)
         return router.json_response({"role": roles.role_to_dict(role)})
 
 

@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 from nubis.api import router
-from nubis.identity.api import auth, catalog, credentials, resources, roles, users, versions
+from nubis.identity.api import (
+    auth,
+    catalog,
+    credentials,
+    domain_config,
+    ec2,
+    endpoint_filter,
+    federation,
+    limits,
+    policy_blobs,
+    resources,
+    roles,
+    trusts,
+    users,
+    versions,
+)
 
 
 def _grants() -> dict[str, dict[str, router.Handler]]:
@@ -79,4 +94,59 @@ ROUTES: router.RouteTable = {
     "/v3/credentials": {"GET": credentials.list_credentials, "POST": credentials.create_credential},
     "/v3/credentials/{credential_id}": {"GET": credentials.get_credential, "PATCH": credentials.update_credential,
                                         "DELETE": credentials.delete_credential},
+    "/v3/users/{user_id}/credentials/OS-EC2": {"GET": ec2.list_ec2, "POST": ec2.create_ec2},
+    "/v3/users/{user_id}/credentials/OS-EC2/{credential_id}": {"GET": ec2.get_ec2, "DELETE": ec2.delete_ec2},
+    "/v3/OS-TRUST/trusts": {"GET": trusts.list_trusts, "POST": trusts.create_trust},
+    "/v3/OS-TRUST/trusts/{trust_id}": {"GET": trusts.get_trust, "DELETE": trusts.delete_trust},
+    "/v3/OS-TRUST/trusts/{trust_id}/roles": {"GET": trusts.list_trust_roles},
+    "/v3/OS-TRUST/trusts/{trust_id}/roles/{role_id}": {"GET": trusts.get_trust_role, "HEAD": trusts.get_trust_role},
+    "/v3/limits/model": {"GET": limits.limit_model},
+    "/v3/registered_limits": {"GET": limits.list_registered, "POST": limits.create_registered},
+    "/v3/registered_limits/{registered_limit_id}": {"GET": limits.get_registered, "PATCH": limits.update_registered,
+                                                    "DELETE": limits.delete_registered},
+    "/v3/limits": {"GET": limits.list_limits, "POST": limits.create_limits},
+    "/v3/limits/{limit_id}": {"GET": limits.get_limit, "PATCH": limits.update_limit, "DELETE": limits.delete_limit},
+    "/v3/OS-EP-FILTER/endpoint_groups": {"GET": endpoint_filter.list_groups, "POST": endpoint_filter.create_group},
+    "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}": {
+        "GET": endpoint_filter.get_group, "HEAD": endpoint_filter.get_group, "PATCH": endpoint_filter.update_group,
+        "DELETE": endpoint_filter.delete_group},
+    "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/endpoints": {"GET": endpoint_filter.group_endpoints},
+    "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects": {"GET": endpoint_filter.group_projects},
+    "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id}": {
+        "PUT": endpoint_filter.add_group_project, "GET": endpoint_filter.check_group_project,
+        "HEAD": endpoint_filter.check_group_project, "DELETE": endpoint_filter.remove_group_project},
+    "/v3/OS-EP-FILTER/projects/{project_id}/endpoint_groups": {"GET": endpoint_filter.project_groups},
+    "/v3/OS-EP-FILTER/projects/{project_id}/endpoints": {"GET": endpoint_filter.project_endpoints},
+    "/v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id}": {
+        "PUT": endpoint_filter.add_project_endpoint, "HEAD": endpoint_filter.check_project_endpoint,
+        "DELETE": endpoint_filter.remove_project_endpoint},
+    "/v3/OS-EP-FILTER/endpoints/{endpoint_id}/projects": {"GET": endpoint_filter.endpoint_projects},
+    "/v3/domains/{domain_id}/config": {"GET": domain_config.show, "PUT": domain_config.create,
+                                       "PATCH": domain_config.update, "DELETE": domain_config.delete},
+    "/v3/domains/{domain_id}/config/{group}": {"GET": domain_config.show, "PATCH": domain_config.update,
+                                               "DELETE": domain_config.delete},
+    "/v3/domains/{domain_id}/config/{group}/{option}": {"GET": domain_config.show, "PATCH": domain_config.update,
+                                                        "DELETE": domain_config.delete},
+    "/v3/domains/config/default": {"GET": domain_config.show_default},
+    "/v3/domains/config/{group}/default": {"GET": domain_config.show_default},
+    "/v3/domains/config/{group}/{option}/default": {"GET": domain_config.show_default},
+    "/v3/OS-FEDERATION/identity_providers": {"GET": federation.list_idps},
+    "/v3/OS-FEDERATION/identity_providers/{idp_id}": {
+        "PUT": federation.create_idp, "GET": federation.get_idp, "PATCH": federation.update_idp,
+        "DELETE": federation.delete_idp},
+    "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols": {"GET": federation.list_protocols},
+    "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}": {
+        "PUT": federation.create_protocol, "GET": federation.get_protocol, "PATCH": federation.update_protocol,
+        "DELETE": federation.delete_protocol},
+    "/v3/OS-FEDERATION/mappings": {"GET": federation.list_mappings},
+    "/v3/OS-FEDERATION/mappings/{mapping_id}": {
+        "PUT": federation.create_mapping, "GET": federation.get_mapping, "PATCH": federation.update_mapping,
+        "DELETE": federation.delete_mapping},
+    "/v3/OS-FEDERATION/service_providers": {"GET": federation.list_sps},
+    "/v3/OS-FEDERATION/service_providers/{sp_id}": {
+        "PUT": federation.create_sp, "GET": federation.get_sp, "PATCH": federation.update_sp,
+        "DELETE": federation.delete_sp},
+    "/v3/policies": {"GET": policy_blobs.list_policies, "POST": policy_blobs.create_policy},
+    "/v3/policies/{policy_id}": {"GET": policy_blobs.get_policy, "PATCH": policy_blobs.update_policy,
+                                 "DELETE": policy_blobs.delete_policy},
 }

@@ -8,10 +8,9 @@ import webob
 
 from nubis.api import router, validation
 from nubis.common import exceptions
-from nubis.identity import passwords
 from nubis.identity.api import auth_schema
 from nubis.identity.api.common import authorize, bool_filter, collection, core, entity_body
-from nubis.identity.core import resources, roles, users
+from nubis.identity.core import resources, roles, unique, users
 
 USER_SCHEMA = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255}, "domain_id": auth_schema.ID,
@@ -86,6 +85,7 @@ def update_user(req: router.Request, user_id: str) -> webob.Response:
         for key in ("name", "enabled", "default_project_id", "description"):
             if key in u:
                 setattr(user, key, u[key] if key != "description" else (u[key] or ""))
+        unique.flush(s, "user", user.name)
         if u.get("enabled") is False:
             revoke = True
         if u.get("password"):
@@ -115,14 +115,8 @@ def change_password(req: router.Request, user_id: str) -> webob.Response:
     """A user changes their own password, proving the old one (no token needed, as in Keystone)."""
     body = req.json_body()
     validation.validate(body, PASSWORD_SCHEMA)
-    # Public and two hashes deep: it waits for a hashing slot like a login does.
-    with core(req).hashing(), core(req).db.writer() as s:
-        user = users.get_user(s, user_id)
-        current = users.current_password(s, user.id)
-        if current is None or not passwords.verify_password(body["user"]["original_password"], current.password_hash):
-            raise exceptions.Unauthorized("The request you have made requires authentication.")
-        users.set_password(s, core(req).conf, user, body["user"]["password"])
-    core(req).revoke(user_id=user_id)
+    # Public and two hashes deep: the core waits for a hashing slot like a login does.
+    core(req).change_own_password(user_id, body["user"]["original_password"], body["user"]["password"])
     return router.empty_response()
 
 
@@ -183,6 +177,7 @@ def update_group(req: router.Request, group_id: str) -> webob.Response:
         for key in ("name", "description"):
             if key in g:
                 setattr(group, key, g[key] or "")
+        unique.flush(s, "group", group.name)
         return router.json_response({"group": users.group_to_dict(group)})
 
 

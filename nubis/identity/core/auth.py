@@ -19,7 +19,7 @@ from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.identity import passwords
 from nubis.identity.core import app_creds, resources, users
-from nubis.identity.db.models import ApplicationCredential, User
+from nubis.identity.db.models import ApplicationCredential, Password, User
 from nubis.identity.tokens import payload as token_payload
 from nubis.identity.tokens import provider
 
@@ -79,20 +79,31 @@ def _password(core: IdentityCore, session: orm.Session, data: dict[str, Any]) ->
         # Spend the same time as a real check so timing does not tell who exists.
         passwords.verify_password(secret, core.dummy_hash)
         raise _fail()
+    current = check_password(core, session, user, secret)
+    if current.expires_at is not None and current.expires_at < types.utcnow():
+        raise exceptions.Unauthorized(f"The password is expired and needs to be changed for user: {user.id}.")
+    if user.failed_auth_count:
+        core.reset_failed_auth(user.id)
+    return user.id
+
+
+def check_password(core: IdentityCore, session: orm.Session, user: User, secret: str) -> Password:
+    """The user's current password row, once ``secret`` matched it and the account is not locked out.
+
+    A mismatch counts towards ``[security_compliance] lockout_failure_attempts``
+    (recorded in its own transaction, so it survives this request failing).
+
+    :raises exceptions.Unauthorized: locked out (for ``lockout_duration`` seconds) or a wrong password.
+    """
     sc = core.conf.security_compliance
-    now = types.utcnow()
     if sc.lockout_failure_attempts and user.failed_auth_count >= sc.lockout_failure_attempts and user.failed_auth_at \
-            and now - user.failed_auth_at < datetime.timedelta(seconds=sc.lockout_duration):
+            and types.utcnow() - user.failed_auth_at < datetime.timedelta(seconds=sc.lockout_duration):
         raise exceptions.Unauthorized(f"The account is locked for user: {user.id}.")
     current = users.current_password(session, user.id)
     if current is None or not passwords.verify_password(secret, current.password_hash):
         core.record_failed_auth(user.id)
         raise _fail()
-    if current.expires_at is not None and current.expires_at < now:
-        raise exceptions.Unauthorized(f"The password is expired and needs to be changed for user: {user.id}.")
-    if user.failed_auth_count:
-        core.reset_failed_auth(user.id)
-    return user.id
+    return current
 
 
 def _app_cred(core: IdentityCore, session: orm.Session, data: dict[str, Any]) -> ApplicationCredential:
@@ -131,6 +142,8 @@ def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any])
             core.tokens.validate(str(data.get("id", "")))
             if parent.app_cred_id:
                 raise exceptions.Forbidden(app_creds.RESCOPE_FORBIDDEN)
+            if parent.trust_id:
+                raise exceptions.Forbidden("A trust-scoped token cannot be used to get another token.")
             user_id = parent.user_id
             found = Authenticated(user_id, list(parent.methods), parent=parent)
             result = found if result is None else result

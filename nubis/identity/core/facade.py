@@ -15,7 +15,7 @@ from nubis.common.db.retry import retry_on_deadlock
 from nubis.common.policy import Policy
 from nubis.identity import conf as identity_conf
 from nubis.identity import passwords, policies
-from nubis.identity.core import auth, revocations
+from nubis.identity.core import auth, revocations, trusts, users
 from nubis.identity.db.models import User
 from nubis.identity.tokens import provider
 
@@ -57,14 +57,54 @@ class IdentityCore:
         methods = request["identity"].get("methods") or []
         # Admission before any work: a login that will hash a secret waits for a slot first.
         gate = self.hashing() if set(methods) & HASHED_METHODS else contextlib.nullcontext()
+        requested = request.get("scope")
+        trust_ref = requested.get("OS-TRUST:trust") if isinstance(requested, dict) else None
         with gate, self.db.reader() as session:
             who = auth.identify(self, session, request["identity"])
-            scope, scope_id = auth.resolve_scope(session, who, request.get("scope"))
+            user_id, trust_id = who.user_id, None
+            if isinstance(trust_ref, dict):
+                if who.app_cred is not None:
+                    raise exceptions.Forbidden("Application credentials cannot be used to get a trust-scoped token.")
+                trust = trusts.check_scope(session, str(trust_ref.get("id")), who.user_id)
+                user_id, trust_id = trusts.token_user(trust), trust.id
+                scope, scope_id = ("project", trust.project_id) if trust.project_id else ("unscoped", None)
+            else:
+                scope, scope_id = auth.resolve_scope(session, who, requested)
             try:
-                return self.tokens.issue(session, who.user_id, tuple(who.methods), scope, scope_id,
-                                         parent=who.parent, app_cred_id=who.app_cred.id if who.app_cred else None)
+                issued = self.tokens.issue(session, user_id, tuple(who.methods), scope, scope_id,
+                                           parent=who.parent, app_cred_id=who.app_cred.id if who.app_cred else None,
+                                           trust_id=trust_id)
             except exceptions.NotFound as exc:
                 raise exceptions.Unauthorized(exc.message) from None
+        if trust_id:
+            with self.db.writer() as session:
+                trusts.consume_use(session, trust_id)
+        return issued
+
+    def change_own_password(self, user_id: str, original: str, password: str) -> None:
+        """A user's self-service password change (``POST /v3/users/{user_id}/password``), as Keystone does it.
+
+        The original password is checked like a login (lockout, failures counted), the
+        new one against the password rules, the history (``unique_last_password_count``)
+        and ``minimum_password_age``; then every token of the user is revoked.
+
+        :raises exceptions.NotFound: no such user.
+        :raises exceptions.Unauthorized: wrong original password, locked out, or the user is disabled.
+        :raises exceptions.BadRequest: the new password breaks a rule, repeats a recent one, or the current
+            one is younger than ``minimum_password_age`` days.
+        """
+        with self.hashing():
+            # Checked in a read transaction: a failure is recorded in a write of its own.
+            with self.db.reader() as session:
+                user = users.get_user(session, user_id)
+                current = auth.check_password(self, session, user, original)
+                if not user.enabled:
+                    raise exceptions.Unauthorized(f"The user {user_id} is disabled.")
+                users.check_password_age(self.conf, current)
+            with self.db.writer() as session:
+                users.set_password(session, self.conf, users.get_user(session, user_id), password,
+                                   self_service=True)
+        self.revoke(user_id=user_id)
 
     def revoke_token(self, token_id: str) -> None:
         payload = self.tokens.decode(token_id)

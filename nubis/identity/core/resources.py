@@ -10,14 +10,11 @@ from sqlalchemy import orm
 
 from nubis.common import exceptions
 from nubis.common.db import types
+from nubis.identity.core import unique
 from nubis.identity.db.models import Project
 
 ROOT_DOMAIN = "<<keystone.domain.root>>"
 DEFAULT_DOMAIN_ID = "default"
-
-
-def _conflict(kind: str, name: str) -> exceptions.Conflict:
-    return exceptions.Conflict(f"Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}.")
 
 
 def domain_to_dict(d: Project) -> dict[str, Any]:
@@ -57,11 +54,11 @@ def create_domain(session: orm.Session, name: str, description: str = "", enable
                   domain_id: str | None = None, tags: list[str] | None = None,
                   extra: Mapping[str, Any] | None = None) -> Project:
     if session.scalars(sa.select(Project.id).where(Project.is_domain.is_(True), Project.name == name)).first():
-        raise _conflict("domain", name)
+        raise unique.duplicate("domain", name)
     d = Project(id=domain_id or types.new_hex_id(), name=name, domain_id=ROOT_DOMAIN, parent_id=None,
                 is_domain=True, enabled=enabled, description=description, tags=tags or [], extra=dict(extra or {}))
     session.add(d)
-    session.flush()
+    unique.flush(session, "domain", name)
     return d
 
 
@@ -101,12 +98,12 @@ def create_project(session: orm.Session, name: str, domain_id: str, parent_id: s
             raise exceptions.BadRequest("The parent project must be in the same domain as the new project.")
     if session.scalars(sa.select(Project.id).where(Project.is_domain.is_(False), Project.name == name,
                                                    Project.domain_id == domain_id)).first():
-        raise _conflict("project", name)
+        raise unique.duplicate("project", name)
     p = Project(id=project_id or types.new_hex_id(), name=name, domain_id=domain_id,
                 parent_id=parent_id or domain_id, is_domain=False, enabled=enabled, description=description,
                 tags=tags or [], extra=dict(extra or {}))
     session.add(p)
-    session.flush()
+    unique.flush(session, "project", name)
     return p
 
 

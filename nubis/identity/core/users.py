@@ -58,10 +58,37 @@ def check_password_rules(conf: cfg.ConfigOpts, password: str) -> None:
         raise exceptions.BadRequest(f"Password validation error: The password does not meet the requirements: {detail}.")
 
 
-def set_password(session: orm.Session, conf: cfg.ConfigOpts, user: User, password: str) -> None:
+def check_password_age(conf: cfg.ConfigOpts, current: Password) -> None:
+    """Refuse a self-service change while ``current``, set by its user, is younger than ``minimum_password_age``.
+
+    A password an administrator set (or reset) may be changed at once, as in Keystone.
+
+    :raises exceptions.BadRequest: Keystone's message, with the days left.
+    """
+    min_days = conf.security_compliance.minimum_password_age
+    if not min_days or not current.self_service:
+        return
+    age = types.utcnow() - current.created_at
+    if age < datetime.timedelta(days=min_days):
+        days_left = min_days - age.days
+        raise exceptions.BadRequest(
+            f"You cannot change your password at this time due to the minimum password age. Once you change "
+            f"your password, it must be used for {min_days} day(s) before it can be changed. Please try again "
+            f"in {days_left} day(s) or contact your administrator to reset your password.")
+
+
+def set_password(session: orm.Session, conf: cfg.ConfigOpts, user: User, password: str,
+                 self_service: bool = False) -> None:
+    """Make ``password`` the user's current one, after the rules (and for a self-service change, the history).
+
+    An administrator's reset is not held to the history, as in Keystone.
+
+    :raises exceptions.BadRequest: it breaks ``password_regex``, or a user's own change repeats one
+        of their last ``unique_last_password_count`` passwords.
+    """
     check_password_rules(conf, password)
     unique = conf.security_compliance.unique_last_password_count
-    if unique > 0:
+    if unique > 0 and self_service:
         recent = session.scalars(sa.select(Password.password_hash).where(Password.user_id == user.id)
                                  .order_by(Password.id.desc()).limit(unique))
         if any(passwords.verify_password(password, h) for h in recent):
@@ -72,7 +99,7 @@ def set_password(session: orm.Session, conf: cfg.ConfigOpts, user: User, passwor
     expires = None
     if conf.security_compliance.password_expires_days:
         expires = types.utcnow() + datetime.timedelta(days=conf.security_compliance.password_expires_days)
-    session.add(Password(user_id=user.id, created_at=types.utcnow(), expires_at=expires,
+    session.add(Password(user_id=user.id, created_at=types.utcnow(), expires_at=expires, self_service=self_service,
                          password_hash=passwords.hash_password(password, conf.identity.password_hash_algorithm,
                                                                conf.identity.password_hash_rounds)))
     user.failed_auth_count = 0

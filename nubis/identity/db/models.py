@@ -61,6 +61,8 @@ class Password(Base):
     password_hash: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    # Set by its user (not an administrator): only such a password must reach minimum_password_age.
+    self_service: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
 
 class Group(Base):
@@ -149,6 +151,7 @@ class RevocationEvent(Base):
     project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
     domain_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
     app_cred_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    trust_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
     issued_before: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime)
     revoked_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow, index=True)
 
@@ -196,3 +199,151 @@ class AccessRule(Base):
     service: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     method: orm.Mapped[str] = orm.mapped_column(sa.String(16))
     path: orm.Mapped[str] = orm.mapped_column(sa.String(225))
+
+
+class PolicyBlob(Base):
+    """``/v3/policies``: an opaque policy document stored for other services (Keystone never reads it)."""
+
+    __tablename__ = "policy"
+
+    id: orm.Mapped[str] = _id()
+    type: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    blob: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class Trust(Base):
+    """OS-TRUST: a trustor lets a trustee act on a project with some of the trustor's roles."""
+
+    __tablename__ = "trust"
+
+    id: orm.Mapped[str] = _id()
+    trustor_user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                                         index=True)
+    trustee_user_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"),
+                                                         index=True)
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    impersonation: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    allow_redelegation: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    # None: unlimited; each trust-scoped token issued uses one.
+    remaining_uses: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class TrustRole(Base):
+    __tablename__ = "trust_role"
+
+    trust_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("trust.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    role_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("role.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+
+
+class RegisteredLimit(Base):
+    """Unified limits: a service's default limit of a resource (per region, if given)."""
+
+    __tablename__ = "registered_limit"
+
+    id: orm.Mapped[str] = _id()
+    service_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("service.id", ondelete="CASCADE"))
+    region_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    resource_name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    default_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+
+
+class ProjectLimit(Base):
+    """Unified limits: a project's (or domain's) own limit overriding a registered limit."""
+
+    __tablename__ = "limit"
+
+    id: orm.Mapped[str] = _id()
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
+    domain_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    service_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("service.id", ondelete="CASCADE"))
+    region_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    resource_name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    resource_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+
+
+class EndpointGroup(Base):
+    """OS-EP-FILTER: endpoints chosen by filters on interface, service and region."""
+
+    __tablename__ = "endpoint_group"
+
+    id: orm.Mapped[str] = _id()
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    filters: orm.Mapped[object] = orm.mapped_column(types.JSONText)
+
+
+class ProjectEndpoint(Base):
+    __tablename__ = "project_endpoint"
+
+    endpoint_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("endpoint.id", ondelete="CASCADE"),
+                                                     primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+
+
+class ProjectEndpointGroup(Base):
+    __tablename__ = "project_endpoint_group"
+
+    endpoint_group_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey("endpoint_group.id", ondelete="CASCADE"), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+
+
+class DomainConfigOption(Base):
+    """One domain-specific configuration option (``/v3/domains/{domain_id}/config``)."""
+
+    __tablename__ = "domain_config"
+
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("project.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    group: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    option: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    value: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class IdentityProvider(Base):
+    """OS-FEDERATION identity provider (stored for clients; Nubis runs no SAML/OIDC flow)."""
+
+    __tablename__ = "federation_identity_provider"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    authorization_ttl: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    remote_ids: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class FederationMapping(Base):
+    __tablename__ = "federation_mapping"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    rules: orm.Mapped[object] = orm.mapped_column(types.JSONText)
+    schema_version: orm.Mapped[str] = orm.mapped_column(sa.String(8), default="1.0")
+
+
+class FederationProtocol(Base):
+    __tablename__ = "federation_protocol"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    idp_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey("federation_identity_provider.id", ondelete="CASCADE"), primary_key=True)
+    mapping_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    remote_id_attribute: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+
+
+class ServiceProvider(Base):
+    __tablename__ = "federation_service_provider"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(64), primary_key=True)
+    auth_url: orm.Mapped[str] = orm.mapped_column(sa.String(256))
+    sp_url: orm.Mapped[str] = orm.mapped_column(sa.String(256))
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    relay_state_prefix: orm.Mapped[str] = orm.mapped_column(sa.String(256), default="ss:mem:")

@@ -21,7 +21,7 @@ from sqlalchemy import orm
 from nubis.common import exceptions
 from nubis.common.db.engine import Database
 from nubis.identity import conf as identity_conf
-from nubis.identity.core import app_creds, catalog, resources, revocations, roles, users
+from nubis.identity.core import app_creds, catalog, resources, revocations, roles, trusts, users
 from nubis.identity.db.models import ApplicationCredential, Role
 from nubis.identity.tokens import keys
 from nubis.identity.tokens import payload as token_payload
@@ -47,7 +47,8 @@ class TokenProvider:
     # -- issue -------------------------------------------------------------------
 
     def issue(self, session: orm.Session, user_id: str, methods: tuple[str, ...], scope: str, scope_id: str | None,
-              parent: token_payload.Payload | None = None, app_cred_id: str | None = None) -> tuple[str, TokenBody]:
+              parent: token_payload.Payload | None = None, app_cred_id: str | None = None,
+              trust_id: str | None = None) -> tuple[str, TokenBody]:
         now = time.time()
         expires = now + self.conf.token.expiration
         if app_cred_id:
@@ -60,7 +61,12 @@ class TokenProvider:
             audit_ids = (token_payload.new_audit_id(), parent.audit_ids[-1])
         else:
             audit_ids = (token_payload.new_audit_id(),)
-        p = token_payload.Payload(user_id, methods, scope, scope_id, now, int(expires), audit_ids, app_cred_id)
+        if trust_id:
+            trust = trusts.get_trust(session, trust_id)
+            if trust.expires_at is not None:  # a trust's token never outlives the trust
+                expires = min(expires, trust.expires_at.replace(tzinfo=datetime.UTC).timestamp())
+        p = token_payload.Payload(user_id, methods, scope, scope_id, now, int(expires), audit_ids, app_cred_id,
+                                  trust_id)
         token_id = token_payload.encode(p, self.keyring.fernet())
         return token_id, self.build_body(session, p)
 
@@ -140,7 +146,14 @@ class TokenProvider:
         elif p.scope == "system":
             token["system"] = {"all": True}
         if p.scope != "unscoped":
-            role_ids = roles.effective_role_ids(session, user.id, p.scope, p.scope_id)
+            if p.trust_id:
+                trust = trusts.get_trust(session, p.trust_id)
+                role_ids = trusts.token_role_ids(session, trust)
+                token["OS-TRUST:trust"] = {"id": trust.id, "impersonation": trust.impersonation,
+                                           "trustor_user": {"id": trust.trustor_user_id},
+                                           "trustee_user": {"id": trust.trustee_user_id}}
+            else:
+                role_ids = roles.effective_role_ids(session, user.id, p.scope, p.scope_id)
             if p.app_cred_id:
                 role_ids = app_creds.token_roles(session, self._app_cred(session, p.app_cred_id), role_ids)
             if not role_ids:

@@ -63,6 +63,8 @@ CLASSES: dict[str, Access] = {
     # Identity: the service catalog's records. Nubis lets any caller read them (the catalog is in every
     # token anyway); Keystone keeps them to readers of the system.
     "id_catalog": _access({"admin", "system_reader"}, reads={"member", "reader", "other", "domain_admin", "appcred"}),
+    # Identity: A's member's trust to A's reader (its trustor and trustee read it; cloud readers too).
+    "trust": _access({"admin", "system_reader", "member", "reader"}, reads={"appcred"}),
     # Image membership: the member project sees its own membership.
     "image_member_read": _access(READ_A, reads={"system_reader", "other"}),
     # Image membership answered by the member project (B), not the owner.
@@ -378,6 +380,7 @@ POST /scheduler/explain admin
     ("POST", "/resource_classes"): lambda w: {"name": "CUSTOM_" + _name().upper().replace("-", "_")},
 })
 
+FEDERATION_RULES = [{"local": [{"user": {"name": "{0}"}}], "remote": [{"type": "REMOTE_USER"}]}]
 IDENTITY = _rows("identity", """
 GET / public
 GET /v3 public
@@ -463,6 +466,82 @@ POST /v3/credentials user_owned
 GET /v3/credentials/{credential_id} user_owned
 PATCH /v3/credentials/{credential_id} user_owned
 DELETE /v3/credentials/{credential_id} user_owned
+GET /v3/users/{user_id}/credentials/OS-EC2 user_owned
+POST /v3/users/{user_id}/credentials/OS-EC2 user_owned
+POST /v3/OS-TRUST/trusts self
+GET /v3/OS-TRUST/trusts admin
+GET /v3/OS-TRUST/trusts/{trust_id} trust
+DELETE /v3/OS-TRUST/trusts/{trust_id} self
+GET /v3/OS-TRUST/trusts/{trust_id}/roles trust
+GET /v3/OS-TRUST/trusts/{trust_id}/roles/{role_id} trust
+HEAD /v3/OS-TRUST/trusts/{trust_id}/roles/{role_id} trust
+GET /v3/limits/model any
+GET /v3/registered_limits any
+POST /v3/registered_limits admin
+GET /v3/registered_limits/{registered_limit_id} any
+PATCH /v3/registered_limits/{registered_limit_id} admin
+DELETE /v3/registered_limits/{registered_limit_id} admin
+GET /v3/limits any
+POST /v3/limits admin
+GET /v3/limits/{limit_id} read_a
+PATCH /v3/limits/{limit_id} admin
+DELETE /v3/limits/{limit_id} admin
+GET /v3/OS-EP-FILTER/endpoint_groups id_read
+POST /v3/OS-EP-FILTER/endpoint_groups admin
+GET /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id} id_read
+HEAD /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id} id_read
+PATCH /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id} admin
+DELETE /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id} admin
+GET /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/endpoints id_read
+GET /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects id_read
+PUT /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id} admin
+GET /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id} id_read
+HEAD /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id} id_read
+DELETE /v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}/projects/{project_id} admin
+GET /v3/OS-EP-FILTER/projects/{project_id}/endpoint_groups id_read
+GET /v3/OS-EP-FILTER/projects/{project_id}/endpoints id_read
+PUT /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} admin
+HEAD /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} id_read
+DELETE /v3/OS-EP-FILTER/projects/{project_id}/endpoints/{endpoint_id} admin
+GET /v3/OS-EP-FILTER/endpoints/{endpoint_id}/projects id_read
+GET /v3/domains/{domain_id}/config id_read
+PUT /v3/domains/{domain_id}/config admin
+PATCH /v3/domains/{domain_id}/config admin
+DELETE /v3/domains/{domain_id}/config admin
+GET /v3/domains/{domain_id}/config/{group} id_read
+PATCH /v3/domains/{domain_id}/config/{group} admin
+DELETE /v3/domains/{domain_id}/config/{group} admin
+GET /v3/domains/{domain_id}/config/{group}/{option} id_read
+PATCH /v3/domains/{domain_id}/config/{group}/{option} admin
+DELETE /v3/domains/{domain_id}/config/{group}/{option} admin
+GET /v3/domains/config/default id_read
+GET /v3/domains/config/{group}/default id_read
+GET /v3/domains/config/{group}/{option}/default id_read
+GET /v3/OS-FEDERATION/identity_providers id_read
+PUT /v3/OS-FEDERATION/identity_providers/{idp_id} admin
+GET /v3/OS-FEDERATION/identity_providers/{idp_id} id_read
+PATCH /v3/OS-FEDERATION/identity_providers/{idp_id} admin
+DELETE /v3/OS-FEDERATION/identity_providers/{idp_id} admin
+GET /v3/OS-FEDERATION/mappings id_read
+PUT /v3/OS-FEDERATION/mappings/{mapping_id} admin
+GET /v3/OS-FEDERATION/mappings/{mapping_id} id_read
+PATCH /v3/OS-FEDERATION/mappings/{mapping_id} admin
+DELETE /v3/OS-FEDERATION/mappings/{mapping_id} admin
+GET /v3/OS-FEDERATION/service_providers id_read
+PUT /v3/OS-FEDERATION/service_providers/{sp_id} admin
+GET /v3/OS-FEDERATION/service_providers/{sp_id} id_read
+PATCH /v3/OS-FEDERATION/service_providers/{sp_id} admin
+DELETE /v3/OS-FEDERATION/service_providers/{sp_id} admin
+GET /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols id_read
+PUT /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id} admin
+GET /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id} id_read
+PATCH /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id} admin
+DELETE /v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id} admin
+GET /v3/policies id_read
+POST /v3/policies admin
+GET /v3/policies/{policy_id} id_read
+PATCH /v3/policies/{policy_id} admin
+DELETE /v3/policies/{policy_id} admin
 """, {
     ("POST", "/v3/domains"): lambda w: {"domain": {"name": _name()}},
     ("PATCH", "/v3/domains/{domain_id}"): lambda w: {"domain": {"description": "changed"}},
@@ -488,11 +567,51 @@ DELETE /v3/credentials/{credential_id} user_owned
     ("POST", "/v3/credentials"): lambda w: {"credential": {"type": "cert", "user_id": w.ids["user_member"],
                                                            "blob": "x"}},
     ("PATCH", "/v3/credentials/{credential_id}"): lambda w: {"credential": {"blob": "y"}},
+    ("POST", "/v3/users/{user_id}/credentials/OS-EC2"): lambda w: {"tenant_id": w.ids["project_a"]},
+    ("POST", "/v3/OS-TRUST/trusts"): lambda w: {"trust": {
+        "trustor_user_id": w.ids["user_member"], "trustee_user_id": w.ids["user_reader"],
+        "project_id": w.ids["project_a"], "impersonation": False, "roles": [{"name": "reader"}]}},
+    ("POST", "/v3/registered_limits"): lambda w: {"registered_limits": [{
+        "service_id": w.ids["service"], "resource_name": _name(), "default_limit": 1}]},
+    ("PATCH", "/v3/registered_limits/{registered_limit_id}"): lambda w: {"registered_limit": {"default_limit": 2}},
+    ("POST", "/v3/limits"): lambda w: {"limits": [{
+        "service_id": w.ids["service"], "project_id": w.ids["project_b"], "resource_name": w.ids["limit_resource"],
+        "resource_limit": 1}]},
+    ("PATCH", "/v3/limits/{limit_id}"): lambda w: {"limit": {"resource_limit": 2}},
+    ("POST", "/v3/OS-EP-FILTER/endpoint_groups"): lambda w: {"endpoint_group": {
+        "name": _name(), "filters": {"interface": "public"}}},
+    ("PATCH", "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}"): lambda w: {"endpoint_group": {
+        "description": "changed"}},
+    ("PUT", "/v3/domains/{domain_id}/config"): lambda w: {"config": {"identity": {"driver": "sql"}}},
+    ("PATCH", "/v3/domains/{domain_id}/config"): lambda w: {"config": {"identity": {"driver": "sql"}}},
+    ("PATCH", "/v3/domains/{domain_id}/config/{group}"): lambda w: {"config": {"identity": {"driver": "sql"}}},
+    ("PATCH", "/v3/domains/{domain_id}/config/{group}/{option}"): lambda w: {"config": {"driver": "sql"}},
+    ("PUT", "/v3/OS-FEDERATION/identity_providers/{idp_id}"): lambda w: {"identity_provider": {
+        "domain_id": w.ids["domain"]}},
+    ("PATCH", "/v3/OS-FEDERATION/identity_providers/{idp_id}"): lambda w: {"identity_provider": {
+        "description": "changed"}},
+    ("PUT", "/v3/OS-FEDERATION/mappings/{mapping_id}"): lambda w: {"mapping": {"rules": FEDERATION_RULES}},
+    ("PATCH", "/v3/OS-FEDERATION/mappings/{mapping_id}"): lambda w: {"mapping": {"rules": FEDERATION_RULES}},
+    ("PUT", "/v3/OS-FEDERATION/service_providers/{sp_id}"): lambda w: {"service_provider": {
+        "auth_url": "https://sp.example/v3", "sp_url": "https://sp.example/Shibboleth.sso/SAML2/ECP"}},
+    ("PATCH", "/v3/OS-FEDERATION/service_providers/{sp_id}"): lambda w: {"service_provider": {"enabled": True}},
+    ("PUT", "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}"): lambda w: {"protocol": {
+        "mapping_id": w.ids["mapping"]}},
+    ("PATCH", "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}"): lambda w: {"protocol": {
+        "mapping_id": w.ids["mapping"]}},
+    ("POST", "/v3/policies"): lambda w: {"policy": {"type": "application/json", "blob": "{}"}},
+    ("PATCH", "/v3/policies/{policy_id}"): lambda w: {"policy": {"blob": "{\"a\": 1}"}},
 })
+# OS-EC2 names a credential by its access key, not its id.
+IDENTITY_EC2 = [Row("identity", method, "/v3/users/{user_id}/credentials/OS-EC2/{credential_id}", "user_owned",
+                    None, {"credential_id": "ec2_access"}) for method in ("GET", "DELETE")]
 IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": "user_member", "group_id": "group",
                    "role_id": "role_reader", "prior_role_id": "role_reader", "implied_role_id": "role_reader",
                    "app_cred_id": "app_cred", "access_rule_id": "access_rule", "credential_id": "credential", "region_id": "region",
-                   "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue"}
+                   "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy",
+                   "trust_id": "trust", "registered_limit_id": "registered_limit", "limit_id": "limit",
+                   "endpoint_group_id": "endpoint_group", "group": "=identity", "option": "=driver",
+                   "idp_id": "idp", "mapping_id": "mapping", "sp_id": "sp", "protocol_id": "=saml2"}
 
 
 def _grant_rows() -> list[Row]:
@@ -528,7 +647,7 @@ IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "proje
 PLACEMENT_PARAMS = {"uuid": "provider", "resource_class": "=VCPU", "consumer_uuid": "server",
                     "name": "=CUSTOM_PERSONA_MATRIX"}
 
-ROWS: list[Row] = [*IDENTITY, *_grant_rows(), *COMPUTE, *NETWORK_FIXED, *_network_collection_rows(), *IMAGE,
+ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *NETWORK_FIXED, *_network_collection_rows(), *IMAGE,
                    *PLACEMENT]
 
 

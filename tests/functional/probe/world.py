@@ -142,9 +142,34 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
     ids["credential"] = member_call("POST", "identity", "/v3/credentials", {"credential": {
         "type": "ec2", "user_id": ids["user_member"], "project_id": ids["project_a"],
         "blob": json.dumps({"access": suffix, "secret": "s"})}})["credential"]["id"]
+    ids["ec2_access"] = suffix  # that credential, as OS-EC2 names it
+    ids["trust"] = member_call("POST", "identity", "/v3/OS-TRUST/trusts", {"trust": {
+        "trustor_user_id": ids["user_member"], "trustee_user_id": ids["user_reader"], "project_id": ids["project_a"],
+        "impersonation": False, "roles": [{"name": "reader"}]}})["trust"]["id"]
+    ids["endpoint_group"] = admin("POST", "identity", "/v3/OS-EP-FILTER/endpoint_groups", {"endpoint_group": {
+        "name": f"eg-{suffix}", "filters": {"interface": "public"}}})["endpoint_group"]["id"]
+    admin("PUT", "identity", f"/v3/domains/{ids['domain']}/config", {"config": {"identity": {"driver": "sql"}}})
+    ids["idp"], ids["mapping"], ids["sp"] = f"idp-{suffix}", f"mapping-{suffix}", f"sp-{suffix}"
+    admin("PUT", "identity", f"/v3/OS-FEDERATION/identity_providers/{ids['idp']}", {"identity_provider": {
+        "domain_id": ids["domain"]}})
+    admin("PUT", "identity", f"/v3/OS-FEDERATION/mappings/{ids['mapping']}", {"mapping": {"rules": [
+        {"local": [{"user": {"name": "{0}"}}], "remote": [{"type": "REMOTE_USER"}]}]}})
+    admin("PUT", "identity", f"/v3/OS-FEDERATION/identity_providers/{ids['idp']}/protocols/saml2", {"protocol": {
+        "mapping_id": ids["mapping"]}})
+    admin("PUT", "identity", f"/v3/OS-FEDERATION/service_providers/{ids['sp']}", {"service_provider": {
+        "auth_url": "https://sp.example/v3", "sp_url": "https://sp.example/Shibboleth.sso/SAML2/ECP"}})
+    ids["policy"] = admin("POST", "identity", "/v3/policies", {"policy": {
+        "type": "application/json", "blob": "{}"}})["policy"]["id"]
     ids["region"] = admin("POST", "identity", "/v3/regions", {"region": {"id": f"region-{suffix}"}})["region"]["id"]
     ids["service"] = admin("GET", "identity", "/v3/services")["services"][0]["id"]
     ids["endpoint"] = admin("GET", "identity", "/v3/endpoints")["endpoints"][0]["id"]
+    ids["limit_resource"] = f"cores-{suffix}"
+    ids["registered_limit"] = admin("POST", "identity", "/v3/registered_limits", {"registered_limits": [{
+        "service_id": ids["service"], "resource_name": ids["limit_resource"], "default_limit": 10}]})[
+        "registered_limits"][0]["id"]
+    ids["limit"] = admin("POST", "identity", "/v3/limits", {"limits": [{
+        "service_id": ids["service"], "project_id": ids["project_a"], "resource_name": ids["limit_resource"],
+        "resource_limit": 5}]})["limits"][0]["id"]
 
     _compute_and_image(world, admin, member_call, suffix)
     _network(world, admin, member_call, suffix)
