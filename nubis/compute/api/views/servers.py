@@ -78,7 +78,12 @@ def server_brief(base: str, inst: Instance) -> dict[str, Any]:
     return {"id": inst.uuid, "name": inst.name, "links": links(base, "servers", inst.uuid)}
 
 
-def created(base: str, server_id: str) -> dict[str, Any]:
-    """The body of a 202 to ``POST /servers``."""
-    return {"id": server_id, "links": links(base, "servers", server_id), "OS-DCF:diskConfig": "MANUAL",
-            "security_groups": [{"name": "default"}]}
+def with_admin_pass(body: dict[str, Any], admin_pass: str | None) -> dict[str, Any]:
+    """``body`` with ``adminPass`` added when there is one to return (see ``passwords.admin_pass``)."""
+    return body if admin_pass is None else {**body, "adminPass": admin_pass}
+
+
+def created(base: str, server_id: str, admin_pass: str | None) -> dict[str, Any]:
+    """The body of a 202 to ``POST /servers`` (``adminPass`` unless instance passwords are disabled)."""
+    return with_admin_pass({"id": server_id, "links": links(base, "servers", server_id), "OS-DCF:diskConfig": "MANUAL",
+                            "security_groups": [{"name": "default"}]}, admin_pass)
