@@ -39,7 +39,7 @@ def hypervisor_uptime(req: router.Request, hypervisor_id: str) -> webob.Response
     authorize(req, "os-hypervisors:uptime")
     if version_of(req) >= Version(2, 88):
         raise exceptions.NotFound("Since microversion 2.88 the uptime is part of GET /os-hypervisors/{id}.")
-    return router.json_response({"hypervisor": views.uptime(_one(req, hypervisor_id))})
+    return router.json_response({"hypervisor": views.uptime(_one(req, hypervisor_id), version_of(req))})
 
 
 def routes(prefix: str) -> router.RouteTable:
