@@ -84,7 +84,8 @@ def _checked_name_filter(pattern: str) -> None:
 
 
 def list_servers(req: router.Request, detailed: bool = False) -> webob.Response:
-    params = params_of(req)
+    version = version_of(req)
+    params = {k: v for k, v in params_of(req).items() if version >= server_schemas.LATER_FILTERS.get(k, version)}
     if "name" in params:
         _checked_name_filter(params["name"])
     all_projects = is_true(params.get("all_tenants", params.get("all_projects")))
