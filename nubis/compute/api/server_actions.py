@@ -63,8 +63,11 @@ def _console_output(req: router.Request, inst: Any, arg: Any) -> webob.Response:
 def _rebuild(req: router.Request, inst: Any, arg: Any) -> webob.Response:
     _validate("rebuild", arg, schemas.pick(server_schemas.REBUILD, version_of(req)))
     admin_pass = passwords.admin_pass(req, arg)
-    core(req).servers.rebuild(context(req), inst.uuid, arg)
-    return router.json_response({"server": views.with_admin_pass(shown(req, inst.uuid), admin_pass)}, status=202)
+    c, ctx = core(req), context(req)
+    c.servers.rebuild(ctx, inst.uuid, arg)
+    rebuilt, _ = c.servers.get(ctx, inst.uuid)
+    body = views.rebuilt(shown(req, inst.uuid), version_of(req), rebuilt.user_data)
+    return router.json_response({"server": views.with_admin_pass(body, admin_pass)}, status=202)
 
 
 def _resize(req: router.Request, inst: Any, arg: Any) -> None:

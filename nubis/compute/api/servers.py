@@ -139,7 +139,7 @@ def update_server(req: router.Request, server_id: str) -> webob.Response:
     validation.validate(body, schemas.pick(server_schemas.UPDATE, version_of(req)))
     changes = {k: v for k, v in body["server"].items() if k in ("name", "description")}
     core(req).servers.update(context(req), server_id, changes)
-    return router.json_response({"server": shown(req, server_id)})
+    return router.json_response({"server": views.updated(shown(req, server_id), version_of(req))})
 
 
 def delete_server(req: router.Request, server_id: str) -> webob.Response:

@@ -155,3 +155,31 @@ def test_server_fields_per_microversion(cloud: ComputeCloud, image_id: str, flav
     _has_exactly(_get(cloud, path, "2.26", user)["server"], _SERVER | {"locked", "description", "tags"})
     assert _get(cloud, path, "2.90", user)["server"]["OS-EXT-SRV-ATTR:hostname"] == "web-server-1"
     conn.compute.delete_server(made.id)
+
+
+# What update and rebuild answer before 2.75 (Nova's show without the extensions' fields).
+_CHANGED = {"id", "name", "status", "image", "flavor", "user_id", "tenant_id", "created", "updated", "metadata",
+            "links", "addresses", "hostId", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6", "progress"}
+
+
+def test_update_and_rebuild_fields_per_microversion(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    user = cloud.new_user()
+    conn = cloud.connection(user)
+    made = conn.compute.create_server(name="changed", image_id=image_id, flavor_id=flavor_id, networks="none")
+    wait_for_status(conn, made.id, "ACTIVE")
+    path = f"/servers/{made.id}"
+    _has_exactly(_call(cloud, "PUT", path, "2.1", {"server": {"name": "a"}}, user).json()["server"], _CHANGED)
+    _has_exactly(_call(cloud, "PUT", path, "2.26", {"server": {"name": "b"}}, user).json()["server"],
+                 _CHANGED | {"locked", "description", "tags"})
+    full = _call(cloud, "PUT", path, "2.75", {"server": {"name": "c"}}, user).json()["server"]
+    assert full == _get(cloud, path, "2.75", user)["server"]
+
+    rebuilt = _call(cloud, "POST", f"{path}/action", "2.1", {"rebuild": {"imageRef": image_id}}, user)
+    _has_exactly(rebuilt.json()["server"], _CHANGED | {"adminPass"})
+    wait_for_status(conn, made.id, "ACTIVE")
+    rebuilt = _call(cloud, "POST", f"{path}/action", "2.57",
+                    {"rebuild": {"imageRef": image_id, "user_data": "aGk="}}, user).json()["server"]
+    _has_exactly(rebuilt, _CHANGED | {"adminPass", "locked", "description", "tags", "key_name", "user_data"})
+    assert rebuilt["user_data"] == "aGk="
+    wait_for_status(conn, made.id, "ACTIVE")
+    conn.compute.delete_server(made.id)

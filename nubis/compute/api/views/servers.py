@@ -101,6 +101,30 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
     return body
 
 
+# Before 2.75 the update and rebuild responses show a shorter server: Nova's show without the fields its
+# extensions added (zone, key, status details, host attributes, volumes, config drive, usage, security groups).
+_CHANGED_FIELDS = frozenset({
+    "id", "name", "status", "image", "flavor", "fault", "user_id", "tenant_id", "created", "updated", "progress",
+    "metadata", "links", "addresses", "hostId", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6", "locked",
+    "description", "tags", "trusted_image_certificates", "server_groups", "locked_reason"})
+_FULL_CHANGED = Version(2, 75)
+
+
+def updated(full: dict[str, Any], version: Version) -> dict[str, Any]:
+    """The server of a ``PUT /servers/{id}`` response, from its full view at ``version``."""
+    return full if version >= _FULL_CHANGED else {k: v for k, v in full.items() if k in _CHANGED_FIELDS}
+
+
+def rebuilt(full: dict[str, Any], version: Version, user_data: str | None) -> dict[str, Any]:
+    """The server of a rebuild response: as an update's, with ``key_name`` from 2.54 and ``user_data`` from 2.57."""
+    body = updated(full, version)
+    if version >= Version(2, 54):
+        body["key_name"] = full["key_name"]
+    if version >= Version(2, 57):
+        body["user_data"] = user_data
+    return body
+
+
 def server_brief(base: str, inst: Instance) -> dict[str, Any]:
     return {"id": inst.uuid, "name": inst.name, "links": links(base, "servers", inst.uuid)}
 
