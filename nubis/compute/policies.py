@@ -107,6 +107,8 @@ RULES = [
     _rule("servers:force_delete", ADMIN, "Delete a server at once.", "POST", "/servers/{server_id}/action"),
     _rule("os-instance-actions", PROJECT_READER, "List a server's actions.",
           "GET", "/servers/{server_id}/os-instance-actions"),
+    _rule("os-instance-actions:show", PROJECT_READER, "Show one of a server's actions.",
+          "GET", "/servers/{server_id}/os-instance-actions/{request_id}"),
     _rule("os-flavor-manage", ADMIN, "Create or delete flavors and their extra specs and access.",
           "POST", "/flavors"),
     _rule("flavors", ANY_READER, "List and show flavors.", "GET", "/flavors"),

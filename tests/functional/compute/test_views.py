@@ -183,3 +183,22 @@ def test_update_and_rebuild_fields_per_microversion(cloud: ComputeCloud, image_i
     assert rebuilt["user_data"] == "aGk="
     wait_for_status(conn, made.id, "ACTIVE")
     conn.compute.delete_server(made.id)
+
+
+def test_instance_action_fields_per_microversion(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    user = cloud.new_user()
+    conn = cloud.connection(user)
+    made = conn.compute.create_server(name="acted", image_id=image_id, flavor_id=flavor_id, networks="none")
+    wait_for_status(conn, made.id, "ACTIVE")
+    listed = _get(cloud, f"/servers/{made.id}/os-instance-actions", "2.1", user)["instanceActions"]
+    fields = {"action", "instance_uuid", "request_id", "user_id", "project_id", "start_time", "message"}
+    _has_exactly(listed[0], fields)
+    _has_exactly(_get(cloud, f"/servers/{made.id}/os-instance-actions", "2.58", user)["instanceActions"][0],
+                 fields | {"updated_at"})
+    shown = _get(cloud, f"/servers/{made.id}/os-instance-actions/{listed[0]['request_id']}", "2.1", user)
+    _has_exactly(shown["instanceAction"], fields | {"events"})
+    assert shown["instanceAction"]["action"] == "create"
+    missing = requests.get(f"{cloud.url('compute-api')}/v2.1/servers/{made.id}/os-instance-actions/req-none",
+                           headers={"X-Auth-Token": conn.session.get_token()}, timeout=10)
+    assert missing.status_code == 404
+    conn.compute.delete_server(made.id)

@@ -123,6 +123,7 @@ PUT /v2.1/servers/{server_id} write_a
 DELETE /v2.1/servers/{server_id} write_a
 POST /v2.1/servers/{server_id}/action write_a
 GET /v2.1/servers/{server_id}/os-instance-actions read_a
+GET /v2.1/servers/{server_id}/os-instance-actions/{request_id} read_a
 GET /v2.1/servers/{server_id}/migrations admin
 GET /v2.1/os-migrations admin
 GET /v2.1/servers/{server_id}/metadata read_a
@@ -508,7 +509,7 @@ COMPUTE_PARAMS = {"flavor_id": "flavor", "key": "=hw:numa_nodes", "name": "keypa
                   "group_id": "server_group", "service_id": "compute_service", "hypervisor_id": "hypervisor",
                   "project_id": "project_a", "class_name": "=default", "aggregate_id": "aggregate", "tag": "=blue",
                   "host_name": "compute_host", "pattern": "compute_host", "before_timestamp": "=2026-11-01T00:00:00",
-                  "alias": "=os-keypairs"}
+                  "alias": "=os-keypairs", "request_id": "server_action"}
 METADATA_KEY = "=color"
 NETWORK_PARAMS = {"alias": "=router", "network_id": "network", "project_id": "project_a", "tag": "=blue"}
 IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "project_b"}
