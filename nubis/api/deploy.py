@@ -3,15 +3,18 @@
 Outermost first:
 
 1. request id   - everything below (logs, faults, metrics) can use it
-2. metrics      - counts every response, including faults; serves /metrics
+2. metrics      - counts every response, including faults
 3. faults       - turns every error below into the service's error body
-4. size limit   - 413 before anything reads a huge body
-5. healthcheck  - /healthcheck answers without a token
-6. auth         - keystonemiddleware auth_token (delay_auth_decision: the
+4. target       - 400 for a path or query string that is not UTF-8, before
+                  anything decodes them
+5. /metrics     - for the addresses in [api] metrics_allowed_cidrs, 403 for others
+6. size limit   - 413 before anything reads a huge body
+7. healthcheck  - /healthcheck answers without a token
+8. auth         - keystonemiddleware auth_token (delay_auth_decision: the
                   router decides which routes need a token), or the identity
                   service's own token reader
-7. microversion - negotiates the version before any handler runs
-8. router       - dispatches to thin handlers
+9. microversion - negotiates the version before any handler runs
+10. router      - dispatches to thin handlers
 """
 
 from __future__ import annotations
@@ -25,14 +28,15 @@ from typing import Any
 from oslo_config import cfg
 from oslo_middleware import healthcheck
 
-from nubis.api import faults, metrics, microversion, request_id, router, sizelimit, token_cache
+from nubis.api import faults, metrics, microversion, request_id, router, server, sizelimit, target
+from nubis.common import token_cache
 
 LOG = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 AuthFactory = Callable[[WSGIApp], WSGIApp]
 
-DEFAULT_BODY_LIMIT = 114688  # bytes; oslo.middleware's default
+DEFAULT_BODY_LIMIT = server.DEFAULT_BODY_LIMIT
 
 API_OPTS = [
     cfg.IntOpt(
@@ -47,15 +51,22 @@ API_OPTS = [
         help="keystone: validate tokens with keystonemiddleware. noauth: trust "
         "X-User-Id/X-Project-Id/X-Roles headers (tests only, never in production).",
     ),
+    cfg.ListOpt(
+        "metrics_allowed_cidrs",
+        default=["127.0.0.0/8", "::1/128"],
+        help="Client addresses (CIDRs) that may read GET /metrics (Prometheus) on every API; others get "
+        "403. Add your Prometheus server's address; an empty list turns /metrics off for everyone. Behind a "
+        "load balancer the client address is the balancer's: scrape each API node directly.",
+    ),
 ]
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    conf.register_opts(API_OPTS, group="api")
+    conf.register_opts(API_OPTS + server.OPTS, group="api")
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [("api", API_OPTS)]
+    return [("api", API_OPTS + server.OPTS)]
 
 
 @dataclasses.dataclass
@@ -131,7 +142,7 @@ def keystone_auth(conf: cfg.ConfigOpts, service_type: str | None = None) -> Auth
 
     ``service_type`` (unless ``[keystone_authtoken] service_type`` says
     otherwise) lets auth_token enforce application credential access rules.
-    Token caching is bounded as ``nubis.api.token_cache`` explains.
+    Token caching is bounded as ``nubis.common.token_cache`` explains.
     """
     from keystonemiddleware import auth_token
 
@@ -175,8 +186,11 @@ def build_app(spec: ApiSpec, conf: cfg.ConfigOpts, service: Any) -> WSGIApp:
         app = keystone_auth(conf, spec.name)(app)
     app = _Healthcheck(app, os.path.join(conf.state_path, f"{spec.name}-healthcheck-disable"))
     app = sizelimit.SizeLimitMiddleware(app, conf.api.max_request_body_size, spec.body_limit_exempt)
+    series = metrics.Metrics(spec.name)
+    app = metrics.MetricsEndpoint(app, series, metrics.parse_networks(conf.api.metrics_allowed_cidrs))
+    app = target.Utf8TargetMiddleware(app)
     app = _FaultMiddleware(app, spec.fault_format)
-    app = metrics.MetricsMiddleware(app, spec.name)
+    app = metrics.MetricsMiddleware(app, series)
     return request_id.RequestIdMiddleware(app)
 
 

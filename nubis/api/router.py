@@ -29,6 +29,26 @@ AUTHENTICATED_KEY = "nubis.authenticated"
 
 JSON_TYPES = ("application/json",)
 
+# No OpenStack request body comes near this; the bound keeps the parser (and
+# schema validation, and any echo of the body) far from Python's recursion limit.
+MAX_JSON_DEPTH = 64
+# Strings (skipped whole, so brackets inside them do not count) and brackets.
+_JSON_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _nesting_exceeds(raw: bytes, limit: int) -> bool:
+    """Whether the arrays/objects in the JSON text ``raw`` nest deeper than ``limit``, found without parsing."""
+    depth = 0
+    for match in _JSON_NESTING.finditer(raw):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
 
 def public(handler: F) -> F:
     """Mark a handler as reachable without a valid token."""
@@ -57,7 +77,7 @@ class Request(webob.Request):
         return self.environ[SERVICE_KEY]
 
     def json_body(self, allowed_types: Iterable[str] = JSON_TYPES) -> Any:
-        """The parsed JSON body; 415 for another content type, 400 when malformed."""
+        """The parsed JSON body; 415 for another content type, 400 when malformed or nested too deep."""
         if self.content_type and self.content_type not in allowed_types:
             raise exceptions.UnsupportedMediaType(
                 f"The media type {self.content_type} is not supported; send {', '.join(allowed_types)}."
@@ -65,16 +85,43 @@ class Request(webob.Request):
         raw = self.body
         if not raw:
             raise exceptions.BadRequest("The request body is empty; a JSON document is required.")
+        if _nesting_exceeds(raw, MAX_JSON_DEPTH):
+            raise exceptions.BadRequest(
+                f"The JSON document in the request body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep."
+            )
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            value = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise exceptions.BadRequest(f"Malformed JSON in request body: {exc}") from None
+        # "\ud800" parses, but a lone surrogate is no character: no database can store it.
+        if (b"\\ud" in raw or b"\\uD" in raw) and _has_lone_surrogate(value):
+            raise exceptions.BadRequest("The JSON document holds a string with a lone surrogate (\\ud800-\\udfff); "
+                                        "strings must be valid Unicode.")
+        return value
 
     def query_one(self, name: str, default: str | None = None) -> str | None:
         values = self.GET.getall(name)
         if len(values) > 1:
             raise exceptions.BadRequest(f"Query parameter '{name}' may be given only once.")
         return values[0] if values else default
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether any string (key or value) in a parsed JSON document holds an unpaired surrogate."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> webob.Response:

@@ -1,5 +1,9 @@
 """Serving WSGI apps: cheroot threads in one process, or N forked workers.
 
+Requests reach the threads only once they are whole (``nubis.api.front``), so
+slow or stalled clients cannot hold the threads; the limits are ``[api]``
+options (``ClientLimits``).
+
 The all-in-one runs every API in one process, each on its own port in its own
 thread pool. A standalone service may fork ``workers`` processes that each
 bind the port with SO_REUSEPORT (the kernel spreads connections) and build
@@ -10,32 +14,79 @@ finish (up to ``shutdown_timeout``) and then exits.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import resource
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from cheroot import wsgi
+from oslo_config import cfg
+
+from nubis.api import endpoint, front
 
 LOG = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+DEFAULT_BODY_LIMIT = 114688  # bytes; oslo.middleware's default
+
+OPTS = [
+    cfg.FloatOpt("client_header_timeout", default=10.0, min=0.1,
+                 help="Seconds a client has to send a request's line and headers (from its connection, or "
+                 "its first byte on a kept-alive one); then it gets 408 and is closed. No thread waits "
+                 "on it meanwhile."),
+    cfg.FloatOpt("client_body_timeout", default=30.0, min=0.1,
+                 help="Seconds, after the headers, a client has to send a body of up to "
+                 "max_request_body_size bytes (larger bodies, such as image data, are streamed to "
+                 "the API instead and bound by client_socket_timeout)."),
+    cfg.FloatOpt("client_socket_timeout", default=60.0, min=1,
+                 help="Seconds a kept-alive connection may stay idle, and a streamed body or a response "
+                 "may stall, before it is closed."),
+    cfg.IntOpt("max_connections", default=1024, min=1,
+               help="Open client connections per API and worker process. At the limit, the connection "
+               "that has waited longest for its request to arrive is dropped for a new one."),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientLimits:
+    """How long and how many clients an API server waits for (the ``[api]`` options above)."""
+
+    header_timeout: float = 10.0  # seconds
+    body_timeout: float = 30.0  # seconds
+    socket_timeout: float = 60.0  # seconds
+    max_connections: int = 1024
+    body_limit: int = DEFAULT_BODY_LIMIT  # bytes read before a worker is taken
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts) -> ClientLimits:
+        api = conf.api
+        return cls(api.client_header_timeout, api.client_body_timeout, api.client_socket_timeout,
+                   api.max_connections, api.max_request_body_size)
 
 
 class HttpServer:
     """One listening socket served by a pool of threads."""
 
     def __init__(self, name: str, host: str, port: int, app: WSGIApp, threads: int = 16,
-                 reuse_port: bool = False, shutdown_timeout: float = 30) -> None:
+                 reuse_port: bool = False, shutdown_timeout: float = 30,
+                 limits: ClientLimits | None = None, public_endpoint: str | None = None) -> None:
+        """``public_endpoint``: the URL clients reach this API at; links and Location headers name it
+        instead of the request's Host header (``endpoint.PublicEndpointMiddleware``)."""
         self.name = name
         self.host = host
-        self._server = wsgi.Server(
+        limits = limits or ClientLimits()
+        if public_endpoint:
+            app = endpoint.PublicEndpointMiddleware(app, public_endpoint)
+        self._server = front.FrontServer(
             (host, port), app, numthreads=threads, server_name=f"nubis-{name}",
-            request_queue_size=256, timeout=60, shutdown_timeout=shutdown_timeout,
-            reuse_port=reuse_port,
+            request_queue_size=256, timeout=limits.socket_timeout, shutdown_timeout=shutdown_timeout,
+            reuse_port=reuse_port, header_timeout=limits.header_timeout, body_timeout=limits.body_timeout,
+            body_limit=limits.body_limit, max_connections=limits.max_connections,
         )
         self._thread: threading.Thread | None = None
 
@@ -45,6 +96,7 @@ class HttpServer:
 
     def start(self) -> None:
         """Bind (raising at once if the port is taken) and serve in a thread."""
+        _raise_open_files_limit()
         self._server.prepare()
         self._thread = threading.Thread(target=self._server.serve, name=f"http-{self.name}", daemon=True)
         self._thread.start()
@@ -54,6 +106,18 @@ class HttpServer:
         self._server.stop()
         if self._thread is not None:
             self._thread.join(timeout=35)
+
+
+def _raise_open_files_limit() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit: each API may hold max_connections sockets, and the
+    all-in-one runs several APIs in one process (the usual soft limit is 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            LOG.warning("Could not raise the open files limit from %d; at most that many connections", soft)
 
 
 class StopSignal:

@@ -22,7 +22,7 @@ import requests
 
 from nubis import services
 from nubis.api import server
-from nubis.cmd import cloud_bootstrap, common
+from nubis.cmd import cloud_bootstrap, common, private_state
 from nubis.common import config, log
 from nubis.common.db import migration
 from nubis.common.runtime import Runtime
@@ -94,6 +94,12 @@ class AllInOne:
     def url(self, name: str) -> str:
         service = next(s for s in self.services if s.name == name)
         return f"http://{self.options.host}:{self.port(service)}"
+
+    def public_endpoint(self, service: services.ServiceDefinition) -> str:
+        """What links of ``service`` name: the operator's ``public_endpoint``, else the catalog's URL."""
+        assert self.runtime is not None
+        configured = self.runtime.conf[common.listen_group(service)].public_endpoint
+        return configured or self.url(service.name)
 
     @property
     def auth_url(self) -> str:
@@ -171,10 +177,13 @@ class AllInOne:
 
     def _start(self) -> None:
         began = time.monotonic()
+        os.umask(private_state.UMASK)  # everything made from here on is the owner's only
         os.makedirs(os.path.join(self.state_dir, "logs"), mode=0o700, exist_ok=True)
         self.secrets = Secrets.load_or_create(os.path.join(self.state_dir, "secrets.json"))
         conf = common.build_conf(self.services)
         config.parse_args(conf, [], default_config_files=self._write_config())
+        # And what an earlier version left readable to others is not any more.
+        private_state.make_private(self.state_dir, private_state.hypervisor_paths(conf))
         if self.options.setup_logging:
             log.setup(conf)
         # Settings in the file for services not in this build are ignored:
@@ -189,7 +198,9 @@ class AllInOne:
         apis.sort(key=lambda s: s.name != "identity")
         for service in apis:
             http = server.HttpServer(service.name, self.options.host, self.port(service),
-                                     service.build_api(runtime), threads=16, shutdown_timeout=5)
+                                     service.build_api(runtime), threads=16, shutdown_timeout=5,
+                                     limits=server.ClientLimits.from_conf(runtime.conf),
+                                     public_endpoint=self.public_endpoint(service))
             http.start()
             self.running.append(http)
             if service.name == "identity":

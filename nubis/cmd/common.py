@@ -26,6 +26,11 @@ def listen_opts(service: services.ServiceDefinition) -> list[cfg.Opt]:
         cfg.PortOpt("bind_port", default=service.port, help=f"Port of the {service.name} API."),
         cfg.IntOpt("workers", default=1, min=1, help="Worker processes serving the API."),
         cfg.IntOpt("threads", default=16, min=1, help="Threads per worker process."),
+        cfg.URIOpt("public_endpoint", schemes=["http", "https"],
+                   help=f"URL clients reach the {service.name} API at (as in the catalog, without the version "
+                   "path: scheme://host:port[/prefix]). Links and Location headers name it, never the "
+                   "request's Host header. Default: http://<bind_host, or this machine's name>:<bind_port>; "
+                   "the all-in-one uses the URL it registers in the catalog."),
     ]
 
 

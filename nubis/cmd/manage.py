@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from nubis import services
-from nubis.cmd import cloud_bootstrap, common
+from nubis.cmd import cloud_bootstrap, common, private_state
 from nubis.common import config, log, policy_file
 from nubis.common.db import migration
 from nubis.common.runtime import Runtime
@@ -83,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in args.config_file:
         cli += ["--config-file", path]
     config.parse_args(conf, cli)
+    private_state.protect(conf)  # db sync creates SQLite files, key rotation writes keys
     log.setup(conf)
     runtime = Runtime(conf)
     try:

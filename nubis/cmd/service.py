@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from nubis import services
-from nubis.api import server
-from nubis.cmd import common
+from nubis.api import endpoint, server
+from nubis.cmd import common, private_state
 from nubis.common.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
     from nubis.common import config, log
 
     config.parse_args(conf, sys.argv[1:] if argv is None else argv)
+    private_state.protect(conf)
     log.setup(conf)
 
     def start() -> list[services.Stoppable]:
@@ -34,7 +35,8 @@ def run(name: str, argv: Sequence[str] | None = None) -> int:
             opts = conf[common.listen_group(service)]
             http = server.HttpServer(
                 service.name, opts.bind_host, opts.bind_port, service.build_api(runtime),
-                threads=opts.threads, reuse_port=opts.workers > 1,
+                threads=opts.threads, reuse_port=opts.workers > 1, limits=server.ClientLimits.from_conf(conf),
+                public_endpoint=opts.public_endpoint or endpoint.default_endpoint(opts.bind_host, opts.bind_port),
             )
             http.start()
             running.append(http)

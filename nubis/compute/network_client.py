@@ -11,7 +11,8 @@ never deleted.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+import urllib.parse
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from keystoneauth1 import adapter as ks_adapter
@@ -45,9 +46,11 @@ class NetworkClient:
         except (ks_exc.EndpointNotFound, ks_exc.CatalogException):
             return False
 
-    def _get(self, path: str) -> Any:
+    def _get(self, *segments: Any, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``/v2.0/<segments>?<params>``; each path segment and query value is URL-encoded, so a name a user
+        chose ("web&project_id=...") stays one value and never becomes a filter or another path."""
         try:
-            return self.api.get(f"/v2.0{path}", raise_exc=False)
+            return self.api.get(_path(*segments), params=dict(params or {}), raise_exc=False)
         except (ks_exc.EndpointNotFound, ks_exc.ConnectionError) as exc:
             raise _unavailable(exc) from None
 
@@ -74,30 +77,37 @@ class NetworkClient:
                                                 "different ports.")
                 out.append({"port_id": self._free_port(project_id, item["port"])})
             else:
-                entry = {"network_id": self._visible_network(project_id, item.get("uuid")),
-                         "security_groups": groups}
+                net = self._visible_network(project_id, item.get("uuid"))
+                entry = {"network_id": net["id"], "security_groups": groups}
                 if item.get("fixed_ip"):
+                    if net["project_id"] != project_id:
+                        # The network service's rule (create_port:fixed_ips:ip_address): only the network's
+                        # owner picks addresses on it; compute creates the port with its own rights, so it
+                        # must apply that rule for the caller here.
+                        raise exceptions.Forbidden(f"Policy doesn't allow create_port:fixed_ips:ip_address to be "
+                                                   f"performed: network {net['id']} belongs to another project, "
+                                                   "so it chooses the address.")
                     entry["fixed_ip"] = item["fixed_ip"]
                 out.append(entry)
         return out
 
     def _auto(self, project_id: str) -> list[str]:
-        own = self._get(f"/networks?project_id={project_id}&router:external=false").json().get("networks", [])
-        shared = self._get("/networks?shared=true").json().get("networks", [])
-        ids = sorted({n["id"] for n in [*own, *shared]})
+        own = self._get("networks", params={"project_id": project_id, "router:external": "false"}).json()
+        shared = self._get("networks", params={"shared": "true"}).json().get("networks", [])
+        ids = sorted({n["id"] for n in [*own.get("networks", []), *shared]})
         if len(ids) > 1:
             raise exceptions.Conflict("Multiple possible networks found, use a Network ID to be more specific.")
         return ids
 
-    def _visible_network(self, project_id: str, network_id: Any) -> str:
-        resp = self._get(f"/networks/{network_id}")
+    def _visible_network(self, project_id: str, network_id: Any) -> dict[str, Any]:
+        resp = self._get("networks", network_id)
         net = resp.json().get("network") if resp.status_code == 200 else None
         if net is None or not (net["project_id"] == project_id or net["shared"]):
             raise exceptions.BadRequest(f"Network {network_id} could not be found.")
-        return str(net["id"])
+        return net  # type: ignore[no-any-return]
 
     def _free_port(self, project_id: str, port_id: Any) -> str:
-        resp = self._get(f"/ports/{port_id}")
+        resp = self._get("ports", port_id)
         port = resp.json().get("port") if resp.status_code == 200 else None
         if port is None or port["project_id"] != project_id:
             raise exceptions.BadRequest(f"Port id {port_id} could not be found.")
@@ -111,22 +121,26 @@ class NetworkClient:
         return [self._group_id(project_id, name) for name in names]
 
     def _group_id(self, project_id: str, name: str) -> str:
-        """The id of the project's security group called ``name`` (or with that id)."""
-        found = self._get(f"/security-groups?project_id={project_id}&name={name}").json().get("security_groups", [])
-        if not found:
-            by_id = self._get(f"/security-groups/{name}")
-            if by_id.status_code == 200 and by_id.json()["security_group"]["project_id"] == project_id:
-                found = [by_id.json()["security_group"]]
-        if not found:
-            raise exceptions.BadRequest(f"Security group {name} not found for project {project_id}.")
-        return str(found[0]["id"])
+        """The id of the project's security group called ``name`` (or with that id); only the caller's project's
+        groups count, whatever the service's own credentials could see."""
+        for key in ("name", "id"):
+            resp = self._get("security-groups", params={"project_id": project_id, key: name})
+            found = [g for g in (resp.json().get("security_groups", []) if resp.status_code == 200 else [])
+                     if g.get("project_id") == project_id and g.get(key) == name]
+            if len(found) > 1:
+                raise exceptions.Conflict(f"Multiple security_group matches found for name '{name}', use an ID to "
+                                          "be more specific.")
+            if found:
+                return str(found[0]["id"])
+        raise exceptions.BadRequest(f"Security group {name} not found for project {project_id}: unable to find "
+                                    f"security_group with name or id '{name}'.")
 
     # -- the host: wiring a guest ------------------------------------------------------------------------
     def allocate(self, instance: dict[str, Any], host: str) -> list[dict[str, Any]]:
         """Create or take over the requested ports (first boot) and bind all of the instance's ports to
         ``host``; the guest's VIFs. Ports that exist already (unshelve, rebuild) only move here."""
-        uuid = instance["uuid"]
-        existing = self.ports(uuid)
+        uuid, project_id = instance["uuid"], instance["project_id"]
+        existing = self.ports(uuid, project_id)
         if existing or not instance.get("requested_networks"):
             return self.bind(uuid, host, existing)
         owner = f"compute:{instance.get('availability_zone') or 'nova'}"
@@ -137,7 +151,7 @@ class NetworkClient:
                     self._update(request["port_id"], {"device_id": uuid, "device_owner": owner,
                                                       "binding:profile": {PRESERVE: True}})
                     continue
-                port: dict[str, Any] = {"network_id": request["network_id"], "project_id": instance["project_id"],
+                port: dict[str, Any] = {"network_id": request["network_id"], "project_id": project_id,
                                         "device_id": uuid, "device_owner": owner}
                 if request.get("fixed_ip"):
                     port["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
@@ -148,14 +162,15 @@ class NetworkClient:
                     raise exceptions.Conflict(f"Could not create a port on network {request['network_id']}: "
                                               f"{_message(resp)}")
                 created.append(resp.json()["port"]["id"])
-            return self.bind(uuid, host)
+            return self.bind(uuid, host, self.ports(uuid, project_id))
         except Exception:
             for port_id in created:
-                self.api.delete(f"/v2.0/ports/{port_id}", raise_exc=False)
+                self.api.delete(_path("ports", port_id), raise_exc=False)
             raise
 
     def bind(self, uuid: str, host: str, ports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """Bind every port of the instance (``ports``, when the caller has just read them) to ``host``."""
+        """Bind the instance's ports to ``host``: ``ports`` when the caller has just read them (with the
+        instance's project), else the ones compute bound before (a move to another host)."""
         vifs = []
         for port in self.ports(uuid) if ports is None else ports:
             if port.get("binding:host_id") != host:
@@ -163,21 +178,29 @@ class NetworkClient:
             vifs.append(self._vif(port))
         return vifs
 
-    def ports(self, uuid: str) -> list[dict[str, Any]]:
-        return list(self._get(f"/ports?device_id={uuid}").json().get("ports", []))
+    def ports(self, uuid: str, project_id: str | None = None) -> list[dict[str, Any]]:
+        """The instance's ports. Any tenant may write any ``device_id`` on a port of its own, so that alone
+        never makes a port the instance's: it must also belong to the instance's project (``project_id``) or,
+        where the caller does not know the project, be bound to a host, which only compute (an admin) does,
+        and only for ports of the instance's project."""
+        params = {"device_id": uuid, **({"project_id": project_id} if project_id else {})}
+        found = self._get("ports", params=params).json().get("ports", [])
+        if project_id:
+            return [p for p in found if p.get("project_id") == project_id and p.get("device_id") == uuid]
+        return [p for p in found if p.get("binding:host_id") and p.get("device_id") == uuid]
 
     def _update(self, port_id: str, values: dict[str, Any]) -> dict[str, Any]:
-        resp = self.api.put(f"/v2.0/ports/{port_id}", json={"port": values}, raise_exc=False)
+        resp = self.api.put(_path("ports", port_id), json={"port": values}, raise_exc=False)
         if resp.status_code != 200:
             raise exceptions.Conflict(f"Could not update port {port_id}: {_message(resp)}")
         return resp.json()["port"]  # type: ignore[no-any-return]
 
     def _vif(self, port: dict[str, Any]) -> dict[str, Any]:
-        net = self._get(f"/networks/{port['network_id']}").json()["network"]
+        net = self._get("networks", port["network_id"]).json()["network"]
         details = port.get("binding:vif_details") or {}
         subnets = {}
         for subnet_id in {ip["subnet_id"] for ip in port["fixed_ips"]}:
-            sub = self._get(f"/subnets/{subnet_id}").json().get("subnet") or {}
+            sub = self._get("subnets", subnet_id).json().get("subnet") or {}
             subnets[subnet_id] = {k: sub.get(k) for k in ("cidr", "gateway_ip", "enable_dhcp", "dns_nameservers",
                                                           "host_routes")}
         return {"id": port["id"], "mac": port["mac_address"], "network_id": port["network_id"],
@@ -198,7 +221,7 @@ class NetworkClient:
             time.sleep(interval)
 
     def interface_attachments(self, uuid: str) -> list[dict[str, Any]]:
-        """The instance's ports as ``os-interface`` shows them."""
+        """The instance's ports as ``os-interface`` shows them: those compute bound for it (see ``ports``)."""
         if not self.available():
             return []
         return [{"port_id": p["id"], "net_id": p["network_id"], "mac_addr": p["mac_address"],
@@ -209,7 +232,7 @@ class NetworkClient:
         if not self.available():
             raise exceptions.BadRequest("This cloud has no network service, so servers have no security groups.")
         group_id = self._group_id(project_id, group)
-        ports = self.ports(uuid)
+        ports = self.ports(uuid, project_id)
         if not ports:
             raise exceptions.BadRequest(f"Server {uuid} has no ports to put in security group {group}.")
         if not add and not any(group_id in p["security_groups"] for p in ports):
@@ -222,10 +245,15 @@ class NetworkClient:
         """Delete the ports compute made for the instance; unbind the ones the user brought."""
         for port in self.ports(uuid):
             if (port.get("binding:profile") or {}).get(PRESERVE):
-                self.api.put(f"/v2.0/ports/{port['id']}", raise_exc=False, json={"port": {
+                self.api.put(_path("ports", port["id"]), raise_exc=False, json={"port": {
                     "device_id": "", "device_owner": "", "binding:host_id": "", "binding:profile": {}}})
             else:
-                self.api.delete(f"/v2.0/ports/{port['id']}", raise_exc=False)
+                self.api.delete(_path("ports", port["id"]), raise_exc=False)
+
+
+def _path(*segments: Any) -> str:
+    """``/v2.0/a/b``, each segment percent-encoded (an id from a request body cannot add path or query)."""
+    return "/v2.0/" + "/".join(urllib.parse.quote(str(seg), safe="") for seg in segments)
 
 
 def _message(resp: Any) -> str:

@@ -15,6 +15,17 @@ OPTS = [
     cfg.IntOpt("user_storage_quota", default=0, min=0,
                help="Bytes of image data a project may store in total (0: unlimited)."),
     cfg.IntOpt("image_count_quota", default=0, min=0, help="Images a project may have (0: unlimited)."),
+    cfg.IntOpt("image_tag_quota", default=128, min=-1, help="Tags an image may have (-1: unlimited)."),
+    cfg.IntOpt("image_property_quota", default=128, min=-1,
+               help="Custom properties an image may have (-1: unlimited)."),
+    cfg.IntOpt("image_member_quota", default=128, min=-1,
+               help="Projects an image may be shared with (-1: unlimited)."),
+    cfg.BoolOpt("require_image_format_match", default=True,
+                help="Refuse image data whose content is not in the image's disk_format (its header says "
+                     "another format, or lacks the format's signature)."),
+    cfg.ListOpt("vmdk_allowed_types", default=["streamOptimized", "monolithicSparse"],
+                help="VMDK createType values accepted in uploads: only self-contained single-file types are "
+                     "safe, since other types point at further files on the host that opens the image."),
     cfg.IntOpt("api_limit_max", default=1000, min=1, help="Most images one list request returns."),
     cfg.IntOpt("limit_param_default", default=25, min=1, help="Images a list returns when no limit is given."),
     cfg.StrOpt("hashing_algorithm", default="sha512", help="os_hash_algo for new images (a hashlib name)."),

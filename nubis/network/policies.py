@@ -2,7 +2,9 @@
 
 Reads need the reader role (visibility, e.g. shared networks, is decided by the
 core's queries); changes need admin or a member of the owning project; the
-provider, sharing, external and binding attributes are for admins only.
+provider, sharing, external and binding attributes are for admins only; a
+port's address, MAC, filtering and network device owner are for the owner of
+its network.
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ ADMIN_ATTRIBUTES = {
     "router": ["external_gateway_info:external_fixed_ips"],
 }
 
+# Port attributes only the network's owner (or an admin) may set, Neutron's defaults: on a network shared with
+# it, another project's port gets the address, MAC and filtering the service chooses, and cannot pose as one of
+# the network's own devices. ``device_owner`` is checked only for values starting with ``network:``
+# (Neutron's ``network_device`` rule); the MAC of an existing port is the admin's alone.
+NETWORK_OWNER = f"({ADMIN}) or (role:member and project_id:%(network:project_id)s)"
+NETWORK_OWNER_ATTRIBUTES = {
+    "create": ("fixed_ips:ip_address", "mac_address", "port_security_enabled", "allowed_address_pairs",
+               "device_owner"),
+    "update": ("fixed_ips:ip_address", "port_security_enabled", "allowed_address_pairs", "device_owner"),
+}
+
 
 def _rule(name: str, check: str, description: str, method: str, path: str) -> policy.DocumentedRuleDefault:
     return policy.DocumentedRuleDefault(name=name, check_str=check, description=description,
@@ -52,7 +65,12 @@ def _rules() -> list[policy.RuleDefault]:
         for attr in ADMIN_ATTRIBUTES.get(member, []):
             rules += [_rule(f"{op}_{member}:{attr}", ADMIN, f"Set {attr} of a {words}.", method, path)
                       for op, method in (("create", "POST"), ("update", "PUT"))]
+    for op, method in (("create", "POST"), ("update", "PUT")):
+        rules += [_rule(f"{op}_port:{attr}", NETWORK_OWNER, f"Set {attr} of a port on another project's network.",
+                        method, "/v2.0/ports") for attr in NETWORK_OWNER_ATTRIBUTES[op]]
     rules += [
+        _rule("update_port:mac_address", ADMIN, "Change the MAC address of an existing port.", "PUT",
+              "/v2.0/ports/{id}"),
         _rule("add_router_interface", OWNER, "Attach a subnet or port to a router.", "PUT",
               "/v2.0/routers/{id}/add_router_interface"),
         _rule("remove_router_interface", OWNER, "Detach a subnet or port from a router.", "PUT",

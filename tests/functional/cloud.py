@@ -130,3 +130,12 @@ def running_cloud(tmp_path: Any, services: Sequence[str], virt: str = "fake",
         yield Cloud(aio)
     finally:
         aio.stop()
+
+
+@contextlib.contextmanager
+def running_cloud_on(backend: str, tmp_path: Any, services: Sequence[str],
+                     extra_config: dict[str, dict[str, str]] | None = None) -> Iterator[Cloud]:
+    """``running_cloud`` on a scratch database of ``backend`` (and RabbitMQ when the environment names it)."""
+    with fixtures.backend_config(backend, str(tmp_path)) as backend_sections, \
+            running_cloud(tmp_path, services, extra_config={**(extra_config or {}), **backend_sections}) as c:
+        yield c

@@ -382,22 +382,25 @@ class ComputeAgent:
                 self._snapshot_failed(ctx, uuid, "Backup" if rotation else "Snapshot", exc)
                 return
             if rotation:
-                self._rotate_backups(uuid, rotation["backup_type"], int(rotation["keep"]))
+                self._rotate_backups(uuid, rotation["backup_type"], int(rotation["keep"]), rotation.get("owner"))
             self.conductor.instance_update(ctx, uuid, {"task_state": None},
                                            expected_task_state=states.IMAGE_BACKUP if rotation
                                            else states.IMAGE_SNAPSHOT)
             self.conductor.finish_action(ctx, uuid, ctx.request_id)
             notifications.emit(self.notifier, ctx, "instance.snapshot.end", uuid, self.host, snapshot_image_id=image_id)
 
-    def _rotate_backups(self, uuid: str, backup_type: str, keep: int) -> None:
+    def _rotate_backups(self, uuid: str, backup_type: str, keep: int, owner: str | None) -> None:
         assert self.images is not None
+        # Only the server's project's images: anyone may tag an image of theirs with this instance_uuid, and
+        # newer look-alikes must not push the real backups out of the rotation.
         listed = self.images.get("/v2/images", raise_exc=False, params={
             "instance_uuid": uuid, "image_type": "backup", "backup_type": backup_type, "status": "active",
-            "sort": "created_at:desc", "limit": 1000})
+            "sort": "created_at:desc", "limit": 1000, **({"owner": owner} if owner else {})})
         if listed.status_code != 200:
             LOG.warning("could not list the backups of %s to rotate them: %s", uuid, listed.status_code)
             return
-        for old in listed.json()["images"][keep:]:
+        backups = [i for i in listed.json()["images"] if owner is None or i.get("owner") == owner]
+        for old in backups[keep:]:
             self.images.delete(f"/v2/images/{old['id']}", raise_exc=False)
 
     def shelve_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import urllib.parse
 import uuid as uuidlib
 from typing import Any
 
@@ -12,7 +13,7 @@ from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
-from nubis.common import exceptions
+from nubis.common import clients, exceptions
 from nubis.common.context import RequestContext
 from nubis.common.db.engine import Database
 from nubis.compute import states
@@ -62,15 +63,16 @@ class ServerCore:
         if self.images is None:
             raise exceptions.BadRequest("This cloud has no image service; boot with a volume is not available either.")
         try:
-            resp = self.images.get(f"/v2/images/{image_ref}", raise_exc=False)
+            # Read as the caller: the image service's own visibility rule (public, community, the project's
+            # own, or shared with it as a member) decides, exactly as for the caller's GET of the image.
+            resp = self.images.get(f"/v2/images/{urllib.parse.quote(image_ref, safe='')}", raise_exc=False,
+                                   **clients.as_caller(self.conf, ctx))
         except ks_exc.EndpointNotFound:
             raise exceptions.BadRequest("This cloud's catalog has no image service to boot from.") from None
         except ks_exc.ConnectionError as exc:
             raise exceptions.ServiceUnavailable(f"The image service cannot be reached: {exc}") from None
         image = resp.json() if resp.status_code == 200 else None
-        visible = image is not None and (image.get("visibility") in ("public", "community", "shared")
-                                         or image.get("owner") == ctx.project_id or ctx.is_admin)
-        if not visible:
+        if image is None:
             raise exceptions.BadRequest(f"Image {image_ref} could not be found.")
         if image["status"] != "active":
             raise exceptions.BadRequest(f"Image {image_ref} is not active.")

@@ -78,7 +78,8 @@ class Snapshots:
                                       image_type="backup")
         self._begin(ctx, inst, "createBackup", states.IMAGE_BACKUP, image_id)
         self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id,  # type: ignore[arg-type]
-                                              rotation={"backup_type": backup_type, "keep": keep})
+                                              rotation={"backup_type": backup_type, "keep": keep,
+                                                        "owner": inst.project_id})
         return image_id
 
     def shelve(self, ctx: RequestContext, uuid: str) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from oslo_config import cfg
 from sqlalchemy import orm
 
 from nubis.common import exceptions
@@ -20,9 +21,19 @@ from nubis.identity import passwords
 from nubis.identity.core import app_creds, resources, users
 from nubis.identity.db.models import ApplicationCredential, User
 from nubis.identity.tokens import payload as token_payload
+from nubis.identity.tokens import provider
 
-if TYPE_CHECKING:
-    from nubis.identity.core.facade import IdentityCore
+
+class IdentityCore(Protocol):
+    """What identifying a caller needs from the identity core (narrow, so this module need not import it)."""
+
+    conf: cfg.ConfigOpts
+    tokens: provider.TokenProvider
+    dummy_hash: str
+
+    def record_failed_auth(self, user_id: str) -> None: ...
+
+    def reset_failed_auth(self, user_id: str) -> None: ...
 
 GENERIC_401 = "The request you have made requires authentication."
 

@@ -9,8 +9,7 @@ from typing import Any
 from dogpile.cache.region import CacheRegion
 from oslo_config import cfg
 
-from nubis.api import token_cache
-from nubis.common import cache, exceptions
+from nubis.common import cache, exceptions, token_cache
 from nubis.common.db.engine import Database
 from nubis.common.db.retry import retry_on_deadlock
 from nubis.common.policy import Policy

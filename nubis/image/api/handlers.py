@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import urllib.parse
 from typing import Any
 
 import webob
 
-from nubis.api import body, router
+from nubis.api import body, router, validation
 from nubis.common import exceptions
 from nubis.image.api import schemas
-from nubis.image.core import imports, listing, patch, records
+from nubis.image.core import fields, imports, listing, patch
 from nubis.image.core.facade import ImageCore
 
 VERSIONS = ["2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3",
@@ -44,16 +46,17 @@ def _import_headers(req: router.Request) -> dict[str, str]:
 
 # -- images ---------------------------------------------------------------------------------------
 
+def _validate_fields(image: dict[str, Any]) -> None:
+    """``image`` (a create body, or one patched attribute) against the image schema; 400 naming the field."""
+    validation.validate(image, fields.WRITE_SCHEMA)
+    fields.check_stored_values(image)
+
+
 def create_image(req: router.Request) -> webob.Response:
     body = req.json_body()
     if not isinstance(body, dict):
         raise exceptions.BadRequest("The request body must be a JSON object of image attributes.")
-    for name in ("disk_format", "container_format"):
-        allowed = records.DISK_FORMATS if name == "disk_format" else records.CONTAINER_FORMATS
-        if body.get(name) is not None and body[name] not in allowed:
-            raise exceptions.BadRequest(f"Invalid value {body[name]!r} for {name}: use one of {', '.join(allowed)}")
-    if body.get("visibility") is not None and body["visibility"] not in records.VISIBILITIES:
-        raise exceptions.BadRequest(f"Invalid visibility {body['visibility']!r}")
+    _validate_fields(body)
     image = core(req).create(req.context, body)
     return router.json_response(image, status=201, headers={"Location": f"{req.host_url}/v2/images/{image['id']}",
                                                               **_import_headers(req)})
@@ -79,8 +82,15 @@ def get_image(req: router.Request, image_id: str) -> webob.Response:
 
 
 def update_image(req: router.Request, image_id: str) -> webob.Response:
-    ops = req.json_body(allowed_types=patch.MEDIA_TYPES)
-    return router.json_response(core(req).update(req.context, image_id, ops))
+    if req.content_type not in patch.MEDIA_TYPES:
+        raise exceptions.UnsupportedMediaType(
+            f"Image PATCH expects Content-Type one of: {', '.join(patch.MEDIA_TYPES)}",
+            headers={"Accept-Patch": ", ".join(patch.MEDIA_TYPES)})
+    changes = patch.parse(req.json_body(allowed_types=patch.MEDIA_TYPES), req.content_type)
+    for change in changes:
+        if change.op != "remove":
+            _validate_fields({change.name: change.value})
+    return router.json_response(core(req).update(req.context, image_id, changes))
 
 
 def delete_image(req: router.Request, image_id: str) -> webob.Response:
@@ -99,11 +109,14 @@ def reactivate(req: router.Request, image_id: str) -> webob.Response:
 
 
 def add_tag(req: router.Request, image_id: str, tag: str) -> webob.Response:
+    _validate_fields({"tags": [tag]})
     core(req).tag(req.context, image_id, tag, add=True)
     return router.empty_response()
 
 
 def delete_tag(req: router.Request, image_id: str, tag: str) -> webob.Response:
+    if fields.path_names_nothing(tag, fields.MAX_NAME):
+        raise exceptions.NotFound(f"Tag {tag} not found on image {image_id}")
     core(req).tag(req.context, image_id, tag, add=False)
     return router.empty_response()
 
@@ -115,6 +128,8 @@ def _stream_args(req: router.Request) -> tuple[Any, int | None]:
         raise exceptions.UnsupportedMediaType(
             f"Image data must be sent as application/octet-stream, not {req.content_type}.")
     length = req.environ.get("CONTENT_LENGTH")
+    if length not in (None, "") and not (length.isascii() and length.isdigit()):
+        raise exceptions.BadRequest(f"Invalid Content-Length {length[:40]!r}")
     return body.input_stream(req.environ), int(length) if length not in (None, "") else None
 
 
@@ -171,9 +186,13 @@ def list_members(req: router.Request, image_id: str) -> webob.Response:
 
 def add_member(req: router.Request, image_id: str) -> webob.Response:
     body = req.json_body()
-    if not isinstance(body, dict) or not isinstance(body.get("member"), str) or not body["member"]:
+    if not isinstance(body, dict) or "member" not in body:
         raise exceptions.BadRequest("The body must be {\"member\": \"<project id>\"}.")
-    return router.json_response(core(req).add_member(req.context, image_id, body["member"]))
+    member = body["member"]
+    if not isinstance(member, str) or not member or fields.path_names_nothing(member, fields.MAX_NAME):
+        raise exceptions.BadRequest(f"Invalid member {json.dumps(member)[:300]}: a project id of 1 to "
+                                    f"{fields.MAX_NAME} printable characters.")
+    return router.json_response(core(req).add_member(req.context, image_id, member))
 
 
 def get_member(req: router.Request, image_id: str, member_id: str) -> webob.Response:
@@ -200,7 +219,21 @@ def schema_handler(builder: Any) -> Any:
     return handler
 
 
-ROUTES: router.RouteTable = {
+def _named_by_path(handler: router.Handler) -> router.Handler:
+    """404 before any lookup for an image or member id in the path that no stored row can have: longer than its
+    column, or with control characters (which some databases cannot even compare)."""
+    @functools.wraps(handler)
+    def checked(req: router.Request, **params: str) -> webob.Response:
+        image_id, member_id = params.get("image_id"), params.get("member_id")
+        if image_id is not None and fields.path_names_nothing(image_id, fields.MAX_ID):
+            raise exceptions.NotFound(f"No image found with ID {image_id}")
+        if member_id is not None and fields.path_names_nothing(member_id, fields.MAX_NAME):
+            raise exceptions.NotFound(f"Project {member_id} is not a member of image {image_id}")
+        return handler(req, **params)
+    return checked
+
+
+_ROUTES: router.RouteTable = {
     "/": {"GET": versions_root},
     "/versions": {"GET": versions},
     "/v2/images": {"GET": list_images, "POST": create_image},
@@ -220,3 +253,5 @@ ROUTES: router.RouteTable = {
     "/v2/schemas/member": {"GET": schema_handler(schemas.member_schema)},
     "/v2/schemas/members": {"GET": schema_handler(schemas.members_schema)},
 }
+ROUTES: router.RouteTable = {path: {method: _named_by_path(fn) if "{image_id}" in path else fn
+                                    for method, fn in methods.items()} for path, methods in _ROUTES.items()}

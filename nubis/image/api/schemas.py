@@ -2,44 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from nubis.image.core import records
-
-NULLABLE_STRING = {"type": ["null", "string"]}
+from nubis.image.core import fields
 
 
 def image_schema() -> dict[str, Any]:
-    read_only_string = {"type": ["null", "string"], "readOnly": True}
-    props: dict[str, Any] = {
-        "id": {"type": "string", "description": "An identifier for the image",
-               "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"},
-        "name": {"type": ["null", "string"], "maxLength": 255, "description": "Descriptive name for the image"},
-        "status": {"type": "string", "readOnly": True, "enum": list(records.STATUSES)},
-        "visibility": {"type": "string", "enum": list(records.VISIBILITIES)},
-        "protected": {"type": "boolean"},
-        "os_hidden": {"type": "boolean"},
-        "checksum": {**read_only_string, "maxLength": 32},
-        "os_hash_algo": {**read_only_string, "maxLength": 64},
-        "os_hash_value": {**read_only_string, "maxLength": 128},
-        "owner": {"type": ["null", "string"], "maxLength": 255},
-        "size": {"type": ["null", "integer"], "readOnly": True},
-        "virtual_size": {"type": ["null", "integer"], "readOnly": True},
-        "container_format": {"type": ["null", "string"], "enum": [None, *records.CONTAINER_FORMATS]},
-        "disk_format": {"type": ["null", "string"], "enum": [None, *records.DISK_FORMATS]},
-        "created_at": {"type": "string", "readOnly": True},
-        "updated_at": {"type": "string", "readOnly": True},
-        "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}},
-        "direct_url": {"type": "string", "readOnly": True},
-        "min_ram": {"type": "integer"},
-        "min_disk": {"type": "integer"},
-        "self": {"type": "string", "readOnly": True},
-        "file": {"type": "string", "readOnly": True},
-        "schema": {"type": "string", "readOnly": True},
-        "locations": {"type": "array", "items": {"type": "object"}},
-    }
     return {
-        "name": "image", "properties": props, "additionalProperties": {"type": "string"},
+        "name": "image", "properties": copy.deepcopy(fields.PROPERTIES), "additionalProperties": {"type": "string"},
         "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
                   {"rel": "describedby", "href": "{schema}"}],
     }

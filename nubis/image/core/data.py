@@ -10,7 +10,6 @@ from typing import Any, BinaryIO
 
 from nubis.common import exceptions
 
-HEAD_BYTES = 512
 # Bodies are read in pieces this big: fewer, larger hash updates and writes.
 READ_CHUNK = 1024 * 1024
 
@@ -24,7 +23,6 @@ class Digest:
     size: int = 0
     md5: Any = dataclasses.field(default_factory=hashlib.md5)
     multihash: Any = None
-    head: bytes = b""
 
 
 def chunks_from(stream: BinaryIO | Any, expected: int | None) -> Iterator[bytes]:
@@ -61,8 +59,6 @@ def hashed(chunks: Iterator[bytes], digest: Digest, limit: int, over_limit: Call
             for update in pending:  # a hash object takes its chunks one at a time, in order
                 update.result()
             pending = [pool.submit(digest.md5.update, chunk), pool.submit(digest.multihash.update, chunk)]
-            if len(digest.head) < HEAD_BYTES:
-                digest.head += chunk[: HEAD_BYTES - len(digest.head)]
             yield chunk
         for update in pending:
             update.result()

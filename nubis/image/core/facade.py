@@ -15,7 +15,7 @@ from nubis.common import policy as nubis_policy
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.image import formats
+from nubis.image import inspector
 from nubis.image.core import data, patch, records
 from nubis.image.db.models import Image, ImageMember, ImageProperty, ImageTag
 from nubis.image.store import FilesystemStore, StoreFull
@@ -50,8 +50,10 @@ class ImageCore:
         for name in custom:
             if name in records.READ_ONLY:
                 raise exceptions.Forbidden(f"Attribute '{name}' is read-only.")
-            if name.startswith(records.RESERVED_PREFIX):
+            if name in records.RESERVED or name.startswith(records.RESERVED_PREFIX):
                 raise exceptions.Forbidden(f"Attribute '{name}' is reserved.")
+        tags = set(core.get("tags") or [])
+        self._check_item_quotas(len(tags), len(custom))
         visibility = core.get("visibility", "shared")
         if visibility == "public":
             self.authorize(ctx, "publicize_image")
@@ -71,11 +73,26 @@ class ImageCore:
                           created_at=now, updated_at=now)
             s.add(image)
             for name, value in custom.items():
-                s.add(ImageProperty(image_id=image_id, name=name, value=str(value)))
-            for tag in set(core.get("tags") or []):
+                s.add(ImageProperty(image_id=image_id, name=name, value=value))
+            for tag in tags:
                 s.add(ImageTag(image_id=image_id, value=tag))
             s.flush()
             return records.body(s, image)
+
+    def _check_item_quotas(self, tags: int, properties: int, properties_before: int = 0) -> None:
+        """Glance's per-image quotas on the number of tags and custom properties an image would have
+        (``properties_before``: how many it has now, so an image over the quota can still lose some).
+
+        :raises RequestEntityTooLarge: over ``image_tag_quota`` or ``image_property_quota``.
+        """
+        tag_quota, property_quota = self.conf.image.image_tag_quota, self.conf.image.image_property_quota
+        if 0 <= tag_quota < tags:
+            raise exceptions.RequestEntityTooLarge(
+                f"Attempted: {tags}, Maximum: {tag_quota}: an image may have at most {tag_quota} tags.")
+        if 0 <= property_quota < properties and properties > properties_before:
+            raise exceptions.RequestEntityTooLarge(
+                f"Attempted: {properties}, Maximum: {property_quota}: an image may have at most "
+                f"{property_quota} properties.")
 
     def _check_count_quota(self, session: Any, owner: str | None) -> None:
         quota = self.conf.image.image_count_quota
@@ -96,7 +113,8 @@ class ImageCore:
         self.authorize(ctx, "modify_image", image)
         return image
 
-    def update(self, ctx: RequestContext, image_id: str, ops: Any) -> dict[str, Any]:
+    def update(self, ctx: RequestContext, image_id: str, changes: list[patch.Change]) -> dict[str, Any]:
+        """Apply validated ``changes`` (see ``patch.parse``); the image's new body."""
         with self.db.writer() as s:
             image = self._get_for_change(s, ctx, image_id)
             current = records.body(s, image)
@@ -104,52 +122,34 @@ class ImageCore:
             def check(name: str, value: Any) -> None:
                 self._check_change(ctx, image, name, value)
 
-            new = patch.apply(current, ops, check)
+            new = patch.apply(current, changes, check)
+            core_keys = set(records.CORE) | {"tags", "self", "file", "schema"}
+            self._check_item_quotas(len(set(new["tags"])), len(set(new) - core_keys), len(set(current) - core_keys))
             for name in patch.MUTABLE_CORE - {"tags"}:
                 if new.get(name) != current.get(name):
                     setattr(image, name, new[name])
             if set(new["tags"]) != set(current["tags"]):
                 s.execute(sa.delete(ImageTag).where(ImageTag.image_id == image.id))
                 for tag in set(new["tags"]):
-                    s.add(ImageTag(image_id=image.id, value=str(tag)))
-            core_keys = set(records.CORE) | {"tags", "self", "file", "schema"}
+                    s.add(ImageTag(image_id=image.id, value=tag))
             for name in (set(current) | set(new)) - core_keys:
                 if current.get(name) != new.get(name):
-                    records.set_property(s, image.id, name, None if name not in new else str(new[name]))
+                    records.set_property(s, image.id, name, new.get(name))
             image.updated_at = types.utcnow()
             s.flush()
             return records.body(s, image)
 
     def _check_change(self, ctx: RequestContext, image: Image, name: str, value: Any) -> None:
+        """Who may make a change, and when (the values themselves are validated against the schema before)."""
         if name == "visibility":
-            if value not in records.VISIBILITIES:
-                raise exceptions.BadRequest(f"Invalid visibility {value!r}: use one of {', '.join(records.VISIBILITIES)}")
             if value == "public":
                 self.authorize(ctx, "publicize_image", image)
             if value == "community":
                 self.authorize(ctx, "communitize_image", image)
         elif name == "owner":
             self.authorize(ctx, "set_owner", image)
-        elif name in ("disk_format", "container_format"):
-            allowed = records.DISK_FORMATS if name == "disk_format" else records.CONTAINER_FORMATS
-            if value not in allowed:
-                raise exceptions.BadRequest(f"Invalid value {value!r} for {name}: use one of {', '.join(allowed)}")
-            if image.status != "queued":
-                raise exceptions.Forbidden(f"Attribute {name} can be changed only while the image is queued.")
-        elif name in ("protected", "os_hidden"):
-            if not isinstance(value, bool):
-                raise exceptions.BadRequest(f"{name} must be true or false")
-        elif name in ("min_disk", "min_ram"):
-            if not isinstance(value, int) or value < 0:
-                raise exceptions.BadRequest(f"{name} must be a non-negative integer")
-        elif name == "tags":
-            if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-                raise exceptions.BadRequest("tags must be a list of strings")
-        elif name == "name":
-            if value is not None and (not isinstance(value, str) or len(value) > 255):
-                raise exceptions.BadRequest("name must be a string of at most 255 characters")
-        elif value is not None and not isinstance(value, str):
-            raise exceptions.BadRequest(f"Custom property {name} must be a string")
+        elif name in ("disk_format", "container_format") and image.status != "queued":
+            raise exceptions.Forbidden(f"Attribute {name} can be changed only while the image is queued.")
 
     def delete(self, ctx: RequestContext, image_id: str) -> None:
         with self.db.writer() as s:
@@ -177,12 +177,13 @@ class ImageCore:
             image.updated_at = types.utcnow()
 
     def tag(self, ctx: RequestContext, image_id: str, tag: str, add: bool) -> None:
+        """Add or remove one tag (a valid tag: see the handler); adding past the tag quota is 413."""
         with self.db.writer() as s:
             image = self._get_for_change(s, ctx, image_id)
             row = s.get(ImageTag, (image.id, tag))
             if add and row is None:
-                if len(tag) > 255:
-                    raise exceptions.BadRequest("Tags are at most 255 characters.")
+                count = s.scalar(sa.select(sa.func.count()).select_from(ImageTag).where(ImageTag.image_id == image.id)) or 0
+                self._check_item_quotas(count + 1, 0)
                 s.add(ImageTag(image_id=image.id, value=tag))
             elif not add:
                 if row is None:
@@ -220,6 +221,12 @@ class ImageCore:
                 raise exceptions.Forbidden(f"Only shared images have members; image {image_id} is {image.visibility}.")
             if s.get(ImageMember, (image.id, member)) is not None:
                 raise exceptions.Conflict(f"Project {member} is already a member of image {image_id}")
+            quota = self.conf.image.image_member_quota
+            count = s.scalar(sa.select(sa.func.count()).select_from(ImageMember).where(
+                ImageMember.image_id == image.id)) or 0
+            if 0 <= quota <= count:
+                raise exceptions.RequestEntityTooLarge(
+                    f"Attempted: {count + 1}, Maximum: {quota}: an image may be shared with at most {quota} projects.")
             now = types.utcnow()
             row = ImageMember(image_id=image.id, member=member, status="pending", created_at=now, updated_at=now)
             s.add(row)
@@ -283,11 +290,20 @@ class ImageCore:
                 for key, value in values.items():
                     setattr(image, key, value)
 
+    def content_inspector(self, image_id: str) -> inspector.Inspector:
+        """An inspector for data uploaded to ``image_id``, checking it against the image's disk_format."""
+        with self.db.reader() as s:
+            image = s.get(Image, image_id)
+            disk_format = image.disk_format if image else None
+        opts = self.conf.image
+        return inspector.Inspector(disk_format, opts.require_image_format_match, opts.vmdk_allowed_types)
+
     def write_data(self, image_id: str, chunks: Iterator[bytes], allowed: int, final_status: str = "active",
                    undo_status: str = "queued", expected_md5: str | None = None) -> None:
         """Stream ``chunks`` into the store and mark the image ``final_status``; on any failure put it back
         to ``undo_status`` with nothing stored."""
         digest = data.Digest(multihash=hashlib.new(self.conf.image.hashing_algorithm))
+        checker = self.content_inspector(image_id)
 
         def over(size: int) -> Exception:
             return exceptions.RequestEntityTooLarge(
@@ -295,7 +311,7 @@ class ImageCore:
                 "(image size cap or the project's storage quota).")
 
         try:
-            self.store.add(image_id, data.hashed(chunks, digest, allowed, over))
+            self.store.add(image_id, data.hashed(checker.inspect(chunks), digest, allowed, over))
             if expected_md5 and expected_md5 != digest.md5.hexdigest():
                 self.store.delete(image_id)
                 raise exceptions.BadRequest(f"The data's MD5 {digest.md5.hexdigest()} does not match the "
@@ -306,12 +322,9 @@ class ImageCore:
         except BaseException:
             self._finish(image_id, undo_status)
             raise
-        with self.db.reader() as s:
-            image = s.get(Image, image_id)
-            disk_format = image.disk_format if image else None
         self._finish(image_id, final_status, size=digest.size, checksum=digest.md5.hexdigest(),
                      os_hash_algo=self.conf.image.hashing_algorithm, os_hash_value=digest.multihash.hexdigest(),
-                     virtual_size=formats.virtual_size(disk_format, digest.head, digest.size), location=image_id)
+                     virtual_size=checker.virtual_size, location=image_id)
         with self.db.reader() as s:
             if s.get(Image, image_id) is None:  # deleted while uploading: drop the data too
                 self.store.delete(image_id)

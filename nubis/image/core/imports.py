@@ -21,13 +21,14 @@ import requests
 from nubis.common import exceptions
 from nubis.common.context import RequestContext
 from nubis.common.db import types
-from nubis.image.core import data, records
+from nubis.image.core import data, fields, records
 from nubis.image.core.facade import ImageCore
 from nubis.image.db.models import Image
 
 LOG = logging.getLogger(__name__)
 TASK_PROPERTY = "os_glance_import_task"
 FAILED_PROPERTY = "os_glance_failed_import"
+MAX_URI = 2048
 
 
 def stage(core: ImageCore, ctx: RequestContext, image_id: str, stream: BinaryIO, length: int | None) -> None:
@@ -35,7 +36,7 @@ def stage(core: ImageCore, ctx: RequestContext, image_id: str, stream: BinaryIO,
         raise exceptions.NotFound("The glance-direct import method is not enabled.")
     allowed, _ = core.begin_write(ctx, image_id, ("queued",), "uploading", length)
     try:
-        core.staging.add(image_id, data.chunks_from(stream, length))
+        core.staging.add(image_id, core.content_inspector(image_id).inspect(data.chunks_from(stream, length)))
     except BaseException:
         core.staging.delete(image_id)
         with core.db.writer() as s:
@@ -54,11 +55,17 @@ def stage(core: ImageCore, ctx: RequestContext, image_id: str, stream: BinaryIO,
 
 def check_url(core: ImageCore, url: str) -> None:
     """Refuse URLs web-download must not fetch (loopback, metadata, private nets) unless configured."""
+    if len(url) > MAX_URI or fields.has_control_chars(url) or " " in url:
+        raise exceptions.BadRequest(f"Invalid method.uri: a URL of at most {MAX_URI} characters without spaces or "
+                                    "control characters.")
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise exceptions.BadRequest(f"web-download needs an http or https URL, not {url!r}")
     opts = core.conf.image
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        raise exceptions.BadRequest(f"web-download needs a valid port in {url!r}") from None
     if opts.web_download_allowed_ports and str(port) not in opts.web_download_allowed_ports:
         raise exceptions.Forbidden(f"web-download may not fetch from port {port} (allowed: "
                                    f"{', '.join(opts.web_download_allowed_ports)}).")
@@ -69,7 +76,7 @@ def check_url(core: ImageCore, url: str) -> None:
         raise exceptions.Forbidden(f"web-download fetches only from {', '.join(opts.web_download_allowed_hosts)}.")
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         raise exceptions.BadRequest(f"web-download cannot resolve {host}.") from None
     if opts.web_download_allow_internal:
         return

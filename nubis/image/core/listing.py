@@ -29,13 +29,26 @@ class Page:
     next_marker: str | None
 
 
+# size is a BIGINT column: a bound beyond it is an error for the database, not an empty list.
+MAX_BIGINT = 2**63 - 1
+
+
 def _int(params: Mapping[str, str], name: str) -> int | None:
     value = params.get(name)
     if value is None:
         return None
-    if not value.lstrip("-").isdigit():
-        raise exceptions.BadRequest(f"{name} must be an integer, not {value!r}")
+    if not value.lstrip("-").isascii() or not value.lstrip("-").isdigit() or len(value) > 20 \
+            or abs(int(value)) > MAX_BIGINT:
+        raise exceptions.BadRequest(f"{name} must be an integer between {-MAX_BIGINT} and {MAX_BIGINT}, "
+                                    f"not {value[:40]!r}")
     return int(value)
+
+
+def _check_text(params: Mapping[str, str], tags: list[str]) -> None:
+    """NUL cannot be compared by every database (PostgreSQL refuses it): 400, naming the parameter."""
+    for name, value in [*params.items(), *(("tag", t) for t in tags)]:
+        if "\x00" in name or "\x00" in value:
+            raise exceptions.BadRequest(f"Query parameter {name!r} contains a NUL character.")
 
 
 def _time_filter(column: Any, text: str, name: str) -> sa.ColumnElement[bool]:
@@ -76,6 +89,7 @@ def _sort(params: Mapping[str, Any], sort_keys: list[str], sort_dirs: list[str])
 
 def list_images(session: orm.Session, ctx: RequestContext, params: Mapping[str, str], tags: list[str],
                 sort_keys: list[str], sort_dirs: list[str], default_limit: int, max_limit: int) -> Page:
+    _check_text(params, tags)
     q = sa.select(Image).where(Image.status != "deleted", records.visible_clause(ctx))
     visibility = params.get("visibility")
     member_status = params.get("member_status", "accepted")

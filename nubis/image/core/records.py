@@ -24,6 +24,8 @@ CORE = ("id", "name", "status", "visibility", "owner", "disk_format", "container
 READ_ONLY = ("id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size", "created_at",
              "updated_at", "self", "file", "schema", "direct_url", "locations")
 RESERVED_PREFIX = "os_glance"
+# Names Glance keeps for itself (its database columns).
+RESERVED = ("location", "deleted", "deleted_at")
 
 
 def iso(ts: datetime.datetime | None) -> str | None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.network.core import common, errors, query
-from nubis.network.core.common import Caller
+from nubis.network.core.common import Caller, NetworkCoreHandle
 from nubis.network.db import models
-
-if TYPE_CHECKING:
-    from nubis.network.core.facade import NetworkCore
 
 
 class Resources:
@@ -28,7 +25,7 @@ class Resources:
     sortable: ClassVar[Sequence[str]] = ("id", "name", "project_id", "tenant_id", "created_at", "updated_at",
                                          "revision_number", "description")
 
-    def __init__(self, core: NetworkCore) -> None:
+    def __init__(self, core: NetworkCoreHandle) -> None:
         self.core = core
 
     # -- visibility -----------------------------------------------------------------------------
@@ -44,6 +41,8 @@ class Resources:
         return q if cond is None else q.where(cond)
 
     def row(self, s: orm.Session, caller: Caller, ident: str) -> Any:
+        if not isinstance(ident, str):  # an id from a request body: 42 or {} is no id (and no SQL parameter)
+            raise errors.invalid(f"'{ident}' is not a valid {self.member} id.")
         found = s.scalar(self._select(caller).where(self.model.id == ident))
         if found is None:
             raise errors.not_found(self.kind, ident)

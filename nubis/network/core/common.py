@@ -5,13 +5,15 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from oslo_config import cfg
 from sqlalchemy import orm
 
 from nubis.common.context import RequestContext
 from nubis.common.db import types
+from nubis.common.db.engine import Database
 from nubis.network.core import errors
 from nubis.network.db import models
 
@@ -123,8 +125,8 @@ def as_str(value: Any, name: str, max_len: int = 255) -> str:
 
 def as_int(value: Any, name: str, low: int | None = None, high: int | None = None) -> int:
     try:
-        if isinstance(value, bool):
-            raise ValueError
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError  # True is no 1, and 22.5 no port: int() would quietly store 1 and 22
         number = int(value)
     except (TypeError, ValueError):
         raise errors.invalid(f"'{value}' is not an integer for {name}.") from None
@@ -139,6 +141,15 @@ def as_list(value: Any, name: str) -> list[Any]:
     if not isinstance(value, list):
         raise errors.invalid(f"'{value}' is not a list for {name}.")
     return value
+
+
+def as_ids(value: Any, name: str) -> list[str]:
+    """A list of resource ids (strings); 400 naming ``name`` for anything else."""
+    items = as_list(value, name)
+    bad = [item for item in items if not isinstance(item, str) or not item or len(item) > 255]
+    if bad:
+        raise errors.invalid(f"'{bad[0]}' is not a valid id in {name}.")
+    return items
 
 
 def owner_for_create(caller: Caller, attrs: dict[str, Any]) -> str:
@@ -159,3 +170,32 @@ def apply_standard(row: models.Standard, attrs: dict[str, Any], member: str) -> 
     for name in ("name", "description"):
         if name in attrs:
             setattr(row, name, as_str(attrs.pop(name), f"{member} {name}"))
+
+
+class NetworkCoreHandle(Protocol):
+    """The network core as each collection sees it (``facade.NetworkCore`` is the one implementation).
+
+    Declared here so that the collections, which the facade builds, need not
+    import the facade: that would be an import circle. Sibling collections are
+    reached as ``Any`` for the same reason.
+    """
+
+    conf: cfg.ConfigOpts
+    db: Database
+    quotas: Any
+    agents: Any
+    networks: Any
+    subnets: Any
+    subnetpools: Any
+    ports: Any
+    security_groups: Any
+
+    def collection(self, name: str) -> Any: ...
+
+    def internal_caller(self) -> Caller: ...
+
+    def authorize(self, caller: Caller, rule: str, target: Mapping[str, Any] | None = None) -> None: ...
+
+    def authorize_attributes(self, caller: Caller, op: str, member: str, attrs: Mapping[str, Any]) -> None: ...
+
+    def notify(self, event: str, payload: Mapping[str, Any]) -> None: ...

@@ -50,6 +50,7 @@ class FloatingIPs(Resources):
             raise errors.not_authorized("create_floatingip:floating_ip_address")
         if not attrs.get("floating_network_id"):
             raise errors.invalid("floating_network_id is required.")
+        common.as_ids([attrs["floating_network_id"]], "floating_network_id")
         with self.core.db.writer() as s:
             net = s.get(models.Network, attrs["floating_network_id"])
             if net is None or not net.router_external:

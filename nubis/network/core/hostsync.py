@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -22,10 +22,8 @@ from nubis.common.db import types
 from nubis.network.core import ipam
 from nubis.network.core import ports as ports_core
 from nubis.network.core import routers as routers_core
+from nubis.network.core.common import NetworkCoreHandle
 from nubis.network.db import models
-
-if TYPE_CHECKING:
-    from nubis.network.core.facade import NetworkCore
 
 LOG = logging.getLogger(__name__)
 
@@ -40,7 +38,7 @@ def dhcp_device_id(host: str) -> str:
 
 
 class HostSync:
-    def __init__(self, core: NetworkCore, send_events: EventSender | None = None) -> None:
+    def __init__(self, core: NetworkCoreHandle, send_events: EventSender | None = None) -> None:
         self.core = core
         self.send_events = send_events
 

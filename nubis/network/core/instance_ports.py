@@ -14,11 +14,18 @@ from nubis.common.db.engine import Database
 from nubis.network.db import models as net
 
 
+def _bound_to(instance_uuid: str) -> sa.ColumnElement[bool]:
+    """The instance's ports: its device_id, and bound to a host. Any tenant may write any device_id on a
+    port of its own, but only compute (an admin) binds, and only ports of the instance's project; without
+    the binding, another project's port would show up in this guest's metadata."""
+    return sa.and_(net.Port.device_id == instance_uuid, net.Port.binding_host_id != "")
+
+
 def ports_of(database: Database, instance_uuid: str) -> list[dict[str, Any]]:
     """The instance's ports, oldest first: ``[{id, network_id, mac_address, mtu, subnets: {id: {cidr,
     gateway_ip, enable_dhcp, dns_nameservers, host_routes}}, fixed_ips: [{subnet_id, ip_address}]}]``."""
     with database.reader() as s:
-        ports = s.scalars(sa.select(net.Port).where(net.Port.device_id == instance_uuid)
+        ports = s.scalars(sa.select(net.Port).where(_bound_to(instance_uuid))
                           .order_by(net.Port.created_at))
         out = []
         for port in ports:
@@ -39,4 +46,4 @@ def floating_ip_of(database: Database, instance_uuid: str, fixed_ip: str) -> str
     with database.reader() as s:
         return s.scalar(sa.select(net.FloatingIP.floating_ip_address).where(  # type: ignore[no-any-return]
             net.FloatingIP.fixed_ip_address == fixed_ip,
-            net.FloatingIP.port_id.in_(sa.select(net.Port.id).where(net.Port.device_id == instance_uuid))))
+            net.FloatingIP.port_id.in_(sa.select(net.Port.id).where(_bound_to(instance_uuid)))))

@@ -35,14 +35,21 @@ SLAAC_MODES = ("slaac", "dhcpv6-stateless")
 
 
 def network_of(cidr: str) -> IPNetwork:
+    """``cidr`` (a string such as "10.0.0.0/24") as a network; 400 for anything else. The standard library
+    would also take an integer (42 -> 0.0.0.42/32), bytes or a tuple, which no API field means."""
     try:
+        if not isinstance(cidr, str):
+            raise ValueError(cidr)
         return ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         raise errors.invalid(f"'{cidr}' is not a valid IP subnet.") from None
 
 
 def address(value: Any, what: str = "IP address") -> IPAddress:
+    """``value`` (a string) as an address; 400 for anything else, integers included (see ``network_of``)."""
     try:
+        if not isinstance(value, str):
+            raise ValueError(value)
         return ipaddress.ip_address(value)
     except ValueError:
         raise errors.invalid(f"'{value}' is not a valid {what}.") from None

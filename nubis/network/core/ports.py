@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
+from nubis.network import policies
 from nubis.network.core import common, errors, ipam
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
@@ -103,6 +104,9 @@ class Ports(Resources):
         if not attrs.get("network_id"):
             raise errors.invalid("network_id is required to create a port.")
         with self.core.db.writer() as s:
+            # Every port made through the API counts, whatever its device_owner; only the ports the service
+            # makes for itself (DHCP, router and floating IP ports, through create_in) do not.
+            self.core.quotas.check(s, project, "port")
             view = self.create_in(s, caller, project, attrs)
         self.core.notify("port.create", view)
         return view
@@ -113,10 +117,8 @@ class Ports(Resources):
         net_owner = caller.owns(net.project_id)
         if not net_owner and not net.shared:
             raise errors.not_authorized(f"create_port on network {net.id} of another project")
-        if not net_owner and ("mac_address" in attrs or any("ip_address" in f for f in attrs.get("fixed_ips") or [])):
-            raise errors.not_authorized("create_port:fixed_ips:ip_address or mac_address on a shared network")
-        if not attrs.get("device_owner", "").startswith("network:"):  # the service's own ports are not counted
-            self.core.quotas.check(s, project, "port")
+        self.authorize_on_network(caller, "create", net, project, attrs)
+        self.refuse_foreign_device(s, caller, project, attrs)
         port = models.Port(id=common.types.new_uuid(), project_id=project, network_id=net.id,
                            port_security_enabled=net.port_security_enabled)
         self._apply(port, attrs)
@@ -125,6 +127,40 @@ class Ports(Resources):
         self._security(s, caller, port, attrs, creating=True)
         self._bind(port, attrs)
         return self.views(s, caller, [port])[0]
+
+    def authorize_on_network(self, caller: Caller, op: str, net: models.Network, project: str,
+                             attrs: dict[str, Any]) -> None:
+        """403 unless ``caller`` may set what ``attrs`` set on a port of ``project`` on ``net``: the address,
+        MAC, filtering and network device owner attributes are for the network's owner
+        (``policies.NETWORK_OWNER_ATTRIBUTES``). Admins, and the service making its own ports, may set them all."""
+        if caller.is_admin:
+            return
+        fixed = attrs.get("fixed_ips")
+        present = {
+            "fixed_ips:ip_address": isinstance(fixed, list) and any(isinstance(f, dict) and "ip_address" in f
+                                                                    for f in fixed),
+            "mac_address": "mac_address" in attrs,
+            "port_security_enabled": "port_security_enabled" in attrs,
+            "allowed_address_pairs": "allowed_address_pairs" in attrs,
+            "device_owner": isinstance(attrs.get("device_owner"), str) and attrs["device_owner"].startswith("network:"),
+        }
+        target = {"project_id": project, "network:project_id": net.project_id}
+        for attr in policies.NETWORK_OWNER_ATTRIBUTES[op]:
+            if present[attr]:
+                self.core.authorize(caller, f"{op}_port:{attr}", target)
+
+    @staticmethod
+    def refuse_foreign_device(s: orm.Session, caller: Caller, project: str, attrs: dict[str, Any]) -> None:
+        """400 when a tenant points its port's ``device_id`` at another project's router: the L3 agent would
+        plug the port into that router (Neutron refuses the same). Servers live in compute, which only counts
+        the ports of the server's own project."""
+        device_id = attrs.get("device_id")
+        if caller.is_admin or not device_id or not isinstance(device_id, str):
+            return
+        router = s.get(models.Router, device_id)
+        if router is not None and router.project_id != project:
+            raise errors.invalid(f"Tenant {project} not allowed to create port on this network: device_id "
+                                 f"{device_id} is another project's router.")
 
     def _apply(self, port: models.Port, attrs: dict[str, Any]) -> None:
         common.apply_standard(port, attrs, self.member)
@@ -138,6 +174,8 @@ class Ports(Resources):
             for opt in opts:
                 if not isinstance(opt, dict) or not opt.get("opt_name") or "opt_value" not in opt:
                     raise errors.invalid(f"extra_dhcp_opt {opt!r} needs opt_name and opt_value.")
+                common.as_str(opt["opt_name"], "extra_dhcp_opts opt_name")
+                common.as_str(opt["opt_value"], "extra_dhcp_opts opt_value")
                 if opt.get("ip_version", 4) not in (4, 6):
                     raise errors.invalid(f"ip_version {opt['ip_version']} of extra_dhcp_opt must be 4 or 6.")
             port.extra_dhcp_opts = [{"opt_name": str(o["opt_name"]), "opt_value": str(o["opt_value"]),
@@ -217,7 +255,7 @@ class Ports(Resources):
                                 .where(models.PortSecurityGroup.port_id == port.id)))
         wanted = current
         if "security_groups" in attrs:
-            wanted = set(common.as_list(attrs["security_groups"], "security_groups"))
+            wanted = set(common.as_ids(attrs["security_groups"], "security_groups"))
             for gid in wanted:
                 group = s.get(models.SecurityGroup, gid)
                 if group is None or not (caller.is_admin or group.project_id == port.project_id):
@@ -246,8 +284,8 @@ class Ports(Resources):
             if not isinstance(pair, dict) or "ip_address" not in pair or not set(pair) <= {"ip_address",
                                                                                            "mac_address"}:
                 raise errors.invalid(f"allowed address pair {pair!r} needs ip_address (and optionally mac_address).")
-            text = str(pair["ip_address"])
-            net = ipam.network_of(text)
+            text = pair["ip_address"]
+            net = ipam.network_of(text)  # a string, as every address field (400 for 42)
             pairs.append({"ip_address": text if "/" in text and net.num_addresses > 1 else str(net.network_address),
                           "mac_address": _valid_mac(pair.get("mac_address") or port.mac_address)})
         if len({(p["ip_address"], p["mac_address"]) for p in pairs}) != len(pairs):
@@ -289,7 +327,10 @@ class Ports(Resources):
             common.check_revision(port, if_match, "port")
             net = s.get(models.Network, port.network_id)
             assert net is not None
+            self.authorize_on_network(caller, "update", net, port.project_id, attrs)
+            self.refuse_foreign_device(s, caller, port.project_id, attrs)
             if "mac_address" in attrs and _valid_mac(attrs["mac_address"]) != port.mac_address:
+                self.core.authorize(caller, "update_port:mac_address", {"project_id": port.project_id})
                 if port.binding_host_id:
                     raise errors.conflict("PortBound", f"Unable to change the mac of port {port.id}: it is bound "
                                                        f"to host {port.binding_host_id}.")

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from nubis.network.core import common, errors
-from nubis.network.core.common import Caller
+from nubis.network.core.common import Caller, NetworkCoreHandle
 from nubis.network.db import models
-
-if TYPE_CHECKING:
-    from nubis.network.core.facade import NetworkCore
 
 MAX_TAG_LENGTH = 255
 
@@ -23,7 +20,7 @@ def _valid(tag: Any) -> str:
 
 
 class Tags:
-    def __init__(self, core: NetworkCore) -> None:
+    def __init__(self, core: NetworkCoreHandle) -> None:
         self.core = core
 
     def _resource(self, s: Any, caller: Caller, collection: str, ident: str, change: bool) -> Any:

@@ -12,7 +12,7 @@ import requests
 from keystoneauth1 import session as ks_session
 from keystoneauth1.identity import v3
 
-from nubis.api import token_cache
+from nubis.common import token_cache
 from tests.functional import cloud as cloud_fixture
 from tests.functional.cloud import Cloud, Credentials
 from tests.functional.identity.conftest import FAST_HASH

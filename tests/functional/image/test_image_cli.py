@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import http.server
 import io
 import os
-import socketserver
-import struct
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import requests
 
 from tests.functional.cloud import Cloud, Credentials
+from tests.functional.image import disk_images
 
 
 def _qcow2(path: str, virtual: int, padding: int = 4096) -> bytes:
-    header = b"QFI\xfb" + struct.pack(">I", 3) + b"\0" * 16 + struct.pack(">Q", virtual)
-    data = header + os.urandom(padding)
-    with open(path, "wb") as f:
-        f.write(data)
-    return data
+    return disk_images.qcow2(path, virtual, data=os.urandom(padding))
 
 
 def _osc(cloud: Cloud, *args: str, creds: Credentials | None = None) -> Any:
@@ -111,21 +102,9 @@ def test_tags_deactivate_and_protected(cloud: Cloud, tmp_path) -> None:  # type:
     cloud.openstack("image", "delete", image["id"], json_output=False)
 
 
-@contextlib.contextmanager
-def _http_source(directory: str) -> Iterator[int]:
-    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=directory, **k)  # noqa: E731
-    with socketserver.TCPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield server.server_address[1]
-        finally:
-            server.shutdown()
-
-
 def test_import_web_download_and_glance_direct(cloud: Cloud, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = _qcow2(str(tmp_path / "remote.qcow2"), virtual=1024**3, padding=300_000)
-    with _http_source(str(tmp_path)) as port:
+    with disk_images.serve_directory(str(tmp_path)) as port:
         # Created over HTTP: the CLI without --file would upload its (empty) stdin as the data.
         image = requests.post(f"{cloud.url('image')}/v2/images", headers=_token_headers(cloud), timeout=10, json={
             "name": f"web-{uuid.uuid4().hex[:6]}", "disk_format": "qcow2", "container_format": "bare"}).json()

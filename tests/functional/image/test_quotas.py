@@ -13,6 +13,7 @@ from tests.functional.cloud import Cloud
 
 COUNT_QUOTA = 3
 BYTES_QUOTA = 100_000
+MEMBER_QUOTA = 2
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,8 @@ def cloud(tmp_path_factory):  # type: ignore[no-untyped-def]
     # Quota arithmetic is plain SQL already run on every backend by the other image tests.
     tmp = tmp_path_factory.mktemp("image-quota")
     extra = {"identity": {"password_hash_rounds": "4"},
-             "image": {"image_count_quota": str(COUNT_QUOTA), "user_storage_quota": str(BYTES_QUOTA)}}
+             "image": {"image_count_quota": str(COUNT_QUOTA), "user_storage_quota": str(BYTES_QUOTA),
+                       "image_member_quota": str(MEMBER_QUOTA)}}
     with cloud_fixture.running_cloud(tmp, ["image"], extra_config=extra) as c:
         yield c
 
@@ -67,6 +69,19 @@ def test_storage_quota_before_and_during_upload(cloud: Cloud) -> None:
     # What is left still fits.
     assert _upload(cloud, second["id"], b"d" * 40_000).status_code == 204
     assert _image(cloud, second["id"])["size"] == 40_000
+
+
+def test_member_quota(cloud: Cloud) -> None:
+    image = requests.post(f"{cloud.url('image')}/v2/images", headers=_headers(cloud), timeout=10,
+                          json={"name": "shared", "visibility": "shared"}).json()
+    members = f"{cloud.url('image')}/v2/images/{image['id']}/members"
+    for n in range(MEMBER_QUOTA):
+        assert requests.post(members, json={"member": f"p{n}"}, headers=_headers(cloud), timeout=10).ok
+    over = requests.post(members, json={"member": "one-too-many"}, headers=_headers(cloud), timeout=10)
+    assert over.status_code == 413 and "shared with at most 2" in over.json()["message"], over.text
+    listed = requests.get(members, headers=_headers(cloud), timeout=10).json()["members"]
+    assert sorted(m["member_id"] for m in listed) == ["p0", "p1"]
+    requests.delete(f"{cloud.url('image')}/v2/images/{image['id']}", headers=_headers(cloud), timeout=10)
 
 
 def test_image_count_quota(cloud: Cloud) -> None:

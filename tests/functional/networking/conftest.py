@@ -21,8 +21,7 @@ CONFIG = {**COMPUTE_CONFIG, "compute": {**COMPUTE_CONFIG["compute"], "vif_pluggi
 @pytest.fixture(scope="module", params=fixtures.backend_ids())
 def cloud(request, tmp_path_factory) -> Iterator[cloud_fixture.Cloud]:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("networking")
-    with fixtures.backend_config(request.param, str(tmp)) as backend, \
-            cloud_fixture.running_cloud(tmp, SERVICES, extra_config={**CONFIG, **backend}) as c:
+    with cloud_fixture.running_cloud_on(request.param, tmp, SERVICES, CONFIG) as c:
         yield c
 
 

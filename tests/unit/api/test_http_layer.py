@@ -22,8 +22,9 @@ def app(conf: cfg.ConfigOpts):  # type: ignore[no-untyped-def]
     return sample_app.build(conf)
 
 
-def call(app, path: str, method: str = "GET", headers=None, body: bytes | None = None) -> webob.Response:  # type: ignore[no-untyped-def]
-    req = webob.Request.blank(path, method=method, headers=headers or {})
+def call(app, path: str, method: str = "GET", headers=None, body: bytes | None = None,  # type: ignore[no-untyped-def]
+         remote_addr: str = "127.0.0.1") -> webob.Response:
+    req = webob.Request.blank(path, method=method, headers=headers or {}, environ={"REMOTE_ADDR": remote_addr})
     if body is not None:
         req.body = body
         req.content_type = "application/json"
@@ -184,6 +185,55 @@ def test_metrics_count_routes_and_statuses(app) -> None:  # type: ignore[no-unty
     missing = 'nubis_http_requests_total{method="GET",route="/v1/things/{thing_id}",service="sample",status="404"} 1.0'
     assert ok in text and missing in text
     assert 'nubis_http_request_duration_seconds_bucket{le="0.001",method="GET",route="/v1/things/{thing_id}",service="sample"}' in text
+
+
+@pytest.mark.parametrize("remote_addr", ["203.0.113.5", "::ffff:198.51.100.1", "2001:db8::1", ""])
+def test_metrics_only_for_allowed_addresses(app, remote_addr) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, "/metrics", remote_addr=remote_addr)
+    assert resp.status_int == 403
+    assert "metrics_allowed_cidrs" in resp.json["forbidden"]["message"]
+    assert "nubis_http_requests" not in resp.text
+    assert call(app, "/metrics", remote_addr="::1").status_int == 200
+
+
+def test_metrics_allowed_cidrs_option(conf) -> None:  # type: ignore[no-untyped-def]
+    conf.set_override("auth_strategy", "noauth", group="api")
+    conf.set_override("metrics_allowed_cidrs", ["198.51.100.0/24"], group="api")
+    app = sample_app.build(conf)
+    assert call(app, "/metrics", remote_addr="::ffff:198.51.100.7").status_int == 200
+    assert call(app, "/metrics", remote_addr="127.0.0.1").status_int == 403
+    conf.set_override("metrics_allowed_cidrs", [], group="api")
+    assert call(sample_app.build(conf), "/metrics", remote_addr="127.0.0.1").status_int == 403
+
+
+def test_deeply_nested_json_is_400(app) -> None:  # type: ignore[no-untyped-def]
+    for body in (b"[" * 50000 + b"]" * 50000, b'{"a":' * 65 + b"1" + b"}" * 65):
+        resp = call(app, "/v1/things", "POST", USER, body)
+        assert resp.status_int == 400, resp.text
+        assert "64 levels" in resp.json["badRequest"]["message"]
+    # Brackets inside strings are not nesting; 64 levels are fine.
+    inside = json.dumps({"thing": {"name": "[[[[{{{{"}}).encode()
+    assert call(app, "/v1/things", "POST", USER, inside).status_int == 201
+    deep_ok = b'{"thing": {"name": "x"}, "extra": ' + b"[" * 62 + b"]" * 62 + b"}"
+    resp = call(app, "/v1/things", "POST", USER, deep_ok)
+    assert resp.status_int == 400 and "extra" in resp.text  # the schema's 400, past the depth check
+
+
+def test_lone_surrogates_are_400(app) -> None:  # type: ignore[no-untyped-def]
+    for body in (b'{"thing": {"name": "\\ud800"}}', b'{"thing": {"\\uDFFF": "x"}}', b'[["\\ud83d"]]'):
+        resp = call(app, "/v1/things", "POST", USER, body)
+        assert resp.status_int == 400, resp.text
+        assert "lone surrogate" in resp.json["badRequest"]["message"]
+    # A proper pair (an emoji) is a character like any other.
+    pair = b'{"thing": {"name": "\\ud83d\\ude00"}}'
+    assert call(app, "/v1/things", "POST", USER, pair).status_int == 201
+
+
+@pytest.mark.parametrize("path", ["/v1/things/a?x=%ff", "/v1/things/a?%C3%28=1", "/v1/things/%ff", "/?x=%e2%82"])
+def test_invalid_utf8_in_path_or_query_is_400(app, path) -> None:  # type: ignore[no-untyped-def]
+    resp = call(app, path, headers=USER)
+    assert resp.status_int == 400, resp.text
+    assert "UTF-8" in resp.json["badRequest"]["message"]
 
 
 def test_healthcheck_drain_file(app, conf) -> None:  # type: ignore[no-untyped-def]

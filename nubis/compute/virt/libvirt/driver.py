@@ -31,13 +31,20 @@ CHUNK = 1024 * 1024
 CONSOLE_TAIL = 256 * 1024  # what os-getConsoleOutput may return at most
 
 
+def _make_reachable_dir(path: str) -> None:
+    """A directory QEMU's own user can reach (libvirt gives it the disks); the process umask is 077."""
+    if not os.path.isdir(path):
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        os.chmod(path, 0o755)
+
+
 class LibvirtDriver:
     def __init__(self, conf: cfg.ConfigOpts, images: ks_adapter.Adapter | None,
                  connection: Connection | None = None) -> None:
         self.conf = conf
         self.images = images
         self.path = libvirt_conf.instances_path(conf)
-        os.makedirs(self.path, mode=0o755, exist_ok=True)
+        _make_reachable_dir(self.path)
         self.cache = ImageCache(os.path.join(self.path, "_base"))
         self._listener: Callable[[str, int], None] | None = None
         self.conn = connection or Connection(conf.libvirt.connection_uri, on_event=self._event,
@@ -130,7 +137,7 @@ class LibvirtDriver:
         workdir = self._dir(guest.uuid)
         if self.conn.exists(guest.uuid):
             raise DriverError(f"guest {guest.uuid} already exists on this host")
-        os.makedirs(workdir, mode=0o755, exist_ok=True)
+        _make_reachable_dir(workdir)
         try:
             files = self._files(guest, workdir)
             xml = domain.to_xml(guest_config.build(guest, self.facts, files))

@@ -32,7 +32,9 @@ class ImageVerificationFailed(RuntimeError):
 class ImageCache:
     def __init__(self, base_dir: str) -> None:
         self.base_dir = base_dir
-        os.makedirs(base_dir, mode=0o755, exist_ok=True)
+        if not os.path.isdir(base_dir):
+            os.makedirs(base_dir, mode=0o755, exist_ok=True)
+            os.chmod(base_dir, 0o755)  # QEMU's user reads the backing files; the process umask is 077
 
     def path_for(self, image_id: str, hash_value: str) -> str:
         return os.path.join(self.base_dir, f"{image_id}-{hash_value[:24]}")
