@@ -14,6 +14,7 @@ from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.facade import ComputeCore
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.host_settings import HostSettings
+from nubis.compute.core.hosts import HostReport
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.moves import ServerMoves
@@ -47,7 +48,7 @@ def build_core(runtime: Runtime) -> ComputeCore:
     return ComputeCore(c, policies.make(c), flavors, keypairs, groups, servers, services, InstanceStore(database),
                        quotas, UsageReport(database), AggregateStore(database, settings),
                        ServerMoves(servers), Snapshots(servers),
-                       ExternalEvents(servers))
+                       ExternalEvents(servers), HostReport(database, services))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

@@ -39,6 +39,17 @@ OPTS = [
                help="Seconds the API and conductor wait for an RPC answer before reporting the peer unreachable."),
 ]
 
+# Nova's names: ``[api] enable_instance_password`` and ``[DEFAULT] password_length``.
+API_OPTS = [
+    cfg.BoolOpt("enable_instance_password", default=True,
+                help="Return the server's admin password (given or generated) in the responses to create, "
+                     "rebuild and (before microversion 2.14) evacuate."),
+]
+DEFAULT_OPTS = [
+    cfg.IntOpt("password_length", default=12, min=8, max=255,
+               help="Length of the admin passwords the compute API generates."),
+]
+
 QUOTA_OPTS = [
     cfg.IntOpt("instances", default=10, min=-1, help="Servers per project (-1: unlimited)."),
     cfg.IntOpt("cores", default=20, min=-1, help="vCPUs per project (-1: unlimited)."),
@@ -51,4 +62,4 @@ QUOTA_OPTS = [
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [(GROUP, OPTS), ("quota", QUOTA_OPTS), *libvirt_conf.list_opts()]
+    return [(GROUP, OPTS), ("api", API_OPTS), ("DEFAULT", DEFAULT_OPTS), ("quota", QUOTA_OPTS), *libvirt_conf.list_opts()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nubis.api import router
@@ -84,3 +84,18 @@ def page_limit(value: str | None) -> int:
     digits = value.lstrip("0") or "0"
     # Any number of more digits than MAX_LIMIT has is over it: no need to convert it (nor risk int()'s limit).
     return MAX_LIMIT if len(digits) > len(str(MAX_LIMIT)) else min(int(digits), MAX_LIMIT)
+
+
+def until(last: Version) -> Callable[[router.Handler], router.Handler]:
+    """A route that exists up to microversion ``last`` (Nova removed it after): 404 at later versions."""
+
+    def wrap(handler: router.Handler) -> router.Handler:
+        @functools.wraps(handler)
+        def wrapped(req: router.Request, **params: str) -> Any:
+            if version_of(req) > last:
+                raise exceptions.NotFound(f"This API was removed after microversion {last}.")
+            return handler(req, **params)
+
+        return wrapped
+
+    return wrap

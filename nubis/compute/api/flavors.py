@@ -5,18 +5,34 @@ from __future__ import annotations
 import webob
 
 from nubis.api import router, validation
+from nubis.common import exceptions
 from nubis.compute.api import schemas
 from nubis.compute.api.common import authorize, body_of, context, core, page_limit, params_of, version_of
 from nubis.compute.api.schemas import flavors as flavor_schemas
 from nubis.compute.api.views import flavors as views
 from nubis.compute.api.views import links
 
+# Nova's spellings of true and false (any case) for ``is_public``; "none" asks for public and private flavors.
+_TRUE, _FALSE = ("1", "t", "true", "on", "y", "yes"), ("0", "f", "false", "off", "n", "no")
+
+
+def _is_public_filter(value: str | None) -> bool | None:
+    """The ``is_public`` filter: True when absent, None for "none", else a boolean (400 otherwise)."""
+    if value is None:
+        return True
+    lowered = value.lower()
+    if lowered == "none":
+        return None
+    if lowered in _TRUE or lowered in _FALSE:
+        return lowered in _TRUE
+    raise exceptions.BadRequest(f"Invalid is_public filter [{value[:255]}]: use true, false or none.")
+
 
 def list_flavors(req: router.Request, detailed: bool = False) -> webob.Response:
     authorize(req, "flavors")
     params = params_of(req)
     params["limit"] = str(page_limit(params.get("limit")))
-    found = core(req).flavors.list(context(req), params)
+    found = core(req).flavors.list(context(req), params, _is_public_filter(params.get("is_public")))
     base = links.base_url(req)
     return router.json_response({"flavors": [views.flavor(base, f, version_of(req), detailed) for f in found]})
 

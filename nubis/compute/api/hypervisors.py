@@ -9,7 +9,7 @@ import webob
 from nubis.api import router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.compute.api.common import authorize, core, version_of
+from nubis.compute.api.common import authorize, core, until, version_of
 from nubis.compute.api.views import hypervisors as views
 
 
@@ -35,17 +35,40 @@ def show_hypervisor(req: router.Request, hypervisor_id: str) -> webob.Response:
     return router.json_response({"hypervisor": views.hypervisor(_one(req, hypervisor_id), version_of(req))})
 
 
+@until(Version(2, 87))  # since 2.88 the uptime is part of GET /os-hypervisors/{id}
 def hypervisor_uptime(req: router.Request, hypervisor_id: str) -> webob.Response:
     authorize(req, "os-hypervisors:uptime")
-    if version_of(req) >= Version(2, 88):
-        raise exceptions.NotFound("Since microversion 2.88 the uptime is part of GET /os-hypervisors/{id}.")
-    return router.json_response({"hypervisor": views.uptime(_one(req, hypervisor_id))})
+    return router.json_response({"hypervisor": views.uptime(_one(req, hypervisor_id), version_of(req))})
+
+
+@until(Version(2, 87))  # placement reports capacity since
+def hypervisor_statistics(req: router.Request) -> webob.Response:
+    authorize(req, "os-hypervisors:statistics")
+    return router.json_response({"hypervisor_statistics": core(req).hosts.statistics()})
+
+
+@until(Version(2, 52))  # since 2.53: GET /os-hypervisors?hypervisor_hostname_pattern=
+def search_hypervisors(req: router.Request, pattern: str) -> webob.Response:
+    authorize(req, "os-hypervisors:search")
+    found = core(req).hosts.matching(pattern, with_servers=False)
+    return router.json_response({"hypervisors": [views.hypervisor(h, version_of(req)) for h in found]})
+
+
+@until(Version(2, 52))  # since 2.53: GET /os-hypervisors?with_servers=true
+def hypervisor_servers(req: router.Request, pattern: str) -> webob.Response:
+    authorize(req, "os-hypervisors:servers")
+    found = core(req).hosts.matching(pattern, with_servers=True)
+    return router.json_response({"hypervisors": [views.hypervisor(h, version_of(req)) for h in found]})
 
 
 def routes(prefix: str) -> router.RouteTable:
+    # The fixed paths come before /{hypervisor_id}, which would match them too.
     return {
         f"{prefix}/os-hypervisors": {"GET": list_hypervisors},
         f"{prefix}/os-hypervisors/detail": {"GET": list_hypervisors_detail},
+        f"{prefix}/os-hypervisors/statistics": {"GET": hypervisor_statistics},
+        f"{prefix}/os-hypervisors/{{pattern}}/search": {"GET": search_hypervisors},
+        f"{prefix}/os-hypervisors/{{pattern}}/servers": {"GET": hypervisor_servers},
         f"{prefix}/os-hypervisors/{{hypervisor_id}}": {"GET": show_hypervisor},
         f"{prefix}/os-hypervisors/{{hypervisor_id}}/uptime": {"GET": hypervisor_uptime},
     }

@@ -10,6 +10,7 @@ from nubis.api import router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
 from nubis.compute.api.common import authorize, body_of, context, core, version_of
+from nubis.compute.api.views import keypairs as views
 
 
 def _user(req: router.Request, rule: str, asked: Any = None) -> str:
@@ -30,7 +31,8 @@ def _user(req: router.Request, rule: str, asked: Any = None) -> str:
 
 def list_keypairs(req: router.Request) -> webob.Response:
     user = _user(req, "os-keypairs:index")
-    return router.json_response({"keypairs": [{"keypair": k} for k in core(req).keypairs.list(user)]})
+    version = version_of(req)
+    return router.json_response({"keypairs": [views.listed(k, version) for k in core(req).keypairs.list(user)]})
 
 
 def create_keypair(req: router.Request) -> webob.Response:
@@ -40,14 +42,14 @@ def create_keypair(req: router.Request) -> webob.Response:
     if isinstance(spec, dict):
         spec["user_id"] = user
     keypair = core(req).keypairs.create(user, context(req).project_id, body)
-    if version_of(req) < Version(2, 2):
-        keypair.pop("type", None)
-    return router.json_response({"keypair": keypair}, status=201 if version_of(req) >= Version(2, 2) else 200)
+    version = version_of(req)
+    return router.json_response({"keypair": views.created(keypair, version)},
+                                status=201 if version >= Version(2, 2) else 200)
 
 
 def show_keypair(req: router.Request, name: str) -> webob.Response:
     user = _user(req, "os-keypairs:show")
-    return router.json_response({"keypair": core(req).keypairs.get(user, name)})
+    return router.json_response({"keypair": views.shown(core(req).keypairs.get(user, name), version_of(req))})
 
 
 def delete_keypair(req: router.Request, name: str) -> webob.Response:

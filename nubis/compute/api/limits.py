@@ -5,14 +5,8 @@ from __future__ import annotations
 import webob
 
 from nubis.api import router
-from nubis.compute.api.common import authorize, context, core
-
-# Nova's names for the quota resources in ``absolute``.
-_MAX = {"maxTotalInstances": "instances", "maxTotalCores": "cores", "maxTotalRAMSize": "ram",
-        "maxTotalKeypairs": "key_pairs", "maxServerMeta": "metadata_items", "maxServerGroups": "server_groups",
-        "maxServerGroupMembers": "server_group_members"}
-_USED = {"totalInstancesUsed": "instances", "totalCoresUsed": "cores", "totalRAMUsed": "ram",
-         "totalServerGroupsUsed": "server_groups"}
+from nubis.compute.api.common import authorize, context, core, version_of
+from nubis.compute.api.views import limits as views
 
 
 def limits(req: router.Request) -> webob.Response:
@@ -24,8 +18,7 @@ def limits(req: router.Request) -> webob.Response:
         authorize(req, "limits")
     c = core(req)
     limit, used = c.quotas.limits(project), c.quotas.usage(project, ctx.user_id)
-    absolute = {k: limit[v] for k, v in _MAX.items()} | {k: used[v] for k, v in _USED.items()}
-    return router.json_response({"limits": {"rate": [], "absolute": absolute}})
+    return router.json_response({"limits": {"rate": [], "absolute": views.absolute(limit, used, version_of(req))}})
 
 
 def routes(prefix: str) -> router.RouteTable:

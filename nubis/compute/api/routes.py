@@ -9,9 +9,11 @@ from __future__ import annotations
 from nubis.api import router
 from nubis.compute.api import (
     aggregates,
+    extensions,
     external_events,
     flavor_extra_specs,
     flavors,
+    hosts,
     hypervisors,
     keypairs,
     limits,
@@ -25,13 +27,15 @@ from nubis.compute.api import (
     servers,
     services,
     usage,
+    usage_audit_log,
     versions,
 )
 from nubis.compute.api.common import with_admin_context
 from nubis.compute.api.views.links import API_PREFIX
 
 _MODULES = (versions, flavors, flavor_extra_specs, keypairs, servers, server_moves, server_metadata, server_tags,
-            server_extras, external_events, server_groups, services, hypervisors, limits, quotas, usage, aggregates)
+            server_extras, external_events, server_groups, services, hypervisors, limits, quotas, usage, aggregates, hosts, usage_audit_log,
+            extensions)
 
 
 def _table() -> router.RouteTable:

@@ -11,10 +11,11 @@ import webob
 from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.compute.api import schemas, server_moves
+from nubis.compute.api import passwords, schemas, server_moves
 from nubis.compute.api.common import authorize, body_of, context, core, version_of
 from nubis.compute.api.schemas import servers as server_schemas
 from nubis.compute.api.servers import shown
+from nubis.compute.api.views import servers as views
 
 # An action's function: (request, the server's record, the action's argument) -> a response, or None for 202.
 Run = Callable[[router.Request, Any, Any], webob.Response | None]
@@ -61,8 +62,12 @@ def _console_output(req: router.Request, inst: Any, arg: Any) -> webob.Response:
 
 def _rebuild(req: router.Request, inst: Any, arg: Any) -> webob.Response:
     _validate("rebuild", arg, schemas.pick(server_schemas.REBUILD, version_of(req)))
-    core(req).servers.rebuild(context(req), inst.uuid, arg)
-    return router.json_response({"server": shown(req, inst.uuid)}, status=202)
+    admin_pass = passwords.admin_pass(req, arg)
+    c, ctx = core(req), context(req)
+    c.servers.rebuild(ctx, inst.uuid, arg)
+    rebuilt, _ = c.servers.get(ctx, inst.uuid)
+    body = views.rebuilt(shown(req, inst.uuid), version_of(req), rebuilt.user_data)
+    return router.json_response({"server": views.with_admin_pass(body, admin_pass)}, status=202)
 
 
 def _resize(req: router.Request, inst: Any, arg: Any) -> None:

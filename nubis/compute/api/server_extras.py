@@ -6,17 +6,24 @@ import webob
 
 from nubis.api import router
 from nubis.common import exceptions
-from nubis.compute.api.common import core
+from nubis.compute.api.common import core, version_of
 from nubis.compute.api.servers import owned_server
+from nubis.compute.api.views import instance_actions as action_views
 
 
 def list_instance_actions(req: router.Request, server_id: str) -> webob.Response:
     owned_server(req, server_id, "os-instance-actions")
-    actions = [{"action": a.action, "instance_uuid": a.instance_uuid, "request_id": a.request_id,
-                "user_id": a.user_id, "project_id": a.project_id, "start_time": a.start_time.isoformat(),
-                "message": a.message, "updated_at": (a.finish_time or a.start_time).isoformat()}
-               for a in core(req).instances.actions(server_id)]
-    return router.json_response({"instanceActions": actions})
+    version = version_of(req)
+    return router.json_response({"instanceActions": [
+        action_views.action(a, version) for a in core(req).instances.actions(server_id)]})
+
+
+def show_instance_action(req: router.Request, server_id: str, request_id: str) -> webob.Response:
+    owned_server(req, server_id, "os-instance-actions:show")
+    found = next((a for a in core(req).instances.actions(server_id) if a.request_id == request_id), None)
+    if found is None:
+        raise exceptions.NotFound(f"Action for request_id {request_id[:255]} on instance {server_id} not found")
+    return router.json_response({"instanceAction": action_views.with_events(found, version_of(req))})
 
 
 def volume_attachments(req: router.Request, server_id: str) -> webob.Response:
@@ -38,6 +45,7 @@ def interfaces(req: router.Request, server_id: str) -> webob.Response:
 def routes(prefix: str) -> router.RouteTable:
     return {
         f"{prefix}/servers/{{server_id}}/os-instance-actions": {"GET": list_instance_actions},
+        f"{prefix}/servers/{{server_id}}/os-instance-actions/{{request_id}}": {"GET": show_instance_action},
         f"{prefix}/servers/{{server_id}}/os-volume_attachments": {"GET": volume_attachments,
                                                                  "POST": volume_attachments},
         f"{prefix}/servers/{{server_id}}/os-interface": {"GET": interfaces, "POST": interfaces},

@@ -9,6 +9,7 @@ import webob
 from nubis.api import router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
+from nubis.compute.api import passwords
 from nubis.compute.api.common import authorize, context, core, params_of, version_of
 from nubis.compute.api.views import links
 from nubis.compute.api.views import migrations as views
@@ -38,9 +39,11 @@ def migrate_live(req: router.Request, inst: Any, arg: Any) -> None:
 
 
 def evacuate(req: router.Request, inst: Any, arg: Any) -> webob.Response:
+    """Rebuild elsewhere; before 2.14 the response carries the admin password (Nova's ``adminPass``)."""
+    admin_pass = passwords.admin_pass(req, arg if isinstance(arg, dict) else None)
     core(req).moves.move(context(req), inst.uuid, "evacuation", _target("evacuate", arg))
-    if version_of(req) < Version(2, 14):
-        return router.json_response({"adminPass": (arg or {}).get("adminPass") or ""})
+    if version_of(req) < Version(2, 14) and admin_pass is not None:
+        return router.json_response({"adminPass": admin_pass})
     return router.empty_response(200)
 
 

@@ -12,7 +12,7 @@ import webob
 from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.compute.api import schemas
+from nubis.compute.api import passwords, schemas
 from nubis.compute.api.common import authorize, body_of, context, core, is_true, page_limit, params_of, version_of
 from nubis.compute.api.schemas import servers as server_schemas
 from nubis.compute.api.views import links
@@ -59,11 +59,12 @@ def create_server(req: router.Request) -> webob.Response:
     body = body_of(req)
     server = _checked_create(body, version_of(req))
     hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints")) or {}
+    admin_pass = passwords.admin_pass(req, server)
     made = core(req).servers.create(context(req), server, hints)
     if server["return_reservation_id"]:
         return router.json_response({"reservation_id": made["reservation_id"]}, status=202)
     base = links.base_url(req)
-    return router.json_response({"server": views.created(base, made["id"])}, status=202,
+    return router.json_response({"server": views.created(base, made["id"], admin_pass)}, status=202,
                                 headers={"Location": links.links(base, "servers", made["id"])[0]["href"]})
 
 
@@ -83,7 +84,8 @@ def _checked_name_filter(pattern: str) -> None:
 
 
 def list_servers(req: router.Request, detailed: bool = False) -> webob.Response:
-    params = params_of(req)
+    version = version_of(req)
+    params = {k: v for k, v in params_of(req).items() if version >= server_schemas.LATER_FILTERS.get(k, version)}
     if "name" in params:
         _checked_name_filter(params["name"])
     all_projects = is_true(params.get("all_tenants", params.get("all_projects")))
@@ -137,7 +139,7 @@ def update_server(req: router.Request, server_id: str) -> webob.Response:
     validation.validate(body, schemas.pick(server_schemas.UPDATE, version_of(req)))
     changes = {k: v for k, v in body["server"].items() if k in ("name", "description")}
     core(req).servers.update(context(req), server_id, changes)
-    return router.json_response({"server": shown(req, server_id)})
+    return router.json_response({"server": views.updated(shown(req, server_id), version_of(req))})
 
 
 def delete_server(req: router.Request, server_id: str) -> webob.Response:

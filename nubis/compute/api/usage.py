@@ -15,7 +15,7 @@ from nubis.compute.core.usage import parse_time
 def _period(req: router.Request) -> tuple[Any, Any]:
     now = db_types.utcnow()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return parse_time(req.GET.get("start"), month_start), parse_time(req.GET.get("end"), now)
+    return (parse_time(req.GET.get("start"), month_start, "start"), parse_time(req.GET.get("end"), now, "end"))
 
 
 def list_usage(req: router.Request) -> webob.Response:

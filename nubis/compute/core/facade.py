@@ -10,6 +10,7 @@ from nubis.common import policy
 from nubis.compute.core.aggregates import AggregateStore
 from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.flavors import FlavorStore
+from nubis.compute.core.hosts import HostReport
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.moves import ServerMoves
@@ -37,3 +38,4 @@ class ComputeCore:
     moves: ServerMoves
     snapshots: Snapshots
     events: ExternalEvents
+    hosts: HostReport

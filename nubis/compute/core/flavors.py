@@ -65,17 +65,17 @@ class FlavorStore:
                 raise exceptions.NotFound(f"Flavor {flavorid} could not be found.")
             return {**as_dict(f), "_snapshot": snapshot(f)}
 
-    def list(self, ctx: RequestContext, params: dict[str, str]) -> list[dict[str, Any]]:
-        is_admin = bool(ctx.is_admin)
+    def list(self, ctx: RequestContext, params: dict[str, str], is_public: bool | None = True) -> list[dict[str, Any]]:
+        """Flavors by ``params`` (minRam, minDisk, sort, marker, limit).
+
+        An admin chooses public (``is_public`` True), private (False) or all (None) flavors; anyone else sees the
+        public flavors and the private ones their project was given, whatever ``is_public`` says (as Nova).
+        """
         q = sa.select(Flavor)
-        public = params.get("is_public", "true").lower()
-        if public in ("none", "") and is_admin:
-            q = q.where(sa.true())
-        elif public in ("false", "0", "no") and is_admin:
-            q = q.where(Flavor.is_public.is_(False))
-        else:
-            q = q.where(self._visible(ctx, is_admin) if public not in ("true", "1", "yes")
-                        else sa.or_(Flavor.is_public.is_(True), self._visible(ctx, False)))
+        if not ctx.is_admin:
+            q = q.where(self._visible(ctx, False))
+        elif is_public is not None:
+            q = q.where(Flavor.is_public.is_(is_public))
         for param, column in (("minRam", Flavor.memory_mb), ("minDisk", Flavor.root_gb)):
             if params.get(param):
                 if not params[param].isdigit():
@@ -112,7 +112,10 @@ class FlavorStore:
         name = spec.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise exceptions.BadRequest("Invalid input for field/attribute name: a non-empty string is required.")
-        flavorid = spec.get("id") or str(uuid.uuid4())
+        flavorid = spec.get("id")
+        if isinstance(flavorid, int | float) and not isinstance(flavorid, bool):
+            flavorid = str(flavorid)  # Nova takes a JSON number as the id and keeps it as a string
+        flavorid = flavorid or str(uuid.uuid4())
         if not isinstance(flavorid, str) or len(flavorid) > 255:
             raise exceptions.BadRequest("Invalid input for field/attribute id.")
         is_public = spec.get("os-flavor-access:is_public", True)
@@ -180,6 +183,8 @@ class FlavorStore:
             f = s.scalar(sa.select(Flavor).where(Flavor.flavorid == flavorid))
             if f is None:
                 raise exceptions.NotFound(f"Flavor {flavorid} could not be found.")
+            if add is None and f.is_public:
+                raise exceptions.NotFound("Access list not available for public flavors.")
             if add is not None:
                 if f.is_public:
                     raise exceptions.Conflict(f"Flavor {flavorid} is public: access lists are for private flavors.")

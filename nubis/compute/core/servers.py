@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import logging
 import re
 import urllib.parse
@@ -21,6 +20,7 @@ from nubis.compute import states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor.rpcapi import ConductorAPI
+from nubis.compute.core import timestamps
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.instances import InstanceStore, guest_payload
 from nubis.compute.core.keypairs import KeypairStore
@@ -211,7 +211,13 @@ class ServerCore:
 
     def list(self, ctx: RequestContext, params: dict[str, str], all_projects: bool) -> list[tuple[Instance, Any]]:
         q = sa.select(Instance)
-        if not (all_projects and params.get("deleted", "false").lower() in ("true", "1")):
+        since, before = (timestamps.parse(params[k], k) if params.get(k) else None
+                         for k in ("changes-since", "changes-before"))
+        if since is not None and before is not None and since > before:
+            raise exceptions.BadRequest("The value of changes-since must be less than or equal to changes-before.")
+        # A changes-since/changes-before listing shows deleted servers too (to anyone, as Nova does).
+        changes = since is not None or before is not None
+        if not (changes or (all_projects and params.get("deleted", "false").lower() in ("true", "1"))):
             q = q.where(Instance.deleted.is_(False))
         if not all_projects:
             q = q.where(Instance.project_id == ctx.project_id)
@@ -228,12 +234,10 @@ class ServerCore:
                 if name == "host" and not all_projects:
                     continue
                 q = q.where(column == params[name])
-        if params.get("changes-since"):
-            try:
-                since = datetime.datetime.fromisoformat(params["changes-since"].replace("Z", "+00:00"))
-            except ValueError:
-                raise exceptions.BadRequest(f"Invalid changes-since value {params['changes-since']!r}.") from None
-            q = q.where(Instance.updated_at >= since.replace(tzinfo=None))
+        if since is not None:
+            q = q.where(Instance.updated_at >= since)
+        if before is not None:
+            q = q.where(Instance.updated_at <= before)
         sort_key = _SORTABLE.get(params.get("sort_key", "created_at"))
         if sort_key is None:
             raise exceptions.BadRequest(f"Invalid sort_key {params['sort_key']!r}.")

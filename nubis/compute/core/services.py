@@ -20,6 +20,11 @@ def _iso(value: datetime.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _by_id(model: Any, ident: str) -> Any:
+    """The condition naming a row by its UUID, or by its integer id (how the API names it before 2.53)."""
+    return model.id == int(ident) if ident.isdigit() and len(ident) < 10 else model.uuid == ident
+
+
 def uptime_text(started_at: datetime.datetime | None, now: datetime.datetime) -> str | None:
     """The host's uptime in the shape of uptime(1), as os-hypervisors shows it."""
     if started_at is None:
@@ -53,7 +58,8 @@ class ServiceStore:
             return s.scalar(sa.select(Service.id).where(Service.host == host).limit(1)) is not None
 
     def as_dict(self, row: Service, zones: dict[str, str]) -> dict[str, Any]:
-        return {"id": row.uuid, "binary": row.binary, "host": row.host,
+        # ``legacy_id``: the integer id the API shows before microversion 2.53.
+        return {"id": row.uuid, "legacy_id": row.id, "binary": row.binary, "host": row.host,
                 "zone": zones.get(row.host, self.settings.default_zone),
                 "status": "disabled" if row.disabled else "enabled", "state": "up" if self._up(row) else "down",
                 "updated_at": _iso(row.last_seen_up), "disabled_reason": row.disabled_reason,
@@ -109,7 +115,7 @@ class ServiceStore:
 
     def delete(self, service_id: str) -> None:
         with self.db.writer() as s:
-            row = s.scalar(sa.select(Service).where(Service.uuid == service_id))
+            row = s.scalar(sa.select(Service).where(_by_id(Service, service_id)))
             if row is None:
                 raise exceptions.NotFound(f"Service {service_id} not found.")
             busy = s.scalar(sa.select(sa.func.count()).select_from(Instance).where(
@@ -124,28 +130,34 @@ class ServiceStore:
         with self.db.reader() as s:
             q = sa.select(ComputeNode).order_by(ComputeNode.host)
             if ident:
-                q = q.where(ComputeNode.uuid == ident)
+                q = q.where(_by_id(ComputeNode, ident))
             nodes = list(s.scalars(q))
             services = {r.host: r for r in s.scalars(sa.select(Service))}
-            usage = {host: (n, vcpus, ram, disk) for host, n, vcpus, ram, disk in s.execute(
+            busy = sa.case((Instance.task_state.is_not(None), 1), else_=0)
+            usage = {host: (n, vcpus, ram, disk, working) for host, n, vcpus, ram, disk, working in s.execute(
                 sa.select(Instance.host, sa.func.count(), sa.func.sum(Instance.vcpus), sa.func.sum(Instance.memory_mb),
-                          sa.func.sum(Instance.root_gb))
+                          sa.func.sum(Instance.root_gb), sa.func.sum(busy))
                 .where(Instance.deleted.is_(False), Instance.host.is_not(None)).group_by(Instance.host))}
             out = []
             for node in nodes:
                 svc = services.get(node.host)
                 body: dict[str, Any] = {
-                    "id": node.uuid, "hypervisor_hostname": node.hypervisor_hostname,
+                    "id": node.uuid, "legacy_id": node.id, "hypervisor_hostname": node.hypervisor_hostname,
                     "state": "up" if svc is not None and self._up(svc) else "down",
                     "status": "disabled" if svc is not None and svc.disabled else "enabled"}
                 if detailed:
-                    running, vcpus, ram, disk = usage.get(node.host, (0, 0, 0, 0))
+                    running, vcpus, ram, disk, working = usage.get(node.host, (0, 0, 0, 0, 0))
+                    ram_used, disk_used = int(ram or 0), int(disk or 0)
                     body.update({
                         "hypervisor_type": node.hypervisor_type, "hypervisor_version": 1000, "host_ip": "127.0.0.1",
                         "service": {"host": node.host, "id": svc.uuid if svc else None,
+                                    "legacy_id": svc.id if svc else None,
                                     "disabled_reason": svc.disabled_reason if svc else None},
                         "vcpus": node.vcpus, "memory_mb": node.memory_mb, "local_gb": node.local_gb,
-                        "vcpus_used": int(vcpus or 0), "memory_mb_used": int(ram or 0), "local_gb_used": int(disk or 0),
+                        "vcpus_used": int(vcpus or 0), "memory_mb_used": ram_used, "local_gb_used": disk_used,
+                        "free_ram_mb": node.memory_mb - ram_used, "free_disk_gb": node.local_gb - disk_used,
+                        # Servers with a task under way (building, resizing, migrating...), as Nova counts them.
+                        "current_workload": int(working or 0), "disk_available_least": node.local_gb - disk_used,
                         "running_vms": int(running), "cpu_info": node.cpu_info or {},
                         "uptime": uptime_text(node.host_started_at, types.utcnow())})
                 out.append(body)

@@ -15,17 +15,13 @@ import sqlalchemy as sa
 from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.common.db.engine import Database
+from nubis.compute.core import timestamps
 from nubis.compute.db.models import Instance
 
 
-def parse_time(text: str | None, default: datetime.datetime) -> datetime.datetime:
-    if not text:
-        return default
-    try:
-        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise exceptions.BadRequest(f"Invalid time {text!r}: use ISO 8601, e.g. 2026-11-01T00:00:00.") from None
-    return value.astimezone(datetime.UTC).replace(tzinfo=None) if value.tzinfo else value
+def parse_time(text: str | None, default: datetime.datetime, field: str) -> datetime.datetime:
+    """``text`` (a period's ``start`` or ``end``) as naive UTC, or ``default`` when not given."""
+    return timestamps.parse(text, field) if text else default
 
 
 def _iso(value: datetime.datetime | None) -> str | None:

@@ -181,7 +181,9 @@ def test_evacuate_from_a_host_that_went_down(cloud: ComputeCloud, image_id: str,
     agent.stop()
     service = next(s for s in conn.compute.services() if s.host == "compute-3")
     conn.compute.update_service_forced_down(service, service.host, service.binary, True)
-    assert _post(cloud, f"/servers/{server.id}/action", {"evacuate": {}}).status_code == 200
+    # Before 2.14 the response carries the (generated) admin password.
+    evacuated = _post(cloud, f"/servers/{server.id}/action", {"evacuate": {"onSharedStorage": False}}, "2.13")
+    assert evacuated.status_code == 200 and len(evacuated.json()["adminPass"]) == 12
     server = wait_for_status(conn, server.id, "ACTIVE")
     assert server.compute_host != "compute-3" and server.task_state is None
     assert _held_on(cloud, server.id) == {server.compute_host}

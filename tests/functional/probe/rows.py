@@ -125,6 +125,7 @@ PUT /v2.1/servers/{server_id} write_a
 DELETE /v2.1/servers/{server_id} write_a
 POST /v2.1/servers/{server_id}/action write_a
 GET /v2.1/servers/{server_id}/os-instance-actions read_a
+GET /v2.1/servers/{server_id}/os-instance-actions/{request_id} read_a
 GET /v2.1/servers/{server_id}/migrations admin
 GET /v2.1/os-migrations admin
 GET /v2.1/servers/{server_id}/metadata read_a
@@ -155,6 +156,16 @@ GET /v2.1/os-hypervisors admin
 GET /v2.1/os-hypervisors/detail admin
 GET /v2.1/os-hypervisors/{hypervisor_id} admin
 GET /v2.1/os-hypervisors/{hypervisor_id}/uptime admin
+GET /v2.1/os-hypervisors/statistics admin
+GET /v2.1/os-hypervisors/{pattern}/search admin
+GET /v2.1/os-hypervisors/{pattern}/servers admin
+GET /v2.1/os-hosts admin
+GET /v2.1/os-hosts/{host_name} admin
+PUT /v2.1/os-hosts/{host_name} admin
+GET /v2.1/os-instance_usage_audit_log admin
+GET /v2.1/os-instance_usage_audit_log/{before_timestamp} admin
+GET /v2.1/extensions project
+GET /v2.1/extensions/{alias} project
 GET /v2.1/limits project
 GET /v2.1/os-quota-sets/{project_id} read_a
 PUT /v2.1/os-quota-sets/{project_id} admin
@@ -193,6 +204,7 @@ GET /v2.1/os-availability-zone/detail admin
         "name": "network-changed", "server_uuid": w.ids["server"]}]},
     ("POST", "/v2.1/os-server-groups"): lambda w: {"server_group": {"name": _name(), "policies": ["affinity"]}},
     ("PUT", "/v2.1/os-services/{service_id}"): lambda w: {"status": "disabled"},
+    ("PUT", "/v2.1/os-hosts/{host_name}"): lambda w: {"status": "enable"},
     ("PUT", "/v2.1/os-quota-sets/{project_id}"): lambda w: {"quota_set": {"instances": 3}},
     ("PUT", "/v2.1/os-quota-class-sets/{class_name}"): lambda w: {"quota_class_set": {"instances": 30}},
     ("POST", "/v2.1/os-aggregates"): lambda w: {"aggregate": {"name": _name()}},
@@ -640,14 +652,22 @@ def _grant_rows() -> list[Row]:
 
 COMPUTE_PARAMS = {"flavor_id": "flavor", "key": "=hw:numa_nodes", "name": "keypair", "server_id": "server",
                   "group_id": "server_group", "service_id": "compute_service", "hypervisor_id": "hypervisor",
-                  "project_id": "project_a", "class_name": "=default", "aggregate_id": "aggregate", "tag": "=blue"}
+                  "project_id": "project_a", "class_name": "=default", "aggregate_id": "aggregate", "tag": "=blue",
+                  "host_name": "compute_host", "pattern": "compute_host", "before_timestamp": "=2026-11-01T00:00:00",
+                  "alias": "=os-keypairs", "request_id": "server_action"}
 METADATA_KEY = "=color"
 NETWORK_PARAMS = {"alias": "=router", "network_id": "network", "project_id": "project_a", "tag": "=blue"}
 IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "project_b"}
 PLACEMENT_PARAMS = {"uuid": "provider", "resource_class": "=VCPU", "consumer_uuid": "server",
                     "name": "=CUSTOM_PERSONA_MATRIX"}
 
-ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *NETWORK_FIXED, *_network_collection_rows(), *IMAGE,
+# Host power actions: asked of a host that does not exist, so an admin's call is let through (404) without
+# rebooting anything; no driver here powers hosts (an existing host answers 501, as Nova's libvirt).
+HOST_POWER = [Row("compute", "GET", f"/v2.1/os-hosts/{{host_name}}/{action}", "admin", None,
+                  {"host_name": "=no-such-host"}) for action in ("reboot", "shutdown", "startup")]
+
+ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *NETWORK_FIXED,
+                   *_network_collection_rows(), *IMAGE,
                    *PLACEMENT]
 
 

@@ -212,6 +212,9 @@ def _compute_and_image(world: World, admin: Any, member: Any, suffix: str) -> No
     member("PUT", "compute", f"/v2.1/servers/{server['id']}/metadata/color", {"meta": {"color": "blue"}})
     services = admin("GET", "compute", "/v2.1/os-services")["services"]
     ids["compute_service"] = str(next(s["id"] for s in services if s["binary"] == "nubis-compute"))
+    ids["compute_host"] = next(s["host"] for s in services if s["binary"] == "nubis-compute")
+    ids["server_action"] = member("GET", "compute", f"/v2.1/servers/{server['id']}/os-instance-actions")[
+        "instanceActions"][0]["request_id"]
     ids["hypervisor"] = str(admin("GET", "compute", "/v2.1/os-hypervisors")["hypervisors"][0]["id"])
     ids["aggregate"] = str(admin("POST", "compute", "/v2.1/os-aggregates", {"aggregate": {
         "name": f"agg-{suffix}"}})["aggregate"]["id"])

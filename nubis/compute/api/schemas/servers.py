@@ -20,6 +20,10 @@ from nubis.compute.api.schemas import (
 # One request builds at most this many servers (the quota usually stops it much earlier).
 MAX_COUNT = 1000
 
+# Listing filters that exist only from the microversion that added them (ignored before it, as Nova ignores
+# unknown filters).
+LATER_FILTERS: dict[str, Version] = {"changes-before": Version(2, 66)}
+
 _DISK_CONFIG: Schema = {"type": "string", "enum": ["AUTO", "MANUAL"]}
 _ACCESS_IP: Schema = {"type": "string", "maxLength": 255}
 _ADMIN_PASS: Schema = {"type": "string"}

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from nubis.api.microversion import Version
 from nubis.compute import network_client, states
 from nubis.compute.api.views.links import bookmark, links
 from nubis.compute.db.models import Instance, InstanceFault
+
+_SPACES = re.compile(r"[\s_]+")
+_NOT_HOSTNAME = re.compile(r"[^a-z0-9.-]")
 
 
 def _iso(value: Any) -> str | None:
@@ -34,6 +38,25 @@ def _image(base: str, inst: Instance) -> dict[str, Any] | str:
     return {"id": inst.image_ref, "links": [{"rel": "bookmark", "href": bookmark(base, "images", inst.image_ref)}]}
 
 
+def hostname(name: str) -> str:
+    """The guest hostname Nova derives from a server name: lowercase letters, digits and dashes, at most 63."""
+    cleaned = _NOT_HOSTNAME.sub("", _SPACES.sub("-", name.lower())).strip(".-")[:63]
+    return cleaned or "server"
+
+
+def _extended_attributes(inst: Instance) -> dict[str, Any]:
+    """The server attributes admins see from 2.3 (Nova's ``OS-EXT-SRV-ATTR`` set)."""
+    return {
+        # One server per reservation here unless created together; the create response names it the same way.
+        "OS-EXT-SRV-ATTR:reservation_id": f"r-{inst.uuid[:8]}", "OS-EXT-SRV-ATTR:launch_index": 0,
+        "OS-EXT-SRV-ATTR:hostname": hostname(inst.name),
+        # Images boot with their own kernel here (no separate kernel/ramdisk images recorded).
+        "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+        "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda" if inst.host else None,
+        "OS-EXT-SRV-ATTR:user_data": inst.user_data,
+    }
+
+
 def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: InstanceFault | None) -> dict[str, Any]:
     """The full (detail/show) form; ``is_admin`` adds the host attributes and fault details."""
     body: dict[str, Any] = {
@@ -53,6 +76,10 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
     if is_admin:
         body.update({"OS-EXT-SRV-ATTR:host": inst.host, "OS-EXT-SRV-ATTR:hypervisor_hostname": inst.node,
                      "OS-EXT-SRV-ATTR:instance_name": f"instance-{inst.uuid[:8]}"})
+    if is_admin and version >= Version(2, 3):
+        body.update(_extended_attributes(inst))
+    elif version >= Version(2, 90):
+        body["OS-EXT-SRV-ATTR:hostname"] = hostname(inst.name)  # 2.90 shows the hostname to its owner too
     if version >= Version(2, 9):
         body["locked"] = bool(inst.locked)
     if version >= Version(2, 19):
@@ -74,11 +101,40 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
     return body
 
 
+# Before 2.75 the update and rebuild responses show a shorter server: Nova's show without the fields its
+# extensions added (zone, key, status details, host attributes, volumes, config drive, usage, security groups).
+_CHANGED_FIELDS = frozenset({
+    "id", "name", "status", "image", "flavor", "fault", "user_id", "tenant_id", "created", "updated", "progress",
+    "metadata", "links", "addresses", "hostId", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6", "locked",
+    "description", "tags", "trusted_image_certificates", "server_groups", "locked_reason"})
+_FULL_CHANGED = Version(2, 75)
+
+
+def updated(full: dict[str, Any], version: Version) -> dict[str, Any]:
+    """The server of a ``PUT /servers/{id}`` response, from its full view at ``version``."""
+    return full if version >= _FULL_CHANGED else {k: v for k, v in full.items() if k in _CHANGED_FIELDS}
+
+
+def rebuilt(full: dict[str, Any], version: Version, user_data: str | None) -> dict[str, Any]:
+    """The server of a rebuild response: as an update's, with ``key_name`` from 2.54 and ``user_data`` from 2.57."""
+    body = updated(full, version)
+    if version >= Version(2, 54):
+        body["key_name"] = full["key_name"]
+    if version >= Version(2, 57):
+        body["user_data"] = user_data
+    return body
+
+
 def server_brief(base: str, inst: Instance) -> dict[str, Any]:
     return {"id": inst.uuid, "name": inst.name, "links": links(base, "servers", inst.uuid)}
 
 
-def created(base: str, server_id: str) -> dict[str, Any]:
-    """The body of a 202 to ``POST /servers``."""
-    return {"id": server_id, "links": links(base, "servers", server_id), "OS-DCF:diskConfig": "MANUAL",
-            "security_groups": [{"name": "default"}]}
+def with_admin_pass(body: dict[str, Any], admin_pass: str | None) -> dict[str, Any]:
+    """``body`` with ``adminPass`` added when there is one to return (see ``passwords.admin_pass``)."""
+    return body if admin_pass is None else {**body, "adminPass": admin_pass}
+
+
+def created(base: str, server_id: str, admin_pass: str | None) -> dict[str, Any]:
+    """The body of a 202 to ``POST /servers`` (``adminPass`` unless instance passwords are disabled)."""
+    return with_admin_pass({"id": server_id, "links": links(base, "servers", server_id), "OS-DCF:diskConfig": "MANUAL",
+                            "security_groups": [{"name": "default"}]}, admin_pass)

@@ -1,0 +1,59 @@
+"""Input Nova accepts (and must be accepted here), and the matching refusals."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.functional.compute.conftest import ComputeCloud
+from tests.functional.compute.test_api_bounds import Api, _admin, _bad_request
+
+
+def _names(api: Api, **params: str) -> set[str]:
+    resp = api.call("GET", "/flavors", **params)
+    assert resp.status_code == 200, resp.text
+    return {f["name"] for f in resp.json()["flavors"]}
+
+
+def test_flavor_ids_given_as_numbers_and_the_is_public_filter(cloud: ComputeCloud) -> None:
+    api = _admin(cloud)
+    number = 900000 + uuid.uuid4().int % 99999
+    made = api.call("POST", "/flavors", {"flavor": {"name": f"num-{number}", "id": number, "ram": 512, "vcpus": 1,
+                                                    "disk": 1}})
+    assert made.status_code == 200, made.text
+    assert made.json()["flavor"]["id"] == str(number)
+    assert api.call("GET", f"/flavors/{number}").json()["flavor"]["name"] == f"num-{number}"
+
+    private = api.call("POST", "/flavors", {"flavor": {"name": f"priv-{number}", "ram": 512, "vcpus": 1, "disk": 1,
+                                                       "os-flavor-access:is_public": False}}).json()["flavor"]
+    public_name, private_name = f"num-{number}", f"priv-{number}"
+    for value in ("None", "none", "NONE"):
+        assert {public_name, private_name} <= _names(api, is_public=value)
+    for value in ("true", "True", "TRUE", "1", "yes"):
+        names = _names(api, is_public=value)
+        assert public_name in names and private_name not in names
+    for value in ("false", "False", "FALSE", "0", "no"):
+        names = _names(api, is_public=value)
+        assert private_name in names and public_name not in names
+    names = _names(api)
+    assert public_name in names and private_name not in names
+    for value in ("maybe", "", "tru"):
+        _bad_request(api.call("GET", "/flavors", is_public=value), "is_public")
+
+    # The access list is a private flavor's: a public one has none (404).
+    assert api.call("GET", f"/flavors/{private['id']}/os-flavor-access").json() == {"flavor_access": []}
+    gone = api.call("GET", f"/flavors/{number}/os-flavor-access")
+    assert gone.status_code == 404 and "public" in gone.json()["itemNotFound"]["message"]
+    for flavor_id in (str(number), private["id"]):
+        assert api.call("DELETE", f"/flavors/{flavor_id}").status_code == 202
+
+
+def test_quota_values_given_as_numeric_strings(cloud: ComputeCloud) -> None:
+    api = _admin(cloud, "2.1")
+    project = cloud.new_user().project_id
+    resp = api.call("PUT", f"/os-quota-sets/{project}", {"quota_set": {"ram": "5120", "instances": "-1",
+                                                                       "injected_files": "3"}})
+    assert resp.status_code == 200, resp.text
+    quota = api.call("GET", f"/os-quota-sets/{project}").json()["quota_set"]
+    assert (quota["ram"], quota["instances"]) == (5120, -1)
+    _bad_request(api.call("PUT", f"/os-quota-sets/{project}", {"quota_set": {"ram": "5120MB"}}), "ram")
+    api.call("DELETE", f"/os-quota-sets/{project}")
