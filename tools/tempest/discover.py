@@ -34,7 +34,6 @@ KNOWN_ABSENT = {
     ("compute-feature-enabled", "spice_console"): "no remote console API (os-remote-consoles) or proxy",
     ("compute-feature-enabled", "serial_console"): "no remote console API (os-remote-consoles) or proxy",
     ("compute-feature-enabled", "personality"): "file injection (personality) is not supported",
-    ("compute-feature-enabled", "enable_instance_password"): "server create and rebuild return no adminPass",
     ("compute-feature-enabled", "unified_limits"): "quotas are os-quota-sets limits, not Keystone unified limits",
     ("identity-feature-enabled", "domain_specific_drivers"): "one SQL identity backend for every domain",
     ("image-feature-enabled", "manage_locations"): "image locations cannot be added or changed through the API",
