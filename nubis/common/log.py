@@ -14,6 +14,8 @@ never on a line: oslo.context masks it in the values oslo.log formats.
 
 from __future__ import annotations
 
+import os
+
 from oslo_config import cfg
 from oslo_log import log as oslo_logging
 
@@ -33,6 +35,12 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 
 
 def setup(conf: cfg.ConfigOpts) -> None:
-    """Send this process's log records where ``conf`` says, in oslo.log's formats."""
+    """Send this process's log records where ``conf`` says, in oslo.log's formats.
+
+    The directory of the log file is made if missing (oslo.log would fail to open the file).
+    """
+    if conf.log_dir or conf.log_file:
+        folder = conf.log_dir or os.path.dirname(os.path.abspath(conf.log_file))
+        os.makedirs(folder, mode=0o750, exist_ok=True)
     # Nubis runs on native threads: oslo.log's eventlet workaround has nothing to do.
     oslo_logging.setup(conf, "nubis", version.VERSION, fix_eventlet=False)

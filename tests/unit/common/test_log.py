@@ -51,8 +51,9 @@ def test_options_are_oslo_logs_and_its_format_names_request_and_caller(tmp_path)
 
 
 def test_a_process_logs_request_id_and_caller_to_its_log_dir(tmp_path, process_logging) -> None:  # type: ignore[no-untyped-def]
+    log_dir = str(tmp_path / "logs")  # made by setup
     conf = common.build_conf([])
-    config.parse_args(conf, ["--log-dir", str(tmp_path), "--debug"], default_config_files=[])
+    config.parse_args(conf, ["--log-dir", log_dir, "--debug"], default_config_files=[])
     log.setup(conf)
 
     def work() -> None:
@@ -67,7 +68,7 @@ def test_a_process_logs_request_id_and_caller_to_its_log_dir(tmp_path, process_l
     thread.join()
     for handler in logging.getLogger().handlers:
         handler.flush()
-    files = glob.glob(os.path.join(str(tmp_path), "*.log"))  # <log_dir>/<program>.log
+    files = glob.glob(os.path.join(log_dir, "*.log"))  # <log_dir>/<program>.log
     assert len(files) == 1
     lines = open(files[0]).read().splitlines()
     by_message = {message: next(line for line in lines if message in line)
