@@ -39,14 +39,15 @@ class RequestIdMiddleware:
             environ[GLOBAL_ENV_KEY] = inbound
             request_id = inbound  # keep one id across services for tracing
         environ[ENV_KEY] = request_id
-        # Current until auth knows the caller (deploy makes the full context current then), so even
-        # lines logged before that (an auth failure, a body too large) carry the id.
-        anonymous = nubis_context.RequestContext(request_id=request_id, global_request_id=environ.get(GLOBAL_ENV_KEY))
 
         def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             headers = [(k, v) for k, v in headers if k.lower() != HEADER]
             headers.append((HEADER, request_id))
             return start_response(status, headers, exc_info)
 
-        with nubis_context.made_current(anonymous):
+        with nubis_context.scope():
+            # Current until auth knows the caller (deploy makes the full context current then), so even
+            # lines logged before that (an auth failure, a body too large) carry the id.
+            nubis_context.RequestContext(request_id=request_id,
+                                         global_request_id=environ.get(GLOBAL_ENV_KEY)).update_store()
             return self.app(environ, _start_response)

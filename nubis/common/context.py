@@ -53,14 +53,20 @@ def clear_current() -> None:
 
 
 @contextmanager
-def made_current(ctx: oslo_context.RequestContext | None) -> Iterator[None]:
-    """Make ``ctx`` this thread's current context for the block; the thread is left with none afterwards."""
-    if ctx is not None:
-        ctx.update_store()
+def scope() -> Iterator[None]:
+    """Whatever becomes current in this thread inside the block stays inside it: afterwards the current
+    context is again what it was before (in a pooled thread: none, so no stale id is left behind).
+
+    Building a context makes it current (oslo.context's default), so build it inside the block.
+    """
+    previous = current()
     try:
         yield
     finally:
-        clear_current()
+        if previous is None:
+            clear_current()
+        else:
+            previous.update_store()
 
 
 def admin_context(request_id: str | None = None) -> RequestContext:
@@ -101,7 +107,9 @@ def spawn(target: Callable[..., Any], *args: Any, name: str | None = None, daemo
     ctx = current()
 
     def run() -> None:
-        with made_current(ctx):
+        with scope():
+            if ctx is not None:
+                ctx.update_store()
             target(*args)
 
     thread = threading.Thread(target=run, name=name, daemon=daemon)

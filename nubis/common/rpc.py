@@ -210,8 +210,8 @@ class _ContextRPCServer(oslo_messaging.rpc.server.RPCServer):
     """
 
     def _process_incoming(self, incoming: list[Any]) -> None:
-        ctx = nubis_context.RequestContext.from_dict(incoming[0].ctxt or {})
-        with nubis_context.made_current(ctx):
+        with nubis_context.scope():
+            nubis_context.RequestContext.from_dict(incoming[0].ctxt or {}).update_store()
             super()._process_incoming(incoming)
 
 

@@ -42,6 +42,7 @@ def test_request_id_generated_and_valid_inbound_kept(app) -> None:  # type: igno
 
 
 def test_request_id_and_caller_on_log_lines(app, conf) -> None:  # type: ignore[no-untyped-def]
+    context.clear_current()  # as a server thread is between requests
     with fixtures.log_lines(conf) as lines:
         resp = call(app, "/v1/things/abc", headers=USER)
     rid = resp.headers["x-openstack-request-id"]

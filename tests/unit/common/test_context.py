@@ -18,16 +18,22 @@ def _in_new_thread(fn):  # type: ignore[no-untyped-def]
     return out[0]
 
 
-def test_made_current_leaves_the_thread_without_a_context() -> None:
+def test_scope_puts_back_what_was_current() -> None:
     def run():  # type: ignore[no-untyped-def]
-        ctx = context.RequestContext(request_id=RID, overwrite=False)
-        with context.made_current(ctx):
-            inside = context.current()
-        return inside, context.current()
+        with context.scope():
+            inside = context.RequestContext(request_id=RID)
+        after = context.current()
+        outer = context.RequestContext(request_id="req-outer")
+        with context.scope():
+            context.RequestContext(request_id=RID)
+            nested = context.current()
+        return inside, after, outer, nested, context.current()
 
-    inside, after = _in_new_thread(run)
-    assert inside is not None and inside.request_id == RID
-    assert after is None
+    inside, after, outer, nested, restored = _in_new_thread(run)
+    assert inside.request_id == RID
+    assert after is None  # a pooled thread keeps no stale id
+    assert nested is not None and nested.request_id == RID
+    assert restored is outer
 
 
 def test_admin_context_inside_a_request_keeps_its_ids_and_the_current_context() -> None:
