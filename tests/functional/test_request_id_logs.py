@@ -52,7 +52,11 @@ def test_boot_request_id_on_every_line_of_the_boot(tmp_path, backend: str) -> No
         (state / "nubis.conf").write_text("".join(
             f"[{group}]\n" + "".join(f"{key} = {value}\n" for key, value in values.items())
             for group, values in sections.items()))
-        proc, _ = _start(str(state), _free_offset())
+        try:
+            proc, _ = _start(str(state), _free_offset())
+        except AssertionError as exc:  # it logs why to its file, not to its output
+            logged = "".join(open(f).read() for f in glob.glob(str(state / "logs" / "*.log")))
+            raise AssertionError(f"{exc}\n{logged[-5000:]}") from None
         try:
             boot = _boot(str(state))
         finally:
