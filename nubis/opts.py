@@ -1,4 +1,7 @@
-"""Every option Nubis registers, for oslo-config-generator (entry point ``oslo.config.opts``)."""
+"""Every option Nubis registers, for oslo-config-generator (entry point ``oslo.config.opts``).
+
+The libraries' own options (oslo.log, oslo.messaging, ...) come from their namespaces
+(etc/nubis/nubis-config-generator.conf)."""
 
 from __future__ import annotations
 
@@ -6,12 +9,12 @@ from oslo_config import cfg
 
 from nubis import services
 from nubis.api import deploy
-from nubis.common import clients, config, log, rpc
+from nubis.common import clients, config, rpc
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     groups: dict[str, list[cfg.Opt]] = {}
-    sources = [config.list_opts(), log.list_opts(), rpc.list_opts(), deploy.list_opts(), clients.list_opts()]
+    sources = [config.list_opts(), rpc.list_opts(), deploy.list_opts(), clients.list_opts()]
     for svc in services.load_all():
         sources.append(svc.list_opts())
     for source in sources:

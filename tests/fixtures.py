@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import socket
 import time
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
+from oslo_config import cfg
 
 from nubis.api import server
 
@@ -113,3 +116,26 @@ def backend_config(backend: str, tmp_path: str) -> Iterator[dict[str, dict[str, 
         if transport_url:
             sections["DEFAULT"] = {"transport_url": transport_url}
         yield sections
+
+
+@contextlib.contextmanager
+def log_lines(conf: cfg.ConfigOpts) -> Iterator[list[str]]:
+    """Every line logged meanwhile (DEBUG and up), formatted the way the processes format them: by oslo.log's
+    ContextFormatter with ``conf``'s format strings, when and in the thread where it is logged (so with that
+    thread's current request context). The list is filled when the block ends."""
+    from oslo_log import formatters
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatters.ContextFormatter(config=conf))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    lines: list[str] = []
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        lines.extend(stream.getvalue().splitlines())

@@ -3,6 +3,7 @@
 Outermost first:
 
 1. request id   - everything below (logs, faults, metrics) can use it
+   access log   - one line per request: method, path, status, time
 2. metrics      - counts every response, including faults
 3. faults       - turns every error below into the service's error body
 4. target       - 400 for a path or query string that is not UTF-8, before
@@ -13,6 +14,8 @@ Outermost first:
 8. auth         - keystonemiddleware auth_token (delay_auth_decision: the
                   router decides which routes need a token), or the identity
                   service's own token reader
+   caller       - makes the caller's context current: from here on log lines
+                  name the user and project as well as the request id
 9. microversion - negotiates the version before any handler runs
 10. router      - dispatches to thin handlers
 """
@@ -28,7 +31,7 @@ from typing import Any
 from oslo_config import cfg
 from oslo_middleware import healthcheck
 
-from nubis.api import faults, metrics, microversion, request_id, router, server, sizelimit, target
+from nubis.api import access_log, faults, metrics, microversion, request_id, router, server, sizelimit, target
 from nubis.common import token_cache
 
 LOG = logging.getLogger(__name__)
@@ -118,6 +121,17 @@ class _NoAuth:
         return self.app(environ, start_response)
 
 
+class _CurrentCaller:
+    """Right inside auth: the request's context, now that auth has said who calls, becomes the thread's current one."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        router.Request(environ).context.update_store()
+        return self.app(environ, start_response)
+
+
 class _Healthcheck:
     """``/healthcheck`` served by oslo.middleware (which expects to be mounted at its path)."""
 
@@ -178,6 +192,7 @@ def build_app(spec: ApiSpec, conf: cfg.ConfigOpts, service: Any) -> WSGIApp:
                                  auth_uri=_auth_uri(conf))
     if spec.versions is not None:
         app = microversion.MicroversionMiddleware(app, spec.versions)
+    app = _CurrentCaller(app)
     if spec.auth is not None:
         app = spec.auth(app)
     elif conf.api.auth_strategy == "noauth":
@@ -191,6 +206,7 @@ def build_app(spec: ApiSpec, conf: cfg.ConfigOpts, service: Any) -> WSGIApp:
     app = target.Utf8TargetMiddleware(app)
     app = _FaultMiddleware(app, spec.fault_format)
     app = metrics.MetricsMiddleware(app, series)
+    app = access_log.AccessLogMiddleware(app)
     return request_id.RequestIdMiddleware(app)
 
 

@@ -3,20 +3,18 @@ return it on every response and put it on every log line of the request."""
 
 from __future__ import annotations
 
-import contextvars
-import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from nubis.common import context as nubis_context
 
 HEADER = "x-openstack-request-id"
 ENV_KEY = "openstack.request_id"  # where oslo.context looks for it
 GLOBAL_ENV_KEY = "openstack.global_request_id"
 
 _VALID = re.compile(r"^req-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
 def new_request_id() -> str:
@@ -41,22 +39,15 @@ class RequestIdMiddleware:
             environ[GLOBAL_ENV_KEY] = inbound
             request_id = inbound  # keep one id across services for tracing
         environ[ENV_KEY] = request_id
-        token = current_request_id.set(request_id)
 
         def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             headers = [(k, v) for k, v in headers if k.lower() != HEADER]
             headers.append((HEADER, request_id))
             return start_response(status, headers, exc_info)
 
-        try:
+        with nubis_context.scope():
+            # Current until auth knows the caller (deploy makes the full context current then), so even
+            # lines logged before that (an auth failure, a body too large) carry the id.
+            nubis_context.RequestContext(request_id=request_id,
+                                         global_request_id=environ.get(GLOBAL_ENV_KEY)).update_store()
             return self.app(environ, _start_response)
-        finally:
-            current_request_id.reset(token)
-
-
-class RequestIdLogFilter(logging.Filter):
-    """Adds ``%(request_id)s`` to every record (``-`` outside a request)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get()
-        return True

@@ -111,7 +111,7 @@ class AllInOne:
         assert self.secrets is not None
         sections: dict[str, dict[str, str]] = {
             "DEFAULT": {"state_path": self.state_dir, "transport_url": "inproc://",
-                        "log_file": os.path.join(self.state_dir, "logs", "nubis.log")},
+                        "log_dir": os.path.join(self.state_dir, "logs"), "log_file": "nubis.log"},
             "database": {"connection": "sqlite:///{state_path}/{service}.sqlite"},
             "cache": {"enabled": "true", "backend": "oslo_cache.dict"},
         }

@@ -79,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(service_list)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     conf = common.build_conf(service_list)
+    # Standard output is the command's answer (a policy file, schema versions); logs go beside it.
+    conf.set_default("use_stderr", True)
     cli: list[str] = []
     for path in args.config_file:
         cli += ["--config-file", path]

@@ -19,6 +19,8 @@ from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 
+from nubis.common import context
+
 GROUP = "service_credentials"
 
 OPTS = [
@@ -53,6 +55,17 @@ def service_session(conf: cfg.ConfigOpts) -> ks_session.Session:
     return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth)
 
 
+class _RequestIdAdapter(ks_adapter.Adapter):
+    """Sends the current request's id along (``X-OpenStack-Request-ID``, keystoneauth's global request id):
+    the called API keeps a well-formed inbound id as its own, so its part of the work is logged under it too."""
+
+    def request(self, url: str, method: str, **kwargs: Any) -> Any:
+        ctx = context.current()
+        if ctx is not None:
+            kwargs.setdefault("global_request_id", ctx.global_id)
+        return super().request(url, method, **kwargs)
+
+
 def service_adapter(conf: cfg.ConfigOpts, service_type: str, session: ks_session.Session | None = None,
                     microversion: str | None = None) -> ks_adapter.Adapter:
     """An adapter for ``service_type``: catalog lookup, or the configured override."""
@@ -61,7 +74,7 @@ def service_adapter(conf: cfg.ConfigOpts, service_type: str, session: ks_session
     headers = {} if group.auth_type else dict(NOAUTH_HEADERS)
     if not group.auth_type and not override:
         raise cfg.RequiredOptError("endpoint_overrides", cfg.OptGroup(GROUP))
-    return ks_adapter.Adapter(
+    return _RequestIdAdapter(
         session or service_session(conf),
         service_type=service_type,
         interface=group.interface,

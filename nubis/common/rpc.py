@@ -130,6 +130,7 @@ class ContextSerializer(oslo_messaging.Serializer):
         return ctxt.to_dict() if ctxt is not None else {}
 
     def deserialize_context(self, ctxt: dict[str, Any]) -> nubis_context.RequestContext:
+        # The sender's request id comes along (a message without one gets a new id).
         return nubis_context.RequestContext.from_dict(ctxt or {})
 
 
@@ -198,6 +199,22 @@ class RPCClient:
         return self.client.prepare(**kwargs)
 
 
+class _ContextRPCServer(oslo_messaging.rpc.server.RPCServer):
+    """An RPC server that makes each message's request context current while it handles the message.
+
+    Every line logged for the message then carries the sender's request id and
+    caller: the endpoint's, and oslo.messaging's own (receipt, reply, a
+    failure). Executor threads are pooled, so the thread is left with no
+    current context afterwards. (``_process_incoming`` is the method each kind
+    of oslo.messaging server implements; ``get_rpc_server`` takes the class.)
+    """
+
+    def _process_incoming(self, incoming: list[Any]) -> None:
+        with nubis_context.scope():
+            nubis_context.RequestContext.from_dict(incoming[0].ctxt or {}).update_store()
+            super()._process_incoming(incoming)
+
+
 def make_server(
     messaging: Messaging,
     topic: str,
@@ -217,6 +234,7 @@ def make_server(
         list(endpoints),
         executor="threading",
         serializer=_serializer(),
+        server_cls=_ContextRPCServer,
     )
 
 

@@ -80,6 +80,7 @@ class ComputeAgent:
                 uuid = self._power_changes.get(timeout=1)
             except queue.Empty:
                 continue
+            nubis_context.start_task()  # each check is logged under an id of its own
             try:
                 self.sync_power_state(uuid)
             except Exception:  # noqa: BLE001 - the periodic sync catches up later
@@ -108,7 +109,7 @@ class ComputeAgent:
         last_sync = time.monotonic()
         while not self._stop.wait(self.conf.compute.report_interval):
             try:
-                ctx = nubis_context.admin_context()
+                ctx = nubis_context.start_task()  # each round is logged under an id of its own
                 self.conductor.service_heartbeat(ctx, self.host, BINARY)
                 res = self.driver.host_resources()
                 self.scheduler.update_host(ctx, resources.scheduler_report(
@@ -199,6 +200,7 @@ class ComputeAgent:
                     expected_vm_state=states.SHELVED_OFFLOADED if unshelve else states.BUILDING):
                 return
             notifications.emit(self.notifier, ctx, "instance.create.start", uuid, self.host, state=states.BUILDING)
+            began = time.monotonic()
             try:
                 vifs = self._plug_networks(instance)
                 self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs)))
@@ -209,6 +211,7 @@ class ComputeAgent:
             except Exception as exc:  # noqa: BLE001 - every failure becomes the instance's fault
                 self._build_failed(ctx, uuid, exc)
                 return
+            LOG.info("instance %s spawned on %s in %.2f seconds", uuid, self.host, time.monotonic() - began)
             if not self.finish_build(ctx, uuid, vifs, ctx.request_id):
                 return
             notifications.emit(self.notifier, ctx, "instance.create.end", uuid, self.host, state=states.ACTIVE,

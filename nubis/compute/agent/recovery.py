@@ -100,6 +100,7 @@ def _recover_all(agent: ComputeAgent, pending: list[dict[str, Any]]) -> None:
     for inst in pending:
         if agent.stopping:
             return
+        context.start_task()  # each instance's recovery is logged under an id of its own
         try:
             with agent.instance_lock(inst["uuid"]):
                 _recover_one(agent, inst)

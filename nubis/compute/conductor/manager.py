@@ -74,6 +74,7 @@ class ConductorManager:
             if not placed:  # deleted while it was being scheduled
                 self.scheduler.release(ctx, instance["uuid"])
                 continue
+            LOG.info("building instance %s on %s", instance["uuid"], chosen["host"])
             self.agents.build_and_run_instance(ctx, chosen["host"],
                                                {**instance, "numa_fit": chosen.get("numa_fit"),
                                                 "request_id": ctx.request_id})

@@ -211,6 +211,7 @@ class Sweeper:
 
     def _loop(self) -> None:
         while True:
+            context.start_task()  # each sweep is logged under an id of its own
             try:
                 self.recovery.run(self.cutoff(), self.cutoff(rounds=4))
             except Exception:  # noqa: BLE001 - e.g. the database is not reachable yet; try again later

@@ -11,13 +11,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import requests
 
+from nubis.common import context as nubis_context
 from nubis.common import exceptions
 from nubis.common.context import RequestContext
 from nubis.common.db import types
@@ -111,9 +111,8 @@ def start_import(core: ImageCore, ctx: RequestContext, image_id: str, body: Any)
     with core.db.writer() as s:
         records.set_property(s, image_id, TASK_PROPERTY, task_id)
         records.set_property(s, image_id, FAILED_PROPERTY, None)
-    thread = threading.Thread(target=_run, args=(core, image_id, work, allowed, name), daemon=True,
-                              name=f"import-{image_id}")
-    thread.start()
+    # The import logs under the id of the request that started it.
+    nubis_context.spawn(_run, core, image_id, work, allowed, name, name=f"import-{image_id}")
     return task_id
 
 

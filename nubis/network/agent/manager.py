@@ -57,13 +57,13 @@ class NetworkAgent:
 
     # -- the loop -------------------------------------------------------------------------------
     def _run(self) -> None:
-        ctxt = context.admin_context()
         next_report = next_resync = 0.0
         starting = True
         state: dict[str, Any] | None = None
         known: dict[str, str] = {}
         taps: set[str] = set()
         while not self._stopped.is_set():
+            ctxt = context.start_task()  # each round is logged under an id of its own
             now = time.monotonic()
             try:
                 if now >= next_report:

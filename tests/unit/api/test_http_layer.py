@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 import webob
 from oslo_config import cfg
 
 from nubis.api import faults, request_id
-from nubis.common import log
+from nubis.common import context
+from tests import fixtures
 from tests.unit.api import sample_app
 
 USER = {"X-User-Id": "u1", "X-Project-Id": "p1", "X-Roles": "member"}
@@ -41,16 +41,35 @@ def test_request_id_generated_and_valid_inbound_kept(app) -> None:  # type: igno
     assert forged != "<script>" and request_id.is_valid(forged)
 
 
-def test_request_id_on_log_lines(app, conf, caplog) -> None:  # type: ignore[no-untyped-def]
-    handler = logging.StreamHandler()
-    caplog.handler.addFilter(request_id.RequestIdLogFilter())
-    with caplog.at_level(logging.INFO, logger="tests.sample_app"):
+def test_request_id_and_caller_on_log_lines(app, conf) -> None:  # type: ignore[no-untyped-def]
+    context.clear_current()  # as a server thread is between requests
+    with fixtures.log_lines(conf) as lines:
         resp = call(app, "/v1/things/abc", headers=USER)
     rid = resp.headers["x-openstack-request-id"]
-    records = [r for r in caplog.records if r.name == "tests.sample_app"]
-    assert records and all(r.request_id == rid for r in records)
-    assert "[%(request_id)s]" in log.FORMAT
-    del handler
+    handler_lines = [line for line in lines if " tests.sample_app " in line]
+    access = [line for line in lines if " nubis.api.access_log " in line]
+    assert handler_lines and access
+    # The handler logs before it reads req.context: the caller is current from auth on anyway.
+    assert all(f"{rid} u1 p1 " in line for line in handler_lines + access), lines
+    assert '"GET /v1/things/abc" status: 200' in access[0]
+    # The serving thread is left with no context, so its next lines carry no stale id.
+    assert context.current() is None
+
+
+def test_lines_before_auth_carry_the_request_id(app, conf) -> None:  # type: ignore[no-untyped-def]
+    with fixtures.log_lines(conf) as lines:
+        resp = call(app, "/v1/things/abc")
+    assert resp.status_int == 401
+    access = [line for line in lines if " nubis.api.access_log " in line]
+    assert access and resp.headers["x-openstack-request-id"] in access[0] and " status: 401 " in access[0]
+
+
+def test_access_log_line_escapes_the_path(app, conf) -> None:  # type: ignore[no-untyped-def]
+    """The path arrives percent-decoded; a newline in it stays inside the one access line."""
+    with fixtures.log_lines(conf) as lines:
+        call(app, "/v1/things/a%0Aforged%20line", headers=USER)
+    access = [line for line in lines if " nubis.api.access_log " in line]
+    assert len(access) == 1 and '"GET /v1/things/a\\nforged line" status: 200' in access[0]
 
 
 def test_unexpected_error_is_500_without_traceback(app) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import uuid
@@ -12,6 +13,8 @@ from oslo_config import cfg
 
 from nubis.common import context, rpc
 from tests import fixtures
+
+LOG = logging.getLogger(__name__)
 
 
 def _transports() -> list[str]:
@@ -48,6 +51,13 @@ class EchoEndpoint:
 
     def shout(self, ctxt: context.RequestContext, value: str) -> str:
         return value.upper()  # added in 1.1
+
+    def trace(self, ctxt: context.RequestContext) -> str | None:
+        """Logs here and in a thread it starts; answers the request id current while it ran."""
+        LOG.info("handling trace")
+        context.spawn(LOG.info, "background work of trace").join()
+        running = context.current()
+        return running.request_id if running is not None else None
 
 
 class EchoAPI(rpc.RPCClient):
@@ -90,6 +100,23 @@ def _ctx() -> context.RequestContext:
 def test_call_round_trip_carries_context(messaging, server) -> None:  # type: ignore[no-untyped-def]
     result = EchoAPI(messaging).echo(_ctx(), "hi", "host1")
     assert result == {"value": "hi", "user": "u1", "request_id": "req-12345678-1234-1234-1234-123456789abc"}
+
+
+def test_handler_and_its_threads_log_under_the_callers_request_id(messaging, server) -> None:  # type: ignore[no-untyped-def]
+    ctx = context.RequestContext(user_id="u1", project_id="p1", request_id=f"req-{uuid.uuid4()}",
+                                 auth_token="a-secret-token")
+    with fixtures.log_lines(messaging.conf) as lines:
+        current = EchoAPI(messaging).prepare(server="host1").call(ctx, "trace")
+    assert current == ctx.request_id
+    ours = [line for line in lines if f" {__name__} " in line]
+    assert len(ours) == 2, lines
+    assert all(f"{ctx.request_id} u1 p1 " in line for line in ours), ours
+    # oslo.messaging's own lines about the message carry it too (the receipt; the reply's line may come
+    # after the caller has its answer).
+    receipt = [line for line in lines if " oslo_messaging.rpc.server " in line and "Receive incoming" in line
+               and "method: trace" in line]
+    assert len(receipt) == 1 and ctx.request_id in receipt[0], receipt
+    assert not any("a-secret-token" in line for line in lines)
 
 
 def test_cast_round_trip(messaging, server) -> None:  # type: ignore[no-untyped-def]
