@@ -93,16 +93,25 @@ def rabbit_vhost(url: str) -> Iterator[str]:
         subprocess.run(["rabbitmqctl", "delete_vhost", name], check=False, capture_output=True)
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "the condition",
-               interval: float = 0.1) -> Any:
-    """Poll ``predicate`` until it returns something true (which is returned); fail after ``timeout``."""
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1,
+               what: str | Callable[[], str] = "the condition") -> Any:
+    """Poll ``predicate`` every ``interval`` seconds until it returns something true, and return that.
+
+    The one way tests wait for something asynchronous to happen: no bare sleeps.
+    ``predicate`` is always tried at least once, and once more at the deadline.
+    After ``timeout`` seconds an AssertionError names ``what`` was awaited (a
+    callable ``what`` is asked then, so it can describe the state reached).
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         value = predicate()
         if value:
             return value
+        if time.monotonic() >= deadline:
+            break
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    described = what() if callable(what) else what
+    raise AssertionError(f"timed out after {timeout}s waiting for {described}")
 
 
 @contextlib.contextmanager

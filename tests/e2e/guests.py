@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
+from tests import fixtures
 from tools import testimage
 
 
@@ -17,14 +17,14 @@ def upload_test_image(conn: Any, workdir: str, visibility: str = "public") -> st
 
 def console_until(conn: Any, server: Any, marker: str, timeout: float = 120) -> str:
     """The guest's console output once ``marker`` is on it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = conn.compute.get_server_console_output(server)["output"]
-        if marker in text:
-            return text  # type: ignore[no-any-return]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{marker!r} not on the console of {server.id} after {timeout} s:\n{text[-2000:]}")
-        time.sleep(0.5)
+    seen = [""]
+
+    def console() -> str:
+        seen[0] = conn.compute.get_server_console_output(server)["output"]
+        return seen[0] if marker in seen[0] else ""
+
+    return fixtures.wait_until(console, timeout=timeout, interval=0.5,  # type: ignore[no-any-return]
+                               what=lambda: f"{marker!r} on the console of {server.id}:\n{seen[0][-2000:]}")
 
 
 def domains() -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ import webob
 
 from nubis.api import router
 from nubis.common import exceptions
-from nubis.placement.api.common import at_least, authorize, base_url, body, core, generation_of
+from nubis.placement.api.common import at_least, authorize, base_url, body, core, generation_of, require_version
 from nubis.placement.core import candidates, inventories, names, providers
 from nubis.placement.db.models import Inventory, ProviderAggregate, ProviderTrait, ResourceProvider
 
@@ -54,8 +55,19 @@ def _tree_uuids(session: Any, rps: list[ResourceProvider]) -> dict[int, str]:
 
 # -- providers -------------------------------------------------------------------------------------
 
+def _check_list_query(req: router.Request) -> None:
+    """400 for a ``uuid`` filter that is not a UUID (the reference's query schema says ``format: uuid``)."""
+    value = req.query_one("uuid")
+    if value is not None:
+        try:
+            uuidlib.UUID(value)
+        except ValueError:
+            raise exceptions.BadRequest(f"Invalid query string parameter: uuid '{value}' is not a UUID.") from None
+
+
 def list_providers(req: router.Request) -> webob.Response:
     authorize(req, "read")
+    _check_list_query(req)
     with core(req).db.reader() as s:
         q = sa.select(ResourceProvider).order_by(ResourceProvider.id)
         if req.query_one("name"):
@@ -184,7 +196,9 @@ def create_inventory(req: router.Request, uuid: str) -> webob.Response:
     authorize(req, "write")
     data = body(req, {**ONE_INVENTORY_SCHEMA, "required": ["total", "resource_class", "resource_provider_generation"]})
     rc = data.pop("resource_class")
-    return _set_one(req, uuid, rc, data, 201)
+    resp = _set_one(req, uuid, rc, data, 201)
+    resp.headers["Location"] = f"{base_url(req)}/resource_providers/{uuid}/inventories/{rc}"
+    return resp
 
 
 def get_inventory(req: router.Request, uuid: str, resource_class: str) -> webob.Response:
@@ -220,6 +234,7 @@ def delete_inventory(req: router.Request, uuid: str, resource_class: str) -> web
 
 
 def delete_inventories(req: router.Request, uuid: str) -> webob.Response:
+    require_version(req, "1.5")
     authorize(req, "write")
     with core(req).db.writer() as s:
         rp = providers.get(s, uuid)

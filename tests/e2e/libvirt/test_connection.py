@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -12,6 +11,7 @@ import pytest
 libvirt = pytest.importorskip("libvirt")
 
 from nubis.compute.virt.libvirt import connection  # noqa: E402
+from tests import fixtures  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -46,12 +46,7 @@ def conn():  # type: ignore[no-untyped-def]
 
 
 def _wait(predicate, timeout: float = 20) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+    return bool(fixtures.wait_until(predicate, timeout=timeout, what="the libvirt event"))
 
 
 def test_guest_power_lifecycle(conn, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +29,7 @@ from nubis.common import config  # noqa: E402
 from nubis.common.runtime import Runtime  # noqa: E402
 from nubis.compute import agent_service as compute_agent_service  # noqa: E402
 from nubis.network.agent.manager import NetworkAgent  # noqa: E402
+from tests import fixtures  # noqa: E402
 from tests.e2e import journey  # noqa: E402
 from tests.e2e.guests import console_until, domains, upload_test_image  # noqa: E402
 from tests.e2e.network import sim  # noqa: E402
@@ -229,10 +229,8 @@ def test_nothing_is_left_on_the_hosts_after_the_guests_go(cloud):
     # The DHCP namespaces of the deleted guests' network go once no guest of it is left on a host.
     def dhcp_namespaces() -> list[str]:
         return [n for n in sim.sh("ip", "netns", "list").stdout.split() if "qdhcp-" in n]
-    deadline = time.monotonic() + 30
-    while dhcp_namespaces() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert dhcp_namespaces() == []
+    fixtures.wait_until(lambda: dhcp_namespaces() == [], timeout=30, interval=0.5,
+                        what="the DHCP namespaces to go")
     assert not [line for line in sim.sh("ip", "-o", "link", "show").stdout.splitlines() if ": tap" in line]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -67,14 +66,15 @@ def _cloud(tmp: Any, extra: dict[str, dict[str, str]]) -> Iterator[ComputeCloud]
 
 
 def wait_for_status(conn: Any, server_id: str, status: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        server = conn.compute.get_server(server_id)
-        if server.status == status:
-            return server
-        if time.monotonic() > deadline:
-            raise AssertionError(f"server {server_id} is {server.status} (task {server.task_state}), not {status}")
-        time.sleep(0.1)
+    """The server once its status is ``status``; AssertionError naming the state reached after ``timeout``."""
+    seen: list[Any] = []
+
+    def reached() -> Any:
+        seen[:] = [conn.compute.get_server(server_id)]
+        return seen[0] if seen[0].status == status else None
+
+    return fixtures.wait_until(reached, timeout=timeout, what=lambda: (
+        f"server {server_id} to be {status}; it is {seen[0].status} (task {seen[0].task_state})"))
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from tests import fixtures
 from tests.functional.compute.conftest import ComputeCloud
 from tests.functional.compute.conftest import boot as _boot
 from tests.functional.compute.conftest import wait_for_status as _wait
@@ -202,10 +203,8 @@ def test_service_goes_down_when_its_agent_stops(cloud: ComputeCloud) -> None:
 
     agent = next(item for item in cloud.stoppables if getattr(item, "host", None) == "compute-3")
     agent.stop()  # no more heartbeats from compute-3
-    deadline = time.monotonic() + 10
-    while next(s for s in conn.compute.services() if s.host == "compute-3").state != "down":
-        assert time.monotonic() < deadline, "compute-3 still shows up 10 s after its agent stopped"
-        time.sleep(0.5)
+    fixtures.wait_until(lambda: next(s for s in conn.compute.services() if s.host == "compute-3").state == "down",
+                        timeout=10, interval=0.5, what="compute-3 to show down after its agent stopped")
     hypervisor = next(h for h in conn.compute.hypervisors(details=True) if h.name == "compute-3")
     assert hypervisor.state == "down"
 
@@ -278,10 +277,8 @@ def test_create_image_snapshots_into_the_image_service(cloud: ComputeCloud, imag
                          headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.90"})
     assert resp.status_code == 202
     failed_id = resp.json()["image_id"]
-    deadline = time.monotonic() + 30
-    while conn.image.find_image(failed_id) is not None:
-        assert time.monotonic() < deadline, "the failed snapshot's image was not removed"
-        time.sleep(0.1)
+    fixtures.wait_until(lambda: conn.image.find_image(failed_id) is None, timeout=30,
+                        what="the failed snapshot's image to be removed")
     server = _wait(conn, server.id, "ACTIVE")
     assert server.task_state is None and server.fault is None  # the server is fine; the snapshot action failed
     snaps = [a for a in conn.compute.server_actions(server.id) if a.action == "createImage"]
@@ -351,10 +348,8 @@ def test_shelve_frees_the_host_and_unshelve_boots_from_the_saved_disk(cloud: Com
     assert drivers[server.compute_host].specs[server.id].image_ref == saved.id  # but booted from its saved disk
     assert [a["resources"] for a in placement_client(cloud).get(f"/allocations/{server.id}").json()[
         "allocations"].values()] == [{"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
-    deadline = time.monotonic() + 10
-    while conn.image.find_image(saved.id) is not None:
-        assert time.monotonic() < deadline, "the shelved image outlived the unshelve"
-        time.sleep(0.1)
+    fixtures.wait_until(lambda: conn.image.find_image(saved.id) is None, timeout=10,
+                        what="the shelved image to go after the unshelve")
     assert [a.action for a in conn.compute.server_actions(server.id)][:2] in (["unshelve", "shelve"],
                                                                                ["shelve", "unshelve"])
     conn.compute.delete_server(server.id)
@@ -411,10 +406,9 @@ def test_create_backup_keeps_the_newest_of_its_rotation(cloud: ComputeCloud, ima
                                                          "rotation": 2}}, headers=headers, timeout=30)
         assert resp.status_code == 202, resp.text
         made.append(resp.json()["image_id"])
-        deadline = time.monotonic() + 30
-        while conn.compute.get_server(server.id).task_state is not None:  # status stays ACTIVE meanwhile
-            assert time.monotonic() < deadline, "the backup did not finish"
-            time.sleep(0.1)
+        # The status stays ACTIVE meanwhile: the backup is done when the task state clears.
+        fixtures.wait_until(lambda: conn.compute.get_server(server.id).task_state is None, timeout=30,
+                            what="the backup to finish")
     kept = sorted(i.id for i in conn.image.images() if i.name.startswith("nightly-"))
     assert kept == sorted(made[1:])  # the oldest of three went: rotation 2
     assert conn.image.get(f"/images/{made[2]}").json()["image_type"] == "backup"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import time
 import uuid
 from typing import Any
 
 import requests
 
+from tests import fixtures
 from tests.functional.cloud import Cloud, Credentials
 from tests.functional.image import disk_images
 
@@ -29,13 +29,13 @@ def _token_headers(cloud: Cloud, creds: Credentials | None = None) -> dict[str, 
 
 
 def _wait_status(cloud: Cloud, image_id: str, status: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        image = requests.get(f"{cloud.url('image')}/v2/images/{image_id}", headers=_token_headers(cloud),
+    def image() -> dict[str, Any] | None:
+        found = requests.get(f"{cloud.url('image')}/v2/images/{image_id}", headers=_token_headers(cloud),
                              timeout=10).json()
-        if image["status"] == status or time.monotonic() > deadline:
-            return image  # type: ignore[no-any-return]
-        time.sleep(0.2)
+        return found if found["status"] == status else None
+
+    return fixtures.wait_until(image, timeout=timeout, interval=0.2,  # type: ignore[no-any-return]
+                               what=f"image {image_id} to be {status}")
 
 
 def test_create_with_file_show_save_and_delete(cloud: Cloud, tmp_path) -> None:  # type: ignore[no-untyped-def]

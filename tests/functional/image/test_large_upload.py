@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,17 +32,15 @@ def _peak_rss_mib(pid: int) -> float:
 
 
 def _wait_until_up(proc: subprocess.Popen, base: str, log: Path) -> None:  # type: ignore[type-arg]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if proc.poll() is not None:
             raise AssertionError(f"nubis-image exited with {proc.returncode}: {log.read_text()[-2000:]}")
         try:
-            if requests.get(base + "/healthcheck", timeout=1).status_code == 200:
-                return
+            return requests.get(base + "/healthcheck", timeout=1).status_code == 200
         except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("nubis-image did not answer /healthcheck within 30 s")
+            return False
+
+    fixtures.wait_until(answers, timeout=30, what="nubis-image to answer /healthcheck")
 
 
 def _payload(total: int, seed: bytes, digest: hashlib._Hash) -> Iterator[bytes]:

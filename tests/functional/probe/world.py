@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 import uuid
 from typing import Any
 
 import requests
 
+from tests import fixtures
 from tests.functional.cloud import Cloud
 
 # The personas of OpenStack's default policies, across two projects and a domain.
@@ -205,10 +205,8 @@ def _compute_and_image(world: World, admin: Any, member: Any, suffix: str) -> No
         "name": f"vm-{suffix}", "imageRef": ids["public_image"], "flavorRef": ids["flavor"], "networks": "none"}},
     )["server"]
     ids["server"] = server["id"]
-    deadline = time.monotonic() + 60
-    while member("GET", "compute", f"/v2.1/servers/{server['id']}")["server"]["status"] != "ACTIVE":
-        assert time.monotonic() < deadline, "A's server never became ACTIVE"
-        time.sleep(0.2)
+    fixtures.wait_until(lambda: member("GET", "compute", f"/v2.1/servers/{server['id']}")["server"]["status"]
+                        == "ACTIVE", timeout=60, interval=0.2, what="A's server to become ACTIVE")
     member("PUT", "compute", f"/v2.1/servers/{server['id']}/metadata/color", {"meta": {"color": "blue"}})
     services = admin("GET", "compute", "/v2.1/os-services")["services"]
     ids["compute_service"] = str(next(s["id"] for s in services if s["binary"] == "nubis-compute"))
