@@ -47,12 +47,7 @@ class AddressScopes(Resources):
         scope = models.AddressScope(id=common.types.new_uuid(), project_id=project, ip_version=version,
                                     shared=common.as_bool(attrs.get("shared", False), "shared"))
         common.apply_standard(scope, attrs, self.member)
-        with self.core.db.writer() as s:
-            s.add(scope)
-            s.flush()
-            view = self.views(s, caller, [scope])[0]
-        self.core.notify("address_scope.create", view)
-        return view
+        return self.store_new(caller, scope)
 
     def update(self, caller: Caller, ident: str, body: Any, if_match: str | None) -> dict[str, Any]:
         """Rename, or share (once shared, a scope stays shared, as in Neutron)."""

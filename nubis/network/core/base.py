@@ -76,6 +76,20 @@ class Resources:
             items = self.views(s, caller, s.scalars(q).all())
         return query.apply(items, params, self.sortable)
 
+    # -- creating -------------------------------------------------------------------------------
+    def add_new(self, s: orm.Session, caller: Caller, row: Any) -> dict[str, Any]:
+        """Add the new ``row`` to ``s`` and flush it; its view as ``caller`` sees it."""
+        s.add(row)
+        s.flush()
+        return self.views(s, caller, [row])[0]
+
+    def store_new(self, caller: Caller, row: Any) -> dict[str, Any]:
+        """Store the new ``row`` in its own transaction, then announce ``<member>.create``; its view."""
+        with self.core.db.writer() as s:
+            view = self.add_new(s, caller, row)
+        self.core.notify(f"{self.member}.create", view)
+        return view
+
     # -- deleting -------------------------------------------------------------------------------
     def delete(self, caller: Caller, ident: str, if_match: str | None = None) -> None:
         with self.core.db.writer() as s:
