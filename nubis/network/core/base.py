@@ -77,6 +77,15 @@ class Resources:
         return query.apply(items, params, self.sortable)
 
     # -- creating -------------------------------------------------------------------------------
+    def create_attrs(self, caller: Caller, body: Any, allowed: Sequence[str]) -> tuple[dict[str, Any], str]:
+        """The ``{<member>: {...}}`` body's attributes (400 naming any not in ``allowed``) and the project
+        that will own the new resource, once policy ``create_<member>`` allows it for that project (403)."""
+        attrs = common.body_of(body, self.member)
+        common.reject_unknown(attrs, allowed, self.member)
+        project = common.owner_for_create(caller, attrs)
+        self.core.authorize(caller, f"create_{self.member}", {"project_id": project})
+        return attrs, project
+
     def add_new(self, s: orm.Session, caller: Caller, row: Any) -> dict[str, Any]:
         """Add the new ``row`` to ``s`` and flush it; its view as ``caller`` sees it."""
         s.add(row)

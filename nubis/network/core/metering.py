@@ -54,10 +54,7 @@ class MeteringLabels(_AdminOnly):
                  "tenant_id": r.project_id, "shared": r.shared} for r in rows]
 
     def create(self, caller: Caller, body: Any) -> dict[str, Any]:
-        attrs = common.body_of(body, self.member)
-        common.reject_unknown(attrs, ("name", "description", "shared", "project_id", "tenant_id"), self.member)
-        project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_metering_label", {"project_id": project})
+        attrs, project = self.create_attrs(caller, body, ("name", "description", "shared", "project_id", "tenant_id"))
         label = models.MeteringLabel(id=common.types.new_uuid(), project_id=project,
                                      shared=common.as_bool(attrs.pop("shared", False), "shared"))
         common.apply_standard(label, attrs, self.member)
