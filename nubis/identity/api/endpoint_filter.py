@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +37,36 @@ def _members(s: Any, g: EndpointGroup) -> list[Endpoint]:
     for key, value in dict(g.filters or {}).items():
         q = q.where(getattr(Endpoint, key) == value)
     return list(s.scalars(q.order_by(Endpoint.id)))
+
+
+# -- project associations: a link row found by ``find(session)`` (which 404s on a missing end) --
+
+def _link_add(req: router.Request, find: Callable[[Any], Any], make: Callable[[], Any]) -> webob.Response:
+    """PUT: store the link unless it is there already (204 either way)."""
+    authorize(req, "manage_endpoint_filter")
+    with core(req).db.writer() as s:
+        if find(s) is None:
+            s.add(make())
+    return router.empty_response()
+
+
+def _link_check(req: router.Request, find: Callable[[Any], Any], missing: str) -> None:
+    """GET/HEAD: 404 with ``missing`` when the link is absent."""
+    authorize(req, "get_endpoint_filter")
+    with core(req).db.reader() as s:
+        if find(s) is None:
+            raise exceptions.NotFound(missing)
+
+
+def _link_remove(req: router.Request, find: Callable[[Any], Any], missing: str) -> webob.Response:
+    """DELETE the link; 404 with ``missing`` when absent."""
+    authorize(req, "manage_endpoint_filter")
+    with core(req).db.writer() as s:
+        link = find(s)
+        if link is None:
+            raise exceptions.NotFound(missing)
+        s.delete(link)
+    return router.empty_response()
 
 
 # -- endpoint groups -----------------------------------------------------------------------
@@ -114,30 +145,24 @@ def _group_link(s: Any, endpoint_group_id: str, project_id: str) -> ProjectEndpo
 
 
 def add_group_project(req: router.Request, endpoint_group_id: str, project_id: str) -> webob.Response:
-    authorize(req, "manage_endpoint_filter")
-    with core(req).db.writer() as s:
-        if _group_link(s, endpoint_group_id, project_id) is None:
-            s.add(ProjectEndpointGroup(endpoint_group_id=endpoint_group_id, project_id=project_id))
-    return router.empty_response()
+    return _link_add(req, lambda s: _group_link(s, endpoint_group_id, project_id),
+                     lambda: ProjectEndpointGroup(endpoint_group_id=endpoint_group_id, project_id=project_id))
+
+
+def _group_unlinked(endpoint_group_id: str, project_id: str) -> str:
+    return f"Project {project_id} is not associated with endpoint group {endpoint_group_id}."
 
 
 def check_group_project(req: router.Request, endpoint_group_id: str, project_id: str) -> webob.Response:
-    authorize(req, "get_endpoint_filter")
-    with core(req).db.reader() as s:
-        if _group_link(s, endpoint_group_id, project_id) is None:
-            raise exceptions.NotFound(f"Project {project_id} is not associated with endpoint group {endpoint_group_id}.")
-        return router.json_response({"project_endpoint_group": {
-            "endpoint_group_id": endpoint_group_id, "project_id": project_id}})
+    _link_check(req, lambda s: _group_link(s, endpoint_group_id, project_id),
+                _group_unlinked(endpoint_group_id, project_id))
+    return router.json_response({"project_endpoint_group": {
+        "endpoint_group_id": endpoint_group_id, "project_id": project_id}})
 
 
 def remove_group_project(req: router.Request, endpoint_group_id: str, project_id: str) -> webob.Response:
-    authorize(req, "manage_endpoint_filter")
-    with core(req).db.writer() as s:
-        link = _group_link(s, endpoint_group_id, project_id)
-        if link is None:
-            raise exceptions.NotFound(f"Project {project_id} is not associated with endpoint group {endpoint_group_id}.")
-        s.delete(link)
-    return router.empty_response()
+    return _link_remove(req, lambda s: _group_link(s, endpoint_group_id, project_id),
+                        _group_unlinked(endpoint_group_id, project_id))
 
 
 def project_groups(req: router.Request, project_id: str) -> webob.Response:
@@ -159,29 +184,19 @@ def _endpoint_link(s: Any, project_id: str, endpoint_id: str) -> ProjectEndpoint
 
 
 def add_project_endpoint(req: router.Request, project_id: str, endpoint_id: str) -> webob.Response:
-    authorize(req, "manage_endpoint_filter")
-    with core(req).db.writer() as s:
-        if _endpoint_link(s, project_id, endpoint_id) is None:
-            s.add(ProjectEndpoint(endpoint_id=endpoint_id, project_id=project_id))
-    return router.empty_response()
+    return _link_add(req, lambda s: _endpoint_link(s, project_id, endpoint_id),
+                     lambda: ProjectEndpoint(endpoint_id=endpoint_id, project_id=project_id))
 
 
 def check_project_endpoint(req: router.Request, project_id: str, endpoint_id: str) -> webob.Response:
-    authorize(req, "get_endpoint_filter")
-    with core(req).db.reader() as s:
-        if _endpoint_link(s, project_id, endpoint_id) is None:
-            raise exceptions.NotFound(f"Endpoint {endpoint_id} is not associated with project {project_id}.")
+    _link_check(req, lambda s: _endpoint_link(s, project_id, endpoint_id),
+                f"Endpoint {endpoint_id} is not associated with project {project_id}.")
     return router.empty_response()
 
 
 def remove_project_endpoint(req: router.Request, project_id: str, endpoint_id: str) -> webob.Response:
-    authorize(req, "manage_endpoint_filter")
-    with core(req).db.writer() as s:
-        link = _endpoint_link(s, project_id, endpoint_id)
-        if link is None:
-            raise exceptions.NotFound(f"Endpoint {endpoint_id} is not associated with project {project_id}.")
-        s.delete(link)
-    return router.empty_response()
+    return _link_remove(req, lambda s: _endpoint_link(s, project_id, endpoint_id),
+                        f"Endpoint {endpoint_id} is not associated with project {project_id}.")
 
 
 def project_endpoints(req: router.Request, project_id: str) -> webob.Response:

@@ -6,6 +6,8 @@ flow, so these records are kept for clients and never used to authenticate.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,15 +48,83 @@ def _valid_id(value: str) -> None:
                                                                                 "pattern": _ID_PATTERN}}})
 
 
-def _get(s: Any, model: Any, ident: Any, kind: str) -> Any:
-    return catalog.get(s, model, ident, kind)
-
-
 def _put_new(s: Any, model: Any, ident: Any, kind: str, obj: Any) -> None:
     if s.get(model, ident) is not None:
         raise exceptions.Conflict(f"Conflict occurred attempting to store {kind} - Duplicate ID, {ident}.")
     s.add(obj)
     s.flush()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kind:
+    """One OS-FEDERATION resource kind and the CRUD steps all four kinds share.
+
+    ``member``/``plural`` are the body and collection keys; ``label`` names the kind in
+    Keystone's 404 text (its 409 text uses the same words joined by ``_``).
+    """
+
+    member: str
+    plural: str
+    label: str
+    model: Any
+    schema: dict[str, Any]
+    view: Callable[[Any], dict[str, Any]]
+
+    def get(self, s: Any, key: Any) -> Any:
+        """The row under ``key`` (404 naming the kind when absent)."""
+        return catalog.get(s, self.model, key, self.label)
+
+    def body(self, req: router.Request, required: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The request's ``{member: {...}}`` object, checked against the kind's schema (400)."""
+        v = entity_body(req, self.member, set(), set(required))
+        validation.validate(v, self.schema)
+        return v
+
+    def render(self, obj: Any, status: int = 200) -> webob.Response:
+        return router.json_response({self.member: self.view(obj)}, status=status)
+
+    def index(self, req: router.Request, *where: Any, idp_id: str | None = None) -> webob.Response:
+        """GET the collection, filtered by ``where``; under an identity provider that must exist."""
+        authorize(req, "get_federation")
+        with core(req).db.reader() as s:
+            if idp_id is not None:
+                IDP.get(s, idp_id)
+            q = sa.select(self.model).where(*where).order_by(self.model.id)
+            return router.json_response(collection(req, self.plural, [self.view(x) for x in s.scalars(q)]))
+
+    def create(self, req: router.Request, new_id: str, build: Callable[[Any, dict[str, Any]], Any],
+               required: frozenset[str] = frozenset(), key: Any = None) -> webob.Response:
+        """PUT a new row made by ``build(session, body)`` under ``key`` (default ``new_id``); 409 if taken."""
+        authorize(req, "manage_federation")
+        _valid_id(new_id)
+        v = self.body(req, required)
+        with core(req).db.writer() as s:
+            obj = build(s, v)
+            _put_new(s, self.model, new_id if key is None else key, self.label.replace(" ", "_"), obj)
+            return self.render(obj, 201)
+
+    def show(self, req: router.Request, key: Any) -> webob.Response:
+        authorize(req, "get_federation")
+        with core(req).db.reader() as s:
+            return self.render(self.get(s, key))
+
+    def update(self, req: router.Request, key: Any, apply: Callable[[Any, Any, dict[str, Any]], None],
+               check: Callable[[dict[str, Any]], None] | None = None) -> webob.Response:
+        """PATCH: ``check(body)`` before any read, then ``apply(session, row, body)``."""
+        authorize(req, "manage_federation")
+        v = self.body(req)
+        if check is not None:
+            check(v)
+        with core(req).db.writer() as s:
+            obj = self.get(s, key)
+            apply(s, obj, v)
+            return self.render(obj)
+
+    def delete(self, req: router.Request, key: Any) -> webob.Response:
+        authorize(req, "manage_federation")
+        with core(req).db.writer() as s:
+            s.delete(self.get(s, key))
+        return router.empty_response()
 
 
 # -- identity providers ----------------------------------------------------------------------
@@ -66,6 +136,9 @@ def _idp_dict(i: IdentityProvider) -> dict[str, Any]:
                       "protocols": f"{_BASE}/identity_providers/{i.id}/protocols"}}
 
 
+IDP = _Kind("identity_provider", "identity_providers", "identity provider", IdentityProvider, IDP_SCHEMA, _idp_dict)
+
+
 def _check_remote_ids(s: Any, idp_id: str, remote_ids: list[str]) -> None:
     """Keystone: a remote id names one identity provider only (409)."""
     for other in s.scalars(sa.select(IdentityProvider).where(IdentityProvider.id != idp_id)):
@@ -74,61 +147,44 @@ def _check_remote_ids(s: Any, idp_id: str, remote_ids: list[str]) -> None:
 
 
 def list_idps(req: router.Request) -> webob.Response:
-    authorize(req, "get_federation")
-    with core(req).db.reader() as s:
-        q = sa.select(IdentityProvider).order_by(IdentityProvider.id)
-        if req.query_one("id"):
-            q = q.where(IdentityProvider.id == req.query_one("id"))
-        return router.json_response(collection(req, "identity_providers", [_idp_dict(i) for i in s.scalars(q)]))
+    wanted = req.query_one("id")
+    return IDP.index(req, *([IdentityProvider.id == wanted] if wanted else []))
 
 
 def create_idp(req: router.Request, idp_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    _valid_id(idp_id)
-    v = entity_body(req, "identity_provider", set())
-    validation.validate(v, IDP_SCHEMA)
-    with core(req).db.writer() as s:
+    def build(s: Any, v: dict[str, Any]) -> IdentityProvider:
         if v.get("domain_id"):
             domain_id = resources.get_domain(s, v["domain_id"]).id
         else:  # as Keystone: a domain of its own for the provider's users
             domain_id = resources.create_domain(s, idp_id, "Auto generated federated domain").id
         _check_remote_ids(s, idp_id, v.get("remote_ids") or [])
-        idp = IdentityProvider(id=idp_id, domain_id=domain_id, description=v.get("description"),
-                               enabled=v.get("enabled", True), authorization_ttl=v.get("authorization_ttl"),
-                               remote_ids=list(v.get("remote_ids") or []))
-        _put_new(s, IdentityProvider, idp_id, "identity_provider", idp)
-        return router.json_response({"identity_provider": _idp_dict(idp)}, status=201)
+        return IdentityProvider(id=idp_id, domain_id=domain_id, description=v.get("description"),
+                                enabled=v.get("enabled", True), authorization_ttl=v.get("authorization_ttl"),
+                                remote_ids=list(v.get("remote_ids") or []))
+    return IDP.create(req, idp_id, build)
 
 
 def get_idp(req: router.Request, idp_id: str) -> webob.Response:
-    authorize(req, "get_federation")
-    with core(req).db.reader() as s:
-        return router.json_response({"identity_provider": _idp_dict(_get(s, IdentityProvider, idp_id,
-                                                                          "identity provider"))})
+    return IDP.show(req, idp_id)
 
 
 def update_idp(req: router.Request, idp_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    v = entity_body(req, "identity_provider", set())
-    validation.validate(v, IDP_SCHEMA)
-    if "domain_id" in v:
-        raise exceptions.BadRequest("The domain_id of an identity provider cannot be changed.")
-    with core(req).db.writer() as s:
-        idp = _get(s, IdentityProvider, idp_id, "identity provider")
+    def check(v: dict[str, Any]) -> None:
+        if "domain_id" in v:
+            raise exceptions.BadRequest("The domain_id of an identity provider cannot be changed.")
+
+    def apply(s: Any, idp: IdentityProvider, v: dict[str, Any]) -> None:
         if "remote_ids" in v:
             _check_remote_ids(s, idp_id, v["remote_ids"] or [])
             idp.remote_ids = list(v["remote_ids"] or [])
         for key in ("description", "enabled", "authorization_ttl"):
             if key in v:
                 setattr(idp, key, v[key])
-        return router.json_response({"identity_provider": _idp_dict(idp)})
+    return IDP.update(req, idp_id, apply, check)
 
 
 def delete_idp(req: router.Request, idp_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    with core(req).db.writer() as s:
-        s.delete(_get(s, IdentityProvider, idp_id, "identity provider"))
-    return router.empty_response()
+    return IDP.delete(req, idp_id)
 
 
 # -- mappings ------------------------------------------------------------------------------
@@ -138,46 +194,31 @@ def _mapping_dict(m: FederationMapping) -> dict[str, Any]:
             "links": {"self": f"{_BASE}/mappings/{m.id}"}}
 
 
+MAPPING = _Kind("mapping", "mappings", "mapping", FederationMapping, MAPPING_SCHEMA, _mapping_dict)
+
+
 def list_mappings(req: router.Request) -> webob.Response:
-    authorize(req, "get_federation")
-    with core(req).db.reader() as s:
-        items = s.scalars(sa.select(FederationMapping).order_by(FederationMapping.id))
-        return router.json_response(collection(req, "mappings", [_mapping_dict(m) for m in items]))
+    return MAPPING.index(req)
 
 
 def create_mapping(req: router.Request, mapping_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    _valid_id(mapping_id)
-    v = entity_body(req, "mapping", set())
-    validation.validate(v, MAPPING_SCHEMA)
-    with core(req).db.writer() as s:
-        m = FederationMapping(id=mapping_id, rules=v["rules"], schema_version=v.get("schema_version", "1.0"))
-        _put_new(s, FederationMapping, mapping_id, "mapping", m)
-        return router.json_response({"mapping": _mapping_dict(m)}, status=201)
+    return MAPPING.create(req, mapping_id, lambda s, v: FederationMapping(
+        id=mapping_id, rules=v["rules"], schema_version=v.get("schema_version", "1.0")))
 
 
 def get_mapping(req: router.Request, mapping_id: str) -> webob.Response:
-    authorize(req, "get_federation")
-    with core(req).db.reader() as s:
-        return router.json_response({"mapping": _mapping_dict(_get(s, FederationMapping, mapping_id, "mapping"))})
+    return MAPPING.show(req, mapping_id)
 
 
 def update_mapping(req: router.Request, mapping_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    v = entity_body(req, "mapping", set())
-    validation.validate(v, MAPPING_SCHEMA)
-    with core(req).db.writer() as s:
-        m = _get(s, FederationMapping, mapping_id, "mapping")
+    def apply(s: Any, m: FederationMapping, v: dict[str, Any]) -> None:
         m.rules = v["rules"]
         m.schema_version = v.get("schema_version", m.schema_version)
-        return router.json_response({"mapping": _mapping_dict(m)})
+    return MAPPING.update(req, mapping_id, apply)
 
 
 def delete_mapping(req: router.Request, mapping_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    with core(req).db.writer() as s:
-        s.delete(_get(s, FederationMapping, mapping_id, "mapping"))
-    return router.empty_response()
+    return MAPPING.delete(req, mapping_id)
 
 
 # -- protocols -----------------------------------------------------------------------------
@@ -188,54 +229,38 @@ def _protocol_dict(p: FederationProtocol) -> dict[str, Any]:
                       "identity_provider": f"{_BASE}/identity_providers/{p.idp_id}"}}
 
 
+PROTOCOL = _Kind("protocol", "protocols", "federation protocol", FederationProtocol, PROTOCOL_SCHEMA,
+                 _protocol_dict)
+
+
 def list_protocols(req: router.Request, idp_id: str) -> webob.Response:
-    authorize(req, "get_federation")
-    with core(req).db.reader() as s:
-        _get(s, IdentityProvider, idp_id, "identity provider")
-        items = s.scalars(sa.select(FederationProtocol).where(FederationProtocol.idp_id == idp_id)
-                          .order_by(FederationProtocol.id))
-        return router.json_response(collection(req, "protocols", [_protocol_dict(p) for p in items]))
+    return PROTOCOL.index(req, FederationProtocol.idp_id == idp_id, idp_id=idp_id)
 
 
 def create_protocol(req: router.Request, idp_id: str, protocol_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    _valid_id(protocol_id)
-    v = entity_body(req, "protocol", set(), {"mapping_id"})
-    validation.validate(v, PROTOCOL_SCHEMA)
-    with core(req).db.writer() as s:
-        _get(s, IdentityProvider, idp_id, "identity provider")
-        _get(s, FederationMapping, v["mapping_id"], "mapping")
-        p = FederationProtocol(id=protocol_id, idp_id=idp_id, mapping_id=v["mapping_id"],
-                               remote_id_attribute=v.get("remote_id_attribute"))
-        _put_new(s, FederationProtocol, (protocol_id, idp_id), "federation_protocol", p)
-        return router.json_response({"protocol": _protocol_dict(p)}, status=201)
+    def build(s: Any, v: dict[str, Any]) -> FederationProtocol:
+        IDP.get(s, idp_id)
+        MAPPING.get(s, v["mapping_id"])
+        return FederationProtocol(id=protocol_id, idp_id=idp_id, mapping_id=v["mapping_id"],
+                                  remote_id_attribute=v.get("remote_id_attribute"))
+    return PROTOCOL.create(req, protocol_id, build, frozenset({"mapping_id"}), key=(protocol_id, idp_id))
 
 
 def get_protocol(req: router.Request, idp_id: str, protocol_id: str) -> webob.Response:
-    authorize(req, "get_federation")
-    with core(req).db.reader() as s:
-        return router.json_response({"protocol": _protocol_dict(
-            _get(s, FederationProtocol, (protocol_id, idp_id), "federation protocol"))})
+    return PROTOCOL.show(req, (protocol_id, idp_id))
 
 
 def update_protocol(req: router.Request, idp_id: str, protocol_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    v = entity_body(req, "protocol", set())
-    validation.validate(v, PROTOCOL_SCHEMA)
-    with core(req).db.writer() as s:
-        p = _get(s, FederationProtocol, (protocol_id, idp_id), "federation protocol")
+    def apply(s: Any, p: FederationProtocol, v: dict[str, Any]) -> None:
         if "mapping_id" in v:
-            p.mapping_id = _get(s, FederationMapping, v["mapping_id"], "mapping").id
+            p.mapping_id = MAPPING.get(s, v["mapping_id"]).id
         if "remote_id_attribute" in v:
             p.remote_id_attribute = v["remote_id_attribute"]
-        return router.json_response({"protocol": _protocol_dict(p)})
+    return PROTOCOL.update(req, (protocol_id, idp_id), apply)
 
 
 def delete_protocol(req: router.Request, idp_id: str, protocol_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    with core(req).db.writer() as s:
-        s.delete(_get(s, FederationProtocol, (protocol_id, idp_id), "federation protocol"))
-    return router.empty_response()
+    return PROTOCOL.delete(req, (protocol_id, idp_id))
 
 
 # -- service providers ---------------------------------------------------------------------
@@ -246,44 +271,30 @@ def _sp_dict(sp: ServiceProvider) -> dict[str, Any]:
             "links": {"self": f"{_BASE}/service_providers/{sp.id}"}}
 
 
+SP = _Kind("service_provider", "service_providers", "service provider", ServiceProvider, SP_SCHEMA, _sp_dict)
+
+
 def list_sps(req: router.Request) -> webob.Response:
-    authorize(req, "get_federation")
-    with core(req).db.reader() as s:
-        items = s.scalars(sa.select(ServiceProvider).order_by(ServiceProvider.id))
-        return router.json_response(collection(req, "service_providers", [_sp_dict(x) for x in items]))
+    return SP.index(req)
 
 
 def create_sp(req: router.Request, sp_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    _valid_id(sp_id)
-    v = entity_body(req, "service_provider", set(), {"auth_url", "sp_url"})
-    validation.validate(v, SP_SCHEMA)
-    with core(req).db.writer() as s:
-        sp = ServiceProvider(id=sp_id, auth_url=v["auth_url"], sp_url=v["sp_url"], description=v.get("description"),
-                             enabled=v.get("enabled", False), relay_state_prefix=v.get("relay_state_prefix", "ss:mem:"))
-        _put_new(s, ServiceProvider, sp_id, "service_provider", sp)
-        return router.json_response({"service_provider": _sp_dict(sp)}, status=201)
+    return SP.create(req, sp_id, lambda s, v: ServiceProvider(
+        id=sp_id, auth_url=v["auth_url"], sp_url=v["sp_url"], description=v.get("description"),
+        enabled=v.get("enabled", False), relay_state_prefix=v.get("relay_state_prefix", "ss:mem:")),
+        frozenset({"auth_url", "sp_url"}))
 
 
 def get_sp(req: router.Request, sp_id: str) -> webob.Response:
-    authorize(req, "get_federation")
-    with core(req).db.reader() as s:
-        return router.json_response({"service_provider": _sp_dict(_get(s, ServiceProvider, sp_id, "service provider"))})
+    return SP.show(req, sp_id)
 
 
 def update_sp(req: router.Request, sp_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    v = entity_body(req, "service_provider", set())
-    validation.validate(v, SP_SCHEMA)
-    with core(req).db.writer() as s:
-        sp = _get(s, ServiceProvider, sp_id, "service provider")
+    def apply(s: Any, sp: ServiceProvider, v: dict[str, Any]) -> None:
         for key, value in v.items():
             setattr(sp, key, value)
-        return router.json_response({"service_provider": _sp_dict(sp)})
+    return SP.update(req, sp_id, apply)
 
 
 def delete_sp(req: router.Request, sp_id: str) -> webob.Response:
-    authorize(req, "manage_federation")
-    with core(req).db.writer() as s:
-        s.delete(_get(s, ServiceProvider, sp_id, "service provider"))
-    return router.empty_response()
+    return SP.delete(req, sp_id)

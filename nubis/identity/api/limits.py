@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import webob
@@ -42,6 +44,57 @@ def _one(req: router.Request, key: str, schema: dict[str, Any]) -> dict[str, Any
     return dict(body[key])
 
 
+@dataclasses.dataclass(frozen=True)
+class _Kind:
+    """Registered limits or project/domain limits: the create, update and delete steps both share.
+
+    ``member``/``plural`` are the body keys, ``label`` names the kind in the 404 text and
+    ``manage`` is the policy rule (without ``identity:``) that guards writes.
+    """
+
+    member: str
+    plural: str
+    label: str
+    model: Any
+    view: Callable[[Any], dict[str, Any]]
+    manage: str
+
+    def fetch(self, s: Any, ident: str) -> Any:
+        """The row under ``ident`` (404 naming the kind when absent)."""
+        return limits.get(s, self.model, ident, self.label)
+
+    def create(self, req: router.Request, schema: dict[str, Any], required: list[str],
+               make: Callable[[Any, dict[str, Any]], Any]) -> webob.Response:
+        """POST a batch of 1-100 items, each stored by ``make(session, item)``; 201 with all of them."""
+        authorize(req, self.manage)
+        items = _batch(req, self.plural, schema, required)
+        with core(req).db.writer() as s:
+            made = [self.view(make(s, v)) for v in items]
+            return router.json_response({self.plural: made}, status=201)
+
+    def update(self, req: router.Request, ident: str, schema: dict[str, Any],
+               apply: Callable[[Any, Any, dict[str, Any]], None]) -> webob.Response:
+        """PATCH: ``apply(session, row, body)`` on the row under ``ident``."""
+        authorize(req, self.manage)
+        v = _one(req, self.member, schema)
+        with core(req).db.writer() as s:
+            row = self.fetch(s, ident)
+            apply(s, row, v)
+            return router.json_response({self.member: self.view(row)})
+
+    def delete(self, req: router.Request, ident: str, remove: Callable[[Any, Any], None]) -> webob.Response:
+        """DELETE the row under ``ident`` through ``remove(session, row)``."""
+        authorize(req, self.manage)
+        with core(req).db.writer() as s:
+            remove(s, self.fetch(s, ident))
+        return router.empty_response()
+
+
+_REGISTERED = _Kind("registered_limit", "registered_limits", "registered limit", RegisteredLimit,
+                    limits.registered_to_dict, "manage_registered_limit")
+_LIMIT = _Kind("limit", "limits", "limit", ProjectLimit, limits.limit_to_dict, "manage_limit")
+
+
 def limit_model(req: router.Request) -> webob.Response:
     authorize(req, "get_limit_model")
     return router.json_response({"model": dict(limits.MODEL)})
@@ -58,34 +111,23 @@ def list_registered(req: router.Request) -> webob.Response:
 
 
 def create_registered(req: router.Request) -> webob.Response:
-    authorize(req, "manage_registered_limit")
-    items = _batch(req, "registered_limits", REGISTERED, ["service_id", "resource_name", "default_limit"])
-    with core(req).db.writer() as s:
-        made = [limits.registered_to_dict(limits.create_registered(s, v)) for v in items]
-        return router.json_response({"registered_limits": made}, status=201)
+    return _REGISTERED.create(req, REGISTERED, ["service_id", "resource_name", "default_limit"],
+                              limits.create_registered)
 
 
 def get_registered(req: router.Request, registered_limit_id: str) -> webob.Response:
     authorize(req, "get_registered_limit")
     with core(req).db.reader() as s:
-        r = limits.get(s, RegisteredLimit, registered_limit_id, "registered limit")
+        r = _REGISTERED.fetch(s, registered_limit_id)
         return router.json_response({"registered_limit": limits.registered_to_dict(r)})
 
 
 def update_registered(req: router.Request, registered_limit_id: str) -> webob.Response:
-    authorize(req, "manage_registered_limit")
-    v = _one(req, "registered_limit", REGISTERED)
-    with core(req).db.writer() as s:
-        r = limits.get(s, RegisteredLimit, registered_limit_id, "registered limit")
-        limits.update_registered(s, r, v)
-        return router.json_response({"registered_limit": limits.registered_to_dict(r)})
+    return _REGISTERED.update(req, registered_limit_id, REGISTERED, limits.update_registered)
 
 
 def delete_registered(req: router.Request, registered_limit_id: str) -> webob.Response:
-    authorize(req, "manage_registered_limit")
-    with core(req).db.writer() as s:
-        limits.delete_registered(s, limits.get(s, RegisteredLimit, registered_limit_id, "registered limit"))
-    return router.empty_response()
+    return _REGISTERED.delete(req, registered_limit_id, limits.delete_registered)
 
 
 # -- project and domain limits -----------------------------------------------------------
@@ -105,34 +147,24 @@ def list_limits(req: router.Request) -> webob.Response:
 
 
 def create_limits(req: router.Request) -> webob.Response:
-    authorize(req, "manage_limit")
-    items = _batch(req, "limits", LIMIT, ["service_id", "resource_name", "resource_limit"])
-    with core(req).db.writer() as s:
-        made = [limits.limit_to_dict(limits.create_limit(s, v)) for v in items]
-        return router.json_response({"limits": made}, status=201)
+    return _LIMIT.create(req, LIMIT, ["service_id", "resource_name", "resource_limit"], limits.create_limit)
 
 
 def get_limit(req: router.Request, limit_id: str) -> webob.Response:
     with core(req).db.reader() as s:
-        lim = limits.get(s, ProjectLimit, limit_id, "limit")
+        lim = _LIMIT.fetch(s, limit_id)
         authorize(req, "get_limit", _target(lim))
         return router.json_response({"limit": limits.limit_to_dict(lim)})
 
 
 def update_limit(req: router.Request, limit_id: str) -> webob.Response:
-    authorize(req, "manage_limit")
-    v = _one(req, "limit", LIMIT_UPDATE)
-    with core(req).db.writer() as s:
-        lim = limits.get(s, ProjectLimit, limit_id, "limit")
+    def apply(s: Any, lim: ProjectLimit, v: dict[str, Any]) -> None:
         for key, value in v.items():
             setattr(lim, key, value)
-        return router.json_response({"limit": limits.limit_to_dict(lim)})
+    return _LIMIT.update(req, limit_id, LIMIT_UPDATE, apply)
 
 
 def delete_limit(req: router.Request, limit_id: str) -> webob.Response:
-    authorize(req, "manage_limit")
-    with core(req).db.writer() as s:
-        s.delete(limits.get(s, ProjectLimit, limit_id, "limit"))
-    return router.empty_response()
+    return _LIMIT.delete(req, limit_id, lambda s, lim: s.delete(lim))
 
 

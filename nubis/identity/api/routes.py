@@ -38,6 +38,12 @@ def _grants() -> dict[str, dict[str, router.Handler]]:
     return table
 
 
+def _put_member(create: router.Handler, get: router.Handler, update: router.Handler,
+                delete: router.Handler) -> dict[str, router.Handler]:
+    """A member path whose id the client picks: created by PUT, then GET, PATCH and DELETE."""
+    return {"PUT": create, "GET": get, "PATCH": update, "DELETE": delete}
+
+
 ROUTES: router.RouteTable = {
     "/": {"GET": versions.versions},
     "/v3": {"GET": versions.v3},
@@ -131,21 +137,17 @@ ROUTES: router.RouteTable = {
     "/v3/domains/config/{group}/default": {"GET": domain_config.show_default},
     "/v3/domains/config/{group}/{option}/default": {"GET": domain_config.show_default},
     "/v3/OS-FEDERATION/identity_providers": {"GET": federation.list_idps},
-    "/v3/OS-FEDERATION/identity_providers/{idp_id}": {
-        "PUT": federation.create_idp, "GET": federation.get_idp, "PATCH": federation.update_idp,
-        "DELETE": federation.delete_idp},
+    "/v3/OS-FEDERATION/identity_providers/{idp_id}": _put_member(
+        federation.create_idp, federation.get_idp, federation.update_idp, federation.delete_idp),
     "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols": {"GET": federation.list_protocols},
-    "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}": {
-        "PUT": federation.create_protocol, "GET": federation.get_protocol, "PATCH": federation.update_protocol,
-        "DELETE": federation.delete_protocol},
+    "/v3/OS-FEDERATION/identity_providers/{idp_id}/protocols/{protocol_id}": _put_member(
+        federation.create_protocol, federation.get_protocol, federation.update_protocol, federation.delete_protocol),
     "/v3/OS-FEDERATION/mappings": {"GET": federation.list_mappings},
-    "/v3/OS-FEDERATION/mappings/{mapping_id}": {
-        "PUT": federation.create_mapping, "GET": federation.get_mapping, "PATCH": federation.update_mapping,
-        "DELETE": federation.delete_mapping},
+    "/v3/OS-FEDERATION/mappings/{mapping_id}": _put_member(
+        federation.create_mapping, federation.get_mapping, federation.update_mapping, federation.delete_mapping),
     "/v3/OS-FEDERATION/service_providers": {"GET": federation.list_sps},
-    "/v3/OS-FEDERATION/service_providers/{sp_id}": {
-        "PUT": federation.create_sp, "GET": federation.get_sp, "PATCH": federation.update_sp,
-        "DELETE": federation.delete_sp},
+    "/v3/OS-FEDERATION/service_providers/{sp_id}": _put_member(
+        federation.create_sp, federation.get_sp, federation.update_sp, federation.delete_sp),
     "/v3/policies": {"GET": policy_blobs.list_policies, "POST": policy_blobs.create_policy},
     "/v3/policies/{policy_id}": {"GET": policy_blobs.get_policy, "PATCH": policy_blobs.update_policy,
                                  "DELETE": policy_blobs.delete_policy},

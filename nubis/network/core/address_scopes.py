@@ -34,10 +34,7 @@ class AddressScopes(Resources):
 
     def create(self, caller: Caller, body: Any) -> dict[str, Any]:
         """``{address_scope: {name, ip_version (4|6, required), shared}}``; ``shared`` is the admin's."""
-        attrs = common.body_of(body, self.member)
-        common.reject_unknown(attrs, ("name", "ip_version", "shared", "project_id", "tenant_id"), self.member)
-        project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_address_scope", {"project_id": project})
+        attrs, project = self.create_attrs(caller, body, ("name", "ip_version", "shared", "project_id", "tenant_id"))
         self.core.authorize_attributes(caller, "create", self.member, attrs)
         if "ip_version" not in attrs:
             raise errors.invalid("ip_version is required to create an address scope.")
@@ -47,12 +44,7 @@ class AddressScopes(Resources):
         scope = models.AddressScope(id=common.types.new_uuid(), project_id=project, ip_version=version,
                                     shared=common.as_bool(attrs.get("shared", False), "shared"))
         common.apply_standard(scope, attrs, self.member)
-        with self.core.db.writer() as s:
-            s.add(scope)
-            s.flush()
-            view = self.views(s, caller, [scope])[0]
-        self.core.notify("address_scope.create", view)
-        return view
+        return self.store_new(caller, scope)
 
     def update(self, caller: Caller, ident: str, body: Any, if_match: str | None) -> dict[str, Any]:
         """Rename, or share (once shared, a scope stays shared, as in Neutron)."""

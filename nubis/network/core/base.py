@@ -76,6 +76,29 @@ class Resources:
             items = self.views(s, caller, s.scalars(q).all())
         return query.apply(items, params, self.sortable)
 
+    # -- creating -------------------------------------------------------------------------------
+    def create_attrs(self, caller: Caller, body: Any, allowed: Sequence[str]) -> tuple[dict[str, Any], str]:
+        """The ``{<member>: {...}}`` body's attributes (400 naming any not in ``allowed``) and the project
+        that will own the new resource, once policy ``create_<member>`` allows it for that project (403)."""
+        attrs = common.body_of(body, self.member)
+        common.reject_unknown(attrs, allowed, self.member)
+        project = common.owner_for_create(caller, attrs)
+        self.core.authorize(caller, f"create_{self.member}", {"project_id": project})
+        return attrs, project
+
+    def add_new(self, s: orm.Session, caller: Caller, row: Any) -> dict[str, Any]:
+        """Add the new ``row`` to ``s`` and flush it; its view as ``caller`` sees it."""
+        s.add(row)
+        s.flush()
+        return self.views(s, caller, [row])[0]
+
+    def store_new(self, caller: Caller, row: Any) -> dict[str, Any]:
+        """Store the new ``row`` in its own transaction, then announce ``<member>.create``; its view."""
+        with self.core.db.writer() as s:
+            view = self.add_new(s, caller, row)
+        self.core.notify(f"{self.member}.create", view)
+        return view
+
     # -- deleting -------------------------------------------------------------------------------
     def delete(self, caller: Caller, ident: str, if_match: str | None = None) -> None:
         with self.core.db.writer() as s:

@@ -54,19 +54,11 @@ class MeteringLabels(_AdminOnly):
                  "tenant_id": r.project_id, "shared": r.shared} for r in rows]
 
     def create(self, caller: Caller, body: Any) -> dict[str, Any]:
-        attrs = common.body_of(body, self.member)
-        common.reject_unknown(attrs, ("name", "description", "shared", "project_id", "tenant_id"), self.member)
-        project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_metering_label", {"project_id": project})
+        attrs, project = self.create_attrs(caller, body, ("name", "description", "shared", "project_id", "tenant_id"))
         label = models.MeteringLabel(id=common.types.new_uuid(), project_id=project,
                                      shared=common.as_bool(attrs.pop("shared", False), "shared"))
         common.apply_standard(label, attrs, self.member)
-        with self.core.db.writer() as s:
-            s.add(label)
-            s.flush()
-            view = self.views(s, caller, [label])[0]
-        self.core.notify("metering_label.create", view)
-        return view
+        return self.store_new(caller, label)
 
     def before_delete(self, s: orm.Session, caller: Caller, found: models.MeteringLabel) -> None:
         s.execute(sa.delete(models.MeteringLabelRule).where(models.MeteringLabelRule.metering_label_id == found.id))
@@ -117,9 +109,7 @@ class MeteringLabelRules(_AdminOnly):
             rule = models.MeteringLabelRule(id=common.types.new_uuid(), project_id=label.project_id,
                                             metering_label_id=label.id, direction=direction, excluded=excluded,
                                             **prefixes)
-            s.add(rule)
-            s.flush()
-            view = self.views(s, caller, [rule])[0]
+            view = self.add_new(s, caller, rule)
         self.core.notify("metering_label_rule.create", view)
         return view
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+from typing import Any
+
 import sqlalchemy as sa
 import webob
 
@@ -18,6 +21,24 @@ CLASS_SCHEMA = {"type": "object", "properties": {"name": {"type": "string", "max
 
 def _class_body(req: router.Request, name: str) -> dict[str, object]:
     return {"name": name, "links": [{"rel": "self", "href": f"{base_url(req)}/resource_classes/{name}"}]}
+
+
+def _delete_custom(req: router.Request, name: str, standard: Collection[str], kind: str, model: Any,
+                   missing: str, in_use: Callable[[Any], str | None]) -> webob.Response:
+    """DELETE a custom resource class or trait: 400 for a standard one, 404 (``missing``) for an unknown
+    one, 409 with the message ``in_use(session)`` returns while something still uses it."""
+    authorize(req, "write")
+    if name in standard:
+        raise exceptions.BadRequest(f"Cannot delete standard {kind} {name}.")
+    with core(req).db.writer() as s:
+        row = s.get(model, name)
+        if row is None:
+            raise exceptions.NotFound(missing)
+        used = in_use(s)
+        if used:
+            raise exceptions.Conflict(used)
+        s.delete(row)
+    return router.empty_response()
 
 
 def list_classes(req: router.Request) -> webob.Response:
@@ -59,17 +80,10 @@ def put_class(req: router.Request, name: str) -> webob.Response:
 
 
 def delete_class(req: router.Request, name: str) -> webob.Response:
-    authorize(req, "write")
-    if name in names.STANDARD_CLASSES:
-        raise exceptions.BadRequest(f"Cannot delete standard resource class {name}.")
-    with core(req).db.writer() as s:
-        row = s.get(CustomResourceClass, name)
-        if row is None:
-            raise exceptions.NotFound(f"No such resource class {name}.")
-        if inventory_exists(s, name):
-            raise exceptions.Conflict(f"Unable to delete resource class {name}: it is used in inventories.")
-        s.delete(row)
-    return router.empty_response()
+    return _delete_custom(req, name, names.STANDARD_CLASSES, "resource class", CustomResourceClass,
+                          f"No such resource class {name}.",
+                          lambda s: f"Unable to delete resource class {name}: it is used in inventories."
+                          if inventory_exists(s, name) else None)
 
 
 def list_traits(req: router.Request) -> webob.Response:
@@ -113,14 +127,6 @@ def put_trait(req: router.Request, name: str) -> webob.Response:
 
 
 def delete_trait(req: router.Request, name: str) -> webob.Response:
-    authorize(req, "write")
-    if name in names.STANDARD_TRAITS:
-        raise exceptions.BadRequest(f"Cannot delete standard trait {name}.")
-    with core(req).db.writer() as s:
-        row = s.get(CustomTrait, name)
-        if row is None:
-            raise exceptions.NotFound(f"No such trait(s): {name}.")
-        if s.scalar(sa.select(ProviderTrait.trait).where(ProviderTrait.trait == name).limit(1)):
-            raise exceptions.Conflict(f"The trait {name} is in use by a resource provider.")
-        s.delete(row)
-    return router.empty_response()
+    return _delete_custom(req, name, names.STANDARD_TRAITS, "trait", CustomTrait, f"No such trait(s): {name}.",
+                          lambda s: f"The trait {name} is in use by a resource provider." if s.scalar(
+                              sa.select(ProviderTrait.trait).where(ProviderTrait.trait == name).limit(1)) else None)

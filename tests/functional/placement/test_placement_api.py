@@ -189,3 +189,28 @@ def test_placement_is_for_admins_and_services(cloud: Cloud) -> None:
         assert resp.status_code == 403, (method, path, resp.text)
         assert resp.json()["errors"][0]["status"] == 403
     assert api.get("/").status_code == 200  # version discovery stays open
+
+
+def test_deleting_custom_classes_and_traits(cloud: Cloud) -> None:
+    """Standard ones are refused (400), unknown ones 404, ones in use 409, unused ones go (204)."""
+    api = placement_client(cloud)
+    suffix = uuid.uuid4().hex[:8].upper()
+    rc, trait = f"CUSTOM_RC_{suffix}", f"CUSTOM_T_{suffix}"
+    assert api.delete("/resource_classes/VCPU").status_code == 400
+    assert api.delete("/traits/HW_CPU_X86_AVX2").status_code == 400
+    assert api.delete(f"/resource_classes/CUSTOM_NONE_{suffix}").status_code == 404
+    assert api.delete(f"/traits/CUSTOM_NONE_{suffix}").status_code == 404
+    assert api.put(f"/resource_classes/{rc}").status_code == 201
+    assert api.put(f"/traits/{trait}").status_code == 201
+    rp = _provider(cloud, {rc: {"total": 4}})
+    generation = api.get(f"/resource_providers/{rp}").json()["generation"]
+    assert api.put(f"/resource_providers/{rp}/traits", json={
+        "resource_provider_generation": generation, "traits": [trait]}).status_code == 200
+    in_use = api.delete(f"/resource_classes/{rc}")
+    assert in_use.status_code == 409 and "inventories" in in_use.text
+    in_use = api.delete(f"/traits/{trait}")
+    assert in_use.status_code == 409 and "in use" in in_use.text
+    assert api.delete(f"/resource_providers/{rp}").status_code == 204
+    assert api.delete(f"/resource_classes/{rc}").status_code == 204
+    assert api.delete(f"/traits/{trait}").status_code == 204
+    assert api.get(f"/traits/{trait}").status_code == 404
