@@ -5,6 +5,7 @@ from __future__ import annotations
 import webob
 
 from nubis.api import router, validation
+from nubis.api.microversion import Version
 from nubis.common import exceptions
 from nubis.compute.api import schemas
 from nubis.compute.api.common import authorize, body_of, context, core, page_limit, params_of, version_of
@@ -55,6 +56,18 @@ def create_flavor(req: router.Request) -> webob.Response:
     return router.json_response({"flavor": views.flavor(links.base_url(req), flavor, version_of(req))})
 
 
+def update_flavor(req: router.Request, flavor_id: str) -> webob.Response:
+    """Change a flavor's description (2.55); nothing else about a flavor may change once made."""
+    authorize(req, "os-flavor-manage")
+    version = version_of(req)
+    if version < Version(2, 55):
+        raise exceptions.BadRequest("Updating a flavor's description needs microversion 2.55 or later.")
+    body = body_of(req)
+    validation.validate(body, flavor_schemas.UPDATE)
+    flavor = core(req).flavors.update_description(flavor_id, body["flavor"]["description"])
+    return router.json_response({"flavor": views.flavor(links.base_url(req), flavor, version)})
+
+
 def delete_flavor(req: router.Request, flavor_id: str) -> webob.Response:
     authorize(req, "os-flavor-manage")
     core(req).flavors.delete(flavor_id)
@@ -79,7 +92,8 @@ def routes(prefix: str) -> router.RouteTable:
     return {
         f"{prefix}/flavors": {"GET": list_flavors, "POST": create_flavor},
         f"{prefix}/flavors/detail": {"GET": list_flavors_detail},
-        f"{prefix}/flavors/{{flavor_id}}": {"GET": show_flavor, "DELETE": delete_flavor},
+        f"{prefix}/flavors/{{flavor_id}}": {"GET": show_flavor, "PUT": update_flavor,
+                                              "DELETE": delete_flavor},
         f"{prefix}/flavors/{{flavor_id}}/os-flavor-access": {"GET": flavor_access},
         f"{prefix}/flavors/{{flavor_id}}/action": {"POST": flavor_action},
     }

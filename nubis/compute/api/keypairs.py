@@ -6,10 +6,12 @@ from typing import Any
 
 import webob
 
-from nubis.api import router
+from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
+from nubis.compute.api import schemas
 from nubis.compute.api.common import authorize, body_of, context, core, version_of
+from nubis.compute.api.schemas import keypairs as keypair_schemas
 from nubis.compute.api.views import keypairs as views
 
 
@@ -39,10 +41,10 @@ def create_keypair(req: router.Request) -> webob.Response:
     body = body_of(req)
     spec = body.get("keypair")
     user = _user(req, "os-keypairs:create", spec.get("user_id") if isinstance(spec, dict) else None)
-    if isinstance(spec, dict):
-        spec["user_id"] = user
-    keypair = core(req).keypairs.create(user, context(req).project_id, body)
     version = version_of(req)
+    validation.validate(body, schemas.pick(keypair_schemas.CREATE, version))
+    spec["user_id"] = user
+    keypair = core(req).keypairs.create(user, context(req).project_id, body)
     return router.json_response({"keypair": views.created(keypair, version)},
                                 status=201 if version >= Version(2, 2) else 200)
 

@@ -20,9 +20,16 @@ def _entry(req: router.Request) -> dict[str, Any]:
                              "type": "application/vnd.openstack.compute+json;version=2.1"}]}
 
 
+def _legacy_entry(req: router.Request) -> dict[str, Any]:
+    """The v2.0 entry Nova's root lists (SUPPORTED, no microversions), so discovery sees what Nova shows."""
+    return {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "",
+            "updated": "2011-01-21T11:33:21Z",
+            "links": [{"rel": "self", "href": f"{links.base_url(req)}/v2/"}]}
+
+
 @router.public
 def versions(req: router.Request) -> webob.Response:
-    return router.json_response({"versions": [_entry(req)]})
+    return router.json_response({"versions": [_legacy_entry(req), _entry(req)]})
 
 
 @router.public

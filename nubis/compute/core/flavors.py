@@ -137,6 +137,17 @@ class FlavorStore:
             s.refresh(row)
             return as_dict(row)
 
+    def update_description(self, flavorid: str, description: str | None) -> dict[str, Any]:
+        """Set a flavor's description (Nova 2.55) and return the flavor; NotFound if there is no such flavor."""
+        with self.db.writer() as s:
+            f = s.scalar(sa.select(Flavor).where(Flavor.flavorid == flavorid))
+            if f is None:
+                raise exceptions.NotFound(f"Flavor {flavorid} could not be found.")
+            f.description = description
+            s.flush()
+            s.refresh(f)
+            return as_dict(f)
+
     def delete(self, flavorid: str) -> None:
         with self.db.writer() as s:
             f = s.scalar(sa.select(Flavor).where(Flavor.flavorid == flavorid))

@@ -128,7 +128,10 @@ class ServerCore:
             pass
 
     def create(self, ctx: RequestContext, body: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
-        flavor = self.flavors.get(ctx, str(body["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
+        try:
+            flavor = self.flavors.get(ctx, str(body["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
+        except exceptions.NotFound as e:
+            raise exceptions.BadRequest(str(e)) from e  # a bad flavorRef is a bad request body, as in Nova
         min_count = int(body.get("min_count") or 1)
         count = self._fit_count(ctx.project_id, min_count, int(body.get("max_count") or min_count), flavor)
         image_ref = body.get("imageRef")
@@ -171,7 +174,8 @@ class ServerCore:
                                availability_zone=zone or self.conf.compute.default_availability_zone,
                                vm_state=states.BUILDING, task_state=states.SCHEDULING, key_name=body.get("key_name"),
                                key_data=key_data, user_data=body.get("user_data"),
-                               metadata_items=body.get("metadata") or {}, config_drive=bool(body.get("config_drive")),
+                               metadata_items=body.get("metadata") or {}, tags=sorted(set(body.get("tags") or [])),
+                               config_drive=bool(body.get("config_drive")),
                                requested_networks=requested)
                 s.add(row)
                 instances.append(guest_payload(row, image))

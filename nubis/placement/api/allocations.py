@@ -129,9 +129,25 @@ def project_usages(req: router.Request) -> webob.Response:
     return router.json_response({"usages": used})
 
 
+# The first microversion whose query schema for GET /allocation_candidates takes each parameter (Placement's).
+_CANDIDATE_PARAMS = {"required": "1.17", "member_of": "1.21", "group_policy": "1.25", "in_tree": "1.31"}
+
+
+def _check_candidate_params(req: router.Request) -> None:
+    """400 for a parameter the request's microversion does not have yet (numbered groups came in 1.25)."""
+    for key in req.GET:
+        match = candidates.GROUP_PARAM.match(key)
+        base = match.group(1) if match else key
+        first = "1.25" if match and match.group(2) else _CANDIDATE_PARAMS.get(base)
+        if first is not None and not at_least(req, first):
+            raise exceptions.BadRequest(f"Invalid query string parameters: {key} needs microversion {first} "
+                                        "or later.")
+
+
 def allocation_candidates(req: router.Request) -> webob.Response:
     require_version(req, "1.10")
     authorize(req, "read")
+    _check_candidate_params(req)
     request = candidates.parse_query(req.GET.items(), at_least(req, "1.39"), at_least(req, "1.32"))
     if not at_least(req, "1.16"):
         request.limit = None

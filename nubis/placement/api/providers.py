@@ -55,8 +55,22 @@ def _tree_uuids(session: Any, rps: list[ResourceProvider]) -> dict[int, str]:
 
 # -- providers -------------------------------------------------------------------------------------
 
+# The first microversion whose query schema for GET /resource_providers takes each parameter (Placement's).
+# ``limit`` is not one of Placement's; it is taken (and changes nothing) because SDKs send it when paging.
+_LIST_PARAMS = {"name": "1.0", "uuid": "1.0", "limit": "1.0", "member_of": "1.3", "resources": "1.4",
+                "in_tree": "1.14", "required": "1.18"}
+
+
 def _check_list_query(req: router.Request) -> None:
-    """400 for a ``uuid`` filter that is not a UUID (the reference's query schema says ``format: uuid``)."""
+    """400 for a parameter unknown at the request's microversion, or a ``uuid`` filter that is not a UUID.
+
+    Placement's query schema refuses other parameters and says ``format: uuid`` for the uuid filter.
+    """
+    for key in req.GET:
+        first = _LIST_PARAMS.get(key)
+        if first is None or not at_least(req, first):
+            raise exceptions.BadRequest(f"Invalid query string parameters: '{key}' is not a parameter of "
+                                        "GET /resource_providers at this microversion.")
     value = req.query_one("uuid")
     if value is not None:
         try:

@@ -105,6 +105,7 @@ GET /v2.1/flavors project
 POST /v2.1/flavors admin
 GET /v2.1/flavors/detail project
 GET /v2.1/flavors/{flavor_id} project
+PUT /v2.1/flavors/{flavor_id} admin
 DELETE /v2.1/flavors/{flavor_id} admin
 GET /v2.1/flavors/{flavor_id}/os-extra_specs project
 POST /v2.1/flavors/{flavor_id}/os-extra_specs admin
@@ -186,6 +187,7 @@ GET /v2.1/os-availability-zone project
 GET /v2.1/os-availability-zone/detail admin
 """, {
     ("POST", "/v2.1/flavors"): lambda w: {"flavor": {"name": _name(), "ram": 64, "vcpus": 1, "disk": 1}},
+    ("PUT", "/v2.1/flavors/{flavor_id}"): lambda w: {"flavor": {"description": "changed"}},
     ("POST", "/v2.1/flavors/{flavor_id}/os-extra_specs"): lambda w: {"extra_specs": {"hw:mem_page_size": "small"}},
     ("PUT", "/v2.1/flavors/{flavor_id}/os-extra_specs/{key}"): lambda w: {"hw:numa_nodes": "2"},
     ("POST", "/v2.1/flavors/{flavor_id}/action"): lambda w: {"addTenantAccess": {"tenant": w.ids["project_b"]}},

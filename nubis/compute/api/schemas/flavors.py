@@ -26,6 +26,15 @@ _CREATE_21: Schema = {
 CREATE: Versioned = [(Version(2, 1), _CREATE_21),
                      (Version(2, 55), extend(_CREATE_21, ("flavor",), description=_DESCRIPTION))]
 
+# PUT /flavors/{flavor_id} (2.55): only the description may change.
+UPDATE: Schema = {
+    "type": "object",
+    "properties": {"flavor": {"type": "object", "properties": {"description": _DESCRIPTION},
+                              "required": ["description"], "additionalProperties": False}},
+    "required": ["flavor"],
+    "additionalProperties": False,
+}
+
 EXTRA_SPECS: Schema = {"type": "object", "properties": {"extra_specs": {
     "type": "object", "patternProperties": {r"^[a-zA-Z0-9-_:. ]{1,255}$": {
         "type": ["string", "number", "boolean"], "maxLength": 255}},

@@ -15,6 +15,8 @@ def flavor(base: str, record: dict[str, Any], version: Version, detailed: bool =
     body["links"] = links(base, "flavors", body["id"])
     if version >= Version(2, 75) and body["swap"] == "":
         body["swap"] = 0  # 2.75 made "no swap" a 0 instead of an empty string
+    if version >= Version(2, 75):
+        body.pop("rxtx_factor", None)  # 2.75 removed it from the flavor
     if version < Version(2, 61):
         body.pop("extra_specs")
     if version < Version(2, 55):
