@@ -259,6 +259,12 @@ def update_credential(req: router.Request, credential_id: str) -> webob.Response
         for key in ("type", "project_id"):
             if key in v:
                 setattr(c, key, v[key])
+        if c.type == "ec2" and ("blob" in v or "type" in v):
+            # An ec2 credential is found by its access key: the blob must stay JSON naming that same key.
+            blob = v.get("blob", credential_fernet(req).decrypt(c.encrypted_blob.encode()).decode())
+            if _new_credential_id({"type": "ec2", "blob": blob, "project_id": c.project_id}) != c.id:
+                raise exceptions.BadRequest("Invalid blob in credential: an ec2 credential's blob is JSON with "
+                                            "the access key it was created with.")
         return router.json_response({"credential": _credential_dict(req, c)})
 
 

@@ -6,6 +6,7 @@ delete) and the tag handlers; the routes bind the collection name.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import urllib.parse
 from collections.abc import Callable
@@ -217,7 +218,8 @@ def remove_extraroutes(req: router.Request, ident: str) -> webob.Response:
 # -- zones and service providers ------------------------------------------------------------------
 
 def list_availability_zones(req: router.Request) -> webob.Response:
-    params = _params(req)
+    # Zones have no ids to page by: Neutron lists them whole, filtered and sorted.
+    params = dataclasses.replace(_params(req), limit=None, marker=None, page_reverse=False)
     page = query.apply(core(req).offerings.availability_zones(caller(req)), params, ("name", "resource", "state"))
     return router.json_response({"availability_zones": [query.select_fields(i, params.fields) for i in page.items]})
 

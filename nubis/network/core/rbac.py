@@ -88,7 +88,7 @@ class RbacPolicies(Resources):
         if attrs.get("object_type") != "network":
             raise errors.invalid(f"'{attrs.get('object_type')}' is not in ['network'] for object_type.")
         action = attrs.get("action")
-        if action not in FLAGS:
+        if not isinstance(action, str) or action not in FLAGS:
             raise errors.invalid(f"'{action}' is not in {sorted(FLAGS)} for action.")
         target = self._target(attrs)
         self._authorize_target(caller, "create", target)
