@@ -33,9 +33,12 @@ IDENTITY_OPTS = [
 ]
 
 RESOURCE_OPTS = [
-    cfg.StrOpt("admin_project_name", default="admin",
+    cfg.StrOpt("admin_project_name",
                help="The cloud-admin project: admin on it is admin of the whole cloud (like a system-scoped "
-               "admin). Tokens scoped to it say is_admin_project: true. The bootstrap's admin project."),
+               "admin), and admin on any other project is not. Tokens scoped to it say is_admin_project: "
+               "true. Unset (Keystone's default), every project-scoped token is an admin-project token, so "
+               "admin on any project is a cloud admin, as Tempest and most tools expect. Set it (e.g. to the "
+               "bootstrap's 'admin') to confine cloud administration to one project."),
     cfg.StrOpt("admin_project_domain_name", default="Default", help="The domain of admin_project_name."),
 ]
 

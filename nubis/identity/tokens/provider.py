@@ -136,8 +136,10 @@ class TokenProvider:
                 raise exceptions.Unauthorized(f"Project {project.id} is disabled.")
             token["project"] = {"id": project.id, "name": project.name, "domain": {"id": domain.id, "name": domain.name}}
             token["is_domain"] = False
-            token["is_admin_project"] = (project.name == self.conf.resource.admin_project_name
-                                         and domain.name == self.conf.resource.admin_project_domain_name)
+            admin_project = self.conf.resource.admin_project_name
+            # No admin project configured: every project is one (Keystone's rule).
+            token["is_admin_project"] = not admin_project or (
+                project.name == admin_project and domain.name == self.conf.resource.admin_project_domain_name)
         elif p.scope == "domain":
             domain = resources.get_domain(session, p.scope_id or "")
             if not domain.enabled:

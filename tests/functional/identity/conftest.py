@@ -15,6 +15,7 @@ FAST_HASH = {"identity": {"password_hash_rounds": "4"}}
 def cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("identity")
     with fixtures.scratch_database(request.param, str(tmp)) as url:
-        extra = {**FAST_HASH, "database": {"connection": url}}
+        # The confined persona model (doc/personas.md): only the admin project's admins are cloud admins.
+        extra = {**FAST_HASH, "database": {"connection": url}, "resource": {"admin_project_name": "admin"}}
         with cloud_fixture.running_cloud(tmp, ["identity"], extra_config=extra) as c:
             yield c
