@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import socket
 
+EPHEMERAL_START = 32768
+
 
 def _free(port: int) -> bool:
     with socket.socket() as sock:
@@ -18,10 +20,12 @@ def _free(port: int) -> bool:
 def free_offset(default_ports: list[int]) -> int:
     """An offset at which every one of ``default_ports`` is free on 127.0.0.1.
 
-    Raises RuntimeError when 200 random offsets were all partly taken.
+    Every port stays below Linux's ephemeral range (32768 and up), where an outgoing connection
+    could take it between this check and the service's bind. Raises RuntimeError when 200
+    random offsets were all partly taken.
     """
     for _ in range(200):
-        offset = random.randrange(10000, 65535 - max(default_ports), 7)
+        offset = random.randrange(10000, EPHEMERAL_START - max(default_ports), 7)
         if all(_free(p + offset) for p in default_ports):
             return offset
     raise RuntimeError("no free port offset found")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -16,6 +15,7 @@ import requests
 
 from nubis import services
 from tests import fixtures
+from tools import ports
 
 NUBIS = os.path.join(os.path.dirname(sys.executable), "nubis")
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
@@ -24,19 +24,7 @@ pytestmark = pytest.mark.skipif("identity" not in services.available(), reason="
 
 
 def _free_offset() -> int:
-    ports = [s.port for s in map(services.load, services.available()) if s.port]
-    # Below Linux's ephemeral range (32768 and up): there any outgoing connection may take a port
-    # between the check and the bind.
-    for _ in range(50):
-        offset = random.randrange(10000, 32768 - max(ports), 10)
-        if all(_port_free(p + offset) for p in ports):
-            return offset
-    raise RuntimeError("no free port range")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+    return ports.free_offset([s.port for s in map(services.load, services.available()) if s.port])
 
 
 def _start(state_dir: str, offset: int) -> tuple[subprocess.Popen[str], str]:
