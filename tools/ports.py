@@ -29,3 +29,10 @@ def free_offset(default_ports: list[int]) -> int:
         if all(_free(p + offset) for p in default_ports):
             return offset
     raise RuntimeError("no free port offset found")
+
+
+def free_service_offset() -> int:
+    """A free offset for every API port of the services this install has (see ``free_offset``)."""
+    from nubis import services  # here, so the checks that run outside an install can use free_offset
+
+    return free_offset([s.port for s in map(services.load, services.available()) if s.port])

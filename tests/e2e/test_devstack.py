@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 
@@ -12,6 +11,7 @@ import pytest
 import requests
 
 from nubis import services
+from tools import ports
 
 pytestmark = [
     pytest.mark.e2e,
@@ -36,7 +36,7 @@ def _env(tmp_path, offset: int) -> dict[str, str]:  # type: ignore[no-untyped-de
 def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
     if os.geteuid() != 0:
         pytest.fail("devstack needs root")
-    offset = random.randrange(20000, 30000, 10)
+    offset = ports.free_service_offset()
     env = _env(tmp_path, offset)
     pids: dict[str, int] = {}
 

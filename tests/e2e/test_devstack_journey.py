@@ -8,7 +8,6 @@ holds the outside gateway address and is where the floating IP is reached from.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import socket
 import subprocess
@@ -22,6 +21,7 @@ from tests.e2e import journey
 from tests.e2e.network import sim
 from tests.e2e.test_devstack import ROOT, _env
 from tests.functional.cloud import Cloud
+from tools import ports
 
 pytestmark = [
     pytest.mark.e2e,
@@ -47,7 +47,7 @@ def test_first_vm_on_devstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
         "[compute]\nvif_plugging_timeout = 120\n"
         f"[network_agent]\nbridge_mappings = public:{uplink}\npoll_interval = 0.2\n"
         "[network]\nflat_networks = public\nvni_ranges = 700:799\n")
-    env = {**_env(tmp_path, random.randrange(30000, 40000, 10)), "NUBIS_VIRT": "libvirt",
+    env = {**_env(tmp_path, ports.free_service_offset()), "NUBIS_VIRT": "libvirt",
            "NUBIS_LOCAL_CONF": str(local_conf)}
     sim.add_ns(outside)
     try:

@@ -7,7 +7,6 @@ tokens are validated by keystonemiddleware through memcached, across processes.
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 
 import pytest
@@ -19,6 +18,7 @@ from tests.functional.cloud import Cloud
 from tests.functional.probe import rows as matrix
 from tests.functional.probe.test_matrix import ORDERED, check_row
 from tests.functional.probe.world import build
+from tools import ports
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,7 +49,7 @@ def test_persona_matrix_on_devstack(tmp_path) -> None:  # type: ignore[no-untype
     if os.geteuid() != 0:
         pytest.fail("devstack needs root")
     # Ports below the ephemeral range (32768+), where the tests' own client sockets could hold them.
-    env = _env(tmp_path, random.randrange(10000, 20000, 10))
+    env = _env(tmp_path, ports.free_service_offset())
     stack = subprocess.run([os.path.join(ROOT, "devstack", "stack.sh")], env=env, capture_output=True,
                            text=True, timeout=600)
     try:

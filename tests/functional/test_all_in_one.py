@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif("identity" not in services.available(), reason="
 
 
 def _free_offset() -> int:
-    return ports.free_offset([s.port for s in map(services.load, services.available()) if s.port])
+    return ports.free_service_offset()
 
 
 def _start(state_dir: str, offset: int) -> tuple[subprocess.Popen[str], str]:

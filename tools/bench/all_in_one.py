@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import signal
 import statistics
 import subprocess
@@ -18,6 +17,7 @@ import time
 import requests
 
 from nubis import services
+from tools import ports
 from tools.bench import figures
 
 NUBIS = os.path.join(os.path.dirname(sys.executable), "nubis")
@@ -33,7 +33,7 @@ def _rss_mib(pid: int) -> float:
 
 def cold_start(virt: str) -> tuple[float, float]:
     """Seconds from exec to all healthchecks answering 200, and RSS (MiB) after 5 s idle."""
-    offset = random.randrange(10000, 30000, 10)
+    offset = ports.free_service_offset()
     apis = [s for s in map(services.load, services.available()) if s.port and s.build_api]
     with tempfile.TemporaryDirectory() as state:
         started = time.monotonic()

@@ -16,7 +16,6 @@ import argparse
 import io
 import json
 import os
-import random
 import signal
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ from typing import Any
 
 import requests
 
+from tools import ports
 from tools.bench import _service, figures
 
 HEADERS = {"X-User-Id": "bench", "X-Project-Id": "bench", "X-Roles": "admin,member,reader",
@@ -48,7 +48,7 @@ POLL_ALONE, POLL_LOADED = 0.01, 0.1
 def in_process(state: str, db: str, virt: str = "fake",
                settings: dict[str, dict[str, str]] | None = None) -> Iterator[dict[str, str]]:
     """``nubis all-in-one`` in its own process (keystone auth on), as an operator would run it."""
-    offset = random.randrange(20000, 30000)
+    offset = ports.free_service_offset()
     sections = settings or {"compute": BIG_HOST, "quota": NO_QUOTA}
     if not db.startswith("sqlite"):
         sections = {**sections, "database": {"connection": db}}  # SQLite keeps the all-in-one's file per service
