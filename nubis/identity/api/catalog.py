@@ -16,7 +16,7 @@ SERVICE_SCHEMA = {"type": "object", "properties": {
     "description": {"type": ["string", "null"]}, "enabled": {"type": "boolean"}}, "additionalProperties": False}
 ENDPOINT_SCHEMA = {"type": "object", "properties": {
     "service_id": {"type": "string"}, "interface": {"type": "string"}, "url": {"type": "string", "minLength": 1},
-    "region_id": {"type": ["string", "null"]}, "region": {"type": ["string", "null"]},
+    "region_id": {"type": ["string", "null"], "maxLength": 255}, "region": {"type": ["string", "null"], "maxLength": 255},
     "enabled": {"type": "boolean"}}, "additionalProperties": False}
 REGION_SCHEMA = {"type": "object", "properties": {
     "id": {"type": "string", "maxLength": 255}, "description": {"type": ["string", "null"]},
@@ -151,6 +151,8 @@ def create_endpoint(req: router.Request) -> webob.Response:
     validation.validate(v, ENDPOINT_SCHEMA)
     region_id = v.get("region_id") or v.get("region")
     with core(req).db.writer() as s:
+        if not v.get("region_id") and v.get("region"):
+            catalog.ensure_region(s, v["region"])
         catalog.check_endpoint(s, v["interface"], region_id, v["service_id"])
         endpoint = Endpoint(id=types.new_hex_id(), service_id=v["service_id"], interface=v["interface"], url=v["url"],
                             region_id=region_id, enabled=v.get("enabled", True))
@@ -167,6 +169,8 @@ def update_endpoint(req: router.Request, endpoint_id: str) -> webob.Response:
         endpoint = catalog.get(s, Endpoint, endpoint_id, "endpoint")
         if "region" in v and "region_id" not in v:
             v["region_id"] = v.pop("region")
+            if v["region_id"]:
+                catalog.ensure_region(s, v["region_id"])
         v.pop("region", None)
         for key, value in v.items():
             setattr(endpoint, key, value)

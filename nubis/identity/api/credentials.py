@@ -195,12 +195,7 @@ def _new_credential_id(v: dict[str, Any]) -> str:
     """A random id, or for type ``ec2`` the one its access key determines (so OS-EC2 finds it)."""
     if v["type"] != "ec2":
         return hashlib.sha256(os.urandom(32)).hexdigest()
-    try:
-        access = json.loads(v["blob"]).get("access")
-    except (ValueError, AttributeError):
-        access = None
-    if not isinstance(access, str) or not access:
-        raise exceptions.BadRequest("Invalid blob in credential: an ec2 credential's blob is JSON with an access key.")
+    access = _ec2_blob(v["blob"])["access"]
     if not v.get("project_id"):
         raise exceptions.BadRequest("Invalid input for field 'project_id': an ec2 credential needs a project.")
     return ec2_credential_id(access)
@@ -249,22 +244,45 @@ def get_credential(req: router.Request, credential_id: str) -> webob.Response:
         return router.json_response({"credential": _credential_dict(req, _get_credential(req, s, credential_id))})
 
 
+# Keystone keeps what an ec2 credential is scoped by fixed once it exists; the keys themselves may rotate.
+_EC2_SCOPE_KEYS = ("trust_id", "app_cred_id", "access_token_id", "access_id")
+
+
+def _ec2_blob(blob: str) -> dict[str, Any]:
+    """An ec2 blob as a dict. Raises BadRequest unless it is a JSON object with a non-empty ``access``."""
+    try:
+        parsed = json.loads(blob)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("access"), str) or not parsed["access"]:
+        raise exceptions.BadRequest("Invalid blob in credential: an ec2 credential's blob is JSON with an access key.")
+    return parsed
+
+
 def update_credential(req: router.Request, credential_id: str) -> webob.Response:
     v = entity_body(req, "credential", set())
     validation.validate(v, CREDENTIAL_SCHEMA)
     with core(req).db.writer() as s:
         c = _get_credential(req, s, credential_id)
-        if "blob" in v:
-            c.encrypted_blob = credential_fernet(req).encrypt(v["blob"].encode()).decode()
+        old_blob = credential_fernet(req).decrypt(c.encrypted_blob.encode()).decode()
         for key in ("type", "project_id"):
             if key in v:
                 setattr(c, key, v[key])
         if c.type == "ec2" and ("blob" in v or "type" in v):
-            # An ec2 credential is found by its access key: the blob must stay JSON naming that same key.
-            blob = v.get("blob", credential_fernet(req).decrypt(c.encrypted_blob.encode()).decode())
-            if _new_credential_id({"type": "ec2", "blob": blob, "project_id": c.project_id}) != c.id:
-                raise exceptions.BadRequest("Invalid blob in credential: an ec2 credential's blob is JSON with "
-                                            "the access key it was created with.")
+            new = _ec2_blob(v.get("blob", old_blob))
+            try:
+                old = json.loads(old_blob)
+            except ValueError:
+                old = {}
+            old = old if isinstance(old, dict) else {}
+            for key in _EC2_SCOPE_KEYS:
+                if old.get(key) != new.get(key):
+                    raise exceptions.BadRequest(f"Invalid blob in credential: {key} of an ec2 credential cannot "
+                                                "be changed.")
+            if not c.project_id:
+                raise exceptions.BadRequest("Invalid input for field 'project_id': an ec2 credential needs a project.")
+        if "blob" in v:
+            c.encrypted_blob = credential_fernet(req).encrypt(v["blob"].encode()).decode()
         return router.json_response({"credential": _credential_dict(req, c)})
 
 

@@ -72,6 +72,10 @@ def update_domain(req: router.Request, domain_id: str) -> webob.Response:
 
 def delete_domain(req: router.Request, domain_id: str) -> webob.Response:
     authorize(req, "delete_domain", {"target.domain.id": domain_id})
+    return _delete_domain(req, domain_id)
+
+
+def _delete_domain(req: router.Request, domain_id: str) -> webob.Response:
     with core(req).db.writer() as s:
         gone = domains.delete_domain(s, resources.get_domain(s, domain_id))
     core(req).revoke(domain_id=domain_id)
@@ -108,7 +112,17 @@ def list_projects(req: router.Request) -> webob.Response:
         return router.json_response(collection(req, "projects", [resources.project_to_dict(p) for p in items]))
 
 
+def _acts_as_domain(req: router.Request, project_id: str) -> bool:
+    """Whether ``project_id`` names a domain: Keystone's projects API reaches those too (``is_domain``)."""
+    with core(req).db.reader() as s:
+        return resources.is_domain(s, project_id)
+
+
 def get_project(req: router.Request, project_id: str) -> webob.Response:
+    if _acts_as_domain(req, project_id):
+        authorize(req, "get_domain", {"target.domain.id": project_id})
+        with core(req).db.reader() as s:
+            return router.json_response({"project": resources.project_to_dict(resources.get_domain(s, project_id))})
     with core(req).db.reader() as s:
         project = resources.get_project(s, project_id)
         authorize(req, "get_project", {"target.project.id": project_id, "target.project.domain_id": project.domain_id})
@@ -152,22 +166,31 @@ def create_project(req: router.Request) -> webob.Response:
 def update_project(req: router.Request, project_id: str) -> webob.Response:
     p = entity_body(req, "project", set())
     validation.validate(p, PROJECT_SCHEMA)
+    as_domain = _acts_as_domain(req, project_id)
     with core(req).db.writer() as s:
-        project = resources.get_project(s, project_id)
-        authorize(req, "update_project", {"target.project.domain_id": project.domain_id})
+        if as_domain:
+            authorize(req, "update_domain", {"target.domain.id": project_id})
+            project = resources.get_domain(s, project_id)
+        else:
+            project = resources.get_project(s, project_id)
+            authorize(req, "update_project", {"target.project.domain_id": project.domain_id})
+        shown = resources.project_to_dict(project)
         for fixed in ("domain_id", "parent_id", "is_domain"):
-            if fixed in p and p[fixed] != getattr(project, fixed):
+            if fixed in p and p[fixed] != shown[fixed]:
                 raise exceptions.BadRequest(f"The project's {fixed} cannot be changed.")
         disabling = project.enabled and p.get("enabled") is False
         _apply(project, p)
-        unique.flush(s, "project", project.name)
+        unique.flush(s, "domain" if as_domain else "project", project.name)
         body = resources.project_to_dict(project)
     if disabling:
-        core(req).revoke(project_id=project_id)
+        core(req).revoke(**({"domain_id": project_id} if as_domain else {"project_id": project_id}))
     return router.json_response({"project": body})
 
 
 def delete_project(req: router.Request, project_id: str) -> webob.Response:
+    if _acts_as_domain(req, project_id):
+        authorize(req, "delete_domain", {"target.domain.id": project_id})
+        return _delete_domain(req, project_id)
     with core(req).db.writer() as s:
         project = resources.get_project(s, project_id)
         authorize(req, "delete_project", {"target.project.domain_id": project.domain_id})

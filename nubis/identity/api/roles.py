@@ -15,7 +15,8 @@ from nubis.identity.db.models import Role
 
 ROLE_SCHEMA = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 255}, "domain_id": {"type": ["string", "null"]},
-    "description": {"type": ["string", "null"]}, "options": {"type": "object"}}, "additionalProperties": False}
+    "description": {"type": ["string", "null"]}, "options": {"type": "object"}}}
+_ROLE_FIELDS = {"name", "domain_id", "description", "options", "id"}
 
 
 def list_roles(req: router.Request) -> webob.Response:
@@ -38,7 +39,8 @@ def create_role(req: router.Request) -> webob.Response:
     with core(req).db.writer() as s:
         if r.get("domain_id"):
             resources.get_domain(s, r["domain_id"])
-        role = roles.create_role(s, r["name"], r.get("domain_id"), r.get("description") or "")
+        role = roles.create_role(s, r["name"], r.get("domain_id"), r.get("description") or "",
+                                 extra={k: v for k, v in r.items() if k not in _ROLE_FIELDS})
         return router.json_response({"role": roles.role_to_dict(role)}, status=201)
 
 
@@ -54,6 +56,9 @@ def update_role(req: router.Request, role_id: str) -> webob.Response:
         for key in ("name", "description"):
             if key in r:
                 setattr(role, key, r[key] or "")
+        extra = {k: v for k, v in r.items() if k not in _ROLE_FIELDS}
+        if extra:
+            role.extra = {**dict(role.extra or {}), **extra}
         unique.flush(s, "role", role.name)
         return router.json_response({"role": roles.role_to_dict(role)})
 

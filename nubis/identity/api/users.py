@@ -20,7 +20,8 @@ USER_SCHEMA = {"type": "object", "properties": {
     "options": {"type": "object"}}}
 GROUP_SCHEMA = {"type": "object", "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 64}, "domain_id": {"type": "string"},
-    "description": {"type": ["string", "null"]}}, "additionalProperties": False}
+    "description": {"type": ["string", "null"]}}}
+_GROUP_FIELDS = {"name", "domain_id", "description", "id"}
 PASSWORD_SCHEMA = {"type": "object", "properties": {"user": {
     "type": "object", "properties": {"password": auth_schema.SECRET, "original_password": auth_schema.SECRET},
     "required": ["password", "original_password"], "additionalProperties": False}},
@@ -163,7 +164,8 @@ def create_group(req: router.Request) -> webob.Response:
     authorize(req, "manage_group", {"target.group.domain_id": domain_id, "target.privileged": False})
     with core(req).db.writer() as s:
         resources.get_domain(s, domain_id)
-        group = users.create_group(s, g["name"], domain_id, g.get("description") or "")
+        group = users.create_group(s, g["name"], domain_id, g.get("description") or "",
+                                   {k: v for k, v in g.items() if k not in _GROUP_FIELDS})
         return router.json_response({"group": users.group_to_dict(group)}, status=201)
 
 
@@ -177,6 +179,9 @@ def update_group(req: router.Request, group_id: str) -> webob.Response:
         for key in ("name", "description"):
             if key in g:
                 setattr(group, key, g[key] or "")
+        extra = {k: v for k, v in g.items() if k not in _GROUP_FIELDS}
+        if extra:
+            group.extra = {**dict(group.extra or {}), **extra}
         unique.flush(s, "group", group.name)
         return router.json_response({"group": users.group_to_dict(group)})
 

@@ -37,6 +37,14 @@ def get(session: orm.Session, model: type[Any], obj_id: str, kind: str) -> Any:
     return obj
 
 
+def ensure_region(session: orm.Session, region_id: str) -> None:
+    """Create region ``region_id`` unless it exists: an endpoint given the legacy ``region`` field gets its
+    region made on the fly, as Keystone does for v2-style clients (``region_id`` must name an existing one)."""
+    if session.get(Region, region_id) is None:
+        session.add(Region(id=region_id, description="", parent_region_id=None))
+        session.flush()
+
+
 def create_region(session: orm.Session, region_id: str | None, description: str = "",
                   parent_region_id: str | None = None) -> Region:
     region_id = region_id or types.new_hex_id()

@@ -43,6 +43,12 @@ def get_domain(session: orm.Session, domain_id: str) -> Project:
     return d
 
 
+def is_domain(session: orm.Session, project_id: str) -> bool:
+    """Whether ``project_id`` is a domain (a project with ``is_domain``); False when it does not exist."""
+    p = session.get(Project, project_id)
+    return p is not None and bool(p.is_domain)
+
+
 def find_domain_by_name(session: orm.Session, name: str) -> Project:
     d = session.scalars(sa.select(Project).where(Project.is_domain.is_(True), Project.name == name)).first()
     if d is None:

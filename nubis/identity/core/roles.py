@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +19,8 @@ SYSTEM = "system"
 
 
 def role_to_dict(role: Role) -> dict[str, Any]:
-    return {"id": role.id, "name": role.name, "domain_id": None if role.domain_id == GLOBAL else role.domain_id,
+    return {**dict(role.extra or {}), "id": role.id, "name": role.name,
+            "domain_id": None if role.domain_id == GLOBAL else role.domain_id,
             "description": role.description or "", "options": {}, "links": {"self": f"/v3/roles/{role.id}"}}
 
 
@@ -35,10 +36,14 @@ def find_role(session: orm.Session, name: str, domain_id: str | None = None) -> 
 
 
 def create_role(session: orm.Session, name: str, domain_id: str | None = None, description: str = "",
-                role_id: str | None = None) -> Role:
+                role_id: str | None = None, extra: Mapping[str, Any] | None = None) -> Role:
+    """A new (global or domain-specific) role; ``extra``: the client's attributes beyond Keystone's own.
+
+    Raises Conflict when a role of that name exists in the same domain (or globally)."""
     if find_role(session, name, domain_id) is not None:
         raise exceptions.Conflict(f"Conflict occurred attempting to store role - Duplicate entry found with name {name}.")
-    role = Role(id=role_id or types.new_hex_id(), name=name, domain_id=domain_id or GLOBAL, description=description)
+    role = Role(id=role_id or types.new_hex_id(), name=name, domain_id=domain_id or GLOBAL, description=description,
+                extra=dict(extra or {}))
     session.add(role)
     session.flush()
     return role

@@ -27,7 +27,7 @@ def user_to_dict(user: User, password_expires_at: datetime.datetime | None = Non
 
 
 def group_to_dict(group: Group) -> dict[str, Any]:
-    return {"id": group.id, "name": group.name, "domain_id": group.domain_id,
+    return {**dict(group.extra or {}), "id": group.id, "name": group.name, "domain_id": group.domain_id,
             "description": group.description or "", "links": {"self": f"/v3/groups/{group.id}"}}
 
 
@@ -138,11 +138,16 @@ def get_group(session: orm.Session, group_id: str) -> Group:
     return group
 
 
-def create_group(session: orm.Session, name: str, domain_id: str, description: str = "") -> Group:
+def create_group(session: orm.Session, name: str, domain_id: str, description: str = "",
+                 extra: Mapping[str, Any] | None = None) -> Group:
+    """A new group; ``extra`` holds the attributes beyond Keystone's own that the client gave (shown back).
+
+    Raises Conflict when the domain has a group of that name."""
     exists = session.scalars(sa.select(Group.id).where(Group.name == name, Group.domain_id == domain_id)).first()
     if exists:
         raise exceptions.Conflict(f"Conflict occurred attempting to store group - Duplicate entry found with name {name}.")
-    group = Group(id=types.new_hex_id(), name=name, domain_id=domain_id, description=description)
+    group = Group(id=types.new_hex_id(), name=name, domain_id=domain_id, description=description,
+                  extra=dict(extra or {}))
     session.add(group)
     session.flush()
     return group

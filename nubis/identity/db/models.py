@@ -73,6 +73,7 @@ class Group(Base):
     name: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("project.id"))
     description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class UserGroupMembership(Base):
@@ -90,6 +91,7 @@ class Role(Base):
     name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), default="<<null>>")  # global roles
     description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
+    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class ImpliedRole(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 
@@ -343,3 +344,66 @@ def test_federation_objects_crud(admin: Call) -> None:
     for path in (f"{fed}/mappings/{mapping_id}", f"{fed}/service_providers/{sp_id}"):
         assert admin("DELETE", path).status_code == 204
         assert admin("GET", path).status_code == 404
+
+
+def test_endpoint_with_the_legacy_region_field_makes_the_region(admin: Call) -> None:
+    service = _created(admin("POST", "/v3/services", json={"service": {"type": f"t-{_name()}"}}), "service")
+    region = f"region-{uuid.uuid4().hex[:8]}"
+    endpoint = _created(admin("POST", "/v3/endpoints", json={"endpoint": {
+        "service_id": service["id"], "interface": "public", "url": "http://127.0.0.1:1/", "region": region}}),
+        "endpoint")
+    assert endpoint["region_id"] == region
+    assert admin("GET", f"/v3/regions/{region}").status_code == 200
+    moved_to = f"region-{uuid.uuid4().hex[:8]}"
+    patched = admin("PATCH", f"/v3/endpoints/{endpoint['id']}", json={"endpoint": {"region": moved_to}})
+    assert patched.status_code == 200 and patched.json()["endpoint"]["region_id"] == moved_to
+    # ``region_id`` names a region that must exist: nothing is made on the fly.
+    missing = admin("POST", "/v3/endpoints", json={"endpoint": {
+        "service_id": service["id"], "interface": "public", "url": "http://127.0.0.1:1/",
+        "region_id": f"absent-{uuid.uuid4().hex[:8]}"}})
+    assert 400 <= missing.status_code < 500, missing.text
+
+
+@pytest.mark.parametrize("kind", ["group", "role"])
+def test_extra_attributes_are_kept(admin: Call, kind: str) -> None:
+    made = _created(admin("POST", f"/v3/{kind}s", json={kind: {"name": _name(), "project_id": "p1"}}), kind)
+    assert made["project_id"] == "p1"
+    patched = admin("PATCH", f"/v3/{kind}s/{made['id']}", json={kind: {"colour": "blue"}})
+    assert patched.status_code == 200, patched.text
+    shown = admin("GET", f"/v3/{kind}s/{made['id']}").json()[kind]
+    assert shown["project_id"] == "p1" and shown["colour"] == "blue" and shown["id"] == made["id"]
+
+
+def test_a_project_acting_as_a_domain(admin: Call) -> None:
+    made = _created(admin("POST", "/v3/projects", json={"project": {
+        "name": _name(), "domain_id": None, "is_domain": True}}), "project")
+    assert made["is_domain"] is True
+    listed = admin("GET", "/v3/projects", params={"is_domain": "true"}).json()["projects"]
+    assert made["id"] in [p["id"] for p in listed]
+    assert made["id"] in [d["id"] for d in admin("GET", "/v3/domains").json()["domains"]]
+    shown = admin("GET", f"/v3/projects/{made['id']}")
+    assert shown.status_code == 200 and shown.json()["project"]["is_domain"] is True
+    # Deleting an enabled domain is refused, through either API; disabled, it goes.
+    assert admin("DELETE", f"/v3/projects/{made['id']}").status_code in (400, 403)
+    disabled = admin("PATCH", f"/v3/projects/{made['id']}", json={"project": {"enabled": False}})
+    assert disabled.status_code == 200 and disabled.json()["project"]["enabled"] is False
+    assert admin("DELETE", f"/v3/projects/{made['id']}").status_code == 204
+    assert admin("GET", f"/v3/domains/{made['id']}").status_code == 404
+
+
+def test_an_ec2_credential_can_rotate_its_keys_but_not_its_scope(admin: Call) -> None:
+    me = admin("GET", "/v3/users", params={"name": "admin"}).json()["users"][0]["id"]
+    project = admin("GET", "/v3/projects", params={"name": "admin"}).json()["projects"][0]["id"]
+    blob = json.dumps({"access": _name(), "secret": "s1"})
+    cred = _created(admin("POST", "/v3/credentials", json={"credential": {
+        "user_id": me, "project_id": project, "type": "ec2", "blob": blob}}), "credential")
+    rotated = admin("PATCH", f"/v3/credentials/{cred['id']}", json={"credential": {
+        "blob": json.dumps({"access": "new-access", "secret": "s2"})}})
+    assert rotated.status_code == 200, rotated.text
+    assert json.loads(rotated.json()["credential"]["blob"])["access"] == "new-access"
+    rescoped = admin("PATCH", f"/v3/credentials/{cred['id']}", json={"credential": {
+        "blob": json.dumps({"access": "new-access", "secret": "s2", "trust_id": "t"})}})
+    assert rescoped.status_code == 400 and "trust_id" in rescoped.json()["error"]["message"]
+    not_json = admin("PATCH", f"/v3/credentials/{cred['id']}", json={"credential": {"blob": "nope"}})
+    assert not_json.status_code == 400
+    assert json.loads(admin("GET", f"/v3/credentials/{cred['id']}").json()["credential"]["blob"])["secret"] == "s2"
