@@ -83,6 +83,9 @@ class ApiSpec:
     body_limit_exempt: Callable[[dict[str, Any]], bool] | None = None
     # None: keystonemiddleware (every API but identity). Identity passes its own.
     auth: AuthFactory | None = None
+    # Older names the request id also goes out under, as the reference service sends them
+    # (compute: ``x-compute-request-id``, which Tempest and novaclient read).
+    request_id_aliases: tuple[str, ...] = ()
 
 
 class _FaultMiddleware:
@@ -207,7 +210,7 @@ def build_app(spec: ApiSpec, conf: cfg.ConfigOpts, service: Any) -> WSGIApp:
     app = _FaultMiddleware(app, spec.fault_format)
     app = metrics.MetricsMiddleware(app, series)
     app = access_log.AccessLogMiddleware(app)
-    return request_id.RequestIdMiddleware(app)
+    return request_id.RequestIdMiddleware(app, spec.request_id_aliases)
 
 
 def _auth_uri(conf: cfg.ConfigOpts) -> str:

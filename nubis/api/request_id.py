@@ -28,8 +28,10 @@ def is_valid(value: str | None) -> bool:
 class RequestIdMiddleware:
     """Outermost middleware: everything inside (logs, faults) can use the id."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], aliases: Iterable[str] = ()) -> None:
+        """``aliases``: more response header names that carry the same id (lowercase)."""
         self.app = app
+        self.headers = (HEADER, *aliases)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         inbound = environ.get("HTTP_X_OPENSTACK_REQUEST_ID")
@@ -41,8 +43,8 @@ class RequestIdMiddleware:
         environ[ENV_KEY] = request_id
 
         def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers = [(k, v) for k, v in headers if k.lower() != HEADER]
-            headers.append((HEADER, request_id))
+            headers = [(k, v) for k, v in headers if k.lower() not in self.headers]
+            headers.extend((name, request_id) for name in self.headers)
             return start_response(status, headers, exc_info)
 
         with nubis_context.scope():

@@ -3,6 +3,7 @@
     python -m tools.tempest run                          # identity, image, compute, network (admin too)
     python -m tools.tempest run --service identity       # one or more (repeat --service)
     python -m tools.tempest run --filter 'tempest\\.api\\.image\\.v2\\.test_images'
+    python -m tools.tempest run --interop 2020.06        # the interop guideline's required tests (CI runs these)
     python -m tools.tempest run --clouds-yaml clouds.yaml --cloud mycloud   # an existing cloud
     python -m tools.tempest run --openrc admin-openrc                       # likewise
     python -m tools.tempest summary                      # the last run's table again
@@ -26,7 +27,7 @@ import time
 
 import openstack
 
-from tools.tempest import cloud, conf, discover, prepare, results, venv
+from tools.tempest import cloud, conf, discover, interop, prepare, results, venv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_SERVICES = ("identity", "image", "compute", "network")
@@ -35,6 +36,8 @@ DEFAULT_SERVICES = ("identity", "image", "compute", "network")
 def _selection(args: argparse.Namespace) -> str:
     if args.filter:
         return str(args.filter)
+    if args.interop:
+        return interop.regex(args.interop)
     chosen = args.service or list(DEFAULT_SERVICES)
     return r"^tempest\.api\.(" + "|".join(chosen) + r")\."
 
@@ -154,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
                                                             "object_storage"],
                    help=f"Run tempest.api.<service> (repeatable; default: {', '.join(DEFAULT_SERVICES)}).")
     r.add_argument("--filter", help="A tempest --regex of its own instead of --service.")
+    r.add_argument("--interop", choices=interop.available(),
+                   help="Only the tests an OpenStack interop guideline requires (OpenStack Powered Compute).")
     r.add_argument("--concurrency", type=int, default=2)
     r.add_argument("--clouds-yaml", help="An existing cloud: its clouds.yaml (admin credentials) ...")
     r.add_argument("--cloud", default="nubis", help="... and the cloud's name in it.")

@@ -137,7 +137,7 @@ def update_server(req: router.Request, server_id: str) -> webob.Response:
     owned_server(req, server_id, "servers:update")
     body = body_of(req)
     validation.validate(body, schemas.pick(server_schemas.UPDATE, version_of(req)))
-    changes = {k: v for k, v in body["server"].items() if k in ("name", "description")}
+    changes = {k: v for k, v in body["server"].items() if k in ("name", "description", "accessIPv4", "accessIPv6")}
     core(req).servers.update(context(req), server_id, changes)
     return router.json_response({"server": views.updated(shown(req, server_id), version_of(req))})
 

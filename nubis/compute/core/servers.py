@@ -176,6 +176,7 @@ class ServerCore:
                                key_data=key_data, user_data=body.get("user_data"),
                                metadata_items=body.get("metadata") or {}, tags=sorted(set(body.get("tags") or [])),
                                config_drive=bool(body.get("config_drive")),
+                               access_ip_v4=body.get("accessIPv4") or None, access_ip_v6=body.get("accessIPv6") or None,
                                requested_networks=requested)
                 s.add(row)
                 instances.append(guest_payload(row, image))
@@ -229,9 +230,8 @@ class ServerCore:
             q = q.where(Instance.project_id == (params.get("project_id") or params.get("tenant_id")))
         if params.get("status"):
             wanted = _STATUS_FILTER.get(params["status"].upper())
-            if wanted is None:
-                raise exceptions.BadRequest(f"Invalid status value {params['status']!r}.")
-            q = q.where(Instance.vm_state == wanted)
+            # A status no server can have matches none (Nova answers an empty list, not an error).
+            q = q.where(Instance.vm_state == wanted) if wanted is not None else q.where(sa.false())
         for name, column in (("host", Instance.host), ("image", Instance.image_ref), ("user_id", Instance.user_id),
                              ("availability_zone", Instance.availability_zone)):
             if params.get(name):
@@ -285,6 +285,9 @@ class ServerCore:
             values["name"] = changes["name"]
         if "description" in changes:
             values["description"] = changes["description"]
+        for field, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
+            if field in changes:
+                values[column] = changes[field] or None
         if values:
             self.instances.update(uuid, values)
 
@@ -305,7 +308,8 @@ class ServerCore:
         image_ref = str(changes["imageRef"]).rstrip("/").rsplit("/", 1)[-1]
         image = self._image(ctx, image_ref)
         values: dict[str, Any] = {"task_state": states.REBUILDING, "image_ref": image_ref}
-        for field, column in (("name", "name"), ("description", "description"), ("user_data", "user_data")):
+        for field, column in (("name", "name"), ("description", "description"), ("user_data", "user_data"),
+                              ("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
             if field in changes:
                 values[column] = changes[field]
         if "metadata" in changes:

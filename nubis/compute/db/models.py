@@ -99,6 +99,9 @@ class Instance(Base):
     locked: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     locked_by: orm.Mapped[str | None] = orm.mapped_column(sa.String(16), nullable=True)  # owner | admin
     locked_reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    # The addresses a user says reach the server (accessIPv4/v6): recorded and shown, never configured.
+    access_ip_v4: orm.Mapped[str | None] = orm.mapped_column(sa.String(39), nullable=True)
+    access_ip_v6: orm.Mapped[str | None] = orm.mapped_column(sa.String(39), nullable=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     launched_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)

@@ -35,13 +35,13 @@ class Subnets(Resources):
     sortable = (*Resources.sortable, "network_id", "ip_version", "cidr", "gateway_ip", "enable_dhcp")
 
     def visible(self, caller: Caller) -> Any:
+        # Neutron shows a subnet to its owner and to the projects its network is shared with. An external
+        # network's subnets stay hidden from the projects that only use it as a gateway (Tempest checks this).
         if caller.is_admin:
             return None
-        shared = sa.select(models.Network.id).where(sa.or_(models.Network.shared.is_(True),
-                                                           models.Network.router_external.is_(True)))
+        shared = sa.select(models.Network.id).where(models.Network.shared.is_(True))
         return sa.or_(models.Subnet.project_id == caller.project_id, models.Subnet.network_id.in_(shared),
-                      models.Subnet.network_id.in_(rbac.granted_to(caller.project_id, rbac.SHARED)),
-                      models.Subnet.network_id.in_(rbac.granted_to(caller.project_id, rbac.EXTERNAL)))
+                      models.Subnet.network_id.in_(rbac.granted_to(caller.project_id, rbac.SHARED)))
 
     def views(self, s: orm.Session, caller: Caller, rows: Sequence[models.Subnet]) -> list[dict[str, Any]]:
         tags = common.tags_of(s, [r.id for r in rows])

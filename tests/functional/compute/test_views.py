@@ -202,3 +202,34 @@ def test_instance_action_fields_per_microversion(cloud: ComputeCloud, image_id: 
                            headers={"X-Auth-Token": conn.session.get_token()}, timeout=10)
     assert missing.status_code == 404
     conn.compute.delete_server(made.id)
+
+
+def test_access_addresses_progress_and_request_id_as_nova(cloud: ComputeCloud, image_id: str,
+                                                          flavor_id: str) -> None:
+    user = cloud.new_user()
+    conn = cloud.connection(user)
+    made = _call(cloud, "POST", "/servers", "2.37", {"server": {
+        "name": "reach-me", "imageRef": image_id, "flavorRef": flavor_id, "networks": "none",
+        "accessIPv4": "1.1.1.1", "accessIPv6": "::babe:202:202"}}, user)
+    # Nova's request id goes out under its compute-specific name too (novaclient and Tempest read it).
+    assert made.headers["x-compute-request-id"] == made.headers["x-openstack-request-id"]
+    server_id = made.json()["server"]["id"]
+    shown = wait_for_status(conn, server_id, "ACTIVE")
+    assert (shown.access_ipv4, shown.access_ipv6) == ("1.1.1.1", "::babe:202:202")
+    changed = _call(cloud, "PUT", f"/servers/{server_id}", "2.1",
+                    {"server": {"accessIPv4": "4.3.2.1", "accessIPv6": "::1"}}, user).json()["server"]
+    assert (changed["accessIPv4"], changed["accessIPv6"]) == ("4.3.2.1", "::1")
+    assert _get(cloud, f"/servers/{server_id}", "2.1", user)["server"]["accessIPv4"] == "4.3.2.1"
+    token = cloud.connection(user).session.get_token()
+    for bad in ({"accessIPv6": "notvalid"}, {"accessIPv4": "1.1.1"}):
+        resp = requests.put(f"{cloud.url('compute-api')}/v2.1/servers/{server_id}", json={"server": bad},
+                            headers={"X-Auth-Token": token}, timeout=30)
+        assert resp.status_code == 400 and "accessIPv" in resp.json()["badRequest"]["message"], resp.text
+    # progress only while the server is in a status that makes progress (ACTIVE yes, SHUTOFF no).
+    assert "progress" in _get(cloud, f"/servers/{server_id}", "2.1", user)["server"]
+    conn.compute.stop_server(server_id)
+    wait_for_status(conn, server_id, "SHUTOFF")
+    assert "progress" not in _get(cloud, f"/servers/{server_id}", "2.1", user)["server"]
+    # A status no server can have lists nothing rather than failing.
+    assert _get(cloud, "/servers?status=non_existing_status", "2.1", user)["servers"] == []
+    conn.compute.delete_server(server_id)

@@ -326,3 +326,17 @@ def test_rbac_policies_share_a_network_with_one_project_or_all(cloud, admin, dem
     admin.network.delete_network(ext)  # its policies with it
     assert list(admin.network.rbac_policies(object_id=ext.id)) == []
     owner.network.delete_network(net)
+
+
+def test_an_external_networks_subnets_stay_hidden_unless_it_is_shared(cloud, admin, demo):
+    _, conn = demo
+    public = admin.network.create_network(name=_name(), is_router_external=True)
+    subnet = admin.network.create_subnet(network_id=public.id, ip_version=4, cidr="10.63.0.0/24", enable_dhcp=False)
+    # The tenant sees the network (it may use it as a gateway) but not its subnets, as Neutron.
+    assert conn.network.get(f"/networks/{public.id}", raise_exc=False).status_code == 200
+    assert subnet.id not in [s.id for s in conn.network.subnets()]
+    assert conn.network.get(f"/subnets/{subnet.id}", raise_exc=False).status_code == 404
+    admin.network.update_network(public, is_shared=True)
+    assert subnet.id in [s.id for s in conn.network.subnets()]
+    admin.network.delete_subnet(subnet)
+    admin.network.delete_network(public)

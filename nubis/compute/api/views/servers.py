@@ -64,8 +64,8 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
         "tenant_id": inst.project_id, "user_id": inst.user_id, "metadata": dict(inst.metadata_items or {}),
         "hostId": host_id(inst.project_id, inst.host), "image": _image(base, inst),
         "flavor": _flavor(base, inst, version), "created": _iso(inst.created_at), "updated": _iso(inst.updated_at),
-        "addresses": network_client.addresses(inst.network_info), "accessIPv4": "", "accessIPv6": "",
-        "links": links(base, "servers", inst.uuid), "OS-DCF:diskConfig": "MANUAL", "progress": 0,
+        "addresses": network_client.addresses(inst.network_info), "accessIPv4": inst.access_ip_v4 or "",
+        "accessIPv6": inst.access_ip_v6 or "", "links": links(base, "servers", inst.uuid), "OS-DCF:diskConfig": "MANUAL",
         "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
         "config_drive": "True" if inst.config_drive else "", "key_name": inst.key_name,
         "OS-SRV-USG:launched_at": _iso(inst.launched_at), "OS-SRV-USG:terminated_at": _iso(inst.terminated_at),
@@ -73,6 +73,8 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
         "OS-EXT-STS:power_state": inst.power_state, "os-extended-volumes:volumes_attached": [],
         "security_groups": [{"name": "default"}],
     }
+    if body["status"] in _PROGRESS_STATUSES:
+        body["progress"] = 0  # the fake and libvirt drivers report no progress; Nova shows 0 then
     if is_admin:
         body.update({"OS-EXT-SRV-ATTR:host": inst.host, "OS-EXT-SRV-ATTR:hypervisor_hostname": inst.node,
                      "OS-EXT-SRV-ATTR:instance_name": f"instance-{inst.uuid[:8]}"})
@@ -101,6 +103,9 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
     return body
 
 
+# Nova shows ``progress`` only while a server is in one of these statuses.
+_PROGRESS_STATUSES = frozenset({"ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"})
+
 # Before 2.75 the update and rebuild responses show a shorter server: Nova's show without the fields its
 # extensions added (zone, key, status details, host attributes, volumes, config drive, usage, security groups).
 _CHANGED_FIELDS = frozenset({
@@ -111,8 +116,15 @@ _FULL_CHANGED = Version(2, 75)
 
 
 def updated(full: dict[str, Any], version: Version) -> dict[str, Any]:
-    """The server of a ``PUT /servers/{id}`` response, from its full view at ``version``."""
-    return full if version >= _FULL_CHANGED else {k: v for k, v in full.items() if k in _CHANGED_FIELDS}
+    """The server of a ``PUT /servers/{id}`` response, from its full view at ``version``.
+
+    Before 2.75 its addresses are the plain ones too (``addr`` and ``version``: no ``OS-EXT-IPS`` keys)."""
+    if version >= _FULL_CHANGED:
+        return full
+    body = {k: v for k, v in full.items() if k in _CHANGED_FIELDS}
+    body["addresses"] = {net: [{"addr": a["addr"], "version": a["version"]} for a in addrs]
+                         for net, addrs in full["addresses"].items()}
+    return body
 
 
 def rebuilt(full: dict[str, Any], version: Version, user_data: str | None) -> dict[str, Any]:
