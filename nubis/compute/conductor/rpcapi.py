@@ -7,6 +7,7 @@ Version history:
         unshelve_instance
   1.2 - instance_update(expected_vm_state, fault, action): a state, the fault that explains it and the end
         of the action that led to it in one transaction
+  1.3 - service_heartbeat(versions): the release and RPC versions the service runs
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ TOPIC = "conductor"
 
 class ConductorAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.2"
+    VERSION = "1.3"
 
     def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
@@ -69,21 +70,26 @@ class ConductorAPI(rpc.RPCClient):
 
     def unshelve_instance(self, ctxt: RequestContext, uuid: str, zone: str | None) -> None:
         """Place a shelved instance again and boot it from its shelved image (cast)."""
+        self.require_version("1.1", "unshelve_instance")
         self.prepare(version="1.1").cast(ctxt, "unshelve_instance", uuid=uuid, zone=zone)
 
     def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
         """Claim a destination for a recorded migration; None on success, else why there is none (call)."""
+        self.require_version("1.1", "schedule_move")
         return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
             ctxt, "schedule_move", migration_uuid=migration_uuid, target_host=target_host)
 
     def execute_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
         """Move the guest to the scheduled destination (cast)."""
+        self.require_version("1.1", "execute_move")
         self.prepare(version="1.1").cast(ctxt, "execute_move", migration_uuid=migration_uuid)
 
     def confirm_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.require_version("1.1", "confirm_move")
         self.prepare(version="1.1").cast(ctxt, "confirm_move", migration_uuid=migration_uuid)
 
     def revert_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.require_version("1.1", "revert_move")
         self.prepare(version="1.1").cast(ctxt, "revert_move", migration_uuid=migration_uuid)
 
     def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
@@ -92,7 +98,14 @@ class ConductorAPI(rpc.RPCClient):
     def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str, message: str | None = None) -> None:
         self.prepare(version="1.0").call(ctxt, "finish_action", uuid=uuid, request_id=request_id, message=message)
 
-    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str) -> None:
+    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str,
+                          versions: dict[str, Any] | None = None) -> None:
+        """The service is up; with ``versions`` (``service_versions.reported``) record what it runs."""
+        if versions is not None and self.can_send_version("1.3"):
+            self.prepare(version="1.3").call(ctxt, "service_heartbeat", host=host, binary=binary,
+                                             versions=versions)
+            return
+        # An older conductor cannot store them: the row keeps counting as the older release.
         self.prepare(version="1.0").call(ctxt, "service_heartbeat", host=host, binary=binary)
 
     def compute_node_update(self, ctxt: RequestContext, node: dict[str, Any]) -> None:
@@ -104,7 +117,7 @@ class ConductorAPI(rpc.RPCClient):
 
 
 class ConductorEndpoint:
-    target = oslo_messaging.Target(version="1.2")
+    target = oslo_messaging.Target(version="1.3")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -135,8 +148,9 @@ class ConductorEndpoint:
     def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str, message: str | None = None) -> None:
         self.manager.finish_action(uuid, request_id, message)
 
-    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str) -> None:
-        self.manager.service_heartbeat(host, binary)
+    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str,
+                          versions: dict[str, Any] | None = None) -> None:
+        self.manager.service_heartbeat(host, binary, versions)
 
     def compute_node_update(self, ctxt: RequestContext, node: dict[str, Any]) -> None:
         self.manager.compute_node_update(node)
