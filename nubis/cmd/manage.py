@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Sequence
 
@@ -96,7 +97,7 @@ def db_contract(runtime: Runtime, args: argparse.Namespace) -> int:
     for repo in _repos(args.service):
         db = runtime.database(repo.service)
         try:
-            phases.contract(db, repo, None if args.force else (lambda: _older_services(runtime, repo.service)))
+            phases.contract(db, repo, None if args.force else functools.partial(_older_services, runtime, repo.service))
         except phases.ContractRefused as exc:
             print(f"refused: {exc}", file=sys.stderr)
             status = 2
