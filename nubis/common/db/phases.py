@@ -54,13 +54,39 @@ def revisions(repo: migration.MigrationRepo) -> list[Revision]:
 
 
 def pending(db: Database, repo: migration.MigrationRepo) -> list[Revision]:
-    """The revisions the database has not run yet, oldest first."""
+    """The revisions the database has not run yet, oldest first (none when it is at a newer release's)."""
     done = set(migration.current(db, repo))
     chain = revisions(repo)
     if not done:
         return chain
-    last = max(i for i, r in enumerate(chain) if r.revision in done)
-    return chain[last + 1:]
+    known = [i for i, r in enumerate(chain) if r.revision in done]
+    return chain[max(known) + 1:] if known else []
+
+
+# What a service's code can say of its database's schema.
+EMPTY = "empty"  # never synced
+BEHIND = "behind"  # expand migrations pending: this code may use what they add
+EXPANDED = "expanded"  # only contract migrations pending: this code runs (they only remove what it ignores)
+CURRENT = "current"  # at this code's head
+NEWER = "newer"  # at a revision this code does not know: a later release expanded it
+
+
+def schema_state(db: Database, repo: migration.MigrationRepo) -> tuple[str, list[Revision]]:
+    """The state of the schema for this code, and the pending revisions."""
+    have = set(migration.current(db, repo))
+    if not have:
+        return EMPTY, revisions(repo)
+    if not have & {r.revision for r in revisions(repo)}:
+        return NEWER, []
+    todo = pending(db, repo)
+    if not todo:
+        return CURRENT, todo
+    return (BEHIND if any(r.phase != CONTRACT for r in todo) else EXPANDED), todo
+
+
+def can_serve(state: str) -> bool:
+    """Whether this code may serve on a schema in ``state`` (the rule that lets N and N+1 share one)."""
+    return state in (CURRENT, EXPANDED, NEWER)
 
 
 def expand_target(db: Database, repo: migration.MigrationRepo) -> str | None:

@@ -105,17 +105,43 @@ def upgrade() -> None:
 '''
 
 
-@pytest.fixture
-def repo(tmp_path: pathlib.Path) -> migration.MigrationRepo:
-    """The sample schema (0001, 0002 expand) plus a contract 0003 and a later expand 0004."""
-    where = tmp_path / "migrations"
+def _build(where: pathlib.Path, upto: int) -> migration.MigrationRepo:
+    """The sample schema (0001, 0002 expand), with the contract 0003 and the later expand 0004 up to ``upto``."""
     shutil.copytree(SAMPLE, where, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("0001_initial.py", "0002_extra.py"):
         path = where / "versions" / name
         path.write_text(path.read_text() + "\nphase = 'expand'\n")
-    (where / "versions" / "0003_drop_extra.py").write_text(CONTRACT)
-    (where / "versions" / "0004_colour.py").write_text(LATER_EXPAND)
+    if upto >= 3:
+        (where / "versions" / "0003_drop_extra.py").write_text(CONTRACT)
+    if upto >= 4:
+        (where / "versions" / "0004_colour.py").write_text(LATER_EXPAND)
     return migration.MigrationRepo("sample", str(where), models.Base.metadata)
+
+
+@pytest.fixture
+def repo(tmp_path: pathlib.Path) -> migration.MigrationRepo:
+    return _build(tmp_path / "migrations", 4)
+
+
+def test_which_schemas_a_release_may_serve_on(tmp_path: pathlib.Path) -> None:
+    """N (0001-0002) and N+1 (0003 contract added) both serve on the expanded schema; neither on an empty one."""
+    old, new = _build(tmp_path / "n", 2), _build(tmp_path / "n1", 3)
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    try:
+        assert phases.schema_state(db, new)[0] == phases.EMPTY and not phases.can_serve(phases.EMPTY)
+        migration.upgrade(db, old, "0001")
+        state, todo = phases.schema_state(db, new)
+        assert state == phases.BEHIND and [r.revision for r in todo] == ["0002", "0003"]
+        assert not phases.can_serve(state)
+        phases.expand(db, new)
+        assert phases.schema_state(db, old)[0] == phases.CURRENT
+        assert phases.schema_state(db, new)[0] == phases.EXPANDED and phases.can_serve(phases.EXPANDED)
+        phases.contract(db, new)
+        assert phases.schema_state(db, new)[0] == phases.CURRENT
+        # N on N+1's contracted schema knows no such revision: "newer" (the guard kept N from running by then).
+        assert phases.schema_state(db, old)[0] == phases.NEWER
+    finally:
+        db.dispose()
 
 
 def _columns(db: Database) -> set[str]:
