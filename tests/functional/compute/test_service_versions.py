@@ -11,6 +11,8 @@ from nubis.common.context import RequestContext
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.db.models import Service
 from nubis.compute.service_versions import ServiceVersions
+from nubis.scheduler.request_spec import Flavor, RequestSpec
+from nubis.scheduler.rpcapi import SchedulerAPI
 from tests import fixtures
 from tests.functional.compute.conftest import ComputeCloud, boot, wait_for_status
 
@@ -73,4 +75,25 @@ def test_auto_caps_at_the_oldest_compute_and_refuses_what_it_cannot_do(cloud: Co
             agents.shelve_instance(RequestContext(), "old-host", "u-1", "img-1")
     finally:
         messaging.conf.clear_override("compute", group="upgrade_levels")
+        messaging.cleanup()
+
+
+def test_the_scheduler_answers_a_client_capped_at_the_old_release_alike(cloud: ComputeCloud) -> None:
+    """The real scheduler (RPC 1.2) takes 0.1's dict form (1.0) and gives the answer the object form gets."""
+    assert cloud.aio.runtime is not None
+    spec = RequestSpec(flavor=Flavor("explain", 1, 64), project_id="p1", user_id="u1")
+    messaging = rpc.Messaging(cloud.aio.runtime.conf)
+    try:
+        new = SchedulerAPI(messaging)
+        messaging.conf.set_override("scheduler", "nubis-0.1", group="upgrade_levels")
+        try:
+            old = SchedulerAPI(messaging)
+        finally:
+            messaging.conf.clear_override("scheduler", group="upgrade_levels")
+        assert (new.version_cap, old.version_cap) == (None, "1.1")
+        ctx = RequestContext(is_admin=True)
+        answer = new.explain(ctx, spec)
+        assert answer == old.explain(ctx, spec)
+        assert answer, "the scheduler knows the cloud's hosts"
+    finally:
         messaging.cleanup()
