@@ -49,6 +49,7 @@ class ConductorAPI(rpc.RPCClient):
         if fault is not None:
             self.add_fault(ctxt, uuid, fault.code, fault.message, fault.details)
         if only_if_idle:
+            self.require_version("1.1", "instance_update(only_if_idle)")
             done = self.prepare(version="1.1").call(
                 ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=None, only_if_idle=True)
         else:

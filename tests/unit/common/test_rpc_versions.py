@@ -16,6 +16,7 @@ from nubis.common import context, exceptions, rpc, upgrade_levels
 from nubis.compute.agent.rpcapi import ComputeAgentAPI, ComputeAgentEndpoint
 from nubis.compute.conductor.metadata_rpc import ConductorMetadataAPI, ConductorMetadataEndpoint
 from nubis.compute.conductor.rpcapi import ConductorAPI, ConductorEndpoint
+from nubis.compute.core.instances import ActionEnd, Fault
 from nubis.network.metadata_rpc import NetworkMetadataAPI, NetworkMetadataEndpoint
 from nubis.network.rpcapi import NetworkAgentAPI, NetworkAgentEndpoint, NetworkServerAPI, NetworkServerEndpoint
 from nubis.scheduler.request_spec import Flavor, RequestSpec, ServerGroup
@@ -314,3 +315,35 @@ def test_auto_caps_from_the_processes_version_lookup(conf: cfg.ConfigOpts) -> No
         assert SchedulerAPI(m).version_cap is None  # nothing recorded for schedulers
     finally:
         m.cleanup()
+
+
+class Conductor10Endpoint:
+    """instance_update, add_fault and finish_action as a 1.0 conductor served them."""
+
+    target = oslo_messaging.Target(version="1.0")
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def instance_update(self, ctxt: Any, uuid: str, values: dict[str, Any],
+                        expected_task_state: str | None = None) -> bool:
+        self.calls.append(("instance_update", values))
+        return True
+
+    def add_fault(self, ctxt: Any, uuid: str, code: int, message: str, details: str | None = None) -> None:
+        self.calls.append(("add_fault", message))
+
+    def finish_action(self, ctxt: Any, uuid: str, request_id: str, message: str | None = None) -> None:
+        self.calls.append(("finish_action", request_id))
+
+
+def test_instance_update_capped_at_1_0_writes_fault_state_and_action_end_one_by_one(serve) -> None:  # type: ignore[no-untyped-def]
+    old = Conductor10Endpoint()
+    conductor = ConductorAPI(serve("conductor", old, conductor="1.0"))
+    done = conductor.instance_update(_ctx(), "u-1", {"vm_state": "error"}, fault=Fault(500, "boom"),
+                                     action=ActionEnd("req-1", "failed"))
+    assert done is True
+    assert old.calls == [("add_fault", "boom"), ("instance_update", {"vm_state": "error"}),
+                         ("finish_action", "req-1")]
+    with pytest.raises(exceptions.ServiceTooOld, match=r"instance_update\(only_if_idle\)"):
+        conductor.instance_update(_ctx(), "u-1", {"task_state": "x"}, only_if_idle=True)
