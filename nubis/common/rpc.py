@@ -152,7 +152,7 @@ class Messaging:
             conf, url=self.url, allowed_remote_exmods=ALLOWED_REMOTE_EXMODS
         )
         # How ``[upgrade_levels] ... = auto`` finds the oldest running version of a level; set by
-        # services that can read the service version records (nubis.common.service_versions).
+        # services that can read the service version records (nubis.compute.service_versions).
         self.minimum_version: upgrade_levels.MinimumLookup | None = None
         self.is_in_process = self.url.startswith(("inproc:", "fake:"))
         if self.is_in_process:
@@ -182,6 +182,8 @@ class RPCClient:
     TOPIC: ClassVar[str]
     VERSION: ClassVar[str]
     UPGRADE_LEVEL: ClassVar[str | None] = None  # defaults to TOPIC
+    # Methods with no older form -> the version that added them (``check_can_send``).
+    SINCE: ClassVar[dict[str, str]] = {}
 
     def __init__(self, messaging: Messaging, timeout: float | None = None) -> None:
         conf = messaging.conf
@@ -221,6 +223,11 @@ class RPCClient:
             raise exceptions.ServiceTooOld(
                 f"{method} needs {self.level} RPC {version}, but [upgrade_levels] {self.level} caps it at "
                 f"{self.version_cap} while older {self.level} services run; finish the upgrade first.")
+
+    def check_can_send(self, method: str) -> None:
+        """``require_version`` for ``method`` by ``SINCE``: callers check before they change any state, so a
+        refused action leaves nothing half done (no task state set, no image record made)."""
+        self.require_version(self.SINCE.get(method, "1.0"), method)
 
     def prepare(self, **kwargs: Any) -> Any:
         return self.client.prepare(**kwargs)

@@ -5,7 +5,7 @@ An option is one of
   * an explicit RPC version, ``1.1``;
   * a release alias, ``nubis-0.1``: the newest version release 0.1 understood (``RELEASES``);
   * ``auto``: the version the oldest running service of that kind reported (the service version
-    records, ``nubis.common.service_versions``); no cap when there are no records.
+    records, ``nubis.compute.service_versions``); no cap when there are no records.
 
 The table of releases is how an operator caps without knowing RPC numbers: during a
 rolling upgrade from 0.1, set ``[upgrade_levels] compute = nubis-0.1`` everywhere,

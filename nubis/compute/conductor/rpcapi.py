@@ -12,7 +12,7 @@ Version history:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import oslo_messaging
 
@@ -26,6 +26,9 @@ TOPIC = "conductor"
 class ConductorAPI(rpc.RPCClient):
     TOPIC = TOPIC
     VERSION = "1.3"
+    SINCE: ClassVar[dict[str, str]] = {
+        method: "1.1" for method in ("unshelve_instance", "schedule_move", "execute_move", "confirm_move",
+                                     "revert_move")}
 
     def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
@@ -71,26 +74,26 @@ class ConductorAPI(rpc.RPCClient):
 
     def unshelve_instance(self, ctxt: RequestContext, uuid: str, zone: str | None) -> None:
         """Place a shelved instance again and boot it from its shelved image (cast)."""
-        self.require_version("1.1", "unshelve_instance")
+        self.check_can_send("unshelve_instance")
         self.prepare(version="1.1").cast(ctxt, "unshelve_instance", uuid=uuid, zone=zone)
 
     def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
         """Claim a destination for a recorded migration; None on success, else why there is none (call)."""
-        self.require_version("1.1", "schedule_move")
+        self.check_can_send("schedule_move")
         return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
             ctxt, "schedule_move", migration_uuid=migration_uuid, target_host=target_host)
 
     def execute_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
         """Move the guest to the scheduled destination (cast)."""
-        self.require_version("1.1", "execute_move")
+        self.check_can_send("execute_move")
         self.prepare(version="1.1").cast(ctxt, "execute_move", migration_uuid=migration_uuid)
 
     def confirm_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
-        self.require_version("1.1", "confirm_move")
+        self.check_can_send("confirm_move")
         self.prepare(version="1.1").cast(ctxt, "confirm_move", migration_uuid=migration_uuid)
 
     def revert_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
-        self.require_version("1.1", "revert_move")
+        self.check_can_send("revert_move")
         self.prepare(version="1.1").cast(ctxt, "revert_move", migration_uuid=migration_uuid)
 
     def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:

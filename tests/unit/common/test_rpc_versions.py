@@ -347,3 +347,11 @@ def test_instance_update_capped_at_1_0_writes_fault_state_and_action_end_one_by_
                          ("finish_action", "req-1")]
     with pytest.raises(exceptions.ServiceTooOld, match=r"instance_update\(only_if_idle\)"):
         conductor.instance_update(_ctx(), "u-1", {"task_state": "x"}, only_if_idle=True)
+
+
+@pytest.mark.parametrize("client", [c for c, _ in APIS], ids=lambda c: c.__name__)
+def test_since_names_methods_of_the_client_within_its_version(client: type) -> None:
+    for method, since in client.SINCE.items():
+        assert callable(getattr(client, method, None)), method
+        assert upgrade_levels.version_tuple("1.0") < upgrade_levels.version_tuple(since) <= \
+            upgrade_levels.version_tuple(client.VERSION), method
