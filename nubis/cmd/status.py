@@ -14,6 +14,8 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from oslo_config import cfg
+
 from nubis import services, version
 from nubis.cmd import common, private_state
 from nubis.common import config, log, upgrade_levels
@@ -107,10 +109,68 @@ def check_upgrade_levels(runtime: Runtime) -> Result:
     return Result(SUCCESS, "no caps")
 
 
+def _known_options(conf: cfg.ConfigOpts) -> dict[str, set[str]]:
+    """Registered option names (and their deprecated aliases, still honoured) by group, ``DEFAULT`` too."""
+    known: dict[str, set[str]] = {}
+    # oslo.config has no public way to list an option's deprecated names: read its tables.
+    tables = {"DEFAULT": conf._opts, **{name: group._opts for name, group in conf._groups.items()}}
+    for group, opts in tables.items():
+        names = known.setdefault(group, set())
+        for name, info in opts.items():
+            names.add(name)
+            for old in info["opt"].deprecated_opts:
+                names.add(old.name or name)
+                if old.group and old.group != group:
+                    known.setdefault(old.group, set()).add(old.name or name)
+    return known
+
+
+def _auth_plugin_options(group: str, values: dict[str, list[str]], registered: set[str]) -> set[str]:
+    """The options of the keystoneauth plugin a group names with ``auth_type`` (registered when it loads)."""
+    if "auth_type" not in registered or not values.get("auth_type"):
+        return set()
+    from keystoneauth1 import exceptions as ks_exceptions
+    from keystoneauth1 import loading as ks_loading
+
+    try:
+        opts = ks_loading.get_auth_plugin_conf_options(values["auth_type"][-1])
+    except ks_exceptions.NoMatchingPlugin:
+        return set(values)  # an unknown plugin is the service's error to report, not an unknown option
+    return {o.dest for o in opts} | {o.name for o in opts} | {d.name for o in opts for d in o.deprecated_opts if d.name}
+
+
+def check_config_options(runtime: Runtime) -> Result:
+    """Options in the config files that this code does not know: removed, renamed or misspelt (a Warning).
+
+    Only groups Nubis registers are judged (libraries' own groups, such as ``keystone_authtoken``,
+    register their options when they load).
+    """
+    conf = runtime.conf
+    files = list(conf.config_file or conf.default_config_files or [])
+    known = _known_options(conf)
+    unknown = []
+    for path in files:
+        sections: dict[str, dict[str, list[str]]] = {}
+        try:
+            cfg.ConfigParser(path, sections).parse()
+        except (OSError, cfg.ParseError) as exc:
+            return Result(FAILURE, f"cannot read {path}: {exc}")
+        for group, values in sections.items():
+            if group not in known:
+                continue
+            names = known[group] | _auth_plugin_options(group, values, known[group])
+            unknown += [f"{path}: [{group}] {name}" for name in values if name not in names]
+    if unknown:
+        return Result(WARNING, "not options of this release (removed, renamed or misspelt); they have no "
+                      "effect:\n" + "\n".join(unknown))
+    return Result(SUCCESS, f"{len(files)} config file(s), every option known" if files else "no config files")
+
+
 CHECKS: list[tuple[str, Callable[[Runtime], Result]]] = [
     ("Database schemas", check_schemas),
     ("Service versions", check_service_versions),
     ("RPC upgrade levels", check_upgrade_levels),
+    ("Config options", check_config_options),
 ]
 
 

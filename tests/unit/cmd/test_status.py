@@ -70,3 +70,26 @@ def test_the_table_output(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[
     assert status.main(["--config-file", conf, "upgrade", "check"]) == 2
     out = capsys.readouterr().out
     assert "| Upgrade Check Results" in out and "| Result: Failure" in out and out.startswith("+---")
+
+
+def test_options_this_release_does_not_know_warn(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    known = _conf(tmp_path, "[upgrade_levels]\n\n[keystone_authtoken]\nanything = 1\n")
+    assert manage.main(["--config-file", known, "db", "sync"]) == 0
+    capsys.readouterr()
+    code, results = _check(known, capsys)
+    assert code == 0 and results["Config options"]["result"] == "Success", results
+    stale = _conf(tmp_path, "debug = true\nold_option = 1\n[upgrade_levels]\ncomputes = 1.0\n")
+    code, results = _check(stale, capsys)
+    assert code == 1
+    details = results["Config options"]["details"]
+    assert "[DEFAULT] old_option" in details and "[upgrade_levels] computes" in details
+    assert "debug" not in details
+
+
+def test_keystoneauth_plugin_options_are_known(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conf = _conf(tmp_path, "[service_credentials]\nauth_type = password\nauth_url = http://k\nusername = u\n"
+                 "password = p\nproject_name = service\nuser_domain_id = default\nproject_domain_id = default\n")
+    assert manage.main(["--config-file", conf, "db", "sync"]) == 0
+    capsys.readouterr()
+    code, results = _check(conf, capsys)
+    assert results["Config options"]["result"] == "Success", results["Config options"]
