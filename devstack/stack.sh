@@ -174,6 +174,10 @@ umask 022
 
 say "Syncing database schemas"
 "$NUBIS_VENV/bin/nubis-manage" --config-file "$CONF" db sync
+# Exit 1 (a warning: e.g. computes of an earlier run recorded another build) is for the log; 2 stops.
+check_rc=0
+"$NUBIS_VENV/bin/nubis-status" --config-file "$CONF" upgrade check >"$LOGS/upgrade-check.log" 2>&1 || check_rc=$?
+[ "$check_rc" -lt 2 ] || die "nubis-status upgrade check failed: $LOGS/upgrade-check.log"
 
 # -- processes -----------------------------------------------------------------------
 stop_service() {  # NAME: stop a service this script started earlier (second run)

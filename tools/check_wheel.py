@@ -6,7 +6,8 @@ Builds the sdist and, from it, the wheel (``python -m build``) into a temporary
 directory, installs the wheel into a new venv there (dependencies from the
 package index; pip's own cache is reused), then, from that venv only:
 ``nubis version``, ``nubis-manage db sync <service>`` for every service with a
-database (SQLite under the temporary state dir), and ``nubis all-in-one`` on
+database (SQLite under the temporary state dir), ``nubis-status upgrade check``
+(exit 0 on the synced databases), and ``nubis all-in-one`` on
 free loopback ports, where every API must answer ``/healthcheck``, the admin
 must get a token, and each API must accept it. The all-in-one is stopped by its
 pid with SIGTERM and must exit cleanly. Exit status 0 only when every step
@@ -184,6 +185,16 @@ class WheelCheck:
             raise StepFailed(f"not every database is at its head after sync: {sorted(after - expected)}")
         return f"{', '.join(self.with_db)} at head: " + ", ".join(f"{n}@{heads[n]}" for n in self.databases)
 
+    def upgrade_check(self) -> str:
+        """``nubis-status upgrade check`` from the installed copy: all Success on freshly synced databases."""
+        conf = os.path.join(self.work, "manage.conf")
+        out = _run([self.bin("nubis-status"), "--config-file", conf, "upgrade", "check", "--json"],
+                   self.log("status-upgrade-check.log"), cwd=self.work)
+        results = {r["check"]: r["result"] for r in json.loads(out)}
+        if set(results.values()) != {"Success"}:
+            raise StepFailed(f"upgrade check not all Success: {results}")
+        return ", ".join(results)
+
     def start(self) -> str:
         self.offset = ports.free_offset(list(self.apis.values()))
         out = open(self.log("all-in-one.log"), "wb")  # noqa: SIM115 - the child writes it until stop
@@ -285,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             checker.step("install the wheel into a clean venv", check.install)
             checker.step("nubis version", check.version)
             checker.step("nubis-manage db sync, every service", check.db_sync)
+            checker.step("nubis-status upgrade check", check.upgrade_check)
             checker.step("nubis all-in-one: every /healthcheck", check.start)
             checker.step("token issued and accepted by every API", check.token)
             checker.step("stop the all-in-one by pid (SIGTERM)", check.stop)

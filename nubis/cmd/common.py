@@ -10,7 +10,7 @@ from oslo_config import cfg
 from nubis import services
 from nubis.api import deploy
 from nubis.common import cache, clients, config, log, rpc
-from nubis.common.db import migration
+from nubis.common.db import migration, phases
 from nubis.common.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
@@ -56,9 +56,15 @@ def check_schema(runtime: Runtime, service: services.ServiceDefinition) -> None:
     repo = service.migration_repo()
     db = runtime.database(repo.service)
     db.wait_until_reachable(runtime.conf.database.max_retries, runtime.conf.database.retry_interval)
-    have, want = set(migration.current(db, repo)), set(migration.heads(repo))
-    if have != want:
+    state, todo = phases.schema_state(db, repo)
+    if not phases.can_serve(state):
+        have = migration.current(db, repo)
         raise SystemExit(
             f"The {repo.service} database ({db.safe_url}) is at {sorted(have) or 'no revision'} but this "
-            f"code needs {sorted(want)}: run 'nubis-manage db sync {repo.service}'."
+            f"code needs {[r.revision for r in todo if r.phase != phases.CONTRACT][-1]}: run "
+            f"'nubis-manage db expand {repo.service}' (or 'db sync' on a new deployment)."
         )
+    if state == phases.NEWER:
+        # A later release expanded the schema while this one still runs (a rolling upgrade).
+        LOG.warning("The %s database is at %s, newer than this code knows: serving on it (expand/contract)",
+                    repo.service, sorted(migration.current(db, repo)))

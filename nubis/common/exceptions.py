@@ -60,6 +60,10 @@ class Conflict(NubisError):
     title = "Conflict"
 
 
+class ServiceTooOld(Conflict):
+    """The action needs an RPC version the services still on the older release do not speak."""
+
+
 class PreconditionFailed(NubisError):
     code = 412
     title = "Precondition Failed"

@@ -7,9 +7,11 @@ built per process and shared, because the in-process driver only connects
 clients and servers that use the same transport object.
 
 Every RPC API is versioned the way nova's ``compute/rpcapi.py`` is: the client
-class states the newest ``VERSION`` it can send, ``[upgrade_levels] <topic>``
-caps it during a rolling upgrade, and methods check ``can_send_version()``
-before using newer arguments.
+class states the newest ``VERSION`` it can send, ``[upgrade_levels] <level>``
+caps it during a rolling upgrade (a version, a release alias or ``auto``; see
+``nubis.common.upgrade_levels``), and a method newer than 1.0 checks
+``can_send_version()``: it sends the older form of the call, or raises
+``ServiceTooOld`` when there is none.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from oslo_config import cfg  # noqa: E402
 from oslo_versionedobjects import base as ovo_base  # noqa: E402
 
 from nubis.common import context as nubis_context  # noqa: E402
+from nubis.common import exceptions, upgrade_levels  # noqa: E402
 
 LOG = logging.getLogger(__name__)
 
@@ -42,25 +45,25 @@ DEFAULT_TRANSPORT_URL = "inproc://"
 
 # Exceptions from these modules raised in an RPC server are re-raised as the
 # same type in the caller (e.g. the scheduler's NoValidHost reaches compute).
+# Only modules that exist (test_rpc_versions imports each): anything else
+# arrives as oslo.messaging's RemoteError.
 ALLOWED_REMOTE_EXMODS = [
     "nubis.common.exceptions",
     "nubis.scheduler.exceptions",
-    "nubis.compute.exceptions",
-    "nubis.network.exceptions",
-    "nubis.image.exceptions",
-    "nubis.identity.exceptions",
 ]
 
-# The topics whose client version can be capped during rolling upgrades.
-UPGRADE_LEVEL_TOPICS = ("compute", "conductor", "scheduler", "network")
+# The APIs whose client version can be capped during rolling upgrades.
+UPGRADE_LEVEL_TOPICS = upgrade_levels.LEVELS
 
 UPGRADE_LEVEL_OPTS = [
     cfg.StrOpt(
-        topic,
-        help=f"Cap the RPC version sent to {topic} services (e.g. '1.0') while older "
-        "ones still run; unset means the newest this code knows.",
+        level,
+        help=f"Cap the RPC version this service sends to {level} while older ones still run: "
+        f"a version ('1.0'), a release ('{upgrade_levels.ALIAS_PREFIX}0.1': what that release "
+        "understands) or 'auto' (the oldest version running services of that kind recorded). "
+        "Unset means the newest this code knows.",
     )
-    for topic in UPGRADE_LEVEL_TOPICS
+    for level in UPGRADE_LEVEL_TOPICS
 ]
 
 NOTIFICATION_OPTS = [
@@ -148,6 +151,9 @@ class Messaging:
         self.transport = oslo_messaging.get_rpc_transport(
             conf, url=self.url, allowed_remote_exmods=ALLOWED_REMOTE_EXMODS
         )
+        # How ``[upgrade_levels] ... = auto`` finds the oldest running version of a level; set by
+        # services that can read the service version records (nubis.compute.service_versions).
+        self.minimum_version: upgrade_levels.MinimumLookup | None = None
         self.is_in_process = self.url.startswith(("inproc:", "fake:"))
         if self.is_in_process:
             # The in-process driver only reaches listeners on the same transport.
@@ -164,21 +170,32 @@ class Messaging:
 
 
 class RPCClient:
-    """Base of every versioned RPC API client (one subclass per topic).
+    """Base of every versioned RPC API client (one subclass per topic and namespace).
 
-    Subclasses set ``TOPIC`` and ``VERSION`` and keep a version history in
-    their docstring; a method that needs a newer version than the cap allows
-    either sends the older form or raises.
+    Subclasses set ``TOPIC``, ``VERSION`` and ``UPGRADE_LEVEL`` (the
+    ``[upgrade_levels]`` option, default ``TOPIC``) and keep a version history
+    in their docstring; a method that needs a newer version than the cap
+    allows sends the older form, or calls ``require_version`` which raises
+    ``ServiceTooOld``.
     """
 
     TOPIC: ClassVar[str]
     VERSION: ClassVar[str]
     UPGRADE_LEVEL: ClassVar[str | None] = None  # defaults to TOPIC
+    # Methods with no older form -> the version that added them (``check_can_send``).
+    SINCE: ClassVar[dict[str, str]] = {}
 
     def __init__(self, messaging: Messaging, timeout: float | None = None) -> None:
         conf = messaging.conf
-        level = self.UPGRADE_LEVEL or self.TOPIC
-        version_cap = getattr(conf.upgrade_levels, level, None) if level in UPGRADE_LEVEL_TOPICS else None
+        self.level = self.UPGRADE_LEVEL or self.TOPIC
+        configured = getattr(conf.upgrade_levels, self.level, None) if self.level in UPGRADE_LEVEL_TOPICS else None
+        version_cap = upgrade_levels.resolve(self.level, configured, messaging.minimum_version)
+        if version_cap is not None and upgrade_levels.version_tuple(version_cap) >= upgrade_levels.version_tuple(
+                self.VERSION):
+            version_cap = None  # a cap at or above what this code sends caps nothing
+        if version_cap is not None:
+            LOG.info("RPC to %s capped at %s ([upgrade_levels] %s = %s; this code knows %s)",
+                     self.level, version_cap, self.level, configured, self.VERSION)
         # Like nova: messages default to the base version of the major series;
         # a method that needs a newer minor asks for it in prepare(version=...).
         base_version = self.VERSION.split(".")[0] + ".0"
@@ -193,7 +210,24 @@ class RPCClient:
         )
 
     def can_send_version(self, version: str) -> bool:
+        """Whether the cap lets this client send ``version`` (always, uncapped)."""
         return bool(self.client.can_send_version(version))
+
+    def require_version(self, version: str, method: str) -> None:
+        """Raise ``ServiceTooOld`` when ``method`` needs ``version`` and the cap is lower.
+
+        For methods with no older form: better a clear 409 at the caller than a message the
+        older service rejects (or, for a cast, drops) with nobody told.
+        """
+        if not self.can_send_version(version):
+            raise exceptions.ServiceTooOld(
+                f"{method} needs {self.level} RPC {version}, but [upgrade_levels] {self.level} caps it at "
+                f"{self.version_cap} while older {self.level} services run; finish the upgrade first.")
+
+    def check_can_send(self, method: str) -> None:
+        """``require_version`` for ``method`` by ``SINCE``: callers check before they change any state, so a
+        refused action leaves nothing half done (no task state set, no image record made)."""
+        self.require_version(self.SINCE.get(method, "1.0"), method)
 
     def prepare(self, **kwargs: Any) -> Any:
         return self.client.prepare(**kwargs)

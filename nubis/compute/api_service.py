@@ -25,6 +25,7 @@ from nubis.compute.core.services import ServiceStore
 from nubis.compute.core.snapshots import Snapshots
 from nubis.compute.core.usage import UsageReport
 from nubis.compute.network_client import NetworkClient
+from nubis.compute.service_versions import ServiceVersions
 from nubis.scheduler.rpcapi import SchedulerAPI
 from nubis.services import ServiceDefinition
 
@@ -36,6 +37,8 @@ VERSIONS = microversion.VersionRange("compute", microversion.Version.parse(versi
 def build_core(runtime: Runtime) -> ComputeCore:
     c = runtime.conf
     database = runtime.database("compute")
+    # [upgrade_levels] compute = auto: cap by the oldest compute service recorded (read at start).
+    runtime.messaging.minimum_version = ServiceVersions(database).minimum
     timeout = c.compute.rpc_timeout
     quotas = QuotaStore(c, database)
     flavors, keypairs = FlavorStore(database), KeypairStore(database, quotas.limits)

@@ -13,13 +13,17 @@ from nubis.compute.conductor.metadata_rpc import ConductorMetadataEndpoint
 from nubis.compute.conductor.recovery import ConductorRecovery, Sweeper
 from nubis.compute.conductor.rpcapi import TOPIC, ConductorEndpoint
 from nubis.compute.core.host_settings import HostSettings
+from nubis.compute.service_versions import ServiceVersions
 from nubis.scheduler.rpcapi import SchedulerAPI
 from nubis.services import ServiceDefinition, Stoppable
 
 
 def start(runtime: Runtime) -> Sequence[Stoppable]:
     c = runtime.conf
-    database, scheduler = runtime.database("compute"), SchedulerAPI(runtime.messaging, c.compute.rpc_timeout)
+    database = runtime.database("compute")
+    # [upgrade_levels] compute = auto: cap by the oldest compute service recorded (read at start).
+    runtime.messaging.minimum_version = ServiceVersions(database).minimum
+    scheduler = SchedulerAPI(runtime.messaging, c.compute.rpc_timeout)
     manager = ConductorManager(database, scheduler, ComputeAgentAPI(runtime.messaging, c.compute.rpc_timeout),
                                rpc.Notifier(runtime.messaging, "conductor", c.host),
                                clients.service_adapter(c, "placement"), HostSettings(c, database, scheduler))

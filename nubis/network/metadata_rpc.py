@@ -24,6 +24,7 @@ class NetworkMetadataAPI(rpc.RPCClient):
 
     TOPIC = SERVER_TOPIC
     VERSION = "1.0"
+    UPGRADE_LEVEL = "network_metadata"  # its own version history (namespace metadata)
 
     def instance_ports(self, ctxt: RequestContext, instance_uuid: str) -> list[dict[str, Any]]:
         """The instance's ports (shape: ``instance_ports.ports_of``)."""

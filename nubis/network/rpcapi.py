@@ -69,6 +69,7 @@ class NetworkAgentAPI(rpc.RPCClient):
 
     TOPIC = AGENT_TOPIC
     VERSION = "1.0"
+    UPGRADE_LEVEL = "network_agent"
 
     def changed(self, ctxt: RequestContext, event: str, resource_id: str | None) -> None:
         """Something agents may have wired changed; each fetches its host's state again (fanout cast)."""

@@ -8,6 +8,7 @@ database server (or even a database) without stepping on each other.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +28,10 @@ class MigrationRepo:
     service: str
     script_location: str  # "package:dir", e.g. "nubis.identity.db:migrations"
     metadata: sa.MetaData
+    # Online data migrations (``nubis-manage db migrate``), each ``(db, max_count) -> (found, done)``:
+    # move up to ``max_count`` rows to the new form, report how many still needed it and how many
+    # it moved; idempotent, so an interrupted run is simply run again.
+    online_migrations: tuple[Callable[[Database, int], tuple[int, int]], ...] = ()
 
     @property
     def version_table(self) -> str:

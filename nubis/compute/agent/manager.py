@@ -19,7 +19,7 @@ from nubis.common import context as nubis_context
 from nubis.common import rpc
 from nubis.common.context import RequestContext
 from nubis.common.db import types
-from nubis.compute import notifications, states
+from nubis.compute import notifications, service_versions, states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent import recovery, resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
@@ -103,14 +103,14 @@ class ComputeAgent:
         rp_uuid = resources.ensure_provider(self.placement, self.host, resources.inventories(self.conf, res))
         self.scheduler.update_host(ctx, resources.scheduler_report(self.conf, self.host, rp_uuid, res))
         self.conductor.compute_node_update(ctx, resources.node_record(self.host, rp_uuid, res))
-        self.conductor.service_heartbeat(ctx, self.host, BINARY)
+        self.conductor.service_heartbeat(ctx, self.host, BINARY, service_versions.reported(BINARY))
 
     def _report_loop(self) -> None:
         last_sync = time.monotonic()
         while not self._stop.wait(self.conf.compute.report_interval):
             try:
                 ctx = nubis_context.start_task()  # each round is logged under an id of its own
-                self.conductor.service_heartbeat(ctx, self.host, BINARY)
+                self.conductor.service_heartbeat(ctx, self.host, BINARY, service_versions.reported(BINARY))
                 res = self.driver.host_resources()
                 self.scheduler.update_host(ctx, resources.scheduler_report(
                     self.conf, self.host, resources.provider_uuid(self.host), res))

@@ -9,7 +9,7 @@ Version history:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import oslo_messaging
 
@@ -22,6 +22,9 @@ TOPIC = "compute"
 class ComputeAgentAPI(rpc.RPCClient):
     TOPIC = TOPIC
     VERSION = "1.1"
+    SINCE: ClassVar[dict[str, str]] = {
+        method: "1.1" for method in ("snapshot_instance", "shelve_instance", "external_event", "stop_guest",
+                                     "receive_guest", "drop_guest", "start_guest")}
 
     def build_and_run_instance(self, ctxt: RequestContext, host: str, instance: dict[str, Any]) -> None:
         self.prepare(server=host, version="1.0").cast(ctxt, "build_and_run_instance", instance=instance)
@@ -49,34 +52,41 @@ class ComputeAgentAPI(rpc.RPCClient):
                           rotation: dict[str, Any] | None = None) -> None:
         """Upload the guest's disk into image ``image_id`` (created, queued, by the API). With ``rotation``
         (``backup_type``, ``keep``), older backups of that type beyond ``keep`` are deleted after the upload."""
+        self.check_can_send("snapshot_instance")
         self.prepare(server=host, version="1.1").cast(ctxt, "snapshot_instance", uuid=uuid, image_id=image_id,
                                                       rotation=rotation)
 
     def shelve_instance(self, ctxt: RequestContext, host: str, uuid: str, image_id: str) -> None:
         """Save the guest's disk into ``image_id``, then remove the guest and free its resources."""
+        self.check_can_send("shelve_instance")
         self.prepare(server=host, version="1.1").cast(ctxt, "shelve_instance", uuid=uuid, image_id=image_id)
 
     def external_event(self, ctxt: RequestContext, host: str, event: dict[str, Any]) -> None:
         """An event from another service about one of this host's instances (os-server-external-events)."""
+        self.check_can_send("external_event")
         self.prepare(server=host, version="1.1").cast(ctxt, "external_event", event=event)
 
     # Moves: the conductor drives each step and waits for it, so it can undo the steps done when one fails.
 
     def stop_guest(self, ctxt: RequestContext, host: str, uuid: str) -> None:
         """Power the guest off and keep it (the source of a cold migration, until it is confirmed)."""
+        self.check_can_send("stop_guest")
         self.prepare(server=host, version="1.1").call(ctxt, "stop_guest", uuid=uuid)
 
     def receive_guest(self, ctxt: RequestContext, host: str, instance: dict[str, Any], running: bool) -> int:
         """Create the guest on this host (a move's destination); returns its power state."""
+        self.check_can_send("receive_guest")
         return self.prepare(server=host, version="1.1").call(  # type: ignore[no-any-return]
             ctxt, "receive_guest", instance=instance, running=running)
 
     def drop_guest(self, ctxt: RequestContext, host: str, uuid: str) -> None:
         """Remove the guest from this host; the instance lives on elsewhere."""
+        self.check_can_send("drop_guest")
         self.prepare(server=host, version="1.1").call(ctxt, "drop_guest", uuid=uuid)
 
     def start_guest(self, ctxt: RequestContext, host: str, uuid: str) -> int:
         """Power the kept guest on again (a reverted cold migration); returns its power state."""
+        self.check_can_send("start_guest")
         return self.prepare(server=host, version="1.1").call(  # type: ignore[no-any-return]
             ctxt, "start_guest", uuid=uuid)
 

@@ -194,13 +194,17 @@ class ConductorManager:
     def host_instances(self, host: str) -> list[dict[str, Any]]:
         return self.instances.on_host(host)
 
-    def service_heartbeat(self, host: str, binary: str) -> None:
+    def service_heartbeat(self, host: str, binary: str, versions: dict[str, Any] | None = None) -> None:
+        """Record that the service is up and, from RPC 1.3 senders, the versions it runs."""
         with self.db.writer() as s:
             row = s.scalar(sa.select(Service).where(Service.host == host, Service.binary == binary))
             if row is None:
-                s.add(Service(host=host, binary=binary))
+                row = Service(host=host, binary=binary)
+                s.add(row)
             else:
                 row.last_seen_up = types.utcnow()
+            if versions is not None and row.versions != versions:
+                row.versions = versions
 
     def compute_node_update(self, node: dict[str, Any]) -> None:
         with self.db.writer() as s:

@@ -29,6 +29,7 @@ class ConductorMetadataAPI(rpc.RPCClient):
 
     TOPIC = TOPIC
     VERSION = "1.0"
+    UPGRADE_LEVEL = "conductor_metadata"  # its own version history (namespace metadata)
 
     def instance_facts(self, ctxt: RequestContext, instance_uuid: str) -> InstanceFacts | None:
         """The instance's metadata facts; None when it does not exist or is deleted."""

@@ -7,11 +7,12 @@ Version history:
         unshelve_instance
   1.2 - instance_update(expected_vm_state, fault, action): a state, the fault that explains it and the end
         of the action that led to it in one transaction
+  1.3 - service_heartbeat(versions): the release and RPC versions the service runs
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import oslo_messaging
 
@@ -24,7 +25,10 @@ TOPIC = "conductor"
 
 class ConductorAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.2"
+    VERSION = "1.3"
+    SINCE: ClassVar[dict[str, str]] = {
+        method: "1.1" for method in ("unshelve_instance", "schedule_move", "execute_move", "confirm_move",
+                                     "revert_move")}
 
     def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
@@ -48,6 +52,7 @@ class ConductorAPI(rpc.RPCClient):
         if fault is not None:
             self.add_fault(ctxt, uuid, fault.code, fault.message, fault.details)
         if only_if_idle:
+            self.require_version("1.1", "instance_update(only_if_idle)")
             done = self.prepare(version="1.1").call(
                 ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=None, only_if_idle=True)
         else:
@@ -69,21 +74,26 @@ class ConductorAPI(rpc.RPCClient):
 
     def unshelve_instance(self, ctxt: RequestContext, uuid: str, zone: str | None) -> None:
         """Place a shelved instance again and boot it from its shelved image (cast)."""
+        self.check_can_send("unshelve_instance")
         self.prepare(version="1.1").cast(ctxt, "unshelve_instance", uuid=uuid, zone=zone)
 
     def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
         """Claim a destination for a recorded migration; None on success, else why there is none (call)."""
+        self.check_can_send("schedule_move")
         return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
             ctxt, "schedule_move", migration_uuid=migration_uuid, target_host=target_host)
 
     def execute_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
         """Move the guest to the scheduled destination (cast)."""
+        self.check_can_send("execute_move")
         self.prepare(version="1.1").cast(ctxt, "execute_move", migration_uuid=migration_uuid)
 
     def confirm_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.check_can_send("confirm_move")
         self.prepare(version="1.1").cast(ctxt, "confirm_move", migration_uuid=migration_uuid)
 
     def revert_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
+        self.check_can_send("revert_move")
         self.prepare(version="1.1").cast(ctxt, "revert_move", migration_uuid=migration_uuid)
 
     def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
@@ -92,7 +102,14 @@ class ConductorAPI(rpc.RPCClient):
     def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str, message: str | None = None) -> None:
         self.prepare(version="1.0").call(ctxt, "finish_action", uuid=uuid, request_id=request_id, message=message)
 
-    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str) -> None:
+    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str,
+                          versions: dict[str, Any] | None = None) -> None:
+        """The service is up; with ``versions`` (``service_versions.reported``) record what it runs."""
+        if versions is not None and self.can_send_version("1.3"):
+            self.prepare(version="1.3").call(ctxt, "service_heartbeat", host=host, binary=binary,
+                                             versions=versions)
+            return
+        # An older conductor cannot store them: the row keeps counting as the older release.
         self.prepare(version="1.0").call(ctxt, "service_heartbeat", host=host, binary=binary)
 
     def compute_node_update(self, ctxt: RequestContext, node: dict[str, Any]) -> None:
@@ -104,7 +121,7 @@ class ConductorAPI(rpc.RPCClient):
 
 
 class ConductorEndpoint:
-    target = oslo_messaging.Target(version="1.2")
+    target = oslo_messaging.Target(version="1.3")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -135,8 +152,9 @@ class ConductorEndpoint:
     def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str, message: str | None = None) -> None:
         self.manager.finish_action(uuid, request_id, message)
 
-    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str) -> None:
-        self.manager.service_heartbeat(host, binary)
+    def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str,
+                          versions: dict[str, Any] | None = None) -> None:
+        self.manager.service_heartbeat(host, binary, versions)
 
     def compute_node_update(self, ctxt: RequestContext, node: dict[str, Any]) -> None:
         self.manager.compute_node_update(node)

@@ -37,6 +37,7 @@ class ExternalEvents:
         if not isinstance(events, list) or not events:
             raise exceptions.BadRequest("events must be a non-empty list.")
         checked = [_checked(e) for e in events]
+        self.servers.agents.check_can_send("external_event")  # all or none: 409 while computes are capped below
         # The sender (a service user) speaks for servers of every project, as Nova's elevated context does.
         elevated = copy.copy(ctx)
         elevated.is_admin = True

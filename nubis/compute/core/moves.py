@@ -51,6 +51,10 @@ class ServerMoves:
         if (inst.flavor.get("extra_specs") or {}).get("hw:cpu_policy") == "dedicated":
             raise exceptions.BadRequest("Moving an instance with pinned CPUs (hw:cpu_policy=dedicated) is not "
                                         "supported yet.")
+        # Before the task state: a refused move leaves the server as it was.
+        for method in ("schedule_move", "execute_move"):
+            s_.conductor.check_can_send(method)
+        s_.agents.check_can_send("receive_guest")
         s_._start(ctx, inst, _VERB[kind], {"task_state": _TASK[kind]}, _ALLOWED[kind])
         migration = types.new_uuid()
         with self.db.writer() as s:
@@ -71,6 +75,7 @@ class ServerMoves:
     def confirm(self, ctx: RequestContext, uuid: str, migration: str) -> None:
         inst, _ = self.servers.get(ctx, uuid)
         running = inst.power_state == states.RUNNING
+        self.servers.conductor.check_can_send("confirm_move")
         self.servers._start(ctx, inst, "confirmResize", {"vm_state": states.ACTIVE if running else states.STOPPED},
                             (states.RESIZED,))
         with self.db.writer() as s:  # so a second confirm finds nothing pending
@@ -80,6 +85,7 @@ class ServerMoves:
 
     def revert(self, ctx: RequestContext, uuid: str, migration: str) -> None:
         inst, _ = self.servers.get(ctx, uuid)
+        self.servers.conductor.check_can_send("revert_move")
         self.servers._start(ctx, inst, "revertResize", {"task_state": states.RESIZE_REVERTING}, (states.RESIZED,))
         self.servers.conductor.revert_move(ctx, migration)
 

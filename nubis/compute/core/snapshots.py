@@ -51,6 +51,7 @@ class Snapshots:
                                         "characters.")
         metadata = _checked_metadata(metadata)
         inst = self._snapshottable(ctx, uuid, "createImage")
+        self.servers.agents.check_can_send("snapshot_instance")  # before the image record and the task state
         image_id = self._image_record(ctx, inst, name.strip(), metadata)
         self._begin(ctx, inst, "createImage", states.IMAGE_SNAPSHOT, image_id)
         self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id)  # type: ignore[arg-type]
@@ -74,6 +75,7 @@ class Snapshots:
             raise exceptions.BadRequest("rotation must be at least 1: it is how many backups of this type to keep.")
         metadata = _checked_metadata(arg.get("metadata"))
         inst = self._snapshottable(ctx, uuid, "createBackup")
+        self.servers.agents.check_can_send("snapshot_instance")
         image_id = self._image_record(ctx, inst, name.strip(), {**metadata, "backup_type": backup_type},
                                       image_type="backup")
         self._begin(ctx, inst, "createBackup", states.IMAGE_BACKUP, image_id)
@@ -85,6 +87,7 @@ class Snapshots:
     def shelve(self, ctx: RequestContext, uuid: str) -> None:
         """Save the server's disk as an image, then free its host: it keeps its quota, not its resources."""
         inst = self._snapshottable(ctx, uuid, "shelve")
+        self.servers.agents.check_can_send("shelve_instance")
         image_id = self._image_record(ctx, inst, f"{inst.name}-shelved", {"shelved_instance": uuid})
         self._begin(ctx, inst, "shelve", states.SHELVING, image_id)
         self.servers.instances.update(uuid, {"shelved_image_id": image_id})
@@ -96,6 +99,7 @@ class Snapshots:
         s_._check_lock(ctx, inst)
         if zone is not None and zone not in {z["zoneName"] for z in s_.services.availability_zones(False)}:
             raise exceptions.BadRequest(f"The requested availability zone is not available: {zone}")
+        s_.conductor.check_can_send("unshelve_instance")
         s_._start(ctx, inst, "unshelve", {"task_state": states.UNSHELVING}, (states.SHELVED_OFFLOADED,))
         s_.conductor.unshelve_instance(ctx, uuid, zone)
 

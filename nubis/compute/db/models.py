@@ -151,6 +151,9 @@ class Service(Base):
     forced_down: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     last_seen_up: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    # {"release": "0.2.0", "rpc": {"compute": "1.1", ...}} from its last heartbeat (conductor RPC 1.3);
+    # None: a service older than 0.2 (nubis.common.service_versions).
+    versions: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class ComputeNode(Base):

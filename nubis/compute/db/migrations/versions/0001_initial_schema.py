@@ -188,3 +188,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_server_group_members_instance_uuid'), ['instance_uuid'], unique=False)
 
     # ### end Alembic commands ###
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

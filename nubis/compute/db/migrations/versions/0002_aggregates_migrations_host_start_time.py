@@ -64,3 +64,6 @@ def upgrade() -> None:
     with op.batch_alter_table('compute_nodes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('host_started_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=True))
 
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

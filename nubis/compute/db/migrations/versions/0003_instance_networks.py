@@ -17,3 +17,6 @@ depends_on = None
 def upgrade() -> None:
     op.add_column('instances', sa.Column('requested_networks', nubis.common.db.types.JSONText(), nullable=True))
     op.add_column('instances', sa.Column('network_info', nubis.common.db.types.JSONText(), nullable=True))
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -165,3 +165,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('user_id', 'group_id')
     )
     # ### end Alembic commands ###
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -24,3 +24,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('user_id', 'service', 'method', 'path', name='uniq_access_rule')
     )
     op.create_index(op.f('ix_access_rule_user_id'), 'access_rule', ['user_id'], unique=False)
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -14,3 +14,6 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column('password', sa.Column('self_service', sa.Boolean(), server_default=sa.false(), nullable=False))
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -22,3 +22,6 @@ def upgrade() -> None:
     sa.Column('extra', nubis.common.db.types.JSONText(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -40,3 +40,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('trust_id', 'role_id')
     )
     op.add_column('revocation_event', sa.Column('trust_id', sa.String(length=64), nullable=True))
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -36,3 +36,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index(op.f('ix_limit_project_id'), 'limit', ['project_id'], unique=False)
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

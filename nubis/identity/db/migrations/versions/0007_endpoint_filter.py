@@ -34,3 +34,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['endpoint_group_id'], ['endpoint_group.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('endpoint_group_id', 'project_id')
     )
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -23,3 +23,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['domain_id'], ['project.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('domain_id', 'group', 'option')
     )
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -47,3 +47,6 @@ def upgrade() -> None:
     sa.Column('relay_state_prefix', sa.String(length=256), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -64,3 +64,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_image_tag_value'), 'image_tag', ['value'], unique=False)
     # ### end Alembic commands ###
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

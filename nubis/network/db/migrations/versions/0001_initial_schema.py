@@ -282,3 +282,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_floatingips_project_id'), ['project_id'], unique=False)
 
     # ### end Alembic commands ###
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

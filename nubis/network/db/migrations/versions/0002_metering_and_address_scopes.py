@@ -66,3 +66,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_metering_label_rules_metering_label_id'), ['metering_label_id'],
                               unique=False)
         batch_op.create_index(batch_op.f('ix_metering_label_rules_project_id'), ['project_id'], unique=False)
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

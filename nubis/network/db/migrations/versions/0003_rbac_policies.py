@@ -27,3 +27,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rbac_policies_object_id'), ['object_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rbac_policies_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rbac_policies_target_project'), ['target_project'], unique=False)
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -88,3 +88,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_provider_trait_trait'), 'provider_trait', ['trait'], unique=False)
     # ### end Alembic commands ###
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

@@ -42,3 +42,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_numa_claim_host'), 'numa_claim', ['host'], unique=False)
     # ### end Alembic commands ###
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'

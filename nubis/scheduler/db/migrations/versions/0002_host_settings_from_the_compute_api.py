@@ -18,3 +18,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('aggregate_zone', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('disabled_by_admin', sa.Boolean(), nullable=False, server_default=sa.false()))
 
+
+# Additive only (nubis.common.db.phases).
+phase = 'expand'
