@@ -13,8 +13,10 @@ down_revision = '0009'
 branch_labels = None
 depends_on = None
 
+# Additive: the previous release never reads the columns (nubis.common.db.phases).
+phase = 'expand'
+
 
 def upgrade() -> None:
-    # Additive only (nullable columns): a service of the previous release keeps working on this schema.
     op.add_column('group', sa.Column('extra', nubis.common.db.types.JSONText(), nullable=True))
     op.add_column('role', sa.Column('extra', nubis.common.db.types.JSONText(), nullable=True))
