@@ -1,4 +1,6 @@
-"""What every network resource collection shares: lookup, visibility, listing, deletion, policy."""
+"""What every network resource collection shares: lookup, visibility, listing, deletion.
+
+Policy is the handlers' (``nubis.network.api.access``); ``target`` gives them what to check it against."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ class Resources:
     sql_filters: ClassVar[Sequence[str]] = ("id", "name", "project_id")
     sortable: ClassVar[Sequence[str]] = ("id", "name", "project_id", "tenant_id", "created_at", "updated_at",
                                          "revision_number", "description")
+    # Neutron answers a caller its get_<member> policy refuses with an empty list and 404s, not 403.
+    hidden_unless_readable: ClassVar[bool] = False
 
     def __init__(self, core: NetworkCoreHandle) -> None:
         self.core = core
@@ -59,13 +63,20 @@ class Resources:
     def views(self, s: orm.Session, caller: Caller, rows: Sequence[Any]) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def target(self, caller: Caller, ident: str) -> dict[str, Any]:
+        """What the handlers authorize a change of ``ident`` against: ``{"project_id": <its project>}``.
+
+        :raises NotFound: ``caller`` cannot see ``ident``.
+        :raises BadRequest: ``ident`` is not an id.
+        """
+        with self.core.db.reader() as s:
+            return {"project_id": self.row(s, caller, ident).project_id}
+
     def get(self, caller: Caller, ident: str) -> dict[str, Any]:
-        self.core.authorize(caller, f"get_{self.member}")
         with self.core.db.reader() as s:
             return self.views(s, caller, [self.row(s, caller, ident)])[0]
 
     def list(self, caller: Caller, params: query.ListParams) -> query.Page:
-        self.core.authorize(caller, f"get_{self.member}")
         q = self._select(caller)
         for name, values in params.equality(self.sql_filters).items():
             column = getattr(self.model, name)
@@ -79,12 +90,10 @@ class Resources:
     # -- creating -------------------------------------------------------------------------------
     def create_attrs(self, caller: Caller, body: Any, allowed: Sequence[str]) -> tuple[dict[str, Any], str]:
         """The ``{<member>: {...}}`` body's attributes (400 naming any not in ``allowed``) and the project
-        that will own the new resource, once policy ``create_<member>`` allows it for that project (403)."""
+        that will own the new resource (whether the caller may create it there the handler decided)."""
         attrs = common.body_of(body, self.member)
         common.reject_unknown(attrs, allowed, self.member)
-        project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, f"create_{self.member}", {"project_id": project})
-        return attrs, project
+        return attrs, common.owner_for_create(caller, attrs)
 
     def add_new(self, s: orm.Session, caller: Caller, row: Any) -> dict[str, Any]:
         """Add the new ``row`` to ``s`` and flush it; its view as ``caller`` sees it."""
@@ -105,7 +114,6 @@ class Resources:
             found = self.row(s, caller, ident)
             # In the delete's own transaction: nobody can change the resource between check and delete.
             common.check_revision(found, if_match, self.member)
-            self.core.authorize(caller, f"delete_{self.member}", {"project_id": found.project_id})
             self.before_delete(s, caller, found)
             s.execute(sa.delete(models.Tag).where(models.Tag.resource_id == found.id))
             s.delete(found)
