@@ -10,9 +10,28 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from nubis.common.db import paging
 from nubis.network.core import common, errors, query
 from nubis.network.core.common import Caller, NetworkCoreHandle
 from nubis.network.db import models
+
+# Filters whose SQL equality is exactly the views' (ids compare the same on every backend; a name may not:
+# MariaDB compares text case-insensitively).
+_SQL_EXACT_FILTERS = frozenset({"id", "project_id", "tenant_id"})
+
+
+class _UnknownMarker(Exception):
+    def __init__(self, marker: Any) -> None:
+        super().__init__(marker)
+
+
+def _pages_in_sql(params: query.ListParams) -> bool:
+    """Whether the database can cut this page exactly as ``query.apply`` would: a ``limit``, ordered by id
+    alone (the default order), filtered only on ids, no tag filters. Anything else is sorted and filtered
+    on the views (their values, e.g. addresses sorted as addresses, are not all columns)."""
+    return (params.limit is not None and len(params.sort) <= 1 and all(k == "id" for k, _ in params.sort)
+            and set(params.filters) <= _SQL_EXACT_FILTERS
+            and not (params.tags_all or params.tags_any or params.not_tags_all or params.not_tags_any))
 
 
 class Resources:
@@ -83,9 +102,34 @@ class Resources:
             q = q.where(column.in_(values))
         if "tenant_id" in params.filters:
             q = q.where(self.model.project_id.in_(params.filters["tenant_id"]))
+        if _pages_in_sql(params):
+            return self._sql_page(caller, q, params)
         with self.core.db.reader() as s:
             items = self.views(s, caller, s.scalars(q).all())
         return query.apply(items, params, self.sortable)
+
+    def _sql_page(self, caller: Caller, q: Any, params: query.ListParams) -> query.Page:
+        """One page cut by the database (``_pages_in_sql``), with the links ``query.apply`` would give it."""
+        assert params.limit is not None
+        ascending = params.sort[0][1] if params.sort else True
+        by_id = paging.SortKey(self.model.id, descending=ascending == params.page_reverse)
+        try:
+            with self.core.db.reader() as s:
+                page = paging.paginate(s, q, [], by_id, params.limit, params.limit, params.marker or None,
+                                       _UnknownMarker)
+                items = self.views(s, caller, page.rows)
+        except _UnknownMarker:
+            return query.Page([])  # as the in-Python paging: a marker the listing lacks gives an empty page
+        if params.page_reverse:
+            items.reverse()
+        out = query.Page(items)
+        if items:
+            first, last = items[0]["id"], items[-1]["id"]
+            if params.page_reverse:
+                out.previous_marker, out.next_marker = (first if page.more else None), last
+            else:
+                out.next_marker, out.previous_marker = (last if page.more else None), (first if params.marker else None)
+        return out
 
     # -- creating -------------------------------------------------------------------------------
     def create_attrs(self, caller: Caller, body: Any, allowed: Sequence[str]) -> tuple[dict[str, Any], str]:
