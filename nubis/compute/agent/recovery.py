@@ -31,6 +31,7 @@ from nubis.common import context, rpc
 from nubis.common.context import RequestContext
 from nubis.compute import states
 from nubis.compute.agent import events
+from nubis.compute.agent.events import InstanceEvents, Waiter
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.instances import ActionEnd, Fault
 from nubis.compute.network_client import NetworkClient
@@ -54,7 +55,7 @@ class ComputeAgent(Protocol):
     driver: ComputeDriver
     conductor: ConductorAPI
     network: NetworkClient | None
-    events: events.InstanceEvents
+    events: InstanceEvents
 
     @property
     def stopping(self) -> bool: ...
@@ -63,7 +64,7 @@ class ComputeAgent(Protocol):
 
     def unplug_networks(self, uuid: str) -> None: ...
 
-    def wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]], plugged: events.Waiter) -> None: ...
+    def wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]], plugged: Waiter) -> None: ...
 
     def finish_build(self, ctx: RequestContext, uuid: str, vifs: list[dict[str, Any]],
                      request_id: str | None) -> bool: ...

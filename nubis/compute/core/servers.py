@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import functools
 import logging
 import re
 import urllib.parse
@@ -48,6 +50,17 @@ def _unknown_marker(marker: Any) -> Exception:
     return exceptions.BadRequest(f"marker [{marker}] not found")
 
 
+# Nova's tag filters: (the server's tags, the wanted tags) -> whether the server is listed.
+_TAG_FILTERS: dict[str, Callable[[frozenset[str], frozenset[str]], bool]] = {
+    "tags": lambda have, want: want <= have, "tags-any": lambda have, want: bool(have & want),
+    "not-tags": lambda have, want: not want <= have, "not-tags-any": lambda have, want: not have & want}
+
+
+def _tags_match(keep: Callable[[frozenset[str], frozenset[str]], bool], wanted: frozenset[str],
+                row: Instance) -> bool:
+    return keep(frozenset(row.tags or []), wanted)
+
+
 def _python_filter(params: dict[str, str]) -> Callable[[Instance], bool] | None:
     """The filters of ``params`` that are applied to rows rather than in SQL, as one test; None if none.
 
@@ -63,12 +76,9 @@ def _python_filter(params: dict[str, str]) -> Callable[[Instance], bool] | None:
     if params.get("flavor"):
         flavor = params["flavor"]
         tests.append(lambda r: bool(r.flavor.get("flavorid") == flavor))
-    for name, keep in (("tags", lambda have, want: want <= have), ("tags-any", lambda have, want: bool(have & want)),
-                       ("not-tags", lambda have, want: not want <= have),
-                       ("not-tags-any", lambda have, want: not have & want)):
+    for name, keep in _TAG_FILTERS.items():
         if params.get(name):
-            wanted = set(params[name].split(","))
-            tests.append(lambda r, keep=keep, wanted=wanted: keep(set(r.tags or []), wanted))
+            tests.append(functools.partial(_tags_match, keep, frozenset(params[name].split(","))))
     if not tests:
         return None
     return lambda r: all(test(r) for test in tests)
@@ -437,7 +447,7 @@ class ServerCore:
         self.instances.update(uuid, {"metadata_items": items})
 
     def set_tags(self, ctx: RequestContext, uuid: str, tags: Any, add: str | None = None,
-                 remove: str | None = None) -> list[str]:
+                 remove: str | None = None) -> builtins.list[str]:
         inst, _ = self.get(ctx, uuid)
         current = set(inst.tags or [])
         if tags is not None:

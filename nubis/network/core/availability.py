@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,7 +48,7 @@ class Availability:
                 raise errors.not_found("Network", network_id)
             return self._for(s, [net])[0]
 
-    def history(self, params: query.ListParams) -> list[dict[str, Any]]:
+    def history(self, params: query.ListParams) -> builtins.list[dict[str, Any]]:
         """Who held which address when, newest first (the handler lets only admins ask: it spans projects)."""
         h = models.IPAllocationHistory
         q = sa.select(h).order_by(h.allocated_at.desc(), h.id.desc())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ class Tags:
     def has(self, caller: Caller, collection: str, ident: str, tag: str) -> bool:
         return tag in self.list(caller, collection, ident)
 
-    def replace(self, caller: Caller, collection: str, ident: str, body: Any) -> list[str]:
+    def replace(self, caller: Caller, collection: str, ident: str, body: Any) -> builtins.list[str]:
         if not isinstance(body, dict) or not isinstance(body.get("tags"), list):
             raise errors.bad_request("HTTPBadRequest", "Send {\"tags\": [...]} to replace a resource's tags.")
         tags = sorted({_valid(t) for t in body["tags"]})
