@@ -32,13 +32,13 @@ def core(req: router.Request) -> NetworkCore:
 
 def caller(req: router.Request) -> Caller:
     """The caller, with ``is_admin`` derived from ``context_is_admin`` once per request."""
-    found = req.environ.get(_CALLER)
+    found: Caller | None = req.environ.get(_CALLER)
     if found is None:
         ctx = req.context
         found = Caller(ctx, core(req).policy.check(ctx, ADMIN_RULE, {"project_id": ctx.project_id}))
         ctx.is_admin = found.is_admin
         req.environ[_CALLER] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def authorize(req: router.Request, rule: str, target: Mapping[str, Any] | None = None) -> None:
