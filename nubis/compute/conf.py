@@ -40,17 +40,17 @@ OPTS = [
 ]
 
 # Nova's names: ``[api] enable_instance_password`` and ``[DEFAULT] password_length``.
-API_OPTS = [
+API_OPTS: list[cfg.Opt] = [
     cfg.BoolOpt("enable_instance_password", default=True,
                 help="Return the server's admin password (given or generated) in the responses to create, "
                      "rebuild and (before microversion 2.14) evacuate."),
 ]
-DEFAULT_OPTS = [
+DEFAULT_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("password_length", default=12, min=8, max=255,
                help="Length of the admin passwords the compute API generates."),
 ]
 
-QUOTA_OPTS = [
+QUOTA_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("instances", default=10, min=-1, help="Servers per project (-1: unlimited)."),
     cfg.IntOpt("cores", default=20, min=-1, help="vCPUs per project (-1: unlimited)."),
     cfg.IntOpt("ram", default=51200, min=-1, help="MB of RAM per project (-1: unlimited)."),

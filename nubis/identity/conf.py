@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
-TOKEN_OPTS = [
+TOKEN_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("expiration", default=3600, min=60, help="Seconds a token stays valid."),
     cfg.IntOpt("allow_expired_window", default=172800,
                help="Seconds after expiry a service may still validate a token with allow_expired."),
@@ -32,7 +32,7 @@ IDENTITY_OPTS = [
                "(default: a key file under the Fernet key repository's parent, made on first use)."),
 ]
 
-RESOURCE_OPTS = [
+RESOURCE_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("admin_project_name",
                help="The cloud-admin project: admin on it is admin of the whole cloud (like a system-scoped "
                "admin), and admin on any other project is not. Tokens scoped to it say is_admin_project: "

@@ -25,7 +25,7 @@ OPTS = [
     cfg.StrOpt("dns_domain", default="openstacklocal.", help="The domain DHCP hands to guests."),
 ]
 
-QUOTA_OPTS = [
+QUOTA_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("quota_network", default=100, help="Networks per project (-1: unlimited)."),
     cfg.IntOpt("quota_subnet", default=100, help="Subnets per project (-1: unlimited)."),
     cfg.IntOpt("quota_port", default=500, help="Ports per project (-1: unlimited)."),
@@ -37,7 +37,7 @@ QUOTA_OPTS = [
 ]
 
 METADATA_GROUP = "metadata"
-METADATA_OPTS = [
+METADATA_OPTS: list[cfg.Opt] = [
     cfg.StrOpt("shared_secret", secret=True, default="",
                help="Signs the instance id the metadata proxies send to nubis-metadata (HMAC-SHA256); the "
                     "agents and the metadata service must share it."),

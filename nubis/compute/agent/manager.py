@@ -21,7 +21,7 @@ from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.compute import notifications, service_versions, states
 from nubis.compute.actions import POWER_ACTIONS
-from nubis.compute.agent import recovery, resources
+from nubis.compute.agent import events, recovery, resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.instances import ActionEnd, Fault
 from nubis.compute.network_client import NetworkClient
@@ -54,8 +54,7 @@ class ComputeAgent:
         self.notifier = notifier
         self.images = images
         self.network = network
-        self._events: collections.defaultdict[tuple[str, str, str | None], threading.Event] = \
-            collections.defaultdict(threading.Event)
+        self.events = events.InstanceEvents()
         self._locks: collections.defaultdict[str, threading.Lock] = collections.defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
@@ -202,9 +201,11 @@ class ComputeAgent:
             notifications.emit(self.notifier, ctx, "instance.create.start", uuid, self.host, state=states.BUILDING)
             began = time.monotonic()
             try:
-                vifs = self._plug_networks(instance)
-                self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs)))
-                self.wait_for_vifs(uuid, vifs)
+                # Expecting the ports' network-vif-plugged before they are bound: an early event is kept.
+                with self.events.expect(uuid, events.VIF_PLUGGED) as plugged:
+                    vifs = self._plug_networks(instance)
+                    self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs)))
+                    self.wait_for_vifs(uuid, vifs, plugged)
             except Stopping:
                 LOG.info("stopping: the build of %s resumes at the next start", uuid)
                 return
@@ -239,26 +240,35 @@ class ComputeAgent:
             return []
         return self.network.allocate(instance, self.host)
 
-    def wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]]) -> None:
-        """Until the host's network agent has wired every port (network-vif-plugged).
+    def wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]], plugged: events.Waiter) -> None:
+        """Until the host's network agent has wired every port: the network service's ``network-vif-plugged``
+        events through ``plugged``, a status read now and then in case one was lost; up to
+        ``[compute] vif_plugging_timeout`` seconds. A timeout or a ``failed`` event fails the build when
+        ``vif_plugging_is_fatal`` (Nova's options); otherwise the guest boots anyway.
 
         :raises Stopping: the agent is stopping (the build stays SPAWNING, for the next start to resume).
+        :raises DriverError: not plugged in time, or plugging failed, and ``vif_plugging_is_fatal``.
         """
-        if not vifs or self.network is None:
+        network = self.network
+        if not vifs or network is None:
             return
         timeout = self.conf.compute.vif_plugging_timeout
-        deadline = time.monotonic() + timeout
-        plugged = False
-        # In short slices, so a stopping agent does not sit out the whole timeout.
-        while not plugged and not self.stopping and time.monotonic() < deadline:
-            plugged = self.network.wait_active(uuid, [v["id"] for v in vifs],
-                                               min(1.0, max(deadline - time.monotonic(), 0)))
-        if not plugged and self.stopping:
+        missing, failed = events.wait_for_plugged(plugged, {v["id"] for v in vifs}, timeout,
+                                                  lambda ports: network.active_ports(uuid, ports),
+                                                  lambda: self.stopping)
+        if missing and self.stopping:
             raise Stopping(uuid)
-        if not plugged and self.conf.compute.vif_plugging_is_fatal:
-            raise DriverError(f"Timed out after {timeout}s waiting for the network agent of host {self.host} to "
-                              f"plug ports {', '.join(v['id'] for v in vifs)} (network-vif-plugged); is the "
-                              "network agent running on this host?")
+        if not (missing or failed):
+            return
+        if failed:
+            message = f"The network service failed to plug ports {', '.join(sorted(failed))} (network-vif-plugged)"
+        else:
+            message = (f"Timed out after {timeout}s waiting for the network agent of host {self.host} to plug "
+                       f"ports {', '.join(sorted(missing))} (network-vif-plugged); is the network agent running "
+                       "on this host?")
+        if self.conf.compute.vif_plugging_is_fatal:
+            raise DriverError(message)
+        LOG.warning("%s; booting %s anyway ([compute] vif_plugging_is_fatal is off)", message, uuid)
 
     def unplug_networks(self, uuid: str) -> None:
         if self.network is None or not self.network.available():
@@ -452,17 +462,8 @@ class ComputeAgent:
             power = states.RUNNING if event["tag"] == "POWER_ON" else states.SHUTDOWN
             self.conductor.instance_update(ctx, uuid, {"power_state": power, "vm_state": recovery.VM_STATE_OF_POWER[power]})
             return
-        with self._locks_guard:
-            self._events[(uuid, event["name"], event.get("tag"))].set()
-
-    def wait_for_event(self, uuid: str, name: str, tag: str | None, timeout: float) -> bool:
-        """Wait until another service reports ``name`` (e.g. network-vif-plugged for a port) for ``uuid``."""
-        with self._locks_guard:
-            waiter = self._events[(uuid, name, tag)]
-        happened = waiter.wait(timeout)
-        with self._locks_guard:
-            self._events.pop((uuid, name, tag), None)
-        return happened
+        # Delivered to the build waiting for it, if any; an event nobody waits for is dropped (not kept).
+        self.events.deliver(uuid, event["name"], event.get("tag"), event.get("status") or "completed")
 
     # -- moves between hosts (each step waited for by the conductor) ----------------------------------------
 

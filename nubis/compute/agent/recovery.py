@@ -30,6 +30,8 @@ from typing import Any, Protocol
 from nubis.common import context, rpc
 from nubis.common.context import RequestContext
 from nubis.compute import states
+from nubis.compute.agent import events
+from nubis.compute.agent.events import InstanceEvents, Waiter
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.instances import ActionEnd, Fault
 from nubis.compute.network_client import NetworkClient
@@ -53,6 +55,7 @@ class ComputeAgent(Protocol):
     driver: ComputeDriver
     conductor: ConductorAPI
     network: NetworkClient | None
+    events: InstanceEvents
 
     @property
     def stopping(self) -> bool: ...
@@ -61,7 +64,7 @@ class ComputeAgent(Protocol):
 
     def unplug_networks(self, uuid: str) -> None: ...
 
-    def wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]]) -> None: ...
+    def wait_for_vifs(self, uuid: str, vifs: list[dict[str, Any]], plugged: Waiter) -> None: ...
 
     def finish_build(self, ctx: RequestContext, uuid: str, vifs: list[dict[str, Any]],
                      request_id: str | None) -> bool: ...
@@ -136,9 +139,11 @@ def _recover_build(agent: ComputeAgent, inst: dict[str, Any], power: int) -> Non
     if power == states.RUNNING and inst["task_state"] == states.SPAWNING:
         LOG.info("resuming the build of %s: its guest runs", uuid)
         try:
-            vifs = agent.network.bind(uuid, agent.host) \
-                if agent.network is not None and agent.network.available() else []
-            agent.wait_for_vifs(uuid, vifs)
+            # Expecting network-vif-plugged before binding again, as a build does.
+            with agent.events.expect(uuid, events.VIF_PLUGGED) as plugged:
+                vifs = agent.network.bind(uuid, agent.host) \
+                    if agent.network is not None and agent.network.available() else []
+                agent.wait_for_vifs(uuid, vifs, plugged)
         except Exception as exc:  # noqa: BLE001 - Stopping included: then the next start tries again
             if agent.stopping:
                 return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import sqlalchemy as sa
@@ -109,7 +110,7 @@ class AggregateStore:
                                             f"({', '.join(sorted(h.host for h in agg.hosts))}); remove them first.")
             s.delete(agg)
 
-    def _check_zone_move(self, s: orm.Session, agg_id: int, hosts: list[str], new_zone: str | None) -> None:
+    def _check_zone_move(self, s: orm.Session, agg_id: int, hosts: builtins.list[str], new_zone: str | None) -> None:
         """Refuse unless each host stays in one zone, and a host running instances keeps its zone.
 
         ``new_zone`` is the zone aggregate ``agg_id`` will give its hosts (None: none).

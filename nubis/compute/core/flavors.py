@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import uuid
 from typing import Any
@@ -188,7 +189,7 @@ class FlavorStore:
                 raise exceptions.NotFound(f"Flavor {flavorid} has no extra spec {key}.")
             s.delete(row)
 
-    def access(self, flavorid: str, project_id: str | None = None, add: bool | None = None) -> list[dict[str, str]]:
+    def access(self, flavorid: str, project_id: str | None = None, add: bool | None = None) -> builtins.list[dict[str, str]]:
         """List (and with ``add`` set, first grant or revoke) the projects that may use a private flavor."""
         with self.db.writer() as s:
             f = s.scalar(sa.select(Flavor).where(Flavor.flavorid == flavorid))

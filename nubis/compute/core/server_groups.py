@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
@@ -77,7 +78,7 @@ class ServerGroupStore:
         with self.db.writer() as s:
             s.delete(self._row(s, ctx, uuid))
 
-    def join(self, s: Any, ctx: RequestContext, uuid: str, instance_uuids: list[str]) -> dict[str, Any]:
+    def join(self, s: Any, ctx: RequestContext, uuid: str, instance_uuids: builtins.list[str]) -> dict[str, Any]:
         """Add new instances to a group (inside the boot's transaction); returns the scheduler's view of it."""
         group = self._row(s, ctx, uuid)
         members = self._members(s, group)
@@ -100,7 +101,7 @@ class ServerGroupStore:
         return {"policy": group.policy, "max_per_host": group.max_server_per_host or 1,
                 "hosts": [h for u, h in cls._members(s, group) if h and u != instance_uuid]}
 
-    def of_instance(self, instance_uuid: str) -> list[str]:
+    def of_instance(self, instance_uuid: str) -> builtins.list[str]:
         with self.db.reader() as s:
             return list(s.scalars(sa.select(ServerGroup.uuid).join(ServerGroupMember).where(
                 ServerGroupMember.instance_uuid == instance_uuid)))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
+import functools
 import logging
 import re
 import urllib.parse
 import uuid as uuidlib
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +18,7 @@ from oslo_config import cfg
 
 from nubis.common import clients, exceptions
 from nubis.common.context import RequestContext
+from nubis.common.db import paging
 from nubis.common.db.engine import Database
 from nubis.compute import states
 from nubis.compute.actions import POWER_ACTIONS
@@ -34,6 +38,73 @@ LOG = logging.getLogger(__name__)
 
 _SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
              "uuid": Instance.uuid, "vm_state": Instance.vm_state}
+# Servers are paged in SQL (keyset, nubis.common.db.paging) after a marker, then by the sort key and uuid.
+_BY_UUID = paging.SortKey(Instance.uuid)
+_MAX_PAGE = 1000  # the API caps limit at Nova's [api] max_limit before this
+# With filters SQL cannot apply portably (a name regex, the flavor inside the JSON, tags), rows are read in
+# SQL pages of this many and filtered here until the page is full.
+_SCAN_BATCH = 200
+
+
+def _unknown_marker(marker: Any) -> Exception:
+    return exceptions.BadRequest(f"marker [{marker}] not found")
+
+
+# Nova's tag filters: (the server's tags, the wanted tags) -> whether the server is listed.
+_TAG_FILTERS: dict[str, Callable[[frozenset[str], frozenset[str]], bool]] = {
+    "tags": lambda have, want: want <= have, "tags-any": lambda have, want: bool(have & want),
+    "not-tags": lambda have, want: not want <= have, "not-tags-any": lambda have, want: not have & want}
+
+
+def _tags_match(keep: Callable[[frozenset[str], frozenset[str]], bool], wanted: frozenset[str],
+                row: Instance) -> bool:
+    return keep(frozenset(row.tags or []), wanted)
+
+
+def _python_filter(params: dict[str, str]) -> Callable[[Instance], bool] | None:
+    """The filters of ``params`` that are applied to rows rather than in SQL, as one test; None if none.
+
+    :raises BadRequest: the name filter is not a regular expression.
+    """
+    tests: list[Callable[[Instance], bool]] = []
+    if params.get("name"):
+        try:
+            pattern = re.compile(params["name"])
+        except re.error:
+            raise exceptions.BadRequest(f"Invalid name filter {params['name']!r}: not a regular expression.") from None
+        tests.append(lambda r: bool(pattern.search(r.name)))
+    if params.get("flavor"):
+        flavor = params["flavor"]
+        tests.append(lambda r: bool(r.flavor.get("flavorid") == flavor))
+    for name, keep in _TAG_FILTERS.items():
+        if params.get(name):
+            tests.append(functools.partial(_tags_match, keep, frozenset(params[name].split(","))))
+    if not tests:
+        return None
+    return lambda r: all(test(r) for test in tests)
+
+
+def _filtered_page(s: Any, q: sa.Select[Any], keys: list[paging.SortKey], limit: int, marker: str | None,
+                   keep: Callable[[Instance], bool]) -> list[Instance]:
+    """Up to ``limit`` rows of ``q`` after ``marker`` that pass ``keep``: SQL pages read until it is full.
+
+    :raises BadRequest: ``marker`` is not a server this listing shows.
+    """
+    if marker is not None:
+        row = s.scalar(q.where(Instance.uuid == marker).limit(1))
+        if row is None or not keep(row):
+            raise _unknown_marker(marker)
+    rows: list[Instance] = []
+    cursor = marker
+    while len(rows) < limit:
+        page = paging.paginate(s, q, keys, _BY_UUID, _SCAN_BATCH, _SCAN_BATCH, cursor, _unknown_marker)
+        rows += [r for r in page.rows if keep(r)]
+        if not page.more:
+            break
+        cursor = page.rows[-1].uuid
+    return rows[:limit]
+
+
 _STATUS_FILTER = {"ACTIVE": states.ACTIVE, "BUILD": states.BUILDING, "SHUTOFF": states.STOPPED,
                   "PAUSED": states.PAUSED, "SUSPENDED": states.SUSPENDED, "ERROR": states.ERROR,
                   "DELETED": states.DELETED}
@@ -245,33 +316,18 @@ class ServerCore:
         sort_key = _SORTABLE.get(params.get("sort_key", "created_at"))
         if sort_key is None:
             raise exceptions.BadRequest(f"Invalid sort_key {params['sort_key']!r}.")
-        q = q.order_by(sort_key.asc() if params.get("sort_dir") == "asc" else sort_key.desc(), Instance.uuid)
+        keys = [paging.SortKey(sort_key, descending=params.get("sort_dir") != "asc")]
+        limit_text = params.get("limit") or str(_MAX_PAGE)
+        if not limit_text.isdigit():
+            raise exceptions.BadRequest(f"Invalid limit {params['limit']!r}.")
+        limit = min(int(limit_text), _MAX_PAGE)
+        keep = _python_filter(params)
+        marker = params.get("marker") or None
         with self.db.reader() as s:
-            rows = list(s.scalars(q))
-            if params.get("name"):
-                try:
-                    pattern = re.compile(params["name"])
-                except re.error:
-                    raise exceptions.BadRequest(f"Invalid name filter {params['name']!r}: not a regular expression.") from None
-                rows = [r for r in rows if pattern.search(r.name)]
-            if params.get("flavor"):
-                rows = [r for r in rows if r.flavor.get("flavorid") == params["flavor"]]
-            for name, keep in (("tags", lambda have, want: want <= have), ("tags-any", lambda have, want: have & want),
-                               ("not-tags", lambda have, want: not want <= have),
-                               ("not-tags-any", lambda have, want: not have & want)):
-                if params.get(name):
-                    wanted = set(params[name].split(","))
-                    rows = [r for r in rows if keep(set(r.tags or []), wanted)]
-            marker = params.get("marker")
-            if marker:
-                ids = [r.uuid for r in rows]
-                if marker not in ids:
-                    raise exceptions.BadRequest(f"marker [{marker}] not found")
-                rows = rows[ids.index(marker) + 1:]
-            if params.get("limit"):
-                if not params["limit"].isdigit():
-                    raise exceptions.BadRequest(f"Invalid limit {params['limit']!r}.")
-                rows = rows[: int(params["limit"])]
+            if keep is None:
+                rows = paging.paginate(s, q, keys, _BY_UUID, limit, _MAX_PAGE, marker, _unknown_marker).rows
+            else:
+                rows = _filtered_page(s, q, keys, limit, marker, keep)
             faults = self.instances.latest_faults(s, [r.uuid for r in rows if r.vm_state == states.ERROR])
             s.expunge_all()
         return [(r, faults.get(r.uuid)) for r in rows]
@@ -395,7 +451,7 @@ class ServerCore:
         self.instances.update(uuid, {"metadata_items": items})
 
     def set_tags(self, ctx: RequestContext, uuid: str, tags: Any, add: str | None = None,
-                 remove: str | None = None) -> list[str]:
+                 remove: str | None = None) -> builtins.list[str]:
         inst, _ = self.get(ctx, uuid)
         current = set(inst.tags or [])
         if tags is not None:

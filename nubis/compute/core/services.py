@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime
 from typing import Any
 
@@ -75,7 +76,7 @@ class ServiceStore:
             zones = self.settings.zones(s)
             return [self.as_dict(r, zones) for r in s.scalars(q)]
 
-    def availability_zones(self, detailed: bool) -> list[dict[str, Any]]:
+    def availability_zones(self, detailed: bool) -> builtins.list[dict[str, Any]]:
         """Zones with compute hosts (and, in detail, which hosts and whether their service is up)."""
         found: dict[str, dict[str, Any]] = {}
         with self.db.reader() as s:
@@ -126,7 +127,7 @@ class ServiceStore:
             s.delete(row)
             s.execute(sa.delete(ComputeNode).where(ComputeNode.host == row.host))
 
-    def hypervisors(self, detailed: bool, ident: str | None = None) -> list[dict[str, Any]]:
+    def hypervisors(self, detailed: bool, ident: str | None = None) -> builtins.list[dict[str, Any]]:
         with self.db.reader() as s:
             q = sa.select(ComputeNode).order_by(ComputeNode.host)
             if ident:

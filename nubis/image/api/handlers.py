@@ -1,4 +1,4 @@
-"""Image v2 handlers: parse, call the core, shape the response."""
+"""Image v2 handlers: parse, validate, authorize (``access``), one core call, shape the response."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import webob
 
 from nubis.api import body, router, validation
 from nubis.common import exceptions
-from nubis.image.api import schemas
-from nubis.image.core import fields, imports, listing, patch
+from nubis.image.api import access, schemas
+from nubis.image.api.access import authorize, authorize_on_image
+from nubis.image.core import fields, imports, patch
 from nubis.image.core.facade import ImageCore
 
 VERSIONS = ["2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8", "2.7", "2.6", "2.5", "2.4", "2.3",
@@ -20,7 +21,7 @@ VERSIONS = ["2.16", "2.15", "2.14", "2.13", "2.12", "2.11", "2.10", "2.9", "2.8"
 
 
 def core(req: router.Request) -> ImageCore:
-    return req.service  # type: ignore[no-any-return]
+    return access.core(req)
 
 
 def _versions_body(req: router.Request) -> dict[str, Any]:
@@ -57,19 +58,17 @@ def create_image(req: router.Request) -> webob.Response:
     if not isinstance(body, dict):
         raise exceptions.BadRequest("The request body must be a JSON object of image attributes.")
     _validate_fields(body)
+    access.authorize_create(req, body)
     image = core(req).create(req.context, body)
     return router.json_response(image, status=201, headers={"Location": f"{req.host_url}/v2/images/{image['id']}",
                                                               **_import_headers(req)})
 
 
 def list_images(req: router.Request) -> webob.Response:
-    ctx = req.context
-    core(req).authorize(ctx, "get_images")
+    authorize(req, "get_images")
     params = {k: v for k, v in req.GET.items() if k not in ("tag", "sort_key", "sort_dir")}
-    opts = core(req).conf.image
-    with core(req).db.reader() as s:
-        page = listing.list_images(s, ctx, params, req.GET.getall("tag"), req.GET.getall("sort_key"),
-                                   req.GET.getall("sort_dir"), opts.limit_param_default, opts.api_limit_max)
+    page = core(req).list_images(req.context, params, req.GET.getall("tag"), req.GET.getall("sort_key"),
+                                 req.GET.getall("sort_dir"))
     out: dict[str, Any] = {"images": page.images, "first": "/v2/images", "schema": "/v2/schemas/images"}
     if page.next_marker:
         query = [(k, v) for k, v in req.GET.items() if k != "marker"] + [("marker", page.next_marker)]
@@ -78,6 +77,7 @@ def list_images(req: router.Request) -> webob.Response:
 
 
 def get_image(req: router.Request, image_id: str) -> webob.Response:
+    authorize(req, "get_images")
     return router.json_response(core(req).show(req.context, image_id), headers=_import_headers(req))
 
 
@@ -90,26 +90,32 @@ def update_image(req: router.Request, image_id: str) -> webob.Response:
     for change in changes:
         if change.op != "remove":
             _validate_fields({change.name: change.value})
+    owner = authorize_on_image(req, "modify_image", image_id)
+    access.authorize_changes(req, owner, changes)
     return router.json_response(core(req).update(req.context, image_id, changes))
 
 
 def delete_image(req: router.Request, image_id: str) -> webob.Response:
+    authorize_on_image(req, "modify_image", image_id)
     core(req).delete(req.context, image_id)
     return router.empty_response()
 
 
 def deactivate(req: router.Request, image_id: str) -> webob.Response:
+    authorize_on_image(req, "modify_image", image_id)
     core(req).set_active(req.context, image_id, False)
     return router.empty_response()
 
 
 def reactivate(req: router.Request, image_id: str) -> webob.Response:
+    authorize_on_image(req, "modify_image", image_id)
     core(req).set_active(req.context, image_id, True)
     return router.empty_response()
 
 
 def add_tag(req: router.Request, image_id: str, tag: str) -> webob.Response:
     _validate_fields({"tags": [tag]})
+    authorize_on_image(req, "modify_image", image_id)
     core(req).tag(req.context, image_id, tag, add=True)
     return router.empty_response()
 
@@ -117,6 +123,7 @@ def add_tag(req: router.Request, image_id: str, tag: str) -> webob.Response:
 def delete_tag(req: router.Request, image_id: str, tag: str) -> webob.Response:
     if fields.path_names_nothing(tag, fields.MAX_NAME):
         raise exceptions.NotFound(f"Tag {tag} not found on image {image_id}")
+    authorize_on_image(req, "modify_image", image_id)
     core(req).tag(req.context, image_id, tag, add=False)
     return router.empty_response()
 
@@ -135,11 +142,13 @@ def _stream_args(req: router.Request) -> tuple[Any, int | None]:
 
 def upload(req: router.Request, image_id: str) -> webob.Response:
     stream, length = _stream_args(req)
+    authorize_on_image(req, "modify_image", image_id)
     core(req).upload(req.context, image_id, stream, length, req.headers.get("Content-MD5"))
     return router.empty_response()
 
 
 def download(req: router.Request, image_id: str) -> webob.Response:
+    authorize_on_image(req, "get_images", image_id)
     result = core(req).download(req.context, image_id, req.headers.get("Range"))
     if result["empty"]:
         return router.empty_response()
@@ -157,11 +166,13 @@ def download(req: router.Request, image_id: str) -> webob.Response:
 
 def stage(req: router.Request, image_id: str) -> webob.Response:
     stream, length = _stream_args(req)
+    authorize_on_image(req, "modify_image", image_id)
     imports.stage(core(req), req.context, image_id, stream, length)
     return router.empty_response()
 
 
 def import_image(req: router.Request, image_id: str) -> webob.Response:
+    authorize_on_image(req, "modify_image", image_id)
     imports.start_import(core(req), req.context, image_id, req.json_body())
     return router.empty_response(202)
 
@@ -192,6 +203,7 @@ def add_member(req: router.Request, image_id: str) -> webob.Response:
     if not isinstance(member, str) or not member or fields.path_names_nothing(member, fields.MAX_NAME):
         raise exceptions.BadRequest(f"Invalid member {json.dumps(member)[:300]}: a project id of 1 to "
                                     f"{fields.MAX_NAME} printable characters.")
+    authorize_on_image(req, "manage_members", image_id)
     return router.json_response(core(req).add_member(req.context, image_id, member))
 
 
@@ -203,10 +215,12 @@ def update_member(req: router.Request, image_id: str, member_id: str) -> webob.R
     body = req.json_body()
     if not isinstance(body, dict) or "status" not in body:
         raise exceptions.BadRequest("The body must be {\"status\": \"accepted|rejected|pending\"}.")
+    authorize_on_image(req, "update_member", image_id, member=member_id)
     return router.json_response(core(req).update_member(req.context, image_id, member_id, body["status"]))
 
 
 def delete_member(req: router.Request, image_id: str, member_id: str) -> webob.Response:
+    authorize_on_image(req, "manage_members", image_id)
     core(req).remove_member(req.context, image_id, member_id)
     return router.empty_response()
 
@@ -253,5 +267,5 @@ _ROUTES: router.RouteTable = {
     "/v2/schemas/member": {"GET": schema_handler(schemas.member_schema)},
     "/v2/schemas/members": {"GET": schema_handler(schemas.members_schema)},
 }
-ROUTES: router.RouteTable = {path: {method: _named_by_path(fn) if "{image_id}" in path else fn
+ROUTES: router.RouteTable = {path: {method: access.with_admin_context(_named_by_path(fn) if "{image_id}" in path else fn)
                                     for method, fn in methods.items()} for path, methods in _ROUTES.items()}

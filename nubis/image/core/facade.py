@@ -16,7 +16,7 @@ from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.image import inspector
-from nubis.image.core import data, patch, records
+from nubis.image.core import data, listing, patch, records
 from nubis.image.db.models import Image, ImageMember, ImageProperty, ImageTag
 from nubis.image.store import FilesystemStore, StoreFull
 
@@ -31,20 +31,13 @@ class ImageCore:
                  staging: FilesystemStore) -> None:
         self.conf = conf
         self.db = db
-        self.policy = policy
+        self.policy = policy  # for the handlers, which authorize; the core never checks policy
         self.store = store
         self.staging = staging
-
-    # -- policy --------------------------------------------------------------------------------------
-
-    def authorize(self, ctx: RequestContext, rule: str, image: Image | None = None, **target: Any) -> None:
-        full = {"project_id": ctx.project_id, "owner": image.owner if image else ctx.project_id, **target}
-        self.policy.authorize(ctx, f"image:{rule}", full)
 
     # -- records ---------------------------------------------------------------------------------------
 
     def create(self, ctx: RequestContext, body: Mapping[str, Any]) -> dict[str, Any]:
-        self.authorize(ctx, "add_image")
         core = {k: v for k, v in body.items() if k in CREATE_FIELDS}
         custom = {k: v for k, v in body.items() if k not in CREATE_FIELDS}
         for name in custom:
@@ -55,11 +48,7 @@ class ImageCore:
         tags = set(core.get("tags") or [])
         self._check_item_quotas(len(tags), len(custom))
         visibility = core.get("visibility", "shared")
-        if visibility == "public":
-            self.authorize(ctx, "publicize_image")
         owner = core.get("owner") or ctx.project_id
-        if owner != ctx.project_id:
-            self.authorize(ctx, "set_owner")
         with self.db.writer() as s:
             self._check_count_quota(s, owner)
             image_id = core.get("id") or types.new_uuid()
@@ -104,14 +93,28 @@ class ImageCore:
                     f"Project {owner} is over its image count quota: {count} of {quota} images exist.")
 
     def show(self, ctx: RequestContext, image_id: str) -> dict[str, Any]:
-        self.authorize(ctx, "get_images")
         with self.db.reader() as s:
             return records.body(s, records.get_visible(s, ctx, image_id))
 
+    def owner_of(self, ctx: RequestContext, image_id: str) -> str | None:
+        """The owning project of an image ``ctx`` can see: the target the handlers authorize against.
+
+        :raises NotFound: no such image, or not visible to ``ctx``.
+        """
+        with self.db.reader() as s:
+            return records.get_visible(s, ctx, image_id).owner
+
+    def list_images(self, ctx: RequestContext, params: Mapping[str, str], tags: list[str], sort_keys: list[str],
+                    sort_dirs: list[str]) -> listing.Page:
+        """One page of the images ``ctx`` can see (see ``listing.list_images`` for the parameters)."""
+        opts = self.conf.image
+        with self.db.reader() as s:
+            return listing.list_images(s, ctx, params, tags, sort_keys, sort_dirs, opts.limit_param_default,
+                                       opts.api_limit_max)
+
     def _get_for_change(self, s: Any, ctx: RequestContext, image_id: str) -> Image:
-        image = records.get_visible(s, ctx, image_id)
-        self.authorize(ctx, "modify_image", image)
-        return image
+        # Who may change it was decided by the handler (image:modify_image against its owner).
+        return records.get_visible(s, ctx, image_id)
 
     def update(self, ctx: RequestContext, image_id: str, changes: list[patch.Change]) -> dict[str, Any]:
         """Apply validated ``changes`` (see ``patch.parse``); the image's new body."""
@@ -122,7 +125,7 @@ class ImageCore:
             def check(name: str, value: Any) -> None:
                 self._check_change(ctx, image, name, value)
 
-            new = patch.apply(current, changes, check)
+            new = patch.apply(current, changes, check)  # who may make each change: the handler checked
             core_keys = set(records.CORE) | {"tags", "self", "file", "schema"}
             self._check_item_quotas(len(set(new["tags"])), len(set(new) - core_keys), len(set(current) - core_keys))
             for name in patch.MUTABLE_CORE - {"tags"}:
@@ -140,15 +143,9 @@ class ImageCore:
             return records.body(s, image)
 
     def _check_change(self, ctx: RequestContext, image: Image, name: str, value: Any) -> None:
-        """Who may make a change, and when (the values themselves are validated against the schema before)."""
-        if name == "visibility":
-            if value == "public":
-                self.authorize(ctx, "publicize_image", image)
-            if value == "community":
-                self.authorize(ctx, "communitize_image", image)
-        elif name == "owner":
-            self.authorize(ctx, "set_owner", image)
-        elif name in ("disk_format", "container_format") and image.status != "queued":
+        """When a change may be made (who may make it the handler decided; the values themselves are
+        validated against the schema before)."""
+        if name in ("disk_format", "container_format") and image.status != "queued":
             raise exceptions.Forbidden(f"Attribute {name} can be changed only while the image is queued.")
 
     def delete(self, ctx: RequestContext, image_id: str) -> None:
@@ -168,7 +165,7 @@ class ImageCore:
             if active and image.status in ("deactivated", "active"):
                 image.status = "active"
             elif not active and image.status in ("active", "deactivated"):
-                if not records.is_admin(ctx):
+                if not ctx.is_admin:
                     raise exceptions.Forbidden("Only administrators can deactivate images.")
                 image.status = "deactivated"
             else:
@@ -203,7 +200,7 @@ class ImageCore:
         with self.db.reader() as s:
             image = records.get_visible(s, ctx, image_id)
             q = sa.select(ImageMember).where(ImageMember.image_id == image.id).order_by(ImageMember.created_at)
-            if not (records.is_admin(ctx) or image.owner == ctx.project_id):
+            if not (ctx.is_admin or image.owner == ctx.project_id):
                 q = q.where(ImageMember.member == ctx.project_id)
             return [self.member_dict(m) for m in s.scalars(q)]
 
@@ -216,7 +213,6 @@ class ImageCore:
     def add_member(self, ctx: RequestContext, image_id: str, member: str) -> dict[str, Any]:
         with self.db.writer() as s:
             image = records.get_visible(s, ctx, image_id)
-            self.authorize(ctx, "manage_members", image)
             if image.visibility != "shared":
                 raise exceptions.Forbidden(f"Only shared images have members; image {image_id} is {image.visibility}.")
             if s.get(ImageMember, (image.id, member)) is not None:
@@ -241,14 +237,12 @@ class ImageCore:
             row = s.get(ImageMember, (image.id, member))
             if row is None:
                 raise exceptions.NotFound(f"Project {member} is not a member of image {image_id}")
-            self.authorize(ctx, "update_member", image, member=member)
             row.status, row.updated_at = status, types.utcnow()
             return self.member_dict(row)
 
     def remove_member(self, ctx: RequestContext, image_id: str, member: str) -> None:
         with self.db.writer() as s:
             image = records.get_visible(s, ctx, image_id)
-            self.authorize(ctx, "manage_members", image)
             row = s.get(ImageMember, (image.id, member))
             if row is None:
                 raise exceptions.NotFound(f"Project {member} is not a member of image {image_id}")
@@ -338,8 +332,7 @@ class ImageCore:
     def download(self, ctx: RequestContext, image_id: str, range_header: str | None) -> dict[str, Any]:
         with self.db.reader() as s:
             image = records.get_visible(s, ctx, image_id)
-            self.authorize(ctx, "get_images", image)
-            if image.status == "deactivated" and not records.is_admin(ctx):
+            if image.status == "deactivated" and not ctx.is_admin:
                 raise exceptions.Forbidden(f"Image {image_id} is deactivated; its data cannot be downloaded.")
             if image.location is None or image.size is None:
                 return {"empty": True}

@@ -116,11 +116,11 @@ def list_images(session: orm.Session, ctx: RequestContext, params: Mapping[str, 
             column = getattr(Image, name)
             q = q.where(column.in_(value[3:].split(",")) if value.startswith("in:") else column == value)
     for name in ("os_hidden", "protected"):
-        value = params.get(name)
-        if value is not None:
-            if value.lower() not in ("true", "false"):
+        flag = params.get(name)
+        if flag is not None:
+            if flag.lower() not in ("true", "false"):
                 raise exceptions.BadRequest(f"{name} must be true or false")
-            q = q.where(getattr(Image, name).is_(value.lower() == "true"))
+            q = q.where(getattr(Image, name).is_(flag.lower() == "true"))
     if params.get("os_hidden") is None:
         q = q.where(Image.os_hidden.is_(False))
     size_min, size_max = _int(params, "size_min"), _int(params, "size_max")

@@ -59,8 +59,9 @@ def load(session: orm.Session, images: list[Image]) -> list[dict[str, Any]]:
 
 
 def is_admin(ctx: RequestContext) -> bool:
-    """A cloud admin: the admin role on a project or the system, never on just a domain."""
-    return "admin" in (ctx.roles or []) and not ctx.domain_id
+    """A cloud admin: the handler derived ``ctx.is_admin`` from ``context_is_admin`` (the admin role on a
+    project or the system, never on just a domain)."""
+    return bool(ctx.is_admin)
 
 
 def visible_clause(ctx: RequestContext) -> sa.ColumnElement[bool]:

@@ -1,4 +1,4 @@
-"""Networking v2.0 handlers: parse the request, call the core, shape the response.
+"""Networking v2.0 handlers: parse the request, authorize (``access``), call the core, shape the response.
 
 Every collection shares the same five handlers (list, create, show, update,
 delete) and the tag handlers; the routes bind the collection name.
@@ -16,10 +16,10 @@ import webob
 
 from nubis.api import router
 from nubis.common import exceptions
-from nubis.network.api import extensions
+from nubis.network.api import access, extensions
+from nubis.network.api.access import caller
 from nubis.network.core import query
 from nubis.network.core.base import Resources
-from nubis.network.core.common import Caller
 from nubis.network.core.facade import NetworkCore
 
 COLLECTIONS = ("networks", "subnets", "subnetpools", "ports", "security-groups", "security-group-rules", "routers",
@@ -29,11 +29,7 @@ TAGGABLE = ("networks", "subnets", "subnetpools", "ports", "security-groups", "r
 
 
 def core(req: router.Request) -> NetworkCore:
-    return req.service  # type: ignore[no-any-return]
-
-
-def caller(req: router.Request) -> Caller:
-    return core(req).caller(req.context)
+    return access.core(req)
 
 
 def _params(req: router.Request) -> query.ListParams:
@@ -100,7 +96,7 @@ def _at(collection: str, handler: Callable[..., webob.Response]) -> Callable[...
 def list_resources(req: router.Request, collection: str) -> webob.Response:
     resources = core(req).collection(collection)
     params = _params(req)
-    page = resources.list(caller(req), params)
+    page = resources.list(caller(req), params) if access.readable(req, resources) else query.Page([])
     key = _key(resources)
     body: dict[str, Any] = {key: [query.select_fields(i, params.fields) for i in page.items]}
     if params.limit:
@@ -114,6 +110,7 @@ def create_resource(req: router.Request, collection: str) -> webob.Response:
     key = _key(resources)
     if isinstance(body, dict) and isinstance(body.get(key), list):
         return router.json_response({key: _bulk_create(req, resources, body[key])}, status=201)
+    access.for_create(req, resources, body)
     created = resources.create(caller(req), body)  # type: ignore[attr-defined]
     return router.json_response({_member(resources): created}, status=201)
 
@@ -124,6 +121,7 @@ def _bulk_create(req: router.Request, resources: Resources, items: list[Any]) ->
     done: list[dict[str, Any]] = []
     try:
         for item in items:
+            access.for_create(req, resources, {resources.member: item})
             done.append(resources.create(who, {resources.member: item}))  # type: ignore[attr-defined]
     except Exception:
         for made in reversed(done):
@@ -137,19 +135,24 @@ def _bulk_create(req: router.Request, resources: Resources, items: list[Any]) ->
 
 def show_resource(req: router.Request, collection: str, ident: str) -> webob.Response:
     resources = core(req).collection(collection)
+    access.readable(req, resources, ident)
     item = resources.get(caller(req), ident)
     return router.json_response({_member(resources): query.select_fields(item, req.GET.getall("fields"))})
 
 
 def update_resource(req: router.Request, collection: str, ident: str) -> webob.Response:
     resources = core(req).collection(collection)
-    updated = resources.update(caller(req), ident, req.json_body(),  # type: ignore[attr-defined]
+    body = req.json_body()
+    access.for_update(req, resources, ident, body)
+    updated = resources.update(caller(req), ident, body,  # type: ignore[attr-defined]
                                req.headers.get("If-Match"))
     return router.json_response({_member(resources): updated})
 
 
 def delete_resource(req: router.Request, collection: str, ident: str) -> webob.Response:
-    core(req).collection(collection).delete(caller(req), ident, req.headers.get("If-Match"))
+    resources = core(req).collection(collection)
+    access.on_resource(req, resources, ident, f"delete_{resources.member}")
+    resources.delete(caller(req), ident, req.headers.get("If-Match"))
     return router.empty_response()
 
 
@@ -160,18 +163,26 @@ def _taggable(collection: str) -> None:
         raise exceptions.NotFound(f"The resource collection {collection!r} has no tags.", "HTTPNotFound")
 
 
+def _may_tag(req: router.Request, collection: str, ident: str) -> None:
+    """Changing a resource's tags is updating it: ``update_<member>`` on its project."""
+    _taggable(collection)
+    resources = core(req).collection(collection)
+    access.on_resource(req, resources, ident, f"update_{resources.member}")
+
+
 def list_tags(req: router.Request, collection: str, ident: str) -> webob.Response:
     _taggable(collection)
     return router.json_response({"tags": core(req).tags.list(caller(req), collection, ident)})
 
 
 def replace_tags(req: router.Request, collection: str, ident: str) -> webob.Response:
-    _taggable(collection)
-    return router.json_response({"tags": core(req).tags.replace(caller(req), collection, ident, req.json_body())})
+    body = req.json_body()
+    _may_tag(req, collection, ident)
+    return router.json_response({"tags": core(req).tags.replace(caller(req), collection, ident, body)})
 
 
 def delete_tags(req: router.Request, collection: str, ident: str) -> webob.Response:
-    _taggable(collection)
+    _may_tag(req, collection, ident)
     core(req).tags.remove(caller(req), collection, ident, None)
     return router.empty_response()
 
@@ -184,33 +195,41 @@ def check_tag(req: router.Request, collection: str, ident: str, tag: str) -> web
 
 
 def add_tag(req: router.Request, collection: str, ident: str, tag: str) -> webob.Response:
-    _taggable(collection)
+    _may_tag(req, collection, ident)
     core(req).tags.add(caller(req), collection, ident, tag)
     return router.empty_response(201)
 
 
 def delete_tag(req: router.Request, collection: str, ident: str, tag: str) -> webob.Response:
-    _taggable(collection)
+    _may_tag(req, collection, ident)
     core(req).tags.remove(caller(req), collection, ident, tag)
     return router.empty_response()
 
 
 # -- routers --------------------------------------------------------------------------------------
 
+def _on_router(req: router.Request, ident: str, rule: str) -> None:
+    access.on_resource(req, core(req).routers, ident, rule)
+
+
 def add_router_interface(req: router.Request, ident: str) -> webob.Response:
+    _on_router(req, ident, "add_router_interface")
     return router.json_response(core(req).routers.add_interface(caller(req), ident, req.json_body()))
 
 
 def remove_router_interface(req: router.Request, ident: str) -> webob.Response:
+    _on_router(req, ident, "remove_router_interface")
     return router.json_response(core(req).routers.remove_interface(caller(req), ident, req.json_body()))
 
 
 def add_extraroutes(req: router.Request, ident: str) -> webob.Response:
+    _on_router(req, ident, "add_extraroutes")
     return router.json_response({"router": core(req).routers.change_extraroutes(caller(req), ident,
                                                                                  req.json_body(), add=True)})
 
 
 def remove_extraroutes(req: router.Request, ident: str) -> webob.Response:
+    _on_router(req, ident, "remove_extraroutes")
     return router.json_response({"router": core(req).routers.change_extraroutes(caller(req), ident,
                                                                                  req.json_body(), add=False)})
 
@@ -220,13 +239,15 @@ def remove_extraroutes(req: router.Request, ident: str) -> webob.Response:
 def list_availability_zones(req: router.Request) -> webob.Response:
     # Zones have no ids to page by: Neutron lists them whole, filtered and sorted.
     params = dataclasses.replace(_params(req), limit=None, marker=None, page_reverse=False)
-    page = query.apply(core(req).offerings.availability_zones(caller(req)), params, ("name", "resource", "state"))
+    access.authorize(req, "get_availability_zone")
+    page = query.apply(core(req).offerings.availability_zones(), params, ("name", "resource", "state"))
     return router.json_response({"availability_zones": [query.select_fields(i, params.fields) for i in page.items]})
 
 
 def list_service_providers(req: router.Request) -> webob.Response:
     params = _params(req)
-    page = query.apply(core(req).offerings.service_providers(caller(req)), params, ("service_type", "name"))
+    access.authorize(req, "get_service_provider")
+    page = query.apply(core(req).offerings.service_providers(), params, ("service_type", "name"))
     return router.json_response({"service_providers": [query.select_fields(i, params.fields) for i in page.items]})
 
 
@@ -234,44 +255,53 @@ def list_service_providers(req: router.Request) -> webob.Response:
 
 def list_ip_availabilities(req: router.Request) -> webob.Response:
     params = _params(req)
-    items = core(req).availability.list(caller(req), params)
+    access.check(req, "get_network_ip_availability")
+    items = core(req).availability.list(params)
     return router.json_response({"network_ip_availabilities": [query.select_fields(i, params.fields)
                                                                for i in items]})
 
 
 def show_ip_availability(req: router.Request, network_id: str) -> webob.Response:
-    return router.json_response({"network_ip_availability": core(req).availability.get(caller(req), network_id)})
+    access.check(req, "get_network_ip_availability")
+    return router.json_response({"network_ip_availability": core(req).availability.get(network_id)})
 
 
 def ip_allocation_history(req: router.Request) -> webob.Response:
-    return router.json_response({"ip_allocations": core(req).availability.history(caller(req), _params(req))})
+    params = _params(req)
+    access.check(req, "get_ip_allocation_history")
+    return router.json_response({"ip_allocations": core(req).availability.history(params)})
 
 
 # -- quotas ---------------------------------------------------------------------------------------
 
 def list_quotas(req: router.Request) -> webob.Response:
-    return router.json_response({"quotas": core(req).quotas.list(caller(req))})
+    access.check(req, "update_quota", {"project_id": caller(req).project_id})
+    return router.json_response({"quotas": core(req).quotas.list()})
 
 
 def show_quota(req: router.Request, project_id: str) -> webob.Response:
-    return router.json_response({"quota": core(req).quotas.show(caller(req), project_id)})
+    access.check(req, "get_quota", {"project_id": project_id})
+    return router.json_response({"quota": core(req).quotas.show(project_id)})
 
 
 def default_quota(req: router.Request, project_id: str) -> webob.Response:
-    core(req).quotas.show(caller(req), project_id)  # the same policy as reading the quota itself
+    access.check(req, "get_quota", {"project_id": project_id})  # the same policy as reading the quota itself
     return router.json_response({"quota": core(req).quotas.defaults()})
 
 
 def quota_details(req: router.Request, project_id: str) -> webob.Response:
-    return router.json_response({"quota": core(req).quotas.details(caller(req), project_id)})
+    access.check(req, "get_quota", {"project_id": project_id})
+    return router.json_response({"quota": core(req).quotas.details(project_id)})
 
 
 def update_quota(req: router.Request, project_id: str) -> webob.Response:
-    return router.json_response({"quota": core(req).quotas.update(caller(req), project_id, req.json_body())})
+    access.check(req, "update_quota", {"project_id": project_id})
+    return router.json_response({"quota": core(req).quotas.update(project_id, req.json_body())})
 
 
 def reset_quota(req: router.Request, project_id: str) -> webob.Response:
-    core(req).quotas.reset(caller(req), project_id)
+    access.check(req, "update_quota", {"project_id": project_id})
+    core(req).quotas.reset(project_id)
     return router.empty_response()
 
 
@@ -279,20 +309,25 @@ def reset_quota(req: router.Request, project_id: str) -> webob.Response:
 
 def list_agents(req: router.Request) -> webob.Response:
     params = _params(req)
-    page = query.apply(core(req).agents.list(caller(req)), params, ("id", "host", "agent_type", "binary"))
+    # An empty list for whoever Neutron's get_agent policy hides agents from.
+    found = core(req).agents.list() if access.may(req, "get_agent") else []
+    page = query.apply(found, params, ("id", "host", "agent_type", "binary"))
     return router.json_response({"agents": [query.select_fields(i, params.fields) for i in page.items]})
 
 
 def show_agent(req: router.Request, ident: str) -> webob.Response:
-    return router.json_response({"agent": core(req).agents.get(caller(req), ident)})
+    access.agent(req, "get_agent", ident)
+    return router.json_response({"agent": core(req).agents.get(ident)})
 
 
 def update_agent(req: router.Request, ident: str) -> webob.Response:
-    return router.json_response({"agent": core(req).agents.update(caller(req), ident, req.json_body())})
+    access.agent(req, "update_agent", ident)
+    return router.json_response({"agent": core(req).agents.update(ident, req.json_body())})
 
 
 def delete_agent(req: router.Request, ident: str) -> webob.Response:
-    core(req).agents.delete(caller(req), ident)
+    access.agent(req, "delete_agent", ident)
+    core(req).agents.delete(ident)
     return router.empty_response()
 
 

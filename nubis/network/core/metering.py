@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from nubis.network.core import common, errors, ipam, query
+from nubis.network.core import common, errors, ipam
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
 from nubis.network.db import models
@@ -23,22 +23,13 @@ PREFIXES = ("remote_ip_prefix", "source_ip_prefix", "destination_ip_prefix")
 
 
 class _AdminOnly(Resources):
-    """Neutron hides what its ``get_`` policy refuses: lists come back empty and items not found."""
+    """Neutron hides what its ``get_`` policy refuses: lists come back empty and items not found (the
+    handlers do so, ``hidden_unless_readable``); whoever may read them sees every project's."""
 
-    def may_read(self, caller: Caller) -> bool:
-        return bool(self.core.policy.check(caller.ctx, f"get_{self.member}", {"project_id": caller.project_id}))
+    hidden_unless_readable = True
 
     def visible(self, caller: Caller) -> Any:
-        return None if self.may_read(caller) else sa.false()
-
-    def get(self, caller: Caller, ident: str) -> dict[str, Any]:
-        with self.core.db.reader() as s:
-            return self.views(s, caller, [self.row(s, caller, ident)])[0]
-
-    def list(self, caller: Caller, params: query.ListParams) -> query.Page:
-        if not self.may_read(caller):
-            return query.Page([])
-        return super().list(caller, params)
+        return None
 
 
 class MeteringLabels(_AdminOnly):
@@ -88,7 +79,6 @@ class MeteringLabelRules(_AdminOnly):
                                       *PREFIXES), self.member)
         attrs.pop("project_id", None)
         attrs.pop("tenant_id", None)
-        self.core.authorize(caller, "create_metering_label_rule")
         direction = attrs.get("direction", "ingress")
         if direction not in ("ingress", "egress"):
             raise errors.invalid(f"'{direction}' is not in ['ingress', 'egress'] for direction.")

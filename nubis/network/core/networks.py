@@ -85,8 +85,6 @@ class Networks(Resources):
         attrs = common.body_of(body, self.member)
         common.reject_unknown(attrs, CREATE_ATTRS, self.member)
         project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_network", {"project_id": project})
-        self.core.authorize_attributes(caller, "create", self.member, attrs)
         conf = self.core.conf
         ntype, physnet, seg = segments.requested(conf, attrs)
         net = models.Network(id=common.types.new_uuid(), project_id=project, network_type=ntype,
@@ -125,8 +123,6 @@ class Networks(Resources):
         common.reject_unknown(attrs, UPDATE_ATTRS, self.member)
         with self.core.db.writer() as s:
             net = self.row(s, caller, ident)
-            self.core.authorize(caller, "update_network", {"project_id": net.project_id})
-            self.core.authorize_attributes(caller, "update", self.member, attrs)
             common.check_revision(net, if_match, "network")
             if attrs.get("shared") is False and net.shared:
                 others = s.scalar(sa.select(sa.func.count()).select_from(models.Port).where(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nubis.network.core.common import Caller, NetworkCoreHandle
+from nubis.network.core.common import NetworkCoreHandle
 
 DEFAULT_ZONE = "nova"
 ZONED_RESOURCES = ("network", "router")
@@ -20,12 +20,10 @@ class Offerings:
     def __init__(self, core: NetworkCoreHandle) -> None:
         self.core = core
 
-    def availability_zones(self, caller: Caller) -> list[dict[str, Any]]:
+    def availability_zones(self) -> list[dict[str, Any]]:
         """``[{name, resource, state}]``, one per zone and resource kind (Neutron's availability_zone API)."""
-        self.core.authorize(caller, "get_availability_zone")
         return [{"name": DEFAULT_ZONE, "resource": r, "state": "available"} for r in ZONED_RESOURCES]
 
-    def service_providers(self, caller: Caller) -> list[dict[str, Any]]:
+    def service_providers(self) -> list[dict[str, Any]]:
         """``[{service_type, name, default}]`` of the configured advanced-service drivers."""
-        self.core.authorize(caller, "get_service_provider")
         return []

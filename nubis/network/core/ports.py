@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import orm
 
-from nubis.network import policies
 from nubis.network.core import common, errors, ipam, rbac
 from nubis.network.core.base import Resources
 from nubis.network.core.common import Caller
@@ -36,7 +35,8 @@ def tap_name(port_id: str) -> str:
     return f"tap{port_id[:11]}"
 
 
-def _valid_mac(value: Any) -> str:
+def valid_mac(value: Any) -> str:
+    """``value`` as a lower-case unicast MAC address; 400 for anything else."""
     text = str(value).lower()
     parts = text.split(":")
     if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdef" for c in p) for p in parts):
@@ -94,13 +94,20 @@ class Ports(Resources):
                         "binding:vif_type": r.binding_vif_type, "binding:vif_details": r.binding_vif_details})
         return out
 
+    def target(self, caller: Caller, ident: str) -> dict[str, Any]:
+        """As ``Resources.target``, plus the port's network's project (``network:project_id``, the owner of
+        the address and filtering attributes) and its ``mac_address``."""
+        with self.core.db.reader() as s:
+            port = self.row(s, caller, ident)
+            net = s.get(models.Network, port.network_id)
+            return {"project_id": port.project_id, "network:project_id": net.project_id if net else None,
+                    "mac_address": port.mac_address}
+
     # -- create ---------------------------------------------------------------------------------
     def create(self, caller: Caller, body: Any) -> dict[str, Any]:
         attrs = common.body_of(body, self.member)
         common.reject_unknown(attrs, CREATE_ATTRS, self.member)
         project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_port", {"project_id": project})
-        self.core.authorize_attributes(caller, "create", self.member, attrs)
         if not attrs.get("network_id"):
             raise errors.invalid("network_id is required to create a port.")
         with self.core.db.writer() as s:
@@ -117,7 +124,6 @@ class Ports(Resources):
         net_owner = caller.owns(net.project_id)
         if not net_owner and not rbac.grants(s, net, caller.project_id, rbac.SHARED):
             raise errors.not_authorized(f"create_port on network {net.id} of another project")
-        self.authorize_on_network(caller, "create", net, project, attrs)
         self.refuse_foreign_device(s, caller, project, attrs)
         port = models.Port(id=common.types.new_uuid(), project_id=project, network_id=net.id,
                            port_security_enabled=net.port_security_enabled)
@@ -127,27 +133,6 @@ class Ports(Resources):
         self._security(s, caller, port, attrs, creating=True)
         self._bind(port, attrs)
         return self.views(s, caller, [port])[0]
-
-    def authorize_on_network(self, caller: Caller, op: str, net: models.Network, project: str,
-                             attrs: dict[str, Any]) -> None:
-        """403 unless ``caller`` may set what ``attrs`` set on a port of ``project`` on ``net``: the address,
-        MAC, filtering and network device owner attributes are for the network's owner
-        (``policies.NETWORK_OWNER_ATTRIBUTES``). Admins, and the service making its own ports, may set them all."""
-        if caller.is_admin:
-            return
-        fixed = attrs.get("fixed_ips")
-        present = {
-            "fixed_ips:ip_address": isinstance(fixed, list) and any(isinstance(f, dict) and "ip_address" in f
-                                                                    for f in fixed),
-            "mac_address": "mac_address" in attrs,
-            "port_security_enabled": "port_security_enabled" in attrs,
-            "allowed_address_pairs": "allowed_address_pairs" in attrs,
-            "device_owner": isinstance(attrs.get("device_owner"), str) and attrs["device_owner"].startswith("network:"),
-        }
-        target = {"project_id": project, "network:project_id": net.project_id}
-        for attr in policies.NETWORK_OWNER_ATTRIBUTES[op]:
-            if present[attr]:
-                self.core.authorize(caller, f"{op}_port:{attr}", target)
 
     @staticmethod
     def refuse_foreign_device(s: orm.Session, caller: Caller, project: str, attrs: dict[str, Any]) -> None:
@@ -183,7 +168,7 @@ class Ports(Resources):
 
     def _insert_with_mac(self, s: orm.Session, port: models.Port, requested: Any) -> None:
         if requested is not None:
-            port.mac_address = _valid_mac(requested)
+            port.mac_address = valid_mac(requested)
         prefix = self.core.conf.network.base_mac.lower().split(":")[:3]
         for _ in range(MAC_ATTEMPTS):
             if requested is None:
@@ -287,7 +272,7 @@ class Ports(Resources):
             text = pair["ip_address"]
             net = ipam.network_of(text)  # a string, as every address field (400 for 42)
             pairs.append({"ip_address": text if "/" in text and net.num_addresses > 1 else str(net.network_address),
-                          "mac_address": _valid_mac(pair.get("mac_address") or port.mac_address)})
+                          "mac_address": valid_mac(pair.get("mac_address") or port.mac_address)})
         if len({(p["ip_address"], p["mac_address"]) for p in pairs}) != len(pairs):
             raise errors.bad_request("DuplicateAddressPairInRequest", "Request contains duplicate address pair.")
         return pairs
@@ -322,19 +307,15 @@ class Ports(Resources):
         common.reject_unknown(attrs, UPDATE_ATTRS, self.member)
         with self.core.db.writer() as s:
             port = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "update_port", {"project_id": port.project_id})
-            self.core.authorize_attributes(caller, "update", self.member, attrs)
             common.check_revision(port, if_match, "port")
             net = s.get(models.Network, port.network_id)
             assert net is not None
-            self.authorize_on_network(caller, "update", net, port.project_id, attrs)
             self.refuse_foreign_device(s, caller, port.project_id, attrs)
-            if "mac_address" in attrs and _valid_mac(attrs["mac_address"]) != port.mac_address:
-                self.core.authorize(caller, "update_port:mac_address", {"project_id": port.project_id})
+            if "mac_address" in attrs and valid_mac(attrs["mac_address"]) != port.mac_address:
                 if port.binding_host_id:
                     raise errors.conflict("PortBound", f"Unable to change the mac of port {port.id}: it is bound "
                                                        f"to host {port.binding_host_id}.")
-                port.mac_address = _valid_mac(attrs["mac_address"])
+                port.mac_address = valid_mac(attrs["mac_address"])
                 try:
                     with s.begin_nested():
                         s.flush()

