@@ -4,6 +4,8 @@ stops reporting shows as down with a growing heartbeat age."""
 from __future__ import annotations
 
 import io
+import pathlib
+import re
 import time
 import wsgiref.util
 
@@ -64,6 +66,14 @@ def test_exporter_reports_the_cloud(cloud: MonitoredCloud) -> None:
         assert value(m, "nubis_quota_sum", quota="cores") == 200 * len(list(conn.identity.projects()))
         assert value(m, "nubis_capacity", quota="cores") > 0
         assert value(m, "nubis_exporter_read_seconds") > 0
+        # Every cloud-state metric the shipped alerts and dashboard query is one the exporter declares (the APIs'
+        # own nubis_http_* series and the broker check, absent with an in-process transport, aside).
+        root = pathlib.Path(__file__).resolve().parents[3]
+        shipped = (root / "etc/prometheus/alerts.yml").read_text() + (root / "etc/grafana/nubis-cloud.json").read_text()
+        queried = set(re.findall(r"\b(?:openstack|nubis)_[a-z_]+[a-z]\b", shipped))
+        queried -= {n for n in queried if n.startswith("nubis_http_")} | {"nubis_messaging_up"}
+        declared = set(re.findall(r"^# TYPE (\S+) ", requests.get(cloud.exporter_url, timeout=60).text, re.M))
+        assert queried and queried <= declared, sorted(queried - declared)
     finally:
         conn.compute.delete_server(server.id)
         conn.compute.wait_for_delete(server, wait=30)
