@@ -4,8 +4,11 @@ stops reporting shows as down with a growing heartbeat age."""
 from __future__ import annotations
 
 import io
+import os
 import pathlib
 import re
+import subprocess
+import sys
 import time
 import wsgiref.util
 
@@ -127,3 +130,30 @@ def test_an_api_down_is_reported_and_the_rest_still_exported(cloud: MonitoredClo
     assert status.startswith("200")
     assert value(m, "openstack_glance_up") == 0 and "openstack_glance_images" not in m
     assert value(m, "openstack_nova_up") == 1 and "openstack_nova_total_vms" in m
+
+
+def test_nubis_exporter_command_serves_metrics(cloud: MonitoredCloud, tmp_path: pathlib.Path) -> None:
+    """``nubis-exporter --config-file ...`` as its own process, reading the cloud over HTTP; SIGTERM stops it."""
+    port = fixtures.free_port()
+    extra = tmp_path / "exporter.conf"
+    extra.write_text(f"[exporter]\nbind_port = {port}\ncache_seconds = 0\n")
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    proc = subprocess.Popen([sys.executable, "-m", "nubis.monitoring.exporter", "--config-file",
+                             os.path.join(cloud.aio.state_dir, "all-in-one.conf"), "--config-file", str(extra)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "exporter.log", "w"))
+    try:
+        def scraped() -> str | None:
+            try:
+                resp = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30)
+            except requests.ConnectionError:
+                return None
+            return resp.text if resp.status_code == 200 else None
+
+        text = fixtures.wait_until(scraped, timeout=60, interval=0.5, what=lambda: (
+            f"nubis-exporter to answer: {(tmp_path / 'exporter.log').read_text()[-2000:]}"))
+        m = parse(text)
+        assert value(m, "openstack_nova_up") == 1 and value(m, "openstack_identity_up") == 1
+        assert value(m, "openstack_nova_agent_state", hostname="compute-2") == 1
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
