@@ -10,11 +10,13 @@ from oslo_config import cfg
 from nubis import services
 from nubis.api import deploy
 from nubis.common import clients, config, rpc
+from nubis.monitoring import conf as monitoring_conf
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     groups: dict[str, list[cfg.Opt]] = {}
-    sources = [config.list_opts(), rpc.list_opts(), deploy.list_opts(), clients.list_opts()]
+    sources = [config.list_opts(), rpc.list_opts(), deploy.list_opts(), clients.list_opts(),
+               monitoring_conf.list_opts()]
     for svc in services.load_all():
         sources.append(svc.list_opts())
     for source in sources:

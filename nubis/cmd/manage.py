@@ -12,6 +12,7 @@ from nubis.cmd import cloud_bootstrap, common, private_state
 from nubis.common import config, log, policy_file
 from nubis.common.db import migration, phases
 from nubis.common.runtime import Runtime
+from nubis.monitoring import conf as monitoring_conf
 
 
 def _services_with_db(name: str | None) -> list[services.ServiceDefinition]:
@@ -153,6 +154,9 @@ def build_parser(service_list: Sequence[services.ServiceDefinition]) -> argparse
     for service in service_list:
         if service.add_manage_commands is not None:
             service.add_manage_commands(sub)
+    from nubis.monitoring import manage as monitoring_manage
+
+    monitoring_manage.add_commands(sub)
     return parser
 
 
@@ -161,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(service_list)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     conf = common.build_conf(service_list)
+    monitoring_conf.register_opts(conf)
     # Standard output is the command's answer (a policy file, schema versions); logs go beside it.
     conf.set_default("use_stderr", True)
     cli: list[str] = []

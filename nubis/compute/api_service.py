@@ -5,7 +5,7 @@ from __future__ import annotations
 from nubis.api import deploy, faults, microversion
 from nubis.common import clients
 from nubis.common.runtime import Runtime
-from nubis.compute import conf, db, policies
+from nubis.compute import conf, db, manage, policies
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.api import routes, versions
 from nubis.compute.conductor.rpcapi import ConductorAPI
@@ -68,4 +68,5 @@ SERVICE = ServiceDefinition(
     migration_repo=db.migration_repo,
     build_api=build_api,
     policy_rules=policies.list_rules,
+    add_manage_commands=manage.add_commands,
 )

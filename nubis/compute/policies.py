@@ -85,8 +85,10 @@ RULES = [
     _rule("servers:index", PROJECT_READER, "List the project's servers.", "GET", "/servers"),
     _rule("servers:index:get_all_tenants", ADMIN, "List servers of every project.", "GET", "/servers"),
     _rule("servers:show", PROJECT_READER, "Show a server.", "GET", "/servers/{server_id}"),
-    _rule("servers:show:host_status", ADMIN, "See the host and hypervisor of a server.",
-          "GET", "/servers/{server_id}"),
+    _rule("servers:show:host_status", ADMIN, "See the host_status of a server (2.16): UP, DOWN, MAINTENANCE, "
+          "UNKNOWN or empty.", "GET", "/servers/{server_id}"),
+    _rule("servers:show:host_status:unknown-only", ADMIN, "See a server's host_status only when it is UNKNOWN "
+          "(its host stopped reporting); servers:show:host_status shows every status.", "GET", "/servers/{server_id}"),
     _rule("servers:update", PROJECT_MEMBER, "Rename or describe a server.", "PUT", "/servers/{server_id}"),
     _rule("servers:delete", PROJECT_MEMBER, "Delete a server.", "DELETE", "/servers/{server_id}"),
     _rule("servers:action", PROJECT_MEMBER, "Start, stop, reboot, pause, suspend or lock a server.",

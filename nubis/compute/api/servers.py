@@ -95,7 +95,9 @@ def list_servers(req: router.Request, detailed: bool = False) -> webob.Response:
     rows = core(req).servers.list(ctx, params, all_projects)
     base = links.base_url(req)
     if detailed:
-        servers = [views.server(base, inst, version_of(req), bool(ctx.is_admin), fault) for inst, fault in rows]
+        statuses = host_statuses(req, [inst for inst, _ in rows])
+        servers = [views.server(base, inst, version_of(req), bool(ctx.is_admin), fault, statuses.get(inst.uuid))
+                   for inst, fault in rows]
     else:
         servers = [views.server_brief(base, inst) for inst, _ in rows]
     body: dict[str, Any] = {"servers": servers}
@@ -103,6 +105,29 @@ def list_servers(req: router.Request, detailed: bool = False) -> webob.Response:
         body["servers_links"] = links.next_link(base, "servers/detail" if detailed else "servers", params,
                                                 rows[-1][0].uuid)
     return router.json_response(body)
+
+
+def host_statuses(req: router.Request, instances: list[Any]) -> dict[str, str | None]:
+    """Each server's ``host_status`` as this caller may see it (None: not shown), by uuid, from 2.16.
+
+    As Nova: ``servers:show:host_status`` shows every status; ``servers:show:host_status:unknown-only`` shows
+    only UNKNOWN (a host that stopped reporting), so a project can tell its server may be unreachable.
+    """
+    if version_of(req) < Version(2, 16) or not instances:
+        return {}
+    ctx = context(req)
+    c = core(req)
+    known = c.services.host_statuses(inst.host for inst in instances)
+    shown: dict[str, str | None] = {}
+    for inst in instances:
+        target = {"project_id": inst.project_id, "user_id": ctx.user_id}
+        status = known.get(inst.host, "") if inst.host else ""
+        if c.policy.check(ctx, "os_compute_api:servers:show:host_status", target):
+            shown[inst.uuid] = status
+        elif status == "UNKNOWN" and c.policy.check(ctx, "os_compute_api:servers:show:host_status:unknown-only",
+                                                    target):
+            shown[inst.uuid] = status
+    return shown
 
 
 def list_servers_detail(req: router.Request) -> webob.Response:
@@ -123,7 +148,8 @@ def shown(req: router.Request, server_id: str, rule: str | None = None) -> dict[
     inst, fault = c.servers.get(ctx, server_id)
     if rule is not None:
         authorize(req, rule, {"project_id": inst.project_id})
-    body = views.server(links.base_url(req), inst, version_of(req), bool(ctx.is_admin), fault)
+    body = views.server(links.base_url(req), inst, version_of(req), bool(ctx.is_admin), fault,
+                        host_statuses(req, [inst]).get(inst.uuid))
     if version_of(req) >= Version(2, 71):
         body["server_groups"] = c.groups.of_instance(server_id)
     return body

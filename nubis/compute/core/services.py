@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +50,29 @@ class ServiceStore:
         with self.db.reader() as s:
             row = s.scalar(sa.select(Service).where(Service.host == host))
             return row is not None and self._up(row)
+
+    def host_statuses(self, hosts: Iterable[str | None]) -> dict[str, str]:
+        """The ``host_status`` of each named host, as Nova's server views show it (microversion 2.16).
+
+        ``DOWN`` when an admin forced the service down, ``MAINTENANCE`` when it is disabled, ``UP`` while it
+        heartbeats within ``[compute] service_down_time``, ``UNKNOWN`` once it stops (its agent may be dead
+        or only cut off), and ``""`` for a host with no compute service. One query for all the hosts.
+        """
+        wanted = {h for h in hosts if h}
+        if not wanted:
+            return {}
+        with self.db.reader() as s:
+            rows = {r.host: r for r in s.scalars(sa.select(Service).where(Service.host.in_(sorted(wanted))))}
+            return {host: self._host_status(rows.get(host)) for host in wanted}
+
+    def _host_status(self, row: Service | None) -> str:
+        if row is None:
+            return ""
+        if row.forced_down:
+            return "DOWN"
+        if row.disabled:
+            return "MAINTENANCE"
+        return "UP" if self._up(row) else "UNKNOWN"
 
     def hypervisor_type(self, host: str) -> str | None:
         with self.db.reader() as s:

@@ -57,8 +57,13 @@ def _extended_attributes(inst: Instance) -> dict[str, Any]:
     }
 
 
-def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: InstanceFault | None) -> dict[str, Any]:
-    """The full (detail/show) form; ``is_admin`` adds the host attributes and fault details."""
+def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: InstanceFault | None,
+           host_status: str | None = None) -> dict[str, Any]:
+    """The full (detail/show) form; ``is_admin`` adds the host attributes and fault details.
+
+    ``host_status`` (UP, DOWN, MAINTENANCE, UNKNOWN or "") is shown from 2.16 when the caller gives one: the
+    handler decides, by policy, whether this caller may see it.
+    """
     body: dict[str, Any] = {
         "id": inst.uuid, "name": inst.name, "status": states.status(inst.vm_state, inst.task_state),
         "tenant_id": inst.project_id, "user_id": inst.user_id, "metadata": dict(inst.metadata_items or {}),
@@ -94,8 +99,8 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
         body["server_groups"] = []
     if version >= Version(2, 73):
         body["locked_reason"] = inst.locked_reason
-    if is_admin and version >= Version(2, 16):
-        body["host_status"] = "UP" if inst.host else ""
+    if host_status is not None and version >= Version(2, 16):
+        body["host_status"] = host_status
     if fault is not None and inst.vm_state in (states.ERROR, states.DELETED):
         body["fault"] = {"code": fault.code, "message": fault.message, "created": _iso(fault.created_at)}
         if is_admin and fault.details:
