@@ -3,8 +3,9 @@
 #   ./run_tests.sh                 all tests (e2e too when run as root)
 #   ./run_tests.sh tests/unit -x   any pytest arguments
 # A run without arguments (as CI's) also builds the sdist and wheel and checks
-# that the installed wheel runs (tools/check_wheel.py); NUBIS_CHECK_WHEEL=1 or 0
-# forces that on or off.
+# that the installed wheel runs (tools/check_wheel.py), and runs Tempest's interop
+# tests against an all-in-one (tools/tempest); NUBIS_CHECK_WHEEL=1|0 and
+# NUBIS_TEMPEST_INTEROP=1|0 force either on or off.
 # Tests always run on SQLite and the in-process transport; they also run on
 # MariaDB, PostgreSQL and RabbitMQ when those answer on 127.0.0.1 (with
 # NUBIS_REQUIRE_BACKENDS=1, as CI sets, a missing one is an error).
@@ -126,6 +127,14 @@ if [ "${NUBIS_CHECK_WHEEL:-$([ $# = 0 ] && echo 1 || echo 0)}" = 1 ]; then
     "$VENV/bin/python" -m tools.check_wheel || wheel_status=$?
 fi
 
+# Conformance: Tempest (pinned, its own venv) runs the tests the OpenStack interop guideline requires of
+# identity, image, compute and network against a fresh all-in-one (see doc/tempest.md).
+tempest_status=0
+run_interop_tempest() {
+    say "tempest: interop guideline 2020.06 (OpenStack Powered Compute), against an all-in-one"
+    "$VENV/bin/python" -m tools.tempest --workdir "$ROOT/.tempest-ci" run --interop 2020.06 || tempest_status=$?
+}
+
 markers=()
 is_root || markers=(-m "not e2e")
 say "pytest"
@@ -140,5 +149,12 @@ fi
 if [ $wheel_status != 0 ]; then
     echo "the wheel check failed (output above)" >&2
     [ $status = 0 ] && status=$wheel_status
+fi
+if [ "${NUBIS_TEMPEST_INTEROP:-$([ $# = 0 ] && echo 1 || echo 0)}" = 1 ]; then
+    run_interop_tempest
+    if [ $tempest_status != 0 ]; then
+        echo "Tempest's interop tests failed (table above; .tempest-ci/summary.json)" >&2
+        [ $status = 0 ] && status=$tempest_status
+    fi
 fi
 exit $status
