@@ -1,0 +1,114 @@
+"""The usage collector: versioned notifications in, ledger changes out.
+
+It listens on the versioned-notifications topic (any transport: in-process or RabbitMQ) in its own pool.
+Compute's ``instance.*`` events give the server and the new state; the server's owner and flavor come from
+the compute API. The event's time is the notification's own timestamp, not the moment it is read, so a
+backlog read after a restart is counted at the right times; its message id makes a redelivery a no-op.
+Image (``image.*``) and floating IP (``floatingip.*``) events are taken in the same shape when a service
+sends them; until then the audit (``audit.py``) meters those resources.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import oslo_messaging
+
+from nubis.common import rpc
+from nubis.metering.core import clock, meters
+from nubis.metering.core.ledger import Ledger, state_of
+from nubis.metering.core.sources import Sources
+
+LOG = logging.getLogger(__name__)
+
+# instance events and the state they leave the server in (None: the payload's ``state``, else unchanged)
+INSTANCE_EVENTS = {
+    "instance.create.end", "instance.power_off.end", "instance.power_on.end", "instance.stop.end",
+    "instance.start.end", "instance.reboot.end", "instance.pause.end", "instance.unpause.end",
+    "instance.suspend.end", "instance.resume.end", "instance.resize.end", "instance.resize_revert.end",
+    "instance.rebuild.end", "instance.shelve.end", "instance.shelve_offload.end", "instance.unshelve.end",
+    "instance.live_migration.end", "instance.migrate.end", "instance.evacuate.end", "instance.delete.end",
+    "instance.lock.end", "instance.unlock.end", "instance.soft_delete.end", "instance.restore.end",
+}
+
+
+class Collector:
+    """Turns one notification into one ledger change."""
+
+    def __init__(self, ledger: Ledger, sources: Sources) -> None:
+        self.ledger = ledger
+        self.sources = sources
+
+    def handle(self, event_type: str, payload: dict[str, Any], metadata: dict[str, Any]) -> bool:
+        """Apply a notification; returns whether the ledger changed (False: redelivery, or not metered)."""
+        message_id = str(metadata.get("message_id") or "")
+        if not message_id:
+            return False
+        at = clock.parse_timestamp(str(metadata.get("timestamp") or "")) if metadata.get("timestamp") else None
+        if at is None:
+            return False
+        if event_type.startswith("instance.") and (event_type in INSTANCE_EVENTS or event_type.endswith(".end")):
+            return self._instance(event_type, payload, message_id, at)
+        return False
+
+    def _instance(self, event_type: str, payload: dict[str, Any], message_id: str, at: Any) -> bool:
+        data = payload.get("nova_object.data") or {}
+        uuid = data.get("uuid")
+        if not uuid or self.ledger.seen(message_id):
+            return False
+        event = (message_id, event_type)
+        if event_type == "instance.delete.end" or data.get("state") == "deleted":
+            return self.ledger.apply(uuid, at, None, event)
+        known = self.ledger.get(uuid)
+        if known is None and event_type != "instance.create.end" and data.get("state") is None:
+            # Nothing says the server runs (a snapshot of a server never seen): leave it to the audit.
+            return self.ledger.apply(uuid, at, None, event)
+        server = self.sources.server(uuid)
+        if server is not None:
+            new = Sources.server_state(server, data.get("state"))
+        elif known is not None:
+            # The server is gone already (deleted meanwhile) or compute is unreachable: keep what is known.
+            old = state_of(known)
+            new = meters.State(old.resource_type, old.project_id, data.get("state") or old.state, old.flavor,
+                               old.vcpus, old.memory_mb, old.disk_gb)
+        else:
+            LOG.info("No details of server %s for %s; the audit will meter it", uuid, event_type)
+            return self.ledger.apply(uuid, at, None, event)
+        return self.ledger.apply(uuid, at, new, event)
+
+
+class NotificationEndpoint:
+    """oslo.messaging notification endpoint (threading executor)."""
+
+    filter_rule = oslo_messaging.NotificationFilter(event_type=r"^(instance|image|floatingip)\.")
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+
+    def info(self, ctxt: dict[str, Any], publisher_id: str, event_type: str, payload: dict[str, Any],
+             metadata: dict[str, Any]) -> Any:
+        try:
+            self.collector.handle(event_type, payload, metadata)
+        except Exception:  # noqa: BLE001 - requeue: it is applied once when it comes back (message id)
+            LOG.exception("Could not meter %s (%s); will retry it", event_type, metadata.get("message_id"))
+            return oslo_messaging.NotificationResult.REQUEUE
+        return oslo_messaging.NotificationResult.HANDLED
+
+
+class Listener:
+    """The running notification listener, as the service runner sees it."""
+
+    def __init__(self, messaging: rpc.Messaging, pool: str, collector: Collector) -> None:
+        topic = messaging.conf.notifications.topic
+        self.listener = oslo_messaging.get_notification_listener(
+            messaging.notification_transport, [oslo_messaging.Target(topic=topic)],
+            [NotificationEndpoint(collector)], executor="threading", pool=pool, allow_requeue=True)
+
+    def start(self) -> Listener:
+        self.listener.start()
+        return self
+
+    def stop(self) -> None:
+        self.listener.stop()
+        self.listener.wait()
