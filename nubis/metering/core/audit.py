@@ -19,6 +19,8 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from keystoneauth1 import exceptions as ks_exceptions
+
 from nubis.metering.core import clock, meters
 from nubis.metering.core.ledger import Ledger, state_of
 from nubis.metering.core.sources import Sources
@@ -55,17 +57,23 @@ class Auditor:
         self.now = now
 
     def run(self) -> AuditResult:
-        """One audit of every kind of resource whose service is reachable."""
+        """One audit of every kind of resource whose service is reachable (a kind whose service is not in
+        the catalog, or does not answer, is left for the next audit)."""
         result = AuditResult()
-        if self.sources.compute is not None:
-            result.add(self.servers())
-        if self.sources.image is not None:
-            result.add(self._reconcile(meters.IMAGE, ((img["id"], st, _time(img, "created_at"),
-                                                       _time(img, "updated_at")) for img, st in self.sources.images())))
-        if self.sources.network is not None:
-            result.add(self._reconcile(meters.FLOATING_IP, ((f["id"], st, _time(f, "created_at"),
-                                                             _time(f, "updated_at"))
-                                                            for f, st in self.sources.floating_ips())))
+        kinds = [(meters.INSTANCE, self.sources.compute, self.servers),
+                 (meters.IMAGE, self.sources.image, lambda: self._reconcile(meters.IMAGE, (
+                     (img["id"], st, _time(img, "created_at"), _time(img, "updated_at"))
+                     for img, st in self.sources.images()))),
+                 (meters.FLOATING_IP, self.sources.network, lambda: self._reconcile(meters.FLOATING_IP, (
+                     (f["id"], st, _time(f, "created_at"), _time(f, "updated_at"))
+                     for f, st in self.sources.floating_ips())))]
+        for kind, adapter, audit in kinds:
+            if adapter is None:
+                continue
+            try:
+                result.add(audit())
+            except ks_exceptions.ClientException as exc:
+                LOG.warning("Audit of %s skipped: %s", kind, exc)
         self.ledger.close_hours(self.now())
         return result
 
