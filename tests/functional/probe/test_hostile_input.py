@@ -31,7 +31,7 @@ from tests.functional.probe.world import World, build
 EXAMPLES = int(os.environ.get("NUBIS_PROBE_EXAMPLES", "12"))
 PLACEHOLDER = "__nubis_hostile__"
 # The version document of each service: what "the next request" asks for.
-ROOTS = {"identity": "/v3", "compute": "/v2.1", "network": "/", "image": "/versions", "placement": "/"}
+ROOTS = {"identity": "/v3", "compute": "/v2.1", "network": "/", "image": "/versions", "placement": "/", "metering": "/"}
 
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
