@@ -4,8 +4,8 @@ It listens on the versioned-notifications topic (any transport: in-process or Ra
 Compute's ``instance.*`` events give the server and the new state; the server's owner and flavor come from
 the compute API. The event's time is the notification's own timestamp, not the moment it is read, so a
 backlog read after a restart is counted at the right times; its message id makes a redelivery a no-op.
-Image (``image.*``) and floating IP (``floatingip.*``) events are taken in the same shape when a service
-sends them; until then the audit (``audit.py``) meters those resources.
+The network service's ``floatingip.create.end`` / ``floatingip.delete.end`` (Neutron's shape) meter floating
+IPs. The image service sends no notifications yet: the audit (``audit.py``) meters images.
 """
 
 from __future__ import annotations
@@ -50,7 +50,20 @@ class Collector:
             return False
         if event_type.startswith("instance.") and (event_type in INSTANCE_EVENTS or event_type.endswith(".end")):
             return self._instance(event_type, payload, message_id, at)
+        if event_type in ("floatingip.create.end", "floatingip.delete.end"):
+            return self._floating_ip(event_type, payload, message_id, at)
         return False
+
+    def _floating_ip(self, event_type: str, payload: dict[str, Any], message_id: str, at: Any) -> bool:
+        """Neutron's shape: ``{"floatingip": {...}}`` on create, ``{"floatingip_id": id}`` on delete."""
+        if event_type == "floatingip.delete.end":
+            fip_id = payload.get("floatingip_id")
+            return bool(fip_id) and self.ledger.apply(str(fip_id), at, None, (message_id, event_type))
+        fip = payload.get("floatingip") or {}
+        if not fip.get("id") or not fip.get("project_id"):
+            return False
+        return self.ledger.apply(str(fip["id"]), at, meters.State(meters.FLOATING_IP, str(fip["project_id"]),
+                                                                 "allocated"), (message_id, event_type))
 
     def _instance(self, event_type: str, payload: dict[str, Any], message_id: str, at: Any) -> bool:
         data = payload.get("nova_object.data") or {}
