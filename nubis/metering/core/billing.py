@@ -79,9 +79,7 @@ class Billing:
         for rec in ledger.records(self.db, period.start, period.end, project_id):
             out[rec.project_id][(rec.meter, rec.flavor)] += rec.quantity
         until = min(clock.second(self.now()), period.end)
-        for row in ledger.Ledger(self.db).open_resources():
-            if project_id is not None and row.project_id != project_id:
-                continue
+        for row in ledger.Ledger(self.db).open_resources(project_id=project_id):
             begin = max(row.since, period.start)
             if until <= begin:
                 continue

@@ -46,11 +46,13 @@ class Ledger:
                 s.expunge(row)
             return row
 
-    def open_resources(self, resource_type: str | None = None) -> list[Resource]:
-        """Resources not deleted (their current span is open)."""
+    def open_resources(self, resource_type: str | None = None, project_id: str | None = None) -> list[Resource]:
+        """Resources not deleted (their current span is open), of one type and/or project if given."""
         q = sa.select(Resource).where(Resource.deleted_at.is_(None))
         if resource_type:
             q = q.where(Resource.resource_type == resource_type)
+        if project_id is not None:
+            q = q.where(Resource.project_id == project_id)
         with self.db.reader() as s:
             rows = list(s.scalars(q))
             s.expunge_all()
