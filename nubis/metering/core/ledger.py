@@ -5,7 +5,8 @@ in the same transaction that applies the change and remembers the event's messag
 notification finds its id and changes nothing, a restart loses nothing (all is in the database), and no
 second is counted twice: once written, a span is behind ``since``.
 
-A change older than ``since`` (a late notification, after the audit or the hour's close moved ``since``
+Rows are locked while they change, so several collector processes (one listener pool) never record a
+span twice. A change older than ``since`` (a late notification, after the audit or the hour's close moved ``since``
 on) takes effect at ``since``: usage already recorded is never rewritten.
 """
 
@@ -82,7 +83,8 @@ class Ledger:
                     return False
                 s.add(ProcessedEvent(message_id=event[0], event_type=event[1], resource_id=resource_id,
                                      occurred_at=at))
-            row = s.get(Resource, resource_id)
+            # Locked: another collector process applying a change to it waits, then sees the new ``since``.
+            row = s.get(Resource, resource_id, with_for_update=True)
             if row is None:
                 if new is None or new.state == "deleted":
                     return event is not None
@@ -106,12 +108,16 @@ class Ledger:
         one. The usage of finished hours is then in records, and only the current hour is left open."""
         boundary = clock.hour_floor(clock.second(now))
         with self._lock, self.db.writer() as s:
-            rows = list(s.scalars(sa.select(Resource).where(Resource.deleted_at.is_(None),
-                                                            Resource.since < boundary)))
+            rows = list(s.scalars(sa.select(Resource).where(Resource.deleted_at.is_(None), Resource.since < boundary)
+                                  .with_for_update()))
+            closed = 0
             for row in rows:
+                if row.since >= boundary:  # moved on by another process while we waited for its lock
+                    continue
                 self._record(s, row, boundary)
                 row.since = boundary
-            return len(rows)
+                closed += 1
+            return closed
 
     # -- helpers ------------------------------------------------------------------------------------------
     @staticmethod

@@ -147,3 +147,23 @@ def test_tariff_precedence_and_rounding_to_the_cent(mconf: Any, database: Databa
 def test_bad_configured_tariffs_are_named(item: str) -> None:
     with pytest.raises(ValueError, match="tariffs"):
         tariffs.from_config([item])
+
+
+def test_two_processes_closing_the_same_hours_record_them_once(mconf: Any, database: Database) -> None:
+    import threading
+
+    clock = Clock()
+    first = make_core(mconf, database, clock)
+    for i in range(40):
+        first.ledger.apply(f"fip-{i}", T0, meters.State(meters.FLOATING_IP, "p1", "allocated"))
+    clock.now = T0 + datetime.timedelta(hours=6)
+    cores = [first, make_core(mconf, Database(database.url), clock)]  # its own engine: another process
+    threads = [threading.Thread(target=c.close_hours) for c in cores for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    per_resource = sum(r.quantity for r in ledger_mod.records(database, T0 - datetime.timedelta(hours=1),
+                                                              clock.now, "p1"))
+    # 09:40 to 15:00 for 40 addresses, once each
+    assert per_resource == 40 * (5 * 3600 + 20 * 60)
