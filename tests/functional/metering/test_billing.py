@@ -47,6 +47,7 @@ class ControlledClock:
 
     def __init__(self, start: datetime.datetime) -> None:
         self.now = start
+        self.backend = "sqlite"
         timeutils.set_time_override(start)
 
     def __call__(self) -> datetime.datetime:
@@ -70,10 +71,12 @@ class Notes:
             self.seen.append((event_type, payload, metadata))
 
 
-@pytest.fixture(scope="module")
-def clock() -> Iterator[ControlledClock]:
+@pytest.fixture(scope="module", params=fixtures.backend_ids())
+def clock(request: Any) -> Iterator[ControlledClock]:
+    """The clock, from T0 again for each database backend (and RabbitMQ, when the environment names one)."""
     with pytest.MonkeyPatch.context() as mp:
         c = ControlledClock(T0)
+        c.backend = request.param
         mp.setattr(types, "utcnow", c)
         try:
             yield c
@@ -84,8 +87,10 @@ def clock() -> Iterator[ControlledClock]:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: Any, clock: ControlledClock) -> Iterator[cloud_fixture.Cloud]:
     tmp = tmp_path_factory.mktemp("metering")
-    config = {**COMPUTE_CONFIG, "metering": {"tariffs": TARIFFS, "audit_interval": "0", "rollup_interval": "1"}}
-    with cloud_fixture.running_cloud(tmp, SERVICES, extra_config=config) as c:
+    metering = {"tariffs": TARIFFS, "audit_interval": "0", "rollup_interval": "1"}
+    with fixtures.backend_config(clock.backend, str(tmp)) as backend, \
+            cloud_fixture.running_cloud(tmp, SERVICES, extra_config={**COMPUTE_CONFIG, **backend,
+                                                                    "metering": metering}) as c:
         yield c
 
 
