@@ -86,7 +86,7 @@ def _replace(value: Any, path: tuple[Any, ...]) -> Any:
 
 def _fault_shape_ok(service: str, body: Any) -> bool:
     """Whether ``body`` is an error in ``service``'s own fault format."""
-    if service == "compute":
+    if service in ("compute", "metering"):
         return isinstance(body, dict) and len(body) == 1 and {"message", "code"} <= set(next(iter(body.values())))
     if service == "identity":
         return isinstance(body, dict) and {"code", "title", "message"} <= set(body.get("error", {}))
