@@ -66,7 +66,10 @@ class Auditor:
                      for img, st in self.sources.images()))),
                  (meters.FLOATING_IP, self.sources.network, lambda: self._reconcile(meters.FLOATING_IP, (
                      (f["id"], st, _time(f, "created_at"), _time(f, "updated_at"))
-                     for f, st in self.sources.floating_ips())))]
+                     for f, st in self.sources.floating_ips()))),
+                 (meters.ROUTER, self.sources.network, lambda: self._reconcile(meters.ROUTER, (
+                     (r["id"], st, _time(r, "created_at"), _time(r, "updated_at"))
+                     for r, st in self.sources.routers())))]
         for kind, adapter, audit in kinds:
             if adapter is None:
                 continue

@@ -5,7 +5,7 @@ Compute's ``instance.*`` events give the server and the new state; the server's 
 the compute API. The event's time is the notification's own timestamp, not the moment it is read, so a
 backlog read after a restart is counted at the right times; its message id makes a redelivery a no-op.
 The network service's ``floatingip.create.end`` / ``floatingip.delete.end`` (Neutron's shape) meter floating
-IPs. The image service sends no notifications yet: the audit (``audit.py``) meters images.
+IPs, its ``router.*.end`` the hours a router has an external gateway. The image service sends no notifications yet: the audit (``audit.py``) meters images.
 """
 
 from __future__ import annotations
@@ -52,7 +52,19 @@ class Collector:
             return self._instance(event_type, payload, message_id, at)
         if event_type in ("floatingip.create.end", "floatingip.delete.end"):
             return self._floating_ip(event_type, payload, message_id, at)
+        if event_type in ("router.create.end", "router.update.end", "router.delete.end"):
+            return self._router(event_type, payload, message_id, at)
         return False
+
+    def _router(self, event_type: str, payload: dict[str, Any], message_id: str, at: Any) -> bool:
+        """A router is metered while it has an external gateway (``external_gateway_info`` set)."""
+        if event_type == "router.delete.end":
+            router_id = payload.get("router_id")
+            return bool(router_id) and self.ledger.apply(str(router_id), at, None, (message_id, event_type))
+        router = payload.get("router") or {}
+        if not router.get("id") or not router.get("project_id"):
+            return False
+        return self.ledger.apply(str(router["id"]), at, Sources.router_state(router), (message_id, event_type))
 
     def _floating_ip(self, event_type: str, payload: dict[str, Any], message_id: str, at: Any) -> bool:
         """Neutron's shape: ``{"floatingip": {...}}`` on create, ``{"floatingip_id": id}`` on delete."""
@@ -94,7 +106,7 @@ class Collector:
 class NotificationEndpoint:
     """oslo.messaging notification endpoint (threading executor)."""
 
-    filter_rule = oslo_messaging.NotificationFilter(event_type=r"^(instance|image|floatingip)\.")
+    filter_rule = oslo_messaging.NotificationFilter(event_type=r"^(instance|image|floatingip|router)\.")
 
     def __init__(self, collector: Collector) -> None:
         self.collector = collector

@@ -9,7 +9,8 @@ Meters (their unit-hour in brackets):
   sizes over the same time as ``instance`` (``total_vcpus_usage``, ``total_memory_mb_usage`` / 1024,
   ``total_local_gb_usage`` of ``os-simple-tenant-usage``);
 - ``image`` [GiB-hour]: an active image's stored bytes;
-- ``floating_ip`` [hour]: an allocated floating IP.
+- ``floating_ip`` [hour]: an allocated floating IP;
+- ``router_gateway`` [hour]: a router while it has an external gateway (state ``gateway``).
 
 Quantities are integers in unit-seconds (memory in MiB-seconds, image data in byte-seconds); ``DIVISORS``
 turns them into unit-hours exactly.
@@ -20,8 +21,8 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-INSTANCE, IMAGE, FLOATING_IP = "instance", "image", "floating_ip"
-RESOURCE_TYPES = (INSTANCE, IMAGE, FLOATING_IP)
+INSTANCE, IMAGE, FLOATING_IP, ROUTER = "instance", "image", "floating_ip", "router"
+RESOURCE_TYPES = (INSTANCE, IMAGE, FLOATING_IP, ROUTER)
 
 # unit-seconds per unit-hour of each meter
 DIVISORS: dict[str, int] = {
@@ -32,6 +33,7 @@ DIVISORS: dict[str, int] = {
     "disk_gb": 3600,
     "image": 2**30 * 3600,
     "floating_ip": 3600,
+    "router_gateway": 3600,
 }
 METERS = tuple(DIVISORS)
 # Server states in which the guest runs (``resized``: waiting for the resize to be confirmed).
@@ -69,6 +71,8 @@ def rates(state: State) -> list[tuple[str, str, int]]:
         return [("image", "", state.size_bytes)] if state.state == "active" and state.size_bytes else []
     if state.resource_type == FLOATING_IP:
         return [("floating_ip", "", 1)]
+    if state.resource_type == ROUTER:
+        return [("router_gateway", "", 1)] if state.state == "gateway" else []
     return []
 
 

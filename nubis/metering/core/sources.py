@@ -92,6 +92,25 @@ class Sources:
                                               size_bytes=int(image.get("size") or 0))
             url = body.get("next")
 
+    @staticmethod
+    def router_state(router: dict[str, Any]) -> meters.State:
+        """A router is in state ``gateway`` while ``external_gateway_info`` names a network."""
+        gateway = router.get("external_gateway_info") or {}
+        return meters.State(meters.ROUTER, str(router["project_id"]),
+                            "gateway" if gateway.get("network_id") else "internal")
+
+    def routers(self) -> Iterator[tuple[dict[str, Any], meters.State]]:
+        if self.network is None:
+            return
+        params: dict[str, Any] = {"limit": str(PAGE)}
+        for _ in range(MAX_PAGES):
+            body = self.network.get("/v2.0/routers", params=params).json()
+            for router in body["routers"]:
+                yield router, self.router_state(router)
+            if len(body["routers"]) < PAGE:
+                return
+            params["marker"] = body["routers"][-1]["id"]
+
     def floating_ips(self) -> Iterator[tuple[dict[str, Any], meters.State]]:
         if self.network is None:
             return

@@ -38,7 +38,7 @@ T0 = (datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timede
 DAY = T0.strftime("%Y-%m-%d")
 MONTH = T0.strftime("%Y-%m")
 TARIFFS = ("instance.running/m.small=0.0133,instance.running/m.medium=0.0266,vcpu=0.011,ram_gb=0.0045,"
-           "disk_gb=0.0002,instance=0.001,floating_ip=0.0045")
+           "disk_gb=0.0002,instance=0.001,floating_ip=0.0045,router_gateway=0.01")
 
 
 class ControlledClock:
@@ -343,7 +343,7 @@ def test_usage_policy_and_bad_input(cloud: cloud_fixture.Cloud) -> None:
     assert requests.delete(f"{api}/{tid}", headers=headers, timeout=30).status_code == 404
 
 
-def test_floating_ip_hours_from_network_notifications(cloud: cloud_fixture.Cloud, clock: ControlledClock) -> None:
+def test_floating_ip_and_gateway_hours_from_network_notifications(cloud: cloud_fixture.Cloud, clock: ControlledClock) -> None:
     admin = cloud.connection()
     public = admin.network.create_network(name="public-metered", is_router_external=True)
     admin.network.create_subnet(network_id=public.id, ip_version=4, cidr="203.0.113.0/24", name="public-v4")
@@ -352,15 +352,21 @@ def test_floating_ip_hours_from_network_notifications(cloud: cloud_fixture.Cloud
     core = core_of(cloud)
     start = clock.now
     fip = conn.network.create_ip(floating_network_id=public.id)
-    fixtures.wait_until(lambda: "floatingip.create.end" in core.ledger.events(fip.id), timeout=30,
-                        what="the floating IP's creation metered")
+    router = conn.network.create_router(name="metered", external_gateway_info={"network_id": public.id})
+    fixtures.wait_until(lambda: "floatingip.create.end" in core.ledger.events(fip.id)
+                        and "router.create.end" in core.ledger.events(router.id), timeout=30,
+                        what="the floating IP's and the router's creation metered")
     advance(cloud, clock, 2.5)
     conn.network.delete_ip(fip)
-    fixtures.wait_until(lambda: "floatingip.delete.end" in core.ledger.events(fip.id), timeout=30,
-                        what="the floating IP's deletion metered")
+    conn.network.update_router(router, external_gateway_info={})
+    fixtures.wait_until(lambda: "floatingip.delete.end" in core.ledger.events(fip.id)
+                        and "router.update.end" in core.ledger.events(router.id), timeout=30,
+                        what="the floating IP's deletion and the gateway's removal metered")
     advance(cloud, clock, 1)
     period = {"start": start.replace(minute=0, second=0).isoformat(),
               "end": (start.replace(minute=0, second=0) + datetime.timedelta(hours=5)).isoformat()}
     body = usage(cloud, creds, creds.project_id, **period).json()["usage"]
-    # 2.5 h at 0.0045 = 0.01125 -> 0.01
-    assert lines_of(body) == {("floating_ip", None): ("2.500000", "0.0045", "0.01")}
+    # 2.5 h at 0.0045 = 0.01125 -> 0.01; 2.5 h at 0.01 = 0.025 -> 0.03 (half up)
+    assert lines_of(body) == {("floating_ip", None): ("2.500000", "0.0045", "0.01"),
+                              ("router_gateway", None): ("2.500000", "0.01", "0.03")}
+    assert body["total"] == "0.04"
