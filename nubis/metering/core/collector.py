@@ -10,6 +10,7 @@ IPs, its ``router.*.end`` the hours a router has an external gateway. The image 
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
@@ -90,6 +91,10 @@ class Collector:
             # Nothing says the server runs (a snapshot of a server never seen): leave it to the audit.
             return self.ledger.apply(uuid, at, None, event)
         server = self.sources.server(uuid)
+        if server is None and known is None:
+            # Read late (a backlog after a restart): the server may be deleted already; its record says
+            # who owned it and its flavor.
+            server = self.sources.deleted_server(uuid, at - datetime.timedelta(seconds=1))
         if server is not None:
             new = Sources.server_state(server, data.get("state"))
         elif known is not None:
@@ -131,7 +136,9 @@ class Listener:
             [NotificationEndpoint(collector)], executor="threading", pool=pool, allow_requeue=True)
 
     def start(self) -> Listener:
-        self.listener.start()
+        # One worker: notifications are applied in the order they arrive (a backlog read after a restart
+        # holds a server's create and delete; applied the other way round, the server would never close).
+        self.listener.start(override_pool_size=1)
         return self
 
     def stop(self) -> None:

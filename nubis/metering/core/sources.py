@@ -44,6 +44,15 @@ class Sources:
             return None
         return resp.json()["server"] if resp.status_code == 200 else None
 
+    def deleted_server(self, uuid: str, since: datetime.datetime) -> dict[str, Any] | None:
+        """A server deleted since ``since`` (it is no longer shown by id): found among the changes since then,
+        which the compute API lists with the deleted servers (None if it is not there, or unreachable)."""
+        try:
+            return next((s for s in self.servers(changes_since=since) if s["id"] == uuid), None)
+        except ks_exceptions.ClientException as exc:
+            LOG.warning("Could not look for deleted server %s: %s", uuid, exc)
+            return None
+
     def servers(self, changes_since: datetime.datetime | None = None) -> Iterator[dict[str, Any]]:
         """Every server of every project; with ``changes_since``, those changed since then, deleted ones too."""
         if self.compute is None:

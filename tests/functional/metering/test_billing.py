@@ -25,6 +25,7 @@ from oslo_utils import timeutils
 from nubis.cmd import manage
 from nubis.common.db import types
 from nubis.metering import service as metering_service
+from nubis.metering.core.collector import Listener
 from nubis.metering.core.facade import MeteringCore
 from tests import fixtures
 from tests.functional import cloud as cloud_fixture
@@ -370,3 +371,36 @@ def test_floating_ip_and_gateway_hours_from_network_notifications(cloud: cloud_f
     assert lines_of(body) == {("floating_ip", None): ("2.500000", "0.0045", "0.01"),
                               ("router_gateway", None): ("2.500000", "0.01", "0.03")}
     assert body["total"] == "0.04"
+
+
+def test_a_restarted_collector_counts_what_happened_while_it_was_down(cloud: cloud_fixture.Cloud,
+                                                                      clock: ControlledClock) -> None:
+    """Notifications wait in the collector's pool while it is stopped; read later, they count at the times
+    they carry, not when they are read."""
+    aio = cloud.aio
+    assert aio.runtime is not None
+    running = [r for r in aio.running if isinstance(r, Listener)]
+    assert len(running) == 1
+    running[0].stop()
+    aio.running.remove(running[0])
+    admin = cloud.connection()
+    flavor = admin.compute.find_flavor("m.small")
+    image = admin.image.find_image("metered")
+    creds = cloud.new_user(roles=("member", "reader"), prefix="restart")
+    conn = cloud.connection(creds)
+    start = clock.now
+    server = wait_status(conn, conn.compute.create_server(name="d", image_id=image.id, flavor_id=flavor.id,
+                                                          networks="none").id, "ACTIVE")
+    advance(cloud, clock, 2)
+    delete(conn, server.id)
+    advance(cloud, clock, 3)
+    core = core_of(cloud)
+    assert core.ledger.events(server.id) == []
+    restarted = Listener(aio.runtime.messaging, aio.runtime.conf.metering.notification_pool, core.collector).start()
+    aio.running.append(restarted)
+    wait_metered(core, server.id, "instance.delete.end")
+    hour = start.replace(minute=0, second=0)
+    lines = lines_of(core.usage(core.period(None, hour.isoformat(), (hour + datetime.timedelta(hours=8)).isoformat()),
+                                creds.project_id)[0])
+    assert lines[("instance", "m.small")][0] == "2.000000"
+    assert lines[("instance.running", "m.small")][0] == "2.000000"
