@@ -77,8 +77,8 @@ class Billing:
     def quantities(self, period: Period, project_id: str | None) -> dict[str, dict[tuple[str, str], int]]:
         """unit-seconds per project, per (meter, flavor), over ``period``: recorded hours plus open spans."""
         out: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-        for rec in ledger.records(self.db, period.start, period.end, project_id):
-            out[rec.project_id][(rec.meter, rec.flavor)] += rec.quantity
+        for project, meter, flavor, quantity in ledger.sums(self.db, period.start, period.end, project_id):
+            out[project][(meter, flavor)] += quantity
         until = min(clock.second(self.now()), period.end)
         for row in ledger.Ledger(self.db).open_resources(project_id=project_id):
             begin = max(row.since, period.start)

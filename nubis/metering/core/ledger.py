@@ -166,3 +166,15 @@ def records(db: Database, start: datetime.datetime, end: datetime.datetime,
         rows = list(s.scalars(q.order_by(UsageRecord.hour, UsageRecord.id)))
         s.expunge_all()
     return rows
+
+
+def sums(db: Database, start: datetime.datetime, end: datetime.datetime,
+         project_id: str | None) -> list[tuple[str, str, str, int]]:
+    """``(project_id, meter, flavor, unit-seconds)`` summed in SQL over the hours in ``[start, end)``."""
+    q = (sa.select(UsageRecord.project_id, UsageRecord.meter, UsageRecord.flavor, sa.func.sum(UsageRecord.quantity))
+         .where(UsageRecord.hour >= start, UsageRecord.hour < end)
+         .group_by(UsageRecord.project_id, UsageRecord.meter, UsageRecord.flavor))
+    if project_id is not None:
+        q = q.where(UsageRecord.project_id == project_id)
+    with db.reader() as s:
+        return [(p, m, f, int(q_)) for p, m, f, q_ in s.execute(q)]
