@@ -75,6 +75,7 @@ SERVICE_MODULES: dict[str, str] = {
     "network": "nubis.network.service",
     "network-agent": "nubis.network.agent_service",
     "metadata": "nubis.metadata.service",
+    "metering": "nubis.metering.service",
 }
 
 
@@ -86,6 +87,7 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "placement": ("placement", "placement", ""),
     "compute-api": ("compute", "nova", "/v2.1"),
     "network": ("network", "neutron", ""),
+    "metering": ("metering", "nubis-metering", ""),
 }
 
 

@@ -88,3 +88,7 @@ def network_agent() -> None:
 
 def metadata() -> None:
     _main("metadata")
+
+
+def metering() -> None:
+    _main("metering")

@@ -12,7 +12,7 @@ from oslo_config import cfg
 from nubis.api import deploy, faults
 from nubis.common import clients, context, rpc
 from nubis.common.runtime import Runtime
-from nubis.network import conf, db, metadata_rpc, policies, rpcapi
+from nubis.network import conf, db, metadata_rpc, notifications, policies, rpcapi
 from nubis.network.api import handlers
 from nubis.network.core.facade import NetworkCore
 from nubis.network.core.hostsync import EventSender, HostSync
@@ -35,6 +35,7 @@ def _tell_agents(agents: rpcapi.NetworkAgentAPI, event: str, payload: Mapping[st
 def build_api(runtime: Runtime) -> deploy.WSGIApp:
     core = build_core(runtime)
     core.listeners.append(functools.partial(_tell_agents, rpcapi.NetworkAgentAPI(runtime.messaging)))
+    core.listeners.append(notifications.listener(rpc.Notifier(runtime.messaging, "network", runtime.conf.host)))
     spec = deploy.ApiSpec(name="network", routes=handlers.ROUTES, fault_format=faults.network_fault)
     return deploy.build_app(spec, runtime.conf, core)
 

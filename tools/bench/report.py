@@ -39,6 +39,7 @@ RUNS: dict[str, tuple[list[str], str]] = {
     "network": (["--db", MARIADB, "--seconds", "10"], ""),
     "libvirt_boot": (["--boots", "3", "--concurrent", "5"], "root"),
     "exporter": (["--instances", "60", "--scrapes", "5"], ""),
+    "metering": (["--events", "2000", "--db", MARIADB], ""),
 }
 
 

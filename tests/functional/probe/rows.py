@@ -668,15 +668,26 @@ PLACEMENT_PARAMS = {"uuid": "provider", "resource_class": "=VCPU", "consumer_uui
 HOST_POWER = [Row("compute", "GET", f"/v2.1/os-hosts/{{host_name}}/{action}", "admin", None,
                   {"host_name": "=no-such-host"}) for action in ("reboot", "shutdown", "startup")]
 
+METERING = _rows("metering", """
+GET / public
+GET /v1 public
+GET /v1/usage admin
+GET /v1/usage/{project_id} read_a
+GET /v1/tariffs project
+POST /v1/tariffs admin
+DELETE /v1/tariffs/{tariff_id} admin
+""", {("POST", "/v1/tariffs"): lambda w: {"tariff": {"meter": "vcpu", "price": "0.01"}}})
+METERING_PARAMS = {"project_id": "project_a", "tariff_id": "=no-such-tariff"}
+
 ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *NETWORK_FIXED,
                    *_network_collection_rows(), *IMAGE,
-                   *PLACEMENT]
+                   *PLACEMENT, *METERING]
 
 
 def resolve(row: Row, world: World) -> str:
     """The concrete path of ``row``, its parameters filled from the world's resources."""
     defaults = {"identity": IDENTITY_PARAMS, "compute": COMPUTE_PARAMS, "network": NETWORK_PARAMS,
-                "image": IMAGE_PARAMS, "placement": PLACEMENT_PARAMS}[row.service]
+                "image": IMAGE_PARAMS, "placement": PLACEMENT_PARAMS, "metering": METERING_PARAMS}[row.service]
     params = {**defaults, **row.params}
     if row.service == "compute" and "/metadata/" in row.template:
         params["key"] = METADATA_KEY
