@@ -7,6 +7,7 @@ Version history:
         unshelve_instance
   1.2 - instance_update(expected_vm_state, fault, action): a state, the fault that explains it and the end
         of the action that led to it in one transaction
+  1.3 - check_console_token (for the console proxies, which hold no DB credentials)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ TOPIC = "conductor"
 
 class ConductorAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.2"
+    VERSION = "1.3"
 
     def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
@@ -102,9 +103,15 @@ class ConductorAPI(rpc.RPCClient):
         """Instances recorded on ``host`` (for an agent putting things right after a restart)."""
         return self.prepare(version="1.0").call(ctxt, "host_instances", host=host)  # type: ignore[no-any-return]
 
+    def check_console_token(self, ctxt: RequestContext, token: str) -> dict[str, Any] | None:
+        """The console a valid, unexpired token grants ({"instance_uuid", "console_type", "host", "port",
+        "internal_access_path", "access_url_base", "expires"}), or None."""
+        return self.prepare(version="1.3").call(  # type: ignore[no-any-return]
+            ctxt, "check_console_token", token=token)
+
 
 class ConductorEndpoint:
-    target = oslo_messaging.Target(version="1.2")
+    target = oslo_messaging.Target(version="1.3")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -158,3 +165,6 @@ class ConductorEndpoint:
 
     def unshelve_instance(self, ctxt: RequestContext, uuid: str, zone: str | None) -> None:
         self.manager.unshelve_instance(ctxt, uuid, zone)
+
+    def check_console_token(self, ctxt: RequestContext, token: str) -> dict[str, Any] | None:
+        return self.manager.console_tokens.check(token)  # type: ignore[no-any-return]

@@ -1,0 +1,36 @@
+"""console_auth_tokens: remote console access tokens
+
+Revision ID: 0004
+Revises: 0003
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from sqlalchemy.dialects import mysql
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'console_auth_tokens',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('token_hash', sa.String(length=64), nullable=False),
+        sa.Column('console_type', sa.String(length=32), nullable=False),
+        sa.Column('host', sa.String(length=255), nullable=False),
+        sa.Column('port', sa.Integer(), nullable=False),
+        sa.Column('internal_access_path', sa.String(length=255), nullable=True),
+        sa.Column('instance_uuid', sa.String(length=36), nullable=False),
+        sa.Column('compute_host', sa.String(length=255), nullable=False),
+        sa.Column('access_url_base', sa.String(length=255), nullable=True),
+        sa.Column('expires', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('token_hash'),
+    )
+    op.create_index(op.f('ix_console_auth_tokens_instance_uuid'), 'console_auth_tokens', ['instance_uuid'],
+                    unique=False)
+    op.create_index(op.f('ix_console_auth_tokens_expires'), 'console_auth_tokens', ['expires'], unique=False)
