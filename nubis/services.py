@@ -75,6 +75,8 @@ SERVICE_MODULES: dict[str, str] = {
     "network": "nubis.network.service",
     "network-agent": "nubis.network.agent_service",
     "metadata": "nubis.metadata.service",
+    "novncproxy": "nubis.console.novncproxy_service",
+    "serialproxy": "nubis.console.serialproxy_service",
 }
 
 

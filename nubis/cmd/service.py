@@ -88,3 +88,11 @@ def network_agent() -> None:
 
 def metadata() -> None:
     _main("metadata")
+
+
+def novncproxy() -> None:
+    _main("novncproxy")
+
+
+def serialproxy() -> None:
+    _main("serialproxy")

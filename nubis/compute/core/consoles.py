@@ -68,7 +68,7 @@ class ConsoleTokens:
         self.db = db
 
     def issue(self, instance_uuid: str, compute_host: str, console_type: str, endpoint: dict[str, Any],
-              ttl: int, access_url_base: str) -> str:
+              ttl: int, access_url_base: str, ctx: RequestContext | None = None) -> str:
         """Store a new token for ``endpoint`` ({"host", "port", "internal_access_path"}); returns the token."""
         token = secrets.token_urlsafe(32)
         now = int(time.time())
@@ -77,12 +77,13 @@ class ConsoleTokens:
             s.add(ConsoleAuthToken(token_hash=token_hash(token), console_type=console_type, host=endpoint["host"],
                                    port=int(endpoint["port"]), internal_access_path=endpoint.get("internal_access_path"),
                                    instance_uuid=instance_uuid, compute_host=compute_host,
-                                   access_url_base=access_url_base, expires=now + ttl))
+                                   access_url_base=access_url_base, expires=now + ttl,
+                                   user_id=ctx.user_id if ctx else None, project_id=ctx.project_id if ctx else None))
         return token
 
     def check(self, token: str) -> dict[str, Any] | None:
         """The connection a valid, unexpired token grants, or None: {"instance_uuid", "console_type", "host",
-        "port", "internal_access_path", "access_url_base", "expires"}."""
+        "port", "internal_access_path", "access_url_base", "expires", "user_id", "project_id"}."""
         if not isinstance(token, str) or not 0 < len(token) <= 255:
             return None
         with self.db.reader() as s:
@@ -92,7 +93,8 @@ class ConsoleTokens:
                 return None
             return {"instance_uuid": row.instance_uuid, "console_type": row.console_type, "host": row.host,
                     "port": row.port, "internal_access_path": row.internal_access_path,
-                    "access_url_base": row.access_url_base, "expires": row.expires}
+                    "access_url_base": row.access_url_base, "expires": row.expires, "user_id": row.user_id,
+                    "project_id": row.project_id}
 
 
 class Consoles:
@@ -130,7 +132,7 @@ class Consoles:
             raise exceptions.Conflict(f"The console of instance {uuid} cannot be reached on host {inst.host}: "
                                       f"{rpc.error_message(exc)}") from None
         base = group[kind.url_option]
-        token = self.tokens.issue(uuid, inst.host, console_type, endpoint, self.conf.console.token_ttl, base)
+        token = self.tokens.issue(uuid, inst.host, console_type, endpoint, self.conf.console.token_ttl, base, ctx)
         LOG.info("%s console token issued for instance %s to user %s (project %s)", console_type, uuid,
                  ctx.user_id, ctx.project_id)
         return access_url(base, console_type, token)

@@ -276,6 +276,8 @@ class ConsoleAuthToken(Base):
     internal_access_path: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     instance_uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
     compute_host: orm.Mapped[str] = orm.mapped_column(sa.String(255))  # the instance's host when issued
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)  # who asked (for the logs)
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     access_url_base: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     expires: orm.Mapped[int] = orm.mapped_column(sa.Integer, index=True)  # seconds since the epoch
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)

@@ -25,6 +25,8 @@ def upgrade() -> None:
         sa.Column('internal_access_path', sa.String(length=255), nullable=True),
         sa.Column('instance_uuid', sa.String(length=36), nullable=False),
         sa.Column('compute_host', sa.String(length=255), nullable=False),
+        sa.Column('user_id', sa.String(length=255), nullable=True),
+        sa.Column('project_id', sa.String(length=255), nullable=True),
         sa.Column('access_url_base', sa.String(length=255), nullable=True),
         sa.Column('expires', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=False),

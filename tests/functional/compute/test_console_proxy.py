@@ -1,0 +1,158 @@
+"""The console proxies end to end: API token -> nubis-novncproxy / nubis-serialproxy -> the fake guest's console.
+
+The fake driver's consoles are tiny TCP responders (an RFB greeting, a serial line), so the test sees
+exactly what a browser's noVNC would first read through the proxy.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from websockify.websocket import WebSocket
+
+from nubis.compute.virt import fake_console
+from tests import fixtures
+from tests.functional import cloud as cloud_fixture
+from tests.functional.compute import conftest
+from tests.functional.compute.conftest import ComputeCloud, boot, wait_for_status
+from tests.functional.compute.test_consoles import token_of
+
+
+class _Client(WebSocket):
+    """websockify's client, with a query string on the request line (its ``connect`` sends the path only)."""
+
+    def __init__(self, query: str) -> None:
+        super().__init__()
+        self._query = query
+
+    def send_request(self, type: str, path: str) -> None:  # noqa: A002 - websockify's signature
+        super().send_request(type, f"{path}?{self._query}")
+
+
+def _open(url: str, token: str, origin: str | None) -> WebSocket:
+    parts = urllib.parse.urlsplit(url)
+    client = _Client(urllib.parse.urlencode({"token": token}))
+    client.connect(f"ws://{parts.hostname}:{parts.port}/", origin=origin)
+    return client
+
+
+def _read(client: WebSocket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = client.recv()
+        if chunk is None:
+            break
+        data += chunk
+    return data
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory) -> Iterator[ComputeCloud]:  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("consoles")
+    services = [*conftest.SERVICES, "novncproxy", "serialproxy"]
+    with cloud_fixture.running_cloud(tmp, services, extra_config=conftest.CONFIG) as base:
+        c = ComputeCloud(base.aio)
+        c.drivers, c.stoppables = {}, []
+        yield c
+
+
+def _console(cloud: ComputeCloud, server_id: str, protocol: str, kind: str) -> str:
+    resp = requests.post(f"{cloud.url('compute-api')}/v2.1/servers/{server_id}/remote-consoles", timeout=30,
+                         json={"remote_console": {"protocol": protocol, "type": kind}},
+                         headers={"X-Auth-Token": cloud.connection().session.get_token(),
+                                  "OpenStack-API-Version": "compute 2.6"})
+    assert resp.status_code == 200, resp.text
+    return str(resp.json()["remote_console"]["url"])
+
+
+@pytest.fixture(scope="module")
+def server(cloud: ComputeCloud, image_id: str, flavor_id: str) -> Any:
+    return wait_for_status(cloud.connection(), boot(cloud, image_id, flavor_id).id, "ACTIVE")
+
+
+def test_novnc_proxy_reaches_the_guests_rfb_server(cloud: ComputeCloud, server: Any) -> None:
+    url = _console(cloud, server.id, "vnc", "novnc")
+    proxy = f"http://127.0.0.1:{cloud.aio.port(next(s for s in cloud.aio.services if s.name == 'novncproxy'))}"
+    assert url.startswith(f"{proxy}/vnc_auto.html?path=")
+    client = _open(url, token_of(url), origin=proxy)
+    assert _read(client, len(fake_console.RFB_BANNER)) == b"RFB 003.008\n"
+    client.send(b"RFB 003.008\n")  # the client's answer goes through to the guest (the fake one echoes)
+    assert _read(client, 12) == b"RFB 003.008\n"
+    client.close()
+    # Tokens are good until they expire (Nova's rule): noVNC reconnects with the same one.
+    again = _open(url, token_of(url), origin=proxy)
+    assert _read(again, 12) == b"RFB 003.008\n"
+    again.close()
+
+
+def test_serial_proxy_reaches_the_guests_serial_port(cloud: ComputeCloud, server: Any) -> None:
+    url = _console(cloud, server.id, "serial", "serial")
+    client = _open(url, token_of(url), origin=None)  # not a browser: no Origin
+    assert _read(client, len(fake_console.SERIAL_BANNER)).startswith(b"NUBIS-GUEST-UP")
+    client.send(b"ls\r\n")
+    assert _read(client, 4) == b"ls\r\n"
+    client.close()
+
+
+def test_proxies_refuse_bad_tokens_and_foreign_origins(cloud: ComputeCloud, server: Any,
+                                                       image_id: str, flavor_id: str) -> None:
+    url = _console(cloud, server.id, "vnc", "novnc")
+    proxy = url.split("/vnc_auto.html")[0]
+
+    def refused(token: str, origin: str | None, target: str = url) -> str:
+        with pytest.raises(Exception, match="WebSocket request denied: 403") as caught:
+            _open(target, token, origin)
+        return str(caught.value)
+
+    refused("not-a-token", proxy)
+    refused(token_of(url), "http://evil.example.com")
+    serial = _console(cloud, server.id, "serial", "serial")
+    refused(token_of(serial), proxy)  # a serial token at the noVNC proxy
+    refused(token_of(url), None, serial)  # and the other way round
+
+    # A deleted server's tokens die with it.
+    conn = cloud.connection()
+    doomed = wait_for_status(conn, boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    doomed_url = _console(cloud, doomed.id, "vnc", "novnc")
+    conn.compute.delete_server(doomed)
+    conn.compute.wait_for_delete(doomed, wait=30)
+    refused(token_of(doomed_url), proxy)
+
+    # An expired token.
+    conf = cloud.aio.runtime.conf  # type: ignore[union-attr]
+    conf.set_override("token_ttl", 1, group="console")
+    try:
+        short = _console(cloud, server.id, "vnc", "novnc")
+    finally:
+        conf.clear_override("token_ttl", group="console")
+    fixtures.wait_until(lambda: requests.get(
+        f"{cloud.url('compute-api')}/v2.1/os-console-auth-tokens/{token_of(short)}", timeout=10,
+        headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.31"}
+    ).status_code == 404, timeout=5, what="the token to expire")
+    refused(token_of(short), proxy)
+
+    # Plain GETs: no static client configured here, so nothing is served (and never a directory listing).
+    assert requests.get(f"{proxy}/", timeout=10).status_code in (404, 405)
+
+
+def test_novnc_proxy_serves_the_static_client_from_its_directory(tmp_path: Any) -> None:
+    from nubis.console import proxy
+
+    web = tmp_path / "novnc"
+    web.mkdir()
+    (web / "vnc_auto.html").write_text("<html>noVNC</html>")
+    (tmp_path / "secret.txt").write_text("not for browsers")
+    running = proxy.start(proxy.ProxySettings("novncproxy", ("novnc",), (), str(web)), "127.0.0.1",
+                          fixtures.free_port(), lambda token: None)
+    try:
+        base = f"http://127.0.0.1:{running.server.port}"
+        page = requests.get(f"{base}/vnc_auto.html", timeout=10)
+        assert page.status_code == 200 and "noVNC" in page.text
+        assert requests.get(f"{base}/../secret.txt", timeout=10).status_code == 404
+        assert requests.get(f"{base}/", timeout=10).status_code == 404  # no directory listings
+    finally:
+        running.stop()
