@@ -71,6 +71,22 @@ class CpuTune:
 
 
 @dataclasses.dataclass(frozen=True)
+class Graphics:
+    """A remote display (VNC or SPICE) on a port libvirt picks (autoport), listening on ``listen``."""
+
+    type: str  # vnc | spice
+    listen: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SerialTcp:
+    """The guest's interactive serial console as a raw TCP socket on the host (for the serial proxy)."""
+
+    host: str
+    port: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Domain:
     uuid: str
     name: str
@@ -91,6 +107,8 @@ class Domain:
     cputune: CpuTune = CpuTune()
     balloon: bool = True
     description: str = ""
+    graphics: tuple[Graphics, ...] = ()
+    serial_tcp: SerialTcp | None = None
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -206,5 +224,33 @@ def to_xml(d: Domain) -> str:
         serial = _sub(devices, "serial", type="file")
         _sub(serial, "source", path=d.console_log, append="on")
         _sub(serial, "target", port="0")  # libvirt makes the console an alias of this first serial port
+    if d.serial_tcp:
+        serial = _sub(devices, "serial", type="tcp")
+        _sub(serial, "source", mode="bind", host=d.serial_tcp.host, service=str(d.serial_tcp.port))
+        _sub(serial, "protocol", type="raw")
+        _sub(serial, "target", port="1" if d.console_log else "0")
+    for g in d.graphics:
+        element = _sub(devices, "graphics", type=g.type, autoport="yes", listen=g.listen)
+        _sub(element, "listen", type="address", address=g.listen)
+    if d.graphics:
+        _sub(_sub(devices, "video"), "model", type="virtio" if d.arch != "x86_64" else "vga")
     _sub(devices, "memballoon", model="virtio" if d.balloon else "none")
     return ET.tostring(root, encoding="unicode")
+
+
+def console_ports(xml: str) -> dict[str, tuple[str, int]]:
+    """The console endpoints a (live) domain XML names: {"vnc"|"spice"|"serial": (listen address, port)}.
+
+    Graphics ports are only in the live XML (autoport picks them at start); -1 means not yet assigned.
+    """
+    root = ET.fromstring(xml)
+    found: dict[str, tuple[str, int]] = {}
+    for g in root.iterfind("./devices/graphics"):
+        port = int(g.get("port", "-1"))
+        if g.get("type") in ("vnc", "spice") and port > 0:
+            found[str(g.get("type"))] = (g.get("listen") or "127.0.0.1", port)
+    for serial in root.iterfind("./devices/serial[@type='tcp']"):
+        source = serial.find("source")
+        if source is not None and source.get("mode") == "bind" and source.get("service"):
+            found.setdefault("serial", (source.get("host") or "127.0.0.1", int(str(source.get("service")))))
+    return found
