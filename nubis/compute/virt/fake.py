@@ -180,11 +180,10 @@ class FakeDriver:
             self._maybe_fail("get_console")
             if uuid not in self._guests:
                 raise DriverError(f"guest {uuid} does not exist on this host")
-            if kind not in ("vnc", "serial"):
+            if kind not in fake_console.BANNERS:
                 raise ConsoleUnavailable(f"the fake driver offers no {kind} console")
             if kind not in self._consoles:
-                self._consoles[kind] = fake_console.Responder(
-                    fake_console.RFB_BANNER if kind == "vnc" else fake_console.SERIAL_BANNER)
+                self._consoles[kind] = fake_console.Responder(fake_console.BANNERS[kind])
             return ConsoleEndpoint("127.0.0.1", self._consoles[kind].port)
 
     def rescue(self, guest: GuestSpec, rescue_image: Mapping[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """The fake driver's console endpoints: tiny TCP responders on 127.0.0.1 a console proxy can connect to.
 
-The VNC one greets like an RFB server ("RFB 003.008\\n") and then echoes; the serial one greets with a
-line naming the console and echoes what it is sent. Enough to test a proxy end to end without a guest.
+The VNC one greets like an RFB server ("RFB 003.008\\n"), the SPICE one with SPICE's magic, the serial one
+with a line naming the console; each then echoes what it is sent. Enough to test a proxy end to end without a guest.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import threading
 
 RFB_BANNER = b"RFB 003.008\n"
 SERIAL_BANNER = b"NUBIS-GUEST-UP fake serial console\r\n"
+SPICE_BANNER = b"REDQ"  # a SPICE link message starts with this magic
+BANNERS = {"vnc": RFB_BANNER, "spice": SPICE_BANNER, "serial": SERIAL_BANNER}
 
 
 class Responder:

@@ -179,3 +179,21 @@ def test_rescue_unrescue_and_crash_dump(cloud: ComputeCloud, server: Any, image_
                  version="2.17").status_code == 409
     conn.compute.start_server(server)
     wait_for_status(conn, server.id, "ACTIVE")
+
+
+def test_openstack_console_url_show_for_every_type(cloud: ComputeCloud, server: Any) -> None:
+    conf = cloud.aio.runtime.conf  # type: ignore[union-attr]
+    conf.set_override("enabled", True, group="spice")  # the fake hosts answer SPICE too
+    try:
+        for flag, kind, prefix in (("--novnc", "novnc", "http://127.0.0.1:6080/vnc_auto.html?path=%3Ftoken%3D"),
+                                   ("--serial", "serial", "ws://127.0.0.1:6083/?token="),
+                                   ("--spice", "spice-html5", "http://127.0.0.1:6082/spice_auto.html?token=")):
+            shown = cloud.openstack("--os-compute-api-version", "2.6", "console", "url", "show", flag, server.id)
+            assert shown["type"] == kind and shown["url"].startswith(prefix), shown
+            token = token_of(shown["url"])
+            granted = _call(cloud, "GET", f"/os-console-auth-tokens/{token}", version="2.31").json()["console"]
+            assert granted["instance_uuid"] == server.id
+    finally:
+        conf.clear_override("enabled", group="spice")
+    refused = cloud.openstack("console", "url", "show", "--spice", server.id, check=False, json_output=False)
+    assert refused.returncode != 0 and "spice-html5" in refused.stderr
