@@ -180,7 +180,20 @@ class ConsoleProxyServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.logger = LOG
         super().__init__(address, ConsoleRequestHandler)
         if ssl_context is not None:
-            self.socket = ssl_context.wrap_socket(self.socket, server_side=True)
+            # The TLS handshake happens in the client's own thread (finish_request), so a client that
+            # connects and never says anything cannot hold up everyone else's accept.
+            self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if isinstance(request, ssl.SSLSocket):
+            request.settimeout(10)
+            request.do_handshake()
+            request.settimeout(None)
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up or failed TLS: worth a line, not a traceback on stderr.
+        LOG.info("%s: connection from %s ended with an error", self.settings.name, client_address[0], exc_info=True)
 
     @property
     def port(self) -> int:

@@ -156,3 +156,43 @@ def test_novnc_proxy_serves_the_static_client_from_its_directory(tmp_path: Any) 
         assert requests.get(f"{base}/", timeout=10).status_code == 404  # no directory listings
     finally:
         running.stop()
+
+
+def test_proxy_speaks_tls_where_configured(tmp_path: Any) -> None:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from nubis.console import proxy
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "vnc_lite.html").write_text("noVNC over TLS")
+    running = proxy.start(proxy.ProxySettings("novncproxy", ("novnc",), (), str(web)), "127.0.0.1",
+                          fixtures.free_port(), lambda token: None, proxy.ssl_context(str(cert_file), str(key_file)))
+    try:
+        import socket
+
+        silent = socket.create_connection(("127.0.0.1", running.server.port))  # never handshakes
+        page = requests.get(f"https://127.0.0.1:{running.server.port}/vnc_lite.html", verify=str(cert_file),
+                            timeout=10)
+        assert page.status_code == 200 and page.text == "noVNC over TLS"
+        silent.close()
+    finally:
+        running.stop()
