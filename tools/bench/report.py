@@ -38,6 +38,7 @@ RUNS: dict[str, tuple[list[str], str]] = {
     "compute": (["--boots", "20", "--concurrent", "50", "--cycles-seconds", "15"], ""),
     "network": (["--db", MARIADB, "--seconds", "10"], ""),
     "libvirt_boot": (["--boots", "3", "--concurrent", "5"], "root"),
+    "consoles": (["--tries", "5", "--open", "20"], ""),
 }
 
 
