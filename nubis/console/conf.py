@@ -11,6 +11,10 @@ CONSOLE_OPTS = [
     cfg.ListOpt("allowed_origins", default=[],
                 help="Host names (besides the one the proxy is reached at) a browser page may open consoles from "
                      "(the websocket's Origin header)."),
+    cfg.BoolOpt("single_use", default=False,
+                help="A console token opens one connection only (the proxy consumes it). Nova's tokens are good "
+                     "until they expire, which lets noVNC reconnect; turn this on where a leaked URL must not "
+                     "open a second session."),
     cfg.StrOpt("ssl_cert_file", help="Certificate (PEM) the proxies serve TLS (https/wss) with; unset: plain."),
     cfg.StrOpt("ssl_key_file", help="Private key of ssl_cert_file."),
 ]

@@ -22,7 +22,9 @@ def _token_check(runtime: Runtime) -> proxy.TokenCheck:
     conductor = ConductorAPI(runtime.messaging, runtime.conf.compute.rpc_timeout)
 
     def check(token: str) -> dict[str, Any] | None:
-        return conductor.check_console_token(context.admin_context(), token)
+        # Read at each use, so an operator's change applies at the next reload without surprises mid-session.
+        return conductor.check_console_token(context.admin_context(), token,
+                                             consume=runtime.conf.console.single_use)
     return check
 
 

@@ -103,11 +103,12 @@ class ConductorAPI(rpc.RPCClient):
         """Instances recorded on ``host`` (for an agent putting things right after a restart)."""
         return self.prepare(version="1.0").call(ctxt, "host_instances", host=host)  # type: ignore[no-any-return]
 
-    def check_console_token(self, ctxt: RequestContext, token: str) -> dict[str, Any] | None:
+    def check_console_token(self, ctxt: RequestContext, token: str, consume: bool = False) -> dict[str, Any] | None:
         """The console a valid, unexpired token grants ({"instance_uuid", "console_type", "host", "port",
-        "internal_access_path", "access_url_base", "expires"}), or None."""
+        "internal_access_path", "access_url_base", "expires", "user_id", "project_id"}), or None; with
+        ``consume`` the token is used up ([console] single_use)."""
         return self.prepare(version="1.3").call(  # type: ignore[no-any-return]
-            ctxt, "check_console_token", token=token)
+            ctxt, "check_console_token", token=token, consume=consume)
 
 
 class ConductorEndpoint:
@@ -166,5 +167,5 @@ class ConductorEndpoint:
     def unshelve_instance(self, ctxt: RequestContext, uuid: str, zone: str | None) -> None:
         self.manager.unshelve_instance(ctxt, uuid, zone)
 
-    def check_console_token(self, ctxt: RequestContext, token: str) -> dict[str, Any] | None:
-        return self.manager.console_tokens.check(token)  # type: ignore[no-any-return]
+    def check_console_token(self, ctxt: RequestContext, token: str, consume: bool = False) -> dict[str, Any] | None:
+        return self.manager.console_tokens.check(token, consume)  # type: ignore[no-any-return]

@@ -81,15 +81,21 @@ class ConsoleTokens:
                                    user_id=ctx.user_id if ctx else None, project_id=ctx.project_id if ctx else None))
         return token
 
-    def check(self, token: str) -> dict[str, Any] | None:
+    def check(self, token: str, consume: bool = False) -> dict[str, Any] | None:
         """The connection a valid, unexpired token grants, or None: {"instance_uuid", "console_type", "host",
-        "port", "internal_access_path", "access_url_base", "expires", "user_id", "project_id"}."""
+        "port", "internal_access_path", "access_url_base", "expires", "user_id", "project_id"}.
+
+        With ``consume`` the token is deleted in the same transaction: of two uses racing, one wins.
+        """
         if not isinstance(token, str) or not 0 < len(token) <= 255:
             return None
-        with self.db.reader() as s:
+        with (self.db.writer() if consume else self.db.reader()) as s:
             row = s.scalar(sa.select(ConsoleAuthToken).where(ConsoleAuthToken.token_hash == token_hash(token),
                                                             ConsoleAuthToken.expires >= int(time.time())))
             if row is None:
+                return None
+            if consume and not s.execute(sa.delete(ConsoleAuthToken).where(
+                    ConsoleAuthToken.id == row.id)).rowcount:
                 return None
             return {"instance_uuid": row.instance_uuid, "console_type": row.console_type, "host": row.host,
                     "port": row.port, "internal_access_path": row.internal_access_path,

@@ -196,3 +196,17 @@ def test_proxy_speaks_tls_where_configured(tmp_path: Any) -> None:
         silent.close()
     finally:
         running.stop()
+
+
+def test_single_use_tokens_open_one_connection(cloud: ComputeCloud, server: Any) -> None:
+    conf = cloud.aio.runtime.conf  # type: ignore[union-attr]
+    url = _console(cloud, server.id, "serial", "serial")
+    conf.set_override("single_use", True, group="console")
+    try:
+        first = _open(url, token_of(url), origin=None)
+        assert _read(first, len(fake_console.SERIAL_BANNER)).startswith(b"NUBIS-GUEST-UP")
+        with pytest.raises(Exception, match="WebSocket request denied: 403"):
+            _open(url, token_of(url), origin=None)
+        first.close()
+    finally:
+        conf.clear_override("single_use", group="console")
