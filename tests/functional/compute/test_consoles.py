@@ -197,3 +197,18 @@ def test_openstack_console_url_show_for_every_type(cloud: ComputeCloud, server: 
         conf.clear_override("enabled", group="spice")
     refused = cloud.openstack("console", "url", "show", "--spice", server.id, check=False, json_output=False)
     assert refused.returncode != 0 and "spice-html5" in refused.stderr
+
+
+def test_tokens_go_when_their_server_moves(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    conn = cloud.connection()
+    moving = wait_for_status(conn, boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    token = token_of(_remote(cloud, moving.id, "vnc", "novnc").json()["remote_console"]["url"])
+    source = moving.compute_host
+    conn.compute.live_migrate_server(moving, host=None, block_migration="auto")
+    fixtures.wait_until(lambda: (s := conn.compute.get_server(moving.id)).compute_host != source
+                        and not s.task_state and s, timeout=30, what="the live migration to finish")
+    # The token named the old host's console: it is gone; a new one names the new host's.
+    assert _call(cloud, "GET", f"/os-console-auth-tokens/{token}", version="2.31").status_code == 404
+    fresh = token_of(_remote(cloud, moving.id, "vnc", "novnc").json()["remote_console"]["url"])
+    assert _call(cloud, "GET", f"/os-console-auth-tokens/{fresh}", version="2.31").status_code == 200
+    conn.compute.delete_server(moving)
