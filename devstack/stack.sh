@@ -168,6 +168,12 @@ novncproxy_host = $NUBIS_HOST
 novncproxy_port = $((6080 + NUBIS_PORT_OFFSET))
 novncproxy_base_url = http://$NUBIS_HOST:$((6080 + NUBIS_PORT_OFFSET))/vnc_auto.html
 
+[spice]
+# nubis-spicehtml5proxy; consoles are offered once [spice] enabled = true (a qemu built with SPICE).
+html5proxy_host = $NUBIS_HOST
+html5proxy_port = $((6082 + NUBIS_PORT_OFFSET))
+html5proxy_base_url = http://$NUBIS_HOST:$((6082 + NUBIS_PORT_OFFSET))/spice_auto.html
+
 [serial_console]
 serialproxy_host = $NUBIS_HOST
 serialproxy_port = $((6083 + NUBIS_PORT_OFFSET))

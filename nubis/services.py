@@ -76,6 +76,7 @@ SERVICE_MODULES: dict[str, str] = {
     "network-agent": "nubis.network.agent_service",
     "metadata": "nubis.metadata.service",
     "novncproxy": "nubis.console.novncproxy_service",
+    "spicehtml5proxy": "nubis.console.spicehtml5proxy_service",
     "serialproxy": "nubis.console.serialproxy_service",
 }
 

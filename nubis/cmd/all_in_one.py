@@ -159,6 +159,9 @@ class AllInOne:
             if service.name == "novncproxy":
                 sections["vnc"] = {"novncproxy_host": host, "novncproxy_port": str(port),
                                    "novncproxy_base_url": f"http://{host}:{port}/vnc_auto.html"}
+            elif service.name == "spicehtml5proxy":
+                sections["spice"] = {"html5proxy_host": host, "html5proxy_port": str(port),
+                                     "html5proxy_base_url": f"http://{host}:{port}/spice_auto.html"}
             elif service.name == "serialproxy":
                 sections["serial_console"] = {"serialproxy_host": host, "serialproxy_port": str(port),
                                               "base_url": f"ws://{host}:{port}/"}

@@ -94,5 +94,9 @@ def novncproxy() -> None:
     _main("novncproxy")
 
 
+def spicehtml5proxy() -> None:
+    _main("spicehtml5proxy")
+
+
 def serialproxy() -> None:
     _main("serialproxy")

@@ -53,6 +53,11 @@ SPICE_OPTS = [
     cfg.StrOpt("server_listen", default="127.0.0.1", help="Address the guests' SPICE servers listen on."),
     cfg.StrOpt("server_proxyclient_address", default="127.0.0.1",
                help="Address of this compute host the SPICE proxy connects to."),
+    cfg.StrOpt("html5proxy_host", default="0.0.0.0", help="Address nubis-spicehtml5proxy listens on."),
+    cfg.PortOpt("html5proxy_port", default=6082, help="Port nubis-spicehtml5proxy listens on."),
+    cfg.StrOpt("html5_web_dir", default="/usr/share/spice-html5",
+               help="The spice-html5 client (Debian package spice-html5), served by nubis-spicehtml5proxy when "
+                    "the directory exists."),
 ]
 
 

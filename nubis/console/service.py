@@ -1,7 +1,9 @@
-"""The console proxies as the commands see them: ``nubis-novncproxy`` and ``nubis-serialproxy``.
+"""The console proxies as the commands see them: ``nubis-novncproxy``, ``nubis-spicehtml5proxy`` and
+``nubis-serialproxy``.
 
 Each checks tokens with the conductor over RPC (its only credentials are the message bus's) and listens
-where ``[vnc] novncproxy_host/port`` or ``[serial_console] serialproxy_host/port`` say.
+where ``[vnc] novncproxy_host/port``, ``[spice] html5proxy_host/port`` or ``[serial_console]
+serialproxy_host/port`` say.
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ def start_novnc(runtime: Runtime) -> Sequence[Stoppable]:
     return _start(runtime, "novncproxy", ("novnc",), v.novncproxy_host, v.novncproxy_port, v.novnc_web_dir)
 
 
+def start_spice(runtime: Runtime) -> Sequence[Stoppable]:
+    """The spice-html5 websocket proxy, serving the client from ``[spice] html5_web_dir`` when it is installed."""
+    s = runtime.conf.spice
+    return _start(runtime, "spicehtml5proxy", ("spice-html5",), s.html5proxy_host, s.html5proxy_port,
+                  s.html5_web_dir)
+
+
 def start_serial(runtime: Runtime) -> Sequence[Stoppable]:
     """The serial console websocket proxy (websocket ↔ the guest's serial TCP port)."""
     s = runtime.conf.serial_console
@@ -52,5 +61,7 @@ def start_serial(runtime: Runtime) -> Sequence[Stoppable]:
 # ``port`` is the default listening port: the all-in-one's port offsets move it like the APIs' ports.
 NOVNC = ServiceDefinition(name="novncproxy", console_script="nubis-novncproxy", port=6080,
                           list_opts=compute_conf.list_opts, start=start_novnc)
+SPICE = ServiceDefinition(name="spicehtml5proxy", console_script="nubis-spicehtml5proxy", port=6082,
+                          list_opts=compute_conf.list_opts, start=start_spice)
 SERIAL = ServiceDefinition(name="serialproxy", console_script="nubis-serialproxy", port=6083,
                            list_opts=compute_conf.list_opts, start=start_serial)

@@ -53,7 +53,7 @@ def _read(client: WebSocket, size: int) -> bytes:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory) -> Iterator[ComputeCloud]:  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("consoles")
-    services = [*conftest.SERVICES, "novncproxy", "serialproxy"]
+    services = [*conftest.SERVICES, "novncproxy", "spicehtml5proxy", "serialproxy"]
     with cloud_fixture.running_cloud(tmp, services, extra_config=conftest.CONFIG) as base:
         c = ComputeCloud(base.aio)
         c.drivers, c.stoppables = {}, []
@@ -210,3 +210,16 @@ def test_single_use_tokens_open_one_connection(cloud: ComputeCloud, server: Any)
         first.close()
     finally:
         conf.clear_override("single_use", group="console")
+
+
+def test_spice_proxy_reaches_the_guests_spice_server(cloud: ComputeCloud, server: Any) -> None:
+    conf = cloud.aio.runtime.conf  # type: ignore[union-attr]
+    conf.set_override("enabled", True, group="spice")
+    try:
+        url = _console(cloud, server.id, "spice", "spice-html5")
+    finally:
+        conf.clear_override("enabled", group="spice")
+    assert "/spice_auto.html?token=" in url
+    client = _open(url, token_of(url), origin=url.split("/spice_auto.html")[0])
+    assert _read(client, 4) == fake_console.SPICE_BANNER
+    client.close()
