@@ -254,3 +254,37 @@ def console_ports(xml: str) -> dict[str, tuple[str, int]]:
         if source is not None and source.get("mode") == "bind" and source.get("service"):
             found.setdefault("serial", (source.get("host") or "127.0.0.1", int(str(source.get("service")))))
     return found
+
+
+RESCUE_BUS_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd"}
+RESCUE_DEVICES = ("disk", "cdrom")
+
+
+def with_rescue_device(xml: str, path: str, device: str, bus: str) -> str:
+    """Stable-device rescue (Nova's, for images with ``hw_rescue_device``/``hw_rescue_bus``): the guest's own
+    definition ``xml`` with every disk where it was, plus the rescue disk ``path`` on the next free target of
+    ``bus``, booted first (per-device boot order; the ``<os><boot dev>`` it replaces cannot coexist with it)."""
+    if device not in RESCUE_DEVICES or bus not in RESCUE_BUS_PREFIX:
+        raise ValueError(f"hw_rescue_device must be one of {', '.join(RESCUE_DEVICES)} and hw_rescue_bus one of "
+                         f"{', '.join(RESCUE_BUS_PREFIX)} (got {device!r}, {bus!r})")
+    root = ET.fromstring(xml)
+    os_ = root.find("os")
+    if os_ is not None:
+        for boot in os_.findall("boot"):
+            os_.remove(boot)
+    devices = root.find("devices")
+    if devices is None:
+        devices = _sub(root, "devices")
+    for element in devices.iter("boot"):  # a boot order elsewhere would compete with the rescue disk's
+        element.set("order", str(int(element.get("order", "1")) + 1))
+    taken = {t.get("dev") for t in devices.iterfind("disk/target")}
+    prefix = RESCUE_BUS_PREFIX[bus]
+    target = next(f"{prefix}{chr(c)}" for c in range(ord("a"), ord("z") + 1) if f"{prefix}{chr(c)}" not in taken)
+    disk = _sub(devices, "disk", type="file", device=device)
+    _sub(disk, "driver", name="qemu", type="qcow2")
+    _sub(disk, "source", file=path)
+    _sub(disk, "target", dev=target, bus=bus)
+    if device == "cdrom":
+        _sub(disk, "readonly")
+    _sub(disk, "boot", order="1")
+    return ET.tostring(root, encoding="unicode")

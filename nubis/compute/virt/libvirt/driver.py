@@ -320,7 +320,8 @@ class LibvirtDriver:
     def rescue(self, guest: GuestSpec, rescue_image: Mapping[str, Any]) -> None:
         """Nova's libvirt rescue: the domain is redefined to boot an overlay of the rescue image
         (``disk.rescue``) with the guest's own root disk second; its definition is kept in
-        ``unrescue.xml`` for ``unrescue``."""
+        ``unrescue.xml`` for ``unrescue``. A rescue image with ``hw_rescue_device``/``hw_rescue_bus`` gets
+        stable-device rescue instead: the guest's disks stay in place and the rescue disk is added, booted first."""
         workdir = self._dir(guest.uuid)
         image_id = str(rescue_image.get("id") or guest.image_ref)
         try:
@@ -334,6 +335,14 @@ class LibvirtDriver:
             meta = dict(rescue_image) if rescue_image.get("os_hash_value") else {}
             disks.create_overlay(self._cached(image_id, {**meta, "status": "active"} if meta else None),
                                  rescue_disk, guest.root_gb or None)
+            props = rescue_image.get("properties") or {}
+            if props.get("hw_rescue_device") or props.get("hw_rescue_bus"):
+                # Stable-device rescue: every disk of the guest stays where it was; the rescue disk is added.
+                self.conn.redefine(domain.with_rescue_device(
+                    original, rescue_disk, str(props.get("hw_rescue_device") or "disk"),
+                    str(props.get("hw_rescue_bus") or "virtio")))
+                self.conn.start(guest.uuid)
+                return
             # The second disk slot carries the guest's own root disk (vdb), as Nova's rescue shows it.
             files = guest_config.GuestFiles(root=rescue_disk, ephemeral=os.path.join(workdir, "disk"),
                                             config_drive=(os.path.join(workdir, "disk.config") if os.path.exists(
@@ -342,7 +351,7 @@ class LibvirtDriver:
             plain = dataclasses.replace(guest, image_ref=image_id, image_meta=rescue_image)
             self.conn.redefine(self._domain_xml(plain, files))
             self.conn.start(guest.uuid)
-        except (LibvirtError, GuestNotFound, disks.DiskError, OSError) as exc:
+        except (LibvirtError, GuestNotFound, disks.DiskError, OSError, ValueError) as exc:
             raise DriverError(f"rescue of guest {guest.uuid} failed: {exc}") from exc
 
     def unrescue(self, uuid: str) -> None:

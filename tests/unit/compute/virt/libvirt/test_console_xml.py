@@ -40,3 +40,25 @@ def test_console_ports_come_from_the_live_xml() -> None:
             "<graphics type='spice' port='-1' autoport='yes'/>"
             "</devices></domain>")
     assert domain.console_ports(live) == {"vnc": ("10.0.0.5", 5901), "serial": ("10.0.0.5", 10001)}
+
+
+def test_stable_device_rescue_adds_the_rescue_disk_first_in_boot_order() -> None:
+    own = domain.to_xml(dataclasses.replace(BASE, disks=(domain.Disk("/i/disk", "vda"),
+                                                         domain.Disk("/i/disk.config", "vdb", format="raw"))))
+    root = ET.fromstring(domain.with_rescue_device(own, "/i/disk.rescue", "cdrom", "sata"))
+    assert root.find("os/boot") is None
+    targets = [(d.find("source").get("file"), d.find("target").get("dev"), d.get("device"))  # type: ignore[union-attr]
+               for d in root.iterfind("devices/disk")]
+    assert targets == [("/i/disk", "vda", "disk"), ("/i/disk.config", "vdb", "disk"),
+                       ("/i/disk.rescue", "sda", "cdrom")]
+    rescue = root.findall("devices/disk")[-1]
+    assert rescue.find("boot").get("order") == "1" and rescue.find("readonly") is not None  # type: ignore[union-attr]
+    virtio = ET.fromstring(domain.with_rescue_device(own, "/i/disk.rescue", "disk", "virtio"))
+    assert virtio.findall("devices/disk")[-1].find("target").get("dev") == "vdc"  # type: ignore[union-attr]
+
+
+def test_stable_device_rescue_refuses_unknown_devices() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="hw_rescue_device"):
+        domain.with_rescue_device(domain.to_xml(BASE), "/i/disk.rescue", "floppy", "virtio")
