@@ -220,15 +220,19 @@ def to_xml(d: Domain) -> str:
         _sub(element, "model", type=nic.model)
         if nic.mtu:
             _sub(element, "mtu", size=str(nic.mtu))
-    if d.console_log:
-        serial = _sub(devices, "serial", type="file")
-        _sub(serial, "source", path=d.console_log, append="on")
-        _sub(serial, "target", port="0")  # libvirt makes the console an alias of this first serial port
     if d.serial_tcp:
+        # The guest's console (ttyS0) is the TCP socket the serial proxy connects to; what it writes is also
+        # logged to the console log (as Nova does), so os-getConsoleOutput keeps working.
         serial = _sub(devices, "serial", type="tcp")
         _sub(serial, "source", mode="bind", host=d.serial_tcp.host, service=str(d.serial_tcp.port))
         _sub(serial, "protocol", type="raw")
-        _sub(serial, "target", port="1" if d.console_log else "0")
+        if d.console_log:
+            _sub(serial, "log", file=d.console_log, append="on")
+        _sub(serial, "target", port="0")
+    elif d.console_log:
+        serial = _sub(devices, "serial", type="file")
+        _sub(serial, "source", path=d.console_log, append="on")
+        _sub(serial, "target", port="0")  # libvirt makes the console an alias of this first serial port
     for g in d.graphics:
         element = _sub(devices, "graphics", type=g.type, autoport="yes", listen=g.listen)
         _sub(element, "listen", type="address", address=g.listen)

@@ -12,15 +12,16 @@ BASE = domain.Domain(uuid="9a0d5a5e-0000-4000-8000-000000000001", name="web", vc
                      console_log="/i/console.log")
 
 
-def test_graphics_and_serial_tcp_sit_beside_the_console_log() -> None:
+def test_graphics_and_a_serial_tcp_console_that_keeps_the_log() -> None:
     d = dataclasses.replace(BASE, graphics=(domain.Graphics("vnc", "10.0.0.5"),),
                             serial_tcp=domain.SerialTcp("10.0.0.5", 10001))
     root = ET.fromstring(domain.to_xml(d))
     serials = root.findall("devices/serial")
-    assert [s.get("type") for s in serials] == ["file", "tcp"]  # the log stays the first port (the console)
-    tcp = serials[1]
+    assert [s.get("type") for s in serials] == ["tcp"]  # the console (ttyS0) is the socket...
+    tcp = serials[0]
     assert tcp.find("source").attrib == {"mode": "bind", "host": "10.0.0.5", "service": "10001"}  # type: ignore[union-attr]
-    assert tcp.find("protocol").get("type") == "raw" and tcp.find("target").get("port") == "1"  # type: ignore[union-attr]
+    assert tcp.find("protocol").get("type") == "raw" and tcp.find("target").get("port") == "0"  # type: ignore[union-attr]
+    assert tcp.find("log").attrib == {"file": "/i/console.log", "append": "on"}  # type: ignore[union-attr]  # ...logged
     graphics = root.find("devices/graphics")
     assert graphics is not None and graphics.attrib == {"type": "vnc", "autoport": "yes", "listen": "10.0.0.5"}
     assert graphics.find("listen").attrib == {"type": "address", "address": "10.0.0.5"}  # type: ignore[union-attr]
