@@ -344,10 +344,14 @@ class LibvirtDriver:
                 self.conn.start(guest.uuid)
                 return
             # The second disk slot carries the guest's own root disk (vdb), as Nova's rescue shows it.
-            files = guest_config.GuestFiles(root=rescue_disk, ephemeral=os.path.join(workdir, "disk"),
-                                            config_drive=(os.path.join(workdir, "disk.config") if os.path.exists(
-                                                os.path.join(workdir, "disk.config")) else None),
-                                            console_log=os.path.join(workdir, "console.log"))
+            config_drive = os.path.join(workdir, "disk.config")
+            files = guest_config.GuestFiles(
+                root=rescue_disk, ephemeral=os.path.join(workdir, "disk"),
+                config_drive=config_drive if os.path.exists(config_drive) else None,
+                console_log=os.path.join(workdir, "console.log"),
+                # A rescue image that boots its own kernel (kernel_id, ramdisk_id) boots it here too.
+                kernel=self._cached(str(props["kernel_id"])) if props.get("kernel_id") else None,
+                ramdisk=self._cached(str(props["ramdisk_id"])) if props.get("ramdisk_id") else None)
             plain = dataclasses.replace(guest, image_ref=image_id, image_meta=rescue_image)
             self.conn.redefine(self._domain_xml(plain, files))
             self.conn.start(guest.uuid)
