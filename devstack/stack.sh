@@ -161,6 +161,23 @@ shared_secret = $METADATA_SECRET
 dataplane = $([ "$NUBIS_VIRT" = fake ] && echo noop || echo auto)
 l3 = true
 metadata_url = http://$NUBIS_HOST:$((8775 + NUBIS_PORT_OFFSET))
+
+[vnc]
+# nubis-novncproxy; noVNC's client is served from Debian's novnc package (/usr/share/novnc) when installed.
+novncproxy_host = $NUBIS_HOST
+novncproxy_port = $((6080 + NUBIS_PORT_OFFSET))
+novncproxy_base_url = http://$NUBIS_HOST:$((6080 + NUBIS_PORT_OFFSET))/vnc_auto.html
+
+[spice]
+# nubis-spicehtml5proxy; consoles are offered once [spice] enabled = true (a qemu built with SPICE).
+html5proxy_host = $NUBIS_HOST
+html5proxy_port = $((6082 + NUBIS_PORT_OFFSET))
+html5proxy_base_url = http://$NUBIS_HOST:$((6082 + NUBIS_PORT_OFFSET))/spice_auto.html
+
+[serial_console]
+serialproxy_host = $NUBIS_HOST
+serialproxy_port = $((6083 + NUBIS_PORT_OFFSET))
+base_url = ws://$NUBIS_HOST:$((6083 + NUBIS_PORT_OFFSET))/
 EOF
 # Your own settings (devstack's local.conf): appended last, so they win.
 if [ -n "${NUBIS_LOCAL_CONF:-}" ]; then

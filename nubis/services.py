@@ -76,6 +76,9 @@ SERVICE_MODULES: dict[str, str] = {
     "network-agent": "nubis.network.agent_service",
     "metadata": "nubis.metadata.service",
     "metering": "nubis.metering.service",
+    "novncproxy": "nubis.console.novncproxy_service",
+    "spicehtml5proxy": "nubis.console.spicehtml5proxy_service",
+    "serialproxy": "nubis.console.serialproxy_service",
 }
 
 

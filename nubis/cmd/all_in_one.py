@@ -146,9 +146,25 @@ class AllInOne:
                 sections.setdefault(common.listen_group(service), {}).update({
                     "bind_host": self.options.host, "bind_port": str(self.port(service)),
                 })
+        self._console_proxy_config(sections)
         for group, values in self.options.extra_config.items():
             sections.setdefault(group, {}).update(values)
         return sections
+
+    def _console_proxy_config(self, sections: dict[str, dict[str, str]]) -> None:
+        """The console proxies listen on the all-in-one's address and port; the URLs the API hands out name them."""
+        host = self.options.host
+        for service in self.services:
+            port = self.port(service)
+            if service.name == "novncproxy":
+                sections["vnc"] = {"novncproxy_host": host, "novncproxy_port": str(port),
+                                   "novncproxy_base_url": f"http://{host}:{port}/vnc_auto.html"}
+            elif service.name == "spicehtml5proxy":
+                sections["spice"] = {"html5proxy_host": host, "html5proxy_port": str(port),
+                                     "html5proxy_base_url": f"http://{host}:{port}/spice_auto.html"}
+            elif service.name == "serialproxy":
+                sections["serial_console"] = {"serialproxy_host": host, "serialproxy_port": str(port),
+                                              "base_url": f"ws://{host}:{port}/"}
 
     def _write_config(self) -> list[str]:
         path = os.path.join(self.state_dir, GENERATED_CONF)

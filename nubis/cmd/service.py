@@ -92,3 +92,15 @@ def metadata() -> None:
 
 def metering() -> None:
     _main("metering")
+
+
+def novncproxy() -> None:
+    _main("novncproxy")
+
+
+def spicehtml5proxy() -> None:
+    _main("spicehtml5proxy")
+
+
+def serialproxy() -> None:
+    _main("serialproxy")

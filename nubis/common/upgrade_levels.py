@@ -48,8 +48,8 @@ RELEASES: Mapping[str, Mapping[str, str]] = {
         "network_metadata": "1.0",
     },
     "0.2": {
-        "compute": "1.1",
-        "conductor": "1.3",  # service_heartbeat(version): services record their versions
+        "compute": "1.2",  # get_console, rescue/unrescue, trigger_crash_dump
+        "conductor": "1.4",  # 1.3 service_heartbeat(version): services record their versions; 1.4 console tokens
         "conductor_metadata": "1.0",
         "scheduler": "1.2",  # select_destinations/explain carry a versioned RequestSpec object
         "network": "1.0",

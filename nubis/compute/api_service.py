@@ -10,6 +10,7 @@ from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.api import routes, versions
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.aggregates import AggregateStore
+from nubis.compute.core.consoles import Consoles
 from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.facade import ComputeCore
 from nubis.compute.core.flavors import FlavorStore
@@ -51,7 +52,8 @@ def build_core(runtime: Runtime) -> ComputeCore:
     return ComputeCore(c, policies.make(c), flavors, keypairs, groups, servers, services, InstanceStore(database),
                        quotas, UsageReport(database), AggregateStore(database, settings),
                        ServerMoves(servers), Snapshots(servers),
-                       ExternalEvents(servers), HostReport(database, services))
+                       ExternalEvents(servers), HostReport(database, services),
+                       Consoles(c, database, servers))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

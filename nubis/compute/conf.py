@@ -5,6 +5,7 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from nubis.compute.virt.libvirt import conf as libvirt_conf
+from nubis.console import conf as console_conf
 
 GROUP = "compute"
 
@@ -62,4 +63,5 @@ QUOTA_OPTS: list[cfg.Opt] = [
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [(GROUP, OPTS), ("api", API_OPTS), ("DEFAULT", DEFAULT_OPTS), ("quota", QUOTA_OPTS), *libvirt_conf.list_opts()]
+    return [(GROUP, OPTS), ("api", API_OPTS), ("DEFAULT", DEFAULT_OPTS), ("quota", QUOTA_OPTS), *libvirt_conf.list_opts(),
+            *console_conf.list_opts()]

@@ -128,6 +128,15 @@ RULES = [
     _rule("os-availability-zone:detail", ADMIN, "List availability zones with their hosts.",
           "GET", "/os-availability-zone/detail"),
     _rule("limits", ANY_READER, "Show the project's limits and usage.", "GET", "/limits"),
+    _rule("os-remote-consoles", PROJECT_MEMBER, "Open a remote console (noVNC, SPICE, serial) of a server.",
+          "POST", "/servers/{server_id}/remote-consoles"),
+    _rule("os-console-auth-tokens", ADMIN, "Show what a remote console token grants (host, port).",
+          "GET", "/os-console-auth-tokens/{console_token}"),
+    _rule("os-rescue", PROJECT_MEMBER, "Boot a server from a rescue image.", "POST", "/servers/{server_id}/action"),
+    _rule("os-unrescue", PROJECT_MEMBER, "Boot a rescued server from its own disk again.",
+          "POST", "/servers/{server_id}/action"),
+    _rule("servers:trigger_crash_dump", PROJECT_MEMBER, "Inject an NMI into a server (2.17).",
+          "POST", "/servers/{server_id}/action"),
 ]
 
 

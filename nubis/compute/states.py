@@ -14,6 +14,7 @@ STOPPED = "stopped"
 PAUSED = "paused"
 SUSPENDED = "suspended"
 RESIZED = "resized"
+RESCUED = "rescued"  # booted from a rescue image, its own disk attached second
 SHELVED_OFFLOADED = "shelved_offloaded"  # disk saved as an image, no host, no resources held
 ERROR = "error"
 DELETED = "deleted"
@@ -39,6 +40,8 @@ IMAGE_SNAPSHOT = "image_snapshot"
 IMAGE_BACKUP = "image_backup"
 SHELVING = "shelving"
 UNSHELVING = "unshelving"
+RESCUING = "rescuing"
+UNRESCUING = "unrescuing"
 
 # power_state (numbers as the API reports them)
 NOSTATE = 0
@@ -48,7 +51,7 @@ SHUTDOWN = 4
 CRASHED = 6
 POWER_SUSPENDED = 7
 
-_STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
+_STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED", RESCUED: "RESCUE",
            SHELVED_OFFLOADED: "SHELVED_OFFLOADED",
            RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED"}
 _TASK_STATUS = {REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT", REBUILDING: "REBUILD",

@@ -40,6 +40,7 @@ RUNS: dict[str, tuple[list[str], str]] = {
     "libvirt_boot": (["--boots", "3", "--concurrent", "5"], "root"),
     "exporter": (["--instances", "60", "--scrapes", "5"], ""),
     "metering": (["--events", "2000", "--db", MARIADB], ""),
+    "consoles": (["--tries", "5", "--open", "20"], ""),
 }
 
 

@@ -376,6 +376,51 @@ class ComputeAgent:
     def console_output(self, uuid: str) -> str:
         return self.driver.console_output(uuid)
 
+    def get_console(self, uuid: str, kind: str) -> dict[str, Any]:
+        """Where the guest's ``kind`` console listens, as the API binds a token to it."""
+        endpoint = self.driver.get_console(uuid, kind)
+        return {"host": endpoint.host, "port": endpoint.port, "internal_access_path": endpoint.internal_access_path}
+
+    def _guest_action(self, ctx: RequestContext, uuid: str, verb: str, expected_task_state: str,
+                      end_vm_state: str, call: Any) -> None:
+        """Run ``call()`` (a driver operation) and record the instance resting in ``end_vm_state``; on failure
+        it keeps its vm_state and the fault says why."""
+        with self.instance_lock(uuid):
+            try:
+                call()
+            except Exception as exc:  # noqa: BLE001 - the fault says why
+                LOG.warning("%s of %s failed: %s", verb, uuid, exc)
+                self.conductor.instance_update(ctx, uuid, {"task_state": None,
+                                                           "power_state": self.driver.power_state(uuid)},
+                                               fault=failure(exc, f"Could not {verb} instance {uuid}"),
+                                               action=ActionEnd(ctx.request_id, "Error"))
+                return
+            self.conductor.instance_update(ctx, uuid, {"vm_state": end_vm_state, "task_state": None,
+                                                       "power_state": self.driver.power_state(uuid)},
+                                           expected_task_state=expected_task_state, action=ActionEnd(ctx.request_id))
+            notifications.emit(self.notifier, ctx, f"instance.{verb}.end", uuid, self.host, state=end_vm_state)
+
+    def rescue_instance(self, ctx: RequestContext, instance: dict[str, Any], rescue_image: dict[str, Any]) -> None:
+        guest = self._guest(instance)
+        self._guest_action(ctx, guest.uuid, "rescue", states.RESCUING, states.RESCUED,
+                           lambda: self.driver.rescue(guest, rescue_image))
+
+    def unrescue_instance(self, ctx: RequestContext, uuid: str) -> None:
+        self._guest_action(ctx, uuid, "unrescue", states.UNRESCUING, states.ACTIVE,
+                           lambda: self.driver.unrescue(uuid))
+
+    def trigger_crash_dump(self, ctx: RequestContext, uuid: str) -> None:
+        """Inject an NMI; the action records whether the hypervisor took it."""
+        with self.instance_lock(uuid):
+            try:
+                self.driver.trigger_crash_dump(uuid)
+            except Exception as exc:  # noqa: BLE001 - the action's failure says why
+                LOG.warning("crash dump of %s failed: %s", uuid, exc)
+                self.conductor.instance_update(ctx, uuid, {}, fault=failure(
+                    exc, f"Could not trigger a crash dump of instance {uuid}"), action=ActionEnd(ctx.request_id, "Error"))
+                return
+            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+
     def _upload_snapshot(self, uuid: str, image_id: str) -> None:
         """Fill image ``image_id`` with the guest's disk; on failure delete the image and raise."""
         try:

@@ -45,7 +45,7 @@ VM_STATE_OF_POWER = {states.RUNNING: states.ACTIVE, states.SHUTDOWN: states.STOP
 _ENDED_BY_GUEST_STATE = {states.POWERING_OFF, states.POWERING_ON, states.REBOOTING, states.REBOOTING_HARD,
                          states.PAUSING, states.UNPAUSING, states.SUSPENDING, states.RESUMING, states.REBUILDING,
                          states.RESIZE_MIGRATING, states.RESIZE_REVERTING, states.IMAGE_SNAPSHOT,
-                         states.IMAGE_BACKUP, states.SHELVING}
+                         states.IMAGE_BACKUP, states.SHELVING, states.RESCUING, states.UNRESCUING}
 
 
 class ComputeAgent(Protocol):

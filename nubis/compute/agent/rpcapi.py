@@ -5,6 +5,7 @@ Version history:
         resize_instance
   1.1 - stop_guest, receive_guest, drop_guest, start_guest (moves between hosts), snapshot_instance(rotation),
         external_event, shelve_instance
+  1.2 - get_console, rescue_instance, unrescue_instance, trigger_crash_dump
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ TOPIC = "compute"
 
 class ComputeAgentAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.1"
+    VERSION = "1.2"
     SINCE: ClassVar[dict[str, str]] = {
-        method: "1.1" for method in ("snapshot_instance", "shelve_instance", "external_event", "stop_guest",
-                                     "receive_guest", "drop_guest", "start_guest")}
+        **{method: "1.1" for method in ("snapshot_instance", "shelve_instance", "external_event", "stop_guest",
+                                        "receive_guest", "drop_guest", "start_guest")},
+        **{method: "1.2" for method in ("get_console", "rescue_instance", "unrescue_instance", "trigger_crash_dump")}}
 
     def build_and_run_instance(self, ctxt: RequestContext, host: str, instance: dict[str, Any]) -> None:
         self.prepare(server=host, version="1.0").cast(ctxt, "build_and_run_instance", instance=instance)
@@ -90,9 +92,33 @@ class ComputeAgentAPI(rpc.RPCClient):
         return self.prepare(server=host, version="1.1").call(  # type: ignore[no-any-return]
             ctxt, "start_guest", uuid=uuid)
 
+    def get_console(self, ctxt: RequestContext, host: str, uuid: str, kind: str) -> dict[str, Any]:
+        """Where the guest's ``kind`` console (vnc, spice, serial) listens: {"host", "port",
+        "internal_access_path"}; a remote error ``ConsoleUnavailable`` when the host offers none."""
+        self.check_can_send("get_console")
+        return self.prepare(server=host, version="1.2").call(  # type: ignore[no-any-return]
+            ctxt, "get_console", uuid=uuid, kind=kind)
+
+    def rescue_instance(self, ctxt: RequestContext, host: str, instance: dict[str, Any],
+                        rescue_image: dict[str, Any]) -> None:
+        """Boot the guest from ``rescue_image`` (``image_meta`` form; the API has set task_state rescuing)."""
+        self.check_can_send("rescue_instance")
+        self.prepare(server=host, version="1.2").cast(ctxt, "rescue_instance", instance=instance,
+                                                      rescue_image=rescue_image)
+
+    def unrescue_instance(self, ctxt: RequestContext, host: str, uuid: str) -> None:
+        """Boot the rescued guest from its own disk again (the API has set task_state unrescuing)."""
+        self.check_can_send("unrescue_instance")
+        self.prepare(server=host, version="1.2").cast(ctxt, "unrescue_instance", uuid=uuid)
+
+    def trigger_crash_dump(self, ctxt: RequestContext, host: str, uuid: str) -> None:
+        """Inject an NMI into the guest."""
+        self.check_can_send("trigger_crash_dump")
+        self.prepare(server=host, version="1.2").cast(ctxt, "trigger_crash_dump", uuid=uuid)
+
 
 class ComputeAgentEndpoint:
-    target = oslo_messaging.Target(version="1.1")
+    target = oslo_messaging.Target(version="1.2")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -136,3 +162,15 @@ class ComputeAgentEndpoint:
 
     def shelve_instance(self, ctxt: RequestContext, uuid: str, image_id: str) -> None:
         self.manager.shelve_instance(ctxt, uuid, image_id)
+
+    def get_console(self, ctxt: RequestContext, uuid: str, kind: str) -> dict[str, Any]:
+        return self.manager.get_console(uuid, kind)  # type: ignore[no-any-return]
+
+    def rescue_instance(self, ctxt: RequestContext, instance: dict[str, Any], rescue_image: dict[str, Any]) -> None:
+        self.manager.rescue_instance(ctxt, instance, rescue_image)
+
+    def unrescue_instance(self, ctxt: RequestContext, uuid: str) -> None:
+        self.manager.unrescue_instance(ctxt, uuid)
+
+    def trigger_crash_dump(self, ctxt: RequestContext, uuid: str) -> None:
+        self.manager.trigger_crash_dump(ctxt, uuid)

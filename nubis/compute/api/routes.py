@@ -9,6 +9,7 @@ from __future__ import annotations
 from nubis.api import router
 from nubis.compute.api import (
     aggregates,
+    consoles,
     extensions,
     external_events,
     flavor_extra_specs,
@@ -35,7 +36,7 @@ from nubis.compute.api.views.links import API_PREFIX
 
 _MODULES = (versions, flavors, flavor_extra_specs, keypairs, servers, server_moves, server_metadata, server_tags,
             server_extras, external_events, server_groups, services, hypervisors, limits, quotas, usage, aggregates, hosts, usage_audit_log,
-            extensions)
+            extensions, consoles)
 
 
 def _table() -> router.RouteTable:

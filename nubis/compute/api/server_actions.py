@@ -11,7 +11,7 @@ import webob
 from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.compute.api import passwords, schemas, server_moves
+from nubis.compute.api import consoles, passwords, schemas, server_moves
 from nubis.compute.api.common import authorize, body_of, context, core, version_of
 from nubis.compute.api.schemas import servers as server_schemas
 from nubis.compute.api.servers import shown
@@ -139,6 +139,30 @@ def _reset_state(req: router.Request, inst: Any, arg: Any) -> None:
     core(req).servers.reset_state(context(req), inst.uuid, state)
 
 
+_RESCUE: schemas.Schema = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "adminPass": {"type": "string", "maxLength": 255}, "rescue_image_ref": schemas.UUID}}
+
+
+def _rescue(req: router.Request, inst: Any, arg: Any) -> webob.Response:
+    """Nova's rescue: 200 ``{"adminPass": ...}`` (left out when ``[api] enable_instance_password`` is off)."""
+    _validate("rescue", arg, _RESCUE)
+    admin_pass = passwords.admin_pass(req, arg)
+    core(req).servers.rescue(context(req), inst.uuid, (arg or {}).get("rescue_image_ref"))
+    return router.json_response({} if admin_pass is None else {"adminPass": admin_pass})
+
+
+def _unrescue(req: router.Request, inst: Any, arg: Any) -> None:
+    core(req).servers.unrescue(context(req), inst.uuid)
+
+
+def _trigger_crash_dump(req: router.Request, inst: Any, arg: Any) -> None:
+    if version_of(req) < Version(2, 17):
+        raise exceptions.NotFound("trigger_crash_dump needs microversion 2.17 or later.")
+    if arg is not None:
+        raise exceptions.BadRequest("Invalid input for field/attribute trigger_crash_dump: give null.")
+    core(req).servers.trigger_crash_dump(context(req), inst.uuid)
+
+
 def _force_delete(req: router.Request, inst: Any, arg: Any) -> None:
     core(req).servers.delete(context(req), inst.uuid)
 
@@ -168,6 +192,12 @@ TABLE: dict[str, Action] = {
     "evacuate": Action("servers:evacuate", server_moves.evacuate),
     "os-resetState": Action("servers:reset_state", _reset_state),
     "forceDelete": Action("servers:force_delete", _force_delete),
+    "rescue": Action("os-rescue", _rescue),
+    "unrescue": Action("os-unrescue", _unrescue),
+    "trigger_crash_dump": Action("servers:trigger_crash_dump", _trigger_crash_dump),
+    "os-getVNCConsole": Action(consoles.REMOTE_RULE, consoles.legacy_action(["novnc", "xvpvnc"])),
+    "os-getSPICEConsole": Action(consoles.REMOTE_RULE, consoles.legacy_action(["spice-html5"])),
+    "os-getSerialConsole": Action(consoles.REMOTE_RULE, consoles.legacy_action(["serial"])),
 }
 
 

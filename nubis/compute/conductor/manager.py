@@ -17,6 +17,7 @@ from nubis.compute import notifications, states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
 from nubis.compute.conductor.moves import Mover, instance_spec
+from nubis.compute.core.consoles import ConsoleTokens
 from nubis.compute.core.host_settings import HostSettings
 from nubis.compute.core.instances import AGENT_WRITABLE, ActionEnd, Fault, InstanceStore
 from nubis.compute.db.models import ComputeNode, Service
@@ -42,6 +43,7 @@ class ConductorManager:
         self.notifier = notifier
         self.placement = placement
         self.moves = Mover(db, self.instances, scheduler, agents, placement, notifier)
+        self.console_tokens = ConsoleTokens(db)
 
     # -- boots -----------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ Version history:
   1.2 - instance_update(expected_vm_state, fault, action): a state, the fault that explains it and the end
         of the action that led to it in one transaction
   1.3 - service_heartbeat(versions): the release and RPC versions the service runs
+  1.4 - check_console_token (for the console proxies, which hold no DB credentials)
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ TOPIC = "conductor"
 
 class ConductorAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.3"
+    VERSION = "1.4"
     SINCE: ClassVar[dict[str, str]] = {
-        method: "1.1" for method in ("unshelve_instance", "schedule_move", "execute_move", "confirm_move",
-                                     "revert_move")}
+        **{method: "1.1" for method in ("unshelve_instance", "schedule_move", "execute_move", "confirm_move",
+                                        "revert_move")},
+        "check_console_token": "1.4"}
 
     def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
@@ -119,9 +121,17 @@ class ConductorAPI(rpc.RPCClient):
         """Instances recorded on ``host`` (for an agent putting things right after a restart)."""
         return self.prepare(version="1.0").call(ctxt, "host_instances", host=host)  # type: ignore[no-any-return]
 
+    def check_console_token(self, ctxt: RequestContext, token: str, consume: bool = False) -> dict[str, Any] | None:
+        """The console a valid, unexpired token grants ({"instance_uuid", "console_type", "host", "port",
+        "internal_access_path", "access_url_base", "expires", "user_id", "project_id"}), or None; with
+        ``consume`` the token is used up ([console] single_use)."""
+        self.check_can_send("check_console_token")
+        return self.prepare(version="1.4").call(  # type: ignore[no-any-return]
+            ctxt, "check_console_token", token=token, consume=consume)
+
 
 class ConductorEndpoint:
-    target = oslo_messaging.Target(version="1.3")
+    target = oslo_messaging.Target(version="1.4")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -176,3 +186,6 @@ class ConductorEndpoint:
 
     def unshelve_instance(self, ctxt: RequestContext, uuid: str, zone: str | None) -> None:
         self.manager.unshelve_instance(ctxt, uuid, zone)
+
+    def check_console_token(self, ctxt: RequestContext, token: str, consume: bool = False) -> dict[str, Any] | None:
+        return self.manager.console_tokens.check(token, consume)  # type: ignore[no-any-return]

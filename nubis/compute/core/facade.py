@@ -8,6 +8,7 @@ from oslo_config import cfg
 
 from nubis.common import policy
 from nubis.compute.core.aggregates import AggregateStore
+from nubis.compute.core.consoles import Consoles
 from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.hosts import HostReport
@@ -39,3 +40,4 @@ class ComputeCore:
     snapshots: Snapshots
     events: ExternalEvents
     hosts: HostReport
+    consoles: Consoles

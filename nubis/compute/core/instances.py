@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.compute.db.models import Instance, InstanceAction, InstanceFault, Migration
+from nubis.compute.db.models import ConsoleAuthToken, Instance, InstanceAction, InstanceFault, Migration
 
 # What agents may set through the conductor (never owner, flavor, ...).
 AGENT_WRITABLE = frozenset({"vm_state", "task_state", "power_state", "host", "node", "launched_at",
@@ -66,6 +66,11 @@ class ActionEnd:
     message: str | None = None
 
 
+def revoke_console_tokens(s: Any, uuid: str) -> None:
+    """Drop every remote console token of instance ``uuid`` (in the caller's transaction)."""
+    s.execute(sa.delete(ConsoleAuthToken).where(ConsoleAuthToken.instance_uuid == uuid))
+
+
 class InstanceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -102,6 +107,8 @@ class InstanceStore:
         with self.db.writer() as s:
             if not s.execute(q.values(**values, updated_at=types.utcnow())).rowcount:
                 return False
+            if "host" in values:  # a console token names the old host's endpoint: it must not outlive the move
+                revoke_console_tokens(s, uuid)
             if fault is not None:
                 s.add(InstanceFault(instance_uuid=uuid, code=fault.code, message=fault.message, details=fault.details))
             if action is not None:
@@ -111,6 +118,7 @@ class InstanceStore:
     def mark_deleted(self, uuid: str) -> bool:
         now = types.utcnow()
         with self.db.writer() as s:
+            revoke_console_tokens(s, uuid)
             return bool(s.execute(sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
                                   .values(deleted=True, vm_state="deleted", task_state=None, terminated_at=now,
                                           updated_at=now)).rowcount)

@@ -26,7 +26,7 @@ from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core import timestamps
 from nubis.compute.core.flavors import FlavorStore
-from nubis.compute.core.instances import InstanceStore, guest_payload
+from nubis.compute.core.instances import InstanceStore, guest_payload, image_meta
 from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
@@ -106,7 +106,7 @@ def _filtered_page(s: Any, q: sa.Select[Any], keys: list[paging.SortKey], limit:
 
 
 _STATUS_FILTER = {"ACTIVE": states.ACTIVE, "BUILD": states.BUILDING, "SHUTOFF": states.STOPPED,
-                  "PAUSED": states.PAUSED, "SUSPENDED": states.SUSPENDED, "ERROR": states.ERROR,
+                  "PAUSED": states.PAUSED, "SUSPENDED": states.SUSPENDED, "RESCUE": states.RESCUED, "ERROR": states.ERROR,
                   "DELETED": states.DELETED}
 
 
@@ -494,6 +494,46 @@ class ServerCore:
             return
         # Never placed, or its host is down: delete the record here and give back what it held.
         self.conductor.instance_deleted(ctx, uuid)
+
+    def rescue(self, ctx: RequestContext, uuid: str, rescue_image_ref: str | None) -> None:
+        """Boot the server from a rescue image (``rescue_image_ref``, else its own image) with its disk second.
+
+        :raises BadRequest: the rescue image cannot be found or is not active.
+        :raises Conflict: locked, or not ACTIVE, SHUTOFF or ERROR, or never placed.
+        """
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
+        if not inst.host:
+            raise exceptions.Conflict(f"Cannot 'rescue' instance {uuid}: it was never placed on a host")
+        ref = str(rescue_image_ref or inst.image_ref or "").rstrip("/").rsplit("/", 1)[-1]
+        image = self._image(ctx, ref)
+        self.agents.check_can_send("rescue_instance")  # 409 before any change while computes are capped below
+        self._start(ctx, inst, "rescue", {"task_state": states.RESCUING},
+                    (states.ACTIVE, states.STOPPED, states.ERROR))
+        self.agents.rescue_instance(ctx, inst.host, guest_payload(inst), image_meta(image))
+
+    def unrescue(self, ctx: RequestContext, uuid: str) -> None:
+        """Boot the rescued server from its own disk again; 409 unless it is in RESCUE."""
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
+        self.agents.check_can_send("unrescue_instance")
+        self._start(ctx, inst, "unrescue", {"task_state": states.UNRESCUING}, (states.RESCUED,))
+        self.agents.unrescue_instance(ctx, inst.host, uuid)  # type: ignore[arg-type]
+
+    def trigger_crash_dump(self, ctx: RequestContext, uuid: str) -> None:
+        """Inject an NMI (Nova's allowed states: ACTIVE, PAUSED, RESCUE, VERIFY_RESIZE, ERROR, and running)."""
+        inst, _ = self.get(ctx, uuid)
+        self._check_lock(ctx, inst)
+        allowed = (states.ACTIVE, states.PAUSED, states.RESCUED, states.RESIZED, states.ERROR)
+        if inst.vm_state not in allowed or inst.task_state is not None or not inst.host:
+            where = f"task_state {inst.task_state}" if inst.task_state else f"vm_state {inst.vm_state}"
+            raise exceptions.Conflict(f"Cannot 'trigger_crash_dump' instance {uuid} while it is in {where}")
+        if inst.power_state != states.RUNNING:
+            raise exceptions.Conflict(f"Instance {uuid} is not running.")
+        self.agents.check_can_send("trigger_crash_dump")
+        with self.db.writer() as s:
+            self.instances.start_action(s, uuid, "trigger_crash_dump", ctx)
+        self.agents.trigger_crash_dump(ctx, inst.host, uuid)
 
     def console_output(self, ctx: RequestContext, uuid: str, length: int | None) -> str:
         inst, _ = self.get(ctx, uuid)

@@ -263,3 +263,27 @@ class Migration(Base):
     flavor: orm.Mapped[Any] = orm.mapped_column(types.JSONText)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+
+
+class ConsoleAuthToken(Base):
+    """A remote console's access token: only its SHA-256 is kept, bound to the guest's console endpoint.
+
+    Stored here (not in a proxy's memory) so every proxy copy can check it through the conductor; rows go
+    when they expire (swept at the next issue), when the server is deleted or when it moves to another host.
+    """
+
+    __tablename__ = "console_auth_tokens"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    token_hash: orm.Mapped[str] = orm.mapped_column(sa.String(64), unique=True)
+    console_type: orm.Mapped[str] = orm.mapped_column(sa.String(32))  # novnc | spice-html5 | serial
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255))  # where the proxy connects
+    port: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    internal_access_path: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    compute_host: orm.Mapped[str] = orm.mapped_column(sa.String(255))  # the instance's host when issued
+    user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)  # who asked (for the logs)
+    project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    access_url_base: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    expires: orm.Mapped[int] = orm.mapped_column(sa.Integer, index=True)  # seconds since the epoch
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)

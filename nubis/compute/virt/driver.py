@@ -76,6 +76,18 @@ class Snapshot:
     chunks: Iterable[bytes]
 
 
+@dataclasses.dataclass(frozen=True)
+class ConsoleEndpoint:
+    """Where a guest's console listens, for a proxy to connect to (Nova's ConsoleVNC/ConsoleSerial)."""
+
+    host: str
+    port: int
+    internal_access_path: str | None = None
+
+
+CONSOLE_KINDS = ("vnc", "spice", "serial")  # what get_console is asked for
+
+
 class DriverError(Exception):
     """An operation failed in the hypervisor; the message says what and is shown in the instance fault."""
 
@@ -118,3 +130,23 @@ class ComputeDriver(Protocol):
         """The guest's root disk as it is now (a running guest may be paused briefly to read it consistently)."""
 
     def console_output(self, uuid: str) -> str: ...
+
+    def get_console(self, uuid: str, kind: str) -> ConsoleEndpoint:
+        """Where the running guest's ``kind`` console (one of ``CONSOLE_KINDS``) listens.
+
+        :raises ConsoleUnavailable: the guest has no console of that kind.
+        """
+
+    def rescue(self, guest: GuestSpec, rescue_image: Mapping[str, Any]) -> None:
+        """Boot the guest from the rescue image (``image_meta`` form: "id", "disk_format", "properties", ...)
+        with its own root disk attached as the second disk."""
+
+    def unrescue(self, uuid: str) -> None:
+        """Boot the guest from its own disk again, dropping the rescue disk."""
+
+    def trigger_crash_dump(self, uuid: str) -> None:
+        """Inject an NMI into the running guest (its kernel may dump and reboot)."""
+
+
+class ConsoleUnavailable(DriverError):
+    """The guest has no console of the kind asked for (its host does not offer it)."""

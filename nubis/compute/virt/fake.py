@@ -15,10 +15,19 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from nubis.compute import states
-from nubis.compute.virt.driver import DriverError, GuestSpec, HostResources, Snapshot
+from nubis.compute.virt import fake_console
+from nubis.compute.virt.driver import (
+    ConsoleEndpoint,
+    ConsoleUnavailable,
+    DriverError,
+    GuestSpec,
+    HostResources,
+    Snapshot,
+)
 
 
 class FakeDriver:
@@ -32,6 +41,9 @@ class FakeDriver:
         self._listener: Callable[[str, int], None] | None = None
         self._file = guests_file
         self._spawn_seconds, self._destroy_seconds = spawn_seconds, destroy_seconds
+        self._consoles: dict[str, fake_console.Responder] = {}  # kind -> its responder, started when first asked
+        self.rescued: dict[str, str] = {}  # uuid -> the rescue image it boots from
+        self.crash_dumps: dict[str, int] = {}  # uuid -> NMIs injected
         if guests_file:
             os.makedirs(os.path.dirname(guests_file) or ".", exist_ok=True)
         if guests_file and os.path.exists(guests_file):
@@ -162,3 +174,38 @@ class FakeDriver:
         # A recognisable disk: a test can tell whose snapshot an image is from its bytes.
         block = f"fake disk of {spec.uuid} from image {spec.image_ref}\n".encode().ljust(4096, b"\0")
         return Snapshot(disk_format="raw", chunks=(block for _ in range(16)))
+
+    def get_console(self, uuid: str, kind: str) -> ConsoleEndpoint:
+        with self._lock:
+            self._maybe_fail("get_console")
+            if uuid not in self._guests:
+                raise DriverError(f"guest {uuid} does not exist on this host")
+            if kind not in fake_console.BANNERS:
+                raise ConsoleUnavailable(f"the fake driver offers no {kind} console")
+            if kind not in self._consoles:
+                self._consoles[kind] = fake_console.Responder(fake_console.BANNERS[kind])
+            return ConsoleEndpoint("127.0.0.1", self._consoles[kind].port)
+
+    def rescue(self, guest: GuestSpec, rescue_image: Mapping[str, Any]) -> None:
+        self._transition("rescue", guest.uuid, (states.RUNNING, states.SHUTDOWN, states.CRASHED), states.RUNNING)
+        with self._lock:
+            self.rescued[guest.uuid] = str(rescue_image.get("id"))
+
+    def unrescue(self, uuid: str) -> None:
+        self._transition("unrescue", uuid, (states.RUNNING, states.SHUTDOWN), states.RUNNING)
+        with self._lock:
+            self.rescued.pop(uuid, None)
+
+    def trigger_crash_dump(self, uuid: str) -> None:
+        with self._lock:
+            self._maybe_fail("trigger_crash_dump")
+            if self._guests.get(uuid) != states.RUNNING:
+                raise DriverError(f"guest {uuid} is not running: no NMI to inject")
+            self.crash_dumps[uuid] = self.crash_dumps.get(uuid, 0) + 1
+
+    def close_consoles(self) -> None:
+        """Stop the console responders (tests that start many drivers)."""
+        with self._lock:
+            for responder in self._consoles.values():
+                responder.close()
+            self._consoles.clear()

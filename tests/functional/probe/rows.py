@@ -679,7 +679,14 @@ DELETE /v1/tariffs/{tariff_id} admin
 """, {("POST", "/v1/tariffs"): lambda w: {"tariff": {"meter": "vcpu", "price": "0.01"}}})
 METERING_PARAMS = {"project_id": "project_a", "tariff_id": "=no-such-tariff"}
 
-ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *NETWORK_FIXED,
+# Remote consoles (issue 20): a console of A's server for its members; tokens for admins only (asked of a
+# token that does not exist, so an admin's call is let through with a 404).
+CONSOLES = [Row("compute", "POST", "/v2.1/servers/{server_id}/remote-consoles", "write_a",
+                lambda w: {"remote_console": {"protocol": "serial", "type": "serial"}}),
+            Row("compute", "GET", "/v2.1/os-console-auth-tokens/{console_token}", "admin", None,
+                {"console_token": "=no-such-token"})]
+
+ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *CONSOLES, *NETWORK_FIXED,
                    *_network_collection_rows(), *IMAGE,
                    *PLACEMENT, *METERING]
 

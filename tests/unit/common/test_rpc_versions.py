@@ -114,14 +114,17 @@ def test_remote_exception_modules_exist() -> None:
 # A method's arguments are its wire shape: changing them without a version bump breaks N-1 peers.
 # Changing this table is the reminder: bump VERSION, add a line to the history and to RELEASES.
 SIGNATURES = {
-    "ComputeAgentEndpoint": ("1.1", {
+    "ComputeAgentEndpoint": ("1.2", {
         "build_and_run_instance": "instance", "console_output": "uuid", "drop_guest": "uuid",
         "external_event": "event", "power_action": "uuid,action", "rebuild_instance": "instance",
         "receive_guest": "instance,running", "resize_instance": "instance,revert",
         "shelve_instance": "uuid,image_id", "snapshot_instance": "uuid,image_id,rotation",
-        "start_guest": "uuid", "stop_guest": "uuid", "terminate_instance": "uuid"}),
-    "ConductorEndpoint": ("1.3", {
+        "start_guest": "uuid", "stop_guest": "uuid", "terminate_instance": "uuid",
+        "get_console": "uuid,kind", "rescue_instance": "instance,rescue_image", "unrescue_instance": "uuid",
+        "trigger_crash_dump": "uuid"}),
+    "ConductorEndpoint": ("1.4", {
         "add_fault": "uuid,code,message,details", "build_instances": "instances,spec",
+        "check_console_token": "token,consume",
         "compute_node_update": "node", "confirm_move": "migration_uuid", "execute_move": "migration_uuid",
         "finish_action": "uuid,request_id,message", "host_instances": "host", "instance_deleted": "uuid",
         "instance_update": "uuid,values,expected_task_state,only_if_idle,expected_vm_state,fault,action",

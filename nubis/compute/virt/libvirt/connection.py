@@ -170,6 +170,14 @@ class Connection:
     def xml(self, uuid: str) -> str:
         return str(self.lookup(uuid).XMLDesc(0))
 
+    def inactive_xml(self, uuid: str) -> str:
+        """The guest's persistent definition (what the next start boots), without live state."""
+        return str(self.lookup(uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+
+    def inject_nmi(self, uuid: str) -> None:
+        """Send the guest a non-maskable interrupt (its kernel may dump and reboot)."""
+        self._call(self.lookup(uuid).injectNMI, 0)
+
     def start(self, uuid: str) -> None:
         """Boot a stopped guest (or restore it from its managed save)."""
         self._call(self.lookup(uuid).create)

@@ -71,6 +71,22 @@ class CpuTune:
 
 
 @dataclasses.dataclass(frozen=True)
+class Graphics:
+    """A remote display (VNC or SPICE) on a port libvirt picks (autoport), listening on ``listen``."""
+
+    type: str  # vnc | spice
+    listen: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SerialTcp:
+    """The guest's interactive serial console as a raw TCP socket on the host (for the serial proxy)."""
+
+    host: str
+    port: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Domain:
     uuid: str
     name: str
@@ -91,6 +107,8 @@ class Domain:
     cputune: CpuTune = CpuTune()
     balloon: bool = True
     description: str = ""
+    graphics: tuple[Graphics, ...] = ()
+    serial_tcp: SerialTcp | None = None
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -202,9 +220,75 @@ def to_xml(d: Domain) -> str:
         _sub(element, "model", type=nic.model)
         if nic.mtu:
             _sub(element, "mtu", size=str(nic.mtu))
-    if d.console_log:
+    if d.serial_tcp:
+        # The guest's console (ttyS0) is the TCP socket the serial proxy connects to; what it writes is also
+        # logged to the console log (as Nova does), so os-getConsoleOutput keeps working.
+        serial = _sub(devices, "serial", type="tcp")
+        _sub(serial, "source", mode="bind", host=d.serial_tcp.host, service=str(d.serial_tcp.port))
+        _sub(serial, "protocol", type="raw")
+        if d.console_log:
+            _sub(serial, "log", file=d.console_log, append="on")
+        _sub(serial, "target", port="0")
+    elif d.console_log:
         serial = _sub(devices, "serial", type="file")
         _sub(serial, "source", path=d.console_log, append="on")
         _sub(serial, "target", port="0")  # libvirt makes the console an alias of this first serial port
+    for g in d.graphics:
+        element = _sub(devices, "graphics", type=g.type, autoport="yes", listen=g.listen)
+        _sub(element, "listen", type="address", address=g.listen)
+    if d.graphics:
+        _sub(_sub(devices, "video"), "model", type="virtio" if d.arch != "x86_64" else "vga")
     _sub(devices, "memballoon", model="virtio" if d.balloon else "none")
+    return ET.tostring(root, encoding="unicode")
+
+
+def console_ports(xml: str) -> dict[str, tuple[str, int]]:
+    """The console endpoints a (live) domain XML names: {"vnc"|"spice"|"serial": (listen address, port)}.
+
+    Graphics ports are only in the live XML (autoport picks them at start); -1 means not yet assigned.
+    """
+    root = ET.fromstring(xml)
+    found: dict[str, tuple[str, int]] = {}
+    for g in root.iterfind("./devices/graphics"):
+        port = int(g.get("port", "-1"))
+        if g.get("type") in ("vnc", "spice") and port > 0:
+            found[str(g.get("type"))] = (g.get("listen") or "127.0.0.1", port)
+    for serial in root.iterfind("./devices/serial[@type='tcp']"):
+        source = serial.find("source")
+        if source is not None and source.get("mode") == "bind" and source.get("service"):
+            found.setdefault("serial", (source.get("host") or "127.0.0.1", int(str(source.get("service")))))
+    return found
+
+
+RESCUE_BUS_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd"}
+RESCUE_DEVICES = ("disk", "cdrom")
+
+
+def with_rescue_device(xml: str, path: str, device: str, bus: str) -> str:
+    """Stable-device rescue (Nova's, for images with ``hw_rescue_device``/``hw_rescue_bus``): the guest's own
+    definition ``xml`` with every disk where it was, plus the rescue disk ``path`` on the next free target of
+    ``bus``, booted first (per-device boot order; the ``<os><boot dev>`` it replaces cannot coexist with it)."""
+    if device not in RESCUE_DEVICES or bus not in RESCUE_BUS_PREFIX:
+        raise ValueError(f"hw_rescue_device must be one of {', '.join(RESCUE_DEVICES)} and hw_rescue_bus one of "
+                         f"{', '.join(RESCUE_BUS_PREFIX)} (got {device!r}, {bus!r})")
+    root = ET.fromstring(xml)
+    os_ = root.find("os")
+    if os_ is not None:
+        for boot in os_.findall("boot"):
+            os_.remove(boot)
+    devices = root.find("devices")
+    if devices is None:
+        devices = _sub(root, "devices")
+    for element in devices.iter("boot"):  # a boot order elsewhere would compete with the rescue disk's
+        element.set("order", str(int(element.get("order", "1")) + 1))
+    taken = {t.get("dev") for t in devices.iterfind("disk/target")}
+    prefix = RESCUE_BUS_PREFIX[bus]
+    target = next(f"{prefix}{chr(c)}" for c in range(ord("a"), ord("z") + 1) if f"{prefix}{chr(c)}" not in taken)
+    disk = _sub(devices, "disk", type="file", device=device)
+    _sub(disk, "driver", name="qemu", type="qcow2")
+    _sub(disk, "source", file=path)
+    _sub(disk, "target", dev=target, bus=bus)
+    if device == "cdrom":
+        _sub(disk, "readonly")
+    _sub(disk, "boot", order="1")
     return ET.tostring(root, encoding="unicode")

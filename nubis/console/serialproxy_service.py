@@ -1,0 +1,5 @@
+"""``nubis-serialproxy`` (see ``nubis.console.service``)."""
+
+from nubis.console.service import SERIAL as SERVICE
+
+__all__ = ["SERVICE"]

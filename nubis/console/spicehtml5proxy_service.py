@@ -1,0 +1,5 @@
+"""``nubis-spicehtml5proxy`` (see ``nubis.console.service``)."""
+
+from nubis.console.service import SPICE as SERVICE
+
+__all__ = ["SERVICE"]

@@ -1,0 +1,143 @@
+"""Remote consoles: time from asking the API for a console to the guest's first bytes through the proxy,
+and the noVNC proxy's memory with many consoles open.
+
+    python -m tools.bench.consoles [--tries 5] [--open 20] [--db sqlite|URL] [--transport rabbit://...]
+
+The services run as separate processes over RabbitMQ (``tools.bench.compute``'s multi-process cloud), plus
+``nubis-novncproxy`` in a process of its own, so its resident memory is the proxy's alone. The guests are
+the fake driver's: their "framebuffer" is the RFB greeting, the first thing noVNC reads from a real one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import requests
+from websockify.websocket import WebSocket
+
+from tools.bench import _service, compute, figures
+
+RFB = b"RFB 003.008\n"
+
+
+class _Client(WebSocket):
+    """websockify's client with a query string on the request line (its ``connect`` sends the path only)."""
+
+    def __init__(self, query: str) -> None:
+        super().__init__()
+        self._query = query
+
+    def send_request(self, type: str, path: str) -> None:  # noqa: A002 - websockify's signature
+        super().send_request(type, f"{path}?{self._query}")
+
+
+def _rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return kib / 1024
+
+
+@contextmanager
+def _novncproxy(conf: str, port: int) -> Iterator[int]:
+    """``nubis-novncproxy`` (started through its entry function: this tree may not be installed)."""
+    with open(conf, "a") as f:
+        f.write(f"\n[vnc]\nnovncproxy_host = 127.0.0.1\nnovncproxy_port = {port}\n")
+    proc = subprocess.Popen([sys.executable, "-c", "from nubis.cmd.service import novncproxy; novncproxy()",
+                             "--config-file", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # no health URL: wait until it accepts connections
+            if proc.poll() is not None:
+                raise RuntimeError(f"nubis-novncproxy exited with {proc.returncode}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("nubis-novncproxy did not start listening")
+            time.sleep(0.2)
+        yield proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def _open(api: str, server_id: str, proxy_port: int) -> tuple[WebSocket, float]:
+    """Ask for a console and read the guest's greeting through the proxy; (the open socket, seconds)."""
+    started = time.perf_counter()
+    resp = requests.post(f"{api}/v2.1/servers/{server_id}/remote-consoles", headers=compute.HEADERS, timeout=60,
+                         json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
+    resp.raise_for_status()
+    path = urllib.parse.parse_qs(urllib.parse.urlsplit(resp.json()["remote_console"]["url"]).query)["path"][0]
+    client = _Client(urllib.parse.urlsplit(path).query)
+    client.connect(f"ws://127.0.0.1:{proxy_port}/", origin=f"http://127.0.0.1:{proxy_port}")
+    data = b""
+    while len(data) < len(RFB):
+        chunk = client.recv()
+        if chunk is None:
+            raise RuntimeError("the proxy closed the console before the guest's greeting")
+        data += chunk
+    if data[:len(RFB)] != RFB:
+        raise RuntimeError(f"unexpected greeting {data[:32]!r}")
+    return client, time.perf_counter() - started
+
+
+def _boot(api: str, image: str, flavor: str) -> str:
+    """A server to open consoles of, once the compute agent (its own process) has registered with the scheduler."""
+    for _ in range(30):
+        try:
+            return compute.boot_to_active(requests.Session(), api, image, flavor)[0]
+        except RuntimeError:  # NoValidHost while the agent is still joining: try again
+            time.sleep(2)
+    raise RuntimeError("no server became ACTIVE in a minute")
+
+
+def run(args: argparse.Namespace) -> list[str]:
+    with tempfile.TemporaryDirectory() as state, _service.scratch_database(args.db, state, "compute") as db, \
+            compute.multi_process(state, db, args.transport) as urls:
+        api = urls["compute-api"]
+        image, flavor = compute.prepare(urls)
+        server_id = _boot(api, image, flavor)
+        port = _service.free_port()
+        with _novncproxy(os.path.join(state, "nubis.conf"), port) as pid:
+            latencies = []
+            for _ in range(args.tries):
+                client, seconds = _open(api, server_id, port)
+                latencies.append(seconds)
+                client.close()
+            idle = _rss_mib(pid)
+            clients = [_open(api, server_id, port)[0] for _ in range(args.open)]
+            loaded = _rss_mib(pid)
+            for client in clients:
+                client.close()
+    p50 = statistics.median(latencies) * 1000
+    conditions = {"db": args.db.split(":")[0], "driver": "fake", "transport": "rabbit"}
+    figures.record("consoles", f"console URL to first RFB bytes, p50 of {args.tries}", p50, "ms", **conditions)
+    figures.record("consoles", "novncproxy RSS, idle", idle, "MiB", **conditions)
+    figures.record("consoles", f"novncproxy RSS, {args.open} consoles open", loaded, "MiB", **conditions)
+    return [f"  console URL to first RFB bytes: p50 {p50:6.1f} ms (of {args.tries})",
+            f"  novncproxy RSS: idle {idle:6.1f} MiB, {args.open} consoles open {loaded:6.1f} MiB"]
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="tools.bench.consoles")
+    parser.add_argument("--tries", type=int, default=5)
+    parser.add_argument("--open", type=int, default=20)
+    parser.add_argument("--db", default="sqlite", help="sqlite, or a server URL without a database name")
+    parser.add_argument("--transport", default="rabbit://guest:guest@127.0.0.1:5672/")
+    for line in run(parser.parse_args(argv)):
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
