@@ -75,6 +75,8 @@ SERVICE_MODULES: dict[str, str] = {
     "network": "nubis.network.service",
     "network-agent": "nubis.network.agent_service",
     "metadata": "nubis.metadata.service",
+    "volume": "nubis.volume.service",
+    "volume-manager": "nubis.volume.manager_service",
 }
 
 
@@ -86,6 +88,13 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "placement": ("placement", "placement", ""),
     "compute-api": ("compute", "nova", "/v2.1"),
     "network": ("network", "neutron", ""),
+    # Cinder's endpoint names the project; the catalog in a token fills in %(project_id)s (as Keystone).
+    "volume": ("block-storage", "cinder", "/v3/%(project_id)s"),
+}
+
+# Further catalog entries for the same API under older service types some clients still look up.
+CATALOG_ALIASES: dict[str, list[tuple[str, str]]] = {
+    "volume": [("volumev3", "cinderv3")],
 }
 
 

@@ -88,3 +88,11 @@ def network_agent() -> None:
 
 def metadata() -> None:
     _main("metadata")
+
+
+def volume() -> None:
+    _main("volume")
+
+
+def volume_manager() -> None:
+    _main("volume-manager")

@@ -1,0 +1,84 @@
+"""``os-quota-sets``, ``limits`` and ``os-availability-zone``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webob
+
+from nubis.api import router, validation
+from nubis.common import exceptions
+from nubis.volume.api.common import authorize, body_of, context, core, is_true
+from nubis.volume.api.schemas import quotas as schemas
+from nubis.volume.core.quotas import RESOURCES
+
+
+def _check_target(target: str) -> None:
+    if not 0 < len(target) <= 255:
+        raise exceptions.BadRequest("Invalid project id in the URL.")
+
+
+def show_quotas(req: router.Request, target_project_id: str) -> webob.Response:
+    _check_target(target_project_id)
+    authorize(req, "volume_extension:quotas:show", target_project_id)
+    quotas = core(req).quotas
+    limits = quotas.limits(target_project_id)
+    body: dict[str, Any] = {"id": target_project_id}
+    if is_true(req.GET.get("usage")):
+        used = quotas.usage_of(target_project_id)
+        body.update({r: {"limit": limits[r], "in_use": used[r], "reserved": 0, "allocated": 0} for r in RESOURCES})
+    else:
+        body.update({r: limits[r] for r in RESOURCES})
+    return router.json_response({"quota_set": body})
+
+
+def default_quotas(req: router.Request, target_project_id: str) -> webob.Response:
+    _check_target(target_project_id)
+    authorize(req, "volume_extension:quotas:show", target_project_id)
+    return router.json_response({"quota_set": {"id": target_project_id, **core(req).quotas.defaults()}})
+
+
+def update_quotas(req: router.Request, target_project_id: str) -> webob.Response:
+    _check_target(target_project_id)
+    authorize(req, "volume_extension:quotas:update", target_project_id)
+    body = body_of(req)
+    validation.validate(body, schemas.UPDATE)
+    values = {r: v for r, v in body["quota_set"].items() if r in RESOURCES}
+    core(req).quotas.update(target_project_id, values)
+    return router.json_response({"quota_set": core(req).quotas.limits(target_project_id)})
+
+
+def delete_quotas(req: router.Request, target_project_id: str) -> webob.Response:
+    _check_target(target_project_id)
+    authorize(req, "volume_extension:quotas:delete", target_project_id)
+    core(req).quotas.delete(target_project_id)
+    return router.empty_response(200)
+
+
+def limits(req: router.Request) -> webob.Response:
+    """Cinder's absolute limits and usage of the caller's project (no rate limits)."""
+    authorize(req, "limits_extension:used_limits")
+    project = context(req).project_id
+    quotas = core(req).quotas
+    lim, used = quotas.limits(project), quotas.usage_of(project)
+    return router.json_response({"limits": {"rate": [], "absolute": {
+        "maxTotalVolumes": lim["volumes"], "maxTotalSnapshots": lim["snapshots"],
+        "maxTotalVolumeGigabytes": lim["gigabytes"], "maxTotalBackups": 0, "maxTotalBackupGigabytes": 0,
+        "totalVolumesUsed": used["volumes"], "totalSnapshotsUsed": used["snapshots"],
+        "totalGigabytesUsed": used["gigabytes"], "totalBackupsUsed": 0, "totalBackupGigabytesUsed": 0,
+    }}})
+
+
+def availability_zones(req: router.Request) -> webob.Response:
+    authorize(req, "volume_extension:availability_zone_list")
+    return router.json_response({"availabilityZoneInfo": core(req).zones()})
+
+
+def routes(prefix: str) -> router.RouteTable:
+    quota = f"{prefix}/os-quota-sets/{{target_project_id}}"
+    return {
+        quota: {"GET": show_quotas, "PUT": update_quotas, "DELETE": delete_quotas},
+        f"{quota}/defaults": {"GET": default_quotas},
+        f"{prefix}/limits": {"GET": limits},
+        f"{prefix}/os-availability-zone": {"GET": availability_zones},
+    }

@@ -1,0 +1,317 @@
+"""The volume service through its HTTP API: versions, the catalog, volumes on the file backend, types,
+quotas, limits, snapshots, attach state, recovery of interrupted work, and the openstack CLI."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tests import fixtures
+from tests.functional.cloud import Cloud, Credentials
+
+GiB = 1024 ** 3
+
+
+class Api:
+    """Calls to ``/v3/{project}`` as one user."""
+
+    def __init__(self, cloud: Cloud, creds: Credentials | None = None) -> None:
+        conn = cloud.connection(creds)
+        self.token = conn.session.get_token()
+        self.project_id = conn.session.get_project_id()
+        self.root = cloud.url("volume")
+        self.base = f"{self.root}/v3/{self.project_id}"
+
+    def call(self, method: str, path: str, body: Any = None, version: str | None = None,
+             base: str | None = None) -> requests.Response:
+        headers = {"X-Auth-Token": self.token}
+        if version:
+            headers["OpenStack-API-Version"] = f"volume {version}"
+        return requests.request(method, (base or self.base) + path, json=body, headers=headers, timeout=30)
+
+    def ok(self, method: str, path: str, body: Any = None, status: int | None = None) -> Any:
+        resp = self.call(method, path, body)
+        assert resp.status_code < 300 and (status is None or resp.status_code == status), \
+            f"{method} {path}: {resp.status_code} {resp.text}"
+        return resp.json() if resp.content else None
+
+    def volume(self, volume_id: str) -> dict[str, Any]:
+        return self.ok("GET", f"/volumes/{volume_id}")["volume"]  # type: ignore[no-any-return]
+
+    def wait(self, volume_id: str, status: str) -> dict[str, Any]:
+        fixtures.wait_until(lambda: self.volume(volume_id)["status"] == status, timeout=30, interval=0.1,
+                            what=f"volume {volume_id} to be {status}")
+        return self.volume(volume_id)
+
+    def create(self, size: int = 1, **extra: Any) -> dict[str, Any]:
+        return self.ok("POST", "/volumes", {"volume": {"size": size, **extra}}, status=202)["volume"]  # type: ignore[no-any-return]
+
+    def gone(self, path: str) -> None:
+        fixtures.wait_until(lambda: self.call("GET", path).status_code == 404, timeout=30, interval=0.1,
+                            what=f"{path} to be deleted")
+
+
+def _file(cloud: Cloud, kind: str, ident: str) -> str:
+    return os.path.join(cloud.aio.options.state_dir, "volumes", f"{kind}-{ident}")
+
+
+@pytest.fixture(scope="module")
+def admin(cloud: Cloud) -> Api:
+    return Api(cloud)
+
+
+@pytest.fixture(scope="module")
+def member(cloud: Cloud) -> Api:
+    return Api(cloud, cloud.new_user(["member", "reader"]))
+
+
+def test_versions_and_microversions(cloud: Cloud, admin: Api) -> None:
+    root = requests.get(cloud.url("volume") + "/", timeout=10)
+    assert root.status_code == 300
+    (v3,) = root.json()["versions"]
+    assert (v3["id"], v3["min_version"], v3["version"]) == ("v3.0", "3.0", "3.60")
+    assert requests.get(cloud.url("volume") + "/v3/", timeout=10).json()["versions"][0]["id"] == "v3.0"
+    resp = admin.call("GET", "/volumes", version="3.60")
+    assert resp.headers["OpenStack-API-Version"] == "volume 3.60"
+    assert admin.call("GET", "/volumes").headers["OpenStack-API-Version"] == "volume 3.0"
+    assert admin.call("GET", "/volumes", version="3.61").status_code == 406
+
+
+def test_catalog_names_block_storage_for_the_project(cloud: Cloud, admin: Api) -> None:
+    catalog = cloud.connection().session.auth.get_access(cloud.connection().session).service_catalog.catalog
+    urls = {entry["type"]: entry["endpoints"][0]["url"] for entry in catalog}
+    assert urls["block-storage"] == urls["volumev3"] == admin.base
+
+
+def test_faults_in_cinder_format(cloud: Cloud, admin: Api, member: Api) -> None:
+    missing = admin.call("GET", f"/volumes/{uuid.uuid4()}")
+    assert missing.status_code == 404 and "itemNotFound" in missing.json(), missing.text
+    bad = admin.call("POST", "/volumes", {"volume": {"size": "big"}})
+    assert bad.status_code == 400 and "size" in bad.json()["badRequest"]["message"], bad.text
+    no_size = admin.call("POST", "/volumes", {"volume": {"name": "x"}})
+    assert no_size.status_code == 400 and "size" in no_size.text
+    # Another project's id in the URL: Cinder's "Malformed request url".
+    assert member.call("GET", "/volumes", base=admin.base).status_code == 400
+    assert admin.call("POST", "/volumes", {"volume": {"size": 1, "imageRef": str(uuid.uuid4())}}).status_code == 400
+    assert admin.call("GET", "/volumes?limit=x").status_code == 400
+    assert admin.call("GET", "/volumes?sort=secret:asc").status_code == 400
+
+
+def test_volume_lifecycle_on_the_file_backend(cloud: Cloud, member: Api, admin: Api) -> None:
+    made = member.create(1, name="data", description="d", metadata={"tier": "gold"})
+    assert made["status"] == "creating" and made["volume_type"] == "__DEFAULT__"
+    vol = member.wait(made["id"], "available")
+    assert vol["size"] == 1 and vol["bootable"] == "false" and vol["availability_zone"] == "nova"
+    assert vol["metadata"] == {"tier": "gold"} and vol["os-vol-tenant-attr:tenant_id"] == member.project_id
+    assert "os-vol-host-attr:host" not in vol and "os-vol-host-attr:host" in admin.volume(vol["id"])
+    path = _file(cloud, "volume", vol["id"])
+    assert os.path.getsize(path) == GiB
+
+    # Another project cannot see it.
+    other = Api(cloud, cloud.new_user(["member"], prefix="other"))
+    assert other.call("GET", f"/volumes/{vol['id']}").status_code == 404
+    assert vol["id"] not in other.call("GET", "/volumes").text
+
+    assert member.ok("PUT", f"/volumes/{vol['id']}", {"volume": {"name": "renamed"}})["volume"]["name"] == "renamed"
+    assert member.ok("POST", f"/volumes/{vol['id']}/metadata", {"metadata": {"a": "1"}})["metadata"] == {
+        "tier": "gold", "a": "1"}
+    assert member.ok("GET", f"/volumes/{vol['id']}/metadata/a") == {"meta": {"a": "1"}}
+    member.ok("DELETE", f"/volumes/{vol['id']}/metadata/a")
+    assert member.ok("PUT", f"/volumes/{vol['id']}/metadata", {"metadata": {"b": "2"}})["metadata"] == {"b": "2"}
+    assert member.call("GET", f"/volumes/{vol['id']}/metadata/a").status_code == 404
+
+    smaller = member.call("POST", f"/volumes/{vol['id']}/action", {"os-extend": {"new_size": 1}})
+    assert smaller.status_code == 400 and "greater than current size" in smaller.text
+    member.ok("POST", f"/volumes/{vol['id']}/action", {"os-extend": {"new_size": 3}}, status=202)
+    fixtures.wait_until(lambda: member.volume(vol["id"])["size"] == 3, timeout=30, what="the extend")
+    assert member.volume(vol["id"])["status"] == "available" and os.path.getsize(path) == 3 * GiB
+
+    member.ok("POST", f"/volumes/{vol['id']}/action", {"os-set_bootable": {"bootable": True}})
+    assert member.volume(vol["id"])["bootable"] == "true"
+
+    member.ok("DELETE", f"/volumes/{vol['id']}", status=202)
+    member.gone(f"/volumes/{vol['id']}")
+    assert not os.path.exists(path)
+
+
+def test_listing_filters_sort_and_pages(member: Api) -> None:
+    tag = uuid.uuid4().hex[:6]
+    ids = [member.create(size, name=f"{tag}-{i}")["id"] for i, size in enumerate((1, 2, 1))]
+    for volume_id in ids:
+        member.wait(volume_id, "available")
+    by_name = member.ok("GET", f"/volumes?name={tag}-1")["volumes"]
+    assert [v["id"] for v in by_name] == [ids[1]] and set(by_name[0]) == {"id", "name", "links"}
+    detail = member.ok("GET", "/volumes/detail?status=available&sort=size:desc,name:asc")["volumes"]
+    ours = [v["id"] for v in detail if v["name"].startswith(tag)]
+    assert ours == [ids[1], ids[0], ids[2]]
+    first = member.ok("GET", "/volumes?limit=1&sort=created_at:asc")
+    assert len(first["volumes"]) == 1 and first["volumes_links"][0]["rel"] == "next"
+    after = member.ok("GET", f"/volumes?limit=1&sort=created_at:asc&marker={first['volumes'][0]['id']}")
+    assert after["volumes"][0]["id"] != first["volumes"][0]["id"]
+    assert member.call("GET", f"/volumes?marker={uuid.uuid4()}").status_code == 404
+    for volume_id in ids:
+        member.ok("DELETE", f"/volumes/{volume_id}")
+
+
+def test_quotas_limits_and_zones(cloud: Cloud, admin: Api) -> None:
+    creds = cloud.new_user(["member", "reader"], prefix="quota")
+    user = Api(cloud, creds)
+    target = f"/os-quota-sets/{user.project_id}"
+    assert user.call("PUT", target, {"quota_set": {"volumes": 1}}).status_code == 403
+    assert admin.ok("PUT", target, {"quota_set": {"volumes": 1, "gigabytes": 5}})["quota_set"]["volumes"] == 1
+    assert admin.call("PUT", target, {"quota_set": {"bogus": 1}}).status_code == 400
+    first = user.create(2)
+    over = user.call("POST", "/volumes", {"volume": {"size": 1}})
+    assert over.status_code == 413 and "volumes" in over.json()["overLimit"]["message"], over.text
+    quota = user.ok("GET", f"{target}?usage=true")["quota_set"]
+    assert quota["volumes"] == {"limit": 1, "in_use": 1, "reserved": 0, "allocated": 0}
+    assert quota["gigabytes"]["in_use"] == 2
+    absolute = user.ok("GET", "/limits")["limits"]["absolute"]
+    assert (absolute["maxTotalVolumes"], absolute["totalVolumesUsed"], absolute["totalGigabytesUsed"]) == (1, 1, 2)
+    user.wait(first["id"], "available")
+    too_big = user.call("POST", f"/volumes/{first['id']}/action", {"os-extend": {"new_size": 6}})
+    assert too_big.status_code == 413 and "gigabytes" in too_big.text
+    assert user.ok("GET", f"{target}/defaults")["quota_set"]["volumes"] == 10
+    admin.ok("DELETE", target)
+    assert user.ok("GET", target)["quota_set"]["volumes"] == 10
+    zones = user.ok("GET", "/os-availability-zone")["availabilityZoneInfo"]
+    assert {"zoneName": "nova", "zoneState": {"available": True}} in zones
+    assert user.call("POST", "/volumes", {"volume": {"size": 1, "availability_zone": "mars"}}).status_code == 400
+    user.ok("DELETE", f"/volumes/{first['id']}")
+
+
+def test_full_backend_leaves_an_error_volume_and_no_file(cloud: Cloud, admin: Api) -> None:
+    # Capacity 50 GiB x ratio 2: 150 GiB cannot fit.
+    made = admin.create(150)
+    vol = admin.wait(made["id"], "error")
+    assert not os.path.exists(_file(cloud, "volume", vol["id"]))
+    with cloud.aio.runtime.database("volume").reader() as s:  # type: ignore[union-attr]
+        message = s.execute(sa.text("SELECT error_message FROM volume WHERE id = :i"), {"i": vol["id"]}).scalar()
+    assert "insufficient free capacity for 150 GiB" in message
+    admin.ok("DELETE", f"/volumes/{vol['id']}")
+    admin.gone(f"/volumes/{vol['id']}")
+
+
+def test_volume_types_and_extra_specs(cloud: Cloud, admin: Api, member: Api) -> None:
+    name = f"fast-{uuid.uuid4().hex[:6]}"
+    assert member.call("POST", "/types", {"volume_type": {"name": name}}).status_code == 403
+    vtype = admin.ok("POST", "/types", {"volume_type": {"name": name, "extra_specs": {"volume_backend_name": "file"}}})[
+        "volume_type"]
+    assert vtype["extra_specs"] == {"volume_backend_name": "file"} and vtype["is_public"] is True
+    assert admin.call("POST", "/types", {"volume_type": {"name": name}}).status_code == 409
+    listed = {t["name"] for t in member.ok("GET", "/types")["volume_types"]}
+    assert {"__DEFAULT__", name} <= listed
+    admin.ok("POST", f"/types/{vtype['id']}/extra_specs", {"extra_specs": {"iops": "100"}})
+    assert member.ok("GET", f"/types/{vtype['id']}/extra_specs/iops") == {"iops": "100"}
+    admin.ok("PUT", f"/types/{vtype['id']}/extra_specs/iops", {"iops": "200"})
+    admin.ok("DELETE", f"/types/{vtype['id']}/extra_specs/iops")
+    assert admin.call("GET", f"/types/{vtype['id']}/extra_specs/iops").status_code == 404
+    vol = member.create(1, volume_type=name)
+    assert vol["volume_type"] == name
+    assert admin.call("DELETE", f"/types/{vtype['id']}").status_code == 400  # in use
+    member.wait(vol["id"], "available")
+    member.ok("DELETE", f"/volumes/{vol['id']}")
+    member.gone(f"/volumes/{vol['id']}")
+    assert admin.ok("PUT", f"/types/{vtype['id']}", {"volume_type": {"description": "ssd"}})["volume_type"][
+        "description"] == "ssd"
+    admin.ok("DELETE", f"/types/{vtype['id']}", status=202)
+    assert member.call("POST", "/volumes", {"volume": {"size": 1, "volume_type": name}}).status_code == 404
+
+
+def test_snapshots_and_volume_from_snapshot(cloud: Cloud, member: Api) -> None:
+    source = member.wait(member.create(1)["id"], "available")
+    marker = b"nubis-marker-" + uuid.uuid4().hex.encode()
+    with open(_file(cloud, "volume", source["id"]), "r+b") as f:
+        f.seek(4096)
+        f.write(marker)
+    snap = member.ok("POST", "/snapshots", {"snapshot": {"volume_id": source["id"], "name": "s1"}}, status=202)[
+        "snapshot"]
+    fixtures.wait_until(lambda: member.ok("GET", f"/snapshots/{snap['id']}")["snapshot"]["status"] == "available",
+                        timeout=30, what="the snapshot")
+    assert snap["id"] in {s["id"] for s in member.ok("GET", "/snapshots/detail")["snapshots"]}
+    assert member.ok("PUT", f"/snapshots/{snap['id']}", {"snapshot": {"name": "s2"}})["snapshot"]["name"] == "s2"
+    # Later writes to the source do not reach the snapshot.
+    with open(_file(cloud, "volume", source["id"]), "r+b") as f:
+        f.seek(4096)
+        f.write(b"X" * len(marker))
+
+    clone = member.create(2, snapshot_id=snap["id"])
+    assert clone["snapshot_id"] == snap["id"]
+    clone = member.wait(clone["id"], "available")
+    clone_path = _file(cloud, "volume", clone["id"])
+    assert os.path.getsize(clone_path) == 2 * GiB
+    with open(clone_path, "rb") as f:
+        f.seek(4096)
+        assert f.read(len(marker)) == marker
+    assert member.call("POST", "/volumes", {"volume": {"size": 0, "snapshot_id": snap["id"]}}).status_code == 400
+
+    held = member.call("DELETE", f"/volumes/{source['id']}")
+    assert held.status_code == 400 and "dependent snapshots" in held.text
+    member.ok("DELETE", f"/volumes/{clone['id']}")
+    member.ok("DELETE", f"/snapshots/{snap['id']}", status=202)
+    member.gone(f"/snapshots/{snap['id']}")
+    assert not os.path.exists(_file(cloud, "snapshot", snap["id"]))
+
+    # A cascade delete takes the snapshots with it.
+    snap2 = member.ok("POST", "/snapshots", {"snapshot": {"volume_id": source["id"]}})["snapshot"]
+    fixtures.wait_until(lambda: member.ok("GET", f"/snapshots/{snap2['id']}")["snapshot"]["status"] == "available",
+                        timeout=30, what="the second snapshot")
+    member.ok("DELETE", f"/volumes/{source['id']}?cascade=true", status=202)
+    member.gone(f"/volumes/{source['id']}")
+    member.gone(f"/snapshots/{snap2['id']}")
+    assert not os.path.exists(_file(cloud, "snapshot", snap2["id"]))
+
+
+def test_attach_state_actions(member: Api) -> None:
+    vol = member.wait(member.create(1)["id"], "available")
+    act = f"/volumes/{vol['id']}/action"
+    server = str(uuid.uuid4())
+    member.ok("POST", act, {"os-reserve": None}, status=202)
+    assert member.volume(vol["id"])["status"] == "attaching"
+    member.ok("POST", act, {"os-attach": {"instance_uuid": server, "mountpoint": "/dev/vdb"}})
+    shown = member.volume(vol["id"])
+    assert shown["status"] == "in-use" and shown["attachments"][0]["server_id"] == server
+    assert shown["attachments"][0]["device"] == "/dev/vdb"
+    again = member.call("POST", act, {"os-attach": {"instance_uuid": str(uuid.uuid4()), "mountpoint": "/dev/vdc"}})
+    assert again.status_code == 409, again.text
+    attached = member.call("DELETE", f"/volumes/{vol['id']}")
+    assert attached.status_code == 400 and "attached" in attached.text
+    member.ok("POST", act, {"os-begin_detaching": None})
+    member.ok("POST", act, {"os-detach": {"attachment_id": shown["attachments"][0]["attachment_id"]}})
+    assert member.volume(vol["id"])["status"] == "available" and member.volume(vol["id"])["attachments"] == []
+    assert member.call("POST", act, {"os-frobnicate": {}}).status_code == 400
+    member.ok("DELETE", f"/volumes/{vol['id']}")
+
+
+def test_interrupted_create_ends_in_error(cloud: Cloud, member: Api) -> None:
+    """A manager that stopped mid-create: at its next start the volume is error with a message, no file left."""
+    from nubis.volume import manager_service
+
+    vol = member.wait(member.create(1)["id"], "available")
+    runtime = cloud.aio.runtime
+    assert runtime is not None
+    db = runtime.database("volume")
+    with db.writer() as s:  # as if the manager died after the API's create, before finishing
+        s.execute(sa.text("UPDATE volume SET status = 'creating', provider_location = NULL WHERE id = :i"),
+                  {"i": vol["id"]})
+    manager_service.build_manager(runtime).recover()
+    shown = member.volume(vol["id"])
+    assert shown["status"] == "error"
+    assert not os.path.exists(_file(cloud, "volume", vol["id"]))
+    member.ok("DELETE", f"/volumes/{vol['id']}")
+    member.gone(f"/volumes/{vol['id']}")
+
+
+def test_openstack_cli_volume_create_and_list(cloud: Cloud) -> None:
+    name = f"cli-{uuid.uuid4().hex[:6]}"
+    made = cloud.openstack("volume", "create", "--size", "1", name)
+    assert made["name"] == name and made["size"] == 1
+    fixtures.wait_until(lambda: cloud.openstack("volume", "show", name)["status"] == "available", timeout=30,
+                        what="the CLI's volume")
+    assert name in {v["Name"] for v in cloud.openstack("volume", "list")}
+    cloud.openstack("volume", "delete", name, json_output=False)
