@@ -66,7 +66,9 @@ _RULES = (
     ("volume:attachment_get_all", PROJECT_READER, "GET", "/attachments", "List the project's attachments."),
     ("volume:attachment_create", PROJECT_MEMBER, "POST", "/attachments", "Attach a volume (3.27)."),
     ("volume:attachment_update", PROJECT_MEMBER, "PUT", "/attachments/{attachment_id}",
-     "Give an attachment its connector, or complete it."),
+     "Give an attachment its connector."),
+    ("volume:attachment_complete", PROJECT_MEMBER, "POST", "/attachments/{attachment_id}/action (os-complete)",
+     "Mark an attachment connected (3.44)."),
     ("volume:attachment_delete", PROJECT_MEMBER, "DELETE", "/attachments/{attachment_id}", "Detach a volume."),
 )
 

@@ -9,6 +9,7 @@ from oslo_config import cfg
 from nubis.common.db.engine import Database
 from nubis.common.policy import Policy
 from nubis.volume.core import hosts
+from nubis.volume.core.attachments import AttachmentStore
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.snapshots import SnapshotStore
 from nubis.volume.core.types import TypeStore
@@ -27,6 +28,7 @@ class VolumeCore:
         self.types = TypeStore(conf, db)
         self.volumes = VolumeStore(conf, db, self.types, self.quotas, manager)
         self.snapshots = SnapshotStore(conf, db, self.quotas, manager)
+        self.attachments = AttachmentStore(db)
 
     def zones(self) -> list[dict[str, Any]]:
         """Cinder's ``availabilityZoneInfo``: each zone a manager reported, and whether one is up."""

@@ -706,6 +706,13 @@ DELETE /v3/{project_id}/os-quota-sets/{target_project_id} admin
 GET /v3/{project_id}/os-quota-sets/{target_project_id}/defaults read_a
 GET /v3/{project_id}/limits project
 GET /v3/{project_id}/os-availability-zone project
+GET /v3/{project_id}/attachments project
+POST /v3/{project_id}/attachments create
+GET /v3/{project_id}/attachments/detail project
+GET /v3/{project_id}/attachments/{attachment_id} read_a
+PUT /v3/{project_id}/attachments/{attachment_id} write_a
+DELETE /v3/{project_id}/attachments/{attachment_id} write_a
+POST /v3/{project_id}/attachments/{attachment_id}/action write_a
 """, {
     ("POST", "/v3/{project_id}/volumes"): lambda w: {"volume": {"size": 1, "name": _name()}},
     ("PUT", "/v3/{project_id}/volumes/{volume_id}"): lambda w: {"volume": {"name": _name()}},
@@ -720,10 +727,15 @@ GET /v3/{project_id}/os-availability-zone project
     ("POST", "/v3/{project_id}/types/{type_id}/extra_specs"): lambda w: {"extra_specs": {"tier": "silver"}},
     ("PUT", "/v3/{project_id}/types/{type_id}/extra_specs/{key}"): lambda w: {"tier": "silver"},
     ("PUT", "/v3/{project_id}/os-quota-sets/{target_project_id}"): lambda w: {"quota_set": {"volumes": 20}},
+    ("POST", "/v3/{project_id}/attachments"): lambda w: {"attachment": {"volume_uuid": w.ids["volume"],
+                                                                         "instance_uuid": w.ids["server"]}},
+    ("PUT", "/v3/{project_id}/attachments/{attachment_id}"): lambda w: {"attachment": {"connector": {
+        "host": "compute-1", "initiator": "iqn.2026-12.org.nubis:compute-1"}}},
+    ("POST", "/v3/{project_id}/attachments/{attachment_id}/action"): lambda w: {"os-complete": {}},
 })
 # Volume paths name the admin's project; World.call puts the calling persona's there.
 VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
-                 "type_id": "volume_type", "target_project_id": "project_a"}
+                 "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment"}
 
 ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *NETWORK_FIXED,
                    *_network_collection_rows(), *IMAGE,

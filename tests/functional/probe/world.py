@@ -41,6 +41,8 @@ class World:
         if service == "compute":
             # 2.37: the first version that takes "networks": "none" (servers without ports).
             sent.setdefault("OpenStack-API-Version", "compute 2.37")
+        if service == "volume":
+            sent.setdefault("OpenStack-API-Version", "volume 3.60")  # the attachments API needs 3.27 (3.44)
         if persona != ANONYMOUS:
             sent["X-Auth-Token"] = self.tokens[persona]
         admin_base = f"/v3/{self.ids.get('project_of_admin')}"
@@ -66,7 +68,7 @@ class World:
         """Ids of A's resources that no other project may ever see."""
         return [self.ids[k] for k in ("server", "network", "subnet", "port", "router", "security_group",
                                       "address_scope", "private_image", "server_group", "keypair_fingerprint", "volume",
-                                      "snapshot")]
+                                      "snapshot", "attachment")]
 
 
 def _ok(resp: requests.Response) -> Any:
@@ -287,6 +289,11 @@ def _volume(world: World, admin: Any, member: Any, suffix: str) -> None:
                         == "available", timeout=60, interval=0.2, what="A's volume to become available")
     snapshot = member("POST", "volume", f"{base}/snapshots", {"snapshot": {"volume_id": volume["id"]}})["snapshot"]
     ids["snapshot"] = snapshot["id"]
+    attached = member("POST", "volume", f"{base}/volumes", {"volume": {"size": 1, "name": f"att-{suffix}"}})["volume"]
+    fixtures.wait_until(lambda: member("GET", "volume", f"{base}/volumes/{attached['id']}")["volume"]["status"]
+                        == "available", timeout=60, interval=0.2, what="A's second volume to become available")
+    ids["attachment"] = member("POST", "volume", f"{base}/attachments", {"attachment": {
+        "volume_uuid": attached["id"], "instance_uuid": ids["server"]}})["attachment"]["id"]
     fixtures.wait_until(lambda: member("GET", "volume", f"{base}/snapshots/{snapshot['id']}")["snapshot"]["status"]
                         == "available", timeout=60, interval=0.2, what="A's snapshot to become available")
 

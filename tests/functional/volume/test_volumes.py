@@ -315,3 +315,34 @@ def test_openstack_cli_volume_create_and_list(cloud: Cloud) -> None:
                         what="the CLI's volume")
     assert name in {v["Name"] for v in cloud.openstack("volume", "list")}
     cloud.openstack("volume", "delete", name, json_output=False)
+
+
+def test_attachments_api(member: Api, admin: Api) -> None:
+    vol = member.wait(member.create(1)["id"], "available")
+    server = str(uuid.uuid4())
+    body = {"attachment": {"volume_uuid": vol["id"], "instance_uuid": server}}
+    assert member.call("POST", "/attachments", body).status_code == 404  # before 3.27
+    made = member.call("POST", "/attachments", body, version="3.27")
+    assert made.status_code == 200, made.text
+    attachment = made.json()["attachment"]
+    assert (attachment["status"], attachment["instance"], attachment["connection_info"]) == ("reserved", server, {})
+    assert member.volume(vol["id"])["status"] == "reserved"
+    busy = member.call("POST", "/attachments", body, version="3.27")
+    assert busy.status_code == 400 and "reserved" in busy.text
+
+    path = f"/attachments/{attachment['id']}"
+    connector = {"host": "compute-1", "initiator": "iqn.2026-12.org.nubis:compute-1"}
+    updated = member.call("PUT", path, {"attachment": {"connector": connector}}, version="3.27").json()["attachment"]
+    assert updated["status"] == "attaching" and updated["connection_info"]["driver_volume_type"] == "file"
+    assert member.call("POST", f"{path}/action", {"os-complete": {}}, version="3.43").status_code == 404
+    assert member.call("POST", f"{path}/action", {"os-complete": {}}, version="3.44").status_code == 204
+    shown = member.volume(vol["id"])
+    assert shown["status"] == "in-use" and shown["attachments"][0]["attachment_id"] == attachment["id"]
+    assert shown["attachments"][0]["host_name"] == "compute-1"
+    listed = member.call("GET", "/attachments/detail", version="3.27").json()["attachments"]
+    assert attachment["id"] in {a["id"] for a in listed}
+    assert member.call("DELETE", f"/volumes/{vol['id']}").status_code == 400  # attached
+    assert member.call("DELETE", path, version="3.27").json() == {"attachments": []}
+    assert member.volume(vol["id"])["status"] == "available"
+    assert member.call("GET", path, version="3.27").status_code == 404
+    member.ok("DELETE", f"/volumes/{vol['id']}")
