@@ -22,7 +22,7 @@ from nubis.volume.api.schemas import volumes as schemas
 from nubis.volume.api.views import volumes as views
 
 FILTERS = ("name", "status", "availability_zone", "size")
-_UNSUPPORTED_SOURCES = {"source_volid": "cloning a volume", "imageRef": "creating a volume from an image",
+_UNSUPPORTED_SOURCES = {"imageRef": "creating a volume from an image",
                         "backup_id": "restoring a backup", "consistencygroup_id": "consistency groups",
                         "group_id": "groups"}
 
@@ -47,7 +47,9 @@ def create(req: router.Request) -> webob.Response:
         raise exceptions.BadRequest("Invalid input received: multiattach volumes are not supported yet.")
     spec.setdefault("name", spec.get("display_name"))
     spec.setdefault("description", spec.get("display_description"))
-    if spec.get("size") is None and spec.get("snapshot_id") is None:
+    if spec.get("snapshot_id") is not None and spec.get("source_volid") is not None:
+        raise exceptions.BadRequest("Invalid input received: name either snapshot_id or source_volid, not both.")
+    if spec.get("size") is None and spec.get("snapshot_id") is None and spec.get("source_volid") is None:
         raise exceptions.BadRequest("Invalid input for field/attribute size: a size is required.")
     volume = core(req).volumes.create(context(req), spec)
     return router.json_response({"volume": _render(req, volume)}, status=202)

@@ -54,10 +54,21 @@ class QuotaStore:
         with self.db.reader() as s:
             return self.usage(project_id, s)
 
+    def ensure_lock(self, project_id: str) -> None:
+        """Create the project's lock row once, in a transaction of its own (a concurrent first create may
+        make it first, which is fine); ``check`` then only locks it."""
+        try:
+            with self.db.writer() as s:
+                if s.get(ProjectLock, project_id) is None:
+                    s.add(ProjectLock(project_id=project_id))
+        except sa.exc.IntegrityError:
+            pass
+
     def check(self, s: Any, project_id: str, wanted: dict[str, int]) -> None:
         """Lock the project's row, then 413 unless ``wanted`` more of each resource fit its limits.
 
-        Called inside the transaction that inserts the new rows, so the count and the insert are one step.
+        Called inside the transaction that inserts the new rows, so the count and the insert are one step;
+        ``ensure_lock`` must have run before that transaction.
         """
         if s.get(ProjectLock, project_id, with_for_update=True) is None:
             s.add(ProjectLock(project_id=project_id))

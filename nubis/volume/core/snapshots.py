@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from oslo_config import cfg
 
 from nubis.common import exceptions
@@ -52,6 +53,9 @@ class SnapshotStore:
 
         404 for a volume the caller cannot see; 400 for one in another state; 413 over quota.
         """
+        with self.db.reader() as s:
+            owner = s.scalar(sa.select(Volume.project_id).where(Volume.id == volume_id))
+        self.quotas.ensure_lock(owner or ctx.project_id)
         with self.db.writer() as s:
             v = s.get(Volume, volume_id)
             if v is None or (v.project_id != ctx.project_id and not ctx.is_admin):

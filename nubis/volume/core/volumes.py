@@ -73,13 +73,14 @@ class VolumeStore:
 
     def create(self, ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
         """A new volume (202: status creating). ``spec``: size (GiB), name, description, volume_type,
-        availability_zone, snapshot_id, metadata, bootable-less (validated by the API).
+        availability_zone, snapshot_id or source_volid, metadata (validated by the API).
 
         Quota over → 413; unknown type or snapshot → 404; no host with room → the volume is recorded in
         ``error`` naming the reason (as Cinder's scheduler does), and nothing is cast.
         """
         snapshot_id = spec.get("snapshot_id")
         host = None
+        self.quotas.ensure_lock(ctx.project_id)
         with self.db.writer() as s:
             vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin)
             size = spec.get("size")
@@ -97,6 +98,19 @@ class VolumeStore:
                                                 f"smaller than the snapshot's size {snap.size} GiB.")
                 source = s.get(Volume, snap.volume_id)
                 zone = zone or (source.availability_zone if source is not None else None)
+            source_volid = spec.get("source_volid")
+            if source_volid is not None:
+                source = s.get(Volume, source_volid)
+                if source is None or (source.project_id != ctx.project_id and not ctx.is_admin):
+                    raise exceptions.NotFound(f"Volume {source_volid} could not be found.")
+                if source.status not in ("available", "in-use"):
+                    raise exceptions.BadRequest(f"Invalid volume: the source volume's status must be available or "
+                                                f"in-use to clone it (it is {source.status}).")
+                size = size or source.size
+                if size < source.size:
+                    raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB must not be "
+                                                f"smaller than the source volume's size {source.size} GiB.")
+                zone = zone or source.availability_zone
             if size is None:
                 raise exceptions.BadRequest("Invalid input for field/attribute size: a size is required.")
             if size > self.conf.volume.max_volume_size_gb:
@@ -109,6 +123,7 @@ class VolumeStore:
             v = Volume(id=types.new_uuid(), project_id=ctx.project_id, user_id=ctx.user_id, name=spec.get("name"),
                        description=spec.get("description"), size=size, status="creating",
                        availability_zone=zone, volume_type_id=vtype.id, snapshot_id=snapshot_id,
+                       source_volid=source_volid,
                        multiattach=False, bootable=False)
             for key, value in (spec.get("metadata") or {}).items():
                 v.metadata_items.append(VolumeMetadata(key=key, value=value))
@@ -116,6 +131,8 @@ class VolumeStore:
                 if snapshot_id is not None:
                     # The file backend copies locally: the new volume lives where its snapshot does.
                     host = snap.host
+                elif source_volid is not None:
+                    host = source.host
                 else:
                     host = hosts.pick(self.conf, s, zone, size)
                 v.host = host
@@ -143,6 +160,7 @@ class VolumeStore:
 
     def extend(self, ctx: RequestContext, volume_id: str, new_size: int) -> None:
         """Grow an available volume (202; status extending). 400 unless larger; 413 over the gigabytes quota."""
+        self.quotas.ensure_lock(self.owner(volume_id) or ctx.project_id)
         with self.db.writer() as s:
             v = self._row(s, ctx, volume_id)
             if v.status != "available":

@@ -145,6 +145,15 @@ class VolumeManager:
                 return
             made, error = self._run(f"Creating volume {volume_id} from snapshot {v.snapshot_id}",
                                     lambda: self.backend.create_from_snapshot(volume_id, v.size, location))
+        elif v.source_volid is not None:
+            with self.db.reader() as s:
+                source = s.get(Volume, v.source_volid)
+                location = source.provider_location if source is not None else None
+            if location is None:
+                self._finish(volume_id, status="error", error_message=f"Volume {v.source_volid} has no data.")
+                return
+            made, error = self._run(f"Cloning volume {v.source_volid} into {volume_id}",
+                                    lambda: self.backend.clone(volume_id, v.size, location))
         else:
             made, error = self._run(f"Creating volume {volume_id}", lambda: self.backend.create(volume_id, v.size))
         if error is not None:

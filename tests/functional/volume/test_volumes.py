@@ -346,3 +346,22 @@ def test_attachments_api(member: Api, admin: Api) -> None:
     assert member.volume(vol["id"])["status"] == "available"
     assert member.call("GET", path, version="3.27").status_code == 404
     member.ok("DELETE", f"/volumes/{vol['id']}")
+
+
+def test_volume_from_volume(cloud: Cloud, member: Api) -> None:
+    source = member.wait(member.create(1)["id"], "available")
+    with open(_file(cloud, "volume", source["id"]), "r+b") as f:
+        f.seek(8192)
+        f.write(b"cloned-data")
+    both = member.call("POST", "/volumes", {"volume": {"source_volid": source["id"], "snapshot_id": str(uuid.uuid4())}})
+    assert both.status_code == 400
+    assert member.call("POST", "/volumes", {"volume": {"source_volid": str(uuid.uuid4())}}).status_code == 404
+    clone = member.ok("POST", "/volumes", {"volume": {"source_volid": source["id"]}}, status=202)["volume"]
+    assert clone["size"] == 1 and clone["source_volid"] == source["id"]
+    member.wait(clone["id"], "available")
+    with open(_file(cloud, "volume", clone["id"]), "rb") as f:
+        f.seek(8192)
+        assert f.read(11) == b"cloned-data"
+    for volume_id in (clone["id"], source["id"]):
+        member.ok("DELETE", f"/volumes/{volume_id}")
+        member.gone(f"/volumes/{volume_id}")

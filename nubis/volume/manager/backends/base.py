@@ -28,6 +28,9 @@ class VolumeBackend(Protocol):
     def create_from_snapshot(self, volume_id: str, size_gb: int, snapshot_location: str) -> str:
         """A volume holding the snapshot's data, grown to ``size_gb``; returns its location."""
 
+    def clone(self, volume_id: str, size_gb: int, source_location: str) -> str:
+        """A volume holding another volume's data now, grown to ``size_gb``; returns its location."""
+
     def cleanup(self, volume_id: str) -> None:
         """Remove whatever an interrupted create of ``volume_id`` may have left (nothing is not an error)."""
 

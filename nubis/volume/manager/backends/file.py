@@ -74,7 +74,10 @@ class FileBackend:
             raise BackendError(f"qemu-img convert {source} failed: {proc.stderr.strip()[:500]}")
 
     def create_from_snapshot(self, volume_id: str, size_gb: int, snapshot_location: str) -> str:
-        source = self._inside(snapshot_location)
+        return self.clone(volume_id, size_gb, snapshot_location)
+
+    def clone(self, volume_id: str, size_gb: int, source_location: str) -> str:
+        source = self._inside(source_location)
         path = self._path("volume", volume_id)
         if os.path.exists(path):
             raise BackendError(f"Volume file {path} already exists.")
