@@ -63,6 +63,7 @@ _RULES = (
     ("limits_extension:used_limits", PROJECT_READER, "GET", "/limits", "Show the project's limits and usage."),
     ("volume_extension:availability_zone_list", f"({ADMIN}) or role:reader", "GET", "/os-availability-zone",
      "List availability zones."),
+    ("volume_extension:services:index", ADMIN, "GET", "/os-services", "List the volume services and their state."),
     ("volume:attachment_get_all", PROJECT_READER, "GET", "/attachments", "List the project's attachments."),
     ("volume:attachment_create", PROJECT_MEMBER, "POST", "/attachments", "Attach a volume (3.27)."),
     ("volume:attachment_update", PROJECT_MEMBER, "PUT", "/attachments/{attachment_id}",

@@ -1,4 +1,4 @@
-"""``os-quota-sets``, ``limits`` and ``os-availability-zone``."""
+"""``os-quota-sets``, ``limits``, ``os-availability-zone`` and ``os-services``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from nubis.api import router, validation
 from nubis.common import exceptions
 from nubis.volume.api.common import authorize, body_of, context, core, is_true
 from nubis.volume.api.schemas import quotas as schemas
+from nubis.volume.api.views import timestamp
 from nubis.volume.core.quotas import RESOURCES
 
 
@@ -74,6 +75,15 @@ def availability_zones(req: router.Request) -> webob.Response:
     return router.json_response({"availabilityZoneInfo": core(req).zones()})
 
 
+def services(req: router.Request) -> webob.Response:
+    authorize(req, "volume_extension:services:index")
+    found = core(req).services()
+    for key in ("host", "binary"):
+        if req.GET.get(key):
+            found = [svc for svc in found if svc[key] == req.GET[key]]
+    return router.json_response({"services": [{**svc, "updated_at": timestamp(svc["updated_at"])} for svc in found]})
+
+
 def routes(prefix: str) -> router.RouteTable:
     quota = f"{prefix}/os-quota-sets/{{target_project_id}}"
     return {
@@ -81,4 +91,5 @@ def routes(prefix: str) -> router.RouteTable:
         f"{quota}/defaults": {"GET": default_quotas},
         f"{prefix}/limits": {"GET": limits},
         f"{prefix}/os-availability-zone": {"GET": availability_zones},
+        f"{prefix}/os-services": {"GET": services},
     }

@@ -7,6 +7,7 @@ from typing import Any
 import webob
 
 from nubis.api import router, validation
+from nubis.common import exceptions
 from nubis.volume.api.common import (
     authorize,
     authorize_owned,
@@ -31,6 +32,8 @@ def create(req: router.Request) -> webob.Response:
     body = body_of(req)
     validation.validate(body, schemas.CREATE)
     spec = body["snapshot"]
+    if spec.get("metadata"):
+        raise exceptions.BadRequest("Invalid input received: snapshot metadata is not supported yet.")
     authorize_owned(req, "volume:create_snapshot", core(req).volumes.owner(spec["volume_id"]))
     force = spec.get("force") in (True, "true", "True", "1")
     snap = core(req).snapshots.create(context(req), spec["volume_id"], spec.get("name", spec.get("display_name")),

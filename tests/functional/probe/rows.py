@@ -706,6 +706,7 @@ DELETE /v3/{project_id}/os-quota-sets/{target_project_id} admin
 GET /v3/{project_id}/os-quota-sets/{target_project_id}/defaults read_a
 GET /v3/{project_id}/limits project
 GET /v3/{project_id}/os-availability-zone project
+GET /v3/{project_id}/os-services admin
 GET /v3/{project_id}/attachments project
 POST /v3/{project_id}/attachments create
 GET /v3/{project_id}/attachments/detail project

@@ -182,6 +182,10 @@ def test_quotas_limits_and_zones(cloud: Cloud, admin: Api) -> None:
     zones = user.ok("GET", "/os-availability-zone")["availabilityZoneInfo"]
     assert {"zoneName": "nova", "zoneState": {"available": True}} in zones
     assert user.call("POST", "/volumes", {"volume": {"size": 1, "availability_zone": "mars"}}).status_code == 400
+    assert user.call("GET", "/os-services").status_code == 403
+    (service,) = admin.ok("GET", "/os-services?binary=cinder-volume")["services"]
+    assert (service["host"], service["state"], service["status"], service["zone"]) == (
+        f"{cloud.aio.runtime.conf.host}@file", "up", "enabled", "nova")  # type: ignore[union-attr]
     user.ok("DELETE", f"/volumes/{first['id']}")
 
 
@@ -314,6 +318,17 @@ def test_openstack_cli_volume_create_and_list(cloud: Cloud) -> None:
     fixtures.wait_until(lambda: cloud.openstack("volume", "show", name)["status"] == "available", timeout=30,
                         what="the CLI's volume")
     assert name in {v["Name"] for v in cloud.openstack("volume", "list")}
+    cloud.openstack("volume", "set", "--size", "2", name, json_output=False)
+    fixtures.wait_until(lambda: cloud.openstack("volume", "show", name)["size"] == 2, timeout=30,
+                        what="the CLI's extend")
+    snap = cloud.openstack("volume", "snapshot", "create", "--volume", name, f"{name}-snap")
+    fixtures.wait_until(lambda: cloud.openstack("volume", "snapshot", "show", snap["id"])["status"] == "available",
+                        timeout=30, what="the CLI's snapshot")
+    cloud.openstack("volume", "snapshot", "delete", snap["id"], json_output=False)
+    assert "__DEFAULT__" in {t["Name"] for t in cloud.openstack("volume", "type", "list")}
+    assert [s["Binary"] for s in cloud.openstack("volume", "service", "list")] == ["cinder-volume"]
+    fixtures.wait_until(lambda: not cloud.openstack("volume", "snapshot", "list"), timeout=30,
+                        what="the snapshot to go")
     cloud.openstack("volume", "delete", name, json_output=False)
 
 

@@ -14,7 +14,8 @@ CREATE: dict[str, Any] = {
     "properties": {"snapshot": {
         "type": "object",
         "properties": {"volume_id": UUID, "name": NAME, "description": DESCRIPTION, "display_name": NAME,
-                       "display_description": DESCRIPTION, "force": _FORCE, "metadata": METADATA},
+                       "display_description": DESCRIPTION, "force": _FORCE,
+                       "metadata": {"anyOf": [METADATA, {"type": "null"}]}},
         "required": ["volume_id"],
         "additionalProperties": False,
     }},
