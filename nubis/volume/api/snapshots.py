@@ -32,24 +32,35 @@ def create(req: router.Request) -> webob.Response:
     body = body_of(req)
     validation.validate(body, schemas.CREATE)
     spec = body["snapshot"]
+    if spec["volume_id"] is None:
+        raise exceptions.NotFound("Volume None could not be found.")  # Cinder's answer (and Tempest's test)
     if spec.get("metadata"):
         raise exceptions.BadRequest("Invalid input received: snapshot metadata is not supported yet.")
     authorize_owned(req, "volume:create_snapshot", core(req).volumes.owner(spec["volume_id"]))
     force = spec.get("force") in (True, "true", "True", "1")
     snap = core(req).snapshots.create(context(req), spec["volume_id"], spec.get("name", spec.get("display_name")),
                                       spec.get("description", spec.get("display_description")), force)
-    return router.json_response({"snapshot": views.detail(snap, version_of(req))}, status=202)
+    return router.json_response({"snapshot": views.summary(snap, version_of(req))}, status=202)
 
 
-def _list(req: router.Request) -> webob.Response:
+def _list(req: router.Request, detailed: bool) -> webob.Response:
     authorize(req, "volume:get_all_snapshots")
     found, more = core(req).snapshots.list(context(req), list_query(req, FILTERS))
-    items = [views.detail(sn, version_of(req)) for sn in found]
+    render = views.detail if detailed else views.summary
+    items = [render(sn, version_of(req)) for sn in found]
     body: dict[str, Any] = {"snapshots": items}
     nexts = next_link(req, "snapshots", items, more)
     if nexts:
         body["snapshots_links"] = nexts
     return router.json_response(body)
+
+
+def index(req: router.Request) -> webob.Response:
+    return _list(req, detailed=False)
+
+
+def detail(req: router.Request) -> webob.Response:
+    return _list(req, detailed=True)
 
 
 def show(req: router.Request, snapshot_id: str) -> webob.Response:
@@ -67,7 +78,7 @@ def update(req: router.Request, snapshot_id: str) -> webob.Response:
         if old in changes:
             changes.setdefault(new, changes.pop(old))
     snap = core(req).snapshots.update(context(req), snapshot_id, changes)
-    return router.json_response({"snapshot": views.detail(snap, version_of(req))})
+    return router.json_response({"snapshot": views.summary(snap, version_of(req))})
 
 
 def delete(req: router.Request, snapshot_id: str) -> webob.Response:
@@ -78,7 +89,7 @@ def delete(req: router.Request, snapshot_id: str) -> webob.Response:
 
 def routes(prefix: str) -> router.RouteTable:
     return {
-        f"{prefix}/snapshots": {"GET": _list, "POST": create},
-        f"{prefix}/snapshots/detail": {"GET": _list},
+        f"{prefix}/snapshots": {"GET": index, "POST": create},
+        f"{prefix}/snapshots/detail": {"GET": detail},
         f"{prefix}/snapshots/{{snapshot_id}}": {"GET": show, "PUT": update, "DELETE": delete},
     }

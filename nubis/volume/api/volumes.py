@@ -52,7 +52,7 @@ def create(req: router.Request) -> webob.Response:
     if spec.get("size") is None and spec.get("snapshot_id") is None and spec.get("source_volid") is None:
         raise exceptions.BadRequest("Invalid input for field/attribute size: a size is required.")
     volume = core(req).volumes.create(context(req), spec)
-    return router.json_response({"volume": _render(req, volume)}, status=202)
+    return router.json_response({"volume": views.created(req, volume, version_of(req))}, status=202)
 
 
 def _list(req: router.Request, detailed: bool) -> webob.Response:
@@ -89,7 +89,8 @@ def update(req: router.Request, volume_id: str) -> webob.Response:
             changes.setdefault(new, changes.pop(old))
     if not changes:
         raise exceptions.BadRequest("Invalid input received: the volume body names nothing to change.")
-    return router.json_response({"volume": _render(req, core(req).volumes.update(context(req), volume_id, changes))})
+    updated = core(req).volumes.update(context(req), volume_id, changes)
+    return router.json_response({"volume": views.created(req, updated, version_of(req))})
 
 
 def delete(req: router.Request, volume_id: str) -> webob.Response:

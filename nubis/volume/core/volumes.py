@@ -19,7 +19,7 @@ from nubis.common.db.engine import Database
 from nubis.volume.core import hosts, listing, records
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.types import TypeStore
-from nubis.volume.db.models import Snapshot, Volume, VolumeAttachment, VolumeMetadata, VolumeType
+from nubis.volume.db.models import Snapshot, Volume, VolumeAttachment, VolumeMetadata, VolumeService, VolumeType
 from nubis.volume.manager.rpcapi import VolumeManagerAPI
 
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
@@ -51,7 +51,9 @@ class VolumeStore:
     @staticmethod
     def _dict(s: Any, v: Volume) -> dict[str, Any]:
         t = s.get(VolumeType, v.volume_type_id)
-        return records.volume_to_dict(v, t.name if t is not None else None)
+        service = s.get(VolumeService, v.host) if v.host else None
+        return {**records.volume_to_dict(v, t.name if t is not None else None),
+                "backend": service.backend if service is not None else "unknown"}
 
     def get(self, ctx: RequestContext, volume_id: str) -> dict[str, Any]:
         with self.db.reader() as s:

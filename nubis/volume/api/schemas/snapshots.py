@@ -13,7 +13,7 @@ CREATE: dict[str, Any] = {
     "type": "object",
     "properties": {"snapshot": {
         "type": "object",
-        "properties": {"volume_id": UUID, "name": NAME, "description": DESCRIPTION, "display_name": NAME,
+        "properties": {"volume_id": {"anyOf": [UUID, {"type": "null"}]}, "name": NAME, "description": DESCRIPTION, "display_name": NAME,
                        "display_description": DESCRIPTION, "force": _FORCE,
                        "metadata": {"anyOf": [METADATA, {"type": "null"}]}},
         "required": ["volume_id"],

@@ -7,5 +7,4 @@ from typing import Any
 
 def detail(t: dict[str, Any]) -> dict[str, Any]:
     return {"id": t["id"], "name": t["name"], "description": t["description"], "is_public": t["is_public"],
-            "os-volume-type-access:is_public": t["is_public"], "qos_specs_id": None,
-            "extra_specs": t["extra_specs"]}
+            "os-volume-type-access:is_public": t["is_public"], "extra_specs": t["extra_specs"]}

@@ -25,6 +25,14 @@ def _attachment(a: dict[str, Any]) -> dict[str, Any]:
             "attached_at": timestamp(a["created_at"])}
 
 
+def created(req: Request, v: dict[str, Any], version: Version) -> dict[str, Any]:
+    """The body of a create or update: the detail without the tenant, host and migration attributes (as
+    Cinder, and Tempest's schemas, have it)."""
+    body = detail(req, v, version, is_admin=False)
+    del body["os-vol-tenant-attr:tenant_id"]
+    return body
+
+
 def detail(req: Request, v: dict[str, Any], version: Version, is_admin: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": v["id"], "name": v["name"], "description": v["description"], "size": v["size"],
@@ -37,7 +45,9 @@ def detail(req: Request, v: dict[str, Any], version: Version, is_admin: bool) ->
         "os-vol-tenant-attr:tenant_id": v["project_id"], "links": links(req, v["project_id"], v["id"]),
     }
     if is_admin:
-        body.update({"os-vol-host-attr:host": v["host"], "os-vol-mig-status-attr:migstat": None,
+        # Cinder's host@backend#pool.
+        host = f"{v['host']}@{v['backend']}#{v['backend']}" if v["host"] else None
+        body.update({"os-vol-host-attr:host": host, "os-vol-mig-status-attr:migstat": None,
                      "os-vol-mig-status-attr:name_id": None, "migration_status": None})
     if version >= Version(3, 13):
         body["group_id"] = None
