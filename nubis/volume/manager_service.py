@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from oslo_config import cfg
 
-from nubis.common import rpc
+from nubis.common import clients, rpc
 from nubis.common.runtime import Runtime
 from nubis.services import ServiceDefinition, Stoppable
 from nubis.volume import conf
@@ -23,7 +23,8 @@ def make_backend(c: cfg.ConfigOpts) -> VolumeBackend:
 
 def build_manager(runtime: Runtime, backend: VolumeBackend | None = None) -> VolumeManager:
     c = runtime.conf
-    return VolumeManager(c, runtime.database("volume"), backend or make_backend(c), c.host)
+    return VolumeManager(c, runtime.database("volume"), backend or make_backend(c), c.host,
+                         clients.optional_service_adapter(c, "image"))
 
 
 def start(runtime: Runtime, backend: VolumeBackend | None = None) -> Sequence[Stoppable]:

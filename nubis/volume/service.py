@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nubis.api import deploy, faults, microversion
+from nubis.common import clients
 from nubis.common.runtime import Runtime
 from nubis.services import ServiceDefinition
 from nubis.volume import conf, db, policies
@@ -17,7 +18,8 @@ VERSIONS = microversion.VersionRange("volume", microversion.Version.parse(versio
 def build_core(runtime: Runtime) -> VolumeCore:
     c = runtime.conf
     return VolumeCore(c, runtime.database("volume"), policies.make(c),
-                      VolumeManagerAPI(runtime.messaging, c.volume.rpc_timeout))
+                      VolumeManagerAPI(runtime.messaging, c.volume.rpc_timeout),
+                      clients.optional_service_adapter(c, "image"))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

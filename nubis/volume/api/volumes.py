@@ -22,8 +22,7 @@ from nubis.volume.api.schemas import volumes as schemas
 from nubis.volume.api.views import volumes as views
 
 FILTERS = ("name", "status", "availability_zone", "size")
-_UNSUPPORTED_SOURCES = {"imageRef": "creating a volume from an image",
-                        "backup_id": "restoring a backup", "consistencygroup_id": "consistency groups",
+_UNSUPPORTED_SOURCES = {"backup_id": "restoring a backup", "consistencygroup_id": "consistency groups",
                         "group_id": "groups"}
 
 
@@ -47,9 +46,9 @@ def create(req: router.Request) -> webob.Response:
         raise exceptions.BadRequest("Invalid input received: multiattach volumes are not supported yet.")
     spec.setdefault("name", spec.get("display_name"))
     spec.setdefault("description", spec.get("display_description"))
-    if spec.get("snapshot_id") is not None and spec.get("source_volid") is not None:
-        raise exceptions.BadRequest("Invalid input received: name either snapshot_id or source_volid, not both.")
-    if spec.get("size") is None and spec.get("snapshot_id") is None and spec.get("source_volid") is None:
+    if sum(spec.get(k) is not None for k in ("snapshot_id", "source_volid", "imageRef")) > 1:
+        raise exceptions.BadRequest("Invalid input received: name one of snapshot_id, source_volid and imageRef.")
+    if spec.get("size") is None and all(spec.get(k) is None for k in ("snapshot_id", "source_volid", "imageRef")):
         raise exceptions.BadRequest("Invalid input for field/attribute size: a size is required.")
     volume = core(req).volumes.create(context(req), spec)
     return router.json_response({"volume": views.created(req, volume, version_of(req))}, status=202)

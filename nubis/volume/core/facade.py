@@ -22,13 +22,14 @@ from nubis.volume.manager.rpcapi import VolumeManagerAPI
 class VolumeCore:
     """Everything the volume API's handlers call (``req.service``)."""
 
-    def __init__(self, conf: cfg.ConfigOpts, db: Database, policy: Policy, manager: VolumeManagerAPI) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, policy: Policy, manager: VolumeManagerAPI,
+                 images: Any = None) -> None:
         self.conf = conf
         self.db = db
         self.policy = policy
         self.quotas = QuotaStore(conf, db)
         self.types = TypeStore(conf, db)
-        self.volumes = VolumeStore(conf, db, self.types, self.quotas, manager)
+        self.volumes = VolumeStore(conf, db, self.types, self.quotas, manager, images)
         self.snapshots = SnapshotStore(conf, db, self.quotas, manager)
         self.attachments = AttachmentStore(db)
 

@@ -18,6 +18,7 @@ def volume_to_dict(v: Volume, type_name: str | None) -> dict[str, Any]:
             "description": v.description, "size": v.size, "status": v.status, "attach_status": v.attach_status,
             "availability_zone": v.availability_zone, "volume_type_id": v.volume_type_id, "volume_type": type_name,
             "snapshot_id": v.snapshot_id, "source_volid": v.source_volid, "host": v.host,
+            "image_id": v.image_id, "image_metadata": v.image_metadata,
             "bootable": v.bootable, "multiattach": v.multiattach, "metadata": v.metadata_dict,
             "attachments": [attachment_to_dict(a) for a in v.attachments if a.attach_status == "attached"],
             "error_message": v.error_message, "created_at": v.created_at, "updated_at": v.updated_at}

@@ -7,12 +7,15 @@ a host is chosen under its row lock (``hosts.pick``).
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import sqlalchemy as sa
+from keystoneauth1 import adapter as ks_adapter
+from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
-from nubis.common import exceptions
+from nubis.common import clients, exceptions
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
@@ -20,6 +23,7 @@ from nubis.volume.core import hosts, listing, records
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.types import TypeStore
 from nubis.volume.db.models import Snapshot, Volume, VolumeAttachment, VolumeMetadata, VolumeService, VolumeType
+from nubis.volume.image_formats import IMAGE_FORMATS
 from nubis.volume.manager.rpcapi import VolumeManagerAPI
 
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
@@ -27,12 +31,25 @@ DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_
 MAX_METADATA = 128
 
 
+GiB = 1024 ** 3
+
+
+def _image_metadata(image: dict[str, Any]) -> dict[str, str]:
+    """Cinder's volume_image_metadata: the image's identity and the properties a boot reads."""
+    keep = ("disk_format", "container_format", "min_disk", "min_ram", "size", "checksum")
+    out = {"image_id": image["id"], "image_name": image.get("name") or ""}
+    out.update({k: str(image[k]) for k in keep if image.get(k) is not None})
+    out.update({k: str(v) for k, v in image.items() if k.startswith(("hw_", "os_")) and isinstance(v, str)})
+    return out
+
+
 class VolumeStore:
     """Volumes of a project as dicts (``records.volume_to_dict``)."""
 
     def __init__(self, conf: cfg.ConfigOpts, db: Database, volume_types: TypeStore, quotas: QuotaStore,
-                 manager: VolumeManagerAPI) -> None:
+                 manager: VolumeManagerAPI, images: ks_adapter.Adapter | None = None) -> None:
         self.conf = conf
+        self.images = images
         self.db = db
         self.types = volume_types
         self.quotas = quotas
@@ -73,6 +90,28 @@ class VolumeStore:
 
     # -- creating ------------------------------------------------------------
 
+    def _image(self, ctx: RequestContext, image_ref: str) -> dict[str, Any]:
+        """The image a volume is made from, read as the caller (the image service's visibility rules decide)."""
+        if self.images is None:
+            raise exceptions.BadRequest("This cloud has no image service to create volumes from.")
+        try:
+            resp = self.images.get(f"/v2/images/{urllib.parse.quote(image_ref, safe='')}", raise_exc=False,
+                                   **clients.as_caller(self.conf, ctx))
+        except ks_exc.EndpointNotFound:
+            raise exceptions.BadRequest("This cloud's catalog has no image service.") from None
+        except ks_exc.ConnectionError as exc:
+            raise exceptions.ServiceUnavailable(f"The image service cannot be reached: {exc}") from None
+        if resp.status_code != 200:
+            raise exceptions.BadRequest(f"Invalid image identifier or unable to access requested image "
+                                        f"{image_ref}.")
+        image = resp.json()
+        if image.get("status") != "active":
+            raise exceptions.BadRequest(f"Image {image_ref} is not active.")
+        if image.get("disk_format") not in IMAGE_FORMATS:
+            raise exceptions.BadRequest(f"Image {image_ref} has disk_format {image.get('disk_format')}; volumes "
+                                        f"are made from {', '.join(sorted(IMAGE_FORMATS))} images.")
+        return image  # type: ignore[no-any-return]
+
     def create(self, ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
         """A new volume (202: status creating). ``spec``: size (GiB), name, description, volume_type,
         availability_zone, snapshot_id or source_volid, metadata (validated by the API).
@@ -82,6 +121,7 @@ class VolumeStore:
         """
         snapshot_id = spec.get("snapshot_id")
         host = None
+        image = self._image(ctx, spec["imageRef"]) if spec.get("imageRef") else None
         self.quotas.ensure_lock(ctx.project_id)
         with self.db.writer() as s:
             vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin)
@@ -113,6 +153,13 @@ class VolumeStore:
                     raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB must not be "
                                                 f"smaller than the source volume's size {source.size} GiB.")
                 zone = zone or source.availability_zone
+            if image is not None:
+                needed = -(-max(int(image.get("virtual_size") or 0), int(image.get("size") or 0)) // GiB)
+                needed = max(needed, int(image.get("min_disk") or 0), 1)
+                size = size or needed
+                if size < needed:
+                    raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB is smaller "
+                                                f"than the image needs ({needed} GiB).")
             if size is None:
                 raise exceptions.BadRequest("Invalid input for field/attribute size: a size is required.")
             if size > self.conf.volume.max_volume_size_gb:
@@ -125,8 +172,9 @@ class VolumeStore:
             v = Volume(id=types.new_uuid(), project_id=ctx.project_id, user_id=ctx.user_id, name=spec.get("name"),
                        description=spec.get("description"), size=size, status="creating",
                        availability_zone=zone, volume_type_id=vtype.id, snapshot_id=snapshot_id,
-                       source_volid=source_volid,
-                       multiattach=False, bootable=False)
+                       source_volid=source_volid, image_id=image["id"] if image else None,
+                       image_metadata=_image_metadata(image) if image else None,
+                       multiattach=False, bootable=image is not None)
             for key, value in (spec.get("metadata") or {}).items():
                 v.metadata_items.append(VolumeMetadata(key=key, value=value))
             try:

@@ -56,6 +56,9 @@ class Volume(Base):
     volume_type_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), sa.ForeignKey("volume_type.id"))
     snapshot_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
     source_volid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    image_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    # The image's properties Cinder shows as volume_image_metadata (image_id, image_name, disk_format, ...).
+    image_metadata: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
     host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     provider_location: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
     bootable: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)

@@ -9,8 +9,11 @@ stop or crash is settled: creates become ``error`` (never stuck ``creating``), d
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -18,7 +21,9 @@ from oslo_config import cfg
 from nubis.common import context
 from nubis.common.db import types
 from nubis.common.db.engine import Database
+from nubis.volume.conf import volumes_dir
 from nubis.volume.db.models import Snapshot, Volume, VolumeService
+from nubis.volume.image_formats import IMAGE_FORMATS
 from nubis.volume.manager.backends.base import BackendError, VolumeBackend
 
 LOG = logging.getLogger(__name__)
@@ -32,8 +37,10 @@ def _short(message: str) -> str:
 class VolumeManager:
     """One host's manager. ``start()`` reports the host and settles interrupted work; ``stop()`` ends that."""
 
-    def __init__(self, conf: cfg.ConfigOpts, db: Database, backend: VolumeBackend, host: str) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, backend: VolumeBackend, host: str,
+                 images: Any = None) -> None:
         self.conf = conf
+        self.images = images  # a keystoneauth adapter for the image service (service credentials), or None
         self.db = db
         self.backend = backend
         self.host = host
@@ -145,6 +152,10 @@ class VolumeManager:
                 return
             made, error = self._run(f"Creating volume {volume_id} from snapshot {v.snapshot_id}",
                                     lambda: self.backend.create_from_snapshot(volume_id, v.size, location))
+        elif v.image_id is not None:
+            made, error = self._run(f"Creating volume {volume_id} from image {v.image_id}",
+                                    lambda: self._from_image(volume_id, v.size, v.image_id,
+                                                             (v.image_metadata or {}).get("disk_format", "raw")))
         elif v.source_volid is not None:
             with self.db.reader() as s:
                 source = s.get(Volume, v.source_volid)
@@ -161,6 +172,26 @@ class VolumeManager:
             return
         self._finish(volume_id, status="available", provider_location=made, error_message=None)
         LOG.info("Volume %s created (%d GiB) at %s", volume_id, v.size, made)
+
+    def _from_image(self, volume_id: str, size: int, image_id: str, disk_format: str) -> str:
+        """Download the image next to the volumes (never held in memory), then let the backend convert it."""
+        if self.images is None:
+            raise BackendError("This storage host has no image service configured to read images from.")
+        qemu_format = IMAGE_FORMATS.get(disk_format)
+        if qemu_format is None:
+            raise BackendError(f"Images of disk_format {disk_format} cannot be written to volumes.")
+        fd, tmp = tempfile.mkstemp(prefix=f".image-{volume_id}-", dir=volumes_dir(self.conf))
+        try:
+            with os.fdopen(fd, "wb") as out:
+                resp = self.images.get(f"/v2/images/{image_id}/file", stream=True, raise_exc=False)
+                if resp.status_code != 200:
+                    raise BackendError(f"Downloading image {image_id} failed: the image service answered "
+                                       f"{resp.status_code}.")
+                for chunk in resp.iter_content(1024 * 1024):
+                    out.write(chunk)
+            return self.backend.create_from_image(volume_id, size, tmp, qemu_format)
+        finally:
+            os.unlink(tmp)
 
     def extend_volume(self, volume_id: str, new_size: int) -> None:
         v = self._volume(volume_id, "extending")

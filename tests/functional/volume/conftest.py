@@ -1,4 +1,4 @@
-"""A running volume service (API and one file-backed manager, with identity) shared by a test module."""
+"""A running volume service (API and one file-backed manager, with identity and image) shared by a test module."""
 
 from __future__ import annotations
 
@@ -17,5 +17,5 @@ def cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("volume")
     with fixtures.scratch_database(request.param, str(tmp)) as url:
         extra = {**CONFIG, "database": {"connection": url}}
-        with cloud_fixture.running_cloud(tmp, ["volume", "volume-manager"], extra_config=extra) as c:
+        with cloud_fixture.running_cloud(tmp, ["image", "volume", "volume-manager"], extra_config=extra) as c:
             yield c

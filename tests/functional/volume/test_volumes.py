@@ -380,3 +380,43 @@ def test_volume_from_volume(cloud: Cloud, member: Api) -> None:
     for volume_id in (clone["id"], source["id"]):
         member.ok("DELETE", f"/volumes/{volume_id}")
         member.gone(f"/volumes/{volume_id}")
+
+
+def _upload_image(cloud: Cloud, admin: Api, data_path: str, disk_format: str) -> str:
+    images = cloud.url("image")
+    headers = {"X-Auth-Token": admin.token}
+    image = requests.post(f"{images}/v2/images", headers=headers, timeout=30, json={
+        "name": f"vol-src-{uuid.uuid4().hex[:6]}", "disk_format": disk_format, "container_format": "bare",
+        "visibility": "public", "hw_disk_bus": "virtio"}).json()
+    with open(data_path, "rb") as f:
+        resp = requests.put(f"{images}/v2/images/{image['id']}/file", data=f, timeout=60,
+                            headers={**headers, "Content-Type": "application/octet-stream"})
+    assert resp.status_code == 204, resp.text
+    return str(image["id"])
+
+
+@pytest.mark.parametrize("disk_format", ["raw", "qcow2"])
+def test_volume_from_image(cloud: Cloud, admin: Api, member: Api, tmp_path: Any, disk_format: str) -> None:
+    import subprocess
+
+    raw = tmp_path / "disk.raw"
+    raw.write_bytes(b"\0" * 65536 + b"image-marker" + b"\0" * (1024 * 1024 - 65548))
+    data = raw
+    if disk_format == "qcow2":
+        data = tmp_path / "disk.qcow2"
+        subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(raw), str(data)], check=True)
+    image_id = _upload_image(cloud, admin, str(data), disk_format)
+    made = member.ok("POST", "/volumes", {"volume": {"imageRef": image_id}}, status=202)["volume"]
+    assert made["size"] == 1 and made["bootable"] == "true"
+    vol = member.wait(made["id"], "available")
+    meta = vol["volume_image_metadata"]
+    assert (meta["image_id"], meta["disk_format"], meta["hw_disk_bus"]) == (image_id, disk_format, "virtio")
+    path = _file(cloud, "volume", vol["id"])
+    assert os.path.getsize(path) == GiB
+    with open(path, "rb") as f:
+        f.seek(65536)
+        assert f.read(12) == b"image-marker"
+    assert not [n for n in os.listdir(os.path.dirname(path)) if n.startswith(".image-")]  # download removed
+    assert member.call("POST", "/volumes", {"volume": {"imageRef": str(uuid.uuid4())}}).status_code == 400
+    member.ok("DELETE", f"/volumes/{vol['id']}")
+    member.gone(f"/volumes/{vol['id']}")

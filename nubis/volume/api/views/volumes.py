@@ -30,6 +30,7 @@ def created(req: Request, v: dict[str, Any], version: Version) -> dict[str, Any]
     Cinder, and Tempest's schemas, have it)."""
     body = detail(req, v, version, is_admin=False)
     del body["os-vol-tenant-attr:tenant_id"]
+    body.pop("volume_image_metadata", None)
     return body
 
 
@@ -44,6 +45,8 @@ def detail(req: Request, v: dict[str, Any], version: Version, is_admin: bool) ->
         "created_at": timestamp(v["created_at"]), "updated_at": timestamp(v["updated_at"]),
         "os-vol-tenant-attr:tenant_id": v["project_id"], "links": links(req, v["project_id"], v["id"]),
     }
+    if v["image_metadata"]:
+        body["volume_image_metadata"] = v["image_metadata"]
     if is_admin:
         # Cinder's host@backend#pool.
         host = f"{v['host']}@{v['backend']}#{v['backend']}" if v["host"] else None

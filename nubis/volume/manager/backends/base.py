@@ -28,6 +28,10 @@ class VolumeBackend(Protocol):
     def create_from_snapshot(self, volume_id: str, size_gb: int, snapshot_location: str) -> str:
         """A volume holding the snapshot's data, grown to ``size_gb``; returns its location."""
 
+    def create_from_image(self, volume_id: str, size_gb: int, image_path: str, qemu_format: str) -> str:
+        """A volume holding the image at ``image_path`` (a local file in qemu-img's ``qemu_format``),
+        converted to the backend's format and grown to ``size_gb``; returns its location."""
+
     def clone(self, volume_id: str, size_gb: int, source_location: str) -> str:
         """A volume holding another volume's data now, grown to ``size_gb``; returns its location."""
 

@@ -6,6 +6,7 @@ Exporting these files to guests (tgt iSCSI or qemu-storage-daemon NBD) is the at
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -59,12 +60,17 @@ class FileBackend:
         os.close(fd)
         return path
 
-    def _copy(self, source: str, target: str) -> None:
+    @staticmethod
+    def _qemu_img() -> str:
         qemu_img = shutil.which("qemu-img")
         if qemu_img is None:
             raise BackendError("qemu-img is not installed on this storage host (package qemu-utils).")
+        return qemu_img
+
+    def _copy(self, source: str, target: str, source_format: str = "raw") -> None:
+        qemu_img = self._qemu_img()
         try:
-            proc = subprocess.run([qemu_img, "convert", "-f", "raw", "-O", "raw", source, target],
+            proc = subprocess.run([qemu_img, "convert", "-f", source_format, "-O", "raw", source, target],
                                   capture_output=True, text=True, timeout=COPY_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as e:
             self._remove(target)
@@ -72,6 +78,38 @@ class FileBackend:
         if proc.returncode != 0:
             self._remove(target)
             raise BackendError(f"qemu-img convert {source} failed: {proc.stderr.strip()[:500]}")
+
+    def _check_image(self, image_path: str, qemu_format: str) -> int:
+        """The image's virtual size in bytes; refuses images that name other files (backing or data files),
+        which qemu-img would read from this host."""
+        try:
+            proc = subprocess.run([self._qemu_img(), "info", "--output=json", "-f", qemu_format, image_path],
+                                  capture_output=True, text=True, timeout=60, check=False)
+        except subprocess.TimeoutExpired as e:
+            raise BackendError("qemu-img info on the image took over 60 s.") from e
+        if proc.returncode != 0:
+            raise BackendError(f"The image is not a valid {qemu_format} file: {proc.stderr.strip()[:300]}")
+        info = json.loads(proc.stdout)
+        data_file = (info.get("format-specific") or {}).get("data", {}).get("data-file")
+        if info.get("backing-filename") or info.get("full-backing-filename") or data_file:
+            raise BackendError("The image refers to other files (a backing or data file): refused.")
+        return int(info.get("virtual-size") or 0)
+
+    def create_from_image(self, volume_id: str, size_gb: int, image_path: str, qemu_format: str) -> str:
+        path = self._path("volume", volume_id)
+        if os.path.exists(path):
+            raise BackendError(f"Volume file {path} already exists.")
+        virtual = self._check_image(image_path, qemu_format)
+        if virtual > size_gb * GiB:
+            raise BackendError(f"The image's virtual size ({virtual} bytes) is larger than the volume "
+                               f"({size_gb} GiB).")
+        self._copy(image_path, path, qemu_format)
+        try:
+            self.extend(path, size_gb)
+        except BackendError:
+            self._remove(path)
+            raise
+        return path
 
     def create_from_snapshot(self, volume_id: str, size_gb: int, snapshot_location: str) -> str:
         return self.clone(volume_id, size_gb, snapshot_location)

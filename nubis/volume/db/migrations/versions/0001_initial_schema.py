@@ -81,6 +81,8 @@ def upgrade() -> None:
     sa.Column('volume_type_id', sa.String(length=36), nullable=False),
     sa.Column('snapshot_id', sa.String(length=36), nullable=True),
     sa.Column('source_volid', sa.String(length=36), nullable=True),
+    sa.Column('image_id', sa.String(length=36), nullable=True),
+    sa.Column('image_metadata', nubis.common.db.types.JSONText(), nullable=True),
     sa.Column('host', sa.String(length=255), nullable=True),
     sa.Column('provider_location', sa.String(length=1024), nullable=True),
     sa.Column('bootable', sa.Boolean(), nullable=False),
