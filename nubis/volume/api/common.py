@@ -84,6 +84,10 @@ def _int_param(name: str, value: str) -> int:
     return int(value)
 
 
+# Cinder's older names of sort keys.
+_SORT_ALIASES = {"display_name": "name", "display_description": "description"}
+
+
 def _sort(params: Mapping[str, str]) -> tuple[tuple[str, bool], ...]:
     """Cinder's ``sort=key[:asc|desc],...``, or ``sort_key``/``sort_dir``; default newest first."""
     if "sort" in params and ("sort_key" in params or "sort_dir" in params):
@@ -97,6 +101,7 @@ def _sort(params: Mapping[str, str]) -> tuple[tuple[str, bool], ...]:
         return (("created_at", True),)
     out = []
     for key, direction in pairs[:5]:
+        key = _SORT_ALIASES.get(key, key)
         if key not in listing.SORT_KEYS:
             raise exceptions.BadRequest(f"Invalid sort key {key[:50]!r}: it must be one of "
                                         f"{', '.join(listing.SORT_KEYS)}.")
@@ -124,8 +129,11 @@ def list_query(req: router.Request, filter_keys: tuple[str, ...]) -> listing.Lis
 
 
 def next_link(req: router.Request, collection: str, items: list[dict[str, Any]], more: bool) -> list[dict[str, str]]:
-    """Cinder's ``<collection>_links``: a next link when more items follow the page."""
-    if not more or not items:
+    """Cinder's ``<collection>_links``: a next link when the page is full (as Cinder: also when nothing follows
+    a page of exactly ``limit`` items) or more items follow it."""
+    limit = req.GET.get("limit")
+    full = limit is not None and limit.isdigit() and len(items) == int(limit)
+    if not items or not (more or full):
         return []
     params = {k: v for k, v in req.GET.items() if k != "marker"}
     params["marker"] = items[-1]["id"]

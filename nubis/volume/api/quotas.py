@@ -13,6 +13,10 @@ from nubis.volume.api.schemas import quotas as schemas
 from nubis.volume.api.views import timestamp
 from nubis.volume.core.quotas import RESOURCES
 
+# Quotas Cinder shows that Nubis has nothing to count against yet: no backups or groups can be made (0), and
+# no per-volume limit beyond [volume] max_volume_size_gb (-1).
+FIXED = {"backups": 0, "backup_gigabytes": 0, "groups": 0, "per_volume_gigabytes": -1}
+
 
 def _check_target(target: str) -> None:
     if not 0 < len(target) <= 255:
@@ -28,15 +32,16 @@ def show_quotas(req: router.Request, target_project_id: str) -> webob.Response:
     if is_true(req.GET.get("usage")):
         used = quotas.usage_of(target_project_id)
         body.update({r: {"limit": limits[r], "in_use": used[r], "reserved": 0, "allocated": 0} for r in RESOURCES})
+        body.update({r: {"limit": v, "in_use": 0, "reserved": 0, "allocated": 0} for r, v in FIXED.items()})
     else:
-        body.update({r: limits[r] for r in RESOURCES})
+        body.update({r: limits[r] for r in RESOURCES} | FIXED)
     return router.json_response({"quota_set": body})
 
 
 def default_quotas(req: router.Request, target_project_id: str) -> webob.Response:
     _check_target(target_project_id)
     authorize(req, "volume_extension:quotas:show", target_project_id)
-    return router.json_response({"quota_set": {"id": target_project_id, **core(req).quotas.defaults()}})
+    return router.json_response({"quota_set": {"id": target_project_id, **core(req).quotas.defaults(), **FIXED}})
 
 
 def update_quotas(req: router.Request, target_project_id: str) -> webob.Response:
@@ -46,7 +51,7 @@ def update_quotas(req: router.Request, target_project_id: str) -> webob.Response
     validation.validate(body, schemas.UPDATE)
     values = {r: v for r, v in body["quota_set"].items() if r in RESOURCES}
     core(req).quotas.update(target_project_id, values)
-    return router.json_response({"quota_set": core(req).quotas.limits(target_project_id)})
+    return router.json_response({"quota_set": {**core(req).quotas.limits(target_project_id), **FIXED}})
 
 
 def delete_quotas(req: router.Request, target_project_id: str) -> webob.Response:

@@ -47,7 +47,9 @@ def update(req: router.Request, type_id: str) -> webob.Response:
     changes = dict(body["volume_type"])
     if "is_public" in changes:
         changes["is_public"] = _bool(changes["is_public"])
-    return router.json_response({"volume_type": views.detail(core(req).types.update(type_id, changes))})
+    updated = views.detail(core(req).types.update(type_id, changes))
+    del updated["os-volume-type-access:is_public"]  # not in Cinder's update body (nor Tempest's schema)
+    return router.json_response({"volume_type": updated})
 
 
 def delete(req: router.Request, type_id: str) -> webob.Response:
