@@ -79,6 +79,8 @@ SERVICE_MODULES: dict[str, str] = {
     "novncproxy": "nubis.console.novncproxy_service",
     "spicehtml5proxy": "nubis.console.spicehtml5proxy_service",
     "serialproxy": "nubis.console.serialproxy_service",
+    "volume": "nubis.volume.service",
+    "volume-manager": "nubis.volume.manager_service",
 }
 
 
@@ -91,6 +93,13 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "compute-api": ("compute", "nova", "/v2.1"),
     "network": ("network", "neutron", ""),
     "metering": ("metering", "nubis-metering", ""),
+    # Cinder's endpoint names the project; the catalog in a token fills in %(project_id)s (as Keystone).
+    "volume": ("block-storage", "cinder", "/v3/%(project_id)s"),
+}
+
+# Further catalog entries for the same API under older service types some clients still look up.
+CATALOG_ALIASES: dict[str, list[tuple[str, str]]] = {
+    "volume": [("volumev3", "cinderv3")],
 }
 
 

@@ -23,6 +23,8 @@ def catalog_endpoints(host: str, ports: Mapping[str, int], names: Sequence[str])
             continue
         service_type, catalog_name, path = services.CATALOG[name]
         endpoints.append((service_type, catalog_name, f"http://{host}:{ports[name]}{path}"))
+        for alias_type, alias_name in services.CATALOG_ALIASES.get(name, []):
+            endpoints.append((alias_type, alias_name, f"http://{host}:{ports[name]}{path}"))
     return endpoints
 
 

@@ -104,3 +104,11 @@ def spicehtml5proxy() -> None:
 
 def serialproxy() -> None:
     _main("serialproxy")
+
+
+def volume() -> None:
+    _main("volume")
+
+
+def volume_manager() -> None:
+    _main("volume-manager")

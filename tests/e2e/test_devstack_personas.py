@@ -27,7 +27,7 @@ pytestmark = [
 
 # Catalog service types of the matrix's services, and the version suffix of each endpoint.
 CATALOG_TYPES = {"identity": ("identity", "/v3"), "compute": ("compute", "/v2.1"), "network": ("network", ""),
-                 "image": ("image", ""), "placement": ("placement", "")}
+                 "image": ("image", ""), "placement": ("placement", ""), "volume": ("block-storage", "")}
 
 
 def _urls(cloud: Cloud) -> dict[str, str]:
@@ -41,6 +41,7 @@ def _urls(cloud: Cloud) -> dict[str, str]:
     for name, (kind, suffix) in CATALOG_TYPES.items():
         url = next(e["url"] for e in by_type[kind]["endpoints"] if e["interface"] == "public").rstrip("/")
         url = url.split("/v2.1")[0] if name == "compute" else url
+        url = url.split("/v3/")[0] if name == "volume" else url  # Cinder's endpoint ends in /v3/<project>
         urls[name] = url.removesuffix(suffix).removesuffix("/v2.0").removesuffix("/v2")
     return urls
 

@@ -42,7 +42,8 @@ KNOWN_ABSENT = {
     ("image-feature-enabled", "image_conversion"): "import does not convert disk formats",
 }
 
-NO_VOLUME = "no block storage service in the catalog"
+NO_VOLUME = ("no block storage service in the catalog, or compute cannot attach its volumes "
+             "(no /servers/{id}/os-volume_attachments)")
 VOLUME_FLAGS = ("attach_encrypted_volume", "swap_volume", "volume_multiattach", "volume_backed_live_migration")
 
 
@@ -82,13 +83,30 @@ def _flag(group: str, option: str, present: bool, why_absent: str, source: str =
     return Setting(group, option, "true" if present else "false", source if present else why_absent)
 
 
+def _compute_attaches_volumes(probe: Probe) -> bool:
+    """Whether compute has ``/servers/{id}/os-volume_attachments``: asked of a server that does not exist, the
+    route answers 404 naming the server; a compute without it answers 404 for an unknown resource."""
+    compute = probe.url("compute")
+    if compute is None:
+        return False
+    missing = "00000000-0000-4000-8000-000000000000"
+    status, body = probe.get(f"{compute}/servers/{missing}/os-volume_attachments")
+    return status == 200 or (status == 404 and missing in str(body))
+
+
+def _volume_available(probe: Probe) -> bool:
+    # Tempest's [service_available] cinder also turns on compute's attach tests, so it is set only when
+    # both halves exist: a block-storage API in the catalog and a compute that attaches its volumes.
+    in_catalog = any(probe.url(t) for t in ("block-storage", "volumev3", "volume"))
+    return in_catalog and _compute_attaches_volumes(probe)
+
+
 def _services(probe: Probe, dashboard_url: str | None) -> list[Setting]:
-    volume = next((t for t in ("block-storage", "volumev3", "volume") if probe.url(t)), None)
     return [
         _flag("service_available", "nova", bool(probe.url("compute")), "no compute service in the catalog"),
         _flag("service_available", "glance", bool(probe.url("image")), "no image service in the catalog"),
         _flag("service_available", "neutron", bool(probe.url("network")), "no network service in the catalog"),
-        _flag("service_available", "cinder", volume is not None, NO_VOLUME),
+        _flag("service_available", "cinder", _volume_available(probe), NO_VOLUME),
         _flag("service_available", "swift", bool(probe.url("object-store")), "no object storage in the catalog"),
         _flag("service_available", "horizon", dashboard_url is not None,
               "no dashboard given (--dashboard-url); Nubis serves none itself"),
@@ -128,7 +146,7 @@ def _compute(probe: Probe, prepared: Prepared) -> list[Setting]:
     version = (root or {}).get("version", {})
     _, hyp = probe.get(f"{url}/os-hypervisors")
     hosts = len([h for h in (hyp or {}).get("hypervisors", []) if h.get("state", "up") == "up"])
-    has_volume = any(probe.url(t) for t in ("block-storage", "volumev3", "volume"))
+    has_volume = _volume_available(probe)
     out = [
         Setting("compute", "image_ref", prepared.image_ref, "prepared"),
         Setting("compute", "image_ref_alt", prepared.image_ref_alt, "prepared"),

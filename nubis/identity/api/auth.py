@@ -69,7 +69,8 @@ def auth_catalog(req: router.Request) -> webob.Response:
     if "catalog" not in body["token"]:
         raise exceptions.Forbidden("The catalog comes with a scoped token only.")
     with core(req).db.reader() as session:
-        return router.json_response({"catalog": catalog_core.build(session),
+        project_id = body["token"].get("project", {}).get("id")
+        return router.json_response({"catalog": catalog_core.build(session, project_id),
                                      "links": {"self": req.path_url}})
 
 

@@ -67,8 +67,24 @@ def check_endpoint(session: orm.Session, interface: str, region_id: str | None, 
         get(session, Region, region_id, "region")
 
 
-def build(session: orm.Session) -> list[dict[str, Any]]:
-    """The catalog: enabled services with their enabled endpoints."""
+# Keystone's substitutions in endpoint URLs (Cinder's is http://host:8776/v3/%(project_id)s).
+_PROJECT_MARKERS = ("%(project_id)s", "%(tenant_id)s", "$(project_id)s", "$(tenant_id)s")
+
+
+def _url_for(url: str, project_id: str | None) -> str | None:
+    """``url`` with the project filled in; None when it needs a project and the token has none (Keystone then
+    leaves the endpoint out)."""
+    if not any(marker in url for marker in _PROJECT_MARKERS):
+        return url
+    if project_id is None:
+        return None
+    for marker in _PROJECT_MARKERS:
+        url = url.replace(marker, project_id)
+    return url
+
+
+def build(session: orm.Session, project_id: str | None = None) -> list[dict[str, Any]]:
+    """The catalog: enabled services with their enabled endpoints, URLs completed for ``project_id``."""
     services = list(session.scalars(sa.select(Service).where(Service.enabled.is_(True))))
     endpoints = list(session.scalars(sa.select(Endpoint).where(Endpoint.enabled.is_(True))))
     by_service: dict[str, list[Endpoint]] = {}
@@ -79,6 +95,7 @@ def build(session: orm.Session) -> list[dict[str, Any]]:
         catalog.append({
             "id": s.id, "type": s.type, "name": s.name,
             "endpoints": [{"id": e.id, "interface": e.interface, "region": e.region_id, "region_id": e.region_id,
-                           "url": e.url} for e in by_service.get(s.id, [])],
+                           "url": url} for e in by_service.get(s.id, [])
+                          if (url := _url_for(e.url, project_id)) is not None],
         })
     return catalog

@@ -162,7 +162,7 @@ class TokenProvider:
                 raise exceptions.Unauthorized(f"User {user.id} has no access to {p.scope} {p.scope_id}.")
             token["roles"] = [{"id": r.id, "name": r.name} for r in
                               session.query(Role).filter(Role.id.in_(role_ids)).order_by(Role.name)]
-            token["catalog"] = catalog.build(session)
+            token["catalog"] = catalog.build(session, p.scope_id if p.scope == "project" else None)
         if p.app_cred_id:
             cred = self._app_cred(session, p.app_cred_id)
             token["application_credential"] = {"id": cred.id, "name": cred.name, "restricted": not cred.unrestricted}

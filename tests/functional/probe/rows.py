@@ -686,18 +686,91 @@ CONSOLES = [Row("compute", "POST", "/v2.1/servers/{server_id}/remote-consoles", 
             Row("compute", "GET", "/v2.1/os-console-auth-tokens/{console_token}", "admin", None,
                 {"console_token": "=no-such-token"})]
 
+VOLUME = _rows("volume", """
+GET / public
+GET /v3 public
+GET /v3/{project_id}/volumes project
+POST /v3/{project_id}/volumes create
+GET /v3/{project_id}/volumes/detail project
+GET /v3/{project_id}/volumes/{volume_id} read_a
+PUT /v3/{project_id}/volumes/{volume_id} write_a
+DELETE /v3/{project_id}/volumes/{volume_id} write_a
+POST /v3/{project_id}/volumes/{volume_id}/action write_a
+GET /v3/{project_id}/volumes/{volume_id}/metadata read_a
+POST /v3/{project_id}/volumes/{volume_id}/metadata write_a
+PUT /v3/{project_id}/volumes/{volume_id}/metadata write_a
+GET /v3/{project_id}/volumes/{volume_id}/metadata/{key} read_a
+PUT /v3/{project_id}/volumes/{volume_id}/metadata/{key} write_a
+DELETE /v3/{project_id}/volumes/{volume_id}/metadata/{key} write_a
+GET /v3/{project_id}/snapshots project
+POST /v3/{project_id}/snapshots create
+GET /v3/{project_id}/snapshots/detail project
+GET /v3/{project_id}/snapshots/{snapshot_id} read_a
+PUT /v3/{project_id}/snapshots/{snapshot_id} write_a
+DELETE /v3/{project_id}/snapshots/{snapshot_id} write_a
+GET /v3/{project_id}/types project
+POST /v3/{project_id}/types admin
+GET /v3/{project_id}/types/{type_id} project
+PUT /v3/{project_id}/types/{type_id} admin
+DELETE /v3/{project_id}/types/{type_id} admin
+GET /v3/{project_id}/types/{type_id}/extra_specs project
+POST /v3/{project_id}/types/{type_id}/extra_specs admin
+GET /v3/{project_id}/types/{type_id}/extra_specs/{key} project
+PUT /v3/{project_id}/types/{type_id}/extra_specs/{key} admin
+DELETE /v3/{project_id}/types/{type_id}/extra_specs/{key} admin
+GET /v3/{project_id}/os-quota-sets/{target_project_id} read_a
+PUT /v3/{project_id}/os-quota-sets/{target_project_id} admin
+DELETE /v3/{project_id}/os-quota-sets/{target_project_id} admin
+GET /v3/{project_id}/os-quota-sets/{target_project_id}/defaults read_a
+GET /v3/{project_id}/limits project
+GET /v3/{project_id}/os-availability-zone project
+GET /v3/{project_id}/os-services admin
+GET /v3/{project_id}/attachments project
+POST /v3/{project_id}/attachments create
+GET /v3/{project_id}/attachments/detail project
+GET /v3/{project_id}/attachments/{attachment_id} read_a
+PUT /v3/{project_id}/attachments/{attachment_id} write_a
+DELETE /v3/{project_id}/attachments/{attachment_id} write_a
+POST /v3/{project_id}/attachments/{attachment_id}/action write_a
+""", {
+    ("POST", "/v3/{project_id}/volumes"): lambda w: {"volume": {"size": 1, "name": _name()}},
+    ("PUT", "/v3/{project_id}/volumes/{volume_id}"): lambda w: {"volume": {"name": _name()}},
+    ("POST", "/v3/{project_id}/volumes/{volume_id}/action"): lambda w: {"os-set_bootable": {"bootable": False}},
+    ("POST", "/v3/{project_id}/volumes/{volume_id}/metadata"): lambda w: {"metadata": {"size": "big"}},
+    ("PUT", "/v3/{project_id}/volumes/{volume_id}/metadata"): lambda w: {"metadata": {"color": "blue"}},
+    ("PUT", "/v3/{project_id}/volumes/{volume_id}/metadata/{key}"): lambda w: {"meta": {"color": "red"}},
+    ("POST", "/v3/{project_id}/snapshots"): lambda w: {"snapshot": {"volume_id": w.ids["volume"]}},
+    ("PUT", "/v3/{project_id}/snapshots/{snapshot_id}"): lambda w: {"snapshot": {"name": _name()}},
+    ("POST", "/v3/{project_id}/types"): lambda w: {"volume_type": {"name": _name()}},
+    ("PUT", "/v3/{project_id}/types/{type_id}"): lambda w: {"volume_type": {"description": "changed"}},
+    ("POST", "/v3/{project_id}/types/{type_id}/extra_specs"): lambda w: {"extra_specs": {"tier": "silver"}},
+    ("PUT", "/v3/{project_id}/types/{type_id}/extra_specs/{key}"): lambda w: {"tier": "silver"},
+    ("PUT", "/v3/{project_id}/os-quota-sets/{target_project_id}"): lambda w: {"quota_set": {"volumes": 20}},
+    ("POST", "/v3/{project_id}/attachments"): lambda w: {"attachment": {"volume_uuid": w.ids["volume"],
+                                                                         "instance_uuid": w.ids["server"]}},
+    ("PUT", "/v3/{project_id}/attachments/{attachment_id}"): lambda w: {"attachment": {"connector": {
+        "host": "compute-1", "initiator": "iqn.2026-12.org.nubis:compute-1"}}},
+    ("POST", "/v3/{project_id}/attachments/{attachment_id}/action"): lambda w: {"os-complete": {}},
+})
+# Volume paths name the admin's project; World.call puts the calling persona's there.
+VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
+                 "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment"}
+
 ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *CONSOLES, *NETWORK_FIXED,
                    *_network_collection_rows(), *IMAGE,
-                   *PLACEMENT, *METERING]
+                   *PLACEMENT, *METERING, *VOLUME]
 
 
 def resolve(row: Row, world: World) -> str:
     """The concrete path of ``row``, its parameters filled from the world's resources."""
     defaults = {"identity": IDENTITY_PARAMS, "compute": COMPUTE_PARAMS, "network": NETWORK_PARAMS,
-                "image": IMAGE_PARAMS, "placement": PLACEMENT_PARAMS, "metering": METERING_PARAMS}[row.service]
+                "image": IMAGE_PARAMS, "placement": PLACEMENT_PARAMS, "metering": METERING_PARAMS,
+                "volume": VOLUME_PARAMS}[row.service]
     params = {**defaults, **row.params}
-    if row.service == "compute" and "/metadata/" in row.template:
+    if row.service in ("compute", "volume") and "/metadata/" in row.template:
         params["key"] = METADATA_KEY
+    if row.service == "volume" and "/extra_specs/" in row.template:
+        params["key"] = "=tier"
     if row.service == "network" and row.template in NETWORK_FIXED_PARAMS:
         params["ident"] = NETWORK_FIXED_PARAMS[row.template]
     if row.service == "image" and row.template in IMAGE_MEMBER_ROUTES:

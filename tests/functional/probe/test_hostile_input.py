@@ -31,7 +31,8 @@ from tests.functional.probe.world import World, build
 EXAMPLES = int(os.environ.get("NUBIS_PROBE_EXAMPLES", "12"))
 PLACEHOLDER = "__nubis_hostile__"
 # The version document of each service: what "the next request" asks for.
-ROOTS = {"identity": "/v3", "compute": "/v2.1", "network": "/", "image": "/versions", "placement": "/", "metering": "/"}
+ROOTS = {"identity": "/v3", "compute": "/v2.1", "network": "/", "image": "/versions", "placement": "/",
+         "metering": "/", "volume": "/v3"}
 
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -86,7 +87,7 @@ def _replace(value: Any, path: tuple[Any, ...]) -> Any:
 
 def _fault_shape_ok(service: str, body: Any) -> bool:
     """Whether ``body`` is an error in ``service``'s own fault format."""
-    if service in ("compute", "metering"):
+    if service in ("compute", "metering", "volume"):  # metering and Cinder use Nova's fault shape
         return isinstance(body, dict) and len(body) == 1 and {"message", "code"} <= set(next(iter(body.values())))
     if service == "identity":
         return isinstance(body, dict) and {"code", "title", "message"} <= set(body.get("error", {}))

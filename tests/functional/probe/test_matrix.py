@@ -25,9 +25,10 @@ from tests.functional.compute.conftest import CONFIG as COMPUTE_CONFIG
 from tests.functional.probe import rows as matrix
 from tests.functional.probe.world import ANONYMOUS, PERSONAS, World, build
 
-SERVICES = ["image", "placement", "scheduler", "compute-api", "conductor", "compute", "network", "metering"]
+SERVICES = ["image", "placement", "scheduler", "compute-api", "conductor", "compute", "network", "metering",
+            "volume", "volume-manager"]
 API_SERVICES = {"identity": "identity", "compute": "compute-api", "network": "network", "image": "image",
-                "placement": "placement", "metering": "metering"}
+                "placement": "placement", "metering": "metering", "volume": "volume"}
 READS = ("GET", "HEAD")
 
 

@@ -41,8 +41,15 @@ class World:
         if service == "compute":
             # 2.37: the first version that takes "networks": "none" (servers without ports).
             sent.setdefault("OpenStack-API-Version", "compute 2.37")
+        if service == "volume":
+            sent.setdefault("OpenStack-API-Version", "volume 3.60")  # the attachments API needs 3.27 (3.44)
         if persona != ANONYMOUS:
             sent["X-Auth-Token"] = self.tokens[persona]
+        admin_base = f"/v3/{self.ids.get('project_of_admin')}"
+        if service == "volume" and path.startswith(admin_base):
+            # Cinder's URLs name the caller's project (clients take them from the token's catalog); the
+            # matrix's paths name the admin's.
+            path = f"/v3/{self.project_of(persona)}" + path[len(admin_base):]
         if service == "image" and method == "PATCH":
             sent["Content-Type"] = "application/openstack-images-v2.1-json-patch"
             data = None if body is None else json.dumps(body)
@@ -53,10 +60,15 @@ class World:
                                     timeout=30)
         return requests.request(method, self.urls[service] + path, json=body, headers=sent, timeout=30)
 
+    def project_of(self, persona: str) -> str:
+        """The project a persona's token is scoped to (project A for the personas without one)."""
+        return self.ids.get(f"project_of_{persona}", self.ids["project_a"])
+
     def private_ids(self) -> list[str]:
         """Ids of A's resources that no other project may ever see."""
         return [self.ids[k] for k in ("server", "network", "subnet", "port", "router", "security_group",
-                                      "address_scope", "private_image", "server_group", "keypair_fingerprint")]
+                                      "address_scope", "private_image", "server_group", "keypair_fingerprint", "volume",
+                                      "snapshot", "attachment")]
 
 
 def _ok(resp: requests.Response) -> Any:
@@ -173,6 +185,7 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
 
     _compute_and_image(world, admin, member_call, suffix)
     _network(world, admin, member_call, suffix)
+    _volume(world, admin, member_call, suffix)
     return world
 
 
@@ -256,3 +269,31 @@ def _network(world: World, admin: Any, member: Any, suffix: str) -> None:
     for collection, key in (("networks", "network"), ("ports", "port"), ("routers", "router")):
         member("PUT", "network", f"/v2.0/{collection}/{ids[key]}/tags/blue")
     member("PUT", "image", f"/v2/images/{ids['private_image']}/tags/blue")
+
+
+def _volume(world: World, admin: Any, member: Any, suffix: str) -> None:
+    """A's volume (with metadata), its snapshot, and a volume type."""
+    ids = world.ids
+    admin_project = admin("GET", "identity", "/v3/auth/projects")["projects"]
+    ids["project_of_admin"] = next(p["id"] for p in admin_project if p["name"] == "admin")
+    for persona in ("member", "reader", "appcred"):
+        ids[f"project_of_{persona}"] = ids["project_a"]
+    ids["project_of_other"] = ids["project_b"]
+    base = f"/v3/{ids['project_of_admin']}"
+    ids["volume_type"] = admin("POST", "volume", f"{base}/types", {"volume_type": {
+        "name": f"vt-{suffix}", "extra_specs": {"tier": "gold"}}})["volume_type"]["id"]
+    volume = member("POST", "volume", f"{base}/volumes", {"volume": {
+        "size": 1, "name": f"vol-{suffix}", "metadata": {"color": "blue"}}})["volume"]
+    ids["volume"] = volume["id"]
+    fixtures.wait_until(lambda: member("GET", "volume", f"{base}/volumes/{volume['id']}")["volume"]["status"]
+                        == "available", timeout=60, interval=0.2, what="A's volume to become available")
+    snapshot = member("POST", "volume", f"{base}/snapshots", {"snapshot": {"volume_id": volume["id"]}})["snapshot"]
+    ids["snapshot"] = snapshot["id"]
+    attached = member("POST", "volume", f"{base}/volumes", {"volume": {"size": 1, "name": f"att-{suffix}"}})["volume"]
+    fixtures.wait_until(lambda: member("GET", "volume", f"{base}/volumes/{attached['id']}")["volume"]["status"]
+                        == "available", timeout=60, interval=0.2, what="A's second volume to become available")
+    ids["attachment"] = member("POST", "volume", f"{base}/attachments", {"attachment": {
+        "volume_uuid": attached["id"], "instance_uuid": ids["server"]}})["attachment"]["id"]
+    fixtures.wait_until(lambda: member("GET", "volume", f"{base}/snapshots/{snapshot['id']}")["snapshot"]["status"]
+                        == "available", timeout=60, interval=0.2, what="A's snapshot to become available")
+

@@ -1,0 +1,207 @@
+"""``/v3/{project_id}/volumes``: create, list, show, update, delete, metadata and volume actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import webob
+
+from nubis.api import router, validation
+from nubis.common import exceptions
+from nubis.volume.api.common import (
+    authorize,
+    authorize_owned,
+    body_of,
+    context,
+    core,
+    list_query,
+    next_link,
+    version_of,
+)
+from nubis.volume.api.schemas import volumes as schemas
+from nubis.volume.api.views import volumes as views
+
+FILTERS = ("name", "status", "availability_zone", "size")
+_UNSUPPORTED_SOURCES = {"backup_id": "restoring a backup", "consistencygroup_id": "consistency groups",
+                        "group_id": "groups"}
+
+
+def _owned(req: router.Request, rule: str, volume_id: str) -> None:
+    authorize_owned(req, rule, core(req).volumes.owner(volume_id))
+
+
+def _render(req: router.Request, v: dict[str, Any]) -> dict[str, Any]:
+    return views.detail(req, v, version_of(req), context(req).is_admin)
+
+
+def create(req: router.Request) -> webob.Response:
+    authorize(req, "volume:create")
+    body = body_of(req)
+    validation.validate(body, schemas.CREATE)
+    spec = dict(body["volume"])
+    for field, what in _UNSUPPORTED_SOURCES.items():
+        if spec.get(field) is not None:
+            raise exceptions.BadRequest(f"Invalid input received: {what} ({field}) is not supported yet.")
+    if spec.get("multiattach"):
+        raise exceptions.BadRequest("Invalid input received: multiattach volumes are not supported yet.")
+    spec.setdefault("name", spec.get("display_name"))
+    spec.setdefault("description", spec.get("display_description"))
+    if sum(spec.get(k) is not None for k in ("snapshot_id", "source_volid", "imageRef")) > 1:
+        raise exceptions.BadRequest("Invalid input received: name one of snapshot_id, source_volid and imageRef.")
+    if spec.get("size") is None and all(spec.get(k) is None for k in ("snapshot_id", "source_volid", "imageRef")):
+        raise exceptions.BadRequest("Invalid input for field/attribute size: a size is required.")
+    volume = core(req).volumes.create(context(req), spec)
+    return router.json_response({"volume": views.created(req, volume, version_of(req))}, status=202)
+
+
+def _list(req: router.Request, detailed: bool) -> webob.Response:
+    authorize(req, "volume:get_all")
+    found, more = core(req).volumes.list(context(req), list_query(req, FILTERS))
+    items = [_render(req, v) if detailed else views.summary(req, v) for v in found]
+    body: dict[str, Any] = {"volumes": items}
+    nexts = next_link(req, "volumes", items, more)
+    if nexts:
+        body["volumes_links"] = nexts
+    return router.json_response(body)
+
+
+def index(req: router.Request) -> webob.Response:
+    return _list(req, detailed=False)
+
+
+def detail(req: router.Request) -> webob.Response:
+    return _list(req, detailed=True)
+
+
+def show(req: router.Request, volume_id: str) -> webob.Response:
+    _owned(req, "volume:get", volume_id)
+    return router.json_response({"volume": _render(req, core(req).volumes.get(context(req), volume_id))})
+
+
+def update(req: router.Request, volume_id: str) -> webob.Response:
+    _owned(req, "volume:update", volume_id)
+    body = body_of(req)
+    validation.validate(body, schemas.UPDATE)
+    changes = dict(body["volume"])
+    for old, new in (("display_name", "name"), ("display_description", "description")):
+        if old in changes:
+            changes.setdefault(new, changes.pop(old))
+    if not changes:
+        raise exceptions.BadRequest("Invalid input received: the volume body names nothing to change.")
+    updated = core(req).volumes.update(context(req), volume_id, changes)
+    return router.json_response({"volume": views.created(req, updated, version_of(req))})
+
+
+def delete(req: router.Request, volume_id: str) -> webob.Response:
+    _owned(req, "volume:delete", volume_id)
+    core(req).volumes.delete(context(req), volume_id, cascade=req.GET.get("cascade", "").lower() == "true")
+    return router.empty_response(202)
+
+
+# -- metadata ---------------------------------------------------------------------------
+
+def show_metadata(req: router.Request, volume_id: str) -> webob.Response:
+    _owned(req, "volume:get_volume_metadata", volume_id)
+    return router.json_response({"metadata": core(req).volumes.metadata(context(req), volume_id)})
+
+
+def _set_metadata(req: router.Request, volume_id: str, replace: bool) -> webob.Response:
+    _owned(req, "volume:update_volume_metadata", volume_id)
+    body = body_of(req)
+    validation.validate(body, schemas.METADATA_BODY)
+    merged = core(req).volumes.set_metadata(context(req), volume_id, body["metadata"], replace)
+    return router.json_response({"metadata": merged})
+
+
+def create_metadata(req: router.Request, volume_id: str) -> webob.Response:
+    return _set_metadata(req, volume_id, replace=False)
+
+
+def replace_metadata(req: router.Request, volume_id: str) -> webob.Response:
+    return _set_metadata(req, volume_id, replace=True)
+
+
+def show_metadata_item(req: router.Request, volume_id: str, key: str) -> webob.Response:
+    _owned(req, "volume:get_volume_metadata", volume_id)
+    items = core(req).volumes.metadata(context(req), volume_id)
+    if key not in items:
+        raise exceptions.NotFound(f"Metadata item was not found: {key}.")
+    return router.json_response({"meta": {key: items[key]}})
+
+
+def update_metadata_item(req: router.Request, volume_id: str, key: str) -> webob.Response:
+    _owned(req, "volume:update_volume_metadata", volume_id)
+    body = body_of(req)
+    validation.validate(body, schemas.META_ITEM)
+    if key not in body["meta"]:
+        raise exceptions.BadRequest("Request body and URI mismatch: the key in the body is not the URL's.")
+    core(req).volumes.set_metadata(context(req), volume_id, body["meta"], replace=False)
+    return router.json_response({"meta": body["meta"]})
+
+
+def delete_metadata_item(req: router.Request, volume_id: str, key: str) -> webob.Response:
+    _owned(req, "volume:update_volume_metadata", volume_id)
+    core(req).volumes.delete_metadata_item(context(req), volume_id, key)
+    return router.empty_response(200)
+
+
+# -- actions ----------------------------------------------------------------------------
+
+_ACTION_RULES = {
+    "os-extend": "volume:extend",
+    "os-set_bootable": "volume_extension:volume_actions:update_bootable",
+    "os-reset_status": "volume_extension:volume_admin_actions:reset_status",
+}
+
+
+def _flag(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
+
+
+def action(req: router.Request, volume_id: str) -> webob.Response:
+    """``POST .../volumes/{id}/action`` with one of ``schemas.ACTIONS``."""
+    body = body_of(req)
+    if len(body) != 1 or next(iter(body)) not in schemas.ACTIONS:
+        raise exceptions.BadRequest(f"Invalid request body: it must name one action of "
+                                    f"{', '.join(sorted(schemas.ACTIONS))}.")
+    name, args = next(iter(body.items()))
+    _owned(req, _ACTION_RULES.get(name, "volume_extension:volume_actions:attach"), volume_id)
+    validation.validate(args, schemas.ACTIONS[name])
+    ctx, volumes = context(req), core(req).volumes
+    args = args or {}
+    if name == "os-extend":
+        volumes.extend(ctx, volume_id, args["new_size"])
+    elif name == "os-set_bootable":
+        volumes.set_bootable(ctx, volume_id, _flag(args["bootable"]))
+        return router.empty_response(200)
+    elif name == "os-reset_status":
+        volumes.reset_status(ctx, volume_id, args.get("status"), args.get("attach_status"))
+    elif name == "os-reserve":
+        volumes.reserve(ctx, volume_id)
+    elif name == "os-unreserve":
+        volumes.unreserve(ctx, volume_id)
+    elif name == "os-attach":
+        if bool(args.get("instance_uuid")) == bool(args.get("host_name")):
+            raise exceptions.BadRequest("Invalid request to attach volume: name either instance_uuid or host_name.")
+        volumes.attach(ctx, volume_id, args.get("instance_uuid"), args.get("host_name"), args["mountpoint"],
+                       args.get("mode", "rw"))
+    elif name == "os-begin_detaching":
+        volumes.begin_detaching(ctx, volume_id)
+    elif name == "os-roll_detaching":
+        volumes.roll_detaching(ctx, volume_id)
+    elif name == "os-detach":
+        volumes.detach(ctx, volume_id, args.get("attachment_id"))
+    return router.empty_response(202)
+
+
+def routes(prefix: str) -> router.RouteTable:
+    item = f"{prefix}/volumes/{{volume_id}}"
+    return {
+        f"{prefix}/volumes": {"GET": index, "POST": create},
+        f"{prefix}/volumes/detail": {"GET": detail},
+        item: {"GET": show, "PUT": update, "DELETE": delete},
+        f"{item}/action": {"POST": action},
+        f"{item}/metadata": {"GET": show_metadata, "POST": create_metadata, "PUT": replace_metadata},
+        f"{item}/metadata/{{key}}": {"GET": show_metadata_item, "PUT": update_metadata_item,
+                                     "DELETE": delete_metadata_item},
+    }

@@ -1,0 +1,43 @@
+"""Volume service options: the ``[volume]`` group (API, quotas, the manager and its file backend)."""
+
+from __future__ import annotations
+
+import os
+
+from oslo_config import cfg
+
+GROUP = "volume"
+
+OPTS = [
+    cfg.StrOpt("default_volume_type", default="__DEFAULT__",
+               help="Volume type of volumes created without one (Cinder's default type; made on first use)."),
+    cfg.StrOpt("storage_availability_zone", default="nova",
+               help="Availability zone of this host's volume manager (and of volumes created without one)."),
+    cfg.IntOpt("quota_volumes", default=10, min=-1, help="Volumes a project may have (-1: unlimited)."),
+    cfg.IntOpt("quota_gigabytes", default=1000, min=-1,
+               help="GiB of volumes and snapshots a project may have (-1: unlimited)."),
+    cfg.IntOpt("quota_snapshots", default=10, min=-1, help="Snapshots a project may have (-1: unlimited)."),
+    cfg.IntOpt("osapi_max_limit", default=1000, min=1, help="Most items one list request returns."),
+    cfg.IntOpt("max_volume_size_gb", default=16384, min=1, help="Largest volume one request may ask for, in GiB."),
+    cfg.FloatOpt("rpc_timeout", default=60.0, min=1.0, help="Seconds to wait for the volume manager's answers."),
+    # The manager.
+    cfg.StrOpt("volume_backend", default="file", choices=["file"],
+               help="Where this host's volumes live. file: raw sparse files under volumes_dir."),
+    cfg.StrOpt("volumes_dir", help="Directory of the file backend's volumes (default: <state_path>/volumes)."),
+    cfg.IntOpt("file_capacity_gb", default=0, min=0,
+               help="Capacity the file backend reports, in GiB (0: the size of the file system of volumes_dir)."),
+    cfg.FloatOpt("max_over_subscription_ratio", default=20.0, min=1.0,
+                 help="How far the GiB of volumes and snapshots on a host may exceed its capacity (the file "
+                      "backend's volumes are sparse: thin provisioned). Cinder's default."),
+    cfg.IntOpt("report_interval", default=10, min=1, help="Seconds between a manager's heartbeats."),
+    cfg.IntOpt("service_down_time", default=60, min=1,
+               help="A manager silent this many seconds gets no new volumes."),
+]
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [(GROUP, OPTS)]
+
+
+def volumes_dir(conf: cfg.ConfigOpts) -> str:
+    return conf.volume.volumes_dir or os.path.join(conf.state_path, "volumes")

@@ -1,0 +1,58 @@
+"""Choosing a storage host for a new volume: a live manager in the zone with room under its over-subscription
+ratio. The chosen host's row is locked, so two creates cannot both take the last room."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from nubis.common.db import types
+from nubis.volume.db.models import Snapshot, Volume, VolumeService
+
+
+class NoValidBackend(Exception):
+    """No live host in the zone can hold the volume; the message names what was missing."""
+
+
+def allocated_gb(s: Any, host: str) -> int:
+    """GiB of volumes and snapshots kept on ``host``."""
+    vols = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(Volume.size), 0)).where(Volume.host == host))
+    snaps = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(Snapshot.size), 0)).where(Snapshot.host == host))
+    return int(vols or 0) + int(snaps or 0)
+
+
+def alive(conf: cfg.ConfigOpts, service: VolumeService) -> bool:
+    limit = types.utcnow() - datetime.timedelta(seconds=conf.volume.service_down_time)
+    updated = service.updated_at.replace(tzinfo=None) if service.updated_at.tzinfo else service.updated_at
+    return updated >= limit.replace(tzinfo=None)
+
+
+def zones(conf: cfg.ConfigOpts, s: Any) -> dict[str, bool]:
+    """Each zone a manager reported, and whether one of its managers is up."""
+    out: dict[str, bool] = {}
+    for service in s.scalars(sa.select(VolumeService)):
+        out[service.availability_zone] = out.get(service.availability_zone, False) or (
+            alive(conf, service) and not service.disabled)
+    return out
+
+
+def pick(conf: cfg.ConfigOpts, s: Any, zone: str, size_gb: int) -> str:
+    """The live host in ``zone`` with the most free GiB that still fits ``size_gb``; its row stays locked."""
+    candidates = [h for h in s.scalars(sa.select(VolumeService).where(VolumeService.availability_zone == zone))
+                  if alive(conf, h) and not h.disabled]
+    if not candidates:
+        raise NoValidBackend(f"No valid backend was found: no volume service is up in availability zone {zone}.")
+    best, best_free = None, None
+    for host in candidates:
+        free = host.total_capacity_gb * host.max_over_subscription_ratio - allocated_gb(s, host.host)
+        if free >= size_gb and (best_free is None or free > best_free):
+            best, best_free = host, free
+    if best is None:
+        room = ", ".join(f"{h.host}: {h.total_capacity_gb} GiB x {h.max_over_subscription_ratio} ratio, "
+                         f"{allocated_gb(s, h.host)} GiB allocated" for h in candidates)
+        raise NoValidBackend(f"No valid backend was found: insufficient free capacity for {size_gb} GiB ({room}).")
+    s.get(VolumeService, best.host, with_for_update=True)
+    return best.host

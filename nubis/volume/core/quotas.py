@@ -1,0 +1,96 @@
+"""Volume quotas (Cinder's ``volumes``, ``gigabytes``, ``snapshots``): config defaults, the default class,
+per-project overrides, and usage counted live from the volumes and snapshots that exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from nubis.common import exceptions
+from nubis.common.db.engine import Database
+from nubis.volume.db.models import ProjectLock, Quota, Snapshot, Volume
+
+RESOURCES = ("volumes", "gigabytes", "snapshots")
+DEFAULT_CLASS = "class:default"
+
+
+class QuotaStore:
+    """Limits and usage per project. Limits are integers, -1 meaning unlimited."""
+
+    def __init__(self, conf: cfg.ConfigOpts, db: Database) -> None:
+        self.conf = conf
+        self.db = db
+
+    def _configured(self) -> dict[str, int]:
+        return {r: getattr(self.conf.volume, f"quota_{r}") for r in RESOURCES}
+
+    @staticmethod
+    def _overrides(s: Any, owner: str) -> dict[str, int]:
+        return dict(s.execute(sa.select(Quota.resource, Quota.hard_limit).where(Quota.owner == owner)).all())
+
+    def defaults(self) -> dict[str, int]:
+        with self.db.reader() as s:
+            return self._configured() | self._overrides(s, DEFAULT_CLASS)
+
+    def limits(self, project_id: str, s: Any = None) -> dict[str, int]:
+        if s is None:
+            with self.db.reader() as s:
+                return self.limits(project_id, s)
+        return self._configured() | self._overrides(s, DEFAULT_CLASS) | self._overrides(s, project_id)
+
+    @staticmethod
+    def usage(project_id: str, s: Any) -> dict[str, int]:
+        """What the project holds now: volume and snapshot counts, and the GiB of both (as Cinder counts)."""
+        count, gigs = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Volume.size), 0))
+                                .where(Volume.project_id == project_id)).one()
+        snaps, snap_gigs = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Snapshot.size), 0))
+                                     .where(Snapshot.project_id == project_id)).one()
+        return {"volumes": int(count), "gigabytes": int(gigs) + int(snap_gigs), "snapshots": int(snaps)}
+
+    def usage_of(self, project_id: str) -> dict[str, int]:
+        with self.db.reader() as s:
+            return self.usage(project_id, s)
+
+    def ensure_lock(self, project_id: str) -> None:
+        """Create the project's lock row once, in a transaction of its own (a concurrent first create may
+        make it first, which is fine); ``check`` then only locks it."""
+        try:
+            with self.db.writer() as s:
+                if s.get(ProjectLock, project_id) is None:
+                    s.add(ProjectLock(project_id=project_id))
+        except sa.exc.IntegrityError:
+            pass
+
+    def check(self, s: Any, project_id: str, wanted: dict[str, int]) -> None:
+        """Lock the project's row, then 413 unless ``wanted`` more of each resource fit its limits.
+
+        Called inside the transaction that inserts the new rows, so the count and the insert are one step;
+        ``ensure_lock`` must have run before that transaction.
+        """
+        if s.get(ProjectLock, project_id, with_for_update=True) is None:
+            s.add(ProjectLock(project_id=project_id))
+            s.flush()
+            s.get(ProjectLock, project_id, with_for_update=True)
+        limits, used = self.limits(project_id, s), self.usage(project_id, s)
+        over = [(r, n, used[r], limits[r]) for r, n in wanted.items() if n and 0 <= limits[r] < used[r] + n]
+        if over:
+            detail = ", ".join(f"{r} (requested {n}, in use {u}, limit {lim})" for r, n, u, lim in over)
+            raise exceptions.RequestEntityTooLarge(f"VolumeLimitExceeded: maximum quota exceeded for {detail}.")
+
+    def update(self, project_id: str, values: dict[str, int]) -> None:
+        """Set the project's limits for the resources named in ``values`` (checked by the API)."""
+        with self.db.writer() as s:
+            for resource, limit in values.items():
+                row = s.get(Quota, (project_id, resource))
+                if row is None:
+                    s.add(Quota(owner=project_id, resource=resource, hard_limit=limit))
+                else:
+                    row.hard_limit = limit
+
+    def delete(self, project_id: str) -> None:
+        """Back to the defaults."""
+        with self.db.writer() as s:
+            s.execute(sa.delete(Quota).where(Quota.owner == project_id))

@@ -1,0 +1,371 @@
+"""Volumes: create (empty or from a snapshot), read, change, extend, metadata, attach state, delete.
+
+The API's transaction records the intent (status ``creating``, ``extending``, ``deleting``) and the chosen host;
+the host's manager does the storage work and records the outcome. Quotas are counted under the project's lock;
+a host is chosen under its row lock (``hosts.pick``).
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import sqlalchemy as sa
+from keystoneauth1 import adapter as ks_adapter
+from keystoneauth1 import exceptions as ks_exc
+from oslo_config import cfg
+
+from nubis.common import clients, exceptions
+from nubis.common.context import RequestContext
+from nubis.common.db import types
+from nubis.common.db.engine import Database
+from nubis.volume.core import hosts, listing, records
+from nubis.volume.core.quotas import QuotaStore
+from nubis.volume.core.types import TypeStore
+from nubis.volume.db.models import Snapshot, Volume, VolumeAttachment, VolumeMetadata, VolumeService, VolumeType
+from nubis.volume.image_formats import IMAGE_FORMATS
+from nubis.volume.manager.rpcapi import VolumeManagerAPI
+
+DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
+# Cinder's limit on metadata items per volume is a quota of its own; Nubis bounds it here.
+MAX_METADATA = 128
+
+
+GiB = 1024 ** 3
+
+
+def _image_metadata(image: dict[str, Any]) -> dict[str, str]:
+    """Cinder's volume_image_metadata: the image's identity and the properties a boot reads."""
+    keep = ("disk_format", "container_format", "min_disk", "min_ram", "size", "checksum")
+    out = {"image_id": image["id"], "image_name": image.get("name") or ""}
+    out.update({k: str(image[k]) for k in keep if image.get(k) is not None})
+    out.update({k: str(v) for k, v in image.items() if k.startswith(("hw_", "os_")) and isinstance(v, str)})
+    return out
+
+
+class VolumeStore:
+    """Volumes of a project as dicts (``records.volume_to_dict``)."""
+
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, volume_types: TypeStore, quotas: QuotaStore,
+                 manager: VolumeManagerAPI, images: ks_adapter.Adapter | None = None) -> None:
+        self.conf = conf
+        self.images = images
+        self.db = db
+        self.types = volume_types
+        self.quotas = quotas
+        self.manager = manager
+
+    # -- reading -------------------------------------------------------------
+
+    @staticmethod
+    def _row(s: Any, ctx: RequestContext, volume_id: str) -> Volume:
+        """The volume, if the caller's project owns it or the caller is an admin; 404 otherwise."""
+        v = s.get(Volume, volume_id)
+        if v is None or (v.project_id != ctx.project_id and not ctx.is_admin):
+            raise exceptions.NotFound(f"Volume {volume_id} could not be found.")
+        return v  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _dict(s: Any, v: Volume) -> dict[str, Any]:
+        t = s.get(VolumeType, v.volume_type_id)
+        service = s.get(VolumeService, v.host) if v.host else None
+        return {**records.volume_to_dict(v, t.name if t is not None else None),
+                "backend": service.backend if service is not None else "unknown"}
+
+    def get(self, ctx: RequestContext, volume_id: str) -> dict[str, Any]:
+        with self.db.reader() as s:
+            return self._dict(s, self._row(s, ctx, volume_id))
+
+    def owner(self, volume_id: str) -> str | None:
+        """The project owning ``volume_id`` (for the policy target), None if there is no such volume."""
+        with self.db.reader() as s:
+            v = s.get(Volume, volume_id)
+            return v.project_id if v is not None else None
+
+    def list(self, ctx: RequestContext, query: listing.ListQuery) -> tuple[list[dict[str, Any]], bool]:
+        """One page of volumes and whether more follow."""
+        with self.db.reader() as s:
+            found = listing.page(s, Volume, query, ctx.project_id, self.conf.volume.osapi_max_limit)
+            return [self._dict(s, v) for v in found.rows], found.more
+
+    # -- creating ------------------------------------------------------------
+
+    def _image(self, ctx: RequestContext, image_ref: str) -> dict[str, Any]:
+        """The image a volume is made from, read as the caller (the image service's visibility rules decide)."""
+        if self.images is None:
+            raise exceptions.BadRequest("This cloud has no image service to create volumes from.")
+        try:
+            resp = self.images.get(f"/v2/images/{urllib.parse.quote(image_ref, safe='')}", raise_exc=False,
+                                   **clients.as_caller(self.conf, ctx))
+        except ks_exc.EndpointNotFound:
+            raise exceptions.BadRequest("This cloud's catalog has no image service.") from None
+        except ks_exc.ConnectionError as exc:
+            raise exceptions.ServiceUnavailable(f"The image service cannot be reached: {exc}") from None
+        if resp.status_code != 200:
+            raise exceptions.BadRequest(f"Invalid image identifier or unable to access requested image "
+                                        f"{image_ref}.")
+        image = resp.json()
+        if image.get("status") != "active":
+            raise exceptions.BadRequest(f"Image {image_ref} is not active.")
+        if image.get("disk_format") not in IMAGE_FORMATS:
+            raise exceptions.BadRequest(f"Image {image_ref} has disk_format {image.get('disk_format')}; volumes "
+                                        f"are made from {', '.join(sorted(IMAGE_FORMATS))} images.")
+        return image  # type: ignore[no-any-return]
+
+    def create(self, ctx: RequestContext, spec: dict[str, Any]) -> dict[str, Any]:
+        """A new volume (202: status creating). ``spec``: size (GiB), name, description, volume_type,
+        availability_zone, snapshot_id or source_volid, metadata (validated by the API).
+
+        Quota over → 413; unknown type or snapshot → 404; no host with room → the volume is recorded in
+        ``error`` naming the reason (as Cinder's scheduler does), and nothing is cast.
+        """
+        snapshot_id = spec.get("snapshot_id")
+        host = None
+        image = self._image(ctx, spec["imageRef"]) if spec.get("imageRef") else None
+        self.quotas.ensure_lock(ctx.project_id)
+        with self.db.writer() as s:
+            vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin)
+            size = spec.get("size")
+            zone = spec.get("availability_zone")
+            if snapshot_id is not None:
+                snap = s.get(Snapshot, snapshot_id)
+                if snap is None or (snap.project_id != ctx.project_id and not ctx.is_admin):
+                    raise exceptions.NotFound(f"Snapshot {snapshot_id} could not be found.")
+                if snap.status != "available":
+                    raise exceptions.BadRequest(f"Invalid snapshot: Originating snapshot status must be "
+                                                f"'available' (it is {snap.status}).")
+                size = size or snap.size
+                if size < snap.size:
+                    raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB must not be "
+                                                f"smaller than the snapshot's size {snap.size} GiB.")
+                source = s.get(Volume, snap.volume_id)
+                zone = zone or (source.availability_zone if source is not None else None)
+            source_volid = spec.get("source_volid")
+            if source_volid is not None:
+                source = s.get(Volume, source_volid)
+                if source is None or (source.project_id != ctx.project_id and not ctx.is_admin):
+                    raise exceptions.NotFound(f"Volume {source_volid} could not be found.")
+                if source.status not in ("available", "in-use"):
+                    raise exceptions.BadRequest(f"Invalid volume: the source volume's status must be available or "
+                                                f"in-use to clone it (it is {source.status}).")
+                size = size or source.size
+                if size < source.size:
+                    raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB must not be "
+                                                f"smaller than the source volume's size {source.size} GiB.")
+                zone = zone or source.availability_zone
+            if image is not None:
+                needed = -(-max(int(image.get("virtual_size") or 0), int(image.get("size") or 0)) // GiB)
+                needed = max(needed, int(image.get("min_disk") or 0), 1)
+                size = size or needed
+                if size < needed:
+                    raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB is smaller "
+                                                f"than the image needs ({needed} GiB).")
+            if size is None:
+                raise exceptions.BadRequest("Invalid input for field/attribute size: a size is required.")
+            if size > self.conf.volume.max_volume_size_gb:
+                raise exceptions.BadRequest(f"Invalid input for field/attribute size: {size} GiB is over the "
+                                            f"largest volume ({self.conf.volume.max_volume_size_gb} GiB).")
+            zone = zone or self.conf.volume.storage_availability_zone
+            if zone not in hosts.zones(self.conf, s):
+                raise exceptions.BadRequest(f"Availability zone '{zone}' is invalid.")
+            self.quotas.check(s, ctx.project_id, {"volumes": 1, "gigabytes": size})
+            v = Volume(id=types.new_uuid(), project_id=ctx.project_id, user_id=ctx.user_id, name=spec.get("name"),
+                       description=spec.get("description"), size=size, status="creating",
+                       availability_zone=zone, volume_type_id=vtype.id, snapshot_id=snapshot_id,
+                       source_volid=source_volid, image_id=image["id"] if image else None,
+                       image_metadata=_image_metadata(image) if image else None,
+                       multiattach=False, bootable=image is not None)
+            for key, value in (spec.get("metadata") or {}).items():
+                v.metadata_items.append(VolumeMetadata(key=key, value=value))
+            try:
+                if snapshot_id is not None:
+                    # The file backend copies locally: the new volume lives where its snapshot does.
+                    host = snap.host
+                elif source_volid is not None:
+                    host = source.host
+                else:
+                    host = hosts.pick(self.conf, s, zone, size)
+                v.host = host
+            except hosts.NoValidBackend as e:
+                v.status, v.error_message = "error", str(e)
+            s.add(v)
+            s.flush()
+            created = self._dict(s, v)
+        if host is not None:
+            self.manager.create_volume(ctx, host, created["id"])
+        return created
+
+    # -- changing ------------------------------------------------------------
+
+    def update(self, ctx: RequestContext, volume_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            for field in ("name", "description"):
+                if field in changes:
+                    setattr(v, field, changes[field])
+            if "metadata" in changes:
+                self._replace_metadata(v, changes["metadata"])
+            v.updated_at = types.utcnow()
+            return self._dict(s, v)
+
+    def extend(self, ctx: RequestContext, volume_id: str, new_size: int) -> None:
+        """Grow an available volume (202; status extending). 400 unless larger; 413 over the gigabytes quota."""
+        self.quotas.ensure_lock(self.owner(volume_id) or ctx.project_id)
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.status != "available":
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} status must be available to "
+                                            f"extend, but current status is: {v.status}.")
+            if new_size <= v.size:
+                raise exceptions.BadRequest(f"Invalid input received: New size for extend must be greater than "
+                                            f"current size. (current: {v.size}, extended: {new_size}).")
+            if new_size > self.conf.volume.max_volume_size_gb:
+                raise exceptions.BadRequest(f"Invalid input received: {new_size} GiB is over the largest "
+                                            f"volume ({self.conf.volume.max_volume_size_gb} GiB).")
+            self.quotas.check(s, v.project_id, {"gigabytes": new_size - v.size})
+            v.status, v.updated_at = "extending", types.utcnow()
+            host = v.host
+        assert host is not None
+        self.manager.extend_volume(ctx, host, volume_id, new_size)
+
+    def delete(self, ctx: RequestContext, volume_id: str, cascade: bool = False) -> None:
+        """Delete (202; status deleting). 400 when attached, busy, or with snapshots (unless ``cascade``)."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.attach_status != "detached" or any(a.attach_status != "detached" for a in v.attachments):
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} is attached: detach it first.")
+            if v.status not in DELETABLE:
+                raise exceptions.BadRequest(f"Invalid volume: Volume status must be available or error or "
+                                            f"error_restoring or error_extending or error_managing and must not "
+                                            f"be migrating, attached, belong to a group, have snapshots or be "
+                                            f"disassociated from snapshots after volume transfer "
+                                            f"(it is {v.status}).")
+            snaps = list(s.scalars(sa.select(Snapshot).where(Snapshot.volume_id == volume_id)))
+            if snaps and not cascade:
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} still has {len(snaps)} "
+                                            "dependent snapshots.")
+            if any(sn.status not in ("available", "error") for sn in snaps):
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} has snapshots in progress.")
+            if v.host is None or v.provider_location is None and v.status == "error" and not snaps:
+                # Never placed on a host (or failed before its storage existed): nothing to clean up there.
+                s.delete(v)
+                return
+            v.status, v.updated_at = "deleting", types.utcnow()
+            for sn in snaps:
+                sn.status = "deleting"
+            host = v.host
+        self.manager.delete_volume(ctx, host, volume_id)
+
+    def set_bootable(self, ctx: RequestContext, volume_id: str, bootable: bool) -> None:
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            v.bootable, v.updated_at = bootable, types.utcnow()
+
+    def reset_status(self, ctx: RequestContext, volume_id: str, status: str | None,
+                     attach_status: str | None) -> None:
+        """An admin's repair: set the status (and attach status) without touching the storage."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if status is not None:
+                v.status = status
+            if attach_status is not None:
+                v.attach_status = attach_status
+            v.updated_at = types.utcnow()
+
+    # -- metadata ------------------------------------------------------------
+
+    @staticmethod
+    def _replace_metadata(v: Volume, items: dict[str, str]) -> None:
+        if len(items) > MAX_METADATA:
+            raise exceptions.RequestEntityTooLarge(f"Maximum number of metadata items ({MAX_METADATA}) exceeded.")
+        v.metadata_items[:] = [VolumeMetadata(volume_id=v.id, key=k, value=val) for k, val in items.items()]
+
+    def metadata(self, ctx: RequestContext, volume_id: str) -> dict[str, str]:
+        with self.db.reader() as s:
+            return self._row(s, ctx, volume_id).metadata_dict
+
+    def set_metadata(self, ctx: RequestContext, volume_id: str, items: dict[str, str],
+                     replace: bool) -> dict[str, str]:
+        """Merge ``items`` into the metadata (POST), or make them the whole metadata (PUT)."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            merged = dict(items) if replace else {**v.metadata_dict, **items}
+            self._replace_metadata(v, merged)
+            v.updated_at = types.utcnow()
+            return merged
+
+    def delete_metadata_item(self, ctx: RequestContext, volume_id: str, key: str) -> None:
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            current = v.metadata_dict
+            if key not in current:
+                raise exceptions.NotFound(f"Metadata item was not found: {key}.")
+            del current[key]
+            self._replace_metadata(v, current)
+
+    # -- attach state (os-reserve / os-attach / os-detach and the 3.27 attachments) --------------------
+
+    def reserve(self, ctx: RequestContext, volume_id: str) -> None:
+        """available → attaching; 400 for any other status (Cinder's os-reserve)."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.status != "available":
+                raise exceptions.BadRequest(f"Invalid volume: Volume status must be available to reserve, but "
+                                            f"the current status is: {v.status}.")
+            v.status = "attaching"
+
+    def unreserve(self, ctx: RequestContext, volume_id: str) -> None:
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.status == "attaching":
+                v.status = "in-use" if v.attach_status == "attached" else "available"
+
+    def attach(self, ctx: RequestContext, volume_id: str, instance_uuid: str | None, host_name: str | None,
+               mountpoint: str, mode: str) -> dict[str, Any]:
+        """Record the volume attached to a server (or host) at ``mountpoint``: status in-use.
+
+        409 when it is already attached (no multiattach here); 400 when it is not available or reserved.
+        """
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.attach_status == "attached":
+                raise exceptions.Conflict(f"Volume {volume_id} is already attached (status {v.status}).")
+            if v.status not in ("available", "attaching", "reserved"):
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} status must be available or "
+                                            f"attaching to attach, but it is {v.status}.")
+            a = VolumeAttachment(id=types.new_uuid(), volume_id=v.id, instance_uuid=instance_uuid,
+                                 attached_host=host_name, mountpoint=mountpoint, attach_mode=mode,
+                                 attach_status="attached")
+            v.attachments.append(a)
+            v.status, v.attach_status, v.updated_at = "in-use", "attached", types.utcnow()
+            s.flush()
+            return records.attachment_to_dict(a)
+
+    def begin_detaching(self, ctx: RequestContext, volume_id: str) -> None:
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.status != "in-use":
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} status must be in-use to "
+                                            f"begin detaching, but it is {v.status}.")
+            v.status = "detaching"
+
+    def roll_detaching(self, ctx: RequestContext, volume_id: str) -> None:
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.status == "detaching":
+                v.status = "in-use"
+
+    def detach(self, ctx: RequestContext, volume_id: str, attachment_id: str | None) -> None:
+        """Record the volume detached (its one attachment, or ``attachment_id``): status available."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            live = [a for a in v.attachments if a.attach_status == "attached"
+                    and (attachment_id is None or a.id == attachment_id)]
+            if not live:
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} is not attached"
+                                            + (f" as {attachment_id}." if attachment_id else "."))
+            for a in live:
+                v.attachments.remove(a)
+            if not any(a.attach_status == "attached" for a in v.attachments):
+                v.status, v.attach_status = "available", "detached"
+            v.updated_at = types.utcnow()

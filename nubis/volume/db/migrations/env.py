@@ -1,0 +1,3 @@
+from nubis.common.db.alembic_env import run_migrations
+
+run_migrations()

@@ -1,0 +1,158 @@
+"""Volumes, snapshots, volume types, attachments, quotas and the managers' heartbeats.
+
+The bytes live on a storage host (``Volume.host``), at a place only its backend reads
+(``provider_location``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from nubis.common.db import types
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class VolumeType(Base):
+    __tablename__ = "volume_type"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    is_public: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class VolumeTypeExtraSpec(Base):
+    __tablename__ = "volume_type_extra_spec"
+
+    volume_type_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey("volume_type.id", ondelete="CASCADE"), primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class Volume(Base):
+    __tablename__ = "volume"
+    __table_args__ = (sa.Index("ix_volume_project_created", "project_id", "created_at"),
+                      sa.Index("ix_volume_host", "host"))
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    size: orm.Mapped[int] = orm.mapped_column(sa.Integer)  # GiB
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30), default="creating")
+    attach_status: orm.Mapped[str] = orm.mapped_column(sa.String(30), default="detached")
+    availability_zone: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    volume_type_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), sa.ForeignKey("volume_type.id"))
+    snapshot_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    source_volid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    image_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    # The image's properties Cinder shows as volume_image_metadata (image_id, image_name, disk_format, ...).
+    image_metadata: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    provider_location: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
+    bootable: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    multiattach: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    error_message: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+    metadata_items: orm.Mapped[list[VolumeMetadata]] = orm.relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True)
+    attachments: orm.Mapped[list[VolumeAttachment]] = orm.relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True)
+
+    @property
+    def metadata_dict(self) -> dict[str, str]:
+        return {m.key: m.value for m in self.metadata_items}
+
+
+class VolumeMetadata(Base):
+    __tablename__ = "volume_metadata"
+
+    volume_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), sa.ForeignKey("volume.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class VolumeAttachment(Base):
+    __tablename__ = "volume_attachment"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    volume_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), sa.ForeignKey("volume.id", ondelete="CASCADE"),
+                                                   index=True)
+    instance_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    attached_host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    mountpoint: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    attach_mode: orm.Mapped[str] = orm.mapped_column(sa.String(2), default="rw")
+    attach_status: orm.Mapped[str] = orm.mapped_column(sa.String(30), default="reserved")
+    connector: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class Snapshot(Base):
+    __tablename__ = "snapshot"
+    __table_args__ = (sa.Index("ix_snapshot_project_created", "project_id", "created_at"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    volume_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    size: orm.Mapped[int] = orm.mapped_column(sa.Integer)  # GiB, the volume's at the time
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30), default="creating")
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    provider_location: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
+    error_message: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class Quota(Base):
+    """A limit that differs from the configured default: per project, or for every project (``class:default``)."""
+
+    __tablename__ = "quota"
+
+    owner: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    resource: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    hard_limit: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+
+
+class ProjectLock(Base):
+    """One row per project, locked (SELECT ... FOR UPDATE) while a create counts usage and inserts.
+
+    Usage is counted from the volumes and snapshots that exist, never stored; the lock makes
+    "count, compare, insert" atomic per project, so concurrent creates cannot exceed a quota together.
+    """
+
+    __tablename__ = "project_lock"
+
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+
+
+class VolumeService(Base):
+    """A storage host's manager: its zone, its backend's capacity and its last heartbeat."""
+
+    __tablename__ = "volume_service"
+
+    host: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    availability_zone: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    backend: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    total_capacity_gb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
+    max_over_subscription_ratio: orm.Mapped[float] = orm.mapped_column(sa.Float)
+    disabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)

@@ -1,0 +1,1 @@
+"""Where a storage host keeps volume data, behind ``base.VolumeBackend``."""

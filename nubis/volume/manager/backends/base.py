@@ -1,0 +1,51 @@
+"""The small interface every volume backend offers its manager.
+
+Locations are opaque strings the backend hands out (a file path, an LV name, an RBD image) and the manager
+stores as ``provider_location``; sizes are GiB. Every method raises ``BackendError`` with a message an
+operator can act on; a failed create leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+GiB = 1024 ** 3
+
+
+class BackendError(Exception):
+    """The backend could not do what was asked; the message says why (it becomes the volume's error)."""
+
+
+class VolumeBackend(Protocol):
+    name: str
+
+    def capacity_gb(self) -> int:
+        """Total GiB this backend offers (before over-subscription)."""
+
+    def create(self, volume_id: str, size_gb: int) -> str:
+        """An empty (zeroed) volume of ``size_gb``; returns its location."""
+
+    def create_from_snapshot(self, volume_id: str, size_gb: int, snapshot_location: str) -> str:
+        """A volume holding the snapshot's data, grown to ``size_gb``; returns its location."""
+
+    def create_from_image(self, volume_id: str, size_gb: int, image_path: str, qemu_format: str) -> str:
+        """A volume holding the image at ``image_path`` (a local file in qemu-img's ``qemu_format``),
+        converted to the backend's format and grown to ``size_gb``; returns its location."""
+
+    def clone(self, volume_id: str, size_gb: int, source_location: str) -> str:
+        """A volume holding another volume's data now, grown to ``size_gb``; returns its location."""
+
+    def cleanup(self, volume_id: str) -> None:
+        """Remove whatever an interrupted create of ``volume_id`` may have left (nothing is not an error)."""
+
+    def extend(self, location: str, new_size_gb: int) -> None:
+        """Grow the volume; its data stays."""
+
+    def delete(self, location: str) -> None:
+        """Remove the volume's data; a missing one is not an error (deletes are retried)."""
+
+    def create_snapshot(self, snapshot_id: str, volume_location: str) -> str:
+        """A point-in-time copy of the volume; returns its location."""
+
+    def delete_snapshot(self, location: str) -> None:
+        """Remove the snapshot's data; a missing one is not an error."""

@@ -1,0 +1,270 @@
+"""The volume manager of one storage host: does the storage work the API asked for and records the outcome.
+
+Like Cinder's volume service it reads and writes the volume database itself (the rows of its own host only).
+Every operation ends in a final status: ``available``, or ``error`` / ``error_deleting`` / ``error_extending``
+with ``error_message`` saying why; a failed create leaves no file behind. At start, work interrupted by a
+stop or crash is settled: creates become ``error`` (never stuck ``creating``), deletes are done again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from nubis.common import context
+from nubis.common.db import types
+from nubis.common.db.engine import Database
+from nubis.volume.conf import volumes_dir
+from nubis.volume.db.models import Snapshot, Volume, VolumeService
+from nubis.volume.image_formats import IMAGE_FORMATS
+from nubis.volume.manager.backends.base import BackendError, VolumeBackend
+
+LOG = logging.getLogger(__name__)
+INTERRUPTED = "The volume manager stopped before this operation finished."
+
+
+def _short(message: str) -> str:
+    return message[:1000]
+
+
+class VolumeManager:
+    """One host's manager. ``start()`` reports the host and settles interrupted work; ``stop()`` ends that."""
+
+    def __init__(self, conf: cfg.ConfigOpts, db: Database, backend: VolumeBackend, host: str,
+                 images: Any = None) -> None:
+        self.conf = conf
+        self.images = images  # a keystoneauth adapter for the image service (service credentials), or None
+        self.db = db
+        self.backend = backend
+        self.host = host
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def report(self) -> None:
+        """Write this host's heartbeat: zone, backend, capacity."""
+        with self.db.writer() as s:
+            row = s.get(VolumeService, self.host)
+            if row is None:
+                row = VolumeService(host=self.host, disabled=False)
+                s.add(row)
+            row.availability_zone = self.conf.volume.storage_availability_zone
+            row.backend = self.backend.name
+            row.total_capacity_gb = self.backend.capacity_gb()
+            row.max_over_subscription_ratio = self.conf.volume.max_over_subscription_ratio
+            row.updated_at = types.utcnow()
+
+    def recover(self) -> None:
+        """Settle what a previous run of this host left half done."""
+        with self.db.writer() as s:
+            for v in s.scalars(sa.select(Volume).where(Volume.host == self.host,
+                                                       Volume.status.in_(("creating", "extending")))):
+                LOG.warning("Volume %s was %s when the manager stopped: marking it error", v.id, v.status)
+                if v.status == "creating" and v.provider_location is None:
+                    self._cleanup_partial(v.id)
+                v.status = "error" if v.status == "creating" else "error_extending"
+                v.error_message = INTERRUPTED
+            for sn in s.scalars(sa.select(Snapshot).where(Snapshot.host == self.host,
+                                                          Snapshot.status == "creating")):
+                sn.status, sn.error_message = "error", INTERRUPTED
+            deleting = list(s.scalars(sa.select(Volume.id).where(Volume.host == self.host,
+                                                                  Volume.status == "deleting")))
+            snaps = list(s.scalars(sa.select(Snapshot.id).where(Snapshot.host == self.host,
+                                                                 Snapshot.status == "deleting")))
+        for snapshot_id in snaps:
+            self.delete_snapshot(snapshot_id)
+        for volume_id in deleting:
+            self.delete_volume(volume_id)
+
+    def _cleanup_partial(self, volume_id: str) -> None:
+        """A create interrupted before it recorded its location may have left storage behind: remove it."""
+        try:
+            self.backend.cleanup(volume_id)
+        except BackendError as e:
+            LOG.warning("Could not clean up after the interrupted create of volume %s: %s", volume_id, e)
+
+    def start(self) -> None:
+        self.report()
+        self.recover()
+        self._thread = context.spawn(self._heartbeat, name=f"volume-heartbeat-{self.host}")
+
+    def _heartbeat(self) -> None:
+        while not self._stopping.wait(self.conf.volume.report_interval):
+            context.start_task()
+            try:
+                self.report()
+            except Exception:  # noqa: BLE001 - a failed heartbeat is retried at the next interval
+                LOG.exception("Volume service heartbeat failed")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # -- operations ------------------------------------------------------------
+
+    def _volume(self, volume_id: str, expected: str) -> Volume | None:
+        with self.db.reader() as s:
+            v = s.get(Volume, volume_id)
+            if v is None or v.host != self.host or v.status != expected:
+                LOG.warning("Volume %s is not %s on %s: nothing to do", volume_id, expected, self.host)
+                return None
+            s.expunge(v)
+            return v  # type: ignore[no-any-return]
+
+    def _finish(self, volume_id: str, **values: object) -> None:
+        with self.db.writer() as s:
+            v = s.get(Volume, volume_id)
+            if v is not None:
+                for key, value in values.items():
+                    setattr(v, key, value)
+                v.updated_at = types.utcnow()
+
+    def _run(self, what: str, work: Callable[[], object]) -> tuple[object, str | None]:
+        """``work()``'s result, or the error message (BackendError's own, or a generic one logged)."""
+        try:
+            return work(), None
+        except BackendError as e:
+            LOG.error("%s failed: %s", what, e)
+            return None, _short(str(e))
+        except Exception as e:  # noqa: BLE001 - any failure must end in an error status, never a stuck one
+            LOG.exception("%s failed", what)
+            return None, _short(f"{what} failed unexpectedly: {type(e).__name__}.")
+
+    def create_volume(self, volume_id: str) -> None:
+        v = self._volume(volume_id, "creating")
+        if v is None:
+            return
+        if v.snapshot_id is not None:
+            with self.db.reader() as s:
+                snap = s.get(Snapshot, v.snapshot_id)
+                location = snap.provider_location if snap is not None else None
+            if location is None:
+                self._finish(volume_id, status="error", error_message=f"Snapshot {v.snapshot_id} has no data.")
+                return
+            made, error = self._run(f"Creating volume {volume_id} from snapshot {v.snapshot_id}",
+                                    lambda: self.backend.create_from_snapshot(volume_id, v.size, location))
+        elif v.image_id is not None:
+            made, error = self._run(f"Creating volume {volume_id} from image {v.image_id}",
+                                    lambda: self._from_image(volume_id, v.size, v.image_id,
+                                                             (v.image_metadata or {}).get("disk_format", "raw")))
+        elif v.source_volid is not None:
+            with self.db.reader() as s:
+                source = s.get(Volume, v.source_volid)
+                location = source.provider_location if source is not None else None
+            if location is None:
+                self._finish(volume_id, status="error", error_message=f"Volume {v.source_volid} has no data.")
+                return
+            made, error = self._run(f"Cloning volume {v.source_volid} into {volume_id}",
+                                    lambda: self.backend.clone(volume_id, v.size, location))
+        else:
+            made, error = self._run(f"Creating volume {volume_id}", lambda: self.backend.create(volume_id, v.size))
+        if error is not None:
+            self._finish(volume_id, status="error", error_message=error)
+            return
+        self._finish(volume_id, status="available", provider_location=made, error_message=None)
+        LOG.info("Volume %s created (%d GiB) at %s", volume_id, v.size, made)
+
+    def _from_image(self, volume_id: str, size: int, image_id: str, disk_format: str) -> str:
+        """Download the image next to the volumes (never held in memory), then let the backend convert it."""
+        if self.images is None:
+            raise BackendError("This storage host has no image service configured to read images from.")
+        qemu_format = IMAGE_FORMATS.get(disk_format)
+        if qemu_format is None:
+            raise BackendError(f"Images of disk_format {disk_format} cannot be written to volumes.")
+        fd, tmp = tempfile.mkstemp(prefix=f".image-{volume_id}-", dir=volumes_dir(self.conf))
+        try:
+            with os.fdopen(fd, "wb") as out:
+                resp = self.images.get(f"/v2/images/{image_id}/file", stream=True, raise_exc=False)
+                if resp.status_code != 200:
+                    raise BackendError(f"Downloading image {image_id} failed: the image service answered "
+                                       f"{resp.status_code}.")
+                for chunk in resp.iter_content(1024 * 1024):
+                    out.write(chunk)
+            return self.backend.create_from_image(volume_id, size, tmp, qemu_format)
+        finally:
+            os.unlink(tmp)
+
+    def extend_volume(self, volume_id: str, new_size: int) -> None:
+        v = self._volume(volume_id, "extending")
+        if v is None:
+            return
+        assert v.provider_location is not None
+        location = v.provider_location
+        _, error = self._run(f"Extending volume {volume_id}", lambda: self.backend.extend(location, new_size))
+        if error is not None:
+            self._finish(volume_id, status="error_extending", error_message=error)
+            return
+        self._finish(volume_id, status="available", size=new_size, error_message=None)
+
+    def delete_volume(self, volume_id: str) -> None:
+        v = self._volume(volume_id, "deleting")
+        if v is None:
+            return
+        with self.db.reader() as s:
+            snaps = [(sn.id, sn.provider_location) for sn in
+                     s.scalars(sa.select(Snapshot).where(Snapshot.volume_id == volume_id))]
+        for snapshot_id, location in snaps:  # a cascade delete: the snapshots go first
+            if location is not None:
+                _, error = self._run(f"Deleting snapshot {snapshot_id}", lambda loc=location: self.backend.delete_snapshot(loc))
+                if error is not None:
+                    self._finish(volume_id, status="error_deleting", error_message=error)
+                    return
+            with self.db.writer() as s:
+                s.execute(sa.delete(Snapshot).where(Snapshot.id == snapshot_id))
+        if v.provider_location is not None:
+            location = v.provider_location
+            _, error = self._run(f"Deleting volume {volume_id}", lambda: self.backend.delete(location))
+            if error is not None:
+                self._finish(volume_id, status="error_deleting", error_message=error)
+                return
+        with self.db.writer() as s:
+            row = s.get(Volume, volume_id)
+            if row is not None:
+                s.delete(row)
+        LOG.info("Volume %s deleted", volume_id)
+
+    def create_snapshot(self, snapshot_id: str) -> None:
+        with self.db.reader() as s:
+            sn = s.get(Snapshot, snapshot_id)
+            v = s.get(Volume, sn.volume_id) if sn is not None else None
+            if sn is None or sn.status != "creating" or v is None or v.provider_location is None:
+                LOG.warning("Snapshot %s is not creating on %s: nothing to do", snapshot_id, self.host)
+                return
+            location = v.provider_location
+        made, error = self._run(f"Creating snapshot {snapshot_id}",
+                                lambda: self.backend.create_snapshot(snapshot_id, location))
+        with self.db.writer() as s:
+            row = s.get(Snapshot, snapshot_id)
+            if row is None:
+                return
+            if error is not None:
+                row.status, row.error_message = "error", error
+            else:
+                row.status, row.provider_location, row.error_message = "available", made, None
+            row.updated_at = types.utcnow()
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        with self.db.reader() as s:
+            sn = s.get(Snapshot, snapshot_id)
+            if sn is None or sn.status != "deleting":
+                return
+            location = sn.provider_location
+        if location is not None:
+            _, error = self._run(f"Deleting snapshot {snapshot_id}", lambda loc=location: self.backend.delete_snapshot(loc))
+            if error is not None:
+                with self.db.writer() as s:
+                    row = s.get(Snapshot, snapshot_id)
+                    if row is not None:
+                        row.status, row.error_message = "error_deleting", error
+                return
+        with self.db.writer() as s:
+            s.execute(sa.delete(Snapshot).where(Snapshot.id == snapshot_id))

@@ -1,0 +1,84 @@
+"""Volume policy, with Cinder's rule names and its default personas: a project's readers read its volumes and
+snapshots, its members change them, admins manage volume types, quotas and every project's volumes.
+
+Targets carry the owning project (``project_id``); ``context_is_admin`` (shared by every service) decides
+whether the core shows a caller every project's volumes (``all_tenants``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oslo_policy import policy
+
+from nubis.common import policy as nubis_policy
+
+ADMIN = "role:admin"
+PROJECT_MEMBER = f"({ADMIN}) or (role:member and project_id:%(project_id)s)"
+PROJECT_READER = f"({ADMIN}) or (role:reader and project_id:%(project_id)s)"
+
+
+def _rule(name: str, check: str, description: str, method: str, path: str) -> policy.DocumentedRuleDefault:
+    return policy.DocumentedRuleDefault(name=name, check_str=check, description=description,
+                                        operations=[{"method": method, "path": path}], scope_types=["project"])
+
+
+_V = "/volumes/{volume_id}"
+_S = "/snapshots/{snapshot_id}"
+_T = "/types/{type_id}"
+# (rule, check, method, path, what it allows)
+_RULES = (
+    ("volume:create", PROJECT_MEMBER, "POST", "/volumes", "Create a volume."),
+    ("volume:get_all", PROJECT_READER, "GET", "/volumes/detail", "List the project's volumes."),
+    ("volume:get", PROJECT_READER, "GET", _V, "Show a volume."),
+    ("volume:update", PROJECT_MEMBER, "PUT", _V, "Rename or describe a volume."),
+    ("volume:delete", PROJECT_MEMBER, "DELETE", _V, "Delete a volume."),
+    ("volume:extend", PROJECT_MEMBER, "POST", _V + "/action (os-extend)", "Extend a volume."),
+    ("volume_extension:volume_actions:attach", PROJECT_MEMBER, "POST", _V + "/action (os-attach)",
+     "Record a volume as attached (os-reserve, os-attach, os-begin_detaching, os-detach and their undo)."),
+    ("volume_extension:volume_actions:update_bootable", PROJECT_MEMBER, "POST", _V + "/action (os-set_bootable)",
+     "Mark a volume bootable or not."),
+    ("volume_extension:volume_admin_actions:reset_status", ADMIN, "POST", _V + "/action (os-reset_status)",
+     "Set a volume's status directly."),
+    ("volume:get_volume_metadata", PROJECT_READER, "GET", _V + "/metadata", "Read a volume's metadata."),
+    ("volume:update_volume_metadata", PROJECT_MEMBER, "PUT", _V + "/metadata",
+     "Set, replace or delete a volume's metadata."),
+    ("volume:create_snapshot", PROJECT_MEMBER, "POST", "/snapshots", "Snapshot a volume."),
+    ("volume:get_all_snapshots", PROJECT_READER, "GET", "/snapshots/detail", "List the project's snapshots."),
+    ("volume:get_snapshot", PROJECT_READER, "GET", _S, "Show a snapshot."),
+    ("volume:update_snapshot", PROJECT_MEMBER, "PUT", _S, "Rename or describe a snapshot."),
+    ("volume:delete_snapshot", PROJECT_MEMBER, "DELETE", _S, "Delete a snapshot."),
+    ("volume_extension:type_get_all", f"({ADMIN}) or role:reader", "GET", "/types", "List volume types."),
+    ("volume_extension:type_get", f"({ADMIN}) or role:reader", "GET", _T, "Show a volume type."),
+    ("volume_extension:types_manage", ADMIN, "POST", "/types", "Create, change or delete volume types."),
+    ("volume_extension:types_extra_specs:index", f"({ADMIN}) or role:reader", "GET", _T + "/extra_specs",
+     "Read a volume type's extra specs."),
+    ("volume_extension:types_extra_specs:update", ADMIN, "POST", _T + "/extra_specs",
+     "Set or delete a volume type's extra specs."),
+    ("volume_extension:quotas:show", PROJECT_READER, "GET", "/os-quota-sets/{project_id}",
+     "Show a project's quotas (and usage)."),
+    ("volume_extension:quotas:update", ADMIN, "PUT", "/os-quota-sets/{project_id}", "Change a project's quotas."),
+    ("volume_extension:quotas:delete", ADMIN, "DELETE", "/os-quota-sets/{project_id}",
+     "Reset a project's quotas to the defaults."),
+    ("limits_extension:used_limits", PROJECT_READER, "GET", "/limits", "Show the project's limits and usage."),
+    ("volume_extension:availability_zone_list", f"({ADMIN}) or role:reader", "GET", "/os-availability-zone",
+     "List availability zones."),
+    ("volume_extension:services:index", ADMIN, "GET", "/os-services", "List the volume services and their state."),
+    ("volume:attachment_get_all", PROJECT_READER, "GET", "/attachments", "List the project's attachments."),
+    ("volume:attachment_create", PROJECT_MEMBER, "POST", "/attachments", "Attach a volume (3.27)."),
+    ("volume:attachment_update", PROJECT_MEMBER, "PUT", "/attachments/{attachment_id}",
+     "Give an attachment its connector."),
+    ("volume:attachment_complete", PROJECT_MEMBER, "POST", "/attachments/{attachment_id}/action (os-complete)",
+     "Mark an attachment connected (3.44)."),
+    ("volume:attachment_delete", PROJECT_MEMBER, "DELETE", "/attachments/{attachment_id}", "Detach a volume."),
+)
+
+RULES = [_rule(*r) for r in _RULES]
+
+
+def list_rules() -> list[policy.RuleDefault]:
+    return list(RULES)
+
+
+def make(conf: Any) -> nubis_policy.Policy:
+    return nubis_policy.Policy(conf, RULES)

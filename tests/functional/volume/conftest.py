@@ -1,0 +1,21 @@
+"""A running volume service (API and one file-backed manager, with identity and image) shared by a test module."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import fixtures
+from tests.functional import cloud as cloud_fixture
+
+CONFIG = {"identity": {"password_hash_rounds": "4"},
+          # Small capacity so the "backend full" path is reachable: 50 GiB x 2.
+          "volume": {"file_capacity_gb": "50", "max_over_subscription_ratio": "2.0", "report_interval": "1"}}
+
+
+@pytest.fixture(scope="module", params=fixtures.backend_ids())
+def cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("volume")
+    with fixtures.scratch_database(request.param, str(tmp)) as url:
+        extra = {**CONFIG, "database": {"connection": url}}
+        with cloud_fixture.running_cloud(tmp, ["image", "volume", "volume-manager"], extra_config=extra) as c:
+            yield c
