@@ -326,7 +326,7 @@ def write_report(report: dict[str, Any], out: str) -> None:
             data = json.load(f)
     data["peers"] = report
     with open(results_path, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
+        json.dump(data, f, indent=2)
         f.write("\n")
     lines = [MARK_START, "## Side by side with the reference services", "",
              f"Measured {report['when']} on {report['host']}; {report['conditions']}", "",
