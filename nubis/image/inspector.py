@@ -213,13 +213,21 @@ class Inspector:
 
     def inspect(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         for chunk in chunks:
-            self.size += len(chunk)
-            if len(self.head) < HEAD_LIMIT:
-                self.head += chunk[:HEAD_LIMIT - len(self.head)]
-                if len(self.head) >= HEAD_LIMIT:
-                    self._check_head()  # before the chunk that completes the head goes anywhere
-            self.footer = (self.footer + chunk[-FOOTER:])[-FOOTER:]
+            self.feed(chunk)
             yield chunk
+        self.finish()
+
+    def feed(self, chunk: bytes | memoryview) -> None:
+        """Look at the next piece of data (copying only the head and footer it needs); raise to refuse it."""
+        self.size += len(chunk)
+        if len(self.head) < HEAD_LIMIT:
+            self.head += bytes(chunk[:HEAD_LIMIT - len(self.head)])
+            if len(self.head) >= HEAD_LIMIT:
+                self._check_head()  # before the chunk that completes the head goes anywhere
+        self.footer = (self.footer + bytes(chunk[-FOOTER:]))[-FOOTER:]
+
+    def finish(self) -> None:
+        """The data is complete: run the checks that need all of it, and work out ``virtual_size``."""
         if not self._checked:
             self._check_head()
         self._check_whole()

@@ -7,11 +7,11 @@ aborted upload leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 CHUNK = 1024 * 1024  # read size for downloads: fewer, larger writes to the socket
@@ -25,6 +25,8 @@ class Store(Protocol):
     name: str
 
     def add(self, key: str, chunks: Iterable[bytes]) -> int: ...
+
+    def writer(self, key: str) -> contextlib.AbstractContextManager[Callable[[memoryview], None]]: ...
 
     def open(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]: ...
 
@@ -47,22 +49,32 @@ class FilesystemStore:
 
     def add(self, key: str, chunks: Iterable[bytes]) -> int:
         """Write every chunk; the data appears under ``key`` only when all of it is on disk."""
-        temp = os.path.join(self.directory, f".{key}.{uuid.uuid4().hex}.partial")
         written = 0
+        with self.writer(key) as write:
+            for chunk in chunks:
+                write(memoryview(chunk))
+                written += len(chunk)
+        return written
+
+    @contextlib.contextmanager
+    def writer(self, key: str) -> Iterator[Callable[[memoryview], None]]:
+        """A ``write(piece)`` for the data of ``key``, published when the block ends without an exception.
+
+        The pieces go to a temporary file, unbuffered (they are large: a
+        buffer would only copy them), fsync'd and renamed into place at the
+        end; an exception in the block removes the file. Raises
+        :class:`StoreFull` when the disk or quota runs out.
+        """
+        temp = os.path.join(self.directory, f".{key}.{uuid.uuid4().hex}.partial")
+        target = self._path(key)
         try:
-            # One writer thread: chunk N goes to disk while chunk N+1 is read and hashed.
-            with open(temp, "wb") as f, ThreadPoolExecutor(1, thread_name_prefix="store-write") as writer:
-                pending: Future[int] | None = None
-                for chunk in chunks:
-                    if pending is not None:
-                        pending.result()
-                    pending = writer.submit(f.write, chunk)
-                    written += len(chunk)
-                if pending is not None:
-                    pending.result()
-                f.flush()
+            with open(temp, "wb", buffering=0) as f:
+                def write(piece: memoryview) -> None:
+                    while piece:
+                        piece = piece[f.write(piece):]
+                yield write
                 os.fsync(f.fileno())
-            os.rename(temp, self._path(key))
+            os.rename(temp, target)
         except OSError as exc:
             _remove(temp)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -71,7 +83,6 @@ class FilesystemStore:
         except BaseException:
             _remove(temp)
             raise
-        return written
 
     def open(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         f = open(self._path(key), "rb")  # noqa: SIM115 - closed by the generator

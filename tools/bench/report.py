@@ -141,6 +141,23 @@ def plot(results: dict[str, Any], out: str) -> list[str]:
     return made
 
 
+def _peers_section(out: str) -> tuple[Any, str]:
+    """The side-by-side results (JSON, Markdown block) a previous ``tools.bench.peers`` run wrote, if any."""
+    from tools.bench.peers import MARK_END, MARK_START
+
+    peers_json: Any = None
+    try:
+        with open(os.path.join(out, "benchmarks", "results.json")) as f:
+            peers_json = json.load(f).get("peers")
+        with open(os.path.join(out, "BENCHMARKS.md")) as f:
+            text = f.read()
+    except (OSError, ValueError):
+        return peers_json, ""
+    if MARK_START not in text or MARK_END not in text:
+        return peers_json, ""
+    return peers_json, text[text.index(MARK_START):text.index(MARK_END) + len(MARK_END)]
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default=",".join(RUNS), help="comma-separated benchmark names")
@@ -155,11 +172,14 @@ def main(argv: list[str]) -> None:
     results = {"date": datetime.date.today().isoformat(), "commit": commit, "machine": machine(),
                "figures": found, "skipped": skipped}
     os.makedirs(os.path.join(args.out, "benchmarks"), exist_ok=True)
+    peers_json, peers_md = _peers_section(args.out)  # tools.bench.peers' side-by-side section is kept
+    if peers_json is not None:
+        results["peers"] = peers_json
     with open(os.path.join(args.out, "benchmarks", "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     plots = plot(results, args.out)
     with open(os.path.join(args.out, "BENCHMARKS.md"), "w") as f:
-        f.write(markdown(results, plots))
+        f.write(markdown(results, plots) + (f"\n{peers_md}\n" if peers_md else ""))
     print(f"wrote {os.path.join(args.out, 'BENCHMARKS.md')} ({len(found)} figures, {len(skipped)} not measured)")
 
 

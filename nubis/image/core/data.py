@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
 from nubis.common import exceptions
+from nubis.image.core import pipeline
 
-# Bodies are read in pieces this big: fewer, larger hash updates and writes.
+# Staged bodies are read in pieces this big.
 READ_CHUNK = 1024 * 1024
 
 
@@ -42,26 +42,66 @@ def chunks_from(stream: BinaryIO | Any, expected: int | None) -> Iterator[bytes]
         yield data
 
 
-def hashed(chunks: Iterator[bytes], digest: Digest, limit: int, over_limit: Callable[[int], Exception]) -> Iterator[bytes]:
-    """Pass chunks through, hashing and counting; raise ``over_limit(size)`` past ``limit`` bytes.
+def stream_filler(stream: BinaryIO | Any, expected: int | None) -> pipeline.Fill:
+    """A pipeline fill reading a request body in place: up to ``expected`` bytes, or to EOF for a chunked body.
 
-    The two hashes of a chunk run in two threads (hashlib lets go of the GIL
-    on large buffers) while the consumer writes the chunk, so on a multi-core
-    host the upload costs about one hash instead of two plus the write. The
-    digest is complete when the generator is exhausted.
+    Each buffer is filled as far as the body allows (fewer, larger hash
+    updates and writes). Raises :class:`UploadAborted` when the body ends
+    short of ``expected`` or the connection fails.
     """
-    with ThreadPoolExecutor(2, thread_name_prefix="image-hash") as pool:
-        pending: list[Future[None]] = []
-        for chunk in chunks:
-            digest.size += len(chunk)
-            if digest.size > limit:
-                raise over_limit(digest.size)
-            for update in pending:  # a hash object takes its chunks one at a time, in order
-                update.result()
-            pending = [pool.submit(digest.md5.update, chunk), pool.submit(digest.multihash.update, chunk)]
-            yield chunk
-        for update in pending:
-            update.result()
+    left = expected
+    readinto = getattr(stream, "readinto", None) or _copying_readinto(stream)
+
+    def fill(buffer: memoryview) -> int:
+        nonlocal left
+        want = len(buffer) if left is None else min(len(buffer), left)
+        got = 0
+        while got < want:
+            try:
+                n = readinto(buffer[got:want])
+            except (OSError, ValueError) as exc:
+                raise UploadAborted(f"The upload was interrupted: {exc}") from None
+            if not n:
+                if left is not None and left > got:
+                    raise UploadAborted(f"The upload ended {left - got} bytes short of its Content-Length.")
+                break
+            got += n
+        if left is not None:
+            left -= got
+        return got
+
+    return fill
+
+
+def chunk_filler(chunks: Iterable[bytes]) -> pipeline.Fill:
+    """A pipeline fill copying from an iterable of byte strings of any size (web-download, staging)."""
+    source = iter(chunks)
+    rest = memoryview(b"")
+
+    def fill(buffer: memoryview) -> int:
+        nonlocal rest
+        got = 0
+        while got < len(buffer):
+            if not rest:
+                chunk = next(source, None)
+                if chunk is None:
+                    break
+                rest = memoryview(chunk)
+                continue
+            n = min(len(rest), len(buffer) - got)
+            buffer[got:got + n] = rest[:n]
+            rest, got = rest[n:], got + n
+        return got
+
+    return fill
+
+
+def _copying_readinto(stream: Any) -> Callable[[memoryview], int]:
+    def readinto(buffer: memoryview) -> int:
+        piece = stream.read(len(buffer))
+        buffer[:len(piece)] = piece
+        return len(piece)
+    return readinto
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.image import inspector
-from nubis.image.core import data, listing, patch, records
+from nubis.image.core import data, listing, patch, pipeline, records
 from nubis.image.db.models import Image, ImageMember, ImageProperty, ImageTag
 from nubis.image.store import FilesystemStore, StoreFull
 
@@ -292,20 +292,31 @@ class ImageCore:
         opts = self.conf.image
         return inspector.Inspector(disk_format, opts.require_image_format_match, opts.vmdk_allowed_types)
 
-    def write_data(self, image_id: str, chunks: Iterator[bytes], allowed: int, final_status: str = "active",
+    def write_data(self, image_id: str, fill: pipeline.Fill, allowed: int, final_status: str = "active",
                    undo_status: str = "queued", expected_md5: str | None = None) -> None:
-        """Stream ``chunks`` into the store and mark the image ``final_status``; on any failure put it back
-        to ``undo_status`` with nothing stored."""
+        """Pump ``fill`` (see :mod:`nubis.image.core.data`) into the store and mark the image ``final_status``;
+        on any failure put it back to ``undo_status`` with nothing stored.
+
+        MD5 (``checksum``), the ``os_hash_algo`` digest and the store write
+        run side by side on fixed buffers (:func:`pipeline.run`); the size
+        cap and the format inspection run on the reading thread, so a
+        refused piece never reaches the store.
+        """
         digest = data.Digest(multihash=hashlib.new(self.conf.image.hashing_algorithm))
         checker = self.content_inspector(image_id)
 
-        def over(size: int) -> Exception:
-            return exceptions.RequestEntityTooLarge(
-                f"The upload reached {size} bytes, over the {allowed} bytes this image may take "
-                "(image size cap or the project's storage quota).")
+        def admit(piece: memoryview) -> None:
+            digest.size += len(piece)
+            if digest.size > allowed:
+                raise exceptions.RequestEntityTooLarge(
+                    f"The upload reached {digest.size} bytes, over the {allowed} bytes this image may take "
+                    "(image size cap or the project's storage quota).")
+            checker.feed(piece)
 
         try:
-            self.store.add(image_id, data.hashed(checker.inspect(chunks), digest, allowed, over))
+            with self.store.writer(image_id) as write:
+                pipeline.run(fill, (digest.md5.update, digest.multihash.update, write), on_piece=admit)
+                checker.finish()
             if expected_md5 and expected_md5 != digest.md5.hexdigest():
                 self.store.delete(image_id)
                 raise exceptions.BadRequest(f"The data's MD5 {digest.md5.hexdigest()} does not match the "
@@ -326,7 +337,7 @@ class ImageCore:
     def upload(self, ctx: RequestContext, image_id: str, stream: BinaryIO, length: int | None,
                content_md5: str | None) -> None:
         allowed, _ = self.begin_write(ctx, image_id, ("queued",), "saving", length)
-        self.write_data(image_id, data.chunks_from(stream, length), allowed, expected_md5=content_md5)
+        self.write_data(image_id, data.stream_filler(stream, length), allowed, expected_md5=content_md5)
         LOG.info("image %s uploaded", image_id)
 
     def download(self, ctx: RequestContext, image_id: str, range_header: str | None) -> dict[str, Any]:

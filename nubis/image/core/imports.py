@@ -130,7 +130,7 @@ def _web_download(core: ImageCore, url: str) -> Iterator[bytes]:
 
 def _run(core: ImageCore, image_id: str, chunks: Iterator[bytes], allowed: int, method: str) -> None:
     try:
-        core.write_data(image_id, chunks, allowed)
+        core.write_data(image_id, data.chunk_filler(chunks), allowed)
         LOG.info("image %s imported with %s", image_id, method)
     except Exception as exc:  # the thread's end: record the failure on the image
         LOG.warning("import of image %s with %s failed: %s", image_id, method, exc)

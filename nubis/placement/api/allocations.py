@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 import webob
 
@@ -159,12 +160,22 @@ def allocation_candidates(req: router.Request) -> webob.Response:
                                          at_least(req, "1.29"))
         tree_ids = {i for v in summaries.values() for i in v.get("_tree", ()) if i}
         uuid_of = candidates.uuid_map(s, ids | tree_ids)
-    return router.json_response({"allocation_requests": [_allocation_request(req, combo, uuid_of) for combo in found],
-                                 "provider_summaries": _summaries_body(summaries, uuid_of)})
+    # The microversion is looked at once, not once per candidate: at 10,000 it cost a third of the time.
+    keyed, mapped = at_least(req, "1.12"), at_least(req, "1.34")
+    return fast_json_response({
+        "allocation_requests": [_allocation_request(combo, uuid_of, keyed, mapped) for combo in found],
+        "provider_summaries": _summaries_body(summaries, uuid_of)})
 
 
-def _allocation_request(req: router.Request, combo: list[tuple[int, candidates.RequestGroup]],
-                        uuid_of: dict[int, str] | Any) -> dict[str, Any]:
+def fast_json_response(body: dict[str, Any]) -> webob.Response:
+    """A 200 JSON response serialised with orjson (str keys and plain JSON values only)."""
+    resp = webob.Response(status=200, content_type="application/json", charset="UTF-8")
+    resp.body = orjson.dumps(body)
+    return resp
+
+
+def _allocation_request(combo: list[tuple[int, candidates.RequestGroup]], uuid_of: dict[int, str] | Any,
+                        keyed: bool, mapped: bool) -> dict[str, Any]:
     merged: dict[str, dict[str, int]] = {}
     mappings: dict[str, list[str]] = {}
     for rp_id, group in combo:
@@ -172,10 +183,10 @@ def _allocation_request(req: router.Request, combo: list[tuple[int, candidates.R
         for rc, amount in group.resources.items():
             per_rp[rc] = per_rp.get(rc, 0) + amount
         mappings.setdefault(group.suffix, []).append(uuid_of[rp_id])
-    if not at_least(req, "1.12"):
+    if not keyed:
         return {"allocations": [{"resource_provider": {"uuid": rp}, "resources": res} for rp, res in merged.items()]}
     out: dict[str, Any] = {"allocations": {rp: {"resources": res} for rp, res in merged.items()}}
-    if at_least(req, "1.34"):
+    if mapped:
         out["mappings"] = mappings
     return out
 

@@ -57,7 +57,7 @@ def usages(session: orm.Session, provider_ids: list[int] | None = None) -> dict[
         Allocation.resource_provider_id, Allocation.resource_class)
     if provider_ids is not None:
         q = q.where(Allocation.resource_provider_id.in_(provider_ids))
-    return {(rp_id, rc): int(used) for rp_id, rc, used in session.execute(q)}
+    return {(rp_id, rc): int(used) for rp_id, rc, used in session.connection().execute(q)}
 
 
 def replace_all(session: orm.Session, rp: ResourceProvider, specs: dict[str, InventorySpec]) -> None:
