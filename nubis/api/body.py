@@ -37,31 +37,12 @@ class _WholeChunks:
         return len(piece)
 
 
-class _KnownLength:
-    """A Content-Length body read straight into the caller's buffer (cheroot's reader only has ``read``)."""
-
-    def __init__(self, body: cheroot_server.KnownLengthRFile) -> None:
-        self._body = body
-
-    def read(self, size: int = -1) -> bytes:
-        return self._body.read(None if size < 0 else size)  # type: ignore[no-any-return]
-
-    def readinto(self, buffer: memoryview) -> int:
-        """Fill ``buffer`` from the socket without an intermediate ``bytes``; 0 at the end of the body."""
-        body = self._body
-        want = min(len(buffer), body.remaining)
-        if want <= 0:
-            return 0
-        n = body.rfile.readinto(buffer[:want]) or 0
-        body.remaining -= n  # cheroot drains what is left of the body by this count
-        return int(n)
-
-
 def input_stream(environ: dict[str, Any]) -> Any:
-    """``wsgi.input``; under cheroot a reader that does not re-copy chunks, with ``readinto``."""
+    """``wsgi.input``; for a chunked body under cheroot a reader that does not re-copy chunks, with ``readinto``.
+
+    A Content-Length body is read through cheroot's own reader: reading it straight into the caller's
+    buffer (``rfile.readinto``) failed in Python's buffered reader on some bodies."""
     stream = environ["wsgi.input"]
     if isinstance(stream, cheroot_server.ChunkedRFile):
         return _WholeChunks(stream)
-    if isinstance(stream, cheroot_server.KnownLengthRFile) and hasattr(stream.rfile, "readinto"):
-        return _KnownLength(stream)
     return stream
