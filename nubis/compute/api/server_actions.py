@@ -11,7 +11,7 @@ import webob
 from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.compute.api import passwords, schemas, server_moves
+from nubis.compute.api import network_proxies, passwords, schemas, server_moves
 from nubis.compute.api.common import authorize, body_of, context, core, version_of
 from nubis.compute.api.schemas import servers as server_schemas
 from nubis.compute.api.servers import shown
@@ -168,6 +168,8 @@ TABLE: dict[str, Action] = {
     "evacuate": Action("servers:evacuate", server_moves.evacuate),
     "os-resetState": Action("servers:reset_state", _reset_state),
     "forceDelete": Action("servers:force_delete", _force_delete),
+    "addFloatingIp": Action("os-floating-ips:add", network_proxies.add_floating_ip),
+    "removeFloatingIp": Action("os-floating-ips:remove", network_proxies.remove_floating_ip),
 }
 
 
