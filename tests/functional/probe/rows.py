@@ -668,7 +668,50 @@ PLACEMENT_PARAMS = {"uuid": "provider", "resource_class": "=VCPU", "consumer_uui
 HOST_POWER = [Row("compute", "GET", f"/v2.1/os-hosts/{{host_name}}/{action}", "admin", None,
                   {"host_name": "=no-such-host"}) for action in ("reboot", "shutdown", "startup")]
 
-ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *NETWORK_FIXED,
+
+
+def _proxy_rows() -> list[Row]:
+    """Compute's deprecated proxies to the network and image services, asked at 2.35 (they are 404 from 2.36)."""
+    spec = {
+        ("GET", "/v2.1/os-security-groups"): ("project", None),
+        ("POST", "/v2.1/os-security-groups"): ("create", lambda w: {"security_group": {
+            "name": _name(), "description": "d"}}),
+        ("GET", "/v2.1/os-security-groups/{security_group_id}"): ("read_a", None),
+        ("PUT", "/v2.1/os-security-groups/{security_group_id}"): ("write_a", lambda w: {"security_group": {
+            "name": _name(), "description": "d"}}),
+        ("DELETE", "/v2.1/os-security-groups/{security_group_id}"): ("write_a", None),
+        ("POST", "/v2.1/os-security-group-rules"): ("write_a", lambda w: {"security_group_rule": {
+            "parent_group_id": w.ids["security_group"], "ip_protocol": "udp", "from_port": 53, "to_port": 53}}),
+        ("DELETE", "/v2.1/os-security-group-rules/{rule_id}"): ("write_a", None),
+        ("GET", "/v2.1/servers/{server_id}/os-security-groups"): ("read_a", None),
+        ("GET", "/v2.1/os-floating-ips"): ("project", None),
+        ("POST", "/v2.1/os-floating-ips"): ("create", lambda w: {"pool": w.ids["external_network"]}),
+        ("GET", "/v2.1/os-floating-ips/{floating_ip_id}"): ("read_a", None),
+        ("DELETE", "/v2.1/os-floating-ips/{floating_ip_id}"): ("write_a", None),
+        ("GET", "/v2.1/os-floating-ip-pools"): ("project", None),
+        ("GET", "/v2.1/os-networks"): ("project", None),
+        ("GET", "/v2.1/os-networks/{network_id}"): ("read_a", None),
+        ("GET", "/v2.1/os-tenant-networks"): ("project", None),
+        ("GET", "/v2.1/os-tenant-networks/{network_id}"): ("read_a", None),
+        ("GET", "/v2.1/images"): ("project", None),
+        ("GET", "/v2.1/images/detail"): ("project", None),
+        ("GET", "/v2.1/images/{image_id}"): ("read_a", None),
+        ("DELETE", "/v2.1/images/{image_id}"): ("write_a", None),
+        ("GET", "/v2.1/images/{image_id}/metadata"): ("read_a", None),
+        ("POST", "/v2.1/images/{image_id}/metadata"): ("write_a", lambda w: {"metadata": {"color": "red"}}),
+        ("PUT", "/v2.1/images/{image_id}/metadata"): ("write_a", lambda w: {"metadata": {"color": "red"}}),
+        ("GET", "/v2.1/images/{image_id}/metadata/{key}"): ("read_a", None),
+        ("PUT", "/v2.1/images/{image_id}/metadata/{key}"): ("write_a", lambda w: {"meta": {"color": "red"}}),
+        ("DELETE", "/v2.1/images/{image_id}/metadata/{key}"): ("write_a", None),
+    }
+    params = {"security_group_id": "security_group", "rule_id": "security_group_rule",
+              "floating_ip_id": "floatingip", "network_id": "network", "image_id": "private_image"}
+    return [Row("compute", method, template, access, body, {k: v for k, v in params.items() if f"{{{k}}}" in template},
+                lambda w, persona: {"OpenStack-API-Version": "compute 2.35"})
+            for (method, template), (access, body) in spec.items()]
+
+
+ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *_proxy_rows(), *NETWORK_FIXED,
                    *_network_collection_rows(), *IMAGE,
                    *PLACEMENT]
 
