@@ -380,7 +380,8 @@ def _cidr(value: Any) -> str:
     if value is None or value == "":
         return "0.0.0.0/0"
     try:
-        return str(ipaddress.ip_network(str(value), strict=False))
+        ipaddress.ip_network(str(value), strict=False)
+        return str(value)  # as given: Nova (and Neutron) keep host bits, "10.2.3.124/24" stays so
     except ValueError:
         raise exceptions.BadRequest(f"Invalid cidr {str(value)[:64]!r}.") from None
 

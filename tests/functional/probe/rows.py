@@ -326,6 +326,7 @@ PATCH /v2/images/{image_id} write_a
 DELETE /v2/images/{image_id} write_a
 PUT /v2/images/{image_id}/file write_a
 GET /v2/images/{image_id}/file read_a
+GET /v2/images/{image_id}/tasks read_a
 PUT /v2/images/{image_id}/stage write_a
 POST /v2/images/{image_id}/import write_a
 POST /v2/images/{image_id}/actions/deactivate admin
