@@ -121,11 +121,11 @@ def test_failed_spawn_faults_and_frees_the_claim(cloud: ComputeCloud, image_id: 
 
 def test_services_and_hypervisors(cloud: ComputeCloud) -> None:
     conn = cloud.connection()
-    computes = [s for s in conn.compute.services() if s.binary == "nubis-compute"]
+    computes = [s for s in conn.compute.services() if s.binary == "nova-compute"]
     assert {s.host for s in computes} >= {"compute-2", "compute-3"} and all(s.state == "up" for s in computes)
     hypervisors = list(conn.compute.hypervisors(details=True))
     assert len(hypervisors) == 3 and all(h.status == "enabled" for h in hypervisors)
-    listed = cloud.openstack("compute", "service", "list", "--service", "nubis-compute")
+    listed = cloud.openstack("compute", "service", "list", "--service", "nova-compute")
     assert len(listed) == 3
 
 
