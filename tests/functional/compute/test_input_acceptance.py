@@ -57,3 +57,18 @@ def test_quota_values_given_as_numeric_strings(cloud: ComputeCloud) -> None:
     assert (quota["ram"], quota["instances"]) == (5120, -1)
     _bad_request(api.call("PUT", f"/os-quota-sets/{project}", {"quota_set": {"ram": "5120MB"}}), "ram")
     api.call("DELETE", f"/os-quota-sets/{project}")
+
+
+def test_flavor_is_public_given_as_a_string(cloud: ComputeCloud) -> None:
+    """Nova's boolean takes "True", "false", "yes", "0", ... for ``os-flavor-access:is_public`` on create (as
+    clients such as tempest send it); anything else is a 400 naming the field."""
+    api = _admin(cloud)
+    for value, public in (("True", True), ("False", False), ("yes", True), ("0", False), (True, True)):
+        name = f"s-{uuid.uuid4().hex[:8]}"
+        made = api.call("POST", "/flavors", {"flavor": {"name": name, "ram": 64, "vcpus": 1, "disk": 0,
+                                                        "os-flavor-access:is_public": value}})
+        assert made.status_code == 200, (value, made.text)
+        assert made.json()["flavor"]["os-flavor-access:is_public"] is public
+    _bad_request(api.call("POST", "/flavors", {"flavor": {"name": "bad", "ram": 64, "vcpus": 1, "disk": 0,
+                                                          "os-flavor-access:is_public": "maybe"}}),
+                 "is_public")
