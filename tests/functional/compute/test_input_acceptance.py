@@ -72,3 +72,10 @@ def test_flavor_is_public_given_as_a_string(cloud: ComputeCloud) -> None:
     _bad_request(api.call("POST", "/flavors", {"flavor": {"name": "bad", "ram": 64, "vcpus": 1, "disk": 0,
                                                           "os-flavor-access:is_public": "maybe"}}),
                  "is_public")
+
+
+def test_an_unknown_status_filter(cloud: ComputeCloud) -> None:
+    """Listing servers with a status no server can have: an admin gets an empty list, others a 400 (Nova)."""
+    assert _admin(cloud).call("GET", "/servers/detail", status="invalid_status").json() == {"servers": []}
+    member = Api(cloud, cloud.connection(cloud.new_user()).session.get_token())
+    _bad_request(member.call("GET", "/servers/detail", status="invalid_status"), "status")
