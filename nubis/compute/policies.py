@@ -116,6 +116,10 @@ _PROXIES = (
     ("images:show", ANY_READER, "GET", "/images/{image_id}", "Show an image or its metadata (proxy)."),
     ("images:update", PROJECT_MEMBER, "PUT", "/images/{image_id}/metadata", "Change an image's metadata (proxy)."),
     ("images:delete", PROJECT_MEMBER, "DELETE", "/images/{image_id}", "Delete an image (proxy)."),
+    ("os-deferred-delete:restore", PROJECT_MEMBER, "POST", "/servers/{server_id}/action (restore)",
+     "Restore a soft-deleted server."),
+    ("os-admin-actions:inject_network_info", ADMIN, "POST", "/servers/{server_id}/action (injectNetworkInfo)",
+     "Have a server's host refresh its network information."),
 )
 
 

@@ -139,6 +139,18 @@ def _reset_state(req: router.Request, inst: Any, arg: Any) -> None:
     core(req).servers.reset_state(context(req), inst.uuid, state)
 
 
+def _restore(req: router.Request, inst: Any, arg: Any) -> None:
+    """``restore`` undoes a soft delete. Nubis deletes at once (no ``reclaim_instance_interval``), so no server is
+    ever soft-deleted: a visible server is in another state, Nova's 409."""
+    raise exceptions.Conflict(f"Cannot 'restore' instance {inst.uuid} while it is in vm_state {inst.vm_state}")
+
+
+def _inject_network_info(req: router.Request, inst: Any, arg: Any) -> None:
+    """``injectNetworkInfo``: the server's host refreshes what it knows of the server's ports, as on a
+    ``network-changed`` event (Nova's drivers then have nothing to inject into a running guest either)."""
+    core(req).events.deliver(context(req), [{"name": "network-changed", "server_uuid": inst.uuid}])
+
+
 def _force_delete(req: router.Request, inst: Any, arg: Any) -> None:
     core(req).servers.delete(context(req), inst.uuid)
 
@@ -168,6 +180,8 @@ TABLE: dict[str, Action] = {
     "evacuate": Action("servers:evacuate", server_moves.evacuate),
     "os-resetState": Action("servers:reset_state", _reset_state),
     "forceDelete": Action("servers:force_delete", _force_delete),
+    "restore": Action("os-deferred-delete:restore", _restore),
+    "injectNetworkInfo": Action("os-admin-actions:inject_network_info", _inject_network_info),
     "addFloatingIp": Action("os-floating-ips:add", network_proxies.add_floating_ip),
     "removeFloatingIp": Action("os-floating-ips:remove", network_proxies.remove_floating_ip),
 }

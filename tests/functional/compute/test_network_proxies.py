@@ -162,3 +162,16 @@ def test_server_security_groups_and_networks(cloud, tenant, server):
     assert {"id": net.id, "label": "private", "cidr": None} in tenant_nets
     other = cloud.connection(cloud.new_user(roles=("member", "reader")))
     assert _call(other, "GET", f"/os-networks/{net.id}").status_code == 404
+
+
+def test_restore_and_inject_network_info(cloud, tenant, server):
+    """``restore`` is a 409 (no server is ever soft-deleted here); ``injectNetworkInfo`` is an admin's 202 and
+    the server keeps its addresses."""
+    _, conn, _ = tenant
+    resp = _call(conn, "POST", f"/servers/{server.id}/action", {"restore": None})
+    assert resp.status_code == 409 and "vm_state active" in resp.text, resp.text
+    assert _call(conn, "POST", f"/servers/{server.id}/action", {"injectNetworkInfo": None}).status_code == 403
+    admin = cloud.connection()
+    assert _call(admin, "POST", f"/servers/{server.id}/action", {"injectNetworkInfo": None}).status_code == 202
+    shown = _call(conn, "GET", f"/servers/{server.id}").json()["server"]
+    assert shown["status"] == "ACTIVE" and shown["addresses"]["private"]
