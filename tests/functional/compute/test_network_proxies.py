@@ -175,3 +175,12 @@ def test_restore_and_inject_network_info(cloud, tenant, server):
     assert _call(admin, "POST", f"/servers/{server.id}/action", {"injectNetworkInfo": None}).status_code == 202
     shown = _call(conn, "GET", f"/servers/{server.id}").json()["server"]
     assert shown["status"] == "ACTIVE" and shown["addresses"]["private"]
+
+
+def test_update_shows_plain_addresses_before_2_75(tenant, server):
+    """An update's (and a rebuild's) response shows addresses without OS-EXT-IPS* before 2.75, as Nova."""
+    _, conn, _ = tenant
+    old = _call(conn, "PUT", f"/servers/{server.id}", {"server": {"name": "vm"}}).json()["server"]
+    assert [set(a) for a in old["addresses"]["private"]] == [{"addr", "version"}]
+    new = _call(conn, "PUT", f"/servers/{server.id}", {"server": {"name": "vm"}}, version="2.75").json()["server"]
+    assert "OS-EXT-IPS:type" in new["addresses"]["private"][0]

@@ -112,7 +112,14 @@ _FULL_CHANGED = Version(2, 75)
 
 def updated(full: dict[str, Any], version: Version) -> dict[str, Any]:
     """The server of a ``PUT /servers/{id}`` response, from its full view at ``version``."""
-    return full if version >= _FULL_CHANGED else {k: v for k, v in full.items() if k in _CHANGED_FIELDS}
+    if version >= _FULL_CHANGED:
+        return full
+    body = {k: v for k, v in full.items() if k in _CHANGED_FIELDS}
+    if isinstance(body.get("addresses"), dict):
+        # Before 2.75 Nova shows an update's (and a rebuild's) addresses without the extended attributes.
+        body["addresses"] = {net: [{k: v for k, v in a.items() if not k.startswith("OS-EXT-IPS")} for a in addrs]
+                             for net, addrs in body["addresses"].items()}
+    return body
 
 
 def rebuilt(full: dict[str, Any], version: Version, user_data: str | None) -> dict[str, Any]:
