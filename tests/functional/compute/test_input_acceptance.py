@@ -79,3 +79,23 @@ def test_an_unknown_status_filter(cloud: ComputeCloud) -> None:
     assert _admin(cloud).call("GET", "/servers/detail", status="invalid_status").json() == {"servers": []}
     member = Api(cloud, cloud.connection(cloud.new_user()).session.get_token())
     _bad_request(member.call("GET", "/servers/detail", status="invalid_status"), "status")
+
+
+def test_legacy_quota_values_are_kept(cloud: ComputeCloud) -> None:
+    """Before 2.36 (2.57 for file injection) the network and injection quotas are still part of a quota set: a
+    value an admin sets is stored and shown back (never enforced), as Nova does."""
+    api = _admin(cloud, "2.1")
+    original = api.call("GET", "/os-quota-class-sets/default").json()["quota_class_set"]
+    assert original["floating_ips"] == -1 and original["injected_files"] == 5
+    changed = {"floating_ips": 99, "security_groups": 105, "injected_files": 9, "instances": original["instances"]}
+    updated = api.call("PUT", "/os-quota-class-sets/default", {"quota_class_set": changed})
+    assert updated.status_code == 200, updated.text
+    try:
+        for body in (updated.json()["quota_class_set"],
+                     api.call("GET", "/os-quota-class-sets/default").json()["quota_class_set"]):
+            assert {k: body[k] for k in changed} == changed
+        modern = _admin(cloud, "2.57").call("GET", "/os-quota-class-sets/default").json()["quota_class_set"]
+        assert "floating_ips" not in modern and "injected_files" not in modern
+    finally:
+        api.call("PUT", "/os-quota-class-sets/default", {"quota_class_set": {
+            k: original[k] for k in ("floating_ips", "security_groups", "injected_files")}})
