@@ -15,6 +15,7 @@ from oslo_config import cfg
 
 from nubis.common import clients, exceptions
 from nubis.common.context import RequestContext
+from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.compute import states
 from nubis.compute.actions import POWER_ACTIONS
@@ -27,10 +28,11 @@ from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.services import ServiceStore
-from nubis.compute.db.models import Instance, ProjectLock
+from nubis.compute.db.models import Instance, Migration, ProjectLock
 from nubis.compute.network_client import NetworkClient
 
 LOG = logging.getLogger(__name__)
+RESIZE = "resize"  # the migration_type of a resize's record
 
 _SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
              "uuid": Instance.uuid, "vm_state": Instance.vm_state}
@@ -344,16 +346,29 @@ class ServerCore:
         with self.db.writer() as s:
             self._check_quota(s, inst.project_id, 0, flavor["vcpus"] - inst.vcpus, flavor["memory_mb"] - inst.memory_mb)
         self._start(ctx, inst, "resize", {"task_state": states.RESIZE_PREP}, (states.ACTIVE, states.STOPPED))
+        with self.db.writer() as s:  # os-migrations lists resizes too (Nova's migration_type "resize")
+            s.add(Migration(instance_uuid=uuid, project_id=inst.project_id, user_id=inst.user_id,
+                            migration_type=RESIZE, status="migrating", source_host=inst.host, source_node=inst.node,
+                            dest_host=inst.host, dest_node=inst.node, flavor=inst.flavor))
         self.conductor.resize_instance(ctx, uuid, flavor)
+
+    def _end_resize_migration(self, uuid: str, status: str) -> None:
+        """The instance's open resize migration becomes ``status`` (confirmed or reverted)."""
+        with self.db.writer() as s:
+            s.execute(sa.update(Migration).where(
+                Migration.instance_uuid == uuid, Migration.migration_type == RESIZE,
+                Migration.status == "migrating").values(status=status, updated_at=types.utcnow()))
 
     def confirm_resize(self, ctx: RequestContext, uuid: str) -> None:
         inst, _ = self.get(ctx, uuid)
         self._start(ctx, inst, "confirmResize", {"vm_state": states.ACTIVE, "old_flavor": None}, (states.RESIZED,))
+        self._end_resize_migration(uuid, "confirmed")
         self.instances.finish_action(uuid, ctx.request_id, None)
 
     def revert_resize(self, ctx: RequestContext, uuid: str) -> None:
         inst, _ = self.get(ctx, uuid)
         self._start(ctx, inst, "revertResize", {"task_state": states.RESIZE_REVERTING}, (states.RESIZED,))
+        self._end_resize_migration(uuid, "reverted")
         self.conductor.revert_resize(ctx, uuid)
 
     def reset_state(self, ctx: RequestContext, uuid: str, state: str) -> None:

@@ -90,6 +90,12 @@ def test_resize_confirm_and_revert(cloud: ComputeCloud, image_id: str, flavor_id
     _wait(conn, server.id, "VERIFY_RESIZE")
     conn.compute.confirm_server_resize(server)
     assert _wait(conn, server.id, "ACTIVE").flavor["original_name"] == bigger.name
+    # Both resizes are in os-migrations (migration_type "resize"), as Nova lists them.
+    listed = requests.get(f"{cloud.url('compute-api')}/v2.1/os-migrations", timeout=10,
+                          params={"instance_uuid": server.id},
+                          headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.23"})
+    assert sorted((m["migration_type"], m["status"]) for m in listed.json()["migrations"]) == [
+        ("resize", "confirmed"), ("resize", "reverted")], listed.text
     conn.compute.delete_server(server.id)
 
 
