@@ -99,3 +99,10 @@ def test_legacy_quota_values_are_kept(cloud: ComputeCloud) -> None:
     finally:
         api.call("PUT", "/os-quota-class-sets/default", {"quota_class_set": {
             k: original[k] for k in ("floating_ips", "security_groups", "injected_files")}})
+
+
+def test_usage_of_an_empty_project_id_is_not_found(cloud: ComputeCloud) -> None:
+    """``GET /os-simple-tenant-usage/`` names a project with an empty id: 404 as in Nova, not every project's."""
+    api = _admin(cloud)
+    assert api.call("GET", "/os-simple-tenant-usage/").status_code == 404
+    assert "tenant_usages" in api.call("GET", "/os-simple-tenant-usage").json()

@@ -319,6 +319,9 @@ def test_power_state_sync_and_external_events(cloud: ComputeCloud, image_id: str
     bad = requests.post(url, json={"events": [{"name": "reboot-please", "server_uuid": server.id}]},
                         headers=headers, timeout=10)
     assert bad.status_code == 400 and "reboot-please" in bad.json()["badRequest"]["message"]
+    untagged = requests.post(url, json={"events": [{"name": "network-changed", "server_uuid": server.id}]},
+                             headers=headers, timeout=10).json()["events"][0]
+    assert untagged == {"name": "network-changed", "server_uuid": server.id, "status": "completed", "code": 200}
     member = cloud.connection(cloud.new_user(prefix="events"))
     denied = requests.post(url, json={"events": events}, timeout=10,
                            headers={"X-Auth-Token": member.session.get_token()})
