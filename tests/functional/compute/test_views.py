@@ -182,6 +182,12 @@ def test_update_and_rebuild_fields_per_microversion(cloud: ComputeCloud, image_i
     _has_exactly(rebuilt, _CHANGED | {"adminPass", "locked", "description", "tags", "key_name", "user_data"})
     assert rebuilt["user_data"] == "aGk="
     wait_for_status(conn, made.id, "ACTIVE")
+    # From 2.75 the full view, user data as ``user_data`` only (not the admin's extended attribute).
+    rebuilt = _call(cloud, "POST", f"{path}/action", "2.75",
+                    {"rebuild": {"imageRef": image_id, "user_data": "aGk="}}).json()["server"]
+    assert rebuilt["user_data"] == "aGk=" and "OS-EXT-SRV-ATTR:user_data" not in rebuilt
+    assert "OS-EXT-SRV-ATTR:host" in rebuilt
+    wait_for_status(conn, made.id, "ACTIVE")
     conn.compute.delete_server(made.id)
 
 

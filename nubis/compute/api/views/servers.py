@@ -124,7 +124,9 @@ def updated(full: dict[str, Any], version: Version) -> dict[str, Any]:
 
 def rebuilt(full: dict[str, Any], version: Version, user_data: str | None) -> dict[str, Any]:
     """The server of a rebuild response: as an update's, with ``key_name`` from 2.54 and ``user_data`` from 2.57."""
-    body = updated(full, version)
+    body = dict(updated(full, version))
+    # The rebuild shows its user data as ``user_data`` (2.57), never as the extended attribute.
+    body.pop("OS-EXT-SRV-ATTR:user_data", None)
     if version >= Version(2, 54):
         body["key_name"] = full["key_name"]
     if version >= Version(2, 57):
