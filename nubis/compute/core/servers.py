@@ -148,6 +148,10 @@ class ServerCore:
         else:
             raise exceptions.BadRequest("An imageRef is required: booting from volume needs the block storage "
                                         "service, which this cloud does not have.")
+        metadata_limit = self.quotas.limits(ctx.project_id)["metadata_items"]
+        if 0 <= metadata_limit < len(body.get("metadata") or {}):
+            raise exceptions.Forbidden(f"Quota exceeded for metadata items: {len(body['metadata'])} of "
+                                       f"{metadata_limit}.")
         key_data = None
         if body.get("key_name"):
             key_data = self.keypairs.get(ctx.user_id, body["key_name"])["public_key"]

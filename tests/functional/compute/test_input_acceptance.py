@@ -106,3 +106,25 @@ def test_usage_of_an_empty_project_id_is_not_found(cloud: ComputeCloud) -> None:
     api = _admin(cloud)
     assert api.call("GET", "/os-simple-tenant-usage/").status_code == 404
     assert "tenant_usages" in api.call("GET", "/os-simple-tenant-usage").json()
+
+
+def test_a_public_key_that_does_not_load_is_refused(cloud: ComputeCloud) -> None:
+    """An imported key must be a real key of its stated type (Nova loads it): "ssh-rsa JUNK" is a 400."""
+    api = _admin(cloud, "2.1")
+    _bad_request(api.call("POST", "/os-keypairs", {"keypair": {"name": "junk", "public_key": "ssh-rsa JUNK n@u"}}),
+                 "Keypair data is invalid")
+    made = api.call("POST", "/os-keypairs", {"keypair": {"name": f"gen-{uuid.uuid4().hex[:6]}"}}).json()["keypair"]
+    again = api.call("POST", "/os-keypairs", {"keypair": {"name": f"imp-{uuid.uuid4().hex[:6]}",
+                                                          "public_key": made["public_key"]}})
+    assert again.status_code == 200 and again.json()["keypair"]["fingerprint"] == made["fingerprint"]
+
+
+def test_server_metadata_over_the_quota_is_refused_at_boot(cloud: ComputeCloud, image_id: str,
+                                                           flavor_id: str) -> None:
+    """More metadata items than ``maxServerMeta`` in a boot request: 403 before anything is built (Nova)."""
+    api = _admin(cloud)
+    limit = api.call("GET", "/limits").json()["limits"]["absolute"]["maxServerMeta"]
+    body = {"server": {"name": "meta", "imageRef": image_id, "flavorRef": flavor_id, "networks": "none",
+                       "metadata": {str(i): "v" for i in range(limit + 1)}}}
+    resp = api.call("POST", "/servers", body)
+    assert resp.status_code == 403 and "metadata" in resp.text, resp.text
