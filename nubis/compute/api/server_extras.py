@@ -7,7 +7,7 @@ import webob
 from nubis.api import router
 from nubis.common import exceptions
 from nubis.compute.api.common import core, version_of
-from nubis.compute.api.servers import owned_server
+from nubis.compute.api.servers import owned_server, shown
 from nubis.compute.api.views import instance_actions as action_views
 
 
@@ -42,6 +42,24 @@ def interfaces(req: router.Request, server_id: str) -> webob.Response:
     return router.json_response({"interfaceAttachments": network.interface_attachments(server_id) if network else []})
 
 
+def _plain_addresses(req: router.Request, server_id: str, rule: str) -> dict[str, list[dict[str, object]]]:
+    """The server's addresses by network label, each as ``{"version", "addr"}`` (os-server-ips' shape)."""
+    owned_server(req, server_id, rule)
+    addresses = shown(req, server_id).get("addresses") or {}
+    return {net: [{"version": a["version"], "addr": a["addr"]} for a in addrs] for net, addrs in addresses.items()}
+
+
+def list_ips(req: router.Request, server_id: str) -> webob.Response:
+    return router.json_response({"addresses": _plain_addresses(req, server_id, "ips:index")})
+
+
+def show_ips(req: router.Request, server_id: str, network_label: str) -> webob.Response:
+    addresses = _plain_addresses(req, server_id, "ips:show")
+    if network_label not in addresses:
+        raise exceptions.NotFound(f"Instance is not a member of specified network {network_label[:255]}.")
+    return router.json_response({network_label: addresses[network_label]})
+
+
 def routes(prefix: str) -> router.RouteTable:
     return {
         f"{prefix}/servers/{{server_id}}/os-instance-actions": {"GET": list_instance_actions},
@@ -49,4 +67,6 @@ def routes(prefix: str) -> router.RouteTable:
         f"{prefix}/servers/{{server_id}}/os-volume_attachments": {"GET": volume_attachments,
                                                                  "POST": volume_attachments},
         f"{prefix}/servers/{{server_id}}/os-interface": {"GET": interfaces, "POST": interfaces},
+        f"{prefix}/servers/{{server_id}}/ips": {"GET": list_ips},
+        f"{prefix}/servers/{{server_id}}/ips/{{network_label}}": {"GET": show_ips},
     }

@@ -206,6 +206,10 @@ class NetworkProxy:
             raise exceptions.BadRequest(f"This rule already exists in group {parent['id']}")
         made = self._ok(self._call(ctx, "POST", "security-group-rules", body={"security_group_rule": neutron}),
                         "Security group not found.", conflict=exceptions.Forbidden)["security_group_rule"]
+        if source is None:
+            # The network service keeps the network's address ("10.2.3.0/24"); Nova answers with the CIDR as
+            # the request gave it ("10.2.3.124/24"), the same network.
+            made = {**made, "remote_ip_prefix": neutron["remote_ip_prefix"]}
         return self.rule_view(made, self._remote_groups(ctx, [{**parent, "security_group_rules": [made]}]))
 
     def delete_rule(self, ctx: RequestContext, rule_id: str) -> None:

@@ -184,3 +184,24 @@ def test_update_shows_plain_addresses_before_2_75(tenant, server):
     assert [set(a) for a in old["addresses"]["private"]] == [{"addr", "version"}]
     new = _call(conn, "PUT", f"/servers/{server.id}", {"server": {"name": "vm"}}, version="2.75").json()["server"]
     assert "OS-EXT-IPS:type" in new["addresses"]["private"][0]
+
+
+def test_server_ips(cloud, tenant, server):
+    """``/servers/{id}/ips`` and ``/ips/{label}``: addresses by network, ``version`` and ``addr`` only."""
+    _, conn, _ = tenant
+    listed = _call(conn, "GET", f"/servers/{server.id}/ips").json()["addresses"]
+    assert list(listed) == ["private"] and set(listed["private"][0]) == {"version", "addr"}
+    one = _call(conn, "GET", f"/servers/{server.id}/ips/private")
+    assert one.status_code == 200 and one.json() == {"private": listed["private"]}
+    assert _call(conn, "GET", f"/servers/{server.id}/ips/nowhere").status_code == 404
+    other = cloud.connection(cloud.new_user(roles=("member", "reader")))
+    assert _call(other, "GET", f"/servers/{server.id}/ips").status_code == 404
+
+
+def test_rule_cidr_as_given(tenant):
+    _, conn, _ = tenant
+    group = _call(conn, "POST", "/os-security-groups", {"security_group": {"name": "c", "description": "c"}})
+    rule = _call(conn, "POST", "/os-security-group-rules", {"security_group_rule": {
+        "parent_group_id": group.json()["security_group"]["id"], "ip_protocol": "tcp", "from_port": 80,
+        "to_port": 80, "cidr": "10.2.3.124/24"}})
+    assert rule.json()["security_group_rule"]["ip_range"] == {"cidr": "10.2.3.124/24"}, rule.text

@@ -144,6 +144,8 @@ DELETE /v2.1/servers/{server_id}/tags/{tag} write_a
 GET /v2.1/servers/{server_id}/os-volume_attachments read_a
 POST /v2.1/servers/{server_id}/os-volume_attachments write_a
 GET /v2.1/servers/{server_id}/os-interface read_a
+GET /v2.1/servers/{server_id}/ips read_a
+GET /v2.1/servers/{server_id}/ips/{network_label} read_a
 POST /v2.1/servers/{server_id}/os-interface write_a
 POST /v2.1/os-server-external-events admin
 GET /v2.1/os-server-groups project
@@ -657,7 +659,8 @@ COMPUTE_PARAMS = {"flavor_id": "flavor", "key": "=hw:numa_nodes", "name": "keypa
                   "group_id": "server_group", "service_id": "compute_service", "hypervisor_id": "hypervisor",
                   "project_id": "project_a", "class_name": "=default", "aggregate_id": "aggregate", "tag": "=blue",
                   "host_name": "compute_host", "pattern": "compute_host", "before_timestamp": "=2026-11-01T00:00:00",
-                  "alias": "=os-keypairs", "request_id": "server_action"}
+                  "alias": "=os-keypairs", "request_id": "server_action",
+                  "network_label": "=private"}
 METADATA_KEY = "=color"
 NETWORK_PARAMS = {"alias": "=router", "network_id": "network", "project_id": "project_a", "tag": "=blue"}
 IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "project_b"}
