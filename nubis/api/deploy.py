@@ -83,6 +83,8 @@ class ApiSpec:
     body_limit_exempt: Callable[[dict[str, Any]], bool] | None = None
     # None: keystonemiddleware (every API but identity). Identity passes its own.
     auth: AuthFactory | None = None
+    # Another header carrying the request id as well (compute's ``x-compute-request-id``, as Nova sends).
+    request_id_alias: str | None = None
 
 
 class _FaultMiddleware:
@@ -207,7 +209,7 @@ def build_app(spec: ApiSpec, conf: cfg.ConfigOpts, service: Any) -> WSGIApp:
     app = _FaultMiddleware(app, spec.fault_format)
     app = metrics.MetricsMiddleware(app, series)
     app = access_log.AccessLogMiddleware(app)
-    return request_id.RequestIdMiddleware(app)
+    return request_id.RequestIdMiddleware(app, spec.request_id_alias)
 
 
 def _auth_uri(conf: cfg.ConfigOpts) -> str:

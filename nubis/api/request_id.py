@@ -28,8 +28,9 @@ def is_valid(value: str | None) -> bool:
 class RequestIdMiddleware:
     """Outermost middleware: everything inside (logs, faults) can use the id."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], alias: str | None = None) -> None:
         self.app = app
+        self.alias = alias.lower() if alias else None  # a second header with the same id (an API's own name)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         inbound = environ.get("HTTP_X_OPENSTACK_REQUEST_ID")
@@ -41,8 +42,10 @@ class RequestIdMiddleware:
         environ[ENV_KEY] = request_id
 
         def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers = [(k, v) for k, v in headers if k.lower() != HEADER]
+            headers = [(k, v) for k, v in headers if k.lower() not in (HEADER, self.alias)]
             headers.append((HEADER, request_id))
+            if self.alias:
+                headers.append((self.alias, request_id))
             return start_response(status, headers, exc_info)
 
         with nubis_context.scope():

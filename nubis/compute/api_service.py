@@ -56,7 +56,7 @@ def build_core(runtime: Runtime) -> ComputeCore:
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:
     spec = deploy.ApiSpec(name="compute", routes=routes.ROUTES, fault_format=faults.compute_fault,
-                          versions=VERSIONS)
+                          versions=VERSIONS, request_id_alias="x-compute-request-id")
     return deploy.build_app(spec, runtime.conf, build_core(runtime))
 
 
