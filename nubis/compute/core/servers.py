@@ -30,6 +30,7 @@ from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.services import ServiceStore
 from nubis.compute.db.models import Instance, Migration, ProjectLock
 from nubis.compute.network_client import NetworkClient
+from nubis.compute.network_client import addresses as network_addresses
 
 LOG = logging.getLogger(__name__)
 RESIZE = "resize"  # the migration_type of a resize's record
@@ -267,6 +268,15 @@ class ServerCore:
                 rows = [r for r in rows if pattern.search(r.name)]
             if params.get("flavor"):
                 rows = [r for r in rows if r.flavor.get("flavorid") == params["flavor"]]
+            for name, version in (("ip", 4), ("ip6", 6)):  # Nova: a regular expression over the fixed addresses
+                if params.get(name):
+                    try:
+                        found = re.compile(params[name])
+                    except re.error:
+                        raise exceptions.BadRequest(f"Invalid {name} filter: not a regular expression.") from None
+                    rows = [r for r in rows if any(
+                        a["version"] == version and a.get("OS-EXT-IPS:type") != "floating" and found.match(a["addr"])
+                        for addrs in network_addresses(r.network_info).values() for a in addrs)]
             for name, keep in (("tags", lambda have, want: want <= have), ("tags-any", lambda have, want: have & want),
                                ("not-tags", lambda have, want: not want <= have),
                                ("not-tags-any", lambda have, want: not have & want)):

@@ -205,3 +205,12 @@ def test_rule_cidr_as_given(tenant):
         "parent_group_id": group.json()["security_group"]["id"], "ip_protocol": "tcp", "from_port": 80,
         "to_port": 80, "cidr": "10.2.3.124/24"}})
     assert rule.json()["security_group_rule"]["ip_range"] == {"cidr": "10.2.3.124/24"}, rule.text
+
+
+def test_list_servers_by_ip(tenant, server):
+    """``ip`` filters servers by a regular expression matched at the start of a fixed IPv4 address (Nova)."""
+    _, conn, _ = tenant
+    assert [s["id"] for s in _call(conn, "GET", "/servers?ip=10.60.0.").json()["servers"]] == [server.id]
+    assert _call(conn, "GET", "/servers?ip=10.61.").json()["servers"] == []
+    assert _call(conn, "GET", "/servers?ip=0.60").json()["servers"] == []  # anchored: a match, not a search
+    assert _call(conn, "GET", "/servers?ip=(").status_code == 400
