@@ -155,7 +155,10 @@ class ServerCore:
                                        f"{metadata_limit}.")
         key_data = None
         if body.get("key_name"):
-            key_data = self.keypairs.get(ctx.user_id, body["key_name"])["public_key"]
+            try:
+                key_data = self.keypairs.get(ctx.user_id, body["key_name"])["public_key"]
+            except exceptions.NotFound:  # a bad argument of the boot, not a missing resource (Nova's 400)
+                raise exceptions.BadRequest(f"Invalid key_name provided: {body['key_name'][:255]}.") from None
         zone = body.get("availability_zone")
         force_host = None
         if zone and ":" in zone:
@@ -352,7 +355,10 @@ class ServerCore:
     def resize(self, ctx: RequestContext, uuid: str, flavor_ref: str) -> None:
         inst, _ = self.get(ctx, uuid)
         self._check_lock(ctx, inst)
-        flavor = self.flavors.get(ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
+        try:
+            flavor = self.flavors.get(ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
+        except exceptions.NotFound:  # Nova: an unknown flavorRef is a bad resize request (400)
+            raise exceptions.BadRequest(f"Unable to find flavor {str(flavor_ref)[:255]}.") from None
         if flavor["flavorid"] == inst.flavor["flavorid"]:
             raise exceptions.BadRequest("When resizing, instances must change flavor!")
         if flavor["extra_specs"].get("hw:cpu_policy") == "dedicated" or \

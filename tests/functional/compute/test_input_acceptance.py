@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.functional.compute.conftest import ComputeCloud
+from tests.functional.compute.conftest import ComputeCloud, wait_for_status
 from tests.functional.compute.test_api_bounds import Api, _admin, _bad_request
 
 
@@ -133,3 +133,22 @@ def test_server_metadata_over_the_quota_is_refused_at_boot(cloud: ComputeCloud, 
                        "metadata": {str(i): "v" for i in range(limit + 1)}}}
     resp = api.call("POST", "/servers", body)
     assert resp.status_code == 403 and "metadata" in resp.text, resp.text
+
+
+def test_boot_and_resize_arguments_nova_refuses(cloud: ComputeCloud, image_id: str, flavor_id: str) -> None:
+    """An unknown key_name at boot and an unknown flavorRef at resize are bad arguments (400, not 404); access
+    addresses must be addresses of their version (400)."""
+    api = _admin(cloud)
+    base = {"name": "args", "imageRef": image_id, "flavorRef": flavor_id, "networks": "none"}
+    _bad_request(api.call("POST", "/servers", {"server": {**base, "key_name": "no-such-key"}}), "key_name")
+    _bad_request(api.call("POST", "/servers", {"server": {**base, "accessIPv4": "1.1.1.1.1"}}), "accessIPv4")
+    _bad_request(api.call("POST", "/servers", {"server": {**base, "accessIPv6": "notv6"}}), "accessIPv6")
+    server = api.call("POST", "/servers", {"server": base}).json()["server"]
+    wait_for_status(cloud.connection(), server["id"], "ACTIVE")
+    _bad_request(api.call("POST", f"/servers/{server['id']}/action", {"resize": {"flavorRef": "no-such-flavor"}}),
+                 "flavor")
+    tag = api.call("PUT", f"/servers/{server['id']}/tags/blue")
+    assert tag.status_code == 201 and tag.headers["Location"].endswith(f"/v2.1/servers/{server['id']}/tags/blue")
+    again = api.call("PUT", f"/servers/{server['id']}/tags/blue")
+    assert again.status_code == 204 and again.headers["Location"] == tag.headers["Location"]
+    api.call("DELETE", f"/servers/{server['id']}")

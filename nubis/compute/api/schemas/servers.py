@@ -25,7 +25,9 @@ MAX_COUNT = 1000
 LATER_FILTERS: dict[str, Version] = {"changes-before": Version(2, 66)}
 
 _DISK_CONFIG: Schema = {"type": "string", "enum": ["AUTO", "MANUAL"]}
-_ACCESS_IP: Schema = {"type": "string", "maxLength": 255}
+# Nova's accessIPv4/accessIPv6: an address of that version (400 otherwise).
+_ACCESS_IP4: Schema = {"type": "string", "format": "ipv4"}
+_ACCESS_IP6: Schema = {"type": "string", "format": "ipv6"}
 _ADMIN_PASS: Schema = {"type": "string"}
 _PERSONALITY: Schema = {"type": "array", "items": {"type": "object", "properties": {
     "path": {"type": "string"}, "contents": {"type": "string", "format": "base64"}},
@@ -66,7 +68,7 @@ _CREATE_21: Schema = {
                 "name": NAME, "imageRef": {"type": "string"}, "flavorRef": {"type": ["string", "integer"],
                                                                           "minLength": 1},
                 "adminPass": _ADMIN_PASS, "metadata": METADATA, "networks": {"type": "array", "items": _NETWORK},
-                "OS-DCF:diskConfig": _DISK_CONFIG, "accessIPv4": _ACCESS_IP, "accessIPv6": _ACCESS_IP,
+                "OS-DCF:diskConfig": _DISK_CONFIG, "accessIPv4": _ACCESS_IP4, "accessIPv6": _ACCESS_IP6,
                 "personality": _PERSONALITY, "availability_zone": NAME,
                 "block_device_mapping": {"type": "array", "items": _LEGACY_BDM},
                 "block_device_mapping_v2": {"type": "array", "items": _BDM_V2},
@@ -122,7 +124,7 @@ CREATE: Versioned = [(Version(2, 1), _CREATE_21), (Version(2, 19), _CREATE_219),
 _UPDATE_21: Schema = {
     "type": "object",
     "properties": {"server": {"type": "object", "properties": {
-        "name": NAME, "OS-DCF:diskConfig": _DISK_CONFIG, "accessIPv4": _ACCESS_IP, "accessIPv6": _ACCESS_IP},
+        "name": NAME, "OS-DCF:diskConfig": _DISK_CONFIG, "accessIPv4": _ACCESS_IP4, "accessIPv6": _ACCESS_IP6},
         "additionalProperties": False}},
     "required": ["server"],
     "additionalProperties": False,
@@ -134,8 +136,8 @@ UPDATE: Versioned = [(Version(2, 1), _UPDATE_21), (Version(2, 19), _UPDATE_219),
 # Action arguments: the schema of the value under the action's name.
 _REBUILD_21: Schema = {"type": "object", "properties": {
     "name": NAME, "imageRef": {"type": "string", "minLength": 1}, "adminPass": _ADMIN_PASS, "metadata": METADATA,
-    "preserve_ephemeral": BOOLEAN, "OS-DCF:diskConfig": _DISK_CONFIG, "accessIPv4": _ACCESS_IP,
-    "accessIPv6": _ACCESS_IP, "personality": _PERSONALITY},
+    "preserve_ephemeral": BOOLEAN, "OS-DCF:diskConfig": _DISK_CONFIG, "accessIPv4": _ACCESS_IP4,
+    "accessIPv6": _ACCESS_IP6, "personality": _PERSONALITY},
     "required": ["imageRef"], "additionalProperties": False}
 _REBUILD_219 = extend(_REBUILD_21, (), description=DESCRIPTION)
 _REBUILD_254 = extend(_REBUILD_219, (), key_name={"type": ["string", "null"], "minLength": 1, "maxLength": 255})
