@@ -5,21 +5,28 @@ from __future__ import annotations
 import webob
 
 from nubis.api import router
+from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.compute.api.common import core, version_of
+from nubis.compute.api.common import authorize, context, core, version_of
 from nubis.compute.api.servers import owned_server, shown
 from nubis.compute.api.views import instance_actions as action_views
 
 
+def _acted_server(req: router.Request, server_id: str, rule: str) -> None:
+    """The server whose actions are asked for: from 2.21 a deleted one too (Nova reads deleted instances)."""
+    inst, _ = core(req).servers.get(context(req), server_id, read_deleted=version_of(req) >= Version(2, 21))
+    authorize(req, rule, {"project_id": inst.project_id})
+
+
 def list_instance_actions(req: router.Request, server_id: str) -> webob.Response:
-    owned_server(req, server_id, "os-instance-actions")
+    _acted_server(req, server_id, "os-instance-actions")
     version = version_of(req)
     return router.json_response({"instanceActions": [
         action_views.action(a, version) for a in core(req).instances.actions(server_id)]})
 
 
 def show_instance_action(req: router.Request, server_id: str, request_id: str) -> webob.Response:
-    owned_server(req, server_id, "os-instance-actions:show")
+    _acted_server(req, server_id, "os-instance-actions:show")
     found = next((a for a in core(req).instances.actions(server_id) if a.request_id == request_id), None)
     if found is None:
         raise exceptions.NotFound(f"Action for request_id {request_id[:255]} on instance {server_id} not found")

@@ -214,10 +214,13 @@ class ServerCore:
 
     # -- read ------------------------------------------------------------------------------------------
 
-    def get(self, ctx: RequestContext, uuid: str) -> tuple[Instance, Any]:
+    def get(self, ctx: RequestContext, uuid: str, read_deleted: bool = False) -> tuple[Instance, Any]:
+        """The instance and its latest fault; 404 unless the caller may see it (and it is not deleted, unless
+        ``read_deleted``: a deleted server's action history stays readable from 2.21)."""
         with self.db.reader() as s:
             row = s.get(Instance, uuid)
-            if row is None or row.deleted or (not ctx.is_admin and row.project_id != ctx.project_id):
+            if row is None or (row.deleted and not read_deleted) or (
+                    not ctx.is_admin and row.project_id != ctx.project_id):
                 raise exceptions.NotFound(f"Instance {uuid} could not be found.")
             fault = self.instances.latest_faults(s, [uuid]).get(uuid)
             s.expunge_all()

@@ -208,3 +208,10 @@ def test_instance_action_fields_per_microversion(cloud: ComputeCloud, image_id: 
                            headers={"X-Auth-Token": conn.session.get_token()}, timeout=10)
     assert missing.status_code == 404
     conn.compute.delete_server(made.id)
+    conn.compute.wait_for_delete(made, wait=30)
+    # From 2.21 a deleted server's actions stay readable; before, the server is not found.
+    after = _get(cloud, f"/servers/{made.id}/os-instance-actions", "2.21", user)["instanceActions"]
+    assert {a["action"] for a in after} >= {"create", "delete"}
+    gone = requests.get(f"{cloud.url('compute-api')}/v2.1/servers/{made.id}/os-instance-actions", timeout=10,
+                        headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.20"})
+    assert gone.status_code == 404
