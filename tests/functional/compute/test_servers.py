@@ -63,7 +63,9 @@ def test_power_actions_and_invalid_transitions(cloud: ComputeCloud, image_id: st
     actions = [a.action for a in conn.compute.server_actions(server.id)]
     assert actions[0] == "rebuild" and "create" in actions and len(actions) == 9
     output = conn.compute.get_server_console_output(server)["output"]
-    assert server.name in output
+    assert server.name in output and len(output.splitlines()) > 3
+    last = conn.compute.get_server_console_output(server, length=3)["output"]
+    assert last.splitlines() == output.splitlines()[-3:]
     conn.compute.delete_server(server.id)
 
 
