@@ -171,6 +171,10 @@ class Router:
             environ[metrics.ROUTE_KEY] = template
             method = "GET" if req.method == "HEAD" and "HEAD" not in methods else req.method
             handler = methods.get(method)
+            if handler is None and path.endswith("/") and not template.endswith("/"):
+                # ``DELETE /v2/images/``: an item route with an empty id, which is not found (Glance and Nova
+                # answer 404), rather than the collection refusing the method.
+                raise exceptions.NotFound(f"The resource could not be found: {path}")
             if handler is None:
                 allowed = ", ".join(sorted(methods))
                 raise exceptions.MethodNotAllowed(

@@ -16,9 +16,11 @@ from nubis.compute.core.facade import ComputeCore
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.host_settings import HostSettings
 from nubis.compute.core.hosts import HostReport
+from nubis.compute.core.image_proxy import ImageProxy
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.moves import ServerMoves
+from nubis.compute.core.network_proxy import NetworkProxy
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.servers import ServerCore
@@ -53,7 +55,8 @@ def build_core(runtime: Runtime) -> ComputeCore:
                        quotas, UsageReport(database), AggregateStore(database, settings),
                        ServerMoves(servers), Snapshots(servers),
                        ExternalEvents(servers), HostReport(database, services),
-                       Consoles(c, database, servers))
+                       Consoles(c, database, servers),
+                       network_proxy=NetworkProxy(c, servers.network), image_proxy=ImageProxy(c, servers.images))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

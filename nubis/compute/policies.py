@@ -79,6 +79,52 @@ _PER_API = (
     ("limits:other_project", ADMIN, "GET", "/limits", "Show another project's limits (?tenant_id=)."),
 )
 
+# The deprecated proxies to the network and image services (before 2.36): the called service applies its own
+# policy to the caller too, these rules are Nova's.
+_PROXIES = (
+    ("os-security-groups:get", PROJECT_READER, "GET", "/os-security-groups", "List security groups (proxy)."),
+    ("os-security-groups:show", PROJECT_READER, "GET", "/os-security-groups/{security_group_id}",
+     "Show a security group (proxy)."),
+    ("os-security-groups:create", PROJECT_MEMBER, "POST", "/os-security-groups", "Create a security group (proxy)."),
+    ("os-security-groups:update", PROJECT_MEMBER, "PUT", "/os-security-groups/{security_group_id}",
+     "Rename or describe a security group (proxy)."),
+    ("os-security-groups:delete", PROJECT_MEMBER, "DELETE", "/os-security-groups/{security_group_id}",
+     "Delete a security group (proxy)."),
+    ("os-security-groups:rule:create", PROJECT_MEMBER, "POST", "/os-security-group-rules",
+     "Add an ingress rule to a security group (proxy)."),
+    ("os-security-groups:rule:delete", PROJECT_MEMBER, "DELETE", "/os-security-group-rules/{security_group_id}",
+     "Delete a security group rule (proxy)."),
+    ("os-security-groups:list", PROJECT_READER, "GET", "/servers/{server_id}/os-security-groups",
+     "List the security groups of a server."),
+    ("os-floating-ips:list", PROJECT_READER, "GET", "/os-floating-ips", "List floating IPs (proxy)."),
+    ("os-floating-ips:show", PROJECT_READER, "GET", "/os-floating-ips/{floating_ip_id}",
+     "Show a floating IP (proxy)."),
+    ("os-floating-ips:create", PROJECT_MEMBER, "POST", "/os-floating-ips", "Allocate a floating IP (proxy)."),
+    ("os-floating-ips:delete", PROJECT_MEMBER, "DELETE", "/os-floating-ips/{floating_ip_id}",
+     "Release a floating IP (proxy)."),
+    ("os-floating-ips:add", PROJECT_MEMBER, "POST", "/servers/{server_id}/action (addFloatingIp)",
+     "Associate a floating IP with a server (before 2.44)."),
+    ("os-floating-ips:remove", PROJECT_MEMBER, "POST", "/servers/{server_id}/action (removeFloatingIp)",
+     "Disassociate a floating IP from a server (before 2.44)."),
+    ("os-floating-ip-pools:list", ANY_READER, "GET", "/os-floating-ip-pools", "List floating IP pools (proxy)."),
+    ("os-networks:list", PROJECT_READER, "GET", "/os-networks", "List networks (proxy)."),
+    ("os-networks:view", PROJECT_READER, "GET", "/os-networks/{network_id}", "Show a network (proxy)."),
+    ("os-tenant-networks:list", PROJECT_READER, "GET", "/os-tenant-networks", "List the project's networks (proxy)."),
+    ("os-tenant-networks:show", PROJECT_READER, "GET", "/os-tenant-networks/{network_id}",
+     "Show a project network (proxy)."),
+    ("images:list", ANY_READER, "GET", "/images", "List images (proxy)."),
+    ("images:show", ANY_READER, "GET", "/images/{image_id}", "Show an image or its metadata (proxy)."),
+    ("images:update", PROJECT_MEMBER, "PUT", "/images/{image_id}/metadata", "Change an image's metadata (proxy)."),
+    ("images:delete", PROJECT_MEMBER, "DELETE", "/images/{image_id}", "Delete an image (proxy)."),
+    ("ips:index", PROJECT_READER, "GET", "/servers/{server_id}/ips", "List a server's addresses."),
+    ("ips:show", PROJECT_READER, "GET", "/servers/{server_id}/ips/{network_label}",
+     "List a server's addresses on one network."),
+    ("os-deferred-delete:restore", PROJECT_MEMBER, "POST", "/servers/{server_id}/action (restore)",
+     "Restore a soft-deleted server."),
+    ("os-admin-actions:inject_network_info", ADMIN, "POST", "/servers/{server_id}/action (injectNetworkInfo)",
+     "Have a server's host refresh its network information."),
+)
+
 
 RULES = [
     _rule("servers:create", PROJECT_MEMBER, "Create a server.", "POST", "/servers"),
@@ -137,6 +183,7 @@ RULES = [
           "POST", "/servers/{server_id}/action"),
     _rule("servers:trigger_crash_dump", PROJECT_MEMBER, "Inject an NMI into a server (2.17).",
           "POST", "/servers/{server_id}/action"),
+    *[_rule(name, check, description, method, path) for name, check, method, path, description in _PROXIES],
 ]
 
 

@@ -20,6 +20,8 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
 
 
 RULES = [
+    _rule("get_image_tasks", f"({ADMIN}) or ({READER})", "List the import tasks of an image visible to the project.",
+          "GET", "/v2/images/{image_id}/tasks"),
     _rule("get_images", f"({ADMIN}) or ({READER})", "List and show images visible to the project.",
           "GET", "/v2/images"),
     _rule("add_image", f"({ADMIN}) or (role:member and project_id:%(project_id)s)", "Create an image.",

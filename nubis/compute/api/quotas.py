@@ -16,12 +16,14 @@ from nubis.compute.core.quotas import DEFAULT_CLASS, RESOURCES
 
 
 def _limits(req: router.Request, wrapper: str) -> tuple[dict[str, int], bool]:
-    """The limits a PUT body sets (legacy resources are accepted and ignored), and its ``force``."""
+    """The limits a PUT body sets (legacy resources the microversion still has are kept, not enforced), and its
+    ``force``."""
     body = body_of(req)
     validation.validate(body, quota_schemas.update(version_of(req), wrapper))
     values: dict[str, Any] = dict(body[wrapper])
     force = is_true(str(values.pop("force", "false")))
-    return {name: schemas.as_int(value, name, -1) for name, value in values.items() if name in RESOURCES}, force
+    kept = {*RESOURCES, *views.legacy_shown(version_of(req))}
+    return {name: schemas.as_int(value, name, -1) for name, value in values.items() if name in kept}, force
 
 
 def _project(req: router.Request, project_id: str, rule: str) -> None:

@@ -16,8 +16,10 @@ from nubis.compute.api import (
     flavors,
     hosts,
     hypervisors,
+    images,
     keypairs,
     limits,
+    network_proxies,
     quotas,
     server_actions,
     server_extras,
@@ -36,7 +38,7 @@ from nubis.compute.api.views.links import API_PREFIX
 
 _MODULES = (versions, flavors, flavor_extra_specs, keypairs, servers, server_moves, server_metadata, server_tags,
             server_extras, external_events, server_groups, services, hypervisors, limits, quotas, usage, aggregates, hosts, usage_audit_log,
-            extensions, consoles)
+            extensions, consoles, network_proxies, images)
 
 
 def _table() -> router.RouteTable:

@@ -11,7 +11,7 @@ import webob
 from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.compute.api import consoles, passwords, schemas, server_moves
+from nubis.compute.api import consoles, network_proxies, passwords, schemas, server_moves
 from nubis.compute.api.common import authorize, body_of, context, core, version_of
 from nubis.compute.api.schemas import servers as server_schemas
 from nubis.compute.api.servers import shown
@@ -161,6 +161,16 @@ def _trigger_crash_dump(req: router.Request, inst: Any, arg: Any) -> None:
     if arg is not None:
         raise exceptions.BadRequest("Invalid input for field/attribute trigger_crash_dump: give null.")
     core(req).servers.trigger_crash_dump(context(req), inst.uuid)
+def _restore(req: router.Request, inst: Any, arg: Any) -> None:
+    """``restore`` undoes a soft delete. Nubis deletes at once (no ``reclaim_instance_interval``), so no server is
+    ever soft-deleted: a visible server is in another state, Nova's 409."""
+    raise exceptions.Conflict(f"Cannot 'restore' instance {inst.uuid} while it is in vm_state {inst.vm_state}")
+
+
+def _inject_network_info(req: router.Request, inst: Any, arg: Any) -> None:
+    """``injectNetworkInfo``: the server's host refreshes what it knows of the server's ports, as on a
+    ``network-changed`` event (Nova's drivers then have nothing to inject into a running guest either)."""
+    core(req).events.deliver(context(req), [{"name": "network-changed", "server_uuid": inst.uuid}])
 
 
 def _force_delete(req: router.Request, inst: Any, arg: Any) -> None:
@@ -198,6 +208,10 @@ TABLE: dict[str, Action] = {
     "os-getVNCConsole": Action(consoles.REMOTE_RULE, consoles.legacy_action(["novnc", "xvpvnc"])),
     "os-getSPICEConsole": Action(consoles.REMOTE_RULE, consoles.legacy_action(["spice-html5"])),
     "os-getSerialConsole": Action(consoles.REMOTE_RULE, consoles.legacy_action(["serial"])),
+    "restore": Action("os-deferred-delete:restore", _restore),
+    "injectNetworkInfo": Action("os-admin-actions:inject_network_info", _inject_network_info),
+    "addFloatingIp": Action("os-floating-ips:add", network_proxies.add_floating_ip),
+    "removeFloatingIp": Action("os-floating-ips:remove", network_proxies.remove_floating_ip),
 }
 
 

@@ -11,6 +11,7 @@ from nubis.compute.api.common import body_of, context, core, version_of
 from nubis.compute.api.schemas import TAG
 from nubis.compute.api.schemas import servers as server_schemas
 from nubis.compute.api.servers import owned_server
+from nubis.compute.api.views import links
 
 
 def _owned(req: router.Request, server_id: str) -> object:
@@ -41,7 +42,9 @@ def tag(req: router.Request, server_id: str, tag: str) -> webob.Response:
     if req.method == "PUT":
         validation.validate({"tag": tag}, {"type": "object", "properties": {"tag": TAG}})
         core(req).servers.set_tags(context(req), server_id, None, add=tag)
-        return router.empty_response(204 if present else 201)
+        # Nova answers with where the tag is, whether it was new (201) or there already (204).
+        where = f"{links.base_url(req)}{links.API_PREFIX}/{links.path('servers', server_id, 'tags', tag)}"
+        return router.empty_response(204 if present else 201, headers={"Location": where})
     core(req).servers.set_tags(context(req), server_id, None, remove=tag)
     return router.empty_response(204)
 

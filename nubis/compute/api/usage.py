@@ -7,6 +7,7 @@ from typing import Any
 import webob
 
 from nubis.api import router
+from nubis.common import exceptions
 from nubis.common.db import types as db_types
 from nubis.compute.api.common import authorize, core, is_true
 from nubis.compute.core.usage import parse_time
@@ -19,6 +20,9 @@ def _period(req: router.Request) -> tuple[Any, Any]:
 
 
 def list_usage(req: router.Request) -> webob.Response:
+    if req.path_info.endswith("/"):
+        # ``/os-simple-tenant-usage/``: one project's usage with an empty project id, which Nova does not find.
+        raise exceptions.NotFound("No project given: use /os-simple-tenant-usage/{tenant_id}.")
     authorize(req, "os-simple-tenant-usage:list")
     start, end = _period(req)
     detailed = is_true(req.GET.get("detailed", "0"))

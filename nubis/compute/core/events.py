@@ -25,7 +25,10 @@ def _checked(event: Any) -> dict[str, Any]:
         raise exceptions.BadRequest(f"Invalid event status {status!r}: one of {', '.join(sorted(STATUSES))}.")
     if event["name"] == "power-update" and event.get("tag") not in ("POWER_ON", "POWER_OFF"):
         raise exceptions.BadRequest("A power-update event needs tag POWER_ON or POWER_OFF.")
-    return {"name": event["name"], "server_uuid": event["server_uuid"], "status": status, "tag": event.get("tag")}
+    checked = {"name": event["name"], "server_uuid": event["server_uuid"], "status": status}
+    if event.get("tag") is not None:
+        checked["tag"] = event["tag"]  # Nova echoes a tag only when the event has one
+    return checked
 
 
 class ExternalEvents:

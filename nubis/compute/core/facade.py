@@ -12,9 +12,11 @@ from nubis.compute.core.consoles import Consoles
 from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.hosts import HostReport
+from nubis.compute.core.image_proxy import ImageProxy
 from nubis.compute.core.instances import InstanceStore
 from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.moves import ServerMoves
+from nubis.compute.core.network_proxy import NetworkProxy
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.servers import ServerCore
@@ -41,3 +43,5 @@ class ComputeCore:
     events: ExternalEvents
     hosts: HostReport
     consoles: Consoles
+    network_proxy: NetworkProxy | None = None  # the deprecated network proxy APIs
+    image_proxy: ImageProxy | None = None  # the deprecated /images proxy

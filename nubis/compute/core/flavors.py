@@ -19,6 +19,10 @@ _SPEC_KEY = re.compile(r"^[\w.:\- ]{1,255}$")
 # The database columns are 32-bit signed integers (Nova's limit too).
 MAX_INT = 2**31 - 1
 
+# The strings Nova's boolean parameters take (its parameter_types.boolean), lower-cased.
+_TRUE = frozenset({"true", "1", "on", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "off", "no", "n", "f"})
+
 
 def as_dict(f: Flavor) -> dict[str, Any]:
     return {"id": f.flavorid, "name": f.name, "vcpus": f.vcpus, "ram": f.memory_mb, "disk": f.root_gb,
@@ -120,6 +124,8 @@ class FlavorStore:
         if not isinstance(flavorid, str) or len(flavorid) > 255:
             raise exceptions.BadRequest("Invalid input for field/attribute id.")
         is_public = spec.get("os-flavor-access:is_public", True)
+        if isinstance(is_public, str) and is_public.lower() in _TRUE | _FALSE:
+            is_public = is_public.lower() in _TRUE  # Nova's boolean: "True", "yes", "on", "1", ... as JSON strings
         if not isinstance(is_public, bool):
             raise exceptions.BadRequest("Invalid input for field/attribute os-flavor-access:is_public: use true or false.")
         row = Flavor(flavorid=flavorid, name=name.strip(), vcpus=_positive_int(spec, "vcpus", 1),

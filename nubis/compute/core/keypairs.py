@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -30,6 +31,10 @@ def fingerprint(public_key: str) -> str:
         blob = base64.b64decode(parts[1], validate=True)
     except ValueError:
         raise exceptions.BadRequest("Keypair data is invalid: the key is not valid base64.") from None
+    try:  # the blob must be a key of its stated type (Nova loads it the same way): "ssh-rsa JUNK" is not
+        serialization.load_ssh_public_key(f"{parts[0]} {parts[1]}".encode())
+    except (ValueError, UnsupportedAlgorithm):
+        raise exceptions.BadRequest("Keypair data is invalid: the public key cannot be loaded.") from None
     digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
     return ":".join(digest[i:i + 2] for i in range(0, 32, 2))
 

@@ -17,6 +17,10 @@ from nubis.common.db.engine import Database
 from nubis.compute.db.models import Instance, KeyPair, Quota, ServerGroup
 
 RESOURCES = ("instances", "cores", "ram", "key_pairs", "metadata_items", "server_groups", "server_group_members")
+# Resources Nova still stores and shows for old microversions but no longer enforces (nova-network's, file
+# injection's): a value set is kept and shown back, never checked against usage.
+LEGACY_RESOURCES = ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes", "floating_ips",
+                    "fixed_ips", "security_groups", "security_group_rules")
 DEFAULT_CLASS = "class:default"
 
 
@@ -58,7 +62,7 @@ class QuotaStore:
         ``values`` maps names of ``RESOURCES`` to integers the API checked. With
         ``usage`` given, a limit below what is in use is refused (400) unless ``force``.
         """
-        unknown = set(values) - set(RESOURCES)
+        unknown = set(values) - set(RESOURCES) - set(LEGACY_RESOURCES)
         if unknown:
             raise exceptions.BadRequest(f"Bad key(s) {', '.join(sorted(unknown))} in quota_set; known: "
                                         f"{', '.join(RESOURCES)}.")

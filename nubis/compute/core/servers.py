@@ -18,7 +18,7 @@ from oslo_config import cfg
 
 from nubis.common import clients, exceptions
 from nubis.common.context import RequestContext
-from nubis.common.db import paging
+from nubis.common.db import paging, types
 from nubis.common.db.engine import Database
 from nubis.compute import states
 from nubis.compute.actions import POWER_ACTIONS
@@ -31,10 +31,12 @@ from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.services import ServiceStore
-from nubis.compute.db.models import Instance, ProjectLock
+from nubis.compute.db.models import Instance, Migration, ProjectLock
 from nubis.compute.network_client import NetworkClient
+from nubis.compute.network_client import addresses as network_addresses
 
 LOG = logging.getLogger(__name__)
+RESIZE = "resize"  # the migration_type of a resize's record
 
 _SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
              "uuid": Instance.uuid, "vm_state": Instance.vm_state}
@@ -61,6 +63,11 @@ def _tags_match(keep: Callable[[frozenset[str], frozenset[str]], bool], wanted: 
     return keep(frozenset(row.tags or []), wanted)
 
 
+def _has_fixed_address(pattern: re.Pattern[str], version: int, row: Instance) -> bool:
+    return any(a["version"] == version and a.get("OS-EXT-IPS:type") != "floating" and pattern.match(a["addr"])
+               for addrs in network_addresses(row.network_info).values() for a in addrs)
+
+
 def _python_filter(params: dict[str, str]) -> Callable[[Instance], bool] | None:
     """The filters of ``params`` that are applied to rows rather than in SQL, as one test; None if none.
 
@@ -79,6 +86,13 @@ def _python_filter(params: dict[str, str]) -> Callable[[Instance], bool] | None:
     for name, keep in _TAG_FILTERS.items():
         if params.get(name):
             tests.append(functools.partial(_tags_match, keep, frozenset(params[name].split(","))))
+    for name, version in (("ip", 4), ("ip6", 6)):  # Nova: a regular expression over the fixed addresses
+        if params.get(name):
+            try:
+                found = re.compile(params[name])
+            except re.error:
+                raise exceptions.BadRequest(f"Invalid {name} filter: not a regular expression.") from None
+            tests.append(functools.partial(_has_fixed_address, found, version))
     if not tests:
         return None
     return lambda r: all(test(r) for test in tests)
@@ -217,9 +231,16 @@ class ServerCore:
         else:
             raise exceptions.BadRequest("An imageRef is required: booting from volume needs the block storage "
                                         "service, which this cloud does not have.")
+        metadata_limit = self.quotas.limits(ctx.project_id)["metadata_items"]
+        if 0 <= metadata_limit < len(body.get("metadata") or {}):
+            raise exceptions.Forbidden(f"Quota exceeded for metadata items: {len(body['metadata'])} of "
+                                       f"{metadata_limit}.")
         key_data = None
         if body.get("key_name"):
-            key_data = self.keypairs.get(ctx.user_id, body["key_name"])["public_key"]
+            try:
+                key_data = self.keypairs.get(ctx.user_id, body["key_name"])["public_key"]
+            except exceptions.NotFound:  # a bad argument of the boot, not a missing resource (Nova's 400)
+                raise exceptions.BadRequest(f"Invalid key_name provided: {body['key_name'][:255]}.") from None
         zone = body.get("availability_zone")
         force_host = None
         if zone and ":" in zone:
@@ -276,16 +297,22 @@ class ServerCore:
 
     # -- read ------------------------------------------------------------------------------------------
 
-    def get(self, ctx: RequestContext, uuid: str) -> tuple[Instance, Any]:
+    def get(self, ctx: RequestContext, uuid: str, read_deleted: bool = False) -> tuple[Instance, Any]:
+        """The instance and its latest fault; 404 unless the caller may see it (and it is not deleted, unless
+        ``read_deleted``: a deleted server's action history stays readable from 2.21)."""
         with self.db.reader() as s:
             row = s.get(Instance, uuid)
-            if row is None or row.deleted or (not ctx.is_admin and row.project_id != ctx.project_id):
+            if row is None or (row.deleted and not read_deleted) or (
+                    not ctx.is_admin and row.project_id != ctx.project_id):
                 raise exceptions.NotFound(f"Instance {uuid} could not be found.")
             fault = self.instances.latest_faults(s, [uuid]).get(uuid)
             s.expunge_all()
             return row, fault
 
-    def list(self, ctx: RequestContext, params: dict[str, str], all_projects: bool) -> list[tuple[Instance, Any]]:
+    def list(self, ctx: RequestContext, params: dict[str, str], all_projects: bool,
+             lenient_status: bool = False) -> list[tuple[Instance, Any]]:
+        """The servers matching Nova's filters ``params``. An unknown ``status`` lists nothing for an admin or
+        when ``lenient_status`` (before 2.38); otherwise it is a 400."""
         q = sa.select(Instance)
         since, before = (timestamps.parse(params[k], k) if params.get(k) else None
                          for k in ("changes-since", "changes-before"))
@@ -301,8 +328,11 @@ class ServerCore:
             q = q.where(Instance.project_id == (params.get("project_id") or params.get("tenant_id")))
         if params.get("status"):
             wanted = _STATUS_FILTER.get(params["status"].upper())
-            # A status no server can have matches none (Nova answers an empty list, not an error).
-            q = q.where(Instance.vm_state == wanted) if wanted is not None else q.where(sa.false())
+            if wanted is None:
+                if ctx.is_admin or lenient_status:
+                    return []  # Nova answers an admin's unknown status with an empty list, others with a 400
+                raise exceptions.BadRequest(f"Invalid status value {params['status']!r}.")
+            q = q.where(Instance.vm_state == wanted)
         for name, column in (("host", Instance.host), ("image", Instance.image_ref), ("user_id", Instance.user_id),
                              ("availability_zone", Instance.availability_zone)):
             if params.get(name):
@@ -391,7 +421,10 @@ class ServerCore:
     def resize(self, ctx: RequestContext, uuid: str, flavor_ref: str) -> None:
         inst, _ = self.get(ctx, uuid)
         self._check_lock(ctx, inst)
-        flavor = self.flavors.get(ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
+        try:
+            flavor = self.flavors.get(ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
+        except exceptions.NotFound:  # Nova: an unknown flavorRef is a bad resize request (400)
+            raise exceptions.BadRequest(f"Unable to find flavor {str(flavor_ref)[:255]}.") from None
         if flavor["flavorid"] == inst.flavor["flavorid"]:
             raise exceptions.BadRequest("When resizing, instances must change flavor!")
         if flavor["extra_specs"].get("hw:cpu_policy") == "dedicated" or \
@@ -402,16 +435,29 @@ class ServerCore:
         with self.db.writer() as s:
             self._check_quota(s, inst.project_id, 0, flavor["vcpus"] - inst.vcpus, flavor["memory_mb"] - inst.memory_mb)
         self._start(ctx, inst, "resize", {"task_state": states.RESIZE_PREP}, (states.ACTIVE, states.STOPPED))
+        with self.db.writer() as s:  # os-migrations lists resizes too (Nova's migration_type "resize")
+            s.add(Migration(instance_uuid=uuid, project_id=inst.project_id, user_id=inst.user_id,
+                            migration_type=RESIZE, status="migrating", source_host=inst.host, source_node=inst.node,
+                            dest_host=inst.host, dest_node=inst.node, flavor=inst.flavor))
         self.conductor.resize_instance(ctx, uuid, flavor)
+
+    def _end_resize_migration(self, uuid: str, status: str) -> None:
+        """The instance's open resize migration becomes ``status`` (confirmed or reverted)."""
+        with self.db.writer() as s:
+            s.execute(sa.update(Migration).where(
+                Migration.instance_uuid == uuid, Migration.migration_type == RESIZE,
+                Migration.status == "migrating").values(status=status, updated_at=types.utcnow()))
 
     def confirm_resize(self, ctx: RequestContext, uuid: str) -> None:
         inst, _ = self.get(ctx, uuid)
         self._start(ctx, inst, "confirmResize", {"vm_state": states.ACTIVE, "old_flavor": None}, (states.RESIZED,))
+        self._end_resize_migration(uuid, "confirmed")
         self.instances.finish_action(uuid, ctx.request_id, None)
 
     def revert_resize(self, ctx: RequestContext, uuid: str) -> None:
         inst, _ = self.get(ctx, uuid)
         self._start(ctx, inst, "revertResize", {"task_state": states.RESIZE_REVERTING}, (states.RESIZED,))
+        self._end_resize_migration(uuid, "reverted")
         self.conductor.revert_resize(ctx, uuid)
 
     def reset_state(self, ctx: RequestContext, uuid: str, state: str) -> None:

@@ -17,6 +17,11 @@ from nubis.common.db.engine import Database
 from nubis.compute.core.host_settings import HostSettings
 from nubis.compute.db.models import ComputeNode, Instance, Service
 
+# The names the API gives the services' binaries: Nova's, which clients filter on (``binary=nova-compute``),
+# whatever the process is called here. The stored rows keep the process's own name.
+API_BINARY = {"nubis-compute": "nova-compute"}
+_STORED_BINARY = {shown: stored for stored, shown in API_BINARY.items()}
+
 
 def _iso(value: datetime.datetime | None) -> str | None:
     return value.isoformat() if value else None
@@ -84,7 +89,8 @@ class ServiceStore:
 
     def as_dict(self, row: Service, zones: dict[str, str]) -> dict[str, Any]:
         # ``legacy_id``: the integer id the API shows before microversion 2.53.
-        return {"id": row.uuid, "legacy_id": row.id, "binary": row.binary, "host": row.host,
+        return {"id": row.uuid, "legacy_id": row.id, "binary": API_BINARY.get(row.binary, row.binary),
+                "host": row.host,
                 "zone": zones.get(row.host, self.settings.default_zone),
                 "status": "disabled" if row.disabled else "enabled", "state": "up" if self._up(row) else "down",
                 "updated_at": _iso(row.last_seen_up), "disabled_reason": row.disabled_reason,
@@ -95,7 +101,7 @@ class ServiceStore:
         if host:
             q = q.where(Service.host == host)
         if binary:
-            q = q.where(Service.binary == binary)
+            q = q.where(Service.binary == _STORED_BINARY.get(binary, binary))
         with self.db.reader() as s:
             zones = self.settings.zones(s)
             return [self.as_dict(r, zones) for r in s.scalars(q)]
@@ -107,7 +113,7 @@ class ServiceStore:
             zones = self.settings.zones(s)
             for svc in s.scalars(sa.select(Service).order_by(Service.host)):
                 zone = found.setdefault(zones.get(svc.host, self.settings.default_zone), {})
-                zone[svc.host] = {svc.binary: {"available": self._up(svc) and not svc.disabled,
+                zone[svc.host] = {API_BINARY.get(svc.binary, svc.binary): {"available": self._up(svc) and not svc.disabled,
                                                "active": not svc.disabled, "updated_at": _iso(svc.last_seen_up)}}
         return [{"zoneName": name, "zoneState": {"available": any(
                     s["available"] for host in hosts.values() for s in host.values())},

@@ -119,9 +119,10 @@ class Snapshots:
         """A queued private image in the server's project, ready for the host to upload into."""
         s_ = self.servers
         assert s_.images is not None
-        body = {**metadata, "name": name, "disk_format": "raw", "container_format": "bare",
-                "visibility": "private", "owner": inst.project_id, "image_type": image_type,
-                "instance_uuid": inst.uuid, "user_id": ctx.user_id, "min_disk": inst.root_gb, "min_ram": 0}
+        # The caller's metadata may override image_type (Nova merges it over its own properties).
+        body = {"image_type": image_type, "instance_uuid": inst.uuid, "user_id": ctx.user_id, **metadata,
+                "name": name, "disk_format": "raw", "container_format": "bare",
+                "visibility": "private", "owner": inst.project_id, "min_disk": inst.root_gb, "min_ram": 0}
         if inst.image_ref:
             body["base_image_ref"] = inst.image_ref
             # The snapshot boots the way its base did (kernel, ramdisk, hw_* choices), as nova's do.

@@ -160,7 +160,11 @@ class FakeDriver:
             if uuid not in self._guests:
                 raise DriverError(f"guest {uuid} does not exist on this host")
             spec = self.specs[uuid]
-        return f"fake console of {spec.name}\nlogin: \n"
+        # A few lines like a booted guest's serial log: clients page through it by line count (``length``).
+        return (f"fake console of {spec.name}\n[    0.000000] Linux version 6.1.0 (fake)\n"
+                "[    0.100000] Booting paravirtualized kernel on fake hypervisor\n"
+                "[    1.000000] Run /sbin/init as init process\n"
+                f"Welcome to {spec.name}\n\n{spec.name} login: \n")
 
     def watch_power(self, listener: Callable[[str, int], None]) -> None:
         self._listener = listener

@@ -65,6 +65,8 @@ def create_image(req: router.Request) -> webob.Response:
 
 
 def list_images(req: router.Request) -> webob.Response:
+    if req.path_info.endswith("/"):
+        raise exceptions.NotFound("No image found with ID ''")  # GET /v2/images/: an empty id, as Glance answers
     authorize(req, "get_images")
     params = {k: v for k, v in req.GET.items() if k not in ("tag", "sort_key", "sort_dir")}
     page = core(req).list_images(req.context, params, req.GET.getall("tag"), req.GET.getall("sort_key"),
@@ -79,6 +81,14 @@ def list_images(req: router.Request) -> webob.Response:
 def get_image(req: router.Request, image_id: str) -> webob.Response:
     authorize(req, "get_images")
     return router.json_response(core(req).show(req.context, image_id), headers=_import_headers(req))
+
+
+def image_tasks(req: router.Request, image_id: str) -> webob.Response:
+    """``GET /v2/images/{id}/tasks`` (image API 2.12): the image's import tasks. Nubis runs imports without
+    Glance's task records, so a visible image has none; 404 for an image the caller cannot see."""
+    authorize(req, "get_image_tasks")
+    core(req).show(req.context, image_id)
+    return router.json_response({"tasks": []})
 
 
 def update_image(req: router.Request, image_id: str) -> webob.Response:
@@ -253,6 +263,7 @@ _ROUTES: router.RouteTable = {
     "/v2/images": {"GET": list_images, "POST": create_image},
     "/v2/images/{image_id}": {"GET": get_image, "PATCH": update_image, "DELETE": delete_image},
     "/v2/images/{image_id}/file": {"PUT": upload, "GET": download},
+    "/v2/images/{image_id}/tasks": {"GET": image_tasks},
     "/v2/images/{image_id}/stage": {"PUT": stage},
     "/v2/images/{image_id}/import": {"POST": import_image},
     "/v2/images/{image_id}/actions/deactivate": {"POST": deactivate},

@@ -63,7 +63,9 @@ def test_power_actions_and_invalid_transitions(cloud: ComputeCloud, image_id: st
     actions = [a.action for a in conn.compute.server_actions(server.id)]
     assert actions[0] == "rebuild" and "create" in actions and len(actions) == 9
     output = conn.compute.get_server_console_output(server)["output"]
-    assert server.name in output
+    assert server.name in output and len(output.splitlines()) > 3
+    last = conn.compute.get_server_console_output(server, length=3)["output"]
+    assert last.splitlines() == output.splitlines()[-3:]
     conn.compute.delete_server(server.id)
 
 
@@ -90,6 +92,12 @@ def test_resize_confirm_and_revert(cloud: ComputeCloud, image_id: str, flavor_id
     _wait(conn, server.id, "VERIFY_RESIZE")
     conn.compute.confirm_server_resize(server)
     assert _wait(conn, server.id, "ACTIVE").flavor["original_name"] == bigger.name
+    # Both resizes are in os-migrations (migration_type "resize"), as Nova lists them.
+    listed = requests.get(f"{cloud.url('compute-api')}/v2.1/os-migrations", timeout=10,
+                          params={"instance_uuid": server.id},
+                          headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.23"})
+    assert sorted((m["migration_type"], m["status"]) for m in listed.json()["migrations"]) == [
+        ("resize", "confirmed"), ("resize", "reverted")], listed.text
     conn.compute.delete_server(server.id)
 
 
@@ -121,11 +129,11 @@ def test_failed_spawn_faults_and_frees_the_claim(cloud: ComputeCloud, image_id: 
 
 def test_services_and_hypervisors(cloud: ComputeCloud) -> None:
     conn = cloud.connection()
-    computes = [s for s in conn.compute.services() if s.binary == "nubis-compute"]
+    computes = [s for s in conn.compute.services() if s.binary == "nova-compute"]
     assert {s.host for s in computes} >= {"compute-2", "compute-3"} and all(s.state == "up" for s in computes)
     hypervisors = list(conn.compute.hypervisors(details=True))
     assert len(hypervisors) == 3 and all(h.status == "enabled" for h in hypervisors)
-    listed = cloud.openstack("compute", "service", "list", "--service", "nubis-compute")
+    listed = cloud.openstack("compute", "service", "list", "--service", "nova-compute")
     assert len(listed) == 3
 
 
@@ -313,6 +321,9 @@ def test_power_state_sync_and_external_events(cloud: ComputeCloud, image_id: str
     bad = requests.post(url, json={"events": [{"name": "reboot-please", "server_uuid": server.id}]},
                         headers=headers, timeout=10)
     assert bad.status_code == 400 and "reboot-please" in bad.json()["badRequest"]["message"]
+    untagged = requests.post(url, json={"events": [{"name": "network-changed", "server_uuid": server.id}]},
+                             headers=headers, timeout=10).json()["events"][0]
+    assert untagged == {"name": "network-changed", "server_uuid": server.id, "status": "completed", "code": 200}
     member = cloud.connection(cloud.new_user(prefix="events"))
     denied = requests.post(url, json={"events": events}, timeout=10,
                            headers={"X-Auth-Token": member.session.get_token()})

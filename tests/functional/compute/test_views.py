@@ -182,6 +182,12 @@ def test_update_and_rebuild_fields_per_microversion(cloud: ComputeCloud, image_i
     _has_exactly(rebuilt, _CHANGED | {"adminPass", "locked", "description", "tags", "key_name", "user_data"})
     assert rebuilt["user_data"] == "aGk="
     wait_for_status(conn, made.id, "ACTIVE")
+    # From 2.75 the full view, user data as ``user_data`` only (not the admin's extended attribute).
+    rebuilt = _call(cloud, "POST", f"{path}/action", "2.75",
+                    {"rebuild": {"imageRef": image_id, "user_data": "aGk="}}).json()["server"]
+    assert rebuilt["user_data"] == "aGk=" and "OS-EXT-SRV-ATTR:user_data" not in rebuilt
+    assert "OS-EXT-SRV-ATTR:host" in rebuilt
+    wait_for_status(conn, made.id, "ACTIVE")
     conn.compute.delete_server(made.id)
 
 
@@ -233,3 +239,10 @@ def test_access_addresses_progress_and_request_id_as_nova(cloud: ComputeCloud, i
     # A status no server can have lists nothing rather than failing.
     assert _get(cloud, "/servers?status=non_existing_status", "2.1", user)["servers"] == []
     conn.compute.delete_server(server_id)
+    conn.compute.wait_for_delete(made, wait=30)
+    # From 2.21 a deleted server's actions stay readable; before, the server is not found.
+    after = _get(cloud, f"/servers/{made.id}/os-instance-actions", "2.21", user)["instanceActions"]
+    assert {a["action"] for a in after} >= {"create", "delete"}
+    gone = requests.get(f"{cloud.url('compute-api')}/v2.1/servers/{made.id}/os-instance-actions", timeout=10,
+                        headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.20"})
+    assert gone.status_code == 404

@@ -72,3 +72,22 @@ def test_odd_member_ids_and_tags_on_a_real_image(cloud: Cloud, connection: http.
         assert status == 404 and error["code"] == 404, (odd, error)
     status, shown = _request(cloud, connection, "GET", f"/v2/images/{image['id']}")
     assert status == 200 and shown["tags"] == []
+
+
+def test_an_empty_image_id_is_not_found(cloud: Cloud, connection: http.client.HTTPConnection) -> None:
+    """``GET /v2/images/`` and ``DELETE /v2/images/`` name an image with an empty id: 404, as Glance answers
+    (not the list, nor a 405 of the collection)."""
+    for method in ("GET", "DELETE", "PATCH"):
+        status, body = _request(cloud, connection, method, "/v2/images/")
+        assert status == 404, (method, status, body)
+    status, body = _request(cloud, connection, "GET", "/v2/images")
+    assert status == 200 and "images" in body
+
+
+def test_image_tasks(cloud: Cloud, connection: http.client.HTTPConnection) -> None:
+    """``GET /v2/images/{id}/tasks`` (2.12): a visible image's import tasks (Nubis keeps none); 404 otherwise."""
+    status, image = _request(cloud, connection, "POST", "/v2/images", json.dumps({"name": "t"}).encode())
+    assert status == 201
+    assert _request(cloud, connection, "GET", f"/v2/images/{image['id']}/tasks") == (200, {"tasks": []})
+    status, _ = _request(cloud, connection, "GET", "/v2/images/00000000-0000-0000-0000-000000000000/tasks")
+    assert status == 404

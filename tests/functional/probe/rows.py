@@ -144,6 +144,8 @@ DELETE /v2.1/servers/{server_id}/tags/{tag} write_a
 GET /v2.1/servers/{server_id}/os-volume_attachments read_a
 POST /v2.1/servers/{server_id}/os-volume_attachments write_a
 GET /v2.1/servers/{server_id}/os-interface read_a
+GET /v2.1/servers/{server_id}/ips read_a
+GET /v2.1/servers/{server_id}/ips/{network_label} read_a
 POST /v2.1/servers/{server_id}/os-interface write_a
 POST /v2.1/os-server-external-events admin
 GET /v2.1/os-server-groups project
@@ -326,6 +328,7 @@ PATCH /v2/images/{image_id} write_a
 DELETE /v2/images/{image_id} write_a
 PUT /v2/images/{image_id}/file write_a
 GET /v2/images/{image_id}/file read_a
+GET /v2/images/{image_id}/tasks read_a
 PUT /v2/images/{image_id}/stage write_a
 POST /v2/images/{image_id}/import write_a
 POST /v2/images/{image_id}/actions/deactivate admin
@@ -656,7 +659,8 @@ COMPUTE_PARAMS = {"flavor_id": "flavor", "key": "=hw:numa_nodes", "name": "keypa
                   "group_id": "server_group", "service_id": "compute_service", "hypervisor_id": "hypervisor",
                   "project_id": "project_a", "class_name": "=default", "aggregate_id": "aggregate", "tag": "=blue",
                   "host_name": "compute_host", "pattern": "compute_host", "before_timestamp": "=2026-11-01T00:00:00",
-                  "alias": "=os-keypairs", "request_id": "server_action"}
+                  "alias": "=os-keypairs", "request_id": "server_action",
+                  "network_label": "=private"}
 METADATA_KEY = "=color"
 NETWORK_PARAMS = {"alias": "=router", "network_id": "network", "project_id": "project_a", "tag": "=blue"}
 IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "project_b"}
@@ -756,7 +760,51 @@ POST /v3/{project_id}/attachments/{attachment_id}/action write_a
 VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
                  "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment"}
 
-ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *CONSOLES, *NETWORK_FIXED,
+
+
+def _proxy_rows() -> list[Row]:
+    """Compute's deprecated proxies to the network and image services, asked at 2.35 (they are 404 from 2.36)."""
+    spec = {
+        ("GET", "/v2.1/os-security-groups"): ("project", None),
+        ("POST", "/v2.1/os-security-groups"): ("create", lambda w: {"security_group": {
+            "name": _name(), "description": "d"}}),
+        ("GET", "/v2.1/os-security-groups/{security_group_id}"): ("read_a", None),
+        ("PUT", "/v2.1/os-security-groups/{security_group_id}"): ("write_a", lambda w: {"security_group": {
+            "name": _name(), "description": "d"}}),
+        ("DELETE", "/v2.1/os-security-groups/{security_group_id}"): ("write_a", None),
+        ("POST", "/v2.1/os-security-group-rules"): ("write_a", lambda w: {"security_group_rule": {
+            "parent_group_id": w.ids["security_group"], "ip_protocol": "udp", "from_port": 53, "to_port": 53}}),
+        ("DELETE", "/v2.1/os-security-group-rules/{rule_id}"): ("write_a", None),
+        ("GET", "/v2.1/servers/{server_id}/os-security-groups"): ("read_a", None),
+        ("GET", "/v2.1/os-floating-ips"): ("project", None),
+        ("POST", "/v2.1/os-floating-ips"): ("create", lambda w: {"pool": w.ids["external_network"]}),
+        ("GET", "/v2.1/os-floating-ips/{floating_ip_id}"): ("read_a", None),
+        ("DELETE", "/v2.1/os-floating-ips/{floating_ip_id}"): ("write_a", None),
+        ("GET", "/v2.1/os-floating-ip-pools"): ("project", None),
+        ("GET", "/v2.1/os-networks"): ("project", None),
+        ("GET", "/v2.1/os-networks/{network_id}"): ("read_a", None),
+        ("GET", "/v2.1/os-tenant-networks"): ("project", None),
+        ("GET", "/v2.1/os-tenant-networks/{network_id}"): ("read_a", None),
+        ("GET", "/v2.1/images"): ("project", None),
+        ("GET", "/v2.1/images/detail"): ("project", None),
+        ("GET", "/v2.1/images/{image_id}"): ("read_a", None),
+        ("DELETE", "/v2.1/images/{image_id}"): ("write_a", None),
+        ("GET", "/v2.1/images/{image_id}/metadata"): ("read_a", None),
+        ("POST", "/v2.1/images/{image_id}/metadata"): ("write_a", lambda w: {"metadata": {"color": "red"}}),
+        ("PUT", "/v2.1/images/{image_id}/metadata"): ("write_a", lambda w: {"metadata": {"color": "red"}}),
+        ("GET", "/v2.1/images/{image_id}/metadata/{key}"): ("read_a", None),
+        ("PUT", "/v2.1/images/{image_id}/metadata/{key}"): ("write_a", lambda w: {"meta": {"color": "red"}}),
+        ("DELETE", "/v2.1/images/{image_id}/metadata/{key}"): ("write_a", None),
+    }
+    params = {"security_group_id": "security_group", "rule_id": "security_group_rule",
+              "floating_ip_id": "floatingip", "network_id": "network", "image_id": "private_image"}
+    return [Row("compute", method, template, access, body, {k: v for k, v in params.items() if f"{{{k}}}" in template},
+                lambda w, persona: {"OpenStack-API-Version": "compute 2.35"})
+            for (method, template), (access, body) in spec.items()]
+
+
+ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *CONSOLES, *_proxy_rows(),
+                   *NETWORK_FIXED,
                    *_network_collection_rows(), *IMAGE,
                    *PLACEMENT, *METERING, *VOLUME]
 

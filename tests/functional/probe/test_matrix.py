@@ -111,7 +111,7 @@ def check_row(world: World, row: matrix.Row) -> list[str]:
             continue
         elif allowed and not is_read:
             continue  # see the module docstring
-        headers = {}
+        headers = row.headers(world, persona) if row.headers else {}
         if row.template == "/v3/auth/tokens" and persona != ANONYMOUS:
             headers["X-Subject-Token"] = world.tokens[persona]
         body = row.body(world) if row.body else None

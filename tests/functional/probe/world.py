@@ -222,8 +222,8 @@ def _compute_and_image(world: World, admin: Any, member: Any, suffix: str) -> No
                         == "ACTIVE", timeout=60, interval=0.2, what="A's server to become ACTIVE")
     member("PUT", "compute", f"/v2.1/servers/{server['id']}/metadata/color", {"meta": {"color": "blue"}})
     services = admin("GET", "compute", "/v2.1/os-services")["services"]
-    ids["compute_service"] = str(next(s["id"] for s in services if s["binary"] == "nubis-compute"))
-    ids["compute_host"] = next(s["host"] for s in services if s["binary"] == "nubis-compute")
+    ids["compute_service"] = str(next(s["id"] for s in services if s["binary"] == "nova-compute"))
+    ids["compute_host"] = next(s["host"] for s in services if s["binary"] == "nova-compute")
     ids["server_action"] = member("GET", "compute", f"/v2.1/servers/{server['id']}/os-instance-actions")[
         "instanceActions"][0]["request_id"]
     ids["hypervisor"] = str(admin("GET", "compute", "/v2.1/os-hypervisors")["hypervisors"][0]["id"])

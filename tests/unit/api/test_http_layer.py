@@ -115,6 +115,14 @@ def test_unknown_route_and_method(app) -> None:  # type: ignore[no-untyped-def]
     assert resp.headers["Allow"] == "GET"
 
 
+def test_an_empty_id_is_not_found(app) -> None:  # type: ignore[no-untyped-def]
+    """``DELETE /v1/things/`` names a thing with an empty id: 404 (as Glance and Nova answer), not the
+    collection's 405; the collection's own methods still answer with the slash."""
+    resp = call(app, "/v1/things/", method="DELETE", headers=USER)
+    assert resp.status_int == 404 and "itemNotFound" in resp.json
+    assert call(app, "/v1/things", method="DELETE", headers=USER).status_int == 405
+
+
 def test_missing_token_is_401(app) -> None:  # type: ignore[no-untyped-def]
     resp = call(app, "/v1/things/abc")
     assert resp.status_int == 401

@@ -121,20 +121,22 @@ _FULL_CHANGED = Version(2, 75)
 
 
 def updated(full: dict[str, Any], version: Version) -> dict[str, Any]:
-    """The server of a ``PUT /servers/{id}`` response, from its full view at ``version``.
-
-    Before 2.75 its addresses are the plain ones too (``addr`` and ``version``: no ``OS-EXT-IPS`` keys)."""
+    """The server of a ``PUT /servers/{id}`` response, from its full view at ``version``."""
     if version >= _FULL_CHANGED:
         return full
     body = {k: v for k, v in full.items() if k in _CHANGED_FIELDS}
-    body["addresses"] = {net: [{"addr": a["addr"], "version": a["version"]} for a in addrs]
-                         for net, addrs in full["addresses"].items()}
+    if isinstance(body.get("addresses"), dict):
+        # Before 2.75 Nova shows an update's (and a rebuild's) addresses without the extended attributes.
+        body["addresses"] = {net: [{k: v for k, v in a.items() if not k.startswith("OS-EXT-IPS")} for a in addrs]
+                             for net, addrs in body["addresses"].items()}
     return body
 
 
 def rebuilt(full: dict[str, Any], version: Version, user_data: str | None) -> dict[str, Any]:
     """The server of a rebuild response: as an update's, with ``key_name`` from 2.54 and ``user_data`` from 2.57."""
-    body = updated(full, version)
+    body = dict(updated(full, version))
+    # The rebuild shows its user data as ``user_data`` (2.57), never as the extended attribute.
+    body.pop("OS-EXT-SRV-ATTR:user_data", None)
     if version >= Version(2, 54):
         body["key_name"] = full["key_name"]
     if version >= Version(2, 57):
