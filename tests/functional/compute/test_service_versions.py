@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from nubis import version
 from nubis.common import exceptions, rpc
 from nubis.common.context import RequestContext
-from nubis.compute.agent.rpcapi import ComputeAgentAPI
+from nubis.compute.agent.rpcapi import ComputeAgentAPI, ComputeAgentEndpoint
 from nubis.compute.db.models import Service
 from nubis.compute.service_versions import ServiceVersions
 from nubis.scheduler.request_spec import Flavor, RequestSpec
@@ -36,8 +36,9 @@ def test_every_compute_records_its_release_and_rpc_version(cloud: ComputeCloud) 
 
     rows = fixtures.wait_until(all_recorded, timeout=15, what="three computes with version records")
     assert {r["release"] for r in rows} == {version.VERSION}
-    assert {r["rpc"]["compute"] for r in rows} == {"1.1"}  # type: ignore[index]
-    assert records.minimum("compute") == "1.1"
+    current = ComputeAgentEndpoint.target.version
+    assert {r["rpc"]["compute"] for r in rows} == {current}  # type: ignore[index]
+    assert records.minimum("compute") == current
     assert records.minimum("scheduler") is None  # schedulers do not heartbeat here
 
 
