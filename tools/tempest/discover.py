@@ -43,7 +43,7 @@ KNOWN_ABSENT = {
 }
 
 NO_VOLUME = ("no block storage service in the catalog, or compute cannot attach its volumes "
-             "(no /servers/{id}/os-volume_attachments)")
+             "(no os-volumes in compute's /extensions)")
 VOLUME_FLAGS = ("attach_encrypted_volume", "swap_volume", "volume_multiattach", "volume_backed_live_migration")
 
 
@@ -84,14 +84,13 @@ def _flag(group: str, option: str, present: bool, why_absent: str, source: str =
 
 
 def _compute_attaches_volumes(probe: Probe) -> bool:
-    """Whether compute has ``/servers/{id}/os-volume_attachments``: asked of a server that does not exist, the
-    route answers 404 naming the server; a compute without it answers 404 for an unknown resource."""
+    """Whether compute says it attaches volumes: Nova lists the ``os-volumes`` extension (``GET /extensions``);
+    a compute whose attach is not built leaves it out."""
     compute = probe.url("compute")
     if compute is None:
         return False
-    missing = "00000000-0000-4000-8000-000000000000"
-    status, body = probe.get(f"{compute}/servers/{missing}/os-volume_attachments")
-    return status == 200 or (status == 404 and missing in str(body))
+    _, body = probe.get(f"{compute}/extensions")
+    return any(e.get("alias") == "os-volumes" for e in (body or {}).get("extensions", []))
 
 
 def _volume_available(probe: Probe) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import ipaddress
 import logging
 import re
 import urllib.parse
@@ -61,6 +62,12 @@ _TAG_FILTERS: dict[str, Callable[[frozenset[str], frozenset[str]], bool]] = {
 def _tags_match(keep: Callable[[frozenset[str], frozenset[str]], bool], wanted: frozenset[str],
                 row: Instance) -> bool:
     return keep(frozenset(row.tags or []), wanted)
+
+
+def _access_ip(value: str | None) -> str | None:
+    """An access address in its canonical form (``0:0::babe:220.12.22.2`` is kept as ``::babe:dc0c:1602``, as
+    Nova stores it); None for none. The schema has already checked it is an address."""
+    return str(ipaddress.ip_address(value)) if value else None
 
 
 def _has_fixed_address(pattern: re.Pattern[str], version: int, row: Instance) -> bool:
@@ -268,7 +275,8 @@ class ServerCore:
                                key_data=key_data, user_data=body.get("user_data"),
                                metadata_items=body.get("metadata") or {}, tags=sorted(set(body.get("tags") or [])),
                                config_drive=bool(body.get("config_drive")),
-                               access_ip_v4=body.get("accessIPv4") or None, access_ip_v6=body.get("accessIPv6") or None,
+                               access_ip_v4=_access_ip(body.get("accessIPv4")),
+                               access_ip_v6=_access_ip(body.get("accessIPv6")),
                                requested_networks=requested)
                 s.add(row)
                 instances.append(guest_payload(row, image))
@@ -373,7 +381,7 @@ class ServerCore:
             values["description"] = changes["description"]
         for field, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
             if field in changes:
-                values[column] = changes[field] or None
+                values[column] = _access_ip(changes[field])
         if values:
             self.instances.update(uuid, values)
 
@@ -394,10 +402,12 @@ class ServerCore:
         image_ref = str(changes["imageRef"]).rstrip("/").rsplit("/", 1)[-1]
         image = self._image(ctx, image_ref)
         values: dict[str, Any] = {"task_state": states.REBUILDING, "image_ref": image_ref}
-        for field, column in (("name", "name"), ("description", "description"), ("user_data", "user_data"),
-                              ("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
+        for field, column in (("name", "name"), ("description", "description"), ("user_data", "user_data")):
             if field in changes:
                 values[column] = changes[field]
+        for field, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
+            if field in changes:
+                values[column] = _access_ip(changes[field])
         if "metadata" in changes:
             values["metadata_items"] = changes["metadata"]
         if not inst.host:

@@ -223,12 +223,12 @@ def test_access_addresses_progress_and_request_id_as_nova(cloud: ComputeCloud, i
     conn = cloud.connection(user)
     made = _call(cloud, "POST", "/servers", "2.37", {"server": {
         "name": "reach-me", "imageRef": image_id, "flavorRef": flavor_id, "networks": "none",
-        "accessIPv4": "1.1.1.1", "accessIPv6": "::babe:202:202"}}, user)
+        "accessIPv4": "1.1.1.1", "accessIPv6": "0000:0000:0000:0000:0000:babe:220.12.22.2"}}, user)
     # Nova's request id goes out under its compute-specific name too (novaclient and Tempest read it).
     assert made.headers["x-compute-request-id"] == made.headers["x-openstack-request-id"]
     server_id = made.json()["server"]["id"]
     shown = wait_for_status(conn, server_id, "ACTIVE")
-    assert (shown.access_ipv4, shown.access_ipv6) == ("1.1.1.1", "::babe:202:202")
+    assert (shown.access_ipv4, shown.access_ipv6) == ("1.1.1.1", "::babe:dc0c:1602")  # canonical, as Nova
     changed = _call(cloud, "PUT", f"/servers/{server_id}", "2.1",
                     {"server": {"accessIPv4": "4.3.2.1", "accessIPv6": "::1"}}, user).json()["server"]
     assert (changed["accessIPv4"], changed["accessIPv6"]) == ("4.3.2.1", "::1")
