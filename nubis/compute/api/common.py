@@ -6,39 +6,19 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nubis.api import router
+from nubis.api import admin_context, router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.common.context import RequestContext
 from nubis.compute.core.facade import ComputeCore
-
-# The policy rule that makes a caller an admin for the compute core (Nova's name and default).
-ADMIN_RULE = "context_is_admin"
-_ADMIN_DERIVED = "nubis.compute.is_admin_derived"
 
 
 def core(req: router.Request) -> ComputeCore:
     return req.service  # type: ignore[no-any-return]
 
 
-def context(req: router.Request) -> RequestContext:
-    """The caller, with ``is_admin`` derived from the ``context_is_admin`` rule once per request."""
-    ctx = req.context
-    if not req.environ.get(_ADMIN_DERIVED):
-        ctx.is_admin = core(req).policy.check(ctx, ADMIN_RULE, {"project_id": ctx.project_id})
-        req.environ[_ADMIN_DERIVED] = True
-    return ctx
-
-
-def with_admin_context(handler: router.Handler) -> router.Handler:
-    """Wrap a route's handler so the core sees ``context.is_admin`` whichever helper reads it first."""
-
-    @functools.wraps(handler)
-    def wrapped(req: router.Request, **params: str) -> Any:
-        context(req)
-        return handler(req, **params)
-
-    return wrapped
+# The caller with ``is_admin`` derived once per request (shared by every service's handlers).
+context = admin_context.admin_context
+with_admin_context = admin_context.with_admin_context
 
 
 def version_of(req: router.Request) -> Version:

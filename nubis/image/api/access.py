@@ -6,42 +6,20 @@ Glance's rules are checked against a target of the caller's project and the imag
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any
 
-from nubis.api import router
-from nubis.common.context import RequestContext
+from nubis.api import admin_context, router
 from nubis.image.core import patch
 from nubis.image.core.facade import ImageCore
-
-# Shared by every service: a cloud admin (the admin role, never on just a domain).
-ADMIN_RULE = "context_is_admin"
-_ADMIN_DERIVED = "nubis.image.is_admin_derived"
 
 
 def core(req: router.Request) -> ImageCore:
     return req.service  # type: ignore[no-any-return]
 
 
-def context(req: router.Request) -> RequestContext:
-    """The caller, with ``is_admin`` derived from ``context_is_admin`` once per request."""
-    ctx: RequestContext = req.context
-    if ctx is not None and not req.environ.get(_ADMIN_DERIVED):
-        ctx.is_admin = core(req).policy.check(ctx, ADMIN_RULE, {"project_id": ctx.project_id})
-        req.environ[_ADMIN_DERIVED] = True
-    return ctx
-
-
-def with_admin_context(handler: router.Handler) -> router.Handler:
-    """Wrap a handler so the core sees ``context.is_admin`` whatever the handler reads first."""
-
-    @functools.wraps(handler)
-    def wrapped(req: router.Request, **params: str) -> Any:
-        context(req)
-        return handler(req, **params)
-
-    return wrapped
+context = admin_context.admin_context
+with_admin_context = admin_context.with_admin_context
 
 
 # ``owner`` not given: the rule is about a new image, owned by the caller's project.

@@ -7,15 +7,12 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from nubis.api import router
+from nubis.api import admin_context, router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.common.context import RequestContext
 from nubis.volume.core import listing
 from nubis.volume.core.facade import VolumeCore
 
-ADMIN_RULE = "context_is_admin"
-_ADMIN_DERIVED = "nubis.volume.is_admin_derived"
 MIN = Version(3, 0)
 
 
@@ -23,13 +20,7 @@ def core(req: router.Request) -> VolumeCore:
     return req.service  # type: ignore[no-any-return]
 
 
-def context(req: router.Request) -> RequestContext:
-    """The caller, with ``is_admin`` derived from ``context_is_admin`` once per request."""
-    ctx = req.context
-    if not req.environ.get(_ADMIN_DERIVED):
-        ctx.is_admin = core(req).policy.check(ctx, ADMIN_RULE, {"project_id": ctx.project_id})
-        req.environ[_ADMIN_DERIVED] = True
-    return ctx
+context = admin_context.admin_context
 
 
 def in_project(handler: router.Handler) -> router.Handler:
