@@ -7,6 +7,8 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+import webob
+
 from nubis.api import admin_context, router
 from nubis.api.microversion import Version
 from nubis.common import exceptions
@@ -130,3 +132,12 @@ def next_link(req: router.Request, collection: str, items: list[dict[str, Any]],
     params["marker"] = items[-1]["id"]
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return [{"rel": "next", "href": f"{req.application_url}{req.path_info}?{query}"}]
+
+
+def page_response(req: router.Request, collection: str, items: list[dict[str, Any]], more: bool) -> webob.Response:
+    """``{"<collection>": items}`` plus Cinder's ``<collection>_links`` when a next page exists."""
+    body: dict[str, Any] = {collection: items}
+    nexts = next_link(req, collection, items, more)
+    if nexts:
+        body[f"{collection}_links"] = nexts
+    return router.json_response(body)

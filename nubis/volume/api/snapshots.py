@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import webob
 
 from nubis.api import router, validation
@@ -15,7 +13,7 @@ from nubis.volume.api.common import (
     context,
     core,
     list_query,
-    next_link,
+    page_response,
     version_of,
 )
 from nubis.volume.api.schemas import snapshots as schemas
@@ -48,11 +46,7 @@ def _list(req: router.Request, detailed: bool) -> webob.Response:
     found, more = core(req).snapshots.list(context(req), list_query(req, FILTERS))
     render = views.detail if detailed else views.summary
     items = [render(sn, version_of(req)) for sn in found]
-    body: dict[str, Any] = {"snapshots": items}
-    nexts = next_link(req, "snapshots", items, more)
-    if nexts:
-        body["snapshots_links"] = nexts
-    return router.json_response(body)
+    return page_response(req, "snapshots", items, more)
 
 
 def index(req: router.Request) -> webob.Response:

@@ -15,7 +15,7 @@ from nubis.volume.api.common import (
     context,
     core,
     list_query,
-    next_link,
+    page_response,
     version_of,
 )
 from nubis.volume.api.schemas import volumes as schemas
@@ -58,11 +58,7 @@ def _list(req: router.Request, detailed: bool) -> webob.Response:
     authorize(req, "volume:get_all")
     found, more = core(req).volumes.list(context(req), list_query(req, FILTERS))
     items = [_render(req, v) if detailed else views.summary(req, v) for v in found]
-    body: dict[str, Any] = {"volumes": items}
-    nexts = next_link(req, "volumes", items, more)
-    if nexts:
-        body["volumes_links"] = nexts
-    return router.json_response(body)
+    return page_response(req, "volumes", items, more)
 
 
 def index(req: router.Request) -> webob.Response:
