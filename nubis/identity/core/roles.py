@@ -141,7 +141,15 @@ def effective_role_ids(session: orm.Session, user_id: str, scope: str, target_id
     else:
         return set()
     direct = set(session.scalars(sa.select(Assignment.role_id).where(Assignment.actor_id.in_(actors), sa.or_(*clauses))))
-    return set(expand_implied(direct, implied_map(session))) if direct else set()
+    if not direct:
+        return set()
+    return set(expand_implied(direct, implied_map(session))) - _domain_specific(session)
+
+
+def _domain_specific(session: orm.Session) -> set[str]:
+    """Ids of domain-specific roles: Keystone never puts them in a token or an effective assignment, only the
+    global roles they imply."""
+    return set(session.scalars(sa.select(Role.id).where(Role.domain_id != GLOBAL)))
 
 
 def is_privileged(session: orm.Session, user_or_group_id: str) -> bool:
@@ -245,7 +253,8 @@ def _expand_effective(session: orm.Session, rows: list[Row]) -> list[Row]:
         for role_id, prior in expand_implied([row.role_id], rules).items():
             if prior is not None:
                 with_implied.append(dataclasses.replace(row, role_id=role_id, prior_role=prior))
-    return with_implied
+    hidden = _domain_specific(session)
+    return [row for row in with_implied if row.role_id not in hidden]
 
 
 def _render(session: orm.Session, row: Row, names: bool) -> dict[str, Any]:

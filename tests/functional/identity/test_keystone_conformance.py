@@ -407,3 +407,21 @@ def test_an_ec2_credential_can_rotate_its_keys_but_not_its_scope(admin: Call) ->
     not_json = admin("PATCH", f"/v3/credentials/{cred['id']}", json={"credential": {"blob": "nope"}})
     assert not_json.status_code == 400
     assert json.loads(admin("GET", f"/v3/credentials/{cred['id']}").json()["credential"]["blob"])["secret"] == "s2"
+
+
+def test_domain_specific_roles_are_not_effective_but_what_they_imply_is(admin: Call) -> None:
+    domain = _created(admin("POST", "/v3/domains", json={"domain": {"name": _name()}}), "domain")
+    project = _created(admin("POST", "/v3/projects", json={"project": {
+        "name": _name(), "domain_id": domain["id"]}}), "project")
+    user = _created(admin("POST", "/v3/users", json={"user": {"name": _name(), "domain_id": domain["id"]}}), "user")
+    local = _created(admin("POST", "/v3/roles", json={"role": {"name": _name(), "domain_id": domain["id"]}}), "role")
+    implied = _created(admin("POST", "/v3/roles", json={"role": {"name": _name()}}), "role")
+    assert admin("PUT", f"/v3/roles/{local['id']}/implies/{implied['id']}").status_code == 201
+    assert admin("PUT", f"/v3/projects/{project['id']}/users/{user['id']}/roles/{local['id']}").status_code == 204
+    params = {"scope.project.id": project["id"], "user.id": user["id"]}
+    direct = admin("GET", "/v3/role_assignments", params=params).json()["role_assignments"]
+    assert [a["role"]["id"] for a in direct] == [local["id"]]
+    effective = admin("GET", "/v3/role_assignments", params={**params, "effective": ""}).json()["role_assignments"]
+    assert [a["role"]["id"] for a in effective] == [implied["id"]]
+    admin("PATCH", f"/v3/domains/{domain['id']}", json={"domain": {"enabled": False}})
+    admin("DELETE", f"/v3/domains/{domain['id']}")
