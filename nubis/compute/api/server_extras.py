@@ -36,7 +36,8 @@ def show_instance_action(req: router.Request, server_id: str, request_id: str) -
 def volume_attachments(req: router.Request, server_id: str) -> webob.Response:
     owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
     if req.method == "POST":
-        raise exceptions.BadRequest("Volumes cannot be attached: this cloud has no block storage service.")
+        raise exceptions.BadRequest("Volumes cannot be attached: this compute service does not attach "
+                                    "block storage volumes yet.")
     return router.json_response({"volumeAttachments": []})
 
 

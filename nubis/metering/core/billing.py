@@ -41,8 +41,9 @@ def parse_period(period: str | None, start: str | None, end: str | None, max_day
         if start is not None or end is not None:
             raise exceptions.BadRequest("Give either period or start and end, not both.")
         m = _MONTH.match(period)
-        if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1970:
-            raise exceptions.BadRequest(f"period {period!r} is not a month written YYYY-MM.")
+        # 9998 at most: the period's end (the next month's first day) must still be a date.
+        if not m or not 1 <= int(m.group(2)) <= 12 or not 1970 <= int(m.group(1)) <= 9998:
+            raise exceptions.BadRequest(f"period {period!r} is not a month written YYYY-MM (years 1970 to 9998).")
         year, month = int(m.group(1)), int(m.group(2))
         first = datetime.datetime(year, month, 1)
         nxt = datetime.datetime(year + (month == 12), month % 12 + 1, 1)

@@ -317,6 +317,7 @@ def test_usage_policy_and_bad_input(cloud: cloud_fixture.Cloud) -> None:
     assert usage(cloud, other, mine.project_id, period="2026-11").status_code == 403
     assert usage(cloud, None, mine.project_id, period="2026-11").status_code == 200
     for params, word in (({"period": "2026-13"}, "period"), ({"period": "Nov"}, "period"),
+                         ({"period": "9999-12"}, "period"),
                          ({"start": "2026-11-01T00:30:00", "end": "2026-11-02T00:00:00"}, "on the hour"),
                          ({"start": "2026-11-02T00:00:00", "end": "2026-11-01T00:00:00"}, "after"),
                          ({"start": "yesterday", "end": "2026-11-01T00:00:00"}, "ISO 8601"),
