@@ -27,7 +27,8 @@ pytestmark = [
 
 # Catalog service types of the matrix's services, and the version suffix of each endpoint.
 CATALOG_TYPES = {"identity": ("identity", "/v3"), "compute": ("compute", "/v2.1"), "network": ("network", ""),
-                 "image": ("image", ""), "placement": ("placement", ""), "volume": ("block-storage", "")}
+                 "image": ("image", ""), "placement": ("placement", ""), "volume": ("block-storage", ""),
+                 "metering": ("metering", "")}
 
 
 def _urls(cloud: Cloud) -> dict[str, str]:
