@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -43,10 +44,23 @@ def _repos() -> list[migration.MigrationRepo]:
     return list(found.values())
 
 
+def _missing_sqlite_file(runtime: Runtime, service: str) -> str | None:
+    """The path of ``service``'s SQLite database when it does not exist (a check reads: opening it would
+    leave an empty file behind), else None."""
+    url = config.database_url(runtime.conf, service)
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+    return path if path is not None and not os.path.exists(path) else None
+
+
 def check_schemas(runtime: Runtime) -> Result:
     """Every database is expanded for this code (Failure if not); contracts pending is a Warning."""
     failures, warnings, fine = [], [], []
     for repo in _repos():
+        missing = _missing_sqlite_file(runtime, repo.service)
+        if missing:
+            failures.append(f"{repo.service}: no database at {missing}; run "
+                            f"'nubis-manage db sync {repo.service}' (or pass the deployment's --config-file)")
+            continue
         db = runtime.database(repo.service)
         try:
             state, todo = phases.schema_state(db, repo)
@@ -73,6 +87,9 @@ def check_service_versions(runtime: Runtime) -> Result:
     """Compute services recorded as running another release than this code: a Warning (a mixed deployment)."""
     from nubis.compute.service_versions import ServiceVersions
 
+    missing = _missing_sqlite_file(runtime, "compute")
+    if missing:
+        return Result(FAILURE, f"no compute database at {missing}")
     try:
         rows = ServiceVersions(runtime.database("compute")).rows()
     except Exception as exc:

@@ -34,7 +34,8 @@ def test_upgrade_check_exit_codes(tmp_path: pathlib.Path, capsys: pytest.Capture
     code, results = _check(conf, capsys)
     assert code == 2
     assert results["Database schemas"]["result"] == "Failure"
-    assert "compute: empty; run 'nubis-manage db sync compute'" in results["Database schemas"]["details"]
+    assert "compute: no database at" in results["Database schemas"]["details"]
+    assert not list(tmp_path.glob("*.sqlite")), "a check must not create database files"
 
     assert manage.main(["--config-file", conf, "db", "sync"]) == 0
     capsys.readouterr()
