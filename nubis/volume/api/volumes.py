@@ -18,6 +18,7 @@ from nubis.volume.api.common import (
     page_response,
     version_of,
 )
+from nubis.volume.api.schemas import size_of
 from nubis.volume.api.schemas import volumes as schemas
 from nubis.volume.api.views import volumes as views
 
@@ -44,6 +45,7 @@ def create(req: router.Request) -> webob.Response:
             raise exceptions.BadRequest(f"Invalid input received: {what} ({field}) is not supported yet.")
     if spec.get("multiattach"):
         raise exceptions.BadRequest("Invalid input received: multiattach volumes are not supported yet.")
+    spec["size"] = size_of(spec.get("size"))
     spec.setdefault("name", spec.get("display_name"))
     spec.setdefault("description", spec.get("display_description"))
     if sum(spec.get(k) is not None for k in ("snapshot_id", "source_volid", "imageRef")) > 1:
@@ -166,7 +168,7 @@ def action(req: router.Request, volume_id: str) -> webob.Response:
     ctx, volumes = context(req), core(req).volumes
     args = args or {}
     if name == "os-extend":
-        volumes.extend(ctx, volume_id, args["new_size"])
+        volumes.extend(ctx, volume_id, size_of(args["new_size"]))
     elif name == "os-set_bootable":
         volumes.set_bootable(ctx, volume_id, _flag(args["bootable"]))
         return router.empty_response(200)

@@ -95,6 +95,11 @@ def test_faults_in_cinder_format(cloud: Cloud, admin: Api, member: Api) -> None:
     assert bad.status_code == 400 and "size" in bad.json()["badRequest"]["message"], bad.text
     no_size = admin.call("POST", "/volumes", {"volume": {"name": "x"}})
     assert no_size.status_code == 400 and "size" in no_size.text
+    for wrong in ("0", "-1", "1.5", "9" * 12, ""):
+        assert admin.call("POST", "/volumes", {"volume": {"size": wrong}}).status_code == 400, wrong
+    # A size written as digits is taken, as Cinder takes it.
+    as_text = admin.call("POST", "/volumes", {"volume": {"size": "1"}})
+    assert as_text.status_code == 202 and as_text.json()["volume"]["size"] == 1, as_text.text
     # Another project's id in the URL: Cinder's "Malformed request url".
     assert member.call("GET", "/volumes", base=admin.base).status_code == 400
     assert admin.call("POST", "/volumes", {"volume": {"size": 1, "imageRef": str(uuid.uuid4())}}).status_code == 400
