@@ -43,7 +43,7 @@ def test_exporter_reports_the_cloud(cloud: MonitoredCloud) -> None:
         m = _scrape(cloud)
         for api in ("nova", "placement", "identity", "neutron", "glance"):
             assert value(m, f"openstack_{api}_up") == 1
-        assert value(m, "openstack_nova_agent_state", hostname="compute-2", service="nubis-compute",
+        assert value(m, "openstack_nova_agent_state", hostname="compute-2", service="nova-compute",
                      adminState="enabled") == 1
         assert 0 <= value(m, "openstack_nova_agent_heartbeat_age_seconds", hostname="compute-2") < 3
         assert value(m, "openstack_nova_hypervisor_up", hostname="compute-2") == 1
