@@ -134,7 +134,7 @@ def advance(cloud: cloud_fixture.Cloud, clock: ControlledClock, hours: float) ->
     """Move the clock on, then wait until the compute host has reported since (it looks down meanwhile)."""
     clock.advance(hours=hours)
     conn = cloud.connection()
-    fixtures.wait_until(lambda: all(s.state == "up" for s in conn.compute.services() if s.binary == "nubis-compute"),
+    fixtures.wait_until(lambda: all(s.state == "up" for s in conn.compute.services() if s.binary == "nova-compute"),
                         timeout=30, what="the compute service to report at the new time")
 
 
