@@ -16,6 +16,7 @@ from typing import Any
 
 import oslo_messaging
 
+from nubis.common import context as nubis_context
 from nubis.common import rpc
 from nubis.metering.core import clock, meters
 from nubis.metering.core.ledger import Ledger, state_of
@@ -118,11 +119,15 @@ class NotificationEndpoint:
 
     def info(self, ctxt: dict[str, Any], publisher_id: str, event_type: str, payload: dict[str, Any],
              metadata: dict[str, Any]) -> Any:
-        try:
-            self.collector.handle(event_type, payload, metadata)
-        except Exception:  # noqa: BLE001 - requeue: it is applied once when it comes back (message id)
-            LOG.exception("Could not meter %s (%s); will retry it", event_type, metadata.get("message_id"))
-            return oslo_messaging.NotificationResult.REQUEUE
+        # The lines logged for a notification carry the ids of the request that caused it (a boot's, ...).
+        with nubis_context.scope():
+            if ctxt:
+                nubis_context.RequestContext.from_dict(ctxt, overwrite=True)
+            try:
+                self.collector.handle(event_type, payload, metadata)
+            except Exception:  # noqa: BLE001 - requeue: it is applied once when it comes back (message id)
+                LOG.exception("Could not meter %s (%s); will retry it", event_type, metadata.get("message_id"))
+                return oslo_messaging.NotificationResult.REQUEUE
         return oslo_messaging.NotificationResult.HANDLED
 
 
