@@ -163,6 +163,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.usefixtures("restore_logging")  # nubis-manage runs in-process and sets logging up for itself
 def test_usage_and_cost_to_the_cent(cloud: cloud_fixture.Cloud, clock: ControlledClock, notes: Notes,
                                     tmp_path: Any) -> None:
     admin = cloud.connection()
