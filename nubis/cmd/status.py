@@ -47,8 +47,7 @@ def _repos() -> list[migration.MigrationRepo]:
 def _missing_sqlite_file(runtime: Runtime, service: str) -> str | None:
     """The path of ``service``'s SQLite database when it does not exist (a check reads: opening it would
     leave an empty file behind), else None."""
-    url = config.database_url(runtime.conf, service)
-    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+    path = config.sqlite_file(config.database_url(runtime.conf, service))
     return path if path is not None and not os.path.exists(path) else None
 
 

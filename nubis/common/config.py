@@ -126,5 +126,11 @@ def database_url(conf: cfg.ConfigOpts, service: str) -> str:
     return template.format(service=service, state_path=conf.state_path)
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file a ``sqlite:///PATH`` URL names; None for any other database."""
+    prefix = "sqlite:///"
+    return url[len(prefix):] if url.startswith(prefix) else None
+
+
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     return [("DEFAULT", DEFAULT_OPTS), ("database", DATABASE_OPTS)]

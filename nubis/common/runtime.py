@@ -35,10 +35,11 @@ class Runtime:
             db = self._databases.get(service)
             if db is None:
                 url = config.database_url(self.conf, service)
-                if url.startswith("sqlite:///"):
+                path = config.sqlite_file(url)
+                if path is not None:
                     import os
 
-                    os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
+                    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
                 db = Database(url, self.conf.database.max_pool_size, self.conf.database.max_overflow,
                               self.conf.database.deadlock_retries)
                 self._databases[service] = db

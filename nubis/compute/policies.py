@@ -160,7 +160,8 @@ RULES = [
     _rule("os-flavor-manage", ADMIN, "Create or delete flavors and their extra specs and access.",
           "POST", "/flavors"),
     _rule("flavors", ANY_READER, "List and show flavors.", "GET", "/flavors"),
-    *[_rule(name, check, description, method, path) for name, check, method, path, description in _PER_API],
+    *[_rule(name, check, description, method, path)
+      for name, check, method, path, description in (*_PER_API, *_PROXIES)],
     *[_rule(f"os-aggregates:{name}", ADMIN, f"{what} host aggregates.", method, path)
       for name, what, method, path in (
           ("index", "List", "GET", "/os-aggregates"), ("create", "Create", "POST", "/os-aggregates"),
@@ -183,7 +184,6 @@ RULES = [
           "POST", "/servers/{server_id}/action"),
     _rule("servers:trigger_crash_dump", PROJECT_MEMBER, "Inject an NMI into a server (2.17).",
           "POST", "/servers/{server_id}/action"),
-    *[_rule(name, check, description, method, path) for name, check, method, path, description in _PROXIES],
 ]
 
 
