@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need, start the backing services, run the tests.
-#   ./run_tests.sh                 all tests (e2e too when run as root)
+#   ./run_tests.sh                 all tests (e2e too when run as root); ruff and mypy always run first
 #   ./run_tests.sh tests/unit -x   any pytest arguments
 # A run without arguments (as CI's) also builds the sdist and wheel and checks
 # that the installed wheel runs (tools/check_wheel.py), and runs Tempest's interop
@@ -8,13 +8,14 @@
 # NUBIS_TEMPEST_INTEROP=1|0 force either on or off.
 # Tests always run on SQLite and the in-process transport; they also run on
 # MariaDB, PostgreSQL and RabbitMQ when those answer on 127.0.0.1 (with
-# NUBIS_REQUIRE_BACKENDS=1, as CI sets, a missing one is an error).
+# NUBIS_REQUIRE_BACKENDS=1, as CI sets, a missing one is an error). NUBIS_TEST_BACKEND_MATRIX=spread
+# (CI's) runs each such test on SQLite and on one server database instead of on all of them.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 VENV=${NUBIS_VENV:-$ROOT/.venv}
 SYSTEM_PACKAGES="memcached qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-dev pkg-config
-  dnsmasq-base iproute2 iptables busybox-static genisoimage python3-venv prometheus"
+  dnsmasq-base iproute2 iptables busybox-static genisoimage python3-venv prometheus iperf3"
 
 say() { printf '==> %s\n' "$*"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -67,7 +68,7 @@ start_backing_services() {
     export NUBIS_TEST_DB_URLS=$(IFS=,; echo "${DB_URLS[*]}")
     export NUBIS_TEST_TRANSPORT_URL=$TRANSPORT_URL
     port_open 11211 && export NUBIS_TEST_MEMCACHED=127.0.0.1:11211 || true
-    say "databases: ${NUBIS_TEST_DB_URLS:-sqlite only}; transport: ${NUBIS_TEST_TRANSPORT_URL:-in-process only}"
+    say "databases: ${NUBIS_TEST_DB_URLS:-sqlite only} (matrix: ${NUBIS_TEST_BACKEND_MATRIX:-full}); transport: ${NUBIS_TEST_TRANSPORT_URL:-in-process only}"
 }
 
 # Huge pages for the pinned + hugepage guest tests: 2 MiB pages, hugetlbfs mounted where libvirt looks.
@@ -120,6 +121,9 @@ install_python
 
 say "lint (ruff)"
 "$VENV/bin/ruff" check nubis tests tools
+# Types: settings in pyproject.toml; the cache (.mypy_cache/, gitignored) makes a re-run quick.
+say "types (mypy)"
+"$VENV/bin/mypy"
 
 wheel_status=0
 if [ "${NUBIS_CHECK_WHEEL:-$([ $# = 0 ] && echo 1 || echo 0)}" = 1 ]; then
@@ -137,6 +141,8 @@ run_interop_tempest() {
 
 markers=()
 is_root || markers=(-m "not e2e")
+# A whole run (as CI's) lists its slowest tests: where the wall time goes is visible in every CI log.
+[ $# = 0 ] && markers+=(--durations=40)
 say "pytest"
 set +e
 "$VENV/bin/python" -m pytest -p no:cacheprovider "${markers[@]}" "$@"

@@ -20,6 +20,10 @@ NUBIS_VENV=${NUBIS_VENV:-/opt/nubis/venv}
 NUBIS_HOST=${NUBIS_HOST:-127.0.0.1}
 NUBIS_PORT_OFFSET=${NUBIS_PORT_OFFSET:-0}
 NUBIS_VIRT=${NUBIS_VIRT:-fake}
+NUBIS_HORIZON=${NUBIS_HORIZON:-0}
+HORIZON_VENV=${HORIZON_VENV:-/opt/nubis/horizon-venv}
+HORIZON_PORT=$((8070 + NUBIS_PORT_OFFSET))
+HORIZON_CONSOLE_TYPE=${HORIZON_CONSOLE_TYPE:-AUTO}
 CONF=$NUBIS_CONF_DIR/nubis.conf
 PIDS=$NUBIS_STATE/pids
 LOGS=$NUBIS_STATE/logs
@@ -77,7 +81,8 @@ from nubis import services
 for name in services.available():
     s = services.load(name)
     db = s.migration_repo().service if s.migration_repo else "-"
-    port = s.port if s.build_api else "-"
+    # The exporter is no API but serves HTTP (/metrics, /healthcheck) on [exporter] bind_host:bind_port.
+    port = s.port if s.build_api or name == "exporter" else "-"
     print(name, s.console_script, port, db)
 EOF
 )
@@ -94,6 +99,8 @@ if [ ! -f "$SECRETS" ]; then
     } > "$SECRETS"
     umask 022
 fi
+grep -q '^HORIZON_SECRET_KEY=' "$SECRETS" ||  # secrets of a stack made before Horizon was offered
+    echo "HORIZON_SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_hex(32))')" >> "$SECRETS"
 # shellcheck disable=SC1090
 . "$SECRETS"
 
@@ -191,6 +198,8 @@ umask 022
 
 say "Syncing database schemas"
 "$NUBIS_VENV/bin/nubis-manage" --config-file "$CONF" db sync
+# The image service's metadata definitions catalog (as devstack loads Glance's): namespaces already there are kept.
+"$NUBIS_VENV/bin/nubis-manage" --config-file "$CONF" image metadefs load >>"$LOGS/metadefs-load.log"
 # Exit 1 (a warning: e.g. computes of an earlier run recorded another build) is for the log; 2 stops.
 check_rc=0
 "$NUBIS_VENV/bin/nubis-status" --config-file "$CONF" upgrade check >"$LOGS/upgrade-check.log" 2>&1 || check_rc=$?
@@ -240,6 +249,43 @@ while read -r name script port db; do
     start_service "$name" "$script" "$port"
 done <<< "$SERVICES"
 
+# -- Horizon (NUBIS_HORIZON=1) --------------------------------------------------------
+# Horizon as released, in its own venv (made once, and again when its requirements change), its
+# static files collected and compressed there; served by gunicorn; sessions and cache in memcached.
+if [ "$NUBIS_HORIZON" = 1 ]; then
+    HORIZON_REQS=$REPO/devstack/horizon/requirements.txt
+    if ! cmp -s "$HORIZON_REQS" "$HORIZON_VENV/nubis-requirements.txt"; then
+        say "Installing Horizon into $HORIZON_VENV"
+        rm -rf "$HORIZON_VENV"
+        python3 -m venv "$HORIZON_VENV"
+        { "$HORIZON_VENV/bin/pip" install -q --upgrade pip && "$HORIZON_VENV/bin/pip" install -q -r "$HORIZON_REQS"
+        } >"$LOGS/horizon-pip.log" 2>&1 || die "Horizon's pip install failed: $LOGS/horizon-pip.log"
+        for step in "collectstatic --noinput" "compress --force"; do
+            # shellcheck disable=SC2086
+            NUBIS_HORIZON_STATIC_ROOT=$HORIZON_VENV/static DJANGO_SETTINGS_MODULE=openstack_dashboard.settings \
+                PYTHONPATH=$REPO/devstack/horizon "$HORIZON_VENV/bin/django-admin" $step -v0 \
+                >>"$LOGS/horizon-pip.log" 2>&1 || die "Horizon's $step failed: $LOGS/horizon-pip.log"
+        done
+        cp "$HORIZON_REQS" "$HORIZON_VENV/nubis-requirements.txt"
+    fi
+    stop_service horizon
+    say "Starting Horizon on port $HORIZON_PORT"
+    NUBIS_HORIZON_KEYSTONE_URL=$AUTH_URL NUBIS_HORIZON_SECRET_KEY=$HORIZON_SECRET_KEY \
+        NUBIS_HORIZON_MEMCACHED=127.0.0.1:11211 NUBIS_HORIZON_CACHE_PREFIX=horizon$SUFFIX \
+        NUBIS_HORIZON_CONSOLE_TYPE=$HORIZON_CONSOLE_TYPE \
+        NUBIS_HORIZON_STATIC_ROOT=$HORIZON_VENV/static DJANGO_SETTINGS_MODULE=openstack_dashboard.settings \
+        nohup "$HORIZON_VENV/bin/gunicorn" --pythonpath "$REPO/devstack/horizon" --workers 3 --timeout 120 \
+        --bind "$NUBIS_HOST:$HORIZON_PORT" --access-logfile - nubis_horizon_wsgi:application \
+        >"$LOGS/horizon.log" 2>&1 &
+    echo $! > "$PIDS/horizon.pid"
+    for _ in $(seq 1 60); do
+        curl -sf -o /dev/null "http://$NUBIS_HOST:$HORIZON_PORT/auth/login/" && break
+        kill -0 "$(cat "$PIDS/horizon.pid")" 2>/dev/null || die "Horizon did not start; see $LOGS/horizon.log"
+        sleep 0.5
+    done
+    curl -sf -o /dev/null "http://$NUBIS_HOST:$HORIZON_PORT/auth/login/" || die "Horizon did not answer; see $LOGS/horizon.log"
+fi
+
 # -- client configuration ------------------------------------------------------------
 cat > "$NUBIS_STATE/openrc" <<EOF
 export OS_AUTH_URL=$AUTH_URL
@@ -259,6 +305,7 @@ while read -r name script port db; do
     printf '  %-14s pid %-7s %s\n' "$name" "$(cat "$PIDS/$name.pid")" \
         "$([ "$port" = - ] && echo "(RPC)" || echo "http://$NUBIS_HOST:$((port + NUBIS_PORT_OFFSET))")"
 done <<< "$SERVICES"
+if [ "$NUBIS_HORIZON" = 1 ]; then printf '  %-14s pid %-7s %s\n' horizon "$(cat "$PIDS/horizon.pid")" "http://$NUBIS_HOST:$HORIZON_PORT"; fi
 echo "Logs: $LOGS    Config: $CONF"
 echo "Use it:  source $NUBIS_STATE/openrc && $NUBIS_VENV/bin/openstack catalog list"
 echo "Stop it: $REPO/devstack/unstack.sh"

@@ -81,6 +81,7 @@ SERVICE_MODULES: dict[str, str] = {
     "serialproxy": "nubis.console.serialproxy_service",
     "volume": "nubis.volume.service",
     "volume-manager": "nubis.volume.manager_service",
+    "exporter": "nubis.monitoring.service",
 }
 
 
@@ -121,7 +122,7 @@ def load(name: str) -> ServiceDefinition:
     if name not in SERVICE_MODULES:
         raise KeyError(f"unknown service {name!r}; known: {', '.join(SERVICE_MODULES)}")
     module = importlib.import_module(SERVICE_MODULES[name])
-    return module.SERVICE  # type: ignore[no-any-return]
+    return module.SERVICE
 
 
 def load_all() -> list[ServiceDefinition]:

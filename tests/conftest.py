@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 from collections.abc import Iterator
 
@@ -10,6 +11,38 @@ from oslo_config import cfg
 
 from nubis.cmd import common
 from tests import fixtures
+
+
+def _server_backend(item: pytest.Item, servers: list[str]) -> str | None:
+    """The server backend of ``servers`` (mysql, postgresql) a collected test is parametrized with, if any."""
+    callspec = getattr(item, "callspec", None)
+    for value in (callspec.params.values() if callspec else ()):
+        if isinstance(value, str) and value in servers:
+            return value
+    return None
+
+
+def _module_of(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under NUBIS_TEST_BACKEND_MATRIX=spread, leave out each test's runs on the server backends its module
+    was not dealt (see fixtures.server_backend_of_module); the SQLite runs all stay."""
+    servers = fixtures.backend_ids()[1:]  # read from the environment once, not once per test
+    on_server = {item.nodeid: _server_backend(item, servers) for item in items}
+    dealt = fixtures.server_backend_of_module(
+        collections.Counter(_module_of(item) for item in items if on_server[item.nodeid]))
+    if not dealt:
+        return
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        backend = on_server[item.nodeid]
+        (left_out if backend and backend != dealt[_module_of(item)] else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import contextlib
 import io
 import logging
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,11 +15,16 @@ import sqlalchemy as sa
 from oslo_config import cfg
 
 from nubis.api import server
+from tools import ports
 
 # Comma-separated SQLAlchemy URLs of *servers* (no database name), e.g.
 # "mysql+pymysql://root@127.0.0.1:3306,postgresql://postgres@127.0.0.1:5432".
 DB_URLS_ENV = "NUBIS_TEST_DB_URLS"
 TRANSPORT_URL_ENV = "NUBIS_TEST_TRANSPORT_URL"
+# "full" (the default): every backend-parametrized test on every backend. "spread" (CI's, to stay within
+# its hour): every such test on SQLite and on one of the server backends, the test modules dealt out to
+# the server backends in turn, so each backend still runs its share of every service's tests.
+BACKEND_MATRIX_ENV = "NUBIS_TEST_BACKEND_MATRIX"
 
 
 def backend_server_urls() -> list[str]:
@@ -31,6 +35,28 @@ def backend_server_urls() -> list[str]:
 def backend_ids() -> list[str]:
     """``sqlite`` always, plus every backend the environment names."""
     return ["sqlite"] + [sa.engine.make_url(u).get_backend_name() for u in backend_server_urls()]
+
+
+def server_backend_of_module(tests_per_module: dict[str, int]) -> dict[str, str]:
+    """Under the "spread" matrix, the one server backend each test module runs on (besides SQLite).
+
+    ``tests_per_module`` counts each module's backend-parametrized tests; the modules are dealt out
+    largest first, each to the backend with the fewest tests so far, so the backends get about equal
+    shares. Under the full matrix (or with fewer than two server backends), an empty dict: nothing is
+    left out.
+    """
+    mode = os.environ.get(BACKEND_MATRIX_ENV, "full")
+    if mode not in ("full", "spread"):
+        raise ValueError(f"{BACKEND_MATRIX_ENV} must be 'full' or 'spread', not {mode!r}")
+    servers = backend_ids()[1:]
+    if mode == "full" or len(servers) < 2:
+        return {}
+    load = dict.fromkeys(servers, 0)
+    dealt: dict[str, str] = {}
+    for module, count in sorted(tests_per_module.items(), key=lambda kv: (-kv[1], kv[0])):
+        dealt[module] = min(servers, key=lambda s: (load[s], servers.index(s)))
+        load[dealt[module]] += count
+    return dealt
 
 
 @contextlib.contextmanager
@@ -56,10 +82,7 @@ def scratch_database(backend: str, tmp_path: str) -> Iterator[str]:
         admin.dispose()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+free_port = ports.free_port  # below the ephemeral range: see tools/ports.py
 
 
 @contextlib.contextmanager

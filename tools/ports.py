@@ -6,6 +6,8 @@ import random
 import socket
 
 EPHEMERAL_START = 32768
+# Single ports start above the guests' serial console range (``[serial_console] port_range``, 10000:20000).
+SINGLE_PORTS_START = 20000
 
 
 def _free(port: int) -> bool:
@@ -15,6 +17,24 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+_issued: set[int] = set()
+
+
+def free_port() -> int:
+    """One free 127.0.0.1 port below Linux's ephemeral range, not handed out before by this process.
+
+    Binding to port 0 would give an ephemeral port, which an outgoing connection (to the
+    database, the broker) can take between this check and the server's own bind; that
+    collision made a CI run fail. Raises RuntimeError when 500 random ports were all taken.
+    """
+    for _ in range(500):
+        port = random.randrange(SINGLE_PORTS_START, EPHEMERAL_START)
+        if port not in _issued and _free(port):
+            _issued.add(port)
+            return port
+    raise RuntimeError("no free port found below the ephemeral range")
 
 
 def free_offset(default_ports: list[int]) -> int:

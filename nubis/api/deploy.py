@@ -177,11 +177,11 @@ def keystone_auth(conf: cfg.ConfigOpts, service_type: str | None = None) -> Auth
     def factory(app: WSGIApp) -> WSGIApp:
         protocol = auth_token.AuthProtocol(_AuthStatus(app), {"oslo_config_config": conf, **overrides})
         if not in_process:
-            return protocol  # type: ignore[no-any-return]
+            return protocol
 
         def with_cache(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             environ[token_cache.ENV_KEY] = token_cache.PROCESS_CACHE
-            return protocol(environ, start_response)  # type: ignore[no-any-return]
+            return protocol(environ, start_response)
 
         return with_cache
 

@@ -69,8 +69,13 @@ def placement_fault(status: int, title: str, message: str, error_type: str, requ
 
 
 def image_fault(status: int, title: str, message: str, error_type: str, request_id: str) -> dict[str, Any]:
-    """Image v2 errors as glanceclient and openstacksdk read them (``message`` first)."""
-    return {"code": status, "title": title, "message": message, "error": {"code": status, "title": title, "message": message}}
+    """Image v2 errors in JSON: ``{"error": {"code": 404, "title": "Not Found", "message": ...}}``.
+
+    Every top-level value is an object with a ``message``: glanceclient (and so Horizon) reads a JSON error
+    body by asking each top-level value for its ``message``, and fails on a bare string or number there;
+    openstacksdk reads the same nested ``message``.
+    """
+    return identity_fault(status, title, message, error_type, request_id)
 
 
 def render(formatter: FaultFormatter, status: int, title: str, message: str, error_type: str,
@@ -89,7 +94,7 @@ def from_exception(formatter: FaultFormatter, exc: BaseException, request_id: st
         if exc.code >= 500:
             LOG.error("%s: %s", type(exc).__name__, exc.message)
         return render(formatter, exc.code, exc.title, exc.message, exc.error_type, request_id, exc.headers)
-    if isinstance(exc, webob.exc.HTTPException):
+    if isinstance(exc, webob.exc.WSGIHTTPException):  # every webob HTTP error is one
         status = exc.code or 500
         message = exc.detail or exc.explanation or exc.title
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "www-authenticate", "location", "retry-after")}

@@ -25,6 +25,7 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from cheroot import connections as cheroot_connections
@@ -64,6 +65,10 @@ class _BufferedSocketIO(socket.SocketIO):
 
 
 class _Reader(cheroot_makefile.StreamReader):
+    # _pyio.BufferedReader's read-ahead buffer (cheroot's stubs do not show it).
+    _read_buf: bytes
+    _read_pos: int
+
     def __init__(self, sock: socket.socket, bufsize: int) -> None:
         self.raw_io = _BufferedSocketIO(sock)
         _pyio.BufferedReader.__init__(self, self.raw_io, bufsize)
@@ -121,7 +126,7 @@ class FrontConnection(cheroot_server.HTTPConnection):
 
     @property
     def pending(self) -> bytearray:
-        return self.rfile.raw_io.pending  # type: ignore[no-any-return]
+        return self.rfile.raw_io.pending
 
     def buffered_bytes(self) -> int:
         """Bytes received and not yet read by the worker."""
@@ -153,6 +158,12 @@ class FrontConnection(cheroot_server.HTTPConnection):
 class FrontConnectionManager(cheroot_connections.ConnectionManager):
     """cheroot's selector loop, reading requests whole before handing them over."""
 
+    # cheroot's own state that this loop drives (its type stubs leave the private names out, and
+    # type the selector's ``connections`` as None): a _ThreadsafeSelector.
+    _selector: Any
+    _stop_requested: bool
+    _remove_invalid_sockets: Callable[[], None]
+
     def __init__(self, server: FrontServer) -> None:
         super().__init__(server)
         self.front = server
@@ -168,7 +179,7 @@ class FrontConnectionManager(cheroot_connections.ConnectionManager):
         conn.waiting_since = 0.0  # the first to go when room is needed: it only discards
         self._selector.register(conn.socket.fileno(), selectors.EVENT_READ, data=conn)
 
-    def put(self, conn: FrontConnection) -> None:  # type: ignore[override]
+    def put(self, conn: FrontConnection) -> None:
         """A worker is done with ``conn`` and keeps it open: wait for its next request."""
         conn.last_used = time.time()
         leftover = conn.rfile.take_buffered()
@@ -315,6 +326,8 @@ class FrontServer(cheroot_wsgi.Server):
     """cheroot's WSGI server with the front above: workers only ever get whole requests."""
 
     ConnectionClass = FrontConnection
+    # cheroot's connection loop: prepare() swaps in ours before any connection arrives.
+    _connections: FrontConnectionManager
 
     def __init__(self, *args: Any, header_timeout: float, body_timeout: float, body_limit: int,
                  max_connections: int, **kwargs: Any) -> None:

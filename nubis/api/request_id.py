@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from nubis.common import context as nubis_context
 
@@ -21,7 +21,7 @@ def new_request_id() -> str:
     return f"req-{uuid.uuid4()}"
 
 
-def is_valid(value: str | None) -> bool:
+def is_valid(value: str | None) -> TypeGuard[str]:
     return bool(value) and bool(_VALID.match(value or ""))
 
 

@@ -160,15 +160,25 @@ def run_in_process(start: Callable[[], Sequence[Any]], stop_signal: StopSignal |
     try:
         stop_signal.wait()
     finally:
-        LOG.info("Stopping: finishing in-flight work")
         bound = graceful_timeout() if graceful_timeout is not None else None
         if bound:
             _exit_after(bound)
+        _log_quietly(logging.INFO, "Stopping: finishing in-flight work")
         for item in reversed(running):
             try:
                 item.stop()
             except Exception:  # noqa: BLE001 - keep stopping the rest
-                LOG.exception("Error while stopping %s", item)
+                _log_quietly(logging.ERROR, "Error while stopping %s", item, exc_info=True)
+
+
+def _log_quietly(level: int, msg: str, *args: Any, exc_info: bool = False) -> None:
+    """Log while stopping without letting the log itself stop the stopping: a watched log file whose folder
+    is gone raises from its handler, and a stop left half done keeps the process alive on its serving
+    threads."""
+    try:
+        LOG.log(level, msg, *args, exc_info=exc_info)
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def run_workers(start: Callable[[], Sequence[Any]], workers: int,

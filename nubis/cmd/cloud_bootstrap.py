@@ -44,7 +44,7 @@ def bootstrap_cloud(runtime: Runtime, admin_password: str, service_password: str
     )
 
 
-def add_manage_command(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_manage_command(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bootstrap-cloud",
         help="Create the admin, the service user and catalog entries for every API (idempotent).",

@@ -122,7 +122,7 @@ def parse_args(
 def database_url(conf: cfg.ConfigOpts, service: str) -> str:
     """The SQLAlchemy URL for one service's database."""
     override = conf.database.service_connections.get(service)
-    template = override or conf.database.connection
+    template: str = override or conf.database.connection
     return template.format(service=service, state_path=conf.state_path)
 
 

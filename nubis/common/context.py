@@ -37,6 +37,29 @@ class RequestContext(oslo_context.RequestContext):
         assert isinstance(ctx, RequestContext)
         return ctx
 
+    # oslo.context types ``is_admin`` as ``bool | None`` (None: not decided yet); Nubis always
+    # decides it (``nubis.api.admin_context``, ``admin_context()`` below), so the core reads a bool.
+    @property
+    def is_admin(self) -> bool:
+        return bool(super().is_admin)
+
+    @is_admin.setter
+    def is_admin(self, value: bool | None) -> None:
+        self._is_admin = value
+
+    def require_project_id(self) -> str:
+        """``project_id``, for work only a project-scoped caller does: the APIs refuse other tokens
+        before the core runs (e.g. the volume API's ``in_project``), so ValueError here is a bug."""
+        if self.project_id is None:
+            raise ValueError("a project-scoped request context is needed here")
+        return self.project_id
+
+    def require_user_id(self) -> str:
+        """``user_id``, which every token names (keystonemiddleware refuses one without a user)."""
+        if self.user_id is None:
+            raise ValueError("a user's request context is needed here")
+        return self.user_id
+
 
 def current() -> oslo_context.RequestContext | None:
     """The context current in this thread (what its log lines show), or None."""

@@ -84,11 +84,6 @@ class RangeNotSatisfiable(NubisError):
     title = "Requested Range Not Satisfiable"
 
 
-class TooManyRequests(NubisError):
-    code = 429
-    title = "Too Many Requests"
-
-
 class NotImplementedYet(NubisError):
     code = 501
     title = "Not Implemented"

@@ -43,7 +43,7 @@ class NubisObject(ovo_base.VersionedObject):
         return getattr(self, name) if self.obj_attr_is_set(name) else default
 
 
-class JSON(fields.FieldType):
+class JSON(fields.FieldType[Any]):
     """Any JSON value (dicts of image properties and extra specs whose values are not all strings)."""
 
     @staticmethod
@@ -57,5 +57,12 @@ class JSON(fields.FieldType):
         return value
 
 
-class JSONField(fields.AutoTypedField):
+class JSONField(fields.AutoTypedField[Any]):
     AUTO_TYPE = JSON()
+
+
+def nullable_string_field() -> fields.StringField:
+    """``StringField(nullable=True, default=None)``: oslo.versionedobjects' type hints leave None
+    out of a field's ``default`` even for a nullable field, so the None goes through ``Any``."""
+    none: Any = None
+    return fields.StringField(nullable=True, default=none)

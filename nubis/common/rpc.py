@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from oslo_service import backend as _oslo_service_backend
 
 # oslo.messaging pulls in oslo.service, whose default backend is eventlet.
-# Nubis runs on native threads (DESIGN.md, Concurrency), so choose the
+# Nubis runs on native threads (no eventlet anywhere), so choose the
 # threading backend before anything asks oslo.service for one.
 try:
     _oslo_service_backend.init_backend(_oslo_service_backend.BackendType.THREADING)
@@ -34,6 +34,7 @@ except _oslo_service_backend.exceptions.BackendAlreadySelected:
 
 import oslo_messaging  # noqa: E402
 from oslo_config import cfg  # noqa: E402
+from oslo_context import context as oslo_context  # noqa: E402
 from oslo_versionedobjects import base as ovo_base  # noqa: E402
 
 from nubis.common import context as nubis_context  # noqa: E402
@@ -55,7 +56,7 @@ ALLOWED_REMOTE_EXMODS = [
 # The APIs whose client version can be capped during rolling upgrades.
 UPGRADE_LEVEL_TOPICS = upgrade_levels.LEVELS
 
-UPGRADE_LEVEL_OPTS = [
+UPGRADE_LEVEL_OPTS: list[cfg.Opt] = [
     cfg.StrOpt(
         level,
         help=f"Cap the RPC version this service sends to {level} while older ones still run: "
@@ -66,7 +67,7 @@ UPGRADE_LEVEL_OPTS = [
     for level in UPGRADE_LEVEL_TOPICS
 ]
 
-NOTIFICATION_OPTS = [
+NOTIFICATION_OPTS: list[cfg.Opt] = [
     cfg.BoolOpt(
         "enabled",
         default=True,
@@ -304,7 +305,7 @@ class Notifier:
             serializer=_serializer(),
         )
 
-    def info(self, ctxt: nubis_context.RequestContext, event_type: str, payload: dict[str, Any]) -> None:
+    def info(self, ctxt: oslo_context.RequestContext, event_type: str, payload: dict[str, Any]) -> None:
         self._notifier.info(ctxt, event_type, payload)
 
     def error(self, ctxt: nubis_context.RequestContext, event_type: str, payload: dict[str, Any]) -> None:

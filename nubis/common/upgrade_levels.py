@@ -31,6 +31,7 @@ LEVELS = (
     "network",  # nubis.network.rpcapi.NetworkServerAPI
     "network_agent",  # nubis.network.rpcapi.NetworkAgentAPI
     "network_metadata",  # nubis.network.metadata_rpc.NetworkMetadataAPI
+    "volume",  # nubis.volume.manager.rpcapi.VolumeManagerAPI
 )
 
 ALIAS_PREFIX = "nubis-"
@@ -46,15 +47,19 @@ RELEASES: Mapping[str, Mapping[str, str]] = {
         "network": "1.0",
         "network_agent": "1.0",
         "network_metadata": "1.0",
+        "volume": "1.0",  # not packaged in 0.1: its first version, so a cap to 0.1 is still valid
     },
     "0.2": {
-        "compute": "1.2",  # get_console, rescue/unrescue, trigger_crash_dump
+        # 1.2 get_console, rescue/unrescue, trigger_crash_dump; 1.3 diagnostics, changePassword,
+        # attach/detach_volume; 1.4 build_and_run_instance(block_device_info): boot from volume
+        "compute": "1.4",
         "conductor": "1.4",  # 1.3 service_heartbeat(version): services record their versions; 1.4 console tokens
-        "conductor_metadata": "1.0",
+        "conductor_metadata": "1.1",  # the guest's encrypted admin password (os-server-password)
         "scheduler": "1.2",  # select_destinations/explain carry a versioned RequestSpec object
         "network": "1.0",
         "network_agent": "1.0",
         "network_metadata": "1.0",
+        "volume": "1.1",  # initialize_connection, terminate_connection: NBD exports for attached volumes
     },
 }
 

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from oslo_config import cfg
 
 from nubis.common import clients, rpc
+from nubis.common.clients.image import ImageClient
+from nubis.common.clients.placement import PlacementClient
 from nubis.common.runtime import Runtime
 from nubis.compute import conf
 from nubis.compute.agent.manager import ComputeAgent
 from nubis.compute.agent.rpcapi import TOPIC, ComputeAgentEndpoint
 from nubis.compute.conductor.rpcapi import ConductorAPI
-from nubis.compute.network_client import NetworkClient
+from nubis.compute.networking import Networking
 from nubis.compute.virt import fake
 from nubis.compute.virt.driver import ComputeDriver, HostResources, NumaCell
 from nubis.scheduler.rpcapi import SchedulerAPI
@@ -39,16 +41,17 @@ def make_driver(c: cfg.ConfigOpts) -> ComputeDriver:
     # Imported here: libvirt-python is only needed on hosts that run real guests.
     from nubis.compute.virt.libvirt.driver import LibvirtDriver
 
-    return LibvirtDriver(c, clients.optional_service_adapter(c, "image"))
+    return LibvirtDriver(c, ImageClient.from_conf(c, optional=True))
 
 
 def build_agent(runtime: Runtime, driver: ComputeDriver | None = None) -> ComputeAgent:
     c = runtime.conf
     return ComputeAgent(c, driver or make_driver(c), ConductorAPI(runtime.messaging, c.compute.rpc_timeout),
                         SchedulerAPI(runtime.messaging, c.compute.rpc_timeout),
-                        clients.service_adapter(c, "placement"), rpc.Notifier(runtime.messaging, "compute", c.host),
-                        clients.optional_service_adapter(c, "image"),
-                        NetworkClient.from_conf(c))
+                        PlacementClient(clients.service_adapter(c, "placement")),
+                        rpc.Notifier(runtime.messaging, "compute", c.host),
+                        ImageClient.from_conf(c, optional=True),
+                        Networking.from_conf(c))
 
 
 def start(runtime: Runtime, driver: ComputeDriver | None = None) -> Sequence[Stoppable]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from nubis.api import deploy, faults, microversion
-from nubis.common import clients
+from nubis.common.clients.image import ImageClient
+from nubis.common.clients.volume import VolumeClient
 from nubis.common.runtime import Runtime
 from nubis.compute import conf, db, manage, policies
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
@@ -14,6 +15,7 @@ from nubis.compute.core.consoles import Consoles
 from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.facade import ComputeCore
 from nubis.compute.core.flavors import FlavorStore
+from nubis.compute.core.guest_ops import GuestOps
 from nubis.compute.core.host_settings import HostSettings
 from nubis.compute.core.hosts import HostReport
 from nubis.compute.core.image_proxy import ImageProxy
@@ -22,12 +24,15 @@ from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.moves import ServerMoves
 from nubis.compute.core.network_proxy import NetworkProxy
 from nubis.compute.core.quotas import QuotaStore
+from nubis.compute.core.scheduler_explain import SchedulerExplain
 from nubis.compute.core.server_groups import ServerGroupStore
+from nubis.compute.core.server_passwords import ServerPasswords
 from nubis.compute.core.servers import ServerCore
 from nubis.compute.core.services import ServiceStore
 from nubis.compute.core.snapshots import Snapshots
 from nubis.compute.core.usage import UsageReport
-from nubis.compute.network_client import NetworkClient
+from nubis.compute.core.volume_attachments import VolumeAttachments
+from nubis.compute.networking import Networking
 from nubis.compute.service_versions import ServiceVersions
 from nubis.scheduler.rpcapi import SchedulerAPI
 from nubis.services import ServiceDefinition
@@ -48,15 +53,20 @@ def build_core(runtime: Runtime) -> ComputeCore:
     groups = ServerGroupStore(database, quotas.limits)
     settings = HostSettings(c, database, SchedulerAPI(runtime.messaging, timeout))
     services = ServiceStore(c, database, settings)
+    volumes = VolumeClient.from_conf(c)
     servers = ServerCore(c, database, flavors, keypairs, groups, services, quotas,
                          ConductorAPI(runtime.messaging, timeout), ComputeAgentAPI(runtime.messaging, timeout),
-                         clients.service_adapter(c, "image"), NetworkClient.from_conf(c))
+                         ImageClient.from_conf(c), Networking.from_conf(c), volumes)
+    volume_attachments = VolumeAttachments(servers, volumes)
+    servers.on_delete.append(volume_attachments.release_all)
     return ComputeCore(c, policies.make(c), flavors, keypairs, groups, servers, services, InstanceStore(database),
                        quotas, UsageReport(database), AggregateStore(database, settings),
                        ServerMoves(servers), Snapshots(servers),
                        ExternalEvents(servers), HostReport(database, services),
-                       Consoles(c, database, servers),
-                       network_proxy=NetworkProxy(c, servers.network), image_proxy=ImageProxy(c, servers.images))
+                       Consoles(c, database, servers), ServerPasswords(database), GuestOps(servers),
+                       volume_attachments,
+                       network_proxy=NetworkProxy(c, servers.network.client if servers.network else None), image_proxy=ImageProxy(c, servers.images),
+                       explain=SchedulerExplain(settings.scheduler))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nubis.common import clients, rpc
+from nubis.common.clients.placement import PlacementClient
+from nubis.common.clients.volume import VolumeClient
 from nubis.common.runtime import Runtime
 from nubis.compute import conf, db
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
+from nubis.compute.conductor.boot_volumes import BootVolumeConnector
 from nubis.compute.conductor.manager import ConductorManager
 from nubis.compute.conductor.metadata_rpc import ConductorMetadataEndpoint
 from nubis.compute.conductor.recovery import ConductorRecovery, Sweeper
@@ -26,7 +29,8 @@ def start(runtime: Runtime) -> Sequence[Stoppable]:
     scheduler = SchedulerAPI(runtime.messaging, c.compute.rpc_timeout)
     manager = ConductorManager(database, scheduler, ComputeAgentAPI(runtime.messaging, c.compute.rpc_timeout),
                                rpc.Notifier(runtime.messaging, "conductor", c.host),
-                               clients.service_adapter(c, "placement"), HostSettings(c, database, scheduler))
+                               PlacementClient(clients.service_adapter(c, "placement")), HostSettings(c, database, scheduler),
+                               BootVolumeConnector(c, database, VolumeClient.from_conf(c)))
     server = rpc.start_server(runtime.messaging, TOPIC, c.host,
                               [ConductorEndpoint(manager), ConductorMetadataEndpoint(database)])
     # Started after the server: a message for an instance that waited for this conductor is taken

@@ -38,6 +38,12 @@ OPTS = [
                 help="Fail the build when the ports are not wired in time (else boot anyway)."),
     cfg.IntOpt("rpc_timeout", default=60, min=1,
                help="Seconds the API and conductor wait for an RPC answer before reporting the peer unreachable."),
+    # Nova's names and defaults: how long a boot from volume waits for the volumes made for it.
+    cfg.IntOpt("block_device_allocate_retries", default=60, min=0,
+               help="How many times a boot from volume checks whether the volumes made for it (from an image, a "
+                    "snapshot or blank) are available before it fails the build."),
+    cfg.IntOpt("block_device_allocate_retries_interval", default=3, min=0,
+               help="Seconds between those checks."),
 ]
 
 # Nova's names: ``[api] enable_instance_password`` and ``[DEFAULT] password_length``.
@@ -49,6 +55,14 @@ API_OPTS: list[cfg.Opt] = [
 DEFAULT_OPTS: list[cfg.Opt] = [
     cfg.IntOpt("password_length", default=12, min=8, max=255,
                help="Length of the admin passwords the compute API generates."),
+]
+
+# Nova's ``[image_cache]`` group: how often a compute host looks for cached base images no guest uses.
+IMAGE_CACHE_OPTS: list[cfg.Opt] = [
+    cfg.IntOpt("manager_interval", default=2400, min=0,
+               help="Seconds between passes of the image cache manager (0: never), which removes cached base "
+                    "images no guest of this host uses any more once they have been unused for "
+                    "[libvirt] remove_unused_base_images_after seconds."),
 ]
 
 QUOTA_OPTS: list[cfg.Opt] = [
@@ -63,5 +77,6 @@ QUOTA_OPTS: list[cfg.Opt] = [
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    return [(GROUP, OPTS), ("api", API_OPTS), ("DEFAULT", DEFAULT_OPTS), ("quota", QUOTA_OPTS), *libvirt_conf.list_opts(),
+    return [(GROUP, OPTS), ("api", API_OPTS), ("DEFAULT", DEFAULT_OPTS), ("quota", QUOTA_OPTS),
+            ("image_cache", IMAGE_CACHE_OPTS), *libvirt_conf.list_opts(),
             *console_conf.list_opts()]

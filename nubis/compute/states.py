@@ -42,6 +42,7 @@ SHELVING = "shelving"
 UNSHELVING = "unshelving"
 RESCUING = "rescuing"
 UNRESCUING = "unrescuing"
+UPDATING_PASSWORD = "updating_password"  # changePassword, while the guest agent sets it
 
 # power_state (numbers as the API reports them)
 NOSTATE = 0
@@ -56,7 +57,7 @@ _STATUS = {BUILDING: "BUILD", ACTIVE: "ACTIVE", STOPPED: "SHUTOFF", PAUSED: "PAU
            RESIZED: "VERIFY_RESIZE", ERROR: "ERROR", DELETED: "DELETED"}
 _TASK_STATUS = {REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT", REBUILDING: "REBUILD",
                 RESIZE_PREP: "RESIZE", RESIZE_MIGRATING: "RESIZE", RESIZE_REVERTING: "REVERT_RESIZE",
-                MIGRATING: "MIGRATING"}
+                MIGRATING: "MIGRATING", UPDATING_PASSWORD: "PASSWORD"}
 
 
 def status(vm_state: str, task_state: str | None) -> str:

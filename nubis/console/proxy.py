@@ -105,9 +105,21 @@ class ConsoleRequestHandler(websocketproxy.ProxyRequestHandler):
         except Refused as exc:
             LOG.warning("%s: console refused to %s: %s", self.server.settings.name, self.client_address[0],
                         exc.reason)
-            self.send_error(exc.code, exc.reason)
+            self._refuse(exc)
             return
         super().handle_upgrade()
+
+    def _refuse(self, exc: Refused) -> None:
+        """Answer a refused upgrade with the status and reason only, then close.
+
+        No body: a websocket client that reads on after the headers (Tempest's noVNC test, as Nova's proxy
+        closes after a bad token) must find nothing, not an HTML error page it would take for frames.
+        """
+        self.send_response(exc.code, exc.reason)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
 
     def new_websocket_client(self) -> None:
         grant, name = self.grant, self.server.settings.name

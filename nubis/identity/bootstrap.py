@@ -67,8 +67,8 @@ def bootstrap(runtime: Runtime, request: BootstrapRequest) -> None:
         roles.grant(s, "user", admin.id, "system", roles.SYSTEM, role_ids["admin"])
         for name, password in request.service_users.items():
             user = _user(s, runtime, name, password)
-            for role in ("admin", "service"):
-                roles.grant(s, "user", user.id, "project", service_project.id, role_ids[role])
+            for role_name in ("admin", "service"):
+                roles.grant(s, "user", user.id, "project", service_project.id, role_ids[role_name])
         if s.get(models.Region, request.region) is None:
             s.add(models.Region(id=request.region, description=""))
             s.flush()

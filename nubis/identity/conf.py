@@ -52,7 +52,6 @@ SECURITY_COMPLIANCE_OPTS = [
                "an administrator may always reset it."),
     cfg.StrOpt("password_regex", help="Passwords must match this regular expression."),
     cfg.StrOpt("password_regex_description", help="What password_regex requires, in words users understand."),
-    cfg.BoolOpt("change_password_upon_first_use", default=False, help="Not supported yet; must stay False."),
 ]
 
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from oslo_policy import policy
@@ -26,7 +27,7 @@ from nubis.common import policy as nubis_policy
 class TokenScopeCheck(policy.Check):
     """``token_scope:project|domain|system``: the kind of scope the caller's token has."""
 
-    def __call__(self, target: dict[str, Any], creds: dict[str, Any], enforcer: Any,
+    def __call__(self, target: Mapping[str, Any], creds: MutableMapping[str, Any], enforcer: Any,
                  current_rule: str | None = None) -> bool:
         if creds.get("system_scope") == "all":
             scope = "system"

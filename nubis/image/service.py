@@ -6,7 +6,7 @@ from typing import Any
 
 from nubis.api import deploy, faults
 from nubis.common.runtime import Runtime
-from nubis.image import conf, db, policies
+from nubis.image import conf, db, manage, policies
 from nubis.image.api import handlers
 from nubis.image.core.facade import ImageCore
 from nubis.image.store import FilesystemStore
@@ -36,4 +36,5 @@ SERVICE = ServiceDefinition(
     migration_repo=db.migration_repo,
     build_api=build_api,
     policy_rules=policies.list_rules,
+    add_manage_commands=manage.add_commands,
 )

@@ -22,6 +22,8 @@ from nubis.metadata.source import MetadataSource
 from nubis.network.agent.metadata_proxy import sign
 
 OPENSTACK_FILES = ("meta_data.json", "network_data.json", "user_data", "vendor_data.json", "vendor_data2.json")
+# The guest's encrypted admin password is offered from this metadata version on (as Nova does).
+PASSWORD_SINCE = "2013-04-04"
 
 
 class MetadataCore:
@@ -45,11 +47,12 @@ class MetadataCore:
 
 
 def core(req: router.Request) -> MetadataCore:
-    return req.service  # type: ignore[no-any-return]
+    return req.service
 
 
 def _text(body: str | bytes, content_type: str = "text/plain") -> webob.Response:
-    resp = webob.Response(content_type=content_type, charset="UTF-8" if content_type.startswith("text") else None)
+    charset: Any = "UTF-8" if content_type.startswith("text") else None  # webob's stubs leave out None (no charset)
+    resp = webob.Response(content_type=content_type, charset=charset)
     resp.body = body if isinstance(body, bytes) else body.encode()
     return resp
 
@@ -75,7 +78,34 @@ def _version(version: str, known: tuple[str, ...]) -> None:
 def openstack_listing(req: router.Request, version: str) -> webob.Response:
     _version(version, metadata.OPENSTACK_VERSIONS)
     facts = core(req).instance(req)
-    return _text("\n".join(f for f in OPENSTACK_FILES if f != "user_data" or facts.user_data))
+    names = [f for f in OPENSTACK_FILES if f != "user_data" or facts.user_data]
+    return _text("\n".join(names + (["password"] if _has_password(version) else [])))
+
+
+def _has_password(version: str) -> bool:
+    return version == "latest" or version >= PASSWORD_SINCE  # ISO dates sort as strings
+
+
+def _password_version(version: str) -> None:
+    _version(version, metadata.OPENSTACK_VERSIONS)
+    if not _has_password(version):
+        raise exceptions.NotFound(f"password is not offered before metadata version {PASSWORD_SINCE}.")
+
+
+@router.public
+def openstack_password(req: router.Request, version: str) -> webob.Response:
+    """GET: the encrypted password the guest posted ("" for none); POST: the guest posts it, once."""
+    _password_version(version)
+    facts = core(req).instance(req)
+    source = core(req).source
+    if req.method == "GET":
+        return _text(source.password(req.context, facts.uuid))
+    try:
+        posted = req.body.decode()
+    except UnicodeDecodeError:
+        raise exceptions.BadRequest("The password must be text (base64 of the encrypted password).") from None
+    source.set_password(req.context, facts.uuid, posted)
+    return _text("")
 
 
 @router.public
@@ -134,6 +164,7 @@ ROUTES: dict[str, dict[str, Any]] = {
     "/": {"GET": root},
     "/openstack": {"GET": openstack_versions},
     "/openstack/{version}": {"GET": openstack_listing},
+    "/openstack/{version}/password": {"GET": openstack_password, "POST": openstack_password},
     "/openstack/{version}/{name}": {"GET": openstack_file},
     "/{version}": {"GET": ec2_listing},
     "/{version}/user-data": {"GET": ec2_user_data},

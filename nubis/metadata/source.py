@@ -22,6 +22,14 @@ class MetadataSource:
         """The instance, or None when there is no such (live) instance."""
         return self.conductor.instance_facts(ctxt, uuid)
 
+    def password(self, ctxt: RequestContext, uuid: str) -> str:
+        """The encrypted admin password the guest posted, "" for none."""
+        return self.conductor.instance_password(ctxt, uuid)
+
+    def set_password(self, ctxt: RequestContext, uuid: str, password: str) -> None:
+        """Store the guest's encrypted password once (BadRequest over 256 bytes, Conflict when already set)."""
+        self.conductor.set_instance_password(ctxt, uuid, password)
+
     def ports(self, ctxt: RequestContext, uuid: str) -> list[dict[str, Any]]:
         """The instance's ports with their addresses and subnets (for network_data.json); none without a
         network service."""

@@ -20,7 +20,7 @@ OPTS = [
                 help="Prices per unit-hour, as METER[/FLAVOR][@PROJECT_ID]=PRICE items, e.g. "
                      "'instance/m1.small=0.02,vcpu=0.01,ram_gb=0.005@9f0c...=0.004'. Meters: instance, "
                      "instance.running (per flavor), vcpu, ram_gb, disk_gb, image (GiB-hours), floating_ip, "
-                     "router_gateway. "
+                     "router_gateway, volume and snapshot (GiB-hours). "
                      "Tariffs made through the API take precedence over these."),
     cfg.StrOpt("currency", default="EUR", help="The ISO 4217 code prices and costs are in."),
     cfg.IntOpt("max_period_days", default=366, min=1, help="Longest period one usage request may cover."),

@@ -7,19 +7,22 @@ from collections.abc import Sequence
 
 from nubis.api import deploy, faults
 from nubis.common import clients
+from nubis.common.clients.image import ImageClient
+from nubis.common.clients.network import NetworkClient
+from nubis.common.periodic import PeriodicTasks
 from nubis.common.runtime import Runtime
 from nubis.metering import conf, db, manage, policies
 from nubis.metering.api import handlers
 from nubis.metering.core.collector import Listener
-from nubis.metering.core.facade import MeteringCore, Periodic
+from nubis.metering.core.facade import MeteringCore
 from nubis.metering.core.sources import Sources
 from nubis.services import ServiceDefinition, Stoppable
 
 
 def build_core(runtime: Runtime) -> MeteringCore:
     c = runtime.conf
-    sources = Sources(clients.optional_service_adapter(c, "compute"), clients.optional_service_adapter(c, "image"),
-                      clients.optional_service_adapter(c, "network"))
+    sources = Sources(clients.optional_service_adapter(c, "compute"), ImageClient.from_conf(c, optional=True),
+                      NetworkClient.from_conf(c), clients.optional_service_adapter(c, "block-storage"))
     return MeteringCore(c, runtime.database("metering"), sources)
 
 
@@ -33,11 +36,10 @@ def start(runtime: Runtime) -> Sequence[Stoppable]:
     """The collector on the notification topic, the periodic audit and the close of each finished hour."""
     c = runtime.conf
     core = build_core(runtime)
-    running: list[Stoppable] = [Listener(runtime.messaging, c.metering.notification_pool, core.collector).start(),
-                                Periodic("metering-close-hours", c.metering.rollup_interval, core.close_hours).start()]
-    if c.metering.audit_interval:
-        running.append(Periodic("metering-audit", c.metering.audit_interval, core.audit).start())
-    return running
+    tasks = PeriodicTasks("metering-periodic").add("metering-close-hours", c.metering.rollup_interval,
+                                                    core.close_hours)
+    tasks.add("metering-audit", c.metering.audit_interval, core.audit)
+    return [Listener(runtime.messaging, c.metering.notification_pool, core.collector).start(), tasks.start()]
 
 
 SERVICE = ServiceDefinition(

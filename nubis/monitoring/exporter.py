@@ -30,7 +30,6 @@ from prometheus_client.registry import Collector
 
 from nubis.api import metrics as api_metrics
 from nubis.monitoring import capacity
-from nubis.monitoring import conf as monitoring_conf
 from nubis.monitoring.reader import APIS, CloudReader, Snapshot
 
 LOG = logging.getLogger(__name__)
@@ -255,13 +254,16 @@ class CloudCollector(Collector):
 
 
 class MetricsApp:
-    """WSGI: ``GET /metrics`` for the allowed addresses, 403 for others, 404 elsewhere."""
+    """WSGI: ``GET /metrics`` for the allowed addresses, 403 for others; ``GET /healthcheck`` (the process
+    serves; no cloud read) for anyone; 404 elsewhere."""
 
     def __init__(self, registry: prom.CollectorRegistry, allowed: Sequence[str]) -> None:
         self.registry = registry
         self.allowed = api_metrics.parse_networks(allowed)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthcheck" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            return _plain(start_response, "200 OK", b"OK\n")
         if environ.get("PATH_INFO") != api_metrics.PATH or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return _plain(start_response, "404 Not Found", b"nubis-exporter serves GET /metrics only\n")
         address = api_metrics._address(environ)
@@ -294,23 +296,11 @@ def build_app(conf: cfg.ConfigOpts) -> MetricsApp:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``nubis-exporter --config-file nubis.conf``: serve until SIGTERM."""
-    from nubis.api import server
-    from nubis.cmd import common
-    from nubis.common import config, log
+    """``nubis-exporter --config-file nubis.conf``: serve until SIGTERM (as the all-in-one runs it,
+    ``nubis.monitoring.service``)."""
+    from nubis.cmd import service
 
-    conf = common.build_conf([])
-    monitoring_conf.register_opts(conf)
-    config.parse_args(conf, sys.argv[1:] if argv is None else argv)
-    log.setup(conf)
-
-    def start() -> list[Any]:
-        http = server.HttpServer("exporter", conf.exporter.bind_host, conf.exporter.bind_port, build_app(conf),
-                                 threads=4)
-        http.start()
-        return [http]
-
-    return server.run_workers(start, 1, lambda: float(conf.graceful_shutdown_timeout))
+    return service.run("exporter", argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from nubis.network.agent.dataplane import DataPlane, LinuxDataPlane, NoopDataPla
 from nubis.network.agent.ip import Netns
 from nubis.network.agent.manager import NetworkAgent
 from nubis.network.agent.metadata_proxy import MetadataProxies
+from nubis.network.agent.traffic import TrafficReporter
 from nubis.services import ServiceDefinition, Stoppable
 
 
@@ -45,9 +46,14 @@ def configurations(c: cfg.ConfigOpts) -> dict[str, object]:
 def build_agent(runtime: Runtime) -> NetworkAgent:
     c = runtime.conf
     server = rpcapi.NetworkServerAPI(runtime.messaging, c.network_agent.rpc_timeout)
+    # Outbound traffic is measured where taps exist: the Linux data plane (the noop one has none).
+    traffic = None
+    if c.network_agent.traffic_interval and dataplane_kind(c) == "linux":
+        traffic = TrafficReporter(Netns(c.network_agent.host_namespace), rpc.Notifier(runtime.messaging, "network",
+                                  c.host), c.host, c.network_agent.traffic_interval)
     return NetworkAgent(c.host, server, make_dataplane(c, server), configurations(c),
                         c.network_agent.poll_interval, c.network_agent.resync_interval,
-                        c.network_agent.report_interval)
+                        c.network_agent.report_interval, traffic)
 
 
 def start(runtime: Runtime) -> Sequence[Stoppable]:

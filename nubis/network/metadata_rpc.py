@@ -28,12 +28,12 @@ class NetworkMetadataAPI(rpc.RPCClient):
 
     def instance_ports(self, ctxt: RequestContext, instance_uuid: str) -> list[dict[str, Any]]:
         """The instance's ports (shape: ``instance_ports.ports_of``)."""
-        return self.prepare(version="1.0", namespace=NAMESPACE).call(  # type: ignore[no-any-return]
+        return self.prepare(version="1.0", namespace=NAMESPACE).call(
             ctxt, "instance_ports", instance_uuid=instance_uuid)
 
     def floating_ip(self, ctxt: RequestContext, instance_uuid: str, fixed_ip: str) -> str | None:
         """The floating IP of ``fixed_ip`` on the instance's ports, or None."""
-        return self.prepare(version="1.0", namespace=NAMESPACE).call(  # type: ignore[no-any-return]
+        return self.prepare(version="1.0", namespace=NAMESPACE).call(
             ctxt, "floating_ip", instance_uuid=instance_uuid, fixed_ip=fixed_ip)
 
 

@@ -38,6 +38,15 @@ ADMIN_ATTRIBUTES = {
     "router": ["external_gateway_info:external_fixed_ips", "distributed", "ha"],
 }
 
+# The API defaults of those attributes: a create that sends one at its default has not set it (Neutron's
+# _is_attribute_explicitly_set), as dashboards do with ``"shared": false``. Updates check any attribute sent.
+ADMIN_ATTRIBUTE_DEFAULTS = {
+    "network": {"shared": False, "router:external": False},
+    "subnetpool": {"shared": False, "is_default": False},
+    "address_scope": {"shared": False},
+    "router": {"distributed": False, "ha": False},
+}
+
 # Port attributes only the network's owner (or an admin) may set, Neutron's defaults: on a network shared with
 # it, another project's port gets the address, MAC and filtering the service chooses, and cannot pose as one of
 # the network's own devices. ``device_owner`` is checked only for values starting with ``network:``
@@ -73,6 +82,17 @@ def _rules() -> list[policy.RuleDefault]:
         words = member.replace("_", " ")  # Neutron's metering policy: the admin's alone
         rules += [_rule(f"{op}_{member}", ADMIN, f"{op.capitalize()} a {words}.", method, path)
                   for op, method in (("create", "POST"), ("get", "GET"), ("delete", "DELETE"))]
+    # Neutron's QoS policy: the admin makes policies and rules; a project reads its own and shared ones.
+    qos_path = "/v2.0/qos/policies"
+    rules += [_rule("get_policy", READER, "List or show QoS policies the project can see.", "GET", qos_path)]
+    rules += [_rule(f"{op}_policy", ADMIN, f"{op.capitalize()} a QoS policy.", method, qos_path)
+              for op, method in (("create", "POST"), ("update", "PUT"), ("delete", "DELETE"))]
+    for kind in ("bandwidth_limit", "dscp_marking", "minimum_bandwidth"):
+        path = f"{qos_path}/{{policy_id}}/{kind}_rules"
+        rules += [_rule(f"get_policy_{kind}_rule", READER, f"List or show the {kind} rules of a QoS policy.",
+                      "GET", path)]
+        rules += [_rule(f"{op}_policy_{kind}_rule", ADMIN, f"{op.capitalize()} a {kind} rule of a QoS policy.",
+                        method, path) for op, method in (("create", "POST"), ("update", "PUT"), ("delete", "DELETE"))]
     for op, method in (("create", "POST"), ("update", "PUT")):
         rules += [_rule(f"{op}_port:{attr}", NETWORK_OWNER, f"Set {attr} of a port on another project's network.",
                         method, "/v2.0/ports") for attr in NETWORK_OWNER_ATTRIBUTES[op]]
@@ -96,6 +116,8 @@ def _rules() -> list[policy.RuleDefault]:
         _rule("get_quota", f"({ADMIN}) or ({nubis_policy.PROJECT_READER})", "Show a project's quotas.", "GET",
               "/v2.0/quotas/{project_id}"),
         _rule("update_quota", ADMIN, "Change or reset a project's quotas.", "PUT", "/v2.0/quotas/{project_id}"),
+        _rule("get_rule_type", ADMIN, "Show which values a QoS rule type takes.", "GET",
+              "/v2.0/qos/rule-types/{rule_type}"),
         _rule("get_agent", ADMIN, "List and show agents.", "GET", "/v2.0/agents"),
         _rule("update_agent", ADMIN, "Enable, disable or describe an agent.", "PUT", "/v2.0/agents/{id}"),
         _rule("delete_agent", ADMIN, "Forget an agent.", "DELETE", "/v2.0/agents/{id}"),

@@ -28,12 +28,12 @@ class NetworkServerAPI(rpc.RPCClient):
 
     def report_state(self, ctxt: RequestContext, host: str, configurations: dict[str, Any], starting: bool) -> str:
         """A heartbeat (registration on the first one); returns the agent's id."""
-        return self.prepare(version="1.0").call(  # type: ignore[no-any-return]
+        return self.prepare(version="1.0").call(
             ctxt, "report_state", host=host, configurations=configurations, starting=starting)
 
     def host_state(self, ctxt: RequestContext, host: str) -> dict[str, Any]:
         """Everything the host must wire: its networks, ports, security groups, routers, DHCP."""
-        return self.prepare(version="1.0").call(ctxt, "host_state", host=host)  # type: ignore[no-any-return]
+        return self.prepare(version="1.0").call(ctxt, "host_state", host=host)
 
     def update_port_status(self, ctxt: RequestContext, host: str, statuses: dict[str, str]) -> None:
         """``{port_id: "ACTIVE" | "DOWN"}`` for ports the host wired or lost."""
@@ -41,7 +41,7 @@ class NetworkServerAPI(rpc.RPCClient):
 
     def metadata_target(self, ctxt: RequestContext, network_id: str, address: str) -> dict[str, str] | None:
         """Which instance (and project) holds ``address`` on ``network_id``; None if none does."""
-        return self.prepare(version="1.0").call(  # type: ignore[no-any-return]
+        return self.prepare(version="1.0").call(
             ctxt, "metadata_target", network_id=network_id, address=address)
 
 
@@ -52,16 +52,16 @@ class NetworkServerEndpoint:
         self.sync = sync
 
     def report_state(self, ctxt: RequestContext, host: str, configurations: dict[str, Any], starting: bool) -> str:
-        return self.sync.report_state(host, configurations, starting)  # type: ignore[no-any-return]
+        return self.sync.report_state(host, configurations, starting)
 
     def host_state(self, ctxt: RequestContext, host: str) -> dict[str, Any]:
-        return self.sync.host_state(host)  # type: ignore[no-any-return]
+        return self.sync.host_state(host)
 
     def update_port_status(self, ctxt: RequestContext, host: str, statuses: dict[str, str]) -> None:
         self.sync.update_port_status(host, statuses)
 
     def metadata_target(self, ctxt: RequestContext, network_id: str, address: str) -> dict[str, str] | None:
-        return self.sync.metadata_target(network_id, address)  # type: ignore[no-any-return]
+        return self.sync.metadata_target(network_id, address)
 
 
 class NetworkAgentAPI(rpc.RPCClient):

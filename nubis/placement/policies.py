@@ -25,8 +25,6 @@ RULES = [
           "POST", "/resource_providers"),
     _rule("allocate", ADMIN_OR_SERVICE, "Write or delete the allocations of consumers.",
           "PUT", "/allocations/{consumer_uuid}"),
-    _rule("explain", "role:admin", "Dry-run the scheduler for a flavor and see why hosts are rejected.",
-          "POST", "/scheduler/explain"),
 ]
 
 

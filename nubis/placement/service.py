@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-
 from nubis.api import deploy, faults, microversion
 from nubis.common.runtime import Runtime
 from nubis.placement import db, policies
 from nubis.placement.api import routes
 from nubis.placement.api.common import MAX_VERSION, MIN_VERSION
 from nubis.placement.core.facade import PlacementCore
-from nubis.scheduler import rpcapi
 from nubis.services import ServiceDefinition
 
 VERSIONS = microversion.VersionRange("placement", microversion.Version.parse(MIN_VERSION),
@@ -18,11 +15,7 @@ VERSIONS = microversion.VersionRange("placement", microversion.Version.parse(MIN
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:
-    def scheduler_client() -> rpcapi.SchedulerAPI:
-        return rpcapi.SchedulerAPI(runtime.messaging)
-
-    core = PlacementCore(runtime.conf, runtime.database("placement"), policies.make(runtime.conf),
-                         functools.cache(scheduler_client))
+    core = PlacementCore(runtime.conf, runtime.database("placement"), policies.make(runtime.conf))
     spec = deploy.ApiSpec(name="placement", routes=routes.ROUTES, fault_format=faults.placement_fault,
                           versions=VERSIONS)
     return deploy.build_app(spec, runtime.conf, core)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from nubis.common.db import types
+from nubis.common.db import dml, types
 from nubis.common.db.engine import Database
 from nubis.scheduler import numa
 from nubis.scheduler.db.models import ComputeHost, NumaClaim
@@ -41,12 +41,12 @@ def claim(db: Database, host: str, instance_uuid: str, request: numa.NumaRequest
         except numa.NoFit as miss:
             raise ClaimLost(miss.reason) from None
         with db.writer() as s:
-            moved = s.execute(
+            moved = dml.rowcount(s.execute(
                 sa.update(ComputeHost)
                 .where(ComputeHost.host == host, ComputeHost.generation == generation)
                 .values(generation=generation + 1,
                         numa_usage={str(k): v.to_dict() for k, v in new_usage.items()})
-                .execution_options(synchronize_session=False)).rowcount
+                .execution_options(synchronize_session=False)))
             if moved == 1:
                 s.merge(NumaClaim(instance_uuid=instance_uuid, host=host, fit=result.to_dict()))
                 return result
@@ -68,12 +68,12 @@ def release(db: Database, instance_uuid: str) -> bool:
             host = record.host
         new_usage = numa.apply(usage, result, sign=-1)
         with db.writer() as s:
-            moved = s.execute(
+            moved = dml.rowcount(s.execute(
                 sa.update(ComputeHost)
                 .where(ComputeHost.host == host, ComputeHost.generation == generation)
                 .values(generation=generation + 1,
                         numa_usage={str(k): v.to_dict() for k, v in new_usage.items()})
-                .execution_options(synchronize_session=False)).rowcount
+                .execution_options(synchronize_session=False)))
             if moved == 1:
                 s.execute(sa.delete(NumaClaim).where(NumaClaim.instance_uuid == instance_uuid))
                 return True

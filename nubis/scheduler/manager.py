@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from nubis.common.clients.placement import PlacementClient
 from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.scheduler import claims, filters, numa, weighers
@@ -17,8 +18,8 @@ from nubis.scheduler.db.models import ComputeHost
 from nubis.scheduler.exceptions import NoValidHost
 from nubis.scheduler.explain import Explanation
 from nubis.scheduler.host_state import HostState
-from nubis.scheduler.placement_client import PlacementClient, resources_for
 from nubis.scheduler.request_spec import RequestSpec
+from nubis.scheduler.resources import query_for, resources_for
 
 LOG = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class SchedulerManager:
         report = Explanation()
         known = self._known_hosts()
         report.considered = len(known)
-        candidates = self.placement.candidates(spec, self.conf.scheduler.max_placement_results)
+        candidates = self.placement.allocation_candidates(query_for(spec, self.conf.scheduler.max_placement_results))
         summaries = candidates["provider_summaries"]
         requests: dict[str, Mapping[str, Any]] = {}
         for request in candidates["allocation_requests"]:
@@ -146,7 +147,7 @@ class SchedulerManager:
         for rc, amount in sorted(wanted.items()):
             single = dataclasses.replace(spec, flavor=dataclasses.replace(
                 spec.flavor, extra_specs={**_no_resource_specs(spec.flavor.extra_specs), **_only(rc, wanted)}))
-            offered = self.placement.candidates(single, 100000)["provider_summaries"]
+            offered = self.placement.allocation_candidates(query_for(single, 100000))["provider_summaries"]
             for rp in list(unexplained):
                 if rp not in offered:
                     report.remove("placement", f"not enough {rc} (need {amount})", unexplained.pop(rp))

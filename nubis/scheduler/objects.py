@@ -1,4 +1,4 @@
-"""The scheduler's versioned RPC payloads: the request spec the conductor and placement's explain send.
+"""The scheduler's versioned RPC payloads: the request spec the conductor and the compute API's explain send.
 
 ``RequestSpec`` (``nubis.scheduler.request_spec``) stays the frozen dataclass the scheduler
 works with; these objects are its wire form from scheduler RPC 1.2 on (before: a plain dict).
@@ -8,8 +8,6 @@ Version history:
 """
 
 from __future__ import annotations
-
-from typing import Any, ClassVar
 
 from oslo_versionedobjects import fields
 
@@ -22,7 +20,11 @@ class FlavorObject(objects.NubisObject):
     """The flavor's sizes and extra specs (``request_spec.Flavor``)."""
 
     VERSION = "1.0"
-    fields: ClassVar[dict[str, Any]] = {
+    # Set by oslo.versionedobjects from ``fields``; declared for the type checker.
+    name: str
+    vcpus: int
+    memory_mb: int
+    fields = {
         "name": fields.StringField(),
         "vcpus": fields.IntegerField(),
         "memory_mb": fields.IntegerField(),
@@ -48,7 +50,8 @@ class ServerGroupObject(objects.NubisObject):
     """The instance's server group policy and the hosts its placed members are on."""
 
     VERSION = "1.0"
-    fields: ClassVar[dict[str, Any]] = {
+    policy: str
+    fields = {
         "policy": fields.StringField(),
         "hosts": fields.ListOfStringsField(default=[]),
         "max_per_host": fields.IntegerField(default=1),
@@ -67,21 +70,22 @@ class RequestSpecObject(objects.NubisObject):
     """What a boot or a move asks of the scheduler (``request_spec.RequestSpec``)."""
 
     VERSION = "1.0"
-    fields: ClassVar[dict[str, Any]] = {
+    flavor: FlavorObject
+    fields = {
         "flavor": fields.ObjectField("FlavorObject"),
         "instance_uuids": fields.ListOfStringsField(default=[]),
         "project_id": fields.StringField(default=""),
         "user_id": fields.StringField(default=""),
         "image_properties": objects.JSONField(default={}),
-        "availability_zone": fields.StringField(nullable=True, default=None),
-        "force_host": fields.StringField(nullable=True, default=None),
-        "force_node": fields.StringField(nullable=True, default=None),
+        "availability_zone": objects.nullable_string_field(),
+        "force_host": objects.nullable_string_field(),
+        "force_node": objects.nullable_string_field(),
         "ignore_hosts": fields.ListOfStringsField(default=[]),
         "server_group": fields.ObjectField("ServerGroupObject", nullable=True, default=None),
-        "region": fields.StringField(nullable=True, default=None),
+        "region": objects.nullable_string_field(),
     }
     # Which child version each version of this object carries (OVO backports children by it).
-    obj_relationships: ClassVar[dict[str, list[tuple[str, str]]]] = {
+    obj_relationships = {
         "flavor": [("1.0", "1.0")],
         "server_group": [("1.0", "1.0")],
     }

@@ -44,13 +44,13 @@ class SchedulerAPI(rpc.RPCClient):
                             return_alternates: bool = True) -> list[dict[str, Any]]:
         """Choose and claim a host for each of the spec's instances; raises NoValidHost with the reasons."""
         version, args = self._spec_args(spec)
-        return self.prepare(version=version).call(  # type: ignore[no-any-return]
+        return self.prepare(version=version).call(
             ctxt, "select_destinations", return_alternates=return_alternates, **args)
 
     def explain(self, ctxt: RequestContext, spec: RequestSpec) -> dict[str, Any]:
         """A dry run: which hosts would pass, and how many each check removed and why."""
         version, args = self._spec_args(spec)
-        return self.prepare(version=version).call(ctxt, "explain", **args)  # type: ignore[no-any-return]
+        return self.prepare(version=version).call(ctxt, "explain", **args)
 
     def update_host(self, ctxt: RequestContext, report: dict[str, Any]) -> None:
         """A compute host's periodic report (provider, zone, capabilities, NUMA cells)."""
@@ -64,7 +64,7 @@ class SchedulerAPI(rpc.RPCClient):
         if not self.can_send_version("1.1"):
             LOG.warning("scheduler capped at %s: host settings of %s not sent", self.version_cap, host)
             return False
-        return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
+        return self.prepare(version="1.1").call(
             ctxt, "update_host_settings", host=host, settings=settings)
 
     def release(self, ctxt: RequestContext, instance_uuid: str) -> None:
@@ -75,7 +75,7 @@ class SchedulerAPI(rpc.RPCClient):
 def _received_spec(spec: dict[str, Any] | None, spec_obj: dict[str, Any] | None) -> RequestSpec:
     """The spec of a 1.2+ message (an object primitive) or of a 1.0/1.1 one (a dict)."""
     if spec_obj is not None:
-        return RequestSpecObject.obj_from_primitive(spec_obj).to_spec()  # type: ignore[no-any-return]
+        return RequestSpecObject.obj_from_primitive(spec_obj).to_spec()
     if spec is None:
         raise TypeError("select_destinations/explain needs spec (RPC 1.0) or spec_obj (RPC 1.2)")
     return RequestSpec.from_dict(spec)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nubis.common import clients, rpc
+from nubis.common.clients.placement import PlacementClient
 from nubis.common.runtime import Runtime
 from nubis.scheduler import conf, db
 from nubis.scheduler.manager import SchedulerManager
-from nubis.scheduler.placement_client import PlacementClient
 from nubis.scheduler.rpcapi import TOPIC, SchedulerEndpoint
 from nubis.services import ServiceDefinition, Stoppable
 

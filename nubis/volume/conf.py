@@ -29,6 +29,11 @@ OPTS = [
     cfg.FloatOpt("max_over_subscription_ratio", default=20.0, min=1.0,
                  help="How far the GiB of volumes and snapshots on a host may exceed its capacity (the file "
                       "backend's volumes are sparse: thin provisioned). Cinder's default."),
+    cfg.StrOpt("nbd_host", default="127.0.0.1",
+               help="Address the NBD exports of attached volumes listen on and computes connect to (this storage "
+                    "host's address on the storage network; loopback serves computes on this host only)."),
+    cfg.PortOpt("nbd_port_min", default=10809, help="Lowest TCP port of the NBD exports (one port per attached volume)."),
+    cfg.PortOpt("nbd_port_max", default=10908, help="Highest TCP port of the NBD exports."),
     cfg.IntOpt("report_interval", default=10, min=1, help="Seconds between a manager's heartbeats."),
     cfg.IntOpt("service_down_time", default=60, min=1,
                help="A manager silent this many seconds gets no new volumes."),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nubis.api import deploy, faults, microversion
-from nubis.common import clients
+from nubis.common.clients.image import ImageClient
 from nubis.common.runtime import Runtime
 from nubis.services import ServiceDefinition
 from nubis.volume import conf, db, policies
@@ -19,7 +19,7 @@ def build_core(runtime: Runtime) -> VolumeCore:
     c = runtime.conf
     return VolumeCore(c, runtime.database("volume"), policies.make(c),
                       VolumeManagerAPI(runtime.messaging, c.volume.rpc_timeout),
-                      clients.optional_service_adapter(c, "image"))
+                      ImageClient.from_conf(c, optional=True))
 
 
 def build_api(runtime: Runtime) -> deploy.WSGIApp:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
+
+import pytest
 
 from tests import fixtures
 from tools import testimage
@@ -38,3 +41,20 @@ def domains() -> list[str]:
         return [d.name() for d in conn.listAllDomains(0) if d.name().startswith(DOMAIN_PREFIX)]
     finally:
         conn.close()
+
+
+def instances_dir(prefix: str) -> str:
+    """A fresh directory for instance disks, once libvirtd answers (the test fails if it does not).
+
+    Under /var/tmp and world-traversable: qemu runs as libvirt-qemu and must reach the disks, and pytest's own
+    tmp tree is private to root.
+    """
+    import libvirt
+
+    try:
+        libvirt.open("qemu:///system").close()
+    except libvirt.libvirtError as exc:
+        pytest.fail(f"libvirtd is not running: {exc}")
+    path = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
+    os.chmod(path, 0o755)
+    return path

@@ -56,6 +56,9 @@ def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
             if service.build_api is not None:
                 url = f"http://127.0.0.1:{service.port + offset}/healthcheck"
                 assert requests.get(url, timeout=5).status_code == 200, name
+        # The Prometheus exporter is started too, on its port plus the offset, and reads the cloud.
+        scraped = requests.get(f"http://127.0.0.1:{services.load('exporter').port + offset}/metrics", timeout=60)
+        assert scraped.status_code == 200 and "openstack_identity_up 1.0" in scraped.text, scraped.text[-2000:]
         openrc = (tmp_path / "state" / "openrc").read_text()
         os_env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
         for line in openrc.splitlines():
@@ -78,7 +81,7 @@ def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
         read_pids()
     finally:
         unstack = subprocess.run([os.path.join(ROOT, "devstack", "unstack.sh"), "--purge"], env=env,
-                                 capture_output=True, text=True, timeout=300)
+                                 capture_output=True, text=True, timeout=600)
     assert unstack.returncode == 0, unstack.stderr
     for pid in pids.values():
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()

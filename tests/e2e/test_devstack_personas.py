@@ -47,6 +47,9 @@ def _urls(cloud: Cloud) -> dict[str, str]:
     return urls
 
 
+# One test is the whole matrix: a devstack start (about a minute) and some 600 rows of requests as every
+# persona, across processes; more than the suite's 300 s a test on two busy cores.
+@pytest.mark.timeout(1200)
 def test_persona_matrix_on_devstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
     if os.geteuid() != 0:
         pytest.fail("devstack needs root")

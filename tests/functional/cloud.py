@@ -101,11 +101,13 @@ class Cloud:
             return proc
         return json.loads(proc.stdout) if proc.stdout.strip() else None
 
-    def new_user(self, roles: Sequence[str] = ("member",), prefix: str = "demo") -> Credentials:
-        """A new project and a user with ``roles`` on it, made through the identity API."""
+    def new_user(self, roles: Sequence[str] = ("member",), prefix: str = "demo",
+                 project_id: str | None = None) -> Credentials:
+        """A new user with ``roles`` on a new project (or on ``project_id``), made through the identity API."""
         suffix = uuid.uuid4().hex[:8]
         conn = self.connection()
-        project = conn.identity.create_project(name=f"{prefix}-project-{suffix}", domain_id="default")
+        project = (conn.identity.get_project(project_id) if project_id else
+                   conn.identity.create_project(name=f"{prefix}-project-{suffix}", domain_id="default"))
         password = uuid.uuid4().hex
         user = conn.identity.create_user(name=f"{prefix}-{suffix}", password=password, domain_id="default",
                                          default_project_id=project.id)

@@ -81,6 +81,12 @@ def test_all_in_one_start_use_stop_restart(tmp_path) -> None:  # type: ignore[no
             port = services.load(name).port
             if port and services.load(name).build_api:
                 assert requests.get(f"http://127.0.0.1:{port + offset}/healthcheck", timeout=5).status_code == 200
+        # The Prometheus exporter runs in the all-in-one too, on its port plus the offset, and reads the cloud.
+        exporter = f"http://127.0.0.1:{services.load('exporter').port + offset}"
+        assert requests.get(f"{exporter}/healthcheck", timeout=5).status_code == 200
+        scraped = requests.get(f"{exporter}/metrics", timeout=60)
+        assert scraped.status_code == 200, scraped.text
+        assert "openstack_identity_up 1.0" in scraped.text and "openstack_nova_up 1.0" in scraped.text, scraped.text
         env = _openrc_env(state)
         token = _cli(env, "token", "issue")
         assert token["project_id"] and token["user_id"]

@@ -27,7 +27,7 @@ CONFIG = {
 # Per API: a route that parses a JSON body, a route that reads the query string, and how its fault looks.
 HOSTILE = {
     "identity": ("/v3/auth/tokens", "/v3/users", lambda b: b["error"]["code"] == 400 and b["error"]["message"]),
-    "image": ("/v2/images", "/v2/images", lambda b: b["code"] == 400 and b["message"]),
+    "image": ("/v2/images", "/v2/images", lambda b: b["error"]["code"] == 400 and b["error"]["message"]),
     "placement": ("/resource_providers", "/resource_providers",
                   lambda b: b["errors"][0]["status"] == 400 and b["errors"][0]["detail"]),
     "compute-api": ("/v2.1/servers", "/v2.1/servers", lambda b: b["badRequest"]["code"] == 400 and b["badRequest"]["message"]),
@@ -35,7 +35,7 @@ HOSTILE = {
 }
 FORBIDDEN = {
     "identity": lambda b: b["error"]["code"] == 403,
-    "image": lambda b: b["code"] == 403,
+    "image": lambda b: b["error"]["code"] == 403,
     "placement": lambda b: b["errors"][0]["status"] == 403,
     "compute-api": lambda b: b["forbidden"]["code"] == 403,
     "network": lambda b: b["NeutronError"]["type"] == "Forbidden",

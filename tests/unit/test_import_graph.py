@@ -3,6 +3,7 @@
 - a service's core and db never import the HTTP layer (``nubis.api``): the core never sees HTTP;
 - ``nubis.common`` imports no service and not the HTTP layer;
 - no service imports another service's core or db (they talk over HTTP or RPC);
+- placement imports nothing of the scheduler (scheduling explanations are the scheduler side's);
 - no import circles among Nubis modules (module-level imports, ``TYPE_CHECKING`` ones included).
 """
 
@@ -96,6 +97,13 @@ def test_common_imports_no_service_and_no_http() -> None:
 def test_no_service_reaches_into_another_services_core_or_db() -> None:
     bad = sorted(f"{m} -> {t}" for m, ts in _graph(True).items() for t in ts
                  if _service(m) and _service(t) and _service(m) != _service(t) and _layer(t) in ("core", "db"))
+    assert bad == []
+
+
+def test_placement_imports_no_scheduler() -> None:
+    """Placement is called by the scheduler, never the other way round: it serves no scheduling."""
+    bad = sorted(f"{m} -> {t}" for m, ts in _graph(True).items() for t in ts
+                 if m.startswith("nubis.placement") and t.startswith("nubis.scheduler"))
     assert bad == []
 
 

@@ -35,8 +35,9 @@ end
 
 
 @contextmanager
-def identity_server(db_url: str, memcached: str, workers: int) -> Iterator[tuple[str, str]]:
-    """A running nubis-identity; yields (base URL, admin password)."""
+def identity_server(db_url: str, memcached: str, workers: int,
+                    pids: list[int] | None = None) -> Iterator[tuple[str, str]]:
+    """A running nubis-identity; yields (base URL, admin password). Its pid is appended to ``pids`` if given."""
     port = _service.free_port()
     password = os.urandom(12).hex()
     with tempfile.TemporaryDirectory() as state:
@@ -48,7 +49,9 @@ def identity_server(db_url: str, memcached: str, workers: int) -> Iterator[tuple
         manage = [os.path.join(_service.BIN, "nubis-manage"), "--config-file", conf]
         subprocess.run([*manage, "db", "sync", "identity"], check=True, capture_output=True)
         subprocess.run([*manage, "bootstrap", "--bootstrap-password", password], check=True, capture_output=True)
-        with _service.running("nubis-identity", conf, port) as base:
+        with _service.running_process("nubis-identity", conf, port) as (base, pid):
+            if pids is not None:
+                pids.append(pid)
             yield base, password
 
 
@@ -70,7 +73,8 @@ def run_wrk(url: str, concurrency: int, duration: int, script: str) -> dict[str,
         os.unlink(f.name)
     line = next(x for x in out.splitlines() if x.startswith("RESULT"))
     count, micros, errors, p50, p95, p99 = (float(v) for v in line.split()[1:])
-    return {"rps": count / (micros / 1e6), "errors": errors, "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000}
+    seconds = micros / 1e6
+    return {"rps": count / seconds, "ok_rps": (count - errors) / seconds, "errors": errors, "p50": p50 / 1000, "p95": p95 / 1000, "p99": p99 / 1000}
 
 
 def _lua_string(value: str) -> str:

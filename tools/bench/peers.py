@@ -56,8 +56,19 @@ NOTES = [
     "Claims: the reference Placement on SQLite answers most concurrent claims with 500 (its SQLite writes "
     "collide: 37 of 40 claims at c=10 in a check run), so the claims ratio compares Nubis with a reference "
     "that fails; it is not a like-for-like throughput figure (a MariaDB run would be; not done here).",
-    "Image upload: Nubis fsyncs the image before marking it active; Glance's filesystem store does not, "
-    "so Glance's figure excludes the writeback Nubis waits for.",
+    "Image upload: Nubis still makes the image durable before marking it active (fdatasync of the data, "
+    "fsync of the directory after the rename) and Glance's filesystem store does not; Nubis starts writeback "
+    "every 8 MiB while the data arrives, so its final fdatasync waits for the last window only.",
+    "Image RSS: VmHWM of the whole server after each upload (it only grows, so the larger size's figure is the "
+    "peak over both); the reference's is gunicorn's master plus its worker, Nubis's its one process. "
+    "A 10 GiB round (--image-mib 256,1024,10240) was not run for this table: about 4 minutes a side and "
+    "round on this host; the disk had the space.",
+    "Image CPU: the server's user + system CPU (all its processes, from /proc) per GiB uploaded. On this "
+    "shared host (run queue 5-11 on 2 cores during the run) upload throughput is mostly the CPU share each "
+    "server gets; the CPU it spends per GiB (MD5, SHA-512, copies) is the steadier measure of the work done.",
+    "Token validate CPU: the server's user + system CPU (all its processes, from /proc) over a c=1 wrk run, "
+    "divided by the requests served: the whole request (HTTP, the caller's token, the subject's), not only "
+    "the Fernet decryption.",
     "Peak RSS: the reference's figure is gunicorn's master plus its worker; Nubis's is its one process "
     "(1 worker, threads).",
 ]
@@ -228,26 +239,46 @@ def nubis_image_server(state: str) -> Iterator[tuple[str, int]]:
         yield up
 
 
-def image_measures(source: str, size_mib: int) -> dict[str, Measure]:
-    def upload(base: str) -> float:
-        image = requests.post(f"{base}/v2/images", headers=IMAGE_HEADERS, timeout=30, json={
-            "name": "bench", "disk_format": "raw", "container_format": "bare"})
-        image.raise_for_status()
-        image_id = image.json()["id"]
+def image_measures(sources: dict[int, str], pid: int) -> dict[str, Measure]:
+    """An upload per size (MiB -> source file), smallest first, each followed by the server's CPU per GiB for it
+    and its peak RSS so far."""
+    def upload(source: str, size_mib: int) -> Measure:
+        def run(base: str) -> float:
+            image = requests.post(f"{base}/v2/images", headers=IMAGE_HEADERS, timeout=30, json={
+                "name": "bench", "disk_format": "raw", "container_format": "bare"})
+            image.raise_for_status()
+            image_id = image.json()["id"]
 
-        def put() -> None:
-            resp = requests.put(f"{base}/v2/images/{image_id}/file", data=nubis_image.read_chunks(source),
-                                headers={**IMAGE_HEADERS, "Content-Type": "application/octet-stream"}, timeout=900)
-            resp.raise_for_status()
+            def put() -> None:
+                resp = requests.put(f"{base}/v2/images/{image_id}/file", data=nubis_image.read_chunks(source),
+                                    headers={**IMAGE_HEADERS, "Content-Type": "application/octet-stream"},
+                                    timeout=3600)
+                resp.raise_for_status()
 
-        seconds = nubis_image.timed(put)
-        got = requests.get(f"{base}/v2/images/{image_id}", headers=IMAGE_HEADERS, timeout=30).json()
-        if got.get("status") != "active" or got.get("size") != size_mib * nubis_image.CHUNK:
-            raise RuntimeError(f"upload did not complete: {got.get('status')}, {got.get('size')} bytes")
-        requests.delete(f"{base}/v2/images/{image_id}", headers=IMAGE_HEADERS, timeout=60)
-        return size_mib / seconds
+            before = tree_cpu_seconds(pid)
+            seconds = nubis_image.timed(put)
+            cpu[size_mib] = (tree_cpu_seconds(pid) - before) / size_mib * 1024
+            got = requests.get(f"{base}/v2/images/{image_id}", headers=IMAGE_HEADERS, timeout=30).json()
+            if got.get("status") != "active" or got.get("size") != size_mib * nubis_image.CHUNK:
+                raise RuntimeError(f"upload did not complete: {got.get('status')}, {got.get('size')} bytes")
+            requests.delete(f"{base}/v2/images/{image_id}", headers=IMAGE_HEADERS, timeout=60)
+            return size_mib / seconds
+        return run
 
-    return {f"image upload {size_mib} MiB MiB/s": upload}
+    measures: dict[str, Measure] = {}
+    cpu: dict[int, float] = {}  # server CPU seconds per GiB, by upload size
+    for size_mib in sorted(sources):
+        measures[f"image upload {_size_label(size_mib)} MiB/s"] = upload(sources[size_mib], size_mib)
+        # On a shared host throughput is the CPU share a server gets; its CPU per GiB moves far less.
+        measures[f"server CPU per GiB uploaded ({_size_label(size_mib)}) s"] = (
+            lambda base, size=size_mib: cpu[size])
+        # VmHWM only grows: after the largest upload it is the peak over all of them.
+        measures[f"peak RSS after {_size_label(size_mib)} upload MiB"] = lambda base: tree_peak_rss_mib(pid)
+    return measures
+
+
+def _size_label(size_mib: int) -> str:
+    return f"{size_mib // 1024} GiB" if size_mib % 1024 == 0 else f"{size_mib} MiB"
 
 
 # -- identity ----------------------------------------------------------------------------------------
@@ -275,7 +306,7 @@ def reference_keystone(state: str, memcached: str, workers: int) -> Iterator[tup
         yield base, pid, password
 
 
-def identity_measures(password: str, duration: int) -> dict[str, Measure]:
+def identity_measures(password: str, duration: int, pids: list[int]) -> dict[str, Measure]:
     def tokens(base: str) -> tuple[str, str]:
         body = nubis_identity.password_body(password)
         admin = requests.post(base + "/v3/auth/tokens", json=body, timeout=60).headers["X-Subject-Token"]
@@ -288,16 +319,42 @@ def identity_measures(password: str, duration: int) -> dict[str, Measure]:
             return nubis_identity.bench_validate(base, admin, subject, c, duration)["rps"]
         return run
 
+    def validate_cpu(base: str) -> float:
+        """Server CPU (all its processes, user + system) per validate at c=1, in microseconds."""
+        admin, subject = tokens(base)
+        nubis_identity.bench_validate(base, admin, subject, 1, 1)  # warm the cache
+        before = tree_cpu_seconds(pids[-1])
+        rps = nubis_identity.bench_validate(base, admin, subject, 1, duration)["rps"]
+        return (tree_cpu_seconds(pids[-1]) - before) / (rps * duration) * 1e6
+
     measures = {f"token validate c={c} req/s": validate(c) for c in (1, 10, 50)}
-    # bcrypt 12 at c=10 on shared cores: a few per second, so a longer run than the validations.
-    measures["token issue c=10 req/s"] = lambda base: nubis_identity.bench_issue(base, password, 10,
-                                                                                   3 * duration)["rps"]
+    measures["server CPU per token validate c=1 us"] = validate_cpu
+    # bcrypt 12 on shared cores: a few per second, so longer runs than the validations.
+    def issue(c: int) -> Measure:
+        # Answered with a token, not shed (a 503 under overload is quick and would count as a request).
+        return lambda base: nubis_identity.bench_issue(base, password, c, 2 * duration)["ok_rps"]
+
+    measures.update({f"token issue c={c} tokens/s": issue(c) for c in (1, 10, 50)})
     return measures
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its children (workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in (pid, *_children(pid)):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
 
 
 # -- rounds and the report -----------------------------------------------------------------------------
 
-LOWER_IS_BETTER = ("ms",)
+LOWER_IS_BETTER = ("ms", "us", " s")
 
 
 def alternate(nubis: Callable[[], Any], reference: Callable[[], Any], rounds: int,
@@ -307,11 +364,12 @@ def alternate(nubis: Callable[[], Any], reference: Callable[[], Any], rounds: in
         for side, start in (("nubis", nubis), ("reference", reference)):
             with start() as up:
                 base, pid = up[0], up[1]
-                for name, measure in measures(up).items():
+                taken = measures(up)
+                for name, measure in taken.items():
                     value = measure(base)
                     results.setdefault(name, {"nubis": [], "reference": []})[side].append(round(value, 3))
                     print(f"  round {r + 1} {side:9s} {name}: {value:.1f}", flush=True)
-                if pid:
+                if pid and not any(name.startswith("peak RSS") for name in taken):
                     rss = tree_peak_rss_mib(pid)
                     results.setdefault("peak RSS MiB", {"nubis": [], "reference": []})[side].append(round(rss, 1))
 
@@ -321,7 +379,9 @@ def ratios(values: dict[str, list[float]], name: str) -> dict[str, float]:
     per_round = []
     for ours, theirs in zip(values["nubis"], values["reference"], strict=False):
         lower_better = name.endswith(LOWER_IS_BETTER) or name.startswith("peak RSS")
-        per_round.append(theirs / ours if lower_better else ours / theirs)
+        denominator = ours if lower_better else theirs
+        # A reference that served nothing in a round (0 tokens/s) leaves Nubis infinitely ahead in it.
+        per_round.append(float("inf") if denominator == 0 else (theirs / ours if lower_better else ours / theirs))
     if not per_round:
         return {}
     return {"median": round(statistics.median(per_round), 2), "min": round(min(per_round), 2),
@@ -354,7 +414,13 @@ def write_report(report: dict[str, Any], out: str) -> None:
                          f"({r['min']}–{r['max']}) | {r['rounds']} |")
     lines += ["", "Ratios are Nubis's advantage (reference time / Nubis time, Nubis rate / reference rate, "
               "reference RSS / Nubis RSS): above 1 Nubis is ahead. Generated by `python -m tools.bench peers`.",
-              "", *(f"- {note}" for note in report.get("notes", [])), MARK_END]
+              "", *(f"- {note}" for note in report.get("notes", [])),
+              *(f"- {service}: figures from the run of {section['when']} (not rerun with the others)"
+                for service, section in report["services"].items() if section.get("when", report["when"])[:13]
+                != report["when"][:13]), MARK_END]
+    plot = plot_ratios(report, out)
+    if plot:
+        lines.insert(-1, f"\n![Nubis's advantage over the reference, per figure]({plot})")
     md_path = os.path.join(out, "BENCHMARKS.md")
     text = open(md_path).read() if os.path.exists(md_path) else "# Benchmarks\n"
     if MARK_START in text:
@@ -365,41 +431,95 @@ def write_report(report: dict[str, Any], out: str) -> None:
         f.write(text)
 
 
+def plot_ratios(report: dict[str, Any], out: str) -> str | None:
+    """``benchmarks/peers-ratios.png``: each figure's median ratio with its min-max, if matplotlib is here."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    rows = [(f"{service}: {name}", r) for service, section in report["services"].items()
+            for name, values in section.get("figures", {}).items() if (r := ratios(values, name))]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
+    ys = range(len(rows))
+    medians = [r["median"] for _, r in rows]
+    ax.barh(ys, medians, color=["tab:green" if m >= 1 else "tab:red" for m in medians],
+            xerr=[[m - r["min"] for m, (_, r) in zip(medians, rows, strict=True)],
+                  [r["max"] - m for m, (_, r) in zip(medians, rows, strict=True)]], capsize=3)
+    ax.set_yticks(list(ys), [label for label, _ in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(1, color="black", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("Nubis's advantage over the reference (x, log scale; median and min-max over rounds)")
+    fig.tight_layout()
+    path = os.path.join("benchmarks", "peers-ratios.png")
+    fig.savefig(os.path.join(out, path), dpi=100)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="tools.bench.peers", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="placement,image,identity")
     parser.add_argument("--providers", type=int, default=10000)
-    parser.add_argument("--image-mib", type=int, default=256,
-                        help="upload size (1024 is the issue's figure; 256 keeps a run short on a shared host)")
+    parser.add_argument("--image-mib", default="256,1024",
+                        help="upload sizes in MiB, comma-separated (10240 for the 10 GiB figure: needs 2x that free "
+                        "on /var/tmp and a few minutes a round)")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--memcached", default="127.0.0.1:11211")
     parser.add_argument("--out", default=ROOT)
     args = parser.parse_args(argv)
-    services: dict[str, Any] = {}
+    # Services not run this time keep their figures from the run that measured them (with its date).
+    services: dict[str, Any] = {name: {**section, "when": section.get("when", previous["when"])}
+                                for previous in [_previous_report(args.out)] if previous
+                                for name, section in previous["services"].items()}
     for service in args.only.split(","):
         print(f"== {service}", flush=True)
         figures_: dict[str, Any] = {}
         try:
             with tempfile.TemporaryDirectory(dir="/var/tmp") as state:
                 run_service(service, state, args, figures_)
-            services[service] = {"figures": figures_}
+            services[service] = {"figures": figures_, "when": _now()}
         except Exception as exc:  # a reference that will not install or start: say why, keep the rest
             traceback.print_exc()
-            services[service] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}", "figures": figures_}
+            services[service] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}", "figures": figures_,
+                                 "when": _now()}
         write_report(_report(args, services), args.out)  # after each service: a cut-short run keeps what it has
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _previous_report(out: str) -> dict[str, Any] | None:
+    try:
+        with open(os.path.join(out, "benchmarks", "results.json")) as f:
+            report = json.load(f).get("peers")
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and "services" in report else None
 
 
 def _report(args: argparse.Namespace, services: dict[str, Any]) -> dict[str, Any]:
     with open(CONSTRAINTS) as f:
         versions = [line for line in f.read().split("\n") if line and not line.startswith("#")]
-    return {"when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    return {"when": _now(),
             "host": f"{os.cpu_count()} cores shared with other work",
             "conditions": (f"{args.rounds} alternating rounds; SQLite; loopback; placement 1 worker, "
-                           f"{args.providers} providers; image 1 worker, {args.image_mib} MiB chunked upload; "
+                           f"{args.providers} providers; image 1 worker, "
+                           f"{', '.join(_size_label(m) for m in _sizes(args.image_mib))} chunked uploads; "
                            f"identity 2 workers, memcached, wrk {args.duration}s per figure; references under "
                            "gunicorn (same worker count, 8 threads)."),
             "versions": versions, "services": services, "notes": NOTES}
+
+
+def _sizes(text: str) -> list[int]:
+    return sorted(int(x) for x in text.split(","))
 
 
 def run_service(service: str, state: str, args: argparse.Namespace, out: dict[str, Any]) -> None:
@@ -409,30 +529,34 @@ def run_service(service: str, state: str, args: argparse.Namespace, out: dict[st
                   lambda: reference_placement(tempfile.mkdtemp(dir=state), n), args.rounds,
                   lambda up: placement_measures(10, 3, 5), out)
     elif service == "image":
-        source = os.path.join(state, "source.img")
-        nubis_image.make_source(source, args.image_mib * nubis_image.CHUNK)
+        sources = {}
+        for size_mib in _sizes(args.image_mib):
+            sources[size_mib] = os.path.join(state, f"source-{size_mib}.img")
+            nubis_image.make_source(sources[size_mib], size_mib * nubis_image.CHUNK)
         alternate(lambda: nubis_image_server(tempfile.mkdtemp(dir=state)),
                   lambda: reference_glance(tempfile.mkdtemp(dir=state)), args.rounds,
-                  lambda up: image_measures(source, args.image_mib), out)
+                  lambda up: image_measures(sources, up[1]), out)
     elif service == "identity":
         if shutil.which("wrk") is None:
             raise RuntimeError("wrk is not installed (apt-get install wrk)")
         passwords: dict[str, str] = {}
+        pids: list[int] = []  # the running server's, last
 
         @contextmanager
         def nubis() -> Iterator[tuple[str, int]]:
-            with nubis_identity.identity_server(f"sqlite:///{tempfile.mkdtemp(dir=state)}/identity.sqlite", args.memcached, 2) as (
-                    base, pw):
+            with nubis_identity.identity_server(f"sqlite:///{tempfile.mkdtemp(dir=state)}/identity.sqlite",
+                                                args.memcached, 2, pids) as (base, pw):
                 passwords["current"] = pw
-                yield base, 0
+                yield base, pids[-1]
 
         @contextmanager
         def reference() -> Iterator[tuple[str, int]]:
             with reference_keystone(tempfile.mkdtemp(dir=state), args.memcached, 2) as (base, pid, pw):
                 passwords["current"] = pw
+                pids.append(pid)
                 yield base, pid
 
-        alternate(nubis, reference, args.rounds, lambda up: identity_measures(passwords["current"], args.duration),
+        alternate(nubis, reference, args.rounds, lambda up: identity_measures(passwords["current"], args.duration, pids),
                   out)
     else:
         raise SystemExit(f"unknown service {service}")

@@ -38,7 +38,7 @@ RUNS: dict[str, tuple[list[str], str]] = {
     "compute": (["--boots", "20", "--concurrent", "50", "--cycles-seconds", "15"], ""),
     "network": (["--db", MARIADB, "--seconds", "10"], ""),
     "libvirt_boot": (["--boots", "3", "--concurrent", "5"], "root"),
-    "exporter": (["--instances", "60", "--scrapes", "5"], ""),
+    "exporter": (["--instances", "1000", "--hosts", "16", "--projects", "20", "--scrapes", "5"], ""),
     "metering": (["--events", "2000", "--db", MARIADB], ""),
     "consoles": (["--tries", "5", "--open", "20"], ""),
 }
@@ -91,6 +91,10 @@ def markdown(results: dict[str, Any], plots: Sequence[str]) -> str:
              f"Measured {results['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB), "
              f"{m['os']}, kernel {m['kernel']}, Python {m['python']}. The load generators share the same cores. "
              "Regenerate with `python -m tools.bench.report`; the numbers are in `benchmarks/results.json`.", ""]
+    if results.get("kept_from"):
+        kept = results["kept_from"]
+        lines += [f"This run measured {', '.join(results['run_now'])}; the other figures are from "
+                  f"{kept['date']} (commit {kept['commit']}), kept by `--merge`.", ""]
     by_bench: dict[str, list[dict[str, Any]]] = {}
     for f in results["figures"]:
         by_bench.setdefault(f["bench"], []).append(f)
@@ -158,19 +162,45 @@ def _peers_section(out: str) -> tuple[Any, str]:
     return peers_json, text[text.index(MARK_START):text.index(MARK_END) + len(MARK_END)]
 
 
+def _merged(out: str, names: Sequence[str], found: list[dict[str, Any]],
+            skipped: dict[str, str]) -> tuple[list[dict[str, Any]], dict[str, str], dict[str, Any]]:
+    """The previous ``results.json``'s figures and reasons for the benchmarks not run now (in their order), then
+    this run's; and where the kept ones come from (``{"date", "commit"}``, empty without a previous report)."""
+    try:
+        with open(os.path.join(out, "benchmarks", "results.json")) as f:
+            previous = json.load(f)
+    except (OSError, ValueError):
+        return found, skipped, {}
+    rerun = set(names) | {f["bench"] for f in found}
+    kept = [f for f in previous.get("figures", []) if f["bench"] not in rerun]
+    reasons = {k: v for k, v in previous.get("skipped", {}).items() if k not in rerun and k in RUNS}
+    # A report merged before keeps naming the run its oldest figures come from, and what was run since.
+    source = previous.get("kept_from") or {"date": previous.get("date"), "commit": previous.get("commit")}
+    since = [n for n in previous.get("run_now", []) if n not in names] if previous.get("kept_from") else []
+    return kept + found, {**reasons, **skipped}, {**source, "run_since": since}
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", default=",".join(RUNS), help="comma-separated benchmark names")
     parser.add_argument("--out", default=".", help="where BENCHMARKS.md and benchmarks/ go")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the previous report's figures of the benchmarks not run now")
     args = parser.parse_args(argv)
     names = [n for n in args.only.split(",") if n]
     unknown = set(names) - set(RUNS)
     if unknown:
         raise SystemExit(f"unknown benchmarks {sorted(unknown)}; known: {', '.join(RUNS)}")
     found, skipped = run_all(names)
+    kept_from: dict[str, Any] = {}
+    if args.merge:
+        found, skipped, kept_from = _merged(args.out, names, found, skipped)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     results = {"date": datetime.date.today().isoformat(), "commit": commit, "machine": machine(),
                "figures": found, "skipped": skipped}
+    if kept_from:
+        since = kept_from.pop("run_since")
+        results.update(kept_from=kept_from, run_now=[*since, *names])
     os.makedirs(os.path.join(args.out, "benchmarks"), exist_ok=True)
     peers_json, peers_md = _peers_section(args.out)  # tools.bench.peers' side-by-side section is kept
     if peers_json is not None:
@@ -178,6 +208,9 @@ def main(argv: list[str]) -> None:
     with open(os.path.join(args.out, "benchmarks", "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     plots = plot(results, args.out)
+    if args.merge and not plots:  # no matplotlib here: the plots drawn before still stand
+        plots = [p for p in ("benchmarks/identity-rps.png", "benchmarks/identity-p50.png")
+                 if os.path.exists(os.path.join(args.out, p))]
     with open(os.path.join(args.out, "BENCHMARKS.md"), "w") as f:
         f.write(markdown(results, plots) + (f"\n{peers_md}\n" if peers_md else ""))
     print(f"wrote {os.path.join(args.out, 'BENCHMARKS.md')} ({len(found)} figures, {len(skipped)} not measured)")

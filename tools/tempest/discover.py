@@ -27,12 +27,6 @@ class Setting:
 # Compute features Nubis does not implement (an action it answers 400 "no such action" or a
 # path it has no route for), so no probe short of booting a server could show them.
 KNOWN_ABSENT = {
-    ("compute-feature-enabled", "change_password"): "no changePassword server action",
-    ("compute-feature-enabled", "rescue"): "no rescue/unrescue server actions",
-    ("compute-feature-enabled", "stable_rescue"): "no rescue/unrescue server actions",
-    ("compute-feature-enabled", "vnc_console"): "no remote console API (os-remote-consoles) or proxy",
-    ("compute-feature-enabled", "spice_console"): "no remote console API (os-remote-consoles) or proxy",
-    ("compute-feature-enabled", "serial_console"): "no remote console API (os-remote-consoles) or proxy",
     ("compute-feature-enabled", "personality"): "file injection (personality) is not supported",
     ("compute-feature-enabled", "unified_limits"): "quotas are os-quota-sets limits, not Keystone unified limits",
     ("identity-feature-enabled", "domain_specific_drivers"): "one SQL identity backend for every domain",
@@ -157,11 +151,14 @@ def _compute(probe: Probe, prepared: Prepared) -> list[Setting]:
         _flag("compute-feature-enabled", "shelve_migrate", hosts >= 2, "one compute host: nowhere else to unshelve"),
         _flag("compute-feature-enabled", "live_migrate_back_and_forth", hosts >= 2, "one compute host"),
     ]
-    out += [_flag("compute-feature-enabled", flag, has_volume, NO_VOLUME) for flag in VOLUME_FLAGS]
+    out += [_flag("compute-feature-enabled", flag, False, NO_VOLUME if not has_volume else
+                  "not supported yet: swap, multiattach, encrypted volumes, volume-backed live migration")
+            for flag in VOLUME_FLAGS]
     # Everything else Nubis implements stays at true (tempest's own default for most of them).
     for flag in ("disk_config", "console_output", "resize", "pause", "shelve", "suspend", "cold_migration",
                  "live_migration", "metadata_service", "interface_attach", "snapshot", "config_drive",
-                 "can_migrate_between_any_hosts"):
+                 "can_migrate_between_any_hosts", "change_password", "rescue", "stable_rescue", "vnc_console",
+                 "spice_console", "serial_console"):
         out.append(Setting("compute-feature-enabled", flag, "true", "implemented"))
     return out
 

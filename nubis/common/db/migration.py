@@ -80,7 +80,8 @@ def schema_diff(db: Database, repo: MigrationRepo) -> list[Any]:
                 "include_object": _ignore_version_tables,
             },
         )
-        return compare_metadata(ctx, repo.metadata)
+        diff: list[Any] = compare_metadata(ctx, repo.metadata)
+        return diff
 
 
 def _ignore_version_tables(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

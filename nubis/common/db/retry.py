@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import tenacity
 from sqlalchemy import exc as sa_exc
@@ -84,4 +84,4 @@ def retry_on_deadlock(func: F) -> F:
         retries = _database_of(args).deadlock_retries
         return deadlock_retrying(retries, func.__qualname__)(func, *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)

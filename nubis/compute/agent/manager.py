@@ -12,20 +12,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
 
 from nubis.common import context as nubis_context
-from nubis.common import rpc
+from nubis.common import exceptions, rpc
+from nubis.common.clients.image import ImageClient
+from nubis.common.clients.placement import PlacementClient
 from nubis.common.context import RequestContext
 from nubis.common.db import types
+from nubis.common.periodic import PeriodicTasks
 from nubis.compute import notifications, service_versions, states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent import events, recovery, resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.instances import ActionEnd, Fault
-from nubis.compute.network_client import NetworkClient
-from nubis.compute.virt.driver import ComputeDriver, DriverError, GuestSpec
+from nubis.compute.networking import Networking
+from nubis.compute.virt.driver import ComputeDriver, DriverError, GuestSpec, PasswordNotSupported
 from nubis.scheduler.rpcapi import SchedulerAPI
 
 LOG = logging.getLogger(__name__)
@@ -43,8 +45,8 @@ def failure(exc: BaseException, message: str) -> Fault:
 
 class ComputeAgent:
     def __init__(self, conf: cfg.ConfigOpts, driver: ComputeDriver, conductor: ConductorAPI,
-                 scheduler: SchedulerAPI, placement: ks_adapter.Adapter, notifier: rpc.Notifier,
-                 images: ks_adapter.Adapter | None = None, network: NetworkClient | None = None) -> None:
+                 scheduler: SchedulerAPI, placement: PlacementClient, notifier: rpc.Notifier,
+                 images: ImageClient | None = None, network: Networking | None = None) -> None:
         self.conf = conf
         self.host = conf.host
         self.driver = driver
@@ -59,7 +61,7 @@ class ComputeAgent:
         self._locks_guard = threading.Lock()
         self._stop = threading.Event()
         self._power_changes: queue.Queue[str] = queue.Queue()
-        self._reporter: threading.Thread | None = None
+        self._periodic = PeriodicTasks(f"compute-periodic-{self.host}")
 
     # -- life cycle ------------------------------------------------------------------------------------
 
@@ -67,8 +69,12 @@ class ComputeAgent:
         """Register with placement, the scheduler and os-services, put interrupted work right, keep reporting."""
         self.report()
         self.recover()
-        self._reporter = threading.Thread(target=self._report_loop, name=f"compute-report-{self.host}", daemon=True)
-        self._reporter.start()
+        # Nova's periodic tasks of a compute host; each failed run is logged and tried again next time.
+        self._periodic.add("compute-report", self.conf.compute.report_interval, self.periodic_report)
+        self._periodic.add("compute-sync-power-states", self.conf.compute.sync_power_state_interval,
+                           self.sync_power_states)
+        self._periodic.add("compute-image-cache", self.conf.image_cache.manager_interval, self.driver.manage_image_cache)
+        self._periodic.start()
         threading.Thread(target=self._power_change_loop, name=f"compute-power-{self.host}", daemon=True).start()
         self.driver.watch_power(lambda uuid, _state: self._power_changes.put(uuid))
 
@@ -89,8 +95,7 @@ class ComputeAgent:
         """Stop reporting, and make work that waits on others (ports being wired) give up waiting, so the
         RPC server's drain ends in bounded time; such work is picked up again at the next start."""
         self._stop.set()
-        if self._reporter is not None:
-            self._reporter.join(timeout=10)
+        self._periodic.stop(timeout=10)
 
     @property
     def stopping(self) -> bool:
@@ -99,26 +104,19 @@ class ComputeAgent:
     def report(self) -> None:
         ctx = nubis_context.admin_context()
         res = self.driver.host_resources()
-        rp_uuid = resources.ensure_provider(self.placement, self.host, resources.inventories(self.conf, res))
+        rp_uuid = self.placement.ensure_provider(resources.provider_uuid(self.host), self.host,
+                                                 resources.inventories(self.conf, res))
         self.scheduler.update_host(ctx, resources.scheduler_report(self.conf, self.host, rp_uuid, res))
         self.conductor.compute_node_update(ctx, resources.node_record(self.host, rp_uuid, res))
         self.conductor.service_heartbeat(ctx, self.host, BINARY, service_versions.reported(BINARY))
 
-    def _report_loop(self) -> None:
-        last_sync = time.monotonic()
-        while not self._stop.wait(self.conf.compute.report_interval):
-            try:
-                ctx = nubis_context.start_task()  # each round is logged under an id of its own
-                self.conductor.service_heartbeat(ctx, self.host, BINARY, service_versions.reported(BINARY))
-                res = self.driver.host_resources()
-                self.scheduler.update_host(ctx, resources.scheduler_report(
-                    self.conf, self.host, resources.provider_uuid(self.host), res))
-                interval = self.conf.compute.sync_power_state_interval
-                if interval and time.monotonic() - last_sync >= interval:
-                    last_sync = time.monotonic()
-                    self.sync_power_states()
-            except Exception:  # noqa: BLE001 - keep reporting; the next round may reach them
-                LOG.exception("periodic report of %s failed", self.host)
+    def periodic_report(self) -> None:
+        """The heartbeat (os-services) and the host's current resources to the scheduler."""
+        ctx = nubis_context.admin_context()
+        self.conductor.service_heartbeat(ctx, self.host, BINARY, service_versions.reported(BINARY))
+        res = self.driver.host_resources()
+        self.scheduler.update_host(ctx, resources.scheduler_report(
+            self.conf, self.host, resources.provider_uuid(self.host), res))
 
     def sync_power_states(self) -> None:
         """Make the database agree with the hypervisor about guests nobody is acting on right now."""
@@ -187,7 +185,19 @@ class ComputeAgent:
                          project_id=instance.get("project_id") or "",
                          availability_zone=instance.get("availability_zone"))
 
-    def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
+    @staticmethod
+    def _root_volume(block_device_info: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The root volume's ``connection_info`` (the mapping with boot_index 0), None for an image-backed boot."""
+        for bdm in (block_device_info or {}).get("block_device_mapping") or []:
+            if bdm.get("boot_index") == 0:
+                return dict(bdm["connection_info"])
+        return None
+
+    def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any],
+                               block_device_info: dict[str, Any] | None = None) -> None:
+        """Spawn the guest placed here; ``block_device_info`` (RPC 1.4) gives a volume-backed guest its root
+        disk. Any failure rests the instance in ERROR with a fault (its volumes stay attached until its delete,
+        which gives them back)."""
         uuid = instance["uuid"]
         # A boot is placed idle in BUILDING, an unshelve keeps its task: anything else (deleted, or ended as
         # interrupted by a restarted service) is no longer this build's to do.
@@ -204,7 +214,8 @@ class ComputeAgent:
                 # Expecting the ports' network-vif-plugged before they are bound: an early event is kept.
                 with self.events.expect(uuid, events.VIF_PLUGGED) as plugged:
                     vifs = self._plug_networks(instance)
-                    self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs)))
+                    self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs),
+                                                          root_volume=self._root_volume(block_device_info)))
                     self.wait_for_vifs(uuid, vifs, plugged)
             except Stopping:
                 LOG.info("stopping: the build of %s resumes at the next start", uuid)
@@ -219,17 +230,23 @@ class ComputeAgent:
                                power_state=self.driver.power_state(uuid))
         if instance.get("delete_image_after") and self.images is not None:
             # An unshelved server runs again: the image that kept its disk meanwhile has done its job.
-            self.images.delete(f"/v2/images/{instance['delete_image_after']}", raise_exc=False)
+            self.images.delete(instance["delete_image_after"])
 
     def finish_build(self, ctx: RequestContext, uuid: str, vifs: list[dict[str, Any]],
                      request_id: str | None) -> bool:
-        """Record a spawned guest ACTIVE; False (and the guest removed) if it was deleted meanwhile."""
+        """Record a spawned guest ACTIVE; False (and the guest and its ports removed) if it was deleted meanwhile.
+
+        A delete that found no host yet (the API's local delete, as Nova's) gave back the ports it saw; those
+        this build made after it are given back here, or their subnet could never be deleted.
+        """
         done = self.conductor.instance_update(ctx, uuid, {
             "vm_state": states.ACTIVE, "task_state": None, "power_state": self.driver.power_state(uuid),
             "launched_at": types.utcnow().isoformat(), "network_info": vifs}, expected_task_state=states.SPAWNING,
             action=ActionEnd(request_id))
         if not done:
             self.driver.destroy(uuid)
+            if vifs:
+                self.unplug_networks(uuid)
         return done
 
     def _plug_networks(self, instance: dict[str, Any]) -> list[dict[str, Any]]:
@@ -324,12 +341,23 @@ class ComputeAgent:
             notifications.emit(self.notifier, ctx, f"instance.{name}.end", uuid, self.host, state=action.end_vm_state,
                                power_state=action.end_power_state)
 
+    @staticmethod
+    def _kept_off(instance: dict[str, Any]) -> bool:
+        """Whether a rebuild or resize (or its revert) leaves the guest off: Nova keeps a stopped server
+        stopped through them (a RESIZED one was stopped when its guest is off). A payload from a conductor
+        or API that does not send the state yet powers it on, as before."""
+        vm_state = instance.get("vm_state")
+        return vm_state == states.STOPPED or (vm_state == states.RESIZED
+                                              and instance.get("power_state") == states.SHUTDOWN)
+
     def rebuild_instance(self, ctx: RequestContext, instance: dict[str, Any]) -> None:
+        """Recreate the guest from ``instance``'s (new) image; it rests ACTIVE, or STOPPED if it was stopped."""
         uuid = instance["uuid"]
+        stopped = self._kept_off(instance)
         with self.instance_lock(uuid):
             try:
                 self.driver.destroy(uuid)
-                self.driver.spawn(self._guest(instance))
+                self.driver.spawn(self._guest(instance), power_on=not stopped)
             except Exception as exc:  # noqa: BLE001 - the fault says why; the claim stays (the server still exists)
                 LOG.warning("rebuild of %s failed: %s", uuid, exc)
                 self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None,
@@ -337,19 +365,23 @@ class ComputeAgent:
                                                fault=failure(exc, f"Rebuild of instance {uuid} failed"),
                                                action=ActionEnd(ctx.request_id, "Error"))
                 return
-            self.conductor.instance_update(ctx, uuid, {"vm_state": states.ACTIVE, "task_state": None,
+            end_state = states.STOPPED if stopped else states.ACTIVE
+            self.conductor.instance_update(ctx, uuid, {"vm_state": end_state, "task_state": None,
                                                        "power_state": self.driver.power_state(uuid),
                                                        "launched_at": types.utcnow().isoformat()},
                                            expected_task_state=states.REBUILDING, action=ActionEnd(ctx.request_id))
-            notifications.emit(self.notifier, ctx, "instance.rebuild.end", uuid, self.host, state=states.ACTIVE,
+            notifications.emit(self.notifier, ctx, "instance.rebuild.end", uuid, self.host, state=end_state,
                                image_uuid=instance.get("image_ref"))
 
     def resize_instance(self, ctx: RequestContext, instance: dict[str, Any], revert: bool) -> None:
+        """Apply ``instance``'s flavor to its guest: it rests RESIZED (ACTIVE or STOPPED on a revert), its
+        guest off if the server was stopped."""
         uuid = instance["uuid"]
         expected = states.RESIZE_REVERTING if revert else states.RESIZE_MIGRATING
+        stopped = self._kept_off(instance)
         with self.instance_lock(uuid):
             try:
-                self.driver.resize(self._guest(instance))
+                self.driver.resize(self._guest(instance), power_on=not stopped)
             except Exception as exc:  # noqa: BLE001 - the fault says why
                 LOG.warning("resize of %s failed: %s", uuid, exc)
                 self.conductor.instance_update(ctx, uuid, {"vm_state": states.ERROR, "task_state": None},
@@ -357,7 +389,8 @@ class ComputeAgent:
                                                action=ActionEnd(ctx.request_id, "Error"))
                 return
             self.conductor.instance_update(ctx, uuid, {
-                "vm_state": states.ACTIVE if revert else states.RESIZED, "task_state": None,
+                "vm_state": (states.STOPPED if stopped else states.ACTIVE) if revert else states.RESIZED,
+                "task_state": None,
                 "power_state": self.driver.power_state(uuid)}, expected_task_state=expected,
                 action=ActionEnd(ctx.request_id))
             notifications.emit(self.notifier, ctx, "instance.resize_revert.end" if revert else "instance.resize.end",
@@ -373,6 +406,25 @@ class ComputeAgent:
         with self._locks_guard:
             self._locks.pop(uuid, None)
 
+    def attach_volume(self, ctx: RequestContext, uuid: str, connection_info: dict[str, Any], device: str) -> str:
+        """Hot-plug a volume into the guest (live and in its definition, so it stays across reboots); returns
+        the device it got (``/dev/vdb``)."""
+        with self.instance_lock(uuid):
+            try:
+                return "/dev/" + self.driver.attach_volume(uuid, connection_info, device)
+            except DriverError as e:
+                raise exceptions.InternalError(f"Could not attach the volume to instance {uuid} as {device} on "
+                                               f"{self.host}: {e}") from e
+
+    def detach_volume(self, ctx: RequestContext, uuid: str, device: str) -> None:
+        """Unplug a volume's disk from the guest (it must let go within the driver's timeout)."""
+        with self.instance_lock(uuid):
+            try:
+                self.driver.detach_volume(uuid, device)
+            except DriverError as e:
+                raise exceptions.InternalError(f"Could not detach {device} from instance {uuid} on "
+                                               f"{self.host}: {e}") from e
+
     def console_output(self, uuid: str) -> str:
         return self.driver.console_output(uuid)
 
@@ -380,6 +432,32 @@ class ComputeAgent:
         """Where the guest's ``kind`` console listens, as the API binds a token to it."""
         endpoint = self.driver.get_console(uuid, kind)
         return {"host": endpoint.host, "port": endpoint.port, "internal_access_path": endpoint.internal_access_path}
+
+    def get_diagnostics(self, uuid: str) -> dict[str, Any]:
+        """The guest's diagnostics (``Diagnostics.to_dict()``), or {"error": why} when they cannot be read."""
+        try:
+            return self.driver.get_diagnostics(uuid).to_dict()
+        except DriverError as exc:
+            return {"error": str(exc)}
+
+    def set_admin_password(self, ctx: RequestContext, instance: dict[str, Any], password: str) -> dict[str, str] | None:
+        """Set the guest's admin password (the API set task_state updating_password and waits): None when
+        done, else {"kind": "not_supported" | "failed", "message"}. The instance rests ACTIVE either way; a
+        failure is recorded as the action's error, and the password itself is never logged."""
+        guest = self._guest(instance)
+        refused: dict[str, str] | None = None
+        with self.instance_lock(guest.uuid):
+            try:
+                self.driver.set_admin_password(guest, password)
+            except PasswordNotSupported as exc:
+                refused = {"kind": "not_supported", "message": str(exc)}
+            except DriverError as exc:
+                LOG.warning("setting the admin password of %s failed: %s", guest.uuid, exc)
+                refused = {"kind": "failed", "message": str(exc)}
+            self.conductor.instance_update(ctx, guest.uuid, {"task_state": None},
+                                           expected_task_state=states.UPDATING_PASSWORD,
+                                           action=ActionEnd(ctx.request_id, "Error" if refused else None))
+        return refused
 
     def _guest_action(self, ctx: RequestContext, uuid: str, verb: str, expected_task_state: str,
                       end_vm_state: str, call: Any) -> None:
@@ -428,16 +506,17 @@ class ComputeAgent:
                 raise DriverError("this compute host has no image service to upload to")
             snap = self.driver.snapshot(uuid)
             if snap.disk_format != "raw":  # the API created the image before it knew the host's format
-                self.images.patch(f"/v2/images/{image_id}", json=[
-                    {"op": "replace", "path": "/disk_format", "value": snap.disk_format}],
-                    headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
-            resp = self.images.put(f"/v2/images/{image_id}/file", data=iter(snap.chunks), raise_exc=False,
-                                   headers={"Content-Type": "application/octet-stream"})
+                patched = self.images.update(image_id, [
+                    {"op": "replace", "path": "/disk_format", "value": snap.disk_format}])
+                if patched.status_code != 200:
+                    raise DriverError(f"the image service refused the disk format: {patched.status_code} "
+                                      f"{patched.text[:300]}")
+            resp = self.images.upload(image_id, snap.chunks)
             if resp.status_code != 204:
                 raise DriverError(f"the image service refused the upload: {resp.status_code} {resp.text[:300]}")
         except Exception:
             if self.images is not None:
-                self.images.delete(f"/v2/images/{image_id}", raise_exc=False)
+                self.images.delete(image_id)
             raise
 
     def _snapshot_failed(self, ctx: RequestContext, uuid: str, verb: str, exc: Exception) -> None:
@@ -470,7 +549,7 @@ class ComputeAgent:
         assert self.images is not None
         # Only the server's project's images: anyone may tag an image of theirs with this instance_uuid, and
         # newer look-alikes must not push the real backups out of the rotation.
-        listed = self.images.get("/v2/images", raise_exc=False, params={
+        listed = self.images.list({
             "instance_uuid": uuid, "image_type": "backup", "backup_type": backup_type, "status": "active",
             "sort": "created_at:desc", "limit": 1000, **({"owner": owner} if owner else {})})
         if listed.status_code != 200:
@@ -478,7 +557,7 @@ class ComputeAgent:
             return
         backups = [i for i in listed.json()["images"] if owner is None or i.get("owner") == owner]
         for old in backups[keep:]:
-            self.images.delete(f"/v2/images/{old['id']}", raise_exc=False)
+            self.images.delete(old["id"])
 
     def shelve_instance(self, ctx: RequestContext, uuid: str, image_id: str) -> None:
         """Save the disk into ``image_id``, remove the guest and give its resources back."""

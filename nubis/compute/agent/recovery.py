@@ -34,7 +34,7 @@ from nubis.compute.agent import events
 from nubis.compute.agent.events import InstanceEvents, Waiter
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core.instances import ActionEnd, Fault
-from nubis.compute.network_client import NetworkClient
+from nubis.compute.networking import Networking
 from nubis.compute.virt.driver import ComputeDriver
 
 LOG = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class ComputeAgent(Protocol):
     host: str
     driver: ComputeDriver
     conductor: ConductorAPI
-    network: NetworkClient | None
+    network: Networking | None
     events: InstanceEvents
 
     @property

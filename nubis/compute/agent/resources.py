@@ -6,21 +6,16 @@ import datetime
 import uuid
 from typing import Any
 
-from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
 
 from nubis.compute.virt.driver import HostResources
 
-MICROVERSION = "1.39"
 # Provider uuids derive from the host name: a restarted agent finds its own provider again.
 _NAMESPACE = uuid.UUID("5d6f0a1e-3b7c-4c47-9a55-6f1d8e0b7a21")
 
 
-class PlacementError(Exception):
-    pass
-
-
 def provider_uuid(host: str) -> str:
+    """The uuid of ``host``'s resource provider (the same on every start)."""
     return str(uuid.uuid5(_NAMESPACE, host))
 
 
@@ -36,29 +31,6 @@ def inventories(conf: cfg.ConfigOpts, res: HostResources) -> dict[str, dict[str,
     if res.pcpus:
         inv["PCPU"] = {"total": res.pcpus}
     return inv
-
-
-def ensure_provider(http: ks_adapter.Adapter, host: str, inventory: dict[str, dict[str, Any]]) -> str:
-    """Create this host's resource provider if needed and set its inventory; returns its uuid."""
-    rp_uuid = provider_uuid(host)
-    for _ in range(3):
-        resp = http.get(f"/resource_providers/{rp_uuid}", raise_exc=False, microversion=MICROVERSION)
-        if resp.status_code == 404:
-            made = http.post("/resource_providers", json={"name": host, "uuid": rp_uuid}, raise_exc=False,
-                             microversion=MICROVERSION)
-            if made.status_code not in (200, 201, 409):
-                raise PlacementError(f"placement refused provider {host}: {made.status_code} {made.text[:300]}")
-            continue
-        if resp.status_code != 200:
-            raise PlacementError(f"placement answered {resp.status_code} for provider {host}")
-        generation = resp.json()["generation"]
-        put = http.put(f"/resource_providers/{rp_uuid}/inventories", raise_exc=False, microversion=MICROVERSION,
-                       json={"resource_provider_generation": generation, "inventories": inventory})
-        if put.status_code == 200:
-            return rp_uuid
-        if put.status_code != 409:
-            raise PlacementError(f"placement refused the inventory of {host}: {put.status_code} {put.text[:300]}")
-    raise PlacementError(f"could not set the inventory of {host}: it kept changing under us")
 
 
 def scheduler_report(conf: cfg.ConfigOpts, host: str, rp_uuid: str, res: HostResources) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from nubis.compute.core.facade import ComputeCore
 
 
 def core(req: router.Request) -> ComputeCore:
-    return req.service  # type: ignore[no-any-return]
+    return req.service
 
 
 # The caller with ``is_admin`` derived once per request (shared by every service's handlers).

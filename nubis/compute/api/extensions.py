@@ -26,6 +26,12 @@ _EXTENSIONS = (
     ("ServerUsage", "OS-SRV-USG"), ("Servers", "servers"), ("Services", "os-services"),
     ("Shelve", "os-shelve"), ("SimpleTenantUsage", "os-simple-tenant-usage"),
     ("SuspendServer", "os-suspend-server"), ("Versions", "versions"),
+    # Nova keeps listing os-consoles although its API is gone; clients and tempest look it up by alias.
+    ("Consoles", "os-consoles"), ("RemoteConsoles", "os-remote-consoles"), ("Rescue", "os-rescue"),
+    ("ServerDiagnostics", "os-server-diagnostics"), ("ServerPassword", "os-server-password"),
+    ("AdminPassword", "os-admin-password"),
+    # Volume attachments (os-volume_attachments); the /os-volumes proxy to the volume service is not served.
+    ("Volumes", "os-volumes"),
 )
 
 

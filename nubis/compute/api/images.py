@@ -34,7 +34,7 @@ def _proxy(req: router.Request) -> ImageProxy:
 def _endpoint(req: router.Request) -> str | None:
     images = _proxy(req).images
     try:
-        return images.get_endpoint() if images is not None else None  # type: ignore[no-any-return]
+        return images.endpoint() if images is not None else None
     except Exception:  # noqa: BLE001 - the alternate link is optional; no catalog entry just omits it
         return None
 

@@ -26,9 +26,9 @@ def _user(req: router.Request, rule: str, asked: Any = None) -> str:
         raise exceptions.BadRequest("Acting on another user's keypairs needs microversion 2.10 or later.")
     if user is not None and (not isinstance(user, str) or not 0 < len(user) <= 255):
         raise exceptions.BadRequest("Invalid input for field/attribute user_id: a user id is required.")
-    user = user or ctx.user_id
+    user = user or ctx.require_user_id()
     authorize(req, rule, {"user_id": user})
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def list_keypairs(req: router.Request) -> webob.Response:
@@ -43,7 +43,7 @@ def create_keypair(req: router.Request) -> webob.Response:
     user = _user(req, "os-keypairs:create", spec.get("user_id") if isinstance(spec, dict) else None)
     version = version_of(req)
     validation.validate(body, schemas.pick(keypair_schemas.CREATE, version))
-    spec["user_id"] = user
+    body["keypair"]["user_id"] = user  # the schema made it a dict
     keypair = core(req).keypairs.create(user, context(req).project_id, body)
     return router.json_response({"keypair": views.created(keypair, version)},
                                 status=201 if version >= Version(2, 2) else 200)

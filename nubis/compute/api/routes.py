@@ -21,24 +21,30 @@ from nubis.compute.api import (
     limits,
     network_proxies,
     quotas,
+    scheduler_explain,
     server_actions,
+    server_diagnostics,
     server_extras,
     server_groups,
     server_metadata,
     server_moves,
+    server_password,
     server_tags,
     servers,
     services,
     usage,
     usage_audit_log,
     versions,
+    volume_attachments,
+    volumes_proxy,
 )
 from nubis.compute.api.common import with_admin_context
 from nubis.compute.api.views.links import API_PREFIX
 
-_MODULES = (versions, flavors, flavor_extra_specs, keypairs, servers, server_moves, server_metadata, server_tags,
+_MODULES = (versions, volume_attachments, volumes_proxy, flavors, flavor_extra_specs, keypairs, servers, server_moves, server_metadata, server_tags,
             server_extras, external_events, server_groups, services, hypervisors, limits, quotas, usage, aggregates, hosts, usage_audit_log,
-            extensions, consoles, network_proxies, images)
+            extensions, consoles, network_proxies, images, server_password,
+            server_diagnostics, scheduler_explain)
 
 
 def _table() -> router.RouteTable:

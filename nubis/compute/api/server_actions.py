@@ -72,7 +72,7 @@ def _rebuild(req: router.Request, inst: Any, arg: Any) -> webob.Response:
 
 def _resize(req: router.Request, inst: Any, arg: Any) -> None:
     _validate("resize", arg, server_schemas.RESIZE)
-    core(req).servers.resize(context(req), inst.uuid, str(arg["flavorRef"]))
+    core(req).servers.resize(context(req), inst.uuid, str(arg["flavorRef"]), arg.get("OS-DCF:diskConfig"))
 
 
 def _finish_resize(confirm: bool) -> Run:
@@ -161,6 +161,16 @@ def _trigger_crash_dump(req: router.Request, inst: Any, arg: Any) -> None:
     if arg is not None:
         raise exceptions.BadRequest("Invalid input for field/attribute trigger_crash_dump: give null.")
     core(req).servers.trigger_crash_dump(context(req), inst.uuid)
+_CHANGE_PASSWORD: schemas.Schema = {"type": "object", "additionalProperties": False, "required": ["adminPass"],
+                                    "properties": {"adminPass": {"type": "string", "maxLength": 255}}}
+
+
+def _change_password(req: router.Request, inst: Any, arg: Any) -> None:
+    """Nova's changePassword: 202 once the guest agent set it; the password is not returned."""
+    _validate("changePassword", arg, _CHANGE_PASSWORD)
+    core(req).guest_ops.change_password(context(req), inst.uuid, arg["adminPass"])
+
+
 def _restore(req: router.Request, inst: Any, arg: Any) -> None:
     """``restore`` undoes a soft delete. Nubis deletes at once (no ``reclaim_instance_interval``), so no server is
     ever soft-deleted: a visible server is in another state, Nova's 409."""
@@ -203,6 +213,7 @@ TABLE: dict[str, Action] = {
     "os-resetState": Action("servers:reset_state", _reset_state),
     "forceDelete": Action("servers:force_delete", _force_delete),
     "rescue": Action("os-rescue", _rescue),
+    "changePassword": Action("os-admin-password", _change_password),
     "unrescue": Action("os-unrescue", _unrescue),
     "trigger_crash_dump": Action("servers:trigger_crash_dump", _trigger_crash_dump),
     "os-getVNCConsole": Action(consoles.REMOTE_RULE, consoles.legacy_action(["novnc", "xvpvnc"])),

@@ -1,4 +1,4 @@
-"""What else hangs off a server: its action history, volume attachments and network interfaces."""
+"""What else hangs off a server: its action history, network interfaces and addresses."""
 
 from __future__ import annotations
 
@@ -33,14 +33,6 @@ def show_instance_action(req: router.Request, server_id: str, request_id: str) -
     return router.json_response({"instanceAction": action_views.with_events(found, version_of(req))})
 
 
-def volume_attachments(req: router.Request, server_id: str) -> webob.Response:
-    owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
-    if req.method == "POST":
-        raise exceptions.BadRequest("Volumes cannot be attached: this compute service does not attach "
-                                    "block storage volumes yet.")
-    return router.json_response({"volumeAttachments": []})
-
-
 def interfaces(req: router.Request, server_id: str) -> webob.Response:
     owned_server(req, server_id, "servers:show" if req.method == "GET" else "servers:update")
     if req.method == "POST":
@@ -72,8 +64,6 @@ def routes(prefix: str) -> router.RouteTable:
     return {
         f"{prefix}/servers/{{server_id}}/os-instance-actions": {"GET": list_instance_actions},
         f"{prefix}/servers/{{server_id}}/os-instance-actions/{{request_id}}": {"GET": show_instance_action},
-        f"{prefix}/servers/{{server_id}}/os-volume_attachments": {"GET": volume_attachments,
-                                                                 "POST": volume_attachments},
         f"{prefix}/servers/{{server_id}}/os-interface": {"GET": interfaces, "POST": interfaces},
         f"{prefix}/servers/{{server_id}}/ips": {"GET": list_ips},
         f"{prefix}/servers/{{server_id}}/ips/{{network_label}}": {"GET": show_ips},

@@ -17,6 +17,7 @@ from nubis.compute.api.common import authorize, body_of, context, core, is_true,
 from nubis.compute.api.schemas import servers as server_schemas
 from nubis.compute.api.views import links
 from nubis.compute.api.views import servers as views
+from nubis.compute.api.views import volume_attachments as volume_views
 
 
 def _bad(field: str, why: str) -> exceptions.BadRequest:
@@ -46,11 +47,6 @@ def _checked_create(body: dict[str, Any], version: Version) -> dict[str, Any]:
     for item in networks if isinstance(networks, list) else []:
         if not ({"uuid", "port"} & set(item)):
             raise _bad("networks", f"Each network needs a 'uuid' or a 'port', not {item!r}.")
-    for bdm in server.get("block_device_mapping_v2") or []:
-        if bdm.get("source_type") != "image" or bdm.get("destination_type") != "local":
-            raise exceptions.BadRequest("Only image-to-local block device mappings are supported: this cloud has no "
-                                        "block storage service.")
-        server.setdefault("imageRef", bdm.get("uuid"))
     return server
 
 
@@ -60,11 +56,14 @@ def create_server(req: router.Request) -> webob.Response:
     server = _checked_create(body, version_of(req))
     hints = body.get("os:scheduler_hints", body.get("OS-SCH-HNT:scheduler_hints")) or {}
     admin_pass = passwords.admin_pass(req, server)
-    made = core(req).servers.create(context(req), server, hints)
+    ctx = context(req)
+    zero_disk = core(req).policy.check(ctx, "os_compute_api:servers:create:zero_disk_flavor",
+                                       {"project_id": ctx.project_id, "user_id": ctx.user_id})
+    made = core(req).servers.create(ctx, server, hints, zero_disk_flavor=zero_disk)
     if server["return_reservation_id"]:
         return router.json_response({"reservation_id": made["reservation_id"]}, status=202)
     base = links.base_url(req)
-    return router.json_response({"server": views.created(base, made["id"], admin_pass)}, status=202,
+    return router.json_response({"server": views.created(base, made["id"], admin_pass, server.get("OS-DCF:diskConfig") or "MANUAL")}, status=202,
                                 headers={"Location": links.links(base, "servers", made["id"])[0]["href"]})
 
 
@@ -97,8 +96,13 @@ def list_servers(req: router.Request, detailed: bool = False) -> webob.Response:
     base = links.base_url(req)
     if detailed:
         statuses = host_statuses(req, [inst for inst, _ in rows])
-        servers = [views.server(base, inst, version_of(req), bool(ctx.is_admin), fault, statuses.get(inst.uuid))
-                   for inst, fault in rows]
+        groups = core(req).servers.security_groups([inst for inst, _ in rows])
+        servers = [views.server(base, inst, version_of(req), bool(ctx.is_admin), fault, statuses.get(inst.uuid),
+                                groups.get(inst.uuid)) for inst, fault in rows]
+        attached = core(req).volume_attachments.attached_to([inst.uuid for inst, _ in rows])
+        for one in servers:
+            one["os-extended-volumes:volumes_attached"] = volume_views.volumes_attached(attached[one["id"]],
+                                                                                       version_of(req))
     else:
         servers = [views.server_brief(base, inst) for inst, _ in rows]
     body: dict[str, Any] = {"servers": servers}
@@ -150,9 +154,11 @@ def shown(req: router.Request, server_id: str, rule: str | None = None) -> dict[
     if rule is not None:
         authorize(req, rule, {"project_id": inst.project_id})
     body = views.server(links.base_url(req), inst, version_of(req), bool(ctx.is_admin), fault,
-                        host_statuses(req, [inst]).get(inst.uuid))
+                        host_statuses(req, [inst]).get(inst.uuid), c.servers.security_groups([inst]).get(inst.uuid))
     if version_of(req) >= Version(2, 71):
         body["server_groups"] = c.groups.of_instance(server_id)
+    body["os-extended-volumes:volumes_attached"] = volume_views.volumes_attached(
+        c.volume_attachments.attached_to([server_id])[server_id], version_of(req))
     return body
 
 
@@ -164,7 +170,8 @@ def update_server(req: router.Request, server_id: str) -> webob.Response:
     owned_server(req, server_id, "servers:update")
     body = body_of(req)
     validation.validate(body, schemas.pick(server_schemas.UPDATE, version_of(req)))
-    changes = {k: v for k, v in body["server"].items() if k in ("name", "description", "accessIPv4", "accessIPv6")}
+    changes = {k: v for k, v in body["server"].items()
+               if k in ("name", "description", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig")}
     core(req).servers.update(context(req), server_id, changes)
     return router.json_response({"server": views.updated(shown(req, server_id), version_of(req))})
 

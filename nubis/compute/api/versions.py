@@ -1,4 +1,4 @@
-"""Version discovery: ``/`` and ``/v2.1`` (no token needed), with the microversion range served."""
+"""Version discovery: ``/``, ``/v2.1`` and the legacy ``/v2`` (no token needed), with the microversion range served."""
 
 from __future__ import annotations
 
@@ -37,5 +37,11 @@ def version(req: router.Request) -> webob.Response:
     return router.json_response({"version": _entry(req)})
 
 
+@router.public
+def legacy_version(req: router.Request) -> webob.Response:
+    """``/v2``: the v2.0 version document, so the root's v2.0 link can be followed (only the document is served)."""
+    return router.json_response({"version": _legacy_entry(req)})
+
+
 def routes(prefix: str) -> router.RouteTable:
-    return {"/": {"GET": versions}, prefix: {"GET": version}}
+    return {"/": {"GET": versions}, prefix: {"GET": version}, "/v2": {"GET": legacy_version}}

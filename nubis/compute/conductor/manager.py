@@ -7,15 +7,17 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from keystoneauth1 import adapter as ks_adapter
 
 from nubis.common import context, rpc
+from nubis.common.clients.errors import PlacementError
+from nubis.common.clients.placement import PlacementClient
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.compute import notifications, states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
+from nubis.compute.conductor.boot_volumes import BootVolumeConnector, RootMapping, VolumeNotReady
 from nubis.compute.conductor.moves import Mover, instance_spec
 from nubis.compute.core.consoles import ConsoleTokens
 from nubis.compute.core.host_settings import HostSettings
@@ -34,7 +36,8 @@ def _as_datetime(value: Any) -> Any:
 
 class ConductorManager:
     def __init__(self, db: Database, scheduler: SchedulerAPI, agents: ComputeAgentAPI, notifier: rpc.Notifier,
-                 placement: ks_adapter.Adapter, host_settings: HostSettings) -> None:
+                 placement: PlacementClient, host_settings: HostSettings,
+                 boot_volumes: BootVolumeConnector | None = None) -> None:
         self.instances = InstanceStore(db)
         self.host_settings = host_settings
         self.db = db
@@ -44,6 +47,7 @@ class ConductorManager:
         self.placement = placement
         self.moves = Mover(db, self.instances, scheduler, agents, placement, notifier)
         self.console_tokens = ConsoleTokens(db)
+        self.boot_volumes = boot_volumes
 
     # -- boots -----------------------------------------------------------------------------------------
 
@@ -54,17 +58,23 @@ class ConductorManager:
                                                                    expected_task_state=[states.SCHEDULING])]
         if not instances:
             return
+        roots = self._wait_for_root_volumes(ctx, instances)
+        instances = [i for i in instances if i["uuid"] not in roots or roots[i["uuid"]] is not None]
+        if not instances:
+            return
         spec = {**spec, "instance_uuids": [i["uuid"] for i in instances]}
         try:
             selections = self.scheduler.select_destinations(ctx, RequestSpec.from_dict(spec), return_alternates=False)
         except NoValidHost as exc:
             self._fail_all(ctx, instances, rpc.error_message(exc), "NoValidHost")
+            self._release_root_volumes(ctx, roots)
             return
         except Exception as exc:  # noqa: BLE001 - any failure ends as a fault the user can read
             LOG.exception("scheduling failed")
             self._fail_all(ctx, instances, f"Scheduling failed: {rpc.error_message(exc)}", type(exc).__name__)
             for instance in instances:  # the scheduler may have claimed some before it failed
                 self._release_quietly(ctx, instance["uuid"])
+            self._release_root_volumes(ctx, roots)
             return
         by_uuid = {s["instance_uuid"]: s for s in selections}
         for instance in instances:
@@ -73,13 +83,64 @@ class ConductorManager:
                 "host": chosen["host"], "node": chosen["node"], "numa_fit": chosen.get("numa_fit"),
                 "availability_zone": chosen["availability_zone"], "task_state": None},
                 expected_task_state=[states.SCHEDULING])
+            root = roots.get(instance["uuid"])
             if not placed:  # deleted while it was being scheduled
                 self.scheduler.release(ctx, instance["uuid"])
+                if root is not None and self.boot_volumes is not None:
+                    self.boot_volumes.release(ctx, root, deleted=True)
                 continue
+            block_device_info = None
+            if root is not None and self.boot_volumes is not None:
+                try:
+                    block_device_info = self.boot_volumes.connect(ctx, root, chosen["host"])
+                except Exception as exc:  # noqa: BLE001 - the fault says why; the volume is given back
+                    LOG.warning("connecting the root volume of %s failed: %s", instance["uuid"], exc)
+                    self.boot_volumes.release(ctx, root)
+                    self._release_quietly(ctx, instance["uuid"])
+                    self._fail_all(ctx, [instance], f"Build of instance {instance['uuid']} aborted: root volume "
+                                   f"{root.volume_id} could not be connected: {rpc.error_message(exc)}",
+                                   type(exc).__name__, expected=None)
+                    continue
             LOG.info("building instance %s on %s", instance["uuid"], chosen["host"])
             self.agents.build_and_run_instance(ctx, chosen["host"],
                                                {**instance, "numa_fit": chosen.get("numa_fit"),
-                                                "request_id": ctx.request_id})
+                                                "request_id": ctx.request_id}, block_device_info)
+
+    def _wait_for_root_volumes(self, ctx: RequestContext,
+                               instances: list[dict[str, Any]]) -> dict[str, RootMapping | None]:
+        """The root mapping of each volume-backed instance once its volume is usable (by uuid); an instance whose
+        volume is not (it ended in error, or never left ``creating``) maps to None: it is ERROR with a fault
+        naming the volume, and its volumes are given back."""
+        roots: dict[str, RootMapping | None] = {}
+        if self.boot_volumes is None:
+            return roots
+        for instance in instances:
+            uuid = instance["uuid"]
+            root = self.boot_volumes.root(uuid)
+            if root is None:
+                continue
+
+            def touch(uuid: str = uuid) -> None:  # still ours: the recovery sweep leaves touched boots alone
+                self.instances.update(uuid, {"task_state": states.SCHEDULING}, expected_task_state=[states.SCHEDULING])
+
+            try:
+                self.boot_volumes.wait(ctx, root, touch)
+            except VolumeNotReady as exc:
+                LOG.warning("the root volume of %s is not usable: %s", uuid, exc)
+                self.boot_volumes.release(ctx, root)
+                self._fail_all(ctx, [instance], f"Build of instance {uuid} aborted: {exc}", "VolumeNotCreated")
+                roots[uuid] = None
+                continue
+            roots[uuid] = root
+        return roots
+
+    def _release_root_volumes(self, ctx: RequestContext, roots: dict[str, RootMapping | None]) -> None:
+        """Give back the root volumes of boots that failed before any host had them."""
+        if self.boot_volumes is None:
+            return
+        for root in roots.values():
+            if root is not None:
+                self.boot_volumes.release(ctx, root)
 
     def _release_quietly(self, ctx: RequestContext, uuid: str) -> None:
         try:
@@ -87,11 +148,12 @@ class ConductorManager:
         except Exception:  # noqa: BLE001 - the server's delete releases again
             LOG.exception("releasing what %s held failed", uuid)
 
-    def _fail_all(self, ctx: RequestContext, instances: list[dict[str, Any]], message: str, kind: str) -> None:
+    def _fail_all(self, ctx: RequestContext, instances: list[dict[str, Any]], message: str, kind: str,
+                  expected: str | None = states.SCHEDULING) -> None:
         for instance in instances:
             uuid = instance["uuid"]
             if not self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None},
-                                         expected_task_state=[states.SCHEDULING], fault=Fault(500, message, kind),
+                                         expected_task_state=[expected], fault=Fault(500, message, kind),
                                          action=ActionEnd(ctx.request_id, "Error")):
                 continue  # deleted (or failed by a recovering conductor) meanwhile
             notifications.emit(self.notifier, ctx, "instance.create.error", uuid, None, state=states.ERROR,
@@ -121,11 +183,11 @@ class ConductorManager:
 
     # -- resize ----------------------------------------------------------------------------------------
 
-    def _provider_of(self, host: str) -> str:
+    def _provider_of(self, host: str | None) -> str:
         with self.db.reader() as s:
             node = s.scalar(sa.select(ComputeNode).where(ComputeNode.host == host))
             if node is None:
-                raise allocations.PlacementError(f"no compute node recorded for host {host}")
+                raise PlacementError(f"no compute node recorded for host {host}")
             return node.uuid
 
     def resize_instance(self, ctx: RequestContext, uuid: str, flavor: dict[str, Any]) -> None:
@@ -134,7 +196,7 @@ class ConductorManager:
             inst = self.instances.get_row(s, uuid)
             host, old = inst.host, inst.flavor
         try:
-            moved = allocations.reallocate(self.placement, uuid, self._provider_of(host),
+            moved = self.placement.reallocate(uuid, self._provider_of(host),
                                            allocations.flavor_resources(flavor))
         except Exception as exc:  # noqa: BLE001 - the fault tells the user
             LOG.exception("resize claim of %s failed", uuid)
@@ -149,6 +211,7 @@ class ConductorManager:
         self.instances.update(uuid, {"flavor": flavor, "old_flavor": old, "vcpus": flavor["vcpus"],
                                      "memory_mb": flavor["memory_mb"], "root_gb": flavor["root_gb"],
                                      "task_state": states.RESIZE_MIGRATING})
+        assert host is not None  # the claim moved, so the host has a compute node
         self.agents.resize_instance(ctx, host, {**payload, "flavor": flavor}, revert=False)
 
     def revert_resize(self, ctx: RequestContext, uuid: str) -> None:
@@ -158,13 +221,14 @@ class ConductorManager:
             host, old = inst.host, inst.old_flavor
         # Going back can only free room on the same host: the old flavor's claim fits by construction
         # unless the host shrank meanwhile, which the fault would then report.
-        if not allocations.reallocate(self.placement, uuid, self._provider_of(host), allocations.flavor_resources(old)):
+        if not self.placement.reallocate(uuid, self._provider_of(host), allocations.flavor_resources(old)):
             self.instances.update(uuid, {"task_state": None}, fault=Fault(
                 500, f"Reverting the resize of {uuid} failed: host {host} has no room for flavor {old['name']} "
                      "any more", "NoValidHost"), action=ActionEnd(ctx.request_id, "Error"))
             return
         self.instances.update(uuid, {"flavor": old, "old_flavor": None, "vcpus": old["vcpus"],
                                      "memory_mb": old["memory_mb"], "root_gb": old["root_gb"]})
+        assert host is not None  # the claim moved, so the host has a compute node
         self.agents.resize_instance(ctx, host, {**payload, "flavor": old}, revert=True)
 
     # -- what agents report --------------------------------------------------------------------------
@@ -190,7 +254,7 @@ class ConductorManager:
     def add_fault(self, uuid: str, code: int, message: str, details: str | None) -> None:
         self.instances.add_fault(uuid, code, message, details)
 
-    def finish_action(self, uuid: str, request_id: str, message: str | None) -> None:
+    def finish_action(self, uuid: str, request_id: str | None, message: str | None) -> None:
         self.instances.finish_action(uuid, request_id, message)
 
     def host_instances(self, host: str) -> list[dict[str, Any]]:

@@ -13,20 +13,18 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from keystoneauth1 import adapter as ks_adapter
 
-from nubis.common import rpc
+from nubis.common import exceptions, rpc
+from nubis.common.clients.placement import PlacementClient
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.compute import notifications, states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
-from nubis.compute.conductor import allocations
 from nubis.compute.core.instances import ActionEnd, Fault, InstanceStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.db.models import Migration
 from nubis.scheduler.exceptions import NoValidHost
-from nubis.scheduler.placement_client import PlacementClient
 from nubis.scheduler.request_spec import RequestSpec
 from nubis.scheduler.rpcapi import SchedulerAPI
 
@@ -56,18 +54,19 @@ def instance_spec(db: Database, instances: InstanceStore, instance_uuid: str, ig
 
 class Mover:
     def __init__(self, db: Database, instances: InstanceStore, scheduler: SchedulerAPI, agents: ComputeAgentAPI,
-                 placement: ks_adapter.Adapter, notifier: rpc.Notifier) -> None:
+                 placement: PlacementClient, notifier: rpc.Notifier) -> None:
         self.db = db
         self.instances = instances
         self.scheduler = scheduler
         self.agents = agents
         self.placement = placement
-        self.claims = PlacementClient(placement)  # releases retry lost generation races, as the scheduler's do
         self.notifier = notifier
 
     def _migration(self, uuid: str) -> dict[str, Any]:
         with self.db.reader() as s:
             m = s.scalar(sa.select(Migration).where(Migration.uuid == uuid))
+            if m is None:
+                raise exceptions.NotFound(f"Migration {uuid} could not be found.")
             return {"uuid": m.uuid, "instance_uuid": m.instance_uuid, "kind": m.migration_type,
                     "source": m.source_host, "source_node": m.source_node, "dest": m.dest_host,
                     "dest_node": m.dest_node, "status": m.status}
@@ -87,13 +86,13 @@ class Mover:
         m = self._migration(migration_uuid)
         uuid = m["instance_uuid"]
         try:
-            allocations.hand_over(self.placement, uuid, migration_uuid, "MIGRATION")
+            self.placement.hand_over(uuid, migration_uuid, "MIGRATION")
             chosen = self.scheduler.select_destinations(ctx, self._spec(uuid, m["source"], target),
                                                         return_alternates=False)[0]
         except Exception as exc:  # noqa: BLE001 - NoValidHost and placement trouble both end the move here
             if not isinstance(exc, NoValidHost):
                 LOG.exception("scheduling the %s of %s failed", m["kind"], uuid)
-            allocations.hand_over(self.placement, migration_uuid, uuid, "INSTANCE")
+            self.placement.hand_over(migration_uuid, uuid, "INSTANCE")
             self._abandon(ctx, m, rpc.error_message(exc))
             return rpc.error_message(exc)
         self._set_status(migration_uuid, "migrating", dest_host=chosen["host"], dest_node=chosen["node"])
@@ -133,7 +132,7 @@ class Mover:
                                                         type(exc).__name__))
             return
         if kind != COLD:  # nothing to go back to: the source's resources are free at once
-            self.claims.release(migration_uuid)
+            self.placement.release(migration_uuid)
         end_state = {COLD: states.RESIZED, LIVE: vm_state}.get(kind, states.ACTIVE if running else states.STOPPED)
         self.instances.update(uuid, {"host": dest, "node": m["dest_node"] or dest, "vm_state": end_state,
                                      "task_state": None, "power_state": power}, action=ActionEnd(ctx.request_id))
@@ -147,7 +146,7 @@ class Mover:
             self._quietly(self.agents.drop_guest, ctx, m["dest"], uuid)
         if m["kind"] == COLD and running:
             self._quietly(self.agents.start_guest, ctx, m["source"], uuid)
-        self._quietly(allocations.hand_over, self.placement, m["uuid"], uuid, "INSTANCE")
+        self._quietly(self.placement.hand_over, m["uuid"], uuid, "INSTANCE")
         self._abandon(ctx, m, "failed", fault)
 
     @staticmethod
@@ -162,7 +161,7 @@ class Mover:
     def confirm(self, ctx: RequestContext, migration_uuid: str) -> None:
         m = self._migration(migration_uuid)
         self._quietly(self.agents.drop_guest, ctx, m["source"], m["instance_uuid"])
-        self.claims.release(migration_uuid)
+        self.placement.release(migration_uuid)
         self._set_status(migration_uuid, "confirmed")
 
     def revert(self, ctx: RequestContext, migration_uuid: str) -> None:
@@ -174,7 +173,7 @@ class Mover:
         try:
             self.agents.drop_guest(ctx, m["dest"], uuid)
             power = self.agents.start_guest(ctx, m["source"], uuid) if running else states.SHUTDOWN
-            allocations.hand_over(self.placement, migration_uuid, uuid, "INSTANCE")
+            self.placement.hand_over(migration_uuid, uuid, "INSTANCE")
         except Exception as exc:  # noqa: BLE001 - the fault says why; the instance stays for an admin to look at
             LOG.exception("reverting the migration of %s failed", uuid)
             self._set_status(migration_uuid, "error")

@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import datetime
 import logging
-import threading
 from typing import Any
 
 import sqlalchemy as sa
-from keystoneauth1 import adapter as ks_adapter
 
-from nubis.common import context, rpc
-from nubis.common.db import types
+from nubis.common import context, periodic, rpc
+from nubis.common.clients.placement import PlacementClient
+from nubis.common.db import dml, types
 from nubis.common.db.engine import Database
 from nubis.compute import notifications, states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
@@ -49,7 +48,6 @@ from nubis.compute.conductor import allocations
 from nubis.compute.conductor.moves import COLD, DONE, LIVE
 from nubis.compute.core.instances import ActionEnd, Fault, InstanceStore
 from nubis.compute.db.models import ComputeNode, Instance, Migration
-from nubis.scheduler.placement_client import PlacementClient
 from nubis.scheduler.rpcapi import SchedulerAPI
 
 LOG = logging.getLogger(__name__)
@@ -69,7 +67,7 @@ def interrupted_fault(uuid: str, what: str, where: str) -> Fault:
 
 class ConductorRecovery:
     def __init__(self, db: Database, instances: InstanceStore, scheduler: SchedulerAPI, notifier: rpc.Notifier,
-                 placement: ks_adapter.Adapter, agents: ComputeAgentAPI) -> None:
+                 placement: PlacementClient, agents: ComputeAgentAPI) -> None:
         self.db = db
         self.instances = instances
         self.scheduler = scheduler
@@ -144,7 +142,7 @@ class ConductorRecovery:
                    older_than: datetime.datetime) -> bool:
         provider = self._provider(host)
         # A resize may have claimed the new flavor already: the instance holds its recorded one again.
-        if provider is not None and not allocations.reallocate(self.placement, uuid, provider,
+        if provider is not None and not self.placement.reallocate(uuid, provider,
                                                                allocations.flavor_resources(flavor)):
             LOG.warning("host %s has no room for the recorded flavor of %s any more", host, uuid)
         what = "resize" if task == states.RESIZE_PREP else "migration"
@@ -168,19 +166,19 @@ class ConductorRecovery:
         # The instance's host changes last but for its record: if it is on the destination, the move is done.
         done = host is not None and host == m.dest_host
         with self.db.writer() as s:  # take the ending: a second sweep (or conductor) finds it taken
-            if not s.execute(sa.update(Migration).where(Migration.uuid == m.uuid, Migration.status == m.status)
-                             .values(status=DONE[m.migration_type] if done else "error",
-                                     updated_at=types.utcnow())).rowcount:
+            if not dml.rowcount(s.execute(
+                    sa.update(Migration).where(Migration.uuid == m.uuid, Migration.status == m.status)
+                    .values(status=DONE[m.migration_type] if done else "error", updated_at=types.utcnow()))):
                 return False
         if done:
             if m.migration_type != COLD:  # a cold migration keeps the source's resources until confirmed
-                PlacementClient(self.placement).release(m.uuid)
+                self.placement.release(m.uuid)
             return True
         if m.dest_host:
             ConductorRecovery._quietly(self.agents.drop_guest, ctx, m.dest_host, m.instance_uuid)
         if m.migration_type == COLD and vm_state == states.ACTIVE:
             ConductorRecovery._quietly(self.agents.start_guest, ctx, m.source_host, m.instance_uuid)
-        allocations.hand_over(self.placement, m.uuid, m.instance_uuid, "INSTANCE")
+        self.placement.hand_over(m.uuid, m.instance_uuid, "INSTANCE")
         what = {COLD: "migration", LIVE: "live migration"}.get(m.migration_type, m.migration_type)
         LOG.warning("the %s of %s was interrupted; undone", what, m.instance_uuid)
         return self.instances.update(m.instance_uuid, {"task_state": None}, fault=interrupted_fault(
@@ -196,8 +194,8 @@ class Sweeper:
         self.in_process = in_process
         self.started = started
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="conductor-recovery", daemon=True)
+        self._periodic = periodic.PeriodicTasks("conductor-recovery")
+        self._swept = False
 
     def cutoff(self, rounds: int = 2) -> datetime.datetime:
         """Work last changed before this is nobody's any more (see the module's docstring)."""
@@ -206,19 +204,18 @@ class Sweeper:
         return types.utcnow() - datetime.timedelta(seconds=rounds * self.interval)
 
     def start(self) -> Sweeper:
-        self._thread.start()
+        self._periodic.add("conductor-recovery", self.interval, self.sweep, run_immediately=True).start()
         return self
 
-    def _loop(self) -> None:
-        while True:
-            context.start_task()  # each sweep is logged under an id of its own
-            try:
-                self.recovery.run(self.cutoff(), self.cutoff(rounds=4))
-            except Exception:  # noqa: BLE001 - e.g. the database is not reachable yet; try again later
-                LOG.exception("recovering interrupted work failed")
-            if self.in_process or self._stop.wait(self.interval):
-                return
+    def sweep(self) -> None:
+        """One sweep (an error, e.g. the database not reachable yet, is logged and the next sweep tries again).
+
+        In-process there is one sweep only: no other conductor leaves work behind while this process runs.
+        """
+        if self._swept and self.in_process:
+            raise periodic.NeverAgain()
+        self._swept = True
+        self.recovery.run(self.cutoff(), self.cutoff(rounds=4))
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        self._periodic.stop(timeout=10)

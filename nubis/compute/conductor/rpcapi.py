@@ -45,7 +45,7 @@ class ConductorAPI(rpc.RPCClient):
         if it rests in that vm_state. ``fault`` and the end of ``action`` are recorded with the change, in
         its transaction, and only if it happened. True when it happened."""
         if self.can_send_version("1.2"):
-            return self.prepare(version="1.2").call(  # type: ignore[no-any-return]
+            return self.prepare(version="1.2").call(
                 ctxt, "instance_update", uuid=uuid, values=values, expected_task_state=expected_task_state,
                 only_if_idle=only_if_idle, expected_vm_state=expected_vm_state,
                 fault=fault.to_dict() if fault else None,
@@ -82,7 +82,7 @@ class ConductorAPI(rpc.RPCClient):
     def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
         """Claim a destination for a recorded migration; None on success, else why there is none (call)."""
         self.check_can_send("schedule_move")
-        return self.prepare(version="1.1").call(  # type: ignore[no-any-return]
+        return self.prepare(version="1.1").call(
             ctxt, "schedule_move", migration_uuid=migration_uuid, target_host=target_host)
 
     def execute_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
@@ -101,7 +101,7 @@ class ConductorAPI(rpc.RPCClient):
     def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
         self.prepare(version="1.0").call(ctxt, "add_fault", uuid=uuid, code=code, message=message, details=details)
 
-    def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str, message: str | None = None) -> None:
+    def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str | None, message: str | None = None) -> None:
         self.prepare(version="1.0").call(ctxt, "finish_action", uuid=uuid, request_id=request_id, message=message)
 
     def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str,
@@ -119,14 +119,14 @@ class ConductorAPI(rpc.RPCClient):
 
     def host_instances(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
         """Instances recorded on ``host`` (for an agent putting things right after a restart)."""
-        return self.prepare(version="1.0").call(ctxt, "host_instances", host=host)  # type: ignore[no-any-return]
+        return self.prepare(version="1.0").call(ctxt, "host_instances", host=host)
 
     def check_console_token(self, ctxt: RequestContext, token: str, consume: bool = False) -> dict[str, Any] | None:
         """The console a valid, unexpired token grants ({"instance_uuid", "console_type", "host", "port",
         "internal_access_path", "access_url_base", "expires", "user_id", "project_id"}), or None; with
         ``consume`` the token is used up ([console] single_use)."""
         self.check_can_send("check_console_token")
-        return self.prepare(version="1.4").call(  # type: ignore[no-any-return]
+        return self.prepare(version="1.4").call(
             ctxt, "check_console_token", token=token, consume=consume)
 
 
@@ -143,7 +143,7 @@ class ConductorEndpoint:
                         expected_task_state: str | None = None, only_if_idle: bool = False,
                         expected_vm_state: str | None = None, fault: dict[str, Any] | None = None,
                         action: dict[str, Any] | None = None) -> bool:
-        return self.manager.instance_update(  # type: ignore[no-any-return]
+        return self.manager.instance_update(
             uuid, values, expected_task_state, only_if_idle, expected_vm_state,
             Fault.from_dict(fault) if fault else None, ActionEnd(**action) if action else None)
 
@@ -159,7 +159,7 @@ class ConductorEndpoint:
     def add_fault(self, ctxt: RequestContext, uuid: str, code: int, message: str, details: str | None = None) -> None:
         self.manager.add_fault(uuid, code, message, details)
 
-    def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str, message: str | None = None) -> None:
+    def finish_action(self, ctxt: RequestContext, uuid: str, request_id: str | None, message: str | None = None) -> None:
         self.manager.finish_action(uuid, request_id, message)
 
     def service_heartbeat(self, ctxt: RequestContext, host: str, binary: str,
@@ -170,10 +170,10 @@ class ConductorEndpoint:
         self.manager.compute_node_update(node)
 
     def host_instances(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
-        return self.manager.host_instances(host)  # type: ignore[no-any-return]
+        return self.manager.host_instances(host)
 
     def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
-        return self.manager.moves.schedule(ctxt, migration_uuid, target_host)  # type: ignore[no-any-return]
+        return self.manager.moves.schedule(ctxt, migration_uuid, target_host)
 
     def execute_move(self, ctxt: RequestContext, migration_uuid: str) -> None:
         self.manager.moves.execute(ctxt, migration_uuid)
@@ -188,4 +188,4 @@ class ConductorEndpoint:
         self.manager.unshelve_instance(ctxt, uuid, zone)
 
     def check_console_token(self, ctxt: RequestContext, token: str, consume: bool = False) -> dict[str, Any] | None:
-        return self.manager.console_tokens.check(token, consume)  # type: ignore[no-any-return]
+        return self.manager.console_tokens.check(token, consume)

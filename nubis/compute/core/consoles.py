@@ -21,6 +21,7 @@ from oslo_config import cfg
 
 from nubis.common import exceptions, rpc
 from nubis.common.context import RequestContext
+from nubis.common.db import dml
 from nubis.common.db.engine import Database
 from nubis.compute import states
 from nubis.compute.db.models import ConsoleAuthToken
@@ -94,8 +95,8 @@ class ConsoleTokens:
                                                             ConsoleAuthToken.expires >= int(time.time())))
             if row is None:
                 return None
-            if consume and not s.execute(sa.delete(ConsoleAuthToken).where(
-                    ConsoleAuthToken.id == row.id)).rowcount:
+            if consume and not dml.rowcount(s.execute(sa.delete(ConsoleAuthToken).where(
+                    ConsoleAuthToken.id == row.id))):
                 return None
             return {"instance_uuid": row.instance_uuid, "console_type": row.console_type, "host": row.host,
                     "port": row.port, "internal_access_path": row.internal_access_path,

@@ -11,6 +11,7 @@ from nubis.compute.core.aggregates import AggregateStore
 from nubis.compute.core.consoles import Consoles
 from nubis.compute.core.events import ExternalEvents
 from nubis.compute.core.flavors import FlavorStore
+from nubis.compute.core.guest_ops import GuestOps
 from nubis.compute.core.hosts import HostReport
 from nubis.compute.core.image_proxy import ImageProxy
 from nubis.compute.core.instances import InstanceStore
@@ -18,11 +19,14 @@ from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.moves import ServerMoves
 from nubis.compute.core.network_proxy import NetworkProxy
 from nubis.compute.core.quotas import QuotaStore
+from nubis.compute.core.scheduler_explain import SchedulerExplain
 from nubis.compute.core.server_groups import ServerGroupStore
+from nubis.compute.core.server_passwords import ServerPasswords
 from nubis.compute.core.servers import ServerCore
 from nubis.compute.core.services import ServiceStore
 from nubis.compute.core.snapshots import Snapshots
 from nubis.compute.core.usage import UsageReport
+from nubis.compute.core.volume_attachments import VolumeAttachments
 
 
 @dataclasses.dataclass
@@ -43,5 +47,9 @@ class ComputeCore:
     events: ExternalEvents
     hosts: HostReport
     consoles: Consoles
+    passwords: ServerPasswords
+    guest_ops: GuestOps
+    volume_attachments: VolumeAttachments
     network_proxy: NetworkProxy | None = None  # the deprecated network proxy APIs
     image_proxy: ImageProxy | None = None  # the deprecated /images proxy
+    explain: SchedulerExplain | None = None  # the scheduler's dry run (POST /scheduler/explain)

@@ -185,7 +185,7 @@ class FlavorStore:
             return {e.key: e.value for e in f.extra_specs}
 
     def get_extra_specs(self, ctx: RequestContext, flavorid: str) -> dict[str, str]:
-        return self.get(ctx, flavorid)["extra_specs"]  # type: ignore[no-any-return]
+        return self.get(ctx, flavorid)["extra_specs"]
 
     def delete_extra_spec(self, flavorid: str, key: str) -> None:
         with self.db.writer() as s:

@@ -33,7 +33,7 @@ class HostSettings:
 
     @property
     def default_zone(self) -> str:
-        return self.conf.compute.default_availability_zone  # type: ignore[no-any-return]
+        return self.conf.compute.default_availability_zone
 
     def zones(self, s: orm.Session) -> dict[str, str]:
         """Host -> the zone an aggregate puts it in (hosts in no zoned aggregate are absent)."""
@@ -44,9 +44,6 @@ class HostSettings:
                 for member in agg.hosts:
                     found[member.host] = zone
         return found
-
-    def zone_of(self, s: orm.Session, host: str) -> str:
-        return self.zones(s).get(host, self.default_zone)
 
     def settings(self, s: orm.Session, host: str) -> dict[str, Any]:
         metadata: dict[str, str] = {}

@@ -55,7 +55,7 @@ class HostReport:
                                        .where(ComputeNode.uuid.in_([h["id"] for h in found]))).all())
                 rows = s.execute(sa.select(Instance.host, Instance.uuid, Instance.name).where(
                     Instance.host.in_(set(hosts.values())), Instance.deleted.is_(False)).order_by(Instance.created_at))
-                servers: dict[str, list[dict[str, str]]] = {}
+                servers: dict[str | None, list[dict[str, str]]] = {}
                 for host, uuid, name in rows:
                     servers.setdefault(host, []).append({"uuid": uuid, "name": name})
             for h in found:  # Nova leaves ``servers`` out of a hypervisor running none

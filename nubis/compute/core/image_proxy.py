@@ -9,16 +9,17 @@ over the images the caller can see, at most ``MAX_SCANNED`` of them.
 
 from __future__ import annotations
 
+import builtins
 import datetime
-import urllib.parse
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
-from nubis.common import clients, exceptions
+from nubis.common import exceptions
+from nubis.common.clients.image import ImageClient
 from nubis.common.context import RequestContext
 from nubis.compute.core import timestamps
 
@@ -40,27 +41,25 @@ MAX_IMAGE_META = 128
 class ImageProxy:
     """The ``/images`` proxy calls, each one made with the caller's credentials."""
 
-    def __init__(self, conf: cfg.ConfigOpts, images: ks_adapter.Adapter | None) -> None:
+    def __init__(self, conf: cfg.ConfigOpts, images: ImageClient | None) -> None:
         self.conf = conf
         self.images = images
 
-    def _call(self, ctx: RequestContext, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, ctx: RequestContext, call: str, *args: Any) -> Any:
+        """``ImageClient.<call>(*args)`` as the caller; 404 without an image service, 503 when unreachable."""
         if self.images is None:
             raise exceptions.NotFound("This cloud has no image service.")
-        caller = clients.as_caller(self.conf, ctx)
-        if "headers" in kwargs:
-            caller["headers"] = {**caller["headers"], **kwargs.pop("headers")}
         try:
-            return self.images.request(path, method, raise_exc=False, **caller, **kwargs)
+            return getattr(self.images, call)(*args, caller=ctx)
         except (ks_exc.EndpointNotFound, ks_exc.ConnectionError) as exc:
             raise exceptions.ServiceUnavailable(f"The image service cannot be reached: {exc}") from None
 
     def get(self, ctx: RequestContext, image_id: str) -> dict[str, Any]:
         """The Glance record of one image the caller can see; 404 "Image not found." otherwise."""
-        resp = self._call(ctx, "GET", f"/v2/images/{urllib.parse.quote(image_id, safe='')}")
+        resp = self._call(ctx, "show", image_id)
         if resp.status_code != 200:
             raise exceptions.NotFound("Image not found.")
-        return resp.json()  # type: ignore[no-any-return]
+        return resp.json()
 
     def list(self, ctx: RequestContext, filters: Mapping[str, str]) -> list[dict[str, Any]]:
         """The images the caller can see that match Nova's ``filters``, newest first, after ``marker``,
@@ -70,7 +69,7 @@ class ImageProxy:
         found: list[dict[str, Any]] = []
         query: dict[str, Any] = {"limit": 200}
         while len(found) < MAX_SCANNED:
-            resp = self._call(ctx, "GET", "/v2/images", params=query)
+            resp = self._call(ctx, "list", query)
             if resp.status_code != 200:
                 raise exceptions.ServiceUnavailable(f"The image service answered {resp.status_code}.")
             page = resp.json().get("images", [])
@@ -94,7 +93,7 @@ class ImageProxy:
 
     def delete(self, ctx: RequestContext, image_id: str) -> None:
         """Delete through the image service: 404 if the caller cannot see it, 403 if protected or not theirs."""
-        resp = self._call(ctx, "DELETE", f"/v2/images/{urllib.parse.quote(image_id, safe='')}")
+        resp = self._call(ctx, "delete", image_id)
         if resp.status_code == 404:
             raise exceptions.NotFound("Image not found.")
         if resp.status_code in (403, 409):
@@ -124,9 +123,8 @@ class ImageProxy:
             raise exceptions.NotFound(f"Image {image_id} has no metadata with key {key[:255]}.")
         self._patch(ctx, image_id, [{"op": "remove", "path": f"/{_pointer(key)}"}])
 
-    def _patch(self, ctx: RequestContext, image_id: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
-        resp = self._call(ctx, "PATCH", f"/v2/images/{urllib.parse.quote(image_id, safe='')}", json=ops,
-                          headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+    def _patch(self, ctx: RequestContext, image_id: str, ops: builtins.list[dict[str, Any]]) -> dict[str, Any]:
+        resp = self._call(ctx, "update", image_id, ops)
         if resp.status_code == 404:
             raise exceptions.NotFound("Image not found.")
         if resp.status_code == 403:
@@ -135,7 +133,7 @@ class ImageProxy:
             raise exceptions.Forbidden(f"Quota exceeded for metadata_items: {resp.text[:200]}")
         if resp.status_code >= 300:
             raise exceptions.BadRequest(f"The image service refused the change: {resp.text[:200]}")
-        return resp.json()  # type: ignore[no-any-return]
+        return resp.json()
 
 
 def properties(image: Mapping[str, Any]) -> dict[str, str]:
@@ -145,6 +143,10 @@ def properties(image: Mapping[str, Any]) -> dict[str, str]:
 
 def _pointer(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
+
+
+def _at_least(field: str, least: int, image: dict[str, Any]) -> bool:
+    return int(image.get(field) or 0) >= least
 
 
 def _filters(params: Mapping[str, str]) -> list[Callable[[dict[str, Any]], bool]]:
@@ -166,7 +168,7 @@ def _filters(params: Mapping[str, str]) -> list[Callable[[dict[str, Any]], bool]
             value = params[param]
             if not value.isdigit():
                 raise exceptions.BadRequest(f"Invalid input for field/attribute {param}. Value: {value[:32]!r}.")
-            keep.append(lambda i, f=field, v=int(value): int(i.get(f) or 0) >= v)
+            keep.append(functools.partial(_at_least, field, int(value)))
     if "changes-since" in params:
         since = timestamps.parse(params["changes-since"], "changes-since")
         keep.append(lambda i: _when(i.get("updated_at")) >= since)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from nubis.common import exceptions
-from nubis.common.db import types
+from nubis.common.db import dml, types
 from nubis.common.db.engine import Database
 from nubis.compute.db.models import ConsoleAuthToken, Instance, InstanceAction, InstanceFault, Migration
 
@@ -38,7 +38,9 @@ def guest_payload(inst: Instance, image: dict[str, Any] | None = None) -> dict[s
             "image_meta": image_meta(image) if image else {}, "key_name": inst.key_name, "key_data": inst.key_data,
             "user_data": inst.user_data, "metadata": dict(inst.metadata_items or {}), "numa_fit": inst.numa_fit,
             "config_drive": bool(inst.config_drive), "project_id": inst.project_id,
-            "availability_zone": inst.availability_zone, "requested_networks": inst.requested_networks or []}
+            "availability_zone": inst.availability_zone, "requested_networks": inst.requested_networks or [],
+            # So a rebuild or resize leaves a stopped server stopped (an agent reads them; older ones ignore them).
+            "vm_state": inst.vm_state, "power_state": inst.power_state}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +81,7 @@ class InstanceStore:
         row = s.get(Instance, uuid)
         if row is None or row.deleted:
             raise exceptions.NotFound(f"Instance {uuid} could not be found.")
-        return row  # type: ignore[no-any-return]
+        return row
 
     def update(self, uuid: str, values: dict[str, Any], expected_task_state: Iterable[str | None] | None = None,
                allowed_vm_states: Iterable[str] | None = None, fault: Fault | None = None,
@@ -96,7 +98,7 @@ class InstanceStore:
         if expected_task_state is not None:
             expected = list(expected_task_state)
             named = [t for t in expected if t is not None]
-            cond = Instance.task_state.in_(named) if named else sa.false()
+            cond: sa.ColumnElement[bool] = Instance.task_state.in_(named) if named else sa.false()
             if None in expected:
                 cond = sa.or_(cond, Instance.task_state.is_(None))
             q = q.where(cond)
@@ -105,7 +107,7 @@ class InstanceStore:
         if unchanged_since is not None:
             q = q.where(Instance.updated_at < unchanged_since)
         with self.db.writer() as s:
-            if not s.execute(q.values(**values, updated_at=types.utcnow())).rowcount:
+            if not dml.rowcount(s.execute(q.values(**values, updated_at=types.utcnow()))):
                 return False
             if "host" in values:  # a console token names the old host's endpoint: it must not outlive the move
                 revoke_console_tokens(s, uuid)
@@ -119,9 +121,9 @@ class InstanceStore:
         now = types.utcnow()
         with self.db.writer() as s:
             revoke_console_tokens(s, uuid)
-            return bool(s.execute(sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
-                                  .values(deleted=True, vm_state="deleted", task_state=None, terminated_at=now,
-                                          updated_at=now)).rowcount)
+            return bool(dml.rowcount(s.execute(
+                sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
+                .values(deleted=True, vm_state="deleted", task_state=None, terminated_at=now, updated_at=now))))
 
     def add_fault(self, uuid: str, code: int, message: str, details: str | None) -> None:
         with self.db.writer() as s:
@@ -140,7 +142,7 @@ class InstanceStore:
         s.add(InstanceAction(instance_uuid=uuid, action=action, request_id=ctx.request_id,
                              user_id=ctx.user_id or "", project_id=ctx.project_id or ""))
 
-    def finish_action(self, uuid: str, request_id: str, message: str | None) -> None:
+    def finish_action(self, uuid: str, request_id: str | None, message: str | None) -> None:
         with self.db.writer() as s:
             self._finish_action(s, uuid, request_id, message)
 

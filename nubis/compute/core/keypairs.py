@@ -57,11 +57,11 @@ def as_dict(k: KeyPair, full: bool = True) -> dict[str, Any]:
 
 
 class KeypairStore:
-    def __init__(self, db: Database, limits: Callable[[str, Any], dict[str, int]]) -> None:
+    def __init__(self, db: Database, limits: Callable[[str | None, Any], dict[str, int]]) -> None:
         self.db = db
         self.limits = limits  # (project_id, session) -> effective quota limits
 
-    def create(self, user_id: str, project_id: str, body: Any) -> dict[str, Any]:
+    def create(self, user_id: str, project_id: str | None, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("keypair"), dict):
             raise exceptions.BadRequest("The request body must be {\"keypair\": {...}}.")
         spec = body["keypair"]
@@ -104,7 +104,7 @@ class KeypairStore:
         row = s.scalar(sa.select(KeyPair).where(KeyPair.user_id == user_id, KeyPair.name == name))
         if row is None:
             raise exceptions.NotFound(f"Keypair {name} not found for user {user_id}")
-        return row  # type: ignore[no-any-return]
+        return row
 
     def get(self, user_id: str, name: str) -> dict[str, Any]:
         with self.db.reader() as s:

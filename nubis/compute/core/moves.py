@@ -32,6 +32,7 @@ class ServerMoves:
         inst, _ = s_.get(ctx, uuid)
         if not inst.host:
             raise exceptions.Conflict(f"Cannot '{_VERB[kind]}' instance {uuid}: it was never placed on a host")
+        s_.refuse_volume_backed(uuid, _VERB[kind])
         if target == inst.host:
             raise exceptions.BadRequest(f"The target host {target} is the instance's own host.")
         if target is not None and not s_.services.exists(target):
@@ -69,7 +70,7 @@ class ServerMoves:
     def pending_cold_migration(self, uuid: str) -> str | None:
         """The uuid of the instance's cold migration waiting for confirm or revert, if it has one."""
         with self.db.reader() as s:
-            return s.scalar(sa.select(Migration.uuid).where(  # type: ignore[no-any-return]
+            return s.scalar(sa.select(Migration.uuid).where(
                 Migration.instance_uuid == uuid, Migration.migration_type == COLD, Migration.status == "finished"))
 
     def confirm(self, ctx: RequestContext, uuid: str, migration: str) -> None:

@@ -11,7 +11,6 @@ keeps no state.
 from __future__ import annotations
 
 import ipaddress
-import urllib.parse
 import uuid as uuidlib
 from collections.abc import Mapping
 from typing import Any
@@ -19,9 +18,9 @@ from typing import Any
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
-from nubis.common import clients, exceptions
+from nubis.common import exceptions
+from nubis.common.clients.network import NetworkClient
 from nubis.common.context import RequestContext
-from nubis.compute.network_client import NetworkClient
 
 # Nova's maximum for a security group's name and description (nova.network.security_group_api).
 MAX_PROPERTY = 255
@@ -78,10 +77,8 @@ class NetworkProxy:
               body: Any = None) -> Any:
         if self.client is None or not self.client.available():
             raise exceptions.NotFound("This cloud has no network service, so this network proxy API is absent.")
-        path = "/v2.0/" + "/".join(urllib.parse.quote(str(seg), safe="") for seg in segments)
         try:
-            return self.client.api.request(path, method, params=dict(params or {}), json=body, raise_exc=False,
-                                           **clients.as_caller(self.conf, ctx))
+            return self.client.request(method, *segments, params=params, body=body, caller=ctx)
         except (ks_exc.EndpointNotFound, ks_exc.ConnectionError) as exc:
             raise exceptions.ServiceUnavailable(f"The network service cannot be reached: {exc}") from None
 
@@ -103,7 +100,7 @@ class NetworkProxy:
     # -- security groups --------------------------------------------------------------------------------
     def _group_record(self, ctx: RequestContext, group_id: str) -> dict[str, Any]:
         resp = self._call(ctx, "GET", "security-groups", group_id)
-        return self._ok(resp, f"Security group {group_id} not found.")["security_group"]  # type: ignore[no-any-return]
+        return self._ok(resp, f"Security group {group_id} not found.")["security_group"]
 
     def _remote_groups(self, ctx: RequestContext, groups: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """The groups that ``groups``' rules name as their source, by id (those the caller can see)."""
@@ -302,7 +299,7 @@ class NetworkProxy:
         found = [f for f in found if f.get("floating_ip_address") == address]
         if not found:
             raise exceptions.NotFound(f"Floating IP not found for address {address}.")
-        return found[0]  # type: ignore[no-any-return]
+        return found[0]
 
     def associate(self, ctx: RequestContext, server_uuid: str, address: str, fixed_address: str | None) -> None:
         """``addFloatingIp``: point the floating IP at the server's port holding ``fixed_address`` (or its
@@ -349,11 +346,11 @@ class NetworkProxy:
 
     # -- networks ---------------------------------------------------------------------------------------
     def list_networks(self, ctx: RequestContext) -> list[dict[str, Any]]:
-        return self._ok(self._call(ctx, "GET", "networks"), "No networks.")["networks"]  # type: ignore[no-any-return]
+        return self._ok(self._call(ctx, "GET", "networks"), "No networks.")["networks"]
 
     def show_network(self, ctx: RequestContext, network_id: str) -> dict[str, Any]:
         resp = self._call(ctx, "GET", "networks", network_id)
-        return self._ok(resp, f"Network {network_id} could not be found.")["network"]  # type: ignore[no-any-return]
+        return self._ok(resp, f"Network {network_id} could not be found.")["network"]
 
 
 def _ingress(protocol: Any, low: Any, high: Any) -> tuple[str, int, int] | None:

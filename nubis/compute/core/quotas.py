@@ -29,21 +29,21 @@ class QuotaStore:
         self.conf = conf
         self.db = db
 
-    def _overrides(self, s: Any, owner: str) -> dict[str, int]:
+    def _overrides(self, s: Any, owner: str | None) -> dict[str, int]:
         return dict(s.execute(sa.select(Quota.resource, Quota.hard_limit).where(Quota.owner == owner)).all())
 
     def defaults(self) -> dict[str, int]:
         with self.db.reader() as s:
             return {r: getattr(self.conf.quota, r) for r in RESOURCES} | self._overrides(s, DEFAULT_CLASS)
 
-    def limits(self, project_id: str, s: Any = None) -> dict[str, int]:
+    def limits(self, project_id: str | None, s: Any = None) -> dict[str, int]:
         if s is None:
             with self.db.reader() as s:
                 return self.limits(project_id, s)
         defaults = {r: getattr(self.conf.quota, r) for r in RESOURCES} | self._overrides(s, DEFAULT_CLASS)
         return defaults | self._overrides(s, project_id)
 
-    def usage(self, project_id: str, user_id: str | None) -> dict[str, int]:
+    def usage(self, project_id: str | None, user_id: str | None) -> dict[str, int]:
         with self.db.reader() as s:
             count, cores, ram = s.execute(
                 sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Instance.vcpus), 0),

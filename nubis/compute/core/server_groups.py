@@ -17,7 +17,7 @@ POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
 
 
 class ServerGroupStore:
-    def __init__(self, db: Database, limits: Callable[[str, Any], dict[str, int]]) -> None:
+    def __init__(self, db: Database, limits: Callable[[str | None, Any], dict[str, int]]) -> None:
         self.db = db
         self.limits = limits  # (project_id, session) -> effective quota limits
 
@@ -58,7 +58,7 @@ class ServerGroupStore:
         group = s.scalar(sa.select(ServerGroup).where(ServerGroup.uuid == uuid))
         if group is None or (not ctx.is_admin and group.project_id != ctx.project_id):
             raise exceptions.NotFound(f"Instance group {uuid} could not be found.")
-        return group  # type: ignore[no-any-return]
+        return group
 
     def get(self, ctx: RequestContext, uuid: str) -> dict[str, Any]:
         with self.db.reader() as s:

@@ -7,34 +7,34 @@ import functools
 import ipaddress
 import logging
 import re
-import urllib.parse
 import uuid as uuidlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
-from nubis.common import clients, exceptions
+from nubis.common import exceptions
+from nubis.common.clients.image import ImageClient
+from nubis.common.clients.volume import VolumeClient
 from nubis.common.context import RequestContext
 from nubis.common.db import paging, types
 from nubis.common.db.engine import Database
 from nubis.compute import states
 from nubis.compute.actions import POWER_ACTIONS
-from nubis.compute.agent.rpcapi import ComputeAgentAPI
+from nubis.compute.agent.rpcapi import BOOT_FROM_VOLUME, ComputeAgentAPI
 from nubis.compute.conductor.rpcapi import ConductorAPI
-from nubis.compute.core import timestamps
+from nubis.compute.core import boot_volumes, timestamps
 from nubis.compute.core.flavors import FlavorStore
 from nubis.compute.core.instances import InstanceStore, guest_payload, image_meta
 from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
 from nubis.compute.core.services import ServiceStore
-from nubis.compute.db.models import Instance, Migration, ProjectLock
-from nubis.compute.network_client import NetworkClient
-from nubis.compute.network_client import addresses as network_addresses
+from nubis.compute.db.models import BlockDeviceMapping, Instance, Migration, ProjectLock
+from nubis.compute.networking import Networking
+from nubis.compute.networking import addresses as network_addresses
 
 LOG = logging.getLogger(__name__)
 RESIZE = "resize"  # the migration_type of a resize's record
@@ -134,8 +134,8 @@ _STATUS_FILTER = {"ACTIVE": states.ACTIVE, "BUILD": states.BUILDING, "SHUTOFF": 
 class ServerCore:
     def __init__(self, conf: cfg.ConfigOpts, db: Database, flavors: FlavorStore, keypairs: KeypairStore,
                  groups: ServerGroupStore, services: ServiceStore, quotas: QuotaStore, conductor: ConductorAPI,
-                 agents: ComputeAgentAPI, images: ks_adapter.Adapter | None,
-                 network: NetworkClient | None = None) -> None:
+                 agents: ComputeAgentAPI, images: ImageClient | None,
+                 network: Networking | None = None, volumes: VolumeClient | None = None) -> None:
         self.conf = conf
         self.db = db
         self.instances = InstanceStore(db)
@@ -148,6 +148,9 @@ class ServerCore:
         self.agents = agents
         self.images = images
         self.network = network
+        self.volumes = volumes
+        # Called with (ctx, uuid) when a server is deleted: its volumes are given back (volume_attachments).
+        self.on_delete: builtins.list[Callable[[RequestContext, str], None]] = []
 
     # -- boot ------------------------------------------------------------------------------------------
 
@@ -157,8 +160,7 @@ class ServerCore:
         try:
             # Read as the caller: the image service's own visibility rule (public, community, the project's
             # own, or shared with it as a member) decides, exactly as for the caller's GET of the image.
-            resp = self.images.get(f"/v2/images/{urllib.parse.quote(image_ref, safe='')}", raise_exc=False,
-                                   **clients.as_caller(self.conf, ctx))
+            resp = self.images.show(image_ref, caller=ctx)
         except ks_exc.EndpointNotFound:
             raise exceptions.BadRequest("This cloud's catalog has no image service to boot from.") from None
         except ks_exc.ConnectionError as exc:
@@ -168,7 +170,7 @@ class ServerCore:
             raise exceptions.BadRequest(f"Image {image_ref} could not be found.")
         if image["status"] != "active":
             raise exceptions.BadRequest(f"Image {image_ref} is not active.")
-        return image  # type: ignore[no-any-return]
+        return image
 
     def _quota_rows(self, s: Any, project_id: str) -> list[tuple[str, int, int]]:
         """(resource, used, limit) of the resources a boot consumes; -1 is unlimited."""
@@ -219,25 +221,46 @@ class ServerCore:
         except sa.exc.IntegrityError:
             pass
 
-    def create(self, ctx: RequestContext, body: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
+    def create(self, ctx: RequestContext, body: dict[str, Any], hints: dict[str, Any],
+               zero_disk_flavor: bool = False) -> dict[str, Any]:
         try:
             flavor = self.flavors.get(ctx, str(body["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
         except exceptions.NotFound as e:
             raise exceptions.BadRequest(str(e)) from e  # a bad flavorRef is a bad request body, as in Nova
         min_count = int(body.get("min_count") or 1)
-        count = self._fit_count(ctx.project_id, min_count, int(body.get("max_count") or min_count), flavor)
-        image_ref = body.get("imageRef")
+        count = self._fit_count(ctx.require_project_id(), min_count, int(body.get("max_count") or min_count), flavor)
+        devices = boot_volumes.parse(body)
+        root = boot_volumes.root_volume(devices)
+        image_ref = body.get("imageRef") or boot_volumes.root_image(devices)
         image: dict[str, Any] = {}
-        if image_ref:
+        booter = None
+        if root is not None:  # volume-backed: no image on the host, the root disk is the volume (Nova: image "")
+            self.agents.require_version("1.4", BOOT_FROM_VOLUME)  # 409 before any volume is made or reserved
+            booter = boot_volumes.BootVolumes(self.volumes, self._image, self.conf.compute.block_device_allocate_retries,
+                                              self.conf.compute.block_device_allocate_retries_interval)
+            image = booter.check(ctx, root, count)
+            image_ref = ""
+            if (image.get("min_ram") or 0) > flavor["memory_mb"]:
+                raise exceptions.BadRequest("Flavor's memory is too small for requested image.")
+        elif image_ref:
             image_ref = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
             image = self._image(ctx, image_ref)
+            mapped = boot_volumes.root_image(devices)
+            if mapped and mapped != image_ref:  # Nova reads the mapping's image too (and boots imageRef)
+                try:
+                    self._image(ctx, mapped)
+                except exceptions.BadRequest:
+                    raise exceptions.BadRequest(f"Block Device Mapping is Invalid: failed to get image "
+                                                f"{mapped}.") from None
             if (image.get("min_ram") or 0) > flavor["memory_mb"]:
                 raise exceptions.BadRequest("Flavor's memory is too small for requested image.")
             if (image.get("min_disk") or 0) > flavor["root_gb"] and flavor["root_gb"]:
                 raise exceptions.BadRequest("Flavor's disk is too small for requested image.")
+            if not flavor["root_gb"] and not zero_disk_flavor:  # Nova: the caller's policy says who may
+                raise exceptions.Forbidden("Only volume-backed servers are allowed for flavors with zero disk.")
         else:
-            raise exceptions.BadRequest("An imageRef is required: booting from volume needs the block storage "
-                                        "service, which this cloud does not have.")
+            raise exceptions.BadRequest("Missing imageRef attribute: boot from an image, or give a "
+                                        "block_device_mapping_v2 whose boot_index 0 is a volume.")
         metadata_limit = self.quotas.limits(ctx.project_id)["metadata_items"]
         if 0 <= metadata_limit < len(body.get("metadata") or {}):
             raise exceptions.Forbidden(f"Quota exceeded for metadata items: {len(body['metadata'])} of "
@@ -245,7 +268,7 @@ class ServerCore:
         key_data = None
         if body.get("key_name"):
             try:
-                key_data = self.keypairs.get(ctx.user_id, body["key_name"])["public_key"]
+                key_data = self.keypairs.get(ctx.require_user_id(), body["key_name"])["public_key"]
             except exceptions.NotFound:  # a bad argument of the boot, not a missing resource (Nova's 400)
                 raise exceptions.BadRequest(f"Invalid key_name provided: {body['key_name'][:255]}.") from None
         zone = body.get("availability_zone")
@@ -259,10 +282,35 @@ class ServerCore:
         requested = self._networks(ctx, body, count)
         uuids = [str(uuidlib.uuid4()) for _ in range(count)]
         names = [body["name"]] if count == 1 else [f"{body['name']}-{i + 1}" for i in range(count)]
+        self._ensure_project_lock(ctx.require_project_id())
+        prepared = booter.prepare(ctx, root, uuids) if booter is not None and root is not None else []
+        try:
+            instances, group = self._record(ctx, body, uuids, names, flavor, count, hints, image_ref, image, zone,
+                                            key_data, requested, prepared)
+        except Exception:
+            if booter is not None:
+                booter.undo(ctx, prepared)
+            raise
+        spec = {"flavor": {k: flavor[k] for k in ("vcpus", "memory_mb", "root_gb", "ephemeral_gb", "extra_specs")}
+                | {"name": flavor["name"], "swap_mb": flavor["swap"]}
+                | ({"root_gb": 0} if root is not None else {}),  # a volume-backed server claims no local root disk
+                "instance_uuids": uuids, "project_id": ctx.project_id, "user_id": ctx.user_id,
+                "availability_zone": zone, "force_host": force_host,
+                "image_properties": {k: v for k, v in image.items() if k.startswith(("hw_", "img_", "os_"))},
+                "server_group": group}
+        self.conductor.build_instances(ctx, instances, spec)
+        return {"id": uuids[0], "reservation_id": f"r-{uuids[0][:8]}"}
+
+    def _record(self, ctx: RequestContext, body: dict[str, Any], uuids: builtins.list[str],
+                names: builtins.list[str], flavor: dict[str, Any], count: int, hints: dict[str, Any], image_ref: Any,
+                image: dict[str, Any], zone: str | None, key_data: str | None,
+                requested: builtins.list[dict[str, Any]], prepared: builtins.list[boot_volumes.Prepared]
+                ) -> tuple[builtins.list[dict[str, Any]], Any]:
+        """The boot's instances (and root volume mappings) recorded in one transaction, under the project's
+        quota lock: their payloads, and the server group they joined (None)."""
         group = None
-        self._ensure_project_lock(ctx.project_id)
         with self.db.writer() as s:
-            self._check_quota(s, ctx.project_id, count, count * flavor["vcpus"], count * flavor["memory_mb"])
+            self._check_quota(s, ctx.require_project_id(), count, count * flavor["vcpus"], count * flavor["memory_mb"])
             if hints.get("group"):
                 group = self.groups.join(s, ctx, hints["group"], uuids)
             instances = []
@@ -277,18 +325,17 @@ class ServerCore:
                                config_drive=bool(body.get("config_drive")),
                                access_ip_v4=_access_ip(body.get("accessIPv4")),
                                access_ip_v6=_access_ip(body.get("accessIPv6")),
+                               auto_disk_config=body.get("OS-DCF:diskConfig") == "AUTO",
                                requested_networks=requested)
                 s.add(row)
                 instances.append(guest_payload(row, image))
                 self.instances.start_action(s, uuid, "create", ctx)
-        spec = {"flavor": {k: flavor[k] for k in ("vcpus", "memory_mb", "root_gb", "ephemeral_gb", "extra_specs")}
-                | {"name": flavor["name"], "swap_mb": flavor["swap"]},
-                "instance_uuids": uuids, "project_id": ctx.project_id, "user_id": ctx.user_id,
-                "availability_zone": zone, "force_host": force_host,
-                "image_properties": {k: v for k, v in image.items() if k.startswith(("hw_", "img_", "os_"))},
-                "server_group": group}
-        self.conductor.build_instances(ctx, instances, spec)
-        return {"id": uuids[0], "reservation_id": f"r-{uuids[0][:8]}"}
+            for p in prepared:
+                s.add(BlockDeviceMapping(id=types.new_uuid(), instance_uuid=p.instance_uuid, volume_id=p.volume_id,
+                                         attachment_id=p.attachment_id, device_name=boot_volumes.ROOT_DEVICE,
+                                         delete_on_termination=p.delete_on_termination, tag=p.tag, boot_index=0,
+                                         source_type=p.source_type))
+        return instances, group
 
     def _networks(self, ctx: RequestContext, body: dict[str, Any], count: int) -> list[dict[str, Any]]:
         """The boot's networks, checked with the network service (none when the cloud has none)."""
@@ -301,9 +348,18 @@ class ServerCore:
                 raise exceptions.BadRequest("Networks were requested, but this cloud has no network service: boot "
                                             "with networks 'none'.")
             return []
-        return self.network.resolve(ctx.project_id, networks, groups, count)
+        return self.network.resolve(ctx.require_project_id(), networks, groups, count)
 
     # -- read ------------------------------------------------------------------------------------------
+
+    def security_groups(self, instances: Sequence[Instance]) -> dict[str, builtins.list[dict[str, str]]]:
+        """``security_groups`` of each server as shown (``[{"name": ...}]``), by uuid, read from its ports in the
+        network service in one go for all of ``instances`` (a listing page); servers without ports (or a
+        cloud without a network service) have no entry."""
+        if self.network is None:
+            return {}
+        names = self.network.security_group_names({inst.uuid: inst.project_id for inst in instances})
+        return {uuid: [{"name": name} for name in listed] for uuid, listed in names.items()}
 
     def get(self, ctx: RequestContext, uuid: str, read_deleted: bool = False) -> tuple[Instance, Any]:
         """The instance and its latest fault; 404 unless the caller may see it (and it is not deleted, unless
@@ -382,8 +438,24 @@ class ServerCore:
         for field, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
             if field in changes:
                 values[column] = _access_ip(changes[field])
+        if "OS-DCF:diskConfig" in changes:
+            values["auto_disk_config"] = changes["OS-DCF:diskConfig"] == "AUTO"
         if values:
             self.instances.update(uuid, values)
+
+    def is_volume_backed(self, uuid: str) -> bool:
+        """Whether the server boots from a volume (a root mapping with boot_index 0)."""
+        with self.db.reader() as s:
+            found = s.scalar(sa.select(sa.func.count()).select_from(BlockDeviceMapping).where(
+                BlockDeviceMapping.instance_uuid == uuid, BlockDeviceMapping.boot_index == 0))
+            return bool(found)
+
+    def refuse_volume_backed(self, uuid: str, verb: str) -> None:
+        """409 for an action not supported yet on a server booted from a volume (its guest would be redefined
+        from an image, or its root disk copied, neither of which a volume root has here)."""
+        if self.is_volume_backed(uuid):
+            raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid}: it is booted from a volume, and '{verb}' "
+                                      "of a volume-backed server is not supported yet.")
 
     def _check_lock(self, ctx: RequestContext, inst: Instance) -> None:
         if inst.locked and not ctx.is_admin:
@@ -399,6 +471,7 @@ class ServerCore:
     def rebuild(self, ctx: RequestContext, uuid: str, changes: dict[str, Any]) -> None:
         inst, _ = self.get(ctx, uuid)
         self._check_lock(ctx, inst)
+        self.refuse_volume_backed(uuid, "rebuild")
         image_ref = str(changes["imageRef"]).rstrip("/").rsplit("/", 1)[-1]
         image = self._image(ctx, image_ref)
         values: dict[str, Any] = {"task_state": states.REBUILDING, "image_ref": image_ref}
@@ -408,6 +481,8 @@ class ServerCore:
         for field, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6")):
             if field in changes:
                 values[column] = _access_ip(changes[field])
+        if "OS-DCF:diskConfig" in changes:
+            values["auto_disk_config"] = changes["OS-DCF:diskConfig"] == "AUTO"
         if "metadata" in changes:
             values["metadata_items"] = changes["metadata"]
         if not inst.host:
@@ -428,9 +503,10 @@ class ServerCore:
         with self.db.writer() as s:
             self.instances.start_action(s, inst.uuid, verb, ctx)
 
-    def resize(self, ctx: RequestContext, uuid: str, flavor_ref: str) -> None:
+    def resize(self, ctx: RequestContext, uuid: str, flavor_ref: str, disk_config: str | None = None) -> None:
         inst, _ = self.get(ctx, uuid)
         self._check_lock(ctx, inst)
+        self.refuse_volume_backed(uuid, "resize")
         try:
             flavor = self.flavors.get(ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
         except exceptions.NotFound:  # Nova: an unknown flavorRef is a bad resize request (400)
@@ -444,7 +520,10 @@ class ServerCore:
         self._ensure_project_lock(inst.project_id)
         with self.db.writer() as s:
             self._check_quota(s, inst.project_id, 0, flavor["vcpus"] - inst.vcpus, flavor["memory_mb"] - inst.memory_mb)
-        self._start(ctx, inst, "resize", {"task_state": states.RESIZE_PREP}, (states.ACTIVE, states.STOPPED))
+        values: dict[str, Any] = {"task_state": states.RESIZE_PREP}
+        if disk_config is not None:
+            values["auto_disk_config"] = disk_config == "AUTO"
+        self._start(ctx, inst, "resize", values, (states.ACTIVE, states.STOPPED))
         with self.db.writer() as s:  # os-migrations lists resizes too (Nova's migration_type "resize")
             s.add(Migration(instance_uuid=uuid, project_id=inst.project_id, user_id=inst.user_id,
                             migration_type=RESIZE, status="migrating", source_host=inst.host, source_node=inst.node,
@@ -460,7 +539,10 @@ class ServerCore:
 
     def confirm_resize(self, ctx: RequestContext, uuid: str) -> None:
         inst, _ = self.get(ctx, uuid)
-        self._start(ctx, inst, "confirmResize", {"vm_state": states.ACTIVE, "old_flavor": None}, (states.RESIZED,))
+        # A server resized while stopped stays stopped (its guest was left off), as in Nova.
+        running = inst.power_state == states.RUNNING
+        self._start(ctx, inst, "confirmResize", {"vm_state": states.ACTIVE if running else states.STOPPED,
+                                                 "old_flavor": None}, (states.RESIZED,))
         self._end_resize_migration(uuid, "confirmed")
         self.instances.finish_action(uuid, ctx.request_id, None)
 
@@ -470,7 +552,7 @@ class ServerCore:
         self._end_resize_migration(uuid, "reverted")
         self.conductor.revert_resize(ctx, uuid)
 
-    def reset_state(self, ctx: RequestContext, uuid: str, state: str) -> None:
+    def reset_state(self, ctx: RequestContext, uuid: str, state: str | None) -> None:
         """Admin repair: set vm_state (active or error) and clear the task, whatever the instance was doing."""
         if state not in ("active", "error"):
             raise exceptions.BadRequest(f"Invalid state {state!r}: use 'active' or 'error'.")
@@ -541,14 +623,22 @@ class ServerCore:
         inst, _ = self.get(ctx, uuid)
         self._check_lock(ctx, inst)
         if inst.shelved_image_id and self.images is not None:  # the shelved disk goes with its server
-            self.images.delete(f"/v2/images/{inst.shelved_image_id}", raise_exc=False)
+            self.images.delete(inst.shelved_image_id)
+        for release in self.on_delete:
+            release(ctx, uuid)
         with self.db.writer() as s:
             self.instances.start_action(s, uuid, "delete", ctx)
         if inst.host and self.services.is_up(inst.host):
             self.instances.update(uuid, {"task_state": states.DELETING})
             self.agents.terminate_instance(ctx, inst.host, uuid)
             return
-        # Never placed, or its host is down: delete the record here and give back what it held.
+        # Never placed, shelved offloaded, or its host is down: delete the record here and give back what it
+        # held, its ports too (Nova's local delete deallocates them), else its subnet could never be deleted.
+        if self.network is not None and self.network.available():
+            try:
+                self.network.deallocate(uuid, inst.project_id)
+            except exceptions.NubisError as exc:
+                LOG.warning("the ports of deleted instance %s stay: %s", uuid, exc)
         self.conductor.instance_deleted(ctx, uuid)
 
     def rescue(self, ctx: RequestContext, uuid: str, rescue_image_ref: str | None) -> None:
@@ -561,6 +651,7 @@ class ServerCore:
         self._check_lock(ctx, inst)
         if not inst.host:
             raise exceptions.Conflict(f"Cannot 'rescue' instance {uuid}: it was never placed on a host")
+        self.refuse_volume_backed(uuid, "rescue")
         ref = str(rescue_image_ref or inst.image_ref or "").rstrip("/").rsplit("/", 1)[-1]
         image = self._image(ctx, ref)
         self.agents.check_can_send("rescue_instance")  # 409 before any change while computes are capped below

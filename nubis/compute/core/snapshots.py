@@ -7,6 +7,7 @@ from typing import Any
 from keystoneauth1 import exceptions as ks_exc
 
 from nubis.common import exceptions
+from nubis.common.clients.image import image_path
 from nubis.common.context import RequestContext
 from nubis.compute import states
 from nubis.compute.core.servers import ServerCore
@@ -54,7 +55,7 @@ class Snapshots:
         self.servers.agents.check_can_send("snapshot_instance")  # before the image record and the task state
         image_id = self._image_record(ctx, inst, name.strip(), metadata)
         self._begin(ctx, inst, "createImage", states.IMAGE_SNAPSHOT, image_id)
-        self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id)  # type: ignore[arg-type]
+        self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id)
         return image_id
 
     def backup(self, ctx: RequestContext, uuid: str, arg: Any) -> str:
@@ -64,7 +65,7 @@ class Snapshots:
         name, backup_type, rotation = arg["name"], arg["backup_type"], arg["rotation"]
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise exceptions.BadRequest("Invalid input for field/attribute name: 1-255 characters are required.")
-        if not isinstance(backup_type, str) or not backup_type.strip():
+        if not isinstance(backup_type, str):  # any string, "" too (Nova's schema; the CLI's default type)
             raise exceptions.BadRequest("Invalid input for field/attribute backup_type: a string (e.g. daily) is "
                                         "required.")
         try:
@@ -79,7 +80,7 @@ class Snapshots:
         image_id = self._image_record(ctx, inst, name.strip(), {**metadata, "backup_type": backup_type},
                                       image_type="backup")
         self._begin(ctx, inst, "createBackup", states.IMAGE_BACKUP, image_id)
-        self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id,  # type: ignore[arg-type]
+        self.servers.agents.snapshot_instance(ctx, inst.host, uuid, image_id,
                                               rotation={"backup_type": backup_type, "keep": keep,
                                                         "owner": inst.project_id})
         return image_id
@@ -91,7 +92,7 @@ class Snapshots:
         image_id = self._image_record(ctx, inst, f"{inst.name}-shelved", {"shelved_instance": uuid})
         self._begin(ctx, inst, "shelve", states.SHELVING, image_id)
         self.servers.instances.update(uuid, {"shelved_image_id": image_id})
-        self.servers.agents.shelve_instance(ctx, inst.host, uuid, image_id)  # type: ignore[arg-type]
+        self.servers.agents.shelve_instance(ctx, inst.host, uuid, image_id)
 
     def unshelve(self, ctx: RequestContext, uuid: str, zone: str | None) -> None:
         s_ = self.servers
@@ -110,6 +111,9 @@ class Snapshots:
         if inst.vm_state not in _SNAPSHOTTABLE or inst.task_state is not None or not inst.host:
             where = f"task_state {inst.task_state}" if inst.task_state else f"vm_state {inst.vm_state}"
             raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid} while it is in {where}")
+        if verb == "createBackup" and s_.is_volume_backed(uuid):  # Nova refuses it for good: 400, not 409
+            raise exceptions.BadRequest("Backup is not supported for volume-backed instances.")
+        s_.refuse_volume_backed(uuid, verb)
         if s_.images is None:
             raise exceptions.BadRequest("This cloud has no image service to save snapshots in.")
         return inst
@@ -128,7 +132,7 @@ class Snapshots:
             # The snapshot boots the way its base did (kernel, ramdisk, hw_* choices), as nova's do.
             body = {**_inherited(s_, ctx, inst.image_ref), **body}
         try:
-            resp = s_.images.post("/v2/images", json=body, raise_exc=False)
+            resp = s_.images.create(body)
         except ks_exc.ConnectionError as exc:
             raise exceptions.ServiceUnavailable(f"The image service cannot be reached: {exc}") from None
         if resp.status_code in (403, 413):
@@ -136,17 +140,16 @@ class Snapshots:
         if resp.status_code != 201:
             raise exceptions.BadRequest(f"The image service refused the snapshot image: {resp.status_code} "
                                         f"{resp.text[:300]}")
-        return resp.json()["id"]  # type: ignore[no-any-return]
+        return resp.json()["id"]
 
     def _begin(self, ctx: RequestContext, inst: Any, verb: str, task_state: str, image_id: str) -> None:
         try:
             self.servers._start(ctx, inst, verb, {"task_state": task_state}, _SNAPSHOTTABLE)
         except exceptions.Conflict:
             assert self.servers.images is not None
-            self.servers.images.delete(f"/v2/images/{image_id}", raise_exc=False)  # a concurrent action won
+            self.servers.images.delete(image_id)  # a concurrent action won
             raise
 
     def image_url(self, image_id: str) -> str:
         images = self.servers.images
-        base = images.get_endpoint() if images is not None else ""
-        return f"{(base or '').rstrip('/')}/v2/images/{image_id}"
+        return images.image_url(image_id) if images is not None else image_path(image_id)

@@ -33,7 +33,13 @@ class UsageReport:
         self.db = db
 
     def tenant_usages(self, start: datetime.datetime, end: datetime.datetime, project_id: str | None,
-                      detailed: bool) -> list[dict[str, Any]]:
+                      detailed: bool, marker: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Usage per project over [start, end). With ``marker`` (an instance uuid) and ``limit`` (instances),
+        one page as Nova 2.40 pages it: the instances after the marker, in creation order, and the totals of
+        those alone; a client follows pages until one has no server usages.
+
+        :raises BadRequest: an empty period, or a marker no instance of the period has.
+        """
         if end <= start:
             raise exceptions.BadRequest("Invalid start time: the period must end after it starts.")
         now = types.utcnow()
@@ -44,7 +50,13 @@ class UsageReport:
             q = q.where(Instance.project_id == project_id)
         by_project: dict[str, dict[str, Any]] = {}
         with self.db.reader() as s:
-            for inst in s.scalars(q.order_by(Instance.created_at)):
+            instances = list(s.scalars(q.order_by(Instance.created_at, Instance.uuid)))
+            if marker is not None:
+                after = next((i for i, inst in enumerate(instances) if inst.uuid == marker), None)
+                if after is None:
+                    raise exceptions.BadRequest(f"marker [{marker}] not found")
+                instances = instances[after + 1:]
+            for inst in instances[:limit]:
                 began = inst.launched_at or inst.created_at
                 ended = inst.terminated_at or now
                 hours = max(0.0, (min(ended, end) - max(began, start)).total_seconds() / 3600)

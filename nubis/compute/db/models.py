@@ -102,6 +102,10 @@ class Instance(Base):
     # The addresses a user says reach the server (accessIPv4/v6): recorded and shown, never configured.
     access_ip_v4: orm.Mapped[str | None] = orm.mapped_column(sa.String(39), nullable=True)
     access_ip_v6: orm.Mapped[str | None] = orm.mapped_column(sa.String(39), nullable=True)
+    # The encrypted admin password the guest posted to the metadata service (os-server-password).
+    password: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    # OS-DCF:diskConfig: AUTO (the guest's root partition grows to the disk) or MANUAL, as the user asked.
+    auto_disk_config: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     launched_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
@@ -286,4 +290,29 @@ class ConsoleAuthToken(Base):
     project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     access_url_base: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     expires: orm.Mapped[int] = orm.mapped_column(sa.Integer, index=True)  # seconds since the epoch
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class BlockDeviceMapping(Base):
+    """A volume attached to a server (Nova's block device mapping of ``destination_type`` volume).
+
+    ``id`` is what 2.89 shows as ``bdm_uuid``; ``attachment_id`` names the volume service's attachment, whose
+    ``connection_info`` (the export) is kept here too so the guest's disk can be defined again. A server booted
+    from a volume has its root disk here with ``boot_index`` 0; ``source_type`` says what the volume was made
+    from at boot (``volume``: an existing one; ``image``, ``snapshot``, ``blank``: made for this server). Volumes
+    attached later have neither (None).
+    """
+
+    __tablename__ = "block_device_mappings"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    instance_uuid: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    volume_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    attachment_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    device_name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    delete_on_termination: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    tag: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    connection_info: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    boot_index: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    source_type: orm.Mapped[str | None] = orm.mapped_column(sa.String(16), nullable=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)

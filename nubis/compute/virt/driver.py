@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from nubis.compute.virt.diagnostics import Diagnostics
+
 
 @dataclasses.dataclass(frozen=True)
 class NumaCell:
@@ -66,6 +68,9 @@ class GuestSpec:
     availability_zone: str | None = None
     # Network interfaces: {"id", "mac", "tap", "mtu", "network_id", "fixed_ips", ...} per bound port.
     vifs: tuple[Mapping[str, Any], ...] = ()
+    # Booted from a volume: the root volume's export (Cinder's ``connection_info``), the guest's vda; None for a
+    # guest whose root disk is made from ``image_ref`` on this host.
+    root_volume: Mapping[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,13 +100,15 @@ class DriverError(Exception):
 class ComputeDriver(Protocol):
     def host_resources(self) -> HostResources: ...
 
-    def spawn(self, guest: GuestSpec) -> None: ...
+    def spawn(self, guest: GuestSpec, power_on: bool = True) -> None:
+        """Create the guest and, unless ``power_on`` is False (rebuilding a stopped server), start it."""
 
     def destroy(self, uuid: str) -> None:
         """Remove the guest and its local disks; a guest that is already gone is not an error."""
 
-    def resize(self, guest: GuestSpec) -> None:
-        """Give the existing guest ``guest``'s vCPUs, memory and disk (restarting it)."""
+    def resize(self, guest: GuestSpec, power_on: bool = True) -> None:
+        """Give the existing guest ``guest``'s vCPUs, memory and disk (stopping it); start it again unless
+        ``power_on`` is False (a stopped server stays stopped, as in Nova)."""
 
     def power_off(self, uuid: str) -> None: ...
 
@@ -146,6 +153,41 @@ class ComputeDriver(Protocol):
 
     def trigger_crash_dump(self, uuid: str) -> None:
         """Inject an NMI into the running guest (its kernel may dump and reboot)."""
+
+    def get_diagnostics(self, uuid: str) -> Diagnostics:
+        """The guest's counters (CPU time, memory, disk and NIC I/O) as the hypervisor reports them.
+
+        :raises DriverError: the guest does not exist here or its counters cannot be read.
+        """
+
+    def set_admin_password(self, guest: GuestSpec, password: str) -> None:
+        """Set the guest's administrator password through its guest agent.
+
+        :raises PasswordNotSupported: the guest has no agent to set it through (Nova answers 409).
+        :raises DriverError: the guest does not exist here or the agent failed.
+        """
+
+    def attach_volume(self, uuid: str, connection_info: Mapping[str, Any], device: str) -> str:
+        """Add the volume Cinder's ``connection_info`` names (``driver_volume_type`` nbd) to the guest as
+        ``device`` (``/dev/vdb``) or the next free name: hot-plugged into a running guest, and in its definition.
+        Returns the disk name used (``vdb``).
+
+        :raises DriverError: the volume type is not supported, the guest is unknown, or the hypervisor refused.
+        """
+
+    def detach_volume(self, uuid: str, device: str) -> None:
+        """Remove ``device`` from the guest (live and from its definition); a missing device is not an error.
+
+        :raises DriverError: the guest did not let go of the disk in time.
+        """
+
+    def manage_image_cache(self) -> list[str]:
+        """Remove cached images no guest of this host has used for a while (Nova's image cache manager pass,
+        run every ``[image_cache] manager_interval`` seconds); the files removed."""
+
+
+class PasswordNotSupported(DriverError):
+    """The guest cannot have its password set (no guest agent in its image: ``hw_qemu_guest_agent``)."""
 
 
 class ConsoleUnavailable(DriverError):

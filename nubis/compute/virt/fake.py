@@ -19,13 +19,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nubis.compute import states
-from nubis.compute.virt import fake_console
+from nubis.compute.virt import diagnostics, fake_console
+from nubis.compute.virt.diagnostics import Diagnostics
 from nubis.compute.virt.driver import (
     ConsoleEndpoint,
     ConsoleUnavailable,
     DriverError,
     GuestSpec,
     HostResources,
+    PasswordNotSupported,
     Snapshot,
 )
 
@@ -44,6 +46,8 @@ class FakeDriver:
         self._consoles: dict[str, fake_console.Responder] = {}  # kind -> its responder, started when first asked
         self.rescued: dict[str, str] = {}  # uuid -> the rescue image it boots from
         self.crash_dumps: dict[str, int] = {}  # uuid -> NMIs injected
+        self.admin_passwords: dict[str, str] = {}  # uuid -> the password changePassword set
+        self.volumes: dict[str, dict[str, dict[str, Any]]] = {}  # uuid -> device -> the connection_info attached
         if guests_file:
             os.makedirs(os.path.dirname(guests_file) or ".", exist_ok=True)
         if guests_file and os.path.exists(guests_file):
@@ -97,14 +101,19 @@ class FakeDriver:
     def host_resources(self) -> HostResources:
         return self.host
 
-    def spawn(self, guest: GuestSpec) -> None:
+    def spawn(self, guest: GuestSpec, power_on: bool = True) -> None:
         time.sleep(self._spawn_seconds)
         with self._lock:
             self._maybe_fail("spawn")
             if guest.uuid in self._guests:
                 raise DriverError(f"guest {guest.uuid} already exists")
-            self._guests[guest.uuid] = states.RUNNING
+            if guest.root_volume is not None and guest.root_volume.get("driver_volume_type") != "nbd":
+                raise DriverError(f"root volumes of type {guest.root_volume.get('driver_volume_type')} cannot "
+                                  "be booted from")
+            self._guests[guest.uuid] = states.RUNNING if power_on else states.SHUTDOWN
             self.specs[guest.uuid] = guest
+            if guest.root_volume is not None:  # booted from a volume: its export is the guest's vda
+                self.volumes[guest.uuid] = {"/dev/vda": dict(guest.root_volume)}
             self._save()
 
     def destroy(self, uuid: str) -> None:
@@ -114,15 +123,16 @@ class FakeDriver:
             self._maybe_fail("destroy")
             self._guests.pop(uuid, None)
             self.specs.pop(uuid, None)
+            self.volumes.pop(uuid, None)
             self._save()
 
-    def resize(self, guest: GuestSpec) -> None:
+    def resize(self, guest: GuestSpec, power_on: bool = True) -> None:
         with self._lock:
             self._maybe_fail("resize")
             if guest.uuid not in self._guests:
                 raise DriverError(f"guest {guest.uuid} does not exist on this host")
             self.specs[guest.uuid] = guest
-            self._guests[guest.uuid] = states.RUNNING
+            self._guests[guest.uuid] = states.RUNNING if power_on else states.SHUTDOWN
             self._save()
 
     def power_off(self, uuid: str) -> None:
@@ -207,9 +217,52 @@ class FakeDriver:
                 raise DriverError(f"guest {uuid} is not running: no NMI to inject")
             self.crash_dumps[uuid] = self.crash_dumps.get(uuid, 0) + 1
 
-    def close_consoles(self) -> None:
-        """Stop the console responders (tests that start many drivers)."""
+    def set_admin_password(self, guest: GuestSpec, password: str) -> None:
         with self._lock:
-            for responder in self._consoles.values():
-                responder.close()
-            self._consoles.clear()
+            self._maybe_fail("set_admin_password")
+            if self._guests.get(guest.uuid) != states.RUNNING:
+                raise DriverError(f"guest {guest.uuid} is not running: its agent cannot be reached")
+            props = guest.image_meta.get("properties") or {}
+            if str(props.get("hw_qemu_guest_agent", "yes")).lower() in ("no", "false", "0"):
+                raise PasswordNotSupported(f"the image of guest {guest.uuid} says it has no guest agent")
+            self.admin_passwords[guest.uuid] = password
+
+    def get_diagnostics(self, uuid: str) -> Diagnostics:
+        """Counters made up from the guest's definition: one disk (vda), a NIC per bound port, CPU time 0."""
+        with self._lock:
+            self._maybe_fail("get_diagnostics")
+            if uuid not in self._guests:
+                raise DriverError(f"guest {uuid} does not exist on this host")
+            spec, power = self.specs[uuid], self._guests[uuid]
+        state = {states.RUNNING: "running", states.PAUSED: "paused", states.SUSPENDED: "suspended",
+                 states.CRASHED: "crashed"}.get(power, "shutdown")
+        # Nova's fake driver reports itself as libvirt too: the standard form names real drivers only.
+        return Diagnostics(
+            state=state, driver="libvirt", hypervisor="fake", hypervisor_os="linux", uptime=None,
+            config_drive=spec.config_drive, memory_max_mb=spec.memory_mb, memory_used_mb=spec.memory_mb,
+            cpus=tuple(diagnostics.CpuDiagnostics(i, 0) for i in range(spec.vcpus)),
+            disks=(diagnostics.DiskDiagnostics(0, 0, 0, 0, 0, device="vda"),),
+            nics=tuple(diagnostics.NicDiagnostics(str(v.get("mac")), 0, 0, 0, 0, None, 0, 0, 0, 0, None,
+                                                  device=str(v.get("tap", ""))) for v in spec.vifs))
+
+    def attach_volume(self, uuid: str, connection_info: Mapping[str, Any], device: str) -> str:
+        with self._lock:
+            self._maybe_fail("attach_volume")
+            if uuid not in self._guests:
+                raise DriverError(f"guest {uuid} does not exist on this host")
+            if connection_info.get("driver_volume_type") != "nbd":
+                raise DriverError(f"volumes of type {connection_info.get('driver_volume_type')} cannot be attached")
+            disks = self.volumes.setdefault(uuid, {})
+            if device in disks:
+                raise DriverError(f"guest {uuid} already has a disk {device}")
+            disks[device] = dict(connection_info)
+            return device.rsplit("/", 1)[-1]
+
+    def detach_volume(self, uuid: str, device: str) -> None:
+        with self._lock:
+            self._maybe_fail("detach_volume")
+            self.volumes.get(uuid, {}).pop(device, None)
+            self.volumes.get(uuid, {}).pop(f"/dev/{device.rsplit('/', 1)[-1]}", None)
+
+    def manage_image_cache(self) -> list[str]:
+        return []  # the fake driver caches no images

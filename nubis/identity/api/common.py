@@ -11,7 +11,7 @@ from nubis.identity.core.facade import IdentityCore
 
 
 def core(req: router.Request) -> IdentityCore:
-    return req.service  # type: ignore[no-any-return]
+    return req.service
 
 
 def authorize(req: router.Request, rule: str, target: dict[str, Any] | None = None) -> None:

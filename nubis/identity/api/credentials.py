@@ -43,7 +43,7 @@ CREDENTIAL_SCHEMA = {"type": "object", "properties": {
 
 def _app_cred_dict(cred: ApplicationCredential, s: Any) -> dict[str, Any]:
     role_list = []
-    for role_id in cred.role_ids or []:  # type: ignore[union-attr]
+    for role_id in cred.role_ids or []:
         role = s.get(roles.Role, role_id)
         if role is not None:
             role_list.append({"id": role.id, "name": role.name, "domain_id": None})
@@ -51,7 +51,7 @@ def _app_cred_dict(cred: ApplicationCredential, s: Any) -> dict[str, Any]:
         "id": cred.id, "name": cred.name, "description": cred.description or "", "user_id": cred.user_id,
         "project_id": cred.project_id, "roles": role_list, "unrestricted": cred.unrestricted,
         "expires_at": cred.expires_at.strftime("%Y-%m-%dT%H:%M:%S.%f") if cred.expires_at else None,
-        "access_rules": list(cred.access_rules or []),  # type: ignore[call-overload]
+        "access_rules": list(cred.access_rules or []),
         "links": {"self": f"/v3/users/{cred.user_id}/application_credentials/{cred.id}"},
     }
 
@@ -76,13 +76,13 @@ def create_app_cred(req: router.Request, user_id: str) -> webob.Response:
         token_role_ids = app_creds.role_ids_by_name(s, req.context.roles)
         # Default: the roles of the token creating it (Keystone's rule), never more.
         wanted = v.get("roles") or [{"name": n} for n in req.context.roles if n in held]
-        role_ids = []
+        role_ids: list[str] = []
         for ref in wanted:
             role_id = ref.get("id") or held.get(ref.get("name", ""))
             if role_id not in held.values():
                 raise exceptions.Forbidden(f"The role {ref.get('id') or ref.get('name')} is not one the user holds on "
                                            f"project {project_id}.")
-            role_ids.append(role_id)
+            role_ids.append(str(role_id))  # one of held.values(), checked above
         app_creds.check_roles_in_token(role_ids, token_role_ids)
         if s.query(ApplicationCredential).filter_by(user_id=user_id, name=v["name"]).count():
             raise exceptions.Conflict(f"Conflict occurred attempting to store application_credential - Duplicate "
@@ -152,7 +152,7 @@ def list_access_rules(req: router.Request, user_id: str) -> webob.Response:
 def get_access_rule(req: router.Request, user_id: str, access_rule_id: str) -> webob.Response:
     _own(req, user_id)
     with core(req).db.reader() as s:
-        rule = app_creds.rule_to_dict(app_creds.get_rule(s, user_id, access_rule_id))
+        rule: dict[str, Any] = app_creds.rule_to_dict(app_creds.get_rule(s, user_id, access_rule_id))
     rule["links"] = {"self": f"/v3/users/{user_id}/access_rules/{access_rule_id}"}
     return router.json_response({"access_rule": rule})
 
@@ -236,7 +236,7 @@ def _get_credential(req: router.Request, s: Any, credential_id: str) -> Credenti
     c = s.get(Credential, credential_id)
     if c is None or not core(req).policy.check(req.context, "identity:manage_own", {"target.user.id": c.user_id}):
         raise exceptions.NotFound(f"Could not find credential: {credential_id}.")
-    return c  # type: ignore[no-any-return]
+    return c
 
 
 def get_credential(req: router.Request, credential_id: str) -> webob.Response:

@@ -40,7 +40,7 @@ def _get(s: Any, user_id: str, access: str) -> Credential:
     c = s.get(Credential, ec2_credential_id(access))
     if c is None or c.type != "ec2" or c.user_id != user_id:
         raise exceptions.NotFound(f"Could not find credential: {access}.")
-    return c  # type: ignore[no-any-return]
+    return c
 
 
 def create_ec2(req: router.Request, user_id: str) -> webob.Response:

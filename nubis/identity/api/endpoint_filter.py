@@ -29,7 +29,7 @@ def _group_dict(g: EndpointGroup) -> dict[str, Any]:
 
 
 def _group(s: Any, group_id: str) -> EndpointGroup:
-    return catalog.get(s, EndpointGroup, group_id, "endpoint group")  # type: ignore[no-any-return]
+    return catalog.get(s, EndpointGroup, group_id, "endpoint group")
 
 
 def _members(s: Any, g: EndpointGroup) -> list[Endpoint]:
@@ -141,7 +141,7 @@ def group_projects(req: router.Request, endpoint_group_id: str) -> webob.Respons
 def _group_link(s: Any, endpoint_group_id: str, project_id: str) -> ProjectEndpointGroup | None:
     _group(s, endpoint_group_id)
     resources.get_project(s, project_id)
-    return s.get(ProjectEndpointGroup, (endpoint_group_id, project_id))  # type: ignore[no-any-return]
+    return s.get(ProjectEndpointGroup, (endpoint_group_id, project_id))
 
 
 def add_group_project(req: router.Request, endpoint_group_id: str, project_id: str) -> webob.Response:
@@ -180,7 +180,7 @@ def project_groups(req: router.Request, project_id: str) -> webob.Response:
 def _endpoint_link(s: Any, project_id: str, endpoint_id: str) -> ProjectEndpoint | None:
     resources.get_project(s, project_id)
     catalog.get(s, Endpoint, endpoint_id, "endpoint")
-    return s.get(ProjectEndpoint, (endpoint_id, project_id))  # type: ignore[no-any-return]
+    return s.get(ProjectEndpoint, (endpoint_id, project_id))
 
 
 def add_project_endpoint(req: router.Request, project_id: str, endpoint_id: str) -> webob.Response:

@@ -131,7 +131,7 @@ class _Kind:
 
 def _idp_dict(i: IdentityProvider) -> dict[str, Any]:
     return {"id": i.id, "domain_id": i.domain_id, "description": i.description, "enabled": i.enabled,
-            "authorization_ttl": i.authorization_ttl, "remote_ids": list(i.remote_ids or []),  # type: ignore[call-overload]
+            "authorization_ttl": i.authorization_ttl, "remote_ids": list(i.remote_ids or []),
             "links": {"self": f"{_BASE}/identity_providers/{i.id}",
                       "protocols": f"{_BASE}/identity_providers/{i.id}/protocols"}}
 

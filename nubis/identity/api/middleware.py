@@ -49,7 +49,7 @@ def auth_factory(core: IdentityCore) -> Callable[[Any], Any]:
 
 def token_app_cred(environ: dict[str, Any]) -> dict[str, Any] | None:
     """The ``application_credential`` part of the caller's token, when it came from one."""
-    return environ.get(APP_CRED_KEY)  # type: ignore[no-any-return]
+    return environ.get(APP_CRED_KEY)
 
 
 def _access_rules_allow(environ: dict[str, Any], token: dict[str, Any]) -> bool:

@@ -28,7 +28,7 @@ def _get(s: Any, policy_id: str) -> PolicyBlob:
     p = s.get(PolicyBlob, policy_id)
     if p is None:
         raise exceptions.NotFound(f"Could not find policy: {policy_id}.")
-    return p  # type: ignore[no-any-return]
+    return p
 
 
 def list_policies(req: router.Request) -> webob.Response:

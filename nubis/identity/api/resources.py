@@ -100,7 +100,7 @@ def _apply(obj: Any, values: dict[str, Any]) -> None:
 def list_projects(req: router.Request) -> webob.Response:
     domain_id = req.query_one("domain_id")
     authorize(req, "list_projects", {"target.domain_id": domain_id or req.context.domain_id})
-    filters = {"name": req.query_one("name"), "domain_id": domain_id, "parent_id": req.query_one("parent_id"),
+    filters: dict[str, Any] = {"name": req.query_one("name"), "domain_id": domain_id, "parent_id": req.query_one("parent_id"),
                "enabled": bool_filter(req, "enabled"), "is_domain": bool_filter(req, "is_domain") or False}
     tags = req.query_one("tags")
     if tags:

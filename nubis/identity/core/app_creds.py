@@ -90,7 +90,7 @@ def delete_rule(session: orm.Session, user_id: str, rule_id: str) -> None:
     """Delete a rule no credential uses (403 while one does, as Keystone answers)."""
     rule = get_rule(session, user_id, rule_id)
     for cred in session.scalars(sa.select(ApplicationCredential).where(ApplicationCredential.user_id == user_id)):
-        if any(r.get("id") == rule_id for r in cred.access_rules or []):  # type: ignore[attr-defined]
+        if any(r.get("id") == rule_id for r in cred.access_rules or []):
             raise exceptions.Forbidden(f"Access rule {rule_id} is in use by application credential {cred.id}.")
     session.delete(rule)
 
@@ -118,7 +118,7 @@ def allows(rules: Iterable[Mapping[str, str]], service: str, method: str, path: 
 
 def token_roles(session: orm.Session, cred: ApplicationCredential, user_role_ids: set[str]) -> set[str]:
     """The credential's roles the user still holds: never more than the credential was given."""
-    return user_role_ids & set(cred.role_ids or [])  # type: ignore[call-overload]
+    return user_role_ids & set(cred.role_ids or [])
 
 
 def expiry_cap(cred: ApplicationCredential) -> float | None:

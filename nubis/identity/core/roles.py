@@ -120,7 +120,7 @@ def direct_role_ids(session: orm.Session, actor: str, actor_id: str, target: str
         Assignment.target_id == target_id, Assignment.inherited.is_(inherited))))
 
 
-def effective_role_ids(session: orm.Session, user_id: str, scope: str, target_id: str | None) -> set[str]:
+def effective_role_ids(session: orm.Session, user_id: str | None, scope: str, target_id: str | None) -> set[str]:
     """Roles the user holds on a project/domain/system: direct, via groups, inherited, implied."""
     actors = [user_id, *users.group_ids_of(session, user_id)]
     clauses = []
@@ -241,7 +241,7 @@ def _expand_effective(session: orm.Session, rows: list[Row]) -> list[Row]:
                 expanded.append(m)
                 continue
             if m.scope == "domain":
-                projects = session.scalars(sa.select(Project.id).where(Project.domain_id == m.target_id,
+                projects: Iterable[str] = session.scalars(sa.select(Project.id).where(Project.domain_id == m.target_id,
                                                                       Project.is_domain.is_(False)))
             else:
                 projects = (p.id for p in resources.subtree(session, m.target_id))
@@ -290,8 +290,8 @@ def _render(session: orm.Session, row: Row, names: bool) -> dict[str, Any]:
 
 
 def _name_actor(session: orm.Session, entry: dict[str, Any], key: str, actor_id: str | None) -> None:
-    model = User if key == "user" else users.Group
-    actor = session.get(model, actor_id)
+    actor: User | users.Group | None = (
+        session.get(User, actor_id) if key == "user" else session.get(users.Group, actor_id))
     if actor is not None:
         entry[key]["name"] = actor.name
         entry[key]["domain"] = _domain_ref(session, actor.domain_id)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.common import exceptions
-from nubis.common.db import types
+from nubis.common.db import dml, types
 from nubis.identity.core import resources, roles, users
 from nubis.identity.db.models import Role, Trust, TrustRole
 
@@ -146,7 +146,7 @@ def consume_use(session: orm.Session, trust_id: str) -> None:
         return
     done = session.execute(sa.update(Trust).where(Trust.id == trust_id, Trust.remaining_uses > 0)
                            .values(remaining_uses=Trust.remaining_uses - 1))
-    if not done.rowcount:  # type: ignore[attr-defined]
+    if not dml.rowcount(done):
         raise exceptions.Forbidden(f"No remaining uses for trust: {trust_id}.")
 
 

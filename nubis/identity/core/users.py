@@ -161,7 +161,7 @@ def list_groups(session: orm.Session, filters: Mapping[str, Any]) -> list[Group]
     return list(session.scalars(q.order_by(Group.name)))
 
 
-def group_ids_of(session: orm.Session, user_id: str) -> list[str]:
+def group_ids_of(session: orm.Session, user_id: str | None) -> list[str]:
     return list(session.scalars(sa.select(UserGroupMembership.group_id).where(UserGroupMembership.user_id == user_id)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -31,8 +32,8 @@ class Project(Base):
     is_domain: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
     description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
-    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
-    tags: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    extra: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(types.JSONText, nullable=True)
+    tags: orm.Mapped[list[str] | None] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class User(Base):
@@ -45,7 +46,7 @@ class User(Base):
     enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
     default_project_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
     description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
-    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    extra: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(types.JSONText, nullable=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     failed_auth_count: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
     failed_auth_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
@@ -73,7 +74,7 @@ class Group(Base):
     name: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), sa.ForeignKey("project.id"))
     description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
-    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    extra: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class UserGroupMembership(Base):
@@ -91,7 +92,7 @@ class Role(Base):
     name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     domain_id: orm.Mapped[str] = orm.mapped_column(sa.String(64), default="<<null>>")  # global roles
     description: orm.Mapped[str] = orm.mapped_column(sa.Text, default="")
-    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    extra: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class ImpliedRole(Base):
@@ -170,8 +171,8 @@ class ApplicationCredential(Base):
     project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
     unrestricted: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
-    role_ids: orm.Mapped[object] = orm.mapped_column(types.JSONText)
-    access_rules: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    role_ids: orm.Mapped[list[str]] = orm.mapped_column(types.JSONText)
+    access_rules: orm.Mapped[list[dict[str, Any]] | None] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class Credential(Base):
@@ -211,7 +212,7 @@ class PolicyBlob(Base):
     id: orm.Mapped[str] = _id()
     type: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     blob: orm.Mapped[str] = orm.mapped_column(sa.Text)
-    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    extra: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class Trust(Base):
@@ -230,7 +231,7 @@ class Trust(Base):
     expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
     # None: unlimited; each trust-scoped token issued uses one.
     remaining_uses: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
-    extra: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    extra: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class TrustRole(Base):
@@ -278,7 +279,7 @@ class EndpointGroup(Base):
     id: orm.Mapped[str] = _id()
     name: orm.Mapped[str] = orm.mapped_column(sa.String(255))
     description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
-    filters: orm.Mapped[object] = orm.mapped_column(types.JSONText)
+    filters: orm.Mapped[dict[str, Any]] = orm.mapped_column(types.JSONText)
 
 
 class ProjectEndpoint(Base):
@@ -319,7 +320,7 @@ class IdentityProvider(Base):
     description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
     enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
     authorization_ttl: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
-    remote_ids: orm.Mapped[object] = orm.mapped_column(types.JSONText, nullable=True)
+    remote_ids: orm.Mapped[list[str] | None] = orm.mapped_column(types.JSONText, nullable=True)
 
 
 class FederationMapping(Base):

@@ -58,7 +58,7 @@ class TokenProvider:
                 expires = min(expires, cap)  # a credential's token never outlives the credential
         if parent is not None:
             expires = min(expires, parent.expires_at)  # rescoping never extends a token's life
-            audit_ids = (token_payload.new_audit_id(), parent.audit_ids[-1])
+            audit_ids: tuple[str, ...] = (token_payload.new_audit_id(), parent.audit_ids[-1])
         else:
             audit_ids = (token_payload.new_audit_id(),)
         if trust_id:
@@ -85,7 +85,7 @@ class TokenProvider:
             body = self._validate_uncached(token_id)
             self.region.set(cache_key, [list(stamp), body])
         self._check_expiry(body, allow_expired)
-        return body  # type: ignore[no-any-return]
+        return body
 
     def decode(self, token_id: str) -> token_payload.Payload:
         try:
@@ -168,7 +168,7 @@ class TokenProvider:
             token["application_credential"] = {"id": cred.id, "name": cred.name, "restricted": not cred.unrestricted}
             if cred.access_rules:
                 # As Keystone renders them; keystonemiddleware on every API enforces them.
-                token["application_credential"]["access_rules"] = list(cred.access_rules)  # type: ignore[call-overload]
+                token["application_credential"]["access_rules"] = list(cred.access_rules)
         return {"token": token, "_expires_at": p.expires_at}
 
     @staticmethod

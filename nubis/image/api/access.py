@@ -15,7 +15,7 @@ from nubis.image.core.facade import ImageCore
 
 
 def core(req: router.Request) -> ImageCore:
-    return req.service  # type: ignore[no-any-return]
+    return req.service
 
 
 context = admin_context.admin_context

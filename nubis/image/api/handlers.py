@@ -11,7 +11,7 @@ import webob
 
 from nubis.api import body, router, validation
 from nubis.common import exceptions
-from nubis.image.api import access, schemas
+from nubis.image.api import access, metadefs, schemas
 from nubis.image.api.access import authorize, authorize_on_image
 from nubis.image.core import fields, imports, patch
 from nubis.image.core.facade import ImageCore
@@ -112,13 +112,13 @@ def delete_image(req: router.Request, image_id: str) -> webob.Response:
 
 
 def deactivate(req: router.Request, image_id: str) -> webob.Response:
-    authorize_on_image(req, "modify_image", image_id)
+    authorize_on_image(req, "deactivate", image_id)
     core(req).set_active(req.context, image_id, False)
     return router.empty_response()
 
 
 def reactivate(req: router.Request, image_id: str) -> webob.Response:
-    authorize_on_image(req, "modify_image", image_id)
+    authorize_on_image(req, "reactivate", image_id)
     core(req).set_active(req.context, image_id, True)
     return router.empty_response()
 
@@ -277,6 +277,7 @@ _ROUTES: router.RouteTable = {
     "/v2/schemas/images": {"GET": schema_handler(schemas.images_schema)},
     "/v2/schemas/member": {"GET": schema_handler(schemas.member_schema)},
     "/v2/schemas/members": {"GET": schema_handler(schemas.members_schema)},
+    **metadefs.ROUTES,
 }
 ROUTES: router.RouteTable = {path: {method: access.with_admin_context(_named_by_path(fn) if "{image_id}" in path else fn)
                                     for method, fn in methods.items()} for path, methods in _ROUTES.items()}

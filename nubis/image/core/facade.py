@@ -17,6 +17,7 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.image import inspector
 from nubis.image.core import data, listing, patch, pipeline, records
+from nubis.image.core.metadefs.catalog import MetadefCatalog
 from nubis.image.db.models import Image, ImageMember, ImageProperty, ImageTag
 from nubis.image.store import FilesystemStore, StoreFull
 
@@ -34,6 +35,8 @@ class ImageCore:
         self.policy = policy  # for the handlers, which authorize; the core never checks policy
         self.store = store
         self.staging = staging
+        # The metadata definitions catalog (``/v2/metadefs``), in the same database.
+        self.metadefs = MetadefCatalog(db, conf.image.api_limit_max)
 
     # -- records ---------------------------------------------------------------------------------------
 
@@ -165,8 +168,6 @@ class ImageCore:
             if active and image.status in ("deactivated", "active"):
                 image.status = "active"
             elif not active and image.status in ("active", "deactivated"):
-                if not ctx.is_admin:
-                    raise exceptions.Forbidden("Only administrators can deactivate images.")
                 image.status = "deactivated"
             else:
                 raise exceptions.Conflict(f"Image {image_id} is {image.status}; only active images can be "

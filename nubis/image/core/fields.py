@@ -53,6 +53,8 @@ PROPERTIES: dict[str, Any] = {
     "updated_at": {"type": "string", "readOnly": True},
     "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}},
     "direct_url": {"type": "string", "readOnly": True},
+    "stores": {"type": "string", "readOnly": True,
+               "description": "The stores holding the image's data, comma-separated (GET /v2/info/stores)"},
     "min_ram": {"type": "integer"},
     "min_disk": {"type": "integer"},
     "self": {"type": "string", "readOnly": True},

@@ -75,7 +75,7 @@ def check_url(core: ImageCore, url: str) -> None:
     if opts.web_download_allowed_hosts and host not in opts.web_download_allowed_hosts:
         raise exceptions.Forbidden(f"web-download fetches only from {', '.join(opts.web_download_allowed_hosts)}.")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
     except (socket.gaierror, UnicodeError):
         raise exceptions.BadRequest(f"web-download cannot resolve {host}.") from None
     if opts.web_download_allow_internal:

@@ -22,7 +22,7 @@ CORE = ("id", "name", "status", "visibility", "owner", "disk_format", "container
         "checksum", "os_hash_algo", "os_hash_value", "min_disk", "min_ram", "protected", "os_hidden",
         "created_at", "updated_at")
 READ_ONLY = ("id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size", "created_at",
-             "updated_at", "self", "file", "schema", "direct_url", "locations")
+             "updated_at", "self", "file", "schema", "direct_url", "locations", "stores")
 RESERVED_PREFIX = "os_glance"
 # Names Glance keeps for itself (its database columns).
 RESERVED = ("location", "deleted", "deleted_at")
@@ -40,6 +40,8 @@ def to_dict(image: Image, properties: dict[str, str], tags: Iterable[str]) -> di
     body["self"] = f"/v2/images/{image.id}"
     body["file"] = f"/v2/images/{image.id}/file"
     body["schema"] = "/v2/schemas/image"
+    if image.location:  # the one store /v2/info/stores lists; Glance names the stores that hold the data
+        body["stores"] = "file"
     return body
 
 

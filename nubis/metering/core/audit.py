@@ -2,8 +2,8 @@
 
 A missed notification leaves the ledger wrong until the next audit (``[metering] audit_interval``):
 
-- a server, image or floating IP the ledger does not know is metered from when it began (a server's
-  ``launched_at``, an image's or address's ``created_at``);
+- a server, image, floating IP, router, volume or snapshot the ledger does not know is metered from when it
+  began (a server's ``launched_at``, the others' ``created_at``);
 - one whose state or sizes differ is changed as of its ``updated`` time (never before what is recorded);
 - one the ledger holds open but the service no longer lists is closed at its ``terminated_at`` (servers;
   found among the deleted ones) or at the audit's time.
@@ -69,7 +69,13 @@ class Auditor:
                      for f, st in self.sources.floating_ips()))),
                  (meters.ROUTER, self.sources.network, lambda: self._reconcile(meters.ROUTER, (
                      (r["id"], st, _time(r, "created_at"), _time(r, "updated_at"))
-                     for r, st in self.sources.routers())))]
+                     for r, st in self.sources.routers()))),
+                 (meters.VOLUME, self.sources.volume, lambda: self._reconcile(meters.VOLUME, (
+                     (v["id"], st, _time(v, "created_at"), _time(v, "updated_at"))
+                     for v, st in self.sources.volumes()))),
+                 (meters.SNAPSHOT, self.sources.volume, lambda: self._reconcile(meters.SNAPSHOT, (
+                     (sn["id"], st, _time(sn, "created_at"), _time(sn, "updated_at"))
+                     for sn, st in self.sources.snapshots())))]
         for kind, adapter, audit in kinds:
             if adapter is None:
                 continue
@@ -108,7 +114,7 @@ class Auditor:
             present.add(resource_id)
             known = self.ledger.get(resource_id)
             if known is None:
-                if meters.rates(state) or kind != meters.IMAGE:
+                if meters.rates(state) or kind not in (meters.IMAGE, meters.VOLUME, meters.SNAPSHOT):
                     LOG.info("Audit: %s %s was not metered; metering it from %s", kind, resource_id, began)
                     self.ledger.apply(resource_id, min(began or now, now), state)
                     result.opened += 1

@@ -24,7 +24,8 @@ CENT = Decimal("0.01")
 QUANTITY_PLACES = Decimal("0.000001")
 UNITS = {"instance": "hour", "instance.running": "hour", "vcpu": "vCPU-hour", "ram_gb": "GiB-hour",
          "disk_gb": "GB-hour", "image": "GiB-hour", "floating_ip": "hour",
-         "router_gateway": "hour"}
+         "router_gateway": "hour", "volume": "GiB-hour", "snapshot": "GiB-hour",
+         "outbound_gb": "GB"}
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 

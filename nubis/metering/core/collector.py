@@ -5,7 +5,11 @@ Compute's ``instance.*`` events give the server and the new state; the server's 
 the compute API. The event's time is the notification's own timestamp, not the moment it is read, so a
 backlog read after a restart is counted at the right times; its message id makes a redelivery a no-op.
 The network service's ``floatingip.create.end`` / ``floatingip.delete.end`` (Neutron's shape) meter floating
-IPs, its ``router.*.end`` the hours a router has an external gateway. The image service sends no notifications yet: the audit (``audit.py``) meters images.
+IPs, its ``router.*.end`` the hours a router has an external gateway. The volume service's Cinder-shaped
+``volume.create|resize|delete.end`` and ``snapshot.create|delete.end`` meter volume and snapshot GiB-hours.
+The network agents' ``network.outgoing.bytes`` samples (a guest port's tap counter) meter outbound GB; the
+network service's ``port.delete.end`` ends a port's counting. The image service sends no notifications yet:
+the audit (``audit.py``) meters images.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ INSTANCE_EVENTS = {
     "instance.live_migration.end", "instance.migrate.end", "instance.evacuate.end", "instance.delete.end",
     "instance.lock.end", "instance.unlock.end", "instance.soft_delete.end", "instance.restore.end",
 }
+VOLUME_EVENTS = frozenset({"volume.create.end", "volume.resize.end", "volume.delete.end", "snapshot.create.end",
+                           "snapshot.delete.end"})
 
 
 class Collector:
@@ -56,7 +62,39 @@ class Collector:
             return self._floating_ip(event_type, payload, message_id, at)
         if event_type in ("router.create.end", "router.update.end", "router.delete.end"):
             return self._router(event_type, payload, message_id, at)
+        if event_type in VOLUME_EVENTS:
+            return self._volume(event_type, payload, message_id, at)
+        if event_type == "network.outgoing.bytes":
+            return self._outgoing(payload, message_id, at)
+        if event_type == "port.delete.end":
+            port_id = payload.get("port_id")
+            known = self.ledger.get(str(port_id)) if port_id else None
+            # Only ports whose traffic is counted have a ledger row to close.
+            return known is not None and self.ledger.apply(str(port_id), at, None, (message_id, event_type))
         return False
+
+    def _outgoing(self, payload: dict[str, Any], message_id: str, at: Any) -> bool:
+        """A network agent's sample: a guest port's cumulative outbound ``bytes`` (its tap's counter)."""
+        port_id, project_id, counter = payload.get("port_id"), payload.get("project_id"), payload.get("bytes")
+        if not port_id or not project_id or not isinstance(counter, int) or counter < 0:
+            return False
+        return self.ledger.add_counter(str(port_id), str(project_id), "outbound_gb", at, counter,
+                                       (message_id, "network.outgoing.bytes"))
+
+    def _volume(self, event_type: str, payload: dict[str, Any], message_id: str, at: Any) -> bool:
+        """Cinder's flat payload: ``volume_id`` and ``size``, or ``snapshot_id`` and ``volume_size``, GiB."""
+        kind, _, action = event_type.partition(".")
+        resource_id = payload.get(f"{kind}_id")
+        if not resource_id or not payload.get("tenant_id"):
+            return False
+        event = (message_id, event_type)
+        if action == "delete.end":
+            return self.ledger.apply(str(resource_id), at, None, event)
+        size = payload.get("size" if kind == meters.VOLUME else "volume_size")
+        if not isinstance(size, int) or size < 0:
+            return False
+        return self.ledger.apply(str(resource_id), at, Sources.volume_state(
+            kind, str(payload["tenant_id"]), str(payload.get("status") or "available"), size), event)
 
     def _router(self, event_type: str, payload: dict[str, Any], message_id: str, at: Any) -> bool:
         """A router is metered while it has an external gateway (``external_gateway_info`` set)."""
@@ -112,7 +150,7 @@ class Collector:
 class NotificationEndpoint:
     """oslo.messaging notification endpoint (threading executor)."""
 
-    filter_rule = oslo_messaging.NotificationFilter(event_type=r"^(instance|image|floatingip|router)\.")
+    filter_rule = oslo_messaging.NotificationFilter(event_type=r"^(instance|image|floatingip|router|volume|snapshot|port|network\.outgoing)\.")
 
     def __init__(self, collector: Collector) -> None:
         self.collector = collector

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 from oslo_config import cfg
 
-from nubis.common import context
 from nubis.common.db.engine import Database
 from nubis.metering.core import clock
 from nubis.metering.core.audit import Auditor, AuditResult
@@ -17,8 +14,6 @@ from nubis.metering.core.collector import Collector
 from nubis.metering.core.ledger import Ledger
 from nubis.metering.core.sources import Sources
 from nubis.metering.core.tariffs import Price, Tariffs, check_meter, parse_price
-
-LOG = logging.getLogger(__name__)
 
 
 class MeteringCore:
@@ -62,30 +57,3 @@ class MeteringCore:
     def close_hours(self) -> int:
         return self.ledger.close_hours(self.now())
 
-
-class Periodic:
-    """A loop calling ``task`` every ``interval`` seconds on its own thread until stopped."""
-
-    def __init__(self, name: str, interval: float, task: Any) -> None:
-        self.name = name
-        self.interval = interval
-        self.task = task
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> Periodic:
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            with context.scope():
-                context.start_task()
-                try:
-                    self.task()
-                except Exception:  # noqa: BLE001 - the next round tries again
-                    LOG.exception("%s failed; trying again in %s s", self.name, self.interval)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)

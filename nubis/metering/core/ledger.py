@@ -103,6 +103,32 @@ class Ledger:
             return True
 
     @retry_on_deadlock
+    def add_counter(self, resource_id: str, project_id: str, meter: str, at: datetime.datetime, counter: int,
+                    event: tuple[str, str]) -> bool:
+        """Record what a cumulative ``counter`` (bytes) of ``resource_id`` grew by since its previous sample, in
+        the hour of ``at``. The first sample of a resource is its baseline (what was counted before metering saw
+        it is not billed); a smaller value than the last is a restarted counter, counted from 0. Returns whether
+        anything changed (False: a redelivered ``event``, or a resource already deleted)."""
+        at = clock.second(at)
+        with self._lock, self.db.writer() as s:
+            if s.get(ProcessedEvent, event[0]) is not None:
+                return False
+            s.add(ProcessedEvent(message_id=event[0], event_type=event[1], resource_id=resource_id, occurred_at=at))
+            row = s.get(Resource, resource_id, with_for_update=True)
+            if row is None:
+                row = self._new_row(resource_id, meters.State(meters.PORT, project_id, "counting"), at)
+                row.size_bytes = counter
+                s.add(row)
+                return True
+            if row.deleted_at is not None:
+                return True
+            grown = counter - row.size_bytes if counter >= row.size_bytes else counter
+            if grown > 0:
+                _add(s, row, meter, "", clock.hour_floor(at), grown)
+            row.size_bytes = counter
+            return True
+
+    @retry_on_deadlock
     def close_hours(self, now: datetime.datetime) -> int:
         """Write every open span up to the last hour boundary before ``now``; returns how many resources had
         one. The usage of finished hours is then in records, and only the current hour is left open."""

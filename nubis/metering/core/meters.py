@@ -10,7 +10,12 @@ Meters (their unit-hour in brackets):
   ``total_local_gb_usage`` of ``os-simple-tenant-usage``);
 - ``image`` [GiB-hour]: an active image's stored bytes;
 - ``floating_ip`` [hour]: an allocated floating IP;
-- ``router_gateway`` [hour]: a router while it has an external gateway (state ``gateway``).
+- ``router_gateway`` [hour]: a router while it has an external gateway (state ``gateway``);
+- ``volume`` [GiB-hour]: a volume's size while its storage exists (state ``stored``: from the volume's
+  ``volume.create.end`` to its ``volume.delete.end``, following ``volume.resize.end``);
+- ``snapshot`` [GiB-hour]: a volume snapshot's size (its volume's size when taken) while it is stored;
+- ``outbound_gb`` [GB, 10^9 bytes; not over time]: what a guest port sent, from the network agents'
+  ``network.outgoing.bytes`` counters (``COUNTERS``: its quantity is bytes, not unit-seconds).
 
 Quantities are integers in unit-seconds (memory in MiB-seconds, image data in byte-seconds); ``DIVISORS``
 turns them into unit-hours exactly.
@@ -22,7 +27,10 @@ import dataclasses
 from decimal import Decimal
 
 INSTANCE, IMAGE, FLOATING_IP, ROUTER = "instance", "image", "floating_ip", "router"
-RESOURCE_TYPES = (INSTANCE, IMAGE, FLOATING_IP, ROUTER)
+VOLUME, SNAPSHOT, PORT = "volume", "snapshot", "port"
+RESOURCE_TYPES = (INSTANCE, IMAGE, FLOATING_IP, ROUTER, VOLUME, SNAPSHOT, PORT)
+# The state of a volume or snapshot whose storage exists (sizes in ``disk_gb``, GiB).
+STORED = "stored"
 
 # unit-seconds per unit-hour of each meter
 DIVISORS: dict[str, int] = {
@@ -34,7 +42,12 @@ DIVISORS: dict[str, int] = {
     "image": 2**30 * 3600,
     "floating_ip": 3600,
     "router_gateway": 3600,
+    "volume": 3600,
+    "snapshot": 3600,
+    "outbound_gb": 10**9,  # bytes per GB: a counter, not a rate
 }
+# Meters recorded from counters (bytes in the hour a sample arrives), priced per unit, not per unit-hour.
+COUNTERS = frozenset({"outbound_gb"})
 METERS = tuple(DIVISORS)
 # Server states in which the guest runs (``resized``: waiting for the resize to be confirmed).
 RUNNING = frozenset({"active", "resized"})
@@ -73,6 +86,8 @@ def rates(state: State) -> list[tuple[str, str, int]]:
         return [("floating_ip", "", 1)]
     if state.resource_type == ROUTER:
         return [("router_gateway", "", 1)] if state.state == "gateway" else []
+    if state.resource_type in (VOLUME, SNAPSHOT):
+        return [(state.resource_type, "", state.disk_gb)] if state.state == STORED else []
     return []
 
 

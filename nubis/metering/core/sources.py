@@ -1,7 +1,8 @@
 """What the other services say exists now, read through their APIs with the service's own token.
 
 The metering service never reads another service's database: servers come from the compute API (admin
-listing, flavor embedded at microversion 2.47), images from the image API, floating IPs from the network API.
+listing, flavor embedded at microversion 2.47), images from the image API, floating IPs and routers from the
+network API, volumes and snapshots from the volume (block-storage) API.
 Each function returns ``meters.State`` values keyed by resource id.
 """
 
@@ -15,6 +16,8 @@ from typing import Any
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exceptions
 
+from nubis.common.clients.image import ImageClient
+from nubis.common.clients.network import NetworkClient
 from nubis.metering.core import clock, meters
 
 LOG = logging.getLogger(__name__)
@@ -24,13 +27,14 @@ MAX_PAGES = 1000  # bounds one audit's work: 500,000 resources of a kind
 
 
 class Sources:
-    """The compute, image and network APIs (any may be None when the cloud has no such service)."""
+    """The compute, image, network and volume APIs (any may be None when the cloud has no such service)."""
 
-    def __init__(self, compute: ks_adapter.Adapter | None, image: ks_adapter.Adapter | None,
-                 network: ks_adapter.Adapter | None) -> None:
+    def __init__(self, compute: ks_adapter.Adapter | None, image: ImageClient | None,
+                 network: NetworkClient | None, volume: ks_adapter.Adapter | None = None) -> None:
         self.compute = compute
         self.image = image
         self.network = network
+        self.volume = volume
 
     # -- servers ------------------------------------------------------------------------------------------
     def server(self, uuid: str) -> dict[str, Any] | None:
@@ -90,16 +94,17 @@ class Sources:
     def images(self) -> Iterator[tuple[dict[str, Any], meters.State]]:
         if self.image is None:
             return
-        url: str | None = f"/v2/images?limit={PAGE}"
+        url: str | None = None
         for _ in range(MAX_PAGES):
-            if url is None:
-                return
-            body = self.image.get(url).json()
+            resp = self.image.list({"limit": PAGE}) if url is None else self.image.next_page(url)
+            body = _ok(resp)
             for image in body["images"]:
                 if image.get("owner"):
                     yield image, meters.State(meters.IMAGE, image["owner"], image["status"],
                                               size_bytes=int(image.get("size") or 0))
             url = body.get("next")
+            if url is None:
+                return
 
     @staticmethod
     def router_state(router: dict[str, Any]) -> meters.State:
@@ -113,7 +118,7 @@ class Sources:
             return
         params: dict[str, Any] = {"limit": str(PAGE)}
         for _ in range(MAX_PAGES):
-            body = self.network.get("/v2.0/routers", params=params).json()
+            body = _ok(self.network.list("routers", params))
             for router in body["routers"]:
                 yield router, self.router_state(router)
             if len(body["routers"]) < PAGE:
@@ -125,9 +130,48 @@ class Sources:
             return
         params: dict[str, Any] = {"limit": str(PAGE)}
         for _ in range(MAX_PAGES):
-            body = self.network.get("/v2.0/floatingips", params=params).json()
+            body = _ok(self.network.list("floatingips", params))
             for fip in body["floatingips"]:
                 yield fip, meters.State(meters.FLOATING_IP, fip["project_id"], "allocated")
             if len(body["floatingips"]) < PAGE:
                 return
             params["marker"] = body["floatingips"][-1]["id"]
+
+    # -- volumes and snapshots ----------------------------------------------------------------------------
+    @staticmethod
+    def volume_state(kind: str, project_id: str, status: str, size_gb: int) -> meters.State:
+        """A volume or snapshot as the ledger sees it: ``stored`` (metered at ``size_gb``) unless its storage
+        does not exist (yet): ``creating``, ``error`` (a failed create), ``deleted``."""
+        state = status if status in NOT_STORED else meters.STORED
+        return meters.State(kind, project_id, state, disk_gb=size_gb)
+
+    def _cinder_pages(self, collection: str) -> Iterator[dict[str, Any]]:
+        """Every project's ``collection`` (``volumes`` or ``snapshots``) in detail, page by page."""
+        if self.volume is None:
+            return
+        params: dict[str, Any] = {"all_tenants": "1", "limit": str(PAGE)}
+        for _ in range(MAX_PAGES):
+            body = self.volume.get(f"/{collection}/detail", params=params).json()
+            yield from body[collection]
+            if len(body[collection]) < PAGE:
+                return
+            params["marker"] = body[collection][-1]["id"]
+
+    def volumes(self) -> Iterator[tuple[dict[str, Any], meters.State]]:
+        for v in self._cinder_pages("volumes"):
+            yield v, self.volume_state(meters.VOLUME, v["os-vol-tenant-attr:tenant_id"], v["status"], int(v["size"]))
+
+    def snapshots(self) -> Iterator[tuple[dict[str, Any], meters.State]]:
+        for sn in self._cinder_pages("snapshots"):
+            yield sn, self.volume_state(meters.SNAPSHOT, sn["os-extended-snapshot-attributes:project_id"],
+                                        sn["status"], int(sn["size"]))
+
+
+# Volume and snapshot statuses in which nothing is stored yet (or any more).
+NOT_STORED = frozenset({"creating", "error", "deleted"})
+
+def _ok(resp: Any) -> Any:
+    """The JSON of a 200; keystoneauth's error for anything else (the audit reports those and carries on)."""
+    if resp.status_code != 200:
+        raise ks_exceptions.from_response(resp, resp.request.method if resp.request else "GET", resp.url)
+    return resp.json()

@@ -27,6 +27,9 @@ OPTS = [
     cfg.IntOpt("resync_interval", default=30, min=1,
                help="Seconds between full resyncs with the network service, in case a notification was lost."),
     cfg.IntOpt("report_interval", default=10, min=1, help="Seconds between heartbeats."),
+    cfg.IntOpt("traffic_interval", default=300, min=0,
+               help="Seconds between reports of each guest's outbound bytes (its tap's counter) to the metering "
+                    "service, as network.outgoing.bytes notifications; 0: not reported. Linux data plane only."),
     cfg.IntOpt("dhcp_lease_duration", default=86400, min=120, help="DHCP lease time handed to guests, seconds."),
     cfg.StrOpt("metadata_url", default="http://127.0.0.1:8775",
                help="Where the metadata proxies forward guests' requests (nubis-metadata)."),

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from nubis.network.agent import dhcp, firewall, l2, l3
+from nubis.network.agent import dhcp, dscp, firewall, l2, l3, qos
 from nubis.network.agent.ip import CommandFailed, Netns
 from nubis.network.agent.metadata_proxy import MetadataProxies
 
@@ -56,6 +56,8 @@ class LinuxDataPlane:
         self.dhcp = dhcp.Dhcp(host, state_dir, lease, proxies)
         self.firewall = firewall.Firewall(host)
         self.l3 = l3.L3(host, state_dir)
+        self.qos = qos.Qos(host)
+        self.dscp = dscp.Dscp(host)
         os.makedirs(state_dir, mode=0o700, exist_ok=True)
 
     def taps(self) -> set[str]:
@@ -82,6 +84,8 @@ class LinuxDataPlane:
                 except CommandFailed as exc:
                     LOG.error("Cannot plug port %s: %s", port["id"], exc)
             statuses[port["id"]] = "ACTIVE" if ok else "DOWN"
+        self.qos.apply(state["ports"], links)
+        self.dscp.apply(state["ports"])
         statuses.update(self.dhcp.apply(state["networks"], state["dhcp_ports"], links))
         statuses.update(self.l3.apply(state["routers"], state["networks"], links))
         return statuses
@@ -95,5 +99,6 @@ class LinuxDataPlane:
         self.dhcp.apply([], [], links)
         self.l3.apply([], [], links)
         self.firewall.remove_all()
+        self.dscp.remove_all()
         self.l2.apply([], self.host.links())
         self.proxies.stop()

@@ -81,6 +81,7 @@ def port_rules(port: Mapping[str, Any], groups: Mapping[str, Any], members: Mapp
             if rule["ethertype"] != ether:
                 continue
             chain = ingress if rule["direction"] == "ingress" else egress
+            remotes: list[str | None]
             if rule.get("remote_group_id"):
                 remotes = [f"{ip}/{32 if family == 4 else 128}" for ip in members.get(rule["remote_group_id"], [])
                            if _version(ip) == family]

@@ -63,7 +63,7 @@ def listen_in_namespace(ns: str, address: str, port: int) -> socket.socket:
     thread.join()
     if "error" in result:
         raise result["error"]
-    return result["sock"]  # type: ignore[no-any-return]
+    return result["sock"]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

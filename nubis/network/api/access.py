@@ -25,7 +25,7 @@ _OWN_RULES = {"security_group_rule": "create", "metering_label_rule": "create"}
 
 
 def core(req: router.Request) -> NetworkCore:
-    return req.service  # type: ignore[no-any-return]
+    return req.service
 
 
 def caller(req: router.Request) -> Caller:
@@ -80,8 +80,9 @@ def _attributes(req: router.Request, op: str, member: str, attrs: Mapping[str, A
     """Admin-only attributes (``shared``, ``provider:*``, ``binding:host_id``...) need their own rule."""
     if member == "rbac_policy":  # its one admin attribute depends on the value: see _rbac_target
         return
+    defaults = policies.ADMIN_ATTRIBUTE_DEFAULTS.get(member, {}) if op == "create" else {}
     for attr in policies.ADMIN_ATTRIBUTES.get(member, []):
-        present = attr in attrs
+        present = attr in attrs and not (attr in defaults and attrs[attr] is defaults[attr])
         if not present and ":" in attr:
             outer, inner = attr.split(":", 1)
             present = isinstance(attrs.get(outer), dict) and inner in attrs[outer]

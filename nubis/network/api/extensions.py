@@ -57,6 +57,16 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                                                    "default."),
     "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),
     "pagination": ("Pagination support", "Extension that indicates that pagination is enabled."),
+    "qos": ("Quality of Service", "The Quality of Service extension."),
+    "qos-default": ("QoS default policy", "Expose the QoS default policy per project."),
+    "qos-bw-limit-direction": ("Direction for QoS bandwidth limit rule", "Allow to configure QoS bandwidth limit "
+                                                                         "rule with specific direction: ingress "
+                                                                         "or egress."),
+    "qos-rule-type-details": ("Details of QoS rule types", "Expose details about QoS rule types supported by "
+                                                           "loaded backend drivers."),
+    "qos-bw-minimum-ingress": ("Ingress direction for QoS minimum bandwidth rule", "Allow to configure QoS "
+                                                                                  "minumum bandwidth rule with "
+                                                                                  "ingress direction."),
     "nubis-ip-allocation-history": ("IP allocation history", "Admins list which port held which address when: "
                                                              "GET /v2.0/ip-allocation-history."),
 }

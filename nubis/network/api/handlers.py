@@ -18,13 +18,14 @@ from nubis.api import router
 from nubis.common import exceptions
 from nubis.network.api import access, extensions
 from nubis.network.api.access import caller
-from nubis.network.core import query
+from nubis.network.core import qos, query
 from nubis.network.core.base import Resources
 from nubis.network.core.facade import NetworkCore
 
 COLLECTIONS = ("networks", "subnets", "subnetpools", "ports", "security-groups", "security-group-rules", "routers",
                "floatingips")
 METERING = ("metering/metering-labels", "metering/metering-label-rules")
+QOS_POLICIES = "qos/policies"
 TAGGABLE = ("networks", "subnets", "subnetpools", "ports", "security-groups", "routers", "floatingips")
 
 
@@ -36,14 +37,22 @@ def _params(req: router.Request) -> query.ListParams:
     return query.parse(list(req.GET.items()), core(req).conf.network.pagination_max_limit)
 
 
-def _links(req: router.Request, collection: str, page: query.Page) -> list[dict[str, str]]:
+def _links(req: router.Request, items: list[dict[str, Any]], params: query.ListParams) -> list[dict[str, str]]:
+    """The ``<collection>_links`` of a page: this request again (its filters, sorting and limit), marked."""
     out = []
     base = [(k, v) for k, v in req.GET.items() if k not in ("marker", "page_reverse")]
-    for rel, marker, reverse in (("next", page.next_marker, False), ("previous", page.previous_marker, True)):
-        if marker:
-            q = base + [("marker", marker)] + ([("page_reverse", "True")] if reverse else [])
-            out.append({"rel": rel, "href": f"{req.host_url}/v2.0/{collection}?{urllib.parse.urlencode(q)}"})
+    for rel, marker, reverse in query.links(items, params):
+        q = base + ([("marker", marker)] if marker else []) + ([("page_reverse", "True")] if reverse else [])
+        out.append({"rel": rel, "href": f"{req.path_url}?{urllib.parse.urlencode(q)}"})
     return out
+
+
+def _listing(req: router.Request, key: str, page: query.Page, params: query.ListParams) -> webob.Response:
+    """``{<key>: [...]}`` with ``fields=`` applied, and ``<key>_links`` when the request gave a ``limit``."""
+    body: dict[str, Any] = {key: [query.select_fields(i, params.fields) for i in page.items]}
+    if params.limit:
+        body[f"{key}_links"] = _links(req, page.items, params)
+    return router.json_response(body)
 
 
 # -- discovery ------------------------------------------------------------------------------------
@@ -97,11 +106,7 @@ def list_resources(req: router.Request, collection: str) -> webob.Response:
     resources = core(req).collection(collection)
     params = _params(req)
     page = resources.list(caller(req), params) if access.readable(req, resources) else query.Page([])
-    key = _key(resources)
-    body: dict[str, Any] = {key: [query.select_fields(i, params.fields) for i in page.items]}
-    if params.limit:
-        body[f"{key}_links"] = _links(req, collection, page)
-    return router.json_response(body)
+    return _listing(req, _key(resources), page, params)
 
 
 def create_resource(req: router.Request, collection: str) -> webob.Response:
@@ -110,6 +115,7 @@ def create_resource(req: router.Request, collection: str) -> webob.Response:
     key = _key(resources)
     if isinstance(body, dict) and isinstance(body.get(key), list):
         return router.json_response({key: _bulk_create(req, resources, body[key])}, status=201)
+    resources.check_body(body)
     access.for_create(req, resources, body)
     created = resources.create(caller(req), body)  # type: ignore[attr-defined]
     return router.json_response({_member(resources): created}, status=201)
@@ -143,6 +149,7 @@ def show_resource(req: router.Request, collection: str, ident: str) -> webob.Res
 def update_resource(req: router.Request, collection: str, ident: str) -> webob.Response:
     resources = core(req).collection(collection)
     body = req.json_body()
+    resources.check_body(body)
     access.for_update(req, resources, ident, body)
     updated = resources.update(caller(req), ident, body,  # type: ignore[attr-defined]
                                req.headers.get("If-Match"))
@@ -331,6 +338,73 @@ def delete_agent(req: router.Request, ident: str) -> webob.Response:
     return router.empty_response()
 
 
+# -- QoS --------------------------------------------------------------------------------------------
+
+def list_rule_types(req: router.Request) -> webob.Response:
+    # Whoever may read policies may learn which rule types they can hold; the details are the admin's.
+    access.authorize(req, "get_policy")
+    params = _params(req)
+    # Neutron lists the rule types whole: it ignores limit and marker (so no links lead to the same page again).
+    page = query.apply(qos.rule_types(), dataclasses.replace(params, limit=None, marker=None), ("type",))
+    return router.json_response({"rule_types": [query.select_fields(i, params.fields) for i in page.items]})
+
+
+def show_rule_type(req: router.Request, rule_type: str) -> webob.Response:
+    access.authorize(req, "get_rule_type")
+    return router.json_response({"rule_type": qos.rule_type_details(rule_type)})
+
+
+def _qos_rules(rule_kind: str, handler: Callable[..., webob.Response]) -> Callable[..., webob.Response]:
+    """``handler`` for one rule type's routes (``bandwidth_limit_rules``, ...)."""
+    kind = qos.rule_type(rule_kind)
+
+    @functools.wraps(handler)
+    def bound(req: router.Request, **params: str) -> webob.Response:
+        return handler(req, kind, **params)
+    return bound
+
+
+def _on_policy(req: router.Request, kind: qos.RuleType, op: str, policy_id: str) -> None:
+    """``<op>_policy_<type>_rule`` on the policy's project (404 first for a policy the caller cannot see)."""
+    rule = f"{op}_policy_{kind.member}"
+    if op == "create":  # Neutron: a create the caller may make on no policy is refused before any lookup
+        access.authorize(req, rule)
+    access.authorize(req, rule, core(req).qos_rules.target(caller(req), policy_id))
+
+
+def list_qos_rules(req: router.Request, kind: qos.RuleType, policy_id: str) -> webob.Response:
+    _on_policy(req, kind, "get", policy_id)
+    params = _params(req)
+    page = query.apply(core(req).qos_rules.list(caller(req), kind, policy_id), params, ("id", *kind.fields))
+    return _listing(req, kind.collection, page, params)
+
+
+def create_qos_rule(req: router.Request, kind: qos.RuleType, policy_id: str) -> webob.Response:
+    body = req.json_body()
+    _on_policy(req, kind, "create", policy_id)
+    return router.json_response({kind.member: core(req).qos_rules.create(caller(req), kind, policy_id, body)},
+                                status=201)
+
+
+def show_qos_rule(req: router.Request, kind: qos.RuleType, policy_id: str, rule_id: str) -> webob.Response:
+    _on_policy(req, kind, "get", policy_id)
+    item = core(req).qos_rules.get(caller(req), kind, policy_id, rule_id)
+    return router.json_response({kind.member: query.select_fields(item, req.GET.getall("fields"))})
+
+
+def update_qos_rule(req: router.Request, kind: qos.RuleType, policy_id: str, rule_id: str) -> webob.Response:
+    body = req.json_body()
+    _on_policy(req, kind, "update", policy_id)
+    return router.json_response({kind.member: core(req).qos_rules.update(caller(req), kind, policy_id, rule_id,
+                                                                         body)})
+
+
+def delete_qos_rule(req: router.Request, kind: qos.RuleType, policy_id: str, rule_id: str) -> webob.Response:
+    _on_policy(req, kind, "delete", policy_id)
+    core(req).qos_rules.delete(caller(req), kind, policy_id, rule_id)
+    return router.empty_response()
+
+
 def _strip_json(handler: Callable[..., webob.Response]) -> Callable[..., webob.Response]:
     """Old clients add ``.json`` to the path; the same resource answers."""
     @functools.wraps(handler)
@@ -362,6 +436,17 @@ ROUTES: dict[str, dict[str, Callable[..., webob.Response]]] = {
     "/v2.0/availability_zones": {"GET": list_availability_zones},
     "/v2.0/service-providers": {"GET": list_service_providers},
     **{f"/v2.0/{c}": {"GET": _at(c, list_resources), "POST": _at(c, create_resource)} for c in METERING},
+    "/v2.0/qos/rule-types": {"GET": list_rule_types},
+    "/v2.0/qos/rule-types/{rule_type}": {"GET": show_rule_type},
+    f"/v2.0/{QOS_POLICIES}": {"GET": _at(QOS_POLICIES, list_resources), "POST": _at(QOS_POLICIES, create_resource)},
+    f"/v2.0/{QOS_POLICIES}/{{ident}}": {"GET": _at(QOS_POLICIES, show_resource),
+                                        "PUT": _at(QOS_POLICIES, update_resource),
+                                        "DELETE": _at(QOS_POLICIES, delete_resource)},
+    **{f"/v2.0/{QOS_POLICIES}/{{policy_id}}/{c}": {"GET": _qos_rules(c, list_qos_rules),
+                                                  "POST": _qos_rules(c, create_qos_rule)} for c in qos.BY_COLLECTION},
+    **{f"/v2.0/{QOS_POLICIES}/{{policy_id}}/{c}/{{rule_id}}": {
+        "GET": _qos_rules(c, show_qos_rule), "PUT": _qos_rules(c, update_qos_rule),
+        "DELETE": _qos_rules(c, delete_qos_rule)} for c in qos.BY_COLLECTION},
     **{f"/v2.0/{c}/{{ident}}": {"GET": _at(c, show_resource), "DELETE": _at(c, delete_resource)}
        for c in METERING},
     "/v2.0/{collection}": {"GET": list_resources, "POST": create_resource},

@@ -88,7 +88,7 @@ class AddressScopes(Resources):
         mine = [ipaddress.ip_network(p) for p in pool.prefixes]
         for other_id, prefixes in s.execute(sa.select(models.SubnetPool.id, models.SubnetPool.prefixes).where(
                 models.SubnetPool.address_scope_id == scope.id, models.SubnetPool.id != pool.id)):
-            if any(a.overlaps(ipaddress.ip_network(b)) for a in mine for b in prefixes):  # type: ignore[arg-type]
+            if any(a.overlaps(ipaddress.ip_network(b)) for a in mine for b in prefixes):
                 raise errors.bad_request("IllegalSubnetPoolAssociationToAddressScope",
                                          f"Illegal subnetpool association: subnetpool {pool.id} cannot be associated "
                                          f"with address scope {scope.id}: its prefixes overlap those of subnetpool "

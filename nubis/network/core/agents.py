@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from nubis.common.db import types
+from nubis.common.db import dml, types
 from nubis.network.core import common, errors
 from nubis.network.db import models
 
@@ -57,7 +57,7 @@ class Agents:
 
     def delete(self, ident: str) -> None:
         with self.db.writer() as s:
-            if not s.execute(sa.delete(models.Agent).where(models.Agent.id == ident)).rowcount:
+            if not dml.rowcount(s.execute(sa.delete(models.Agent).where(models.Agent.id == ident))):
                 raise errors.not_found("Agent", ident)
 
     def report(self, host: str, configurations: dict[str, Any], starting: bool) -> str:

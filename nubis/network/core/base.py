@@ -109,7 +109,7 @@ class Resources:
         return query.apply(items, params, self.sortable)
 
     def _sql_page(self, caller: Caller, q: Any, params: query.ListParams) -> query.Page:
-        """One page cut by the database (``_pages_in_sql``), with the links ``query.apply`` would give it."""
+        """One page cut by the database (``_pages_in_sql``): the items ``query.apply`` would give."""
         assert params.limit is not None
         ascending = params.sort[0][1] if params.sort else True
         by_id = paging.SortKey(self.model.id, descending=ascending == params.page_reverse)
@@ -122,16 +122,13 @@ class Resources:
             return query.Page([])  # as the in-Python paging: a marker the listing lacks gives an empty page
         if params.page_reverse:
             items.reverse()
-        out = query.Page(items)
-        if items:
-            first, last = items[0]["id"], items[-1]["id"]
-            if params.page_reverse:
-                out.previous_marker, out.next_marker = (first if page.more else None), last
-            else:
-                out.next_marker, out.previous_marker = (last if page.more else None), (first if params.marker else None)
-        return out
+        return query.Page(items)
 
     # -- creating -------------------------------------------------------------------------------
+    def check_body(self, body: Any) -> None:
+        """The checks of a create or update body that need no lookup, run before policy (400 before 403, as
+        Neutron validates attributes first). Most collections check everything in ``create``/``update``."""
+
     def create_attrs(self, caller: Caller, body: Any, allowed: Sequence[str]) -> tuple[dict[str, Any], str]:
         """The ``{<member>: {...}}`` body's attributes (400 naming any not in ``allowed``) and the project
         that will own the new resource (whether the caller may create it there the handler decided)."""

@@ -190,6 +190,8 @@ class NetworkCoreHandle(Protocol):
     ports: Any
     security_groups: Any
     address_scopes: Any
+    qos_policies: Any
+    rbac_policies: Any
 
     def collection(self, name: str) -> Any: ...
 

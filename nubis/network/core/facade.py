@@ -21,6 +21,7 @@ from nubis.network.core.metering import MeteringLabelRules, MeteringLabels
 from nubis.network.core.networks import Networks
 from nubis.network.core.offerings import Offerings
 from nubis.network.core.ports import Ports
+from nubis.network.core.qos import QosPolicies, QosRules
 from nubis.network.core.quotas import Quotas
 from nubis.network.core.rbac import RbacPolicies
 from nubis.network.core.routers import Routers
@@ -56,11 +57,13 @@ class NetworkCore:
         self.rbac_policies = RbacPolicies(self)
         self.metering_labels = MeteringLabels(self)
         self.metering_label_rules = MeteringLabelRules(self)
+        self.qos_policies = QosPolicies(self)
+        self.qos_rules = QosRules(self)
         self._collections: dict[str, Resources] = {
             r.collection: r for r in (self.networks, self.subnets, self.subnetpools, self.ports,
                                       self.security_groups, self.security_group_rules, self.routers,
                                       self.floatingips, self.address_scopes, self.rbac_policies, self.metering_labels,
-                                      self.metering_label_rules)}
+                                      self.metering_label_rules, self.qos_policies)}
 
     def collection(self, name: str) -> Resources:
         try:

@@ -72,7 +72,7 @@ class HostSync:
             guest_networks = {p.network_id for p in bound if not p.device_owner.startswith("network:")}
             dhcp_ports = self._dhcp_ports(s, host, guest_networks if config.get("dhcp", True) else set())
             needed = {p.network_id for p in bound} | {p.network_id for p in dhcp_ports}
-            state = {
+            state: dict[str, Any] = {
                 "host": host,
                 "networks": self._networks(s, host, needed, agents),
                 "ports": [self._port(s, p) for p in bound if not p.device_owner.startswith("network:")],
@@ -168,11 +168,12 @@ class HostSync:
     def _port(self, s: orm.Session, p: models.Port) -> dict[str, Any]:
         groups = list(s.scalars(sa.select(models.PortSecurityGroup.security_group_id)
                                 .where(models.PortSecurityGroup.port_id == p.id)))
-        return {"id": p.id, "network_id": p.network_id, "mac": p.mac_address, "fixed_ips": self._ips(s, p.id),
+        return {"id": p.id, "project_id": p.project_id, "network_id": p.network_id, "mac": p.mac_address, "fixed_ips": self._ips(s, p.id),
                 "admin_state_up": p.admin_state_up, "port_security_enabled": p.port_security_enabled,
                 "security_groups": groups, "allowed_address_pairs": p.allowed_address_pairs,
                 "device_owner": p.device_owner, "device_id": p.device_id, "tap": ports_core.tap_name(p.id),
-                "bridge": ports_core.bridge_name(p.network_id), "status": p.status}
+                "bridge": ports_core.bridge_name(p.network_id), "status": p.status,
+                "qos": self.core.qos_policies.rules_for_agent(s, self.core.qos_policies.effective(s, p))}
 
     def _router(self, s: orm.Session, r: models.Router) -> dict[str, Any]:
         interfaces = []

@@ -44,6 +44,6 @@ def ports_of(database: Database, instance_uuid: str) -> list[dict[str, Any]]:
 def floating_ip_of(database: Database, instance_uuid: str, fixed_ip: str) -> str | None:
     """The floating IP associated with ``fixed_ip`` on one of the instance's ports, if any."""
     with database.reader() as s:
-        return s.scalar(sa.select(net.FloatingIP.floating_ip_address).where(  # type: ignore[no-any-return]
+        return s.scalar(sa.select(net.FloatingIP.floating_ip_address).where(
             net.FloatingIP.fixed_ip_address == fixed_ip,
             net.FloatingIP.port_id.in_(sa.select(net.Port.id).where(_bound_to(instance_uuid)))))

@@ -62,11 +62,13 @@ def default_pools(net: IPNetwork, gateway: IPAddress | None) -> list[tuple[IPAdd
         first, last = first + 1, last - 1
     elif net.version == 6 and net.prefixlen < 127:
         first = first + 1  # the subnet-router anycast address
-    if first > last:
+    # Compared as integers: a union of the two address types does not order, though any two
+    # addresses here are of one version (for which the integers order as the addresses do).
+    if int(first) > int(last):
         return []
     pools: list[tuple[IPAddress, IPAddress]] = [(first, last)]
-    if gateway is not None and first <= gateway <= last:
-        pools = [(a, b) for a, b in ((first, gateway - 1), (gateway + 1, last)) if a <= b]
+    if gateway is not None and int(first) <= int(gateway) <= int(last):
+        pools = [(a, b) for a, b in ((first, gateway - 1), (gateway + 1, last)) if int(a) <= int(b)]
     return pools
 
 
@@ -80,18 +82,18 @@ def parse_pools(net: IPNetwork, gateway: IPAddress | None, given: list[Any]) -> 
         if start.version != net.version or end.version != net.version or start not in net or end not in net:
             raise errors.bad_request("OutOfBoundsAllocationPool",
                                      f"The allocation pool {start}-{end} spans beyond the subnet cidr {net}.")
-        if start > end:
+        if int(start) > int(end):
             raise errors.bad_request("InvalidAllocationPool", f"The allocation pool {start}-{end} is not valid: "
                                                               "its start is after its end.")
         pools.append((start, end))
     pools.sort()
     for (a1, b1), (a2, b2) in zip(pools, pools[1:], strict=False):
-        if a2 <= b1:
+        if int(a2) <= int(b1):
             raise errors.conflict("OverlappingAllocationPools",
                                   f"Found overlapping allocation pools: {a1}-{b1} and {a2}-{b2} for subnet {net}.")
     if gateway is not None:
         for a, b in pools:
-            if a <= gateway <= b:
+            if int(a) <= int(gateway) <= int(b):
                 raise errors.conflict("GatewayConflictWithAllocationPools",
                                       f"Gateway ip {gateway} conflicts with allocation pool {a}-{b}.")
     return pools
@@ -115,7 +117,7 @@ def eui64(cidr: str, mac: str) -> str:
 
 
 def in_pools(pools: list[tuple[IPAddress, IPAddress]], ip: IPAddress) -> bool:
-    return any(a <= ip <= b for a, b in pools)
+    return any(int(a) <= int(ip) <= int(b) for a, b in pools)
 
 
 def _nth(pools: list[tuple[IPAddress, IPAddress]], n: int) -> str:
@@ -186,22 +188,22 @@ def allocate(session: orm.Session, subnet: models.Subnet, port: models.Port, req
                                                               f"{subnet.id}.")
         return str(ip)
     if subnet.ip_version == 6 and subnet.ipv6_address_mode in SLAAC_MODES:
-        ip = eui64(subnet.cidr, port.mac_address)
-        if not _insert(session, subnet, port, ip):
-            raise errors.conflict("IpAddressAlreadyAllocated", f"IP address {ip} already allocated in subnet "
+        slaac = eui64(subnet.cidr, port.mac_address)
+        if not _insert(session, subnet, port, slaac):
+            raise errors.conflict("IpAddressAlreadyAllocated", f"IP address {slaac} already allocated in subnet "
                                                               f"{subnet.id}.")
-        return ip
+        return slaac
     pools = pools_of(subnet) if not ignore_pools else default_pools(net, None)
     size = pool_size(pools)
     used = _used(session, subnet.id)
     if size > _SMALL_POOL and used * 2 < size:
         # Mostly free: a random address is almost surely free, so skip reading every allocation.
-        for ip in _random_probes(pools, _ATTEMPTS):
-            if _insert(session, subnet, port, ip):
-                return ip
-    for attempt, ip in enumerate(_free_in_random_order(pools, _taken(session, subnet.id))):
-        if _insert(session, subnet, port, ip):
-            return ip
+        for probe in _random_probes(pools, _ATTEMPTS):
+            if _insert(session, subnet, port, probe):
+                return probe
+    for attempt, free in enumerate(_free_in_random_order(pools, _taken(session, subnet.id))):
+        if _insert(session, subnet, port, free):
+            return free
         if attempt >= _ATTEMPTS:
             break  # losing this often means the pool is being emptied right now
     raise errors.conflict("IpAddressGenerationFailure",

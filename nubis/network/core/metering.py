@@ -110,6 +110,8 @@ class MeteringLabelRules(_AdminOnly):
                 models.MeteringLabelRule.metering_label_id == label_id,
                 models.MeteringLabelRule.direction == direction, models.MeteringLabelRule.excluded.is_(excluded),
                 models.MeteringLabelRule.remote_ip_prefix.is_not(None))):
+            if other is None:  # filtered out above; this tells the type checker
+                continue
             net = ipam.network_of(other)
             if net.version == wanted.version and net.overlaps(wanted):
                 raise errors.conflict("MeteringLabelRuleOverlaps", f"Metering label rule with remote_ip_prefix "

@@ -16,9 +16,9 @@ from nubis.network.db import models
 PROVIDER = ("provider:network_type", "provider:physical_network", "provider:segmentation_id")
 CREATE_ATTRS = ("name", "description", "admin_state_up", "shared", "router:external", "mtu",
                 "port_security_enabled", "project_id", "tenant_id", "availability_zone_hints", "dns_domain",
-                *PROVIDER)
+                "qos_policy_id", *PROVIDER)
 UPDATE_ATTRS = ("name", "description", "admin_state_up", "shared", "router:external", "mtu",
-                "port_security_enabled", "dns_domain")
+                "port_security_enabled", "dns_domain", "qos_policy_id")
 # Ports Neutron removes with their network instead of refusing the delete.
 AUTO_DELETED_OWNERS = ("network:dhcp", "network:distributed")
 
@@ -47,7 +47,7 @@ class Networks(Resources):
                                       .where(models.Subnet.network_id.in_(ids))):
                 subnets[nid].append(sid)
         tags = common.tags_of(s, ids)
-        scopes: dict[tuple[str, int], str] = {}
+        scopes: dict[tuple[str, int], str | None] = {}
         if ids:  # a network is in the address scope its subnets' pools are in (ipv4_/ipv6_address_scope)
             for nid, version, scope in s.execute(
                     sa.select(models.Subnet.network_id, models.Subnet.ip_version, models.SubnetPool.address_scope_id)
@@ -73,7 +73,7 @@ class Networks(Resources):
             "router:external": r.router_external, "mtu": r.mtu, "port_security_enabled": r.port_security_enabled,
             "subnets": sorted(subnet_ids), "availability_zone_hints": [], "availability_zones": ["nova"],
             "ipv4_address_scope": None, "ipv6_address_scope": None, "l2_adjacency": True,
-            "dns_domain": r.dns_domain, "is_default": False,
+            "dns_domain": r.dns_domain, "is_default": False, "qos_policy_id": r.qos_policy_id,
         })
         if admin:  # provider details are the operator's business
             out.update({"provider:network_type": r.network_type,
@@ -92,6 +92,8 @@ class Networks(Resources):
         self._apply(net, attrs, conf)
         with self.core.db.writer() as s:
             self.core.quotas.check(s, project, "network")
+            net.qos_policy_id = (self.core.qos_policies.usable(s, caller, attrs["qos_policy_id"])
+                                 if "qos_policy_id" in attrs else self.core.qos_policies.default_for(s, project))
             segments.claim(s, conf, net, seg)
             for action in rbac.FLAGS:
                 rbac.sync_flag(s, net, action)
@@ -132,6 +134,8 @@ class Networks(Resources):
                     raise errors.conflict("InvalidSharedSetting", f"Unable to reconfigure sharing settings for "
                                           f"network {net.id}: other projects have ports on it.")
             self._apply(net, attrs, self.core.conf)
+            if "qos_policy_id" in attrs:
+                net.qos_policy_id = self.core.qos_policies.usable(s, caller, attrs["qos_policy_id"])
             for action in rbac.FLAGS:
                 rbac.sync_flag(s, net, action)
             common.touch(net)

@@ -18,7 +18,7 @@ from nubis.network.db import models
 BINDING = ("binding:host_id", "binding:vnic_type", "binding:profile")
 CREATE_ATTRS = ("name", "description", "network_id", "admin_state_up", "mac_address", "fixed_ips", "device_id",
                 "device_owner", "project_id", "tenant_id", "security_groups", "port_security_enabled",
-                "allowed_address_pairs", "extra_dhcp_opts", "dns_name", *BINDING)
+                "allowed_address_pairs", "extra_dhcp_opts", "dns_name", "qos_policy_id", *BINDING)
 UPDATE_ATTRS = tuple(a for a in CREATE_ATTRS if a not in ("network_id", "project_id", "tenant_id"))
 VNIC_TYPES = ("normal",)
 # Ports the router and floating IP code own: the port API must not delete them behind its back.
@@ -88,6 +88,7 @@ class Ports(Resources):
             "allowed_address_pairs": r.allowed_address_pairs, "extra_dhcp_opts": r.extra_dhcp_opts,
             "security_groups": sorted(groups), "port_security_enabled": r.port_security_enabled,
             "binding:vnic_type": r.binding_vnic_type, "dns_name": r.dns_name, "ip_allocation": "immediate",
+            "qos_policy_id": r.qos_policy_id,
         })
         if admin:
             out.update({"binding:host_id": r.binding_host_id, "binding:profile": r.binding_profile,
@@ -128,6 +129,8 @@ class Ports(Resources):
         port = models.Port(id=common.types.new_uuid(), project_id=project, network_id=net.id,
                            port_security_enabled=net.port_security_enabled)
         self._apply(port, attrs)
+        if "qos_policy_id" in attrs:
+            port.qos_policy_id = self.core.qos_policies.usable(s, caller, attrs["qos_policy_id"])
         self._insert_with_mac(s, port, attrs.get("mac_address"))
         self._assign_ips(s, port, net, attrs.get("fixed_ips"))
         self._security(s, caller, port, attrs, creating=True)
@@ -322,6 +325,8 @@ class Ports(Resources):
                 except sa_exc.IntegrityError:
                     raise errors.conflict("MacAddressInUse", f"The mac address {port.mac_address} is in use.") from None
             self._apply(port, attrs)
+            if "qos_policy_id" in attrs:
+                port.qos_policy_id = self.core.qos_policies.usable(s, caller, attrs["qos_policy_id"])
             if "fixed_ips" in attrs:
                 self._replace_ips(s, port, net, attrs["fixed_ips"])
             self._security(s, caller, port, attrs, creating=False)
@@ -335,8 +340,8 @@ class Ports(Resources):
         specs = common.as_list(value, "fixed_ips")
         current = {(a.subnet_id, a.ip_address) for a in s.scalars(
             sa.select(models.IPAllocation).where(models.IPAllocation.port_id == port.id))}
-        keep = {(sp.get("subnet_id") or self._subnet_of(s, net, sp["ip_address"]), sp["ip_address"])
-                for sp in specs if isinstance(sp, dict) and sp.get("ip_address")} & current
+        keep = current & {(sp.get("subnet_id") or self._subnet_of(s, net, sp["ip_address"]), sp["ip_address"])
+                          for sp in specs if isinstance(sp, dict) and sp.get("ip_address")}
         ipam.release(s, port.id, keep=keep)
         subnets = s.scalars(sa.select(models.Subnet).where(models.Subnet.network_id == net.id)).all()
         by_id = {sub.id: sub for sub in subnets}

@@ -135,8 +135,25 @@ def _sort_value(value: Any) -> tuple[int, Any]:
 @dataclasses.dataclass
 class Page:
     items: list[dict[str, Any]]
-    next_marker: str | None = None
-    previous_marker: str | None = None
+
+
+def links(items: Sequence[Mapping[str, Any]], p: ListParams) -> list[tuple[str, str | None, bool]]:
+    """Neutron's paging links of a page of ``items`` listed with ``p``, as (rel, marker, page_reverse).
+
+    With a ``limit``, ``next`` is given unless a forward page came back short and ``previous`` unless a
+    reversed page did (so a full last page still has a ``next``, to the empty page after it, and a first
+    page a ``previous``). ``next`` continues after the page's last item, ``previous`` before its first;
+    an empty page's links carry no marker (from either end of the listing).
+    """
+    if not p.limit:
+        return []
+    short = len(items) < p.limit
+    out: list[tuple[str, str | None, bool]] = []
+    if not (short and not p.page_reverse):
+        out.append(("next", str(items[-1]["id"]) if items else None, False))
+    if not (short and p.page_reverse):
+        out.append(("previous", str(items[0]["id"]) if items else None, True))
+    return out
 
 
 def apply(items: Iterable[dict[str, Any]], p: ListParams, sortable: Iterable[str]) -> Page:
@@ -164,17 +181,7 @@ def apply(items: Iterable[dict[str, Any]], p: ListParams, sortable: Iterable[str
         page = rows[start:]
         return Page(list(reversed(page)) if p.page_reverse else page)
     page = rows[start:start + p.limit]
-    more = start + p.limit < len(rows)
-    out = Page(list(reversed(page)) if p.page_reverse else page)
-    if page:
-        first, last = out.items[0]["id"], out.items[-1]["id"]
-        if p.page_reverse:
-            out.previous_marker = first if more else None
-            out.next_marker = last
-        else:
-            out.next_marker = last if more else None
-            out.previous_marker = first if p.marker else None
-    return out
+    return Page(list(reversed(page)) if p.page_reverse else page)
 
 
 def select_fields(item: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:

@@ -65,7 +65,8 @@ class SubnetPools(Resources):
                 raise errors.bad_request("IllegalSubnetPoolPrefixUpdate", "Illegal update to prefixes: a subnet "
                                                                           "pool's prefixes may only grow.")
             pool.ip_version = nets[0].version
-            pool.prefixes = [str(n) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[arg-type]
+            # One IP version (checked above), which mypy cannot see in the list's union type.
+            pool.prefixes = [str(n) for n in ipaddress.collapse_addresses(nets)]  # type: ignore[type-var]
         width = 32 if pool.ip_version == 4 else 128
         smallest = min(ipaddress.ip_network(p).prefixlen for p in pool.prefixes)
         for name in ("min_prefixlen", "max_prefixlen", "default_prefixlen", "default_quota"):
@@ -138,7 +139,7 @@ class SubnetPools(Resources):
             if not any(net.version == p.version and net.subnet_of(p) for p in prefixes):  # type: ignore[arg-type]
                 raise errors.bad_request("CidrOutOfPool", f"Cidr {net} is not within the prefixes of subnet pool "
                                                           f"{pool.id}: {', '.join(pool.prefixes)}.")
-            if any(net.overlaps(u) for u in used):  # type: ignore[arg-type]
+            if any(net.overlaps(u) for u in used):
                 raise errors.conflict("SubnetAllocationError", f"Failed to allocate subnet: {net} overlaps a subnet "
                                                                f"already allocated from pool {pool.id}.")
             return net
@@ -150,7 +151,7 @@ class SubnetPools(Resources):
             if length < prefix.prefixlen:
                 continue
             for candidate in prefix.subnets(new_prefix=length):
-                if not any(candidate.overlaps(u) for u in used):  # type: ignore[arg-type]
+                if not any(candidate.overlaps(u) for u in used):
                     return candidate
         raise errors.conflict("SubnetAllocationError", f"Failed to allocate subnet: insufficient prefix space in "
                                                        f"pool {pool.id} for a /{length}.")

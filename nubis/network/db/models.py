@@ -54,6 +54,9 @@ class Network(Standard, Base):
     physical_network: orm.Mapped[str] = orm.mapped_column(sa.String(64), default="")
     segmentation_id: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
     dns_domain: orm.Mapped[str] = orm.mapped_column(sa.String(255), default="")
+    # The QoS policy of the network's ports that have none of their own (checked in the core: no FK, so a
+    # policy row and the networks using it are never locked together).
+    qos_policy_id: orm.Mapped[str | None] = orm.mapped_column(ID, nullable=True, index=True)
 
 
 class SubnetPool(Standard, Base):
@@ -119,6 +122,7 @@ class Port(Standard, Base):
     allowed_address_pairs: orm.Mapped[Any] = orm.mapped_column(types.JSONText, default=list)
     extra_dhcp_opts: orm.Mapped[Any] = orm.mapped_column(types.JSONText, default=list)
     dns_name: orm.Mapped[str] = orm.mapped_column(sa.String(255), default="")
+    qos_policy_id: orm.Mapped[str | None] = orm.mapped_column(ID, nullable=True, index=True)
 
 
 class IPAllocation(Base):
@@ -285,3 +289,30 @@ class RbacPolicy(Base):
     object_id: orm.Mapped[str] = orm.mapped_column(ID, index=True)
     action: orm.Mapped[str] = orm.mapped_column(sa.String(32))
     target_project: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True)
+
+
+class QosPolicy(Standard, Base):
+    """A QoS policy: a named set of rules attached to networks and ports (Neutron's ``qos`` extension)."""
+
+    __tablename__ = "qos_policies"
+
+    shared: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    is_default: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+
+
+class QosRule(Base):
+    """One rule of a policy. One table for every rule type: each uses the columns it needs, the others stay NULL.
+    At most one rule of a type per direction in a policy (the unique constraint)."""
+
+    __tablename__ = "qos_rules"
+    __table_args__ = (sa.UniqueConstraint("qos_policy_id", "rule_type", "direction", name="uniq_qos_rules_type"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(ID, primary_key=True, default=types.new_uuid)
+    qos_policy_id: orm.Mapped[str] = orm.mapped_column(ID, sa.ForeignKey("qos_policies.id", ondelete="CASCADE"),
+                                                       index=True)
+    rule_type: orm.Mapped[str] = orm.mapped_column(sa.String(32))
+    direction: orm.Mapped[str] = orm.mapped_column(sa.String(8), default="egress")
+    max_kbps: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    max_burst_kbps: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    min_kbps: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)
+    dscp_mark: orm.Mapped[int | None] = orm.mapped_column(sa.Integer, nullable=True)

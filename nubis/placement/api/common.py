@@ -13,7 +13,7 @@ MAX_VERSION = "1.39"
 
 
 def core(req: router.Request) -> PlacementCore:
-    return req.service  # type: ignore[no-any-return]
+    return req.service
 
 
 def authorize(req: router.Request, rule: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import webob
 
 from nubis.api import router
-from nubis.placement.api import allocations, classes, explain, providers
+from nubis.placement.api import allocations, classes, providers
 from nubis.placement.api.common import MAX_VERSION, MIN_VERSION
 
 
@@ -39,5 +39,4 @@ ROUTES: router.RouteTable = {
     "/resource_classes/{name}": {"GET": classes.get_class, "PUT": classes.put_class, "DELETE": classes.delete_class},
     "/traits": {"GET": classes.list_traits},
     "/traits/{name}": {"GET": classes.get_trait, "PUT": classes.put_trait, "DELETE": classes.delete_trait},
-    "/scheduler/explain": {"POST": explain.explain},
 }

@@ -140,7 +140,7 @@ def _add_aggregates(group: RequestGroup, value: str, allow_forbidden: bool) -> N
 
 # -- the search -------------------------------------------------------------------------------
 
-def group_query(group: RequestGroup) -> sa.Select[tuple[int, int | None]]:
+def group_query(group: RequestGroup) -> sa.Select[int, int | None]:
     """One SQL statement: (provider id, root id) of every provider that alone satisfies ``group``, by id."""
     rp = ResourceProvider
     q = sa.select(rp.id, rp.root_provider_id)

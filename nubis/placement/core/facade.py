@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any
 
 from oslo_config import cfg
 
@@ -17,5 +15,3 @@ class PlacementCore:
     conf: cfg.ConfigOpts
     db: Database
     policy: nubis_policy.Policy
-    # The scheduler's RPC client, made on first use (only the explain endpoint needs it).
-    scheduler_client: Callable[[], Any] | None = None

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.common import exceptions
-from nubis.common.db import types
+from nubis.common.db import dml, types
 from nubis.placement.db.models import (
     Allocation,
     Inventory,
@@ -46,7 +46,7 @@ def bump_generation(session: orm.Session, rp: ResourceProvider, expected: int | 
         .where(ResourceProvider.id == rp.id, ResourceProvider.generation == expected)
         .values(generation=expected + 1, updated_at=types.utcnow())
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if dml.rowcount(result) != 1:
         raise concurrent_update(f"resource provider {rp.uuid}")
     session.expire(rp)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import webob
@@ -15,7 +16,7 @@ from nubis.volume.api.schemas import attachments as schemas
 from nubis.volume.api.views import attachments as views
 
 
-def since(first: Version) -> Any:
+def since(first: Version) -> Callable[[router.Handler], router.Handler]:
     """A route that exists from microversion ``first`` (404 before, as Cinder)."""
 
     def wrap(handler: router.Handler) -> router.Handler:
@@ -40,7 +41,8 @@ def _owned(req: router.Request, rule: str, attachment_id: str) -> None:
 def _list(req: router.Request, detailed: bool) -> webob.Response:
     authorize(req, "volume:attachment_get_all")
     ctx = context(req)
-    found = core(req).attachments.list(ctx, ctx.is_admin and is_true(req.GET.get("all_tenants")))
+    filters = {k: req.GET[k] for k in ("volume_id", "instance_id", "status", "attach_status") if k in req.GET}
+    found = core(req).attachments.list(ctx, ctx.is_admin and is_true(req.GET.get("all_tenants")), filters)
     return router.json_response({"attachments": [views.detail(a) if detailed else views.summary(a) for a in found]})
 
 

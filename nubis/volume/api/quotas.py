@@ -64,7 +64,7 @@ def delete_quotas(req: router.Request, target_project_id: str) -> webob.Response
 def limits(req: router.Request) -> webob.Response:
     """Cinder's absolute limits and usage of the caller's project (no rate limits)."""
     authorize(req, "limits_extension:used_limits")
-    project = context(req).project_id
+    project = context(req).require_project_id()
     quotas = core(req).quotas
     lim, used = quotas.limits(project), quotas.usage_of(project)
     return router.json_response({"limits": {"rate": [], "absolute": {

@@ -148,6 +148,9 @@ def delete_metadata_item(req: router.Request, volume_id: str, key: str) -> webob
 _ACTION_RULES = {
     "os-extend": "volume:extend",
     "os-set_bootable": "volume_extension:volume_actions:update_bootable",
+    "os-update_readonly_flag": "volume_extension:volume_actions:update_readonly_flag",
+    "os-initialize_connection": "volume_extension:volume_actions:initialize_connection",
+    "os-terminate_connection": "volume_extension:volume_actions:terminate_connection",
     "os-reset_status": "volume_extension:volume_admin_actions:reset_status",
 }
 
@@ -168,14 +171,21 @@ def action(req: router.Request, volume_id: str) -> webob.Response:
     ctx, volumes = context(req), core(req).volumes
     args = args or {}
     if name == "os-extend":
-        volumes.extend(ctx, volume_id, size_of(args["new_size"]))
+        volumes.extend(ctx, volume_id, int(args["new_size"]))  # the schema requires it
     elif name == "os-set_bootable":
         volumes.set_bootable(ctx, volume_id, _flag(args["bootable"]))
         return router.empty_response(200)
+    elif name == "os-update_readonly_flag":
+        volumes.set_readonly(ctx, volume_id, _flag(args["readonly"]))
     elif name == "os-reset_status":
         volumes.reset_status(ctx, volume_id, args.get("status"), args.get("attach_status"))
     elif name == "os-reserve":
         volumes.reserve(ctx, volume_id)
+    elif name == "os-initialize_connection":
+        info = core(req).attachments.initialize(ctx, volume_id, args["connector"])
+        return router.json_response({"connection_info": info})
+    elif name == "os-terminate_connection":
+        core(req).attachments.terminate(ctx, volume_id)
     elif name == "os-unreserve":
         volumes.unreserve(ctx, volume_id)
     elif name == "os-attach":

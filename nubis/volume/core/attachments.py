@@ -2,15 +2,17 @@
 
 States: attachment ``reserved`` (volume ``reserved``) → with a connector ``attaching`` (volume ``attaching``)
 → ``os-complete`` ``attached`` (volume ``in-use``); deleting the last attachment makes the volume
-``available``. Only the record is kept here: no export is made yet (the target over tgt/NBD and the libvirt
-network disk are the next step), so ``connection_info`` names the local file, usable by a compute on the
-storage host only.
+``available``. A connector makes the storage host export the volume (an RPC call to its manager, after the
+state is committed): ``connection_info`` is then the export (``driver_volume_type: nbd``, host, port, export
+name), recorded on the attachment. Deleting the last live attachment casts the export's removal.
 """
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
+import oslo_messaging
 import sqlalchemy as sa
 
 from nubis.common import exceptions
@@ -19,27 +21,69 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.volume.core import records
 from nubis.volume.db.models import Volume, VolumeAttachment
+from nubis.volume.manager.rpcapi import VolumeManagerAPI
 
 MAX_CONNECTOR_KEYS = 64
 
 
-def _connection_info(v: Volume, attachment: VolumeAttachment) -> dict[str, Any] | None:
-    if attachment.attach_status == "reserved" or v.provider_location is None:
+def _connection_info(attachment: VolumeAttachment) -> dict[str, Any] | None:
+    info = attachment.connection_info
+    if attachment.attach_status == "reserved" or not info:
         return None
-    return {"driver_volume_type": "file", "data": {"device_path": v.provider_location, "format": "raw",
-                                                  "access_mode": attachment.attach_mode},
+    return {**info, "data": {**info.get("data", {}), "access_mode": attachment.attach_mode},
             "attachment_id": attachment.id}
 
 
 class AttachmentStore:
     """Attachments as dicts: ``records.attachment_to_dict`` plus ``connection_info``."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, manager: VolumeManagerAPI) -> None:
         self.db = db
+        self.manager = manager
+
+    def _export(self, ctx: RequestContext, host: str | None, volume_id: str,
+                attachment_id: str | None) -> dict[str, Any]:
+        """The storage host's export of the volume (its ``connection_info``); 500 naming the cause if it fails."""
+        if host is None:
+            raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} has no storage host.")
+        self.manager.check_can_send("initialize_connection")
+        try:
+            answer = self.manager.initialize_connection(ctx, host, volume_id, attachment_id)
+        except oslo_messaging.MessagingTimeout as e:
+            raise exceptions.ServiceUnavailable(f"The volume manager of {host} did not answer: the volume "
+                                                f"could not be exported.") from e
+        if "error" in answer:
+            raise exceptions.InternalError(f"Unable to export volume {volume_id}: {answer['error']}")
+        return answer["connection_info"]  # type: ignore[no-any-return]
+
+    def _host(self, volume_id: str) -> str | None:
+        with self.db.reader() as s:
+            v = s.get(Volume, volume_id)
+            return v.host if v is not None else None
+
+    def initialize(self, ctx: RequestContext, volume_id: str, connector: dict[str, Any]) -> dict[str, Any]:
+        """Cinder's legacy ``os-initialize_connection``: export the volume, return ``connection_info``."""
+        if len(connector) > MAX_CONNECTOR_KEYS:
+            raise exceptions.BadRequest(f"Invalid connector: more than {MAX_CONNECTOR_KEYS} keys.")
+        with self.db.reader() as s:
+            v = self._volume(s, ctx, volume_id, lock=False)
+            if v.status not in ("available", "reserved", "attaching", "in-use"):
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} is {v.status}: it cannot "
+                                            f"be connected.")
+            host = v.host
+        return self._export(ctx, host, volume_id, None)
+
+    def terminate(self, ctx: RequestContext, volume_id: str) -> None:
+        """Cinder's legacy ``os-terminate_connection``: the export goes once no attachment connects."""
+        with self.db.reader() as s:
+            host = self._volume(s, ctx, volume_id, lock=False).host
+        if host is not None:
+            self.manager.check_can_send("terminate_connection")
+            self.manager.terminate_connection(ctx, host, volume_id)
 
     @staticmethod
-    def _volume(s: Any, ctx: RequestContext, volume_id: str) -> Volume:
-        v = s.get(Volume, volume_id, with_for_update=True)
+    def _volume(s: Any, ctx: RequestContext, volume_id: str, lock: bool = True) -> Volume:
+        v = s.get(Volume, volume_id, with_for_update=lock)
         if v is None or (v.project_id != ctx.project_id and not ctx.is_admin):
             raise exceptions.NotFound(f"Volume {volume_id} could not be found.")
         return v  # type: ignore[no-any-return]
@@ -54,13 +98,21 @@ class AttachmentStore:
 
     @staticmethod
     def _dict(a: VolumeAttachment, v: Volume) -> dict[str, Any]:
-        return {**records.attachment_to_dict(a), "connection_info": _connection_info(v, a)}
+        return {**records.attachment_to_dict(a), "connection_info": _connection_info(a)}
 
-    def list(self, ctx: RequestContext, all_projects: bool) -> list[dict[str, Any]]:
+    def list(self, ctx: RequestContext, all_projects: bool,
+             filters: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """The project's attachments (every project's with ``all_projects``), newest first, narrowed by Cinder's
+        attachment filters: ``volume_id``, ``instance_id`` (the server), ``status`` or ``attach_status``."""
         with self.db.reader() as s:
             query = sa.select(VolumeAttachment, Volume).join(Volume, Volume.id == VolumeAttachment.volume_id)
             if not all_projects:
                 query = query.where(Volume.project_id == ctx.project_id)
+            columns = {"volume_id": VolumeAttachment.volume_id, "instance_id": VolumeAttachment.instance_uuid,
+                       "status": VolumeAttachment.attach_status, "attach_status": VolumeAttachment.attach_status}
+            for name, value in (filters or {}).items():
+                if name in columns:
+                    query = query.where(columns[name] == value)
             return [self._dict(a, v) for a, v in s.execute(query.order_by(VolumeAttachment.created_at.desc()))]
 
     def get(self, ctx: RequestContext, attachment_id: str) -> dict[str, Any]:
@@ -91,7 +143,27 @@ class AttachmentStore:
             if connector is not None:
                 self._connect(v, a, connector)
             s.flush()
-            return self._dict(a, v)
+            made, host = self._dict(a, v), v.host
+        if connector is not None:
+            made["connection_info"] = self._connected(ctx, host, volume_id, made["id"])
+        return made
+
+    def _connected(self, ctx: RequestContext, host: str | None, volume_id: str,
+                   attachment_id: str) -> dict[str, Any]:
+        """Export for a connected attachment; a failed export puts the attachment back to ``reserved``."""
+        try:
+            info = self._export(ctx, host, volume_id, attachment_id)
+        except exceptions.NubisError:
+            with self.db.writer() as s:
+                a = s.get(VolumeAttachment, attachment_id)
+                v = s.get(Volume, volume_id)
+                if a is not None and a.attach_status == "attaching":
+                    a.attach_status, a.connector = "reserved", None
+                    if v is not None and v.status == "attaching":
+                        v.status = "reserved"
+            raise
+        with self.db.reader() as s:
+            return self._dict(*self._row(s, ctx, attachment_id))["connection_info"] or info
 
     @staticmethod
     def _connect(v: Volume, a: VolumeAttachment, connector: dict[str, Any]) -> None:
@@ -111,7 +183,9 @@ class AttachmentStore:
             if a.attach_status not in ("reserved", "attaching"):
                 raise exceptions.BadRequest(f"Invalid attachment: attachment {attachment_id} is {a.attach_status}.")
             self._connect(v, a, connector)
-            return self._dict(a, v)
+            made, host = self._dict(a, v), v.host
+        made["connection_info"] = self._connected(ctx, host, made["volume_id"], attachment_id)
+        return made
 
     def complete(self, ctx: RequestContext, attachment_id: str) -> None:
         """The compute host has connected: attached, the volume in-use."""
@@ -123,7 +197,7 @@ class AttachmentStore:
             a.attach_status, a.updated_at = "attached", types.utcnow()
             v.status, v.attach_status, v.updated_at = "in-use", "attached", types.utcnow()
 
-    def delete(self, ctx: RequestContext, attachment_id: str) -> list[dict[str, Any]]:
+    def delete(self, ctx: RequestContext, attachment_id: str) -> builtins.list[dict[str, Any]]:
         """Remove the attachment; the volume becomes available when none is left. Returns those left."""
         with self.db.writer() as s:
             a, v = self._row(s, ctx, attachment_id)
@@ -134,4 +208,9 @@ class AttachmentStore:
                 v.attach_status = "detached"
             v.updated_at = types.utcnow()
             s.flush()
-            return [self._dict(x, v) for x in v.attachments]
+            left, host, volume_id = [self._dict(x, v) for x in v.attachments], v.host, v.id
+            connected = a.attach_status in ("attaching", "attached") or a.connection_info is not None
+        if connected and host is not None and self.manager.can_send_version("1.1"):
+            # The manager keeps the export while another attachment connects to it.
+            self.manager.terminate_connection(ctx, host, volume_id)
+        return left

@@ -31,7 +31,7 @@ class VolumeCore:
         self.types = TypeStore(conf, db)
         self.volumes = VolumeStore(conf, db, self.types, self.quotas, manager, images)
         self.snapshots = SnapshotStore(conf, db, self.quotas, manager)
-        self.attachments = AttachmentStore(db)
+        self.attachments = AttachmentStore(db, manager)
 
     def services(self) -> list[dict[str, Any]]:
         """Each storage host's manager as Cinder's ``os-services`` shows a ``cinder-volume``."""

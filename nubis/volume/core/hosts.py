@@ -41,7 +41,7 @@ def zones(conf: cfg.ConfigOpts, s: Any) -> dict[str, bool]:
 
 def pick(conf: cfg.ConfigOpts, s: Any, zone: str, size_gb: int) -> str:
     """The live host in ``zone`` with the most free GiB that still fits ``size_gb``; its row stays locked."""
-    candidates = [h for h in s.scalars(sa.select(VolumeService).where(VolumeService.availability_zone == zone))
+    candidates: list[VolumeService] = [h for h in s.scalars(sa.select(VolumeService).where(VolumeService.availability_zone == zone))
                   if alive(conf, h) and not h.disabled]
     if not candidates:
         raise NoValidBackend(f"No valid backend was found: no volume service is up in availability zone {zone}.")

@@ -44,7 +44,7 @@ class SnapshotStore:
 
     def list(self, ctx: RequestContext, query: listing.ListQuery) -> tuple[list[dict[str, Any]], bool]:
         with self.db.reader() as s:
-            found = listing.page(s, Snapshot, query, ctx.project_id, self.conf.volume.osapi_max_limit)
+            found = listing.page(s, Snapshot, query, ctx.require_project_id(), self.conf.volume.osapi_max_limit)
             return [records.snapshot_to_dict(sn) for sn in found.rows], found.more
 
     def create(self, ctx: RequestContext, volume_id: str, name: str | None, description: str | None,
@@ -55,7 +55,7 @@ class SnapshotStore:
         """
         with self.db.reader() as s:
             owner = s.scalar(sa.select(Volume.project_id).where(Volume.id == volume_id))
-        self.quotas.ensure_lock(owner or ctx.project_id)
+        self.quotas.ensure_lock(owner or ctx.require_project_id())
         with self.db.writer() as s:
             v = s.get(Volume, volume_id)
             if v is None or (v.project_id != ctx.project_id and not ctx.is_admin):

@@ -7,15 +7,14 @@ a host is chosen under its row lock (``hosts.pick``).
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any
 
 import sqlalchemy as sa
-from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
-from nubis.common import clients, exceptions
+from nubis.common import exceptions
+from nubis.common.clients.image import ImageClient
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
@@ -39,7 +38,8 @@ def _image_metadata(image: dict[str, Any]) -> dict[str, str]:
     keep = ("disk_format", "container_format", "min_disk", "min_ram", "size", "checksum")
     out = {"image_id": image["id"], "image_name": image.get("name") or ""}
     out.update({k: str(image[k]) for k in keep if image.get(k) is not None})
-    out.update({k: str(v) for k, v in image.items() if k.startswith(("hw_", "os_")) and isinstance(v, str)})
+    out.update({k: str(v) for k, v in image.items() if (k.startswith(("hw_", "os_")) or k in ("kernel_id", "ramdisk_id"))
+                and isinstance(v, str)})
     return out
 
 
@@ -47,7 +47,7 @@ class VolumeStore:
     """Volumes of a project as dicts (``records.volume_to_dict``)."""
 
     def __init__(self, conf: cfg.ConfigOpts, db: Database, volume_types: TypeStore, quotas: QuotaStore,
-                 manager: VolumeManagerAPI, images: ks_adapter.Adapter | None = None) -> None:
+                 manager: VolumeManagerAPI, images: ImageClient | None = None) -> None:
         self.conf = conf
         self.images = images
         self.db = db
@@ -85,7 +85,7 @@ class VolumeStore:
     def list(self, ctx: RequestContext, query: listing.ListQuery) -> tuple[list[dict[str, Any]], bool]:
         """One page of volumes and whether more follow."""
         with self.db.reader() as s:
-            found = listing.page(s, Volume, query, ctx.project_id, self.conf.volume.osapi_max_limit)
+            found = listing.page(s, Volume, query, ctx.require_project_id(), self.conf.volume.osapi_max_limit)
             return [self._dict(s, v) for v in found.rows], found.more
 
     # -- creating ------------------------------------------------------------
@@ -95,8 +95,7 @@ class VolumeStore:
         if self.images is None:
             raise exceptions.BadRequest("This cloud has no image service to create volumes from.")
         try:
-            resp = self.images.get(f"/v2/images/{urllib.parse.quote(image_ref, safe='')}", raise_exc=False,
-                                   **clients.as_caller(self.conf, ctx))
+            resp = self.images.show(image_ref, caller=ctx)
         except ks_exc.EndpointNotFound:
             raise exceptions.BadRequest("This cloud's catalog has no image service.") from None
         except ks_exc.ConnectionError as exc:
@@ -122,7 +121,9 @@ class VolumeStore:
         snapshot_id = spec.get("snapshot_id")
         host = None
         image = self._image(ctx, spec["imageRef"]) if spec.get("imageRef") else None
-        self.quotas.ensure_lock(ctx.project_id)
+        self.quotas.ensure_lock(ctx.require_project_id())
+        snap_host: str | None = None
+        source_host: str | None = None
         with self.db.writer() as s:
             vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin)
             size = spec.get("size")
@@ -134,6 +135,7 @@ class VolumeStore:
                 if snap.status != "available":
                     raise exceptions.BadRequest(f"Invalid snapshot: Originating snapshot status must be "
                                                 f"'available' (it is {snap.status}).")
+                snap_host = snap.host
                 size = size or snap.size
                 if size < snap.size:
                     raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB must not be "
@@ -148,6 +150,7 @@ class VolumeStore:
                 if source.status not in ("available", "in-use"):
                     raise exceptions.BadRequest(f"Invalid volume: the source volume's status must be available or "
                                                 f"in-use to clone it (it is {source.status}).")
+                source_host = source.host
                 size = size or source.size
                 if size < source.size:
                     raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB must not be "
@@ -168,7 +171,7 @@ class VolumeStore:
             zone = zone or self.conf.volume.storage_availability_zone
             if zone not in hosts.zones(self.conf, s):
                 raise exceptions.BadRequest(f"Availability zone '{zone}' is invalid.")
-            self.quotas.check(s, ctx.project_id, {"volumes": 1, "gigabytes": size})
+            self.quotas.check(s, ctx.require_project_id(), {"volumes": 1, "gigabytes": size})
             v = Volume(id=types.new_uuid(), project_id=ctx.project_id, user_id=ctx.user_id, name=spec.get("name"),
                        description=spec.get("description"), size=size, status="creating",
                        availability_zone=zone, volume_type_id=vtype.id, snapshot_id=snapshot_id,
@@ -180,9 +183,9 @@ class VolumeStore:
             try:
                 if snapshot_id is not None:
                     # The file backend copies locally: the new volume lives where its snapshot does.
-                    host = snap.host
+                    host = snap_host
                 elif source_volid is not None:
-                    host = source.host
+                    host = source_host
                 else:
                     host = hosts.pick(self.conf, s, zone, size)
                 v.host = host
@@ -210,7 +213,7 @@ class VolumeStore:
 
     def extend(self, ctx: RequestContext, volume_id: str, new_size: int) -> None:
         """Grow an available volume (202; status extending). 400 unless larger; 413 over the gigabytes quota."""
-        self.quotas.ensure_lock(self.owner(volume_id) or ctx.project_id)
+        self.quotas.ensure_lock(self.owner(volume_id) or ctx.require_project_id())
         with self.db.writer() as s:
             v = self._row(s, ctx, volume_id)
             if v.status != "available":
@@ -260,6 +263,17 @@ class VolumeStore:
         with self.db.writer() as s:
             v = self._row(s, ctx, volume_id)
             v.bootable, v.updated_at = bootable, types.utcnow()
+
+    def set_readonly(self, ctx: RequestContext, volume_id: str, readonly: bool) -> None:
+        """Cinder's ``os-update_readonly_flag``: recorded as the ``readonly`` metadata item ("True"/"False"),
+        where Cinder's API shows it too. 400 unless the volume is available or in-use."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.status not in ("available", "in-use"):
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} is {v.status}: its read-only "
+                                            f"flag cannot change.")
+            self._replace_metadata(v, {**v.metadata_dict, "readonly": str(readonly)})
+            v.updated_at = types.utcnow()
 
     def reset_status(self, ctx: RequestContext, volume_id: str, status: str | None,
                      attach_status: str | None) -> None:

@@ -98,6 +98,8 @@ class VolumeAttachment(Base):
     attach_mode: orm.Mapped[str] = orm.mapped_column(sa.String(2), default="rw")
     attach_status: orm.Mapped[str] = orm.mapped_column(sa.String(30), default="reserved")
     connector: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    # The export the storage host made for this connector (Cinder's connection_info), None before.
+    connection_info: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
 

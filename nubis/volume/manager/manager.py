@@ -3,28 +3,33 @@
 Like Cinder's volume service it reads and writes the volume database itself (the rows of its own host only).
 Every operation ends in a final status: ``available``, or ``error`` / ``error_deleting`` / ``error_extending``
 with ``error_message`` saying why; a failed create leaves no file behind. At start, work interrupted by a
-stop or crash is settled: creates become ``error`` (never stuck ``creating``), deletes are done again.
+stop or crash is settled: creates become ``error`` (never stuck ``creating``), deletes are done again, and the
+exports are made to match the attachments (attached volumes exported again, any other export removed).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from oslo_config import cfg
 
-from nubis.common import context
+from nubis.common.clients.image import ImageClient
 from nubis.common.db import types
 from nubis.common.db.engine import Database
+from nubis.common.periodic import PeriodicTasks
 from nubis.volume.conf import volumes_dir
-from nubis.volume.db.models import Snapshot, Volume, VolumeService
+from nubis.volume.db.models import Snapshot, Volume, VolumeAttachment, VolumeService
 from nubis.volume.image_formats import IMAGE_FORMATS
 from nubis.volume.manager.backends.base import BackendError, VolumeBackend
+from nubis.volume.notifications import VolumeNotifier
+
+T = TypeVar("T")
 
 LOG = logging.getLogger(__name__)
 INTERRUPTED = "The volume manager stopped before this operation finished."
@@ -38,14 +43,14 @@ class VolumeManager:
     """One host's manager. ``start()`` reports the host and settles interrupted work; ``stop()`` ends that."""
 
     def __init__(self, conf: cfg.ConfigOpts, db: Database, backend: VolumeBackend, host: str,
-                 images: Any = None) -> None:
+                 images: ImageClient | None = None, notifier: VolumeNotifier | None = None) -> None:
         self.conf = conf
-        self.images = images  # a keystoneauth adapter for the image service (service credentials), or None
+        self.images = images  # the image service (service credentials), or None
+        self.notifier = notifier or VolumeNotifier(None)
         self.db = db
         self.backend = backend
         self.host = host
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = PeriodicTasks(f"volume-periodic-{host}")
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -83,6 +88,16 @@ class VolumeManager:
             self.delete_snapshot(snapshot_id)
         for volume_id in deleting:
             self.delete_volume(volume_id)
+        self.backend.reconcile_exports(self._connected())
+
+    def _connected(self) -> list[tuple[str, str]]:
+        """(volume id, location) of this host's volumes a compute is connecting or connected to."""
+        with self.db.reader() as s:
+            return [(v_id, str(loc)) for v_id, loc in s.execute(
+                sa.select(Volume.id, Volume.provider_location).distinct()
+                .join(VolumeAttachment, VolumeAttachment.volume_id == Volume.id)
+                .where(Volume.host == self.host, Volume.provider_location.is_not(None),
+                       VolumeAttachment.attach_status.in_(("attaching", "attached"))))]
 
     def _cleanup_partial(self, volume_id: str) -> None:
         """A create interrupted before it recorded its location may have left storage behind: remove it."""
@@ -94,20 +109,11 @@ class VolumeManager:
     def start(self) -> None:
         self.report()
         self.recover()
-        self._thread = context.spawn(self._heartbeat, name=f"volume-heartbeat-{self.host}")
-
-    def _heartbeat(self) -> None:
-        while not self._stopping.wait(self.conf.volume.report_interval):
-            context.start_task()
-            try:
-                self.report()
-            except Exception:  # noqa: BLE001 - a failed heartbeat is retried at the next interval
-                LOG.exception("Volume service heartbeat failed")
+        # A failed heartbeat is logged and sent again at the next interval.
+        self._periodic.add("volume-heartbeat", self.conf.volume.report_interval, self.report).start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._periodic.stop(timeout=5)
 
     # -- operations ------------------------------------------------------------
 
@@ -118,17 +124,21 @@ class VolumeManager:
                 LOG.warning("Volume %s is not %s on %s: nothing to do", volume_id, expected, self.host)
                 return None
             s.expunge(v)
-            return v  # type: ignore[no-any-return]
+            return v
 
-    def _finish(self, volume_id: str, **values: object) -> None:
+    def _finish(self, volume_id: str, **values: object) -> Volume | None:
+        """Record the outcome; returns the volume as recorded (None if it is gone)."""
         with self.db.writer() as s:
             v = s.get(Volume, volume_id)
             if v is not None:
                 for key, value in values.items():
                     setattr(v, key, value)
                 v.updated_at = types.utcnow()
+                s.flush()
+                s.expunge(v)
+            return v
 
-    def _run(self, what: str, work: Callable[[], object]) -> tuple[object, str | None]:
+    def _run(self, what: str, work: Callable[[], T]) -> tuple[T | None, str | None]:
         """``work()``'s result, or the error message (BackendError's own, or a generic one logged)."""
         try:
             return work(), None
@@ -151,11 +161,11 @@ class VolumeManager:
                 self._finish(volume_id, status="error", error_message=f"Snapshot {v.snapshot_id} has no data.")
                 return
             made, error = self._run(f"Creating volume {volume_id} from snapshot {v.snapshot_id}",
-                                    lambda: self.backend.create_from_snapshot(volume_id, v.size, location))
+                                    functools.partial(self.backend.create_from_snapshot, volume_id, v.size, location))
         elif v.image_id is not None:
             made, error = self._run(f"Creating volume {volume_id} from image {v.image_id}",
-                                    lambda: self._from_image(volume_id, v.size, v.image_id,
-                                                             (v.image_metadata or {}).get("disk_format", "raw")))
+                                    functools.partial(self._from_image, volume_id, v.size, v.image_id,
+                                                      (v.image_metadata or {}).get("disk_format", "raw")))
         elif v.source_volid is not None:
             with self.db.reader() as s:
                 source = s.get(Volume, v.source_volid)
@@ -170,8 +180,10 @@ class VolumeManager:
         if error is not None:
             self._finish(volume_id, status="error", error_message=error)
             return
-        self._finish(volume_id, status="available", provider_location=made, error_message=None)
+        done = self._finish(volume_id, status="available", provider_location=made, error_message=None)
         LOG.info("Volume %s created (%d GiB) at %s", volume_id, v.size, made)
+        if done is not None:
+            self.notifier.volume("create", done)
 
     def _from_image(self, volume_id: str, size: int, image_id: str, disk_format: str) -> str:
         """Download the image next to the volumes (never held in memory), then let the backend convert it."""
@@ -183,7 +195,7 @@ class VolumeManager:
         fd, tmp = tempfile.mkstemp(prefix=f".image-{volume_id}-", dir=volumes_dir(self.conf))
         try:
             with os.fdopen(fd, "wb") as out:
-                resp = self.images.get(f"/v2/images/{image_id}/file", stream=True, raise_exc=False)
+                resp = self.images.download(image_id)
                 if resp.status_code != 200:
                     raise BackendError(f"Downloading image {image_id} failed: the image service answered "
                                        f"{resp.status_code}.")
@@ -203,23 +215,68 @@ class VolumeManager:
         if error is not None:
             self._finish(volume_id, status="error_extending", error_message=error)
             return
-        self._finish(volume_id, status="available", size=new_size, error_message=None)
+        done = self._finish(volume_id, status="available", size=new_size, error_message=None)
+        if done is not None:
+            self.notifier.volume("resize", done)
+
+    # -- connections (exports for computes) --------------------------------------
+
+    def initialize_connection(self, volume_id: str, attachment_id: str | None) -> dict[str, Any]:
+        """Export the volume and return Cinder's ``connection_info``; with an ``attachment_id`` it is also
+        recorded on that attachment (what ``GET /attachments/{id}`` shows).
+
+        Raises BackendError when the volume has no storage here or the export fails.
+        """
+        with self.db.reader() as s:
+            v = s.get(Volume, volume_id)
+            if v is None or v.host != self.host or v.provider_location is None:
+                raise BackendError(f"Volume {volume_id} has no storage on {self.host} to export.")
+            location = v.provider_location
+        info = self.backend.export(volume_id, location)
+        if attachment_id is not None:
+            with self.db.writer() as s:
+                a = s.get(VolumeAttachment, attachment_id)
+                if a is None or a.attach_status == "detached":
+                    # Deleted while the export was made: take the export down again unless others use it.
+                    self.terminate_connection(volume_id)
+                    raise BackendError(f"Attachment {attachment_id} was deleted while volume {volume_id} "
+                                       f"was being exported.")
+                a.connection_info, a.updated_at = info, types.utcnow()
+        return {**info, "attachment_id": attachment_id} if attachment_id else info
+
+    def terminate_connection(self, volume_id: str) -> None:
+        """Remove the volume's export unless a compute still connects to it (another live attachment)."""
+        with self.db.reader() as s:
+            live = s.scalar(sa.select(sa.func.count()).select_from(VolumeAttachment).where(
+                VolumeAttachment.volume_id == volume_id,
+                VolumeAttachment.attach_status.in_(("attaching", "attached"))))
+        if live:
+            LOG.info("Volume %s keeps its export: %d attachment(s) still connect to it", volume_id, live)
+            return
+        self.backend.unexport(volume_id)
 
     def delete_volume(self, volume_id: str) -> None:
         v = self._volume(volume_id, "deleting")
         if v is None:
             return
+        _, error = self._run(f"Removing the export of volume {volume_id}", lambda: self.backend.unexport(volume_id))
+        if error is not None:
+            self._finish(volume_id, status="error_deleting", error_message=error)
+            return
         with self.db.reader() as s:
-            snaps = [(sn.id, sn.provider_location) for sn in
-                     s.scalars(sa.select(Snapshot).where(Snapshot.volume_id == volume_id))]
-        for snapshot_id, location in snaps:  # a cascade delete: the snapshots go first
+            snaps = list(s.scalars(sa.select(Snapshot).where(Snapshot.volume_id == volume_id)))
+            s.expunge_all()
+        for snap in snaps:  # a cascade delete: the snapshots go first
+            snapshot_id, location = snap.id, snap.provider_location
             if location is not None:
-                _, error = self._run(f"Deleting snapshot {snapshot_id}", lambda loc=location: self.backend.delete_snapshot(loc))
+                _, error = self._run(f"Deleting snapshot {snapshot_id}", functools.partial(self.backend.delete_snapshot, location))
                 if error is not None:
                     self._finish(volume_id, status="error_deleting", error_message=error)
                     return
             with self.db.writer() as s:
                 s.execute(sa.delete(Snapshot).where(Snapshot.id == snapshot_id))
+            snap.status = "deleted"
+            self.notifier.snapshot("delete", snap)
         if v.provider_location is not None:
             location = v.provider_location
             _, error = self._run(f"Deleting volume {volume_id}", lambda: self.backend.delete(location))
@@ -231,6 +288,8 @@ class VolumeManager:
             if row is not None:
                 s.delete(row)
         LOG.info("Volume %s deleted", volume_id)
+        v.status = "deleted"
+        self.notifier.volume("delete", v)
 
     def create_snapshot(self, snapshot_id: str) -> None:
         with self.db.reader() as s:
@@ -251,6 +310,10 @@ class VolumeManager:
             else:
                 row.status, row.provider_location, row.error_message = "available", made, None
             row.updated_at = types.utcnow()
+            s.flush()
+            s.expunge(row)
+        if error is None:
+            self.notifier.snapshot("create", row)
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         with self.db.reader() as s:
@@ -258,8 +321,9 @@ class VolumeManager:
             if sn is None or sn.status != "deleting":
                 return
             location = sn.provider_location
+            s.expunge(sn)
         if location is not None:
-            _, error = self._run(f"Deleting snapshot {snapshot_id}", lambda loc=location: self.backend.delete_snapshot(loc))
+            _, error = self._run(f"Deleting snapshot {snapshot_id}", functools.partial(self.backend.delete_snapshot, location))
             if error is not None:
                 with self.db.writer() as s:
                     row = s.get(Snapshot, snapshot_id)
@@ -268,3 +332,5 @@ class VolumeManager:
                 return
         with self.db.writer() as s:
             s.execute(sa.delete(Snapshot).where(Snapshot.id == snapshot_id))
+        sn.status = "deleted"
+        self.notifier.snapshot("delete", sn)

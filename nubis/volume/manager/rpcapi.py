@@ -2,25 +2,42 @@
 
 Version history:
   1.0 - create_volume, delete_volume, extend_volume, create_snapshot, delete_snapshot
+  1.1 - initialize_connection (call: export for a compute), terminate_connection (cast)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import oslo_messaging
 
 from nubis.common import rpc
 from nubis.common.context import RequestContext
+from nubis.volume.manager.backends.base import BackendError
 
 TOPIC = "volume"
 
 
 class VolumeManagerAPI(rpc.RPCClient):
-    """What the volume API asks of a storage host; every call is a cast (the manager records the outcome)."""
+    """What the volume API asks of a storage host: casts (the manager records the outcome), but for
+    ``initialize_connection``, a call whose answer is the export."""
 
     TOPIC = TOPIC
-    VERSION = "1.0"
+    VERSION = "1.1"
+    SINCE: ClassVar[dict[str, str]] = {"initialize_connection": "1.1", "terminate_connection": "1.1"}
+
+    def initialize_connection(self, ctxt: RequestContext, host: str, volume_id: str,
+                              attachment_id: str | None) -> dict[str, Any]:
+        """Export the volume for a compute; returns ``{"connection_info": {...}}`` or ``{"error": message}``."""
+        self.check_can_send("initialize_connection")
+        result: dict[str, Any] = self.prepare(server=host, version="1.1").call(
+            ctxt, "initialize_connection", volume_id=volume_id, attachment_id=attachment_id)
+        return result
+
+    def terminate_connection(self, ctxt: RequestContext, host: str, volume_id: str) -> None:
+        """Remove the volume's export once no attachment connects to it any more."""
+        self.check_can_send("terminate_connection")
+        self.prepare(server=host, version="1.1").cast(ctxt, "terminate_connection", volume_id=volume_id)
 
     def create_volume(self, ctxt: RequestContext, host: str, volume_id: str) -> None:
         """Make the volume's storage (empty, or from its ``snapshot_id``); status creating → available/error."""
@@ -45,7 +62,7 @@ class VolumeManagerAPI(rpc.RPCClient):
 class VolumeManagerEndpoint:
     """The RPC server side: hands each message to the manager."""
 
-    target = oslo_messaging.Target(version="1.0")
+    target = oslo_messaging.Target(version="1.1")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -64,3 +81,14 @@ class VolumeManagerEndpoint:
 
     def delete_snapshot(self, ctxt: RequestContext, snapshot_id: str) -> None:
         self.manager.delete_snapshot(snapshot_id)
+
+    def initialize_connection(self, ctxt: RequestContext, volume_id: str,
+                              attachment_id: str | None) -> dict[str, Any]:
+        # A backend's refusal is an answer, not a remote traceback: the API turns it into a fault.
+        try:
+            return {"connection_info": self.manager.initialize_connection(volume_id, attachment_id)}
+        except BackendError as e:
+            return {"error": str(e)}
+
+    def terminate_connection(self, ctxt: RequestContext, volume_id: str) -> None:
+        self.manager.terminate_connection(volume_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -18,7 +17,7 @@ libvirt = pytest.importorskip("libvirt")
 
 from websockify.websocket import WebSocket  # noqa: E402
 
-from tests.e2e.guests import console_until, upload_test_image  # noqa: E402
+from tests.e2e.guests import console_until, instances_dir, upload_test_image  # noqa: E402
 from tests.functional.cloud import Cloud, running_cloud  # noqa: E402
 from tests.functional.compute.conftest import wait_for_status  # noqa: E402
 
@@ -40,13 +39,8 @@ class _Client(WebSocket):
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory) -> Iterator[Cloud]:  # type: ignore[no-untyped-def]
-    try:
-        libvirt.open("qemu:///system").close()
-    except libvirt.libvirtError as exc:
-        pytest.fail(f"libvirtd is not running: {exc}")
     tmp = tmp_path_factory.mktemp("libvirt-consoles")
-    instances = tempfile.mkdtemp(prefix="nubis-e2e-consoles-", dir="/var/tmp")
-    os.chmod(instances, 0o755)
+    instances = instances_dir("nubis-e2e-consoles-")
     config = {"identity": {"password_hash_rounds": "4"},
               "compute": {"report_interval": "1", "sync_power_state_interval": "0"},
               "libvirt": {"virt_type": "qemu", "force_config_drive": "true", "shutdown_timeout": "5",
@@ -113,6 +107,19 @@ def test_consoles_rescue_and_crash_dump_of_a_real_guest(cloud: Cloud, tmp_path: 
     serial = _open(_console_url(conn, server.id, "serial", "serial"))
     _read_until(serial, b"NUBIS-TICK /dev/vda /dev/vdb")  # its root disk and config drive
     serial.close()
+
+    # What libvirt counts for the running guest: its vCPU time, its memory, its root disk's reads.
+    diag = conn.compute.get(f"/servers/{server.id}/diagnostics", microversion="2.48")
+    assert diag.status_code == 200, diag.text
+    body = diag.json()
+    assert body["state"] == "running" and body["driver"] == "libvirt" and body["hypervisor"] == "qemu"
+    assert body["num_cpus"] == 1 and body["cpu_details"][0]["time"] > 0
+    assert body["memory_details"]["maximum"] == 256 and body["config_drive"] is True
+    assert body["num_disks"] == 2 and body["disk_details"][0]["read_bytes"] > 0  # root disk + config drive
+    # The test image declares no QEMU guest agent, so there is nothing to set a password through: Nova's 409.
+    refused = conn.compute.post(f"/servers/{server.id}/action", json={"changePassword": {"adminPass": "pw"}})
+    assert refused.status_code == 409 and "guest agent" in refused.text, refused.text
+    wait_for_status(conn, server.id, "ACTIVE", timeout=30)
 
     resp = conn.compute.post(f"/servers/{server.id}/action", json={"rescue": {"adminPass": "rescue-me"}})
     assert resp.status_code == 200 and resp.json() == {"adminPass": "rescue-me"}, resp.text

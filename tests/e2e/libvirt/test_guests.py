@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
@@ -12,7 +11,7 @@ import pytest
 
 libvirt = pytest.importorskip("libvirt")
 
-from tests.e2e.guests import console_until, domains, upload_test_image  # noqa: E402
+from tests.e2e.guests import console_until, domains, instances_dir, upload_test_image  # noqa: E402
 from tests.functional.cloud import Cloud, running_cloud  # noqa: E402
 from tests.functional.compute.conftest import wait_for_status  # noqa: E402
 
@@ -28,14 +27,8 @@ def _hugepages() -> int:
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory) -> Iterator[Cloud]:  # type: ignore[no-untyped-def]
-    try:
-        libvirt.open("qemu:///system").close()
-    except libvirt.libvirtError as exc:
-        pytest.fail(f"libvirtd is not running: {exc}")
     tmp = tmp_path_factory.mktemp("libvirt-cloud")
-    # qemu runs as libvirt-qemu and must reach the instance disks: pytest's own tmp tree is private to root.
-    instances = tempfile.mkdtemp(prefix="nubis-e2e-instances-", dir="/var/tmp")
-    os.chmod(instances, 0o755)
+    instances = instances_dir("nubis-e2e-instances-")
     config = {"identity": {"password_hash_rounds": "4"},
               "compute": {"report_interval": "1", "sync_power_state_interval": "0"},
               # CPU 1 for pinned guests, CPU 0 for everything else (these machines have two).
@@ -58,6 +51,14 @@ def _live_xml(uuid: str) -> ET.Element:
     conn = libvirt.open("qemu:///system")
     try:
         return ET.fromstring(conn.lookupByUUIDString(uuid).XMLDesc(0))
+    finally:
+        conn.close()
+
+
+def _is_active(uuid: str) -> bool:
+    conn = libvirt.open("qemu:///system")
+    try:
+        return bool(conn.lookupByUUIDString(uuid).isActive())
     finally:
         conn.close()
 
@@ -107,6 +108,15 @@ def test_a_real_guest_through_its_life(cloud: Cloud, image_id: str) -> None:
     finally:
         lv.close()
     assert wait_for_status(conn, again.id, "SHUTOFF", timeout=15).power_state == 4
+    # A stopped server stays stopped through a rebuild and a resize, as in Nova: its domain is never started.
+    conn.compute.rebuild_server(again, image=snapshot.id)
+    assert wait_for_status(conn, again.id, "SHUTOFF", timeout=120).power_state == 4 and not _is_active(again.id)
+    medium = conn.compute.create_flavor(name="g1.medium", ram=384, vcpus=1, disk=2)
+    conn.compute.resize_server(again, medium.id)
+    assert wait_for_status(conn, again.id, "VERIFY_RESIZE", timeout=120).power_state == 4
+    assert not _is_active(again.id) and _live_xml(again.id).findtext("memory") == str(384 * 1024)
+    conn.compute.confirm_server_resize(again)
+    assert wait_for_status(conn, again.id, "SHUTOFF", timeout=60).power_state == 4 and not _is_active(again.id)
 
     for s in (server, again):
         conn.compute.delete_server(s.id)

@@ -44,3 +44,18 @@ def test_what_1_0_has_works_and_what_it_lacks_is_refused_cleanly(cloud: ComputeC
     assert _action(cloud, server.id, {"os-stop": None}).status_code == 202  # power_action: 1.0
     wait_for_status(conn, server.id, "SHUTOFF")
     conn.compute.delete_server(server.id)
+
+
+def test_boot_from_volume_needs_compute_rpc_1_4(cloud: ComputeCloud, flavor_id: str) -> None:
+    """Refused before any volume is made or reserved (this cloud has no volume service to reach either)."""
+    conn = cloud.connection()
+    servers_before = {s.id for s in conn.compute.servers()}
+    resp = requests.post(f"{cloud.url('compute-api')}/v2.1/servers", timeout=10, json={"server": {
+        "name": "bfv", "flavorRef": flavor_id, "imageRef": "", "networks": "none",
+        "block_device_mapping_v2": [{"boot_index": 0, "source_type": "blank", "destination_type": "volume",
+                                     "volume_size": 1}]}},
+        headers={"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.79"})
+    assert resp.status_code == 409, resp.text
+    message = resp.json()["conflictingRequest"]["message"]
+    assert "boot from volume" in message and "needs compute RPC 1.4" in message and "caps it at 1.0" in message
+    assert {s.id for s in conn.compute.servers()} == servers_before

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from nubis.common import clients, context, rpc
+from nubis.common.clients.placement import PlacementClient
 from nubis.common.db import types
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
@@ -33,7 +34,7 @@ def _recovery(cloud: ComputeCloud) -> ConductorRecovery:
     db = runtime.database("compute")
     return ConductorRecovery(db, InstanceStore(db), SchedulerAPI(runtime.messaging, 30),
                              rpc.Notifier(runtime.messaging, "conductor", "test"),
-                             clients.service_adapter(runtime.conf, "placement"),
+                             PlacementClient(clients.service_adapter(runtime.conf, "placement")),
                              ComputeAgentAPI(runtime.messaging, 30))
 
 
@@ -66,12 +67,12 @@ def test_an_interrupted_resize_gives_back_the_new_flavors_claim(cloud: ComputeCl
     with recovery.db.reader() as s:
         provider = s.scalar(sa.select(ComputeNode.uuid).where(ComputeNode.host == "compute-2"))
     bigger = {**server.flavor, "name": "bigger", "vcpus": 2, "memory_mb": 1024, "root_gb": 2, "swap": 0}
-    assert allocations.reallocate(recovery.placement, server.id, provider, allocations.flavor_resources(bigger))
+    assert recovery.placement.reallocate(server.id, provider, allocations.flavor_resources(bigger))
 
     assert recovery.run(_later()) == 1
     server = wait_for_status(conn, server.id, "ACTIVE")
     assert server.task_state is None and "resize of instance" in _fault(cloud, server.id)
-    held = recovery.placement.get(f"/allocations/{server.id}", microversion="1.39").json()["allocations"]
+    held = recovery.placement.allocations(server.id)["allocations"]
     assert [a["resources"] for a in held.values()] == [{"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}]
     conn.compute.delete_server(server.id)
 

@@ -6,6 +6,7 @@ exactly what a browser's noVNC would first read through the proxy.
 
 from __future__ import annotations
 
+import socket
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -98,6 +99,25 @@ def test_serial_proxy_reaches_the_guests_serial_port(cloud: ComputeCloud, server
     client.close()
 
 
+def _raw_refusal(url: str, token: str) -> bytes:
+    """What follows the headers of a refused upgrade, read as Tempest's noVNC test does (token in a cookie).
+
+    Nova's proxy closes a bad token's connection without sending anything; an error page here would be read
+    as websocket frames.
+    """
+    parts = urllib.parse.urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall((f"GET /websockify HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nCookie: token={token}\r\n"
+                      "Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 403 The console token is invalid"), head
+    return rest
+
+
 def test_proxies_refuse_bad_tokens_and_foreign_origins(cloud: ComputeCloud, server: Any,
                                                        image_id: str, flavor_id: str) -> None:
     url = _console(cloud, server.id, "vnc", "novnc")
@@ -109,6 +129,8 @@ def test_proxies_refuse_bad_tokens_and_foreign_origins(cloud: ComputeCloud, serv
         return str(caught.value)
 
     refused("not-a-token", proxy)
+    assert _raw_refusal(url, "bad" + token_of(url)) == b""
+
     refused(token_of(url), "http://evil.example.com")
     serial = _console(cloud, server.id, "serial", "serial")
     refused(token_of(serial), proxy)  # a serial token at the noVNC proxy

@@ -88,3 +88,24 @@ def test_a_services_operator_is_not_an_admin(cloud: conftest.ComputeCloud) -> No
                         timeout=10).json()["quota_set"]["instances"] == 5
     assert requests.delete(f"{base}/os-keypairs/mine", headers=owner_headers, timeout=10).status_code == 204
     admin.compute.delete_flavor(private)
+
+
+def test_zero_disk_flavors_boot_image_backed_servers_for_admins_only(cloud: conftest.ComputeCloud) -> None:
+    """Nova's ``servers:create:zero_disk_flavor``: a member's image-backed boot on a flavor without a root disk
+    (whose disk would grow to any image's size, past every quota) is 403; an admin's is accepted."""
+    admin = cloud.connection()
+    image = admin.image.create_image(name=f"zd-{uuid.uuid4().hex[:6]}", disk_format="raw", container_format="bare",
+                                     data=b"\1" * 4096, visibility="public")
+    flavor = admin.compute.create_flavor(name=f"zero-{uuid.uuid4().hex[:6]}", ram=64, vcpus=1, disk=0)
+    member = cloud.new_user(roles=("member", "reader"), prefix="zerodisk")
+    server = {"server": {"name": "zd", "imageRef": image.id, "flavorRef": flavor.id, "networks": "none"}}
+    base, headers = _api(cloud, member)
+    refused = requests.post(f"{base}/servers", json=server, headers=headers, timeout=30)
+    assert refused.status_code == 403, refused.text
+    assert "Only volume-backed servers are allowed for flavors with zero disk" in refused.json()["forbidden"]["message"]
+    assert requests.get(f"{base}/servers", headers=headers, timeout=30).json()["servers"] == []  # nothing made
+    base, headers = _api(cloud)
+    made = requests.post(f"{base}/servers", json=server, headers=headers, timeout=30)
+    assert made.status_code == 202, made.text
+    conftest.wait_for_status(admin, made.json()["server"]["id"], "ACTIVE")
+    admin.compute.delete_server(made.json()["server"]["id"])

@@ -426,6 +426,16 @@ def test_create_backup_keeps_the_newest_of_its_rotation(cloud: ComputeCloud, ima
     bad = requests.post(url, json={"createBackup": {"name": "x", "backup_type": "daily", "rotation": "lots"}},
                         headers=headers, timeout=10)
     assert bad.status_code == 400 and "rotation" in bad.json()["badRequest"]["message"]
+    # Any string is a backup type, "" too (Nova's schema; the openstack CLI sends it when --type is not given).
+    untyped = requests.post(url, json={"createBackup": {"name": "untyped", "backup_type": "", "rotation": 1}},
+                            headers=headers, timeout=30)
+    assert untyped.status_code == 202, untyped.text
+    made.append(untyped.json()["image_id"])
+    fixtures.wait_until(lambda: conn.compute.get_server(server.id).task_state is None, timeout=30,
+                        what="the untyped backup to finish")
+    assert conn.image.get(f"/images/{made[-1]}").json()["backup_type"] == ""
+    # The daily ones are not of its type: its rotation kept them.
+    assert sorted(i.id for i in conn.image.images() if i.name.startswith("nightly-")) == sorted(made[1:3])
     for image in made[1:]:
         conn.image.delete_image(image)
     conn.compute.delete_server(server.id)

@@ -126,7 +126,7 @@ def test_limit_fields_per_microversion(cloud: ComputeCloud) -> None:
 # attributes 2.3 adds, and what 2.9/2.16/2.19/2.26 add.
 _SERVER = {"id", "name", "status", "image", "flavor", "user_id", "tenant_id", "created", "updated", "metadata",
            "links", "addresses", "hostId", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6", "key_name",
-           "security_groups", "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at", "OS-EXT-AZ:availability_zone",
+           "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at", "OS-EXT-AZ:availability_zone",
            "OS-EXT-STS:task_state", "OS-EXT-STS:vm_state", "OS-EXT-STS:power_state", "config_drive", "progress",
            "os-extended-volumes:volumes_attached"}
 _SERVER_ADMIN = {"OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:instance_name", "OS-EXT-SRV-ATTR:hypervisor_hostname"}

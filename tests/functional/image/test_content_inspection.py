@@ -56,7 +56,7 @@ def _refused(cloud: Cloud, api: requests.Session, disk_format: str, data: bytes,
     resp = _put(cloud, api, image_id, data, where)
     assert resp.status_code == 400, resp.text
     body = resp.json()
-    assert body["code"] == 400 and words in body["message"], body
+    assert body["error"]["code"] == 400 and words in body["error"]["message"], body
     image = _image(cloud, api, image_id)
     assert image["status"] == "queued" and image["size"] is None and image["checksum"] is None
     assert _stored(cloud) == before

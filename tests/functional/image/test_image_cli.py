@@ -145,7 +145,7 @@ def test_glanceclient_upload_download_and_range(cloud: Cloud) -> None:
 def test_bad_input_and_failed_uploads(cloud: Cloud) -> None:
     base, headers = cloud.url("image"), _token_headers(cloud)
     bad = requests.post(f"{base}/v2/images", json={"name": "x", "disk_format": "floppy"}, headers=headers, timeout=10)
-    assert bad.status_code == 400 and "disk_format" in bad.json()["message"]
+    assert bad.status_code == 400 and "disk_format" in bad.json()["error"]["message"]
     image = requests.post(f"{base}/v2/images", json={"name": "x", "disk_format": "raw", "container_format": "bare"},
                           headers=headers, timeout=10).json()
     patch_headers = {**headers, "Content-Type": "application/openstack-images-v2.1-json-patch"}

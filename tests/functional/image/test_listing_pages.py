@@ -90,7 +90,7 @@ def test_unknown_marker_is_400(cloud: Cloud, api: requests.Session,
     tag, images = tagged
     for marker in (str(uuid.uuid4()), "not-an-id"):
         resp = api.get(f"{cloud.url('image')}/v2/images", params={"tag": tag, "marker": marker}, timeout=10)
-        assert resp.status_code == 400 and "marker" in resp.json()["message"], resp.text
+        assert resp.status_code == 400 and "marker" in resp.json()["error"]["message"], resp.text
     # An image outside the filtered listing is no marker for it either (the listing it would continue is unknown).
     other = _create(cloud, api, {"name": "untagged"}).json()["id"]
     resp = api.get(f"{cloud.url('image')}/v2/images", params={"tag": tag, "marker": other}, timeout=10)

@@ -57,7 +57,7 @@ def test_storage_quota_before_and_during_upload(cloud: Cloud) -> None:
     # Declared length over what is left: refused before any byte is read.
     second = _create(cloud, "declared-too-big").json()
     declared = _upload(cloud, second["id"], b"b" * 50_000)
-    assert declared.status_code == 413 and "40000" in declared.json()["message"], declared.text
+    assert declared.status_code == 413 and "40000" in declared.json()["error"]["message"], declared.text
 
     # Chunked upload (no length declared) that crosses the quota part way: cut off, nothing kept.
     before = _stored_files(cloud)
@@ -78,7 +78,7 @@ def test_member_quota(cloud: Cloud) -> None:
     for n in range(MEMBER_QUOTA):
         assert requests.post(members, json={"member": f"p{n}"}, headers=_headers(cloud), timeout=10).ok
     over = requests.post(members, json={"member": "one-too-many"}, headers=_headers(cloud), timeout=10)
-    assert over.status_code == 413 and "shared with at most 2" in over.json()["message"], over.text
+    assert over.status_code == 413 and "shared with at most 2" in over.json()["error"]["message"], over.text
     listed = requests.get(members, headers=_headers(cloud), timeout=10).json()["members"]
     assert sorted(m["member_id"] for m in listed) == ["p0", "p1"]
     requests.delete(f"{cloud.url('image')}/v2/images/{image['id']}", headers=_headers(cloud), timeout=10)
@@ -90,4 +90,4 @@ def test_image_count_quota(cloud: Cloud) -> None:
     for n in range(COUNT_QUOTA - existing):
         assert _create(cloud, f"n{n}").status_code == 201
     over = _create(cloud, "one-too-many")
-    assert over.status_code == 413 and "quota" in over.json()["message"], over.text
+    assert over.status_code == 413 and "quota" in over.json()["error"]["message"], over.text

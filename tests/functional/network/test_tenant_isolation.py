@@ -180,3 +180,14 @@ def test_a_port_cannot_join_another_projects_router(cloud, demo):
     stranger.network.delete_router(mine)
     stranger.network.delete_network(net)
     owner.network.delete_router(router)
+
+
+def test_an_admin_attribute_sent_at_its_default_is_not_set(cloud, demo):
+    """Horizon sends ``"shared": false`` when a member creates a network: Neutron takes it, since an attribute
+    at its default is not set; ``true`` stays the admin's."""
+    _, conn = demo
+    net = conn.network.create_network(name=_name(), is_shared=False, is_router_external=False)
+    assert net.is_shared is False and net.is_router_external is False
+    conn.network.delete_network(net)
+    resp = conn.network.post("/networks", json={"network": {"name": _name(), "shared": True}})
+    assert _error(resp)[0] == 403 and "create_network:shared" in _error(resp)[2]

@@ -88,7 +88,7 @@ def test_bad_network_requests_are_refused_at_boot(cloud, image_id, flavor_id):
 
 
 def _metadata(cloud: Any, path: str, instance_id: str | None, secret: str | None = None,
-              tenant: str | None = None) -> requests.Response:
+              tenant: str | None = None, post: str | bytes | None = None) -> requests.Response:
     headers = {}
     if instance_id is not None:
         key = (secret or cloud.aio.secrets.metadata_secret).encode()
@@ -96,6 +96,8 @@ def _metadata(cloud: Any, path: str, instance_id: str | None, secret: str | None
                    "X-Instance-ID-Signature": hmac.new(key, instance_id.encode(), hashlib.sha256).hexdigest()}
         if tenant:
             headers["X-Tenant-ID"] = tenant
+    if post is not None:
+        return requests.post(cloud.url("metadata") + path, headers=headers, data=post, timeout=10)
     return requests.get(cloud.url("metadata") + path, headers=headers, timeout=10)
 
 
@@ -160,6 +162,75 @@ def test_the_host_learns_of_wired_ports_from_the_event_not_from_polling(cloud, i
     assert agents and all(len(a.events) == 0 for a in agents)
     conn.compute.delete_server(server)
     conn.compute.wait_for_delete(server, wait=30)
+
+
+def test_guest_posts_its_password_once_and_the_owner_reads_and_clears_it(cloud, image_id, flavor_id):
+    """os-server-password (compute "Servers Password") fed by the metadata service's password document."""
+    creds, conn, net = _tenant(cloud)
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    url = f"/servers/{server.id}/os-server-password"
+    assert conn.compute.get(url).json() == {"password": ""}
+    assert "password" in _metadata(cloud, "/openstack/latest", server.id).text.split("\n")
+    assert "password" not in _metadata(cloud, "/openstack/2012-08-10", server.id).text.split("\n")
+    assert _metadata(cloud, "/openstack/2012-08-10/password", server.id, post="x").status_code == 404
+    assert _metadata(cloud, "/openstack/latest/password", server.id, post="x" * 257).status_code == 400
+    encrypted = "c2VjcmV0LWVuY3J5cHRlZC13aXRoLXRoZS1rZXlwYWly"
+    assert _metadata(cloud, "/openstack/latest/password", server.id, post=encrypted).status_code == 200
+    assert _metadata(cloud, "/openstack/latest/password", server.id, post="again").status_code == 409
+    assert _metadata(cloud, "/openstack/2013-04-04/password", server.id).text == encrypted
+    assert _metadata(cloud, "/openstack/latest/password", None, post="forged").status_code == 403
+    assert conn.compute.get(url).json() == {"password": encrypted}
+
+    other = cloud.connection(cloud.new_user(roles=("member", "reader")))
+    assert other.compute.get(url).status_code == 404  # another project cannot see the server at all
+    reader = cloud.connection(cloud.new_user(roles=("reader",), project_id=creds.project_id))
+    assert reader.compute.get(url).json() == {"password": encrypted}
+    assert reader.compute.delete(url).status_code == 403  # clearing takes a member
+    assert conn.compute.delete(url).status_code == 204
+    assert conn.compute.get(url).json() == {"password": ""}
+    assert _metadata(cloud, "/openstack/latest/password", server.id, post="new").status_code == 200
+    conn.compute.delete_server(server)
+    assert conn.compute.get(url).status_code in (404, 200)
+
+
+def test_a_server_shows_the_security_groups_of_its_ports(cloud, image_id, flavor_id):
+    """As Nova: ``security_groups`` names the groups on the server's ports (show and list alike); with every
+    group removed the server has none, and shows no ``security_groups`` at all."""
+    creds, conn, net = _tenant(cloud)
+    conn.network.create_security_group(name="web")
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    bare = wait_for_status(conn, _boot(conn, image_id, flavor_id, "none").id, "ACTIVE")
+    cloud.openstack("server", "add", "security", "group", server.id, "web", creds=creds, json_output=False)
+
+    def shown() -> Any:
+        return conn.compute.get(f"/servers/{server.id}").json()["server"]
+
+    assert sorted(g["name"] for g in shown()["security_groups"]) == ["default", "web"]
+    listed = {s["id"]: s for s in conn.compute.get("/servers/detail").json()["servers"]}
+    assert sorted(g["name"] for g in listed[server.id]["security_groups"]) == ["default", "web"]
+    assert "security_groups" not in listed[bare.id]  # no ports, no groups
+    for name in ("default", "web"):
+        cloud.openstack("server", "remove", "security", "group", server.id, name, creds=creds, json_output=False)
+    assert "security_groups" not in shown()
+    assert conn.compute.get(f"/servers/{server.id}/os-security-groups").json()["security_groups"] == []
+    conn.compute.delete_server(server)
+    conn.compute.delete_server(bare)
+
+
+def test_deleting_a_shelved_offloaded_server_releases_its_port(cloud, image_id, flavor_id):
+    """No host deletes an offloaded server's guest, so the API gives its ports back itself (Nova's local
+    delete): its subnet can be deleted after it."""
+    _, conn, net = _tenant(cloud)
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    assert len(list(conn.network.ports(device_id=server.id))) == 1
+    conn.compute.shelve_server(server)
+    wait_for_status(conn, server.id, "SHELVED_OFFLOADED")
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
+    assert list(conn.network.ports(device_id=server.id)) == []
+    for subnet in list(conn.network.subnets(network_id=net.id)):
+        conn.network.delete_subnet(subnet)
+    conn.network.delete_network(net)
 
 
 def test_build_fails_cleanly_when_no_agent_wires_the_port(cloud, image_id, flavor_id):

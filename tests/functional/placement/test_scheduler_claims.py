@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from nubis.scheduler.placement_client import PlacementClient
+from nubis.common.clients.placement import PlacementClient
 from tests.functional.cloud import Cloud
 from tests.functional.placement.conftest import placement_client
 from tests.functional.placement.test_placement_api import _provider
@@ -19,7 +19,7 @@ def _retries(caplog: pytest.LogCaptureFixture, consumer: str) -> list[str]:
 
 
 def test_claim_that_lost_a_race_is_sent_again_until_it_lands(cloud: Cloud, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="nubis.scheduler.placement_client")
+    caplog.set_level(logging.DEBUG, logger="nubis.common.clients.placement")
     rp = _provider(cloud, {"VCPU": {"total": 4}, "MEMORY_MB": {"total": 4096}})
     client = PlacementClient(placement_client(cloud))
     consumer = str(uuid.uuid4())
@@ -41,7 +41,7 @@ def test_claim_that_lost_a_race_is_sent_again_until_it_lands(cloud: Cloud, caplo
 
 
 def test_claim_without_room_is_not_retried(cloud: Cloud, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="nubis.scheduler.placement_client")
+    caplog.set_level(logging.DEBUG, logger="nubis.common.clients.placement")
     rp = _provider(cloud, {"VCPU": {"total": 1}, "MEMORY_MB": {"total": 1024}})
     client = PlacementClient(placement_client(cloud))
     consumer = str(uuid.uuid4())

@@ -101,6 +101,7 @@ SERVER = {"server": {}}
 COMPUTE = _rows("compute", """
 GET / public
 GET /v2.1 public
+GET /v2 public
 GET /v2.1/flavors project
 POST /v2.1/flavors admin
 GET /v2.1/flavors/detail project
@@ -127,6 +128,9 @@ DELETE /v2.1/servers/{server_id} write_a
 POST /v2.1/servers/{server_id}/action write_a
 GET /v2.1/servers/{server_id}/os-instance-actions read_a
 GET /v2.1/servers/{server_id}/os-instance-actions/{request_id} read_a
+GET /v2.1/servers/{server_id}/os-server-password read_a
+GET /v2.1/servers/{server_id}/diagnostics admin
+DELETE /v2.1/servers/{server_id}/os-server-password write_a
 GET /v2.1/servers/{server_id}/migrations admin
 GET /v2.1/os-migrations admin
 GET /v2.1/servers/{server_id}/metadata read_a
@@ -143,6 +147,8 @@ PUT /v2.1/servers/{server_id}/tags/{tag} write_a
 DELETE /v2.1/servers/{server_id}/tags/{tag} write_a
 GET /v2.1/servers/{server_id}/os-volume_attachments read_a
 POST /v2.1/servers/{server_id}/os-volume_attachments write_a
+GET /v2.1/servers/{server_id}/os-volume_attachments/{volume_id} read_a
+DELETE /v2.1/servers/{server_id}/os-volume_attachments/{volume_id} write_a
 GET /v2.1/servers/{server_id}/os-interface read_a
 GET /v2.1/servers/{server_id}/ips read_a
 GET /v2.1/servers/{server_id}/ips/{network_label} read_a
@@ -187,6 +193,7 @@ DELETE /v2.1/os-aggregates/{aggregate_id} admin
 POST /v2.1/os-aggregates/{aggregate_id}/action admin
 GET /v2.1/os-availability-zone project
 GET /v2.1/os-availability-zone/detail admin
+POST /v2.1/scheduler/explain admin
 """, {
     ("POST", "/v2.1/flavors"): lambda w: {"flavor": {"name": _name(), "ram": 64, "vcpus": 1, "disk": 1}},
     ("PUT", "/v2.1/flavors/{flavor_id}"): lambda w: {"flavor": {"description": "changed"}},
@@ -212,6 +219,7 @@ GET /v2.1/os-availability-zone/detail admin
     ("PUT", "/v2.1/os-quota-sets/{project_id}"): lambda w: {"quota_set": {"instances": 3}},
     ("PUT", "/v2.1/os-quota-class-sets/{class_name}"): lambda w: {"quota_class_set": {"instances": 30}},
     ("POST", "/v2.1/os-aggregates"): lambda w: {"aggregate": {"name": _name()}},
+    ("POST", "/v2.1/scheduler/explain"): lambda w: {"flavor": {"vcpus": 1, "memory_mb": 64}},
     ("PUT", "/v2.1/os-aggregates/{aggregate_id}"): lambda w: {"aggregate": {"name": _name()}},
     ("POST", "/v2.1/os-aggregates/{aggregate_id}/action"): lambda w: {"set_metadata": {"metadata": {"k": "v"}}},
 })
@@ -267,6 +275,36 @@ NETWORK_FIXED_PARAMS = {"/v2.0/agents/{ident}": "agent", "/v2.0/routers/{ident}/
                         "/v2.0/metering/metering-labels/{ident}": "metering_label",
                         "/v2.0/metering/metering-label-rules/{ident}": "metering_label_rule"}
 
+# QoS (Neutron's defaults): policies and rules are the admin's to change; A's readers read A's policy.
+QOS_RULE_BODIES: dict[str, dict[str, Any]] = {"bandwidth_limit": {"max_kbps": 2000, "direction": "ingress"},
+                                              "dscp_marking": {"dscp_mark": 16},
+                                              "minimum_bandwidth": {"min_kbps": 200, "direction": "ingress"}}
+
+
+def _qos_rows() -> list[Row]:
+    policy = {"ident": "qos_policy", "policy_id": "qos_policy"}
+    rows = [
+        Row("network", "GET", "/v2.0/qos/rule-types", "project"),
+        Row("network", "GET", "/v2.0/qos/rule-types/{rule_type}", "admin", None, {"rule_type": "=bandwidth_limit"}),
+        Row("network", "GET", "/v2.0/qos/policies", "project"),
+        Row("network", "POST", "/v2.0/qos/policies", "admin", lambda w: {"policy": {"name": _name()}}),
+        Row("network", "GET", "/v2.0/qos/policies/{ident}", "read_a", None, policy),
+        Row("network", "PUT", "/v2.0/qos/policies/{ident}", "admin", lambda w: {"policy": {"description": "x"}},
+            policy),
+        Row("network", "DELETE", "/v2.0/qos/policies/{ident}", "admin", None, policy),
+    ]
+    for kind, rule in QOS_RULE_BODIES.items():
+        base = f"/v2.0/qos/policies/{{policy_id}}/{kind}_rules"
+        item = {**policy, "rule_id": f"qos_{kind}_rule"}
+        body: Body = (lambda k, r: lambda w: {f"{k}_rule": r})(kind, rule)
+        rows += [Row("network", "GET", base, "read_a", None, policy),
+                 Row("network", "POST", base, "admin", body, policy),
+                 Row("network", "GET", base + "/{rule_id}", "read_a", None, item),
+                 Row("network", "PUT", base + "/{rule_id}", "admin", body, item),
+                 Row("network", "DELETE", base + "/{rule_id}", "admin", None, item)]
+    return rows
+
+
 # Collections served by the generic /v2.0/{collection} routes: (id key in the world, singular, create body).
 NETWORK_COLLECTIONS: dict[str, tuple[str, str, Callable[[World], dict[str, Any]], str]] = {
     "networks": ("network", "network", lambda w: {"name": _name()}, "create"),
@@ -318,6 +356,7 @@ def _network_collection_rows() -> list[Row]:
     return rows
 
 
+_MD_NS = "/v2/metadefs/namespaces/{namespace_name}"
 IMAGE = _rows("image", """
 GET / public
 GET /versions public
@@ -331,8 +370,8 @@ GET /v2/images/{image_id}/file read_a
 GET /v2/images/{image_id}/tasks read_a
 PUT /v2/images/{image_id}/stage write_a
 POST /v2/images/{image_id}/import write_a
-POST /v2/images/{image_id}/actions/deactivate admin
-POST /v2/images/{image_id}/actions/reactivate admin
+POST /v2/images/{image_id}/actions/deactivate write_a
+POST /v2/images/{image_id}/actions/reactivate write_a
 PUT /v2/images/{image_id}/tags/{tag} write_a
 DELETE /v2/images/{image_id}/tags/{tag} write_a
 GET /v2/images/{image_id}/members image_member_read
@@ -346,12 +385,62 @@ GET /v2/schemas/image any
 GET /v2/schemas/images any
 GET /v2/schemas/member any
 GET /v2/schemas/members any
+GET /v2/metadefs/namespaces project
+POST /v2/metadefs/namespaces admin
+GET /v2/metadefs/namespaces/{namespace_name} read_a
+PUT /v2/metadefs/namespaces/{namespace_name} admin
+DELETE /v2/metadefs/namespaces/{namespace_name} admin
+GET /v2/metadefs/namespaces/{namespace_name}/objects read_a
+POST /v2/metadefs/namespaces/{namespace_name}/objects admin
+DELETE /v2/metadefs/namespaces/{namespace_name}/objects admin
+GET /v2/metadefs/namespaces/{namespace_name}/objects/{object_name} read_a
+PUT /v2/metadefs/namespaces/{namespace_name}/objects/{object_name} admin
+DELETE /v2/metadefs/namespaces/{namespace_name}/objects/{object_name} admin
+GET /v2/metadefs/namespaces/{namespace_name}/properties read_a
+POST /v2/metadefs/namespaces/{namespace_name}/properties admin
+DELETE /v2/metadefs/namespaces/{namespace_name}/properties admin
+GET /v2/metadefs/namespaces/{namespace_name}/properties/{property_name} read_a
+PUT /v2/metadefs/namespaces/{namespace_name}/properties/{property_name} admin
+DELETE /v2/metadefs/namespaces/{namespace_name}/properties/{property_name} admin
+GET /v2/metadefs/namespaces/{namespace_name}/tags read_a
+POST /v2/metadefs/namespaces/{namespace_name}/tags admin
+DELETE /v2/metadefs/namespaces/{namespace_name}/tags admin
+GET /v2/metadefs/namespaces/{namespace_name}/tags/{tag_name} read_a
+POST /v2/metadefs/namespaces/{namespace_name}/tags/{tag_name} admin
+PUT /v2/metadefs/namespaces/{namespace_name}/tags/{tag_name} admin
+DELETE /v2/metadefs/namespaces/{namespace_name}/tags/{tag_name} admin
+GET /v2/metadefs/resource_types project
+GET /v2/metadefs/namespaces/{namespace_name}/resource_types read_a
+POST /v2/metadefs/namespaces/{namespace_name}/resource_types admin
+DELETE /v2/metadefs/namespaces/{namespace_name}/resource_types/{resource_type_name} admin
+GET /v2/schemas/metadefs/namespace any
+GET /v2/schemas/metadefs/namespaces any
+GET /v2/schemas/metadefs/object any
+GET /v2/schemas/metadefs/objects any
+GET /v2/schemas/metadefs/property any
+GET /v2/schemas/metadefs/properties any
+GET /v2/schemas/metadefs/tag any
+GET /v2/schemas/metadefs/tags any
+GET /v2/schemas/metadefs/resource_type any
+GET /v2/schemas/metadefs/resource_types any
 """, {
     ("POST", "/v2/images"): lambda w: {"name": _name(), "disk_format": "raw", "container_format": "bare"},
     ("PATCH", "/v2/images/{image_id}"): lambda w: [{"op": "replace", "path": "/name", "value": _name()}],
     ("POST", "/v2/images/{image_id}/import"): lambda w: {"method": {"name": "glance-direct"}},
     ("POST", "/v2/images/{image_id}/members"): lambda w: {"member": w.ids["project_in_domain"]},
     ("PUT", "/v2/images/{image_id}/members/{member_id}"): lambda w: {"status": "accepted"},
+    # The metadata definitions catalog: project A's private namespace (world.py) and what it holds.
+    ("POST", "/v2/metadefs/namespaces"): lambda w: {"namespace": f"OS::Probe::{_name()}"},
+    ("PUT", _MD_NS): lambda w: {"namespace": w.ids["metadef_namespace"], "visibility": "private",
+                                "owner": w.ids["project_a"]},
+    ("POST", _MD_NS + "/objects"): lambda w: {"name": _name()},
+    ("PUT", _MD_NS + "/objects/{object_name}"): lambda w: {"name": "probe-object"},
+    ("POST", _MD_NS + "/properties"): lambda w: {"name": _name(), "title": "Probe", "type": "string"},
+    ("PUT", _MD_NS + "/properties/{property_name}"): lambda w: {"name": "probe_property", "title": "Probe",
+                                                                "type": "string"},
+    ("POST", _MD_NS + "/tags"): lambda w: {"tags": [{"name": _name()}]},
+    ("PUT", _MD_NS + "/tags/{tag_name}"): lambda w: {"name": "probe-tag"},
+    ("POST", _MD_NS + "/resource_types"): lambda w: {"name": "OS::Nova::Flavor"},
 })
 IMAGE_MEMBER_ROUTES = ("/v2/images/{image_id}/members", "/v2/images/{image_id}/members/{member_id}")
 
@@ -391,7 +480,6 @@ GET /traits admin
 GET /traits/{name} admin
 PUT /traits/{name} admin
 DELETE /traits/{name} admin
-POST /scheduler/explain admin
 """, {
     ("POST", "/resource_providers"): lambda w: {"name": _name()},
     ("POST", "/resource_classes"): lambda w: {"name": "CUSTOM_" + _name().upper().replace("-", "_")},
@@ -660,10 +748,13 @@ COMPUTE_PARAMS = {"flavor_id": "flavor", "key": "=hw:numa_nodes", "name": "keypa
                   "project_id": "project_a", "class_name": "=default", "aggregate_id": "aggregate", "tag": "=blue",
                   "host_name": "compute_host", "pattern": "compute_host", "before_timestamp": "=2026-11-01T00:00:00",
                   "alias": "=os-keypairs", "request_id": "server_action",
-                  "network_label": "=private"}
+                  "network_label": "=private", "volume_id": "=6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c7d"}
 METADATA_KEY = "=color"
 NETWORK_PARAMS = {"alias": "=router", "network_id": "network", "project_id": "project_a", "tag": "=blue"}
-IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "project_b"}
+IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "project_b",
+                "namespace_name": "metadef_namespace", "object_name": "=probe-object",
+                "property_name": "=probe_property", "tag_name": "=probe-tag",
+                "resource_type_name": "=OS::Glance::Image"}
 PLACEMENT_PARAMS = {"uuid": "provider", "resource_class": "=VCPU", "consumer_uuid": "server",
                     "name": "=CUSTOM_PERSONA_MATRIX"}
 
@@ -696,6 +787,10 @@ GET /v3 public
 GET /v3/{project_id}/volumes project
 POST /v3/{project_id}/volumes create
 GET /v3/{project_id}/volumes/detail project
+GET /v3/{project_id}/os-volume-transfer project
+GET /v3/{project_id}/os-volume-transfer/detail project
+GET /v3/{project_id}/volume-transfers project
+GET /v3/{project_id}/volume-transfers/detail project
 GET /v3/{project_id}/volumes/{volume_id} read_a
 PUT /v3/{project_id}/volumes/{volume_id} write_a
 DELETE /v3/{project_id}/volumes/{volume_id} write_a
@@ -795,9 +890,20 @@ def _proxy_rows() -> list[Row]:
         ("GET", "/v2.1/images/{image_id}/metadata/{key}"): ("read_a", None),
         ("PUT", "/v2.1/images/{image_id}/metadata/{key}"): ("write_a", lambda w: {"meta": {"color": "red"}}),
         ("DELETE", "/v2.1/images/{image_id}/metadata/{key}"): ("write_a", None),
+        ("GET", "/v2.1/os-volumes"): ("project", None),
+        ("GET", "/v2.1/os-volumes/detail"): ("project", None),
+        ("POST", "/v2.1/os-volumes"): ("write_a", lambda w: {"volume": {"size": 0}}),
+        ("GET", "/v2.1/os-volumes/{volume_id}"): ("read_a", None),
+        ("DELETE", "/v2.1/os-volumes/{volume_id}"): ("write_a", None),
+        ("GET", "/v2.1/os-snapshots"): ("project", None),
+        ("GET", "/v2.1/os-snapshots/detail"): ("project", None),
+        ("POST", "/v2.1/os-snapshots"): ("write_a", lambda w: {"snapshot": {"volume_id": "0"}}),
+        ("GET", "/v2.1/os-snapshots/{snapshot_id}"): ("read_a", None),
+        ("DELETE", "/v2.1/os-snapshots/{snapshot_id}"): ("write_a", None),
     }
     params = {"security_group_id": "security_group", "rule_id": "security_group_rule",
-              "floating_ip_id": "floatingip", "network_id": "network", "image_id": "private_image"}
+              "floating_ip_id": "floatingip", "network_id": "network", "image_id": "private_image",
+              "volume_id": "=6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c7d", "snapshot_id": "=6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c7e"}
     return [Row("compute", method, template, access, body, {k: v for k, v in params.items() if f"{{{k}}}" in template},
                 lambda w, persona: {"OpenStack-API-Version": "compute 2.35"})
             for (method, template), (access, body) in spec.items()]
@@ -805,7 +911,7 @@ def _proxy_rows() -> list[Row]:
 
 ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *CONSOLES, *_proxy_rows(),
                    *NETWORK_FIXED,
-                   *_network_collection_rows(), *IMAGE,
+                   *_network_collection_rows(), *_qos_rows(), *IMAGE,
                    *PLACEMENT, *METERING, *VOLUME]
 
 

@@ -89,8 +89,8 @@ def _fault_shape_ok(service: str, body: Any) -> bool:
     """Whether ``body`` is an error in ``service``'s own fault format."""
     if service in ("compute", "metering", "volume"):  # metering and Cinder use Nova's fault shape
         return isinstance(body, dict) and len(body) == 1 and {"message", "code"} <= set(next(iter(body.values())))
-    if service == "identity":
-        return isinstance(body, dict) and {"code", "title", "message"} <= set(body.get("error", {}))
+    if service in ("identity", "image"):  # glanceclient needs every top-level value to be an object
+        return isinstance(body, dict) and list(body) == ["error"] and {"code", "title", "message"} <= set(body["error"])
     if service == "network":
         return isinstance(body, dict) and {"type", "message"} <= set(body.get("NeutronError", {}))
     if service == "placement":

@@ -68,7 +68,7 @@ class World:
         """Ids of A's resources that no other project may ever see."""
         return [self.ids[k] for k in ("server", "network", "subnet", "port", "router", "security_group",
                                       "address_scope", "private_image", "server_group", "keypair_fingerprint", "volume",
-                                      "snapshot", "attachment")]
+                                      "snapshot", "attachment", "qos_policy", "metadef_namespace")]
 
 
 def _ok(resp: requests.Response) -> Any:
@@ -204,6 +204,12 @@ def _compute_and_image(world: World, admin: Any, member: Any, suffix: str) -> No
         "name": f"pub-{suffix}", "disk_format": "raw", "container_format": "bare", "visibility": "public"})["id"]
     resp = world.call("admin", "image", "PUT", f"/v2/images/{ids['public_image']}/file")
     assert resp.status_code == 204, resp.text
+    # A private metadata definitions namespace of project A (only admins write the catalog).
+    ids["metadef_namespace"] = admin("POST", "image", "/v2/metadefs/namespaces", {
+        "namespace": f"OS::Probe::{suffix}", "visibility": "private", "owner": ids["project_a"],
+        "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "probe_"}],
+        "objects": [{"name": "probe-object"}], "tags": [{"name": "probe-tag"}],
+        "properties": {"probe_property": {"title": "Probe", "type": "string"}}})["namespace"]
     ids["private_image"] = member("POST", "image", "/v2/images", {
         "name": f"priv-{suffix}", "disk_format": "raw", "container_format": "bare", "visibility": "private"})["id"]
     ids["shared_image"] = member("POST", "image", "/v2/images", {
@@ -265,6 +271,13 @@ def _network(world: World, admin: Any, member: Any, suffix: str) -> None:
     ids["metering_label_rule"] = admin("POST", "network", "/v2.0/metering/metering-label-rules", {
         "metering_label_rule": {"metering_label_id": ids["metering_label"], "remote_ip_prefix": "10.0.0.0/8"}})[
         "metering_label_rule"]["id"]
+    # QoS policies and rules are the admin's to make (Neutron); A's policy is read by A's personas.
+    ids["qos_policy"] = admin("POST", "network", "/v2.0/qos/policies", {"policy": {
+        "name": f"qos-{suffix}", "project_id": ids["project_a"]}})["policy"]["id"]
+    for kind, rule in (("bandwidth_limit", {"max_kbps": 1000}), ("dscp_marking", {"dscp_mark": 8}),
+                       ("minimum_bandwidth", {"min_kbps": 100})):
+        ids[f"qos_{kind}_rule"] = admin("POST", "network", f"/v2.0/qos/policies/{ids['qos_policy']}/{kind}_rules", {
+            f"{kind}_rule": rule})[f"{kind}_rule"]["id"]
     ids["agent"] = (admin("GET", "network", "/v2.0/agents")["agents"] or [{"id": "0" * 32}])[0]["id"]
     for collection, key in (("networks", "network"), ("ports", "port"), ("routers", "router")):
         member("PUT", "network", f"/v2.0/{collection}/{ids[key]}/tags/blue")

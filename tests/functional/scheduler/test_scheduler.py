@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from keystoneauth1 import adapter
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 
 from nubis.common import context
 from nubis.scheduler import rpcapi
@@ -27,7 +30,7 @@ def cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("scheduler")
     with fixtures.scratch_database(request.param, str(tmp)) as url:
         extra = {"identity": {"password_hash_rounds": "4"}, "database": {"connection": url}}
-        with cloud_fixture.running_cloud(tmp, ["placement", "scheduler"], extra_config=extra) as c:
+        with cloud_fixture.running_cloud(tmp, ["placement", "scheduler", "compute-api"], extra_config=extra) as c:
             yield c
 
 
@@ -132,8 +135,16 @@ def test_no_valid_host_explains_per_reason(cloud: cloud_fixture.Cloud) -> None:
     assert "availability zone mismatch" in message  # every other test's hosts
 
 
+def _compute_admin(cloud: cloud_fixture.Cloud) -> adapter.Adapter:
+    """The compute API as the cloud admin (the scheduler's explain route lives there)."""
+    auth = v3.Password(auth_url=cloud.auth_url, username="admin", password=cloud.admin.password,
+                       user_domain_id="default", project_name="admin", project_domain_id="default")
+    return adapter.Adapter(ks_session.Session(auth=auth), service_type="compute", interface="public",
+                           raise_exc=False)
+
+
 def test_explain_endpoint_reports_filters_and_counts(cloud: cloud_fixture.Cloud, hosts: list[str]) -> None:
-    api = placement_client(cloud)
+    api = _compute_admin(cloud)
     resp = api.post("/scheduler/explain", json={"flavor": {"vcpus": 1, "memory_mb": 512, "root_gb": 1},
                                                 "availability_zone": _zone(hosts)})
     assert resp.status_code == 200, resp.text
@@ -145,6 +156,20 @@ def test_explain_endpoint_reports_filters_and_counts(cloud: cloud_fixture.Cloud,
     assert "availability zone mismatch" in report["summary"]
     bad = api.post("/scheduler/explain", json={"flavor": {"vcpus": 0, "memory_mb": 512}})
     assert bad.status_code == 400
+    assert "vcpus" in bad.json()["badRequest"]["message"]
+
+
+def test_explain_is_for_admins_and_not_served_by_placement(cloud: cloud_fixture.Cloud) -> None:
+    member = cloud.new_user(["member"])
+    auth = v3.Password(auth_url=cloud.auth_url, username=member.username, password=member.password,
+                       user_domain_id="default", project_name=member.project_name, project_domain_id="default")
+    api = adapter.Adapter(ks_session.Session(auth=auth), service_type="compute", interface="public",
+                          raise_exc=False)
+    resp = api.post("/scheduler/explain", json={"flavor": {"vcpus": 1, "memory_mb": 1}})
+    assert resp.status_code == 403, resp.text
+    assert resp.json()["forbidden"]["code"] == 403
+    gone = placement_client(cloud).post("/scheduler/explain", json={"flavor": {"vcpus": 1, "memory_mb": 1}})
+    assert gone.status_code == 404
 
 
 def test_anti_affinity_group_lands_on_different_hosts(cloud: cloud_fixture.Cloud, hosts: list[str]) -> None:

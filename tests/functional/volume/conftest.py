@@ -6,6 +6,7 @@ import pytest
 
 from tests import fixtures
 from tests.functional import cloud as cloud_fixture
+from tools import ports
 
 CONFIG = {"identity": {"password_hash_rounds": "4"},
           # Small capacity so the "backend full" path is reachable: 50 GiB x 2.
@@ -16,6 +17,8 @@ CONFIG = {"identity": {"password_hash_rounds": "4"},
 def cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("volume")
     with fixtures.scratch_database(request.param, str(tmp)) as url:
-        extra = {**CONFIG, "database": {"connection": url}}
+        nbd = ports.free_offset([0, 19])  # 20 NBD export ports of this module's manager
+        extra = {**CONFIG, "database": {"connection": url},
+                 "volume": {**CONFIG["volume"], "nbd_port_min": str(nbd), "nbd_port_max": str(nbd + 19)}}
         with cloud_fixture.running_cloud(tmp, ["image", "volume", "volume-manager"], extra_config=extra) as c:
             yield c

@@ -3,7 +3,10 @@ quotas, limits, snapshots, attach state, recovery of interrupted work, and the o
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
 import uuid
 from typing import Any
 
@@ -294,6 +297,10 @@ def test_attach_state_actions(member: Api) -> None:
     member.ok("POST", act, {"os-detach": {"attachment_id": shown["attachments"][0]["attachment_id"]}})
     assert member.volume(vol["id"])["status"] == "available" and member.volume(vol["id"])["attachments"] == []
     assert member.call("POST", act, {"os-frobnicate": {}}).status_code == 400
+    for flag in (True, "false"):
+        member.ok("POST", act, {"os-update_readonly_flag": {"readonly": flag}}, status=202)
+        assert member.volume(vol["id"])["metadata"]["readonly"] == str(flag is True)
+    assert member.call("POST", act, {"os-update_readonly_flag": {"readonly": "maybe"}}).status_code == 400
     member.ok("DELETE", f"/volumes/{vol['id']}")
 
 
@@ -337,7 +344,7 @@ def test_openstack_cli_volume_create_and_list(cloud: Cloud) -> None:
     cloud.openstack("volume", "delete", name, json_output=False)
 
 
-def test_attachments_api(member: Api, admin: Api) -> None:
+def test_attachments_api(cloud: Cloud, member: Api, admin: Api) -> None:
     vol = member.wait(member.create(1)["id"], "available")
     server = str(uuid.uuid4())
     body = {"attachment": {"volume_uuid": vol["id"], "instance_uuid": server}}
@@ -353,7 +360,9 @@ def test_attachments_api(member: Api, admin: Api) -> None:
     path = f"/attachments/{attachment['id']}"
     connector = {"host": "compute-1", "initiator": "iqn.2026-12.org.nubis:compute-1"}
     updated = member.call("PUT", path, {"attachment": {"connector": connector}}, version="3.27").json()["attachment"]
-    assert updated["status"] == "attaching" and updated["connection_info"]["driver_volume_type"] == "file"
+    assert updated["status"] == "attaching" and updated["connection_info"]["driver_volume_type"] == "nbd"
+    data = updated["connection_info"]["data"]
+    assert _nbd_size(data) == GiB  # a real export: qemu's NBD client reads the volume from it
     assert member.call("POST", f"{path}/action", {"os-complete": {}}, version="3.43").status_code == 404
     assert member.call("POST", f"{path}/action", {"os-complete": {}}, version="3.44").status_code == 204
     shown = member.volume(vol["id"])
@@ -361,11 +370,73 @@ def test_attachments_api(member: Api, admin: Api) -> None:
     assert shown["attachments"][0]["host_name"] == "compute-1"
     listed = member.call("GET", "/attachments/detail", version="3.27").json()["attachments"]
     assert attachment["id"] in {a["id"] for a in listed}
+    # Cinder's attachment filters: volume_id, instance_id, status (attach_status).
+    other = member.call("POST", "/attachments", {"attachment": {"volume_uuid": member.wait(
+        member.create(1)["id"], "available")["id"], "instance_uuid": str(uuid.uuid4())}}, version="3.27")
+    assert other.status_code == 200, other.text
+    for query, expected in ((f"volume_id={vol['id']}", [attachment["id"]]),
+                            (f"instance_id={server}", [attachment["id"]]),
+                            ("status=reserved", [other.json()["attachment"]["id"]]),
+                            ("attach_status=attached", [attachment["id"]]),
+                            (f"volume_id={vol['id']}&status=reserved", [])):
+        for kind in ("", "/detail"):
+            found = member.call("GET", f"/attachments{kind}?{query}", version="3.27").json()["attachments"]
+            assert [a["id"] for a in found] == expected, (query, found)
+    member.call("DELETE", f"/attachments/{other.json()['attachment']['id']}", version="3.27")
+    member.ok("DELETE", f"/volumes/{other.json()['attachment']['volume_id']}")
     assert member.call("DELETE", f"/volumes/{vol['id']}").status_code == 400  # attached
     assert member.call("DELETE", path, version="3.27").json() == {"attachments": []}
     assert member.volume(vol["id"])["status"] == "available"
     assert member.call("GET", path, version="3.27").status_code == 404
+    _wait_unexported(cloud, vol["id"], data)
     member.ok("DELETE", f"/volumes/{vol['id']}")
+
+
+def _nbd_size(data: dict[str, Any]) -> int | None:
+    """The virtual size qemu-img reads from an NBD export, None when it cannot connect."""
+    proc = subprocess.run(["qemu-img", "info", "--output=json", "-f", "raw",
+                           f"nbd://{data['host']}:{data['port']}/{data['name']}"],
+                          capture_output=True, text=True, timeout=30, check=False)
+    return int(json.loads(proc.stdout)["virtual-size"]) if proc.returncode == 0 else None
+
+
+def _wait_unexported(cloud: Cloud, volume_id: str, data: dict[str, Any]) -> None:
+    fixtures.wait_until(lambda: not os.path.exists(_file(cloud, "export", volume_id) + ".json"), timeout=30,
+                        interval=0.1, what="the export's removal")
+    assert _nbd_size(data) is None
+
+
+def test_export_survives_a_manager_restart_and_goes_with_the_volume(cloud: Cloud, member: Api) -> None:
+    """The legacy os-initialize_connection flow; a restarted manager exports attached volumes again (the old
+    daemon killed as a crash would), removes exports nothing connects to, and a deleted volume leaves none."""
+    from nubis.volume import manager_service
+
+    vol = member.wait(member.create(1)["id"], "available")
+    act = f"/volumes/{vol['id']}/action"
+    assert member.call("POST", act, {"os-initialize_connection": {}}).status_code == 400  # no connector
+    info = member.ok("POST", act, {"os-initialize_connection": {"connector": {"host": "c1"}}})["connection_info"]
+    assert info["driver_volume_type"] == "nbd" and _nbd_size(info["data"]) == GiB
+    runtime = cloud.aio.runtime
+    assert runtime is not None
+    manager_service.build_manager(runtime).recover()  # nothing attached: the stray export goes
+    assert _nbd_size(info["data"]) is None
+
+    attachment = member.call("POST", "/attachments", {"attachment": {
+        "volume_uuid": vol["id"], "instance_uuid": str(uuid.uuid4()), "connector": {"host": "c1"}}},
+        version="3.44").json()["attachment"]
+    data = attachment["connection_info"]["data"]
+    with open(_file(cloud, "export", vol["id"]) + ".json") as f:
+        os.kill(json.load(f)["pid"], signal.SIGKILL)
+    fixtures.wait_until(lambda: _nbd_size(data) is None, timeout=10, what="the daemon to die")
+    manager_service.build_manager(runtime).recover()
+    assert _nbd_size(data) == GiB  # same address again: the guest's disk definition still holds
+    assert member.call("POST", f"/attachments/{attachment['id']}/action", {"os-complete": {}},
+                       version="3.44").status_code == 204
+    member.call("DELETE", f"/attachments/{attachment['id']}", version="3.44")
+    _wait_unexported(cloud, vol["id"], data)
+    member.ok("DELETE", f"/volumes/{vol['id']}")
+    member.gone(f"/volumes/{vol['id']}")
+    assert not os.path.exists(_file(cloud, "volume", vol["id"]))
 
 
 def test_volume_from_volume(cloud: Cloud, member: Api) -> None:
@@ -425,3 +496,10 @@ def test_volume_from_image(cloud: Cloud, admin: Api, member: Api, tmp_path: Any,
     assert member.call("POST", "/volumes", {"volume": {"imageRef": str(uuid.uuid4())}}).status_code == 400
     member.ok("DELETE", f"/volumes/{vol['id']}")
     member.gone(f"/volumes/{vol['id']}")
+
+
+def test_a_project_lists_no_volume_transfers(member: Api) -> None:
+    """Horizon lists transfers with the volumes (``os-volume-transfer/detail``, ``volume-transfers`` from 3.55);
+    there are none to list, and a missing listing failed its whole volume list."""
+    for path in ("/os-volume-transfer", "/os-volume-transfer/detail", "/volume-transfers/detail"):
+        assert member.ok("GET", path) == {"transfers": []}

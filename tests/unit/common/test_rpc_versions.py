@@ -21,12 +21,13 @@ from nubis.network.metadata_rpc import NetworkMetadataAPI, NetworkMetadataEndpoi
 from nubis.network.rpcapi import NetworkAgentAPI, NetworkAgentEndpoint, NetworkServerAPI, NetworkServerEndpoint
 from nubis.scheduler.request_spec import Flavor, RequestSpec, ServerGroup
 from nubis.scheduler.rpcapi import SchedulerAPI, SchedulerEndpoint
+from nubis.volume.manager.rpcapi import VolumeManagerAPI, VolumeManagerEndpoint
 
 # Every RPC API: (client, its server endpoint).
 APIS = [(ComputeAgentAPI, ComputeAgentEndpoint), (ConductorAPI, ConductorEndpoint),
         (ConductorMetadataAPI, ConductorMetadataEndpoint), (SchedulerAPI, SchedulerEndpoint),
         (NetworkServerAPI, NetworkServerEndpoint), (NetworkAgentAPI, NetworkAgentEndpoint),
-        (NetworkMetadataAPI, NetworkMetadataEndpoint)]
+        (NetworkMetadataAPI, NetworkMetadataEndpoint), (VolumeManagerAPI, VolumeManagerEndpoint)]
 
 
 def _messaging(conf: cfg.ConfigOpts, **levels: str) -> rpc.Messaging:
@@ -114,14 +115,15 @@ def test_remote_exception_modules_exist() -> None:
 # A method's arguments are its wire shape: changing them without a version bump breaks N-1 peers.
 # Changing this table is the reminder: bump VERSION, add a line to the history and to RELEASES.
 SIGNATURES = {
-    "ComputeAgentEndpoint": ("1.2", {
-        "build_and_run_instance": "instance", "console_output": "uuid", "drop_guest": "uuid",
+    "ComputeAgentEndpoint": ("1.4", {
+        "attach_volume": "uuid,connection_info,device", "detach_volume": "uuid,device",
+        "build_and_run_instance": "instance,block_device_info", "console_output": "uuid", "drop_guest": "uuid",
         "external_event": "event", "power_action": "uuid,action", "rebuild_instance": "instance",
         "receive_guest": "instance,running", "resize_instance": "instance,revert",
         "shelve_instance": "uuid,image_id", "snapshot_instance": "uuid,image_id,rotation",
         "start_guest": "uuid", "stop_guest": "uuid", "terminate_instance": "uuid",
         "get_console": "uuid,kind", "rescue_instance": "instance,rescue_image", "unrescue_instance": "uuid",
-        "trigger_crash_dump": "uuid"}),
+        "trigger_crash_dump": "uuid", "get_diagnostics": "uuid", "set_admin_password": "instance,password"}),
     "ConductorEndpoint": ("1.4", {
         "add_fault": "uuid,code,message,details", "build_instances": "instances,spec",
         "check_console_token": "token,consume",
@@ -131,7 +133,8 @@ SIGNATURES = {
         "resize_instance": "uuid,flavor", "revert_move": "migration_uuid", "revert_resize": "uuid",
         "schedule_move": "migration_uuid,target_host", "service_heartbeat": "host,binary,versions",
         "unshelve_instance": "uuid,zone"}),
-    "ConductorMetadataEndpoint": ("1.0", {"instance_facts": "instance_uuid"}),
+    "ConductorMetadataEndpoint": ("1.1", {"instance_facts": "instance_uuid", "instance_password": "instance_uuid",
+                                          "set_instance_password": "instance_uuid,password"}),
     "SchedulerEndpoint": ("1.2", {
         "explain": "spec,spec_obj", "release": "instance_uuid", "select_destinations": "spec,return_alternates,spec_obj",
         "update_host": "report", "update_host_settings": "host,settings"}),
@@ -140,6 +143,10 @@ SIGNATURES = {
         "update_port_status": "host,statuses"}),
     "NetworkAgentEndpoint": ("1.0", {"changed": "event,resource_id"}),
     "NetworkMetadataEndpoint": ("1.0", {"floating_ip": "instance_uuid,fixed_ip", "instance_ports": "instance_uuid"}),
+    "VolumeManagerEndpoint": ("1.1", {
+        "create_snapshot": "snapshot_id", "create_volume": "volume_id", "delete_snapshot": "snapshot_id",
+        "delete_volume": "volume_id", "extend_volume": "volume_id,new_size",
+        "initialize_connection": "volume_id,attachment_id", "terminate_connection": "volume_id"}),
 }
 
 

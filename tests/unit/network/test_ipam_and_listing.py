@@ -55,16 +55,31 @@ def test_filters_tags_and_ip_substrings() -> None:
 
 
 def test_pages_follow_markers_in_both_directions() -> None:
-    first = query.apply(_items(), query.parse([("limit", "4"), ("sort_key", "name"), ("sort_dir", "desc")], 100),
-                        ["id", "name"])
+    params = query.parse([("limit", "4"), ("sort_key", "name"), ("sort_dir", "desc")], 100)
+    first = query.apply(_items(), params, ["id", "name"])
     # ties on name are broken by id, in the same direction
-    assert [i["id"] for i in first.items] == ["id-5", "id-2", "id-4", "id-1"] and first.next_marker == "id-1"
-    second = query.apply(_items(), query.parse([("limit", "4"), ("sort_key", "name"), ("sort_dir", "desc"),
-                                                ("marker", "id-1")], 100), ["id", "name"])
-    assert [i["id"] for i in second.items] == ["id-3", "id-0"] and second.next_marker is None
-    back = query.apply(_items(), query.parse([("limit", "2"), ("sort_key", "name"), ("sort_dir", "desc"),
-                                              ("marker", "id-3"), ("page_reverse", "True")], 100), ["id", "name"])
+    assert [i["id"] for i in first.items] == ["id-5", "id-2", "id-4", "id-1"]
+    assert query.links(first.items, params) == [("next", "id-1", False), ("previous", "id-5", True)]
+    params = query.parse([("limit", "4"), ("sort_key", "name"), ("sort_dir", "desc"), ("marker", "id-1")], 100)
+    second = query.apply(_items(), params, ["id", "name"])
+    assert [i["id"] for i in second.items] == ["id-3", "id-0"]
+    assert query.links(second.items, params) == [("previous", "id-3", True)]  # short: the end
+    params = query.parse([("limit", "2"), ("sort_key", "name"), ("sort_dir", "desc"), ("marker", "id-3"),
+                          ("page_reverse", "True")], 100)
+    back = query.apply(_items(), params, ["id", "name"])
     assert [i["id"] for i in back.items] == ["id-4", "id-1"]
+    assert query.links(back.items, params) == [("next", "id-1", False), ("previous", "id-4", True)]
+
+
+def test_links_are_neutrons() -> None:
+    """A full page links on (even the last), a short one ends its direction, an empty one has no marker."""
+    forward = query.parse([("limit", "2")], 100)
+    assert query.links([{"id": "a"}, {"id": "b"}], forward) == [("next", "b", False), ("previous", "a", True)]
+    assert query.links([], forward) == [("previous", None, True)]
+    reverse = query.parse([("limit", "2"), ("page_reverse", "True")], 100)
+    assert query.links([{"id": "a"}], reverse) == [("next", "a", False)]
+    assert query.links([], reverse) == [("next", None, False)]
+    assert query.links([{"id": "a"}], query.parse([], 100)) == []
 
 
 def test_bad_listing_parameters_are_400() -> None:

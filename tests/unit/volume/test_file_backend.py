@@ -8,6 +8,7 @@ import pytest
 
 from nubis.volume.manager.backends.base import BackendError, GiB
 from nubis.volume.manager.backends.file import FileBackend
+from tools import ports
 
 
 def test_create_extend_delete(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -66,3 +67,24 @@ def test_cleanup_of_an_interrupted_create(tmp_path) -> None:  # type: ignore[no-
     backend.cleanup("half")
     assert not os.path.exists(path)
     backend.cleanup("never-made")
+
+
+def test_snapshot_and_clone_of_an_exported_volume(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An attached volume (exported over NBD, whose daemon holds the file's write lock) can still be snapshotted
+    (Cinder's ``force`` snapshot of an in-use volume) and cloned: the copy reads the file in shared mode."""
+    first = ports.free_offset([0])
+    backend = FileBackend(str(tmp_path), nbd_ports=(first, first))
+    path = backend.create("src", 1)
+    with open(path, "r+b") as f:
+        f.seek(GiB // 2)
+        f.write(b"in use")
+    backend.export("src", path)
+    try:
+        snap = backend.create_snapshot("s1", path)
+        clone = backend.clone("copy", 1, path)
+    finally:
+        backend.unexport("src")
+    for copy in (snap, clone):
+        with open(copy, "rb") as f:
+            f.seek(GiB // 2)
+            assert f.read(6) == b"in use"

@@ -12,7 +12,7 @@ API_PREFIX = "/v2.1"
 
 def base_url(req: router.Request) -> str:
     """Scheme, host and port the client used to reach the API."""
-    return req.host_url  # type: ignore[no-any-return]
+    return req.host_url
 
 
 def path(*segments: str) -> str:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from nubis.api.microversion import Version
-from nubis.compute import network_client, states
+from nubis.compute import networking, states
 from nubis.compute.api.views.links import bookmark, links
 from nubis.compute.db.models import Instance, InstanceFault
 
@@ -58,8 +58,11 @@ def _extended_attributes(inst: Instance) -> dict[str, Any]:
 
 
 def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: InstanceFault | None,
-           host_status: str | None = None) -> dict[str, Any]:
+           host_status: str | None = None, security_groups: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """The full (detail/show) form; ``is_admin`` adds the host attributes and fault details.
+
+    ``security_groups`` (``[{"name": ...}]``, those of the server's ports) is shown when there are any: as
+    in Nova, a server with no port in any group has no ``security_groups``.
 
     ``host_status`` (UP, DOWN, MAINTENANCE, UNKNOWN or "") is shown from 2.16 when the caller gives one: the
     handler decides, by policy, whether this caller may see it.
@@ -69,15 +72,17 @@ def server(base: str, inst: Instance, version: Version, is_admin: bool, fault: I
         "tenant_id": inst.project_id, "user_id": inst.user_id, "metadata": dict(inst.metadata_items or {}),
         "hostId": host_id(inst.project_id, inst.host), "image": _image(base, inst),
         "flavor": _flavor(base, inst, version), "created": _iso(inst.created_at), "updated": _iso(inst.updated_at),
-        "addresses": network_client.addresses(inst.network_info), "accessIPv4": inst.access_ip_v4 or "",
-        "accessIPv6": inst.access_ip_v6 or "", "links": links(base, "servers", inst.uuid), "OS-DCF:diskConfig": "MANUAL",
+        "addresses": networking.addresses(inst.network_info), "accessIPv4": inst.access_ip_v4 or "",
+        "accessIPv6": inst.access_ip_v6 or "", "links": links(base, "servers", inst.uuid),
+        "OS-DCF:diskConfig": "AUTO" if inst.auto_disk_config else "MANUAL",
         "OS-EXT-AZ:availability_zone": inst.availability_zone or "",
         "config_drive": "True" if inst.config_drive else "", "key_name": inst.key_name,
         "OS-SRV-USG:launched_at": _iso(inst.launched_at), "OS-SRV-USG:terminated_at": _iso(inst.terminated_at),
         "OS-EXT-STS:task_state": inst.task_state, "OS-EXT-STS:vm_state": inst.vm_state,
         "OS-EXT-STS:power_state": inst.power_state, "os-extended-volumes:volumes_attached": [],
-        "security_groups": [{"name": "default"}],
     }
+    if security_groups:
+        body["security_groups"] = security_groups
     if body["status"] in _PROGRESS_STATUSES:
         body["progress"] = 0  # the fake and libvirt drivers report no progress; Nova shows 0 then
     if is_admin:
@@ -153,7 +158,7 @@ def with_admin_pass(body: dict[str, Any], admin_pass: str | None) -> dict[str, A
     return body if admin_pass is None else {**body, "adminPass": admin_pass}
 
 
-def created(base: str, server_id: str, admin_pass: str | None) -> dict[str, Any]:
+def created(base: str, server_id: str, admin_pass: str | None, disk_config: str = "MANUAL") -> dict[str, Any]:
     """The body of a 202 to ``POST /servers`` (``adminPass`` unless instance passwords are disabled)."""
-    return with_admin_pass({"id": server_id, "links": links(base, "servers", server_id), "OS-DCF:diskConfig": "MANUAL",
+    return with_admin_pass({"id": server_id, "links": links(base, "servers", server_id), "OS-DCF:diskConfig": disk_config,
                             "security_groups": [{"name": "default"}]}, admin_pass)

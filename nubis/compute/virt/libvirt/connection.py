@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from xml.etree import ElementTree
 
 import libvirt
 
@@ -173,6 +174,52 @@ class Connection:
     def inactive_xml(self, uuid: str) -> str:
         """The guest's persistent definition (what the next start boots), without live state."""
         return str(self.lookup(uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+
+    def guest_stats(self, uuid: str) -> dict[str, Any]:
+        """The running guest's counters, as libvirt reports them: {"state": PowerState, "max_kib", "used_kib",
+        "vcpu_ns": [ns per vCPU], "disks": {target: (rd_req, rd_bytes, wr_req, wr_bytes, errs)},
+        "nics": [(mac, tap, (rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop))]}.
+        Per-device counters exist only while the guest runs; a stopped guest reports none."""
+        dom = self.lookup(uuid)
+        raw_state, max_kib, used_kib, _, _ = self._call(dom.info)
+        state = _STATE_MAP.get(raw_state, PowerState.NOSTATE)
+        stats: dict[str, Any] = {"state": state, "max_kib": max_kib, "used_kib": used_kib, "vcpu_ns": [],
+                                 "disks": {}, "nics": []}
+        if state not in (PowerState.RUNNING, PowerState.PAUSED):
+            return stats
+        stats["vcpu_ns"] = [info[2] for info in self._call(dom.vcpus)[0]]
+        devices = ElementTree.fromstring(self._call(dom.XMLDesc, 0)).find("devices")
+        for disk in devices.findall("disk") if devices is not None else []:
+            target = disk.find("target")
+            if target is not None and disk.get("device", "disk") == "disk":
+                stats["disks"][target.get("dev")] = tuple(self._call(dom.blockStats, target.get("dev")))
+        for iface in devices.findall("interface") if devices is not None else []:
+            mac, target = iface.find("mac"), iface.find("target")
+            if target is not None:
+                stats["nics"].append((mac.get("address") if mac is not None else None, target.get("dev"),
+                                      tuple(self._call(dom.interfaceStats, target.get("dev")))))
+        return stats
+
+    def set_user_password(self, uuid: str, user: str, password: str) -> None:
+        """Set ``user``'s password inside the guest through the QEMU guest agent."""
+        self._call(self.lookup(uuid).setUserPassword, user, password, 0)
+    def attach_device(self, uuid: str, xml: str) -> None:
+        """Add a device to the guest's definition, and to the running guest when it runs (hot-plug)."""
+        dom = self.lookup(uuid)
+        flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if dom.isActive() else 0)
+        self._call(dom.attachDeviceFlags, xml, flags)
+
+    def detach_device(self, uuid: str, xml: str, live: bool, config: bool) -> None:
+        """Ask to remove a device from the running guest (``live``: the guest must let go of it; the call
+        returns before it has) and/or from its definition (``config``)."""
+        dom = self.lookup(uuid)
+        flags = (libvirt.VIR_DOMAIN_AFFECT_CONFIG if config else 0) | (
+            libvirt.VIR_DOMAIN_AFFECT_LIVE if live and dom.isActive() else 0)
+        if flags:
+            self._call(dom.detachDeviceFlags, xml, flags)
+
+    def is_active(self, uuid: str) -> bool:
+        return bool(self.lookup(uuid).isActive())
 
     def inject_nmi(self, uuid: str) -> None:
         """Send the guest a non-maskable interrupt (its kernel may dump and reboot)."""

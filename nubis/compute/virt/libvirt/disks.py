@@ -22,7 +22,18 @@ def _run(*args: str) -> str:
 
 def info(path: str) -> dict[str, object]:
     """``qemu-img info`` as a dict (format, virtual-size, backing-filename, ...)."""
-    return json.loads(_run("qemu-img", "info", "--output=json", "--force-share", path))  # type: ignore[no-any-return]
+    return json.loads(_run("qemu-img", "info", "--output=json", "--force-share", path))
+
+
+def backing_files(path: str) -> list[str]:
+    """The files under ``path`` in its backing chain (absolute paths, nearest first; [] for a standalone disk).
+
+    Read with ``--force-share``, so a disk a running guest holds can be read too.
+
+    :raises DiskError: qemu-img cannot read ``path``.
+    """
+    chain = json.loads(_run("qemu-img", "info", "--output=json", "--force-share", "--backing-chain", path))
+    return [str(layer["full-backing-filename"]) for layer in chain if layer.get("full-backing-filename")]
 
 
 def create_overlay(base: str, path: str, size_gb: int | None) -> None:

@@ -29,6 +29,8 @@ class Disk:
     io: str | None = "native"  # native needs cache=none (O_DIRECT); None lets qemu choose
     readonly: bool = False
     iotune: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    # A volume's NBD export (host, port, export name) instead of a file: ``path`` is then unused.
+    nbd: tuple[str, int, str] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Interface:
     tap: str
     mtu: int | None = None
     model: str = "virtio"
+    # libvirt's <bandwidth>: {"inbound"|"outbound": {"average"|"peak"|"burst": KB/s or KB}} (flavor quota:vif_*)
+    bandwidth: Mapping[str, Mapping[str, int]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +113,7 @@ class Domain:
     description: str = ""
     graphics: tuple[Graphics, ...] = ()
     serial_tcp: SerialTcp | None = None
+    guest_agent: bool = False  # a virtio channel for the QEMU guest agent (image property hw_qemu_guest_agent)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -177,12 +182,16 @@ def _tuning(root: ET.Element, d: Domain) -> None:
 
 
 def _disk(devices: ET.Element, disk: Disk) -> None:
-    element = _sub(devices, "disk", type="file", device=disk.device)
+    element = _sub(devices, "disk", type="network" if disk.nbd else "file", device=disk.device)
     driver = {"name": "qemu", "type": disk.format, "cache": disk.cache}
     if disk.io:
         driver["io"] = disk.io
     _sub(element, "driver", **driver)
-    _sub(element, "source", file=disk.path)
+    if disk.nbd:
+        host, port, name = disk.nbd
+        _sub(_sub(element, "source", protocol="nbd", name=name), "host", name=host, port=str(port))
+    else:
+        _sub(element, "source", file=disk.path)
     _sub(element, "target", dev=disk.target, bus=disk.bus)
     if disk.readonly:
         _sub(element, "readonly")
@@ -220,6 +229,11 @@ def to_xml(d: Domain) -> str:
         _sub(element, "model", type=nic.model)
         if nic.mtu:
             _sub(element, "mtu", size=str(nic.mtu))
+        if nic.bandwidth:
+            bandwidth = _sub(element, "bandwidth")
+            for direction in ("inbound", "outbound"):
+                if nic.bandwidth.get(direction):
+                    _sub(bandwidth, direction, **{k: str(v) for k, v in sorted(nic.bandwidth[direction].items())})
     if d.serial_tcp:
         # The guest's console (ttyS0) is the TCP socket the serial proxy connects to; what it writes is also
         # logged to the console log (as Nova does), so os-getConsoleOutput keeps working.
@@ -238,6 +252,10 @@ def to_xml(d: Domain) -> str:
         _sub(element, "listen", type="address", address=g.listen)
     if d.graphics:
         _sub(_sub(devices, "video"), "model", type="virtio" if d.arch != "x86_64" else "vga")
+    if d.guest_agent:
+        # libvirt picks the host-side socket path itself (type unix without a source path).
+        channel = _sub(devices, "channel", type="unix")
+        _sub(channel, "target", type="virtio", name="org.qemu.guest_agent.0")
     _sub(devices, "memballoon", model="virtio" if d.balloon else "none")
     return ET.tostring(root, encoding="unicode")
 
@@ -257,6 +275,14 @@ def console_ports(xml: str) -> dict[str, tuple[str, int]]:
         source = serial.find("source")
         if source is not None and source.get("mode") == "bind" and source.get("service"):
             found.setdefault("serial", (source.get("host") or "127.0.0.1", int(str(source.get("service")))))
+    return found
+
+
+def files(xml: str) -> list[str]:
+    """The host files a domain XML makes the guest use: its file-backed disks, its kernel and its ramdisk."""
+    root = ET.fromstring(xml)
+    found = [str(s.get("file")) for s in root.iterfind("./devices/disk/source") if s.get("file")]
+    found += [str(e.text) for e in (root.find("./os/kernel"), root.find("./os/initrd")) if e is not None and e.text]
     return found
 
 

@@ -15,13 +15,16 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
-from keystoneauth1 import adapter as ks_adapter
 from oslo_config import cfg
 
+from nubis.common.clients.image import ImageClient
 from nubis.compute import states
+from nubis.compute.virt import diagnostics
+from nubis.compute.virt.diagnostics import Diagnostics
 from nubis.compute.virt.driver import (
     ConsoleEndpoint,
     ConsoleUnavailable,
@@ -29,10 +32,11 @@ from nubis.compute.virt.driver import (
     GuestSpec,
     HostResources,
     NumaCell,
+    PasswordNotSupported,
     Snapshot,
 )
 from nubis.compute.virt.libvirt import conf as libvirt_conf
-from nubis.compute.virt.libvirt import configdrive, disks, domain, guest_config, host
+from nubis.compute.virt.libvirt import configdrive, disks, domain, guest_config, host, imagecache, volumes
 from nubis.compute.virt.libvirt.connection import Connection, GuestNotFound, LibvirtError, PowerState
 from nubis.compute.virt.libvirt.imagecache import ImageCache
 from nubis.console import conf as console_conf
@@ -40,6 +44,9 @@ from nubis.console import conf as console_conf
 LOG = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 CONSOLE_TAIL = 256 * 1024  # what os-getConsoleOutput may return at most
+CONFIG_DRIVE = "disk.config"  # the config drive's file in the guest's directory
+# How long a guest may take to let go of a hot-unplugged disk (it must acknowledge the PCI unplug).
+DETACH_TIMEOUT = 30.0
 
 
 def _make_reachable_dir(path: str) -> None:
@@ -50,7 +57,7 @@ def _make_reachable_dir(path: str) -> None:
 
 
 class LibvirtDriver:
-    def __init__(self, conf: cfg.ConfigOpts, images: ks_adapter.Adapter | None,
+    def __init__(self, conf: cfg.ConfigOpts, images: ImageClient | None,
                  connection: Connection | None = None) -> None:
         self.conf = conf
         self.images = images
@@ -91,10 +98,10 @@ class LibvirtDriver:
     def _image_info(self, image_id: str) -> dict[str, Any]:
         if self.images is None:
             raise DriverError("this compute host has no image service configured to fetch images from")
-        resp = self.images.get(f"/v2/images/{image_id}", raise_exc=False)
+        resp = self.images.show(image_id)
         if resp.status_code != 200:
             raise DriverError(f"image {image_id} could not be read from the image service ({resp.status_code})")
-        return resp.json()  # type: ignore[no-any-return]
+        return resp.json()
 
     def _cached(self, image_id: str, info: dict[str, Any] | None = None) -> str:
         """The image's file in this host's cache, downloaded (and verified) once."""
@@ -104,7 +111,7 @@ class LibvirtDriver:
 
         def download(out: BinaryIO) -> None:
             assert self.images is not None
-            resp = self.images.get(f"/v2/images/{image_id}/file", stream=True, raise_exc=False)
+            resp = self.images.download(image_id)
             if resp.status_code != 200:
                 raise DriverError(f"downloading image {image_id} failed: {resp.status_code}")
             for chunk in resp.iter_content(CHUNK):
@@ -112,23 +119,38 @@ class LibvirtDriver:
 
         return self.cache.fetch(image_id, info.get("os_hash_algo") or "sha512", info["os_hash_value"], download)
 
+    def manage_image_cache(self) -> list[str]:
+        """Nova's image cache manager pass (see ``imagecache``): the cached bases removed."""
+        guest_files: list[str] = []
+        for uuid in self.list_guests():
+            with contextlib.suppress(LibvirtError, GuestNotFound):  # a guest removed meanwhile uses nothing
+                guest_files += domain.files(self.conn.xml(uuid))
+        in_use = imagecache.files_in_use(self.path, guest_files)
+        return self.cache.manage(in_use, self.conf.libvirt.remove_unused_base_images_after)
+
     # -- spawn and destroy ------------------------------------------------------------------------------
 
     def _dir(self, uuid: str) -> str:
         return os.path.join(self.path, uuid)
 
     def _files(self, guest: GuestSpec, workdir: str) -> guest_config.GuestFiles:
-        if not guest.image_ref:
-            raise DriverError("the libvirt driver boots from images only (no image was given)")
-        meta = dict(guest.image_meta)
-        if not meta.get("os_hash_value"):
-            info = self._image_info(guest.image_ref)
-            meta = {**info, "properties": info}
-        base = self._cached(guest.image_ref, {**meta, "status": "active"})
-        root = os.path.join(workdir, "disk")
-        disks.create_overlay(base, root, guest.root_gb or None)
-        props = meta.get("properties") or {}
-        files: dict[str, Any] = {"root": root, "console_log": os.path.join(workdir, "console.log")}
+        files: dict[str, Any] = {"root": "", "console_log": os.path.join(workdir, "console.log")}
+        props: dict[str, Any] = {}
+        if guest.root_volume:  # booted from a volume: no image to fetch, the root disk is the volume's export
+            files["root_volume"] = guest.root_volume
+            # The image the volume was made from may still name a kernel and ramdisk (direct kernel boot).
+            props = dict(guest.image_meta.get("properties") or {})
+        elif not guest.image_ref:
+            raise DriverError("no image and no root volume was given to boot from")
+        else:
+            meta = dict(guest.image_meta)
+            if not meta.get("os_hash_value"):
+                info = self._image_info(guest.image_ref)
+                meta = {**info, "properties": info}
+            base = self._cached(guest.image_ref, {**meta, "status": "active"})
+            files["root"] = os.path.join(workdir, "disk")
+            disks.create_overlay(base, files["root"], guest.root_gb or None)
+            props = meta.get("properties") or {}
         if props.get("kernel_id"):
             files["kernel"] = self._cached(str(props["kernel_id"]))
             if props.get("ramdisk_id"):
@@ -140,11 +162,11 @@ class LibvirtDriver:
             files["swap"] = os.path.join(workdir, "disk.swap")
             disks.create_blank(files["swap"], guest.swap_mb)
         if guest.config_drive or self.conf.libvirt.force_config_drive:
-            files["config_drive"] = os.path.join(workdir, "disk.config")
+            files["config_drive"] = os.path.join(workdir, CONFIG_DRIVE)
             configdrive.build(files["config_drive"], guest_config.metadata_files(guest))
         return guest_config.GuestFiles(**files)
 
-    def spawn(self, guest: GuestSpec) -> None:
+    def spawn(self, guest: GuestSpec, power_on: bool = True) -> None:
         workdir = self._dir(guest.uuid)
         if self.conn.exists(guest.uuid):
             raise DriverError(f"guest {guest.uuid} already exists on this host")
@@ -154,7 +176,10 @@ class LibvirtDriver:
             xml = self._domain_xml(guest, files)
             with open(os.path.join(workdir, "libvirt.xml"), "w", encoding="utf-8") as f:
                 f.write(xml)
-            self.conn.define_and_start(xml)
+            if power_on:
+                self.conn.define_and_start(xml)
+            else:  # defined only: it starts on power_on (os-start), like any stopped guest
+                self.conn.redefine(xml)
         except Exception as exc:
             self._remove(guest.uuid)
             if isinstance(exc, DriverError):
@@ -212,8 +237,9 @@ class LibvirtDriver:
         except LibvirtError as exc:
             raise DriverError(f"removing guest {uuid} failed: {exc}") from exc
 
-    def resize(self, guest: GuestSpec) -> None:
-        """Stop the guest, grow its root disk if the flavor's is larger, redefine it with the new size, start it."""
+    def resize(self, guest: GuestSpec, power_on: bool = True) -> None:
+        """Stop the guest, grow its root disk if the flavor's is larger, redefine it with the new size, start it
+        (unless ``power_on`` is False)."""
         workdir = self._dir(guest.uuid)
         try:
             self.conn.stop(guest.uuid, self.conf.libvirt.shutdown_timeout)
@@ -222,7 +248,8 @@ class LibvirtDriver:
                 disks.resize(root, guest.root_gb)
             files = self._existing_files(guest, workdir)
             self.conn.redefine(self._domain_xml(guest, files))
-            self.conn.start(guest.uuid)
+            if power_on:
+                self.conn.start(guest.uuid)
         except (LibvirtError, GuestNotFound, disks.DiskError) as exc:
             raise DriverError(f"resizing guest {guest.uuid} failed: {exc}") from exc
 
@@ -236,7 +263,7 @@ class LibvirtDriver:
             props = self._image_info(guest.image_ref)
         return guest_config.GuestFiles(
             root=os.path.join(workdir, "disk"), ephemeral=there("disk.eph0"), swap=there("disk.swap"),
-            config_drive=there("disk.config"), console_log=os.path.join(workdir, "console.log"),
+            config_drive=there(CONFIG_DRIVE), console_log=os.path.join(workdir, "console.log"),
             kernel=self._cached(str(props["kernel_id"])) if props.get("kernel_id") else None,
             ramdisk=self._cached(str(props["ramdisk_id"])) if props.get("ramdisk_id") else None)
 
@@ -344,7 +371,7 @@ class LibvirtDriver:
                 self.conn.start(guest.uuid)
                 return
             # The second disk slot carries the guest's own root disk (vdb), as Nova's rescue shows it.
-            config_drive = os.path.join(workdir, "disk.config")
+            config_drive = os.path.join(workdir, CONFIG_DRIVE)
             files = guest_config.GuestFiles(
                 root=rescue_disk, ephemeral=os.path.join(workdir, "disk"),
                 config_drive=config_drive if os.path.exists(config_drive) else None,
@@ -376,6 +403,72 @@ class LibvirtDriver:
 
     def trigger_crash_dump(self, uuid: str) -> None:
         self._do("inject_nmi", uuid)
+
+    def set_admin_password(self, guest: GuestSpec, password: str) -> None:
+        # Through the QEMU guest agent, as Nova does: only guests whose image declares one have the agent's
+        # channel; the user is the image's os_admin_user (root by default).
+        if not guest_config.has_guest_agent(guest):
+            raise PasswordNotSupported(f"the image of guest {guest.uuid} has no QEMU guest agent "
+                                       "(image property hw_qemu_guest_agent=yes) to set the password through")
+        props = guest.image_meta.get("properties") or {}
+        self._do("set_user_password", guest.uuid, str(props.get("os_admin_user") or "root"), password)
+
+    def get_diagnostics(self, uuid: str) -> Diagnostics:
+        try:
+            raw = self.conn.guest_stats(uuid)
+        except GuestNotFound:
+            raise DriverError(f"guest {uuid} does not exist on this host") from None
+        except LibvirtError as exc:
+            raise DriverError(f"diagnostics of guest {uuid} could not be read: {exc}") from exc
+        return Diagnostics(
+            state=raw["state"].name.lower() if raw["state"] != PowerState.NOSTATE else "pending",
+            driver="libvirt", hypervisor=self.conf.libvirt.virt_type, hypervisor_os="linux", uptime=None,
+            config_drive=os.path.exists(os.path.join(self._dir(uuid), CONFIG_DRIVE)),
+            memory_max_mb=raw["max_kib"] // 1024, memory_used_mb=raw["used_kib"] // 1024,
+            cpus=tuple(diagnostics.CpuDiagnostics(i, ns) for i, ns in enumerate(raw["vcpu_ns"])),
+            disks=tuple(diagnostics.DiskDiagnostics(read_requests=c[0], read_bytes=c[1], write_requests=c[2],
+                                                    write_bytes=c[3], errors_count=c[4], device=dev)
+                        for dev, c in raw["disks"].items()),
+            nics=tuple(diagnostics.NicDiagnostics(
+                mac, rx_octets=c[0], rx_packets=c[1], rx_errors=c[2], rx_drop=c[3], tx_octets=c[4],
+                tx_packets=c[5], tx_errors=c[6], tx_drop=c[7], device=tap) for mac, tap, c in raw["nics"]))
+    # -- volumes ---------------------------------------------------------------------------------------
+
+    def attach_volume(self, uuid: str, connection_info: Mapping[str, Any], device: str) -> str:
+        """Hot-plug the NBD export as a virtio disk (live and persistent); returns the target used (``vdb``):
+        ``device`` when free, else the first free name (local disks take the first letters)."""
+        try:
+            target = volumes.free_target(self.conn.inactive_xml(uuid), device)
+            if self.conn.is_active(uuid):
+                target = volumes.free_target(self.conn.xml(uuid), target)
+            self.conn.attach_device(uuid, volumes.disk_xml(connection_info, target))
+        except volumes.UnsupportedVolume as exc:
+            raise DriverError(str(exc)) from exc
+        except GuestNotFound:
+            raise DriverError(f"guest {uuid} does not exist on this host") from None
+        except LibvirtError as exc:
+            raise DriverError(f"attaching a volume to guest {uuid} failed: {exc}") from exc
+        return target
+
+    def detach_volume(self, uuid: str, device: str) -> None:
+        """Unplug the disk from the running guest, waiting up to ``DETACH_TIMEOUT`` for it to let go, and drop
+        it from the definition. A guest that never had the disk is fine."""
+        try:
+            live = volumes.find_disk(self.conn.xml(uuid), device) if self.conn.is_active(uuid) else None
+            persistent = volumes.find_disk(self.conn.inactive_xml(uuid), device)
+            if persistent is not None:
+                self.conn.detach_device(uuid, persistent, live=False, config=True)
+            if live is not None:
+                self.conn.detach_device(uuid, live, live=True, config=False)
+                deadline = time.monotonic() + DETACH_TIMEOUT
+                while volumes.find_disk(self.conn.xml(uuid), device) is not None:
+                    if time.monotonic() > deadline:
+                        raise DriverError(f"guest {uuid} did not release {device} within {DETACH_TIMEOUT:.0f} s")
+                    time.sleep(0.2)
+        except GuestNotFound:
+            return  # no guest, no disk
+        except LibvirtError as exc:
+            raise DriverError(f"detaching {device} from guest {uuid} failed: {exc}") from exc
 
     # -- power changes nobody asked for ----------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from nubis.compute import metadata
 from nubis.compute.virt.driver import DriverError, GuestSpec
-from nubis.compute.virt.libvirt import domain
+from nubis.compute.virt.libvirt import domain, volumes
 from nubis.compute.virt.libvirt.host import GuestResources, HostTopology
 
 _BUS_PREFIX = {"virtio": "vd", "scsi": "sd", "sata": "sd", "ide": "hd", "usb": "sd"}
@@ -21,7 +21,8 @@ DOMAIN_PREFIX = "nubis-instance-"  # only domains named so are ours to list, cle
 
 @dataclasses.dataclass(frozen=True)
 class GuestFiles:
-    """Where a guest's files are on this host."""
+    """Where a guest's files are on this host. A guest booted from a volume has no root file (``root`` is
+    empty): its root disk is the volume's export, ``root_volume`` (Cinder's ``connection_info``)."""
 
     root: str
     root_format: str = "qcow2"
@@ -31,6 +32,7 @@ class GuestFiles:
     kernel: str | None = None
     ramdisk: str | None = None
     console_log: str | None = None
+    root_volume: Mapping[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,16 +138,27 @@ def _disks(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> tuple[domain
               if (value := _int_spec(guest, f"quota:disk_{key}")) is not None}
     cache = host.disk_cachemode
     io = "native" if cache == "none" else None
-    wanted: list[tuple[str, str, str, bool]] = [(files.root, files.root_format, "disk", False)]
+    wanted: list[tuple[str, str, str, bool]] = [] if files.root_volume else [
+        (files.root, files.root_format, "disk", False)]
     if files.ephemeral:
         wanted.append((files.ephemeral, "qcow2", "disk", False))
     if files.swap:
         wanted.append((files.swap, "qcow2", "disk", False))
     if files.config_drive:
         wanted.append((files.config_drive, "raw", "disk", True))
-    return tuple(domain.Disk(path, f"{prefix}{chr(ord('a') + i)}", bus=bus, format=fmt, device=device,
-                             cache=cache, io=io, readonly=readonly, iotune={} if readonly else iotune)
-                 for i, (path, fmt, device, readonly) in enumerate(wanted))
+    found = [domain.Disk(path, f"{prefix}{chr(ord('a') + i)}", bus=bus, format=fmt, device=device,
+                         cache=cache, io=io, readonly=readonly, iotune={} if readonly else iotune)
+             for i, (path, fmt, device, readonly) in enumerate(wanted, start=1 if files.root_volume else 0)]
+    if files.root_volume:
+        # Booted from a volume: the root disk (vda, the first, so <boot dev='hd'> boots it) is the volume's NBD
+        # export, defined as an attached volume is (raw, no host cache, virtio).
+        try:
+            export = volumes.nbd_export(files.root_volume)
+        except volumes.UnsupportedVolume as exc:
+            raise DriverError(f"the root volume cannot be used: {exc}") from exc
+        found.insert(0, domain.Disk("", "vda", bus="virtio", format="raw", cache="none", io=None, iotune=iotune,
+                                    nbd=export))
+    return tuple(found)
 
 
 def build(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> domain.Domain:
@@ -162,10 +175,32 @@ def build(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> domain.Domain
         uuid=guest.uuid, name=domain_name(guest.uuid), vcpus=guest.vcpus, memory_kib=guest.memory_mb * 1024,
         virt_type=host.virt_type, machine_type=machine, kernel=files.kernel, initrd=files.ramdisk, cmdline=cmdline,
         disks=_disks(guest, host, files), console_log=files.console_log,
-        interfaces=tuple(domain.Interface(mac=v["mac"], tap=v["tap"], mtu=v.get("mtu")) for v in guest.vifs), cells=cells, hugepage_kib=page_kib,
+        interfaces=tuple(domain.Interface(mac=v["mac"], tap=v["tap"], mtu=v.get("mtu"), bandwidth=vif_bandwidth(guest, v))
+                         for v in guest.vifs), cells=cells, hugepage_kib=page_kib,
         topology=cpu_topology(guest), cputune=_cputune(guest, host, pins, pinned),
         # A balloon would let the host take back memory a pinned, NUMA-placed guest was promised.
-        balloon=not (pinned or page_kib), description=f"Nubis instance {guest.name}")
+        balloon=not (pinned or page_kib), description=f"Nubis instance {guest.name}",
+        guest_agent=has_guest_agent(guest))
+
+
+def vif_bandwidth(guest: GuestSpec, vif: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """The flavor's ``quota:vif_{inbound,outbound}_{average,peak,burst}`` (KB/s, burst in KB) as libvirt's
+    <bandwidth> of one NIC, as Nova renders them; none for a port with a QoS policy (its own or its network's):
+    the network service's bandwidth rule wins, enforced by the network agent on the same tap."""
+    if vif.get("qos_policy_id"):
+        return {}
+    found: dict[str, dict[str, int]] = {}
+    for direction in ("inbound", "outbound"):
+        limits = {key: value for key in ("average", "peak", "burst")
+                  if (value := _int_spec(guest, f"quota:vif_{direction}_{key}")) is not None}
+        if limits:
+            found[direction] = limits
+    return found
+
+
+def has_guest_agent(guest: GuestSpec) -> bool:
+    """Whether the image declares a QEMU guest agent (``hw_qemu_guest_agent=yes``), as Nova reads it."""
+    return str(_property(guest, "hw_qemu_guest_agent") or "no").lower() in ("yes", "true", "1")
 
 
 def metadata_files(guest: GuestSpec) -> Mapping[str, bytes]:

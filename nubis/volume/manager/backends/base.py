@@ -7,7 +7,8 @@ operator can act on; a failed create leaves nothing behind.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 GiB = 1024 ** 3
 
@@ -49,3 +50,13 @@ class VolumeBackend(Protocol):
 
     def delete_snapshot(self, location: str) -> None:
         """Remove the snapshot's data; a missing one is not an error."""
+
+    def export(self, volume_id: str, location: str) -> dict[str, Any]:
+        """Make the volume reachable by a compute (idempotent); returns Cinder's ``connection_info``:
+        ``{"driver_volume_type": ..., "data": {...}}``."""
+
+    def unexport(self, volume_id: str) -> None:
+        """Stop the volume's export; a missing one is not an error."""
+
+    def reconcile_exports(self, wanted: Iterable[tuple[str, str]]) -> None:
+        """Exports for exactly ``wanted`` (volume id, location): at a manager's start, after a crash."""

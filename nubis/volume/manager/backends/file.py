@@ -1,7 +1,8 @@
 """File backend: each volume is a raw sparse file ``volume-<id>`` under one directory, each snapshot a sparse
 copy ``snapshot-<id>`` made by ``qemu-img convert`` (which skips zeroes, so copies stay thin).
 
-Exporting these files to guests (tgt iSCSI or qemu-storage-daemon NBD) is the attach step, not done here yet.
+Attached volumes are exported over NBD by qemu-storage-daemon (``exports.NbdExports``), which computes reach as
+qemu network disks.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
+from typing import Any
 
 from nubis.volume.manager.backends.base import BackendError, GiB
+from nubis.volume.manager.exports import NbdExports
 
 # A snapshot copy of a large volume reads the whole file; bound it so a stuck copy cannot hang the manager.
 COPY_TIMEOUT = 3600
@@ -20,10 +24,12 @@ COPY_TIMEOUT = 3600
 class FileBackend:
     name = "file"
 
-    def __init__(self, directory: str, capacity_gb: int = 0) -> None:
+    def __init__(self, directory: str, capacity_gb: int = 0, nbd_host: str = "127.0.0.1",
+                 nbd_ports: tuple[int, int] = (10809, 10908)) -> None:
         self.directory = directory
         self._capacity_gb = capacity_gb
         os.makedirs(directory, mode=0o700, exist_ok=True)
+        self.exports = NbdExports(directory, nbd_host, *nbd_ports)
 
     def capacity_gb(self) -> int:
         if self._capacity_gb:
@@ -67,10 +73,14 @@ class FileBackend:
             raise BackendError("qemu-img is not installed on this storage host (package qemu-utils).")
         return qemu_img
 
-    def _copy(self, source: str, target: str, source_format: str = "raw") -> None:
+    def _copy(self, source: str, target: str, source_format: str = "raw", shared: bool = False) -> None:
+        """``source`` copied to the raw file ``target``. ``shared``: the source may be attached (its NBD export's
+        daemon holds the file's write lock), so it is read in shared mode (``-U``): a crash-consistent copy, as
+        Cinder's snapshot of an in-use volume."""
         qemu_img = self._qemu_img()
         try:
-            proc = subprocess.run([qemu_img, "convert", "-f", source_format, "-O", "raw", source, target],
+            proc = subprocess.run([qemu_img, "convert", *(["-U"] if shared else []), "-f", source_format,
+                                   "-O", "raw", source, target],
                                   capture_output=True, text=True, timeout=COPY_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as e:
             self._remove(target)
@@ -119,7 +129,7 @@ class FileBackend:
         path = self._path("volume", volume_id)
         if os.path.exists(path):
             raise BackendError(f"Volume file {path} already exists.")
-        self._copy(source, path)
+        self._copy(source, path, shared=True)
         try:
             self.extend(path, size_gb)
         except BackendError:
@@ -151,8 +161,18 @@ class FileBackend:
 
     def create_snapshot(self, snapshot_id: str, volume_location: str) -> str:
         path = self._path("snapshot", snapshot_id)
-        self._copy(self._inside(volume_location), path)
+        self._copy(self._inside(volume_location), path, shared=True)
         return path
 
     def delete_snapshot(self, location: str) -> None:
         self._remove(self._inside(location))
+
+    def export(self, volume_id: str, location: str) -> dict[str, Any]:
+        data = self.exports.ensure(volume_id, self._inside(location))
+        return {"driver_volume_type": "nbd", "data": data}
+
+    def unexport(self, volume_id: str) -> None:
+        self.exports.remove(volume_id)
+
+    def reconcile_exports(self, wanted: Iterable[tuple[str, str]]) -> None:
+        self.exports.reconcile((volume_id, self._inside(location)) for volume_id, location in wanted)

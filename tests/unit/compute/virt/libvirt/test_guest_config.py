@@ -154,3 +154,52 @@ def test_ports_become_ethernet_nics_and_config_drive_network_data() -> None:
     network = json.loads(guest_config.metadata_files(guest)["openstack/latest/network_data.json"])
     assert network["networks"][0]["ip_address"] == "10.0.0.5" and network["networks"][0]["type"] == "ipv4_dhcp"
     assert network["links"][0]["ethernet_mac_address"] == "fa:16:3e:00:00:01"
+
+
+def test_guest_agent_channel_only_for_images_that_declare_one() -> None:
+    plain = _xml(_guest())
+    assert plain.find("devices/channel") is None
+    agent = _xml(_guest(image_meta={"properties": {"hw_qemu_guest_agent": "yes"}}))
+    channel = agent.find("devices/channel")
+    assert channel is not None and channel.get("type") == "unix"
+    assert channel.find("target").attrib == {"type": "virtio", "name": "org.qemu.guest_agent.0"}
+
+
+def test_flavor_vif_quotas_become_libvirt_bandwidth_unless_the_port_has_a_qos_policy() -> None:
+    specs = {"quota:vif_inbound_average": "1000", "quota:vif_inbound_burst": "512",
+             "quota:vif_outbound_average": "2000", "quota:vif_outbound_peak": "4000"}
+    vifs = ({"mac": "fa:16:3e:00:00:01", "tap": "tap-plain"},
+            {"mac": "fa:16:3e:00:00:02", "tap": "tap-qos", "qos_policy_id": "policy-1"})
+    nics = _xml(_guest(extra_specs=specs, vifs=vifs)).findall("devices/interface")
+    plain, limited = nics
+    assert plain.find("bandwidth/inbound").attrib == {"average": "1000", "burst": "512"}
+    assert plain.find("bandwidth/outbound").attrib == {"average": "2000", "peak": "4000"}
+    assert limited.find("bandwidth") is None  # the network service's QoS rule wins on that port
+    assert _xml(_guest(vifs=vifs[:1])).find("devices/interface/bandwidth") is None  # no quota, no element
+
+
+NBD_ROOT = {"driver_volume_type": "nbd", "data": {"host": "192.0.2.5", "port": 10809, "name": "volume-v1",
+                                                  "export_name": "volume-v1", "access_mode": "rw"}}
+
+
+def test_a_volume_backed_guest_boots_the_volume_export_as_vda() -> None:
+    files = guest_config.GuestFiles(root="", console_log="/i/console.log", swap="/i/disk.swap",
+                                    config_drive="/i/disk.config", root_volume=NBD_ROOT)
+    root = _xml(_guest(image_ref="", swap_mb=512, root_volume=NBD_ROOT), files=files)
+    disks = root.findall("devices/disk")
+    first = disks[0]
+    assert first.get("type") == "network" and first.get("device") == "disk"
+    assert first.find("driver").attrib == {"name": "qemu", "type": "raw", "cache": "none"}
+    assert first.find("source").attrib == {"protocol": "nbd", "name": "volume-v1"}
+    assert first.find("source/host").attrib == {"name": "192.0.2.5", "port": "10809"}
+    assert first.find("target").attrib == {"dev": "vda", "bus": "virtio"}
+    assert root.find("os/boot").get("dev") == "hd"  # the first disk: the volume
+    # The local disks follow it; no file stands in for the root.
+    assert [(d.find("target").get("dev"), d.find("source").get("file")) for d in disks[1:]] == [
+        ("vdb", "/i/disk.swap"), ("vdc", "/i/disk.config")]
+
+
+def test_a_root_volume_of_another_transport_is_refused() -> None:
+    files = guest_config.GuestFiles(root="", root_volume={"driver_volume_type": "iscsi", "data": {}})
+    with pytest.raises(DriverError, match="root volume cannot be used"):
+        _xml(_guest(image_ref=""), files=files)

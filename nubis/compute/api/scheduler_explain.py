@@ -1,13 +1,13 @@
-"""POST /scheduler/explain: a dry run of the scheduler that says why hosts were rejected."""
+"""``POST /scheduler/explain`` (a Nubis extension, admin): a dry run of the scheduler that says why hosts
+were rejected. Served by the compute API, the scheduler's own front; the scheduler answers over RPC."""
 
 from __future__ import annotations
 
 import webob
 
-from nubis.api import router
+from nubis.api import router, validation
 from nubis.common import exceptions
-from nubis.placement.api.common import authorize, body, core
-from nubis.scheduler.request_spec import Flavor, RequestSpec
+from nubis.compute.api.common import authorize, body_of, context, core
 
 SCHEMA = {
     "type": "object", "required": ["flavor"], "additionalProperties": False,
@@ -27,13 +27,16 @@ SCHEMA = {
 
 
 def explain(req: router.Request) -> webob.Response:
-    authorize(req, "explain")
-    data = body(req, SCHEMA)
-    factory = core(req).scheduler_client
-    if factory is None:
-        raise exceptions.ServiceUnavailable("this placement service has no scheduler to ask")
-    flavor = Flavor(**{"name": "explain", **data["flavor"]})
-    spec = RequestSpec(flavor=flavor, image_properties=data.get("image_properties") or {},
-                       availability_zone=data.get("availability_zone"), force_host=data.get("force_host"),
-                       project_id=req.context.project_id or "", user_id=req.context.user_id or "")
-    return router.json_response(factory().explain(req.context, spec))
+    authorize(req, "scheduler:explain")
+    data = body_of(req)
+    validation.validate(data, SCHEMA)
+    explainer = core(req).explain
+    if explainer is None:
+        raise exceptions.ServiceUnavailable("this compute API has no scheduler to ask")
+    return router.json_response(explainer.explain(
+        context(req), data["flavor"], data.get("image_properties"), data.get("availability_zone"),
+        data.get("force_host")))
+
+
+def routes(prefix: str) -> router.RouteTable:
+    return {f"{prefix}/scheduler/explain": {"POST": explain}}

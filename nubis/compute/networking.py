@@ -10,17 +10,21 @@ never deleted.
 
 from __future__ import annotations
 
-import urllib.parse
+import logging
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
-from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
-from nubis.common import clients, exceptions
+from nubis.common import exceptions
+from nubis.common.clients.network import NetworkClient
 
 PRESERVE = "preserve_on_delete"  # kept in binding:profile, which only admins (compute) see
+# Ids per filtered GET (as Nova chunks its port queries), so a listing page's query string stays short.
+_IDS_PER_QUERY = 150
+
+LOG = logging.getLogger(__name__)
 
 
 def _unavailable(exc: Exception) -> exceptions.NubisError:
@@ -29,27 +33,25 @@ def _unavailable(exc: Exception) -> exceptions.NubisError:
     return exceptions.ServiceUnavailable(f"The network service cannot be reached: {exc}")
 
 
-class NetworkClient:
-    def __init__(self, adapter: ks_adapter.Adapter) -> None:
-        self.api = adapter
+class Networking:
+    """Compute's use of the network service (``client``, the one ``NetworkClient``, service credentials)."""
+
+    def __init__(self, client: NetworkClient) -> None:
+        self.client = client
 
     @classmethod
-    def from_conf(cls, conf: cfg.ConfigOpts) -> NetworkClient | None:
+    def from_conf(cls, conf: cfg.ConfigOpts) -> Networking | None:
         """The network service, when this cloud's config says how to find it (catalog or override)."""
-        adapter = clients.optional_service_adapter(conf, "network")
-        return None if adapter is None else cls(adapter)
+        client = NetworkClient.from_conf(conf)
+        return None if client is None else cls(client)
 
     def available(self) -> bool:
-        try:
-            return bool(self.api.get_endpoint())
-        except (ks_exc.EndpointNotFound, ks_exc.CatalogException):
-            return False
+        return self.client.available()
 
     def _get(self, *segments: Any, params: Mapping[str, Any] | None = None) -> Any:
-        """GET ``/v2.0/<segments>?<params>``; each path segment and query value is URL-encoded, so a name a user
-        chose ("web&project_id=...") stays one value and never becomes a filter or another path."""
+        """GET ``/v2.0/<segments>?<params>`` (``NetworkClient`` encodes every segment and value)."""
         try:
-            return self.api.get(_path(*segments), params=dict(params or {}), raise_exc=False)
+            return self.client.request("GET", *segments, params=params)
         except (ks_exc.EndpointNotFound, ks_exc.ConnectionError) as exc:
             raise _unavailable(exc) from None
 
@@ -103,7 +105,7 @@ class NetworkClient:
         net = resp.json().get("network") if resp.status_code == 200 else None
         if net is None or not (net["project_id"] == project_id or net["shared"]):
             raise exceptions.BadRequest(f"Network {network_id} could not be found.")
-        return net  # type: ignore[no-any-return]
+        return net
 
     def _free_port(self, project_id: str, port_id: Any) -> str:
         resp = self._get("ports", port_id)
@@ -156,7 +158,7 @@ class NetworkClient:
                     port["fixed_ips"] = [{"ip_address": request["fixed_ip"]}]
                 if request.get("security_groups"):
                     port["security_groups"] = request["security_groups"]
-                resp = self.api.post("/v2.0/ports", json={"port": port}, raise_exc=False)
+                resp = self.client.create_port(port)
                 if resp.status_code != 201:
                     raise exceptions.Conflict(f"Could not create a port on network {request['network_id']}: "
                                               f"{_message(resp)}")
@@ -164,7 +166,7 @@ class NetworkClient:
             return self.bind(uuid, host, self.ports(uuid, project_id))
         except Exception:
             for port_id in created:
-                self.api.delete(_path("ports", port_id), raise_exc=False)
+                self.client.delete_port(port_id)
             raise
 
     def bind(self, uuid: str, host: str, ports: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
@@ -189,10 +191,10 @@ class NetworkClient:
         return [p for p in found if p.get("binding:host_id") and p.get("device_id") == uuid]
 
     def _update(self, port_id: str, values: dict[str, Any]) -> dict[str, Any]:
-        resp = self.api.put(_path("ports", port_id), json={"port": values}, raise_exc=False)
+        resp = self.client.update_port(port_id, values)
         if resp.status_code != 200:
             raise exceptions.Conflict(f"Could not update port {port_id}: {_message(resp)}")
-        return resp.json()["port"]  # type: ignore[no-any-return]
+        return resp.json()["port"]
 
     def _vif(self, port: dict[str, Any]) -> dict[str, Any]:
         net = self._get("networks", port["network_id"]).json()["network"]
@@ -205,7 +207,10 @@ class NetworkClient:
         return {"id": port["id"], "mac": port["mac_address"], "network_id": port["network_id"],
                 "network_name": net["name"] or net["id"], "mtu": net["mtu"], "fixed_ips": port["fixed_ips"],
                 "subnets": subnets, "tap": f"tap{port['id'][:11]}", "bridge": details.get("bridge_name"),
-                "vif_type": port.get("binding:vif_type")}
+                "vif_type": port.get("binding:vif_type"),
+                # The QoS policy that limits this port (its own, else its network's): Neutron's rule then wins
+                # over the flavor's quota:vif_* limits.
+                "qos_policy_id": port.get("qos_policy_id") or net.get("qos_policy_id")}
 
     def active_ports(self, uuid: str, port_ids: Set[str]) -> set[str]:
         """Which of ``port_ids`` (ports of instance ``uuid``) the network agent has wired (status ACTIVE):
@@ -233,19 +238,52 @@ class NetworkClient:
             groups = [g for g in port["security_groups"] if g != group_id] + ([group_id] if add else [])
             self._update(port["id"], {"security_groups": groups})
 
-    def deallocate(self, uuid: str) -> None:
-        """Delete the ports compute made for the instance; unbind the ones the user brought."""
-        for port in self.ports(uuid):
+    def _listed(self, collection: str, ids: Sequence[str], key: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """``collection``'s items whose ``key`` is one of ``ids`` (``fields`` only): one GET per 150 ids."""
+        found: list[dict[str, Any]] = []
+        for at in range(0, len(ids), _IDS_PER_QUERY):
+            resp = self._get(collection, params={key: list(ids[at:at + _IDS_PER_QUERY]), "fields": list(fields)})
+            if resp.status_code != 200:
+                raise exceptions.ServiceUnavailable(f"The network service answered {resp.status_code} listing "
+                                                    f"{collection}: {_message(resp)}")
+            found.extend(resp.json().get(collection.replace("-", "_"), []))
+        return found
+
+    def security_group_names(self, projects: Mapping[str, str]) -> dict[str, list[str]]:
+        """The names of the security groups on each instance's ports, as a server shows them (Nova reads them
+        from the ports too): ``projects`` maps instance uuids to their project; an instance without ports has
+        no entry. Two GETs for up to 150 instances (their ports, then the groups' names), whatever their
+        number of ports; ports of another project naming the instance as their device are not its own. When
+        the network service cannot answer, none (logged): servers stay listable, as their addresses do."""
+        uuids = sorted(projects)
+        if not uuids or not self.available():
+            return {}
+        try:
+            ports = [p for p in self._listed("ports", uuids, "device_id",
+                                             ("device_id", "project_id", "security_groups"))
+                     if projects.get(p.get("device_id") or "") == p.get("project_id")]
+            group_ids = sorted({g for p in ports for g in p.get("security_groups") or []})
+            names = {g["id"]: g["name"] for g in self._listed("security-groups", group_ids, "id", ("id", "name"))}
+        except exceptions.NubisError as exc:
+            LOG.warning("servers shown without their security groups: %s", exc)
+            return {}
+        shown: dict[str, list[str]] = {}
+        for port in ports:
+            for group_id in port.get("security_groups") or []:
+                listed = shown.setdefault(port["device_id"], [])
+                if group_id in names and names[group_id] not in listed:
+                    listed.append(names[group_id])
+        return {uuid: listed for uuid, listed in shown.items() if listed}
+
+    def deallocate(self, uuid: str, project_id: str | None = None) -> None:
+        """Delete the ports compute made for the instance; unbind the ones the user brought. ``project_id``
+        (the instance's) also finds ports no host binds any more (see ``ports``)."""
+        for port in self.ports(uuid, project_id):
             if (port.get("binding:profile") or {}).get(PRESERVE):
-                self.api.put(_path("ports", port["id"]), raise_exc=False, json={"port": {
-                    "device_id": "", "device_owner": "", "binding:host_id": "", "binding:profile": {}}})
+                self.client.update_port(port["id"], {
+                    "device_id": "", "device_owner": "", "binding:host_id": "", "binding:profile": {}})
             else:
-                self.api.delete(_path("ports", port["id"]), raise_exc=False)
-
-
-def _path(*segments: Any) -> str:
-    """``/v2.0/a/b``, each segment percent-encoded (an id from a request body cannot add path or query)."""
-    return "/v2.0/" + "/".join(urllib.parse.quote(str(seg), safe="") for seg in segments)
+                self.client.delete_port(port["id"])
 
 
 def _message(resp: Any) -> str:

@@ -1,0 +1,206 @@
+"""``os-volume_attachments`` over HTTP: compute, the volume service (file backend, NBD exports) and a fake
+compute host that records the disks it was given."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests import fixtures
+from tests.functional import cloud as cloud_fixture
+from tests.functional.compute.conftest import CONFIG, SERVICES, boot, wait_for_status
+from tools import ports
+
+GiB = 1024 ** 3
+
+
+@pytest.fixture(scope="module", params=fixtures.backend_ids())
+def cloud(request, tmp_path_factory) -> Iterator[cloud_fixture.Cloud]:  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("attach")
+    nbd = ports.free_offset([0, 19])
+    with fixtures.backend_config(request.param, str(tmp)) as backend:
+        extra = {**CONFIG, **backend, "volume": {"report_interval": "1", "nbd_port_min": str(nbd),
+                                                 "nbd_port_max": str(nbd + 19)}}
+        with cloud_fixture.running_cloud(tmp, [*SERVICES, "volume", "volume-manager"], extra_config=extra) as c:
+            yield c
+
+
+@pytest.fixture(scope="module")
+def image_id(cloud: cloud_fixture.Cloud) -> str:
+    conn = cloud.connection()
+    image = conn.image.create_image(name="tiny", disk_format="raw", container_format="bare",
+                                    data=b"\0" * 4096, visibility="public")
+    return str(image.id)
+
+
+@pytest.fixture(scope="module")
+def flavor_id(cloud: cloud_fixture.Cloud) -> str:
+    return str(cloud.connection().compute.create_flavor(name="m1.tiny", ram=512, vcpus=1, disk=1).id)
+
+
+def _driver(cloud: cloud_fixture.Cloud) -> Any:
+    return next(item.driver for item in cloud.aio.running if hasattr(item, "driver"))
+
+
+class Calls:
+    def __init__(self, cloud: cloud_fixture.Cloud) -> None:
+        conn = cloud.connection()
+        self.token = conn.session.get_token()
+        self.compute = f"{cloud.url('compute-api')}/v2.1"
+        self.volume = f"{cloud.url('volume')}/v3/{conn.session.get_project_id()}"
+
+    def call(self, method: str, url: str, body: Any = None, version: str | None = None) -> requests.Response:
+        headers = {"X-Auth-Token": self.token}
+        if version:
+            headers["OpenStack-API-Version"] = version
+        return requests.request(method, url, json=body, headers=headers, timeout=60)
+
+    def new_volume(self) -> str:
+        made = self.call("POST", f"{self.volume}/volumes", {"volume": {"size": 1}}).json()["volume"]
+        fixtures.wait_until(lambda: self.vol(made["id"])["status"] == "available", timeout=30, what="the volume")
+        return str(made["id"])
+
+    def vol(self, volume_id: str) -> dict[str, Any]:
+        return self.call("GET", f"{self.volume}/volumes/{volume_id}").json()["volume"]  # type: ignore[no-any-return]
+
+    def attach(self, server_id: str, volume_id: str, version: str = "compute 2.79",
+               **extra: Any) -> requests.Response:
+        return self.call("POST", f"{self.compute}/servers/{server_id}/os-volume_attachments",
+                         {"volumeAttachment": {"volumeId": volume_id, **extra}}, version)
+
+
+def _nbd_size(data: dict[str, Any]) -> int | None:
+    proc = subprocess.run(["qemu-img", "info", "--output=json", "-f", "raw",
+                           f"nbd://{data['host']}:{data['port']}/{data['name']}"],
+                          capture_output=True, text=True, timeout=30, check=False)
+    return 0 if proc.returncode != 0 else int(json.loads(proc.stdout)["virtual-size"])
+
+
+def test_attach_list_show_detach(cloud: cloud_fixture.Cloud, image_id: str, flavor_id: str) -> None:
+    c = Calls(cloud)
+    server = wait_for_status(cloud.connection(), boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    volume_id = c.new_volume()
+    made = c.attach(server.id, volume_id, delete_on_termination=False)
+    assert made.status_code == 200, made.text
+    body = made.json()["volumeAttachment"]
+    assert (body["volumeId"], body["serverId"], body["device"]) == (volume_id, server.id, "/dev/vdb")
+    assert body["delete_on_termination"] is False
+    assert c.vol(volume_id)["status"] == "in-use"
+    assert c.vol(volume_id)["attachments"][0]["server_id"] == server.id
+
+    # The fake host got the volume's real export: qemu's NBD client reads the 1 GiB volume through it.
+    disks = _driver(cloud).volumes[server.id]
+    assert list(disks) == ["/dev/vdb"] and disks["/dev/vdb"]["driver_volume_type"] == "nbd"
+    export = dict(disks["/dev/vdb"]["data"])
+    assert _nbd_size(export) == GiB
+
+    base = f"{c.compute}/servers/{server.id}/os-volume_attachments"
+    listed = c.call("GET", base, version="compute 2.89").json()["volumeAttachments"]
+    assert len(listed) == 1 and "id" not in listed[0]
+    assert listed[0]["attachment_id"] == c.vol(volume_id)["attachments"][0]["attachment_id"]
+    assert listed[0]["bdm_uuid"] and listed[0]["delete_on_termination"] is False
+    old = c.call("GET", f"{base}/{volume_id}", version="compute 2.1").json()["volumeAttachment"]
+    assert old == {"id": volume_id, "volumeId": volume_id, "serverId": server.id, "device": "/dev/vdb"}
+    assert c.call("GET", f"{base}/{uuid.uuid4()}").status_code == 404
+    shown = c.call("GET", f"{c.compute}/servers/{server.id}", version="compute 2.3").json()["server"]
+    assert shown["os-extended-volumes:volumes_attached"] == [{"id": volume_id, "delete_on_termination": False}]
+    detail = c.call("GET", f"{c.compute}/servers/detail").json()["servers"]
+    assert {s["id"]: s["os-extended-volumes:volumes_attached"] for s in detail}[server.id] == [{"id": volume_id}]
+
+    # Attaching a volume that is in use: refused (Nova and Tempest: 400), here and on another server.
+    again = c.attach(server.id, volume_id)
+    assert again.status_code == 400 and "already attached" in again.text
+    other = wait_for_status(cloud.connection(), boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    busy = c.attach(other.id, volume_id)
+    assert busy.status_code == 400 and "in-use" in busy.text
+    assert c.call("DELETE", f"{c.volume}/volumes/{volume_id}").status_code == 400  # attached
+
+    assert c.call("DELETE", f"{base}/{volume_id}").status_code == 202
+    assert c.vol(volume_id)["status"] == "available" and c.vol(volume_id)["attachments"] == []
+    assert _driver(cloud).volumes[server.id] == {}
+    fixtures.wait_until(lambda: _nbd_size(export) == 0, timeout=10, what="the export to go")
+    assert c.call("GET", base).json()["volumeAttachments"] == []
+    assert c.call("DELETE", f"{base}/{volume_id}").status_code == 404
+
+    # The second server gets it now.
+    assert c.attach(other.id, volume_id).status_code == 200
+    assert c.vol(volume_id)["attachments"][0]["server_id"] == other.id
+    cloud.connection().compute.delete_server(other.id)
+    fixtures.wait_until(lambda: c.vol(volume_id)["status"] == "available", timeout=30,
+                        what="the deleted server's volume to be available")
+    cloud.connection().compute.delete_server(server.id)
+    assert c.call("DELETE", f"{c.volume}/volumes/{volume_id}").status_code == 202
+
+
+def test_bad_requests_and_delete_on_termination(cloud: cloud_fixture.Cloud, image_id: str, flavor_id: str) -> None:
+    c = Calls(cloud)
+    server = wait_for_status(cloud.connection(), boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    assert c.attach(server.id, "not-a-uuid").status_code == 400
+    assert c.attach(server.id, str(uuid.uuid4())).status_code == 404
+    volume_id = c.new_volume()
+    too_old = c.attach(server.id, volume_id, version="compute 2.78", delete_on_termination=True)
+    assert too_old.status_code == 400 and "delete_on_termination" in too_old.text
+    # A failing hot-plug leaves the volume as it was: available, no attachment, no export.
+    _driver(cloud).fail_next("attach_volume", "the hypervisor said no")
+    failed = c.attach(server.id, volume_id)
+    assert failed.status_code == 500 and "the hypervisor said no" in failed.text
+    assert c.vol(volume_id)["status"] == "available" and c.vol(volume_id)["attachments"] == []
+    state = os.path.join(cloud.aio.options.state_dir, "volumes", f"export-{volume_id}.json")
+    fixtures.wait_until(lambda: not os.path.exists(state), timeout=10, what="the export's removal")
+
+    # A suspended server's guest is saved with its disks: no attach (409, as for any state without a guest).
+    cloud.connection().compute.suspend_server(server)
+    wait_for_status(cloud.connection(), server.id, "SUSPENDED")
+    busy = c.attach(server.id, volume_id)
+    assert busy.status_code == 409 and "vm_state suspended" in busy.text
+    assert c.vol(volume_id)["status"] == "available"
+    cloud.connection().compute.resume_server(server)
+    wait_for_status(cloud.connection(), server.id, "ACTIVE")
+
+    made = c.attach(server.id, volume_id, delete_on_termination=True)
+    assert made.status_code == 200 and made.json()["volumeAttachment"]["delete_on_termination"] is True
+    cloud.connection().compute.delete_server(server.id)
+    fixtures.wait_until(lambda: c.call("GET", f"{c.volume}/volumes/{volume_id}").status_code == 404, timeout=30,
+                        what="the delete_on_termination volume to go with its server")
+    assert not os.path.exists(state)
+
+
+def test_volume_proxies_up_to_2_35(cloud: cloud_fixture.Cloud) -> None:
+    """``/os-volumes`` and ``/os-snapshots``: the volume service's records in Nova's shape, 404 from 2.36."""
+    c = Calls(cloud)
+    old = "compute 2.35"
+    made = c.call("POST", f"{c.compute}/os-volumes", {"volume": {"size": 1, "display_name": "proxied",
+                                                                 "metadata": {"k": "v"}}}, old)
+    assert made.status_code == 200, made.text
+    volume = made.json()["volume"]
+    assert (volume["displayName"], volume["size"], volume["metadata"], volume["attachments"]) == (
+        "proxied", 1, {"k": "v"}, [{}])
+    fixtures.wait_until(lambda: c.call("GET", f"{c.compute}/os-volumes/{volume['id']}", version=old)
+                        .json()["volume"]["status"] == "available", timeout=30, what="the proxied volume")
+    listed = c.call("GET", f"{c.compute}/os-volumes/detail?limit=1", version=old).json()["volumes"]
+    assert len(listed) == 1
+    assert c.call("GET", f"{c.compute}/os-volumes?offset=x", version=old).status_code == 400
+    for bad in ({"size": 0}, {"size": "big"}, {}):
+        assert c.call("POST", f"{c.compute}/os-volumes", {"volume": bad}, old).status_code == 400, bad
+    assert c.call("GET", f"{c.compute}/os-volumes", version="compute 2.36").status_code == 404
+    assert c.call("GET", f"{c.compute}/os-volumes/{uuid.uuid4()}", version=old).status_code == 404
+
+    snap = c.call("POST", f"{c.compute}/os-snapshots", {"snapshot": {"volume_id": volume["id"],
+                                                                     "display_name": "s1"}}, old)
+    assert snap.status_code == 200, snap.text
+    snap_id = snap.json()["snapshot"]["id"]
+    assert snap.json()["snapshot"]["volumeId"] == volume["id"]
+    fixtures.wait_until(lambda: c.call("GET", f"{c.compute}/os-snapshots/{snap_id}", version=old)
+                        .json()["snapshot"]["status"] == "available", timeout=30, what="the snapshot")
+    assert snap_id in {s["id"] for s in c.call("GET", f"{c.compute}/os-snapshots", version=old).json()["snapshots"]}
+    assert c.call("DELETE", f"{c.compute}/os-snapshots/{snap_id}", version=old).status_code == 202
+    fixtures.wait_until(lambda: c.call("GET", f"{c.compute}/os-snapshots/{snap_id}", version=old).status_code == 404,
+                        timeout=30, what="the snapshot to go")
+    assert c.call("DELETE", f"{c.compute}/os-volumes/{volume['id']}", version=old).status_code == 202
