@@ -21,7 +21,7 @@ from tests.functional import cloud as cloud_fixture
 
 SERVICES = ["image", "placement", "scheduler", "compute-api", "conductor", "compute"]
 CONFIG = {"identity": {"password_hash_rounds": "4"},
-          "compute": {"report_interval": "1", "service_down_time": "3", "sync_power_state_interval": "1"}, "scheduler": {"service_down_time": "3"},
+          "compute": {"report_interval": "1", "service_down_time": "5", "sync_power_state_interval": "1"}, "scheduler": {"service_down_time": "5"},
           "quota": {"instances": "10", "cores": "200", "ram": "409600"}}
 
 

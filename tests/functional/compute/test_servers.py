@@ -212,7 +212,7 @@ def test_service_goes_down_when_its_agent_stops(cloud: ComputeCloud) -> None:
     agent = next(item for item in cloud.stoppables if getattr(item, "host", None) == "compute-3")
     agent.stop()  # no more heartbeats from compute-3
     fixtures.wait_until(lambda: next(s for s in conn.compute.services() if s.host == "compute-3").state == "down",
-                        timeout=10, interval=0.5, what="compute-3 to show down after its agent stopped")
+                        timeout=20, interval=0.5, what="compute-3 to show down after its agent stopped")
     hypervisor = next(h for h in conn.compute.hypervisors(details=True) if h.name == "compute-3")
     assert hypervisor.state == "down"
 
