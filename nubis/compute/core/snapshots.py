@@ -72,8 +72,9 @@ class Snapshots:
             keep = int(rotation)
         except (TypeError, ValueError):
             raise exceptions.BadRequest(f"Invalid rotation {rotation!r}: a non-negative integer is required.") from None
-        if keep < 1:
-            raise exceptions.BadRequest("rotation must be at least 1: it is how many backups of this type to keep.")
+        if keep < 0:  # 0 is Nova's too: the new backup is made and, being beyond the rotation, deleted
+            raise exceptions.BadRequest(f"Invalid rotation {rotation!r}: a non-negative integer (how many backups of "
+                                        "this type to keep) is required.")
         metadata = _checked_metadata(arg.get("metadata"))
         inst = self._snapshottable(ctx, uuid, "createBackup")
         self.servers.agents.check_can_send("snapshot_instance")

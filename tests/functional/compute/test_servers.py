@@ -436,6 +436,16 @@ def test_create_backup_keeps_the_newest_of_its_rotation(cloud: ComputeCloud, ima
     assert conn.image.get(f"/images/{made[-1]}").json()["backup_type"] == ""
     # The daily ones are not of its type: its rotation kept them.
     assert sorted(i.id for i in conn.image.images() if i.name.startswith("nightly-")) == sorted(made[1:3])
+    # Rotation 0 is taken, as Nova takes it: the backup is made, then goes as the oldest beyond none kept.
+    none_kept = requests.post(url, json={"createBackup": {"name": "weekly", "backup_type": "weekly", "rotation": 0}},
+                              headers=headers, timeout=30)
+    assert none_kept.status_code == 202, none_kept.text
+    fixtures.wait_until(lambda: conn.compute.get_server(server.id).task_state is None, timeout=30,
+                        what="the rotation-0 backup to finish")
+    assert not [i for i in conn.image.images() if i.name == "weekly"]
+    negative = requests.post(url, json={"createBackup": {"name": "x", "backup_type": "daily", "rotation": -1}},
+                             headers=headers, timeout=10)
+    assert negative.status_code == 400 and "rotation" in negative.json()["badRequest"]["message"]
     for image in made[1:]:
         conn.image.delete_image(image)
     conn.compute.delete_server(server.id)
