@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import sqlalchemy as sa
 from keystoneauth1 import exceptions as ks_exc
 
 from nubis.common import exceptions
 from nubis.common.clients.image import image_path
 from nubis.common.context import RequestContext
 from nubis.compute import states
+from nubis.compute.core.boot_volumes import ROOT_DEVICE
 from nubis.compute.core.servers import ServerCore
+from nubis.compute.db.models import BlockDeviceMapping
 
 _SNAPSHOTTABLE = (states.ACTIVE, states.STOPPED, states.PAUSED, states.SUSPENDED)
 # What the image service keeps for itself; a user's metadata may not set these.
@@ -52,6 +56,8 @@ class Snapshots:
                                         "characters.")
         metadata = _checked_metadata(metadata)
         inst = self._snapshottable(ctx, uuid, "createImage")
+        if self.servers.is_volume_backed(uuid):
+            return self._volume_backed(ctx, inst, name.strip(), metadata)
         self.servers.agents.check_can_send("snapshot_instance")  # before the image record and the task state
         image_id = self._image_record(ctx, inst, name.strip(), metadata)
         self._begin(ctx, inst, "createImage", states.IMAGE_SNAPSHOT, image_id)
@@ -114,7 +120,8 @@ class Snapshots:
             raise exceptions.Conflict(f"Cannot '{verb}' instance {uuid} while it is in {where}")
         if verb == "createBackup" and s_.is_volume_backed(uuid):  # Nova refuses it for good: 400, not 409
             raise exceptions.BadRequest("Backup is not supported for volume-backed instances.")
-        s_.refuse_volume_backed(uuid, verb)
+        if verb != "createImage":
+            s_.refuse_volume_backed(uuid, verb)
         if s_.images is None:
             raise exceptions.BadRequest("This cloud has no image service to save snapshots in.")
         return inst
@@ -142,6 +149,57 @@ class Snapshots:
             raise exceptions.BadRequest(f"The image service refused the snapshot image: {resp.status_code} "
                                         f"{resp.text[:300]}")
         return resp.json()["id"]
+
+    def _volume_backed(self, ctx: RequestContext, inst: Any, name: str, metadata: dict[str, str]) -> str:
+        """Nova's image of a volume-backed server: each of its volumes snapshotted in the volume service (forced:
+        they are in use), and an active image of no data whose ``block_device_mapping`` property (BDM v2, as a
+        JSON list) names those snapshots, so that booting the image makes volumes of them. Returns the image id.
+
+        Raises ServiceUnavailable without a volume service; what the volume or image service refuses is undone
+        (snapshots and image deleted) and answered as they answered it.
+        """
+        s_ = self.servers
+        if s_.volumes is None:
+            raise exceptions.ServiceUnavailable("This cloud has no volume service to snapshot the server's volumes in.")
+        b = BlockDeviceMapping
+        with s_.db.reader() as s:
+            mapped = s.execute(sa.select(b.volume_id, b.boot_index, b.device_name, b.delete_on_termination, b.tag)
+                               .where(b.instance_uuid == inst.uuid).order_by(b.created_at)).all()
+        mapping: list[dict[str, Any]] = []
+        try:
+            for volume_id, boot_index, device_name, delete_on_termination, tag in mapped:
+                volume = s_.volumes.get_volume(ctx, volume_id)
+                snap = s_.volumes.create_snapshot(ctx, {"volume_id": volume_id, "force": True,
+                                                        "name": f"snapshot for {name}",
+                                                        "description": volume.get("description")})
+                mapping.append({"source_type": "snapshot", "destination_type": "volume", "snapshot_id": snap["id"],
+                                "volume_size": volume["size"], "boot_index": boot_index, "device_name": device_name,
+                                "delete_on_termination": delete_on_termination, "tag": tag, "volume_id": None,
+                                "image_id": None, "no_device": None, "disk_bus": None, "device_type": None,
+                                "guest_format": None})
+            properties = {"block_device_mapping": json.dumps(mapping), "bdm_v2": "True",
+                          "root_device_name": ROOT_DEVICE}
+            image_id = self._image_record(ctx, inst, name, {**metadata, **properties})
+        except exceptions.NubisError:
+            self._forget_snapshots(ctx, mapping)
+            raise
+        assert s_.images is not None
+        # Glance activates an image only with data: a zero-length upload, as Nova's image API sends.
+        resp = s_.images.upload(image_id, [b""])
+        if resp.status_code != 204:
+            s_.images.delete(image_id)
+            self._forget_snapshots(ctx, mapping)
+            raise exceptions.ServiceUnavailable(f"The image service refused the snapshot's (empty) data: "
+                                                f"{resp.status_code} {resp.text[:300]}")
+        return image_id
+
+    def _forget_snapshots(self, ctx: RequestContext, mapping: list[dict[str, Any]]) -> None:
+        assert self.servers.volumes is not None
+        for item in mapping:
+            try:
+                self.servers.volumes.delete_snapshot(ctx, item["snapshot_id"])
+            except exceptions.NubisError:
+                pass  # still creating: the volume service's own cleanup is the operator's, as in Nova
 
     def _begin(self, ctx: RequestContext, inst: Any, verb: str, task_state: str, image_id: str) -> None:
         try:

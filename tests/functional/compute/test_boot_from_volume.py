@@ -3,6 +3,7 @@ exports) and a fake compute host that records the root disk it was given."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -118,7 +119,7 @@ def test_boot_from_existing_volume(cloud: cloud_fixture.Cloud, flavor_id: str) -
     detach = c.call("DELETE", f"{c.compute}/servers/{server_id}/os-volume_attachments/{volume_id}")
     assert detach.status_code == 400 and "root volume" in detach.text
     for action in ({"resize": {"flavorRef": flavor_id}}, {"rebuild": {"imageRef": str(uuid.uuid4())}},
-                   {"rescue": {}}, {"createImage": {"name": "snap"}}, {"shelve": None}, {"migrate": None},
+                   {"rescue": {}}, {"shelve": None}, {"migrate": None},
                    {"os-migrateLive": {"host": None, "block_migration": "auto"}}):
         refused = c.call("POST", f"{c.compute}/servers/{server_id}/action", action, "compute 2.30")
         assert refused.status_code == 409, (action, refused.text)
@@ -131,6 +132,27 @@ def test_boot_from_existing_volume(cloud: cloud_fixture.Cloud, flavor_id: str) -
     data_volume = c.new_volume()
     attached = c.attach(server_id, data_volume)
     assert attached.status_code == 200 and attached.json()["volumeAttachment"]["device"] == "/dev/vdb"
+
+    # createImage, as Nova makes it of a volume-backed server: each volume snapshotted, an active image of no
+    # data whose block_device_mapping names the snapshots.
+    made = c.call("POST", f"{c.compute}/servers/{server_id}/action", {"createImage": {"name": "snap"}}, "compute 2.79")
+    assert made.status_code == 202, made.text
+    image = cloud.connection().image.get_image(made.json()["image_id"])
+    assert (image.status, image.size, image.disk_format) == ("active", 0, "raw")
+    assert image.properties["bdm_v2"] == "True" and image.properties["root_device_name"] == "/dev/vda"
+    mapping = json.loads(image.properties["block_device_mapping"])
+    assert [(m["boot_index"], m["device_name"], m["source_type"], m["volume_size"]) for m in mapping] == [
+        (0, "/dev/vda", "snapshot", 1), (None, "/dev/vdb", "snapshot", 1)]
+    for m, volume in zip(mapping, (volume_id, data_volume), strict=True):
+        snap = c.call("GET", f"{c.volume}/snapshots/{m['snapshot_id']}").json()["snapshot"]
+        assert snap["volume_id"] == volume and snap["name"] == "snapshot for snap"
+        fixtures.wait_until(lambda m=m: c.call("GET", f"{c.volume}/snapshots/{m['snapshot_id']}").json()[
+            "snapshot"]["status"] == "available", timeout=30, what="the snapshot")
+    cloud.connection().image.delete_image(image.id)
+    for m in mapping:
+        assert c.call("DELETE", f"{c.volume}/snapshots/{m['snapshot_id']}").status_code == 202
+        fixtures.wait_until(lambda m=m: c.call("GET", f"{c.volume}/snapshots/{m['snapshot_id']}").status_code == 404,
+                            timeout=30, what="the snapshot to go")
 
     # delete_on_termination false: the root volume is available again once the server is gone.
     c.delete_server(server_id)
