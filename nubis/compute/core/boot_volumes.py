@@ -14,6 +14,7 @@ Only the root disk may be a volume at boot: more volumes are attached once the s
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -140,6 +141,26 @@ def parse(server: dict[str, Any]) -> list[BootDevice]:
         raise _invalid("only the root disk (boot_index 0) can be a volume at boot yet; attach other volumes "
                        "once the server is ACTIVE.")
     return found
+
+
+def from_image(image: dict[str, Any]) -> list[BootDevice]:
+    """The mappings an image carries when createImage made it of a volume-backed server (Glance properties
+    ``bdm_v2`` and ``block_device_mapping``, a JSON list of BDM v2 entries naming volume snapshots, as Nova
+    writes them): booting the image makes the server's volumes from those snapshots. [] for other images.
+
+    :raises BadRequest: the mapping is not a JSON list of objects, or is one this cloud cannot boot (see parse).
+    """
+    raw = image.get("block_device_mapping")
+    if not raw or not strutils.bool_from_string(image.get("bdm_v2")):
+        return []
+    try:
+        items = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise _invalid(f"image {image.get('id')} has a block_device_mapping property that is not a JSON list of "
+                       "mappings.")
+    return parse({"block_device_mapping_v2": [i for i in items if not i.get("no_device")]})
 
 
 def root_volume(devices: Iterable[BootDevice]) -> BootDevice | None:

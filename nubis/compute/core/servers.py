@@ -233,6 +233,11 @@ class ServerCore:
         root = boot_volumes.root_volume(devices)
         image_ref = body.get("imageRef") or boot_volumes.root_image(devices)
         image: dict[str, Any] = {}
+        if root is None and image_ref and not devices:  # an image of a volume-backed server boots as its volumes
+            image_ref = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
+            image = self._image(ctx, image_ref)
+            devices = boot_volumes.from_image(image)
+            root = boot_volumes.root_volume(devices)
         booter = None
         if root is not None:  # volume-backed: no image on the host, the root disk is the volume (Nova: image "")
             self.agents.require_version("1.4", BOOT_FROM_VOLUME)  # 409 before any volume is made or reserved
@@ -244,7 +249,7 @@ class ServerCore:
                 raise exceptions.BadRequest("Flavor's memory is too small for requested image.")
         elif image_ref:
             image_ref = str(image_ref).rstrip("/").rsplit("/", 1)[-1]
-            image = self._image(ctx, image_ref)
+            image = image or self._image(ctx, image_ref)
             mapped = boot_volumes.root_image(devices)
             if mapped and mapped != image_ref:  # Nova reads the mapping's image too (and boots imageRef)
                 try:

@@ -148,6 +148,11 @@ def test_boot_from_existing_volume(cloud: cloud_fixture.Cloud, flavor_id: str) -
         assert snap["volume_id"] == volume and snap["name"] == "snapshot for snap"
         fixtures.wait_until(lambda m=m: c.call("GET", f"{c.volume}/snapshots/{m['snapshot_id']}").json()[
             "snapshot"]["status"] == "available", timeout=30, what="the snapshot")
+    # Its data volume would have to be made at boot too, which is not built: booting the image says so.
+    two_volumes = c.call("POST", f"{c.compute}/servers", {"server": {"name": "again", "flavorRef": flavor_id,
+                                                                     "imageRef": image.id, "networks": "none"}},
+                         "compute 2.79")
+    assert two_volumes.status_code == 400 and "only the root disk" in two_volumes.text, two_volumes.text
     cloud.connection().image.delete_image(image.id)
     for m in mapping:
         assert c.call("DELETE", f"{c.volume}/snapshots/{m['snapshot_id']}").status_code == 202
@@ -203,6 +208,34 @@ def test_boot_from_a_volume_made_for_the_server(cloud: cloud_fixture.Cloud, flav
         fixtures.wait_until(lambda: c.call("GET", f"{c.volume}/snapshots/{origin}").status_code == 404, timeout=30,
                             what="the snapshot to go")
         assert c.call("DELETE", f"{c.volume}/volumes/{base}").status_code == 202
+
+
+def test_an_image_of_a_volume_backed_server_boots_from_its_snapshot(cloud: cloud_fixture.Cloud,
+                                                                     flavor_id: str) -> None:
+    c = Boot(cloud)
+    origin = _active(cloud, c.boot(flavor_id, [_root(c.new_volume(), delete_on_termination=True)]))
+    made = c.call("POST", f"{c.compute}/servers/{origin}/action", {"createImage": {"name": "golden"}}, "compute 2.79")
+    assert made.status_code == 202, made.text
+    image_id = made.json()["image_id"]
+    snapshot_id = json.loads(cloud.connection().image.get_image(image_id).properties["block_device_mapping"])[0][
+        "snapshot_id"]
+    fixtures.wait_until(lambda: c.call("GET", f"{c.volume}/snapshots/{snapshot_id}").json()["snapshot"]["status"]
+                        == "available", timeout=30, what="the snapshot")
+    before = {v["id"] for v in c.volumes()}
+
+    # imageRef alone: the server is volume-backed, its root a new volume of the image's snapshot.
+    server_id = _active(cloud, c.call("POST", f"{c.compute}/servers", {"server": {
+        "name": "from-golden", "flavorRef": flavor_id, "imageRef": image_id, "networks": "none"}}, "compute 2.79"))
+    volume = next(v for v in c.volumes() if v["id"] not in before)
+    assert volume["snapshot_id"] == snapshot_id and volume["size"] == 1 and volume["status"] == "in-use"
+    assert _nbd_size(_root_disk(cloud, server_id)["data"]) == GiB
+    assert c.server(server_id)["os-extended-volumes:volumes_attached"] == [{"id": volume["id"],
+                                                                             "delete_on_termination": True}]
+    for server in (server_id, origin):
+        c.delete_server(server)
+    fixtures.wait_until(lambda: c.gone(volume["id"]), timeout=30, what="the new root volume to go with its server")
+    cloud.connection().image.delete_image(image_id)
+    assert c.call("DELETE", f"{c.volume}/snapshots/{snapshot_id}").status_code == 202
 
 
 def test_legacy_block_device_mapping(cloud: cloud_fixture.Cloud, flavor_id: str) -> None:
