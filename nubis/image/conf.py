@@ -38,6 +38,17 @@ OPTS = [
     cfg.BoolOpt("web_download_allow_internal", default=False,
                 help="Let web-download fetch from loopback, link-local (metadata) and private addresses. "
                      "Only for tests and trusted networks."),
+    cfg.IntOpt("task_time_to_live", default=48, min=1,
+               help="Hours a task is kept (and listed) after it succeeds or fails, as Glance's [task] option."),
+    cfg.StrOpt("image_cache_dir",
+               help="This API node's image cache, its files readable by the service only "
+                    "(default: <state_path>/image-cache)."),
+    cfg.IntOpt("image_cache_max_size", default=10737418240, min=0,
+               help="Bytes the image cache may hold (default 10 GiB); past it the least recently used images are "
+                    "pruned. 0: nothing is kept."),
+    cfg.IntOpt("image_cache_prefetcher_interval", default=300, min=0,
+               help="Seconds between the prefetcher's rounds over the images queued for caching (a queued image "
+                    "is also fetched at once); 0 turns the periodic round off."),
 ]
 
 
@@ -51,3 +62,7 @@ def data_dir(conf: cfg.ConfigOpts) -> str:
 
 def staging_dir(conf: cfg.ConfigOpts) -> str:
     return conf.image.staging_dir or os.path.join(conf.state_path, "staging")
+
+
+def image_cache_dir(conf: cfg.ConfigOpts) -> str:
+    return conf.image.image_cache_dir or os.path.join(conf.state_path, "image-cache")

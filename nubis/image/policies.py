@@ -43,6 +43,27 @@ RULES = [
 ]
 
 
+def _rule_ops(name: str, check: str, description: str,
+              operations: list[tuple[str, str]]) -> policy.DocumentedRuleDefault:
+    return policy.DocumentedRuleDefault(name=f"image:{name}", check_str=check, description=description,
+                                        operations=[{"method": m, "path": p} for m, p in operations],
+                                        scope_types=["project"])
+
+
+# Tasks and the image cache: operators only, as Glance's defaults (tasks_api_access since Wallaby; the cache
+# rules since Xena).
+RULES += [
+    _rule_ops("tasks_api_access", ADMIN, "Use the tasks API: create, list and show tasks.",
+              [("GET", "/v2/tasks/{task_id}"), ("GET", "/v2/tasks"), ("POST", "/v2/tasks")]),
+    _rule_ops("cache_list", ADMIN, "List the images this API node caches and has queued for caching.",
+              [("GET", "/v2/cache")]),
+    _rule_ops("cache_image", ADMIN, "Queue an image for caching on this API node.",
+              [("PUT", "/v2/cache/{image_id}")]),
+    _rule_ops("cache_delete", ADMIN, "Delete images from this API node's cache and/or queue.",
+              [("DELETE", "/v2/cache"), ("DELETE", "/v2/cache/{image_id}")]),
+]
+
+
 # The metadata definitions catalog, as Glance's defaults: a cloud admin writes; readers read the public
 # namespaces and their own project's private ones (the target: the namespace's owner as ``project_id``
 # and its ``visibility``). Rules without a namespace are checked against the caller's own project.

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from nubis.api import deploy, faults
+from nubis.common import periodic
 from nubis.common.runtime import Runtime
 from nubis.image import conf, db, manage, policies
 from nubis.image.api import handlers
+from nubis.image.core import tasks
+from nubis.image.core.cache import ImageCache
 from nubis.image.core.facade import ImageCore
 from nubis.image.store import FilesystemStore
-from nubis.services import ServiceDefinition
+from nubis.services import ServiceDefinition, Stoppable
 
 
 def _is_data_upload(environ: dict[str, Any]) -> bool:
@@ -19,13 +23,33 @@ def _is_data_upload(environ: dict[str, Any]) -> bool:
     return environ.get("REQUEST_METHOD") == "PUT" and (path.endswith("/file") or path.endswith("/stage"))
 
 
+def _cache(runtime: Runtime, store: FilesystemStore) -> ImageCache:
+    """This node's image cache: private files in ``[image] image_cache_dir``, copied from ``store``."""
+    c = runtime.conf
+    return ImageCache(c, runtime.database("image"), FilesystemStore(conf.image_cache_dir(c), private=True),
+                      store.open)
+
+
 def build_api(runtime: Runtime) -> deploy.WSGIApp:
     c = runtime.conf
-    image_core = ImageCore(c, runtime.database("image"), policies.make(c), FilesystemStore(conf.data_dir(c)),
-                           FilesystemStore(conf.staging_dir(c)))
+    store = FilesystemStore(conf.data_dir(c))
+    tasks.mark_started()  # tasks this process recorded before now belong to a previous start
+    image_core = ImageCore(c, runtime.database("image"), policies.make(c), store,
+                           FilesystemStore(conf.staging_dir(c)), cache=_cache(runtime, store))
     spec = deploy.ApiSpec(name="image", routes=handlers.ROUTES, fault_format=faults.image_fault,
                           body_limit_exempt=_is_data_upload)
     return deploy.build_app(spec, c, image_core)
+
+
+def start(runtime: Runtime) -> Sequence[Stoppable]:
+    """At start-up, end as failures the tasks a previous run of this host left unfinished; then the cache
+    prefetcher's periodic round (``[image] image_cache_prefetcher_interval``), first at once."""
+    c = runtime.conf
+    tasks.TaskRecords(c, runtime.database("image")).end_interrupted()
+    cache = _cache(runtime, FilesystemStore(conf.data_dir(c)))
+    return [periodic.PeriodicTasks("image-periodic").add(
+        "image_cache_prefetch", c.image.image_cache_prefetcher_interval, cache.run_round,
+        run_immediately=True).start()]
 
 
 SERVICE = ServiceDefinition(
@@ -35,6 +59,7 @@ SERVICE = ServiceDefinition(
     list_opts=conf.list_opts,
     migration_repo=db.migration_repo,
     build_api=build_api,
+    start=start,
     policy_rules=policies.list_rules,
     add_manage_commands=manage.add_commands,
 )

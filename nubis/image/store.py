@@ -46,9 +46,14 @@ class Store(Protocol):
 class FilesystemStore:
     name = "file"
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, private: bool = False) -> None:
+        """A store in ``directory`` (made if missing); ``private``: the directory 0700 and each file 0600,
+        whatever the umask (the image cache)."""
         self.directory = directory
-        os.makedirs(directory, exist_ok=True)
+        self.file_mode = 0o600 if private else 0o666
+        os.makedirs(directory, mode=0o700 if private else 0o777, exist_ok=True)
+        if private:
+            os.chmod(directory, 0o700)
 
     def _path(self, key: str) -> str:
         if "/" in key or key.startswith("."):
@@ -76,7 +81,7 @@ class FilesystemStore:
         temp = os.path.join(self.directory, f".{key}.{uuid.uuid4().hex}.partial")
         target = self._path(key)
         try:
-            with open(temp, "wb", buffering=0) as f:
+            with open(temp, "wb", buffering=0, opener=self._opener) as f:
                 writeback = _Writeback(f.fileno())
 
                 def write(piece: memoryview) -> None:
@@ -96,6 +101,13 @@ class FilesystemStore:
         except BaseException:
             _remove(temp)
             raise
+
+    def _opener(self, path: str, flags: int) -> int:
+        return os.open(path, flags, self.file_mode)
+
+    def keys(self) -> list[str]:
+        """The keys of the data held (no temporary files)."""
+        return [name for name in os.listdir(self.directory) if not name.startswith(".")]
 
     def open(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         f = open(self._path(key), "rb")  # noqa: SIM115 - closed by the generator

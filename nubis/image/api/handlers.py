@@ -84,11 +84,11 @@ def get_image(req: router.Request, image_id: str) -> webob.Response:
 
 
 def image_tasks(req: router.Request, image_id: str) -> webob.Response:
-    """``GET /v2/images/{id}/tasks`` (image API 2.12): the image's import tasks. Nubis runs imports without
-    Glance's task records, so a visible image has none; 404 for an image the caller cannot see."""
+    """``GET /v2/images/{id}/tasks`` (image API 2.12): the live tasks that made the image or imported data
+    into it (``import`` tasks, interoperable imports); 404 for an image the caller cannot see."""
     authorize(req, "get_image_tasks")
     core(req).show(req.context, image_id)
-    return router.json_response({"tasks": []})
+    return router.json_response({"tasks": core(req).tasks.for_image(req.context, image_id)})
 
 
 def update_image(req: router.Request, image_id: str) -> webob.Response:
@@ -198,6 +198,78 @@ def stores_info(req: router.Request) -> webob.Response:
                                              "description": "Filesystem store on the image service's host"}]})
 
 
+# -- tasks (Glance's /v2/tasks: admin-only by default, the tasks_api_access rule) ---------------------------
+
+def create_task(req: router.Request) -> webob.Response:
+    """``POST /v2/tasks``: an ``import`` task (see ``imports.create_task``); 201 with the pending task."""
+    authorize(req, "tasks_api_access")
+    body = req.json_body()
+    validation.validate(body, schemas.TASK_CREATE)
+    properties = body["input"]["image_properties"]
+    try:
+        _validate_fields(properties)
+    except exceptions.BadRequest as exc:
+        raise exceptions.BadRequest(f"Invalid input.image_properties: {exc.message}") from None
+    access.authorize_create(req, properties)  # the image the task makes: the rules of creating it
+    task = imports.create_task(core(req), req.context, body["input"])
+    return router.json_response(task, status=201, headers={"Location": f"{req.host_url}/v2/tasks/{task['id']}"})
+
+
+def list_tasks(req: router.Request) -> webob.Response:
+    """``GET /v2/tasks``: the live tasks the caller may see, as stubs (no ``input``, ``result``, ``message``)."""
+    authorize(req, "tasks_api_access")
+    params = dict(req.GET.items())
+    page = core(req).tasks.list_tasks(req.context, params)
+    out: dict[str, Any] = {"tasks": page.tasks, "first": "/v2/tasks", "schema": "/v2/schemas/tasks"}
+    query = [(k, v) for k, v in req.GET.items() if k != "marker"]
+    if query:
+        out["first"] += "?" + urllib.parse.urlencode(query)
+    if page.next_marker:
+        out["next"] = "/v2/tasks?" + urllib.parse.urlencode(query + [("marker", page.next_marker)])
+    return router.json_response(out)
+
+
+def get_task(req: router.Request, task_id: str) -> webob.Response:
+    authorize(req, "tasks_api_access")
+    if fields.path_names_nothing(task_id, fields.MAX_ID):
+        raise exceptions.NotFound(f"Failed to find task {task_id}")
+    return router.json_response(core(req).tasks.get(req.context, task_id))
+
+
+# -- the image cache of this node (/v2/cache, image API 2.14; admin-only by default) -------------------------
+
+CACHE_CLEAR_TARGETS = ("cache", "queue", "both")
+
+
+def cache_list(req: router.Request) -> webob.Response:
+    authorize(req, "cache_list")
+    return router.json_response(core(req).cache_state())
+
+
+def cache_queue(req: router.Request, image_id: str) -> webob.Response:
+    authorize_on_image(req, "cache_image", image_id)
+    core(req).cache_queue(req.context, image_id)
+    return router.empty_response(202)
+
+
+def cache_delete(req: router.Request, image_id: str) -> webob.Response:
+    authorize(req, "cache_delete")
+    core(req).cache_delete(req.context, image_id)
+    return router.empty_response()
+
+
+def cache_clear(req: router.Request) -> webob.Response:
+    """``DELETE /v2/cache``: the ``x-image-cache-clear-target`` header says what: ``cache``, ``queue`` or
+    ``both`` (the default, also for an empty header)."""
+    target = (req.headers.get("x-image-cache-clear-target") or "both").strip().lower() or "both"
+    if target not in CACHE_CLEAR_TARGETS:
+        raise exceptions.BadRequest(f"Invalid x-image-cache-clear-target {target[:40]!r}: use cache, queue or both "
+                                    "(or leave it out for both).")
+    authorize(req, "cache_delete")
+    core(req).cache_clear(target)
+    return router.empty_response()
+
+
 # -- members ---------------------------------------------------------------------------------------------
 
 def list_members(req: router.Request, image_id: str) -> webob.Response:
@@ -271,12 +343,18 @@ _ROUTES: router.RouteTable = {
     "/v2/images/{image_id}/tags/{tag}": {"PUT": add_tag, "DELETE": delete_tag},
     "/v2/images/{image_id}/members": {"GET": list_members, "POST": add_member},
     "/v2/images/{image_id}/members/{member_id}": {"GET": get_member, "PUT": update_member, "DELETE": delete_member},
+    "/v2/tasks": {"GET": list_tasks, "POST": create_task},
+    "/v2/tasks/{task_id}": {"GET": get_task},
+    "/v2/cache": {"GET": cache_list, "DELETE": cache_clear},
+    "/v2/cache/{image_id}": {"PUT": cache_queue, "DELETE": cache_delete},
     "/v2/info/import": {"GET": import_info},
     "/v2/info/stores": {"GET": stores_info},
     "/v2/schemas/image": {"GET": schema_handler(schemas.image_schema)},
     "/v2/schemas/images": {"GET": schema_handler(schemas.images_schema)},
     "/v2/schemas/member": {"GET": schema_handler(schemas.member_schema)},
     "/v2/schemas/members": {"GET": schema_handler(schemas.members_schema)},
+    "/v2/schemas/task": {"GET": schema_handler(schemas.task_schema)},
+    "/v2/schemas/tasks": {"GET": schema_handler(schemas.tasks_schema)},
     **metadefs.ROUTES,
 }
 ROUTES: router.RouteTable = {path: {method: access.with_admin_context(_named_by_path(fn) if "{image_id}" in path else fn)

@@ -17,7 +17,9 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.image import inspector
 from nubis.image.core import data, listing, patch, pipeline, records
+from nubis.image.core.cache import ImageCache
 from nubis.image.core.metadefs.catalog import MetadefCatalog
+from nubis.image.core.tasks import TaskRecords
 from nubis.image.db.models import Image, ImageMember, ImageProperty, ImageTag
 from nubis.image.store import FilesystemStore, StoreFull
 
@@ -29,7 +31,7 @@ CREATE_FIELDS = {"id", "name", "visibility", "protected", "os_hidden", "min_disk
 
 class ImageCore:
     def __init__(self, conf: cfg.ConfigOpts, db: Database, policy: nubis_policy.Policy, store: FilesystemStore,
-                 staging: FilesystemStore) -> None:
+                 staging: FilesystemStore, cache: ImageCache | None = None) -> None:
         self.conf = conf
         self.db = db
         self.policy = policy  # for the handlers, which authorize; the core never checks policy
@@ -37,17 +39,30 @@ class ImageCore:
         self.staging = staging
         # The metadata definitions catalog (``/v2/metadefs``), in the same database.
         self.metadefs = MetadefCatalog(db, conf.image.api_limit_max)
+        # Tasks (``/v2/tasks``, an image's import tasks) and this node's image cache (``/v2/cache``).
+        self.tasks = TaskRecords(conf, db)
+        self.cache = cache
+
+    @staticmethod
+    def check_custom_names(body: Mapping[str, Any]) -> None:
+        """The attributes of a new image that no client may set: read-only and reserved names.
+
+        :raises Forbidden: naming the attribute.
+        """
+        for name in body:
+            if name in CREATE_FIELDS:
+                continue
+            if name in records.READ_ONLY:
+                raise exceptions.Forbidden(f"Attribute '{name}' is read-only.")
+            if name in records.RESERVED or name.startswith(records.RESERVED_PREFIX):
+                raise exceptions.Forbidden(f"Attribute '{name}' is reserved.")
 
     # -- records ---------------------------------------------------------------------------------------
 
     def create(self, ctx: RequestContext, body: Mapping[str, Any]) -> dict[str, Any]:
         core = {k: v for k, v in body.items() if k in CREATE_FIELDS}
         custom = {k: v for k, v in body.items() if k not in CREATE_FIELDS}
-        for name in custom:
-            if name in records.READ_ONLY:
-                raise exceptions.Forbidden(f"Attribute '{name}' is read-only.")
-            if name in records.RESERVED or name.startswith(records.RESERVED_PREFIX):
-                raise exceptions.Forbidden(f"Attribute '{name}' is reserved.")
+        self.check_custom_names(body)
         tags = set(core.get("tags") or [])
         self._check_item_quotas(len(tags), len(custom))
         visibility = core.get("visibility", "shared")
@@ -161,6 +176,8 @@ class ImageCore:
         if location:
             self.store.delete(location)
         self.staging.delete(image_id)
+        if self.cache is not None:
+            self.cache.forget(image_id)
 
     def set_active(self, ctx: RequestContext, image_id: str, active: bool) -> None:
         with self.db.writer() as s:
@@ -351,5 +368,48 @@ class ImageCore:
             size, checksum, location = image.size, image.checksum, image.location
         window = data.parse_range(range_header, size)
         offset, length = window if window else (0, size)
-        return {"empty": False, "chunks": self.store.open(location, offset, length), "size": size,
-                "checksum": checksum, "range": window}
+        cached = self.cache.open(image_id, size, offset, length) if self.cache is not None else None
+        return {"empty": False, "chunks": cached if cached is not None else self.store.open(location, offset, length),
+                "size": size, "checksum": checksum, "range": window}
+
+    # -- the image cache of this node (/v2/cache) ---------------------------------------------------------
+
+    def _cache(self) -> ImageCache:
+        if self.cache is None:
+            raise exceptions.NotFound("Caching via API is not supported at this site.")
+        return self.cache
+
+    def cache_state(self) -> dict[str, Any]:
+        """``{"cached_images": [...], "queued_images": [...]}`` of this node (see ``ImageCache.state``).
+
+        :raises NotFound: this service has no cache.
+        """
+        return self._cache().state()
+
+    def cache_queue(self, ctx: RequestContext, image_id: str) -> None:
+        """Queue an active image ``ctx`` can see for caching on this node; the prefetcher copies it at once.
+
+        :raises NotFound: no such image visible to ``ctx``.
+        :raises BadRequest: the image is not active.
+        """
+        cache = self._cache()
+        with self.db.reader() as s:
+            image = records.get_visible(s, ctx, image_id)
+            if image.status != "active" or not image.location:
+                raise exceptions.BadRequest(f"Only images with status active can be targeted for queueing; "
+                                            f"image {image_id} is {image.status}.")
+        cache.queue(image_id)
+
+    def cache_delete(self, ctx: RequestContext, image_id: str) -> None:
+        """Drop an image from this node's cache and queue.
+
+        :raises NotFound: the image is neither visible to ``ctx`` nor cached or queued here.
+        """
+        cache = self._cache()
+        if not cache.forget(image_id):
+            with self.db.reader() as s:
+                records.get_visible(s, ctx, image_id)
+
+    def cache_clear(self, target: str) -> None:
+        """Empty this node's cache (``target`` ``cache``), its queue (``queue``) or both (``both``)."""
+        self._cache().clear(cached=target in ("cache", "both"), queued=target in ("queue", "both"))
