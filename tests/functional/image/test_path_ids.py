@@ -85,7 +85,8 @@ def test_an_empty_image_id_is_not_found(cloud: Cloud, connection: http.client.HT
 
 
 def test_image_tasks(cloud: Cloud, connection: http.client.HTTPConnection) -> None:
-    """``GET /v2/images/{id}/tasks`` (2.12): a visible image's import tasks (Nubis keeps none); 404 otherwise."""
+    """``GET /v2/images/{id}/tasks`` (2.12): a visible image's import tasks (none for an image never imported);
+    404 otherwise."""
     status, image = _request(cloud, connection, "POST", "/v2/images", json.dumps({"name": "t"}).encode())
     assert status == 201
     assert _request(cloud, connection, "GET", f"/v2/images/{image['id']}/tasks") == (200, {"tasks": []})
