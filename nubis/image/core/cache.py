@@ -61,8 +61,9 @@ class ImageCache:
         """``cached_images`` (``image_id``, ``hits``, ``last_accessed``, ``last_modified`` as epoch seconds,
         ``size``), least recently accessed first, and ``queued_images`` (ids), as Glance lists them."""
         with self.db.reader() as s:
-            rows = list(s.scalars(sa.select(CachedImage).where(self._mine()).order_by(
-                CachedImage.last_accessed, CachedImage.image_id)))
+            rows = list(s.execute(sa.select(CachedImage.image_id, CachedImage.state, CachedImage.hits,
+                                            CachedImage.last_accessed, CachedImage.last_modified, CachedImage.size)
+                                  .where(self._mine()).order_by(CachedImage.last_accessed, CachedImage.image_id)))
         cached = [{"image_id": r.image_id, "hits": r.hits, "last_accessed": _epoch(r.last_accessed),
                    "last_modified": _epoch(r.last_modified), "size": r.size}
                   for r in rows if r.state == "cached" and self.files.exists(r.image_id)]
