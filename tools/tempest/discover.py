@@ -194,6 +194,9 @@ def _image(probe: Probe) -> list[Setting]:
         _flag("image-feature-enabled", "os_glance_reserved", _os_glance_reserved(probe, url),
               "an image with an os_glance_ property could be created"),
         Setting("image-feature-enabled", "image_format_enforcement", "true", "implemented"),
+        # Tempest's cache tests run when the cloud caches images: the cache API answers the admin.
+        _flag("image", "image_caching_enabled", probe.get(f"{url}/v2/cache")[0] == 200,
+              "GET /v2/cache does not answer the admin: no image cache", "GET /v2/cache answers the admin"),
     ]
     return out
 

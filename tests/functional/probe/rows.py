@@ -379,8 +379,17 @@ POST /v2/images/{image_id}/members write_a
 GET /v2/images/{image_id}/members/{member_id} image_member_read
 PUT /v2/images/{image_id}/members/{member_id} image_member_status
 DELETE /v2/images/{image_id}/members/{member_id} write_a
+GET /v2/tasks admin
+POST /v2/tasks admin
+GET /v2/tasks/{task_id} admin
+GET /v2/cache admin
+DELETE /v2/cache admin
+PUT /v2/cache/{image_id} admin
+DELETE /v2/cache/{image_id} admin
 GET /v2/info/import any
 GET /v2/info/stores any
+GET /v2/schemas/task any
+GET /v2/schemas/tasks any
 GET /v2/schemas/image any
 GET /v2/schemas/images any
 GET /v2/schemas/member any
@@ -427,6 +436,10 @@ GET /v2/schemas/metadefs/resource_types any
     ("POST", "/v2/images"): lambda w: {"name": _name(), "disk_format": "raw", "container_format": "bare"},
     ("PATCH", "/v2/images/{image_id}"): lambda w: [{"op": "replace", "path": "/name", "value": _name()}],
     ("POST", "/v2/images/{image_id}/import"): lambda w: {"method": {"name": "glance-direct"}},
+    # An import task from a port nothing listens on: it would fail (only admins get past the policy).
+    ("POST", "/v2/tasks"): lambda w: {"type": "import", "input": {
+        "import_from": "http://127.0.0.1:9/probe.raw", "import_from_format": "raw",
+        "image_properties": {"name": _name(), "disk_format": "raw", "container_format": "bare"}}},
     ("POST", "/v2/images/{image_id}/members"): lambda w: {"member": w.ids["project_in_domain"]},
     ("PUT", "/v2/images/{image_id}/members/{member_id}"): lambda w: {"status": "accepted"},
     # The metadata definitions catalog: project A's private namespace (world.py) and what it holds.
@@ -754,7 +767,7 @@ NETWORK_PARAMS = {"alias": "=router", "network_id": "network", "project_id": "pr
 IMAGE_PARAMS = {"image_id": "private_image", "tag": "=blue", "member_id": "project_b",
                 "namespace_name": "metadef_namespace", "object_name": "=probe-object",
                 "property_name": "=probe_property", "tag_name": "=probe-tag",
-                "resource_type_name": "=OS::Glance::Image"}
+                "resource_type_name": "=OS::Glance::Image", "task_id": "=00000000-0000-4000-8000-000000000000"}
 PLACEMENT_PARAMS = {"uuid": "provider", "resource_class": "=VCPU", "consumer_uuid": "server",
                     "name": "=CUSTOM_PERSONA_MATRIX"}
 
