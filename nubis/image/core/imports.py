@@ -26,8 +26,8 @@ from nubis.image.core.facade import ImageCore
 from nubis.image.db.models import Image
 
 LOG = logging.getLogger(__name__)
-TASK_PROPERTY = "os_glance_import_task"
-FAILED_PROPERTY = "os_glance_failed_import"
+TASK_PROPERTY = records.IMPORT_TASK_PROPERTY
+FAILED_PROPERTY = records.FAILED_IMPORT_PROPERTY
 MAX_URI = 2048
 
 

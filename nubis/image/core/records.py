@@ -24,6 +24,9 @@ CORE = ("id", "name", "status", "visibility", "owner", "disk_format", "container
 READ_ONLY = ("id", "status", "checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size", "created_at",
              "updated_at", "self", "file", "schema", "direct_url", "locations", "stores")
 RESERVED_PREFIX = "os_glance"
+# What an image shows of its import: the task running it, and why the last one failed.
+IMPORT_TASK_PROPERTY = "os_glance_import_task"
+FAILED_IMPORT_PROPERTY = "os_glance_failed_import"
 # Names Glance keeps for itself (its database columns).
 RESERVED = ("location", "deleted", "deleted_at")
 

@@ -25,6 +25,7 @@ from nubis.common.context import RequestContext
 from nubis.common.db import paging, types
 from nubis.common.db.engine import Database
 from nubis.image.core import records
+from nubis.image.db.models import Image
 from nubis.image.db.task_models import Task
 
 LOG = logging.getLogger(__name__)
@@ -215,6 +216,11 @@ class TaskRecords:
                 task.status, task.message, task.updated_at = "failure", INTERRUPTED, now
                 task.expires_at = now + self._ttl()
                 ended.append(task.id)
+                image = s.get(Image, task.image_id) if task.image_id else None
+                if image is not None and image.status in ("importing", "saving"):  # its data never came
+                    image.status, image.updated_at = "queued", now
+                    records.set_property(s, image.id, records.IMPORT_TASK_PROPERTY, None)
+                    records.set_property(s, image.id, records.FAILED_IMPORT_PROPERTY, INTERRUPTED[:255])
         for task_id in ended:
             LOG.warning("task %s was interrupted by a restart; marked failed", task_id)
         return ended

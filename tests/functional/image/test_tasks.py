@@ -20,6 +20,7 @@ import requests
 from nubis.common.db import types
 from nubis.image import service as image_service
 from nubis.image.core import tasks as task_core
+from nubis.image.db.models import Image
 from nubis.image.db.task_models import Task
 from tests.functional.cloud import Cloud
 from tests.functional.image import disk_images
@@ -246,16 +247,25 @@ def test_a_restart_fails_the_tasks_it_interrupted(cloud: Cloud, api: requests.Se
     now = types.utcnow()
     rows = {"dead": f"{host}:{dead_pid}", "live": f"{host}:1", "elsewhere": f"other-{host}:{dead_pid}"}
     ids = {}
+    # An interoperable import the restart cut short: its image was importing.
+    image = api.post(f"{_base(cloud)}/images", json={"name": "cut", "disk_format": "raw", "container_format": "bare"},
+                     timeout=10).json()
     with runtime.database("image").writer() as s:
+        row = s.get(Image, image["id"])
+        assert row is not None
+        row.status = "importing"
         for name, runner in rows.items():
             ids[name] = str(uuid.uuid4())
             s.add(Task(id=ids[name], type="import", status="processing", owner=None, input={"import_from": "x"},
-                       message="", runner=runner, created_at=now, updated_at=now))
+                       message="", runner=runner, created_at=now, updated_at=now,
+                       image_id=image["id"] if name == "dead" else None))
     assert api.get(f"{_base(cloud)}/tasks/{ids['dead']}", timeout=10).json()["status"] == "processing"
     for item in image_service.start(runtime):  # the service's start-up, as after a restart
         item.stop()
     dead = api.get(f"{_base(cloud)}/tasks/{ids['dead']}", timeout=10).json()
     assert dead["status"] == "failure" and "interrupted" in dead["message"] and dead["expires_at"], dead
+    shown = api.get(f"{_base(cloud)}/images/{image['id']}", timeout=10).json()
+    assert shown["status"] == "queued" and "interrupted" in shown["os_glance_failed_import"], shown
     for name in ("live", "elsewhere"):
         assert api.get(f"{_base(cloud)}/tasks/{ids[name]}", timeout=10).json()["status"] == "processing", name
     with runtime.database("image").writer() as s:  # leave nothing running for the other tests' listings
