@@ -101,6 +101,10 @@ class ImageCache:
     def open(self, image_id: str, size: int, offset: int, length: int) -> Iterator[bytes] | None:
         """The cached copy of ``image_id`` (``length`` bytes from ``offset``), counting a hit; None when this
         node holds no whole copy of its ``size`` bytes (the caller reads the store)."""
+        with self.db.reader() as s:  # most downloads are of images not cached here: no write for them
+            state = s.scalar(sa.select(CachedImage.state).where(self._mine(), CachedImage.image_id == image_id))
+        if state != "cached":
+            return None
         with self.db.writer() as s:
             row = s.get(CachedImage, (self.node, image_id))
             if row is None or row.state != "cached":
