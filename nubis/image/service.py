@@ -42,14 +42,18 @@ def build_api(runtime: Runtime) -> deploy.WSGIApp:
 
 
 def start(runtime: Runtime) -> Sequence[Stoppable]:
-    """At start-up, end as failures the tasks a previous run of this host left unfinished; then the cache
-    prefetcher's periodic round (``[image] image_cache_prefetcher_interval``), first at once."""
+    """At start-up, end as failures the tasks a previous run of this host left unfinished; then the periodic
+    work: the cache prefetcher's round (``[image] image_cache_prefetcher_interval``, first at once) and the
+    hourly deletion of expired tasks."""
     c = runtime.conf
-    tasks.TaskRecords(c, runtime.database("image")).end_interrupted()
+    records = tasks.TaskRecords(c, runtime.database("image"))
+    records.end_interrupted()
     cache = _cache(runtime, FilesystemStore(conf.data_dir(c)))
-    return [periodic.PeriodicTasks("image-periodic").add(
-        "image_cache_prefetch", c.image.image_cache_prefetcher_interval, cache.run_round,
-        run_immediately=True).start()]
+    return [periodic.PeriodicTasks("image-periodic")
+            .add("image_cache_prefetch", c.image.image_cache_prefetcher_interval, cache.run_round,
+                 run_immediately=True)
+            .add("image_tasks_purge", 3600, records.purge_expired, run_immediately=True)
+            .start()]
 
 
 SERVICE = ServiceDefinition(

@@ -198,6 +198,15 @@ class TaskRecords:
             tasks = page.rows
             return Page([body(t, full=False) for t in tasks], tasks[-1].id if tasks and page.more else None)
 
+    def purge_expired(self) -> int:
+        """Delete the tasks whose time to live has run out (no call shows them any more); how many."""
+        with self.db.writer() as s:
+            gone = s.execute(sa.delete(Task).where(Task.expires_at.is_not(None), Task.expires_at <= types.utcnow()))
+            count = int(getattr(gone, "rowcount", 0) or 0)
+        if count:
+            LOG.info("%s expired tasks deleted", count)
+        return count
+
     def end_interrupted(self) -> list[str]:
         """End as failures the unfinished tasks of this host whose process is gone (a stopped or crashed
         service): nothing runs them any more. Returns their ids."""

@@ -193,6 +193,11 @@ def test_expired_tasks_are_gone(cloud: Cloud, api: requests.Session) -> None:
     assert api.get(f"{_base(cloud)}/tasks/{task_id}", timeout=10).status_code == 404
     listed = api.get(f"{_base(cloud)}/tasks", params={"limit": 1000}, timeout=10).json()["tasks"]
     assert task_id not in [t["id"] for t in listed]
+    # The service's hourly purge then deletes it.
+    records = task_core.TaskRecords(cloud.aio.runtime.conf, cloud.aio.runtime.database("image"))
+    assert records.purge_expired() >= 1
+    with cloud.aio.runtime.database("image").reader() as s:
+        assert s.get(Task, task_id) is None
 
 
 def test_only_admins_use_the_tasks_api(cloud: Cloud, api: requests.Session) -> None:
