@@ -230,6 +230,7 @@ def list_tasks(req: router.Request) -> webob.Response:
 
 
 def get_task(req: router.Request, task_id: str) -> webob.Response:
+    """``GET /v2/tasks/{id}``: one live task in full; 404 for an unknown, expired or another project's task."""
     authorize(req, "tasks_api_access")
     if fields.path_names_nothing(task_id, fields.MAX_ID):
         raise exceptions.NotFound(f"Failed to find task {task_id}")
@@ -242,17 +243,20 @@ CACHE_CLEAR_TARGETS = ("cache", "queue", "both")
 
 
 def cache_list(req: router.Request) -> webob.Response:
+    """``GET /v2/cache``: this node's cached images (with hits and times) and queued image ids."""
     authorize(req, "cache_list")
     return router.json_response(core(req).cache_state())
 
 
 def cache_queue(req: router.Request, image_id: str) -> webob.Response:
+    """``PUT /v2/cache/{id}``: queue an active image for caching here; 202 (404 unknown, 400 not active)."""
     authorize_on_image(req, "cache_image", image_id)
     core(req).cache_queue(req.context, image_id)
     return router.empty_response(202)
 
 
 def cache_delete(req: router.Request, image_id: str) -> webob.Response:
+    """``DELETE /v2/cache/{id}``: drop an image from this node's cache and queue; 204."""
     authorize(req, "cache_delete")
     core(req).cache_delete(req.context, image_id)
     return router.empty_response()
