@@ -58,7 +58,9 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     except OSError as exc:  # an absurd pid: no such process
-        return exc.errno != errno.ESRCH and exc.errno != errno.EINVAL
+        return exc.errno not in (errno.ESRCH, errno.EINVAL)
+    except (OverflowError, ValueError):
+        return False
     return True
 
 
