@@ -13,7 +13,7 @@ import webob
 
 from nubis.api import router, validation
 from nubis.common import exceptions
-from nubis.identity.api import auth_schema
+from nubis.identity.api import auth_schema, middleware
 from nubis.identity.api.common import authorize, collection, core, entity_body
 from nubis.identity.core import oauth1, roles
 
@@ -42,13 +42,6 @@ def _form_response(token_id: str, secret: str, expires_at: str | None) -> webob.
     resp = webob.Response(status=201, body=text.encode())
     resp.content_type = _FORM
     return resp
-
-
-def _not_delegated(req: router.Request, action: str) -> None:
-    """Keystone refuses these calls to a token that itself came from a delegation (a trust or OAuth)."""
-    token = core(req).tokens.validate(req.headers.get("X-Auth-Token", ""))["token"]
-    if "OS-OAUTH1" in token or "OS-TRUST:trust" in token:
-        raise exceptions.Forbidden(f"Cannot {action} with a token issued via delegation.")
 
 
 # -- consumers ------------------------------------------------------------------------------------
@@ -107,7 +100,7 @@ def authorize_request_token(req: router.Request, request_token_id: str) -> webob
     body = req.json_body()
     validation.validate(body, AUTHORIZE)
     authorize(req, "authorize_request_token")
-    _not_delegated(req, "authorize a request token")
+    middleware.require_not_delegated(req.environ, "authorize a request token")
     with core(req).db.writer() as s:
         verifier = oauth1.authorize_request_token(s, request_token_id, str(req.context.user_id), body["roles"])
     return router.json_response({"token": {"oauth_verifier": verifier}})
@@ -130,7 +123,7 @@ def _user_target(user_id: str) -> dict[str, Any]:
 
 def list_access_tokens(req: router.Request, user_id: str) -> webob.Response:
     authorize(req, "list_access_tokens", _user_target(user_id))
-    _not_delegated(req, "list access tokens")
+    middleware.require_not_delegated(req.environ, "list access tokens")
     with core(req).db.reader() as s:
         items = [oauth1.access_token_to_dict(a) for a in oauth1.list_access_tokens(s, user_id)]
         return router.json_response(collection(req, "access_tokens", items))
@@ -145,6 +138,7 @@ def get_access_token(req: router.Request, user_id: str, access_token_id: str) ->
 
 def delete_access_token(req: router.Request, user_id: str, access_token_id: str) -> webob.Response:
     authorize(req, "delete_access_token", _user_target(user_id))
+    middleware.require_not_delegated(req.environ, "delete an access token")
     core(req).delete_oauth_access_token(user_id, access_token_id)
     return router.empty_response()
 

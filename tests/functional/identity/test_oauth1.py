@@ -223,8 +223,20 @@ def test_full_flow(cloud: Cloud, admin: Call, delegator: Credentials) -> None:
     admin_role = admin("GET", "/v3/roles?name=admin").json()["roles"][0]["id"]
     assert as_user("GET", f"{base}/{access['oauth_token']}/roles/{admin_role}").status_code == 404
     assert as_user("GET", f"{base}/{'0' * 32}").status_code == 404
-    # Nor may the consumer's token manage the delegation it came from.
+    # Nor may the consumer's token manage the delegation it came from, or turn it into one that would
+    # outlive the access token.
     assert as_consumer("GET", base).status_code == 403
+    assert as_consumer("DELETE", f"{base}/{access['oauth_token']}").status_code == 403
+    again = _form(_request_token(cloud, consumer, delegator.project_id))
+    refused = as_consumer("PUT", f"/v3/OS-OAUTH1/authorize/{again['oauth_token']}", json={"roles": [{"name": "member"}]})
+    assert refused.status_code == 403
+    cred = as_consumer("POST", f"/v3/users/{delegator.user_id}/application_credentials",
+                       json={"application_credential": {"name": f"from-oauth-{consumer['id'][:8]}"}})
+    assert cred.status_code == 403, cred.text
+    trust = as_consumer("POST", "/v3/OS-TRUST/trusts", json={"trust": {
+        "trustor_user_id": delegator.user_id, "trustee_user_id": delegator.user_id,
+        "project_id": delegator.project_id, "impersonation": False, "roles": [{"name": "member"}]}})
+    assert trust.status_code == 403, trust.text
 
 
 def test_signatures_and_tokens_are_checked(cloud: Cloud, admin: Call, delegator: Credentials) -> None:
@@ -330,3 +342,20 @@ def test_revocation(cloud: Cloud, admin: Call, delegator: Credentials) -> None:
     assert _oauth_token(cloud, consumer, second).status_code == 401
     as_user = _caller(cloud, _token(cloud, delegator))
     assert second["oauth_token"] not in {a["id"] for a in as_user("GET", base).json()["access_tokens"]}
+
+
+def test_a_delegate_cannot_delegate_further(cloud: Cloud, admin: Call, delegator: Credentials) -> None:
+    # Even with the admin role delegated, the consumer's token may not authorize or manage delegations.
+    consumer = _consumer(admin)
+    access = _delegate(cloud, consumer, delegator, _caller(cloud, _token(cloud, delegator)), role_names=("admin",))
+    got = _oauth_token(cloud, consumer, access)
+    assert "admin" in [r["name"] for r in got.json()["token"]["roles"]]
+    as_consumer = _caller(cloud, got.headers["X-Subject-Token"])
+    pending = _form(_request_token(cloud, consumer, delegator.project_id))
+    for method, path, body in (
+            ("PUT", f"/v3/OS-OAUTH1/authorize/{pending['oauth_token']}", {"roles": [{"name": "member"}]}),
+            ("GET", f"/v3/users/{delegator.user_id}/OS-OAUTH1/access_tokens", None),
+            ("DELETE", f"/v3/users/{delegator.user_id}/OS-OAUTH1/access_tokens/{access['oauth_token']}", None)):
+        refused = as_consumer(method, path, json=body)
+        assert refused.status_code == 403, (method, path, refused.text)
+        assert "delegation" in refused.json()["error"]["message"]
