@@ -155,7 +155,7 @@ class IdentityCore:
         :raises exceptions.NotFound: no such access token of this user.
         """
         with self.db.writer() as session:
-            session.delete(oauth1.get_access_token(session, user_id, access_token_id))
+            oauth1.delete_access_token(session, user_id, access_token_id)
             revocations.add(session, self.region, access_token_id=access_token_id)
         token_cache.invalidate_process_caches()
 

@@ -37,7 +37,7 @@ from oslo_config import cfg
 from sqlalchemy import orm
 
 from nubis.common import exceptions
-from nubis.common.db import types
+from nubis.common.db import dml, types
 from nubis.identity.core import resources, roles
 from nubis.identity.db.models import OAuthAccessToken, OAuthConsumer, OAuthRequestToken, Role
 
@@ -276,12 +276,13 @@ def delete_consumer(session: orm.Session, consumer_id: str) -> list[str]:
 
     :raises exceptions.NotFound: no such consumer.
     """
-    consumer = get_consumer(session, consumer_id)
+    get_consumer(session, consumer_id)
     gone = list(session.scalars(sa.select(OAuthAccessToken.id).where(OAuthAccessToken.consumer_id == consumer_id)))
     session.execute(sa.delete(OAuthAccessToken).where(OAuthAccessToken.consumer_id == consumer_id))
     session.execute(sa.delete(OAuthRequestToken).where(OAuthRequestToken.consumer_id == consumer_id))
-    session.delete(consumer)
-    session.flush()
+    # Conditional, so that of two deletions racing the loser is a 404, not a stale-row error.
+    if not dml.rowcount(session.execute(sa.delete(OAuthConsumer).where(OAuthConsumer.id == consumer_id))):
+        raise exceptions.NotFound(f"Could not find consumer: {consumer_id}.")
     return gone
 
 
@@ -384,8 +385,12 @@ def create_access_token(session: orm.Session, conf: cfg.ConfigOpts, signed: Sign
                               authorizing_user_id=request_token.authorizing_user_id,
                               project_id=request_token.project_id, role_ids=list(request_token.role_ids or []),
                               expires_at=_expiry(conf.oauth1.access_token_duration))
+    # A request token is exchanged once: of two exchanges racing, the one that deletes it wins.
+    used = session.execute(sa.delete(OAuthRequestToken).where(OAuthRequestToken.id == request_token.id))
+    if not dml.rowcount(used):
+        raise exceptions.NotFound(f"Could not find request token: {request_token.id}.")
+    session.expunge(request_token)
     session.add(access)
-    session.delete(request_token)  # a request token is exchanged once
     session.flush()
     return access
 
@@ -453,6 +458,16 @@ def get_access_token(session: orm.Session, user_id: str, access_token_id: str) -
     if access is None or access.authorizing_user_id != user_id:
         raise exceptions.NotFound(f"Could not find access token: {access_token_id}.")
     return access
+
+
+def delete_access_token(session: orm.Session, user_id: str, access_token_id: str) -> None:
+    """Delete one of a user's access tokens (the caller revokes the tokens issued from it).
+
+    :raises exceptions.NotFound: no such access token of this user (or another deletion won the race).
+    """
+    get_access_token(session, user_id, access_token_id)
+    if not dml.rowcount(session.execute(sa.delete(OAuthAccessToken).where(OAuthAccessToken.id == access_token_id))):
+        raise exceptions.NotFound(f"Could not find access token: {access_token_id}.")
 
 
 def access_token_roles(session: orm.Session, access: OAuthAccessToken) -> list[Role]:

@@ -359,3 +359,33 @@ def test_a_delegate_cannot_delegate_further(cloud: Cloud, admin: Call, delegator
         refused = as_consumer(method, path, json=body)
         assert refused.status_code == 403, (method, path, refused.text)
         assert "delegation" in refused.json()["error"]["message"]
+
+
+def test_malformed_oauth_requests_are_4xx(cloud: Cloud, admin: Call, delegator: Credentials) -> None:
+    consumer = _consumer(admin)
+    key = consumer["id"]
+    headers = [
+        "OAuth ", "OAuth oauth_consumer_key", 'OAuth oauth_consumer_key="zz"', 'OAuth oauth_consumer_key="%ZZ"',
+        f'OAuth oauth_consumer_key="{key}", oauth_signature="x"',
+        f'OAuth oauth_consumer_key="{key}", oauth_consumer_key="{key}"',
+        f'OAuth oauth_consumer_key="{key}", oauth_token="{"0" * 32}", oauth_verifier="abcdEFGH", '
+        'oauth_signature_method="HMAC-SHA1", oauth_signature="x", oauth_timestamp="abc", oauth_nonce="1"',
+        f'OAuth oauth_consumer_key="{key}", oauth_token="{"0" * 32}", oauth_signature_method="RSA-SHA1", '
+        f'oauth_signature="x", oauth_timestamp="{int(time.time())}", oauth_nonce="n", oauth_version="2.0"',
+        'OAuth oauth_consumer_key="\u00e9\u00e9"', "Basic dXNlcjpwYXNz",
+    ]
+    targets = [("/OS-OAUTH1/request_token", {"Requested-Project-Id": delegator.project_id}, None),
+               ("/OS-OAUTH1/access_token", {}, None),
+               ("/auth/tokens", {}, {"auth": {"identity": {"methods": ["oauth1"], "oauth1": {}}}})]
+    for path, extra, body in targets:
+        for header in headers:
+            resp = requests.post(_url(cloud, path), timeout=30, json=body,
+                                 headers={"Authorization": header.encode().decode("latin-1"), **extra})
+            assert resp.status_code in (400, 401, 404), (path, header, resp.status_code, resp.text)
+            assert resp.json()["error"]["code"] == resp.status_code
+    # OAuth parameters in a form body as well as in the header are refused, not guessed at.
+    client = oauth1.Client(key, client_secret=consumer["secret"], callback_uri="oob")
+    url, signed, _ = client.sign(_url(cloud, "/OS-OAUTH1/request_token"), http_method="POST")
+    both = requests.post(url, timeout=30, data={"oauth_consumer_key": key},
+                         headers={**signed, "Requested-Project-Id": delegator.project_id})
+    assert both.status_code in (400, 401), both.text
