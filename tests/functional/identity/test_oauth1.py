@@ -9,7 +9,9 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 from keystoneauth1 import session as ks_session
+from keystoneauth1.extras import oauth1 as ka_oauth1
 from keystoneauth1.identity import v3
+from keystoneclient.v3 import client as ks_client
 from oauthlib import oauth1
 
 from tests import fixtures
@@ -31,10 +33,14 @@ def cloud(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             yield c
 
 
-def _token(cloud: Cloud, creds: Credentials) -> str:
+def _session(cloud: Cloud, creds: Credentials) -> ks_session.Session:
     auth = v3.Password(auth_url=cloud.auth_url, username=creds.username, password=creds.password,
                        user_domain_id="default", project_name=creds.project_name, project_domain_id="default")
-    return str(ks_session.Session(auth=auth).get_token())
+    return ks_session.Session(auth=auth)
+
+
+def _token(cloud: Cloud, creds: Credentials) -> str:
+    return str(_session(cloud, creds).get_token())
 
 
 def _caller(cloud: Cloud, token: str) -> Call:
@@ -389,3 +395,29 @@ def test_malformed_oauth_requests_are_4xx(cloud: Cloud, admin: Call, delegator: 
     both = requests.post(url, timeout=30, data={"oauth_consumer_key": key},
                          headers={**signed, "Requested-Project-Id": delegator.project_id})
     assert both.status_code in (400, 401), both.text
+
+
+def test_keystone_clients_drive_the_flow(cloud: Cloud, delegator: Credentials) -> None:
+    # python-keystoneclient's OS-OAUTH1 managers and keystoneauth's OAuth1 plugin, as a consumer uses them.
+    as_admin = ks_client.Client(session=_session(cloud, cloud.admin))
+    consumer = as_admin.oauth1.consumers.create(description="from keystoneclient")
+    assert as_admin.oauth1.consumers.get(consumer.id).description == "from keystoneclient"
+    request_token = as_admin.oauth1.request_tokens.create(consumer.id, consumer.secret, delegator.project_id)
+    as_user = ks_client.Client(session=_session(cloud, delegator))
+    member = as_admin.roles.find(name="member")
+    verifier = as_user.oauth1.request_tokens.authorize(request_token.key, [member.id]).oauth_verifier
+    access = as_admin.oauth1.access_tokens.create(consumer.id, consumer.secret, request_token.key,
+                                                  request_token.secret, verifier)
+    plugin = ka_oauth1.V3OAuth1(cloud.auth_url, consumer_key=consumer.id, consumer_secret=consumer.secret,
+                                access_key=access.key, access_secret=access.secret)
+    session = ks_session.Session(auth=plugin)
+    assert session.get_project_id() == delegator.project_id
+    ref = plugin.get_auth_ref(session)
+    assert ref.user_id == delegator.user_id and "member" in ref.role_names and "admin" not in ref.role_names
+    assert ref.oauth_access_token_id == access.key and ref.oauth_consumer_id == consumer.id
+    # The token works on the API: it reads its own project.
+    assert session.get(cloud.auth_url.rstrip("/") + f"/projects/{delegator.project_id}").status_code == 200
+    as_admin.oauth1.consumers.delete(consumer.id)
+    gone = requests.get(_url(cloud, f"/projects/{delegator.project_id}"), timeout=30,
+                        headers={"X-Auth-Token": ref.auth_token})
+    assert gone.status_code == 401
