@@ -306,6 +306,9 @@ def create_request_token(session: orm.Session, conf: cfg.ConfigOpts, signed: Sig
     _, body, status = endpoint.create_request_token_response(signed.url, signed.method, signed.body,
                                                              _headers(signed))
     _answer(status, body)
+    # The consumer's expired request tokens can never be used again: they go as it asks for a new one.
+    session.execute(sa.delete(OAuthRequestToken).where(OAuthRequestToken.consumer_id == consumer.id,
+                                                       OAuthRequestToken.expires_at <= types.utcnow()))
     token = OAuthRequestToken(id=types.new_hex_id(), secret=secrets.token_hex(32), consumer_id=consumer.id,
                               project_id=project_id, expires_at=_expiry(conf.oauth1.request_token_duration))
     session.add(token)

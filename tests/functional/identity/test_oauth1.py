@@ -306,6 +306,10 @@ def test_request_token_expires(cloud: Cloud, admin: Call, delegator: Credentials
     assert late.status_code == 401 and "expired" in late.json()["error"]["message"]
     exchanged = _access_token(cloud, consumer, authorized, verifier)
     assert exchanged.status_code == 401 and "expired" in exchanged.json()["error"]["message"]
+    # The consumer's next request token clears its expired ones away.
+    assert _request_token(cloud, consumer, delegator.project_id).status_code == 201
+    gone = as_user("PUT", f"/v3/OS-OAUTH1/authorize/{unauthorized['oauth_token']}", json={"roles": [{"name": "member"}]})
+    assert gone.status_code == 404
 
 
 def test_revocation(cloud: Cloud, admin: Call, delegator: Credentials) -> None:
