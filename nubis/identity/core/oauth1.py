@@ -150,7 +150,7 @@ class _Validator(oauthlib1.RequestValidator):
     def validate_verifier(self, client_key: str, token: str, verifier: str, request: Any) -> bool:
         t = self.request_token
         return (t is not None and t.id == token and t.verifier is not None
-                and hmac.compare_digest(t.verifier, verifier))
+                and hmac.compare_digest(t.verifier.encode(), verifier.encode()))
 
     def validate_timestamp_and_nonce(self, client_key: str, timestamp: str, nonce: str, request: Any,
                                      request_token: str | None = None, access_token: str | None = None) -> bool:
@@ -196,14 +196,14 @@ class _Validator(oauthlib1.RequestValidator):
         pass
 
 
-def _answer(status: int, body: str | None) -> None:
+def _answer(status: int, body: str | None, refusal: str = "Invalid signature.") -> None:
     """Turn an oauthlib endpoint's verdict into our errors (400 for a malformed request, else 401)."""
     if status == 200:
         return
     if status == 400:
         detail = dict(urllib.parse.parse_qsl(body or ""))
         raise exceptions.BadRequest(f"Invalid OAuth request: {detail.get('error_description') or 'malformed'}.")
-    raise exceptions.Unauthorized("Invalid signature.")
+    raise exceptions.Unauthorized(refusal)
 
 
 def _headers(signed: SignedRequest) -> dict[str, str]:
@@ -373,7 +373,7 @@ def create_access_token(session: orm.Session, conf: cfg.ConfigOpts, signed: Sign
     params = signed.oauth_params()
     consumer_id = _required(params, "oauth_consumer_key")
     request_token_id = _required(params, "oauth_token")
-    _required(params, "oauth_verifier")
+    verifier = _required(params, "oauth_verifier")
     request_token = get_request_token(session, request_token_id)
     if _expired(request_token.expires_at):
         raise exceptions.Unauthorized("Request token is expired.")
@@ -383,7 +383,9 @@ def create_access_token(session: orm.Session, conf: cfg.ConfigOpts, signed: Sign
     endpoint = oauthlib1.AccessTokenEndpoint(_Validator(consumer, request_token=request_token))
     _, body, status = endpoint.create_access_token_response(signed.url, signed.method, signed.body,
                                                             _headers(signed))
-    _answer(status, body)
+    wrong_verifier = not hmac.compare_digest((request_token.verifier or "").encode(), verifier.encode())
+    _answer(status, body, "Provided verifier does not match stored verifier." if wrong_verifier
+            else "Invalid signature.")
     access = OAuthAccessToken(id=types.new_hex_id(), secret=secrets.token_hex(32), consumer_id=request_token.consumer_id,
                               authorizing_user_id=request_token.authorizing_user_id,
                               project_id=request_token.project_id, role_ids=list(request_token.role_ids or []),

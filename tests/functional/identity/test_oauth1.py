@@ -278,9 +278,12 @@ def test_signatures_and_tokens_are_checked(cloud: Cloud, admin: Call, delegator:
     verifier = as_user("PUT", path, json={"roles": [{"name": "member"}]}).json()["token"]["oauth_verifier"]
     # A wrong verifier, a wrong request token secret, another consumer's key.
     wrong = "a" * 8 if verifier != "a" * 8 else "b" * 8
-    assert _access_token(cloud, consumer, request_token, wrong).status_code == 401
+    mismatch = _access_token(cloud, consumer, request_token, wrong)
+    assert mismatch.status_code == 401 and "verifier" in mismatch.json()["error"]["message"]
     forged = {**request_token, "oauth_token_secret": "0" * 64}
     assert _access_token(cloud, consumer, forged, verifier).status_code == 401
+    odd = _access_token(cloud, consumer, request_token, "\u00e9" * 8)
+    assert odd.status_code in (400, 401), odd.text
     stranger = _consumer(admin, "stranger")
     assert _access_token(cloud, stranger, request_token, verifier).status_code == 401
     access = _form(_access_token(cloud, consumer, request_token, verifier))
