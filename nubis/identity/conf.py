@@ -54,6 +54,14 @@ SECURITY_COMPLIANCE_OPTS = [
     cfg.StrOpt("password_regex_description", help="What password_regex requires, in words users understand."),
 ]
 
+OAUTH1_OPTS: list[cfg.Opt] = [
+    cfg.IntOpt("request_token_duration", default=28800, min=0,
+               help="Seconds an OS-OAUTH1 request token stays valid for authorizing and exchanging "
+               "(0: until used)."),
+    cfg.IntOpt("access_token_duration", default=86400, min=0,
+               help="Seconds an OS-OAUTH1 access token stays valid for getting tokens (0: until revoked)."),
+]
+
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
     return [
@@ -62,6 +70,7 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
         ("identity", IDENTITY_OPTS),
         ("resource", RESOURCE_OPTS),
         ("security_compliance", SECURITY_COMPLIANCE_OPTS),
+        ("oauth1", OAUTH1_OPTS),
     ]
 
 

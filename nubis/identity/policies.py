@@ -73,6 +73,8 @@ OWNER = "user_id:%(target.user.id)s"
 TRUSTOR = "user_id:%(target.trust.trustor_user_id)s"
 TRUSTEE = "user_id:%(target.trust.trustee_user_id)s"
 ALL_SCOPES = ["system", "domain", "project"]
+# Keystone's admin_required for a user's OAuth1 access tokens, confined to the user's own unless a cloud admin.
+ACCESS_TOKEN_OWNER = f"({CLOUD_ADMIN}) or (role:admin and {OWNER})"
 
 
 def _rule(name: str, check: str, description: str, ops: list[tuple[str, str]]) -> policy.DocumentedRuleDefault:
@@ -163,6 +165,28 @@ RULES = [
     _rule("manage_federation", CLOUD_ADMIN,
           "Create, update or delete identity providers, mappings, protocols and service providers.",
           [("PUT", "/v3/OS-FEDERATION/identity_providers/{idp_id}")]),
+    # OS-OAUTH1 as Keystone's defaults: consumers are the cloud's to manage (readers may look); authorizing a
+    # request token takes admin (the handler then checks the roles are the caller's on the project); a
+    # user's access tokens are read and deleted by an admin among their own, or by the cloud admin.
+    _rule("list_consumers", CLOUD_READER, "List OAuth1 consumers.", [("GET", "/v3/OS-OAUTH1/consumers")]),
+    _rule("get_consumer", CLOUD_READER, "Show an OAuth1 consumer.", [("GET", "/v3/OS-OAUTH1/consumers/{consumer_id}")]),
+    _rule("create_consumer", CLOUD_ADMIN, "Create an OAuth1 consumer.", [("POST", "/v3/OS-OAUTH1/consumers")]),
+    _rule("update_consumer", CLOUD_ADMIN, "Update an OAuth1 consumer.",
+          [("PATCH", "/v3/OS-OAUTH1/consumers/{consumer_id}")]),
+    _rule("delete_consumer", CLOUD_ADMIN, "Delete an OAuth1 consumer (and revoke its tokens).",
+          [("DELETE", "/v3/OS-OAUTH1/consumers/{consumer_id}")]),
+    _rule("authorize_request_token", "role:admin", "Authorize an OAuth1 request token with one's own roles.",
+          [("PUT", "/v3/OS-OAUTH1/authorize/{request_token_id}")]),
+    _rule("list_access_tokens", ACCESS_TOKEN_OWNER, "List a user's OAuth1 access tokens.",
+          [("GET", "/v3/users/{user_id}/OS-OAUTH1/access_tokens")]),
+    _rule("get_access_token", ACCESS_TOKEN_OWNER, "Show a user's OAuth1 access token.",
+          [("GET", "/v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id}")]),
+    _rule("delete_access_token", ACCESS_TOKEN_OWNER, "Delete a user's OAuth1 access token (and revoke its tokens).",
+          [("DELETE", "/v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id}")]),
+    _rule("list_access_token_roles", ACCESS_TOKEN_OWNER, "List the roles of a user's OAuth1 access token.",
+          [("GET", "/v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id}/roles")]),
+    _rule("get_access_token_role", ACCESS_TOKEN_OWNER, "Show a role of a user's OAuth1 access token.",
+          [("GET", "/v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id}/roles/{role_id}")]),
     _rule("validate_token", f"role:service or ({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s",
           "Validate a token.", [("GET", "/v3/auth/tokens")]),
     _rule("revoke_token", f"({CLOUD_ADMIN}) or user_id:%(target.token.user_id)s", "Revoke a token.",

@@ -6,7 +6,7 @@ import webob
 
 from nubis.api import router, validation
 from nubis.common import exceptions
-from nubis.identity.api import auth_schema
+from nubis.identity.api import auth_schema, oauth1
 from nubis.identity.api.common import authorize, collection, core
 from nubis.identity.core import catalog as catalog_core
 from nubis.identity.core import resources, roles
@@ -20,7 +20,7 @@ SUBJECT = "X-Subject-Token"
 def issue(req: router.Request) -> webob.Response:
     request = req.json_body()
     validation.validate(request, auth_schema.AUTH_REQUEST)
-    token_id, body = core(req).issue_token(request)
+    token_id, body = core(req).issue_token(request, oauth1.signed_request(req))
     include_catalog = req.query_one("nocatalog") is None
     return router.json_response(provider.public_body(body, include_catalog), status=201,
                                 headers={SUBJECT: token_id})

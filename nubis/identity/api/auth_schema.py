@@ -27,6 +27,8 @@ IDENTITY: dict[str, Any] = {
                   "required": ["id"]},
         "application_credential": {"type": "object", "properties": {
             "id": ID, "name": NAME, "secret": SECRET, "user": USER_REF}},
+        # OS-OAUTH1: the proof is the request's OAuth signature; the object itself is empty.
+        "oauth1": {"type": "object"},
     },
     "required": ["methods"],
 }

@@ -64,6 +64,8 @@ def create_app_cred(req: router.Request, user_id: str) -> webob.Response:
     if req.context.user_id != user_id:
         raise exceptions.Forbidden("Application credentials can only be created by their own user.")
     app_creds.check_may_manage(middleware.token_app_cred(req.environ))
+    # An OAuth consumer's token would outlive its access token's revocation in a credential.
+    middleware.require_not_delegated(req.environ, "create an application credential", ("OS-OAUTH1",))
     v = entity_body(req, "application_credential", set(), {"name"})
     validation.validate(v, APP_CRED_SCHEMA)
     project_id = req.context.project_id

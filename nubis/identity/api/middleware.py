@@ -12,6 +12,8 @@ from nubis.identity.core.facade import IdentityCore
 
 # Where handlers find the caller's application credential (restricted or not), if its token came from one.
 APP_CRED_KEY = "nubis.identity.application_credential"
+# Where handlers find how the caller's token was delegated ("OS-OAUTH1", "OS-TRUST:trust"), if it was.
+DELEGATION_KEY = "nubis.identity.delegation"
 
 # Headers only a trusted token reader may set; anything a client sends is dropped.
 _IDENTITY_HEADERS = (
@@ -25,7 +27,7 @@ _IDENTITY_HEADERS = (
 def auth_factory(core: IdentityCore) -> Callable[[Any], Any]:
     def factory(app: Any) -> Any:
         def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            for key in (*_IDENTITY_HEADERS, APP_CRED_KEY):
+            for key in (*_IDENTITY_HEADERS, APP_CRED_KEY, DELEGATION_KEY):
                 environ.pop(key, None)
             environ[router.AUTHENTICATED_KEY] = False
             token_id = environ.get("HTTP_X_AUTH_TOKEN")
@@ -50,6 +52,14 @@ def auth_factory(core: IdentityCore) -> Callable[[Any], Any]:
 def token_app_cred(environ: dict[str, Any]) -> dict[str, Any] | None:
     """The ``application_credential`` part of the caller's token, when it came from one."""
     return environ.get(APP_CRED_KEY)
+
+
+def require_not_delegated(environ: dict[str, Any], action: str,
+                          kinds: tuple[str, ...] = ("OS-OAUTH1", "OS-TRUST:trust")) -> None:
+    """Refuse (403) a token issued through a delegation of ``kinds`` doing what only its user may, as
+    Keystone refuses it: a delegate must not re-delegate or manage the delegation it acts under."""
+    if environ.get(DELEGATION_KEY) in kinds:
+        raise exceptions.Forbidden(f"Cannot {action} with a token issued via delegation.")
 
 
 def _access_rules_allow(environ: dict[str, Any], token: dict[str, Any]) -> bool:
@@ -86,4 +96,7 @@ def _set_identity(environ: dict[str, Any], token: dict[str, Any]) -> None:
         environ["HTTP_OPENSTACK_SYSTEM_SCOPE"] = "all"
     if "application_credential" in token:
         environ[APP_CRED_KEY] = token["application_credential"]
+    delegation = next((k for k in ("OS-OAUTH1", "OS-TRUST:trust") if k in token), None)
+    if delegation:
+        environ[DELEGATION_KEY] = delegation
     environ[router.AUTHENTICATED_KEY] = True

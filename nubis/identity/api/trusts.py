@@ -40,6 +40,8 @@ def create_trust(req: router.Request) -> webob.Response:
     t = entity_body(req, "trust", set())
     validation.validate(t, TRUST_SCHEMA)
     _no_app_cred(req)
+    # An OAuth consumer's token would outlive its access token's revocation in a trust.
+    middleware.require_not_delegated(req.environ, "create a trust", ("OS-OAUTH1",))
     authorize(req, "create_trust", {"target.trust.trustor_user_id": t["trustor_user_id"]})
     new = trusts.NewTrust(
         trustor_user_id=t["trustor_user_id"], trustee_user_id=t["trustee_user_id"], project_id=t.get("project_id"),

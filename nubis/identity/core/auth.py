@@ -1,5 +1,5 @@
 """``POST /v3/auth/tokens``: who is authenticating (password, token, application
-credential) and which scope they asked for.
+credential, OS-OAUTH1 access token) and which scope they asked for.
 
 Every failure to authenticate answers the same 401 text: the caller never
 learns whether the user or the password was wrong.
@@ -18,8 +18,8 @@ from sqlalchemy import orm
 from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.identity import passwords
-from nubis.identity.core import app_creds, resources, users
-from nubis.identity.db.models import ApplicationCredential, Password, User
+from nubis.identity.core import app_creds, oauth1, resources, users
+from nubis.identity.db.models import ApplicationCredential, OAuthAccessToken, Password, User
 from nubis.identity.tokens import payload as token_payload
 from nubis.identity.tokens import provider
 
@@ -44,6 +44,7 @@ class Authenticated:
     methods: list[str]
     parent: token_payload.Payload | None = None
     app_cred: ApplicationCredential | None = None
+    access_token: OAuthAccessToken | None = None  # the ``oauth1`` method: the delegation it acts under
 
 
 def _fail() -> exceptions.Unauthorized:
@@ -126,7 +127,17 @@ def _app_cred(core: IdentityCore, session: orm.Session, data: dict[str, Any]) ->
     return cred
 
 
-def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any]) -> Authenticated:
+def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any],
+             signed: oauth1.SignedRequest | None = None) -> Authenticated:
+    """Who the ``identity`` of a token request proves the caller to be.
+
+    ``signed`` is the HTTP request itself, which the ``oauth1`` method needs (its proof is the
+    request's OAuth signature, not the body).
+
+    :raises exceptions.BadRequest: a method's object is missing or malformed.
+    :raises exceptions.Unauthorized: a method fails, methods name different users, or a method is unknown.
+    :raises exceptions.Forbidden: a token that may not be exchanged (application credential, trust, OAuth).
+    """
     methods = identity.get("methods")
     if not isinstance(methods, list) or not methods:
         raise exceptions.BadRequest("Invalid input for field 'identity': 'methods' must name at least one method.")
@@ -144,6 +155,9 @@ def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any])
                 raise exceptions.Forbidden(app_creds.RESCOPE_FORBIDDEN)
             if parent.trust_id:
                 raise exceptions.Forbidden("A trust-scoped token cannot be used to get another token.")
+            if parent.access_token_id:
+                raise exceptions.Forbidden("An OAuth-scoped token cannot be used to get another token; "
+                                           "get a new one with the oauth1 method instead.")
             user_id = parent.user_id
             found = Authenticated(user_id, list(parent.methods), parent=parent)
             result = found if result is None else result
@@ -153,6 +167,13 @@ def identify(core: IdentityCore, session: orm.Session, identity: dict[str, Any])
             user_id = cred.user_id
             result = result or Authenticated(user_id, [])
             result.app_cred = cred
+        elif method == "oauth1":
+            if signed is None:
+                raise _fail()
+            access = oauth1.authenticate(session, signed)
+            user_id = access.authorizing_user_id
+            result = result or Authenticated(user_id, [])
+            result.access_token = access
         else:
             raise exceptions.Unauthorized(f"Attempted to authenticate with an unsupported method: {method}.")
         if result is not None and result.user_id != user_id:
@@ -171,6 +192,11 @@ def resolve_scope(session: orm.Session, who: Authenticated, scope: Any) -> tuple
         if scope and not (isinstance(scope, dict) and scope.get("project", {}).get("id") == who.app_cred.project_id):
             raise exceptions.Unauthorized("Application credentials cannot request a scope.")
         return "project", who.app_cred.project_id
+    if who.access_token is not None:
+        # Keystone scopes an OAuth token to its access token's project; asking for another is refused.
+        if scope and not (isinstance(scope, dict) and scope.get("project", {}).get("id") == who.access_token.project_id):
+            raise exceptions.Unauthorized("An OAuth token is scoped to its access token's project only.")
+        return "project", who.access_token.project_id
     if scope == "unscoped":  # keystoneauth's explicit request for an unscoped token
         return "unscoped", None
     if not scope:

@@ -15,7 +15,7 @@ from nubis.common.db.retry import retry_on_deadlock
 from nubis.common.policy import Policy
 from nubis.identity import conf as identity_conf
 from nubis.identity import passwords, policies
-from nubis.identity.core import auth, revocations, trusts, users
+from nubis.identity.core import auth, oauth1, revocations, trusts, users
 from nubis.identity.db.models import User
 from nubis.identity.tokens import provider
 
@@ -50,7 +50,17 @@ class IdentityCore:
     # -- tokens ----------------------------------------------------------------------
 
     @retry_on_deadlock
-    def issue_token(self, body: dict[str, Any]) -> tuple[str, provider.TokenBody]:
+    def issue_token(self, body: dict[str, Any],
+                    signed: oauth1.SignedRequest | None = None) -> tuple[str, provider.TokenBody]:
+        """``POST /v3/auth/tokens``: a new token and its body.
+
+        ``signed`` is the HTTP request, for the ``oauth1`` method (its OAuth signature).
+
+        :raises exceptions.BadRequest: malformed identity or scope.
+        :raises exceptions.Unauthorized: authentication failed, or the scope is not the caller's.
+        :raises exceptions.Forbidden: a scope the method may not ask for (trust with an application
+            credential or OAuth, a trust's spent uses).
+        """
         request = body.get("auth") if isinstance(body, dict) else None
         if not isinstance(request, dict) or not isinstance(request.get("identity"), dict):
             raise exceptions.BadRequest("Expecting to find identity in auth.")
@@ -60,11 +70,13 @@ class IdentityCore:
         requested = request.get("scope")
         trust_ref = requested.get("OS-TRUST:trust") if isinstance(requested, dict) else None
         with gate, self.db.reader() as session:
-            who = auth.identify(self, session, request["identity"])
+            who = auth.identify(self, session, request["identity"], signed)
             user_id, trust_id = who.user_id, None
             if isinstance(trust_ref, dict):
                 if who.app_cred is not None:
                     raise exceptions.Forbidden("Application credentials cannot be used to get a trust-scoped token.")
+                if who.access_token is not None:
+                    raise exceptions.Forbidden("An OAuth access token cannot be used to get a trust-scoped token.")
                 trust = trusts.check_scope(session, str(trust_ref.get("id")), who.user_id)
                 user_id, trust_id = trusts.token_user(trust), trust.id
                 scope, scope_id = ("project", trust.project_id) if trust.project_id else ("unscoped", None)
@@ -73,7 +85,8 @@ class IdentityCore:
             try:
                 issued = self.tokens.issue(session, user_id, tuple(who.methods), scope, scope_id,
                                            parent=who.parent, app_cred_id=who.app_cred.id if who.app_cred else None,
-                                           trust_id=trust_id)
+                                           trust_id=trust_id,
+                                           access_token_id=who.access_token.id if who.access_token else None)
             except exceptions.NotFound as exc:
                 raise exceptions.Unauthorized(exc.message) from None
         if trust_id:
@@ -122,6 +135,28 @@ class IdentityCore:
         """
         with self.db.writer() as session:
             revocations.add(session, self.region, **event)
+        token_cache.invalidate_process_caches()
+
+    # -- OS-OAUTH1 (deleting a delegation ends the tokens issued from it) ----------------------
+
+    def delete_oauth_consumer(self, consumer_id: str) -> None:
+        """Delete a consumer with its request and access tokens, and revoke every token issued from them.
+
+        :raises exceptions.NotFound: no such consumer.
+        """
+        with self.db.writer() as session:
+            for access_token_id in oauth1.delete_consumer(session, consumer_id):
+                revocations.add(session, self.region, access_token_id=access_token_id)
+        token_cache.invalidate_process_caches()
+
+    def delete_oauth_access_token(self, user_id: str, access_token_id: str) -> None:
+        """Delete one of a user's access tokens and revoke every token issued from it.
+
+        :raises exceptions.NotFound: no such access token of this user.
+        """
+        with self.db.writer() as session:
+            oauth1.delete_access_token(session, user_id, access_token_id)
+            revocations.add(session, self.region, access_token_id=access_token_id)
         token_cache.invalidate_process_caches()
 
     # -- failed logins (their own transactions: the login itself fails) -----------------

@@ -47,10 +47,11 @@ def epoch_and(region: CacheRegion, session_factory: object, keys: list[str]) -> 
 
 def add(session: orm.Session, region: CacheRegion, *, audit_id: str | None = None, user_id: str | None = None,
         project_id: str | None = None, domain_id: str | None = None, app_cred_id: str | None = None,
-        trust_id: str | None = None) -> None:
+        trust_id: str | None = None, access_token_id: str | None = None) -> None:
     now = types.utcnow()
     session.add(RevocationEvent(audit_id=audit_id, user_id=user_id, project_id=project_id, domain_id=domain_id,
-                                app_cred_id=app_cred_id, trust_id=trust_id, issued_before=now, revoked_at=now))
+                                app_cred_id=app_cred_id, trust_id=trust_id, access_token_id=access_token_id,
+                                issued_before=now, revoked_at=now))
     session.flush()
     region.set(EPOCH_KEY, _epoch_from_db(session))
 
@@ -71,4 +72,6 @@ def is_revoked(session: orm.Session, payload: Payload, project_domain_id: str | 
         clauses.append(RevocationEvent.app_cred_id == payload.app_cred_id)
     if payload.trust_id:
         clauses.append(RevocationEvent.trust_id == payload.trust_id)
+    if payload.access_token_id:
+        clauses.append(RevocationEvent.access_token_id == payload.access_token_id)
     return session.scalar(sa.select(RevocationEvent.id).where(sa.or_(*clauses)).limit(1)) is not None

@@ -155,6 +155,8 @@ class RevocationEvent(Base):
     domain_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True, index=True)
     app_cred_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
     trust_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    # OS-OAUTH1: every token issued from this access token.
+    access_token_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
     issued_before: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime)
     revoked_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow, index=True)
 
@@ -350,3 +352,51 @@ class ServiceProvider(Base):
     description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
     enabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     relay_state_prefix: orm.Mapped[str] = orm.mapped_column(sa.String(256), default="ss:mem:")
+
+
+class OAuthConsumer(Base):
+    """OS-OAUTH1: a consumer (an application) that users may delegate roles to.
+
+    The secret is the consumer's HMAC key: the API shows it once, at creation, and
+    it is kept as is because verifying a signature needs it (as Keystone keeps it).
+    """
+
+    __tablename__ = "oauth1_consumer"
+
+    id: orm.Mapped[str] = _id()
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.Text, nullable=True)
+    secret: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    extra: orm.Mapped[dict[str, Any] | None] = orm.mapped_column(types.JSONText, nullable=True)
+
+
+class OAuthRequestToken(Base):
+    """OS-OAUTH1: a consumer's request for roles on a project, until a user authorizes it and it is exchanged."""
+
+    __tablename__ = "oauth1_request_token"
+
+    id: orm.Mapped[str] = _id()
+    secret: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    consumer_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey("oauth1_consumer.id", ondelete="CASCADE"), index=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    # Set when a user authorizes it: who, which of their roles, and the verifier the consumer must show.
+    authorizing_user_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+    role_ids: orm.Mapped[list[str] | None] = orm.mapped_column(types.JSONText, nullable=True)
+    verifier: orm.Mapped[str | None] = orm.mapped_column(sa.String(64), nullable=True)
+
+
+class OAuthAccessToken(Base):
+    """OS-OAUTH1: a consumer's lasting grant of a user's roles on a project; it signs token requests."""
+
+    __tablename__ = "oauth1_access_token"
+
+    id: orm.Mapped[str] = _id()
+    secret: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    consumer_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey("oauth1_consumer.id", ondelete="CASCADE"), index=True)
+    authorizing_user_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(64), sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    role_ids: orm.Mapped[list[str]] = orm.mapped_column(types.JSONText)
+    expires_at: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)

@@ -1,10 +1,11 @@
 """Our Fernet token payload: a compact msgpack list that starts with its version.
 
     [1, user_id, methods_bitmask, scope_kind, scope_id, issued_at, expires_at,
-     audit_ids, app_cred_id(, trust_id)]
+     audit_ids, app_cred_id(, trust_id(, access_token_id))]
 
-``trust_id`` is there only in trust-scoped tokens, so every other token keeps
-the nine fields older releases read.
+``trust_id`` is there only in trust-scoped tokens and ``access_token_id`` only
+in OS-OAUTH1 tokens (after a None trust id), so every other token keeps the
+nine fields older releases read.
 
 Hex ids travel as raw bytes (half the size); timestamps as integer seconds.
 Tokens are never stored: everything validation needs is in here or in the DB.
@@ -39,6 +40,7 @@ class Payload:
     audit_ids: tuple[str, ...]  # this token's, then the one it was rescoped from
     app_cred_id: str | None = None
     trust_id: str | None = None  # OS-TRUST: the token is scoped to this trust (its project and roles)
+    access_token_id: str | None = None  # OS-OAUTH1: issued from this access token (its project and roles)
 
 
 def new_audit_id() -> str:
@@ -65,8 +67,10 @@ def encode(payload: Payload, fernet: MultiFernet) -> str:
         payload.issued_at, payload.expires_at,
         [base64.urlsafe_b64decode(a + "==") for a in payload.audit_ids], _pack_id(payload.app_cred_id),
     ]
-    if payload.trust_id:
+    if payload.trust_id or payload.access_token_id:
         fields.append(_pack_id(payload.trust_id))
+    if payload.access_token_id:
+        fields.append(_pack_id(payload.access_token_id))
     body = msgpack.packb(fields)
     # Fernet tokens are urlsafe base64; the padding carries nothing.
     return fernet.encrypt(body).decode().rstrip("=")
@@ -80,10 +84,11 @@ def decode(token: str, fernet: MultiFernet) -> Payload:
         fields = msgpack.unpackb(body)
     except (InvalidToken, ValueError, TypeError, msgpack.UnpackException) as exc:
         raise MalformedToken("the token is not one of ours") from exc
-    if not isinstance(fields, list) or not fields or fields[0] != VERSION or len(fields) not in (9, 10):
+    if not isinstance(fields, list) or not fields or fields[0] != VERSION or len(fields) not in (9, 10, 11):
         raise MalformedToken("unknown token payload version")
     _, user_id, mask, scope, scope_id, issued_at, expires_at, audit_ids, app_cred_id = fields[:9]
-    trust_id = fields[9] if len(fields) == 10 else None
+    trust_id = fields[9] if len(fields) >= 10 else None
+    access_token_id = fields[10] if len(fields) == 11 else None
     return Payload(
         user_id=_unpack_id(user_id) or "",
         methods=tuple(m for i, m in enumerate(METHODS) if mask & (1 << i)),
@@ -94,4 +99,5 @@ def decode(token: str, fernet: MultiFernet) -> Payload:
         audit_ids=tuple(base64.urlsafe_b64encode(a).decode().rstrip("=") for a in audit_ids),
         app_cred_id=_unpack_id(app_cred_id),
         trust_id=_unpack_id(trust_id),
+        access_token_id=_unpack_id(access_token_id),
     )

@@ -21,7 +21,7 @@ from sqlalchemy import orm
 from nubis.common import exceptions
 from nubis.common.db.engine import Database
 from nubis.identity import conf as identity_conf
-from nubis.identity.core import app_creds, catalog, resources, revocations, roles, trusts, users
+from nubis.identity.core import app_creds, catalog, oauth1, resources, revocations, roles, trusts, users
 from nubis.identity.db.models import ApplicationCredential, Role
 from nubis.identity.tokens import keys
 from nubis.identity.tokens import payload as token_payload
@@ -48,7 +48,7 @@ class TokenProvider:
 
     def issue(self, session: orm.Session, user_id: str, methods: tuple[str, ...], scope: str, scope_id: str | None,
               parent: token_payload.Payload | None = None, app_cred_id: str | None = None,
-              trust_id: str | None = None) -> tuple[str, TokenBody]:
+              trust_id: str | None = None, access_token_id: str | None = None) -> tuple[str, TokenBody]:
         now = time.time()
         expires = now + self.conf.token.expiration
         if app_cred_id:
@@ -65,8 +65,12 @@ class TokenProvider:
             trust = trusts.get_trust(session, trust_id)
             if trust.expires_at is not None:  # a trust's token never outlives the trust
                 expires = min(expires, trust.expires_at.replace(tzinfo=datetime.UTC).timestamp())
+        if access_token_id:
+            access = oauth1.live_access_token(session, access_token_id)
+            if access.expires_at is not None:  # an OAuth token never outlives its access token
+                expires = min(expires, access.expires_at.replace(tzinfo=datetime.UTC).timestamp())
         p = token_payload.Payload(user_id, methods, scope, scope_id, now, int(expires), audit_ids, app_cred_id,
-                                  trust_id)
+                                  trust_id, access_token_id)
         token_id = token_payload.encode(p, self.keyring.fernet())
         return token_id, self.build_body(session, p)
 
@@ -154,6 +158,12 @@ class TokenProvider:
                 token["OS-TRUST:trust"] = {"id": trust.id, "impersonation": trust.impersonation,
                                            "trustor_user": {"id": trust.trustor_user_id},
                                            "trustee_user": {"id": trust.trustee_user_id}}
+            elif p.access_token_id:
+                access = oauth1.live_access_token(session, p.access_token_id)
+                if access.authorizing_user_id != user.id or p.scope_id != access.project_id:
+                    raise exceptions.Unauthorized("The token does not match its OAuth access token.")
+                role_ids = oauth1.token_role_ids(session, access)
+                token["OS-OAUTH1"] = {"access_token_id": access.id, "consumer_id": access.consumer_id}
             else:
                 role_ids = roles.effective_role_ids(session, user.id, p.scope, p.scope_id)
             if p.app_cred_id:

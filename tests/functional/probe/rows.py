@@ -660,6 +660,19 @@ POST /v3/policies admin
 GET /v3/policies/{policy_id} id_read
 PATCH /v3/policies/{policy_id} admin
 DELETE /v3/policies/{policy_id} admin
+GET /v3/OS-OAUTH1/consumers id_read
+POST /v3/OS-OAUTH1/consumers admin
+GET /v3/OS-OAUTH1/consumers/{consumer_id} id_read
+PATCH /v3/OS-OAUTH1/consumers/{consumer_id} admin
+DELETE /v3/OS-OAUTH1/consumers/{consumer_id} admin
+POST /v3/OS-OAUTH1/request_token public
+POST /v3/OS-OAUTH1/access_token public
+PUT /v3/OS-OAUTH1/authorize/{request_token_id} admin
+GET /v3/users/{user_id}/OS-OAUTH1/access_tokens admin
+GET /v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id} admin
+DELETE /v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id} admin
+GET /v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id}/roles admin
+GET /v3/users/{user_id}/OS-OAUTH1/access_tokens/{access_token_id}/roles/{role_id} admin
 """, {
     ("POST", "/v3/domains"): lambda w: {"domain": {"name": _name()}},
     ("PATCH", "/v3/domains/{domain_id}"): lambda w: {"domain": {"description": "changed"}},
@@ -719,6 +732,9 @@ DELETE /v3/policies/{policy_id} admin
         "mapping_id": w.ids["mapping"]}},
     ("POST", "/v3/policies"): lambda w: {"policy": {"type": "application/json", "blob": "{}"}},
     ("PATCH", "/v3/policies/{policy_id}"): lambda w: {"policy": {"blob": "{\"a\": 1}"}},
+    ("POST", "/v3/OS-OAUTH1/consumers"): lambda w: {"consumer": {"description": "probe"}},
+    ("PATCH", "/v3/OS-OAUTH1/consumers/{consumer_id}"): lambda w: {"consumer": {"description": "changed"}},
+    ("PUT", "/v3/OS-OAUTH1/authorize/{request_token_id}"): lambda w: {"roles": [{"name": "reader"}]},
 })
 # OS-EC2 names a credential by its access key, not its id.
 IDENTITY_EC2 = [Row("identity", method, "/v3/users/{user_id}/credentials/OS-EC2/{credential_id}", "user_owned",
@@ -729,7 +745,11 @@ IDENTITY_PARAMS = {"domain_id": "domain", "project_id": "project_a", "user_id": 
                    "service_id": "service", "endpoint_id": "endpoint", "tag": "=blue", "policy_id": "policy",
                    "trust_id": "trust", "registered_limit_id": "registered_limit", "limit_id": "limit",
                    "endpoint_group_id": "endpoint_group", "group": "=identity", "option": "=driver",
-                   "idp_id": "idp", "mapping_id": "mapping", "sp_id": "sp", "protocol_id": "=saml2"}
+                   "idp_id": "idp", "mapping_id": "mapping", "sp_id": "sp", "protocol_id": "=saml2",
+                   # OS-OAUTH1: a real consumer; request and access tokens that do not exist (an admin's call
+                   # is let through with a 404, the others are refused before the lookup).
+                   "consumer_id": "oauth_consumer", "request_token_id": "=" + "0" * 32,
+                   "access_token_id": "=" + "0" * 32}
 
 
 def _grant_rows() -> list[Row]:

@@ -158,6 +158,8 @@ def build(cloud: Cloud, services: dict[str, str]) -> World:
     ids["trust"] = member_call("POST", "identity", "/v3/OS-TRUST/trusts", {"trust": {
         "trustor_user_id": ids["user_member"], "trustee_user_id": ids["user_reader"], "project_id": ids["project_a"],
         "impersonation": False, "roles": [{"name": "reader"}]}})["trust"]["id"]
+    ids["oauth_consumer"] = admin("POST", "identity", "/v3/OS-OAUTH1/consumers", {"consumer": {
+        "description": f"probe-{suffix}"}})["consumer"]["id"]
     ids["endpoint_group"] = admin("POST", "identity", "/v3/OS-EP-FILTER/endpoint_groups", {"endpoint_group": {
         "name": f"eg-{suffix}", "filters": {"interface": "public"}}})["endpoint_group"]["id"]
     admin("PUT", "identity", f"/v3/domains/{ids['domain']}/config", {"config": {"identity": {"driver": "sql"}}})
