@@ -63,8 +63,15 @@ def _limited(req: router.Request, items: list[dict[str, Any]]) -> list[dict[str,
     return items[offset:] if limit is None else items[offset:offset + limit]
 
 
+def _refuse_empty_id(req: router.Request, collection: str) -> None:
+    """``GET /os-volumes/``: a show with an empty id, which Nova does not find (404), not the list."""
+    if req.path_info.endswith("/"):
+        raise exceptions.NotFound(f"No id given: use /{collection}/{{id}}.")
+
+
 @until(LAST)
 def list_volumes(req: router.Request) -> webob.Response:
+    _refuse_empty_id(req, "os-volumes")
     authorize(req, "os-volumes:list")
     found = _limited(req, _client(req).list_volumes(context(req)))
     return router.json_response({"volumes": [_brief(v) for v in found]})
@@ -107,6 +114,7 @@ def delete_volume(req: router.Request, volume_id: str) -> webob.Response:
 
 @until(LAST)
 def list_snapshots(req: router.Request) -> webob.Response:
+    _refuse_empty_id(req, "os-snapshots")
     authorize(req, "os-volumes:snapshots:list")
     found = _limited(req, _client(req).list_snapshots(context(req)))
     return router.json_response({"snapshots": [_snapshot(s) for s in found]})

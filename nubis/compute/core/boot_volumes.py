@@ -271,6 +271,9 @@ class BootVolumes:
             if volume["status"] != "available":
                 raise exceptions.BadRequest(f"Invalid volume: volume {root.uuid} status must be 'available' "
                                             f"(it is {volume['status']}).")
+            if not strutils.bool_from_string(volume.get("bootable", True), default=True):
+                # Nova's InvalidBDMVolumeNotBootable: mark it bootable (os-set_bootable) to boot from it
+                raise _invalid(f"volume {root.uuid} is not bootable (its bootable flag is false).")
             return _volume_image(volume)
         if root.source_type == "snapshot":
             try:

@@ -17,6 +17,7 @@ import string
 from typing import Any
 
 import sqlalchemy as sa
+from oslo_utils import strutils
 from sqlalchemy import orm
 
 from nubis.common import exceptions
@@ -173,6 +174,38 @@ class VolumeAttachments:
             self._client().delete_attachment(ctx, found["attachment_id"])
         with self.db.writer() as s:
             s.execute(sa.delete(BlockDeviceMapping).where(BlockDeviceMapping.id == found["bdm_uuid"]))
+
+    def update(self, ctx: RequestContext, server_id: str, volume_id: str, changes: dict[str, Any]) -> None:
+        """Nova's 2.85 update of an attachment: ``delete_on_termination`` may change; ``device``, ``tag``,
+        ``serverId`` and ``id`` may be given only as they are.
+
+        :raises NotFound: the server, or the volume is not attached to it.
+        :raises BadRequest: another field would change.
+        """
+        found = self.get(ctx, server_id, volume_id)
+        for key, shown in (("device", found["device"]), ("tag", found["tag"]), ("serverId", server_id),
+                           ("id", volume_id)):
+            if key in changes and changes[key] != shown:
+                raise exceptions.BadRequest(f"The attachment's {key} cannot be changed (it is {shown!r}); only "
+                                            "delete_on_termination can.")
+        if "delete_on_termination" in changes:
+            flag = strutils.bool_from_string(changes["delete_on_termination"], strict=True)
+            with self.db.writer() as s:
+                row = s.get(BlockDeviceMapping, found["bdm_uuid"])
+                if row is None:
+                    raise exceptions.NotFound(f"Volume {volume_id} is not attached to server {server_id}.")
+                row.delete_on_termination = flag
+
+    def swap(self, ctx: RequestContext, server_id: str, volume_id: str, new_volume_id: str) -> None:
+        """Swap an attached volume for another: refused, as swapping is not built.
+
+        :raises NotFound: the server, or ``volume_id`` is not attached to it (Nova's answer too).
+        :raises Conflict: otherwise (the cloud does not swap volumes).
+        """
+        self.get(ctx, server_id, volume_id)
+        raise exceptions.Conflict(f"Cannot swap volume {volume_id} for {new_volume_id} on server {server_id}: "
+                                  "swapping attached volumes is not supported by this cloud; detach one and "
+                                  "attach the other.")
 
     def release_all(self, ctx: RequestContext, server_id: str) -> None:
         """A deleted server's volumes: each attachment deleted (the volume ``available``), and the volumes

@@ -63,6 +63,13 @@ class Boot(Calls):
             server["block_device_mapping"] = legacy
         return self.call("POST", f"{self.compute}/servers", {"server": server}, version)
 
+    def bootable_volume(self) -> str:
+        """A blank volume marked bootable (Cinder makes blank volumes not bootable; Nova boots only bootable ones)."""
+        volume_id = self.new_volume()
+        marked = self.call("POST", f"{self.volume}/volumes/{volume_id}/action", {"os-set_bootable": {"bootable": True}})
+        assert marked.status_code == 200, marked.text
+        return volume_id
+
     def server(self, server_id: str, version: str = "compute 2.79") -> dict[str, Any]:
         return self.call("GET", f"{self.compute}/servers/{server_id}", version=version).json()["server"]  # type: ignore[no-any-return]
 
@@ -99,7 +106,7 @@ def _root_disk(cloud: cloud_fixture.Cloud, server_id: str) -> dict[str, Any]:
 
 def test_boot_from_existing_volume(cloud: cloud_fixture.Cloud, flavor_id: str) -> None:
     c = Boot(cloud)
-    volume_id = c.new_volume()
+    volume_id = c.bootable_volume()
     server_id = _active(cloud, c.boot(flavor_id, [_root(volume_id, delete_on_termination=False)]))
 
     # The fake host got the volume's real export as the guest's vda: qemu's NBD client reads its 1 GiB.
@@ -213,7 +220,7 @@ def test_boot_from_a_volume_made_for_the_server(cloud: cloud_fixture.Cloud, flav
 def test_an_image_of_a_volume_backed_server_boots_from_its_snapshot(cloud: cloud_fixture.Cloud,
                                                                      flavor_id: str) -> None:
     c = Boot(cloud)
-    origin = _active(cloud, c.boot(flavor_id, [_root(c.new_volume(), delete_on_termination=True)]))
+    origin = _active(cloud, c.boot(flavor_id, [_root(c.bootable_volume(), delete_on_termination=True)]))
     made = c.call("POST", f"{c.compute}/servers/{origin}/action", {"createImage": {"name": "golden"}}, "compute 2.79")
     assert made.status_code == 202, made.text
     image_id = made.json()["image_id"]
@@ -240,7 +247,7 @@ def test_an_image_of_a_volume_backed_server_boots_from_its_snapshot(cloud: cloud
 
 def test_legacy_block_device_mapping(cloud: cloud_fixture.Cloud, flavor_id: str) -> None:
     c = Boot(cloud)
-    volume_id = c.new_volume()
+    volume_id = c.bootable_volume()
     server_id = _active(cloud, c.boot(flavor_id, legacy=[{"device_name": "vda", "volume_id": volume_id,
                                                           "delete_on_termination": True}], version="compute 2.1"))
     assert _nbd_size(_root_disk(cloud, server_id)["data"]) == GiB
@@ -283,6 +290,7 @@ def test_bad_requests(cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str)
         ([{**_root(volume_id), "destination_type": "local"}], "local"),
         ([_root(image_id, "image", volume_size=1), {**_root(volume_id), "boot_index": 1}], "only the root"),
         ([], "Missing imageRef"),
+        ([_root(volume_id)], f"volume {volume_id} is not bootable"),  # a blank volume, not marked bootable
     ]
     for bdms, why in bad_cases:
         refused = c.boot(flavor_id, bdms)
@@ -300,6 +308,8 @@ def test_bad_requests(cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str)
     assert c.vol(volume_id)["status"] == "available"
 
     # A volume in use by another server: 400, and nothing else changes.
+    assert c.call("POST", f"{c.volume}/volumes/{volume_id}/action",
+                  {"os-set_bootable": {"bootable": True}}).status_code == 200
     first = _active(cloud, c.boot(flavor_id, [_root(volume_id)]))
     busy = c.boot(flavor_id, [_root(volume_id)])
     assert busy.status_code == 400 and "in-use" in busy.text, busy.text

@@ -166,6 +166,26 @@ def test_bad_requests_and_delete_on_termination(cloud: cloud_fixture.Cloud, imag
 
     made = c.attach(server.id, volume_id, delete_on_termination=True)
     assert made.status_code == 200 and made.json()["volumeAttachment"]["delete_on_termination"] is True
+
+    # PUT, Nova's update: from 2.85 delete_on_termination may change and nothing else; another volumeId is a
+    # swap, refused here (409) once the attachment is found (404 when it is not).
+    url = f"{c.compute}/servers/{server.id}/os-volume_attachments/{volume_id}"
+    kept = c.call("PUT", url, {"volumeAttachment": {"volumeId": volume_id, "delete_on_termination": False}},
+                  "compute 2.85")
+    assert kept.status_code == 202, kept.text
+    assert c.call("GET", url, version="compute 2.85").json()["volumeAttachment"]["delete_on_termination"] is False
+    moved = c.call("PUT", url, {"volumeAttachment": {"volumeId": volume_id, "device": "/dev/vdz"}}, "compute 2.85")
+    assert moved.status_code == 400 and "device" in moved.text, moved.text
+    early = c.call("PUT", url, {"volumeAttachment": {"volumeId": volume_id, "delete_on_termination": True}},
+                   "compute 2.84")
+    assert early.status_code == 400 and "delete_on_termination" in early.text, early.text
+    swap = c.call("PUT", url, {"volumeAttachment": {"volumeId": str(uuid.uuid4())}}, "compute 2.85")
+    assert swap.status_code == 409 and "swapping" in swap.text, swap.text
+    not_attached = c.call("PUT", f"{c.compute}/servers/{server.id}/os-volume_attachments/{uuid.uuid4()}",
+                          {"volumeAttachment": {"volumeId": volume_id}})
+    assert not_attached.status_code == 404, not_attached.text
+    assert c.call("PUT", url, {"volumeAttachment": {"volumeId": volume_id, "delete_on_termination": True}},
+                  "compute 2.85").status_code == 202
     cloud.connection().compute.delete_server(server.id)
     fixtures.wait_until(lambda: c.call("GET", f"{c.volume}/volumes/{volume_id}").status_code == 404, timeout=30,
                         what="the delete_on_termination volume to go with its server")
@@ -191,6 +211,7 @@ def test_volume_proxies_up_to_2_35(cloud: cloud_fixture.Cloud) -> None:
         assert c.call("POST", f"{c.compute}/os-volumes", {"volume": bad}, old).status_code == 400, bad
     assert c.call("GET", f"{c.compute}/os-volumes", version="compute 2.36").status_code == 404
     assert c.call("GET", f"{c.compute}/os-volumes/{uuid.uuid4()}", version=old).status_code == 404
+    assert c.call("GET", f"{c.compute}/os-volumes/", version=old).status_code == 404  # an empty id, as Nova
 
     snap = c.call("POST", f"{c.compute}/os-snapshots", {"snapshot": {"volume_id": volume["id"],
                                                                      "display_name": "s1"}}, old)

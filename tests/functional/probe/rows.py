@@ -149,6 +149,7 @@ GET /v2.1/servers/{server_id}/os-volume_attachments read_a
 POST /v2.1/servers/{server_id}/os-volume_attachments write_a
 GET /v2.1/servers/{server_id}/os-volume_attachments/{volume_id} read_a
 DELETE /v2.1/servers/{server_id}/os-volume_attachments/{volume_id} write_a
+PUT /v2.1/servers/{server_id}/os-volume_attachments/{volume_id} write_a
 GET /v2.1/servers/{server_id}/os-interface read_a
 GET /v2.1/servers/{server_id}/ips read_a
 GET /v2.1/servers/{server_id}/ips/{network_label} read_a

@@ -20,6 +20,20 @@ _CREATE_249 = extend(_CREATE_21, ("volumeAttachment",), tag=TAG)
 CREATE: Versioned = [(Version(2, 1), _CREATE_21), (Version(2, 49), _CREATE_249),
                      (Version(2, 79), extend(_CREATE_249, ("volumeAttachment",), delete_on_termination=BOOLEAN))]
 
+# PUT (Nova's update): before 2.85 a swap, naming only the new volume; from 2.85 also the attachment's own
+# fields, of which only delete_on_termination may change (the others must repeat what is there).
+_UPDATE_21: Schema = {
+    "type": "object",
+    "properties": {"volumeAttachment": {
+        "type": "object", "properties": {"volumeId": UUID},
+        "required": ["volumeId"], "additionalProperties": False}},
+    "required": ["volumeAttachment"],
+    "additionalProperties": False,
+}
+_UPDATE_285 = extend(_UPDATE_21, ("volumeAttachment",), device=_DEVICE, tag=TAG, delete_on_termination=BOOLEAN,
+                     serverId=UUID, id=UUID)
+UPDATE: Versioned = [(Version(2, 1), _UPDATE_21), (Version(2, 85), _UPDATE_285)]
+
 # The /os-volumes and /os-snapshots proxies' create bodies (Nova's volumes schema).
 _SIZE: Schema = {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1}
 PROXY_VOLUME: Schema = {
