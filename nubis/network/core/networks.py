@@ -144,13 +144,20 @@ class Networks(Resources):
         return view
 
     def before_delete(self, s: orm.Session, caller: Caller, found: models.Network) -> None:
+        # An external network goes with its floating IPs that are not associated with a port (Neutron's
+        # delete_disassociated_floatingips); an associated one, like any other port, holds the network.
+        released = dict(s.execute(sa.select(models.FloatingIP.floating_port_id, models.FloatingIP.id).where(
+            models.FloatingIP.floating_network_id == found.id, models.FloatingIP.port_id.is_(None))).all())
         busy = s.scalar(sa.select(sa.func.count()).select_from(models.Port).where(
-            models.Port.network_id == found.id, models.Port.device_owner.notin_(AUTO_DELETED_OWNERS)))
+            models.Port.network_id == found.id, models.Port.device_owner.notin_(AUTO_DELETED_OWNERS),
+            models.Port.id.notin_(list(released)) if released else sa.true()))
         if busy:
             raise errors.conflict("NetworkInUse", f"Unable to complete operation on network {found.id}. There are "
                                                   f"one or more ports still in use on the network ({busy}); "
                                                   "delete them first.")
         s.execute(sa.delete(models.FloatingIP).where(models.FloatingIP.floating_network_id == found.id))
+        for floating_ip_id in released.values():
+            self.core.notify("floatingip.delete", {"id": floating_ip_id})
         s.execute(sa.delete(models.RbacPolicy).where(models.RbacPolicy.object_type == "network",
                                                      models.RbacPolicy.object_id == found.id))
         subnet_ids = list(s.scalars(sa.select(models.Subnet.id).where(models.Subnet.network_id == found.id)))

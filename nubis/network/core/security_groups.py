@@ -147,9 +147,13 @@ class SecurityGroups(Resources):
         with self.core.db.writer() as s:
             group = self.owned_row(s, caller, ident)
             common.check_revision(group, if_match, "security group")
-            if _default_groups(s, [group.id]) and attrs.get("name", "default") != "default":
-                raise errors.conflict("SecurityGroupCannotUpdateDefault", "Updating default security group name "
-                                                                          "not allowed.")
+            if _default_groups(s, [group.id]):
+                if attrs.get("name", "default") != "default":
+                    raise errors.conflict("SecurityGroupCannotUpdateDefault", "Updating default security group "
+                                                                              "name not allowed.")
+            elif attrs.get("name") == "default":  # the name is the project's default group's alone
+                raise errors.conflict("SecurityGroupDefaultAlreadyExists", "Default security group already exists; "
+                                                                           "choose another name.")
             common.apply_standard(group, attrs, self.member)
             if "stateful" in attrs:
                 group.stateful = common.as_bool(attrs["stateful"], "stateful")

@@ -24,6 +24,7 @@ UPDATE_ATTRS = ("name", "description", "gateway_ip", "allocation_pools", "dns_na
 # Service-owned ports whose addresses go away with their subnet instead of keeping it in use (Neutron's
 # AUTO_DELETE_PORT_OWNERS); once the network's last subnet goes, these ports go too.
 AUTO_RELEASED_OWNERS = ("network:dhcp", "network:distributed")
+AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")
 
 
 class Subnets(Resources):
@@ -212,7 +213,11 @@ class Subnets(Resources):
         holders = s.execute(sa.select(models.Port.id, models.Port.device_owner).join(
             models.IPAllocation, models.IPAllocation.port_id == models.Port.id).where(
             models.IPAllocation.subnet_id == found.id)).all()
-        busy = [pid for pid, owner in holders if owner not in AUTO_RELEASED_OWNERS]
+        # An address a port configured itself (SLAAC, DHCPv6-stateless) goes with its subnet, as in Neutron;
+        # a router's interface on it still holds the subnet.
+        auto_address = found.ip_version == 6 and found.ipv6_address_mode in AUTO_ADDRESS_MODES
+        busy = [pid for pid, owner in holders if owner not in AUTO_RELEASED_OWNERS
+                and not (auto_address and not (owner or "").startswith("network:router"))]
         if busy:
             raise errors.conflict("SubnetInUse", f"Unable to complete operation on subnet {found.id}: one or more "
                                                  f"ports have an IP allocation from this subnet ({len(busy)}, e.g. "

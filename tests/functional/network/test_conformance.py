@@ -340,3 +340,67 @@ def test_an_external_networks_subnets_stay_hidden_unless_it_is_shared(cloud, adm
     assert subnet.id in [s.id for s in conn.network.subnets()]
     admin.network.delete_subnet(subnet)
     admin.network.delete_network(public)
+
+
+def test_default_is_the_default_groups_name_alone(cloud, demo):
+    _, conn = demo
+    group = conn.network.create_security_group(name=_name())
+    renamed = conn.network.put(f"/security-groups/{group.id}", json={"security_group": {"name": "default"}},
+                               raise_exc=False)
+    assert _error(renamed)[:2] == (409, "SecurityGroupDefaultAlreadyExists")
+    assert conn.network.get_security_group(group.id).name == group.name
+    conn.network.delete_security_group(group)
+
+
+def test_self_configured_ipv6_addresses_go_with_their_subnet(cloud, demo):
+    _, conn = demo
+    for mode in ("slaac", "dhcpv6-stateless"):
+        net = conn.network.create_network(name=_name())
+        subnet = conn.network.create_subnet(network_id=net.id, ip_version=6, cidr="2001:db8:61::/64",
+                                            ipv6_ra_mode=mode, ipv6_address_mode=mode)
+        port = conn.network.create_port(network_id=net.id)
+        assert [ip["subnet_id"] for ip in port.fixed_ips] == [subnet.id]
+        conn.network.delete_subnet(subnet)  # the port keeps going, without its address
+        assert conn.network.get_port(port.id).fixed_ips == []
+        busy = conn.network.delete(f"/networks/{net.id}", raise_exc=False)
+        assert _error(busy)[:2] == (409, "NetworkInUse"), mode
+        conn.network.delete_port(port)
+        conn.network.delete_network(net)
+    # A fixed-address (dhcpv6-stateful) allocation still holds its subnet.
+    net = conn.network.create_network(name=_name())
+    subnet = conn.network.create_subnet(network_id=net.id, ip_version=6, cidr="2001:db8:62::/64",
+                                        ipv6_ra_mode="dhcpv6-stateful", ipv6_address_mode="dhcpv6-stateful")
+    port = conn.network.create_port(network_id=net.id)
+    assert _error(conn.network.delete(f"/subnets/{subnet.id}", raise_exc=False))[:2] == (409, "SubnetInUse")
+    conn.network.delete_port(port)
+    conn.network.delete_subnet(subnet)
+    conn.network.delete_network(net)
+
+
+def test_an_external_network_goes_with_its_unassociated_floating_ips(cloud, admin, demo):
+    _, conn = demo
+    external = admin.network.create_network(name=_name(), is_router_external=True)
+    admin.network.create_subnet(network_id=external.id, ip_version=4, cidr="10.63.0.0/24", is_dhcp_enabled=False)
+    loose = admin.network.create_ip(floating_network_id=external.id)
+    admin.network.delete_network(external)
+    assert admin.network.get(f"/floatingips/{loose.id}", raise_exc=False).status_code == 404
+
+    # One associated with a port holds the network, as that port would.
+    external = admin.network.create_network(name=_name(), is_router_external=True)
+    admin.network.create_subnet(network_id=external.id, ip_version=4, cidr="10.64.0.0/24", is_dhcp_enabled=False)
+    inner = conn.network.create_network(name=_name())
+    inner_subnet = conn.network.create_subnet(network_id=inner.id, ip_version=4, cidr="10.65.0.0/24")
+    router = admin.network.create_router(name=_name(), project_id=inner.project_id,
+                                         external_gateway_info={"network_id": external.id})
+    admin.network.add_interface_to_router(router, subnet_id=inner_subnet.id)
+    port = conn.network.create_port(network_id=inner.id)
+    bound = admin.network.create_ip(floating_network_id=external.id, port_id=port.id, project_id=inner.project_id)
+    busy = admin.network.delete(f"/networks/{external.id}", raise_exc=False)
+    assert _error(busy)[:2] == (409, "NetworkInUse")
+    admin.network.delete_ip(bound)
+    conn.network.delete_port(port)
+    admin.network.remove_interface_from_router(router, subnet_id=inner_subnet.id)
+    admin.network.delete_router(router)
+    conn.network.delete_subnet(inner_subnet)
+    conn.network.delete_network(inner)
+    admin.network.delete_network(external)
