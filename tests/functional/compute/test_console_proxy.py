@@ -1,6 +1,6 @@
 """The console proxies end to end: API token -> nubis-novncproxy / nubis-serialproxy -> the fake guest's console.
 
-The fake driver's consoles are tiny TCP responders (an RFB greeting, a serial line), so the test sees
+The fake driver's consoles are tiny TCP responders (an RFB 3.8 server to its ServerInit, a serial line), so the test sees
 exactly what a browser's noVNC would first read through the proxy.
 """
 
@@ -81,8 +81,15 @@ def test_novnc_proxy_reaches_the_guests_rfb_server(cloud: ComputeCloud, server: 
     assert url.startswith(f"{proxy}/vnc_auto.html?path=")
     client = _open(url, token_of(url), origin=proxy)
     assert _read(client, len(fake_console.RFB_BANNER)) == b"RFB 003.008\n"
-    client.send(b"RFB 003.008\n")  # the client's answer goes through to the guest (the fake one echoes)
-    assert _read(client, 12) == b"RFB 003.008\n"
+    # The client's answers go through to the guest's RFB server: security type None, then its ServerInit.
+    client.send(b"RFB 003.008\n")
+    assert _read(client, 2) == b"\x01\x01"
+    client.send(b"\x01")
+    assert _read(client, 4) == b"\x00\x00\x00\x00"
+    client.send(b"\x01")
+    init = _read(client, 24 + len(b"nubis-fake"))
+    assert init[:4] == b"\x00\x01\x00\x01"  # a 1x1 framebuffer
+    assert int.from_bytes(init[20:24], "big") == len(init) - 24 and init[24:] == b"nubis-fake"
     client.close()
     # Tokens are good until they expire (Nova's rule): noVNC reconnects with the same one.
     again = _open(url, token_of(url), origin=proxy)
