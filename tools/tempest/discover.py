@@ -9,6 +9,7 @@ the code can show (server actions Nubis does not implement) is in ``KNOWN_ABSENT
 from __future__ import annotations
 
 import dataclasses
+import urllib.parse
 from typing import Any
 
 import openstack.connection
@@ -173,6 +174,21 @@ def _placement(probe: Probe) -> list[Setting]:
             Setting("placement", "max_microversion", versions[0].get("max_version", "1.0"), "GET /")]
 
 
+def _volume(probe: Probe) -> list[Setting]:
+    """The block-storage microversion range, from its version document (``GET /`` at the endpoint's root),
+    so that tempest's compute tests of volume microversions (attachments at 3.27 and later) run."""
+    url = next((u for u in (probe.url(t) for t in ("block-storage", "volumev3", "volume")) if u), None)
+    if url is None or not _volume_available(probe):
+        return []
+    parts = urllib.parse.urlsplit(url)
+    _, root = probe.get(f"{parts.scheme}://{parts.netloc}/")
+    current = next((v for v in (root or {}).get("versions", []) if v.get("id", "").startswith("v3")), None)
+    if not current or not current.get("version"):
+        return []
+    return [Setting("volume", "min_microversion", current.get("min_version") or "3.0", "GET /"),
+            Setting("volume", "max_microversion", current["version"], "GET /")]
+
+
 def _image(probe: Probe) -> list[Setting]:
     url = probe.url("image")
     if url is None:
@@ -244,7 +260,7 @@ def discover(conn: openstack.connection.Connection, prepared: Prepared, *, secur
     """Every setting the runner writes beyond credentials; known-absent flags are appended as false."""
     probe = Probe(conn)
     out = _services(probe, dashboard_url) + _identity(probe, security_compliance) + _compute(probe, prepared)
-    out += _placement(probe) + _image(probe) + _network(probe, prepared) + _scope(probe)
+    out += _placement(probe) + _volume(probe) + _image(probe) + _network(probe, prepared) + _scope(probe)
     out += [Setting(group, option, "false", why) for (group, option), why in KNOWN_ABSENT.items()]
     out.append(_flag("validation", "run_validation", validation,
                      "guests are not reachable over SSH (fake driver, or no --validation)"))
