@@ -193,6 +193,12 @@ class ComputeAgent:
                 return dict(bdm["connection_info"])
         return None
 
+    @staticmethod
+    def _data_volumes(block_device_info: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The mappings other than the root (boot_index 0): volumes the guest gets as data disks at spawn."""
+        return [bdm for bdm in (block_device_info or {}).get("block_device_mapping") or []
+                if bdm.get("boot_index") != 0]
+
     def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any],
                                block_device_info: dict[str, Any] | None = None) -> None:
         """Spawn the guest placed here; ``block_device_info`` (RPC 1.4) gives a volume-backed guest its root
@@ -216,6 +222,8 @@ class ComputeAgent:
                     vifs = self._plug_networks(instance)
                     self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs),
                                                           root_volume=self._root_volume(block_device_info)))
+                    for bdm in self._data_volumes(block_device_info):  # an unshelved server's other volumes
+                        self.driver.attach_volume(uuid, bdm["connection_info"], bdm["mount_device"])
                     self.wait_for_vifs(uuid, vifs, plugged)
             except Stopping:
                 LOG.info("stopping: the build of %s resumes at the next start", uuid)

@@ -20,6 +20,9 @@ from nubis.compute.api.schemas import volume_attachments as schemas
 from nubis.compute.api.servers import owned_server
 from nubis.compute.api.views import volume_attachments as views
 
+# Attach to and detach from shelved-offloaded servers (Nova's 2.20); before it, their state is a 409.
+SHELVED_OFFLOADED_SINCE = Version(2, 20)
+
 
 def index(req: router.Request, server_id: str) -> webob.Response:
     owned_server(req, server_id, "os-volumes-attachments:index")
@@ -40,7 +43,8 @@ def create(req: router.Request, server_id: str) -> webob.Response:
     owned_server(req, server_id, "os-volumes-attachments:create")
     made = core(req).volume_attachments.attach(
         context(req), server_id, spec["volumeId"], spec.get("tag"),
-        strutils.bool_from_string(spec.get("delete_on_termination", False), strict=True))
+        strutils.bool_from_string(spec.get("delete_on_termination", False), strict=True),
+        shelved=version_of(req) >= SHELVED_OFFLOADED_SINCE)
     return router.json_response({"volumeAttachment": views.attachment(made, version_of(req), created=True)})
 
 
@@ -65,7 +69,8 @@ def update(req: router.Request, server_id: str, volume_id: str) -> webob.Respons
 
 def delete(req: router.Request, server_id: str, volume_id: str) -> webob.Response:
     owned_server(req, server_id, "os-volumes-attachments:delete")
-    core(req).volume_attachments.detach(context(req), server_id, volume_id)
+    core(req).volume_attachments.detach(context(req), server_id, volume_id,
+                                        shelved=version_of(req) >= SHELVED_OFFLOADED_SINCE)
     return router.empty_response(202)
 
 

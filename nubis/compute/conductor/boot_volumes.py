@@ -117,6 +117,35 @@ class BootVolumeConnector:
             "connection_info": connection_info, "mount_device": boot_volumes.ROOT_DEVICE, "boot_index": 0,
             "delete_on_termination": root.delete_on_termination, "volume_id": root.volume_id}]}
 
+    def data_volumes(self, ctx: RequestContext, uuid: str, host: str) -> list[dict[str, Any]]:
+        """The server's other volumes (not its root) as ``block_device_mapping`` entries for a spawn on ``host``
+        (an unshelve): a volume attached while the server was offloaded (reserved, no export yet) is exported for
+        ``host`` here; one attached before keeps its export.
+
+        :raises NubisError: the volume service refused an export (nothing is changed for that volume).
+        """
+        with self.db.reader() as s:
+            mapped = [(b.id, b.volume_id, b.attachment_id, b.device_name, b.delete_on_termination, b.connection_info)
+                      for b in s.scalars(sa.select(BlockDeviceMapping).where(
+                          BlockDeviceMapping.instance_uuid == uuid,
+                          sa.or_(BlockDeviceMapping.boot_index.is_(None), BlockDeviceMapping.boot_index != 0))
+                          .order_by(BlockDeviceMapping.created_at))]
+        found = []
+        for bdm_id, volume_id, attachment_id, device, delete_on_termination, connection_info in mapped:
+            if not connection_info and attachment_id:
+                attachment = self._client().update_attachment(ctx, attachment_id, {
+                    "host": host, "instance": uuid, "mountpoint": device, "multipath": False})
+                connection_info = attachment.get("connection_info") or {}
+                with self.db.writer() as s:
+                    row = s.get(BlockDeviceMapping, bdm_id)
+                    if row is not None:
+                        row.connection_info = connection_info
+                self._client().complete_attachment(ctx, attachment_id)
+            if connection_info:
+                found.append({"connection_info": connection_info, "mount_device": device, "boot_index": None,
+                              "delete_on_termination": delete_on_termination, "volume_id": volume_id})
+        return found
+
     def release(self, ctx: RequestContext, root: RootMapping, deleted: bool = False) -> None:
         """A failed boot gives its root volume back: the attachment deleted (an existing volume ``available``
         again), a volume made for the boot deleted, the mapping removed. For a server deleted meanwhile

@@ -173,13 +173,23 @@ class ConductorManager:
                 500, f"Unshelve of instance {uuid} failed: {rpc.error_message(exc)}", type(exc).__name__),
                 action=ActionEnd(ctx.request_id, "Error"))
             return
+        try:  # its volumes (attached before the shelve, or while it was offloaded) go to the new host's guest
+            volumes = self.boot_volumes.data_volumes(ctx, uuid, chosen["host"]) if self.boot_volumes else []
+        except Exception as exc:  # noqa: BLE001 - it stays shelved, its claim given back; the fault says why
+            LOG.exception("connecting the volumes of %s for its unshelve failed", uuid)
+            self.scheduler.release(ctx, uuid)
+            self.instances.update(uuid, {"task_state": None}, fault=Fault(
+                500, f"Unshelve of instance {uuid} failed: its volumes could not be connected: "
+                     f"{rpc.error_message(exc)}", type(exc).__name__), action=ActionEnd(ctx.request_id, "Error"))
+            return
         with self.db.reader() as s:
             image = self.instances.get_row(s, uuid).shelved_image_id
         self.instances.update(uuid, {"host": chosen["host"], "node": chosen["node"], "numa_fit": chosen.get("numa_fit"),
                                      "availability_zone": chosen["availability_zone"], "shelved_image_id": None})
         payload = {**self.instances.payload(uuid), "image_ref": image, "delete_image_after": image,
                    "numa_fit": chosen.get("numa_fit"), "request_id": ctx.request_id}
-        self.agents.build_and_run_instance(ctx, chosen["host"], payload)
+        self.agents.build_and_run_instance(ctx, chosen["host"], payload,
+                                           {"block_device_mapping": volumes} if volumes else None)
 
     # -- resize ----------------------------------------------------------------------------------------
 

@@ -455,6 +455,12 @@ class ServerCore:
                 BlockDeviceMapping.instance_uuid == uuid, BlockDeviceMapping.boot_index == 0))
             return bool(found)
 
+    def has_volumes(self, uuid: str) -> bool:
+        """Whether any volume is attached to (or reserved for) the server."""
+        with self.db.reader() as s:
+            return bool(s.scalar(sa.select(sa.func.count()).select_from(BlockDeviceMapping).where(
+                BlockDeviceMapping.instance_uuid == uuid)))
+
     def refuse_volume_backed(self, uuid: str, verb: str) -> None:
         """409 for an action not supported yet on a server booted from a volume (its guest would be redefined
         from an image, or its root disk copied, neither of which a volume root has here)."""

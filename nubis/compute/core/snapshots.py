@@ -12,6 +12,7 @@ from nubis.common import exceptions
 from nubis.common.clients.image import image_path
 from nubis.common.context import RequestContext
 from nubis.compute import states
+from nubis.compute.agent.rpcapi import BOOT_FROM_VOLUME
 from nubis.compute.core.boot_volumes import ROOT_DEVICE
 from nubis.compute.core.servers import ServerCore
 from nubis.compute.db.models import BlockDeviceMapping
@@ -108,6 +109,8 @@ class Snapshots:
         if zone is not None and zone not in {z["zoneName"] for z in s_.services.availability_zones(False)}:
             raise exceptions.BadRequest(f"The requested availability zone is not available: {zone}")
         s_.conductor.check_can_send("unshelve_instance")
+        if s_.has_volumes(uuid):  # its volumes reach the new guest with the spawn (compute agent RPC 1.4)
+            s_.agents.require_version("1.4", BOOT_FROM_VOLUME)
         s_._start(ctx, inst, "unshelve", {"task_state": states.UNSHELVING}, (states.SHELVED_OFFLOADED,))
         s_.conductor.unshelve_instance(ctx, uuid, zone)
 

@@ -29,8 +29,9 @@ from nubis.compute.core.servers import ServerCore
 from nubis.compute.db.models import BlockDeviceMapping, Instance
 
 LOG = logging.getLogger(__name__)
-# Servers in these states have a guest (running or defined) whose disks can change. Nova also attaches to shelved
-# servers (connected at unshelve), which is not done here; a suspended guest keeps the disks it was saved with.
+# Servers in these states have a guest (running or defined) whose disks can change; a suspended guest keeps the
+# disks it was saved with. A shelved-offloaded server (2.20) has no guest: its volumes are only recorded and
+# reserved, and connected when it is unshelved.
 ATTACH_VM_STATES = (states.ACTIVE, states.PAUSED, states.STOPPED, states.RESIZED)
 ROOT_DEVICE = "/dev/vda"
 
@@ -96,27 +97,34 @@ class VolumeAttachments:
                 return found
         raise exceptions.NotFound(f"Volume {volume_id} is not attached to server {server_id}.")
 
-    def _usable(self, ctx: RequestContext, server_id: str, verb: str) -> tuple[Instance, str]:
-        """The server and its host, once it may have a volume attached or detached now (else 409)."""
+    def _usable(self, ctx: RequestContext, server_id: str, verb: str,
+                shelved: bool = False) -> tuple[Instance, str | None]:
+        """The server and its host (None for a shelved-offloaded one, when ``shelved`` allows it), once it may
+        have a volume attached or detached now (else 409)."""
         inst, _ = self.servers.get(ctx, server_id)
         if inst.locked and not ctx.is_admin:
             raise exceptions.Conflict(f"Instance {server_id} is locked")
+        if shelved and inst.vm_state == states.SHELVED_OFFLOADED and inst.task_state is None:
+            return inst, None
         if inst.vm_state not in ATTACH_VM_STATES or inst.task_state is not None or not inst.host:
             raise exceptions.Conflict(f"Cannot '{verb}' instance {server_id} while it is in vm_state "
                                       f"{inst.vm_state}" + (f", task_state {inst.task_state}" if inst.task_state else ""))
         return inst, inst.host
 
     def attach(self, ctx: RequestContext, server_id: str, volume_id: str, tag: str | None,
-               delete_on_termination: bool) -> dict[str, Any]:
-        """Attach ``volume_id`` to the running (or stopped) server; returns the attachment as listed.
+               delete_on_termination: bool, shelved: bool = False) -> dict[str, Any]:
+        """Attach ``volume_id`` to the running (or stopped) server, or with ``shelved`` (Nova's 2.20) record and
+        reserve it for a shelved-offloaded one (``in-use``; connected at unshelve); returns the attachment as
+        listed.
 
         :raises NotFound: the server or the volume (as the caller sees them).
         :raises BadRequest: the volume is already attached (to this or another server) or not available.
         :raises Conflict: the server is locked, busy or in a state without a guest.
         """
         volumes = self._client()
-        inst, host = self._usable(ctx, server_id, "attach_volume")
-        self.servers.agents.check_can_send("attach_volume")  # 409 before any change while computes are capped
+        inst, host = self._usable(ctx, server_id, "attach_volume", shelved)
+        if host is not None:
+            self.servers.agents.check_can_send("attach_volume")  # 409 before any change while computes are capped
         with self.db.writer() as s:
             s.get(Instance, server_id, with_for_update=True)  # one device choice at a time per server
             mapped = list(s.scalars(sa.select(BlockDeviceMapping).where(BlockDeviceMapping.instance_uuid == server_id)))
@@ -130,6 +138,13 @@ class VolumeAttachments:
             bdm_id, device = bdm.id, bdm.device_name
         attachment_id = None
         try:
+            if host is None:  # offloaded: reserved now, exported for the host that unshelves it
+                attachment_id = volumes.create_attachment(ctx, volume_id, server_id, None)["id"]
+                with self.db.writer() as s:
+                    _mapping(s, bdm_id).attachment_id = attachment_id
+                volumes.complete_attachment(ctx, attachment_id)
+                with self.db.reader() as s:
+                    return _as_dict(_mapping(s, bdm_id))
             attachment = volumes.create_attachment(ctx, volume_id, server_id, {
                 "host": host, "instance": server_id, "mountpoint": device, "multipath": False})
             attachment_id = attachment["id"]
@@ -157,19 +172,21 @@ class VolumeAttachments:
         with self.db.writer() as s:
             s.execute(sa.delete(BlockDeviceMapping).where(BlockDeviceMapping.id == bdm_id))
 
-    def detach(self, ctx: RequestContext, server_id: str, volume_id: str) -> None:
-        """Unplug the volume from the guest, then give it back to the volume service (``available``).
+    def detach(self, ctx: RequestContext, server_id: str, volume_id: str, shelved: bool = False) -> None:
+        """Unplug the volume from the guest (none for a shelved-offloaded server, with ``shelved``), then give it
+        back to the volume service (``available``).
 
         :raises NotFound: the server, or the volume is not attached to it.
         :raises Conflict: the server is locked, busy or in a state without a guest.
         """
-        inst, host = self._usable(ctx, server_id, "detach_volume")
+        inst, host = self._usable(ctx, server_id, "detach_volume", shelved)
         found = self.get(ctx, server_id, volume_id)
         if found["boot_index"] == 0:  # Nova: a volume-backed server's root volume cannot be detached
             raise exceptions.BadRequest(f"Invalid volume: volume {volume_id} is the root volume of server "
                                         f"{server_id} and cannot be detached.")
-        self.servers.agents.check_can_send("detach_volume")
-        self.servers.agents.detach_volume(ctx, host, server_id, found["device"])
+        if host is not None:  # an offloaded server has no guest to unplug it from
+            self.servers.agents.check_can_send("detach_volume")
+            self.servers.agents.detach_volume(ctx, host, server_id, found["device"])
         if found["attachment_id"]:
             self._client().delete_attachment(ctx, found["attachment_id"])
         with self.db.writer() as s:

@@ -180,7 +180,10 @@ class AttachmentStore:
         """Give a reserved attachment its connector: attaching, with connection_info."""
         with self.db.writer() as s:
             a, v = self._row(s, ctx, attachment_id)
-            if a.attach_status not in ("reserved", "attaching"):
+            # An attachment completed without a connector (Nova's, for a shelved-offloaded server) is connected
+            # when the server is unshelved.
+            unconnected = a.attach_status == "attached" and a.connection_info is None
+            if a.attach_status not in ("reserved", "attaching") and not unconnected:
                 raise exceptions.BadRequest(f"Invalid attachment: attachment {attachment_id} is {a.attach_status}.")
             self._connect(v, a, connector)
             made, host = self._dict(a, v), v.host
@@ -188,12 +191,13 @@ class AttachmentStore:
         return made
 
     def complete(self, ctx: RequestContext, attachment_id: str) -> None:
-        """The compute host has connected: attached, the volume in-use."""
+        """The compute host has connected (or, for a reserved attachment, the server has no host yet: Nova's
+        attach to a shelved-offloaded server): attached, the volume in-use."""
         with self.db.writer() as s:
             a, v = self._row(s, ctx, attachment_id)
-            if a.attach_status not in ("attaching", "attached"):
-                raise exceptions.BadRequest(f"Invalid attachment: attachment {attachment_id} has no connector "
-                                            f"yet (it is {a.attach_status}).")
+            if a.attach_status not in ("reserved", "attaching", "attached"):
+                raise exceptions.BadRequest(f"Invalid attachment: attachment {attachment_id} is "
+                                            f"{a.attach_status}.")
             a.attach_status, a.updated_at = "attached", types.utcnow()
             v.status, v.attach_status, v.updated_at = "in-use", "attached", types.utcnow()
 

@@ -192,6 +192,50 @@ def test_bad_requests_and_delete_on_termination(cloud: cloud_fixture.Cloud, imag
     assert not os.path.exists(state)
 
 
+def test_volumes_of_a_shelved_server_reach_its_guest_when_unshelved(cloud: cloud_fixture.Cloud, image_id: str,
+                                                                    flavor_id: str) -> None:
+    c = Calls(cloud)
+    conn = cloud.connection()
+    server = wait_for_status(conn, boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    before = c.new_volume()
+    assert c.attach(server.id, before).status_code == 200  # vdb, attached while the guest runs
+    conn.compute.shelve_server(server)
+    wait_for_status(conn, server.id, "SHELVED_OFFLOADED")
+    assert server.id not in _driver(cloud).volumes or not _driver(cloud).volumes[server.id]
+
+    # No guest: before 2.20 that is a 409, from 2.20 the volume is recorded and reserved for the unshelve.
+    during = c.new_volume()
+    early = c.attach(server.id, during, version="compute 2.19")
+    assert early.status_code == 409 and "shelved_offloaded" in early.text, early.text
+    made = c.attach(server.id, during, version="compute 2.20")
+    assert made.status_code == 200, made.text
+    assert made.json()["volumeAttachment"]["device"] == "/dev/vdc"
+    assert c.vol(during)["status"] == "in-use"
+    dropped = c.new_volume()
+    assert c.attach(server.id, dropped, version="compute 2.20").status_code == 200
+    gone = c.call("DELETE", f"{c.compute}/servers/{server.id}/os-volume_attachments/{dropped}",
+                  version="compute 2.20")
+    assert gone.status_code == 202, gone.text
+    assert c.vol(dropped)["status"] == "available" and c.vol(dropped)["attachments"] == []
+
+    # Unshelved, the new guest has both: the one from before the shelve and the one added while offloaded,
+    # each through its real export.
+    conn.compute.unshelve_server(server)
+    wait_for_status(conn, server.id, "ACTIVE")
+    disks = _driver(cloud).volumes[server.id]
+    assert sorted(disks) == ["/dev/vdb", "/dev/vdc"], disks
+    assert _nbd_size(disks["/dev/vdc"]["data"]) == GiB
+    listed = c.call("GET", f"{c.compute}/servers/{server.id}/os-volume_attachments").json()["volumeAttachments"]
+    assert sorted((a["volumeId"], a["device"]) for a in listed) == sorted([(before, "/dev/vdb"),
+                                                                          (during, "/dev/vdc")])
+    conn.compute.delete_server(server.id)
+    for volume_id in (before, during):
+        fixtures.wait_until(lambda v=volume_id: c.vol(v)["status"] == "available", timeout=30,
+                            what="the volume to be given back")
+    for volume_id in (before, during, dropped):
+        assert c.call("DELETE", f"{c.volume}/volumes/{volume_id}").status_code == 202
+
+
 def test_volume_proxies_up_to_2_35(cloud: cloud_fixture.Cloud) -> None:
     """``/os-volumes`` and ``/os-snapshots``: the volume service's records in Nova's shape, 404 from 2.36."""
     c = Calls(cloud)
