@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests import fixtures
 from tests.functional import cloud as cloud_fixture
@@ -19,3 +20,11 @@ def cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
         extra = {**CONFIG, "database": {"connection": url}}
         with cloud_fixture.running_cloud(tmp, ["image"], extra_config=extra) as c:
             yield c
+
+
+@pytest.fixture(scope="module")
+def api(cloud: cloud_fixture.Cloud) -> requests.Session:
+    """A session holding the cloud admin's token (for the module's own ``cloud`` where it defines one)."""
+    session = requests.Session()
+    session.headers["X-Auth-Token"] = cloud.connection().session.get_token()
+    return session

@@ -35,13 +35,6 @@ def cloud(request, tmp_path_factory) -> Iterator[Cloud]:  # type: ignore[no-unty
             yield c
 
 
-@pytest.fixture(scope="module")
-def api(cloud: Cloud) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-Auth-Token"] = cloud.connection().session.get_token()
-    return session
-
-
 def _base(cloud: Cloud) -> str:
     return cloud.url("image") + "/v2"
 

@@ -7,20 +7,12 @@ import time
 import uuid
 from typing import Any
 
-import pytest
 import requests
 
 from tests.functional.cloud import Cloud
 from tests.functional.image import disk_images
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def api(cloud: Cloud) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-Auth-Token"] = cloud.connection().session.get_token()
-    return session
 
 
 def _create(cloud: Cloud, api: requests.Session, disk_format: str) -> str:

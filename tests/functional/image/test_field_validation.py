@@ -15,13 +15,6 @@ DRAFT_10 = "application/openstack-images-v2.1-json-patch"
 DRAFT_4 = "application/openstack-images-v2.0-json-patch"
 
 
-@pytest.fixture(scope="module")
-def api(cloud: Cloud) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-Auth-Token"] = cloud.connection().session.get_token()
-    return session
-
-
 def _images(cloud: Cloud, api: requests.Session) -> set[str]:
     body = api.get(f"{cloud.url('image')}/v2/images", params={"limit": 1000, "visibility": "all"}, timeout=10).json()
     return {image["id"] for image in body["images"]}

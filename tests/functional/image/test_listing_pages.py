@@ -29,13 +29,6 @@ def cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def api(cloud: Cloud) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-Auth-Token"] = cloud.connection().session.get_token()
-    return session
-
-
-@pytest.fixture(scope="module")
 def tagged(cloud: Cloud, api: requests.Session) -> tuple[str, dict[str, dict[str, Any]]]:
     """Images sharing a tag, with ties on name (and one without a name)."""
     tag = f"pages-{uuid.uuid4().hex[:8]}"

@@ -28,14 +28,6 @@ from tests.functional.image import disk_images
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def api(cloud: Cloud) -> requests.Session:
-    """The cloud admin (tasks are admin-only by default, as Glance's tasks_api_access)."""
-    session = requests.Session()
-    session.headers["X-Auth-Token"] = cloud.connection().session.get_token()
-    return session
-
-
 def _base(cloud: Cloud) -> str:
     return cloud.url("image") + "/v2"
 
