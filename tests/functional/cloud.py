@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from nubis.cmd import all_in_one
+from nubis.volume.manager.exports import NbdExports
 from tests import fixtures
 
 OPENSTACK_CLI = os.path.join(os.path.dirname(sys.executable), "openstack")
@@ -132,6 +133,17 @@ def running_cloud(tmp_path: Any, services: Sequence[str], virt: str = "fake",
         yield Cloud(aio)
     finally:
         aio.stop()
+        _stop_exports(str(tmp_path))
+
+
+def _stop_exports(state_dir: str) -> None:
+    """Stop the NBD exports a test left behind (one that failed half-way, with volumes still attached): their
+    daemons outlive the volume manager by design (guests stay connected across its restarts), not the test."""
+    directory = os.path.join(state_dir, "volumes")
+    if os.path.isdir(directory):
+        exports = NbdExports(directory, "127.0.0.1", 0, 0)
+        for volume_id in exports.exported():
+            exports.remove(volume_id)
 
 
 @contextlib.contextmanager
