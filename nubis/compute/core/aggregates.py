@@ -135,7 +135,7 @@ class AggregateStore:
         host = _check_name(host, "host")
         with self.db.writer() as s:
             agg = self._get(s, aggregate_id)
-            if s.scalar(sa.select(Service).where(Service.host == host)) is None:
+            if s.scalar(sa.select(Service).where(Service.host == host, Service.binary == "nubis-compute")) is None:
                 raise exceptions.NotFound(f"Compute host {host} could not be found.")
             if any(h.host == host for h in agg.hosts):
                 raise exceptions.Conflict(f"Aggregate {aggregate_id} already has host {host}.")

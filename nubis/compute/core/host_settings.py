@@ -51,7 +51,7 @@ class HostSettings:
                                .order_by(Aggregate.id))
         for agg in aggregates:
             metadata.update(agg.metadata_items or {})
-        service = s.scalar(sa.select(Service).where(Service.host == host))
+        service = s.scalar(sa.select(Service).where(Service.host == host, Service.binary == "nubis-compute"))
         return {"availability_zone": metadata.pop(ZONE_KEY, None), "aggregate_metadata": metadata,
                 "enabled": service is None or not service.disabled}
 

@@ -64,8 +64,8 @@ class HostReport:
         return found
 
     def hosts(self, zone: str | None) -> list[dict[str, str]]:
-        """The hosts of compute services (in ``zone``, if given)."""
-        return [{"host_name": svc["host"], "service": "compute", "zone": svc["zone"]}
+        """One entry per service (``compute``, ``conductor``) and its host, in ``zone`` if given (os-hosts)."""
+        return [{"host_name": svc["host"], "service": svc["binary"].removeprefix("nova-"), "zone": svc["zone"]}
                 for svc in self.services.list() if not zone or svc["zone"] == zone]
 
     def resources(self, host: str) -> list[dict[str, Any]]:

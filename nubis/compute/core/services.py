@@ -19,8 +19,12 @@ from nubis.compute.db.models import ComputeNode, Instance, Service
 
 # The names the API gives the services' binaries: Nova's, which clients filter on (``binary=nova-compute``),
 # whatever the process is called here. The stored rows keep the process's own name.
-API_BINARY = {"nubis-compute": "nova-compute"}
+API_BINARY = {"nubis-compute": "nova-compute", "nubis-conductor": "nova-conductor"}
 _STORED_BINARY = {shown: stored for stored, shown in API_BINARY.items()}
+COMPUTE_BINARY = "nubis-compute"
+# Services that host no servers (the conductor) are in Nova's internal zone, not a zone servers can ask for.
+INTERNAL_ZONE = "internal"
+IS_COMPUTE = Service.binary == COMPUTE_BINARY
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
@@ -53,7 +57,7 @@ class ServiceStore:
 
     def is_up(self, host: str) -> bool:
         with self.db.reader() as s:
-            row = s.scalar(sa.select(Service).where(Service.host == host))
+            row = s.scalar(sa.select(Service).where(Service.host == host, IS_COMPUTE))
             return row is not None and self._up(row)
 
     def host_statuses(self, hosts: Iterable[str | None]) -> dict[str, str]:
@@ -67,7 +71,8 @@ class ServiceStore:
         if not wanted:
             return {}
         with self.db.reader() as s:
-            rows = {r.host: r for r in s.scalars(sa.select(Service).where(Service.host.in_(sorted(wanted))))}
+            rows = {r.host: r for r in s.scalars(sa.select(Service).where(Service.host.in_(sorted(wanted)),
+                                                                          IS_COMPUTE))}
             return {host: self._host_status(rows.get(host)) for host in wanted}
 
     def _host_status(self, row: Service | None) -> str:
@@ -85,13 +90,14 @@ class ServiceStore:
 
     def exists(self, host: str) -> bool:
         with self.db.reader() as s:
-            return s.scalar(sa.select(Service.id).where(Service.host == host).limit(1)) is not None
+            return s.scalar(sa.select(Service.id).where(Service.host == host, IS_COMPUTE).limit(1)) is not None
 
     def as_dict(self, row: Service, zones: dict[str, str]) -> dict[str, Any]:
         # ``legacy_id``: the integer id the API shows before microversion 2.53.
         return {"id": row.uuid, "legacy_id": row.id, "binary": API_BINARY.get(row.binary, row.binary),
                 "host": row.host,
-                "zone": zones.get(row.host, self.settings.default_zone),
+                "zone": zones.get(row.host, self.settings.default_zone) if row.binary == COMPUTE_BINARY
+                else INTERNAL_ZONE,
                 "status": "disabled" if row.disabled else "enabled", "state": "up" if self._up(row) else "down",
                 "updated_at": _iso(row.last_seen_up), "disabled_reason": row.disabled_reason,
                 "forced_down": row.forced_down}
@@ -107,14 +113,20 @@ class ServiceStore:
             return [self.as_dict(r, zones) for r in s.scalars(q)]
 
     def availability_zones(self, detailed: bool) -> builtins.list[dict[str, Any]]:
-        """Zones with compute hosts (and, in detail, which hosts and whether their service is up)."""
+        """Zones with compute hosts (and, in detail, which hosts and whether their service is up); the detail
+        also shows Nova's ``internal`` zone of the services that host no servers (the conductor)."""
         found: dict[str, dict[str, Any]] = {}
         with self.db.reader() as s:
             zones = self.settings.zones(s)
-            for svc in s.scalars(sa.select(Service).order_by(Service.host)):
-                zone = found.setdefault(zones.get(svc.host, self.settings.default_zone), {})
-                zone[svc.host] = {API_BINARY.get(svc.binary, svc.binary): {"available": self._up(svc) and not svc.disabled,
-                                               "active": not svc.disabled, "updated_at": _iso(svc.last_seen_up)}}
+            for svc in s.scalars(sa.select(Service).order_by(Service.host, Service.binary)):
+                if svc.binary != COMPUTE_BINARY and not detailed:
+                    continue
+                name = zones.get(svc.host, self.settings.default_zone) if svc.binary == COMPUTE_BINARY \
+                    else INTERNAL_ZONE
+                zone = found.setdefault(name, {})
+                zone.setdefault(svc.host, {})[API_BINARY.get(svc.binary, svc.binary)] = {
+                    "available": self._up(svc) and not svc.disabled, "active": not svc.disabled,
+                    "updated_at": _iso(svc.last_seen_up)}
         return [{"zoneName": name, "zoneState": {"available": any(
                     s["available"] for host in hosts.values() for s in host.values())},
                  "hosts": hosts if detailed else None} for name, hosts in sorted(found.items())]
@@ -150,12 +162,13 @@ class ServiceStore:
             if row is None:
                 raise exceptions.NotFound(f"Service {service_id} not found.")
             busy = s.scalar(sa.select(sa.func.count()).select_from(Instance).where(
-                Instance.host == row.host, Instance.deleted.is_(False)))
+                Instance.host == row.host, Instance.deleted.is_(False))) if row.binary == COMPUTE_BINARY else 0
             if busy:
                 raise exceptions.Conflict(f"Unable to delete compute service that is hosting instances ({busy} on "
                                           f"{row.host}). Migrate or delete them first.")
             s.delete(row)
-            s.execute(sa.delete(ComputeNode).where(ComputeNode.host == row.host))
+            if row.binary == COMPUTE_BINARY:
+                s.execute(sa.delete(ComputeNode).where(ComputeNode.host == row.host))
 
     def hypervisors(self, detailed: bool, ident: str | None = None) -> builtins.list[dict[str, Any]]:
         with self.db.reader() as s:
@@ -163,7 +176,7 @@ class ServiceStore:
             if ident:
                 q = q.where(_by_id(ComputeNode, ident))
             nodes = list(s.scalars(q))
-            services = {r.host: r for r in s.scalars(sa.select(Service))}
+            services = {r.host: r for r in s.scalars(sa.select(Service).where(IS_COMPUTE))}
             busy = sa.case((Instance.task_state.is_not(None), 1), else_=0)
             usage = {host: (n, vcpus, ram, disk, working) for host, n, vcpus, ram, disk, working in s.execute(
                 sa.select(Instance.host, sa.func.count(), sa.func.sum(Instance.vcpus), sa.func.sum(Instance.memory_mb),

@@ -45,6 +45,8 @@ def test_aggregate_zone_places_servers_and_guards_its_hosts(cloud: ComputeCloud,
     zones = {z.name: z for z in conn.compute.availability_zones(details=True)}
     assert "compute-2" in zones["zone-a"].hosts and "compute-2" not in zones["nova"].hosts
     assert sorted(z.name for z in conn.compute.availability_zones()) == ["nova", "zone-a"]
+    # The detail also shows Nova's internal zone: the conductor, which hosts no servers (nor may a boot ask for it).
+    assert [list(services) for services in zones["internal"].hosts.values()] == [["nova-conductor"]]
     assert next(s for s in conn.compute.services() if s.host == "compute-2").availability_zone == "zone-a"
 
     servers = [wait_for_status(conn, boot(cloud, image_id, flavor_id, availability_zone="zone-a").id, "ACTIVE")
@@ -53,9 +55,10 @@ def test_aggregate_zone_places_servers_and_guards_its_hosts(cloud: ComputeCloud,
     elsewhere = wait_for_status(conn, boot(cloud, image_id, flavor_id).id, "ACTIVE")
     assert elsewhere.compute_host != "compute-2" and elsewhere.availability_zone == "nova"
 
-    unknown = _post(cloud, "/servers", {"server": {"name": "x", "imageRef": image_id, "flavorRef": flavor_id,
-                                                   "networks": "none", "availability_zone": "zone-z"}})
-    assert unknown.status_code == 400 and "zone-z" in unknown.json()["badRequest"]["message"]
+    for zone in ("zone-z", "internal"):
+        unknown = _post(cloud, "/servers", {"server": {"name": "x", "imageRef": image_id, "flavorRef": flavor_id,
+                                                       "networks": "none", "availability_zone": zone}})
+        assert unknown.status_code == 400 and zone in unknown.json()["badRequest"]["message"]
     # A host runs in one zone, and one running instances keeps its zone.
     other = conn.compute.create_aggregate(name="rack-b", availability_zone="zone-b")
     clash = _post(cloud, f"/os-aggregates/{other.id}/action", {"add_host": {"host": "compute-2"}})
