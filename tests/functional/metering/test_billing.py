@@ -8,6 +8,7 @@ after a restart of the core, and by an audit that never saw a notification.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
@@ -95,17 +96,27 @@ def cloud(tmp_path_factory: Any, clock: ControlledClock) -> Iterator[cloud_fixtu
         yield c
 
 
+@contextlib.contextmanager
+def listening(cloud: cloud_fixture.Cloud, sink: Any, pool: str) -> Iterator[None]:
+    """``sink.info`` gets every versioned notification of ``cloud`` while the block runs, through a listener
+    pool of its own (the metering collector's pool still gets them all)."""
+    messaging = cloud.aio.runtime.messaging  # type: ignore[union-attr]
+    listener = oslo_messaging.get_notification_listener(
+        messaging.notification_transport, [oslo_messaging.Target(topic="versioned_notifications")], [sink],
+        executor="threading", pool=pool)
+    listener.start()
+    try:
+        yield
+    finally:
+        listener.stop()
+        listener.wait()
+
+
 @pytest.fixture(scope="module")
 def notes(cloud: cloud_fixture.Cloud) -> Iterator[Notes]:
     found = Notes()
-    messaging = cloud.aio.runtime.messaging  # type: ignore[union-attr]
-    listener = oslo_messaging.get_notification_listener(
-        messaging.notification_transport, [oslo_messaging.Target(topic="versioned_notifications")], [found],
-        executor="threading", pool="metering-test-replay")
-    listener.start()
-    yield found
-    listener.stop()
-    listener.wait()
+    with listening(cloud, found, "metering-test-replay"):
+        yield found
 
 
 def core_of(cloud: cloud_fixture.Cloud) -> MeteringCore:

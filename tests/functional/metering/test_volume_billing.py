@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import oslo_messaging
 import pytest
 import requests
 
@@ -20,7 +19,7 @@ from nubis.metering import service as metering_service
 from nubis.metering.core.facade import MeteringCore
 from tests import fixtures
 from tests.functional import cloud as cloud_fixture
-from tests.functional.metering.test_billing import ControlledClock, lines_of
+from tests.functional.metering.test_billing import ControlledClock, lines_of, listening
 
 SERVICES = ["volume", "volume-manager", "metering"]
 # Tomorrow's midnight: ahead of the real clock (the volume hosts' heartbeats are compared with it).
@@ -79,14 +78,8 @@ def cloud(tmp_path_factory: Any, clock: ControlledClock) -> Iterator[cloud_fixtu
 @pytest.fixture(scope="module")
 def notes(cloud: cloud_fixture.Cloud) -> Iterator[Notes]:
     found = Notes()
-    messaging = cloud.aio.runtime.messaging  # type: ignore[union-attr]
-    listener = oslo_messaging.get_notification_listener(
-        messaging.notification_transport, [oslo_messaging.Target(topic="versioned_notifications")], [found],
-        executor="threading", pool="volume-metering-test-replay")
-    listener.start()
-    yield found
-    listener.stop()
-    listener.wait()
+    with listening(cloud, found, "volume-metering-test-replay"):
+        yield found
 
 
 class Volumes:
