@@ -14,6 +14,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application."),
     "external-net": ("Neutron external network", "Adds external network attribute to network resource."),
     "extra_dhcp_opt": ("Neutron Extra DHCP options", "Extra options configuration for DHCP."),
+    "fip-port-details": ("Floating IP Port Details Extension", "Add port_details attribute to Floating IP "
+                                                                 "resource"),
     "ip-substring-filtering": ("IP address substring filtering", "Provides IP address substring filtering "
                                                                 "when listing ports."),
     "network-ip-availability": ("Network IP Availability", "Provides IP availability data for each network "

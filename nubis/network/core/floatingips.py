@@ -28,6 +28,8 @@ class FloatingIPs(Resources):
 
     def views(self, s: orm.Session, caller: Caller, rows: Sequence[models.FloatingIP]) -> list[dict[str, Any]]:
         tags = common.tags_of(s, [r.id for r in rows])
+        ports = {p.id: p for p in s.scalars(sa.select(models.Port).where(
+            models.Port.id.in_({r.port_id for r in rows if r.port_id})))} if any(r.port_id for r in rows) else {}
         out = []
         for r in rows:
             view = common.standard_view(r, tags[r.id])
@@ -35,7 +37,7 @@ class FloatingIPs(Resources):
             view.update({"floating_ip_address": r.floating_ip_address, "floating_network_id": r.floating_network_id,
                          "router_id": r.router_id, "port_id": r.port_id, "fixed_ip_address": r.fixed_ip_address,
                          "status": r.status, "port_forwardings": [], "qos_policy_id": None, "dns_domain": "",
-                         "dns_name": ""})
+                         "dns_name": "", "port_details": _port_details(ports.get(r.port_id or ""))})
             out.append(view)
         return out
 
@@ -148,3 +150,12 @@ class FloatingIPs(Resources):
     def after_delete(self, s: orm.Session, found: models.FloatingIP) -> None:
         # The floating IP's own port (and so its address) goes with it.
         self.core.ports.remove(s, found.floating_port_id)
+
+
+def _port_details(port: models.Port | None) -> dict[str, Any] | None:
+    """Neutron's ``fip-port-details``: a summary of the associated port, ``None`` when not associated."""
+    if port is None:
+        return None
+    return {"name": port.name, "network_id": port.network_id, "mac_address": port.mac_address,
+            "admin_state_up": port.admin_state_up, "status": port.status, "device_id": port.device_id,
+            "device_owner": port.device_owner}

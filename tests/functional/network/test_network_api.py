@@ -265,6 +265,10 @@ def test_routers_interfaces_routes_and_floating_ips(cloud, admin, demo):
     fip = conn.network.create_ip(floating_network_id=public.id, port_id=vm_port.id)
     assert fip.floating_ip_address.startswith("172.24.4.") and fip.router_id == router.id
     assert fip.fixed_ip_address == vm_port.fixed_ips[0]["ip_address"]
+    # fip-port-details: the associated port in brief.
+    assert fip.port_details == {"name": vm_port.name, "network_id": net.id, "mac_address": vm_port.mac_address,
+                                "admin_state_up": True, "status": vm_port.status, "device_id": vm_port.device_id,
+                                "device_owner": vm_port.device_owner}
     second = conn.network.post("/floatingips", json={"floatingip": {"floating_network_id": public.id,
                                                                     "port_id": vm_port.id}}, raise_exc=False)
     assert _error(second)[:2] == (409, "FloatingIPPortAlreadyAssociated")
@@ -275,7 +279,7 @@ def test_routers_interfaces_routes_and_floating_ips(cloud, admin, demo):
                               raise_exc=False)
     assert _error(in_use)[:2] == (409, "RouterInterfaceInUseByFloatingIP")
     freed = conn.network.update_ip(fip, port_id=None)
-    assert freed.port_id is None and freed.router_id is None
+    assert freed.port_id is None and freed.router_id is None and freed.port_details is None
     busy = conn.network.delete(f"/routers/{router.id}", raise_exc=False)
     assert _error(busy)[:2] == (409, "RouterInUse")
     conn.network.update_router(router, routes=[])
