@@ -296,6 +296,11 @@ def test_manage_loads_the_seed_catalog(cloud: Cloud, project_b: Credentials, cap
     glance = glance_client.Client("2", session=cloud.connection(project_b).session)
     listed = {ns["namespace"] for ns in glance.metadefs_namespace.list(filters={"resource_types": [IMAGE_TYPE]})}
     assert {"OS::Compute::Watchdog", "OS::Compute::Hypervisor", "CIM::ProcessorAllocationSettingData"} <= listed
+    # What Horizon's launch wizard asks for: a server's metadata and scheduler hints have namespaces.
+    for target in ("metadata", "scheduler_hints"):
+        found = [n for n in glance.metadefs_namespace.list(filters={"resource_types": ["OS::Nova::Server"]})
+                 if any(a.get("properties_target") == target for a in n["resource_type_associations"])]
+        assert found, target
     watchdog = glance.metadefs_namespace.get("OS::Compute::Watchdog")
     assert watchdog["protected"] is True and "watchdog_action" in watchdog["properties"]
 

@@ -58,8 +58,13 @@ CIM_PROCESSOR: dict[str, Any] = {
     "display_name": "CIM Processor Allocation Setting",
     "description": "Properties of the DMTF Common Information Model's processor allocation setting data, "
                    "for tools that describe virtual hardware in CIM terms.",
+    # As Glance's catalog: also for volumes' image metadata, aggregates, and a server's scheduler hints (the
+    # dashboard's launch wizard asks for the namespaces of those).
     "resource_type_associations": [{"name": "OS::Glance::Image", "prefix": "CIM_PASD_"},
-                                   {"name": "OS::Nova::Flavor", "prefix": "CIM_PASD_"}],
+                                   {"name": "OS::Cinder::Volume", "prefix": "CIM_PASD_", "properties_target": "image"},
+                                   {"name": "OS::Nova::Aggregate", "prefix": "CIM_PASD_"},
+                                   {"name": "OS::Nova::Flavor", "prefix": "CIM_PASD_"},
+                                   {"name": "OS::Nova::Server", "properties_target": "scheduler_hints"}],
     "properties": {
         "InstructionSet": {"title": "Instruction Set", "type": "string",
                            "description": "The instruction set the processor runs.",
@@ -81,7 +86,22 @@ CIM_PROCESSOR: dict[str, Any] = {
     "tags": [{"name": "cim"}],
 }
 
-CATALOG: list[dict[str, Any]] = [WATCHDOG, HYPERVISOR, CPU_TOPOLOGY, CIM_PROCESSOR]
+RUNTIMES: dict[str, Any] = {
+    "namespace": "OS::Software::Runtimes",
+    "display_name": "Runtime Environment",
+    "description": "Language runtimes installed in the guest, recorded so that users and tools can find an image "
+                   "or a server by the software it carries.",
+    # A server's metadata too: the dashboard's launch wizard offers these as the new server's metadata.
+    "resource_type_associations": [{"name": "OS::Glance::Image"},
+                                   {"name": "OS::Cinder::Volume", "properties_target": "image"},
+                                   {"name": "OS::Nova::Server", "properties_target": "metadata"}],
+    "objects": [{"name": runtime, "description": f"The {runtime} runtime in the guest.",
+                 "properties": {f"sw_runtime_{runtime.lower()}_version": {
+                     "title": "Version", "type": "string", "description": f"The version of {runtime} installed."}}}
+                for runtime in ("Python", "Java", "PHP", "Ruby")],
+}
+
+CATALOG: list[dict[str, Any]] = [WATCHDOG, HYPERVISOR, CPU_TOPOLOGY, CIM_PROCESSOR, RUNTIMES]
 
 
 def definitions() -> list[dict[str, Any]]:
