@@ -6,6 +6,7 @@ exactly what a browser's noVNC would first read through the proxy.
 
 from __future__ import annotations
 
+import select
 import socket
 import urllib.parse
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from websockify.websocket import WebSocket
+from websockify.websocket import WebSocket, WebSocketWantReadError
 
 from nubis.compute.virt import fake_console
 from tests import fixtures
@@ -44,7 +45,11 @@ def _open(url: str, token: str, origin: str | None) -> WebSocket:
 def _read(client: WebSocket, size: int) -> bytes:
     data = b""
     while len(data) < size:
-        chunk = client.recv()
+        try:
+            chunk = client.recv()
+        except WebSocketWantReadError:  # a frame larger than one socket read: wait for the rest
+            select.select([client.socket], [], [], 10)
+            continue
         if chunk is None:
             break
         data += chunk
@@ -88,8 +93,21 @@ def test_novnc_proxy_reaches_the_guests_rfb_server(cloud: ComputeCloud, server: 
     assert _read(client, 4) == b"\x00\x00\x00\x00"
     client.send(b"\x01")
     init = _read(client, 24 + len(b"nubis-fake"))
-    assert init[:4] == b"\x00\x01\x00\x01"  # a 1x1 framebuffer
+    assert init[:4] == b"\x00\x40\x00\x30"  # a 64x48 framebuffer
     assert int.from_bytes(init[20:24], "big") == len(init) - 24 and init[24:] == b"nubis-fake"
+    # A full update request brings the framebuffer back, raw, in the pixel format the client set (16-bit
+    # big-endian 5-6-5 here); an incremental one brings nothing (nothing changed), input is taken silently.
+    client.send(b"\x00\x00\x00\x00" + bytes([16, 16, 1, 1, 0, 31, 0, 63, 0, 31, 11, 5, 0, 0, 0, 0]))
+    client.send(b"\x02\x00\x00\x01\x00\x00\x00\x00" + b"\x05\x00\x00\x10\x00\x10")
+    client.send(b"\x03\x00\x00\x00\x00\x00\x00\x40\x00\x30")
+    update = _read(client, 16 + 64 * 48 * 2)
+    header, pixels = update[:16], update[16:]
+    assert header == b"\x00\x00\x00\x01" + b"\x00\x00\x00\x00\x00\x40\x00\x30" + b"\x00\x00\x00\x00"
+    assert len(pixels) == 64 * 48 * 2
+    red, green, blue = fake_console.COLOUR
+    assert pixels[:2] == ((red * 31 // 255) << 11 | (green * 63 // 255) << 5 | blue * 31 // 255).to_bytes(2, "big")
+    assert len(set(pixels[i:i + 2] for i in range(0, len(pixels), 2))) == 1
+    client.send(b"\x03\x01\x00\x00\x00\x00\x00\x40\x00\x30")
     client.close()
     # Tokens are good until they expire (Nova's rule): noVNC reconnects with the same one.
     again = _open(url, token_of(url), origin=proxy)
