@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 ROOT=$PWD
 VENV=${NUBIS_VENV:-$ROOT/.venv}
 SYSTEM_PACKAGES="memcached qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-dev pkg-config
-  dnsmasq-base iproute2 iptables busybox-static genisoimage python3-venv prometheus iperf3"
+  dnsmasq-base iproute2 iptables busybox-static genisoimage python3-venv prometheus iperf3 chromium chromium-driver"
 
 say() { printf '==> %s\n' "$*"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

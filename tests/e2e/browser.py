@@ -1,4 +1,4 @@
-"""A headless Chromium (Debian's ``chromium`` and ``chromium-driver``) driven through Selenium, with the few
+"""A headless Chromium (tools/chromium.py) driven through Selenium, with the few
 moves Horizon's pages need: Django modals and forms, Horizon's themable selects, Angular wizards and their
 transfer tables, row action menus, success messages. Every step can leave a screenshot.
 """
@@ -6,17 +6,15 @@ transfer tables, row action menus, success messages. Every step can leave a scre
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 
-T = TypeVar("T")
+from tools import chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+T = TypeVar("T")
 
 
 class Browser:
@@ -27,18 +25,9 @@ class Browser:
     """
 
     def __init__(self, base_url: str, shots: str, timeout: float = 60) -> None:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-
-        for path in (CHROMIUM, CHROMEDRIVER):
-            if not shutil.which(path):
-                pytest.fail(f"{path} is missing: apt install chromium chromium-driver")
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000",
-                    "--disable-gpu", "--no-first-run", "--disable-extensions"):
-            options.add_argument(arg)
-        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        if chromium.missing():
+            pytest.fail(f"{', '.join(chromium.missing())} missing: apt install chromium chromium-driver")
+        self.driver = chromium.start()
         self.driver.implicitly_wait(0)
         self.base_url = base_url.rstrip("/")
         self.shots = shots

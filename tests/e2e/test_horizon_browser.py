@@ -6,7 +6,7 @@ the external network, opens a port in the default security group, uploads the te
 launches an instance whose user data ticks on its console, sees it Active with its address, reads the ticks
 in the Console tab (Horizon's terminal, over nubis-serialproxy's websocket, from the guest's ttyS0), gives it
 a floating IP that answers from outside, snapshots it, and deletes everything. Every step leaves a PNG under
-``test-artifacts/horizon/`` (``NUBIS_TEST_ARTIFACTS`` moves it); Horizon's log must show no 5xx and no
+``.e2e-artifacts/horizon/`` (``NUBIS_TEST_ARTIFACTS`` moves it); Horizon's log must show no 5xx and no
 traceback.
 """
 
@@ -38,7 +38,7 @@ TICKER = "#!/bin/sh\nwhile true; do echo \"NUBIS-TICK $(cat /proc/uptime)\"; sle
 
 
 def _artifacts() -> str:
-    path = os.environ.get("NUBIS_TEST_ARTIFACTS") or os.path.join(ROOT, "test-artifacts")
+    path = os.environ.get("NUBIS_TEST_ARTIFACTS") or os.path.join(ROOT, ".e2e-artifacts")
     shots = os.path.join(path, "horizon")
     shutil.rmtree(shots, ignore_errors=True)
     return shots
