@@ -11,7 +11,7 @@ from nubis.common import exceptions
 from nubis.volume.api.common import authorize, body_of, context, core, is_true
 from nubis.volume.api.schemas import quotas as schemas
 from nubis.volume.api.views import timestamp
-from nubis.volume.core.quotas import RESOURCES
+from nubis.volume.core.quotas import DEFAULT_CLASS, RESOURCES
 
 # Quotas Cinder shows that Nubis has nothing to count against yet: no backups or groups can be made (0), and
 # no per-volume limit beyond [volume] max_volume_size_gb (-1).
@@ -49,6 +49,7 @@ def update_quotas(req: router.Request, target_project_id: str) -> webob.Response
     authorize(req, "volume_extension:quotas:update", target_project_id)
     body = body_of(req)
     validation.validate(body, schemas.UPDATE)
+    _check_fixed(body["quota_set"])
     values = {r: v for r, v in body["quota_set"].items() if r in RESOURCES}
     core(req).quotas.update(target_project_id, values)
     return router.json_response({"quota_set": {**core(req).quotas.limits(target_project_id), **FIXED}})
@@ -80,13 +81,94 @@ def availability_zones(req: router.Request) -> webob.Response:
     return router.json_response({"availabilityZoneInfo": core(req).zones()})
 
 
+def _host_matches(wanted: str, host: str) -> bool:
+    """Cinder's host filter: ``host`` matches itself and its backends and pools (``host@backend#pool``)."""
+    return host == wanted or host.startswith((wanted + "@", wanted + "#"))
+
+
 def services(req: router.Request) -> webob.Response:
     authorize(req, "volume_extension:services:index")
     found = core(req).services()
-    for key in ("host", "binary"):
-        if req.GET.get(key):
-            found = [svc for svc in found if svc[key] == req.GET[key]]
+    if req.GET.get("host"):
+        found = [svc for svc in found if _host_matches(req.GET["host"], svc["host"])]
+    if req.GET.get("binary"):
+        found = [svc for svc in found if svc["binary"] == req.GET["binary"]]
     return router.json_response({"services": [{**svc, "updated_at": timestamp(svc["updated_at"])} for svc in found]})
+
+
+def update_service(req: router.Request, action: str) -> webob.Response:
+    """``PUT /os-services/{enable|disable|disable-log-reason|freeze|thaw}`` (an admin's)."""
+    authorize(req, "volume_extension:services:update")
+    if action not in schemas.SERVICE_ACTIONS:
+        raise exceptions.NotFound(f"Unknown action {action[:50]!r}: it must be one of "
+                                  f"{', '.join(sorted(schemas.SERVICE_ACTIONS))}.")
+    body = body_of(req)
+    validation.validate(body, schemas.SERVICE_ACTIONS[action])
+    if action in ("freeze", "thaw"):
+        core(req).freeze(body["host"], action == "freeze")
+        return router.empty_response(200)
+    binary = body.get("binary") or body.get("service")
+    if not binary:
+        raise exceptions.BadRequest("Invalid input received: the body must name the service's binary.")
+    reason = body.get("disabled_reason") if action == "disable-log-reason" else None
+    if action == "disable-log-reason" and not (reason and reason.strip()):
+        raise exceptions.BadRequest("Disabled reason contains invalid characters or is too long: it must be a "
+                                    "non-empty string of at most 255 characters.")
+    done = core(req).set_service(body["host"], binary, action != "enable", reason)
+    done["service"] = done["binary"]  # Cinder's older name, still in the answer
+    if action == "disable":
+        del done["disabled_reason"]
+    return router.json_response(done)
+
+
+def pools(req: router.Request) -> webob.Response:
+    """``GET /scheduler-stats/get_pools`` (``?detail=true`` with each pool's capabilities)."""
+    authorize(req, "scheduler_extension:scheduler_stats:get_pools")
+    found = core(req).pools()
+    if is_true(req.GET.get("detail")):
+        body = [{"name": p["name"], "capabilities": {
+            **p["capabilities"], "timestamp": timestamp(p["capabilities"]["timestamp"]),
+            "updated": timestamp(p["capabilities"]["updated"])}} for p in found]
+    else:
+        body = [{"name": p["name"]} for p in found]
+    return router.json_response({"pools": body})
+
+
+def capabilities(req: router.Request, host: str) -> webob.Response:
+    authorize(req, "volume_extension:capabilities")
+    return router.json_response(core(req).capabilities(host))
+
+
+def _check_class(class_name: str) -> None:
+    if class_name != "default":
+        raise exceptions.NotFound(f"Quota class {class_name[:50]} could not be found: only the default class "
+                                  f"exists.")
+
+
+def show_quota_class(req: router.Request, class_name: str) -> webob.Response:
+    """The default quota class: the limits a project has until it is given its own."""
+    authorize(req, "volume_extension:quota_classes")
+    _check_class(class_name)
+    return router.json_response({"quota_class_set": {"id": class_name, **core(req).quotas.defaults(), **FIXED}})
+
+
+def update_quota_class(req: router.Request, class_name: str) -> webob.Response:
+    authorize(req, "volume_extension:quota_classes")
+    _check_class(class_name)
+    body = body_of(req)
+    validation.validate(body, schemas.UPDATE_CLASS)
+    values = body["quota_class_set"]
+    _check_fixed(values)
+    core(req).quotas.update(DEFAULT_CLASS, {r: v for r, v in values.items() if r in RESOURCES})
+    return router.json_response({"quota_class_set": {**core(req).quotas.defaults(), **FIXED}})
+
+
+def _check_fixed(values: dict[str, Any]) -> None:
+    """The quotas shown but not counted here (``FIXED``) may be sent back as they are, not changed."""
+    for key, value in values.items():
+        if key in FIXED and value != FIXED[key]:
+            raise exceptions.BadRequest(f"Invalid input received: quota {key} cannot be changed here: it is "
+                                        f"{FIXED[key]}, as nothing is counted against it yet.")
 
 
 def routes(prefix: str) -> router.RouteTable:
@@ -97,4 +179,8 @@ def routes(prefix: str) -> router.RouteTable:
         f"{prefix}/limits": {"GET": limits},
         f"{prefix}/os-availability-zone": {"GET": availability_zones},
         f"{prefix}/os-services": {"GET": services},
+        f"{prefix}/os-services/{{action}}": {"PUT": update_service},
+        f"{prefix}/scheduler-stats/get_pools": {"GET": pools},
+        f"{prefix}/capabilities/{{host}}": {"GET": capabilities},
+        f"{prefix}/os-quota-class-sets/{{class_name}}": {"GET": show_quota_class, "PUT": update_quota_class},
     }

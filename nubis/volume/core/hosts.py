@@ -24,6 +24,18 @@ def allocated_gb(s: Any, host: str) -> int:
     return int(vols or 0) + int(snaps or 0)
 
 
+# What each backend offers, as Cinder's drivers report it (get-pools, capabilities). The file backend's volumes
+# reach computes over NBD.
+BACKEND_CAPABILITIES = {"file": {"vendor_name": "Open Source", "storage_protocol": "NBD", "driver_version": "1.0"}}
+
+
+def capabilities(service: VolumeService) -> dict[str, Any]:
+    """The host's backend name and what it reports (vendor, protocol, driver version)."""
+    known = BACKEND_CAPABILITIES.get(service.backend, {"vendor_name": "Nubis", "storage_protocol": service.backend,
+                                                       "driver_version": "1.0"})
+    return {"volume_backend_name": service.backend, **known}
+
+
 def alive(conf: cfg.ConfigOpts, service: VolumeService) -> bool:
     limit = types.utcnow() - datetime.timedelta(seconds=conf.volume.service_down_time)
     updated = service.updated_at.replace(tzinfo=None) if service.updated_at.tzinfo else service.updated_at
