@@ -32,7 +32,7 @@ def _snapshot(api: Api, volume_id: str) -> dict[str, Any]:
     snap = api.ok("POST", "/snapshots", {"snapshot": {"volume_id": volume_id}}, status=202)["snapshot"]
     fixtures.wait_until(lambda: api.ok("GET", f"/snapshots/{snap['id']}")["snapshot"]["status"] == "available",
                         timeout=30, interval=0.1, what="the snapshot")
-    return snap  # type: ignore[no-any-return]
+    return snap
 
 
 def test_force_delete_whatever_the_status(admin: Api, member: Api) -> None:
