@@ -12,6 +12,7 @@ from nubis.common.db.engine import Database
 from nubis.common.policy import Policy
 from nubis.volume.core import hosts
 from nubis.volume.core.attachments import AttachmentStore
+from nubis.volume.core.messages import MessageStore
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.snapshots import SnapshotStore
 from nubis.volume.core.types import TypeStore
@@ -33,6 +34,7 @@ class VolumeCore:
         self.volumes = VolumeStore(conf, db, self.types, self.quotas, manager, images)
         self.snapshots = SnapshotStore(conf, db, self.quotas, manager)
         self.attachments = AttachmentStore(db, manager)
+        self.messages = MessageStore(db)
 
     def services(self) -> list[dict[str, Any]]:
         """Each storage host's manager as Cinder's ``os-services`` shows a ``cinder-volume``."""

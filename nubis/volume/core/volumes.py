@@ -18,7 +18,7 @@ from nubis.common.clients.image import ImageClient
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.volume.core import hosts, listing, records
+from nubis.volume.core import hosts, listing, messages, records
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.types import TypeStore
 from nubis.volume.db.models import (
@@ -49,6 +49,11 @@ def _image_metadata(image: dict[str, Any]) -> dict[str, str]:
     out.update({k: str(v) for k, v in image.items() if (k.startswith(("hw_", "os_")) or k in ("kernel_id", "ramdisk_id"))
                 and isinstance(v, str)})
     return out
+
+
+def _specs(s: Any, type_id: str) -> dict[str, str]:
+    return dict(s.execute(sa.select(VolumeTypeExtraSpec.key, VolumeTypeExtraSpec.value)
+                          .where(VolumeTypeExtraSpec.volume_type_id == type_id)).all())
 
 
 class VolumeStore:
@@ -203,10 +208,12 @@ class VolumeStore:
                 elif source_volid is not None:
                     host = source_host
                 else:
-                    host = hosts.pick(self.conf, s, zone, size)
+                    host = hosts.pick(self.conf, s, zone, size, _specs(s, vtype.id))
                 v.host = host
             except hosts.NoValidBackend as e:
                 v.status, v.error_message = "error", str(e)
+                messages.record(s, ctx, "VOLUME", v.id, messages.SCHEDULE_ALLOCATE_VOLUME,
+                                messages.NO_BACKEND_AVAILABLE, self.conf.volume.message_ttl)
             s.add(v)
             s.flush()
             created = self._dict(s, v)
@@ -313,15 +320,13 @@ class VolumeStore:
                 raise exceptions.BadRequest(f"Invalid input received: volume {volume_id} already has type "
                                             f"{target.name}.")
             service = s.get(VolumeService, v.host) if v.host else None
-            wanted = s.scalar(sa.select(VolumeTypeExtraSpec.value).where(
-                VolumeTypeExtraSpec.volume_type_id == target.id, VolumeTypeExtraSpec.key == "volume_backend_name"))
-            if wanted is not None and (service is None or wanted != service.backend):
+            unmet = hosts.satisfies(service, _specs(s, target.id)) if service is not None else "a host"
+            if unmet is not None:
                 policy = migration_policy or "never"
                 raise exceptions.BadRequest(
-                    f"Invalid input received: volume type {target.name} needs backend {wanted}, not the volume's "
-                    f"({service.backend if service else 'none'}); " + (
-                        "retyping with migration_policy never cannot move it." if policy == "never"
-                        else "moving volumes between backends is not supported yet."))
+                    f"Invalid input received: the volume's host does not meet volume type {target.name} "
+                    f"({unmet}); " + ("retyping with migration_policy never cannot move it." if policy == "never"
+                                      else "moving volumes between hosts is not supported yet."))
             v.volume_type_id, v.updated_at = target.id, types.utcnow()
 
     def reset_status(self, ctx: RequestContext, volume_id: str, status: str | None,

@@ -19,8 +19,9 @@ def admin(cloud: Cloud) -> Api:
     return Api(cloud)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def member(cloud: Cloud) -> Api:
+    """A member (and reader) of a new project for each test, so no test runs into another's volume quota."""
     return Api(cloud, cloud.new_user(["member", "reader"]))
 
 
@@ -210,3 +211,35 @@ def test_quota_classes_and_shown_quotas(cloud: Cloud, admin: Api, member: Api) -
     assert admin.call("PUT", f"/os-quota-sets/{member.project_id}", {"quota_set": quota}).status_code == 200
     changed_fixed = admin.call("PUT", f"/os-quota-sets/{member.project_id}", {"quota_set": {"backups": 5}})
     assert changed_fixed.status_code == 400 and "backups" in changed_fixed.text
+
+
+def test_extra_specs_choose_the_backend_and_failures_leave_messages(admin: Api, member: Api) -> None:
+    def vtype(specs: dict[str, str]) -> str:
+        return admin.ok("POST", "/types", {"volume_type": {"name": f"t-{uuid.uuid4().hex[:8]}",
+                                                            "extra_specs": specs}})["volume_type"]["id"]
+
+    fits = vtype({"storage_protocol": "NBD", "vendor_name": "Open Source",
+                  "capabilities:volume_backend_name": "file", "qos:read_iops": "100"})
+    assert member.wait(member.create(volume_type=fits)["id"], "available")["status"] == "available"
+    numeric = vtype({"driver_version": ">= 1.0", "storage_protocol": "<in> NB"})
+    assert member.wait(member.create(volume_type=numeric)["id"], "available")["status"] == "available"
+
+    wrong = vtype({"storage_protocol": "iSCSI", "vendor_name": "Acme"})
+    vol = member.wait(member.create(volume_type=wrong)["id"], "error")
+    assert member.call("GET", "/messages").status_code == 404  # before 3.3
+    listed = member.call("GET", "/messages", version="3.3").json()["messages"]
+    (msg,) = [m for m in listed if m.get("resource_uuid") == vol["id"]]
+    assert msg["event_id"] == "VOLUME_VOLUME_001_003" and msg["resource_type"] == "VOLUME"
+    assert msg["user_message"].startswith("schedule allocate volume") and msg["message_level"] == "ERROR"
+    assert msg["request_id"].startswith("req-") and msg["guaranteed_until"] > msg["created_at"]
+    shown = member.call("GET", f"/messages/{msg['id']}", version="3.3")
+    assert shown.status_code == 200 and shown.json()["message"]["id"] == msg["id"]
+    # Another project sees none of it.
+    assert admin.call("GET", "/messages", version="3.3").json()["messages"] == [] or all(
+        m["id"] != msg["id"] for m in admin.call("GET", "/messages", version="3.3").json()["messages"])
+    assert member.call("DELETE", f"/messages/{msg['id']}", version="3.3").status_code == 204
+    assert member.call("GET", f"/messages/{msg['id']}", version="3.3").status_code == 404
+    # The type's specs also decide a retype in place.
+    ok = member.wait(member.create()["id"], "available")
+    refused = _act(member, ok["id"], {"os-retype": {"new_type": wrong}})
+    assert refused.status_code == 400 and "storage_protocol=iSCSI" in refused.text
