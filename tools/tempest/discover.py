@@ -194,6 +194,11 @@ def _volume(probe: Probe) -> list[Setting]:
     for option in ("storage_protocol", "vendor_name"):
         if caps.get(option):
             out.append(Setting("volume", option, str(caps[option]), "GET /scheduler-stats/get_pools"))
+    # The extensions the service lists, rather than tempest's "all" (which assumes every Cinder extension).
+    _, listed = probe.get(f"{url}/extensions")
+    aliases = sorted(e["alias"] for e in (listed or {}).get("extensions", []) if e.get("alias"))
+    if aliases:
+        out.append(Setting("volume-feature-enabled", "api_extensions", ",".join(aliases), "GET /extensions"))
     return out
 
 

@@ -121,6 +121,24 @@ def update_service(req: router.Request, action: str) -> webob.Response:
     return router.json_response(done)
 
 
+def hosts(req: router.Request) -> webob.Response:
+    """Cinder's ``os-hosts``: each volume service's host, zone and state."""
+    authorize(req, "volume_extension:hosts")
+    return router.json_response({"hosts": [
+        {"host_name": svc["host"], "service": svc["binary"], "zone": svc["zone"], "service-state": svc["status"],
+         "service-status": "available" if svc["state"] == "up" else "unavailable",
+         "last-update": timestamp(svc["updated_at"])} for svc in core(req).services()]})
+
+
+def show_host(req: router.Request, host: str) -> webob.Response:
+    """A volume host's usage: the total, then each project's volumes and snapshots there (404 for a host with
+    no enabled volume service, as Cinder)."""
+    authorize(req, "volume_extension:hosts")
+    rows = core(req).host_usage(host)
+    return router.json_response({"host": [{"resource": {k: str(v) if k not in ("project", "host") else v
+                                                        for k, v in row.items()}} for row in rows]})
+
+
 def pools(req: router.Request) -> webob.Response:
     """``GET /scheduler-stats/get_pools`` (``?detail=true`` with each pool's capabilities)."""
     authorize(req, "scheduler_extension:scheduler_stats:get_pools")
@@ -181,6 +199,8 @@ def routes(prefix: str) -> router.RouteTable:
         f"{prefix}/os-services": {"GET": services},
         f"{prefix}/os-services/{{action}}": {"PUT": update_service},
         f"{prefix}/scheduler-stats/get_pools": {"GET": pools},
+        f"{prefix}/os-hosts": {"GET": hosts},
+        f"{prefix}/os-hosts/{{host}}": {"GET": show_host},
         f"{prefix}/capabilities/{{host}}": {"GET": capabilities},
         f"{prefix}/os-quota-class-sets/{{class_name}}": {"GET": show_quota_class, "PUT": update_quota_class},
     }

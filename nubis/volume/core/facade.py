@@ -17,7 +17,7 @@ from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.snapshots import SnapshotStore
 from nubis.volume.core.types import TypeStore
 from nubis.volume.core.volumes import VolumeStore
-from nubis.volume.db.models import VolumeService
+from nubis.volume.db.models import Snapshot, Volume, VolumeService
 from nubis.volume.manager.rpcapi import VolumeManagerAPI
 
 
@@ -74,6 +74,32 @@ class VolumeCore:
                 raise exceptions.BadRequest(f"Invalid input received: no volume service on host {host}.")
         raise exceptions.BadRequest(f"Invalid input received: the backend of host {host} has no replication "
                                     f"to {'freeze' if frozen else 'thaw'}.")
+
+    def host_usage(self, host: str) -> list[dict[str, Any]]:
+        """Cinder's ``os-hosts/{host}``: volumes and snapshots on the host, in total (``project`` "(total)")
+        and per project. 404 unless the host has an enabled volume service."""
+        with self.db.reader() as s:
+            row = self._service(s, host)
+            if row is None or row.disabled:
+                raise exceptions.NotFound(f"Host {host} has no enabled volume service.")
+            per: dict[str, dict[str, int]] = {}
+            for project, count, gigs in s.execute(
+                    sa.select(Volume.project_id, sa.func.count(), sa.func.coalesce(sa.func.sum(Volume.size), 0))
+                    .where(Volume.host == row.host).group_by(Volume.project_id)):
+                per.setdefault(project, {"volume_count": 0, "total_volume_gb": 0, "snapshot_count": 0,
+                                         "total_snapshot_gb": 0}).update(volume_count=int(count),
+                                                                         total_volume_gb=int(gigs))
+            for project, count, gigs in s.execute(
+                    sa.select(Snapshot.project_id, sa.func.count(), sa.func.coalesce(sa.func.sum(Snapshot.size), 0))
+                    .where(Snapshot.host == row.host).group_by(Snapshot.project_id)):
+                per.setdefault(project, {"volume_count": 0, "total_volume_gb": 0, "snapshot_count": 0,
+                                         "total_snapshot_gb": 0}).update(snapshot_count=int(count),
+                                                                         total_snapshot_gb=int(gigs))
+            total = {k: sum(p[k] for p in per.values()) for k in
+                     ("volume_count", "total_volume_gb", "snapshot_count", "total_snapshot_gb")}
+            name = f"{row.host}@{row.backend}"
+            return [{"project": "(total)", "host": name, **total},
+                    *({"project": project, "host": name, **usage} for project, usage in sorted(per.items()))]
 
     def pools(self) -> list[dict[str, Any]]:
         """Cinder's scheduler pools: one per storage host (``host@backend#backend``), with its capabilities."""

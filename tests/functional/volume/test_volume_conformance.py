@@ -243,3 +243,21 @@ def test_extra_specs_choose_the_backend_and_failures_leave_messages(admin: Api, 
     ok = member.wait(member.create()["id"], "available")
     refused = _act(member, ok["id"], {"os-retype": {"new_type": wrong}})
     assert refused.status_code == 400 and "storage_protocol=iSCSI" in refused.text
+
+
+def test_extensions_and_hosts(admin: Api, member: Api) -> None:
+    listed = {e["alias"]: e for e in member.ok("GET", "/extensions")["extensions"]}
+    assert {"os-admin-actions", "os-hosts", "os-volume-actions", "scheduler-stats"} <= set(listed)
+    assert listed["os-hosts"]["name"] == "Hosts" and listed["os-hosts"]["links"] == []
+    (host,) = admin.ok("GET", "/os-hosts")["hosts"]
+    assert host["service"] == "cinder-volume" and host["service-state"] == "enabled"
+    assert host["service-status"] == "available" and host["zone"] == "nova"
+    assert member.call("GET", "/os-hosts").status_code == 403
+    vol = member.wait(member.create(2)["id"], "available")
+    _snapshot(member, vol["id"])
+    usage = admin.ok("GET", f"/os-hosts/{host['host_name']}")["host"]
+    assert usage[0]["resource"]["project"] == "(total)"
+    mine = next(r["resource"] for r in usage if r["resource"]["project"] == member.project_id)
+    assert mine == {"project": member.project_id, "host": host["host_name"], "volume_count": "1",
+                    "total_volume_gb": "2", "snapshot_count": "1", "total_snapshot_gb": "2"}
+    assert admin.call("GET", "/os-hosts/nohost").status_code == 404
