@@ -11,11 +11,16 @@ from nubis.common import exceptions
 from nubis.volume.api.common import authorize, body_of, context, core, is_true
 from nubis.volume.api.schemas import quotas as schemas
 from nubis.volume.api.views import timestamp
-from nubis.volume.core.quotas import DEFAULT_CLASS, RESOURCES
+from nubis.volume.core.quotas import DEFAULT_CLASS, PER_VOLUME, RESOURCES
 
-# Quotas Cinder shows that Nubis has nothing to count against yet: no backups or groups can be made (0), and
-# no per-volume limit beyond [volume] max_volume_size_gb (-1).
-FIXED = {"backups": 0, "backup_gigabytes": 0, "groups": 0, "per_volume_gigabytes": -1}
+# Quotas Cinder shows that Nubis has nothing to count against yet: no backups or groups can be made (0).
+FIXED = {"backups": 0, "backup_gigabytes": 0, "groups": 0}
+SETTABLE = (*RESOURCES, PER_VOLUME)
+
+
+def _view(limits: dict[str, int]) -> dict[str, int]:
+    """The limits as Cinder shows them: the counted resources, the largest volume (-1 unless set), FIXED."""
+    return {**{r: limits[r] for r in RESOURCES}, PER_VOLUME: limits.get(PER_VOLUME, -1), **FIXED}
 
 
 def _check_target(target: str) -> None:
@@ -32,16 +37,17 @@ def show_quotas(req: router.Request, target_project_id: str) -> webob.Response:
     if is_true(req.GET.get("usage")):
         used = quotas.usage_of(target_project_id)
         body.update({r: {"limit": limits[r], "in_use": used[r], "reserved": 0, "allocated": 0} for r in RESOURCES})
-        body.update({r: {"limit": v, "in_use": 0, "reserved": 0, "allocated": 0} for r, v in FIXED.items()})
+        body.update({r: {"limit": v, "in_use": 0, "reserved": 0, "allocated": 0}
+                     for r, v in _view(limits).items() if r not in RESOURCES})
     else:
-        body.update({r: limits[r] for r in RESOURCES} | FIXED)
+        body.update(_view(limits))
     return router.json_response({"quota_set": body})
 
 
 def default_quotas(req: router.Request, target_project_id: str) -> webob.Response:
     _check_target(target_project_id)
     authorize(req, "volume_extension:quotas:show", target_project_id)
-    return router.json_response({"quota_set": {"id": target_project_id, **core(req).quotas.defaults(), **FIXED}})
+    return router.json_response({"quota_set": {"id": target_project_id, **_view(core(req).quotas.defaults())}})
 
 
 def update_quotas(req: router.Request, target_project_id: str) -> webob.Response:
@@ -50,9 +56,9 @@ def update_quotas(req: router.Request, target_project_id: str) -> webob.Response
     body = body_of(req)
     validation.validate(body, schemas.UPDATE)
     _check_fixed(body["quota_set"])
-    values = {r: v for r, v in body["quota_set"].items() if r in RESOURCES}
+    values = {r: v for r, v in body["quota_set"].items() if r in SETTABLE}
     core(req).quotas.update(target_project_id, values)
-    return router.json_response({"quota_set": {**core(req).quotas.limits(target_project_id), **FIXED}})
+    return router.json_response({"quota_set": _view(core(req).quotas.limits(target_project_id))})
 
 
 def delete_quotas(req: router.Request, target_project_id: str) -> webob.Response:
@@ -167,7 +173,7 @@ def show_quota_class(req: router.Request, class_name: str) -> webob.Response:
     """The default quota class: the limits a project has until it is given its own."""
     authorize(req, "volume_extension:quota_classes")
     _check_class(class_name)
-    return router.json_response({"quota_class_set": {"id": class_name, **core(req).quotas.defaults(), **FIXED}})
+    return router.json_response({"quota_class_set": {"id": class_name, **_view(core(req).quotas.defaults())}})
 
 
 def update_quota_class(req: router.Request, class_name: str) -> webob.Response:
@@ -177,8 +183,8 @@ def update_quota_class(req: router.Request, class_name: str) -> webob.Response:
     validation.validate(body, schemas.UPDATE_CLASS)
     values = body["quota_class_set"]
     _check_fixed(values)
-    core(req).quotas.update(DEFAULT_CLASS, {r: v for r, v in values.items() if r in RESOURCES})
-    return router.json_response({"quota_class_set": {**core(req).quotas.defaults(), **FIXED}})
+    core(req).quotas.update(DEFAULT_CLASS, {r: v for r, v in values.items() if r in SETTABLE})
+    return router.json_response({"quota_class_set": _view(core(req).quotas.defaults())})
 
 
 def _check_fixed(values: dict[str, Any]) -> None:

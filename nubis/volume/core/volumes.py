@@ -189,6 +189,7 @@ class VolumeStore:
             zone = zone or self.conf.volume.storage_availability_zone
             if zone not in hosts.zones(self.conf, s):
                 raise exceptions.BadRequest(f"Availability zone '{zone}' is invalid.")
+            self.quotas.check_volume_size(s, ctx.require_project_id(), size)
             self.quotas.check(s, ctx.require_project_id(), {"volumes": 1, "gigabytes": size})
             v = Volume(id=types.new_uuid(), project_id=ctx.project_id, user_id=ctx.user_id, name=spec.get("name"),
                        description=spec.get("description"), size=size, status="creating",
@@ -248,6 +249,7 @@ class VolumeStore:
             if new_size > self.conf.volume.max_volume_size_gb:
                 raise exceptions.BadRequest(f"Invalid input received: {new_size} GiB is over the largest "
                                             f"volume ({self.conf.volume.max_volume_size_gb} GiB).")
+            self.quotas.check_volume_size(s, v.project_id, new_size)
             self.quotas.check(s, v.project_id, {"gigabytes": new_size - v.size})
             v.status, v.updated_at = "extending", types.utcnow()
             host = v.host

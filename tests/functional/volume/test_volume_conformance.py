@@ -261,3 +261,18 @@ def test_extensions_and_hosts(admin: Api, member: Api) -> None:
     assert mine == {"project": member.project_id, "host": host["host_name"], "volume_count": "1",
                     "total_volume_gb": "2", "snapshot_count": "1", "total_snapshot_gb": "2"}
     assert admin.call("GET", "/os-hosts/nohost").status_code == 404
+
+
+def test_per_volume_gigabytes_limits_each_volume(admin: Api, member: Api) -> None:
+    path = f"/os-quota-sets/{member.project_id}"
+    assert admin.ok("GET", path)["quota_set"]["per_volume_gigabytes"] == -1
+    assert admin.ok("PUT", path, {"quota_set": {"per_volume_gigabytes": 2}})["quota_set"]["per_volume_gigabytes"] == 2
+    assert admin.ok("GET", f"{path}?usage=true")["quota_set"]["per_volume_gigabytes"]["limit"] == 2
+    too_big = member.call("POST", "/volumes", {"volume": {"size": 3}})
+    assert too_big.status_code == 413 and "VolumeSizeExceedsLimit" in too_big.text
+    vol = member.wait(member.create(2)["id"], "available")
+    grown = _act(member, vol["id"], {"os-extend": {"new_size": 3}})
+    assert grown.status_code == 413 and "3G" in grown.text
+    admin.ok("DELETE", path)
+    assert admin.ok("GET", path)["quota_set"]["per_volume_gigabytes"] == -1
+    assert _act(member, vol["id"], {"os-extend": {"new_size": 3}}).status_code == 202

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nubis.volume.core.quotas import RESOURCES
+from nubis.volume.core.quotas import PER_VOLUME, RESOURCES
 
 _LIMIT: dict[str, Any] = {"type": "integer", "minimum": -1, "maximum": 2 ** 31 - 1}
 # Shown with the quotas (the API's FIXED) and so sent back by clients that restore what they read.
-_SHOWN = ("backups", "backup_gigabytes", "groups", "per_volume_gigabytes")
+_SHOWN = ("backups", "backup_gigabytes", "groups", PER_VOLUME)
 
 UPDATE: dict[str, Any] = {
     "type": "object",
