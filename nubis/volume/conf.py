@@ -19,6 +19,9 @@ OPTS = [
     cfg.IntOpt("quota_snapshots", default=10, min=-1, help="Snapshots a project may have (-1: unlimited)."),
     cfg.IntOpt("osapi_max_limit", default=1000, min=1, help="Most items one list request returns."),
     cfg.IntOpt("max_volume_size_gb", default=16384, min=1, help="Largest volume one request may ask for, in GiB."),
+    cfg.IntOpt("message_ttl", default=2592000, min=1,
+               help="Seconds a user message (why an asynchronous request failed) is kept at least (Cinder's "
+                    "default: 30 days)."),
     cfg.FloatOpt("rpc_timeout", default=60.0, min=1.0, help="Seconds to wait for the volume manager's answers."),
     # The manager.
     cfg.StrOpt("volume_backend", default="file", choices=["file"],

@@ -185,8 +185,21 @@ def _volume(probe: Probe) -> list[Setting]:
     current = next((v for v in (root or {}).get("versions", []) if v.get("id", "").startswith("v3")), None)
     if not current or not current.get("version"):
         return []
-    return [Setting("volume", "min_microversion", current.get("min_version") or "3.0", "GET /"),
-            Setting("volume", "max_microversion", current["version"], "GET /")]
+    out = [Setting("volume", "min_microversion", current.get("min_version") or "3.0", "GET /"),
+           Setting("volume", "max_microversion", current["version"], "GET /")]
+    # Tempest makes volume types whose extra specs name [volume] storage_protocol and vendor_name; the
+    # capabilities filter places their volumes only on a backend reporting those, so they are read from it.
+    _, found = probe.get(f"{url}/scheduler-stats/get_pools?detail=true")
+    caps = next((p.get("capabilities") or {} for p in (found or {}).get("pools", [])), {})
+    for option in ("storage_protocol", "vendor_name"):
+        if caps.get(option):
+            out.append(Setting("volume", option, str(caps[option]), "GET /scheduler-stats/get_pools"))
+    # The extensions the service lists, rather than tempest's "all" (which assumes every Cinder extension).
+    _, listed = probe.get(f"{url}/extensions")
+    aliases = sorted(e["alias"] for e in (listed or {}).get("extensions", []) if e.get("alias"))
+    if aliases:
+        out.append(Setting("volume-feature-enabled", "api_extensions", ",".join(aliases), "GET /extensions"))
+    return out
 
 
 def _image(probe: Probe) -> list[Setting]:

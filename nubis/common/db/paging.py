@@ -89,13 +89,15 @@ def paginate(
     max_limit: int,
     marker: Any | None,
     unknown_marker: Callable[[Any], Exception],
+    offset: int = 0,
 ) -> Page[Any]:
     """One page of ``query`` (a select of one entity or column), sorted by ``keys`` then ``tiebreak``.
 
     ``tiebreak`` must be unique (the id the API uses as marker). ``limit`` (>= 0) is cut to ``max_limit``.
     ``marker`` is a ``tiebreak`` value: the page starts after that row, which must be in ``query``'s
     results, else ``unknown_marker(marker)`` is raised (each API chooses its answer: 400 for Glance
-    and Nova). Runs at most two statements, each reading at most ``limit + 1`` rows.
+    and Nova). ``offset`` rows (after the marker, if any) are skipped first (Cinder's ``offset``). Runs at
+    most two statements, each reading at most ``limit + 1`` rows past the offset.
     """
     if limit < 0:
         raise ValueError("limit must not be negative")
@@ -110,5 +112,5 @@ def paginate(
         query = query.where(_after(parts, tuple(found)))
     if limit == 0:
         return Page([], False)
-    rows = list(session.scalars(query.limit(limit + 1)))
+    rows = list(session.scalars(query.offset(offset or None).limit(limit + 1)))
     return Page(rows[:limit], len(rows) > limit)

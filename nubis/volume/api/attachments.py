@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
-
 import webob
 
 from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
-from nubis.volume.api.common import authorize, authorize_owned, body_of, context, core, is_true, version_of
+from nubis.volume.api.common import authorize, authorize_owned, body_of, context, core, is_true, since, version_of
 from nubis.volume.api.schemas import attachments as schemas
 from nubis.volume.api.views import attachments as views
-
-
-def since(first: Version) -> Callable[[router.Handler], router.Handler]:
-    """A route that exists from microversion ``first`` (404 before, as Cinder)."""
-
-    def wrap(handler: router.Handler) -> router.Handler:
-        @functools.wraps(handler)
-        def wrapped(req: router.Request, **params: str) -> Any:
-            if version_of(req) < first:
-                raise exceptions.NotFound(f"The resource could not be found: it needs microversion {first} or later.")
-            return handler(req, **params)
-
-        return wrapped
-
-    return wrap
-
 
 V327 = Version(3, 27)
 

@@ -4,7 +4,7 @@ the microversion, the body, and list parameters."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import webob
@@ -43,6 +43,21 @@ def in_project(handler: router.Handler) -> router.Handler:
 
 def version_of(req: router.Request) -> Version:
     return req.version or MIN
+
+
+def since(first: Version) -> Callable[[router.Handler], router.Handler]:
+    """A route that exists from microversion ``first`` (404 before, as Cinder)."""
+
+    def wrap(handler: router.Handler) -> router.Handler:
+        @functools.wraps(handler)
+        def wrapped(req: router.Request, **params: str) -> Any:
+            if version_of(req) < first:
+                raise exceptions.NotFound(f"The resource could not be found: it needs microversion {first} or later.")
+            return handler(req, **params)
+
+        return wrapped
+
+    return wrap
 
 
 def body_of(req: router.Request) -> dict[str, Any]:
@@ -118,6 +133,7 @@ def list_query(req: router.Request, filter_keys: tuple[str, ...]) -> listing.Lis
             raise exceptions.BadRequest(f"Invalid filter {key}: longer than 255 characters.")
     return listing.ListQuery(filters=filters, sort=_sort(params), limit=limit, marker=params.get("marker"),
                              all_projects=all_projects,
+                             offset=_int_param("offset", params["offset"]) if "offset" in params else 0,
                              project_id=params.get("project_id") if all_projects else None)
 
 
@@ -128,7 +144,7 @@ def next_link(req: router.Request, collection: str, items: list[dict[str, Any]],
     full = limit is not None and limit.isdigit() and len(items) == int(limit)
     if not items or not (more or full):
         return []
-    params = {k: v for k, v in req.GET.items() if k != "marker"}
+    params = {k: v for k, v in req.GET.items() if k not in ("marker", "offset")}  # the marker is past the offset
     params["marker"] = items[-1]["id"]
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return [{"rel": "next", "href": f"{req.application_url}{req.path_info}?{query}"}]

@@ -11,11 +11,16 @@ from nubis.common import exceptions
 from nubis.volume.api.common import authorize, body_of, context, core, is_true
 from nubis.volume.api.schemas import quotas as schemas
 from nubis.volume.api.views import timestamp
-from nubis.volume.core.quotas import RESOURCES
+from nubis.volume.core.quotas import DEFAULT_CLASS, PER_VOLUME, RESOURCES
 
-# Quotas Cinder shows that Nubis has nothing to count against yet: no backups or groups can be made (0), and
-# no per-volume limit beyond [volume] max_volume_size_gb (-1).
-FIXED = {"backups": 0, "backup_gigabytes": 0, "groups": 0, "per_volume_gigabytes": -1}
+# Quotas Cinder shows that Nubis has nothing to count against yet: no backups or groups can be made (0).
+FIXED = {"backups": 0, "backup_gigabytes": 0, "groups": 0}
+SETTABLE = (*RESOURCES, PER_VOLUME)
+
+
+def _view(limits: dict[str, int]) -> dict[str, int]:
+    """The limits as Cinder shows them: the counted resources, the largest volume (-1 unless set), FIXED."""
+    return {**{r: limits[r] for r in RESOURCES}, PER_VOLUME: limits.get(PER_VOLUME, -1), **FIXED}
 
 
 def _check_target(target: str) -> None:
@@ -32,16 +37,17 @@ def show_quotas(req: router.Request, target_project_id: str) -> webob.Response:
     if is_true(req.GET.get("usage")):
         used = quotas.usage_of(target_project_id)
         body.update({r: {"limit": limits[r], "in_use": used[r], "reserved": 0, "allocated": 0} for r in RESOURCES})
-        body.update({r: {"limit": v, "in_use": 0, "reserved": 0, "allocated": 0} for r, v in FIXED.items()})
+        body.update({r: {"limit": v, "in_use": 0, "reserved": 0, "allocated": 0}
+                     for r, v in _view(limits).items() if r not in RESOURCES})
     else:
-        body.update({r: limits[r] for r in RESOURCES} | FIXED)
+        body.update(_view(limits))
     return router.json_response({"quota_set": body})
 
 
 def default_quotas(req: router.Request, target_project_id: str) -> webob.Response:
     _check_target(target_project_id)
     authorize(req, "volume_extension:quotas:show", target_project_id)
-    return router.json_response({"quota_set": {"id": target_project_id, **core(req).quotas.defaults(), **FIXED}})
+    return router.json_response({"quota_set": {"id": target_project_id, **_view(core(req).quotas.defaults())}})
 
 
 def update_quotas(req: router.Request, target_project_id: str) -> webob.Response:
@@ -49,9 +55,10 @@ def update_quotas(req: router.Request, target_project_id: str) -> webob.Response
     authorize(req, "volume_extension:quotas:update", target_project_id)
     body = body_of(req)
     validation.validate(body, schemas.UPDATE)
-    values = {r: v for r, v in body["quota_set"].items() if r in RESOURCES}
+    _check_fixed(body["quota_set"])
+    values = {r: v for r, v in body["quota_set"].items() if r in SETTABLE}
     core(req).quotas.update(target_project_id, values)
-    return router.json_response({"quota_set": {**core(req).quotas.limits(target_project_id), **FIXED}})
+    return router.json_response({"quota_set": _view(core(req).quotas.limits(target_project_id))})
 
 
 def delete_quotas(req: router.Request, target_project_id: str) -> webob.Response:
@@ -80,13 +87,112 @@ def availability_zones(req: router.Request) -> webob.Response:
     return router.json_response({"availabilityZoneInfo": core(req).zones()})
 
 
+def _host_matches(wanted: str, host: str) -> bool:
+    """Cinder's host filter: ``host`` matches itself and its backends and pools (``host@backend#pool``)."""
+    return host == wanted or host.startswith((wanted + "@", wanted + "#"))
+
+
 def services(req: router.Request) -> webob.Response:
     authorize(req, "volume_extension:services:index")
     found = core(req).services()
-    for key in ("host", "binary"):
-        if req.GET.get(key):
-            found = [svc for svc in found if svc[key] == req.GET[key]]
+    if req.GET.get("host"):
+        found = [svc for svc in found if _host_matches(req.GET["host"], svc["host"])]
+    if req.GET.get("binary"):
+        found = [svc for svc in found if svc["binary"] == req.GET["binary"]]
     return router.json_response({"services": [{**svc, "updated_at": timestamp(svc["updated_at"])} for svc in found]})
+
+
+def update_service(req: router.Request, action: str) -> webob.Response:
+    """``PUT /os-services/{enable|disable|disable-log-reason|freeze|thaw}`` (an admin's)."""
+    authorize(req, "volume_extension:services:update")
+    if action not in schemas.SERVICE_ACTIONS:
+        raise exceptions.NotFound(f"Unknown action {action[:50]!r}: it must be one of "
+                                  f"{', '.join(sorted(schemas.SERVICE_ACTIONS))}.")
+    body = body_of(req)
+    validation.validate(body, schemas.SERVICE_ACTIONS[action])
+    if action in ("freeze", "thaw"):
+        core(req).freeze(body["host"], action == "freeze")
+        return router.empty_response(200)
+    binary = body.get("binary") or body.get("service")
+    if not binary:
+        raise exceptions.BadRequest("Invalid input received: the body must name the service's binary.")
+    reason = body.get("disabled_reason") if action == "disable-log-reason" else None
+    if action == "disable-log-reason" and not (reason and reason.strip()):
+        raise exceptions.BadRequest("Disabled reason contains invalid characters or is too long: it must be a "
+                                    "non-empty string of at most 255 characters.")
+    done = core(req).set_service(body["host"], binary, action != "enable", reason)
+    done["service"] = done["binary"]  # Cinder's older name, still in the answer
+    if action == "disable":
+        del done["disabled_reason"]
+    return router.json_response(done)
+
+
+def hosts(req: router.Request) -> webob.Response:
+    """Cinder's ``os-hosts``: each volume service's host, zone and state."""
+    authorize(req, "volume_extension:hosts")
+    return router.json_response({"hosts": [
+        {"host_name": svc["host"], "service": svc["binary"], "zone": svc["zone"], "service-state": svc["status"],
+         "service-status": "available" if svc["state"] == "up" else "unavailable",
+         "last-update": timestamp(svc["updated_at"])} for svc in core(req).services()]})
+
+
+def show_host(req: router.Request, host: str) -> webob.Response:
+    """A volume host's usage: the total, then each project's volumes and snapshots there (404 for a host with
+    no enabled volume service, as Cinder)."""
+    authorize(req, "volume_extension:hosts")
+    rows = core(req).host_usage(host)
+    return router.json_response({"host": [{"resource": {k: str(v) if k not in ("project", "host") else v
+                                                        for k, v in row.items()}} for row in rows]})
+
+
+def pools(req: router.Request) -> webob.Response:
+    """``GET /scheduler-stats/get_pools`` (``?detail=true`` with each pool's capabilities)."""
+    authorize(req, "scheduler_extension:scheduler_stats:get_pools")
+    found = core(req).pools()
+    if is_true(req.GET.get("detail")):
+        body = [{"name": p["name"], "capabilities": {
+            **p["capabilities"], "timestamp": timestamp(p["capabilities"]["timestamp"]),
+            "updated": timestamp(p["capabilities"]["updated"])}} for p in found]
+    else:
+        body = [{"name": p["name"]} for p in found]
+    return router.json_response({"pools": body})
+
+
+def capabilities(req: router.Request, host: str) -> webob.Response:
+    authorize(req, "volume_extension:capabilities")
+    return router.json_response(core(req).capabilities(host))
+
+
+def _check_class(class_name: str) -> None:
+    if class_name != "default":
+        raise exceptions.NotFound(f"Quota class {class_name[:50]} could not be found: only the default class "
+                                  f"exists.")
+
+
+def show_quota_class(req: router.Request, class_name: str) -> webob.Response:
+    """The default quota class: the limits a project has until it is given its own."""
+    authorize(req, "volume_extension:quota_classes")
+    _check_class(class_name)
+    return router.json_response({"quota_class_set": {"id": class_name, **_view(core(req).quotas.defaults())}})
+
+
+def update_quota_class(req: router.Request, class_name: str) -> webob.Response:
+    authorize(req, "volume_extension:quota_classes")
+    _check_class(class_name)
+    body = body_of(req)
+    validation.validate(body, schemas.UPDATE_CLASS)
+    values = body["quota_class_set"]
+    _check_fixed(values)
+    core(req).quotas.update(DEFAULT_CLASS, {r: v for r, v in values.items() if r in SETTABLE})
+    return router.json_response({"quota_class_set": _view(core(req).quotas.defaults())})
+
+
+def _check_fixed(values: dict[str, Any]) -> None:
+    """The quotas shown but not counted here (``FIXED``) may be sent back as they are, not changed."""
+    for key, value in values.items():
+        if key in FIXED and value != FIXED[key]:
+            raise exceptions.BadRequest(f"Invalid input received: quota {key} cannot be changed here: it is "
+                                        f"{FIXED[key]}, as nothing is counted against it yet.")
 
 
 def routes(prefix: str) -> router.RouteTable:
@@ -97,4 +203,10 @@ def routes(prefix: str) -> router.RouteTable:
         f"{prefix}/limits": {"GET": limits},
         f"{prefix}/os-availability-zone": {"GET": availability_zones},
         f"{prefix}/os-services": {"GET": services},
+        f"{prefix}/os-services/{{action}}": {"PUT": update_service},
+        f"{prefix}/scheduler-stats/get_pools": {"GET": pools},
+        f"{prefix}/os-hosts": {"GET": hosts},
+        f"{prefix}/os-hosts/{{host}}": {"GET": show_host},
+        f"{prefix}/capabilities/{{host}}": {"GET": capabilities},
+        f"{prefix}/os-quota-class-sets/{{class_name}}": {"GET": show_quota_class, "PUT": update_quota_class},
     }

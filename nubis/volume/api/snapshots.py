@@ -81,9 +81,36 @@ def delete(req: router.Request, snapshot_id: str) -> webob.Response:
     return router.empty_response(202)
 
 
+_ACTION_RULES = {
+    "os-reset_status": "volume_extension:snapshot_admin_actions:reset_status",
+    "os-force_delete": "volume_extension:snapshot_admin_actions:force_delete",
+    "os-update_snapshot_status": "snapshot_extension:snapshot_actions:update_snapshot_status",
+}
+
+
+def action(req: router.Request, snapshot_id: str) -> webob.Response:
+    """``POST .../snapshots/{id}/action`` with one of ``schemas.ACTIONS``."""
+    body = body_of(req)
+    if len(body) != 1 or next(iter(body)) not in schemas.ACTIONS:
+        raise exceptions.BadRequest(f"Invalid request body: it must name one action of "
+                                    f"{', '.join(sorted(schemas.ACTIONS))}.")
+    name, args = next(iter(body.items()))
+    _owned(req, _ACTION_RULES[name], snapshot_id)
+    validation.validate(args, schemas.ACTIONS[name])
+    snapshots, ctx = core(req).snapshots, context(req)
+    if name == "os-reset_status":
+        snapshots.reset_status(ctx, snapshot_id, args["status"])
+    elif name == "os-force_delete":
+        snapshots.delete(ctx, snapshot_id, force=True)
+    else:
+        snapshots.update_status(ctx, snapshot_id, args["status"], args.get("progress"))
+    return router.empty_response(202)
+
+
 def routes(prefix: str) -> router.RouteTable:
     return {
         f"{prefix}/snapshots": {"GET": index, "POST": create},
         f"{prefix}/snapshots/detail": {"GET": detail},
         f"{prefix}/snapshots/{{snapshot_id}}": {"GET": show, "PUT": update, "DELETE": delete},
+        f"{prefix}/snapshots/{{snapshot_id}}/action": {"POST": action},
     }

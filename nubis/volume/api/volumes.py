@@ -7,6 +7,7 @@ from typing import Any
 import webob
 
 from nubis.api import router, validation
+from nubis.api.microversion import Version
 from nubis.common import exceptions
 from nubis.volume.api.common import (
     authorize,
@@ -16,6 +17,7 @@ from nubis.volume.api.common import (
     core,
     list_query,
     page_response,
+    since,
     version_of,
 )
 from nubis.volume.api.schemas import size_of
@@ -64,11 +66,25 @@ def _list(req: router.Request, detailed: bool) -> webob.Response:
 
 
 def index(req: router.Request) -> webob.Response:
+    if req.path_info.endswith("/"):
+        # ``GET .../volumes/``: a show with an empty id, which Cinder answers 404 (not the list).
+        raise exceptions.NotFound("Volume could not be found: no volume id was given.")
     return _list(req, detailed=False)
 
 
 def detail(req: router.Request) -> webob.Response:
     return _list(req, detailed=True)
+
+
+@since(Version(3, 12))
+def summary(req: router.Request) -> webob.Response:
+    """``GET /volumes/summary`` (3.12): how many volumes the list would show and their GiB; from 3.36 also
+    each metadata key with its values."""
+    authorize(req, "volume:get_volume_summary")
+    found = core(req).volumes.summary(context(req), list_query(req, FILTERS))
+    if version_of(req) < Version(3, 36):
+        del found["metadata"]
+    return router.json_response({"volume-summary": found})
 
 
 def show(req: router.Request, volume_id: str) -> webob.Response:
@@ -152,6 +168,12 @@ _ACTION_RULES = {
     "os-initialize_connection": "volume_extension:volume_actions:initialize_connection",
     "os-terminate_connection": "volume_extension:volume_actions:terminate_connection",
     "os-reset_status": "volume_extension:volume_admin_actions:reset_status",
+    "os-force_delete": "volume_extension:volume_admin_actions:force_delete",
+    "os-force_detach": "volume_extension:volume_admin_actions:force_detach",
+    "os-retype": "volume:retype",
+    "os-set_image_metadata": "volume_extension:volume_image_metadata:set",
+    "os-unset_image_metadata": "volume_extension:volume_image_metadata:remove",
+    "os-show_image_metadata": "volume_extension:volume_image_metadata:show",
 }
 
 
@@ -199,6 +221,19 @@ def action(req: router.Request, volume_id: str) -> webob.Response:
         volumes.roll_detaching(ctx, volume_id)
     elif name == "os-detach":
         volumes.detach(ctx, volume_id, args.get("attachment_id"))
+    elif name == "os-force_delete":
+        volumes.delete(ctx, volume_id, force=True)
+    elif name == "os-force_detach":
+        volumes.force_detach(ctx, volume_id, args.get("attachment_id"))
+    elif name == "os-retype":
+        volumes.retype(ctx, volume_id, args["new_type"], args.get("migration_policy"))
+    elif name == "os-set_image_metadata":
+        return router.json_response({"metadata": volumes.set_image_metadata(ctx, volume_id, args["metadata"])})
+    elif name == "os-unset_image_metadata":
+        volumes.unset_image_metadata(ctx, volume_id, args["key"])
+        return router.empty_response(200)
+    elif name == "os-show_image_metadata":
+        return router.json_response({"metadata": volumes.image_metadata(ctx, volume_id)})
     return router.empty_response(202)
 
 
@@ -207,6 +242,7 @@ def routes(prefix: str) -> router.RouteTable:
     return {
         f"{prefix}/volumes": {"GET": index, "POST": create},
         f"{prefix}/volumes/detail": {"GET": detail},
+        f"{prefix}/volumes/summary": {"GET": summary},
         item: {"GET": show, "PUT": update, "DELETE": delete},
         f"{item}/action": {"POST": action},
         f"{item}/metadata": {"GET": show_metadata, "POST": create_metadata, "PUT": replace_metadata},

@@ -24,10 +24,30 @@ class ListQuery:
     marker: str | None = None
     all_projects: bool = False
     project_id: str | None = None  # an admin's filter on one project
+    offset: int = 0  # rows skipped before the page (Cinder's ``offset``)
+
+
+def select_all(s: Any, model: Any, query: ListQuery, caller_project: str) -> list[Any]:
+    """Every ``model`` row visible to the caller and matching ``query``'s filters (its sort and page aside)."""
+    return list(s.scalars(_filtered(model, query, caller_project)))
 
 
 def page(s: Any, model: Any, query: ListQuery, caller_project: str, max_limit: int) -> paging.Page[Any]:
     """One page of ``model`` rows visible to the caller and matching ``query``."""
+    select = _filtered(model, query, caller_project)
+    keys = [paging.SortKey(getattr(model, k), desc) for k, desc in query.sort if k != "id"]
+    id_desc = next((desc for k, desc in query.sort if k == "id"), True)
+
+    def unknown(marker: Any) -> Exception:
+        return exceptions.NotFound(f"Marker {query.marker} could not be found.")
+
+    return paging.paginate(s, select, keys, paging.SortKey(model.id, id_desc), query.limit, max_limit,
+                           query.marker, unknown, query.offset)
+
+
+def _filtered(model: Any, query: ListQuery, caller_project: str) -> Any:
+    """The select of ``model`` rows visible to the caller (its project, or all projects for an admin's
+    ``all_tenants``) that match ``query``'s filters."""
     select = sa.select(model)
     if not query.all_projects:
         select = select.where(model.project_id == caller_project)
@@ -41,10 +61,4 @@ def page(s: Any, model: Any, query: ListQuery, caller_project: str, max_limit: i
             select = select.where(column == int(value))
         else:
             select = select.where(column == value)
-    keys = [paging.SortKey(getattr(model, k), desc) for k, desc in query.sort if k != "id"]
-    id_desc = next((desc for k, desc in query.sort if k == "id"), True)
-    def unknown(marker: Any) -> Exception:
-        return exceptions.NotFound(f"Marker {query.marker} could not be found.")
-
-    return paging.paginate(s, select, keys, paging.SortKey(model.id, id_desc), query.limit, max_limit,
-                           query.marker, unknown)
+    return select

@@ -15,6 +15,9 @@ from nubis.volume.db.models import ProjectLock, Quota, Snapshot, Volume
 
 RESOURCES = ("volumes", "gigabytes", "snapshots")
 DEFAULT_CLASS = "class:default"
+# A limit on each volume's size (GiB, -1: none but [volume] max_volume_size_gb), not a count: set like the others,
+# checked by creates and extends (``check_volume_size``).
+PER_VOLUME = "per_volume_gigabytes"
 
 
 class QuotaStore:
@@ -79,6 +82,13 @@ class QuotaStore:
         if over:
             detail = ", ".join(f"{r} (requested {n}, in use {u}, limit {lim})" for r, n, u, lim in over)
             raise exceptions.RequestEntityTooLarge(f"VolumeLimitExceeded: maximum quota exceeded for {detail}.")
+
+    def check_volume_size(self, s: Any, project_id: str, size_gb: int) -> None:
+        """413 when ``size_gb`` is over the project's ``per_volume_gigabytes`` (Cinder's VolumeSizeExceedsLimit)."""
+        limit = self.limits(project_id, s).get(PER_VOLUME, -1)
+        if 0 <= limit < size_gb:
+            raise exceptions.RequestEntityTooLarge(f"VolumeSizeExceedsLimit: Requested volume size {size_gb}G is "
+                                                   f"larger than maximum allowed limit {limit}G.")
 
     def update(self, project_id: str, values: dict[str, int]) -> None:
         """Set the project's limits for the resources named in ``values`` (checked by the API)."""

@@ -27,4 +27,5 @@ def volume_to_dict(v: Volume, type_name: str | None) -> dict[str, Any]:
 def snapshot_to_dict(sn: Snapshot) -> dict[str, Any]:
     return {"id": sn.id, "project_id": sn.project_id, "user_id": sn.user_id, "volume_id": sn.volume_id,
             "name": sn.name, "description": sn.description, "size": sn.size, "status": sn.status,
-            "error_message": sn.error_message, "created_at": sn.created_at, "updated_at": sn.updated_at}
+            "error_message": sn.error_message, "created_at": sn.created_at, "updated_at": sn.updated_at,
+            "progress": sn.progress}

@@ -16,6 +16,9 @@ from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.db.models import Snapshot, Volume
 from nubis.volume.manager.rpcapi import VolumeManagerAPI
 
+# os-update_snapshot_status: the statuses a snapshot may be moved to from its current one (Cinder's map).
+UPDATABLE_STATUS = {"creating": ("creating", "available", "error"), "deleting": ("deleting", "error_deleting")}
+
 
 class SnapshotStore:
     """Snapshots of a project as dicts (``records.snapshot_to_dict``)."""
@@ -83,11 +86,31 @@ class SnapshotStore:
             sn.updated_at = types.utcnow()
             return records.snapshot_to_dict(sn)
 
-    def delete(self, ctx: RequestContext, snapshot_id: str) -> None:
-        """202, status deleting; 400 unless available or error."""
+    def reset_status(self, ctx: RequestContext, snapshot_id: str, status: str) -> None:
+        """An admin's repair (``os-reset_status``): set the status without touching the storage."""
         with self.db.writer() as s:
             sn = self._row(s, ctx, snapshot_id)
-            if sn.status not in ("available", "error"):
+            sn.status, sn.updated_at = status, types.utcnow()
+
+    def update_status(self, ctx: RequestContext, snapshot_id: str, status: str, progress: str | None) -> None:
+        """Cinder's ``os-update_snapshot_status`` (what a driver reports): from creating to creating, available
+        or error; from deleting to deleting or error_deleting; anything else is a 400."""
+        with self.db.writer() as s:
+            sn = self._row(s, ctx, snapshot_id)
+            allowed = UPDATABLE_STATUS.get(sn.status, ())
+            if status not in allowed:
+                raise exceptions.BadRequest(f"Invalid snapshot: a snapshot that is {sn.status} cannot be updated to "
+                                            f"{status}" + (f" (only to {', '.join(allowed)})." if allowed else "."))
+            sn.status, sn.updated_at = status, types.utcnow()
+            if progress is not None:
+                sn.progress = progress
+
+    def delete(self, ctx: RequestContext, snapshot_id: str, force: bool = False) -> None:
+        """202, status deleting; 400 unless available or error (any status with ``force``, an admin's
+        ``os-force_delete``)."""
+        with self.db.writer() as s:
+            sn = self._row(s, ctx, snapshot_id)
+            if not force and sn.status not in ("available", "error"):
                 raise exceptions.BadRequest(f"Invalid snapshot: Snapshot status must be available or error, but "
                                             f"it is {sn.status}.")
             if sn.host is None or (sn.status == "error" and sn.provider_location is None):

@@ -18,10 +18,18 @@ from nubis.common.clients.image import ImageClient
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.volume.core import hosts, listing, records
+from nubis.volume.core import hosts, listing, messages, records
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.types import TypeStore
-from nubis.volume.db.models import Snapshot, Volume, VolumeAttachment, VolumeMetadata, VolumeService, VolumeType
+from nubis.volume.db.models import (
+    Snapshot,
+    Volume,
+    VolumeAttachment,
+    VolumeMetadata,
+    VolumeService,
+    VolumeType,
+    VolumeTypeExtraSpec,
+)
 from nubis.volume.image_formats import IMAGE_FORMATS
 from nubis.volume.manager.rpcapi import VolumeManagerAPI
 
@@ -41,6 +49,11 @@ def _image_metadata(image: dict[str, Any]) -> dict[str, str]:
     out.update({k: str(v) for k, v in image.items() if (k.startswith(("hw_", "os_")) or k in ("kernel_id", "ramdisk_id"))
                 and isinstance(v, str)})
     return out
+
+
+def _specs(s: Any, type_id: str) -> dict[str, str]:
+    return dict(s.execute(sa.select(VolumeTypeExtraSpec.key, VolumeTypeExtraSpec.value)
+                          .where(VolumeTypeExtraSpec.volume_type_id == type_id)).all())
 
 
 class VolumeStore:
@@ -124,6 +137,9 @@ class VolumeStore:
         self.quotas.ensure_lock(ctx.require_project_id())
         snap_host: str | None = None
         source_host: str | None = None
+        # What a volume made from another volume (or its snapshot) keeps of it, as Cinder: bootable and the
+        # image metadata.
+        inherited: Volume | None = None
         with self.db.writer() as s:
             vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin)
             size = spec.get("size")
@@ -142,6 +158,7 @@ class VolumeStore:
                                                 f"smaller than the snapshot's size {snap.size} GiB.")
                 source = s.get(Volume, snap.volume_id)
                 zone = zone or (source.availability_zone if source is not None else None)
+                inherited = source
             source_volid = spec.get("source_volid")
             if source_volid is not None:
                 source = s.get(Volume, source_volid)
@@ -151,6 +168,7 @@ class VolumeStore:
                     raise exceptions.BadRequest(f"Invalid volume: the source volume's status must be available or "
                                                 f"in-use to clone it (it is {source.status}).")
                 source_host = source.host
+                inherited = source
                 size = size or source.size
                 if size < source.size:
                     raise exceptions.BadRequest(f"Invalid input received: volume size {size} GiB must not be "
@@ -171,6 +189,7 @@ class VolumeStore:
             zone = zone or self.conf.volume.storage_availability_zone
             if zone not in hosts.zones(self.conf, s):
                 raise exceptions.BadRequest(f"Availability zone '{zone}' is invalid.")
+            self.quotas.check_volume_size(s, ctx.require_project_id(), size)
             self.quotas.check(s, ctx.require_project_id(), {"volumes": 1, "gigabytes": size})
             v = Volume(id=types.new_uuid(), project_id=ctx.project_id, user_id=ctx.user_id, name=spec.get("name"),
                        description=spec.get("description"), size=size, status="creating",
@@ -178,6 +197,9 @@ class VolumeStore:
                        source_volid=source_volid, image_id=image["id"] if image else None,
                        image_metadata=_image_metadata(image) if image else None,
                        multiattach=False, bootable=image is not None)
+            if inherited is not None:
+                v.bootable = inherited.bootable
+                v.image_metadata = dict(inherited.image_metadata) if inherited.image_metadata else None
             for key, value in (spec.get("metadata") or {}).items():
                 v.metadata_items.append(VolumeMetadata(key=key, value=value))
             try:
@@ -187,10 +209,12 @@ class VolumeStore:
                 elif source_volid is not None:
                     host = source_host
                 else:
-                    host = hosts.pick(self.conf, s, zone, size)
+                    host = hosts.pick(self.conf, s, zone, size, _specs(s, vtype.id))
                 v.host = host
             except hosts.NoValidBackend as e:
                 v.status, v.error_message = "error", str(e)
+                messages.record(s, ctx, "VOLUME", v.id, messages.SCHEDULE_ALLOCATE_VOLUME,
+                                messages.NO_BACKEND_AVAILABLE, self.conf.volume.message_ttl)
             s.add(v)
             s.flush()
             created = self._dict(s, v)
@@ -225,19 +249,28 @@ class VolumeStore:
             if new_size > self.conf.volume.max_volume_size_gb:
                 raise exceptions.BadRequest(f"Invalid input received: {new_size} GiB is over the largest "
                                             f"volume ({self.conf.volume.max_volume_size_gb} GiB).")
+            self.quotas.check_volume_size(s, v.project_id, new_size)
             self.quotas.check(s, v.project_id, {"gigabytes": new_size - v.size})
             v.status, v.updated_at = "extending", types.utcnow()
             host = v.host
         assert host is not None
         self.manager.extend_volume(ctx, host, volume_id, new_size)
 
-    def delete(self, ctx: RequestContext, volume_id: str, cascade: bool = False) -> None:
-        """Delete (202; status deleting). 400 when attached, busy, or with snapshots (unless ``cascade``)."""
+    def delete(self, ctx: RequestContext, volume_id: str, cascade: bool = False, force: bool = False) -> None:
+        """Delete (202; status deleting). 400 when attached, busy, or with snapshots (unless ``cascade``).
+
+        ``force`` (an admin's ``os-force_delete``) deletes whatever the status, as Cinder's: still not an
+        attached volume nor one with snapshots. A create still under way on the host sees the delete when it
+        ends and leaves it to go on (see the manager's ``create_volume``).
+        """
         with self.db.writer() as s:
             v = self._row(s, ctx, volume_id)
-            if v.attach_status != "detached" or any(a.attach_status != "detached" for a in v.attachments):
+            if v.attach_status == "attached" or any(a.attach_status == "attached" for a in v.attachments) or (
+                    not force and any(a.attach_status != "detached" for a in v.attachments)):
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} is attached: detach it first.")
-            if v.status not in DELETABLE:
+            if force:
+                v.attachments.clear()  # reservations of a volume being force-deleted go with it
+            elif v.status not in DELETABLE:
                 raise exceptions.BadRequest(f"Invalid volume: Volume status must be available or error or "
                                             f"error_restoring or error_extending or error_managing and must not "
                                             f"be migrating, attached, belong to a group, have snapshots or be "
@@ -247,7 +280,7 @@ class VolumeStore:
             if snaps and not cascade:
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} still has {len(snaps)} "
                                             "dependent snapshots.")
-            if any(sn.status not in ("available", "error") for sn in snaps):
+            if not force and any(sn.status not in ("available", "error") for sn in snaps):
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} has snapshots in progress.")
             if v.host is None or v.provider_location is None and v.status == "error" and not snaps:
                 # Never placed on a host (or failed before its storage existed): nothing to clean up there.
@@ -274,6 +307,29 @@ class VolumeStore:
                                             f"flag cannot change.")
             self._replace_metadata(v, {**v.metadata_dict, "readonly": str(readonly)})
             v.updated_at = types.utcnow()
+
+    def retype(self, ctx: RequestContext, volume_id: str, new_type: str, migration_policy: str | None) -> None:
+        """Cinder's ``os-retype`` where no data moves: the volume's host satisfies the new type (its extra specs
+        name no other backend), so the type changes in place. 400 when the status is not available or in-use,
+        the type is the same, or the volume would have to migrate (not built)."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.status not in ("available", "in-use"):
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} status must be available or "
+                                            f"in-use to retype, but current status is: {v.status}.")
+            target = self.types.resolve(s, new_type, ctx.is_admin)
+            if target.id == v.volume_type_id:
+                raise exceptions.BadRequest(f"Invalid input received: volume {volume_id} already has type "
+                                            f"{target.name}.")
+            service = s.get(VolumeService, v.host) if v.host else None
+            unmet = hosts.satisfies(service, _specs(s, target.id)) if service is not None else "a host"
+            if unmet is not None:
+                policy = migration_policy or "never"
+                raise exceptions.BadRequest(
+                    f"Invalid input received: the volume's host does not meet volume type {target.name} "
+                    f"({unmet}); " + ("retyping with migration_policy never cannot move it." if policy == "never"
+                                      else "moving volumes between hosts is not supported yet."))
+            v.volume_type_id, v.updated_at = target.id, types.utcnow()
 
     def reset_status(self, ctx: RequestContext, volume_id: str, status: str | None,
                      attach_status: str | None) -> None:
@@ -316,6 +372,38 @@ class VolumeStore:
                 raise exceptions.NotFound(f"Metadata item was not found: {key}.")
             del current[key]
             self._replace_metadata(v, current)
+
+    # -- image metadata (Cinder's volume_image_metadata: os-set/unset/show_image_metadata) ----------
+
+    def image_metadata(self, ctx: RequestContext, volume_id: str) -> dict[str, str]:
+        with self.db.reader() as s:
+            return dict(self._row(s, ctx, volume_id).image_metadata or {})
+
+    def set_image_metadata(self, ctx: RequestContext, volume_id: str, items: dict[str, str]) -> dict[str, str]:
+        """Merge ``items`` into the volume's image metadata; returns the whole of it. 400 while the volume is
+        in maintenance or uploading (as Cinder)."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if v.status in ("maintenance", "uploading"):
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} is {v.status}: its image "
+                                            f"metadata cannot change.")
+            merged = {**(v.image_metadata or {}), **items}
+            if len(merged) > MAX_METADATA:
+                raise exceptions.RequestEntityTooLarge(f"Maximum number of metadata items ({MAX_METADATA}) "
+                                                       f"exceeded.")
+            v.image_metadata, v.updated_at = merged, types.utcnow()
+            return merged
+
+    def unset_image_metadata(self, ctx: RequestContext, volume_id: str, key: str) -> None:
+        """Remove one image metadata item; 404 when the volume has no such item."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            current = dict(v.image_metadata or {})
+            if key not in current:
+                raise exceptions.NotFound(f"Glance metadata for volume {volume_id} with key {key} could not "
+                                          f"be found.")
+            del current[key]
+            v.image_metadata, v.updated_at = current or None, types.utcnow()
 
     # -- attach state (os-reserve / os-attach / os-detach and the 3.27 attachments) --------------------
 
@@ -370,12 +458,19 @@ class VolumeStore:
                 v.status = "in-use"
 
     def detach(self, ctx: RequestContext, volume_id: str, attachment_id: str | None) -> None:
-        """Record the volume detached (its one attachment, or ``attachment_id``): status available."""
+        """Record the volume detached (its one attachment, or ``attachment_id``): status available.
+
+        As Cinder's manager, detaching a volume with no attachment at all just makes it available (a repeated
+        detach succeeds); an ``attachment_id`` the volume does not have, while it has others, is a 400.
+        """
         with self.db.writer() as s:
             v = self._row(s, ctx, volume_id)
+            if v.status == "maintenance":
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} is in maintenance: it cannot "
+                                            f"be detached now.")
             live = [a for a in v.attachments if a.attach_status == "attached"
                     and (attachment_id is None or a.id == attachment_id)]
-            if not live:
+            if not live and any(a.attach_status == "attached" for a in v.attachments):
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} is not attached"
                                             + (f" as {attachment_id}." if attachment_id else "."))
             for a in live:
@@ -383,3 +478,37 @@ class VolumeStore:
             if not any(a.attach_status == "attached" for a in v.attachments):
                 v.status, v.attach_status = "available", "detached"
             v.updated_at = types.utcnow()
+
+    def force_detach(self, ctx: RequestContext, volume_id: str, attachment_id: str | None) -> None:
+        """An admin's ``os-force_detach``: remove the attachment (``attachment_id``, or every one), whatever its
+        state or the volume's, and take the volume's export down when nothing connects to it any more. The
+        volume becomes available once no attachment is left. 400 for an attachment the volume does not have."""
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            gone = [a for a in v.attachments if attachment_id is None or a.id == attachment_id]
+            if attachment_id is not None and not gone:
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} has no attachment "
+                                            f"{attachment_id}.")
+            connected = any(a.attach_status in ("attaching", "attached") or a.connection_info for a in gone)
+            for a in gone:
+                v.attachments.remove(a)
+            if not v.attachments:
+                v.status, v.attach_status = "available", "detached"
+            elif not any(a.attach_status == "attached" for a in v.attachments):
+                v.attach_status = "detached"
+            v.updated_at = types.utcnow()
+            host = v.host
+        if connected and host is not None and self.manager.can_send_version("1.1"):
+            self.manager.terminate_connection(ctx, host, volume_id)
+
+    def summary(self, ctx: RequestContext, query: listing.ListQuery) -> dict[str, Any]:
+        """Cinder's volume summary (3.12): count and GiB of the volumes ``query`` selects (its filters and
+        projects; sort and pages do not apply), and each metadata key with its distinct values (3.36)."""
+        with self.db.reader() as s:
+            found = listing.select_all(s, Volume, query, ctx.require_project_id())
+            metadata: dict[str, list[str]] = {}
+            for v in found:
+                for key, value in sorted(v.metadata_dict.items()):
+                    if value not in metadata.setdefault(key, []):
+                        metadata[key].append(value)
+            return {"total_count": len(found), "total_size": sum(v.size for v in found), "metadata": metadata}

@@ -119,6 +119,8 @@ class Snapshot(Base):
     host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     provider_location: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
     error_message: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
+    # What os-update_snapshot_status last reported ("80%"); None: derived from the status.
+    progress: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
 
@@ -156,5 +158,24 @@ class VolumeService(Base):
     total_capacity_gb: orm.Mapped[int] = orm.mapped_column(sa.Integer)
     max_over_subscription_ratio: orm.Mapped[float] = orm.mapped_column(sa.Float)
     disabled: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    disabled_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class Message(Base):
+    """Cinder's user message (3.3): why an asynchronous request failed, for the project that made it."""
+
+    __tablename__ = "message"
+    __table_args__ = (sa.Index("ix_message_project_created", "project_id", "created_at"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    request_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    resource_type: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    resource_uuid: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    event_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))  # VOLUME_<resource>_<action>_<detail>
+    message_level: orm.Mapped[str] = orm.mapped_column(sa.String(255), default="ERROR")
+    user_message: orm.Mapped[str] = orm.mapped_column(sa.String(1024))
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    expires_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime)

@@ -177,13 +177,35 @@ class VolumeManager:
                                     lambda: self.backend.clone(volume_id, v.size, location))
         else:
             made, error = self._run(f"Creating volume {volume_id}", lambda: self.backend.create(volume_id, v.size))
-        if error is not None:
-            self._finish(volume_id, status="error", error_message=error)
-            return
-        done = self._finish(volume_id, status="available", provider_location=made, error_message=None)
-        LOG.info("Volume %s created (%d GiB) at %s", volume_id, v.size, made)
+        done = self._finish_create(volume_id, made, error)
         if done is not None:
+            LOG.info("Volume %s created (%d GiB) at %s", volume_id, v.size, made)
             self.notifier.volume("create", done)
+
+    def _finish_create(self, volume_id: str, made: str | None, error: str | None) -> Volume | None:
+        """Record a create's outcome unless the volume changed meanwhile: an admin's force delete (or reset)
+        during the create keeps its status, and the storage made is recorded for that delete to remove; storage
+        made for a volume already gone is removed here. Returns the volume if it is now available."""
+        with self.db.writer() as s:
+            v = s.get(Volume, volume_id)
+            if v is not None and v.status == "creating":
+                if error is not None:
+                    v.status, v.error_message = "error", error
+                else:
+                    v.status, v.provider_location, v.error_message = "available", made, None
+                v.updated_at = types.utcnow()
+                s.flush()
+                s.expunge(v)
+                return v if error is None else None
+            if v is not None and made is not None:
+                LOG.info("Volume %s became %s while it was created: keeping that status", volume_id, v.status)
+                v.provider_location = made
+                return None
+        if made is not None:
+            LOG.info("Volume %s was deleted while it was created: removing its storage", volume_id)
+            self._run(f"Removing the storage of deleted volume {volume_id}",
+                      functools.partial(self.backend.delete, made))
+        return None
 
     def _from_image(self, volume_id: str, size: int, image_id: str, disk_format: str) -> str:
         """Download the image next to the volumes (never held in memory), then let the backend convert it."""
@@ -303,7 +325,13 @@ class VolumeManager:
                                 lambda: self.backend.create_snapshot(snapshot_id, location))
         with self.db.writer() as s:
             row = s.get(Snapshot, snapshot_id)
-            if row is None:
+            if row is None or row.status != "creating":
+                # Deleted (or reset) by an admin meanwhile: that delete removes what was made once it is recorded.
+                if row is not None and made is not None:
+                    row.provider_location = made
+                elif made is not None:
+                    self._run(f"Removing deleted snapshot {snapshot_id}",
+                              functools.partial(self.backend.delete_snapshot, made))
                 return
             if error is not None:
                 row.status, row.error_message = "error", error

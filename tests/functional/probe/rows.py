@@ -885,6 +885,36 @@ POST /v3/{project_id}/attachments/{attachment_id}/action write_a
         "host": "compute-1", "initiator": "iqn.2026-12.org.nubis:compute-1"}}},
     ("POST", "/v3/{project_id}/attachments/{attachment_id}/action"): lambda w: {"os-complete": {}},
 })
+
+
+def _volume_version(version: str) -> Callable[[World, str], dict[str, str]]:
+    return lambda world, persona: {"OpenStack-API-Version": f"volume {version}"}
+
+
+_NO_SUCH = "=6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c7f"
+# Volume admin APIs, actions and microversioned routes: asked of things that do not exist where the admin's call
+# is let through (a host, a message), so nothing of the world changes.
+VOLUME_MORE = [
+    Row("volume", "GET", "/v3/{project_id}/volumes/summary", "project", headers=_volume_version("3.12")),
+    Row("volume", "POST", "/v3/{project_id}/snapshots/{snapshot_id}/action", "write_a",
+        lambda w: {"os-update_snapshot_status": {"status": "available"}}),
+    Row("volume", "GET", "/v3/{project_id}/extensions", "project"),
+    Row("volume", "GET", "/v3/{project_id}/messages", "project", headers=_volume_version("3.3")),
+    Row("volume", "GET", "/v3/{project_id}/messages/{message_id}", "read_a", None, {"message_id": _NO_SUCH},
+        _volume_version("3.3")),
+    Row("volume", "DELETE", "/v3/{project_id}/messages/{message_id}", "write_a", None, {"message_id": _NO_SUCH},
+        _volume_version("3.3")),
+    Row("volume", "PUT", "/v3/{project_id}/os-services/{action}", "admin",
+        lambda w: {"host": "no-such-host", "binary": "cinder-volume"}, {"action": "=enable"}),
+    Row("volume", "GET", "/v3/{project_id}/os-hosts", "admin"),
+    Row("volume", "GET", "/v3/{project_id}/os-hosts/{host}", "admin", None, {"host": "=no-such-host"}),
+    Row("volume", "GET", "/v3/{project_id}/scheduler-stats/get_pools", "admin"),
+    Row("volume", "GET", "/v3/{project_id}/capabilities/{host}", "admin", None, {"host": "=no-such-host"}),
+    Row("volume", "GET", "/v3/{project_id}/os-quota-class-sets/{class_name}", "admin", None,
+        {"class_name": "=default"}),
+    Row("volume", "PUT", "/v3/{project_id}/os-quota-class-sets/{class_name}", "admin",
+        lambda w: {"quota_class_set": {"volumes": 10}}, {"class_name": "=default"}),
+]
 # Volume paths name the admin's project; World.call puts the calling persona's there.
 VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
                  "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment"}
@@ -946,7 +976,7 @@ def _proxy_rows() -> list[Row]:
 ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *CONSOLES, *_proxy_rows(),
                    *NETWORK_FIXED,
                    *_network_collection_rows(), *_qos_rows(), *IMAGE,
-                   *PLACEMENT, *METERING, *VOLUME]
+                   *PLACEMENT, *METERING, *VOLUME, *VOLUME_MORE]
 
 
 def resolve(row: Row, world: World) -> str:

@@ -34,3 +34,17 @@ UPDATE: dict[str, Any] = {
     "required": ["snapshot"],
     "additionalProperties": False,
 }
+
+# Cinder's snapshot statuses, as os-reset_status and os-update_snapshot_status take them.
+STATUSES = ["creating", "available", "deleting", "error", "error_deleting", "unmanaging", "backing-up", "restoring"]
+_EMPTY: dict[str, Any] = {"type": ["object", "null"], "additionalProperties": False}
+
+ACTIONS: dict[str, dict[str, Any]] = {
+    "os-reset_status": {"type": "object", "properties": {"status": {"type": "string", "enum": STATUSES}},
+                        "required": ["status"], "additionalProperties": False},
+    "os-force_delete": _EMPTY,
+    "os-update_snapshot_status": {"type": "object", "properties": {
+        "status": {"type": "string", "enum": STATUSES},
+        "progress": {"type": ["string", "null"], "maxLength": 255}},
+        "required": ["status"], "additionalProperties": False},
+}

@@ -78,6 +78,21 @@ ACTIONS: dict[str, dict[str, Any]] = {
                         "additionalProperties": False},
     "os-update_readonly_flag": {"type": "object", "properties": {"readonly": _BOOL_TEXT}, "required": ["readonly"],
                                 "additionalProperties": False},
+    "os-force_delete": _EMPTY,
+    "os-force_detach": {"type": ["object", "null"], "properties": {
+        "attachment_id": {"anyOf": [UUID, {"type": "null"}]},
+        "connector": {"type": ["object", "null"], "maxProperties": 64}},
+        "additionalProperties": False},
+    "os-set_image_metadata": {"type": "object", "properties": {"metadata": METADATA}, "required": ["metadata"],
+                              "additionalProperties": False},
+    "os-unset_image_metadata": {"type": "object",
+                                "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 255}},
+                                "required": ["key"], "additionalProperties": False},
+    "os-show_image_metadata": _EMPTY,
+    "os-retype": {"type": "object", "properties": {
+        "new_type": {"type": "string", "minLength": 1, "maxLength": 255},
+        "migration_policy": {"type": ["string", "null"], "enum": ["never", "on-demand", None]}},
+        "required": ["new_type"], "additionalProperties": False},
     "os-reset_status": {"type": "object", "properties": {
         "status": {"type": "string", "enum": ["available", "error", "creating", "deleting", "in-use", "attaching",
                                               "detaching", "error_deleting", "error_extending", "maintenance",

@@ -27,4 +27,4 @@ def summary(sn: dict[str, Any], version: Version) -> dict[str, Any]:
 def detail(sn: dict[str, Any], version: Version) -> dict[str, Any]:
     """Show and ``/detail``: with the extended attributes (owner, progress)."""
     return {**summary(sn, version), "os-extended-snapshot-attributes:project_id": sn["project_id"],
-            "os-extended-snapshot-attributes:progress": _PROGRESS.get(sn["status"], "0%")}
+            "os-extended-snapshot-attributes:progress": sn.get("progress") or _PROGRESS.get(sn["status"], "0%")}
