@@ -26,6 +26,7 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
 _V = "/volumes/{volume_id}"
 _S = "/snapshots/{snapshot_id}"
 _T = "/types/{type_id}"
+_Q = "/qos-specs/{qos_id}"
 # (rule, check, method, path, what it allows)
 _RULES = (
     ("volume:create", PROJECT_MEMBER, "POST", "/volumes", "Create a volume."),
@@ -63,6 +64,19 @@ _RULES = (
      "Read a volume type's extra specs."),
     ("volume_extension:types_extra_specs:update", ADMIN, "POST", _T + "/extra_specs",
      "Set or delete a volume type's extra specs."),
+    ("volume_extension:qos_specs_manage:get_all", ADMIN, "GET", "/qos-specs",
+     "List QoS specs (and one's volume type associations)."),
+    ("volume_extension:qos_specs_manage:get", ADMIN, "GET", _Q, "Show QoS specs."),
+    ("volume_extension:qos_specs_manage:create", ADMIN, "POST", "/qos-specs", "Create QoS specs."),
+    ("volume_extension:qos_specs_manage:update", ADMIN, "PUT", _Q,
+     "Set QoS specs keys; associate or disassociate volume types."),
+    ("volume_extension:qos_specs_manage:delete", ADMIN, "DELETE", _Q, "Delete QoS specs or some of their keys."),
+    ("volume_extension:volume_type_access:get_all_for_type", ADMIN, "GET", _T + "/os-volume-type-access",
+     "List the projects that may use a private volume type."),
+    ("volume_extension:volume_type_access:addProjectAccess", ADMIN, "POST", _T + "/action (addProjectAccess)",
+     "Let a project use a private volume type."),
+    ("volume_extension:volume_type_access:removeProjectAccess", ADMIN, "POST",
+     _T + "/action (removeProjectAccess)", "Take a project's access to a private volume type."),
     ("volume_extension:quotas:show", PROJECT_READER, "GET", "/os-quota-sets/{project_id}",
      "Show a project's quotas (and usage)."),
     ("volume_extension:quotas:update", ADMIN, "PUT", "/os-quota-sets/{project_id}", "Change a project's quotas."),

@@ -125,7 +125,7 @@ class VolumeStore:
         snap_host: str | None = None
         source_host: str | None = None
         with self.db.writer() as s:
-            vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin)
+            vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin, ctx.project_id)
             size = spec.get("size")
             zone = spec.get("availability_zone")
             if snapshot_id is not None:

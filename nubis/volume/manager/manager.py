@@ -24,7 +24,8 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.common.periodic import PeriodicTasks
 from nubis.volume.conf import volumes_dir
-from nubis.volume.db.models import Snapshot, Volume, VolumeAttachment, VolumeService
+from nubis.volume.core.qos import connection_specs
+from nubis.volume.db.models import QosSpecs, Snapshot, Volume, VolumeAttachment, VolumeService, VolumeType
 from nubis.volume.image_formats import IMAGE_FORMATS
 from nubis.volume.manager.backends.base import BackendError, VolumeBackend
 from nubis.volume.notifications import VolumeNotifier
@@ -223,7 +224,8 @@ class VolumeManager:
 
     def initialize_connection(self, volume_id: str, attachment_id: str | None) -> dict[str, Any]:
         """Export the volume and return Cinder's ``connection_info``; with an ``attachment_id`` it is also
-        recorded on that attachment (what ``GET /attachments/{id}`` shows).
+        recorded on that attachment (what ``GET /attachments/{id}`` shows). Its ``data.qos_specs`` are the
+        front-end QoS specs of the volume's type (None when it has none), for the compute to apply.
 
         Raises BackendError when the volume has no storage here or the export fails.
         """
@@ -232,7 +234,11 @@ class VolumeManager:
             if v is None or v.host != self.host or v.provider_location is None:
                 raise BackendError(f"Volume {volume_id} has no storage on {self.host} to export.")
             location = v.provider_location
+            vtype = s.get(VolumeType, v.volume_type_id)
+            qos = s.get(QosSpecs, vtype.qos_specs_id) if vtype is not None and vtype.qos_specs_id else None
+            qos_specs = connection_specs(qos.consumer, dict(qos.specs or {}), v.size) if qos is not None else None
         info = self.backend.export(volume_id, location)
+        info = {**info, "data": {**info.get("data", {}), "qos_specs": qos_specs}}
         if attachment_id is not None:
             with self.db.writer() as s:
                 a = s.get(VolumeAttachment, attachment_id)

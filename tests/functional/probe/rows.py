@@ -865,7 +865,23 @@ GET /v3/{project_id}/attachments/{attachment_id} read_a
 PUT /v3/{project_id}/attachments/{attachment_id} write_a
 DELETE /v3/{project_id}/attachments/{attachment_id} write_a
 POST /v3/{project_id}/attachments/{attachment_id}/action write_a
+POST /v3/{project_id}/types/{type_id}/action admin
+GET /v3/{project_id}/types/{type_id}/os-volume-type-access admin
+GET /v3/{project_id}/qos-specs admin
+POST /v3/{project_id}/qos-specs admin
+GET /v3/{project_id}/qos-specs/{qos_id} admin
+PUT /v3/{project_id}/qos-specs/{qos_id} admin
+DELETE /v3/{project_id}/qos-specs/{qos_id} admin
+PUT /v3/{project_id}/qos-specs/{qos_id}/delete_keys admin
+GET /v3/{project_id}/qos-specs/{qos_id}/associations admin
+GET /v3/{project_id}/qos-specs/{qos_id}/associate admin
+GET /v3/{project_id}/qos-specs/{qos_id}/disassociate admin
+GET /v3/{project_id}/qos-specs/{qos_id}/disassociate_all admin
 """, {
+    ("POST", "/v3/{project_id}/types/{type_id}/action"): lambda w: {"addProjectAccess": {"project": w.ids["project_a"]}},
+    ("POST", "/v3/{project_id}/qos-specs"): lambda w: {"qos_specs": {"name": _name(), "read_iops_sec": "100"}},
+    ("PUT", "/v3/{project_id}/qos-specs/{qos_id}"): lambda w: {"qos_specs": {"read_iops_sec": "200"}},
+    ("PUT", "/v3/{project_id}/qos-specs/{qos_id}/delete_keys"): lambda w: {"keys": ["read_iops_sec"]},
     ("POST", "/v3/{project_id}/volumes"): lambda w: {"volume": {"size": 1, "name": _name()}},
     ("PUT", "/v3/{project_id}/volumes/{volume_id}"): lambda w: {"volume": {"name": _name()}},
     ("POST", "/v3/{project_id}/volumes/{volume_id}/action"): lambda w: {"os-set_bootable": {"bootable": False}},
@@ -887,7 +903,9 @@ POST /v3/{project_id}/attachments/{attachment_id}/action write_a
 })
 # Volume paths name the admin's project; World.call puts the calling persona's there.
 VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
-                 "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment"}
+                 "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment",
+                 # QoS specs that do not exist: an admin's call is let through (404) and changes nothing.
+                 "qos_id": "=00000000-0000-4000-8000-00000000a05c"}
 
 
 
