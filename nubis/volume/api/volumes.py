@@ -7,6 +7,7 @@ from typing import Any
 import webob
 
 from nubis.api import router, validation
+from nubis.api.microversion import Version
 from nubis.common import exceptions
 from nubis.volume.api.common import (
     authorize,
@@ -152,6 +153,7 @@ _ACTION_RULES = {
     "os-initialize_connection": "volume_extension:volume_actions:initialize_connection",
     "os-terminate_connection": "volume_extension:volume_actions:terminate_connection",
     "os-reset_status": "volume_extension:volume_admin_actions:reset_status",
+    "os-volume_upload_image": "volume_extension:volume_actions:upload_image",
 }
 
 
@@ -199,7 +201,23 @@ def action(req: router.Request, volume_id: str) -> webob.Response:
         volumes.roll_detaching(ctx, volume_id)
     elif name == "os-detach":
         volumes.detach(ctx, volume_id, args.get("attachment_id"))
+    elif name == "os-volume_upload_image":
+        return _upload_image(req, volume_id, args)
     return router.empty_response(202)
+
+
+def _upload_image(req: router.Request, volume_id: str, args: dict[str, Any]) -> webob.Response:
+    """``os-volume_upload_image``: 202 with the volume (uploading) and the new image's fields."""
+    version = version_of(req)
+    image = {"name": args["image_name"], "disk_format": args.get("disk_format", "raw"),
+             "container_format": args.get("container_format", "bare"), "visibility": "private", "protected": False}
+    if version >= Version(3, 1):
+        image["visibility"] = args.get("visibility", "private")
+        image["protected"] = _flag(args.get("protected", False))
+    if image["visibility"] == "public":
+        _owned(req, "volume_extension:volume_actions:upload_public", volume_id)
+    made = core(req).volumes.upload_to_image(context(req), volume_id, image, _flag(args.get("force", False)))
+    return router.json_response(views.uploaded(made, version), status=202)
 
 
 def routes(prefix: str) -> router.RouteTable:

@@ -24,6 +24,11 @@ def _specs(s: Any, type_id: str) -> dict[str, str]:
                           .where(VolumeTypeExtraSpec.volume_type_id == type_id)).all())
 
 
+def detail(s: Any, t: VolumeType) -> dict[str, Any]:
+    """``to_dict`` of ``t`` with its extra specs, read in session ``s``."""
+    return to_dict(t, _specs(s, t.id))
+
+
 def _accessible(s: Any, t: VolumeType, is_admin: bool, project_id: str | None) -> bool:
     """Whether a caller sees type ``t``: admins all, others the public ones and those their project may use."""
     if t.is_public or is_admin:
