@@ -149,6 +149,17 @@ class Snapshot(Base):
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
 
 
+class SnapshotMetadata(Base):
+    """A snapshot's metadata item (Cinder's snapshot metadata)."""
+
+    __tablename__ = "snapshot_metadata"
+
+    snapshot_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey("snapshot.id", ondelete="CASCADE"), primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
 class Quota(Base):
     """A limit that differs from the configured default: per project, or for every project (``class:default``)."""
 

@@ -841,6 +841,12 @@ GET /v3/{project_id}/snapshots/detail project
 GET /v3/{project_id}/snapshots/{snapshot_id} read_a
 PUT /v3/{project_id}/snapshots/{snapshot_id} write_a
 DELETE /v3/{project_id}/snapshots/{snapshot_id} write_a
+GET /v3/{project_id}/snapshots/{snapshot_id}/metadata read_a
+POST /v3/{project_id}/snapshots/{snapshot_id}/metadata write_a
+PUT /v3/{project_id}/snapshots/{snapshot_id}/metadata write_a
+GET /v3/{project_id}/snapshots/{snapshot_id}/metadata/{key} read_a
+PUT /v3/{project_id}/snapshots/{snapshot_id}/metadata/{key} write_a
+DELETE /v3/{project_id}/snapshots/{snapshot_id}/metadata/{key} write_a
 GET /v3/{project_id}/types project
 POST /v3/{project_id}/types admin
 GET /v3/{project_id}/types/{type_id} project
@@ -890,6 +896,9 @@ GET /v3/{project_id}/qos-specs/{qos_id}/disassociate_all admin
     ("PUT", "/v3/{project_id}/volumes/{volume_id}/metadata/{key}"): lambda w: {"meta": {"color": "red"}},
     ("POST", "/v3/{project_id}/snapshots"): lambda w: {"snapshot": {"volume_id": w.ids["volume"]}},
     ("PUT", "/v3/{project_id}/snapshots/{snapshot_id}"): lambda w: {"snapshot": {"name": _name()}},
+    ("POST", "/v3/{project_id}/snapshots/{snapshot_id}/metadata"): lambda w: {"metadata": {"size": "big"}},
+    ("PUT", "/v3/{project_id}/snapshots/{snapshot_id}/metadata"): lambda w: {"metadata": {"color": "blue"}},
+    ("PUT", "/v3/{project_id}/snapshots/{snapshot_id}/metadata/{key}"): lambda w: {"meta": {"color": "red"}},
     ("POST", "/v3/{project_id}/types"): lambda w: {"volume_type": {"name": _name()}},
     ("PUT", "/v3/{project_id}/types/{type_id}"): lambda w: {"volume_type": {"description": "changed"}},
     ("POST", "/v3/{project_id}/types/{type_id}/extra_specs"): lambda w: {"extra_specs": {"tier": "silver"}},

@@ -1,4 +1,4 @@
-"""QoS specs (and a volume type's qos_specs_id), volume type access for private types
+"""QoS specs (and a volume type's qos_specs_id), volume type access for private types, snapshot metadata
 
 Revision ID: 0003
 Revises: 0002
@@ -36,6 +36,13 @@ def upgrade() -> None:
     sa.Column('project_id', sa.String(length=255), nullable=False),
     sa.ForeignKeyConstraint(['volume_type_id'], ['volume_type.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('volume_type_id', 'project_id')
+    )
+    op.create_table('snapshot_metadata',
+    sa.Column('snapshot_id', sa.String(length=36), nullable=False),
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('value', sa.String(length=255), nullable=False),
+    sa.ForeignKeyConstraint(['snapshot_id'], ['snapshot.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('snapshot_id', 'key')
     )
     with op.batch_alter_table('volume_type', schema=None) as batch_op:
         batch_op.add_column(sa.Column('qos_specs_id', sa.String(length=36), nullable=True))
