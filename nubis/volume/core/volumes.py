@@ -318,7 +318,12 @@ class VolumeStore:
             if v.host is None or v.provider_location is None:
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} has no data to upload.")
             previous, host = v.status, v.host
-            v.status, v.updated_at = "uploading", types.utcnow()
+            # Conditional, so that of two concurrent uploads (or an upload and an attach) one wins.
+            changed = s.execute(sa.update(Volume).where(Volume.id == v.id, Volume.status == previous)
+                                .values(status="uploading", updated_at=types.utcnow())
+                                .execution_options(synchronize_session=False)).rowcount
+            if changed != 1:
+                raise exceptions.Conflict(f"Volume {volume_id} changed while its upload was asked for: try again.")
             vtype = s.get(VolumeType, v.volume_type_id)
             type_info = {**type_detail(s, vtype), "created_at": vtype.created_at, "updated_at": vtype.updated_at,
                          "deleted": False, "deleted_at": None} if vtype is not None else None
