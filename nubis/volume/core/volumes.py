@@ -16,7 +16,7 @@ from oslo_config import cfg
 from nubis.common import exceptions
 from nubis.common.clients.image import ImageClient
 from nubis.common.context import RequestContext
-from nubis.common.db import types
+from nubis.common.db import dml, types
 from nubis.common.db.engine import Database
 from nubis.volume.core import hosts, listing, records
 from nubis.volume.core.quotas import QuotaStore
@@ -319,9 +319,9 @@ class VolumeStore:
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} has no data to upload.")
             previous, host = v.status, v.host
             # Conditional, so that of two concurrent uploads (or an upload and an attach) one wins.
-            changed = s.execute(sa.update(Volume).where(Volume.id == v.id, Volume.status == previous)
-                                .values(status="uploading", updated_at=types.utcnow())
-                                .execution_options(synchronize_session=False)).rowcount
+            changed = dml.rowcount(s.execute(sa.update(Volume).where(Volume.id == v.id, Volume.status == previous)
+                                             .values(status="uploading", updated_at=types.utcnow())
+                                             .execution_options(synchronize_session=False)))
             if changed != 1:
                 raise exceptions.Conflict(f"Volume {volume_id} changed while its upload was asked for: try again.")
             vtype = s.get(VolumeType, v.volume_type_id)
