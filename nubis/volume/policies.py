@@ -26,6 +26,7 @@ def _rule(name: str, check: str, description: str, method: str, path: str) -> po
 _V = "/volumes/{volume_id}"
 _S = "/snapshots/{snapshot_id}"
 _T = "/types/{type_id}"
+_Q = "/qos-specs/{qos_id}"
 # (rule, check, method, path, what it allows)
 _RULES = (
     ("volume:create", PROJECT_MEMBER, "POST", "/volumes", "Create a volume."),
@@ -59,6 +60,10 @@ _RULES = (
      _V + "/action (os-unset_image_metadata)", "Remove an item of a volume's image metadata."),
     ("volume:get_volume_summary", PROJECT_READER, "GET", "/volumes/summary",
      "Count the project's volumes and their size (3.12)."),
+    ("volume_extension:volume_actions:upload_image", PROJECT_MEMBER, "POST",
+     _V + "/action (os-volume_upload_image)", "Upload a volume's data to a new image."),
+    ("volume_extension:volume_actions:upload_public", ADMIN, "POST", _V + "/action (os-volume_upload_image)",
+     "Upload a volume to a public image."),
     ("volume:get_volume_metadata", PROJECT_READER, "GET", _V + "/metadata", "Read a volume's metadata."),
     ("volume:update_volume_metadata", PROJECT_MEMBER, "PUT", _V + "/metadata",
      "Set, replace or delete a volume's metadata."),
@@ -73,6 +78,11 @@ _RULES = (
      "Delete a snapshot whatever its status."),
     ("snapshot_extension:snapshot_actions:update_snapshot_status", PROJECT_MEMBER, "POST",
      _S + "/action (os-update_snapshot_status)", "Report a snapshot's status and progress (a driver's update)."),
+    ("volume:get_snapshot_metadata", PROJECT_READER, "GET", _S + "/metadata", "Read a snapshot's metadata."),
+    ("volume:update_snapshot_metadata", PROJECT_MEMBER, "PUT", _S + "/metadata",
+     "Set or replace a snapshot's metadata."),
+    ("volume:delete_snapshot_metadata", PROJECT_MEMBER, "DELETE", _S + "/metadata/{key}",
+     "Delete a snapshot's metadata item."),
     ("volume:get_all_transfers", PROJECT_READER, "GET", "/os-volume-transfer",
      "List the project's volume transfers."),
     ("volume_extension:type_get_all", f"({ADMIN}) or role:reader", "GET", "/types", "List volume types."),
@@ -82,6 +92,19 @@ _RULES = (
      "Read a volume type's extra specs."),
     ("volume_extension:types_extra_specs:update", ADMIN, "POST", _T + "/extra_specs",
      "Set or delete a volume type's extra specs."),
+    ("volume_extension:qos_specs_manage:get_all", ADMIN, "GET", "/qos-specs",
+     "List QoS specs (and one's volume type associations)."),
+    ("volume_extension:qos_specs_manage:get", ADMIN, "GET", _Q, "Show QoS specs."),
+    ("volume_extension:qos_specs_manage:create", ADMIN, "POST", "/qos-specs", "Create QoS specs."),
+    ("volume_extension:qos_specs_manage:update", ADMIN, "PUT", _Q,
+     "Set QoS specs keys; associate or disassociate volume types."),
+    ("volume_extension:qos_specs_manage:delete", ADMIN, "DELETE", _Q, "Delete QoS specs or some of their keys."),
+    ("volume_extension:volume_type_access:get_all_for_type", ADMIN, "GET", _T + "/os-volume-type-access",
+     "List the projects that may use a private volume type."),
+    ("volume_extension:volume_type_access:addProjectAccess", ADMIN, "POST", _T + "/action (addProjectAccess)",
+     "Let a project use a private volume type."),
+    ("volume_extension:volume_type_access:removeProjectAccess", ADMIN, "POST",
+     _T + "/action (removeProjectAccess)", "Take a project's access to a private volume type."),
     ("volume_extension:quotas:show", PROJECT_READER, "GET", "/os-quota-sets/{project_id}",
      "Show a project's quotas (and usage)."),
     ("volume_extension:quotas:update", ADMIN, "PUT", "/os-quota-sets/{project_id}", "Change a project's quotas."),

@@ -21,8 +21,9 @@ def index(req: router.Request) -> webob.Response:
     authorize(req, "volume_extension:type_get_all")
     raw = req.GET.get("is_public")
     is_public = None if raw is None or raw.lower() == "none" else is_true(raw)
-    found = core(req).types.list(context(req).is_admin, is_public)
-    return router.json_response({"volume_types": [views.detail(t) for t in found]})
+    ctx = context(req)
+    found = core(req).types.list(ctx.is_admin, is_public, ctx.project_id)
+    return router.json_response({"volume_types": [views.detail(t, ctx.is_admin) for t in found]})
 
 
 def create(req: router.Request) -> webob.Response:
@@ -37,7 +38,9 @@ def create(req: router.Request) -> webob.Response:
 
 def show(req: router.Request, type_id: str) -> webob.Response:
     authorize(req, "volume_extension:type_get")
-    return router.json_response({"volume_type": views.detail(core(req).types.get(type_id, context(req).is_admin))})
+    ctx = context(req)
+    found = core(req).types.get(type_id, ctx.is_admin, ctx.project_id)
+    return router.json_response({"volume_type": views.detail(found, ctx.is_admin)})
 
 
 def update(req: router.Request, type_id: str) -> webob.Response:
@@ -60,7 +63,8 @@ def delete(req: router.Request, type_id: str) -> webob.Response:
 
 def list_specs(req: router.Request, type_id: str) -> webob.Response:
     authorize(req, "volume_extension:types_extra_specs:index")
-    return router.json_response({"extra_specs": core(req).types.specs(type_id, context(req).is_admin)})
+    ctx = context(req)
+    return router.json_response({"extra_specs": core(req).types.specs(type_id, ctx.is_admin, ctx.project_id)})
 
 
 def create_specs(req: router.Request, type_id: str) -> webob.Response:
@@ -72,7 +76,8 @@ def create_specs(req: router.Request, type_id: str) -> webob.Response:
 
 def show_spec(req: router.Request, type_id: str, key: str) -> webob.Response:
     authorize(req, "volume_extension:types_extra_specs:index")
-    specs = core(req).types.specs(type_id, context(req).is_admin)
+    ctx = context(req)
+    specs = core(req).types.specs(type_id, ctx.is_admin, ctx.project_id)
     if key not in specs:
         raise exceptions.NotFound(f"Volume Type {type_id} has no extra specs with key {key}.")
     return router.json_response({key: specs[key]})
@@ -94,11 +99,37 @@ def delete_spec(req: router.Request, type_id: str, key: str) -> webob.Response:
     return router.empty_response(202)
 
 
+# -- access to private types (Cinder's os-volume-type-access) -------------------------------------------
+
+def list_access(req: router.Request, type_id: str) -> webob.Response:
+    authorize(req, "volume_extension:volume_type_access:get_all_for_type")
+    return router.json_response(views.access(core(req).types.access_list(type_id)))
+
+
+def action(req: router.Request, type_id: str) -> webob.Response:
+    """``POST .../types/{id}/action`` with ``addProjectAccess`` or ``removeProjectAccess`` (``project``): 202."""
+    body = body_of(req)
+    if len(body) != 1 or next(iter(body)) not in schemas.ACCESS_ACTIONS:
+        raise exceptions.BadRequest("Invalid request body: it must name one action of addProjectAccess, "
+                                    "removeProjectAccess.")
+    name, args = next(iter(body.items()))
+    authorize(req, f"volume_extension:volume_type_access:{name}")
+    validation.validate(args, schemas.ACCESS_ACTIONS[name])
+    project = args["project"].strip()
+    if name == "addProjectAccess":
+        core(req).types.add_access(type_id, project)
+    else:
+        core(req).types.remove_access(type_id, project)
+    return router.empty_response(202)
+
+
 def routes(prefix: str) -> router.RouteTable:
     item = f"{prefix}/types/{{type_id}}"
     return {
         f"{prefix}/types": {"GET": index, "POST": create},
         item: {"GET": show, "PUT": update, "DELETE": delete},
         f"{item}/extra_specs": {"GET": list_specs, "POST": create_specs},
+        f"{item}/action": {"POST": action},
+        f"{item}/os-volume-type-access": {"GET": list_access},
         f"{item}/extra_specs/{{key}}": {"GET": show_spec, "PUT": update_spec, "DELETE": delete_spec},
     }

@@ -174,6 +174,7 @@ _ACTION_RULES = {
     "os-set_image_metadata": "volume_extension:volume_image_metadata:set",
     "os-unset_image_metadata": "volume_extension:volume_image_metadata:remove",
     "os-show_image_metadata": "volume_extension:volume_image_metadata:show",
+    "os-volume_upload_image": "volume_extension:volume_actions:upload_image",
 }
 
 
@@ -234,7 +235,23 @@ def action(req: router.Request, volume_id: str) -> webob.Response:
         return router.empty_response(200)
     elif name == "os-show_image_metadata":
         return router.json_response({"metadata": volumes.image_metadata(ctx, volume_id)})
+    elif name == "os-volume_upload_image":
+        return _upload_image(req, volume_id, args)
     return router.empty_response(202)
+
+
+def _upload_image(req: router.Request, volume_id: str, args: dict[str, Any]) -> webob.Response:
+    """``os-volume_upload_image``: 202 with the volume (uploading) and the new image's fields."""
+    version = version_of(req)
+    image = {"name": args["image_name"], "disk_format": args.get("disk_format", "raw"),
+             "container_format": args.get("container_format", "bare"), "visibility": "private", "protected": False}
+    if version >= Version(3, 1):
+        image["visibility"] = args.get("visibility", "private")
+        image["protected"] = _flag(args.get("protected", False))
+    if image["visibility"] == "public":
+        _owned(req, "volume_extension:volume_actions:upload_public", volume_id)
+    made = core(req).volumes.upload_to_image(context(req), volume_id, image, _flag(args.get("force", False)))
+    return router.json_response(views.uploaded(made, version), status=202)
 
 
 def routes(prefix: str) -> router.RouteTable:

@@ -13,6 +13,7 @@ from nubis.common.policy import Policy
 from nubis.volume.core import hosts
 from nubis.volume.core.attachments import AttachmentStore
 from nubis.volume.core.messages import MessageStore
+from nubis.volume.core.qos import QosStore
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.snapshots import SnapshotStore
 from nubis.volume.core.types import TypeStore
@@ -31,6 +32,7 @@ class VolumeCore:
         self.policy = policy
         self.quotas = QuotaStore(conf, db)
         self.types = TypeStore(conf, db)
+        self.qos_specs = QosStore(db)
         self.volumes = VolumeStore(conf, db, self.types, self.quotas, manager, images)
         self.snapshots = SnapshotStore(conf, db, self.quotas, manager)
         self.attachments = AttachmentStore(db, manager)

@@ -24,8 +24,9 @@ def volume_to_dict(v: Volume, type_name: str | None) -> dict[str, Any]:
             "error_message": v.error_message, "created_at": v.created_at, "updated_at": v.updated_at}
 
 
-def snapshot_to_dict(sn: Snapshot) -> dict[str, Any]:
+def snapshot_to_dict(sn: Snapshot, metadata: dict[str, str] | None = None) -> dict[str, Any]:
     return {"id": sn.id, "project_id": sn.project_id, "user_id": sn.user_id, "volume_id": sn.volume_id,
+            "metadata": dict(metadata or {}),
             "name": sn.name, "description": sn.description, "size": sn.size, "status": sn.status,
             "error_message": sn.error_message, "created_at": sn.created_at, "updated_at": sn.updated_at,
             "progress": sn.progress}

@@ -13,11 +13,28 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.volume.core import listing, records
 from nubis.volume.core.quotas import QuotaStore
-from nubis.volume.db.models import Snapshot, Volume
+from nubis.volume.db.models import Snapshot, SnapshotMetadata, Volume
 from nubis.volume.manager.rpcapi import VolumeManagerAPI
 
 # os-update_snapshot_status: the statuses a snapshot may be moved to from its current one (Cinder's map).
 UPDATABLE_STATUS = {"creating": ("creating", "available", "error"), "deleting": ("deleting", "error_deleting")}
+# As for volumes: Cinder bounds metadata items with a quota of their own; Nubis here.
+MAX_METADATA = 128
+
+
+def _metadata(s: Any, snapshot_ids: list[str]) -> dict[str, dict[str, str]]:
+    """Each snapshot's metadata, one query for all of them."""
+    out: dict[str, dict[str, str]] = {i: {} for i in snapshot_ids}
+    if snapshot_ids:
+        for sid, key, value in s.execute(sa.select(SnapshotMetadata.snapshot_id, SnapshotMetadata.key,
+                                                   SnapshotMetadata.value)
+                                         .where(SnapshotMetadata.snapshot_id.in_(snapshot_ids))):
+            out[sid][key] = value
+    return out
+
+
+def _dict(s: Any, sn: Snapshot) -> dict[str, Any]:
+    return records.snapshot_to_dict(sn, _metadata(s, [sn.id])[sn.id])
 
 
 class SnapshotStore:
@@ -43,16 +60,17 @@ class SnapshotStore:
 
     def get(self, ctx: RequestContext, snapshot_id: str) -> dict[str, Any]:
         with self.db.reader() as s:
-            return records.snapshot_to_dict(self._row(s, ctx, snapshot_id))
+            return _dict(s, self._row(s, ctx, snapshot_id))
 
     def list(self, ctx: RequestContext, query: listing.ListQuery) -> tuple[list[dict[str, Any]], bool]:
         with self.db.reader() as s:
             found = listing.page(s, Snapshot, query, ctx.require_project_id(), self.conf.volume.osapi_max_limit)
-            return [records.snapshot_to_dict(sn) for sn in found.rows], found.more
+            items = _metadata(s, [sn.id for sn in found.rows])
+            return [records.snapshot_to_dict(sn, items[sn.id]) for sn in found.rows], found.more
 
     def create(self, ctx: RequestContext, volume_id: str, name: str | None, description: str | None,
-               force: bool) -> dict[str, Any]:
-        """Snapshot an available volume (an in-use one with ``force``): 202, status creating.
+               force: bool, metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        """Snapshot an available volume (an in-use one with ``force``) with ``metadata``: 202, status creating.
 
         404 for a volume the caller cannot see; 400 for one in another state; 413 over quota.
         """
@@ -71,7 +89,8 @@ class SnapshotStore:
                           name=name, description=description, size=v.size, status="creating", host=v.host)
             s.add(sn)
             s.flush()
-            created = records.snapshot_to_dict(sn)
+            self._replace_metadata(s, sn.id, metadata or {})
+            created = _dict(s, sn)
             host = v.host
         assert host is not None
         self.manager.create_snapshot(ctx, host, created["id"])
@@ -84,7 +103,7 @@ class SnapshotStore:
                 if field in changes:
                     setattr(sn, field, changes[field])
             sn.updated_at = types.utcnow()
-            return records.snapshot_to_dict(sn)
+            return _dict(s, sn)
 
     def reset_status(self, ctx: RequestContext, snapshot_id: str, status: str) -> None:
         """An admin's repair (``os-reset_status``): set the status without touching the storage."""
@@ -119,3 +138,38 @@ class SnapshotStore:
             sn.status, sn.updated_at = "deleting", types.utcnow()
             host = sn.host
         self.manager.delete_snapshot(ctx, host, snapshot_id)
+
+    # -- metadata (Cinder's /snapshots/{id}/metadata) ---------------------------------------------------
+
+    @staticmethod
+    def _replace_metadata(s: Any, snapshot_id: str, items: dict[str, str]) -> None:
+        if len(items) > MAX_METADATA:
+            raise exceptions.RequestEntityTooLarge(f"Maximum number of metadata items ({MAX_METADATA}) exceeded.")
+        s.execute(sa.delete(SnapshotMetadata).where(SnapshotMetadata.snapshot_id == snapshot_id))
+        for key, value in items.items():
+            s.add(SnapshotMetadata(snapshot_id=snapshot_id, key=key, value=value))
+        s.flush()
+
+    def metadata(self, ctx: RequestContext, snapshot_id: str) -> dict[str, str]:
+        with self.db.reader() as s:
+            return _metadata(s, [self._row(s, ctx, snapshot_id).id])[snapshot_id]
+
+    def set_metadata(self, ctx: RequestContext, snapshot_id: str, items: dict[str, str],
+                     replace: bool) -> dict[str, str]:
+        """Merge ``items`` into the metadata (POST, or one item's PUT), or make them the whole metadata (PUT)."""
+        with self.db.writer() as s:
+            sn = self._row(s, ctx, snapshot_id)
+            merged = dict(items) if replace else {**_metadata(s, [sn.id])[sn.id], **items}
+            self._replace_metadata(s, sn.id, merged)
+            sn.updated_at = types.utcnow()
+            return merged
+
+    def delete_metadata_item(self, ctx: RequestContext, snapshot_id: str, key: str) -> None:
+        """Remove one item; 404 when the snapshot has no such key."""
+        with self.db.writer() as s:
+            sn = self._row(s, ctx, snapshot_id)
+            row = s.get(SnapshotMetadata, (sn.id, key))
+            if row is None:
+                raise exceptions.NotFound(f"Metadata item was not found: {key}.")
+            s.delete(row)
+            sn.updated_at = types.utcnow()

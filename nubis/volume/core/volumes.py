@@ -16,11 +16,12 @@ from oslo_config import cfg
 from nubis.common import exceptions
 from nubis.common.clients.image import ImageClient
 from nubis.common.context import RequestContext
-from nubis.common.db import types
+from nubis.common.db import dml, types
 from nubis.common.db.engine import Database
 from nubis.volume.core import hosts, listing, messages, records
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.types import TypeStore
+from nubis.volume.core.types import detail as type_detail
 from nubis.volume.db.models import (
     Snapshot,
     Volume,
@@ -54,6 +55,14 @@ def _image_metadata(image: dict[str, Any]) -> dict[str, str]:
 def _specs(s: Any, type_id: str) -> dict[str, str]:
     return dict(s.execute(sa.select(VolumeTypeExtraSpec.key, VolumeTypeExtraSpec.value)
                           .where(VolumeTypeExtraSpec.volume_type_id == type_id)).all())
+def _image_properties(volume_image_metadata: dict[str, str]) -> dict[str, Any]:
+    """What an image made from a volume keeps of the image the volume was made from (as Cinder): the boot
+    properties (``hw_*``, ``os_*``, kernel and ramdisk) and ``min_ram``."""
+    out: dict[str, Any] = {k: v for k, v in volume_image_metadata.items()
+                           if k.startswith(("hw_", "os_")) or k in ("kernel_id", "ramdisk_id")}
+    if str(volume_image_metadata.get("min_ram", "")).isdigit():
+        out["min_ram"] = int(volume_image_metadata["min_ram"])
+    return out
 
 
 class VolumeStore:
@@ -141,7 +150,7 @@ class VolumeStore:
         # image metadata.
         inherited: Volume | None = None
         with self.db.writer() as s:
-            vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin)
+            vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin, ctx.project_id)
             size = spec.get("size")
             zone = spec.get("availability_zone")
             if snapshot_id is not None:
@@ -341,6 +350,70 @@ class VolumeStore:
             if attach_status is not None:
                 v.attach_status = attach_status
             v.updated_at = types.utcnow()
+
+    # -- upload to an image (os-volume_upload_image) ---------------------------------------------------
+
+    def upload_to_image(self, ctx: RequestContext, volume_id: str, image: dict[str, Any],
+                        force: bool) -> dict[str, Any]:
+        """Create image ``image`` (name, disk_format, container_format, visibility, protected) in the image
+        service as the caller, mark the volume ``uploading`` and have its host's manager write its data there.
+
+        400 unless the volume is available (or in-use with ``force``); the image service's refusal keeps its
+        status (400, 403, 409, 413). Returns Cinder's ``os-volume_upload_image`` fields as a dict.
+        """
+        self.manager.check_can_send("upload_image")
+        if self.images is None:
+            raise exceptions.BadRequest("This cloud has no image service to upload volumes to.")
+        with self.db.writer() as s:
+            v = self._row(s, ctx, volume_id)
+            if not (v.status == "available" or (v.status == "in-use" and force)):
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} status must be available or "
+                                            f"in-use (with force) to upload it to an image, but it is {v.status}.")
+            if v.host is None or v.provider_location is None:
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} has no data to upload.")
+            previous, host = v.status, v.host
+            # Conditional, so that of two concurrent uploads (or an upload and an attach) one wins.
+            changed = dml.rowcount(s.execute(sa.update(Volume).where(Volume.id == v.id, Volume.status == previous)
+                                             .values(status="uploading", updated_at=types.utcnow())
+                                             .execution_options(synchronize_session=False)))
+            if changed != 1:
+                raise exceptions.Conflict(f"Volume {volume_id} changed while its upload was asked for: try again.")
+            vtype = s.get(VolumeType, v.volume_type_id)
+            type_info = {**type_detail(s, vtype), "created_at": vtype.created_at, "updated_at": vtype.updated_at,
+                         "deleted": False, "deleted_at": None} if vtype is not None else None
+            body = {**_image_properties(v.image_metadata or {}), **image}
+            uploaded = {"id": v.id, "size": v.size, "display_description": v.description,
+                        "volume_type": type_info}
+        try:
+            made = self._create_image(ctx, body)
+        except Exception:
+            with self.db.writer() as s:
+                row = s.get(Volume, volume_id)
+                if row is not None and row.status == "uploading":
+                    row.status = previous
+            raise
+        self.manager.upload_image(ctx, host, volume_id, made["id"], image["disk_format"])
+        return {**uploaded, "status": "uploading", "updated_at": types.utcnow(), "image_id": made["id"],
+                "image_name": made.get("name", image["name"]), "disk_format": image["disk_format"],
+                "container_format": image["container_format"], "visibility": made.get("visibility",
+                                                                                      image["visibility"]),
+                "protected": made.get("protected", image["protected"])}
+
+    def _create_image(self, ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v2/images`` as the caller; the image service's refusal becomes the same client error."""
+        assert self.images is not None
+        try:
+            resp = self.images.create(body, caller=ctx)
+        except ks_exc.EndpointNotFound:
+            raise exceptions.BadRequest("This cloud's catalog has no image service.") from None
+        except ks_exc.ConnectionError as exc:
+            raise exceptions.ServiceUnavailable(f"The image service cannot be reached: {exc}") from None
+        if resp.status_code == 201:
+            return resp.json()  # type: ignore[no-any-return]
+        reason = f"The image service refused the image ({resp.status_code}): {resp.text[:300]}"
+        refusal = {400: exceptions.BadRequest, 403: exceptions.Forbidden, 409: exceptions.Conflict,
+                   413: exceptions.RequestEntityTooLarge}.get(resp.status_code, exceptions.ServiceUnavailable)
+        raise refusal(reason)
 
     # -- metadata ------------------------------------------------------------
 

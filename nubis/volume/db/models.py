@@ -26,6 +26,8 @@ class VolumeType(Base):
     name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
     description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     is_public: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    # The QoS specs associated with the type (Cinder's qos_specs_id), None when there are none.
+    qos_specs_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True, index=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
 
@@ -37,6 +39,30 @@ class VolumeTypeExtraSpec(Base):
         sa.String(36), sa.ForeignKey("volume_type.id", ondelete="CASCADE"), primary_key=True)
     key: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
     value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class VolumeTypeProject(Base):
+    """A project given access to a private volume type (Cinder's volume type access)."""
+
+    __tablename__ = "volume_type_project"
+
+    volume_type_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey("volume_type.id", ondelete="CASCADE"), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+
+
+class QosSpecs(Base):
+    """Cinder's QoS specs: named limits for a consumer (``front-end``: the compute's hypervisor applies them,
+    ``back-end``: the storage would, ``both``), associated with volume types."""
+
+    __tablename__ = "qos_specs"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    consumer: orm.Mapped[str] = orm.mapped_column(sa.String(16), default="back-end")
+    specs: orm.Mapped[Any] = orm.mapped_column(types.JSONText)  # {key: value}, both strings
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
 
 
 class Volume(Base):
@@ -123,6 +149,17 @@ class Snapshot(Base):
     progress: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class SnapshotMetadata(Base):
+    """A snapshot's metadata item (Cinder's snapshot metadata)."""
+
+    __tablename__ = "snapshot_metadata"
+
+    snapshot_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey("snapshot.id", ondelete="CASCADE"), primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
 
 
 class Quota(Base):

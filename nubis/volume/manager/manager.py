@@ -9,11 +9,12 @@ exports are made to match the attachments (attached volumes exported again, any 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -24,7 +25,8 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.common.periodic import PeriodicTasks
 from nubis.volume.conf import volumes_dir
-from nubis.volume.db.models import Snapshot, Volume, VolumeAttachment, VolumeService
+from nubis.volume.core.qos import connection_specs
+from nubis.volume.db.models import QosSpecs, Snapshot, Volume, VolumeAttachment, VolumeService, VolumeType
 from nubis.volume.image_formats import IMAGE_FORMATS
 from nubis.volume.manager.backends.base import BackendError, VolumeBackend
 from nubis.volume.notifications import VolumeNotifier
@@ -37,6 +39,11 @@ INTERRUPTED = "The volume manager stopped before this operation finished."
 
 def _short(message: str) -> str:
     return message[:1000]
+
+
+def _after_upload(v: Volume) -> str:
+    """The status a volume goes back to once its upload to an image ends: in-use when attached."""
+    return "in-use" if v.attach_status == "attached" else "available"
 
 
 class VolumeManager:
@@ -80,6 +87,10 @@ class VolumeManager:
             for sn in s.scalars(sa.select(Snapshot).where(Snapshot.host == self.host,
                                                           Snapshot.status == "creating")):
                 sn.status, sn.error_message = "error", INTERRUPTED
+            for v in s.scalars(sa.select(Volume).where(Volume.host == self.host, Volume.status == "uploading")):
+                # Cinder's init_host does the same: the upload is lost, the volume is usable again.
+                LOG.warning("Volume %s was uploading to an image when the manager stopped", v.id)
+                v.status = _after_upload(v)
             deleting = list(s.scalars(sa.select(Volume.id).where(Volume.host == self.host,
                                                                   Volume.status == "deleting")))
             snaps = list(s.scalars(sa.select(Snapshot.id).where(Snapshot.host == self.host,
@@ -227,6 +238,53 @@ class VolumeManager:
         finally:
             os.unlink(tmp)
 
+    def upload_image(self, volume_id: str, image_id: str, disk_format: str) -> None:
+        """Write the volume's data as ``disk_format`` to image ``image_id`` (created queued by the API, as the
+        caller), with the service credentials, as volumes from images download theirs; the volume goes back to
+        available (in-use when attached). A failed upload deletes the image, as Cinder's does."""
+        v = self._volume(volume_id, "uploading")
+        if v is None:
+            return
+        _, error = self._run(f"Uploading volume {volume_id} to image {image_id}",
+                             functools.partial(self._to_image, volume_id, v.provider_location, image_id, disk_format))
+        if error is not None and self.images is not None:
+            resp = self.images.delete(image_id)
+            if resp.status_code not in (204, 404):
+                LOG.warning("Could not delete image %s after its failed upload: %s", image_id, resp.status_code)
+        with self.db.writer() as s:
+            row = s.get(Volume, volume_id)
+            if row is not None and row.status == "uploading":
+                row.status, row.updated_at = _after_upload(row), types.utcnow()
+        if error is None:
+            LOG.info("Volume %s uploaded to image %s (%s)", volume_id, image_id, disk_format)
+
+    def _to_image(self, volume_id: str, location: str | None, image_id: str, disk_format: str) -> None:
+        """Convert the volume to a temporary file next to the volumes, then stream it to the image service."""
+        if self.images is None:
+            raise BackendError("This storage host has no image service configured to upload images to.")
+        if location is None:
+            raise BackendError(f"Volume {volume_id} has no data to upload.")
+        qemu_format = IMAGE_FORMATS.get(disk_format)
+        if qemu_format is None:
+            raise BackendError(f"Volumes cannot be written as disk_format {disk_format}.")
+        fd, tmp = tempfile.mkstemp(prefix=f".upload-{volume_id}-", dir=volumes_dir(self.conf))
+        os.close(fd)
+        try:
+            self.backend.copy_to_image(location, tmp, qemu_format)
+
+            def chunks() -> Iterator[bytes]:
+                with open(tmp, "rb") as f:
+                    while chunk := f.read(1024 * 1024):
+                        yield chunk
+
+            resp = self.images.upload(image_id, chunks())
+            if resp.status_code != 204:
+                raise BackendError(f"The image service refused the upload of image {image_id}: "
+                                   f"{resp.status_code} {resp.text[:300]}")
+        finally:
+            with contextlib.suppress(FileNotFoundError):  # a failed convert removed it already
+                os.unlink(tmp)
+
     def extend_volume(self, volume_id: str, new_size: int) -> None:
         v = self._volume(volume_id, "extending")
         if v is None:
@@ -245,7 +303,8 @@ class VolumeManager:
 
     def initialize_connection(self, volume_id: str, attachment_id: str | None) -> dict[str, Any]:
         """Export the volume and return Cinder's ``connection_info``; with an ``attachment_id`` it is also
-        recorded on that attachment (what ``GET /attachments/{id}`` shows).
+        recorded on that attachment (what ``GET /attachments/{id}`` shows). Its ``data.qos_specs`` are the
+        front-end QoS specs of the volume's type (None when it has none), for the compute to apply.
 
         Raises BackendError when the volume has no storage here or the export fails.
         """
@@ -254,7 +313,11 @@ class VolumeManager:
             if v is None or v.host != self.host or v.provider_location is None:
                 raise BackendError(f"Volume {volume_id} has no storage on {self.host} to export.")
             location = v.provider_location
+            vtype = s.get(VolumeType, v.volume_type_id)
+            qos = s.get(QosSpecs, vtype.qos_specs_id) if vtype is not None and vtype.qos_specs_id else None
+            qos_specs = connection_specs(qos.consumer, dict(qos.specs or {}), v.size) if qos is not None else None
         info = self.backend.export(volume_id, location)
+        info = {**info, "data": {**info.get("data", {}), "qos_specs": qos_specs}}
         if attachment_id is not None:
             with self.db.writer() as s:
                 a = s.get(VolumeAttachment, attachment_id)

@@ -3,6 +3,7 @@
 Version history:
   1.0 - create_volume, delete_volume, extend_volume, create_snapshot, delete_snapshot
   1.1 - initialize_connection (call: export for a compute), terminate_connection (cast)
+  1.2 - upload_image (cast: write the volume's data to an image the API created)
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ class VolumeManagerAPI(rpc.RPCClient):
     ``initialize_connection``, a call whose answer is the export."""
 
     TOPIC = TOPIC
-    VERSION = "1.1"
-    SINCE: ClassVar[dict[str, str]] = {"initialize_connection": "1.1", "terminate_connection": "1.1"}
+    VERSION = "1.2"
+    SINCE: ClassVar[dict[str, str]] = {"initialize_connection": "1.1", "terminate_connection": "1.1",
+                                       "upload_image": "1.2"}
 
     def initialize_connection(self, ctxt: RequestContext, host: str, volume_id: str,
                               attachment_id: str | None) -> dict[str, Any]:
@@ -38,6 +40,12 @@ class VolumeManagerAPI(rpc.RPCClient):
         """Remove the volume's export once no attachment connects to it any more."""
         self.check_can_send("terminate_connection")
         self.prepare(server=host, version="1.1").cast(ctxt, "terminate_connection", volume_id=volume_id)
+
+    def upload_image(self, ctxt: RequestContext, host: str, volume_id: str, image_id: str, disk_format: str) -> None:
+        """Write the volume's data as ``disk_format`` to the queued image ``image_id`` (status uploading → back
+        to available or in-use). Callers run ``check_can_send("upload_image")`` before changing any state."""
+        self.prepare(server=host, version="1.2").cast(ctxt, "upload_image", volume_id=volume_id, image_id=image_id,
+                                                      disk_format=disk_format)
 
     def create_volume(self, ctxt: RequestContext, host: str, volume_id: str) -> None:
         """Make the volume's storage (empty, or from its ``snapshot_id``); status creating → available/error."""
@@ -62,7 +70,7 @@ class VolumeManagerAPI(rpc.RPCClient):
 class VolumeManagerEndpoint:
     """The RPC server side: hands each message to the manager."""
 
-    target = oslo_messaging.Target(version="1.1")
+    target = oslo_messaging.Target(version="1.2")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -92,3 +100,6 @@ class VolumeManagerEndpoint:
 
     def terminate_connection(self, ctxt: RequestContext, volume_id: str) -> None:
         self.manager.terminate_connection(volume_id)
+
+    def upload_image(self, ctxt: RequestContext, volume_id: str, image_id: str, disk_format: str) -> None:
+        self.manager.upload_image(volume_id, image_id, disk_format)

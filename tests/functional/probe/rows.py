@@ -841,6 +841,12 @@ GET /v3/{project_id}/snapshots/detail project
 GET /v3/{project_id}/snapshots/{snapshot_id} read_a
 PUT /v3/{project_id}/snapshots/{snapshot_id} write_a
 DELETE /v3/{project_id}/snapshots/{snapshot_id} write_a
+GET /v3/{project_id}/snapshots/{snapshot_id}/metadata read_a
+POST /v3/{project_id}/snapshots/{snapshot_id}/metadata write_a
+PUT /v3/{project_id}/snapshots/{snapshot_id}/metadata write_a
+GET /v3/{project_id}/snapshots/{snapshot_id}/metadata/{key} read_a
+PUT /v3/{project_id}/snapshots/{snapshot_id}/metadata/{key} write_a
+DELETE /v3/{project_id}/snapshots/{snapshot_id}/metadata/{key} write_a
 GET /v3/{project_id}/types project
 POST /v3/{project_id}/types admin
 GET /v3/{project_id}/types/{type_id} project
@@ -865,7 +871,23 @@ GET /v3/{project_id}/attachments/{attachment_id} read_a
 PUT /v3/{project_id}/attachments/{attachment_id} write_a
 DELETE /v3/{project_id}/attachments/{attachment_id} write_a
 POST /v3/{project_id}/attachments/{attachment_id}/action write_a
+POST /v3/{project_id}/types/{type_id}/action admin
+GET /v3/{project_id}/types/{type_id}/os-volume-type-access admin
+GET /v3/{project_id}/qos-specs admin
+POST /v3/{project_id}/qos-specs admin
+GET /v3/{project_id}/qos-specs/{qos_id} admin
+PUT /v3/{project_id}/qos-specs/{qos_id} admin
+DELETE /v3/{project_id}/qos-specs/{qos_id} admin
+PUT /v3/{project_id}/qos-specs/{qos_id}/delete_keys admin
+GET /v3/{project_id}/qos-specs/{qos_id}/associations admin
+GET /v3/{project_id}/qos-specs/{qos_id}/associate admin
+GET /v3/{project_id}/qos-specs/{qos_id}/disassociate admin
+GET /v3/{project_id}/qos-specs/{qos_id}/disassociate_all admin
 """, {
+    ("POST", "/v3/{project_id}/types/{type_id}/action"): lambda w: {"addProjectAccess": {"project": w.ids["project_a"]}},
+    ("POST", "/v3/{project_id}/qos-specs"): lambda w: {"qos_specs": {"name": _name(), "read_iops_sec": "100"}},
+    ("PUT", "/v3/{project_id}/qos-specs/{qos_id}"): lambda w: {"qos_specs": {"read_iops_sec": "200"}},
+    ("PUT", "/v3/{project_id}/qos-specs/{qos_id}/delete_keys"): lambda w: {"keys": ["read_iops_sec"]},
     ("POST", "/v3/{project_id}/volumes"): lambda w: {"volume": {"size": 1, "name": _name()}},
     ("PUT", "/v3/{project_id}/volumes/{volume_id}"): lambda w: {"volume": {"name": _name()}},
     ("POST", "/v3/{project_id}/volumes/{volume_id}/action"): lambda w: {"os-set_bootable": {"bootable": False}},
@@ -874,6 +896,9 @@ POST /v3/{project_id}/attachments/{attachment_id}/action write_a
     ("PUT", "/v3/{project_id}/volumes/{volume_id}/metadata/{key}"): lambda w: {"meta": {"color": "red"}},
     ("POST", "/v3/{project_id}/snapshots"): lambda w: {"snapshot": {"volume_id": w.ids["volume"]}},
     ("PUT", "/v3/{project_id}/snapshots/{snapshot_id}"): lambda w: {"snapshot": {"name": _name()}},
+    ("POST", "/v3/{project_id}/snapshots/{snapshot_id}/metadata"): lambda w: {"metadata": {"size": "big"}},
+    ("PUT", "/v3/{project_id}/snapshots/{snapshot_id}/metadata"): lambda w: {"metadata": {"color": "blue"}},
+    ("PUT", "/v3/{project_id}/snapshots/{snapshot_id}/metadata/{key}"): lambda w: {"meta": {"color": "red"}},
     ("POST", "/v3/{project_id}/types"): lambda w: {"volume_type": {"name": _name()}},
     ("PUT", "/v3/{project_id}/types/{type_id}"): lambda w: {"volume_type": {"description": "changed"}},
     ("POST", "/v3/{project_id}/types/{type_id}/extra_specs"): lambda w: {"extra_specs": {"tier": "silver"}},
@@ -917,7 +942,9 @@ VOLUME_MORE = [
 ]
 # Volume paths name the admin's project; World.call puts the calling persona's there.
 VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
-                 "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment"}
+                 "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment",
+                 # QoS specs that do not exist: an admin's call is let through (404) and changes nothing.
+                 "qos_id": "=00000000-0000-4000-8000-00000000a05c"}
 
 
 

@@ -16,6 +16,9 @@ from nubis.compute.virt.libvirt import cpuset
 # quota:disk_* extra specs -> libvirt <iotune> children
 IOTUNE_KEYS = ("total_bytes_sec", "read_bytes_sec", "write_bytes_sec", "total_iops_sec", "read_iops_sec",
                "write_iops_sec")
+# Every <iotune> child a disk may get (a volume's QoS specs add the burst and size ones), in libvirt's order.
+IOTUNE_ALL_KEYS = (*IOTUNE_KEYS, "total_bytes_sec_max", "read_bytes_sec_max", "write_bytes_sec_max",
+                   "total_iops_sec_max", "read_iops_sec_max", "write_iops_sec_max", "size_iops_sec")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,7 +200,7 @@ def _disk(devices: ET.Element, disk: Disk) -> None:
         _sub(element, "readonly")
     if disk.iotune:
         tune = _sub(element, "iotune")
-        for key in IOTUNE_KEYS:
+        for key in IOTUNE_ALL_KEYS:
             if disk.iotune.get(key):
                 _sub(tune, key, str(disk.iotune[key]))
 

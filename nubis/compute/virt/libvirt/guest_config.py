@@ -156,8 +156,9 @@ def _disks(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> tuple[domain
             export = volumes.nbd_export(files.root_volume)
         except volumes.UnsupportedVolume as exc:
             raise DriverError(f"the root volume cannot be used: {exc}") from exc
-        found.insert(0, domain.Disk("", "vda", bus="virtio", format="raw", cache="none", io=None, iotune=iotune,
-                                    nbd=export))
+        # The volume's front-end QoS specs (connection_info data.qos_specs) win over the flavor's disk quotas.
+        found.insert(0, domain.Disk("", "vda", bus="virtio", format="raw", cache="none", io=None,
+                                    iotune={**iotune, **volumes.qos_iotune(files.root_volume)}, nbd=export))
     return tuple(found)
 
 

@@ -12,6 +12,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
+from nubis.compute.virt.libvirt import domain
+
+# The QoS specs keys Nova's libvirt volume driver takes from Cinder's connection_info (``data.qos_specs``, the
+# volume type's front-end QoS specs) into the disk's <iotune>, in libvirt's order.
+QOS_IOTUNE_KEYS = domain.IOTUNE_ALL_KEYS
+
 
 class UnsupportedVolume(ValueError):
     """The connection_info names a transport this driver cannot attach."""
@@ -32,8 +38,36 @@ def nbd_export(connection_info: Mapping[str, Any]) -> tuple[str, int, str]:
         raise UnsupportedVolume(f"the nbd connection_info lacks host, port or name: {exc}") from exc
 
 
+def qos_iotune(connection_info: Mapping[str, Any]) -> dict[str, int]:
+    """The ``<iotune>`` limits of a volume: the ``QOS_IOTUNE_KEYS`` of ``data.qos_specs`` that are positive
+    integers (other keys, such as back-end ones, and values a hypervisor cannot apply are left out)."""
+    specs = (connection_info.get("data") or {}).get("qos_specs")
+    if not isinstance(specs, Mapping):
+        return {}
+    out = {}
+    for key in QOS_IOTUNE_KEYS:
+        try:
+            value = int(str(specs.get(key, "")).strip())
+        except ValueError:
+            continue
+        if value > 0:
+            out[key] = value
+    return out
+
+
+def iotune_element(parent: ET.Element, limits: Mapping[str, int]) -> None:
+    """Add ``<iotune>`` with ``limits`` to ``parent`` (a ``<disk>``), in libvirt's order; nothing when empty."""
+    if not limits:
+        return
+    tune = ET.SubElement(parent, "iotune")
+    for key in QOS_IOTUNE_KEYS:
+        if limits.get(key):
+            ET.SubElement(tune, key).text = str(limits[key])
+
+
 def disk_xml(connection_info: Mapping[str, Any], target: str) -> str:
-    """The ``<disk>`` element for an NBD export (``data``: host, port, name) as virtio disk ``target`` (vdb)."""
+    """The ``<disk>`` element for an NBD export (``data``: host, port, name) as virtio disk ``target`` (vdb),
+    with the volume's front-end QoS specs (``data.qos_specs``) as its ``<iotune>``."""
     host, port, name = nbd_export(connection_info)
     data = connection_info.get("data") or {}
     disk = ET.Element("disk", type="network", device="disk")
@@ -44,6 +78,7 @@ def disk_xml(connection_info: Mapping[str, Any], target: str) -> str:
     ET.SubElement(disk, "target", dev=target, bus="virtio")
     if data.get("access_mode") == "ro":
         ET.SubElement(disk, "readonly")
+    iotune_element(disk, qos_iotune(connection_info))
     return ET.tostring(disk, encoding="unicode")
 
 

@@ -47,3 +47,12 @@ EXTRA_SPECS: dict[str, Any] = {
 }
 
 ONE_SPEC: dict[str, Any] = {**SPECS, "minProperties": 1, "maxProperties": 1}
+
+_PROJECT: dict[str, Any] = {
+    "type": "object",
+    "properties": {"project": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"}},
+    "required": ["project"],
+    "additionalProperties": False,
+}
+# POST /types/{id}/action: each access action's argument.
+ACCESS_ACTIONS: dict[str, dict[str, Any]] = {"addProjectAccess": _PROJECT, "removeProjectAccess": _PROJECT}

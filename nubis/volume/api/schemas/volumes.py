@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nubis.volume.api.schemas import DESCRIPTION, METADATA, NAME, SIZE, UUID
+from nubis.volume.image_formats import IMAGE_FORMATS
 
 CREATE: dict[str, Any] = {
     "type": "object",
@@ -93,6 +94,15 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "new_type": {"type": "string", "minLength": 1, "maxLength": 255},
         "migration_policy": {"type": ["string", "null"], "enum": ["never", "on-demand", None]}},
         "required": ["new_type"], "additionalProperties": False},
+    "os-volume_upload_image": {"type": "object", "properties": {
+        "image_name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"\S"},
+        "force": _BOOL_TEXT,
+        "disk_format": {"type": "string", "enum": sorted(IMAGE_FORMATS)},
+        "container_format": {"type": "string", "enum": ["bare"]},
+        # 3.1 (ignored before, as Cinder does)
+        "visibility": {"type": "string", "enum": ["public", "private", "shared", "community"]},
+        "protected": _BOOL_TEXT},
+        "required": ["image_name"], "additionalProperties": False},
     "os-reset_status": {"type": "object", "properties": {
         "status": {"type": "string", "enum": ["available", "error", "creating", "deleting", "in-use", "attaching",
                                               "detaching", "error_deleting", "error_extending", "maintenance",

@@ -14,7 +14,7 @@ def summary(sn: dict[str, Any], version: Version) -> dict[str, Any]:
     """A listing's item, and the body of a create or update."""
     body: dict[str, Any] = {
         "id": sn["id"], "name": sn["name"], "description": sn["description"], "volume_id": sn["volume_id"],
-        "size": sn["size"], "status": sn["status"], "metadata": {},
+        "size": sn["size"], "status": sn["status"], "metadata": sn.get("metadata", {}),
         "created_at": timestamp(sn["created_at"]), "updated_at": timestamp(sn["updated_at"]),
     }
     if version >= Version(3, 14):

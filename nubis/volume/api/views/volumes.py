@@ -60,3 +60,18 @@ def detail(req: Request, v: dict[str, Any], version: Version, is_admin: bool) ->
         body["shared_targets"] = False
         body["service_uuid"] = None
     return body
+
+
+def uploaded(u: dict[str, Any], version: Version) -> dict[str, Any]:
+    """Cinder's ``os-volume_upload_image`` answer: the volume (status uploading), its type and the new image;
+    ``visibility`` and ``protected`` from 3.1."""
+    vtype = u["volume_type"]
+    if vtype is not None:
+        vtype = {**vtype, "created_at": timestamp(vtype["created_at"]), "updated_at": timestamp(vtype["updated_at"])}
+    body = {"id": u["id"], "updated_at": timestamp(u["updated_at"]), "status": u["status"],
+            "display_description": u["display_description"], "size": u["size"], "volume_type": vtype,
+            "image_id": u["image_id"], "container_format": u["container_format"], "disk_format": u["disk_format"],
+            "image_name": u["image_name"]}
+    if version >= Version(3, 1):
+        body.update({"visibility": u["visibility"], "protected": u["protected"]})
+    return {"os-volume_upload_image": body}

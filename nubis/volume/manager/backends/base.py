@@ -33,6 +33,10 @@ class VolumeBackend(Protocol):
         """A volume holding the image at ``image_path`` (a local file in qemu-img's ``qemu_format``),
         converted to the backend's format and grown to ``size_gb``; returns its location."""
 
+    def copy_to_image(self, location: str, target_path: str, qemu_format: str) -> None:
+        """Write the volume's data (it may be attached) to the new local file ``target_path`` in qemu-img's
+        ``qemu_format``: what an upload to the image service sends."""
+
     def clone(self, volume_id: str, size_gb: int, source_location: str) -> str:
         """A volume holding another volume's data now, grown to ``size_gb``; returns its location."""
 

@@ -73,14 +73,15 @@ class FileBackend:
             raise BackendError("qemu-img is not installed on this storage host (package qemu-utils).")
         return qemu_img
 
-    def _copy(self, source: str, target: str, source_format: str = "raw", shared: bool = False) -> None:
-        """``source`` copied to the raw file ``target``. ``shared``: the source may be attached (its NBD export's
-        daemon holds the file's write lock), so it is read in shared mode (``-U``): a crash-consistent copy, as
-        Cinder's snapshot of an in-use volume."""
+    def _copy(self, source: str, target: str, source_format: str = "raw", shared: bool = False,
+              target_format: str = "raw") -> None:
+        """``source`` copied to the file ``target`` (raw unless ``target_format``). ``shared``: the source may be
+        attached (its NBD export's daemon holds the file's write lock), so it is read in shared mode (``-U``): a
+        crash-consistent copy, as Cinder's snapshot of an in-use volume."""
         qemu_img = self._qemu_img()
         try:
             proc = subprocess.run([qemu_img, "convert", *(["-U"] if shared else []), "-f", source_format,
-                                   "-O", "raw", source, target],
+                                   "-O", target_format, source, target],
                                   capture_output=True, text=True, timeout=COPY_TIMEOUT, check=False)
         except subprocess.TimeoutExpired as e:
             self._remove(target)
@@ -120,6 +121,9 @@ class FileBackend:
             self._remove(path)
             raise
         return path
+
+    def copy_to_image(self, location: str, target_path: str, qemu_format: str) -> None:
+        self._copy(self._inside(location), target_path, shared=True, target_format=qemu_format)
 
     def create_from_snapshot(self, volume_id: str, size_gb: int, snapshot_location: str) -> str:
         return self.clone(volume_id, size_gb, snapshot_location)

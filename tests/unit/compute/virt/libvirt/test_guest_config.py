@@ -199,6 +199,17 @@ def test_a_volume_backed_guest_boots_the_volume_export_as_vda() -> None:
         ("vdb", "/i/disk.swap"), ("vdc", "/i/disk.config")]
 
 
+def test_a_root_volumes_front_end_qos_specs_win_over_the_flavors_disk_quotas() -> None:
+    qos_root = {**NBD_ROOT, "data": {**NBD_ROOT["data"], "qos_specs": {"read_iops_sec": "300",
+                                                                       "total_iops_sec_max": "900"}}}
+    files = guest_config.GuestFiles(root="", console_log="/i/console.log", root_volume=qos_root)
+    guest = _guest(image_ref="", root_volume=qos_root,
+                   extra_specs={"quota:disk_read_iops_sec": "100", "quota:disk_write_iops_sec": "50"})
+    tune = _xml(guest, files=files).find("devices/disk/iotune")
+    assert [(e.tag, e.text) for e in tune] == [("read_iops_sec", "300"), ("write_iops_sec", "50"),
+                                               ("total_iops_sec_max", "900")]
+
+
 def test_a_root_volume_of_another_transport_is_refused() -> None:
     files = guest_config.GuestFiles(root="", root_volume={"driver_volume_type": "iscsi", "data": {}})
     with pytest.raises(DriverError, match="root volume cannot be used"):
