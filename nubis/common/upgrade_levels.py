@@ -59,7 +59,8 @@ RELEASES: Mapping[str, Mapping[str, str]] = {
         "network": "1.0",
         "network_agent": "1.0",
         "network_metadata": "1.0",
-        "volume": "1.1",  # initialize_connection, terminate_connection: NBD exports for attached volumes
+        # 1.1 initialize_connection, terminate_connection: NBD exports for attached volumes; 1.2 backups
+        "volume": "1.2",
     },
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from nubis.api import router
-from nubis.volume.api import attachments, quotas, snapshots, transfers, types, versions, volumes
+from nubis.volume.api import attachments, backups, quotas, snapshots, transfers, types, versions, volumes
 from nubis.volume.api.common import in_project
 
 PREFIX = "/v3/{project_id}"
@@ -13,7 +13,7 @@ PREFIX = "/v3/{project_id}"
 
 def _table() -> router.RouteTable:
     table: dict[str, Mapping[str, router.Handler]] = dict(versions.routes())
-    for module in (volumes, snapshots, types, quotas, attachments, transfers):
+    for module in (volumes, snapshots, types, quotas, attachments, transfers, backups):
         for path, methods in module.routes(PREFIX).items():
             assert path not in table, f"route {path} declared twice"
             table[path] = {method: in_project(handler) for method, handler in methods.items()}

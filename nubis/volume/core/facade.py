@@ -11,8 +11,10 @@ from nubis.common.db.engine import Database
 from nubis.common.policy import Policy
 from nubis.volume.core import hosts
 from nubis.volume.core.attachments import AttachmentStore
+from nubis.volume.core.backups import BackupStore
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.snapshots import SnapshotStore
+from nubis.volume.core.transfers import TransferStore
 from nubis.volume.core.types import TypeStore
 from nubis.volume.core.volumes import VolumeStore
 from nubis.volume.db.models import VolumeService
@@ -32,6 +34,8 @@ class VolumeCore:
         self.volumes = VolumeStore(conf, db, self.types, self.quotas, manager, images)
         self.snapshots = SnapshotStore(conf, db, self.quotas, manager)
         self.attachments = AttachmentStore(db, manager)
+        self.backups = BackupStore(conf, db, self.quotas, self.types, manager)
+        self.transfers = TransferStore(conf, db, self.quotas)
 
     def services(self) -> list[dict[str, Any]]:
         """Each storage host's manager as Cinder's ``os-services`` shows a ``cinder-volume``."""
