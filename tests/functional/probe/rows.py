@@ -815,6 +815,7 @@ CONSOLES = [Row("compute", "POST", "/v2.1/servers/{server_id}/remote-consoles", 
             Row("compute", "GET", "/v2.1/os-console-auth-tokens/{console_token}", "admin", None,
                 {"console_token": "=no-such-token"})]
 
+_MISSING = "6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c7f"  # a volume id no world has
 VOLUME = _rows("volume", """
 GET / public
 GET /v3 public
@@ -865,6 +866,24 @@ GET /v3/{project_id}/attachments/{attachment_id} read_a
 PUT /v3/{project_id}/attachments/{attachment_id} write_a
 DELETE /v3/{project_id}/attachments/{attachment_id} write_a
 POST /v3/{project_id}/attachments/{attachment_id}/action write_a
+GET /v3/{project_id}/backups project
+POST /v3/{project_id}/backups create
+GET /v3/{project_id}/backups/detail project
+POST /v3/{project_id}/backups/import_record admin
+GET /v3/{project_id}/backups/{backup_id} read_a
+PUT /v3/{project_id}/backups/{backup_id} write_a
+DELETE /v3/{project_id}/backups/{backup_id} write_a
+POST /v3/{project_id}/backups/{backup_id}/restore write_a
+POST /v3/{project_id}/backups/{backup_id}/action admin
+GET /v3/{project_id}/backups/{backup_id}/export_record admin
+POST /v3/{project_id}/os-volume-transfer create
+GET /v3/{project_id}/os-volume-transfer/{transfer_id} read_a
+DELETE /v3/{project_id}/os-volume-transfer/{transfer_id} write_a
+POST /v3/{project_id}/os-volume-transfer/{transfer_id}/accept create
+POST /v3/{project_id}/volume-transfers create
+GET /v3/{project_id}/volume-transfers/{transfer_id} read_a
+DELETE /v3/{project_id}/volume-transfers/{transfer_id} write_a
+POST /v3/{project_id}/volume-transfers/{transfer_id}/accept create
 """, {
     ("POST", "/v3/{project_id}/volumes"): lambda w: {"volume": {"size": 1, "name": _name()}},
     ("PUT", "/v3/{project_id}/volumes/{volume_id}"): lambda w: {"volume": {"name": _name()}},
@@ -884,10 +903,22 @@ POST /v3/{project_id}/attachments/{attachment_id}/action write_a
     ("PUT", "/v3/{project_id}/attachments/{attachment_id}"): lambda w: {"attachment": {"connector": {
         "host": "compute-1", "initiator": "iqn.2026-12.org.nubis:compute-1"}}},
     ("POST", "/v3/{project_id}/attachments/{attachment_id}/action"): lambda w: {"os-complete": {}},
+    # Backups and transfers of ids that do not exist (nothing of A's changes state): allowed callers get 404.
+    ("POST", "/v3/{project_id}/backups"): lambda w: {"backup": {"volume_id": _MISSING}},
+    ("POST", "/v3/{project_id}/backups/import_record"): lambda w: {"backup-record": {
+        "backup_service": "cinder.backup.drivers.posix", "backup_url": "e30="}},
+    ("PUT", "/v3/{project_id}/backups/{backup_id}"): lambda w: {"backup": {"name": _name()}},
+    ("POST", "/v3/{project_id}/backups/{backup_id}/restore"): lambda w: {"restore": None},
+    ("POST", "/v3/{project_id}/backups/{backup_id}/action"): lambda w: {"os-reset_status": {"status": "error"}},
+    ("POST", "/v3/{project_id}/os-volume-transfer"): lambda w: {"transfer": {"volume_id": _MISSING}},
+    ("POST", "/v3/{project_id}/os-volume-transfer/{transfer_id}/accept"): lambda w: {"accept": {"auth_key": "k"}},
+    ("POST", "/v3/{project_id}/volume-transfers"): lambda w: {"transfer": {"volume_id": _MISSING}},
+    ("POST", "/v3/{project_id}/volume-transfers/{transfer_id}/accept"): lambda w: {"accept": {"auth_key": "k"}},
 })
 # Volume paths name the admin's project; World.call puts the calling persona's there.
 VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
-                 "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment"}
+                 "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment",
+                 "backup_id": "=6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c80", "transfer_id": "=6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c81"}
 
 
 

@@ -51,7 +51,8 @@ def _snapshot(api: Api, volume_id: str) -> str:
     snap = api.ok("POST", "/snapshots", {"snapshot": {"volume_id": volume_id}}, status=202)["snapshot"]
     fixtures.wait_until(lambda: api.ok("GET", f"/snapshots/{snap['id']}")["snapshot"]["status"] == "available",
                         timeout=30, what="the snapshot")
-    return snap["id"]  # type: ignore[no-any-return]
+    snapshot_id: str = snap["id"]
+    return snapshot_id
 
 
 @pytest.mark.parametrize(("collection", "version"), [("os-volume-transfer", None),
@@ -150,6 +151,7 @@ def test_refusals_quota_and_bad_input(cloud: Cloud, owner: Api, admin: Api) -> N
     assert owner.call("GET", "/volume-transfers/detail", version="3.54").status_code == 404
     assert owner.ok("GET", "/os-volume-transfer/detail")["transfers"] is not None
     assert owner.call("POST", "/os-volume-transfer", {"transfer": {"volume_id": str(uuid.uuid4())}}).status_code == 404
+    bad: Any
     for bad in ({}, {"transfer": {}}, {"transfer": {"volume_id": "x", "color": "red"}}, []):
         resp = owner.call("POST", "/os-volume-transfer", bad)
         assert resp.status_code == 400 and "badRequest" in resp.json(), (bad, resp.text)
