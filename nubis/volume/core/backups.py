@@ -109,9 +109,10 @@ class BackupStore:
         """
         volume_id = spec["volume_id"]
         self.manager.check_can_send("create_backup")  # before any state changes (409 while older hosts run)
-        with self.db.reader() as s:
-            owner = s.scalar(sa.select(Volume.project_id).where(Volume.id == volume_id))
-        self.quotas.ensure_lock(owner or ctx.require_project_id())
+        # As Cinder's, the backup is the caller's project's (an admin's backup of another project's volume is
+        # the admin's), counted against that project's quotas.
+        project = ctx.require_project_id()
+        self.quotas.ensure_lock(project)
         with self.db.writer() as s:
             v = s.get(Volume, volume_id, with_for_update=True)
             if v is None or (v.project_id != ctx.project_id and not ctx.is_admin):
@@ -134,12 +135,12 @@ class BackupStore:
                 raise exceptions.BadRequest("Invalid volume: Backing up an in-use volume must use the force flag.")
             if v.host is None or v.provider_location is None:
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} has no storage to back up.")
-            self.quotas.check(s, v.project_id, {"backups": 1, "backup_gigabytes": v.size})
+            self.quotas.check(s, project, {"backups": 1, "backup_gigabytes": v.size})
             parent_id = None
             if spec.get("incremental"):
-                parent_id = self._parent(s, v, snap)
+                parent_id = self._parent(s, project, v, snap)
             meta = {"metadata": v.metadata_dict, "bootable": v.bootable, "image_metadata": v.image_metadata}
-            b = Backup(id=types.new_uuid(), project_id=v.project_id, user_id=ctx.user_id or "", volume_id=v.id,
+            b = Backup(id=types.new_uuid(), project_id=project, user_id=ctx.user_id or "", volume_id=v.id,
                        snapshot_id=snap.id if snap is not None else None, parent_id=parent_id,
                        name=spec.get("name"), description=spec.get("description"), container=spec.get("container"),
                        availability_zone=v.availability_zone, size=v.size, status="creating", object_count=0,
@@ -159,9 +160,9 @@ class BackupStore:
         return created
 
     @staticmethod
-    def _parent(s: Any, v: Volume, snap: Snapshot | None) -> str:
+    def _parent(s: Any, project: str, v: Volume, snap: Snapshot | None) -> str:
         """The newest available backup of the volume's data (before the snapshot, when backing one up)."""
-        candidates = sa.select(Backup).where(Backup.volume_id == v.id, Backup.project_id == v.project_id,
+        candidates = sa.select(Backup).where(Backup.volume_id == v.id, Backup.project_id == project,
                                              Backup.status == "available", Backup.host == v.host)
         if snap is not None:
             candidates = candidates.where(Backup.data_timestamp < snap.created_at)

@@ -402,3 +402,28 @@ def test_interrupted_backups_are_settled_at_start(cloud: Cloud, member: Api) -> 
     for volume_id in (vol["id"], target["id"]):
         member.ok("DELETE", f"/volumes/{volume_id}")
         member.gone(f"/volumes/{volume_id}")
+
+
+def test_admin_backup_is_the_admins_and_notifications_are_sent(cloud: Cloud, member: Api, admin: Api) -> None:
+    """As Cinder's: an admin's backup of a project's volume belongs to the admin's project; the manager announces
+    backup.create.end and backup.delete.end (Cinder's payload) once it has recorded them."""
+    from tests.functional.metering.test_billing import Notes, listening
+
+    notes = Notes()
+    vol = member.wait(member.create(1)["id"], "available")
+    with listening(cloud, notes, "volume-backup-test"):
+        backup = _make_backup(admin, vol["id"])
+        assert member.call("GET", f"/backups/{backup['id']}").status_code == 404
+        assert _backup(admin, backup["id"], "3.18")["os-backup-project-attr:project_id"] == admin.project_id
+        _delete_backup(admin, backup["id"])
+
+        def sent(event: str) -> list[dict[str, Any]]:
+            with notes.lock:
+                return [p for e, p, _ in notes.seen if e == event and p.get("backup_id") == backup["id"]]
+
+        fixtures.wait_until(lambda: sent("backup.delete.end"), timeout=30, what="backup.delete.end")
+    (created,) = sent("backup.create.end")
+    assert (created["volume_id"], created["size"], created["status"], created["tenant_id"]) == (
+        vol["id"], 1, "available", admin.project_id)
+    assert sent("backup.delete.end")[0]["status"] == "deleted"
+    member.ok("DELETE", f"/volumes/{vol['id']}")
