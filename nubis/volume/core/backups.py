@@ -28,7 +28,7 @@ from nubis.common import exceptions
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.volume.core import listing
+from nubis.volume.core import hosts, listing
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.types import TypeStore
 from nubis.volume.db.models import Backup, Snapshot, Volume, VolumeService
@@ -282,6 +282,13 @@ class BackupStore:
         Cinder: ``restore_backup_<id>`` unless named), counted against the caller's volume quotas."""
         project = ctx.require_project_id()
         self.quotas.check(s, project, {"volumes": 1, "gigabytes": b.size})
+        service = s.get(VolumeService, b.host, with_for_update=True) if b.host else None
+        if service is None or not hosts.alive(self.conf, service):
+            raise exceptions.ServiceUnavailable(f"The storage host {b.host} that keeps backup {b.id} is not up.")
+        free = service.total_capacity_gb * service.max_over_subscription_ratio - hosts.allocated_gb(s, service.host)
+        if free < b.size:
+            raise exceptions.BadRequest(f"Invalid volume: storage host {service.host} has no room for a new "
+                                        f"{b.size} GiB volume to restore backup {b.id} into ({int(free)} GiB free).")
         vtype = self.types.default(s)
         v = Volume(id=types.new_uuid(), project_id=project, user_id=ctx.user_id or "",
                    name=name if name is not None else f"restore_backup_{b.id}",

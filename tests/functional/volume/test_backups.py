@@ -185,6 +185,16 @@ def test_restore_refusals_and_bad_input(cloud: Cloud, member: Api) -> None:
         member.ok("DELETE", f"/volumes/{volume_id}")
     _delete_backup(member, backup["id"])
 
+    # A new volume goes on the backup's host: it must have room (50 GiB x 2 here, 60 of them taken).
+    big = member.wait(member.create(60)["id"], "available")
+    big_backup = _make_backup(member, big["id"])
+    no_room = member.call("POST", f"/backups/{big_backup['id']}/restore", {"restore": None})
+    assert no_room.status_code == 400 and "no room" in no_room.text, no_room.text
+    assert _backup(member, big_backup["id"])["status"] == "available"
+    assert not [v for v in member.ok("GET", "/volumes")["volumes"] if (v["name"] or "").startswith("restore_backup_")]
+    member.ok("DELETE", f"/volumes/{big['id']}")
+    _delete_backup(member, big_backup["id"])
+
 
 def test_update_metadata_filters_and_pages(cloud: Cloud, member: Api) -> None:
     vol = member.wait(member.create(1)["id"], "available")
