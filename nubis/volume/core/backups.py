@@ -9,8 +9,8 @@ puts the source back to the status it had. Restore: the backup goes ``restoring`
 volume on failure). Backups are independent of their volume: it may be deleted while they stay.
 
 Incremental backups follow Cinder's rules (400 without an available full backup; ``is_incremental``,
-``has_dependent_backups``; a backup with dependents is not deleted) but their data is a whole copy, as a full
-backup's: they restore on their own and save no space.
+``has_dependent_backups``; a backup with dependents is not deleted, not even forced: its dependents' data are
+overlays of its own) and store only what changed since their parent.
 """
 
 from __future__ import annotations
@@ -347,7 +347,7 @@ class BackupStore:
                 return value[:limit] if isinstance(value, str) else None
 
             stamp = text("data_timestamp")
-            # An incremental backup stays a dependent of its parent while the parent exists here (Cinder's rule).
+            # An incremental backup's data is an overlay of its parent's: it stays a dependent of that parent.
             parent = text("parent_id", 36)
             b = Backup(id=record["id"][:36], project_id=project, user_id=ctx.user_id or "",
                        volume_id=record["volume_id"][:36], snapshot_id=text("snapshot_id", 36),

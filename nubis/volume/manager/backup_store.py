@@ -3,9 +3,13 @@ file ``backup-<id>`` (mode 0600) made by ``qemu-img convert`` from the volume's 
 
 The source is read in shared mode (``-U``): an in-use volume's NBD export holds its write lock, and the copy is
 crash-consistent, as Cinder's forced backup of an in-use volume. qcow2 keeps the copy sparse and compresses it
-(``[volume] backup_compression_algorithm``: zlib or zstd, or none). Every backup is a whole copy, incremental
-ones too (qemu-img cannot tell which clusters of a raw file changed since the parent; see doc/volume.md). A
-restore converts the backup to raw over the volume's file.
+(``[volume] backup_compression_algorithm``: zlib or zstd, or none).
+
+An incremental backup is a qcow2 overlay whose backing file is its parent's backup, holding only what differs
+from it: an empty overlay backed by the volume's file is rebased (safe mode, ``qemu-img rebase``) onto the
+parent, which copies into it exactly the data where the volume and the parent differ. Overlays are not
+compressed (qemu-img 7's rebase cannot). A restore converts the backup, with its chain, to raw over the volume's
+file.
 """
 
 from __future__ import annotations
@@ -54,18 +58,26 @@ class FileBackupStore:
         if proc.returncode != 0:
             raise BackendError(f"{what} failed: {proc.stderr.strip()[:500]}")
 
-    def backup(self, backup_id: str, source_path: str) -> str:
-        """Copy the raw file ``source_path`` into a new backup; returns its location. A failed copy leaves
-        nothing behind."""
+    def backup(self, backup_id: str, source_path: str, parent_location: str | None = None) -> str:
+        """Copy the raw file ``source_path`` into a new backup (only what differs from the backup at
+        ``parent_location`` when given); returns its location. A failed copy leaves nothing behind."""
         path = self._path(backup_id)
         if os.path.exists(path):
             raise BackendError(f"Backup file {path} already exists.")
         tmp = os.path.join(self.directory, f".partial-{backup_id}")
-        args = ["convert", "-U", "-f", "raw", "-O", "qcow2"]
-        if self.compression != "none":
-            args += ["-c", "-o", f"compression_type={self.compression}"]
         try:
-            self._run([*args, source_path, tmp], f"Backing up {source_path}")
+            if parent_location is None:
+                args = ["convert", "-U", "-f", "raw", "-O", "qcow2"]
+                if self.compression != "none":
+                    args += ["-c", "-o", f"compression_type={self.compression}"]
+                self._run([*args, source_path, tmp], f"Backing up {source_path}")
+            else:
+                parent = self._inside(parent_location)
+                size = os.path.getsize(source_path)
+                self._run(["create", "-q", "-f", "qcow2", "-u", "-b", os.path.realpath(source_path), "-F", "raw",
+                           tmp, str(size)], f"Preparing the incremental backup of {source_path}")
+                self._run(["rebase", "-U", "-f", "qcow2", "-b", parent, "-F", "qcow2", tmp],
+                          f"Backing up the changes of {source_path} since {parent_location}")
             os.chmod(tmp, 0o600)
             os.rename(tmp, path)
         except (BackendError, OSError) as e:

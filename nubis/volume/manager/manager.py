@@ -395,13 +395,17 @@ class VolumeManager:
                 return
             src = s.get(Snapshot, b.snapshot_id) if b.snapshot_id else s.get(Volume, b.volume_id)
             source = src.provider_location if src is not None else None
-            snapshot_id, volume_id = b.snapshot_id, b.volume_id
+            parent = s.get(Backup, b.parent_id) if b.parent_id else None
+            parent_location = parent.provider_location if parent is not None else None
+            snapshot_id, parent_id, volume_id = b.snapshot_id, b.parent_id, b.volume_id
         made: str | None = None
         if source is None:
             error: str | None = f"The {'snapshot' if snapshot_id else 'volume'} to back up has no data."
+        elif parent_id is not None and parent_location is None:
+            error = f"The parent backup {parent_id} has no data."
         else:
             made, error = self._run(f"Backing up volume {volume_id} to {backup_id}",
-                                    functools.partial(self.backups.backup, backup_id, source))
+                                    functools.partial(self.backups.backup, backup_id, source, parent_location))
         with self.db.writer() as s:
             row = s.get(Backup, backup_id)
             if row is None:  # force-deleted meanwhile

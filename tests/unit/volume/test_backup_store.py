@@ -61,3 +61,26 @@ def test_refusals_and_cleanup(tmp_path) -> None:  # type: ignore[no-untyped-def]
     partial.write_bytes(b"x")
     store.cleanup("late")
     assert not partial.exists() and os.path.exists(elsewhere)
+
+
+def test_incremental_backup_holds_only_the_changes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = FileBackupStore(str(tmp_path / "b"))
+    source = _volume(str(tmp_path / "vol"), 64 * MiB, {0: b"base", 8 * MiB: os.urandom(8 * MiB)})
+    full = store.backup("full", source)
+    with open(source, "r+b") as f:
+        f.write(b"next")
+        f.truncate(80 * MiB)  # extended since the full backup
+        f.seek(70 * MiB)
+        f.write(b"grown")
+    incremental = store.backup("incr", source, full)
+    assert os.path.getsize(incremental) < os.path.getsize(full) / 4
+    target = _volume(str(tmp_path / "target"), 80 * MiB, {})
+    store.restore(incremental, target)
+    with open(source, "rb") as a, open(target, "rb") as b:
+        assert a.read() == b.read()
+    store.restore(full, target)  # the parent is still itself
+    with open(target, "rb") as f:
+        assert f.read(4) == b"base"
+    with pytest.raises(BackendError, match="not a backup of this store"):
+        store.backup("bad", source, source)
+
