@@ -59,8 +59,9 @@ RELEASES: Mapping[str, Mapping[str, str]] = {
         "network": "1.0",
         "network_agent": "1.0",
         "network_metadata": "1.0",
-        # 1.1 initialize_connection, terminate_connection: NBD exports for attached volumes; 1.2 upload_image
-        "volume": "1.2",
+        # 1.1 initialize_connection, terminate_connection: NBD exports for attached volumes; 1.2 upload_image;
+        # 1.3 backups
+        "volume": "1.3",
     },
 }
 

@@ -17,6 +17,9 @@ OPTS = [
     cfg.IntOpt("quota_gigabytes", default=1000, min=-1,
                help="GiB of volumes and snapshots a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_snapshots", default=10, min=-1, help="Snapshots a project may have (-1: unlimited)."),
+    cfg.IntOpt("quota_backups", default=10, min=-1, help="Backups a project may have (-1: unlimited)."),
+    cfg.IntOpt("quota_backup_gigabytes", default=1000, min=-1,
+               help="GiB of backups a project may have (-1: unlimited)."),
     cfg.IntOpt("osapi_max_limit", default=1000, min=1, help="Most items one list request returns."),
     cfg.IntOpt("max_volume_size_gb", default=16384, min=1, help="Largest volume one request may ask for, in GiB."),
     cfg.IntOpt("message_ttl", default=2592000, min=1,
@@ -37,6 +40,11 @@ OPTS = [
                     "host's address on the storage network; loopback serves computes on this host only)."),
     cfg.PortOpt("nbd_port_min", default=10809, help="Lowest TCP port of the NBD exports (one port per attached volume)."),
     cfg.PortOpt("nbd_port_max", default=10908, help="Highest TCP port of the NBD exports."),
+    cfg.StrOpt("backup_dir",
+               help="Directory of the backup store: each backup a qcow2 file backup-<id> (default: "
+                    "<state_path>/backups; created private, mode 0700, files 0600)."),
+    cfg.StrOpt("backup_compression_algorithm", default="zlib", choices=["none", "zlib", "zstd"],
+               help="Compression of backups (Cinder's option): none, or qcow2's zlib or zstd compression."),
     cfg.IntOpt("report_interval", default=10, min=1, help="Seconds between a manager's heartbeats."),
     cfg.IntOpt("service_down_time", default=60, min=1,
                help="A manager silent this many seconds gets no new volumes."),
@@ -49,3 +57,8 @@ def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
 
 def volumes_dir(conf: cfg.ConfigOpts) -> str:
     return conf.volume.volumes_dir or os.path.join(conf.state_path, "volumes")
+
+
+def backup_dir(conf: cfg.ConfigOpts) -> str:
+    """Where this host keeps its backups (``[volume] backup_dir``)."""
+    return conf.volume.backup_dir or os.path.join(conf.state_path, "backups")

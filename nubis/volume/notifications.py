@@ -5,8 +5,9 @@ Cinder's volume service announces the outcome of its storage work with a flat pa
 ``volume_id`` and ``volume_size``). Nubis sends the same events from the storage host's manager once the
 change is recorded, on the versioned-notifications topic that the metering service reads; consumers take the
 time of the change from the notification's timestamp. Sent: ``volume.create.end`` (the volume is
-available), ``volume.resize.end`` (extended), ``volume.delete.end``, ``snapshot.create.end``,
-``snapshot.delete.end``. A notification that cannot be sent is logged: the metering audit corrects what
+available, also a volume a backup was restored to), ``volume.resize.end`` (extended), ``volume.delete.end``,
+``snapshot.create.end``, ``snapshot.delete.end``, ``backup.create.end``, ``backup.delete.end`` (Cinder's
+``_usage_from_backup``: ``backup_id``, ``volume_id``, ``size``, ...). A notification that cannot be sent is logged: the metering audit corrects what
 consumers miss.
 """
 
@@ -16,7 +17,7 @@ import logging
 from typing import Any
 
 from nubis.common import context, rpc
-from nubis.volume.db.models import Snapshot, Volume
+from nubis.volume.db.models import Backup, Snapshot, Volume
 
 LOG = logging.getLogger(__name__)
 
@@ -40,6 +41,15 @@ def snapshot_payload(sn: Snapshot) -> dict[str, Any]:
             "created_at": _time(sn.created_at)}
 
 
+def backup_payload(b: Backup) -> dict[str, Any]:
+    """Cinder's ``_usage_from_backup``: the owner, the backup, its volume and size in GiB."""
+    return {"tenant_id": b.project_id, "user_id": b.user_id, "backup_id": b.id, "volume_id": b.volume_id,
+            "snapshot_id": b.snapshot_id, "size": b.size, "status": b.status, "display_name": b.name,
+            "availability_zone": b.availability_zone, "host": b.host, "container": b.container,
+            "service": b.service, "fail_reason": b.fail_reason, "parent_id": b.parent_id,
+            "created_at": _time(b.created_at)}
+
+
 class VolumeNotifier:
     """Sends the volume service's ``.end`` events (``notifier`` None: sends nothing, for tools and tests)."""
 
@@ -53,6 +63,10 @@ class VolumeNotifier:
     def snapshot(self, action: str, sn: Snapshot) -> None:
         """``snapshot.<action>.end`` for ``sn`` as it is now."""
         self._send(f"snapshot.{action}.end", snapshot_payload(sn))
+
+    def backup(self, action: str, b: Backup) -> None:
+        """``backup.<action>.end`` for ``b`` as it is now."""
+        self._send(f"backup.{action}.end", backup_payload(b))
 
     def _send(self, event_type: str, payload: dict[str, Any]) -> None:
         if self.notifier is None:

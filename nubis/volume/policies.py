@@ -27,6 +27,8 @@ _V = "/volumes/{volume_id}"
 _S = "/snapshots/{snapshot_id}"
 _T = "/types/{type_id}"
 _Q = "/qos-specs/{qos_id}"
+_B = "/backups/{backup_id}"
+_X = "/os-volume-transfer/{transfer_id}"
 # (rule, check, method, path, what it allows)
 _RULES = (
     ("volume:create", PROJECT_MEMBER, "POST", "/volumes", "Create a volume."),
@@ -85,6 +87,24 @@ _RULES = (
      "Delete a snapshot's metadata item."),
     ("volume:get_all_transfers", PROJECT_READER, "GET", "/os-volume-transfer",
      "List the project's volume transfers."),
+    ("volume:create_transfer", PROJECT_MEMBER, "POST", "/os-volume-transfer",
+     "Offer a volume to another project (also /volume-transfers, 3.55)."),
+    ("volume:get_transfer", PROJECT_READER, "GET", _X, "Show a volume transfer."),
+    ("volume:delete_transfer", PROJECT_MEMBER, "DELETE", _X, "Withdraw a volume transfer."),
+    ("volume:accept_transfer", PROJECT_MEMBER, "POST", _X + "/accept",
+     "Accept a volume transfer into the caller's project (with its auth_key)."),
+    ("backup:create", PROJECT_MEMBER, "POST", "/backups", "Back up a volume."),
+    ("backup:get_all", PROJECT_READER, "GET", "/backups/detail", "List the project's backups."),
+    ("backup:get", PROJECT_READER, "GET", _B, "Show a backup."),
+    ("backup:update", PROJECT_MEMBER, "PUT", _B, "Rename or describe a backup (3.9)."),
+    ("backup:delete", PROJECT_MEMBER, "DELETE", _B, "Delete a backup."),
+    ("backup:restore", PROJECT_MEMBER, "POST", _B + "/restore", "Restore a backup to a new or existing volume."),
+    ("backup:backup-import", ADMIN, "POST", "/backups/import_record", "Import a backup record."),
+    ("backup:export-import", ADMIN, "GET", _B + "/export_record", "Export a backup record."),
+    ("volume_extension:backup_admin_actions:reset_status", ADMIN, "POST", _B + "/action (os-reset_status)",
+     "Set a backup's status directly."),
+    ("volume_extension:backup_admin_actions:force_delete", ADMIN, "POST", _B + "/action (os-force_delete)",
+     "Delete a backup whatever its status."),
     ("volume_extension:type_get_all", f"({ADMIN}) or role:reader", "GET", "/types", "List volume types."),
     ("volume_extension:type_get", f"({ADMIN}) or role:reader", "GET", _T, "Show a volume type."),
     ("volume_extension:types_manage", ADMIN, "POST", "/types", "Create, change or delete volume types."),

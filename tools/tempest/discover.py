@@ -186,7 +186,9 @@ def _volume(probe: Probe) -> list[Setting]:
     if not current or not current.get("version"):
         return []
     out = [Setting("volume", "min_microversion", current.get("min_version") or "3.0", "GET /"),
-           Setting("volume", "max_microversion", current["version"], "GET /")]
+           Setting("volume", "max_microversion", current["version"], "GET /"),
+           # Backups are files on the storage host, as Cinder's POSIX driver keeps them (no Swift containers).
+           Setting("volume", "backup_driver", "posix", "the volume service's backup store")]
     # Tempest makes volume types whose extra specs name [volume] storage_protocol and vendor_name; the
     # capabilities filter places their volumes only on a backend reporting those, so they are read from it.
     _, found = probe.get(f"{url}/scheduler-stats/get_pools?detail=true")

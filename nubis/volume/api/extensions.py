@@ -17,11 +17,13 @@ _UPDATED = "2012-01-01T00:00:00+00:00"  # Cinder's extensions all carry a date o
 EXTENSIONS = (
     ("AdminActions", "os-admin-actions", "Enable admin actions (reset status, force delete, force detach)."),
     ("AvailabilityZones", "os-availability-zone", "Describe availability zones."),
+    ("Backups", "backups", "Backups support."),
     ("Capabilities", "capabilities", "Capabilities support."),
     ("ExtendedServices", "os-extended-services", "Extended services support (disabled reason)."),
     ("ExtendedSnapshotAttributes", "os-extended-snapshot-attributes", "Extended SnapshotAttributes support."),
     ("Hosts", "os-hosts", "Admin-only host administration."),
     ("QuotaClasses", "os-quota-class-sets", "Quota classes management support."),
+    ("Qos_specs_manage", "qos-specs", "QoS specs support."),
     ("Quotas", "os-quota-sets", "Quota management support."),
     ("SchedulerStats", "scheduler-stats", "Scheduler stats support."),
     ("Services", "os-services", "Services support."),
@@ -34,6 +36,8 @@ EXTENSIONS = (
     ("VolumeImageMetadata", "os-vol-image-meta", "Show image metadata associated with the volume."),
     ("VolumeMigStatusAttribute", "os-vol-mig-status-attr", "Expose migration_status as an attribute of a volume."),
     ("VolumeTenantAttribute", "os-vol-tenant-attr", "Expose the internal project_id as an attribute of a volume."),
+    ("VolumeTransfer", "os-volume-transfer", "Volume transfer management support."),
+    ("VolumeTypeAccess", "os-volume-type-access", "Volume type access support."),
 )
 
 

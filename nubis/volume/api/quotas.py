@@ -13,8 +13,8 @@ from nubis.volume.api.schemas import quotas as schemas
 from nubis.volume.api.views import timestamp
 from nubis.volume.core.quotas import DEFAULT_CLASS, PER_VOLUME, RESOURCES
 
-# Quotas Cinder shows that Nubis has nothing to count against yet: no backups or groups can be made (0).
-FIXED = {"backups": 0, "backup_gigabytes": 0, "groups": 0}
+# Quotas Cinder shows that Nubis has nothing to count against yet: no groups can be made (0).
+FIXED = {"groups": 0}
 SETTABLE = (*RESOURCES, PER_VOLUME)
 
 
@@ -76,9 +76,9 @@ def limits(req: router.Request) -> webob.Response:
     lim, used = quotas.limits(project), quotas.usage_of(project)
     return router.json_response({"limits": {"rate": [], "absolute": {
         "maxTotalVolumes": lim["volumes"], "maxTotalSnapshots": lim["snapshots"],
-        "maxTotalVolumeGigabytes": lim["gigabytes"], "maxTotalBackups": 0, "maxTotalBackupGigabytes": 0,
+        "maxTotalVolumeGigabytes": lim["gigabytes"], "maxTotalBackups": lim["backups"], "maxTotalBackupGigabytes": lim["backup_gigabytes"],
         "totalVolumesUsed": used["volumes"], "totalSnapshotsUsed": used["snapshots"],
-        "totalGigabytesUsed": used["gigabytes"], "totalBackupsUsed": 0, "totalBackupGigabytesUsed": 0,
+        "totalGigabytesUsed": used["gigabytes"], "totalBackupsUsed": used["backups"], "totalBackupGigabytesUsed": used["backup_gigabytes"],
     }}})
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from nubis.api import router
 from nubis.volume.api import (
     attachments,
+    backups,
     extensions,
     messages,
     qos_specs,
@@ -24,7 +25,7 @@ PREFIX = "/v3/{project_id}"
 
 def _table() -> router.RouteTable:
     table: dict[str, Mapping[str, router.Handler]] = dict(versions.routes())
-    for module in (volumes, snapshots, types, quotas, attachments, transfers, messages, extensions, qos_specs):
+    for module in (volumes, snapshots, types, quotas, attachments, transfers, messages, extensions, qos_specs, backups):
         for path, methods in module.routes(PREFIX).items():
             assert path not in table, f"route {path} declared twice"
             table[path] = {method: in_project(handler) for method, handler in methods.items()}

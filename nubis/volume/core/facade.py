@@ -12,10 +12,12 @@ from nubis.common.db.engine import Database
 from nubis.common.policy import Policy
 from nubis.volume.core import hosts
 from nubis.volume.core.attachments import AttachmentStore
+from nubis.volume.core.backups import BackupStore
 from nubis.volume.core.messages import MessageStore
 from nubis.volume.core.qos import QosStore
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.snapshots import SnapshotStore
+from nubis.volume.core.transfers import TransferStore
 from nubis.volume.core.types import TypeStore
 from nubis.volume.core.volumes import VolumeStore
 from nubis.volume.db.models import Snapshot, Volume, VolumeService
@@ -37,6 +39,8 @@ class VolumeCore:
         self.snapshots = SnapshotStore(conf, db, self.quotas, manager)
         self.attachments = AttachmentStore(db, manager)
         self.messages = MessageStore(db)
+        self.backups = BackupStore(conf, db, self.quotas, self.types, manager)
+        self.transfers = TransferStore(conf, db, self.quotas)
 
     def services(self) -> list[dict[str, Any]]:
         """Each storage host's manager as Cinder's ``os-services`` shows a ``cinder-volume``."""

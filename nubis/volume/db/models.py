@@ -216,3 +216,55 @@ class Message(Base):
     user_message: orm.Mapped[str] = orm.mapped_column(sa.String(1024))
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     expires_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime)
+class Backup(Base):
+    """A copy of a volume's (or snapshot's) data in the backup store of the volume's storage host.
+
+    ``source_status`` keeps the volume's (or snapshot's) status before it went ``backing-up`` (Cinder's
+    ``previous_status``); ``restore_volume_id`` the volume a restore is writing; ``volume_meta`` the source
+    volume's metadata, bootable flag and image metadata, given to the volumes it is restored to.
+    """
+
+    __tablename__ = "backup"
+    __table_args__ = (sa.Index("ix_backup_project_created", "project_id", "created_at"),
+                      sa.Index("ix_backup_host", "host"))
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    volume_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    snapshot_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    parent_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True, index=True)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    container: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    availability_zone: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    size: orm.Mapped[int] = orm.mapped_column(sa.Integer)  # GiB, the source's at the time
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30), default="creating")
+    fail_reason: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
+    object_count: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+    host: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    service: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    provider_location: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
+    source_status: orm.Mapped[str | None] = orm.mapped_column(sa.String(30), nullable=True)
+    restore_volume_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    volume_meta: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)
+    metadata_items: orm.Mapped[Any] = orm.mapped_column(types.JSONText, nullable=True)  # the backup's (3.43)
+    data_timestamp: orm.Mapped[datetime.datetime | None] = orm.mapped_column(types.DateTime, nullable=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class Transfer(Base):
+    """A volume offered to another project: the key's salted hash only, never the key."""
+
+    __tablename__ = "transfer"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    volume_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    source_project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255), index=True)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    salt: orm.Mapped[str] = orm.mapped_column(sa.String(64))
+    crypt_hash: orm.Mapped[str] = orm.mapped_column(sa.String(128))
+    no_snapshots: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)

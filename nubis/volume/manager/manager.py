@@ -24,11 +24,21 @@ from nubis.common.clients.image import ImageClient
 from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.common.periodic import PeriodicTasks
-from nubis.volume.conf import volumes_dir
+from nubis.volume.conf import backup_dir, volumes_dir
 from nubis.volume.core.qos import connection_specs
-from nubis.volume.db.models import QosSpecs, Snapshot, Volume, VolumeAttachment, VolumeService, VolumeType
+from nubis.volume.db.models import (
+    Backup,
+    QosSpecs,
+    Snapshot,
+    Volume,
+    VolumeAttachment,
+    VolumeMetadata,
+    VolumeService,
+    VolumeType,
+)
 from nubis.volume.image_formats import IMAGE_FORMATS
 from nubis.volume.manager.backends.base import BackendError, VolumeBackend
+from nubis.volume.manager.backup_store import FileBackupStore
 from nubis.volume.notifications import VolumeNotifier
 
 T = TypeVar("T")
@@ -50,14 +60,24 @@ class VolumeManager:
     """One host's manager. ``start()`` reports the host and settles interrupted work; ``stop()`` ends that."""
 
     def __init__(self, conf: cfg.ConfigOpts, db: Database, backend: VolumeBackend, host: str,
-                 images: ImageClient | None = None, notifier: VolumeNotifier | None = None) -> None:
+                 images: ImageClient | None = None, notifier: VolumeNotifier | None = None,
+                 backup_store: FileBackupStore | None = None) -> None:
         self.conf = conf
+        self._backup_store = backup_store
         self.images = images  # the image service (service credentials), or None
         self.notifier = notifier or VolumeNotifier(None)
         self.db = db
         self.backend = backend
         self.host = host
         self._periodic = PeriodicTasks(f"volume-periodic-{host}")
+
+    @property
+    def backups(self) -> FileBackupStore:
+        """This host's backup store (``[volume] backup_dir``), made on first use."""
+        if self._backup_store is None:
+            self._backup_store = FileBackupStore(backup_dir(self.conf),
+                                                 self.conf.volume.backup_compression_algorithm)
+        return self._backup_store
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -99,7 +119,44 @@ class VolumeManager:
             self.delete_snapshot(snapshot_id)
         for volume_id in deleting:
             self.delete_volume(volume_id)
+        self._recover_backups()
         self.backend.reconcile_exports(self._connected())
+
+    def _recover_backups(self) -> None:
+        """Backups ``creating`` → ``error`` (their source gets its status back, a partial file is removed);
+        ``restoring`` → the backup ``available`` and its target volume ``error_restoring``; deletes are redone."""
+        with self.db.writer() as s:
+            for b in s.scalars(sa.select(Backup).where(Backup.host == self.host,
+                                                       Backup.status.in_(("creating", "restoring")))):
+                LOG.warning("Backup %s was %s when the manager stopped", b.id, b.status)
+                if b.status == "creating":
+                    self._give_back_source(s, b)
+                    if b.provider_location is None:
+                        self._cleanup_backup(b.id)
+                    b.status, b.fail_reason = "error", INTERRUPTED
+                else:
+                    target = s.get(Volume, b.restore_volume_id) if b.restore_volume_id else None
+                    if target is not None and target.status == "restoring-backup":
+                        target.status, target.error_message = "error_restoring", INTERRUPTED
+                    b.status = "available"
+                b.updated_at = types.utcnow()
+            deleting = list(s.scalars(sa.select(Backup.id).where(Backup.host == self.host,
+                                                                  Backup.status == "deleting")))
+        for backup_id in deleting:
+            self.delete_backup(backup_id)
+
+    def _cleanup_backup(self, backup_id: str) -> None:
+        try:
+            self.backups.cleanup(backup_id)
+        except BackendError as e:
+            LOG.warning("Could not clean up after the interrupted backup %s: %s", backup_id, e)
+
+    @staticmethod
+    def _give_back_source(s: Any, b: Backup) -> None:
+        """The volume (or snapshot) a backup read goes back to the status it had before (``backing-up``)."""
+        src: Volume | Snapshot | None = s.get(Snapshot, b.snapshot_id) if b.snapshot_id else s.get(Volume, b.volume_id)
+        if src is not None and src.status == "backing-up":
+            src.status, src.updated_at = b.source_status or "available", types.utcnow()
 
     def _connected(self) -> list[tuple[str, str]]:
         """(volume id, location) of this host's volumes a compute is connecting or connected to."""
@@ -425,3 +482,125 @@ class VolumeManager:
             s.execute(sa.delete(Snapshot).where(Snapshot.id == snapshot_id))
         sn.status = "deleted"
         self.notifier.snapshot("delete", sn)
+
+    # -- backups ---------------------------------------------------------------
+
+    def create_backup(self, backup_id: str) -> None:
+        """Copy the backup's source into the backup store: the backup ``available`` (or ``error`` with its
+        ``fail_reason``) and the source back to the status it had."""
+        with self.db.reader() as s:
+            b = s.get(Backup, backup_id)
+            if b is None or b.status != "creating" or b.host != self.host:
+                LOG.warning("Backup %s is not creating on %s: nothing to do", backup_id, self.host)
+                return
+            src = s.get(Snapshot, b.snapshot_id) if b.snapshot_id else s.get(Volume, b.volume_id)
+            source = src.provider_location if src is not None else None
+            parent = s.get(Backup, b.parent_id) if b.parent_id else None
+            parent_location = parent.provider_location if parent is not None else None
+            snapshot_id, parent_id, volume_id = b.snapshot_id, b.parent_id, b.volume_id
+        made: str | None = None
+        if source is None:
+            error: str | None = f"The {'snapshot' if snapshot_id else 'volume'} to back up has no data."
+        elif parent_id is not None and parent_location is None:
+            error = f"The parent backup {parent_id} has no data."
+        else:
+            made, error = self._run(f"Backing up volume {volume_id} to {backup_id}",
+                                    functools.partial(self.backups.backup, backup_id, source, parent_location))
+        with self.db.writer() as s:
+            row = s.get(Backup, backup_id)
+            if row is None:  # force-deleted meanwhile
+                if made is not None:
+                    self._run(f"Removing the data of deleted backup {backup_id}",
+                              functools.partial(self.backups.delete, made))
+                return
+            self._give_back_source(s, row)
+            if error is not None:
+                row.status, row.fail_reason = "error", error
+            else:
+                row.status, row.provider_location, row.object_count, row.fail_reason = "available", made, 1, None
+            row.updated_at = types.utcnow()
+            s.flush()
+            s.expunge(row)
+        if error is None:
+            LOG.info("Backup %s of volume %s made at %s", backup_id, row.volume_id, made)
+            self.notifier.backup("create", row)
+
+    def delete_backup(self, backup_id: str) -> None:
+        """Remove the backup's data (unless an imported record still names it) and its record."""
+        with self.db.reader() as s:
+            b = s.get(Backup, backup_id)
+            if b is None or b.status != "deleting":
+                return
+            location = b.provider_location
+            shared = location is not None and s.scalar(
+                sa.select(sa.func.count()).select_from(Backup).where(Backup.provider_location == location,
+                                                                     Backup.id != backup_id))
+            s.expunge(b)
+        if location is not None and not shared:
+            _, error = self._run(f"Deleting backup {backup_id}", functools.partial(self.backups.delete, location))
+            if error is not None:
+                with self.db.writer() as s:
+                    row = s.get(Backup, backup_id)
+                    if row is not None:
+                        row.status, row.fail_reason, row.updated_at = "error_deleting", error, types.utcnow()
+                return
+        with self.db.writer() as s:
+            s.execute(sa.delete(Backup).where(Backup.id == backup_id))
+        LOG.info("Backup %s deleted", backup_id)
+        b.status = "deleted"
+        self.notifier.backup("delete", b)
+
+    def restore_backup(self, backup_id: str, volume_id: str) -> None:
+        """Write the backup to the volume (made here first when it is new); the volume gets the backed-up
+        volume's metadata and bootable flag, as Cinder restores them. Both end ``available``, the volume
+        ``error_restoring`` when the restore fails."""
+        with self.db.reader() as s:
+            b = s.get(Backup, backup_id)
+            v = s.get(Volume, volume_id)
+            if (b is None or b.status != "restoring" or v is None or v.status != "restoring-backup"
+                    or v.host != self.host):
+                LOG.warning("Backup %s is not restoring to volume %s on %s: nothing to do", backup_id, volume_id,
+                            self.host)
+                return
+            backup_location, location, size = b.provider_location, v.provider_location, v.size
+            meta = dict(b.volume_meta or {})
+        is_new = location is None
+        error: str | None = None
+        if backup_location is None:
+            error = f"Backup {backup_id} has no data."
+        elif is_new:
+            location, error = self._run(f"Creating volume {volume_id} to restore backup {backup_id}",
+                                        lambda: self.backend.create(volume_id, size))
+        if error is None:
+            assert location is not None and backup_location is not None
+            target, source = location, backup_location
+            _, error = self._run(f"Restoring backup {backup_id} to volume {volume_id}",
+                                 lambda: self.backups.restore(source, target))
+            if error is not None and is_new:
+                self._run(f"Removing volume {volume_id} after its failed restore",
+                          functools.partial(self.backend.delete, target))
+                location = None
+        with self.db.writer() as s:
+            row = s.get(Backup, backup_id)
+            if row is not None and row.status == "restoring":
+                row.status, row.restore_volume_id, row.updated_at = "available", None, types.utcnow()
+            v = s.get(Volume, volume_id)
+            if v is None:
+                return
+            v.updated_at = types.utcnow()
+            if error is not None:
+                v.status, v.error_message = "error_restoring", error
+                if is_new:
+                    v.provider_location = None
+                return
+            v.status, v.provider_location, v.error_message = "available", location, None
+            items = {**v.metadata_dict, **{str(k): str(val) for k, val in (meta.get("metadata") or {}).items()}}
+            v.metadata_items[:] = [VolumeMetadata(volume_id=v.id, key=k, value=val) for k, val in items.items()]
+            v.bootable = bool(meta.get("bootable")) or v.bootable
+            if meta.get("image_metadata"):
+                v.image_metadata = meta["image_metadata"]
+            s.flush()
+            s.expunge(v)
+        LOG.info("Backup %s restored to volume %s", backup_id, volume_id)
+        if is_new:
+            self.notifier.volume("create", v)

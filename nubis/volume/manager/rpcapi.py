@@ -4,6 +4,7 @@ Version history:
   1.0 - create_volume, delete_volume, extend_volume, create_snapshot, delete_snapshot
   1.1 - initialize_connection (call: export for a compute), terminate_connection (cast)
   1.2 - upload_image (cast: write the volume's data to an image the API created)
+  1.3 - create_backup, delete_backup, restore_backup (casts: the backup store of the storage host)
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ class VolumeManagerAPI(rpc.RPCClient):
     ``initialize_connection``, a call whose answer is the export."""
 
     TOPIC = TOPIC
-    VERSION = "1.2"
+    VERSION = "1.3"
     SINCE: ClassVar[dict[str, str]] = {"initialize_connection": "1.1", "terminate_connection": "1.1",
-                                       "upload_image": "1.2"}
+                                       "upload_image": "1.2",
+                                       "create_backup": "1.3", "delete_backup": "1.3", "restore_backup": "1.3"}
 
     def initialize_connection(self, ctxt: RequestContext, host: str, volume_id: str,
                               attachment_id: str | None) -> dict[str, Any]:
@@ -66,11 +68,27 @@ class VolumeManagerAPI(rpc.RPCClient):
     def delete_snapshot(self, ctxt: RequestContext, host: str, snapshot_id: str) -> None:
         self.prepare(server=host, version="1.0").cast(ctxt, "delete_snapshot", snapshot_id=snapshot_id)
 
+    def create_backup(self, ctxt: RequestContext, host: str, backup_id: str) -> None:
+        """Copy the backup's volume (or snapshot) into the host's backup store (creating → available/error)."""
+        self.check_can_send("create_backup")
+        self.prepare(server=host, version="1.3").cast(ctxt, "create_backup", backup_id=backup_id)
+
+    def delete_backup(self, ctxt: RequestContext, host: str, backup_id: str) -> None:
+        """Remove the backup's data and record (deleting; error_deleting when the store fails)."""
+        self.check_can_send("delete_backup")
+        self.prepare(server=host, version="1.3").cast(ctxt, "delete_backup", backup_id=backup_id)
+
+    def restore_backup(self, ctxt: RequestContext, host: str, backup_id: str, volume_id: str) -> None:
+        """Write the backup to the volume (restoring-backup → available, error_restoring on failure)."""
+        self.check_can_send("restore_backup")
+        self.prepare(server=host, version="1.3").cast(ctxt, "restore_backup", backup_id=backup_id,
+                                                      volume_id=volume_id)
+
 
 class VolumeManagerEndpoint:
     """The RPC server side: hands each message to the manager."""
 
-    target = oslo_messaging.Target(version="1.2")
+    target = oslo_messaging.Target(version="1.3")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -103,3 +121,11 @@ class VolumeManagerEndpoint:
 
     def upload_image(self, ctxt: RequestContext, volume_id: str, image_id: str, disk_format: str) -> None:
         self.manager.upload_image(volume_id, image_id, disk_format)
+    def create_backup(self, ctxt: RequestContext, backup_id: str) -> None:
+        self.manager.create_backup(backup_id)
+
+    def delete_backup(self, ctxt: RequestContext, backup_id: str) -> None:
+        self.manager.delete_backup(backup_id)
+
+    def restore_backup(self, ctxt: RequestContext, backup_id: str, volume_id: str) -> None:
+        self.manager.restore_backup(backup_id, volume_id)

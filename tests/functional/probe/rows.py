@@ -815,6 +815,7 @@ CONSOLES = [Row("compute", "POST", "/v2.1/servers/{server_id}/remote-consoles", 
             Row("compute", "GET", "/v2.1/os-console-auth-tokens/{console_token}", "admin", None,
                 {"console_token": "=no-such-token"})]
 
+_MISSING = "6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c7f"  # a volume id no world has
 VOLUME = _rows("volume", """
 GET / public
 GET /v3 public
@@ -883,6 +884,24 @@ GET /v3/{project_id}/qos-specs/{qos_id}/associations admin
 GET /v3/{project_id}/qos-specs/{qos_id}/associate admin
 GET /v3/{project_id}/qos-specs/{qos_id}/disassociate admin
 GET /v3/{project_id}/qos-specs/{qos_id}/disassociate_all admin
+GET /v3/{project_id}/backups project
+POST /v3/{project_id}/backups create
+GET /v3/{project_id}/backups/detail project
+POST /v3/{project_id}/backups/import_record admin
+GET /v3/{project_id}/backups/{backup_id} read_a
+PUT /v3/{project_id}/backups/{backup_id} write_a
+DELETE /v3/{project_id}/backups/{backup_id} write_a
+POST /v3/{project_id}/backups/{backup_id}/restore write_a
+POST /v3/{project_id}/backups/{backup_id}/action admin
+GET /v3/{project_id}/backups/{backup_id}/export_record admin
+POST /v3/{project_id}/os-volume-transfer create
+GET /v3/{project_id}/os-volume-transfer/{transfer_id} read_a
+DELETE /v3/{project_id}/os-volume-transfer/{transfer_id} write_a
+POST /v3/{project_id}/os-volume-transfer/{transfer_id}/accept create
+POST /v3/{project_id}/volume-transfers create
+GET /v3/{project_id}/volume-transfers/{transfer_id} read_a
+DELETE /v3/{project_id}/volume-transfers/{transfer_id} write_a
+POST /v3/{project_id}/volume-transfers/{transfer_id}/accept create
 """, {
     ("POST", "/v3/{project_id}/types/{type_id}/action"): lambda w: {"addProjectAccess": {"project": w.ids["project_a"]}},
     ("POST", "/v3/{project_id}/qos-specs"): lambda w: {"qos_specs": {"name": _name(), "read_iops_sec": "100"}},
@@ -909,6 +928,17 @@ GET /v3/{project_id}/qos-specs/{qos_id}/disassociate_all admin
     ("PUT", "/v3/{project_id}/attachments/{attachment_id}"): lambda w: {"attachment": {"connector": {
         "host": "compute-1", "initiator": "iqn.2026-12.org.nubis:compute-1"}}},
     ("POST", "/v3/{project_id}/attachments/{attachment_id}/action"): lambda w: {"os-complete": {}},
+    # Backups and transfers of ids that do not exist (nothing of A's changes state): allowed callers get 404.
+    ("POST", "/v3/{project_id}/backups"): lambda w: {"backup": {"volume_id": _MISSING}},
+    ("POST", "/v3/{project_id}/backups/import_record"): lambda w: {"backup-record": {
+        "backup_service": "cinder.backup.drivers.posix", "backup_url": "e30="}},
+    ("PUT", "/v3/{project_id}/backups/{backup_id}"): lambda w: {"backup": {"name": _name()}},
+    ("POST", "/v3/{project_id}/backups/{backup_id}/restore"): lambda w: {"restore": None},
+    ("POST", "/v3/{project_id}/backups/{backup_id}/action"): lambda w: {"os-reset_status": {"status": "error"}},
+    ("POST", "/v3/{project_id}/os-volume-transfer"): lambda w: {"transfer": {"volume_id": _MISSING}},
+    ("POST", "/v3/{project_id}/os-volume-transfer/{transfer_id}/accept"): lambda w: {"accept": {"auth_key": "k"}},
+    ("POST", "/v3/{project_id}/volume-transfers"): lambda w: {"transfer": {"volume_id": _MISSING}},
+    ("POST", "/v3/{project_id}/volume-transfers/{transfer_id}/accept"): lambda w: {"accept": {"auth_key": "k"}},
 })
 
 
@@ -944,7 +974,8 @@ VOLUME_MORE = [
 VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
                  "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment",
                  # QoS specs that do not exist: an admin's call is let through (404) and changes nothing.
-                 "qos_id": "=00000000-0000-4000-8000-00000000a05c"}
+                 "qos_id": "=00000000-0000-4000-8000-00000000a05c",
+                 "backup_id": "=6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c80", "transfer_id": "=6c3a5b4e-0d1f-4b8a-9e2c-7f1d0a9b8c81"}
 
 
 

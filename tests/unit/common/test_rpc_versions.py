@@ -143,11 +143,12 @@ SIGNATURES = {
         "update_port_status": "host,statuses"}),
     "NetworkAgentEndpoint": ("1.0", {"changed": "event,resource_id"}),
     "NetworkMetadataEndpoint": ("1.0", {"floating_ip": "instance_uuid,fixed_ip", "instance_ports": "instance_uuid"}),
-    "VolumeManagerEndpoint": ("1.2", {
+    "VolumeManagerEndpoint": ("1.3", {
         "create_snapshot": "snapshot_id", "create_volume": "volume_id", "delete_snapshot": "snapshot_id",
         "delete_volume": "volume_id", "extend_volume": "volume_id,new_size",
         "initialize_connection": "volume_id,attachment_id", "terminate_connection": "volume_id",
-        "upload_image": "volume_id,image_id,disk_format"}),
+        "upload_image": "volume_id,image_id,disk_format",
+        "create_backup": "backup_id", "delete_backup": "backup_id", "restore_backup": "backup_id,volume_id"}),
 }
 
 
