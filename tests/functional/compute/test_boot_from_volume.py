@@ -4,6 +4,7 @@ exports) and a fake compute host that records the root disk it was given."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -483,4 +484,33 @@ def test_a_data_volume_in_error_fails_the_build_and_gives_everything_back(cloud:
     assert c.call("GET", f"{c.compute}/servers/{server_id}/os-volume_attachments").json()["volumeAttachments"] == []
     assert server_id not in _driver(cloud).volumes and server_id not in _driver(cloud).specs
     c.delete_server(server_id)
+    assert c.call("DELETE", f"{c.volume}/volumes/{existing}").status_code == 202
+
+
+def test_a_data_volume_that_cannot_be_connected_fails_the_build_and_gives_everything_back(
+        cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str) -> None:
+    c = Boot(cloud)
+    existing = c.new_volume()
+    path = os.path.join(cloud.aio.state_dir, "volumes", f"volume-{existing}")
+    hidden = f"{path}.hidden"
+    os.rename(path, hidden)  # the storage host cannot export it: its connection fails
+    try:
+        before = {v["id"] for v in c.volumes()}
+        made = c.boot(flavor_id, [_data(None, "blank", volume_size=1, boot_index=1), _data(existing)],
+                      imageRef=image_id)
+        assert made.status_code == 202, made.text
+        server_id = made.json()["server"]["id"]
+        wait_for_status(cloud.connection(), server_id, "ERROR")
+        fault = c.server(server_id)["fault"]["message"]
+        assert f"volume {existing} (/dev/vdc) could not be connected" in fault, fault
+        fixtures.wait_until(lambda: not [v for v in c.volumes() if v["id"] not in before], timeout=30,
+                            what="the failed build's blank volume to be deleted")
+        fixtures.wait_until(lambda: c.vol(existing)["status"] == "available", timeout=30, what="the volume back")
+        assert c.vol(existing)["attachments"] == []
+        assert c.call("GET", f"{c.compute}/servers/{server_id}/os-volume_attachments").json()[
+            "volumeAttachments"] == []
+        assert server_id not in _driver(cloud).volumes and server_id not in _driver(cloud).specs
+        c.delete_server(server_id)
+    finally:
+        os.rename(hidden, path)
     assert c.call("DELETE", f"{c.volume}/volumes/{existing}").status_code == 202
