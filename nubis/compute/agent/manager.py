@@ -202,8 +202,9 @@ class ComputeAgent:
     def build_and_run_instance(self, ctx: RequestContext, instance: dict[str, Any],
                                block_device_info: dict[str, Any] | None = None) -> None:
         """Spawn the guest placed here; ``block_device_info`` (RPC 1.4) gives a volume-backed guest its root
-        disk. Any failure rests the instance in ERROR with a fault (its volumes stay attached until its delete,
-        which gives them back)."""
+        disk, and the volumes attached right after the spawn (data volumes at boot, an unshelved server's). Any
+        failure rests the instance in ERROR with a fault (its volumes stay attached until its delete, which gives
+        them back)."""
         uuid = instance["uuid"]
         # A boot is placed idle in BUILDING, an unshelve keeps its task: anything else (deleted, or ended as
         # interrupted by a restarted service) is no longer this build's to do.
@@ -220,9 +221,11 @@ class ComputeAgent:
                 # Expecting the ports' network-vif-plugged before they are bound: an early event is kept.
                 with self.events.expect(uuid, events.VIF_PLUGGED) as plugged:
                     vifs = self._plug_networks(instance)
-                    self.driver.spawn(dataclasses.replace(self._guest(instance), vifs=tuple(vifs),
-                                                          root_volume=self._root_volume(block_device_info)))
-                    for bdm in self._data_volumes(block_device_info):  # an unshelved server's other volumes
+                    data = self._data_volumes(block_device_info)
+                    self.driver.spawn(dataclasses.replace(
+                        self._guest(instance), vifs=tuple(vifs), root_volume=self._root_volume(block_device_info),
+                        volume_devices=tuple(str(bdm["mount_device"]) for bdm in data)))
+                    for bdm in data:  # the boot's data volumes, or an unshelved server's
                         self.driver.attach_volume(uuid, bdm["connection_info"], bdm["mount_device"])
                     self.wait_for_vifs(uuid, vifs, plugged)
             except Stopping:

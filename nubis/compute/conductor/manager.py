@@ -17,7 +17,7 @@ from nubis.common.db.engine import Database
 from nubis.compute import notifications, states
 from nubis.compute.agent.rpcapi import ComputeAgentAPI
 from nubis.compute.conductor import allocations
-from nubis.compute.conductor.boot_volumes import BootVolumeConnector, RootMapping, VolumeNotReady
+from nubis.compute.conductor.boot_volumes import BootMapping, BootVolumeConnector, VolumeNotReady
 from nubis.compute.conductor.moves import Mover, instance_spec
 from nubis.compute.core.consoles import ConsoleTokens
 from nubis.compute.core.host_settings import HostSettings
@@ -58,8 +58,8 @@ class ConductorManager:
                                                                    expected_task_state=[states.SCHEDULING])]
         if not instances:
             return
-        roots = self._wait_for_root_volumes(ctx, instances)
-        instances = [i for i in instances if i["uuid"] not in roots or roots[i["uuid"]] is not None]
+        mapped_volumes = self._wait_for_boot_volumes(ctx, instances)
+        instances = [i for i in instances if i["uuid"] not in mapped_volumes or mapped_volumes[i["uuid"]] is not None]
         if not instances:
             return
         spec = {**spec, "instance_uuids": [i["uuid"] for i in instances]}
@@ -67,14 +67,14 @@ class ConductorManager:
             selections = self.scheduler.select_destinations(ctx, RequestSpec.from_dict(spec), return_alternates=False)
         except NoValidHost as exc:
             self._fail_all(ctx, instances, rpc.error_message(exc), "NoValidHost")
-            self._release_root_volumes(ctx, roots)
+            self._release_boot_volumes(ctx, mapped_volumes)
             return
         except Exception as exc:  # noqa: BLE001 - any failure ends as a fault the user can read
             LOG.exception("scheduling failed")
             self._fail_all(ctx, instances, f"Scheduling failed: {rpc.error_message(exc)}", type(exc).__name__)
             for instance in instances:  # the scheduler may have claimed some before it failed
                 self._release_quietly(ctx, instance["uuid"])
-            self._release_root_volumes(ctx, roots)
+            self._release_boot_volumes(ctx, mapped_volumes)
             return
         by_uuid = {s["instance_uuid"]: s for s in selections}
         for instance in instances:
@@ -83,22 +83,23 @@ class ConductorManager:
                 "host": chosen["host"], "node": chosen["node"], "numa_fit": chosen.get("numa_fit"),
                 "availability_zone": chosen["availability_zone"], "task_state": None},
                 expected_task_state=[states.SCHEDULING])
-            root = roots.get(instance["uuid"])
+            mapped = mapped_volumes.get(instance["uuid"])
             if not placed:  # deleted while it was being scheduled
                 self.scheduler.release(ctx, instance["uuid"])
-                if root is not None and self.boot_volumes is not None:
-                    self.boot_volumes.release(ctx, root, deleted=True)
+                if mapped and self.boot_volumes is not None:
+                    self.boot_volumes.release(ctx, mapped, deleted=True)
                 continue
             block_device_info = None
-            if root is not None and self.boot_volumes is not None:
+            if mapped and self.boot_volumes is not None:
                 try:
-                    block_device_info = self.boot_volumes.connect(ctx, root, chosen["host"])
-                except Exception as exc:  # noqa: BLE001 - the fault says why; the volume is given back
-                    LOG.warning("connecting the root volume of %s failed: %s", instance["uuid"], exc)
-                    self.boot_volumes.release(ctx, root)
+                    block_device_info = self.boot_volumes.connect(ctx, mapped, chosen["host"])
+                except Exception as exc:  # noqa: BLE001 - the fault says why; the volumes are given back
+                    LOG.warning("connecting the volumes of %s failed: %s", instance["uuid"], exc)
+                    self.boot_volumes.release(ctx, mapped)
                     self._release_quietly(ctx, instance["uuid"])
-                    self._fail_all(ctx, [instance], f"Build of instance {instance['uuid']} aborted: root volume "
-                                   f"{root.volume_id} could not be connected: {rpc.error_message(exc)}",
+                    why = str(exc) if isinstance(exc, VolumeNotReady) else \
+                        f"its volumes could not be connected: {rpc.error_message(exc)}"
+                    self._fail_all(ctx, [instance], f"Build of instance {instance['uuid']} aborted: {why}",
                                    type(exc).__name__, expected=None)
                     continue
             LOG.info("building instance %s on %s", instance["uuid"], chosen["host"])
@@ -106,41 +107,42 @@ class ConductorManager:
                                                {**instance, "numa_fit": chosen.get("numa_fit"),
                                                 "request_id": ctx.request_id}, block_device_info)
 
-    def _wait_for_root_volumes(self, ctx: RequestContext,
-                               instances: list[dict[str, Any]]) -> dict[str, RootMapping | None]:
-        """The root mapping of each volume-backed instance once its volume is usable (by uuid); an instance whose
-        volume is not (it ended in error, or never left ``creating``) maps to None: it is ERROR with a fault
-        naming the volume, and its volumes are given back."""
-        roots: dict[str, RootMapping | None] = {}
+    def _wait_for_boot_volumes(self, ctx: RequestContext,
+                               instances: list[dict[str, Any]]) -> dict[str, list[BootMapping] | None]:
+        """The volume mappings of each instance with volumes once they are all usable (by uuid); an instance
+        with one that is not (it ended in error, or never left ``creating``) maps to None: it is ERROR with a
+        fault naming the volume, and all its volumes are given back."""
+        found: dict[str, list[BootMapping] | None] = {}
         if self.boot_volumes is None:
-            return roots
+            return found
         for instance in instances:
             uuid = instance["uuid"]
-            root = self.boot_volumes.root(uuid)
-            if root is None:
+            mapped = self.boot_volumes.mappings(uuid)
+            if not mapped:
                 continue
 
             def touch(uuid: str = uuid) -> None:  # still ours: the recovery sweep leaves touched boots alone
                 self.instances.update(uuid, {"task_state": states.SCHEDULING}, expected_task_state=[states.SCHEDULING])
 
             try:
-                self.boot_volumes.wait(ctx, root, touch)
+                for mapping in mapped:
+                    self.boot_volumes.wait(ctx, mapping, touch)
             except VolumeNotReady as exc:
-                LOG.warning("the root volume of %s is not usable: %s", uuid, exc)
-                self.boot_volumes.release(ctx, root)
+                LOG.warning("a volume of %s is not usable: %s", uuid, exc)
+                self.boot_volumes.release(ctx, mapped)
                 self._fail_all(ctx, [instance], f"Build of instance {uuid} aborted: {exc}", "VolumeNotCreated")
-                roots[uuid] = None
+                found[uuid] = None
                 continue
-            roots[uuid] = root
-        return roots
+            found[uuid] = mapped
+        return found
 
-    def _release_root_volumes(self, ctx: RequestContext, roots: dict[str, RootMapping | None]) -> None:
-        """Give back the root volumes of boots that failed before any host had them."""
+    def _release_boot_volumes(self, ctx: RequestContext, found: dict[str, list[BootMapping] | None]) -> None:
+        """Give back the volumes of boots that failed before any host had them."""
         if self.boot_volumes is None:
             return
-        for root in roots.values():
-            if root is not None:
-                self.boot_volumes.release(ctx, root)
+        for mapped in found.values():
+            if mapped:
+                self.boot_volumes.release(ctx, mapped)
 
     def _release_quietly(self, ctx: RequestContext, uuid: str) -> None:
         try:

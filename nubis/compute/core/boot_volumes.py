@@ -1,14 +1,16 @@
 """Boot from volume, the API's half: a boot's block device mappings read and checked as Nova does, and the
 volumes made or reserved for it as the caller.
 
-``block_device_mapping_v2`` (and the legacy ``block_device_mapping``) name the server's root disk (boot_index 0)
-as a volume: an existing one (``source_type`` volume: reserved for the server here, an attachment without a
-connector), or one made for the server from an image, a snapshot or nothing (``blank``), created here through
-the volume service as the caller (its quota answers 403 as Nova maps it). The conductor waits for the made
-volumes to become available, then connects them for the chosen host (``conductor.boot_volumes``).
+``block_device_mapping_v2`` (and the legacy ``block_device_mapping``) name the server's volumes: the root disk
+(boot_index 0) and data volumes (boot_index absent, null, -1 or above 0), each an existing one (``source_type``
+volume: reserved for the server here, an attachment without a connector), or one made for the server from an
+image, a snapshot or nothing (``blank``), created here through the volume service as the caller (its quota
+answers 403 as Nova maps it). The conductor waits for the made volumes to become available, then connects them
+for the chosen host (``conductor.boot_volumes``). Data volumes may go with an image-backed root (``imageRef``)
+or a volume root; each gets a device name (the one asked for when free, else the next ``/dev/vdX`` after the
+root and the flavor's local disks).
 
-Only the root disk may be a volume at boot: more volumes are attached once the server runs. An image to
-``local`` with boot_index 0 is the same as ``imageRef``.
+An image to ``local`` with boot_index 0 is the same as ``imageRef``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
+import string
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -49,6 +53,13 @@ class BootDevice:
     delete_on_termination: bool = False
     volume_type: str | None = None
     tag: str | None = None
+    device_name: str | None = None  # as asked (normalised to /dev/...), None: the next free one
+
+
+def _device(value: Any) -> str | None:
+    """A device name as ``/dev/<name>`` (Nova takes ``vdb`` or ``/dev/vdb``); None when not given."""
+    name = str(value or "").rsplit("/", 1)[-1]
+    return f"/dev/{name}" if name else None
 
 
 def _boot_index(value: Any) -> int | None:
@@ -96,7 +107,7 @@ def _from_legacy(item: dict[str, Any]) -> BootDevice | None:
     else:
         raise _invalid("a legacy mapping needs a volume_id or a snapshot_id.")
     return BootDevice(source, "volume", uuid, 0 if root else None, _size(item.get("volume_size")),
-                      _flag(item.get("delete_on_termination", False)))
+                      _flag(item.get("delete_on_termination", False)), device_name=_device(device))
 
 
 def _from_v2(item: dict[str, Any]) -> BootDevice:
@@ -109,7 +120,7 @@ def _from_v2(item: dict[str, Any]) -> BootDevice:
         raise _invalid("Missing device UUID.")
     device = BootDevice(source, destination, str(uuid) if uuid else None, _boot_index(item.get("boot_index")),
                         _size(item.get("volume_size")), _flag(item.get("delete_on_termination", False)),
-                        item.get("volume_type"), item.get("tag"))
+                        item.get("volume_type"), item.get("tag"), _device(item.get("device_name")))
     if destination == "local":
         if source == "image" and device.boot_index == 0:
             return device
@@ -126,8 +137,10 @@ def _from_v2(item: dict[str, Any]) -> BootDevice:
 def parse(server: dict[str, Any]) -> list[BootDevice]:
     """The boot's mappings, from ``block_device_mapping_v2`` or the legacy ``block_device_mapping`` (both: 400).
 
-    :raises BadRequest: a combination Nova refuses, a boot sequence with gaps or duplicates, or a volume other
-        than the root one (only the root disk may be a volume at boot here).
+    An ``imageRef`` with no boot_index 0 mapping is the root (boot_index 0), as Nova adds its image mapping.
+
+    :raises BadRequest: a combination Nova refuses, a boot sequence with gaps or duplicates, or one volume
+        mapped twice.
     """
     legacy, v2 = server.get("block_device_mapping"), server.get("block_device_mapping_v2")
     if legacy and v2:
@@ -135,11 +148,17 @@ def parse(server: dict[str, Any]) -> list[BootDevice]:
     found = [d for d in (_from_legacy(i) for i in legacy or []) if d is not None] if legacy else \
         [_from_v2(i) for i in v2 or []]
     indexes = sorted(d.boot_index for d in found if d.boot_index is not None)
+    if server.get("imageRef") and 0 not in indexes:
+        indexes = [0, *indexes]
     if indexes and indexes != list(range(len(indexes))):
         raise _invalid(_BAD_SEQUENCE)
-    if any(d.destination_type == "volume" and d.boot_index != 0 for d in found):
-        raise _invalid("only the root disk (boot_index 0) can be a volume at boot yet; attach other volumes "
-                       "once the server is ACTIVE.")
+    seen: set[str] = set()
+    for d in found:
+        if d.source_type == "volume" and d.uuid is not None:
+            if d.uuid in seen:
+                raise exceptions.BadRequest(f"Invalid volume: volume {d.uuid} is mapped more than once in the "
+                                            "request.")
+            seen.add(d.uuid)
     return found
 
 
@@ -166,6 +185,42 @@ def from_image(image: dict[str, Any]) -> list[BootDevice]:
 def root_volume(devices: Iterable[BootDevice]) -> BootDevice | None:
     """The mapping that makes the server volume-backed (boot_index 0 to a volume), if any."""
     return next((d for d in devices if d.boot_index == 0 and d.destination_type == "volume"), None)
+
+
+def data_volumes(devices: Iterable[BootDevice]) -> list[BootDevice]:
+    """The mappings to volumes other than the root (boot_index absent, -1 or above 0), in request order."""
+    return [d for d in devices if d.destination_type == "volume" and d.boot_index != 0]
+
+
+def local_devices(flavor: dict[str, Any], config_drive: bool) -> list[str]:
+    """The device names the guest's own disks take, as the libvirt driver names them: the root (``/dev/vda``,
+    an image's or a volume's), then the flavor's ephemeral disk and swap, then the config drive."""
+    count = 1 + bool(flavor.get("ephemeral_gb")) + bool(flavor.get("swap")) + bool(config_drive)
+    return [f"/dev/vd{string.ascii_lowercase[i]}" for i in range(count)]
+
+
+def name_devices(devices: list[BootDevice], taken: Iterable[str]) -> list[BootDevice]:
+    """``devices`` (data volumes) each with a device name: the one asked for when it is a free ``/dev/vdX``,
+    else the first free one after those ``taken`` (the guest's own disks) and the others' (Nova's defaults).
+
+    :raises BadRequest: more volumes than ``/dev/vdb`` to ``/dev/vdz`` can name.
+    """
+    used = set(taken)
+    wanted: dict[int, str] = {}
+    for i, d in enumerate(devices):  # the names asked for first, so an unnamed volume never takes one
+        if d.device_name and re.fullmatch(r"/dev/vd[a-z]", d.device_name) and d.device_name not in used:
+            wanted[i] = d.device_name
+            used.add(d.device_name)
+    named = []
+    for i, d in enumerate(devices):
+        name = wanted.get(i)
+        if name is None:
+            name = next((f"/dev/vd{c}" for c in string.ascii_lowercase[1:] if f"/dev/vd{c}" not in used), None)
+            if name is None:
+                raise _invalid("too many volumes: /dev/vdb to /dev/vdz are all taken.")
+            used.add(name)
+        named.append(dataclasses.replace(d, device_name=name))
+    return named
 
 
 def root_image(devices: Iterable[BootDevice]) -> str | None:
@@ -226,7 +281,7 @@ def _volume_image(volume: dict[str, Any]) -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:
-    """The root volume of one server of the boot: made for it, or reserved for it (``attachment_id``)."""
+    """One volume of one server of the boot: made for it, or reserved for it (``attachment_id``)."""
 
     instance_uuid: str
     volume_id: str
@@ -234,6 +289,8 @@ class Prepared:
     delete_on_termination: bool
     attachment_id: str | None = None
     tag: str | None = None
+    boot_index: int | None = 0
+    device_name: str = ROOT_DEVICE
 
 
 class BootVolumes:
@@ -248,51 +305,55 @@ class BootVolumes:
 
     def _client(self) -> VolumeClient:
         if self.volumes is None:
-            raise exceptions.BadRequest("This cloud has no block storage service: servers cannot boot from "
+            raise exceptions.BadRequest("This cloud has no block storage service: servers cannot boot with "
                                         "volumes.")
         return self.volumes
 
-    def check(self, ctx: RequestContext, root: BootDevice, count: int) -> dict[str, Any]:
-        """Check the root mapping against what it names, before anything is made; the image the server boots
-        (for a volume made from one, else {}), for its properties and minimum RAM.
+    def check(self, ctx: RequestContext, device: BootDevice, count: int) -> dict[str, Any]:
+        """Check one volume mapping against what it names, before anything is made; for the root (boot_index 0)
+        the image the server boots (for a volume made from one, else {}), for its properties and minimum RAM.
+        An existing root volume must be bootable; a data volume need not be.
 
         :raises BadRequest: the volume, snapshot or image cannot be found or is not available, or one volume
             would go to several servers.
         """
         volumes = self._client()
-        assert root.uuid is not None or root.source_type == "blank"
-        if root.source_type == "volume":
+        assert device.uuid is not None or device.source_type == "blank"
+        if device.source_type == "volume":
             if count > 1:
                 raise exceptions.BadRequest("Cannot attach one or more volumes to multiple instances")
             try:
-                volume = volumes.get_volume(ctx, str(root.uuid))
+                volume = volumes.get_volume(ctx, str(device.uuid))
             except exceptions.NotFound:
-                raise exceptions.BadRequest(f"Invalid volume: Volume {root.uuid} could not be found.") from None
+                raise exceptions.BadRequest(f"Invalid volume: Volume {device.uuid} could not be found.") from None
             if volume["status"] != "available":
-                raise exceptions.BadRequest(f"Invalid volume: volume {root.uuid} status must be 'available' "
+                raise exceptions.BadRequest(f"Invalid volume: volume {device.uuid} status must be 'available' "
                                             f"(it is {volume['status']}).")
-            if not strutils.bool_from_string(volume.get("bootable", True), default=True):
+            if device.boot_index == 0 and not strutils.bool_from_string(volume.get("bootable", True), default=True):
                 # Nova's InvalidBDMVolumeNotBootable: mark it bootable (os-set_bootable) to boot from it
-                raise _invalid(f"volume {root.uuid} is not bootable (its bootable flag is false).")
+                raise _invalid(f"volume {device.uuid} is not bootable (its bootable flag is false).")
             return _volume_image(volume)
-        if root.source_type == "snapshot":
+        if device.source_type == "snapshot":
             try:
-                snapshot = volumes.get_snapshot(ctx, str(root.uuid))
+                snapshot = volumes.get_snapshot(ctx, str(device.uuid))
             except exceptions.NotFound:
-                raise exceptions.BadRequest(f"Invalid snapshot: Snapshot {root.uuid} could not be found.") from None
+                raise exceptions.BadRequest(f"Invalid snapshot: Snapshot {device.uuid} could not be found.") from None
             if snapshot["status"] != "available":
-                raise exceptions.BadRequest(f"Invalid snapshot: snapshot {root.uuid} status must be 'available' "
+                raise exceptions.BadRequest(f"Invalid snapshot: snapshot {device.uuid} status must be 'available' "
                                             f"(it is {snapshot['status']}).")
+            if device.boot_index != 0:
+                return {}
             try:  # the new volume carries the image metadata of the snapshot's volume
                 return _volume_image(volumes.get_volume(ctx, str(snapshot["volume_id"])))
             except exceptions.NotFound:
                 return {}
-        if root.source_type == "image":
-            return self.image_lookup(ctx, str(root.uuid))
+        if device.source_type == "image":
+            return self.image_lookup(ctx, str(device.uuid))
         return {}
 
-    def prepare(self, ctx: RequestContext, root: BootDevice, uuids: list[str]) -> list[Prepared]:
-        """Each server's root volume: the existing one reserved for it, or a new one made (``creating``).
+    def prepare(self, ctx: RequestContext, devices: list[BootDevice], uuids: list[str]) -> list[Prepared]:
+        """Each server's volumes (``devices``: the root, if a volume, and the data volumes, named): an existing
+        one reserved for it, or a new one made (``creating``).
 
         On any failure what was made or reserved is undone before the error goes on.
 
@@ -304,24 +365,28 @@ class BootVolumes:
         done: list[Prepared] = []
         try:
             for uuid in uuids:
-                if root.source_type == "volume":
-                    assert root.uuid is not None
-                    reserved = volumes.create_attachment(ctx, root.uuid, uuid, None)
-                    done.append(Prepared(uuid, root.uuid, "volume", root.delete_on_termination, reserved["id"],
-                                         root.tag))
-                    continue
-                spec: dict[str, Any] = {"size": root.volume_size, "name": f"{uuid}-root"}
-                if root.source_type == "image":
-                    spec["imageRef"] = root.uuid
-                elif root.source_type == "snapshot":
-                    spec["snapshot_id"] = root.uuid
-                if root.volume_type:
-                    spec["volume_type"] = root.volume_type
-                try:
-                    made = volumes.create_volume(ctx, spec)
-                except exceptions.NotFound as exc:  # an unknown volume type or source: a bad boot request
-                    raise exceptions.BadRequest(f"Invalid block device mapping: {exc}") from None
-                done.append(Prepared(uuid, made["id"], root.source_type, root.delete_on_termination, None, root.tag))
+                for device in devices:
+                    name = ROOT_DEVICE if device.boot_index == 0 else str(device.device_name)
+                    if device.source_type == "volume":
+                        assert device.uuid is not None
+                        reserved = volumes.create_attachment(ctx, device.uuid, uuid, None)
+                        done.append(Prepared(uuid, device.uuid, "volume", device.delete_on_termination,
+                                             reserved["id"], device.tag, device.boot_index, name))
+                        continue
+                    spec: dict[str, Any] = {"size": device.volume_size,
+                                            "name": f"{uuid}-{'root' if device.boot_index == 0 else name[5:]}"}
+                    if device.source_type == "image":
+                        spec["imageRef"] = device.uuid
+                    elif device.source_type == "snapshot":
+                        spec["snapshot_id"] = device.uuid
+                    if device.volume_type:
+                        spec["volume_type"] = device.volume_type
+                    try:
+                        made = volumes.create_volume(ctx, spec)
+                    except exceptions.NotFound as exc:  # an unknown volume type or source: a bad boot request
+                        raise exceptions.BadRequest(f"Invalid block device mapping: {exc}") from None
+                    done.append(Prepared(uuid, made["id"], device.source_type, device.delete_on_termination, None,
+                                         device.tag, device.boot_index, name))
         except Exception:
             self.undo(ctx, done)
             raise

@@ -238,11 +238,17 @@ class ServerCore:
             image = self._image(ctx, image_ref)
             devices = boot_volumes.from_image(image)
             root = boot_volumes.root_volume(devices)
+        data = boot_volumes.name_devices(boot_volumes.data_volumes(devices), boot_volumes.local_devices(
+            flavor, bool(body.get("config_drive"))))
         booter = None
-        if root is not None:  # volume-backed: no image on the host, the root disk is the volume (Nova: image "")
+        if root is not None or data:  # volumes at boot: made or reserved here as the caller, connected later
             self.agents.require_version("1.4", BOOT_FROM_VOLUME)  # 409 before any volume is made or reserved
             booter = boot_volumes.BootVolumes(self.volumes, self._image, self.conf.compute.block_device_allocate_retries,
                                               self.conf.compute.block_device_allocate_retries_interval)
+            for device in data:
+                booter.check(ctx, device, count)
+        if root is not None:  # volume-backed: no image on the host, the root disk is the volume (Nova: image "")
+            assert booter is not None
             image = booter.check(ctx, root, count)
             image_ref = ""
             if (image.get("min_ram") or 0) > flavor["memory_mb"]:
@@ -288,7 +294,8 @@ class ServerCore:
         uuids = [str(uuidlib.uuid4()) for _ in range(count)]
         names = [body["name"]] if count == 1 else [f"{body['name']}-{i + 1}" for i in range(count)]
         self._ensure_project_lock(ctx.require_project_id())
-        prepared = booter.prepare(ctx, root, uuids) if booter is not None and root is not None else []
+        prepared = booter.prepare(ctx, [*([root] if root is not None else []), *data], uuids) \
+            if booter is not None else []
         try:
             instances, group = self._record(ctx, body, uuids, names, flavor, count, hints, image_ref, image, zone,
                                             key_data, requested, prepared)
@@ -311,7 +318,7 @@ class ServerCore:
                 image: dict[str, Any], zone: str | None, key_data: str | None,
                 requested: builtins.list[dict[str, Any]], prepared: builtins.list[boot_volumes.Prepared]
                 ) -> tuple[builtins.list[dict[str, Any]], Any]:
-        """The boot's instances (and root volume mappings) recorded in one transaction, under the project's
+        """The boot's instances (and their volume mappings) recorded in one transaction, under the project's
         quota lock: their payloads, and the server group they joined (None)."""
         group = None
         with self.db.writer() as s:
@@ -337,8 +344,9 @@ class ServerCore:
                 self.instances.start_action(s, uuid, "create", ctx)
             for p in prepared:
                 s.add(BlockDeviceMapping(id=types.new_uuid(), instance_uuid=p.instance_uuid, volume_id=p.volume_id,
-                                         attachment_id=p.attachment_id, device_name=boot_volumes.ROOT_DEVICE,
-                                         delete_on_termination=p.delete_on_termination, tag=p.tag, boot_index=0,
+                                         attachment_id=p.attachment_id, device_name=p.device_name,
+                                         delete_on_termination=p.delete_on_termination, tag=p.tag,
+                                         boot_index=p.boot_index,
                                          source_type=p.source_type))
         return instances, group
 

@@ -71,6 +71,9 @@ class GuestSpec:
     # Booted from a volume: the root volume's export (Cinder's ``connection_info``), the guest's vda; None for a
     # guest whose root disk is made from ``image_ref`` on this host.
     root_volume: Mapping[str, Any] | None = None
+    # The devices (``/dev/vdb``) the volumes attached right after the spawn will take (volumes at boot, an
+    # unshelved server's): the guest's own disks (ephemeral, swap, config drive) are named around them.
+    volume_devices: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,6 +4,7 @@ exports) and a fake compute host that records the root disk it was given."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -90,6 +91,11 @@ def _root(volume_id: str | None = None, source: str = "volume", **extra: Any) ->
             **({"uuid": volume_id} if volume_id else {}), **extra}
 
 
+def _data(uuid_: str | None = None, source: str = "volume", **extra: Any) -> dict[str, Any]:
+    """A data volume's mapping (no boot_index, as Nova's clients send them)."""
+    return {"source_type": source, "destination_type": "volume", **({"uuid": uuid_} if uuid_ else {}), **extra}
+
+
 def _active(cloud: cloud_fixture.Cloud, made: requests.Response) -> str:
     assert made.status_code == 202, made.text
     server_id = str(made.json()["server"]["id"])
@@ -155,11 +161,25 @@ def test_boot_from_existing_volume(cloud: cloud_fixture.Cloud, flavor_id: str) -
         assert snap["volume_id"] == volume and snap["name"] == "snapshot for snap"
         fixtures.wait_until(lambda m=m: c.call("GET", f"{c.volume}/snapshots/{m['snapshot_id']}").json()[
             "snapshot"]["status"] == "available", timeout=30, what="the snapshot")
-    # Its data volume would have to be made at boot too, which is not built: booting the image says so.
-    two_volumes = c.call("POST", f"{c.compute}/servers", {"server": {"name": "again", "flavorRef": flavor_id,
-                                                                     "imageRef": image.id, "networks": "none"}},
-                         "compute 2.79")
-    assert two_volumes.status_code == 400 and "only the root disk" in two_volumes.text, two_volumes.text
+    # Booting the image makes each snapshot a new volume: the root (vda) and the data volume at its device (vdb).
+    before = {v["id"] for v in c.volumes()}
+    again = _active(cloud, c.call("POST", f"{c.compute}/servers", {"server": {
+        "name": "again", "flavorRef": flavor_id, "imageRef": image.id, "networks": "none"}}, "compute 2.79"))
+    made_again = {v["snapshot_id"]: v for v in c.volumes() if v["id"] not in before}
+    assert set(made_again) == {m["snapshot_id"] for m in mapping}
+    assert all(v["status"] == "in-use" and v["size"] == 1 for v in made_again.values())
+    listed = c.call("GET", f"{c.compute}/servers/{again}/os-volume_attachments").json()["volumeAttachments"]
+    assert [(a["volumeId"], a["device"]) for a in listed] == [
+        (made_again[m["snapshot_id"]]["id"], m["device_name"]) for m in mapping]
+    disks = _driver(cloud).volumes[again]
+    assert sorted(disks) == ["/dev/vda", "/dev/vdb"] and all(_nbd_size(d["data"]) == GiB for d in disks.values())
+    assert _driver(cloud).specs[again].root_volume == disks["/dev/vda"]
+    assert c.server(again)["image"] == ""
+    c.delete_server(again)  # the mapping kept delete_on_termination false: the new volumes stay, available
+    for v in made_again.values():
+        fixtures.wait_until(lambda v=v: c.vol(v["id"])["status"] == "available", timeout=30, what="the volume")
+        assert c.call("DELETE", f"{c.volume}/volumes/{v['id']}").status_code == 202
+        fixtures.wait_until(lambda v=v: c.gone(v["id"]), timeout=30, what="the volume to go")
     cloud.connection().image.delete_image(image.id)
     for m in mapping:
         assert c.call("DELETE", f"{c.volume}/snapshots/{m['snapshot_id']}").status_code == 202
@@ -288,7 +308,13 @@ def test_bad_requests(cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str)
         ([{**_root(volume_id), "boot_index": 1}], "Boot sequence"),  # no 0
         ([{"source_type": "volume", "destination_type": "volume", "boot_index": 0}], "Missing device UUID"),
         ([{**_root(volume_id), "destination_type": "local"}], "local"),
-        ([_root(image_id, "image", volume_size=1), {**_root(volume_id), "boot_index": 1}], "only the root"),
+        ([_root(image_id, "image", volume_size=1), {**_root(volume_id), "boot_index": 2}], "Boot sequence"),
+        # data volumes: the same volume twice, a blank or image one without a size, unknown ones
+        ([_root(image_id, "image", volume_size=1), _data(volume_id), _data(volume_id)], "more than once"),
+        ([_root(image_id, "image", volume_size=1), _data(None, "blank")], "non-zero size"),
+        ([_root(image_id, "image", volume_size=1), _data(image_id, "image")], "non-zero size"),
+        ([_root(image_id, "image", volume_size=1), _data(str(uuid.uuid4()))], "could not be found"),
+        ([_root(image_id, "image", volume_size=1), _data(str(uuid.uuid4()), "snapshot")], "could not be found"),
         ([], "Missing imageRef"),
         ([_root(volume_id)], f"volume {volume_id} is not bootable"),  # a blank volume, not marked bootable
     ]
@@ -319,7 +345,7 @@ def test_bad_requests(cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str)
     assert c.call("DELETE", f"{c.volume}/volumes/{volume_id}").status_code == 202
 
 
-def test_volume_quota_is_403_and_leaves_nothing(cloud: cloud_fixture.Cloud, flavor_id: str) -> None:
+def test_volume_quota_is_403_and_leaves_nothing(cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str) -> None:
     c = Boot(cloud)
     before = {v["id"] for v in c.volumes()}
     servers_before = c.call("GET", f"{c.compute}/servers").json()["servers"]
@@ -328,3 +354,163 @@ def test_volume_quota_is_403_and_leaves_nothing(cloud: cloud_fixture.Cloud, flav
     assert "forbidden" in over.json()
     assert {v["id"] for v in c.volumes()} == before
     assert c.call("GET", f"{c.compute}/servers").json()["servers"] == servers_before
+    # A data volume over the quota: 403 too, and nothing is made, reserved or recorded.
+    volume_id = c.new_volume()
+    before = {v["id"] for v in c.volumes()}
+    over = c.boot(flavor_id, [_data(volume_id), _data(None, "blank", volume_size=QUOTA_GIGABYTES + 1)],
+                  imageRef=image_id)
+    assert over.status_code == 403 and "Quota exceeded" in over.text, over.text
+    assert {v["id"] for v in c.volumes()} == before
+    assert c.vol(volume_id)["status"] == "available" and c.vol(volume_id)["attachments"] == []
+    assert c.call("GET", f"{c.compute}/servers").json()["servers"] == servers_before
+    assert c.call("DELETE", f"{c.volume}/volumes/{volume_id}").status_code == 202
+
+
+def _snapshot_of_a_new_volume(c: Boot) -> tuple[str, str]:
+    base = c.new_volume()
+    snap = c.call("POST", f"{c.volume}/snapshots", {"snapshot": {"volume_id": base}}).json()["snapshot"]
+    fixtures.wait_until(lambda: c.call("GET", f"{c.volume}/snapshots/{snap['id']}").json()["snapshot"]["status"]
+                        == "available", timeout=30, what="the snapshot")
+    return base, str(snap["id"])
+
+
+def test_data_volumes_with_an_image_root(cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str) -> None:
+    c = Boot(cloud)
+    existing = c.new_volume()  # a blank volume: a data volume need not be bootable
+    base, snapshot_id = _snapshot_of_a_new_volume(c)
+    before = {v["id"] for v in c.volumes()}
+    server_id = _active(cloud, c.boot(flavor_id, [
+        {"boot_index": 0, "source_type": "image", "destination_type": "local", "uuid": image_id},
+        _data(existing, device_name="/dev/vdc"),  # honoured: it is free
+        _data(None, "blank", volume_size=1, delete_on_termination=True, volume_type="__DEFAULT__"),
+        _data(image_id, "image", volume_size=1, boot_index=-1, delete_on_termination=True),
+        _data(snapshot_id, "snapshot", boot_index=None, device_name="vda")],  # vda is the root's: the next one
+        imageRef=image_id, version="compute 2.79"))
+
+    made = {v["id"]: v for v in c.volumes() if v["id"] not in before}
+    by_source = {("blank" if not v.get("snapshot_id") and not v.get("volume_image_metadata") else
+                  "snapshot" if v.get("snapshot_id") else "image"): v for v in made.values()}
+    assert set(by_source) == {"blank", "image", "snapshot"} and len(made) == 3
+    assert by_source["blank"]["volume_type"] == "__DEFAULT__"
+    assert by_source["snapshot"]["snapshot_id"] == snapshot_id
+    assert by_source["image"]["volume_image_metadata"]["image_id"] == image_id
+    expected = [(existing, "/dev/vdc", False), (by_source["blank"]["id"], "/dev/vdb", True),
+                (by_source["image"]["id"], "/dev/vdd", True), (by_source["snapshot"]["id"], "/dev/vde", False)]
+
+    # The guest booted its image (a local root) and got each volume's real export at its device.
+    spec = _driver(cloud).specs[server_id]
+    assert spec.image_ref == image_id and spec.root_volume is None
+    disks = _driver(cloud).volumes[server_id]
+    assert sorted(disks) == ["/dev/vdb", "/dev/vdc", "/dev/vdd", "/dev/vde"]
+    assert all(d["driver_volume_type"] == "nbd" and _nbd_size(d["data"]) == GiB for d in disks.values())
+    shown = c.server(server_id)
+    assert shown["image"]["id"] == image_id
+    assert sorted(shown["os-extended-volumes:volumes_attached"], key=lambda v: v["id"]) == sorted(
+        ({"id": v, "delete_on_termination": d} for v, _, d in expected), key=lambda v: v["id"])
+    listed = c.call("GET", f"{c.compute}/servers/{server_id}/os-volume_attachments").json()["volumeAttachments"]
+    assert sorted((a["volumeId"], a["device"]) for a in listed) == sorted((v, dev) for v, dev, _ in expected)
+    for volume_id, device, _ in expected:
+        volume = c.vol(volume_id)
+        assert volume["status"] == "in-use", volume
+        assert [(a["server_id"], a["device"]) for a in volume["attachments"]] == [(server_id, device)]
+
+    # A data volume detaches as any attached one; a new one takes the first free device.
+    detached = c.call("DELETE", f"{c.compute}/servers/{server_id}/os-volume_attachments/{existing}")
+    assert detached.status_code == 202, detached.text
+    assert c.vol(existing)["status"] == "available" and "/dev/vdc" not in _driver(cloud).volumes[server_id]
+    attached = c.attach(server_id, existing)
+    assert attached.status_code == 200 and attached.json()["volumeAttachment"]["device"] == "/dev/vdc"
+
+    # The server's delete gives back the volumes kept (delete_on_termination false) and deletes the others.
+    c.delete_server(server_id)
+    for volume_id, _, deleted in expected:
+        if deleted:
+            fixtures.wait_until(lambda v=volume_id: c.gone(v), timeout=30, what="the volume to go with its server")
+        else:
+            fixtures.wait_until(lambda v=volume_id: c.vol(v)["status"] == "available", timeout=30,
+                                what="the volume to be given back")
+            assert c.call("DELETE", f"{c.volume}/volumes/{volume_id}").status_code == 202
+    assert c.call("DELETE", f"{c.volume}/snapshots/{snapshot_id}").status_code == 202
+    fixtures.wait_until(lambda: c.call("GET", f"{c.volume}/snapshots/{snapshot_id}").status_code == 404, timeout=30,
+                        what="the snapshot to go")
+    assert c.call("DELETE", f"{c.volume}/volumes/{base}").status_code == 202
+
+
+def test_data_volumes_with_a_volume_root(cloud: cloud_fixture.Cloud, flavor_id: str) -> None:
+    c = Boot(cloud)
+    root = c.bootable_volume()
+    before = {v["id"] for v in c.volumes()}
+    server_id = _active(cloud, c.boot(flavor_id, [
+        _data(None, "blank", volume_size=1, boot_index=1, tag="data"), _root(root, delete_on_termination=True)],
+        version="compute 2.42"))
+    [data] = [v for v in c.volumes() if v["id"] not in before]
+    disks = _driver(cloud).volumes[server_id]
+    assert sorted(disks) == ["/dev/vda", "/dev/vdb"]
+    assert _driver(cloud).specs[server_id].root_volume == disks["/dev/vda"]
+    listed = c.call("GET", f"{c.compute}/servers/{server_id}/os-volume_attachments",
+                    version="compute 2.70").json()["volumeAttachments"]
+    assert sorted((a["volumeId"], a["device"], a["tag"]) for a in listed) == sorted(
+        [(root, "/dev/vda", None), (data["id"], "/dev/vdb", "data")])
+    # The root stays; the data volume detaches.
+    assert c.call("DELETE", f"{c.compute}/servers/{server_id}/os-volume_attachments/{root}").status_code == 400
+    assert c.call("DELETE", f"{c.compute}/servers/{server_id}/os-volume_attachments/{data['id']}").status_code == 202
+    assert c.vol(data["id"])["status"] == "available"
+    c.delete_server(server_id)
+    fixtures.wait_until(lambda: c.gone(root), timeout=30, what="the root volume to go with its server")
+    assert c.vol(data["id"])["status"] == "available"  # detached before: the delete does not touch it
+    assert c.call("DELETE", f"{c.volume}/volumes/{data['id']}").status_code == 202
+
+
+def test_a_data_volume_in_error_fails_the_build_and_gives_everything_back(cloud: cloud_fixture.Cloud,
+                                                                          flavor_id: str, image_id: str) -> None:
+    c = Boot(cloud)
+    existing = c.new_volume()
+    before = {v["id"] for v in c.volumes()}
+    made = c.boot(flavor_id, [_data(existing), _data(None, "blank", volume_size=1),
+                              _data(None, "blank", volume_size=TOO_BIG_FOR_THE_HOST)], imageRef=image_id)
+    assert made.status_code == 202, made.text
+    server_id = made.json()["server"]["id"]
+    wait_for_status(cloud.connection(), server_id, "ERROR")
+    shown = c.server(server_id)
+    fault = shown["fault"]["message"]
+    made_ids = [v["id"] for v in c.volumes() if v["id"] not in before and v["size"] == TOO_BIG_FOR_THE_HOST]
+    assert re.search(r"Volume [0-9a-f-]{36} did not finish being created", fault) and "status is error" in fault, fault
+    assert not made_ids or made_ids[0] in fault, fault
+    # Both volumes made for it are deleted, the existing one is available again, and the server shows none.
+    fixtures.wait_until(lambda: not [v for v in c.volumes() if v["id"] not in before], timeout=30,
+                        what="the failed build's volumes to be deleted")
+    assert c.vol(existing)["status"] == "available" and c.vol(existing)["attachments"] == []
+    assert shown["os-extended-volumes:volumes_attached"] == []
+    assert c.call("GET", f"{c.compute}/servers/{server_id}/os-volume_attachments").json()["volumeAttachments"] == []
+    assert server_id not in _driver(cloud).volumes and server_id not in _driver(cloud).specs
+    c.delete_server(server_id)
+    assert c.call("DELETE", f"{c.volume}/volumes/{existing}").status_code == 202
+
+
+def test_a_data_volume_that_cannot_be_connected_fails_the_build_and_gives_everything_back(
+        cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str) -> None:
+    c = Boot(cloud)
+    existing = c.new_volume()
+    path = os.path.join(cloud.aio.state_dir, "volumes", f"volume-{existing}")
+    hidden = f"{path}.hidden"
+    os.rename(path, hidden)  # the storage host cannot export it: its connection fails
+    try:
+        before = {v["id"] for v in c.volumes()}
+        made = c.boot(flavor_id, [_data(None, "blank", volume_size=1, boot_index=1), _data(existing)],
+                      imageRef=image_id)
+        assert made.status_code == 202, made.text
+        server_id = made.json()["server"]["id"]
+        wait_for_status(cloud.connection(), server_id, "ERROR")
+        fault = c.server(server_id)["fault"]["message"]
+        assert f"volume {existing} (/dev/vdc) could not be connected" in fault, fault
+        fixtures.wait_until(lambda: not [v for v in c.volumes() if v["id"] not in before], timeout=30,
+                            what="the failed build's blank volume to be deleted")
+        fixtures.wait_until(lambda: c.vol(existing)["status"] == "available", timeout=30, what="the volume back")
+        assert c.vol(existing)["attachments"] == []
+        assert c.call("GET", f"{c.compute}/servers/{server_id}/os-volume_attachments").json()[
+            "volumeAttachments"] == []
+        assert server_id not in _driver(cloud).volumes and server_id not in _driver(cloud).specs
+        c.delete_server(server_id)
+    finally:
+        os.rename(hidden, path)
+    assert c.call("DELETE", f"{c.volume}/volumes/{existing}").status_code == 202

@@ -129,6 +129,20 @@ def _cputune(guest: GuestSpec, host: HostFacts, pins: dict[int, frozenset[int]],
                           period=_int_spec(guest, "quota:cpu_period"), quota=_int_spec(guest, "quota:cpu_quota"))
 
 
+def local_disk_names(prefix: str, count: int, root_volume: bool, volume_devices: tuple[str, ...]) -> list[str]:
+    """The targets of the guest's ``count`` own disks (root, ephemeral, swap, config drive, in that order):
+    the first letters, after ``vda`` when the root is a volume, skipping those the volumes attached at spawn
+    take (``volume_devices``, ``/dev/vdb``), so each volume gets the device its mapping records.
+
+    :raises DriverError: no letter is left.
+    """
+    taken = {d.rsplit("/", 1)[-1] for d in volume_devices} | ({f"{prefix}a"} if root_volume else set())
+    free = [f"{prefix}{c}" for c in "abcdefghijklmnopqrstuvwxyz" if f"{prefix}{c}" not in taken]
+    if len(free) < count:
+        raise DriverError(f"the guest has no free {prefix}X disk name left for its own disks")
+    return free[:count]
+
+
 def _disks(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> tuple[domain.Disk, ...]:
     bus = str(_property(guest, "hw_disk_bus") or "virtio")
     if bus not in _BUS_PREFIX:
@@ -146,9 +160,10 @@ def _disks(guest: GuestSpec, host: HostFacts, files: GuestFiles) -> tuple[domain
         wanted.append((files.swap, "qcow2", "disk", False))
     if files.config_drive:
         wanted.append((files.config_drive, "raw", "disk", True))
-    found = [domain.Disk(path, f"{prefix}{chr(ord('a') + i)}", bus=bus, format=fmt, device=device,
+    names = local_disk_names(prefix, len(wanted), bool(files.root_volume), guest.volume_devices)
+    found = [domain.Disk(path, name, bus=bus, format=fmt, device=device,
                          cache=cache, io=io, readonly=readonly, iotune={} if readonly else iotune)
-             for i, (path, fmt, device, readonly) in enumerate(wanted, start=1 if files.root_volume else 0)]
+             for name, (path, fmt, device, readonly) in zip(names, wanted, strict=True)]
     if files.root_volume:
         # Booted from a volume: the root disk (vda, the first, so <boot dev='hd'> boots it) is the volume's NBD
         # export, defined as an attached volume is (raw, no host cache, virtio).

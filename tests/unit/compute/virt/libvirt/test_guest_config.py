@@ -210,6 +210,21 @@ def test_a_root_volumes_front_end_qos_specs_win_over_the_flavors_disk_quotas() -
                                                ("total_iops_sec_max", "900")]
 
 
+def test_the_guests_own_disks_leave_the_names_of_volumes_attached_at_spawn() -> None:
+    """Volumes at boot are attached right after the spawn at the devices their mappings record: the local disks
+    (ephemeral, swap, config drive) take the letters those volumes leave."""
+    files = guest_config.GuestFiles(root="/i/disk", ephemeral="/i/disk.eph0", swap="/i/disk.swap",
+                                    config_drive="/i/disk.config", console_log="/i/console.log")
+    root = _xml(_guest(ephemeral_gb=1, swap_mb=512, volume_devices=("/dev/vdb", "/dev/vdd")), files=files)
+    assert [(d.find("target").get("dev"), d.find("source").get("file")) for d in root.findall("devices/disk")] == [
+        ("vda", "/i/disk"), ("vdc", "/i/disk.eph0"), ("vde", "/i/disk.swap"), ("vdf", "/i/disk.config")]
+    # Without such volumes nothing changes; a volume root keeps vda for itself.
+    assert guest_config.local_disk_names("vd", 3, False, ()) == ["vda", "vdb", "vdc"]
+    assert guest_config.local_disk_names("vd", 2, True, ("/dev/vdb",)) == ["vdc", "vdd"]
+    with pytest.raises(DriverError, match="no free"):
+        guest_config.local_disk_names("vd", 2, True, tuple(f"/dev/vd{c}" for c in "bcdefghijklmnopqrstuvwxy"))
+
+
 def test_a_root_volume_of_another_transport_is_refused() -> None:
     files = guest_config.GuestFiles(root="", root_volume={"driver_volume_type": "iscsi", "data": {}})
     with pytest.raises(DriverError, match="root volume cannot be used"):
