@@ -6,6 +6,7 @@ import webob
 
 from nubis.api import router, validation
 from nubis.common import exceptions
+from nubis.volume.api import metadata
 from nubis.volume.api.common import (
     authorize,
     authorize_owned,
@@ -17,7 +18,6 @@ from nubis.volume.api.common import (
     version_of,
 )
 from nubis.volume.api.schemas import snapshots as schemas
-from nubis.volume.api.schemas import volumes as volume_schemas
 from nubis.volume.api.views import snapshots as views
 
 FILTERS = ("name", "status", "volume_id")
@@ -105,51 +105,10 @@ def action(req: router.Request, snapshot_id: str) -> webob.Response:
     else:
         snapshots.update_status(ctx, snapshot_id, args["status"], args.get("progress"))
     return router.empty_response(202)
-# -- metadata (the same bodies as a volume's) ----------------------------------------------------------
-
-def show_metadata(req: router.Request, snapshot_id: str) -> webob.Response:
-    _owned(req, "volume:get_snapshot_metadata", snapshot_id)
-    return router.json_response({"metadata": core(req).snapshots.metadata(context(req), snapshot_id)})
 
 
-def _set_metadata(req: router.Request, snapshot_id: str, replace: bool) -> webob.Response:
-    _owned(req, "volume:update_snapshot_metadata", snapshot_id)
-    body = body_of(req)
-    validation.validate(body, volume_schemas.METADATA_BODY)
-    merged = core(req).snapshots.set_metadata(context(req), snapshot_id, body["metadata"], replace)
-    return router.json_response({"metadata": merged})
-
-
-def create_metadata(req: router.Request, snapshot_id: str) -> webob.Response:
-    return _set_metadata(req, snapshot_id, replace=False)
-
-
-def replace_metadata(req: router.Request, snapshot_id: str) -> webob.Response:
-    return _set_metadata(req, snapshot_id, replace=True)
-
-
-def show_metadata_item(req: router.Request, snapshot_id: str, key: str) -> webob.Response:
-    _owned(req, "volume:get_snapshot_metadata", snapshot_id)
-    items = core(req).snapshots.metadata(context(req), snapshot_id)
-    if key not in items:
-        raise exceptions.NotFound(f"Metadata item was not found: {key}.")
-    return router.json_response({"meta": {key: items[key]}})
-
-
-def update_metadata_item(req: router.Request, snapshot_id: str, key: str) -> webob.Response:
-    _owned(req, "volume:update_snapshot_metadata", snapshot_id)
-    body = body_of(req)
-    validation.validate(body, volume_schemas.META_ITEM)
-    if key not in body["meta"]:
-        raise exceptions.BadRequest("Request body and URI mismatch: the key in the body is not the URL's.")
-    core(req).snapshots.set_metadata(context(req), snapshot_id, body["meta"], replace=False)
-    return router.json_response({"meta": body["meta"]})
-
-
-def delete_metadata_item(req: router.Request, snapshot_id: str, key: str) -> webob.Response:
-    _owned(req, "volume:delete_snapshot_metadata", snapshot_id)
-    core(req).snapshots.delete_metadata_item(context(req), snapshot_id, key)
-    return router.empty_response(200)
+METADATA = metadata.MetadataOf("snapshot_id", lambda c: c.snapshots, "volume:get_snapshot_metadata",
+                               "volume:update_snapshot_metadata", "volume:delete_snapshot_metadata")
 
 
 def routes(prefix: str) -> router.RouteTable:
@@ -159,7 +118,5 @@ def routes(prefix: str) -> router.RouteTable:
         f"{prefix}/snapshots/detail": {"GET": detail},
         item: {"GET": show, "PUT": update, "DELETE": delete},
         f"{item}/action": {"POST": action},
-        f"{item}/metadata": {"GET": show_metadata, "POST": create_metadata, "PUT": replace_metadata},
-        f"{item}/metadata/{{key}}": {"GET": show_metadata_item, "PUT": update_metadata_item,
-                                     "DELETE": delete_metadata_item},
+        **metadata.routes(item, METADATA),
     }

@@ -9,6 +9,7 @@ import webob
 from nubis.api import router, validation
 from nubis.api.microversion import Version
 from nubis.common import exceptions
+from nubis.volume.api import metadata
 from nubis.volume.api.common import (
     authorize,
     authorize_owned,
@@ -112,53 +113,6 @@ def delete(req: router.Request, volume_id: str) -> webob.Response:
     return router.empty_response(202)
 
 
-# -- metadata ---------------------------------------------------------------------------
-
-def show_metadata(req: router.Request, volume_id: str) -> webob.Response:
-    _owned(req, "volume:get_volume_metadata", volume_id)
-    return router.json_response({"metadata": core(req).volumes.metadata(context(req), volume_id)})
-
-
-def _set_metadata(req: router.Request, volume_id: str, replace: bool) -> webob.Response:
-    _owned(req, "volume:update_volume_metadata", volume_id)
-    body = body_of(req)
-    validation.validate(body, schemas.METADATA_BODY)
-    merged = core(req).volumes.set_metadata(context(req), volume_id, body["metadata"], replace)
-    return router.json_response({"metadata": merged})
-
-
-def create_metadata(req: router.Request, volume_id: str) -> webob.Response:
-    return _set_metadata(req, volume_id, replace=False)
-
-
-def replace_metadata(req: router.Request, volume_id: str) -> webob.Response:
-    return _set_metadata(req, volume_id, replace=True)
-
-
-def show_metadata_item(req: router.Request, volume_id: str, key: str) -> webob.Response:
-    _owned(req, "volume:get_volume_metadata", volume_id)
-    items = core(req).volumes.metadata(context(req), volume_id)
-    if key not in items:
-        raise exceptions.NotFound(f"Metadata item was not found: {key}.")
-    return router.json_response({"meta": {key: items[key]}})
-
-
-def update_metadata_item(req: router.Request, volume_id: str, key: str) -> webob.Response:
-    _owned(req, "volume:update_volume_metadata", volume_id)
-    body = body_of(req)
-    validation.validate(body, schemas.META_ITEM)
-    if key not in body["meta"]:
-        raise exceptions.BadRequest("Request body and URI mismatch: the key in the body is not the URL's.")
-    core(req).volumes.set_metadata(context(req), volume_id, body["meta"], replace=False)
-    return router.json_response({"meta": body["meta"]})
-
-
-def delete_metadata_item(req: router.Request, volume_id: str, key: str) -> webob.Response:
-    _owned(req, "volume:update_volume_metadata", volume_id)
-    core(req).volumes.delete_metadata_item(context(req), volume_id, key)
-    return router.empty_response(200)
-
-
 # -- actions ----------------------------------------------------------------------------
 
 _ACTION_RULES = {
@@ -254,6 +208,11 @@ def _upload_image(req: router.Request, volume_id: str, args: dict[str, Any]) -> 
     return router.json_response(views.uploaded(made, version), status=202)
 
 
+# One rule for setting, replacing and deleting (policies.py: "volume:update_volume_metadata").
+METADATA = metadata.MetadataOf("volume_id", lambda c: c.volumes, "volume:get_volume_metadata",
+                               "volume:update_volume_metadata", "volume:update_volume_metadata")
+
+
 def routes(prefix: str) -> router.RouteTable:
     item = f"{prefix}/volumes/{{volume_id}}"
     return {
@@ -262,7 +221,5 @@ def routes(prefix: str) -> router.RouteTable:
         f"{prefix}/volumes/summary": {"GET": summary},
         item: {"GET": show, "PUT": update, "DELETE": delete},
         f"{item}/action": {"POST": action},
-        f"{item}/metadata": {"GET": show_metadata, "POST": create_metadata, "PUT": replace_metadata},
-        f"{item}/metadata/{{key}}": {"GET": show_metadata_item, "PUT": update_metadata_item,
-                                     "DELETE": delete_metadata_item},
+        **metadata.routes(item, METADATA),
     }
