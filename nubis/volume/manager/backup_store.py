@@ -19,6 +19,7 @@ import shutil
 import subprocess
 
 from nubis.volume.manager.backends.base import BackendError
+from nubis.volume.manager.backends.files import FileDirectory
 
 # A backup or restore reads or writes a whole volume; bound it so a stuck copy cannot hang the manager.
 COPY_TIMEOUT = 3600
@@ -30,20 +31,15 @@ class FileBackupStore:
     def __init__(self, directory: str, compression: str = "zlib") -> None:
         self.directory = directory
         self.compression = compression
+        self._files = FileDirectory(directory, "a backup of this store")
         os.makedirs(directory, mode=0o700, exist_ok=True)
         os.chmod(directory, 0o700)
 
     def _path(self, backup_id: str) -> str:
-        if not backup_id or "/" in backup_id or backup_id.startswith("."):
-            raise BackendError(f"Invalid backup id {backup_id!r}.")
-        return os.path.join(self.directory, f"backup-{backup_id}")
+        return self._files.path("backup", backup_id)
 
     def _inside(self, location: str) -> str:
-        """``location``, if it is one of this store's files (never act on a path elsewhere)."""
-        path = os.path.realpath(location)
-        if os.path.dirname(path) != os.path.realpath(self.directory):
-            raise BackendError(f"{location} is not a backup of this store ({self.directory}).")
-        return path
+        return self._files.inside(location)
 
     @staticmethod
     def _run(args: list[str], what: str) -> None:
@@ -92,12 +88,7 @@ class FileBackupStore:
         self._run(["convert", "-n", "-f", "qcow2", "-O", "raw", self._inside(location), target_path],
                   f"Restoring {location}")
 
-    @staticmethod
-    def _remove(path: str) -> None:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+    _remove = staticmethod(FileDirectory.remove)
 
     def cleanup(self, backup_id: str) -> None:
         """Remove what an interrupted backup of ``backup_id`` may have left (nothing is not an error)."""

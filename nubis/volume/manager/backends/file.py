@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from nubis.volume.manager.backends.base import BackendError, GiB
+from nubis.volume.manager.backends.files import FileDirectory
 from nubis.volume.manager.exports import NbdExports
 
 # A snapshot copy of a large volume reads the whole file; bound it so a stuck copy cannot hang the manager.
@@ -28,6 +29,7 @@ class FileBackend:
                  nbd_ports: tuple[int, int] = (10809, 10908)) -> None:
         self.directory = directory
         self._capacity_gb = capacity_gb
+        self._files = FileDirectory(directory, "a location of this file backend")
         os.makedirs(directory, mode=0o700, exist_ok=True)
         self.exports = NbdExports(directory, nbd_host, *nbd_ports)
 
@@ -38,16 +40,10 @@ class FileBackend:
         return st.f_blocks * st.f_frsize // GiB
 
     def _path(self, kind: str, ident: str) -> str:
-        if not ident or "/" in ident or ident.startswith("."):
-            raise BackendError(f"Invalid {kind} id {ident!r}.")
-        return os.path.join(self.directory, f"{kind}-{ident}")
+        return self._files.path(kind, ident)
 
     def _inside(self, location: str) -> str:
-        """``location``, if it is one of this backend's files (never act on a path elsewhere)."""
-        path = os.path.realpath(location)
-        if os.path.dirname(path) != os.path.realpath(self.directory):
-            raise BackendError(f"{location} is not a location of this file backend ({self.directory}).")
-        return path
+        return self._files.inside(location)
 
     def create(self, volume_id: str, size_gb: int) -> str:
         path = self._path("volume", volume_id)
@@ -150,12 +146,7 @@ class FileBackend:
         except OSError as e:
             raise BackendError(f"Cannot extend {path} to {new_size_gb} GiB: {e.strerror}.") from e
 
-    @staticmethod
-    def _remove(path: str) -> None:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+    _remove = staticmethod(FileDirectory.remove)
 
     def cleanup(self, volume_id: str) -> None:
         self._remove(self._path("volume", volume_id))
