@@ -147,7 +147,8 @@ def _rescue(req: router.Request, inst: Any, arg: Any) -> webob.Response:
     """Nova's rescue: 200 ``{"adminPass": ...}`` (left out when ``[api] enable_instance_password`` is off)."""
     _validate("rescue", arg, _RESCUE)
     admin_pass = passwords.admin_pass(req, arg)
-    core(req).servers.rescue(context(req), inst.uuid, (arg or {}).get("rescue_image_ref"))
+    core(req).servers.rescue(context(req), inst.uuid, (arg or {}).get("rescue_image_ref"),
+                             allow_bfv_rescue=version_of(req) >= Version(2, 87))
     return router.json_response({} if admin_pass is None else {"adminPass": admin_pass})
 
 

@@ -660,19 +660,35 @@ class ServerCore:
                 LOG.warning("the ports of deleted instance %s stay: %s", uuid, exc)
         self.conductor.instance_deleted(ctx, uuid)
 
-    def rescue(self, ctx: RequestContext, uuid: str, rescue_image_ref: str | None) -> None:
-        """Boot the server from a rescue image (``rescue_image_ref``, else its own image) with its disk second.
+    def rescue(self, ctx: RequestContext, uuid: str, rescue_image_ref: str | None,
+               allow_bfv_rescue: bool = False) -> None:
+        """Boot the server from a rescue image (``rescue_image_ref``, else its own image) with its disk second,
+        or, for a rescue image with ``hw_rescue_device``/``hw_rescue_bus``, with every disk left in place and the
+        rescue disk added and booted first (Nova's stable-device rescue). A volume-backed server takes only the
+        latter, and only when the caller's microversion allows it (``allow_bfv_rescue``: 2.87 and later).
 
-        :raises BadRequest: the rescue image cannot be found or is not active.
+        :raises BadRequest: the rescue image cannot be found or is not active; a volume-backed server without
+            2.87 or without a stable-device rescue image (Nova's InstanceNotRescuable).
         :raises Conflict: locked, or not ACTIVE, SHUTOFF or ERROR, or never placed.
         """
         inst, _ = self.get(ctx, uuid)
         self._check_lock(ctx, inst)
         if not inst.host:
             raise exceptions.Conflict(f"Cannot 'rescue' instance {uuid}: it was never placed on a host")
-        self.refuse_volume_backed(uuid, "rescue")
+        volume_backed = self.is_volume_backed(uuid)
+        if volume_backed and not allow_bfv_rescue:
+            raise exceptions.BadRequest(f"Instance {uuid} cannot be rescued: Cannot rescue a volume-backed "
+                                        "instance (microversion 2.87 or later rescues one with a stable-device "
+                                        "rescue image).")
         ref = str(rescue_image_ref or inst.image_ref or "").rstrip("/").rsplit("/", 1)[-1]
+        if not ref:
+            raise exceptions.BadRequest(f"Instance {uuid} cannot be rescued: it has no image of its own; give "
+                                        "rescue_image_ref.")
         image = self._image(ctx, ref)
+        if volume_backed and not (image.get("hw_rescue_device") or image.get("hw_rescue_bus")):
+            raise exceptions.BadRequest(f"Instance {uuid} cannot be rescued: Cannot rescue a volume-backed "
+                                        f"instance with image {ref}, which sets neither hw_rescue_device nor "
+                                        "hw_rescue_bus (stable-device rescue).")
         self.agents.check_can_send("rescue_instance")  # 409 before any change while computes are capped below
         self._start(ctx, inst, "rescue", {"task_state": states.RESCUING},
                     (states.ACTIVE, states.STOPPED, states.ERROR))

@@ -110,7 +110,34 @@ def _root_disk(cloud: cloud_fixture.Cloud, server_id: str) -> dict[str, Any]:
     return dict(disks["/dev/vda"])
 
 
-def test_boot_from_existing_volume(cloud: cloud_fixture.Cloud, flavor_id: str) -> None:
+def _stable_device_rescue(cloud: cloud_fixture.Cloud, c: Boot, server_id: str, plain_image: str) -> None:
+    """A volume-backed server is rescued only from 2.87, and only from an image for stable-device rescue (Nova's
+    400 InstanceNotRescuable otherwise); it then boots the rescue image with its volumes in place."""
+    action = f"{c.compute}/servers/{server_id}/action"
+    old = c.call("POST", action, {"rescue": {"rescue_image_ref": plain_image}}, "compute 2.86")
+    assert old.status_code == 400 and "Cannot rescue a volume-backed instance" in old.text, old.text
+    plain = c.call("POST", action, {"rescue": {"rescue_image_ref": plain_image}}, "compute 2.87")
+    assert plain.status_code == 400 and "hw_rescue_device" in plain.text, plain.text
+    no_image = c.call("POST", action, {"rescue": {}}, "compute 2.87")
+    assert no_image.status_code == 400 and "rescue_image_ref" in no_image.text, no_image.text
+    rescue_image = cloud.connection().image.create_image(
+        name="rescue", disk_format="raw", container_format="bare", data=b"\2" * 4096, visibility="public",
+        hw_rescue_device="disk", hw_rescue_bus="virtio")
+    try:
+        rescued = c.call("POST", action, {"rescue": {"rescue_image_ref": rescue_image.id}}, "compute 2.87")
+        assert rescued.status_code == 200, rescued.text
+        wait_for_status(cloud.connection(), server_id, "RESCUE")
+        assert _driver(cloud).rescued[server_id] == rescue_image.id
+        assert list(_driver(cloud).volumes[server_id]) == ["/dev/vda"]  # the root volume stays attached
+        unrescued = c.call("POST", action, {"unrescue": None}, "compute 2.87")
+        assert unrescued.status_code == 202, unrescued.text
+        wait_for_status(cloud.connection(), server_id, "ACTIVE")
+        assert server_id not in _driver(cloud).rescued
+    finally:
+        cloud.connection().image.delete_image(rescue_image)
+
+
+def test_boot_from_existing_volume(cloud: cloud_fixture.Cloud, flavor_id: str, image_id: str) -> None:
     c = Boot(cloud)
     volume_id = c.bootable_volume()
     server_id = _active(cloud, c.boot(flavor_id, [_root(volume_id, delete_on_termination=False)]))
@@ -132,11 +159,12 @@ def test_boot_from_existing_volume(cloud: cloud_fixture.Cloud, flavor_id: str) -
     detach = c.call("DELETE", f"{c.compute}/servers/{server_id}/os-volume_attachments/{volume_id}")
     assert detach.status_code == 400 and "root volume" in detach.text
     for action in ({"resize": {"flavorRef": flavor_id}}, {"rebuild": {"imageRef": str(uuid.uuid4())}},
-                   {"rescue": {}}, {"shelve": None}, {"migrate": None},
+                   {"shelve": None}, {"migrate": None},
                    {"os-migrateLive": {"host": None, "block_migration": "auto"}}):
         refused = c.call("POST", f"{c.compute}/servers/{server_id}/action", action, "compute 2.30")
         assert refused.status_code == 409, (action, refused.text)
         assert "not supported yet" in refused.text, (action, refused.text)
+    _stable_device_rescue(cloud, c, server_id, image_id)
     # Nova refuses a backup of a volume-backed server for good: 400.
     backup = c.call("POST", f"{c.compute}/servers/{server_id}/action",
                     {"createBackup": {"name": "b", "backup_type": "daily", "rotation": 1}})
