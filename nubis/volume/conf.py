@@ -11,6 +11,9 @@ GROUP = "volume"
 OPTS = [
     cfg.StrOpt("default_volume_type", default="__DEFAULT__",
                help="Volume type of volumes created without one (Cinder's default type; made on first use)."),
+    cfg.StrOpt("default_group_type", default="default_group_type",
+               help="Group type shown as the default (GET /group_types/default; Cinder's default group type, "
+                    "made on first use)."),
     cfg.StrOpt("storage_availability_zone", default="nova",
                help="Availability zone of this host's volume manager (and of volumes created without one)."),
     cfg.IntOpt("quota_volumes", default=10, min=-1, help="Volumes a project may have (-1: unlimited)."),
@@ -20,6 +23,7 @@ OPTS = [
     cfg.IntOpt("quota_backups", default=10, min=-1, help="Backups a project may have (-1: unlimited)."),
     cfg.IntOpt("quota_backup_gigabytes", default=1000, min=-1,
                help="GiB of backups a project may have (-1: unlimited)."),
+    cfg.IntOpt("quota_groups", default=10, min=-1, help="Volume groups a project may have (-1: unlimited)."),
     cfg.IntOpt("osapi_max_limit", default=1000, min=1, help="Most items one list request returns."),
     cfg.IntOpt("max_volume_size_gb", default=16384, min=1, help="Largest volume one request may ask for, in GiB."),
     cfg.IntOpt("message_ttl", default=2592000, min=1,

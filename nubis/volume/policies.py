@@ -29,6 +29,9 @@ _T = "/types/{type_id}"
 _Q = "/qos-specs/{qos_id}"
 _B = "/backups/{backup_id}"
 _X = "/os-volume-transfer/{transfer_id}"
+_GT = "/group_types/{group_type_id}"
+_G = "/groups/{group_id}"
+_GS = "/group_snapshots/{group_snapshot_id}"
 # (rule, check, method, path, what it allows)
 _RULES = (
     ("volume:create", PROJECT_MEMBER, "POST", "/volumes", "Create a volume."),
@@ -154,6 +157,35 @@ _RULES = (
     ("volume:attachment_complete", PROJECT_MEMBER, "POST", "/attachments/{attachment_id}/action (os-complete)",
      "Mark an attachment connected (3.44)."),
     ("volume:attachment_delete", PROJECT_MEMBER, "DELETE", "/attachments/{attachment_id}", "Detach a volume."),
+    # Generic volume groups (Cinder's names; Cinder checks no rule to read group types, Nubis names these two).
+    ("group:group_types:get_all", f"({ADMIN}) or role:reader", "GET", "/group_types",
+     "List group types (3.11; non-admins see the public ones)."),
+    ("group:group_types:get", f"({ADMIN}) or role:reader", "GET", _GT, "Show a group type (or the default)."),
+    ("group:group_types:create", ADMIN, "POST", "/group_types", "Create a group type."),
+    ("group:group_types:update", ADMIN, "PUT", _GT, "Change a group type."),
+    ("group:group_types:delete", ADMIN, "DELETE", _GT, "Delete a group type."),
+    ("group:access_group_types_specs", ADMIN, "GET", _GT, "See group types' group_specs in their views."),
+    ("group:group_types_specs:get", ADMIN, "GET", _GT + "/group_specs/{key}", "Show a group spec."),
+    ("group:group_types_specs:get_all", ADMIN, "GET", _GT + "/group_specs", "List a group type's group specs."),
+    ("group:group_types_specs:create", ADMIN, "POST", _GT + "/group_specs", "Add or change group specs."),
+    ("group:group_types_specs:update", ADMIN, "PUT", _GT + "/group_specs/{key}", "Change a group spec."),
+    ("group:group_types_specs:delete", ADMIN, "DELETE", _GT + "/group_specs/{key}", "Delete a group spec."),
+    ("group:get_all", PROJECT_READER, "GET", "/groups/detail", "List the project's groups (3.13)."),
+    ("group:create", PROJECT_MEMBER, "POST", "/groups",
+     "Create a group (3.13), also from a group snapshot or another group (groups/action create-from-src, 3.14)."),
+    ("group:get", PROJECT_READER, "GET", _G, "Show a group."),
+    ("group:update", PROJECT_MEMBER, "PUT", _G, "Rename a group, add volumes to it or remove them."),
+    ("group:delete", PROJECT_MEMBER, "POST", _G + "/action (delete)", "Delete a group (and its volumes)."),
+    ("group:reset_status", ADMIN, "POST", _G + "/action (reset_status)", "Set a group's status (3.20)."),
+    ("group:group_project_attribute", ADMIN, "GET", _G, "See a group's project_id (3.58)."),
+    ("group:get_all_group_snapshots", PROJECT_READER, "GET", "/group_snapshots/detail",
+     "List the project's group snapshots (3.14)."),
+    ("group:create_group_snapshot", PROJECT_MEMBER, "POST", "/group_snapshots", "Snapshot a group's volumes."),
+    ("group:get_group_snapshot", PROJECT_READER, "GET", _GS, "Show a group snapshot."),
+    ("group:delete_group_snapshot", PROJECT_MEMBER, "DELETE", _GS, "Delete a group snapshot and its snapshots."),
+    ("group:reset_group_snapshot_status", ADMIN, "POST", _GS + "/action (reset_status)",
+     "Set a group snapshot's status (3.19)."),
+    ("group:group_snapshot_project_attribute", ADMIN, "GET", _GS, "See a group snapshot's project_id (3.58)."),
 )
 
 RULES = [_rule(*r) for r in _RULES]

@@ -13,8 +13,8 @@ from nubis.volume.api.schemas import quotas as schemas
 from nubis.volume.api.views import timestamp
 from nubis.volume.core.quotas import DEFAULT_CLASS, PER_VOLUME, RESOURCES
 
-# Quotas Cinder shows that Nubis has nothing to count against yet: no groups can be made (0).
-FIXED = {"groups": 0}
+# Quotas Cinder shows that Nubis has nothing to count against yet (none left: groups are counted now).
+FIXED: dict[str, int] = {}
 SETTABLE = (*RESOURCES, PER_VOLUME)
 
 

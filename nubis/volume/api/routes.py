@@ -9,6 +9,7 @@ from nubis.volume.api import (
     attachments,
     backups,
     extensions,
+    groups,
     messages,
     qos_specs,
     quotas,
@@ -25,7 +26,8 @@ PREFIX = "/v3/{project_id}"
 
 def _table() -> router.RouteTable:
     table: dict[str, Mapping[str, router.Handler]] = dict(versions.routes())
-    for module in (volumes, snapshots, types, quotas, attachments, transfers, messages, extensions, qos_specs, backups):
+    for module in (volumes, snapshots, types, quotas, attachments, transfers, messages, extensions, qos_specs, backups,
+                   groups):
         for path, methods in module.routes(PREFIX).items():
             assert path not in table, f"route {path} declared twice"
             table[path] = {method: in_project(handler) for method, handler in methods.items()}

@@ -26,8 +26,7 @@ from nubis.volume.api.schemas import volumes as schemas
 from nubis.volume.api.views import volumes as views
 
 FILTERS = ("name", "status", "availability_zone", "size")
-_UNSUPPORTED_SOURCES = {"backup_id": "restoring a backup", "consistencygroup_id": "consistency groups",
-                        "group_id": "groups"}
+_UNSUPPORTED_SOURCES = {"backup_id": "restoring a backup", "consistencygroup_id": "consistency groups"}
 
 
 def _owned(req: router.Request, rule: str, volume_id: str) -> None:
@@ -48,6 +47,8 @@ def create(req: router.Request) -> webob.Response:
             raise exceptions.BadRequest(f"Invalid input received: {what} ({field}) is not supported yet.")
     if spec.get("multiattach"):
         raise exceptions.BadRequest("Invalid input received: multiattach volumes are not supported yet.")
+    if version_of(req) < Version(3, 13):
+        spec.pop("group_id", None)  # a volume joins a group from 3.13 (ignored before, as Cinder)
     spec["size"] = size_of(spec.get("size"))
     spec.setdefault("name", spec.get("display_name"))
     spec.setdefault("description", spec.get("display_description"))

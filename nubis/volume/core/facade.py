@@ -13,6 +13,7 @@ from nubis.common.policy import Policy
 from nubis.volume.core import hosts
 from nubis.volume.core.attachments import AttachmentStore
 from nubis.volume.core.backups import BackupStore
+from nubis.volume.core.groups import GroupSnapshotStore, GroupStore, GroupTypeStore
 from nubis.volume.core.messages import MessageStore
 from nubis.volume.core.qos import QosStore
 from nubis.volume.core.quotas import QuotaStore
@@ -41,6 +42,9 @@ class VolumeCore:
         self.messages = MessageStore(db)
         self.backups = BackupStore(conf, db, self.quotas, self.types, manager)
         self.transfers = TransferStore(conf, db, self.quotas)
+        self.group_types = GroupTypeStore(conf, db)
+        self.groups = GroupStore(conf, db, self.group_types, self.types, self.quotas, self.volumes, manager)
+        self.group_snapshots = GroupSnapshotStore(conf, db, self.quotas, manager)
 
     def services(self) -> list[dict[str, Any]]:
         """Each storage host's manager as Cinder's ``os-services`` shows a ``cinder-volume``."""

@@ -1,6 +1,6 @@
-"""Volume quotas (Cinder's ``volumes``, ``gigabytes``, ``snapshots``, ``backups``, ``backup_gigabytes``): config
-defaults, the default class, per-project overrides, and usage counted live from the volumes, snapshots and
-backups that exist.
+"""Volume quotas (Cinder's ``volumes``, ``gigabytes``, ``snapshots``, ``backups``, ``backup_gigabytes``,
+``groups``): config defaults, the default class, per-project overrides, and usage counted live from the volumes,
+snapshots, backups and groups that exist.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from oslo_config import cfg
 
 from nubis.common import exceptions
 from nubis.common.db.engine import Database
-from nubis.volume.db.models import Backup, ProjectLock, Quota, Snapshot, Volume
+from nubis.volume.db.models import Backup, ProjectLock, Quota, Snapshot, Volume, VolumeGroup
 
-RESOURCES = ("volumes", "gigabytes", "snapshots", "backups", "backup_gigabytes")
+RESOURCES = ("volumes", "gigabytes", "snapshots", "backups", "backup_gigabytes", "groups")
 DEFAULT_CLASS = "class:default"
 # A limit on each volume's size (GiB, -1: none but [volume] max_volume_size_gb), not a count: set like the others,
 # checked by creates and extends (``check_volume_size``).
@@ -47,16 +47,18 @@ class QuotaStore:
 
     @staticmethod
     def usage(project_id: str, s: Any) -> dict[str, int]:
-        """What the project holds now: volume and snapshot counts and the GiB of both, backups and their GiB (as
-        Cinder counts)."""
+        """What the project holds now: volume and snapshot counts and the GiB of both, backups and their GiB,
+        groups (as Cinder counts)."""
         count, gigs = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Volume.size), 0))
                                 .where(Volume.project_id == project_id)).one()
         snaps, snap_gigs = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Snapshot.size), 0))
                                      .where(Snapshot.project_id == project_id)).one()
         backups, backup_gigs = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Backup.size), 0))
                                          .where(Backup.project_id == project_id)).one()
+        groups = s.scalar(sa.select(sa.func.count()).select_from(VolumeGroup)
+                          .where(VolumeGroup.project_id == project_id))
         return {"volumes": int(count), "gigabytes": int(gigs) + int(snap_gigs), "snapshots": int(snaps),
-                "backups": int(backups), "backup_gigabytes": int(backup_gigs)}
+                "backups": int(backups), "backup_gigabytes": int(backup_gigs), "groups": int(groups or 0)}
 
     def usage_of(self, project_id: str) -> dict[str, int]:
         with self.db.reader() as s:

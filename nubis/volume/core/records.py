@@ -21,7 +21,8 @@ def volume_to_dict(v: Volume, type_name: str | None) -> dict[str, Any]:
             "image_id": v.image_id, "image_metadata": v.image_metadata,
             "bootable": v.bootable, "multiattach": v.multiattach, "metadata": v.metadata_dict,
             "attachments": [attachment_to_dict(a) for a in v.attachments if a.attach_status == "attached"],
-            "error_message": v.error_message, "created_at": v.created_at, "updated_at": v.updated_at}
+            "error_message": v.error_message, "group_id": v.group_id, "created_at": v.created_at,
+            "updated_at": v.updated_at}
 
 
 def snapshot_to_dict(sn: Snapshot, metadata: dict[str, str] | None = None) -> dict[str, Any]:
@@ -29,4 +30,4 @@ def snapshot_to_dict(sn: Snapshot, metadata: dict[str, str] | None = None) -> di
             "metadata": dict(metadata or {}),
             "name": sn.name, "description": sn.description, "size": sn.size, "status": sn.status,
             "error_message": sn.error_message, "created_at": sn.created_at, "updated_at": sn.updated_at,
-            "progress": sn.progress}
+            "progress": sn.progress, "group_snapshot_id": sn.group_snapshot_id}

@@ -18,7 +18,7 @@ from nubis.common.clients.image import ImageClient
 from nubis.common.context import RequestContext
 from nubis.common.db import dml, types
 from nubis.common.db.engine import Database
-from nubis.volume.core import hosts, listing, messages, records
+from nubis.volume.core import groups, hosts, listing, messages, records
 from nubis.volume.core.quotas import QuotaStore
 from nubis.volume.core.types import TypeStore
 from nubis.volume.core.types import detail as type_detail
@@ -151,6 +151,9 @@ class VolumeStore:
         inherited: Volume | None = None
         with self.db.writer() as s:
             vtype = self.types.resolve(s, spec.get("volume_type"), ctx.is_admin, ctx.project_id)
+            group_id = spec.get("group_id")
+            if group_id is not None:
+                groups.check_member(s, ctx, group_id, vtype.id)
             size = spec.get("size")
             zone = spec.get("availability_zone")
             if snapshot_id is not None:
@@ -205,7 +208,7 @@ class VolumeStore:
                        availability_zone=zone, volume_type_id=vtype.id, snapshot_id=snapshot_id,
                        source_volid=source_volid, image_id=image["id"] if image else None,
                        image_metadata=_image_metadata(image) if image else None,
-                       multiattach=False, bootable=image is not None)
+                       multiattach=False, bootable=image is not None, group_id=group_id)
             if inherited is not None:
                 v.bootable = inherited.bootable
                 v.image_metadata = dict(inherited.image_metadata) if inherited.image_metadata else None
@@ -285,6 +288,9 @@ class VolumeStore:
                                             f"be migrating, attached, belong to a group, have snapshots or be "
                                             f"disassociated from snapshots after volume transfer "
                                             f"(it is {v.status}).")
+            if v.group_id is not None and not force:
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} belongs to group {v.group_id}: "
+                                            f"remove it from the group (or delete the group) first.")
             snaps = list(s.scalars(sa.select(Snapshot).where(Snapshot.volume_id == volume_id)))
             if snaps and not cascade:
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} still has {len(snaps)} "

@@ -90,6 +90,8 @@ class Volume(Base):
     bootable: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     multiattach: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     error_message: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
+    # The generic volume group the volume belongs to (Cinder's group_id, 3.13), None for none.
+    group_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True, index=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
 
@@ -147,6 +149,8 @@ class Snapshot(Base):
     error_message: orm.Mapped[str | None] = orm.mapped_column(sa.String(1024), nullable=True)
     # What os-update_snapshot_status last reported ("80%"); None: derived from the status.
     progress: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    # The group snapshot this snapshot was made for (Cinder's group_snapshot_id, 3.14), None for none.
+    group_snapshot_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True, index=True)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
 
@@ -266,5 +270,87 @@ class Transfer(Base):
     salt: orm.Mapped[str] = orm.mapped_column(sa.String(64))
     crypt_hash: orm.Mapped[str] = orm.mapped_column(sa.String(128))
     no_snapshots: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class GroupType(Base):
+    """Cinder's group type (3.11): a name and group specs that a generic volume group is made with."""
+
+    __tablename__ = "group_type"
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.String(255), unique=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    is_public: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=True)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class GroupTypeSpec(Base):
+    """One of a group type's group specs."""
+
+    __tablename__ = "group_type_spec"
+
+    group_type_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey("group_type.id", ondelete="CASCADE"), primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.String(255), primary_key=True)
+    value: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+
+
+class VolumeGroup(Base):
+    """Cinder's generic volume group (3.13): volumes of the group's volume types, snapshotted together.
+
+    ``follows_members`` is true while the status follows the member volumes' creates (a group made from a
+    source): the manager settles it once none of them is ``creating`` any more.
+    """
+
+    __tablename__ = "volume_group"
+    __table_args__ = (sa.Index("ix_volume_group_project_created", "project_id", "created_at"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    availability_zone: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    group_type_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30), default="available")
+    group_snapshot_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    source_group_id: orm.Mapped[str | None] = orm.mapped_column(sa.String(36), nullable=True)
+    follows_members: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
+    created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+    updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
+
+
+class GroupVolumeType(Base):
+    """A volume type a group's volumes may have (Cinder's group_volume_type_mapping)."""
+
+    __tablename__ = "group_volume_type"
+
+    group_id: orm.Mapped[str] = orm.mapped_column(
+        sa.String(36), sa.ForeignKey("volume_group.id", ondelete="CASCADE"), primary_key=True)
+    volume_type_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    position: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0)
+
+
+class GroupSnapshot(Base):
+    """Cinder's group snapshot (3.14): one snapshot of each volume of a group, taken together.
+
+    ``follows_members`` as a group's: the status follows the member snapshots' creates until they end.
+    """
+
+    __tablename__ = "group_snapshot"
+    __table_args__ = (sa.Index("ix_group_snapshot_project_created", "project_id", "created_at"),)
+
+    id: orm.Mapped[str] = orm.mapped_column(sa.String(36), primary_key=True)
+    project_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    user_id: orm.Mapped[str] = orm.mapped_column(sa.String(255))
+    group_id: orm.Mapped[str] = orm.mapped_column(sa.String(36), index=True)
+    group_type_id: orm.Mapped[str] = orm.mapped_column(sa.String(36))
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    description: orm.Mapped[str | None] = orm.mapped_column(sa.String(255), nullable=True)
+    status: orm.Mapped[str] = orm.mapped_column(sa.String(30), default="creating")
+    follows_members: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False)
     created_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)
     updated_at: orm.Mapped[datetime.datetime] = orm.mapped_column(types.DateTime, default=types.utcnow)

@@ -25,6 +25,7 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.common.periodic import PeriodicTasks
 from nubis.volume.conf import backup_dir, volumes_dir
+from nubis.volume.core.groups import settle_group, settle_group_snapshot
 from nubis.volume.core.qos import connection_specs
 from nubis.volume.db.models import (
     Backup,
@@ -97,8 +98,12 @@ class VolumeManager:
     def recover(self) -> None:
         """Settle what a previous run of this host left half done."""
         with self.db.writer() as s:
+            groups: set[str] = set()
+            group_snapshots: set[str] = set()
             for v in s.scalars(sa.select(Volume).where(Volume.host == self.host,
                                                        Volume.status.in_(("creating", "extending")))):
+                if v.group_id is not None:
+                    groups.add(v.group_id)
                 LOG.warning("Volume %s was %s when the manager stopped: marking it error", v.id, v.status)
                 if v.status == "creating" and v.provider_location is None:
                     self._cleanup_partial(v.id)
@@ -107,6 +112,13 @@ class VolumeManager:
             for sn in s.scalars(sa.select(Snapshot).where(Snapshot.host == self.host,
                                                           Snapshot.status == "creating")):
                 sn.status, sn.error_message = "error", INTERRUPTED
+                if sn.group_snapshot_id is not None:
+                    group_snapshots.add(sn.group_snapshot_id)
+            s.flush()
+            for group_id in sorted(groups):
+                settle_group(s, group_id)
+            for group_snapshot_id in sorted(group_snapshots):
+                settle_group_snapshot(s, group_snapshot_id)
             for v in s.scalars(sa.select(Volume).where(Volume.host == self.host, Volume.status == "uploading")):
                 # Cinder's init_host does the same: the upload is lost, the volume is usable again.
                 LOG.warning("Volume %s was uploading to an image when the manager stopped", v.id)
@@ -263,6 +275,8 @@ class VolumeManager:
                     v.status, v.provider_location, v.error_message = "available", made, None
                 v.updated_at = types.utcnow()
                 s.flush()
+                if v.group_id is not None:
+                    settle_group(s, v.group_id)  # a group made from a source follows its volumes
                 s.expunge(v)
                 return v if error is None else None
             if v is not None and made is not None:
@@ -459,6 +473,8 @@ class VolumeManager:
                 row.status, row.provider_location, row.error_message = "available", made, None
             row.updated_at = types.utcnow()
             s.flush()
+            if row.group_snapshot_id is not None:
+                settle_group_snapshot(s, row.group_snapshot_id)  # a group snapshot follows its snapshots
             s.expunge(row)
         if error is None:
             self.notifier.snapshot("create", row)

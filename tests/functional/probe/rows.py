@@ -970,6 +970,49 @@ VOLUME_MORE = [
     Row("volume", "PUT", "/v3/{project_id}/os-quota-class-sets/{class_name}", "admin",
         lambda w: {"quota_class_set": {"volumes": 10}}, {"class_name": "=default"}),
 ]
+# Generic volume groups (3.11-3.20): asked of group types, groups and group snapshots that do not exist, so an
+# allowed caller's read is a 404 and nothing of the world changes.
+_GROUP_IDS = {"group_type_id": _NO_SUCH, "group_id": _NO_SUCH, "group_snapshot_id": _NO_SUCH, "key": "=no-key"}
+_GROUP_BODIES: dict[tuple[str, str], Body] = {
+    ("POST", "/group_types"): lambda w: {"group_type": {"name": _name()}},
+    ("PUT", "/group_types/{group_type_id}"): lambda w: {"group_type": {"description": "changed"}},
+    ("POST", "/group_types/{group_type_id}/group_specs"): lambda w: {"group_specs": {"k": "v"}},
+    ("PUT", "/group_types/{group_type_id}/group_specs/{key}"): lambda w: {"no-key": "v"},
+    ("POST", "/groups"): lambda w: {"group": {"group_type": _NO_SUCH[1:], "volume_types": [_NO_SUCH[1:]]}},
+    ("POST", "/groups/action"): lambda w: {"create-from-src": {"source_group_id": _NO_SUCH[1:]}},
+    ("PUT", "/groups/{group_id}"): lambda w: {"group": {"name": _name()}},
+    ("POST", "/groups/{group_id}/action"): lambda w: {"delete": {"delete-volumes": False}},
+    ("POST", "/group_snapshots"): lambda w: {"group_snapshot": {"group_id": _NO_SUCH[1:]}},
+    ("POST", "/group_snapshots/{group_snapshot_id}/action"): lambda w: {"reset_status": {"status": "error"}},
+}
+VOLUME_GROUPS = [
+    Row("volume", method, "/v3/{project_id}" + path, access, _GROUP_BODIES.get((method, path)), dict(_GROUP_IDS))
+    for method, path, access in (line.split() for line in """
+GET /group_types project
+POST /group_types admin
+GET /group_types/{group_type_id} project
+PUT /group_types/{group_type_id} admin
+DELETE /group_types/{group_type_id} admin
+GET /group_types/{group_type_id}/group_specs admin
+POST /group_types/{group_type_id}/group_specs admin
+GET /group_types/{group_type_id}/group_specs/{key} admin
+PUT /group_types/{group_type_id}/group_specs/{key} admin
+DELETE /group_types/{group_type_id}/group_specs/{key} admin
+GET /groups project
+POST /groups create
+GET /groups/detail project
+POST /groups/action create
+GET /groups/{group_id} read_a
+PUT /groups/{group_id} write_a
+POST /groups/{group_id}/action write_a
+GET /group_snapshots project
+POST /group_snapshots create
+GET /group_snapshots/detail project
+GET /group_snapshots/{group_snapshot_id} read_a
+DELETE /group_snapshots/{group_snapshot_id} write_a
+POST /group_snapshots/{group_snapshot_id}/action admin
+""".strip().splitlines())
+]
 # Volume paths name the admin's project; World.call puts the calling persona's there.
 VOLUME_PARAMS = {"project_id": "project_of_admin", "volume_id": "volume", "snapshot_id": "snapshot",
                  "type_id": "volume_type", "target_project_id": "project_a", "attachment_id": "attachment",
@@ -1034,7 +1077,8 @@ def _proxy_rows() -> list[Row]:
 ROWS: list[Row] = [*IDENTITY, *IDENTITY_EC2, *_grant_rows(), *COMPUTE, *HOST_POWER, *CONSOLES, *_proxy_rows(),
                    *NETWORK_FIXED,
                    *_network_collection_rows(), *_qos_rows(), *IMAGE,
-                   *PLACEMENT, *METERING, *VOLUME, *VOLUME_MORE]
+                   *PLACEMENT, *METERING, *VOLUME, *VOLUME_MORE,
+                   *VOLUME_GROUPS]
 
 
 def resolve(row: Row, world: World) -> str:

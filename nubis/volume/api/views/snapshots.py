@@ -18,7 +18,7 @@ def summary(sn: dict[str, Any], version: Version) -> dict[str, Any]:
         "created_at": timestamp(sn["created_at"]), "updated_at": timestamp(sn["updated_at"]),
     }
     if version >= Version(3, 14):
-        body["group_snapshot_id"] = None
+        body["group_snapshot_id"] = sn.get("group_snapshot_id")
     if version >= Version(3, 41):
         body["user_id"] = sn["user_id"]
     return body

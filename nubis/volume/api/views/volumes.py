@@ -53,7 +53,7 @@ def detail(req: Request, v: dict[str, Any], version: Version, is_admin: bool) ->
         body.update({"os-vol-host-attr:host": host, "os-vol-mig-status-attr:migstat": None,
                      "os-vol-mig-status-attr:name_id": None, "migration_status": None})
     if version >= Version(3, 13):
-        body["group_id"] = None
+        body["group_id"] = v.get("group_id")
     if version >= Version(3, 21) and is_admin:
         body["provider_id"] = None
     if version >= Version(3, 48):
