@@ -115,8 +115,9 @@ def test_remote_exception_modules_exist() -> None:
 # A method's arguments are its wire shape: changing them without a version bump breaks N-1 peers.
 # Changing this table is the reminder: bump VERSION, add a line to the history and to RELEASES.
 SIGNATURES = {
-    "ComputeAgentEndpoint": ("1.4", {
+    "ComputeAgentEndpoint": ("1.5", {
         "attach_volume": "uuid,connection_info,device", "detach_volume": "uuid,device",
+        "extend_volume": "uuid,volume_id,device,new_size",
         "build_and_run_instance": "instance,block_device_info", "console_output": "uuid", "drop_guest": "uuid",
         "external_event": "event", "power_action": "uuid,action", "rebuild_instance": "instance",
         "receive_guest": "instance,running", "resize_instance": "instance,revert",
