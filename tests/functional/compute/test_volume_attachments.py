@@ -302,6 +302,10 @@ def test_extend_attached_volume(cloud: cloud_fixture.Cloud, image_id: str, flavo
     fixtures.wait_until(lambda: [a["message"] for a in _actions(c, server.id, "extend_volume")] == [None],
                         timeout=30, what="the extend_volume action to end")
     assert c.vol(volume_id)["attachments"][0]["server_id"] == server.id
+    [done] = _actions(c, server.id, "extend_volume")
+    shown = c.call("GET", f"{c.compute}/servers/{server.id}/os-instance-actions/{done['request_id']}")
+    [event] = shown.json()["instanceAction"]["events"]  # what Tempest waits for
+    assert (event["event"], event["result"]) == ("compute_extend_volume", "Success") and event["finish_time"]
 
     # The host fails to grow the guest's disk: the volume is extended all the same, the action ends in Error.
     _driver(cloud).fail_next("extend_volume", "the hypervisor said no")
