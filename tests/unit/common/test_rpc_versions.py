@@ -311,6 +311,19 @@ def test_a_method_with_no_older_form_is_refused_with_409_before_sending(conf: cf
         m.cleanup()
 
 
+def test_volume_extended_needs_compute_1_5_while_other_events_go_at_1_1(conf: cfg.ConfigOpts) -> None:
+    """A 1.4 compute would take a volume-extended external_event and drop it: extend_volume is 1.5's."""
+    m = _messaging(conf, compute="1.4")
+    try:
+        agents = ComputeAgentAPI(m)
+        agents.check_can_send("external_event")
+        with pytest.raises(exceptions.ServiceTooOld, match=r"extend_volume needs compute RPC 1\.5") as err:
+            agents.extend_volume(_ctx(), "h1", "u-1", "v-1", "/dev/vdb", 2 << 30)
+        assert err.value.code == 409
+    finally:
+        m.cleanup()
+
+
 def test_a_cap_at_or_above_the_code_caps_nothing(conf: cfg.ConfigOpts) -> None:
     m = _messaging(conf, compute="nubis-0.2", scheduler="1.5")
     try:
