@@ -551,7 +551,8 @@ class VolumeStore:
             for a in live:
                 v.attachments.remove(a)
             if not any(a.attach_status == "attached" for a in v.attachments):
-                v.status, v.attach_status = "available", "detached"
+                # An extend under way keeps its status (the manager ends it available).
+                v.status, v.attach_status = "extending" if v.status == "extending" else "available", "detached"
             v.updated_at = types.utcnow()
 
     def force_detach(self, ctx: RequestContext, volume_id: str, attachment_id: str | None) -> None:

@@ -361,10 +361,17 @@ class VolumeManager:
         if error is not None:
             self._finish(volume_id, status="error_extending", error_message=error)
             return
-        done = self._finish(volume_id, status=_resting_status(v), size=new_size, error_message=None)
+        with self.db.writer() as s:  # in-use or available as the volume is now (a detach may have come meanwhile)
+            done = s.get(Volume, volume_id)
+            if done is not None:
+                if done.status == "extending":
+                    done.status = _resting_status(done)
+                done.size, done.error_message, done.updated_at = new_size, None, types.utcnow()
+                s.flush()
+                s.expunge(done)
         if done is not None:
             self.notifier.volume("resize", done)
-            if attached:
+            if done.attach_status == "attached":
                 self._volume_extended(volume_id)
 
     def _volume_extended(self, volume_id: str) -> None:
