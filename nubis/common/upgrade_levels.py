@@ -51,8 +51,9 @@ RELEASES: Mapping[str, Mapping[str, str]] = {
     },
     "0.2": {
         # 1.2 get_console, rescue/unrescue, trigger_crash_dump; 1.3 diagnostics, changePassword,
-        # attach/detach_volume; 1.4 build_and_run_instance(block_device_info): boot from volume
-        "compute": "1.4",
+        # attach/detach_volume; 1.4 build_and_run_instance(block_device_info): boot from volume; 1.5
+        # extend_volume (volume-extended events)
+        "compute": "1.5",
         "conductor": "1.4",  # 1.3 service_heartbeat(version): services record their versions; 1.4 console tokens
         "conductor_metadata": "1.1",  # the guest's encrypted admin password (os-server-password)
         "scheduler": "1.2",  # select_destinations/explain carry a versioned RequestSpec object

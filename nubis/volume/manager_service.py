@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from oslo_config import cfg
 
 from nubis.common import rpc
+from nubis.common.clients.compute import ComputeClient
 from nubis.common.clients.image import ImageClient
 from nubis.common.runtime import Runtime
 from nubis.services import ServiceDefinition, Stoppable
@@ -29,7 +30,8 @@ def build_manager(runtime: Runtime, backend: VolumeBackend | None = None) -> Vol
     # publisher ``volume.<host>``, as Cinder's volume service
     return VolumeManager(c, runtime.database("volume"), backend or make_backend(c), c.host,
                          ImageClient.from_conf(c, optional=True),
-                         VolumeNotifier(rpc.Notifier(runtime.messaging, "volume", c.host)))
+                         VolumeNotifier(rpc.Notifier(runtime.messaging, "volume", c.host)),
+                         compute=ComputeClient.from_conf(c))
 
 
 def start(runtime: Runtime, backend: VolumeBackend | None = None) -> Sequence[Stoppable]:

@@ -71,3 +71,31 @@ def test_results_are_counted_per_service_with_each_failures_last_line() -> None:
     assert "'security_groups'" not in text
     assert text.splitlines()[len(table) + 1].split() == ["total", "2", "3", "3", "1"]
     assert results.skip_reasons(outcomes) == {"Rescue not available.": 1, "Trusts aren't enabled": 1}
+
+
+class _VolumeCloud:
+    """A probe's answers for a cloud whose volume service serves up to ``newest``."""
+
+    def __init__(self, newest: str) -> None:
+        self.newest = newest
+
+    def url(self, service_type: str) -> str | None:
+        return {"block-storage": "http://v:8776/v3/p", "compute": "http://c:8774/v2.1"}.get(service_type)
+
+    def get(self, url: str, **headers: str) -> tuple[int, object]:
+        if url == "http://c:8774/v2.1/extensions":
+            return 200, {"extensions": [{"alias": "os-volumes"}]}
+        if url == "http://v:8776/":
+            return 300, {"versions": [{"id": "v3.0", "min_version": "3.0", "version": self.newest}]}
+        return 404, None
+
+
+def test_extend_attached_volume_follows_microversion_3_42() -> None:
+    def flag(newest: str) -> discover.Setting:
+        found = [s for s in discover._volume(_VolumeCloud(newest))  # type: ignore[arg-type]
+                 if s.option == "extend_attached_volume"]
+        assert len(found) == 1 and found[0].group == "volume-feature-enabled"
+        return found[0]
+
+    assert flag("3.60").value == "true" and flag("3.42").value == "true"
+    assert flag("3.41").value == "false" and "below 3.42" in flag("3.41").why

@@ -74,6 +74,12 @@ class Probe:
         return self.get(url)[0] not in (404, 405, 501)
 
 
+def _microversion(text: str) -> tuple[int, int]:
+    """``3.42`` as (3, 42); anything else as (0, 0)."""
+    major, _, minor = str(text).partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else (0, 0)
+
+
 def _flag(group: str, option: str, present: bool, why_absent: str, source: str = "") -> Setting:
     return Setting(group, option, "true" if present else "false", source if present else why_absent)
 
@@ -189,6 +195,11 @@ def _volume(probe: Probe) -> list[Setting]:
            Setting("volume", "max_microversion", current["version"], "GET /"),
            # Backups are files on the storage host, as Cinder's POSIX driver keeps them (no Swift containers).
            Setting("volume", "backup_driver", "posix", "the volume service's backup store")]
+    # Extend of attached volumes is Cinder's 3.42 (the volume service then tells compute: volume-extended).
+    newest = current["version"]
+    out.append(_flag("volume-feature-enabled", "extend_attached_volume", _microversion(newest) >= (3, 42),
+                     f"the volume service's newest microversion {newest} is below 3.42 (extend of attached "
+                     f"volumes)", "GET / (3.42 served)"))
     # Tempest makes volume types whose extra specs name [volume] storage_protocol and vendor_name; the
     # capabilities filter places their volumes only on a backend reporting those, so they are read from it.
     _, found = probe.get(f"{url}/scheduler-stats/get_pools?detail=true")

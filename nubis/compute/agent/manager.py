@@ -436,6 +436,20 @@ class ComputeAgent:
                 raise exceptions.InternalError(f"Could not detach {device} from instance {uuid} on "
                                                f"{self.host}: {e}") from e
 
+    def extend_volume(self, ctx: RequestContext, uuid: str, volume_id: str, device: str, new_size: int) -> None:
+        """Grow the guest's disk of ``volume_id`` (``device``) to ``new_size`` bytes (the volume-extended event,
+        Nova's ``extend_volume``); ends the ``extend_volume`` action, with "Error" when the driver could not."""
+        with self.instance_lock(uuid):
+            try:
+                self.driver.extend_volume(uuid, device, new_size)
+            except DriverError as exc:
+                LOG.warning("Could not grow %s (volume %s) of instance %s to %d bytes: %s", device, volume_id,
+                            uuid, new_size, exc)
+                self.conductor.finish_action(ctx, uuid, ctx.request_id, "Error")
+                return
+            LOG.info("Grew %s (volume %s) of instance %s to %d bytes", device, volume_id, uuid, new_size)
+            self.conductor.finish_action(ctx, uuid, ctx.request_id)
+
     def console_output(self, uuid: str) -> str:
         return self.driver.console_output(uuid)
 

@@ -10,6 +10,8 @@ Version history:
         into the guest, unplug it)
   1.4 - build_and_run_instance(block_device_info): a server booted from a volume (its root disk is the
         volume's export)
+  1.5 - extend_volume (a cast: grow the guest's disk of an attached volume the volume service extended, its
+        ``volume-extended`` external event)
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ BOOT_FROM_VOLUME = "build_and_run_instance with block_device_info (boot from vol
 
 class ComputeAgentAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.4"
+    VERSION = "1.5"
     SINCE: ClassVar[dict[str, str]] = {
         **{method: "1.1" for method in ("snapshot_instance", "shelve_instance", "external_event", "stop_guest",
                                         "receive_guest", "drop_guest", "start_guest")},
         **{method: "1.2" for method in ("get_console", "rescue_instance", "unrescue_instance", "trigger_crash_dump")},
-        **{method: "1.3" for method in ("get_diagnostics", "set_admin_password", "attach_volume", "detach_volume")}}
+        **{method: "1.3" for method in ("get_diagnostics", "set_admin_password", "attach_volume", "detach_volume")},
+        "extend_volume": "1.5"}
 
     def build_and_run_instance(self, ctxt: RequestContext, host: str, instance: dict[str, Any],
                                block_device_info: dict[str, Any] | None = None) -> None:
@@ -163,8 +166,18 @@ class ComputeAgentAPI(rpc.RPCClient):
         self.prepare(server=host, version="1.3").call(ctxt, "detach_volume", uuid=uuid, device=device)
 
 
+    def extend_volume(self, ctxt: RequestContext, host: str, uuid: str, volume_id: str, device: str,
+                      new_size: int) -> None:
+        """Grow the guest's ``device`` (the disk of ``volume_id``) to ``new_size`` bytes, once the volume service
+        has extended the volume (its ``volume-extended`` event); the agent ends the ``extend_volume`` action the
+        API started."""
+        self.check_can_send("extend_volume")
+        self.prepare(server=host, version="1.5").cast(ctxt, "extend_volume", uuid=uuid, volume_id=volume_id,
+                                                      device=device, new_size=new_size)
+
+
 class ComputeAgentEndpoint:
-    target = oslo_messaging.Target(version="1.4")
+    target = oslo_messaging.Target(version="1.5")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -233,3 +246,6 @@ class ComputeAgentEndpoint:
 
     def detach_volume(self, ctxt: RequestContext, uuid: str, device: str) -> None:
         self.manager.detach_volume(ctxt, uuid, device)
+
+    def extend_volume(self, ctxt: RequestContext, uuid: str, volume_id: str, device: str, new_size: int) -> None:
+        self.manager.extend_volume(ctxt, uuid, volume_id, device, new_size)

@@ -184,6 +184,13 @@ class ComputeDriver(Protocol):
         :raises DriverError: the guest did not let go of the disk in time.
         """
 
+    def extend_volume(self, uuid: str, device: str, new_size: int) -> None:
+        """Make the guest see its volume ``device`` (``/dev/vdb``) at ``new_size`` bytes, once the volume service
+        has grown the volume (a guest that is not running sees the size when it starts).
+
+        :raises DriverError: the guest is unknown, has no such disk, or the hypervisor refused.
+        """
+
     def manage_image_cache(self) -> list[str]:
         """Remove cached images no guest of this host has used for a while (Nova's image cache manager pass,
         run every ``[image_cache] manager_interval`` seconds); the files removed."""

@@ -48,6 +48,7 @@ class FakeDriver:
         self.crash_dumps: dict[str, int] = {}  # uuid -> NMIs injected
         self.admin_passwords: dict[str, str] = {}  # uuid -> the password changePassword set
         self.volumes: dict[str, dict[str, dict[str, Any]]] = {}  # uuid -> device -> the connection_info attached
+        self.volume_sizes: dict[str, dict[str, int]] = {}  # uuid -> device -> bytes the guest was told it grew to
         if guests_file:
             os.makedirs(os.path.dirname(guests_file) or ".", exist_ok=True)
         if guests_file and os.path.exists(guests_file):
@@ -124,6 +125,7 @@ class FakeDriver:
             self._guests.pop(uuid, None)
             self.specs.pop(uuid, None)
             self.volumes.pop(uuid, None)
+            self.volume_sizes.pop(uuid, None)
             self._save()
 
     def resize(self, guest: GuestSpec, power_on: bool = True) -> None:
@@ -263,6 +265,15 @@ class FakeDriver:
             self._maybe_fail("detach_volume")
             self.volumes.get(uuid, {}).pop(device, None)
             self.volumes.get(uuid, {}).pop(f"/dev/{device.rsplit('/', 1)[-1]}", None)
+            self.volume_sizes.get(uuid, {}).pop(f"/dev/{device.rsplit('/', 1)[-1]}", None)
+
+    def extend_volume(self, uuid: str, device: str, new_size: int) -> None:
+        with self._lock:
+            self._maybe_fail("extend_volume")
+            disks = self.volumes.get(uuid, {})
+            if device not in disks:
+                raise DriverError(f"guest {uuid} has no disk {device}")
+            self.volume_sizes.setdefault(uuid, {})[device] = new_size
 
     def manage_image_cache(self) -> list[str]:
         return []  # the fake driver caches no images

@@ -149,7 +149,8 @@ def action(req: router.Request, volume_id: str) -> webob.Response:
     ctx, volumes = context(req), core(req).volumes
     args = args or {}
     if name == "os-extend":
-        volumes.extend(ctx, volume_id, int(args["new_size"]))  # the schema requires it
+        # From 3.42 an attached (in-use) volume may grow too (Cinder's extend_attached_volume).
+        volumes.extend(ctx, volume_id, int(args["new_size"]), in_use=version_of(req) >= Version(3, 42))
     elif name == "os-set_bootable":
         volumes.set_bootable(ctx, volume_id, _flag(args["bootable"]))
         return router.empty_response(200)

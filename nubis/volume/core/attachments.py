@@ -207,7 +207,8 @@ class AttachmentStore:
             a, v = self._row(s, ctx, attachment_id)
             v.attachments.remove(a)
             if not v.attachments:
-                v.status, v.attach_status = "available", "detached"
+                # An extend under way keeps its status: the manager ends it available once it sees no attachment.
+                v.status, v.attach_status = "extending" if v.status == "extending" else "available", "detached"
             elif not any(x.attach_status == "attached" for x in v.attachments):
                 v.attach_status = "detached"
             v.updated_at = types.utcnow()

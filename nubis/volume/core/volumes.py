@@ -247,13 +247,15 @@ class VolumeStore:
             v.updated_at = types.utcnow()
             return self._dict(s, v)
 
-    def extend(self, ctx: RequestContext, volume_id: str, new_size: int) -> None:
-        """Grow an available volume (202; status extending). 400 unless larger; 413 over the gigabytes quota."""
+    def extend(self, ctx: RequestContext, volume_id: str, new_size: int, in_use: bool = False) -> None:
+        """Grow an available volume, or with ``in_use`` (3.42) an attached one too (202; status extending; the
+        manager tells compute once it grew). 400 unless larger; 413 over the gigabytes quota."""
         self.quotas.ensure_lock(self.owner(volume_id) or ctx.require_project_id())
         with self.db.writer() as s:
             v = self._row(s, ctx, volume_id)
-            if v.status != "available":
-                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} status must be available to "
+            if v.status != "available" and not (in_use and v.status == "in-use"):
+                wanted = "available or in-use" if in_use else "available"
+                raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} status must be {wanted} to "
                                             f"extend, but current status is: {v.status}.")
             if new_size <= v.size:
                 raise exceptions.BadRequest(f"Invalid input received: New size for extend must be greater than "
@@ -555,7 +557,8 @@ class VolumeStore:
             for a in live:
                 v.attachments.remove(a)
             if not any(a.attach_status == "attached" for a in v.attachments):
-                v.status, v.attach_status = "available", "detached"
+                # An extend under way keeps its status (the manager ends it available).
+                v.status, v.attach_status = "extending" if v.status == "extending" else "available", "detached"
             v.updated_at = types.utcnow()
 
     def force_detach(self, ctx: RequestContext, volume_id: str, attachment_id: str | None) -> None:

@@ -5,10 +5,20 @@ initiator (iSCSI, nbd module) is needed on either host. Each daemon runs detache
 (``--daemonize``): a manager restart leaves the guests' disks connected, and the manager's start re-checks every
 export against the attachments (``NbdExports.reconcile``). Each export's state is a small JSON file
 ``export-<volume id>.json`` next to the volumes (pid, address, export name), so a restart finds its daemons.
+
+Each daemon also has a QMP monitor socket ``.qmp-<volume id>`` next to the volumes (the directory the file
+backend makes 0700, so only the manager's user reaches it). An extended volume's export is made to present the new
+size through it (``refresh_size``): the NBD server of qemu-storage-daemon forbids resizing an exported node and
+the NBD protocol cannot tell a connected client that the size changed, so the export is removed, the node
+resized and the export added again, under the same name and port. That is only done while no client is connected
+(``block-export-del`` mode ``safe``): dropping a guest's connection fails its I/O (qemu's NBD client does not
+reconnect unless told to). With a client connected the export keeps its size, the new one is recorded in the state
+and applied once none is (the next ``ensure``, or a new daemon, which reads the file's size).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -25,6 +35,9 @@ from nubis.volume.manager.backends.base import BackendError
 LOG = logging.getLogger(__name__)
 START_TIMEOUT = 30  # seconds for qemu-storage-daemon to daemonize (it has bound its port by then)
 STOP_TIMEOUT = 10
+QMP_TIMEOUT = 10  # seconds for one QMP exchange with a daemon
+EXPORT_ID = "export0"  # the block export's id in each daemon
+NODE = "vol"  # the exported node (raw, over the file node)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -45,6 +58,53 @@ def _alive(pid: int, path: str) -> bool:
         return False
     return bool(argv) and os.path.basename(argv[0]).startswith(b"qemu-storage-daemon") and any(
         path.encode() in a for a in argv)
+
+
+class QmpError(BackendError):
+    """A QMP command was refused; ``klass`` is QMP's error class."""
+
+    def __init__(self, klass: str, desc: str) -> None:
+        super().__init__(f"{klass}: {desc}")
+        self.klass, self.desc = klass, desc
+
+
+def qmp(directory: str, socket_name: str, commands: list[dict[str, Any]]) -> list[Any]:
+    """Run ``commands`` on the QMP monitor at ``directory/socket_name``; their ``return`` values in order.
+
+    The socket is reached through the directory's descriptor (``/proc/self/fd``), so a deep state directory
+    cannot overflow the 108 bytes a socket path may have. Raises ``QmpError`` for a refused command and
+    ``BackendError`` when the monitor cannot be reached.
+    """
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(QMP_TIMEOUT)
+            try:
+                sock.connect(f"/proc/self/fd/{dir_fd}/{socket_name}")
+            except OSError as e:
+                raise BackendError(f"Cannot reach the export's QMP monitor {socket_name}: {e.strerror}.") from e
+            reader = sock.makefile("r", encoding="utf-8")
+
+            def answer() -> dict[str, Any]:
+                while True:
+                    line = reader.readline()
+                    if not line:
+                        raise BackendError(f"The export's QMP monitor {socket_name} closed the connection.")
+                    msg: dict[str, Any] = json.loads(line)
+                    if "event" not in msg:  # events (BLOCK_EXPORT_DELETED, ...) are not answers
+                        return msg
+
+            answer()  # the greeting
+            results = []
+            for command in [{"execute": "qmp_capabilities"}, *commands]:
+                sock.sendall(json.dumps(command).encode() + b"\n")
+                msg = answer()
+                if "error" in msg:
+                    raise QmpError(str(msg["error"].get("class")), str(msg["error"].get("desc")))
+                results.append(msg.get("return"))
+            return results[1:]
+    finally:
+        os.close(dir_fd)
 
 
 class NbdExports:
@@ -86,6 +146,11 @@ class NbdExports:
         that is free, so guests that knew the export find it again). Returns ``connection``'s dict."""
         state = self._read(volume_id)
         if state is not None and _alive(int(state["pid"]), path):
+            if state.get("pending_size"):  # an extend that found a client connected: apply it now if none is
+                try:
+                    self.refresh_size(volume_id)
+                except BackendError as e:
+                    LOG.warning("The export of volume %s could not present its new size: %s", volume_id, e)
             return self.connection(state)
         ports = range(self.port_min, self.port_max + 1)
         if state is not None and _port_free(self.host, int(state["port"])):
@@ -106,15 +171,20 @@ class NbdExports:
             raise BackendError("qemu-storage-daemon is not installed on this storage host (package qemu-system-common).")
         name = f"volume-{volume_id}"
         pidfile = os.path.join(self.directory, f".export-{volume_id}.pid")
+        monitor = f".qmp-{volume_id}"  # relative: the daemon starts in the volumes' directory
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(self.directory, monitor))  # a dead daemon's socket
         argv = [daemon,
                 "--blockdev", f"driver=file,node-name=file0,filename={path},cache.direct=off",
                 "--blockdev", "driver=raw,node-name=vol,file=file0",
                 "--nbd-server", f"addr.type=inet,addr.host={self.host},addr.port={port}",
-                "--export", f"type=nbd,id=export0,node-name=vol,name={name},writable=on",
+                "--export", f"type=nbd,id={EXPORT_ID},node-name={NODE},name={name},writable=on",
+                "--chardev", f"socket,id=qmp0,path={monitor},server=on,wait=off",
+                "--monitor", "chardev=qmp0,mode=control",
                 "--pidfile", pidfile, "--daemonize"]
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=START_TIMEOUT, check=False,
-                                  start_new_session=True)
+                                  start_new_session=True, cwd=self.directory)
         except subprocess.TimeoutExpired as e:
             raise BackendError(f"qemu-storage-daemon did not start within {START_TIMEOUT} s.") from e
         if proc.returncode != 0:
@@ -124,13 +194,53 @@ class NbdExports:
         with open(pidfile) as f:
             pid = int(f.read().strip())
         os.unlink(pidfile)
-        state = {"pid": pid, "host": self.host, "port": port, "name": name, "path": path}
+        state = {"pid": pid, "host": self.host, "port": port, "name": name, "path": path, "qmp": monitor}
+        self._write(volume_id, state)
+        LOG.info("Exported volume %s over NBD at %s:%d (pid %d)", volume_id, self.host, port, pid)
+        return state
+
+    def _write(self, volume_id: str, state: dict[str, Any]) -> None:
         tmp = self._state_path(volume_id) + ".tmp"
         with open(tmp, "w") as f:
             json.dump(state, f)
         os.replace(tmp, self._state_path(volume_id))
-        LOG.info("Exported volume %s over NBD at %s:%d (pid %d)", volume_id, self.host, port, pid)
-        return state
+
+    def refresh_size(self, volume_id: str) -> bool:
+        """Make the volume's running export present its file's current size (after an extend). True when it
+        does (or there is no export: the next one reads the size); False when a client is connected (the size is
+        applied at the next ``ensure`` with none) or the daemon has no monitor (one started by an older manager).
+        Raises ``BackendError`` when the daemon refused."""
+        state = self._read(volume_id)
+        if state is None or not _alive(int(state["pid"]), str(state["path"])):
+            return True
+        size = os.path.getsize(str(state["path"]))
+        if not state.get("qmp"):
+            LOG.warning("The export of volume %s has no QMP monitor: it presents the new size once exported again",
+                        volume_id)
+            return False
+        try:
+            qmp(self.directory, str(state["qmp"]), [{"execute": "block-export-del",
+                                                     "arguments": {"id": EXPORT_ID, "mode": "safe"}}])
+        except QmpError as e:
+            if "in use" not in e.desc:
+                raise
+            LOG.info("Volume %s grew to %d bytes while a client is connected to its export: the export presents "
+                     "the new size once none is", volume_id, size)
+            self._write(volume_id, {**state, "pending_size": size})
+            return False
+        # The export goes once its last reference does (at once: no client); a new one under the same id waits.
+        deadline = time.monotonic() + QMP_TIMEOUT
+        while qmp(self.directory, str(state["qmp"]), [{"execute": "query-block-exports"}])[0]:
+            if time.monotonic() > deadline:
+                raise BackendError(f"The export of volume {volume_id} did not go within {QMP_TIMEOUT} s.")
+            time.sleep(0.05)
+        qmp(self.directory, str(state["qmp"]), [
+            {"execute": "block_resize", "arguments": {"node-name": NODE, "size": size}},
+            {"execute": "block-export-add", "arguments": {
+                "type": "nbd", "id": EXPORT_ID, "node-name": NODE, "name": state["name"], "writable": True}}])
+        self._write(volume_id, {k: v for k, v in state.items() if k != "pending_size"})
+        LOG.info("The export of volume %s presents its new size, %d bytes", volume_id, size)
+        return True
 
     def remove(self, volume_id: str) -> None:
         """Stop the volume's export, if any (a missing one is not an error: removes are retried)."""
@@ -144,6 +254,9 @@ class NbdExports:
             if _alive(pid, str(state["path"])):
                 os.kill(pid, signal.SIGKILL)
             LOG.info("Removed the NBD export of volume %s (pid %d)", volume_id, pid)
+        if state is not None and state.get("qmp"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.directory, str(state["qmp"])))
         try:
             os.unlink(self._state_path(volume_id))
         except FileNotFoundError:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from nubis.common.clients.compute import ComputeClient
 from nubis.common.clients.image import ImageClient
 from nubis.common.db import types
 from nubis.common.db.engine import Database
@@ -52,8 +53,8 @@ def _short(message: str) -> str:
     return message[:1000]
 
 
-def _after_upload(v: Volume) -> str:
-    """The status a volume goes back to once its upload to an image ends: in-use when attached."""
+def _resting_status(v: Volume) -> str:
+    """The status a volume goes back to once an upload to an image or an extend ends: in-use when attached."""
     return "in-use" if v.attach_status == "attached" else "available"
 
 
@@ -62,8 +63,9 @@ class VolumeManager:
 
     def __init__(self, conf: cfg.ConfigOpts, db: Database, backend: VolumeBackend, host: str,
                  images: ImageClient | None = None, notifier: VolumeNotifier | None = None,
-                 backup_store: FileBackupStore | None = None) -> None:
+                 backup_store: FileBackupStore | None = None, compute: ComputeClient | None = None) -> None:
         self.conf = conf
+        self.compute = compute  # the compute API (service credentials), told about extended attached volumes
         self._backup_store = backup_store
         self.images = images  # the image service (service credentials), or None
         self.notifier = notifier or VolumeNotifier(None)
@@ -122,7 +124,7 @@ class VolumeManager:
             for v in s.scalars(sa.select(Volume).where(Volume.host == self.host, Volume.status == "uploading")):
                 # Cinder's init_host does the same: the upload is lost, the volume is usable again.
                 LOG.warning("Volume %s was uploading to an image when the manager stopped", v.id)
-                v.status = _after_upload(v)
+                v.status = _resting_status(v)
             deleting = list(s.scalars(sa.select(Volume.id).where(Volume.host == self.host,
                                                                   Volume.status == "deleting")))
             snaps = list(s.scalars(sa.select(Snapshot.id).where(Snapshot.host == self.host,
@@ -325,7 +327,7 @@ class VolumeManager:
         with self.db.writer() as s:
             row = s.get(Volume, volume_id)
             if row is not None and row.status == "uploading":
-                row.status, row.updated_at = _after_upload(row), types.utcnow()
+                row.status, row.updated_at = _resting_status(row), types.utcnow()
         if error is None:
             LOG.info("Volume %s uploaded to image %s (%s)", volume_id, image_id, disk_format)
 
@@ -362,13 +364,54 @@ class VolumeManager:
             return
         assert v.provider_location is not None
         location = v.provider_location
-        _, error = self._run(f"Extending volume {volume_id}", lambda: self.backend.extend(location, new_size))
+        attached = v.attach_status == "attached"
+
+        def grow() -> None:
+            self.backend.extend(location, new_size)
+            if attached:  # computes connected to the export: it presents the new size (once none is connected)
+                self.backend.refresh_export(volume_id)
+
+        _, error = self._run(f"Extending volume {volume_id}", grow)
         if error is not None:
             self._finish(volume_id, status="error_extending", error_message=error)
             return
-        done = self._finish(volume_id, status="available", size=new_size, error_message=None)
+        with self.db.writer() as s:  # in-use or available as the volume is now (a detach may have come meanwhile)
+            done = s.get(Volume, volume_id)
+            if done is not None:
+                if done.status == "extending":
+                    done.status = _resting_status(done)
+                done.size, done.error_message, done.updated_at = new_size, None, types.utcnow()
+                s.flush()
+                s.expunge(done)
         if done is not None:
             self.notifier.volume("resize", done)
+            if done.attach_status == "attached":
+                self._volume_extended(volume_id)
+
+    def _volume_extended(self, volume_id: str) -> None:
+        """Tell compute the attached volume grew (``volume-extended`` for each server it is attached to, as
+        Cinder's volume manager does); a failure is logged: the volume is extended either way."""
+        with self.db.reader() as s:
+            servers = sorted({str(u) for u in s.scalars(sa.select(VolumeAttachment.instance_uuid).where(
+                VolumeAttachment.volume_id == volume_id, VolumeAttachment.attach_status == "attached",
+                VolumeAttachment.instance_uuid.is_not(None)))})
+        if not servers:
+            return
+        if self.compute is None:
+            LOG.warning("Volume %s grew while attached to %s, but no compute service is configured to tell",
+                        volume_id, ", ".join(servers))
+            return
+        try:
+            resp = self.compute.volume_extended(volume_id, servers)
+        except Exception as e:  # noqa: BLE001 - keystoneauth's connection and catalog errors: logged, not fatal
+            LOG.warning("Could not tell compute that volume %s grew: %s", volume_id, e)
+            return
+        if resp.status_code not in (200, 207):
+            LOG.warning("Compute refused the volume-extended events of volume %s: %s %s", volume_id,
+                        resp.status_code, resp.text[:300])
+        else:
+            LOG.info("Told compute that volume %s grew (servers %s): %s", volume_id, ", ".join(servers),
+                     [e.get("code") for e in resp.json().get("events", [])])
 
     # -- connections (exports for computes) --------------------------------------
 

@@ -29,11 +29,13 @@ pytestmark = pytest.mark.e2e
 SERVICES = ["image", "placement", "scheduler", "compute-api", "conductor", "compute", "volume", "volume-manager"]
 MARKER = "NUBIS-VOLUME-MARKER"
 # Prints the guest's virtio disks whenever they change; writes MARKER to a new third disk (root vda, config
-# drive vdb, so the volume is vdc) and prints its size in 512-byte sectors. Straight to the console: the
-# image pipes user data's output through sed, which holds back a few lines until its buffer fills.
+# drive vdb, so the volume is vdc) and prints its size in 512-byte sectors, and again whenever it changes
+# (VDC-SIZE). Straight to the console: the image pipes user data's output through sed, which holds back a few
+# lines until its buffer fills.
 WATCHER = f"""#!/bin/sh
 exec >/dev/console 2>&1
 last=""
+lastsize=""
 while true; do
     now=$(ls /sys/block | grep '^vd' | tr '\\n' ' ')
     if [ "$now" != "$last" ]; then
@@ -44,9 +46,19 @@ while true; do
             echo {MARKER} | dd of=/dev/vdc bs=512 count=1 conv=sync 2>/dev/null && sync && echo "WROTE-MARKER"
         fi
     fi
+    if [ -b /dev/vdc ]; then
+        size=$(cat /sys/block/vdc/size)
+        if [ "$size" != "$lastsize" ]; then
+            echo "VDC-SIZE=$size"
+            lastsize="$size"
+        fi
+    else
+        lastsize=""
+    fi
     sleep 1
 done
 """
+GiB_SECTORS = 2 * 1024 * 1024  # 1 GiB in 512-byte sectors
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +94,18 @@ def _last_disks(conn: object, server: object) -> str:
     return lines[-1][len("DISKS="):] if lines else ""
 
 
+def _extend_event(conn: object, server_id: str) -> dict | None:  # type: ignore[type-arg]
+    """The ``compute_extend_volume`` event of the server's ``extend_volume`` action once it ended, else None."""
+    compute = conn.compute  # type: ignore[attr-defined]
+    listed = compute.get(f"/servers/{server_id}/os-instance-actions").json()["instanceActions"]
+    for action in (a for a in listed if a["action"] == "extend_volume"):
+        shown = compute.get(f"/servers/{server_id}/os-instance-actions/{action['request_id']}").json()
+        for event in shown["instanceAction"]["events"]:
+            if event["event"] == "compute_extend_volume" and event["finish_time"]:
+                return event  # type: ignore[no-any-return]
+    return None
+
+
 def test_attach_write_detach_on_a_real_guest(cloud: Cloud, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     conn = cloud.connection()
     image_id = upload_test_image(conn, str(tmp_path_factory.mktemp("test-image")))
@@ -103,7 +127,23 @@ def test_attach_write_detach_on_a_real_guest(cloud: Cloud, tmp_path_factory) -> 
     assert disks[0].find("target").get("dev") == "vdc"
 
     text = console_until(conn, server, "WROTE-MARKER", timeout=60)
-    assert "DISKS=vda vdb vdc " in text and f"VDC-SECTORS={2 * 1024 * 1024}" in text  # 1 GiB
+    assert "DISKS=vda vdb vdc " in text and f"VDC-SECTORS={GiB_SECTORS}" in text  # 1 GiB
+
+    # Extend it while attached (3.42): in-use again at 2 GiB, and compute is told (volume-extended), whose
+    # libvirt driver asks qemu to grow the disk (blockResize). QEMU's NBD client cannot grow a disk in place
+    # ("Cannot grow NBD nodes"), so that step ends in Error and the guest sees the new size once reattached.
+    grown = conn.block_storage.post(f"/volumes/{volume.id}/action", json={"os-extend": {"new_size": 2}},
+                                    microversion="3.42")
+    assert grown.status_code == 202, grown.text
+    fixtures.wait_until(lambda: (conn.block_storage.get_volume(volume.id).status,
+                                 conn.block_storage.get_volume(volume.id).size) == ("in-use", 2),
+                        timeout=60, what="the attached volume to grow")
+    event = fixtures.wait_until(lambda: _extend_event(conn, server.id), timeout=60,
+                                what="the compute_extend_volume event to end")
+    if event["result"] == "Success":
+        console_until(conn, server, f"VDC-SIZE={2 * GiB_SECTORS}", timeout=60)
+    else:
+        assert event["result"] == "Error", event
 
     started = time.monotonic()
     conn.compute.delete_volume_attachment(server, volume.id)
@@ -112,6 +152,13 @@ def test_attach_write_detach_on_a_real_guest(cloud: Cloud, tmp_path_factory) -> 
     conn.block_storage.wait_for_status(volume, "available", wait=30)
     fixtures.wait_until(lambda: _last_disks(conn, server) == "vda vdb", timeout=30,
                         what="the guest to see its disk go")
+    if event["result"] != "Success":  # attached again: a new export, a new connection, the new size
+        conn.compute.create_volume_attachment(server, volume_id=volume.id)
+        console_until(conn, server, f"VDC-SECTORS={2 * GiB_SECTORS}", timeout=60)
+        conn.compute.delete_volume_attachment(server, volume.id)
+        conn.block_storage.wait_for_status(volume, "available", wait=30)
+        fixtures.wait_until(lambda: _last_disks(conn, server) == "vda vdb", timeout=30,
+                            what="the guest to see its disk go again")
 
     # The guest's write went through the export into the volume's file.
     state = cloud.aio.options.state_dir

@@ -3,6 +3,7 @@ compute host that records the disks it was given."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import subprocess
@@ -269,3 +270,72 @@ def test_volume_proxies_up_to_2_35(cloud: cloud_fixture.Cloud) -> None:
     fixtures.wait_until(lambda: c.call("GET", f"{c.compute}/os-snapshots/{snap_id}", version=old).status_code == 404,
                         timeout=30, what="the snapshot to go")
     assert c.call("DELETE", f"{c.compute}/os-volumes/{volume['id']}", version=old).status_code == 202
+
+
+def _actions(c: Calls, server_id: str, name: str) -> list[dict[str, Any]]:
+    listed = c.call("GET", f"{c.compute}/servers/{server_id}/os-instance-actions").json()["instanceActions"]
+    return [a for a in listed if a["action"] == name]
+
+
+def test_extend_attached_volume(cloud: cloud_fixture.Cloud, image_id: str, flavor_id: str) -> None:
+    """Cinder 3.42: an in-use volume grows; its export presents the new size, the volume service sends
+    volume-extended to compute and the guest's disk follows (the fake host records the size it was given)."""
+    c = Calls(cloud)
+    server = wait_for_status(cloud.connection(), boot(cloud, image_id, flavor_id).id, "ACTIVE")
+    volume_id = c.new_volume()
+    assert c.attach(server.id, volume_id).status_code == 200
+    export = dict(_driver(cloud).volumes[server.id]["/dev/vdb"]["data"])
+    action = f"{c.volume}/volumes/{volume_id}/action"
+
+    # Before 3.42 an in-use volume is not extended (Cinder's 400).
+    old = c.call("POST", action, {"os-extend": {"new_size": 2}}, "volume 3.41")
+    assert old.status_code == 400 and "must be available to extend" in old.text and "in-use" in old.text
+    assert c.vol(volume_id)["size"] == 1
+
+    grown = c.call("POST", action, {"os-extend": {"new_size": 2}}, "volume 3.42")
+    assert grown.status_code == 202, grown.text
+    fixtures.wait_until(lambda: c.vol(volume_id)["size"] == 2 and c.vol(volume_id)["status"] == "in-use",
+                        timeout=30, what="the volume to be extended and in-use again")
+    assert _nbd_size(export) == 2 * GiB  # the running export presents the new size
+    fixtures.wait_until(lambda: _driver(cloud).volume_sizes.get(server.id, {}).get("/dev/vdb") == 2 * GiB,
+                        timeout=30, what="the guest's disk to grow")
+    fixtures.wait_until(lambda: [a["message"] for a in _actions(c, server.id, "extend_volume")] == [None],
+                        timeout=30, what="the extend_volume action to end")
+    assert c.vol(volume_id)["attachments"][0]["server_id"] == server.id
+    [done] = _actions(c, server.id, "extend_volume")
+    shown = c.call("GET", f"{c.compute}/servers/{server.id}/os-instance-actions/{done['request_id']}")
+    [event] = shown.json()["instanceAction"]["events"]  # what Tempest waits for
+    assert (event["event"], event["result"]) == ("compute_extend_volume", "Success") and event["finish_time"]
+
+    # The host fails to grow the guest's disk: the volume is extended all the same, the action ends in Error.
+    _driver(cloud).fail_next("extend_volume", "the hypervisor said no")
+    assert c.call("POST", action, {"os-extend": {"new_size": 3}}, "volume 3.42").status_code == 202
+    fixtures.wait_until(lambda: sorted(str(a["message"]) for a in _actions(c, server.id, "extend_volume"))
+                        == ["Error", "None"], timeout=30, what="the failed extend_volume action")
+    assert c.vol(volume_id)["size"] == 3 and c.vol(volume_id)["status"] == "in-use"
+    assert _driver(cloud).volume_sizes[server.id]["/dev/vdb"] == 2 * GiB
+
+    # The storage cannot grow (its file is already larger, as if someone wrote behind the service's back):
+    # error_extending with the reason, compute is not told.
+    [path] = glob.glob(os.path.join(cloud.aio.state_dir, "**", f"volume-{volume_id}"), recursive=True)
+    os.truncate(path, 5 * GiB)
+    assert c.call("POST", action, {"os-extend": {"new_size": 4}}, "volume 3.42").status_code == 202
+    fixtures.wait_until(lambda: c.vol(volume_id)["status"] == "error_extending", timeout=30,
+                        what="the failed extend")
+    assert c.vol(volume_id)["size"] == 3 and len(_actions(c, server.id, "extend_volume")) == 2
+
+    # Events the compute API does not hand on: a volume the server lacks (422), no tag (400), no server (404).
+    url = f"{c.compute}/os-server-external-events"
+    events = [{"name": "volume-extended", "server_uuid": server.id, "tag": str(uuid.uuid4())},
+              {"name": "volume-extended", "server_uuid": server.id},
+              {"name": "volume-extended", "server_uuid": str(uuid.uuid4()), "tag": volume_id}]
+    answered = c.call("POST", url, {"events": events}, "compute 2.51")
+    assert answered.status_code == 404, answered.text
+    assert [(e["code"], e["status"]) for e in answered.json()["events"]] == [(422, "failed"), (400, "failed"),
+                                                                            (404, "failed")]
+    assert c.call("POST", url, {"events": events[:1]}, "compute 2.50").status_code == 400  # a 2.51 name
+    c.call("POST", f"{c.volume}/volumes/{volume_id}/action", {"os-reset_status": {"status": "in-use"}})
+    cloud.connection().compute.delete_server(server.id)
+    fixtures.wait_until(lambda: c.vol(volume_id)["status"] == "available", timeout=30,
+                        what="the deleted server's volume to be available")
+    assert c.call("DELETE", f"{c.volume}/volumes/{volume_id}").status_code == 202

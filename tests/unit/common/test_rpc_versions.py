@@ -115,8 +115,9 @@ def test_remote_exception_modules_exist() -> None:
 # A method's arguments are its wire shape: changing them without a version bump breaks N-1 peers.
 # Changing this table is the reminder: bump VERSION, add a line to the history and to RELEASES.
 SIGNATURES = {
-    "ComputeAgentEndpoint": ("1.4", {
+    "ComputeAgentEndpoint": ("1.5", {
         "attach_volume": "uuid,connection_info,device", "detach_volume": "uuid,device",
+        "extend_volume": "uuid,volume_id,device,new_size",
         "build_and_run_instance": "instance,block_device_info", "console_output": "uuid", "drop_guest": "uuid",
         "external_event": "event", "power_action": "uuid,action", "rebuild_instance": "instance",
         "receive_guest": "instance,running", "resize_instance": "instance,revert",
@@ -306,6 +307,19 @@ def test_a_method_with_no_older_form_is_refused_with_409_before_sending(conf: cf
         assert err.value.code == 409
         with pytest.raises(exceptions.ServiceTooOld):
             ConductorAPI(_messaging(conf, conductor="1.0")).unshelve_instance(_ctx(), "u-1", None)
+    finally:
+        m.cleanup()
+
+
+def test_volume_extended_needs_compute_1_5_while_other_events_go_at_1_1(conf: cfg.ConfigOpts) -> None:
+    """A 1.4 compute would take a volume-extended external_event and drop it: extend_volume is 1.5's."""
+    m = _messaging(conf, compute="1.4")
+    try:
+        agents = ComputeAgentAPI(m)
+        agents.check_can_send("external_event")
+        with pytest.raises(exceptions.ServiceTooOld, match=r"extend_volume needs compute RPC 1\.5") as err:
+            agents.extend_volume(_ctx(), "h1", "u-1", "v-1", "/dev/vdb", 2 << 30)
+        assert err.value.code == 409
     finally:
         m.cleanup()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -42,3 +43,38 @@ def test_export_reuse_reconcile_and_remove(tmp_path) -> None:  # type: ignore[no
             exports.remove(volume_id)
     assert exports.exported() == [] and _size(b) is None
     assert sorted(os.listdir(tmp_path)) == ["volume-a", "volume-b"]
+
+
+def test_a_grown_volume_is_presented_at_its_new_size_without_dropping_a_client(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The export presents a grown file's size (QMP: export removed, node resized, export added, same port); a
+    connected client is never dropped: the size waits until none is connected (the next ensure)."""
+    first = ports.free_offset([0, 1])
+    exports = NbdExports(str(tmp_path), "127.0.0.1", first, first + 1)
+    path = str(tmp_path / "volume-g")
+    with open(path, "wb") as f:
+        f.truncate(1 << 20)
+    try:
+        data = exports.ensure("g", path)
+        os.truncate(path, 2 << 20)
+        assert exports.refresh_size("g") is True and _size(data) == 2 << 20
+        # A client stays connected (qemu-io sleeps, then reads): the export keeps its size and the client its I/O.
+        client = subprocess.Popen(["qemu-io", "-f", "raw", f"nbd://{data['host']}:{data['port']}/{data['name']}",
+                                   "-c", "sleep 1500", "-c", "read 0 512"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            for _ in range(100):  # until the client is connected: the daemon refuses to remove the export
+                os.truncate(path, 3 << 20)
+                if exports.refresh_size("g") is False:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the client never connected")
+            out, _ = client.communicate(timeout=30)
+        finally:
+            client.kill()
+        assert "read 512/512 bytes" in out
+        assert exports.ensure("g", path) == data and _size(data) == 3 << 20  # applied once nobody was connected
+        assert exports.refresh_size("nothing") is True  # no export: the next one reads the size
+    finally:
+        exports.remove("g")
+    assert sorted(os.listdir(tmp_path)) == ["volume-g"]  # no state, no monitor socket left

@@ -218,6 +218,11 @@ class Connection:
         if flags:
             self._call(dom.detachDeviceFlags, xml, flags)
 
+    def block_resize(self, uuid: str, target: str, size_bytes: int) -> None:
+        """Tell the running guest its disk ``target`` (``vdb``) is now ``size_bytes`` long (virDomainBlockResize
+        in bytes, as Nova's libvirt driver grows an extended volume)."""
+        self._call(self.lookup(uuid).blockResize, target, size_bytes, libvirt.VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+
     def is_active(self, uuid: str) -> bool:
         return bool(self.lookup(uuid).isActive())
 

@@ -470,6 +470,21 @@ class LibvirtDriver:
         except LibvirtError as exc:
             raise DriverError(f"detaching {device} from guest {uuid} failed: {exc}") from exc
 
+    def extend_volume(self, uuid: str, device: str, new_size: int) -> None:
+        """Grow the running guest's network disk ``device`` to ``new_size`` bytes (``blockResize``); a guest that
+        is not running reads the size when it starts, so there is nothing to do (Nova's libvirt driver too)."""
+        target = device.rsplit("/", 1)[-1]
+        try:
+            if not self.conn.is_active(uuid):
+                return
+            if volumes.find_disk(self.conn.xml(uuid), target) is None:
+                raise DriverError(f"guest {uuid} has no disk {target}")
+            self.conn.block_resize(uuid, target, new_size)
+        except GuestNotFound:
+            raise DriverError(f"guest {uuid} does not exist on this host") from None
+        except LibvirtError as exc:
+            raise DriverError(f"growing {target} of guest {uuid} to {new_size} bytes failed: {exc}") from exc
+
     # -- power changes nobody asked for ----------------------------------------------------------------
 
     def watch_power(self, listener: Callable[[str, int], None]) -> None:

@@ -62,5 +62,9 @@ class VolumeBackend(Protocol):
     def unexport(self, volume_id: str) -> None:
         """Stop the volume's export; a missing one is not an error."""
 
+    def refresh_export(self, volume_id: str) -> bool:
+        """After an extend: the volume's running export (if any) presents the new size. False when it cannot
+        yet (a client is connected; it does once none is)."""
+
     def reconcile_exports(self, wanted: Iterable[tuple[str, str]]) -> None:
         """Exports for exactly ``wanted`` (volume id, location): at a manager's start, after a crash."""

@@ -169,5 +169,8 @@ class FileBackend:
     def unexport(self, volume_id: str) -> None:
         self.exports.remove(volume_id)
 
+    def refresh_export(self, volume_id: str) -> bool:
+        return self.exports.refresh_size(volume_id)
+
     def reconcile_exports(self, wanted: Iterable[tuple[str, str]]) -> None:
         self.exports.reconcile((volume_id, self._inside(location)) for volume_id, location in wanted)
