@@ -23,7 +23,7 @@ from nubis.common.db import types
 from nubis.common.db.engine import Database
 from nubis.volume.core import hosts, listing
 from nubis.volume.core.quotas import QuotaStore
-from nubis.volume.core.types import TypeStore
+from nubis.volume.core.types import TypeStore, apply_type_changes
 from nubis.volume.db.models import (
     GroupSnapshot,
     GroupType,
@@ -179,18 +179,7 @@ class GroupTypeStore:
         """Change the name, description or is_public; 409 for a taken name, 400 renaming the default type."""
         with self.db.writer() as s:
             t = self.resolve(s, type_id, True)
-            name = changes.get("name")
-            if name is not None and name != t.name:
-                if t.name == self.conf.volume.default_group_type:
-                    raise exceptions.BadRequest("The default group type cannot be renamed.")
-                if s.scalars(sa.select(GroupType).where(GroupType.name == name)).first() is not None:
-                    raise exceptions.Conflict(f"Group Type {name} already exists.")
-                t.name = name
-            if "description" in changes:
-                t.description = changes["description"]
-            if changes.get("is_public") is not None:
-                t.is_public = changes["is_public"]
-            t.updated_at = types.utcnow()
+            apply_type_changes(s, t, changes, self.conf.volume.default_group_type, "Group Type")
             s.flush()
             return _type_dict(s, t)
 

@@ -103,18 +103,7 @@ class TypeStore:
     def update(self, type_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         with self.db.writer() as s:
             t = self.resolve(s, type_id, True)
-            name = changes.get("name")
-            if name is not None and name != t.name:
-                if t.name == self.conf.volume.default_volume_type:
-                    raise exceptions.BadRequest("The default volume type cannot be renamed.")
-                if s.scalars(sa.select(VolumeType).where(VolumeType.name == name)).first() is not None:
-                    raise exceptions.Conflict(f"Volume Type {name} already exists.")
-                t.name = name
-            if "description" in changes:
-                t.description = changes["description"]
-            if changes.get("is_public") is not None:
-                t.is_public = changes["is_public"]
-            t.updated_at = types.utcnow()
+            apply_type_changes(s, t, changes, self.conf.volume.default_volume_type, "Volume Type")
             return to_dict(t, _specs(s, t.id))
 
     def delete(self, type_id: str) -> None:
@@ -185,3 +174,26 @@ class TypeStore:
             if row is None:
                 raise exceptions.NotFound(f"Volume type access not found for {t.id} / {project_id} combination.")
             s.delete(row)
+
+
+def apply_type_changes(s: Any, t: Any, changes: dict[str, Any], default_name: str, noun: str) -> None:
+    """Change a volume or group type's ``name``, ``description`` or ``is_public`` (Cinder's type update).
+
+    :param t: the type's row (a VolumeType or GroupType); the uniqueness of a new name is checked in its table.
+    :param noun: "Volume Type" or "Group Type", as Cinder's messages say it.
+    :raises BadRequest: renaming the default type (``default_name``).
+    :raises Conflict: another type has the new name.
+    """
+    name = changes.get("name")
+    if name is not None and name != t.name:
+        if t.name == default_name:
+            raise exceptions.BadRequest(f"The default {noun.lower()} cannot be renamed.")
+        model = type(t)
+        if s.scalars(sa.select(model).where(model.name == name)).first() is not None:
+            raise exceptions.Conflict(f"{noun} {name} already exists.")
+        t.name = name
+    if "description" in changes:
+        t.description = changes["description"]
+    if changes.get("is_public") is not None:
+        t.is_public = changes["is_public"]
+    t.updated_at = types.utcnow()
