@@ -158,6 +158,9 @@ def test_refusals_quota_and_bad_input(cloud: Cloud, owner: Api, admin: Api) -> N
 
     vol = owner.wait(owner.create(2)["id"], "available")
     pending = owner.ok("POST", "/snapshots", {"snapshot": {"volume_id": vol["id"]}}, status=202)["snapshot"]
+    # The manager first finishes the snapshot (else its "available" could land after the rewind below).
+    fixtures.wait_until(lambda: owner.ok("GET", f"/snapshots/{pending['id']}")["snapshot"]["status"] == "available",
+                        timeout=60, what="the snapshot to be available")
     runtime = cloud.aio.runtime
     assert runtime is not None
     with runtime.database("volume").writer() as s:  # a snapshot not available yet: the volume cannot move
