@@ -11,7 +11,7 @@ from nubis.common import exceptions
 from nubis.volume.api.common import authorize, body_of, context, core, is_true
 from nubis.volume.api.schemas import quotas as schemas
 from nubis.volume.api.views import timestamp
-from nubis.volume.core.quotas import DEFAULT_CLASS, PER_VOLUME, RESOURCES
+from nubis.volume.core.quotas import DEFAULT_CLASS, PER_VOLUME, RESOURCES, TYPED
 
 # Quotas Cinder shows that Nubis has nothing to count against yet (none left: groups are counted now).
 FIXED: dict[str, int] = {}
@@ -19,8 +19,22 @@ SETTABLE = (*RESOURCES, PER_VOLUME)
 
 
 def _view(limits: dict[str, int]) -> dict[str, int]:
-    """The limits as Cinder shows them: the counted resources, the largest volume (-1 unless set), FIXED."""
-    return {**{r: limits[r] for r in RESOURCES}, PER_VOLUME: limits.get(PER_VOLUME, -1), **FIXED}
+    """The limits as Cinder shows them: the counted resources, the largest volume (-1 unless set), FIXED, then
+    each volume type's (``volumes_<type>`` ...)."""
+    typed = {r: v for r, v in limits.items() if r not in RESOURCES and r != PER_VOLUME}
+    return {**{r: limits[r] for r in RESOURCES}, PER_VOLUME: limits.get(PER_VOLUME, -1), **FIXED, **typed}
+
+
+def _settable(req: router.Request, values: dict[str, Any]) -> dict[str, int]:
+    """What of ``values`` to store: 400 for a per-type key whose volume type does not exist (Cinder's
+    "Bad key(s) in quota set")."""
+    typed = [k for k in values if k not in SETTABLE and k.startswith(tuple(f"{r}_" for r in TYPED))]
+    if typed:
+        unknown = sorted(set(typed) - core(req).quotas.known_typed())
+        if unknown:
+            raise exceptions.BadRequest(f"Bad key(s) in quota set: {', '.join(k[:300] for k in unknown)} (no "
+                                        f"volume type of that name exists).")
+    return {r: v for r, v in values.items() if r in SETTABLE or r in typed}
 
 
 def _check_target(target: str) -> None:
@@ -37,7 +51,7 @@ def show_quotas(req: router.Request, target_project_id: str) -> webob.Response:
     if is_true(req.GET.get("usage")):
         used = quotas.usage_of(target_project_id)
         body.update({r: {"limit": limits[r], "in_use": used[r], "reserved": 0, "allocated": 0} for r in RESOURCES})
-        body.update({r: {"limit": v, "in_use": 0, "reserved": 0, "allocated": 0}
+        body.update({r: {"limit": v, "in_use": used.get(r, 0), "reserved": 0, "allocated": 0}
                      for r, v in _view(limits).items() if r not in RESOURCES})
     else:
         body.update(_view(limits))
@@ -56,8 +70,7 @@ def update_quotas(req: router.Request, target_project_id: str) -> webob.Response
     body = body_of(req)
     validation.validate(body, schemas.UPDATE)
     _check_fixed(body["quota_set"])
-    values = {r: v for r, v in body["quota_set"].items() if r in SETTABLE}
-    core(req).quotas.update(target_project_id, values)
+    core(req).quotas.update(target_project_id, _settable(req, body["quota_set"]))
     return router.json_response({"quota_set": _view(core(req).quotas.limits(target_project_id))})
 
 
@@ -183,7 +196,7 @@ def update_quota_class(req: router.Request, class_name: str) -> webob.Response:
     validation.validate(body, schemas.UPDATE_CLASS)
     values = body["quota_class_set"]
     _check_fixed(values)
-    core(req).quotas.update(DEFAULT_CLASS, {r: v for r, v in values.items() if r in SETTABLE})
+    core(req).quotas.update(DEFAULT_CLASS, _settable(req, values))
     return router.json_response({"quota_class_set": _view(core(req).quotas.defaults())})
 
 

@@ -281,7 +281,8 @@ class BackupStore:
         """The volume a restore without ``volume_id`` makes: the backup's size and zone, on its host (as
         Cinder: ``restore_backup_<id>`` unless named), counted against the caller's volume quotas."""
         project = ctx.require_project_id()
-        self.quotas.check(s, project, {"volumes": 1, "gigabytes": b.size})
+        vtype = self.types.default(s)
+        self.quotas.check(s, project, {"volumes": 1, "gigabytes": b.size}, vtype.name)
         service = s.get(VolumeService, b.host, with_for_update=True) if b.host else None
         if service is None or not hosts.alive(self.conf, service):
             raise exceptions.ServiceUnavailable(f"The storage host {b.host} that keeps backup {b.id} is not up.")
@@ -289,7 +290,6 @@ class BackupStore:
         if free < b.size:
             raise exceptions.BadRequest(f"Invalid volume: storage host {service.host} has no room for a new "
                                         f"{b.size} GiB volume to restore backup {b.id} into ({int(free)} GiB free).")
-        vtype = self.types.default(s)
         v = Volume(id=types.new_uuid(), project_id=project, user_id=ctx.user_id or "",
                    name=name if name is not None else f"restore_backup_{b.id}",
                    description="auto-created_from_restore_from_backup", size=b.size, status="restoring-backup",

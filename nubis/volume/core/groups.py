@@ -337,7 +337,8 @@ class GroupStore:
                     sources.append({"source_volid": vol.id, "size": vol.size, "volume_type": vol.volume_type_id})
                 source = {"source_group_id": origin.id}
             self.quotas.check(s, ctx.require_project_id(), {
-                "volumes": len(sources), "gigabytes": sum(src["size"] for src in sources)})
+                "volumes": len(sources), "gigabytes": sum(src["size"] for src in sources),
+                **self.quotas.typed_wanted(s, "volumes", [(src["volume_type"], src["size"]) for src in sources])})
             g = self._new(s, ctx, name, description, origin.group_type_id, _volume_type_ids(s, origin.id),
                           origin.availability_zone, "creating" if sources else "available", **source)
             group_id = g.id
@@ -504,8 +505,9 @@ class GroupSnapshotStore:
                 if v.status not in ("available", "in-use") or v.host is None:
                     raise exceptions.BadRequest(f"Invalid volume: Volume {v.id} in group {group_id} must be "
                                                 f"available or in-use to be snapshotted, but it is {v.status}.")
-            self.quotas.check(s, g.project_id, {"snapshots": len(members),
-                                                "gigabytes": sum(v.size for v in members)})
+            self.quotas.check(s, g.project_id, {
+                "snapshots": len(members), "gigabytes": sum(v.size for v in members),
+                **self.quotas.typed_wanted(s, "snapshots", [(v.volume_type_id, v.size) for v in members])})
             gs = GroupSnapshot(id=types.new_uuid(), project_id=g.project_id, user_id=ctx.user_id, group_id=g.id,
                                group_type_id=g.group_type_id, name=name, description=description,
                                status="creating" if members else "available", follows_members=bool(members))

@@ -84,7 +84,8 @@ class SnapshotStore:
             if v.status != "available" and not (force and v.status == "in-use"):
                 raise exceptions.BadRequest(f"Invalid volume: Volume {volume_id} status must be available, but "
                                             f"current status is: {v.status}.")
-            self.quotas.check(s, v.project_id, {"snapshots": 1, "gigabytes": v.size})
+            self.quotas.check(s, v.project_id, {"snapshots": 1, "gigabytes": v.size},
+                              self.quotas.type_name(s, v.volume_type_id))
             sn = Snapshot(id=types.new_uuid(), project_id=v.project_id, user_id=ctx.user_id, volume_id=v.id,
                           name=name, description=description, size=v.size, status="creating", host=v.host)
             s.add(sn)

@@ -141,7 +141,7 @@ class TransferStore:
                 raise exceptions.BadRequest(f"Invalid volume: Volume {t.volume_id} is not awaiting a transfer.")
             snaps = [] if t.no_snapshots else list(s.scalars(sa.select(Snapshot).where(Snapshot.volume_id == v.id)))
             self.quotas.check(s, project, {"volumes": 1, "gigabytes": v.size + sum(sn.size for sn in snaps),
-                                           "snapshots": len(snaps)})
+                                           "snapshots": len(snaps)}, self.quotas.type_name(s, v.volume_type_id))
             now = types.utcnow()
             v.project_id, v.user_id, v.status, v.updated_at = project, ctx.user_id or v.user_id, "available", now
             for sn in snaps:

@@ -11,7 +11,20 @@ from oslo_config import cfg
 from nubis.common import exceptions
 from nubis.common.db import types
 from nubis.common.db.engine import Database
-from nubis.volume.db.models import Volume, VolumeType, VolumeTypeExtraSpec, VolumeTypeProject
+from nubis.volume.core.quotas import TYPED as _TYPED_QUOTAS
+from nubis.volume.db.models import Quota, Volume, VolumeType, VolumeTypeExtraSpec, VolumeTypeProject
+
+
+def _rename_quotas(s: Any, old: str, new: str | None) -> None:
+    """Carry a type's quota limits over to its new name (as Cinder), or drop them with the type (``new`` None)."""
+    for r in _TYPED_QUOTAS:
+        rows = sa.select(Quota).where(Quota.resource == f"{r}_{old}")
+        for q in list(s.scalars(rows)):
+            if new is None:
+                s.delete(q)
+            else:
+                s.execute(sa.update(Quota).where(Quota.owner == q.owner, Quota.resource == q.resource)
+                          .values(resource=f"{r}_{new}"))
 
 
 def to_dict(t: VolumeType, specs: dict[str, str]) -> dict[str, Any]:
@@ -103,7 +116,11 @@ class TypeStore:
     def update(self, type_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         with self.db.writer() as s:
             t = self.resolve(s, type_id, True)
+            old = t.name
             apply_type_changes(s, t, changes, self.conf.volume.default_volume_type, "Volume Type")
+            if t.name != old:
+                s.flush()
+                _rename_quotas(s, old, t.name)
             return to_dict(t, _specs(s, t.id))
 
     def delete(self, type_id: str) -> None:
@@ -113,6 +130,7 @@ class TypeStore:
                 raise exceptions.BadRequest("The default volume type cannot be deleted.")
             if s.scalar(sa.select(sa.func.count()).select_from(Volume).where(Volume.volume_type_id == t.id)):
                 raise exceptions.BadRequest(f"Target volume type {type_id} is still in use.")
+            _rename_quotas(s, t.name, None)
             s.delete(t)
 
     def specs(self, type_id: str, is_admin: bool, project_id: str | None = None) -> dict[str, str]:

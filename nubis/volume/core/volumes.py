@@ -202,7 +202,7 @@ class VolumeStore:
             if zone not in hosts.zones(self.conf, s):
                 raise exceptions.BadRequest(f"Availability zone '{zone}' is invalid.")
             self.quotas.check_volume_size(s, ctx.require_project_id(), size)
-            self.quotas.check(s, ctx.require_project_id(), {"volumes": 1, "gigabytes": size})
+            self.quotas.check(s, ctx.require_project_id(), {"volumes": 1, "gigabytes": size}, vtype.name)
             v = Volume(id=types.new_uuid(), project_id=ctx.project_id, user_id=ctx.user_id, name=spec.get("name"),
                        description=spec.get("description"), size=size, status="creating",
                        availability_zone=zone, volume_type_id=vtype.id, snapshot_id=snapshot_id,
@@ -264,7 +264,8 @@ class VolumeStore:
                 raise exceptions.BadRequest(f"Invalid input received: {new_size} GiB is over the largest "
                                             f"volume ({self.conf.volume.max_volume_size_gb} GiB).")
             self.quotas.check_volume_size(s, v.project_id, new_size)
-            self.quotas.check(s, v.project_id, {"gigabytes": new_size - v.size})
+            self.quotas.check(s, v.project_id, {"gigabytes": new_size - v.size},
+                              self.quotas.type_name(s, v.volume_type_id))
             v.status, v.updated_at = "extending", types.utcnow()
             host = v.host
         assert host is not None
@@ -328,7 +329,9 @@ class VolumeStore:
     def retype(self, ctx: RequestContext, volume_id: str, new_type: str, migration_policy: str | None) -> None:
         """Cinder's ``os-retype`` where no data moves: the volume's host satisfies the new type (its extra specs
         name no other backend), so the type changes in place. 400 when the status is not available or in-use,
-        the type is the same, or the volume would have to migrate (not built)."""
+        the type is the same, or the volume would have to migrate (not built); 413 when the volume (with its
+        snapshots, which count against their volume's type) does not fit the new type's quotas."""
+        self.quotas.ensure_lock(self.owner(volume_id) or ctx.require_project_id())
         with self.db.writer() as s:
             v = self._row(s, ctx, volume_id)
             if v.status not in ("available", "in-use"):
@@ -346,6 +349,11 @@ class VolumeStore:
                     f"Invalid input received: the volume's host does not meet volume type {target.name} "
                     f"({unmet}); " + ("retyping with migration_policy never cannot move it." if policy == "never"
                                       else "moving volumes between hosts is not supported yet."))
+            snaps = s.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Snapshot.size), 0))
+                              .where(Snapshot.volume_id == v.id)).one()
+            self.quotas.check(s, v.project_id, {f"volumes_{target.name}": 1,
+                                                f"gigabytes_{target.name}": v.size + int(snaps[1]),
+                                                f"snapshots_{target.name}": int(snaps[0])})
             v.volume_type_id, v.updated_at = target.id, types.utcnow()
 
     def reset_status(self, ctx: RequestContext, volume_id: str, status: str | None,

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from nubis.volume.core.quotas import PER_VOLUME, RESOURCES
+from nubis.volume.core.quotas import PER_VOLUME, RESOURCES, TYPED
 
 _LIMIT: dict[str, Any] = {"type": "integer", "minimum": -1, "maximum": 2 ** 31 - 1}
 # Shown with the quotas (the API's FIXED) and so sent back by clients that restore what they read.
 _SHOWN = ("backups", "backup_gigabytes", "groups", PER_VOLUME)
+# A volume type's quotas (``volumes_<type name>`` ...): the API checks that the type exists.
+_TYPED: dict[str, Any] = {f"^({'|'.join(TYPED)})_.+$": _LIMIT}
 
 UPDATE: dict[str, Any] = {
     "type": "object",
     "properties": {"quota_set": {
         "type": "object",
         "properties": {**{r: _LIMIT for r in (*RESOURCES, *_SHOWN)}, "tenant_id": {"type": "string"}},
+        "patternProperties": _TYPED,
         "additionalProperties": False,
     }},
     "required": ["quota_set"],
@@ -26,6 +29,7 @@ UPDATE_CLASS: dict[str, Any] = {
     "properties": {"quota_class_set": {
         "type": "object",
         "properties": {r: _LIMIT for r in (*RESOURCES, *_SHOWN)},
+        "patternProperties": _TYPED,
         "additionalProperties": False,
     }},
     "required": ["quota_class_set"],
