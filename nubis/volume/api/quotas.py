@@ -34,6 +34,10 @@ def _settable(req: router.Request, values: dict[str, Any]) -> dict[str, int]:
         if unknown:
             raise exceptions.BadRequest(f"Bad key(s) in quota set: {', '.join(k[:300] for k in unknown)} (no "
                                         f"volume type of that name exists).")
+        too_long = [k for k in typed if len(k) > 255]
+        if too_long:
+            raise exceptions.BadRequest(f"Invalid input received: quota name {too_long[0][:60]}... is longer than "
+                                        f"255 characters (the volume type's name is too long to have quotas).")
     return {r: v for r, v in values.items() if r in SETTABLE or r in typed}
 
 
