@@ -23,8 +23,6 @@ exports by ``qemu-storage-daemon`` on loopback). Figures:
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import os
 import re
 import signal
@@ -204,20 +202,21 @@ def wait_unexported(volumes_dir: str, volume_id: str, timeout: float = 30) -> No
 
 
 def stop_leftover_exports(volumes_dir: str) -> list[int]:
-    """Stop any ``qemu-storage-daemon`` this bench's cloud left exporting its volumes (they run detached from
-    the manager); the pids stopped."""
+    """Stop any ``qemu-storage-daemon`` still exporting a file of this bench's ``volumes_dir`` (they run detached
+    from the manager; rapid attach/detach cycles can leave one whose state file was overwritten); the pids."""
     stopped = []
-    for path in glob.glob(os.path.join(volumes_dir, "export-*.json")):
-        try:
-            with open(path) as f:
-                pid = int(json.load(f)["pid"])
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read()
-        except (OSError, ValueError, KeyError):
+    needle = f"filename={volumes_dir}/".encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
             continue
-        if b"qemu-storage-daemon" in cmdline and volumes_dir.encode() in cmdline:
-            os.kill(pid, signal.SIGTERM)
-            stopped.append(pid)
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if b"qemu-storage-daemon" in cmdline.split(b"\0")[0] and needle in cmdline:
+            os.kill(int(entry), signal.SIGTERM)
+            stopped.append(int(entry))
     return stopped
 
 
