@@ -59,7 +59,7 @@ def in_process(state: str, db: str, virt: str = "fake",
                              "--port-offset", str(offset), "--virt", virt],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     urls = {"identity": f"http://127.0.0.1:{5000 + offset}", "image": f"http://127.0.0.1:{9292 + offset}",
-            "compute-api": f"http://127.0.0.1:{8774 + offset}"}
+            "compute-api": f"http://127.0.0.1:{8774 + offset}", "volume": f"http://127.0.0.1:{8776 + offset}"}
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -41,6 +41,7 @@ RUNS: dict[str, tuple[list[str], str]] = {
     "exporter": (["--instances", "1000", "--hosts", "16", "--projects", "20", "--scrapes", "5"], ""),
     "metering": (["--events", "2000", "--db", MARIADB], ""),
     "consoles": (["--tries", "5", "--open", "20"], ""),
+    "volume": (["--image-mib", "1024", "--attaches", "10", "--io-mib", "512"], "qemu"),
 }
 
 
@@ -59,6 +60,8 @@ def _missing(need: str) -> str | None:
         return "wrk is not installed (apt-get install wrk)"
     if need == "root" and os.geteuid() != 0:
         return "needs root, libvirt and qemu"
+    if need == "qemu" and not (shutil.which("qemu-img") and shutil.which("qemu-storage-daemon")):
+        return "qemu-img and qemu-storage-daemon are not installed (apt-get install qemu-utils qemu-system-common)"
     return None
 
 
