@@ -26,6 +26,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -117,6 +118,15 @@ class NbdExports:
         self.directory = directory
         self.host = host
         self.port_min, self.port_max = port_min, port_max
+        # One lock a volume: the manager serves RPC on several threads, and a detach's remove racing the next
+        # attach's ensure would unlink the state file of the daemon ensure just started (a daemon nobody
+        # records, never stopped). Re-entrant: ensure applies a pending resize through refresh_size.
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, volume_id: str) -> threading.RLock:
+        with self._locks_guard:
+            return self._locks.setdefault(volume_id, threading.RLock())
 
     def _state_path(self, volume_id: str) -> str:
         if not volume_id or "/" in volume_id or volume_id.startswith("."):
@@ -144,26 +154,27 @@ class NbdExports:
     def ensure(self, volume_id: str, path: str) -> dict[str, Any]:
         """The export of ``path`` as ``volume-<id>``: the running one, else a new daemon (on its old port when
         that is free, so guests that knew the export find it again). Returns ``connection``'s dict."""
-        state = self._read(volume_id)
-        if state is not None and _alive(int(state["pid"]), path):
-            if state.get("pending_size"):  # an extend that found a client connected: apply it now if none is
-                try:
-                    self.refresh_size(volume_id)
-                except BackendError as e:
-                    LOG.warning("The export of volume %s could not present its new size: %s", volume_id, e)
-            return self.connection(state)
-        ports = range(self.port_min, self.port_max + 1)
-        if state is not None and _port_free(self.host, int(state["port"])):
-            ports = [int(state["port"]), *ports]  # type: ignore[assignment]
-        taken = {int(s["port"]) for s in map(self._read, self.exported()) if s is not None}
-        for port in ports:
-            if (port in taken and (state is None or port != int(state["port"]))) or not _port_free(self.host, port):
-                continue
-            made = self._start(volume_id, path, port)
-            if made is not None:
-                return self.connection(made)
-        raise BackendError(f"No free NBD port in {self.port_min}-{self.port_max} on {self.host} to export "
-                           f"volume {volume_id}.")
+        with self._lock(volume_id):
+            state = self._read(volume_id)
+            if state is not None and _alive(int(state["pid"]), path):
+                if state.get("pending_size"):  # an extend that found a client connected: apply it now if none is
+                    try:
+                        self.refresh_size(volume_id)
+                    except BackendError as e:
+                        LOG.warning("The export of volume %s could not present its new size: %s", volume_id, e)
+                return self.connection(state)
+            ports = range(self.port_min, self.port_max + 1)
+            if state is not None and _port_free(self.host, int(state["port"])):
+                ports = [int(state["port"]), *ports]  # type: ignore[assignment]
+            taken = {int(s["port"]) for s in map(self._read, self.exported()) if s is not None}
+            for port in ports:
+                if (port in taken and (state is None or port != int(state["port"]))) or not _port_free(self.host, port):
+                    continue
+                made = self._start(volume_id, path, port)
+                if made is not None:
+                    return self.connection(made)
+            raise BackendError(f"No free NBD port in {self.port_min}-{self.port_max} on {self.host} to export "
+                               f"volume {volume_id}.")
 
     def _start(self, volume_id: str, path: str, port: int) -> dict[str, Any] | None:
         daemon = shutil.which("qemu-storage-daemon")
@@ -210,57 +221,59 @@ class NbdExports:
         does (or there is no export: the next one reads the size); False when a client is connected (the size is
         applied at the next ``ensure`` with none) or the daemon has no monitor (one started by an older manager).
         Raises ``BackendError`` when the daemon refused."""
-        state = self._read(volume_id)
-        if state is None or not _alive(int(state["pid"]), str(state["path"])):
+        with self._lock(volume_id):
+            state = self._read(volume_id)
+            if state is None or not _alive(int(state["pid"]), str(state["path"])):
+                return True
+            size = os.path.getsize(str(state["path"]))
+            if not state.get("qmp"):
+                LOG.warning("The export of volume %s has no QMP monitor: it presents the new size once exported again",
+                            volume_id)
+                return False
+            try:
+                qmp(self.directory, str(state["qmp"]), [{"execute": "block-export-del",
+                                                         "arguments": {"id": EXPORT_ID, "mode": "safe"}}])
+            except QmpError as e:
+                if "in use" not in e.desc:
+                    raise
+                LOG.info("Volume %s grew to %d bytes while a client is connected to its export: the export presents "
+                         "the new size once none is", volume_id, size)
+                self._write(volume_id, {**state, "pending_size": size})
+                return False
+            # The export goes once its last reference does (at once: no client); a new one under the same id waits.
+            deadline = time.monotonic() + QMP_TIMEOUT
+            while qmp(self.directory, str(state["qmp"]), [{"execute": "query-block-exports"}])[0]:
+                if time.monotonic() > deadline:
+                    raise BackendError(f"The export of volume {volume_id} did not go within {QMP_TIMEOUT} s.")
+                time.sleep(0.05)
+            qmp(self.directory, str(state["qmp"]), [
+                {"execute": "block_resize", "arguments": {"node-name": NODE, "size": size}},
+                {"execute": "block-export-add", "arguments": {
+                    "type": "nbd", "id": EXPORT_ID, "node-name": NODE, "name": state["name"], "writable": True}}])
+            self._write(volume_id, {k: v for k, v in state.items() if k != "pending_size"})
+            LOG.info("The export of volume %s presents its new size, %d bytes", volume_id, size)
             return True
-        size = os.path.getsize(str(state["path"]))
-        if not state.get("qmp"):
-            LOG.warning("The export of volume %s has no QMP monitor: it presents the new size once exported again",
-                        volume_id)
-            return False
-        try:
-            qmp(self.directory, str(state["qmp"]), [{"execute": "block-export-del",
-                                                     "arguments": {"id": EXPORT_ID, "mode": "safe"}}])
-        except QmpError as e:
-            if "in use" not in e.desc:
-                raise
-            LOG.info("Volume %s grew to %d bytes while a client is connected to its export: the export presents "
-                     "the new size once none is", volume_id, size)
-            self._write(volume_id, {**state, "pending_size": size})
-            return False
-        # The export goes once its last reference does (at once: no client); a new one under the same id waits.
-        deadline = time.monotonic() + QMP_TIMEOUT
-        while qmp(self.directory, str(state["qmp"]), [{"execute": "query-block-exports"}])[0]:
-            if time.monotonic() > deadline:
-                raise BackendError(f"The export of volume {volume_id} did not go within {QMP_TIMEOUT} s.")
-            time.sleep(0.05)
-        qmp(self.directory, str(state["qmp"]), [
-            {"execute": "block_resize", "arguments": {"node-name": NODE, "size": size}},
-            {"execute": "block-export-add", "arguments": {
-                "type": "nbd", "id": EXPORT_ID, "node-name": NODE, "name": state["name"], "writable": True}}])
-        self._write(volume_id, {k: v for k, v in state.items() if k != "pending_size"})
-        LOG.info("The export of volume %s presents its new size, %d bytes", volume_id, size)
-        return True
 
     def remove(self, volume_id: str) -> None:
         """Stop the volume's export, if any (a missing one is not an error: removes are retried)."""
-        state = self._read(volume_id)
-        if state is not None and _alive(int(state["pid"]), str(state["path"])):
-            pid = int(state["pid"])
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while _alive(pid, str(state["path"])) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            if _alive(pid, str(state["path"])):
-                os.kill(pid, signal.SIGKILL)
-            LOG.info("Removed the NBD export of volume %s (pid %d)", volume_id, pid)
-        if state is not None and state.get("qmp"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(self.directory, str(state["qmp"])))
-        try:
-            os.unlink(self._state_path(volume_id))
-        except FileNotFoundError:
-            pass
+        with self._lock(volume_id):
+            state = self._read(volume_id)
+            if state is not None and _alive(int(state["pid"]), str(state["path"])):
+                pid = int(state["pid"])
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + STOP_TIMEOUT
+                while _alive(pid, str(state["path"])) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                if _alive(pid, str(state["path"])):
+                    os.kill(pid, signal.SIGKILL)
+                LOG.info("Removed the NBD export of volume %s (pid %d)", volume_id, pid)
+            if state is not None and state.get("qmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.directory, str(state["qmp"])))
+            try:
+                os.unlink(self._state_path(volume_id))
+            except FileNotFoundError:
+                pass
 
     def reconcile(self, wanted: Iterable[tuple[str, str]]) -> None:
         """Exports for exactly ``wanted`` (volume id, path): restart the missing ones, stop the others."""
