@@ -22,3 +22,20 @@ def cloud(request, tmp_path_factory):  # type: ignore[no-untyped-def]
                  "volume": {**CONFIG["volume"], "nbd_port_min": str(nbd), "nbd_port_max": str(nbd + 19)}}
         with cloud_fixture.running_cloud(tmp, ["image", "volume", "volume-manager"], extra_config=extra) as c:
             yield c
+
+
+@pytest.fixture(scope="module")
+def admin(cloud):  # type: ignore[no-untyped-def]
+    """The cloud's admin, through the volume API (tests.functional.volume.test_volumes.Api)."""
+    from tests.functional.volume.test_volumes import Api
+
+    return Api(cloud)
+
+
+@pytest.fixture(scope="module")
+def member(cloud):  # type: ignore[no-untyped-def]
+    """A new member (and reader) of a new project, through the volume API; modules wanting a user of their own
+    define their own ``member``."""
+    from tests.functional.volume.test_volumes import Api
+
+    return Api(cloud, cloud.new_user(["member", "reader"]))

@@ -23,10 +23,6 @@ DETAIL_FIELDS = {"id", "status", "size", "object_count", "availability_zone", "c
                  "has_dependent_backups", "snapshot_id", "data_timestamp"}
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
 
 @pytest.fixture(scope="module")
 def member(cloud: Cloud) -> Api:

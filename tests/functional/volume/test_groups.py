@@ -20,10 +20,6 @@ GROUP_DETAIL = {"id", "status", "availability_zone", "created_at", "name", "desc
 GROUP_SNAPSHOT_DETAIL = {"id", "group_id", "group_type_id", "status", "created_at", "name", "description"}
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
 
 @pytest.fixture(scope="module")
 def member(cloud: Cloud) -> Api:

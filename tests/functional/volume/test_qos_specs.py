@@ -9,18 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.cloud import Cloud
 from tests.functional.volume.test_volumes import Api
-
-
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
-
-@pytest.fixture(scope="module")
-def member(cloud: Cloud) -> Api:
-    return Api(cloud, cloud.new_user(["member", "reader"]))
 
 
 def _name(prefix: str = "qos") -> str:

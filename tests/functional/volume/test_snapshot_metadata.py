@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from tests import fixtures
 from tests.functional.cloud import Cloud
 from tests.functional.volume.test_volumes import Api
-
-
-@pytest.fixture(scope="module")
-def member(cloud: Cloud) -> Api:
-    return Api(cloud, cloud.new_user(["member", "reader"]))
 
 
 def test_snapshot_metadata_crud(cloud: Cloud, member: Api) -> None:

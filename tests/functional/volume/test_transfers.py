@@ -21,10 +21,6 @@ LISTED = {"id", "volume_id", "links", "name"}
 HISTORY = {"destination_project_id", "source_project_id", "accepted"}
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
 
 @pytest.fixture(scope="module")
 def owner(cloud: Cloud) -> Api:

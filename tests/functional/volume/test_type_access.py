@@ -13,16 +13,6 @@ from tests.functional.volume.test_volumes import Api
 
 
 @pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
-
-@pytest.fixture(scope="module")
-def member(cloud: Cloud) -> Api:
-    return Api(cloud, cloud.new_user(["member", "reader"]))
-
-
-@pytest.fixture(scope="module")
 def other(cloud: Cloud) -> Api:
     return Api(cloud, cloud.new_user(["member", "reader"]))
 

@@ -7,22 +7,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
-
-from tests.functional.cloud import Cloud
 from tests.functional.volume.test_volumes import Api
 
 TYPED = ("volumes", "gigabytes", "snapshots")
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
-
-@pytest.fixture(scope="module")
-def member(cloud: Cloud) -> Api:
-    return Api(cloud, cloud.new_user(["member", "reader"]))
 
 
 def _type(admin: Api) -> str:

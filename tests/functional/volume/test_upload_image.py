@@ -20,14 +20,6 @@ from tests.functional.volume.test_volumes import Api, GiB
 MARKER = b"volume-upload-marker"
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
-
-@pytest.fixture(scope="module")
-def member(cloud: Cloud) -> Api:
-    return Api(cloud, cloud.new_user(["member", "reader"]))
 
 
 def _path(cloud: Cloud, volume_id: str) -> str:

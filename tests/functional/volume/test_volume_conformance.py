@@ -14,11 +14,6 @@ from tests.functional.cloud import Cloud
 from tests.functional.volume.test_volumes import Api
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
-
 @pytest.fixture()
 def member(cloud: Cloud) -> Api:
     """A member (and reader) of a new project for each test, so no test runs into another's volume quota."""

@@ -63,14 +63,6 @@ def _file(cloud: Cloud, kind: str, ident: str) -> str:
     return os.path.join(cloud.aio.options.state_dir, "volumes", f"{kind}-{ident}")
 
 
-@pytest.fixture(scope="module")
-def admin(cloud: Cloud) -> Api:
-    return Api(cloud)
-
-
-@pytest.fixture(scope="module")
-def member(cloud: Cloud) -> Api:
-    return Api(cloud, cloud.new_user(["member", "reader"]))
 
 
 def test_versions_and_microversions(cloud: Cloud, admin: Api) -> None:
