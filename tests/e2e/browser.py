@@ -6,12 +6,12 @@ transfer tables, row action menus, success messages. Every step can leave a scre
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 
+from tests import fixtures
 from tools import chromium
 
 T = TypeVar("T")
@@ -50,25 +50,29 @@ class Browser:
         return path
 
     def until(self, probe: Callable[[], T], what: str, timeout: float | None = None, interval: float = 0.3) -> T:
-        """The first truthy value of ``probe()``; Selenium's element errors count as not yet.
+        """The first truthy value of ``probe()`` (``fixtures.wait_until``); Selenium's element errors count as
+        not yet.
 
-        Raises AssertionError naming ``what`` (with the page's URL) after ``timeout`` seconds.
+        Raises AssertionError naming ``what`` (with the page's URL and the last such error) after ``timeout``.
         """
         from selenium.common import exceptions
 
-        deadline = time.monotonic() + (timeout or self.timeout)
-        last: Exception | None = None
-        while time.monotonic() < deadline:
+        last: list[Exception] = []
+
+        def attempt() -> T | None:
             try:
-                value = probe()
-                if value:
-                    return value
+                return probe()
             except (exceptions.NoSuchElementException, exceptions.StaleElementReferenceException,
                     exceptions.ElementNotInteractableException, exceptions.ElementClickInterceptedException) as exc:
-                last = exc
-            time.sleep(interval)
-        raise AssertionError(f"waited {timeout or self.timeout} s for {what} on {self.driver.current_url}"
-                             + (f" ({type(last).__name__}: {str(last).splitlines()[0]})" if last else ""))
+                last[:] = [exc]
+                return None
+
+        def described() -> str:
+            error = f" ({type(last[0]).__name__}: {str(last[0]).splitlines()[0]})" if last else ""
+            return f"{what} on {self.driver.current_url}{error}"
+
+        return fixtures.wait_until(attempt, timeout=timeout or self.timeout,  # type: ignore[no-any-return]
+                                   interval=interval, what=described)
 
     def find(self, css: str, root: Any = None, visible: bool = True) -> Any:
         """The first element matching ``css`` (under ``root``), waiting until it is displayed."""

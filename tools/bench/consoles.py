@@ -79,13 +79,18 @@ def _novncproxy(conf: str, port: int) -> Iterator[int]:
         proc.wait(timeout=60)
 
 
-def _open(api: str, server_id: str, proxy_port: int) -> tuple[WebSocket, float]:
-    """Ask for a console and read the guest's greeting through the proxy; (the open socket, seconds)."""
-    started = time.perf_counter()
+def _console_path(api: str, server_id: str) -> str:
+    """Ask the API for a noVNC console; the websocket path (with its token) its URL hands to noVNC."""
     resp = requests.post(f"{api}/v2.1/servers/{server_id}/remote-consoles", headers=compute.HEADERS, timeout=60,
                          json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
     resp.raise_for_status()
-    path = urllib.parse.parse_qs(urllib.parse.urlsplit(resp.json()["remote_console"]["url"]).query)["path"][0]
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(resp.json()["remote_console"]["url"]).query)["path"][0]
+
+
+def _open(api: str, server_id: str, proxy_port: int) -> tuple[WebSocket, float]:
+    """Ask for a console and read the guest's greeting through the proxy; (the open socket, seconds)."""
+    started = time.perf_counter()
+    path = _console_path(api, server_id)
     client = _Client(urllib.parse.urlsplit(path).query)
     client.connect(f"ws://127.0.0.1:{proxy_port}/", origin=f"http://127.0.0.1:{proxy_port}")
     data = b""
@@ -117,10 +122,7 @@ look();
 def _first_frame_in_browser(api: str, server_id: str, proxy_port: int, browser: Any) -> float:
     """Seconds from asking the API for a console to noVNC drawing the guest's first framebuffer update."""
     started = time.perf_counter()
-    resp = requests.post(f"{api}/v2.1/servers/{server_id}/remote-consoles", headers=compute.HEADERS, timeout=60,
-                         json={"remote_console": {"protocol": "vnc", "type": "novnc"}})
-    resp.raise_for_status()
-    path = urllib.parse.parse_qs(urllib.parse.urlsplit(resp.json()["remote_console"]["url"]).query)["path"][0]
+    path = _console_path(api, server_id)
     browser.get(f"http://127.0.0.1:{proxy_port}/vnc_lite.html?path={urllib.parse.quote(path)}")
     browser.execute_async_script(_FIRST_FRAME_JS, *fake_console.COLOUR)
     return time.perf_counter() - started
