@@ -30,6 +30,7 @@ from typing import Any
 
 from oslo_config import cfg
 from oslo_middleware import healthcheck
+from oslo_middleware.healthcheck import opts as healthcheck_opts
 
 from nubis.api import access_log, faults, metrics, microversion, request_id, router, server, sizelimit, target
 from nubis.common import token_cache
@@ -60,6 +61,13 @@ API_OPTS = [
         help="Client addresses (CIDRs) that may read GET /metrics (Prometheus) on every API; others get "
         "403. Add your Prometheus server's address; an empty list turns /metrics off for everyone. Behind a "
         "load balancer the client address is the balancer's: scrape each API node directly.",
+    ),
+    cfg.StrOpt(
+        "healthcheck_disable_dir",
+        help="Directory holding the files that drain this process's APIs: while <dir>/<service>-healthcheck-"
+        "disable exists (service: identity, image, compute, ...), that API's /healthcheck answers 503 so the "
+        "load balancer stops sending it requests, and it keeps serving those in flight. Default: state_path. "
+        "Give each copy of an API on one host its own directory so copies drain one at a time.",
     ),
 ]
 
@@ -142,9 +150,16 @@ class _Healthcheck:
         self.app = app
         # Touching the disable file makes /healthcheck answer 503, so an operator
         # can drain one API node from its load balancer without stopping it.
-        self.check = healthcheck.Healthcheck(
-            app, {"detailed": False, "backends": "disable_by_file", "disable_by_file_path": disable_file}
-        )
+        # oslo.middleware given a dict writes it into the global cfg.CONF, so every API in one
+        # process (the all-in-one) would read the last one's file: each gets a ConfigOpts of its own.
+        own = cfg.ConfigOpts()
+        own([], project="nubis-healthcheck", default_config_files=[], default_config_dirs=[])
+        own.register_opts(healthcheck_opts.HEALTHCHECK_OPTS + healthcheck_opts.DISABLE_BY_FILE_OPTS,
+                          group="healthcheck")
+        for name, value in (("backends", ["disable_by_file"]), ("detailed", False),
+                            ("disable_by_file_path", disable_file)):
+            own.set_override(name, value, group="healthcheck")
+        self.check = healthcheck.Healthcheck(app, own)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthcheck" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -202,7 +217,8 @@ def build_app(spec: ApiSpec, conf: cfg.ConfigOpts, service: Any) -> WSGIApp:
         app = _NoAuth(app)
     else:
         app = keystone_auth(conf, spec.name)(app)
-    app = _Healthcheck(app, os.path.join(conf.state_path, f"{spec.name}-healthcheck-disable"))
+    disable_dir = conf.api.healthcheck_disable_dir or conf.state_path
+    app = _Healthcheck(app, os.path.join(disable_dir, f"{spec.name}-healthcheck-disable"))
     app = sizelimit.SizeLimitMiddleware(app, conf.api.max_request_body_size, spec.body_limit_exempt)
     series = metrics.Metrics(spec.name)
     app = metrics.MetricsEndpoint(app, series, metrics.parse_networks(conf.api.metrics_allowed_cidrs))

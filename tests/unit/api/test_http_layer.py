@@ -8,7 +8,7 @@ import pytest
 import webob
 from oslo_config import cfg
 
-from nubis.api import faults, request_id
+from nubis.api import deploy, faults, request_id
 from nubis.common import context
 from tests import fixtures
 from tests.unit.api import sample_app
@@ -271,3 +271,29 @@ def test_healthcheck_drain_file(app, conf) -> None:  # type: ignore[no-untyped-d
     assert call(app, "/healthcheck").status_int == 503
     os.unlink(path)
     assert call(app, "/healthcheck").status_int == 200
+
+
+def test_healthcheck_drain_dir_of_one_copy(conf, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A copy given its own drain directory is drained by a file there, not by the state_path's."""
+    conf.set_override("auth_strategy", "noauth", group="api")
+    copy_dir = tmp_path / "copy-2"
+    copy_dir.mkdir()
+    conf.set_override("healthcheck_disable_dir", str(copy_dir), group="api")
+    app = sample_app.build(conf)
+    (copy_dir / "sample-healthcheck-disable").touch()
+    assert call(app, "/healthcheck").status_int == 503
+    (copy_dir / "sample-healthcheck-disable").unlink()
+    open(f"{conf.state_path}/sample-healthcheck-disable", "w").close()
+    assert call(app, "/healthcheck").status_int == 200
+
+
+def test_two_apis_in_one_process_drain_apart(conf, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The all-in-one serves every API from one process: draining one must leave the others healthy."""
+    conf.set_override("auth_strategy", "noauth", group="api")
+    conf.set_override("healthcheck_disable_dir", str(tmp_path), group="api")
+    sample = sample_app.build(conf)
+    other = deploy.build_app(deploy.ApiSpec(name="other", routes=sample_app.ROUTES,
+                                            fault_format=faults.compute_fault), conf, service=None)
+    (tmp_path / "sample-healthcheck-disable").touch()
+    assert call(sample, "/healthcheck").status_int == 503
+    assert call(other, "/healthcheck").status_int == 200
