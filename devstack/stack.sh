@@ -9,7 +9,16 @@
 # Knobs (environment): NUBIS_STATE (/var/lib/nubis-devstack), NUBIS_CONF_DIR
 # (/etc/nubis), NUBIS_VENV (/opt/nubis/venv), NUBIS_HOST (127.0.0.1),
 # NUBIS_PORT_OFFSET (0: default ports), NUBIS_VIRT (fake|libvirt), NUBIS_LOCAL_CONF (a file of
-# your own settings appended to nubis.conf).
+# your own settings appended to nubis.conf), NUBIS_HA (1: the HA topology, below).
+#
+# NUBIS_HA=1 runs the control plane as a highly available one on this host (doc/ha.md): a 3-node MariaDB
+# Galera cluster and a 3-node RabbitMQ cluster with quorum queues (the machine's own MariaDB and RabbitMQ
+# are left alone), two memcached, two copies of every API, console proxy, conductor and scheduler, and
+# two HAProxy load balancers in network namespaces sharing a virtual IP through keepalived. Clients,
+# the catalog and every service reach each other through the virtual IP.
+#
+# Every process is recorded in $NUBIS_STATE/pids (NAME.pid, and NAME.start to start it again) and the
+# whole deployment in $NUBIS_STATE/topology.json.
 # Running it again is safe: it restarts the Nubis services with the same state.
 set -euo pipefail
 
@@ -21,6 +30,7 @@ NUBIS_HOST=${NUBIS_HOST:-127.0.0.1}
 NUBIS_PORT_OFFSET=${NUBIS_PORT_OFFSET:-0}
 NUBIS_VIRT=${NUBIS_VIRT:-fake}
 NUBIS_HORIZON=${NUBIS_HORIZON:-0}
+NUBIS_HA=${NUBIS_HA:-0}
 HORIZON_VENV=${HORIZON_VENV:-/opt/nubis/horizon-venv}
 HORIZON_PORT=$((8070 + NUBIS_PORT_OFFSET))
 HORIZON_CONSOLE_TYPE=${HORIZON_CONSOLE_TYPE:-AUTO}
@@ -38,10 +48,19 @@ wait_port() { for _ in $(seq 1 "${2:-60}"); do port_open "$1" && return 0; sleep
 [ "$(id -u)" = 0 ] || die "run as root (it installs packages and starts daemons)"
 mkdir -p "$NUBIS_STATE" "$PIDS" "$LOGS" "$NUBIS_CONF_DIR"
 chmod 700 "$NUBIS_STATE"
+# shellcheck source=lib/processes.sh
+. "$REPO/devstack/lib/processes.sh"
+if [ "$NUBIS_HA" = 1 ]; then
+    for lib in ha-net galera rabbitmq ha; do
+        # shellcheck disable=SC1090
+        . "$REPO/devstack/lib/$lib.sh"
+    done
+fi
 
 # -- system packages -----------------------------------------------------------
 PACKAGES="mariadb-server rabbitmq-server memcached qemu-system-x86 qemu-utils libvirt-daemon-system
   libvirt-dev pkg-config dnsmasq-base iproute2 iptables python3-venv python3-dev gcc genisoimage curl"
+[ "$NUBIS_HA" = 1 ] && PACKAGES+=" galera-4 rsync haproxy keepalived"
 missing=()
 for pkg in $PACKAGES; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -61,9 +80,11 @@ start_infra() {  # NAME PORT COMMAND...
     wait_port "$port" 90 || die "$name did not start (port $port)"
     grep -qx "$name" "$started_infra" || echo "$name" >> "$started_infra"
 }
-start_infra mariadb 3306 start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
-start_infra rabbitmq 5672 rabbitmq-server -detached
-start_infra memcached 11211 memcached -d -u memcache -l 127.0.0.1 -p 11211 -P "$NUBIS_STATE/memcached.pid"
+if [ "$NUBIS_HA" != 1 ]; then
+    start_infra mariadb 3306 start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    start_infra rabbitmq 5672 rabbitmq-server -detached
+    start_infra memcached 11211 memcached -d -u memcache -l 127.0.0.1 -p 11211 -P "$NUBIS_STATE/memcached.pid"
+fi
 
 # -- Python ------------------------------------------------------------------------
 if [ ! -x "$NUBIS_VENV/bin/nubis" ]; then
@@ -105,36 +126,58 @@ grep -q '^HORIZON_SECRET_KEY=' "$SECRETS" ||  # secrets of a stack made before H
 . "$SECRETS"
 
 # -- databases and the message broker ---------------------------------------------
-say "Creating databases and the RabbitMQ account"
+VHOST=nubis$SUFFIX
+if [ "$NUBIS_HA" = 1 ]; then
+    say "Starting the HA backing services: Galera, RabbitMQ and memcached clusters"
+    ha_net_up
+    GALERA_DB_USER=nubis GALERA_DB_PASSWORD=$DB_PASSWORD galera_up
+    RABBIT_HA_VHOST=$VHOST RABBIT_HA_USER=nubis RABBIT_HA_PASSWORD=$RABBIT_PASSWORD rabbit_up
+    ha_memcached_up
+    # The Nubis account (from the balancers' addresses) is Galera's own: galera_up made it.
+    db_create() { galera_sql 1 "CREATE DATABASE IF NOT EXISTS $1 CHARACTER SET utf8mb4"; }
+    DB_HOST=$HA_VIP
+    TRANSPORT_URL=$(RABBIT_HA_VHOST=$VHOST RABBIT_HA_USER=nubis RABBIT_HA_PASSWORD=$RABBIT_PASSWORD rabbit_transport_url)
+    MEMCACHE_SERVERS=$(ha_memcached_servers)
+    PUBLIC_HOST=$HA_VIP
+else
+    say "Creating databases and the RabbitMQ account"
+    db_create() {
+        mariadb -uroot -e "CREATE DATABASE IF NOT EXISTS $1 CHARACTER SET utf8mb4;
+            CREATE USER IF NOT EXISTS 'nubis'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
+            ALTER USER 'nubis'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
+            GRANT ALL PRIVILEGES ON $1.* TO 'nubis'@'127.0.0.1';"
+    }
+    rabbitmqctl add_vhost "$VHOST" >/dev/null 2>&1 || true
+    rabbitmqctl add_user nubis "$RABBIT_PASSWORD" >/dev/null 2>&1 ||
+        rabbitmqctl change_password nubis "$RABBIT_PASSWORD" >/dev/null
+    rabbitmqctl set_permissions -p "$VHOST" nubis ".*" ".*" ".*" >/dev/null
+    DB_HOST=127.0.0.1
+    TRANSPORT_URL=rabbit://nubis:$RABBIT_PASSWORD@127.0.0.1:5672/$VHOST
+    MEMCACHE_SERVERS=127.0.0.1:11211
+    PUBLIC_HOST=$NUBIS_HOST
+fi
 while read -r name script port db; do
     [ "$db" = - ] && continue
-    mariadb -uroot -e "CREATE DATABASE IF NOT EXISTS nubis_${db}${SUFFIX} CHARACTER SET utf8mb4;
-        CREATE USER IF NOT EXISTS 'nubis'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
-        ALTER USER 'nubis'@'127.0.0.1' IDENTIFIED BY '$DB_PASSWORD';
-        GRANT ALL PRIVILEGES ON nubis_${db}${SUFFIX}.* TO 'nubis'@'127.0.0.1';"
+    db_create "nubis_${db}${SUFFIX}"
 done <<< "$SERVICES"
-VHOST=nubis$SUFFIX
-rabbitmqctl add_vhost "$VHOST" >/dev/null 2>&1 || true
-rabbitmqctl add_user nubis "$RABBIT_PASSWORD" >/dev/null 2>&1 || rabbitmqctl change_password nubis "$RABBIT_PASSWORD" >/dev/null
-rabbitmqctl set_permissions -p "$VHOST" nubis ".*" ".*" ".*" >/dev/null
 
 # -- configuration -------------------------------------------------------------------
 say "Writing $CONF"
-AUTH_URL=http://$NUBIS_HOST:$((5000 + NUBIS_PORT_OFFSET))/v3
+AUTH_URL=http://$PUBLIC_HOST:$((5000 + NUBIS_PORT_OFFSET))/v3
 umask 077
 cat > "$CONF" <<EOF
 # Written by devstack/stack.sh.
 [DEFAULT]
 state_path = $NUBIS_STATE
-transport_url = rabbit://nubis:$RABBIT_PASSWORD@127.0.0.1:5672/$VHOST
+transport_url = $TRANSPORT_URL
 
 [database]
-connection = mysql+pymysql://nubis:$DB_PASSWORD@127.0.0.1/nubis_{service}$SUFFIX
+connection = mysql+pymysql://nubis:$DB_PASSWORD@$DB_HOST/nubis_{service}$SUFFIX
 
 [cache]
 enabled = true
 backend = dogpile.cache.pymemcache
-memcache_servers = 127.0.0.1:11211
+memcache_servers = $MEMCACHE_SERVERS
 
 [keystone_authtoken]
 www_authenticate_uri = $AUTH_URL
@@ -145,7 +188,7 @@ password = $SERVICE_PASSWORD
 project_name = service
 user_domain_id = default
 project_domain_id = default
-memcached_servers = 127.0.0.1:11211
+memcached_servers = $MEMCACHE_SERVERS
 
 [service_credentials]
 auth_type = password
@@ -167,25 +210,29 @@ shared_secret = $METADATA_SECRET
 # Fake guests have no taps to wire; real ones get the Linux data plane. This host runs the routers.
 dataplane = $([ "$NUBIS_VIRT" = fake ] && echo noop || echo auto)
 l3 = true
-metadata_url = http://$NUBIS_HOST:$((8775 + NUBIS_PORT_OFFSET))
+metadata_url = http://$PUBLIC_HOST:$((8775 + NUBIS_PORT_OFFSET))
 
 [vnc]
 # nubis-novncproxy; noVNC's client is served from Debian's novnc package (/usr/share/novnc) when installed.
 novncproxy_host = $NUBIS_HOST
 novncproxy_port = $((6080 + NUBIS_PORT_OFFSET))
-novncproxy_base_url = http://$NUBIS_HOST:$((6080 + NUBIS_PORT_OFFSET))/vnc_auto.html
+novncproxy_base_url = http://$PUBLIC_HOST:$((6080 + NUBIS_PORT_OFFSET))/vnc_auto.html
 
 [spice]
 # nubis-spicehtml5proxy; consoles are offered once [spice] enabled = true (a qemu built with SPICE).
 html5proxy_host = $NUBIS_HOST
 html5proxy_port = $((6082 + NUBIS_PORT_OFFSET))
-html5proxy_base_url = http://$NUBIS_HOST:$((6082 + NUBIS_PORT_OFFSET))/spice_auto.html
+html5proxy_base_url = http://$PUBLIC_HOST:$((6082 + NUBIS_PORT_OFFSET))/spice_auto.html
 
 [serial_console]
 serialproxy_host = $NUBIS_HOST
 serialproxy_port = $((6083 + NUBIS_PORT_OFFSET))
-base_url = ws://$NUBIS_HOST:$((6083 + NUBIS_PORT_OFFSET))/
+base_url = ws://$PUBLIC_HOST:$((6083 + NUBIS_PORT_OFFSET))/
 EOF
+if [ "$NUBIS_HA" = 1 ]; then
+    rabbit_conf_snippet >> "$CONF"
+    for copy in $(seq 1 "$HA_COPIES"); do ha_copy_conf "$copy" > "$NUBIS_CONF_DIR/copy-$copy.conf"; done
+fi
 # Your own settings (devstack's local.conf): appended last, so they win.
 if [ -n "${NUBIS_LOCAL_CONF:-}" ]; then
     cat "$NUBIS_LOCAL_CONF" >> "$CONF"
@@ -195,6 +242,11 @@ while read -r name script port db; do
     printf '\n[%s]\nbind_host = %s\nbind_port = %s\n' "${name//-/_}" "$NUBIS_HOST" "$((port + NUBIS_PORT_OFFSET))" >> "$CONF"
 done <<< "$SERVICES"
 umask 022
+
+if [ "$NUBIS_HA" = 1 ]; then
+    say "Starting the load balancers (virtual IP $HA_VIP)"
+    ha_lb_up
+fi
 
 say "Syncing database schemas"
 "$NUBIS_VENV/bin/nubis-manage" --config-file "$CONF" db sync
@@ -206,32 +258,35 @@ check_rc=0
 [ "$check_rc" -lt 2 ] || die "nubis-status upgrade check failed: $LOGS/upgrade-check.log"
 
 # -- processes -----------------------------------------------------------------------
-stop_service() {  # NAME: stop a service this script started earlier (second run)
-    local pidfile=$PIDS/$1.pid
-    [ -f "$pidfile" ] || return 0
-    local pid; pid=$(cat "$pidfile")
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid"
-        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-        kill -KILL "$pid" 2>/dev/null || true
+# start_service NAME SCRIPT PORT [COPY]: start a service (again: a running one is stopped first) and, for
+# an API, wait until it answers /healthcheck. COPY (HA) picks the copy's own configuration and address.
+start_service() {
+    local name=$1 script=$2 port=$3 copy=${4:-}
+    local proc=$name${copy:+-$copy} host=$NUBIS_HOST args=(--config-file "$CONF")
+    if [ -n "$copy" ]; then
+        args+=(--config-file "$NUBIS_CONF_DIR/copy-$copy.conf")
+        host=$(ha_copy_addr "$copy")
     fi
-    rm -f "$pidfile"
-}
-
-start_service() {  # NAME SCRIPT PORT
-    local name=$1 script=$2 port=$3
-    stop_service "$name"
-    nohup "$NUBIS_VENV/bin/$script" --config-file "$CONF" --log-file "$LOGS/$name.log" \
-        >"$LOGS/$name.out" 2>&1 &
-    echo $! > "$PIDS/$name.pid"
+    stop_launched "$proc"
+    launch "$proc" -- "$NUBIS_VENV/bin/$script" "${args[@]}" --log-file "$LOGS/$proc.log"
     if [ "$port" != - ]; then
-        local url=http://$NUBIS_HOST:$((port + NUBIS_PORT_OFFSET))/healthcheck
+        local url=http://$host:$((port + NUBIS_PORT_OFFSET))/healthcheck
         for _ in $(seq 1 60); do
             curl -sf -o /dev/null "$url" && return 0
-            kill -0 "$(cat "$PIDS/$name.pid")" 2>/dev/null || break
+            kill -0 "$(cat "$PIDS/$proc.pid")" 2>/dev/null || break
             sleep 0.5
         done
-        die "$name did not become healthy at $url; see $LOGS/$name.log and $LOGS/$name.out"
+        die "$proc did not become healthy at $url; see $LOGS/$proc.log and $LOGS/$proc.out"
+    fi
+}
+
+# Every copy of a service (one, unless NUBIS_HA=1 copies it).
+start_copies() {  # NAME SCRIPT PORT
+    if [ "$NUBIS_HA" = 1 ] && ha_is_copied "$1"; then
+        local copy
+        for copy in $(seq 1 "$HA_COPIES"); do start_service "$@" "$copy"; done
+    else
+        start_service "$@"
     fi
 }
 
@@ -240,14 +295,19 @@ identity_line=$(grep '^identity ' <<< "$SERVICES" || true)
 if [ -n "$identity_line" ]; then
     # Identity first: bootstrapping needs it, and every other API validates tokens with it.
     read -r name script port db <<< "$identity_line"
-    start_service "$name" "$script" "$port"
+    start_copies "$name" "$script" "$port"
     "$NUBIS_VENV/bin/nubis-manage" --config-file "$CONF" bootstrap-cloud \
-        --admin-password "$ADMIN_PASSWORD" --service-password "$SERVICE_PASSWORD" --public-host "$NUBIS_HOST"
+        --admin-password "$ADMIN_PASSWORD" --service-password "$SERVICE_PASSWORD" --public-host "$PUBLIC_HOST"
 fi
 while read -r name script port db; do
     [ "$name" = identity ] && continue
-    start_service "$name" "$script" "$port"
+    start_copies "$name" "$script" "$port"
 done <<< "$SERVICES"
+
+# -- the deployment, as the kill tests and operators' tools read it -------------------------
+NUBIS_HA=$NUBIS_HA HA_VIP=${HA_VIP:-} HA_COPIES=${HA_COPIES:-1} NUBIS_HA_PREFIX=${NUBIS_HA_PREFIX:-} \
+    STATE=$NUBIS_STATE AUTH_URL=$AUTH_URL SERVICES=$SERVICES NUBIS_HOST=$NUBIS_HOST OFFSET=$NUBIS_PORT_OFFSET \
+    "$PY" "$REPO/devstack/lib/topology.py" > "$NUBIS_STATE/topology.json"
 
 # -- Horizon (NUBIS_HORIZON=1) --------------------------------------------------------
 # Horizon as released, in its own venv (made once, and again when its requirements change), its
@@ -268,7 +328,7 @@ if [ "$NUBIS_HORIZON" = 1 ]; then
         done
         cp "$HORIZON_REQS" "$HORIZON_VENV/nubis-requirements.txt"
     fi
-    stop_service horizon
+    stop_launched horizon
     say "Starting Horizon on port $HORIZON_PORT"
     NUBIS_HORIZON_KEYSTONE_URL=$AUTH_URL NUBIS_HORIZON_SECRET_KEY=$HORIZON_SECRET_KEY \
         NUBIS_HORIZON_MEMCACHED=127.0.0.1:11211 NUBIS_HORIZON_CACHE_PREFIX=horizon$SUFFIX \
@@ -302,9 +362,11 @@ chmod 600 "$NUBIS_STATE/openrc"
 
 say "Nubis is running"
 while read -r name script port db; do
-    printf '  %-14s pid %-7s %s\n' "$name" "$(cat "$PIDS/$name.pid")" \
-        "$([ "$port" = - ] && echo "(RPC)" || echo "http://$NUBIS_HOST:$((port + NUBIS_PORT_OFFSET))")"
+    pids=$(cat "$PIDS/$name.pid" 2>/dev/null || cat "$PIDS/$name"-[0-9].pid | paste -sd,)
+    printf '  %-14s pid %-13s %s\n' "$name" "$pids" \
+        "$([ "$port" = - ] && echo "(RPC)" || echo "http://$PUBLIC_HOST:$((port + NUBIS_PORT_OFFSET))")"
 done <<< "$SERVICES"
+[ "$NUBIS_HA" = 1 ] && echo "  HA: virtual IP $HA_VIP held by $(ha_vip_holder); Galera, RabbitMQ, memcached: $NUBIS_STATE/topology.json"
 if [ "$NUBIS_HORIZON" = 1 ]; then printf '  %-14s pid %-7s %s\n' horizon "$(cat "$PIDS/horizon.pid")" "http://$NUBIS_HOST:$HORIZON_PORT"; fi
 echo "Logs: $LOGS    Config: $CONF"
 echo "Use it:  source $NUBIS_STATE/openrc && $NUBIS_VENV/bin/openstack catalog list"

@@ -17,6 +17,7 @@ PURGE=0
 
 stop_pid() {  # PID LABEL
     local pid=$1 label=$2
+    [[ $pid =~ ^[1-9][0-9]*$ ]] || return 0  # never 0 or -N: kill would signal a process group
     kill -0 "$pid" 2>/dev/null || return 0
     echo "stopping $label (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
@@ -24,12 +25,23 @@ stop_pid() {  # PID LABEL
     kill -KILL "$pid" 2>/dev/null || true
 }
 
+# Nubis's own processes first, then (HA) the balancers, then the clusters they used.
 if [ -d "$NUBIS_STATE/pids" ]; then
-    for pidfile in "$NUBIS_STATE"/pids/*.pid; do
-        [ -e "$pidfile" ] || continue
-        stop_pid "$(cat "$pidfile")" "$(basename "$pidfile" .pid)"
-        rm -f "$pidfile"
+    for pattern in '*' 'lb-*' 'memcached-*' 'rabbit-*' 'galera-*'; do
+        for pidfile in "$NUBIS_STATE"/pids/$pattern.pid; do
+            [ -e "$pidfile" ] || continue
+            name=$(basename "$pidfile" .pid)
+            case $pattern:$name in '*:'lb-* | '*:'memcached-* | '*:'rabbit-* | '*:'galera-*) continue ;; esac
+            stop_pid "$(cat "$pidfile" 2>/dev/null || true)" "$name"
+            rm -f "$pidfile"
+        done
     done
+fi
+# The HA topology's bridge and namespaces, when this stack was an HA one (its balancers' directory).
+if [ -d "$NUBIS_STATE/lb" ]; then
+    # shellcheck source=lib/ha-net.sh
+    . "$(dirname "$0")/lib/ha-net.sh"
+    ha_net_down
 fi
 
 if [ -f "$NUBIS_STATE/infra-started" ]; then

@@ -43,7 +43,7 @@ stop_launched() {
     local pidfile=$PIDS/$1.pid pid
     [ -e "$pidfile" ] || return 0
     pid=$(cat "$pidfile" 2>/dev/null || true)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    if [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid"
         for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
         kill -KILL "$pid" 2>/dev/null || true

@@ -41,8 +41,8 @@ def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
     pids: dict[str, int] = {}
 
     def read_pids() -> None:
-        for pidfile in os.listdir(tmp_path / "state" / "pids"):
-            pids[pidfile[:-4]] = int((tmp_path / "state" / "pids" / pidfile).read_text())
+        for pidfile in (tmp_path / "state" / "pids").glob("*.pid"):
+            pids[pidfile.stem] = int(pidfile.read_text())
 
     stack = subprocess.run([os.path.join(ROOT, "devstack", "stack.sh")], env=env, capture_output=True,
                            text=True, timeout=600)
@@ -51,6 +51,12 @@ def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert "Nubis is running" in stack.stdout
         read_pids()
         assert set(pids) == set(services.available())
+        # Each process can be started again as it was (the kill tests' restart), and the deployment says so.
+        assert {p.stem for p in (tmp_path / "state" / "pids").glob("*.start")} == set(pids)
+        topology = json.loads((tmp_path / "state" / "topology.json").read_text())
+        assert topology["vip"] is None
+        assert {c["name"] for c in topology["components"]} == set(pids)
+        assert {c["service"] for c in topology["components"] if c["kind"] == "api"} >= {"identity", "compute-api"}
         for name in services.available():
             service = services.load(name)
             if service.build_api is not None:
