@@ -81,7 +81,7 @@ EOF
         if [ "$check" = http ]; then
             echo "    option httpchk GET /healthcheck"
             echo "    http-check expect status 200"
-            echo "    http-request disable-l7-retry if METH_POST || METH_PATCH"
+            echo "    http-request disable-l7-retry if METH_POST || { method PATCH }"
         else
             echo "    mode tcp"
             echo "    option tcplog"
@@ -111,9 +111,11 @@ global_defs {
 }
 vrrp_script haproxy_alive {
     script "$HA_LB_DIR/haproxy-alive"
+    # keepalived checks at most once a second: a dead HAProxy costs up to ~1 s of refused connections
+    # before the VIP moves (a killed keepalived costs less: its VRRP child leaves at once, releasing the VIP).
     interval 1
     timeout 1
-    fall 2
+    fall 1
     rise 2
 }
 vrrp_instance nubis_vip {
