@@ -25,7 +25,9 @@ ha_net_up() {
     ip link set "$HA_BRIDGE" up
     local octet
     for octet in 1 11 12; do
-        ip -4 addr show dev "$HA_BRIDGE" | grep -q " $(ha_addr $octet)/" ||
+        # grep reads to the end (no -q): under pipefail, grep -q leaving early can kill `ip` with
+        # SIGPIPE, and the "missing" address is then added twice ("Address already assigned").
+        ip -4 addr show dev "$HA_BRIDGE" | grep " $(ha_addr $octet)/" >/dev/null ||
             ip addr add "$(ha_addr $octet)/24" dev "$HA_BRIDGE"
     done
 }
@@ -35,14 +37,14 @@ ha_net_up() {
 ha_ns_up() {
     local node=$1 octet=$2 ns=$NUBIS_HA_PREFIX-$1
     local host_dev=${NUBIS_HA_PREFIX}-${node:0:9}
-    ip netns list | grep -qw "^$ns" || ip netns add "$ns"
+    ip netns list | grep -w "^$ns" >/dev/null || ip netns add "$ns"   # no -q: see ha_net_up
     ip netns exec "$ns" ip link set lo up
     if ! ip link show "$host_dev" >/dev/null 2>&1; then
         ip link add "$host_dev" type veth peer name eth0 netns "$ns"
         ip link set "$host_dev" master "$HA_BRIDGE" up
     fi
     ip netns exec "$ns" ip link set eth0 up
-    ip netns exec "$ns" ip -4 addr show dev eth0 | grep -q " $(ha_addr "$octet")/" ||
+    ip netns exec "$ns" ip -4 addr show dev eth0 | grep " $(ha_addr "$octet")/" >/dev/null ||
         ip netns exec "$ns" ip addr add "$(ha_addr "$octet")/24" dev eth0
 }
 

@@ -8,6 +8,21 @@
 # NAMESPACE when given), its output in $LOGS/NAME.out. With --pidfile the process writes its own pid
 # there (daemons whose pid is not the launcher's child); the record still points at it.
 launch() {
+    launch_record "$@"
+    local name=$1 own_pidfile=""
+    shift
+    while [ "$1" != -- ]; do
+        [ "$1" != --pidfile ] || own_pidfile=$2
+        shift 2
+    done
+    [ -z "$own_pidfile" ] || rm -f "$own_pidfile"
+    bash "$PIDS/$name.start"
+}
+
+# launch_record NAME [--ns NAMESPACE] [--pidfile FILE] -- COMMAND...: only (re)write $PIDS/NAME.start,
+# starting nothing. For a process whose first start differs from every later one: a Galera cluster is
+# bootstrapped once with --wsrep-new-cluster, but a restart of that node must join the cluster instead.
+launch_record() {
     local name=$1; shift
     local ns="" own_pidfile=""
     while [ "$1" != -- ]; do
@@ -34,8 +49,6 @@ launch() {
         fi
     } > "$start"
     chmod 700 "$start"
-    [ -z "$own_pidfile" ] || rm -f "$own_pidfile"
-    bash "$start"
 }
 
 # stop_launched NAME: TERM, then KILL after 30 s, the process NAME was launched as.
