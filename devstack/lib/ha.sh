@@ -48,7 +48,7 @@ ha_haproxy_cfg() {  # LB_NUMBER
 global
     maxconn 4000
     stats socket $HA_LB_DIR/lb-$n.sock mode 600 level admin
-    $GALERA_HAPROXY_GLOBAL
+$GALERA_HAPROXY_GLOBAL
 
 defaults
     mode http
@@ -92,7 +92,7 @@ EOF
         done
         echo
     done < <(ha_front_ports)
-    galera_haproxy_backend "$((3306))"
+    galera_haproxy_backend "*" 3306
 }
 
 # keepalived for lb-N: both start as BACKUP without preemption (the VIP stays where it is when a
