@@ -61,7 +61,6 @@ _rabbit_env() {
     # Explicit, because the server scripts read unprefixed names too (LOGS, PID_FILE, ...) and the
     # caller's LOGS is a directory.
     echo "RABBITMQ_LOGS=$dir/log/rabbit.log"
-    echo "RABBITMQ_PID_FILE=$dir/beam.pid"
     # The CLI tools pick their own distribution ports from this range (RabbitMQ's default is
     # RABBITMQ_DIST_PORT + 10000 upwards, i.e. one range per node).
     echo "RABBITMQ_CTL_DIST_PORT_MIN=$((RABBIT_HA_DIST_PORT_BASE + 10000 + (n - 1) * 10))"
@@ -93,7 +92,6 @@ _rabbit_write_config() {
     cat > "$dir/rabbitmq.conf" <<EOF
 # Written by devstack/lib/rabbitmq.sh; node $n of $RABBIT_HA_NODES.
 listeners.tcp.default = $RABBIT_HA_HOST:$(rabbit_port "$n")
-loopback_users = none
 # A node cut off from the other two stops serving instead of accepting writes the majority never
 # sees; with three nodes the two that still see each other keep going.
 cluster_partition_handling = pause_minority
@@ -132,7 +130,6 @@ _rabbit_launch() {
     _rabbit_cookie
     _rabbit_write_config "$n"
     mapfile -t envs < <(_rabbit_env "$n")
-    rm -f "$RABBIT_HA_DIR/$n/beam.pid"
     launch "rabbit-$n" -- env "${envs[@]}" "$RABBIT_HA_BIN/rabbitmq-server"
 }
 
@@ -140,15 +137,10 @@ _rabbit_launch() {
 rabbit_start_node() {
     local n=$1
     _rabbit_running "$n" || _rabbit_launch "$n"
-    # A node that was part of the cluster waits (up to its mnesia table timeout) for the peer that
-    # stopped last before it boots, so a whole-cluster restart needs the others started too; the
-    # wait below is for the VM and the node's applications only (`await_startup`).
-    local pidfile=$RABBIT_HA_DIR/$n/beam.pid
-    for _ in $(seq 1 120); do
-        [ -s "$pidfile" ] && break
-        sleep 0.5
-    done
-    rabbit_ctl "$n" wait --timeout 120 "$pidfile" >/dev/null
+    # Until the node has booted (the recorded pid is the VM's; `wait` gives up if it dies). A node that
+    # was part of the cluster waits at boot for the peers it last saw running, so a whole-cluster
+    # restart starts every node before waiting on any (rabbit_up).
+    rabbit_ctl "$n" wait --pid "$(cat "$PIDS/rabbit-$n.pid")" --timeout 300 >/dev/null
 }
 
 _rabbit_running_nodes() {   # how many nodes node N's cluster_status reports running
@@ -167,6 +159,10 @@ rabbit_wait_cluster() {
     return 1
 }
 
+_rabbit_clustered_with_1() {   # node N counts node 1 as a member of its cluster
+    [ "$(rabbit_ctl "$1" eval "lists:member('$(rabbit_node_name 1)', rabbit_nodes:all()).")" = true ]
+}
+
 # Start the three nodes, joining 2 and 3 to 1 the first time; restarted nodes rejoin by themselves
 # (their cluster membership is in their own data). Idempotent.
 rabbit_up() {
@@ -181,7 +177,7 @@ rabbit_up() {
     fi
     for n in $(seq 1 "$RABBIT_HA_NODES"); do
         rabbit_start_node "$n"
-        if [ "$first_run" = 1 ] && [ "$n" -gt 1 ]; then
+        if [ "$n" -gt 1 ] && ! _rabbit_clustered_with_1 "$n"; then
             rabbit_ctl "$n" stop_app >/dev/null
             rabbit_ctl "$n" join_cluster "$(rabbit_node_name 1)" >/dev/null
             rabbit_ctl "$n" start_app >/dev/null
@@ -254,6 +250,10 @@ kombu_failover_strategy = round-robin
 rabbit_retry_interval = 1
 rabbit_retry_backoff = 1
 rabbit_interval_max = 5
+# oslo.messaging sleeps this long after every recoverable error before it retries (default 1 s); a
+# consumer whose node died goes through several such rounds before kombu moves it to the next node
+# (measured: 6 rounds, so ~6 s during which a client's replies wait in its reply queue unread).
+kombu_reconnect_delay = 0.2
 # Without a prefetch limit a consumer takes every waiting message and, when its node dies, all of
 # them go back to the queue at once; a bound keeps the redelivery burst small.
 rabbit_qos_prefetch_count = 100

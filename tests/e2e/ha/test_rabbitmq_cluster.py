@@ -38,6 +38,7 @@ NODES = (1, 2, 3)
 # one call timeout.
 FAILOVER_BOUND_S = 30.0
 CALL_TIMEOUT_S = 3
+CALLERS = 4  # threads calling at once, so that calls are in flight when a node dies
 
 
 class Cluster:
@@ -83,6 +84,13 @@ class Cluster:
         return {name.strip(" '[]\n") for name in out.split(",")} - {""}
 
 
+def _rss_mib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -103,7 +111,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         c.lib("rabbit_up")
         yield c
     finally:
-        c.lib("rabbit_down; rabbit_purge")
+        c.lib("rabbit_down")
+        # The nodes' own logs outlive the run, in pytest's kept temp dirs (where a failure is explained).
+        logs = tmp_path_factory.mktemp("rabbit-ha-logs")
+        for n in NODES:
+            log_dir = root / "state" / "rabbitmq" / str(n) / "log"
+            if log_dir.exists():
+                shutil.copytree(log_dir, logs / str(n))
+        c.lib("rabbit_purge")
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -207,9 +222,9 @@ def _consumer_nodes(cluster: Cluster, node: int, queue_prefix: str) -> set[str]:
     return nodes
 
 
-def _kill_and_restart(cluster: Cluster, victim: int, log: CallLog) -> None:
-    """SIGKILL node ``victim`` while ``log``'s calls run; wait until calls are answered again, start the
-    node again with its recorded start script and wait until it is back in the cluster."""
+def _kill_and_fail_over(cluster: Cluster, victim: int, log: CallLog) -> int:
+    """SIGKILL node ``victim`` while ``log``'s calls run and wait until calls are answered again; the pid
+    it had."""
     others = [n for n in NODES if n != victim]
     victim_pid = cluster.pid(victim)
     killed_at = time.monotonic()
@@ -228,16 +243,20 @@ def _kill_and_restart(cluster: Cluster, victim: int, log: CallLog) -> None:
     failed = [r for r in window if not r[1]]
     last_failure = max((started for started, _, _, _ in failed), default=killed_at)
     first_ok = min(started for started, ok, _, _ in window if ok and started > last_failure)
-    print(f"\nkilled {cluster.node_name(victim)}: {len(failed)} calls failed "
+    print(f"\nkilled {cluster.node_name(victim)}: {len(failed)} of {len(window)} calls failed "
           f"{sorted({why for _, _, why, _ in failed})}, calls answered again {first_ok - killed_at:.1f}s "
           f"after the kill, slowest answered call {max(took for _, ok, _, took in window if ok):.2f}s")
     assert cluster.running_nodes(others[0]) == {cluster.node_name(n) for n in others}
+    return victim_pid
 
-    # The killed node comes back through its recorded start script and rejoins by itself.
+
+def _restart(cluster: Cluster, victim: int, old_pid: int) -> None:
+    """Start the killed node again through its recorded start script; it rejoins the cluster by itself."""
     subprocess.run(["bash", str(cluster.root / "pids" / f"rabbit-{victim}.start")], check=True,
                    env=cluster.env, timeout=60)
-    assert cluster.pid(victim) != victim_pid
+    assert cluster.pid(victim) != old_pid
     cluster.lib(f"rabbit_wait_cluster {victim}")
+    others = [n for n in NODES if n != victim]
     assert cluster.running_nodes(others[0]) == {cluster.node_name(n) for n in NODES}
 
 
@@ -259,6 +278,19 @@ def test_three_nodes_run_clustered_each_its_own_vm(cluster: Cluster) -> None:
     assert [cluster.pid(n) for n in NODES] == pids
 
 
+def test_conf_snippet_sets_options_this_oslo_messaging_has(cluster: Cluster, messaging: rpc.Messaging) -> None:
+    """oslo.config ignores unknown options in a file, so a misspelt or removed option would silently do
+    nothing: every line of the snippet must name an option of the installed oslo.messaging and set it."""
+    group = messaging.conf.oslo_messaging_rabbit
+    lines = [line for line in cluster.lib("rabbit_conf_snippet").splitlines()
+             if line.strip() and not line.startswith(("#", "["))]
+    assert len(lines) >= 10, lines
+    for line in lines:
+        key, _, value = (part.strip() for part in line.partition("="))
+        assert key in group, f"{key} is no [oslo_messaging_rabbit] option of this oslo.messaging"
+        assert str(group[key]).lower() == value.lower(), (key, group[key], value)
+
+
 def test_rpc_survives_sigkill_of_the_clients_node(cluster: Cluster, messaging: rpc.Messaging) -> None:
     endpoint = Endpoint()
     server = rpc.make_server(messaging, HAEchoAPI.TOPIC, "host1", [endpoint])
@@ -272,7 +304,7 @@ def test_rpc_survives_sigkill_of_the_clients_node(cluster: Cluster, messaging: r
     notifier = rpc.Notifier(messaging, "test", "host1")
     ctx = context.RequestContext(user_id="u1", project_id="p1")
     log = CallLog()
-    caller = threading.Thread(target=_call_loop, args=(api, log), daemon=True)
+    callers = [threading.Thread(target=_call_loop, args=(api, log), daemon=True) for _ in range(CALLERS)]
     try:
         # Everything works before the kill: call, cast, fanout cast, notification.
         assert api.prepare(server="host1").call(ctx, "echo", value="hello") == "hello"
@@ -302,24 +334,46 @@ def test_rpc_survives_sigkill_of_the_clients_node(cluster: Cluster, messaging: r
         reply_nodes = _consumer_nodes(cluster, 1, "reply_")
         assert len(reply_nodes) == 1, reply_nodes
         first = next(n for n in NODES if cluster.node_name(n) in reply_nodes)
-        caller.start()
+        for caller in callers:
+            caller.start()
         fixtures.wait_until(lambda: sum(ok for _, ok, _, _ in log.results) >= 10, what="ten calls before the kill")
         for victim in [first, *(n for n in NODES if n != first)]:
-            _kill_and_restart(cluster, victim, log)
-            tag = f"after-{victim}"
-            # Casts, fanout casts and notifications go through too.
+            victim_pid = _kill_and_fail_over(cluster, victim, log)
+            # With the node still down, casts, fanout casts and notifications go through too.
+            tag = f"without-{victim}"
             api.prepare(server="host1").cast(ctx, "remember", value=tag)
             api.prepare(fanout=True).cast(ctx, "remember", value=f"fanout-{tag}")
-            notifier.info(ctx, "test.after", {"value": tag})
-            fixtures.wait_until(lambda tag=tag: endpoint.has_cast(tag) and endpoint.has_cast(f"fanout-{tag}"),
-                                timeout=FAILOVER_BOUND_S, what=f"the casts after killing node {victim}")
-            fixtures.wait_until(lambda tag=tag: tag in notified.seen, timeout=FAILOVER_BOUND_S,
-                                what=f"the notification after killing node {victim}")
+            notifier.info(ctx, "test.without", {"value": tag})
+
+            def delivered(tag: str = tag) -> bool:
+                return endpoint.has_cast(tag) and endpoint.has_cast(f"fanout-{tag}") and tag in notified.seen
+
+            fixtures.wait_until(delivered, timeout=FAILOVER_BOUND_S,
+                                what=f"the casts and the notification with node {victim} down")
+            _restart(cluster, victim, victim_pid)
+        print(f"calls answered: {sum(ok for _, ok, _, _ in log.results)} of {len(log.results)}; node memory (RSS): "
+              + ", ".join(f"{_rss_mib(cluster.pid(n))} MiB" for n in NODES))
     finally:
         log.stop.set()
-        if caller.is_alive():
-            caller.join(timeout=2 * CALL_TIMEOUT_S)
+        for caller in callers:
+            if caller.is_alive():
+                caller.join(timeout=2 * CALL_TIMEOUT_S)
         listener.stop()
         listener.wait()
         server.stop()
         server.wait()
+
+
+def test_whole_cluster_restarts_with_its_users(cluster: Cluster) -> None:
+    """rabbit_down then rabbit_up: the nodes come back clustered (no joining again) with the vhost and
+    user, and the user can still log in."""
+    old = [cluster.pid(n) for n in NODES]
+    cluster.lib("rabbit_down")
+    assert not any(_alive(pid) for pid in old)
+    assert not any((cluster.root / "pids" / f"rabbit-{n}.pid").exists() for n in NODES)
+    cluster.lib("rabbit_up")
+    assert all(cluster.running_nodes(n) == {cluster.node_name(n) for n in NODES} for n in NODES)
+    user, vhost = cluster.env["RABBIT_HA_USER"], cluster.env["RABBIT_HA_VHOST"]
+    cluster.ctl(2, "authenticate_user", user, cluster.env["RABBIT_HA_PASSWORD"])
+    assert user in cluster.ctl(3, "list_permissions", "-p", vhost, "--silent")
+    assert "guest" not in cluster.ctl(1, "list_users", "--silent")
