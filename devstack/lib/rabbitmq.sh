@@ -236,9 +236,10 @@ rabbit_quorum_queue = true
 rabbit_transient_quorum_queue = true
 # Unused reply/fanout queues (a process that died) expire after 30 min (the default, kept explicit).
 rabbit_transient_queues_ttl = 1800
-# A message redelivered this often (a consumer that keeps dying on it) is dropped rather than
-# poisoning the queue for ever.
-rabbit_quorum_delivery_limit = 5
+# No rabbit_quorum_delivery_limit (0, unlimited): the metering collector requeues a notification it
+# could not apply (its database failing over, say) and relies on getting it back; with a limit and no
+# dead-letter exchange the broker would drop it after that many tries.
+rabbit_quorum_delivery_limit = 0
 # A dead broker (SIGKILL, crash) is seen at once from the closed socket; a broker that stops answering
 # (hung, cut off) only by missed heartbeats: after 15 s, checked every 15/3 s.
 heartbeat_timeout_threshold = 15
