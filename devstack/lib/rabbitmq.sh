@@ -214,7 +214,7 @@ rabbit_purge() {
     rm -rf "$RABBIT_HA_DIR"
 }
 
-# The transport_url naming all three nodes; oslo.messaging fails over between them in this order.
+# The transport_url naming all three nodes; oslo.messaging fails over between them.
 rabbit_transport_url() {
     local n hosts=""
     for n in $(seq 1 "$RABBIT_HA_NODES"); do
@@ -244,7 +244,8 @@ rabbit_quorum_delivery_limit = 0
 # (hung, cut off) only by missed heartbeats: after 15 s, checked every 15/3 s.
 heartbeat_timeout_threshold = 15
 heartbeat_rate = 3
-# Move to the next node of transport_url in order when the current one fails...
+# Move to the next node when the current one fails (oslo.messaging shuffles transport_url's nodes once
+# per connection, so connections spread over the cluster, then goes round that order)...
 kombu_failover_strategy = round-robin
 # ...retrying after 1 s, then 2, 3, ... up to 5 s: a restarted node is back in seconds, and a
 # longer back-off would only delay failing over to the nodes still up.
