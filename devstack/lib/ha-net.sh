@@ -39,7 +39,9 @@ ha_ns_up() {
     local host_dev=${NUBIS_HA_PREFIX}-${node:0:9}
     ip netns list | grep -w "^$ns" >/dev/null || ip netns add "$ns"   # no -q: see ha_net_up
     ip netns exec "$ns" ip link set lo up
-    if ! ip link show "$host_dev" >/dev/null 2>&1; then
+    if ! ip netns exec "$ns" ip link show eth0 >/dev/null 2>&1; then
+        # A host end left over belongs to a namespace of an earlier run that is still going away.
+        ip link delete "$host_dev" 2>/dev/null || true
         ip link add "$host_dev" type veth peer name eth0 netns "$ns"
         ip link set "$host_dev" master "$HA_BRIDGE" up
     fi
