@@ -364,7 +364,8 @@ say "Nubis is running"
 while read -r name script port db; do
     pids=$(cat "$PIDS/$name.pid" 2>/dev/null || cat "$PIDS/$name"-[0-9].pid | paste -sd,)
     printf '  %-14s pid %-13s %s\n' "$name" "$pids" \
-        "$([ "$port" = - ] && echo "(RPC)" || echo "http://$PUBLIC_HOST:$((port + NUBIS_PORT_OFFSET))")"
+        "$([ "$port" = - ] && echo "(RPC)" || echo "http://$([ "$name" = exporter ] && echo "$NUBIS_HOST" ||
+            echo "$PUBLIC_HOST"):$((port + NUBIS_PORT_OFFSET))")"
 done <<< "$SERVICES"
 [ "$NUBIS_HA" = 1 ] && echo "  HA: virtual IP $HA_VIP held by $(ha_vip_holder); Galera, RabbitMQ, memcached: $NUBIS_STATE/topology.json"
 if [ "$NUBIS_HORIZON" = 1 ]; then printf '  %-14s pid %-7s %s\n' horizon "$(cat "$PIDS/horizon.pid")" "http://$NUBIS_HOST:$HORIZON_PORT"; fi
