@@ -55,14 +55,25 @@ def service_session(conf: cfg.ConfigOpts) -> ks_session.Session:
     return ks_loading.load_session_from_conf_options(conf, GROUP, auth=auth)
 
 
+# A call whose connection failed (refused while a load balancer moves its virtual IP, or cut by an API copy
+# that died) is sent again this often, 0.5 s apart and doubling: only idempotent methods, since a POST that
+# was cut may have done its work.
+IDEMPOTENT_CONNECT_RETRIES = 3
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
 class _RequestIdAdapter(ks_adapter.Adapter):
     """Sends the current request's id along (``X-OpenStack-Request-ID``, keystoneauth's global request id):
-    the called API keeps a well-formed inbound id as its own, so its part of the work is logged under it too."""
+    the called API keeps a well-formed inbound id as its own, so its part of the work is logged under it too.
+    Idempotent calls survive a connection failure (``IDEMPOTENT_CONNECT_RETRIES``)."""
 
     def request(self, url: str, method: str, **kwargs: Any) -> Any:
         ctx = context.current()
         if ctx is not None:
             kwargs.setdefault("global_request_id", ctx.global_id)
+        if method.upper() in _IDEMPOTENT:
+            kwargs.setdefault("connect_retries", IDEMPOTENT_CONNECT_RETRIES)
+            kwargs.setdefault("connect_retry_delay", 0.5)
         return super().request(url, method, **kwargs)
 
 

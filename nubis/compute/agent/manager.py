@@ -411,9 +411,19 @@ class ComputeAgent:
         """Remove the guest, its ports and the record. Each step may be done again: a delete interrupted by
         a stop is done again, whole, at the next start."""
         with self.instance_lock(uuid):
-            self.driver.destroy(uuid)
-            self.unplug_networks(uuid)
-            self.conductor.instance_deleted(ctx, uuid)
+            try:
+                self.driver.destroy(uuid)
+                self.unplug_networks(uuid)
+                self.conductor.instance_deleted(ctx, uuid)
+            except Stopping:
+                raise
+            except Exception as exc:  # noqa: BLE001 - never left "deleting" for ever: ERROR, to be deleted again
+                LOG.warning("delete of %s failed on %s: %s", uuid, self.host, exc)
+                self.conductor.instance_update(
+                    ctx, uuid, {"vm_state": states.ERROR, "task_state": None}, expected_task_state=states.DELETING,
+                    fault=failure(exc, f"Delete of instance {uuid} failed on host {self.host}; delete it again"),
+                    action=ActionEnd(ctx.request_id, "Error"))
+                return
         with self._locks_guard:
             self._locks.pop(uuid, None)
 

@@ -127,6 +127,25 @@ def test_failed_spawn_faults_and_frees_the_claim(cloud: ComputeCloud, image_id: 
     conn.compute.delete_server(server.id)
 
 
+def test_failed_delete_rests_in_error_and_can_be_deleted_again(cloud: ComputeCloud, image_id: str,
+                                                                flavor_id: str) -> None:
+    """A delete that fails on its host (here the hypervisor refuses) is never left "deleting" for ever: the
+    server rests in ERROR with a fault saying so, and a second delete removes it and what it held."""
+    conn = cloud.connection()
+    server = conn.compute.create_server(name="sticky", image_id=image_id, flavor_id=flavor_id, networks="none",
+                                        availability_zone="nova:compute-2")
+    _wait(conn, server.id, "ACTIVE")
+    cloud.drivers["compute-2"].fail_next("destroy", "the hypervisor is busy")
+    conn.compute.delete_server(server.id)
+    server = _wait(conn, server.id, "ERROR")
+    assert server.task_state is None
+    assert "Delete of instance" in server.fault["message"] and "the hypervisor is busy" in server.fault["message"]
+    conn.compute.delete_server(server.id)
+    conn.compute.wait_for_delete(server, wait=30)
+    assert placement_client(cloud).get(f"/allocations/{server.id}").json()["allocations"] == {}
+    assert server.id not in cloud.drivers["compute-2"].list_guests()
+
+
 def test_services_and_hypervisors(cloud: ComputeCloud) -> None:
     conn = cloud.connection()
     computes = [s for s in conn.compute.services() if s.binary == "nova-compute"]
