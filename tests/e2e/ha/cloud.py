@@ -73,6 +73,14 @@ class Cloud:
                              env.get("OS_USER_DOMAIN_ID", "default"), env.get("OS_PROJECT_DOMAIN_ID", "default"))
         return cls.login(env["OS_AUTH_URL"], body, env.get("OS_INTERFACE", "public"))
 
+    @staticmethod
+    def from_openrc_token(cloud: Cloud) -> str:
+        """A second token of the same user (a subject to validate), issued with ``cloud``'s own token."""
+        resp = cloud.http.post(cloud.auth_url + "/auth/tokens", timeout=TIMEOUT_S, json={"auth": {
+            "identity": {"methods": ["token"], "token": {"id": cloud.token}}}})
+        resp.raise_for_status()
+        return resp.headers["X-Subject-Token"]
+
     def url(self, service_type: str, path: str) -> str:
         """The URL of ``path`` under the endpoint of ``service_type`` (identity: the auth URL)."""
         base = self.auth_url if service_type == "identity" else self.endpoints[service_type]
