@@ -196,14 +196,15 @@ class LoadGenerator:
             if op is None:
                 return
             token = self._token
+            if not token:  # a client without a token logs in first: this ticket is that login
+                self._token = self._issue(http) or ""
+                continue
             try:
                 getattr(self, f"_op_{op}")(http, token)
-            except _Reissue:  # the shared token was refused: the next login replaces it
+            except _Reissue:  # the shared token was refused: a later ticket logs in again
                 with self._lock:
                     if self._token == token:
                         self._token = ""
-            if not self._token:
-                self._token = self._issue(http) or ""
 
     # -- recording -------------------------------------------------------------------------------
 

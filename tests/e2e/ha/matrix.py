@@ -63,6 +63,10 @@ class StepResult:
     checks: list[consistency.CheckResult]
     failures: list[tuple[str, str, int]]
     note: str = ""
+    # The failed requests (up to 300; times relative to the kill) and requests/failures per second
+    # from 5 s before the kill: what the report says failed, when, and why.
+    failed_requests: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    timeline: list[dict[str, float]] = dataclasses.field(default_factory=list)
 
     @property
     def checks_passed(self) -> int:
@@ -164,7 +168,11 @@ def run_step(comp: topology.Component, topo: topology.Topology, gen: load.LoadGe
     meets = (len(failed) == len(failed_flight)) if goal == "in_flight" else recovery <= FAILOVER_BOUND_S
     return StepResult(comp.name, comp.kind, len(records), len(failed), len(failed_flight),
                       len(failed) - len(failed_flight), len(flight), round(load.rate(records), 1), round(recovery, 2), round(restart_s, 2),
-                      goal, meets, checks, load.summarize_failures(records), note.strip())
+                      goal, meets, checks, load.summarize_failures(records), note.strip(),
+                      [{**f, "start": round(f["start"] - kill_at, 3), "end": round(f["end"] - kill_at, 3)}
+                       for f in load.failures(records)[:300]],
+                      [{**w, "t": round(w["t"] - kill_at, 1)}
+                       for w in load.windows([r for r in records if r.end >= kill_at - 5])])
 
 
 def run(topo: topology.Topology, only: set[str] | None = None, timings: Timings | None = None,
