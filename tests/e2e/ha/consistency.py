@@ -61,10 +61,15 @@ class Snapshot:
         self.images: list[dict[str, Any]] = admin.get("image", "/images?limit=1000")["images"]
 
 
-def check_servers_settled(snap: Snapshot, accepted: Iterable[str], deleted: Iterable[str]) -> list[CheckResult]:
-    """Every accepted boot is ACTIVE or ERROR with a fault, none in BUILD or with a task state; none lost."""
+def check_servers_settled(snap: Snapshot, accepted: Iterable[str], deleted: Iterable[str],
+                          unconfirmed: Iterable[str] = ()) -> list[CheckResult]:
+    """Every accepted boot is ACTIVE or ERROR with a fault, none in BUILD or with a task state; none lost.
+
+    A server missing from the list is lost unless its delete was accepted, or was sent and got no
+    answer or an error (``unconfirmed``: a delete that timed out on the client may still be done).
+    """
     by_id = {s["id"]: s for s in snap.servers}
-    gone = set(deleted)
+    gone = set(deleted) | set(unconfirmed)
     stuck, faultless, lost = [], [], []
     for server_id in accepted:
         s = by_id.get(server_id)
@@ -164,26 +169,28 @@ def check_images(snap: Snapshot) -> CheckResult:
     return CheckResult("no image stuck queued or saving", not stuck, "; ".join(stuck[:10]))
 
 
-def evaluate(admin: Cloud, accepted: Iterable[str], deleted: Iterable[str]) -> list[CheckResult]:
-    """One round of every check against the cloud as it is now."""
+def evaluate(admin: Cloud, accepted: Iterable[str], deleted: Iterable[str],
+             unconfirmed: Iterable[str] = ()) -> list[CheckResult]:
+    """One round of every check against the cloud as it is now (``unconfirmed``: deletes sent, not answered 204)."""
     accepted, deleted = list(accepted), list(deleted)
     snap = Snapshot(admin)
-    return [*check_servers_settled(snap, accepted, deleted), check_deleted_gone(snap, deleted),
+    return [*check_servers_settled(snap, accepted, deleted, unconfirmed), check_deleted_gone(snap, deleted),
             *check_placement(snap), check_project_usages(admin, snap), *check_ports(snap), check_images(snap)]
 
 
 def run_all(admin: Cloud, accepted: Iterable[str], deleted: Iterable[str], timeout: float = 120.0,
-            interval: float = 3.0, log: Callable[[str], None] | None = None) -> list[CheckResult]:
+            interval: float = 3.0, log: Callable[[str], None] | None = None,
+            unconfirmed: Iterable[str] = ()) -> list[CheckResult]:
     """Repeat ``evaluate`` until every check passes or ``timeout`` seconds pass; the last results.
 
     A round that cannot read the cloud (an API still recovering) counts as one failed check and is
     tried again.
     """
-    accepted, deleted = list(accepted), list(deleted)
+    accepted, deleted, unconfirmed = list(accepted), list(deleted), list(unconfirmed)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            results = evaluate(admin, accepted, deleted)
+            results = evaluate(admin, accepted, deleted, unconfirmed)
         except Exception as exc:  # noqa: BLE001 - any failure to read is reported as a check result
             results = [CheckResult("the cloud answers the checks", False, f"{type(exc).__name__}: {exc}")]
         if all(r.passed for r in results) or time.monotonic() >= deadline:

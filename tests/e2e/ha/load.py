@@ -129,6 +129,8 @@ class LoadGenerator:
         self.records: list[Record] = []
         self.accepted_servers: list[str] = []  # ids from 202 answers to boots, in order
         self.deleted_servers: list[str] = []  # ids whose delete was accepted
+        # ids whose delete got no 204 (a timeout, a 5xx): the delete may still have taken effect
+        self.delete_unconfirmed: list[str] = []
         self.dropped = 0
         self.boots_paused = threading.Event()  # set: server boots and deletes are skipped (checks run)
         self._live: collections.deque[tuple[float, str]] = collections.deque()  # (accepted at, id)
@@ -294,7 +296,8 @@ class LoadGenerator:
         with self._lock:
             if resp is not None:
                 self.deleted_servers.append(server_id)
-            else:  # not deleted: it stays one of ours to delete later
+            else:  # maybe not deleted: it stays one of ours to delete later
+                self.delete_unconfirmed.append(server_id)
                 self._live.append((time.time(), server_id))
 
 

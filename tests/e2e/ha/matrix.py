@@ -156,7 +156,8 @@ def run_step(comp: topology.Component, topo: topology.Topology, gen: load.LoadGe
     gen.boots_paused.set()
     try:
         checks = consistency.run_all(admin, gen.accepted_servers + extra_accepted, gen.deleted_servers,
-                                     timings.checks_bound, log=lambda m: log("  " + m))
+                                     timings.checks_bound, log=lambda m: log("  " + m),
+                                     unconfirmed=gen.delete_unconfirmed)
     finally:
         gen.boots_paused.clear()
     records = [r for r in gen.snapshot() if r.start >= begin]
