@@ -120,16 +120,22 @@ def rss_mib(pids: list[int]) -> float:
 def only_first_copies(topo: topology.Topology, state_path: str) -> Iterator[list[str]]:
     """Take every API copy but the first of each service out of service; back in on exit.
 
-    A copy is drained by touching ``<state_path>/<name>-healthcheck-disable`` (its /healthcheck then
-    answers 503 and HAProxy stops sending it requests); a copy whose health URL still answers 200
-    after that is stopped (SIGKILL) and started again on exit. Yields how each was taken out.
+    Copy N of a service is drained by touching ``<state>/copy-N/<api>-healthcheck-disable`` (its
+    drain directory, ``[api] healthcheck_disable_dir``; ``<api>`` is the API's catalog type, which is
+    the service's name without "-api"): its /healthcheck then answers 503 and HAProxy stops sending
+    it requests. A copy whose health URL still answers 200 after that (a console proxy, which has no
+    health URL, or a file name that missed) is stopped (SIGKILL) and started again on exit. Yields
+    how each was taken out.
     """
     touched, stopped, how = [], [], []
     for service in topo.api_services():
         for comp in topo.of_kind("api", service)[1:]:
-            flag = os.path.join(state_path, f"{comp.name}-healthcheck-disable")
-            open(flag, "a").close()
-            touched.append(flag)
+            copy = comp.name.rsplit("-", 1)[-1]
+            for api in {service, service.removesuffix("-api")}:
+                flag = os.path.join(state_path, f"copy-{copy}", f"{api}-healthcheck-disable")
+                if os.path.isdir(os.path.dirname(flag)):
+                    open(flag, "a").close()
+                    touched.append(flag)
             if comp.health_url and topology.wait_until(functools.partial(_drained, comp.health_url), 5):
                 how.append(f"{comp.name}: healthcheck disabled")
             else:
@@ -160,7 +166,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state", default=os.environ.get("NUBIS_STATE"),
                         help="the deployment's NUBIS_STATE (default: $NUBIS_STATE)")
-    parser.add_argument("--state-path", help="where the healthcheck disable files go (default: --state)")
+    parser.add_argument("--state-path", help="holds the copies' drain directories copy-N (default: --state)")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--servers", type=int, default=30)

@@ -182,6 +182,9 @@ def run(topo: topology.Topology, only: set[str] | None = None, timings: Timings 
     timings = timings or Timings()
     admin = Cloud.from_openrc(topo.openrc)
     setup = load.prepare(admin)
+    left = load.cleanup_servers(admin, setup.project_id)
+    if left:
+        log(f"{left} servers of an earlier run could not be deleted")
     gen = load.LoadGenerator(setup, rate=rate, workers=workers)
     gen.start()
     results = []
@@ -191,6 +194,7 @@ def run(topo: topology.Topology, only: set[str] | None = None, timings: Timings 
             admin = Cloud.from_openrc(topo.openrc)  # a fresh token: the old one may predate a restart
     finally:
         gen.stop()
+        load.cleanup_servers(Cloud.from_openrc(topo.openrc), setup.project_id)
     rs = gen.snapshot()
     log(f"load: {len(rs)} requests, {load.rate(rs):.1f} req/s, {gen.dropped} tickets dropped")
     return results

@@ -42,7 +42,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
                NUBIS_VENV=os.path.dirname(os.path.dirname(sys.executable)), NUBIS_PORT_OFFSET=str(offset))
     # A build must last long enough to kill the compute agent in its middle.
     local_conf = base / "local.conf"
-    local_conf.write_text("[compute]\nfake_spawn_seconds = 3\n")
+    local_conf.write_text("[compute]\nfake_spawn_seconds = 3\nfake_vcpus = 256\nfake_memory_mb = 262144\n")
     env["NUBIS_LOCAL_CONF"] = str(local_conf)
     if not SINGLE:
         env["NUBIS_HA"] = "1"
