@@ -152,6 +152,7 @@ class LoadGenerator:
         self.delete_unconfirmed: list[str] = []
         self.dropped = 0
         self.boots_paused = threading.Event()  # set: server boots and deletes are skipped (checks run)
+        self._server_ops = 0  # server boots and deletes in flight
         self._live: collections.deque[tuple[float, str]] = collections.deque()  # (accepted at, id)
         self._lock = threading.Lock()
         self._tickets: queue.Queue[str | None] = queue.Queue(maxsize=workers * 2)
@@ -189,6 +190,23 @@ class LoadGenerator:
         for t in self._threads:
             t.join(timeout=TIMEOUT_S + 5)
 
+    def pause_servers(self, timeout: float = TIMEOUT_S + 5) -> None:
+        """Stop booting and deleting servers, and wait until those in flight have their answers.
+
+        The consistency checks then see the accepted and deleted lists complete.
+        """
+        self.boots_paused.set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._server_ops:
+                    return
+            time.sleep(0.05)
+
+    def resume_servers(self) -> None:
+        """Boot and delete servers again."""
+        self.boots_paused.clear()
+
     def snapshot(self) -> list[Record]:
         """A copy of the records so far."""
         with self._lock:
@@ -220,12 +238,20 @@ class LoadGenerator:
             if not token:  # a client without a token logs in first: this ticket is that login
                 self._token = self._issue(http) or ""
                 continue
+            server_op = op.startswith("server_")
+            if server_op:
+                with self._lock:
+                    self._server_ops += 1
             try:
                 getattr(self, f"_op_{op}")(http, token)
             except _Reissue:  # the shared token was refused: a later ticket logs in again
                 with self._lock:
                     if self._token == token:
                         self._token = ""
+            finally:
+                if server_op:
+                    with self._lock:
+                        self._server_ops -= 1
 
     # -- recording -------------------------------------------------------------------------------
 

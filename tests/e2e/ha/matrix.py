@@ -153,13 +153,13 @@ def run_step(comp: topology.Component, topo: topology.Topology, gen: load.LoadGe
         return now - restarted >= timings.clean_window and bool(recent) and all(r.ok for r in recent)
     if not topology.wait_until(clean, timings.recover_bound, 0.5):
         note += f" load not clean {timings.recover_bound:.0f} s after the restart"
-    gen.boots_paused.set()
+    gen.pause_servers()
     try:
         checks = consistency.run_all(admin, gen.accepted_servers + extra_accepted, gen.deleted_servers,
                                      timings.checks_bound, log=lambda m: log("  " + m),
                                      unconfirmed=gen.delete_unconfirmed)
     finally:
-        gen.boots_paused.clear()
+        gen.resume_servers()
     records = [r for r in gen.snapshot() if r.start >= begin]
     flight = load.in_flight(records, kill_at)
     failed = [r for r in records if not r.ok]
