@@ -298,12 +298,17 @@ class ComputeAgent:
             raise DriverError(message)
         LOG.warning("%s; booting %s anyway ([compute] vif_plugging_is_fatal is off)", message, uuid)
 
-    def unplug_networks(self, uuid: str) -> None:
-        if self.network is None or not self.network.available():
-            return
+    def unplug_networks(self, uuid: str, strict: bool = False) -> None:
+        """Release the instance's ports. A failure (the network service or identity unreachable) is logged,
+        since the guest is gone either way; ``strict`` raises it instead (a delete: the server must not go
+        away leaving its ports, so it fails and is deleted again)."""
         try:
+            if self.network is None or not self.network.available():
+                return
             self.network.deallocate(uuid)
-        except Exception:  # noqa: BLE001 - the guest is gone either way; the ports can be deleted by hand
+        except Exception:  # noqa: BLE001 - see the docstring
+            if strict:
+                raise
             LOG.exception("could not release the ports of %s", uuid)
 
     def _build_failed(self, ctx: RequestContext, uuid: str, exc: Exception) -> None:
@@ -413,7 +418,7 @@ class ComputeAgent:
         with self.instance_lock(uuid):
             try:
                 self.driver.destroy(uuid)
-                self.unplug_networks(uuid)
+                self.unplug_networks(uuid, strict=True)
                 self.conductor.instance_deleted(ctx, uuid)
             except Stopping:
                 raise

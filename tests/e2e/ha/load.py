@@ -336,8 +336,10 @@ class LoadGenerator:
             if not self._live or self._live[0][0] > time.time() - 5:
                 return
             _, server_id = self._live.popleft()
+            # A delete sent again after its first answer was lost: 404 says the first one did its work.
+            again = server_id in self.delete_unconfirmed
         resp = self._request(http, "server_delete", "DELETE", self._endpoints["compute"] + f"/servers/{server_id}",
-                             (204,), token=token, resource_id=server_id)
+                             (204, 404) if again else (204,), token=token, resource_id=server_id)
         with self._lock:
             if resp is not None:
                 self.deleted_servers.append(server_id)
