@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from typing import Any
 
 env = os.environ
@@ -37,6 +38,8 @@ for line in env["SERVICES"].splitlines():
             component.update(kind="api", service=name)
         else:
             component["kind"] = name
+        if name == "compute":  # the host its servers are built on (nova's OS-EXT-SRV-ATTR:host)
+            component["host"] = socket.gethostname()
         if is_api:
             component["health_url"] = f"http://{copy_host(copy)}:{int(port) + offset}/healthcheck"
         components.append(component)
@@ -46,8 +49,9 @@ if ha:
         components.append({"name": f"lb-{n}", "kind": "lb", "netns": f"{prefix}-lb-{n}",
                            "processes": [f"lb-{n}-haproxy", f"lb-{n}-keepalived"]})
     for n in (1, 2, 3):
+        # HAProxy writes to galera-1 whenever it is Synced (the others are backup lines).
         components.append({"name": f"galera-{n}", "kind": "galera", "netns": f"{prefix}-galera-{n}",
-                           "processes": [f"galera-{n}"]})
+                           "processes": [f"galera-{n}"], **({"role": "writer"} if n == 1 else {})})
         components.append({"name": f"rabbit-{n}", "kind": "rabbit", "processes": [f"rabbit-{n}"]})
     for n in (1, 2):
         components.append({"name": f"memcached-{n}", "kind": "memcached", "processes": [f"memcached-{n}"]})

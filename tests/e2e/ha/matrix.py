@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.e2e.ha import consistency, load, topology
+from tests.e2e.ha import consistency, galera, load, topology
 from tests.e2e.ha.cloud import Cloud
 
 # kind -> the goal for failed requests: "in_flight" (none but the requests in flight at the kill)
@@ -121,8 +121,9 @@ def _kill_mid_boot(comp: topology.Component, admin: Cloud, setup: load.LoadSetup
 
 
 def run_step(comp: topology.Component, topo: topology.Topology, gen: load.LoadGenerator, admin: Cloud,
-             timings: Timings, log: Callable[[str], None]) -> StepResult:
-    """One kill, restart, recovery and check, while ``gen`` runs."""
+             timings: Timings, log: Callable[[str], None], partition: bool = False) -> StepResult:
+    """One kill, restart, recovery and check, while ``gen`` runs. ``partition`` (a Galera node): cut the node
+    off the network and heal it instead of killing and restarting it."""
     note = ""
     if comp.kind == "lb":
         master = topo.lb_master()
@@ -133,16 +134,26 @@ def run_step(comp: topology.Component, topo: topology.Topology, gen: load.LoadGe
     begin = time.time()
     time.sleep(timings.baseline)
     extra_accepted: list[str] = []
-    if comp.kind == "compute":
+    if partition:
+        kill_at = galera.isolate(comp)
+        log(f"  cut off at {kill_at:.1f}")
+    elif comp.kind == "compute":
         kill_at, server_id = _kill_mid_boot(comp, admin, gen.setup, log)
         extra_accepted.append(server_id)
         note = f"mid-boot server {server_id}"
     else:
         kill_at = comp.kill()
-    log(f"  killed at {kill_at:.1f}")
+        log(f"  killed at {kill_at:.1f}")
     time.sleep(timings.down)
-    restart_s = comp.restart(timeout=timings.recover_bound)
-    log(f"  restarted, healthy after {restart_s:.1f} s")
+    if partition:
+        restart_s = galera.heal(topo, comp, timeout=timings.recover_bound)
+        log(f"  healed, Synced again after {restart_s:.1f} s")
+    else:
+        restart_s = comp.restart(timeout=timings.recover_bound)
+        log(f"  restarted, healthy after {restart_s:.1f} s")
+    if comp.kind == "galera":
+        # No data lost: once the node is back, every node holds the same rows.
+        galera.wait_synced(topo, timeout=timings.recover_bound)
     restarted = time.time()
     if comp.kind == "lb" and topo.vip and topo.lb_master() is None:
         note += " no lb holds the VIP after the restart"
@@ -158,6 +169,8 @@ def run_step(comp: topology.Component, topo: topology.Topology, gen: load.LoadGe
         checks = consistency.run_all(admin, gen.accepted_servers + extra_accepted, gen.deleted_servers,
                                      timings.checks_bound, log=lambda m: log("  " + m),
                                      unconfirmed=gen.delete_unconfirmed)
+        if comp.kind == "galera":
+            checks.append(galera.same_rows_everywhere(topo))
     finally:
         gen.resume_servers()
     records = [r for r in gen.snapshot() if r.start >= begin]
@@ -167,7 +180,7 @@ def run_step(comp: topology.Component, topo: topology.Topology, gen: load.LoadGe
     recovery = load.recovery_seconds(records, kill_at)
     goal = GOALS.get(comp.kind, "in_flight")
     meets = (len(failed) == len(failed_flight)) if goal == "in_flight" else recovery <= FAILOVER_BOUND_S
-    return StepResult(comp.name, comp.kind, len(records), len(failed), len(failed_flight),
+    return StepResult(comp.name + (" (cut off)" if partition else ""), comp.kind, len(records), len(failed), len(failed_flight),
                       len(failed) - len(failed_flight), len(flight), round(load.rate(records), 1), round(recovery, 2), round(restart_s, 2),
                       goal, meets, checks, load.summarize_failures(records), note.strip(),
                       [{**f, "start": round(f["start"] - kill_at, 3), "end": round(f["end"] - kill_at, 3)}
@@ -192,6 +205,9 @@ def run(topo: topology.Topology, only: set[str] | None = None, timings: Timings 
         for comp in plan(topo, only):
             results.append(run_step(comp, topo, gen, admin, timings, log))
             admin = Cloud.from_openrc(topo.openrc)  # a fresh token: the old one may predate a restart
+            if comp.kind == "galera":  # and the partition: the writer cut off, the other two carry on
+                results.append(run_step(comp, topo, gen, admin, timings, log, partition=True))
+                admin = Cloud.from_openrc(topo.openrc)
     finally:
         gen.stop()
         load.cleanup_servers(Cloud.from_openrc(topo.openrc), setup.project_id)
