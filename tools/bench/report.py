@@ -42,6 +42,8 @@ RUNS: dict[str, tuple[list[str], str]] = {
     "metering": (["--events", "2000", "--db", MARIADB], ""),
     "consoles": (["--tries", "5", "--open", "20"], ""),
     "volume": (["--image-mib", "1024", "--attaches", "10", "--io-mib", "512"], "qemu"),
+    # A running NUBIS_HA=1 devstack, named by $NUBIS_STATE (doc/ha.md).
+    "ha": (["--servers", "30"], "ha"),
 }
 
 
@@ -62,6 +64,8 @@ def _missing(need: str) -> str | None:
         return "needs root, libvirt and qemu"
     if need == "qemu" and not (shutil.which("qemu-img") and shutil.which("qemu-storage-daemon")):
         return "qemu-img and qemu-storage-daemon are not installed (apt-get install qemu-utils qemu-system-common)"
+    if need == "ha" and not os.path.exists(os.path.join(os.environ.get("NUBIS_STATE", ""), "topology.json")):
+        return "needs a running HA devstack: NUBIS_STATE=<its state dir> (sudo NUBIS_HA=1 devstack/stack.sh)"
     return None
 
 
