@@ -30,6 +30,16 @@ from tests.e2e.ha.cloud import Cloud, password_auth
 from tools.bench import figures
 
 
+def _counting(attempt: Callable[[], bool], counts: dict[str, int], lock: threading.Lock, ok: str) -> None:
+    """Run ``attempt`` and count it under ``ok`` when it says so, under "errors" when not or when it raised."""
+    try:
+        good = attempt()
+    except (requests.RequestException, RuntimeError):
+        good = False
+    with lock:
+        counts[ok if good else "errors"] += 1
+
+
 def validate_throughput(admin: Cloud, concurrency: int, duration: float) -> dict[str, float]:
     """GET /v3/auth/tokens (a subject token, validated by the admin) in ``concurrency`` loops."""
     subject = Cloud.from_openrc_token(admin)
@@ -42,12 +52,7 @@ def validate_throughput(admin: Cloud, concurrency: int, duration: float) -> dict
     def client() -> None:
         with requests.Session() as http:
             while time.monotonic() < deadline:
-                try:
-                    good = http.get(url, headers=headers, timeout=30).status_code == 200
-                except requests.RequestException:
-                    good = False
-                with lock:
-                    counts["ok" if good else "errors"] += 1
+                _counting(lambda: http.get(url, headers=headers, timeout=30).status_code == 200, counts, lock, "ok")
 
     started = time.monotonic()
     _run_threads(client, concurrency)
@@ -84,12 +89,7 @@ def boot_delete_rate(admin: Cloud, setup: load.LoadSetup, concurrency: int, serv
                 if not todo:
                     return
                 n = todo.pop()
-            try:
-                good = cycle(n)
-            except (requests.RequestException, RuntimeError):
-                good = False
-            with lock:
-                counts["done" if good else "errors"] += 1
+            _counting(functools.partial(cycle, n), counts, lock, "done")
 
     started = time.monotonic()
     _run_threads(client, concurrency)
