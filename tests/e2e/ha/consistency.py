@@ -178,6 +178,22 @@ def evaluate(admin: Cloud, accepted: Iterable[str], deleted: Iterable[str],
             *check_placement(snap), check_project_usages(admin, snap), *check_ports(snap), check_images(snap)]
 
 
+# A delete that failed on its host rests the server in ERROR with this in its fault (compute agent).
+FAILED_DELETE = "Delete of instance"
+
+
+def delete_failed_deletes_again(admin: Cloud, deleted: Iterable[str]) -> list[str]:
+    """What the fault of a failed delete tells its user to do: delete again each of ``deleted`` that rests
+    in ERROR with a failed-delete fault. Returns their ids."""
+    wanted = set(deleted)
+    again = [s["id"] for s in admin.get("compute", "/servers/detail?all_tenants=1")["servers"]
+             if s["id"] in wanted and s["status"] == "ERROR"
+             and FAILED_DELETE in (s.get("fault") or {}).get("message", "")]
+    for server_id in again:
+        admin.call("DELETE", "compute", f"/servers/{server_id}", expect=(204, 404))
+    return again
+
+
 def run_all(admin: Cloud, accepted: Iterable[str], deleted: Iterable[str], timeout: float = 120.0,
             interval: float = 3.0, log: Callable[[str], None] | None = None,
             unconfirmed: Iterable[str] = ()) -> list[CheckResult]:
@@ -190,6 +206,9 @@ def run_all(admin: Cloud, accepted: Iterable[str], deleted: Iterable[str], timeo
     deadline = time.monotonic() + timeout
     while True:
         try:
+            again = delete_failed_deletes_again(admin, deleted)
+            if again and log is not None:
+                log(f"deleted again after a failed delete: {', '.join(again)}")
             results = evaluate(admin, accepted, deleted, unconfirmed)
         except Exception as exc:  # noqa: BLE001 - any failure to read is reported as a check result
             results = [CheckResult("the cloud answers the checks", False, f"{type(exc).__name__}: {exc}")]
