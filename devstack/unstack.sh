@@ -15,15 +15,8 @@ SUFFIX=$([ "$NUBIS_PORT_OFFSET" = 0 ] && echo "" || echo "_$NUBIS_PORT_OFFSET")
 PURGE=0
 [ "${1:-}" = --purge ] && PURGE=1
 
-stop_pid() {  # PID LABEL
-    local pid=$1 label=$2
-    [[ $pid =~ ^[1-9][0-9]*$ ]] || return 0  # never 0 or -N: kill would signal a process group
-    kill -0 "$pid" 2>/dev/null || return 0
-    echo "stopping $label (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
+# shellcheck source=lib/processes.sh
+. "$(dirname "$0")/lib/processes.sh"  # stop_pid
 
 # Nubis's own processes first, then (HA) the balancers, then the clusters they used.
 if [ -d "$NUBIS_STATE/pids" ]; then

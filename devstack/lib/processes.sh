@@ -51,15 +51,21 @@ launch_record() {
     chmod 700 "$start"
 }
 
-# stop_launched NAME: TERM, then KILL after 30 s, the process NAME was launched as.
+# stop_pid PID [LABEL]: TERM, then KILL after 30 s; says "stopping LABEL" when given one.
+stop_pid() {
+    local pid=$1 label=${2:-}
+    [[ $pid =~ ^[1-9][0-9]*$ ]] || return 0  # never 0 or -N: kill would signal a process group
+    kill -0 "$pid" 2>/dev/null || return 0
+    [ -z "$label" ] || echo "stopping $label (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# stop_launched NAME: stop the process NAME was launched as (stop_pid) and forget its pid file.
 stop_launched() {
-    local pidfile=$PIDS/$1.pid pid
+    local pidfile=$PIDS/$1.pid
     [ -e "$pidfile" ] || return 0
-    pid=$(cat "$pidfile" 2>/dev/null || true)
-    if [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid"
-        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$(cat "$pidfile" 2>/dev/null || true)"
     rm -f "$pidfile"
 }

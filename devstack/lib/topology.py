@@ -18,7 +18,6 @@ offset = int(env["OFFSET"])
 copies = int(env["HA_COPIES"]) if ha else 1
 prefix = env.get("NUBIS_HA_PREFIX", "")
 vip = env["HA_VIP"] if ha else None
-SINGLE = {"compute", "network-agent", "volume-manager", "exporter"}  # as devstack/lib/ha.sh's ha_is_copied
 CONSOLE_PROXIES = {"novncproxy", "spicehtml5proxy", "serialproxy"}
 
 
@@ -30,7 +29,8 @@ components: list[dict[str, Any]] = []
 for line in env["SERVICES"].splitlines():
     name, _script, port, _db = line.split()
     is_api = port != "-" and name != "exporter"
-    copied = ha and name not in SINGLE
+    # Which services run in copies is stack.sh's decision (ha_is_copied): its records say (NAME-1.start).
+    copied = ha and os.path.exists(f"{env['STATE']}/pids/{name}-1.start")
     for copy in range(1, copies + 1) if copied else [0]:
         proc = f"{name}-{copy}" if copy else name
         component: dict[str, Any] = {"name": proc, "processes": [proc]}
