@@ -92,10 +92,23 @@ class Networking:
                 out.append(entry)
         return out
 
+    def _list(self, collection: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """GET ``/v2.0/<collection>?<params>``'s items. A refusal is never read as "none": callers decide
+        from the list what to create or delete (a delete that saw no ports would leave them behind).
+
+        :raises ServiceUnavailable: the network service cannot be reached or answers anything but 200.
+        """
+        resp = self._get(collection, params=params)
+        if resp.status_code != 200:
+            raise exceptions.ServiceUnavailable(f"The network service answered {resp.status_code} listing "
+                                                f"{collection}: {_message(resp)}")
+        items: list[dict[str, Any]] = resp.json().get(collection.replace("-", "_"), [])
+        return items
+
     def _auto(self, project_id: str) -> list[str]:
-        own = self._get("networks", params={"project_id": project_id, "router:external": "false"}).json()
-        shared = self._get("networks", params={"shared": "true"}).json().get("networks", [])
-        ids = sorted({n["id"] for n in [*own.get("networks", []), *shared]})
+        own = self._list("networks", {"project_id": project_id, "router:external": "false"})
+        shared = self._list("networks", {"shared": "true"})
+        ids = sorted({n["id"] for n in [*own, *shared]})
         if len(ids) > 1:
             raise exceptions.Conflict("Multiple possible networks found, use a Network ID to be more specific.")
         return ids
@@ -185,7 +198,7 @@ class Networking:
         where the caller does not know the project, be bound to a host, which only compute (an admin) does,
         and only for ports of the instance's project."""
         params = {"device_id": uuid, **({"project_id": project_id} if project_id else {})}
-        found = self._get("ports", params=params).json().get("ports", [])
+        found = self._list("ports", params)
         if project_id:
             return [p for p in found if p.get("project_id") == project_id and p.get("device_id") == uuid]
         return [p for p in found if p.get("binding:host_id") and p.get("device_id") == uuid]
@@ -242,11 +255,7 @@ class Networking:
         """``collection``'s items whose ``key`` is one of ``ids`` (``fields`` only): one GET per 150 ids."""
         found: list[dict[str, Any]] = []
         for at in range(0, len(ids), _IDS_PER_QUERY):
-            resp = self._get(collection, params={key: list(ids[at:at + _IDS_PER_QUERY]), "fields": list(fields)})
-            if resp.status_code != 200:
-                raise exceptions.ServiceUnavailable(f"The network service answered {resp.status_code} listing "
-                                                    f"{collection}: {_message(resp)}")
-            found.extend(resp.json().get(collection.replace("-", "_"), []))
+            found.extend(self._list(collection, {key: list(ids[at:at + _IDS_PER_QUERY]), "fields": list(fields)}))
         return found
 
     def security_group_names(self, projects: Mapping[str, str]) -> dict[str, list[str]]:
@@ -277,13 +286,20 @@ class Networking:
 
     def deallocate(self, uuid: str, project_id: str | None = None) -> None:
         """Delete the ports compute made for the instance; unbind the ones the user brought. ``project_id``
-        (the instance's) also finds ports no host binds any more (see ``ports``)."""
+        (the instance's) also finds ports no host binds any more (see ``ports``).
+
+        :raises ServiceUnavailable: the network service could not list or delete a port (a port already gone
+            is fine): the caller must not report the instance's ports released.
+        """
         for port in self.ports(uuid, project_id):
             if (port.get("binding:profile") or {}).get(PRESERVE):
-                self.client.update_port(port["id"], {
-                    "device_id": "", "device_owner": "", "binding:host_id": "", "binding:profile": {}})
+                resp, done, doing = self.client.update_port(port["id"], {
+                    "device_id": "", "device_owner": "", "binding:host_id": "", "binding:profile": {}}), 200, "unbinding"
             else:
-                self.client.delete_port(port["id"])
+                resp, done, doing = self.client.delete_port(port["id"]), 204, "deleting"
+            if resp.status_code not in (done, 404):
+                raise exceptions.ServiceUnavailable(f"The network service answered {resp.status_code} {doing} "
+                                                    f"port {port['id']}: {_message(resp)}")
 
 
 def _message(resp: Any) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import functools
 import ipaddress
-import logging
 import re
 import uuid as uuidlib
 from collections.abc import Callable, Sequence
@@ -36,7 +35,6 @@ from nubis.compute.db.models import BlockDeviceMapping, Instance, Migration, Pro
 from nubis.compute.networking import Networking
 from nubis.compute.networking import addresses as network_addresses
 
-LOG = logging.getLogger(__name__)
 RESIZE = "resize"  # the migration_type of a resize's record
 
 _SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
@@ -639,25 +637,29 @@ class ServerCore:
             self.instances.start_action(s, uuid, "lock" if locked else "unlock", ctx)
 
     def delete(self, ctx: RequestContext, uuid: str) -> None:
+        """Delete the server: its host's agent does it, or, when it was never placed, is shelved offloaded or its
+        host is down, this call does (Nova's local delete), giving back its ports and resources.
+
+        :raises Conflict: the server is locked.
+        :raises ServiceUnavailable: a local delete could not release the server's ports: nothing is deleted,
+            so the delete can simply be sent again (never a server gone and its ports left).
+        """
         inst, _ = self.get(ctx, uuid)
         self._check_lock(ctx, inst)
+        on_host = bool(inst.host) and self.services.is_up(inst.host)
+        if not on_host and self.network is not None and self.network.available():
+            # Ports first: their subnet could never be deleted while they stay.
+            self.network.deallocate(uuid, inst.project_id)
         if inst.shelved_image_id and self.images is not None:  # the shelved disk goes with its server
             self.images.delete(inst.shelved_image_id)
         for release in self.on_delete:
             release(ctx, uuid)
         with self.db.writer() as s:
             self.instances.start_action(s, uuid, "delete", ctx)
-        if inst.host and self.services.is_up(inst.host):
+        if on_host:
             self.instances.update(uuid, {"task_state": states.DELETING})
             self.agents.terminate_instance(ctx, inst.host, uuid)
             return
-        # Never placed, shelved offloaded, or its host is down: delete the record here and give back what it
-        # held, its ports too (Nova's local delete deallocates them), else its subnet could never be deleted.
-        if self.network is not None and self.network.available():
-            try:
-                self.network.deallocate(uuid, inst.project_id)
-            except exceptions.NubisError as exc:
-                LOG.warning("the ports of deleted instance %s stay: %s", uuid, exc)
         self.conductor.instance_deleted(ctx, uuid)
 
     def rescue(self, ctx: RequestContext, uuid: str, rescue_image_ref: str | None,
