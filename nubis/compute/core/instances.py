@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from nubis.common import exceptions
 from nubis.common.db import dml, types
 from nubis.common.db.engine import Database
+from nubis.common.db.retry import retry_on_deadlock
 from nubis.compute.db.models import ConsoleAuthToken, Instance, InstanceAction, InstanceFault, Migration
 
 # What agents may set through the conductor (never owner, flavor, ...).
@@ -83,6 +84,8 @@ class InstanceStore:
             raise exceptions.NotFound(f"Instance {uuid} could not be found.")
         return row
 
+    # Agents' and conductors' writes race the API's; on Galera a lost certification is a deadlock at commit.
+    @retry_on_deadlock
     def update(self, uuid: str, values: dict[str, Any], expected_task_state: Iterable[str | None] | None = None,
                allowed_vm_states: Iterable[str] | None = None, fault: Fault | None = None,
                action: ActionEnd | None = None, unchanged_since: datetime.datetime | None = None) -> bool:
@@ -117,6 +120,7 @@ class InstanceStore:
                 self._finish_action(s, uuid, action.request_id, action.message)
             return True
 
+    @retry_on_deadlock
     def mark_deleted(self, uuid: str) -> bool:
         now = types.utcnow()
         with self.db.writer() as s:
@@ -125,6 +129,7 @@ class InstanceStore:
                 sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
                 .values(deleted=True, vm_state="deleted", task_state=None, terminated_at=now, updated_at=now))))
 
+    @retry_on_deadlock
     def add_fault(self, uuid: str, code: int, message: str, details: str | None) -> None:
         with self.db.writer() as s:
             s.add(InstanceFault(instance_uuid=uuid, code=code, message=message, details=details))

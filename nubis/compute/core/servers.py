@@ -5,12 +5,14 @@ from __future__ import annotations
 import builtins
 import functools
 import ipaddress
+import logging
 import re
 import uuid as uuidlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+import tenacity
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
@@ -35,7 +37,12 @@ from nubis.compute.db.models import BlockDeviceMapping, Instance, Migration, Pro
 from nubis.compute.networking import Networking
 from nubis.compute.networking import addresses as network_addresses
 
+LOG = logging.getLogger(__name__)
+
 RESIZE = "resize"  # the migration_type of a resize's record
+# How long a boot whose commit was cut off keeps trying to mark its maybe-written instances deleted (a Galera
+# writer failover through HAProxy takes about 2 s).
+FORGET_SECONDS = 15.0
 
 _SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
              "uuid": Instance.uuid, "vm_state": Instance.vm_state}
@@ -221,6 +228,13 @@ class ServerCore:
 
     def create(self, ctx: RequestContext, body: dict[str, Any], hints: dict[str, Any],
                zero_disk_flavor: bool = False) -> dict[str, Any]:
+        """Record the boot's instances (BUILD/scheduling) and hand them to the conductor (api-ref "Create
+        Server"); ``{"id", "reservation_id"}`` of the first.
+
+        :raises BadRequest: an unknown flavor, image, network or zone, or a bad block device mapping.
+        :raises ServiceUnavailable: the database connection was lost while the boot was recorded: nothing was
+            created (instances that may have been written are marked deleted), and the boot can be sent again.
+        """
         try:
             flavor = self.flavors.get(ctx, str(body["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])["_snapshot"]
         except exceptions.NotFound as e:
@@ -297,9 +311,16 @@ class ServerCore:
         try:
             instances, group = self._record(ctx, body, uuids, names, flavor, count, hints, image_ref, image, zone,
                                             key_data, requested, prepared)
-        except Exception:
+        except Exception as exc:
+            lost = isinstance(exc, sa.exc.OperationalError)
+            if lost:
+                self._forget_unsure_record(uuids)
             if booter is not None:
                 booter.undo(ctx, prepared)
+            if lost:
+                raise exceptions.ServiceUnavailable(
+                    "The database connection was lost while the server was being recorded (a database failover); "
+                    "nothing was created. Send the request again.") from exc
             raise
         spec = {"flavor": {k: flavor[k] for k in ("vcpus", "memory_mb", "root_gb", "ephemeral_gb", "extra_specs")}
                 | {"name": flavor["name"], "swap_mb": flavor["swap"]}
@@ -310,6 +331,19 @@ class ServerCore:
                 "server_group": group}
         self.conductor.build_instances(ctx, instances, spec)
         return {"id": uuids[0], "reservation_id": f"r-{uuids[0][:8]}"}
+
+    def _forget_unsure_record(self, uuids: builtins.list[str]) -> None:
+        """After a connection lost during the boot's commit (the database failed over), the instances may or may
+        not have been written: mark any that were deleted, so none is left in BUILD that no build will ever
+        take. Retried for up to ``FORGET_SECONDS`` while the database fails over; past that, logged."""
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception_type(sa.exc.OperationalError),
+                                     stop=tenacity.stop_after_delay(FORGET_SECONDS), wait=tenacity.wait_fixed(0.5),
+                                     reraise=True)
+        try:
+            for uuid in uuids:
+                retrying(self.instances.mark_deleted, uuid)
+        except sa.exc.OperationalError:
+            LOG.exception("instances %s may stay in BUILD: the database did not come back", ", ".join(uuids))
 
     def _record(self, ctx: RequestContext, body: dict[str, Any], uuids: builtins.list[str],
                 names: builtins.list[str], flavor: dict[str, Any], count: int, hints: dict[str, Any], image_ref: Any,
@@ -646,8 +680,8 @@ class ServerCore:
         """
         inst, _ = self.get(ctx, uuid)
         self._check_lock(ctx, inst)
-        on_host = bool(inst.host) and self.services.is_up(inst.host)
-        if not on_host and self.network is not None and self.network.available():
+        host = inst.host if inst.host and self.services.is_up(inst.host) else None
+        if host is None and self.network is not None and self.network.available():
             # Ports first: their subnet could never be deleted while they stay.
             self.network.deallocate(uuid, inst.project_id)
         if inst.shelved_image_id and self.images is not None:  # the shelved disk goes with its server
@@ -656,9 +690,9 @@ class ServerCore:
             release(ctx, uuid)
         with self.db.writer() as s:
             self.instances.start_action(s, uuid, "delete", ctx)
-        if on_host:
+        if host is not None:
             self.instances.update(uuid, {"task_state": states.DELETING})
-            self.agents.terminate_instance(ctx, inst.host, uuid)
+            self.agents.terminate_instance(ctx, host, uuid)
             return
         self.conductor.instance_deleted(ctx, uuid)
 

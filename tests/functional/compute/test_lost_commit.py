@@ -1,0 +1,61 @@
+"""A boot whose commit the database answered with a lost connection (a failover cut it after the write).
+
+The instances may or may not be written; either way the caller gets 503 and no server is left in BUILD
+that no build will ever take.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from nubis.compute.db.models import Instance
+from tests.functional.compute.conftest import ComputeCloud
+
+
+@pytest.fixture
+def commit_then_lose_connection() -> Iterator[list[str]]:
+    """The next commit that writes an instance commits, then raises the error of a cut connection."""
+    cut: list[str] = []
+
+    def note_new_instances(session: orm.Session, _flush: Any) -> None:
+        if not cut and any(isinstance(obj, Instance) for obj in session.new):
+            session.info["cut"] = True
+
+    def lose_connection(session: orm.Session) -> None:
+        if session.info.pop("cut", False):
+            cut.append("cut")
+            raise sa.exc.OperationalError("COMMIT", {}, Exception(2013, "Lost connection to MySQL server during query"))
+
+    sa.event.listen(orm.Session, "after_flush", note_new_instances)
+    sa.event.listen(orm.Session, "after_commit", lose_connection)
+    try:
+        yield cut
+    finally:
+        sa.event.remove(orm.Session, "after_commit", lose_connection)
+        sa.event.remove(orm.Session, "after_flush", note_new_instances)
+
+
+def test_boot_with_a_lost_commit_leaves_no_server_in_build(cloud: ComputeCloud, image_id: str, flavor_id: str,
+                                                           commit_then_lose_connection: list[str]) -> None:
+    conn = cloud.connection()
+    name = f"lost-{uuid.uuid4().hex[:6]}"
+    url = f"{cloud.url('compute-api')}/v2.1/servers"
+    headers = {"X-Auth-Token": conn.session.get_token(), "OpenStack-API-Version": "compute 2.37"}
+    resp = requests.post(url, headers=headers, timeout=60, json={
+        "server": {"name": name, "imageRef": image_id, "flavorRef": flavor_id, "networks": "none"}})
+    assert commit_then_lose_connection == ["cut"], f"the boot's commit was not cut: {resp.status_code} {resp.text}"
+    assert resp.status_code == 503, resp.text
+    assert "Send the request again" in resp.text, resp.text
+    assert [s.status for s in conn.compute.servers(name=name)] == []  # written, then marked deleted
+    # and the boot sent again works
+    again = requests.post(url, headers=headers, timeout=60, json={
+        "server": {"name": name, "imageRef": image_id, "flavorRef": flavor_id, "networks": "none"}})
+    assert again.status_code == 202, again.text
+    conn.compute.delete_server(again.json()["server"]["id"])
