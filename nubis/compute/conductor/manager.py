@@ -52,6 +52,22 @@ class ConductorManager:
     # -- boots -----------------------------------------------------------------------------------------
 
     def build_instances(self, ctx: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
+        """Schedule the boot's instances and have their hosts build them; each one ends placed, or in ERROR
+        with a fault. A failure no step expected (the database or broker failing over mid-way) ends the ones
+        still waiting for a host at once, as a failed scheduling does, rather than at the recovery sweep
+        minutes later; if even that cannot be written, the sweep ends them."""
+        try:
+            self._build_instances(ctx, instances, spec)
+        except Exception as exc:  # noqa: BLE001 - logged; the instances' faults say why
+            LOG.exception("building instances %s failed", ", ".join(i["uuid"] for i in instances))
+            try:
+                for uuid in self._fail_all(ctx, instances, f"Scheduling failed: {rpc.error_message(exc)}",
+                                           type(exc).__name__):
+                    self._release_quietly(ctx, uuid)
+            except Exception:  # noqa: BLE001 - the recovery sweep ends them
+                LOG.exception("could not end the failed build of %s", ", ".join(i["uuid"] for i in instances))
+
+    def _build_instances(self, ctx: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         # Take them (touch them, so a recovering conductor sees they are being worked on); one deleted or
         # ended as interrupted meanwhile is left alone.
         instances = [i for i in instances if self.instances.update(i["uuid"], {"task_state": states.SCHEDULING},
@@ -151,15 +167,19 @@ class ConductorManager:
             LOG.exception("releasing what %s held failed", uuid)
 
     def _fail_all(self, ctx: RequestContext, instances: list[dict[str, Any]], message: str, kind: str,
-                  expected: str | None = states.SCHEDULING) -> None:
+                  expected: str | None = states.SCHEDULING) -> list[str]:
+        """Rest each of ``instances`` still in task ``expected`` in ERROR with a fault; the uuids it did."""
+        failed = []
         for instance in instances:
             uuid = instance["uuid"]
             if not self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None},
                                          expected_task_state=[expected], fault=Fault(500, message, kind),
                                          action=ActionEnd(ctx.request_id, "Error")):
-                continue  # deleted (or failed by a recovering conductor) meanwhile
+                continue  # deleted, placed, or failed by a recovering conductor meanwhile
+            failed.append(uuid)
             notifications.emit(self.notifier, ctx, "instance.create.error", uuid, None, state=states.ERROR,
                                fault=message)
+        return failed
 
     # -- unshelve -----------------------------------------------------------------------------------------
 

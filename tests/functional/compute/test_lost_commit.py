@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from nubis.compute.db.models import Instance
-from tests.functional.compute.conftest import ComputeCloud
+from tests.functional.compute.conftest import ComputeCloud, wait_for_status
 
 
 @pytest.fixture
@@ -59,3 +59,34 @@ def test_boot_with_a_lost_commit_leaves_no_server_in_build(cloud: ComputeCloud, 
         "server": {"name": name, "imageRef": image_id, "flavorRef": flavor_id, "networks": "none"}})
     assert again.status_code == 202, again.text
     conn.compute.delete_server(again.json()["server"]["id"])
+
+
+@pytest.fixture
+def cut_instance_update() -> Iterator[list[str]]:
+    """The next UPDATE of an instance (the conductor taking a boot) loses its connection."""
+    cut: list[str] = []
+
+    def lose_connection(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if not cut and statement.startswith("UPDATE instances SET") and "'scheduling'" in repr(parameters):
+            cut.append(statement)
+            raise sa.exc.OperationalError(statement, {}, Exception(2013, "Lost connection to MySQL server during query"))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", lose_connection)
+    try:
+        yield cut
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", lose_connection)
+
+
+def test_conductor_losing_its_connection_ends_the_boot_in_error_at_once(
+        cloud: ComputeCloud, image_id: str, flavor_id: str, cut_instance_update: list[str]) -> None:
+    conn = cloud.connection()
+    server = conn.compute.create_server(name=f"cut-{uuid.uuid4().hex[:6]}", image_id=image_id, flavor_id=flavor_id,
+                                        networks="none")
+    # Not the recovery sweep (minutes later): the conductor ends what it could not schedule itself. (RabbitMQ
+    # acknowledged the message on receipt, so nothing delivers it again; the in-process transport would.)
+    ended = wait_for_status(conn, server.id, "ERROR", timeout=20)
+    assert cut_instance_update, "the conductor's read was not cut"
+    assert "Scheduling failed" in ended.fault["message"], ended.fault
+    assert not conn.placement.get(f"/allocations/{server.id}").json()["allocations"]
+    conn.compute.delete_server(server.id)
