@@ -288,12 +288,12 @@ galera_isolate() { ha_ns_isolate "galera-$1"; }
 galera_heal() { ha_ns_heal "galera-$1"; }
 
 # galera_haproxy_backend BIND_ADDR BIND_PORT [NAME]: HAProxy's section for the database. One writer at a
-# time: every connection goes to the first Synced node in order, the others are `backup` (HAProxy uses
-# only the first backup that is up), so two nodes never take conflicting writes. The check is
+# time: every node is `backup` (HAProxy uses only the first backup that is up) and a stick table keeps
+# connections on the node chosen until it fails, so two nodes never take conflicting writes. The check is
 # galera-check (Synced and Primary, not only "the port is open": a node cut off still accepts
 # connections). The global section needs $GALERA_HAPROXY_GLOBAL.
 galera_haproxy_backend() {
-    local bind_addr=$1 bind_port=$2 name=${3:-galera} n backup=""
+    local bind_addr=$1 bind_port=$2 name=${3:-galera} n
     cat <<EOF
 listen $name
     bind $bind_addr:$bind_port
@@ -306,12 +306,15 @@ listen $name
     # Connection pools keep idle connections for a long time: never cut them for idleness here.
     timeout client 2h
     timeout server 2h
-    # A writer that fails takes its connections with it (clients reconnect to the next one), and a
-    # writer that comes back takes the new ones and closes those left on a backup: one writer at a time.
-    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions
+    # One writer at a time: every node is a backup, so HAProxy uses the first one up, and the stick table
+    # (one entry: this address) keeps every connection on the node it chose. A writer that fails takes its
+    # connections with it and the next node becomes the writer; a node that comes back does not take the
+    # writes back, which would cut every connection a second time.
+    stick-table type ip size 16
+    stick on dst
+    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
 EOF
     for n in $GALERA_NODES; do
-        echo "    server galera-$n $(galera_addr "$n"):$GALERA_PORT check$backup"
-        backup=" backup"
+        echo "    server galera-$n $(galera_addr "$n"):$GALERA_PORT check backup"
     done
 }
