@@ -113,16 +113,29 @@ class Networking:
             raise exceptions.Conflict("Multiple possible networks found, use a Network ID to be more specific.")
         return ids
 
+    def _shown(self, collection: str, item_id: Any) -> dict[str, Any] | None:
+        """GET ``/v2.0/<collection>/<id>``'s item; None when the network service says it does not exist (or
+        refuses to show it: 403/404). A failing network service is not "not found".
+
+        :raises ServiceUnavailable: the network service cannot be reached or answers 5xx (or 401).
+        """
+        resp = self._get(collection, item_id)
+        if resp.status_code in (403, 404):
+            return None
+        if resp.status_code != 200:
+            raise exceptions.ServiceUnavailable(f"The network service answered {resp.status_code} showing "
+                                                f"{collection} {item_id}: {_message(resp)}")
+        item: dict[str, Any] | None = resp.json().get(collection[:-1])
+        return item
+
     def _visible_network(self, project_id: str, network_id: Any) -> dict[str, Any]:
-        resp = self._get("networks", network_id)
-        net = resp.json().get("network") if resp.status_code == 200 else None
+        net = self._shown("networks", network_id)
         if net is None or not (net["project_id"] == project_id or net["shared"]):
             raise exceptions.BadRequest(f"Network {network_id} could not be found.")
         return net
 
     def _free_port(self, project_id: str, port_id: Any) -> str:
-        resp = self._get("ports", port_id)
-        port = resp.json().get("port") if resp.status_code == 200 else None
+        port = self._shown("ports", port_id)
         if port is None or port["project_id"] != project_id:
             raise exceptions.BadRequest(f"Port id {port_id} could not be found.")
         if port["device_id"]:

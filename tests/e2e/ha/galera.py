@@ -31,6 +31,21 @@ def _sql(topo: Topology, node: Component, statement: str) -> list[list[str]]:
     return [line.split("\t") for line in out.stdout.splitlines()]
 
 
+def writer(topo: Topology, user: str = "nubis") -> Component | None:
+    """The node HAProxy sends the cloud's connections to now: the one holding the most of ``user``'s
+    sessions (HAProxy keeps them all on one node, and moves them only when it fails). None: no node
+    holds any."""
+    counts = {}
+    for node in topo.of_kind("galera"):
+        try:
+            rows = _sql(topo, node, f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '{user}'")
+        except (subprocess.SubprocessError, OSError):
+            continue
+        counts[node.name] = (int(rows[0][0]), node)
+    busiest = max(counts.values(), key=lambda c: c[0], default=None)
+    return busiest[1] if busiest and busiest[0] else None
+
+
 def _host_link(node: Component) -> str:
     # ha-net.sh names the host end of a node's veth after its namespace (prefix-node, node cut at 9).
     return node.namespace()

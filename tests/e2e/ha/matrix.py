@@ -90,7 +90,7 @@ def plan(topo: topology.Topology, only: set[str] | None = None) -> list[topology
             steps += [topo.of_kind("api", s)[0] for s in topo.api_services()
                       if not api_only or "api" in (only or ()) or s in api_only]
         elif kind == "galera":
-            writer = topo.galera_writer()
+            writer = galera.writer(topo) or topo.galera_writer()  # the node that holds the connections now
             steps += [writer] if writer else []
         else:
             steps += topo.of_kind(kind)[:1]
@@ -206,7 +206,9 @@ def run(topo: topology.Topology, only: set[str] | None = None, timings: Timings 
             results.append(run_step(comp, topo, gen, admin, timings, log))
             admin = Cloud.from_openrc(topo.openrc)  # a fresh token: the old one may predate a restart
             if comp.kind == "galera":  # and the partition: the writer cut off, the other two carry on
-                results.append(run_step(comp, topo, gen, admin, timings, log, partition=True))
+                # The writer now: the killed node, back, does not take the writes back from its successor.
+                results.append(run_step(galera.writer(topo) or comp, topo, gen, admin, timings, log,
+                                        partition=True))
                 admin = Cloud.from_openrc(topo.openrc)
     finally:
         gen.stop()
