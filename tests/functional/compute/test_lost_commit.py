@@ -6,6 +6,7 @@ that no build will ever take.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -61,13 +62,22 @@ def test_boot_with_a_lost_commit_leaves_no_server_in_build(cloud: ComputeCloud, 
     conn.compute.delete_server(again.json()["server"]["id"])
 
 
+CUT_NAME = f"cut-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture
 def cut_instance_update() -> Iterator[list[str]]:
-    """The next UPDATE of an instance (the conductor taking a boot) loses its connection."""
+    """The conductor taking the server named ``CUT_NAME`` (its first UPDATE to 'scheduling') loses its
+    connection; the list gets that statement. Only that server's: other tests' servers go on as usual."""
     cut: list[str] = []
+    ids: set[str] = set()
 
     def lose_connection(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if not cut and statement.startswith("UPDATE instances SET") and "'scheduling'" in repr(parameters):
+        shown = repr(parameters)
+        if statement.startswith("INSERT INTO instances") and CUT_NAME in shown:
+            ids.update(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", shown))
+        elif (not cut and statement.startswith("UPDATE instances SET") and "'scheduling'" in shown
+              and any(i in shown for i in ids)):
             cut.append(statement)
             raise sa.exc.OperationalError(statement, {}, Exception(2013, "Lost connection to MySQL server during query"))
 
@@ -81,12 +91,11 @@ def cut_instance_update() -> Iterator[list[str]]:
 def test_conductor_losing_its_connection_ends_the_boot_in_error_at_once(
         cloud: ComputeCloud, image_id: str, flavor_id: str, cut_instance_update: list[str]) -> None:
     conn = cloud.connection()
-    server = conn.compute.create_server(name=f"cut-{uuid.uuid4().hex[:6]}", image_id=image_id, flavor_id=flavor_id,
-                                        networks="none")
+    server = conn.compute.create_server(name=CUT_NAME, image_id=image_id, flavor_id=flavor_id, networks="none")
     # Not the recovery sweep (minutes later): the conductor ends what it could not schedule itself. (RabbitMQ
     # acknowledged the message on receipt, so nothing delivers it again; the in-process transport would.)
     ended = wait_for_status(conn, server.id, "ERROR", timeout=20)
-    assert cut_instance_update, "the conductor's read was not cut"
+    assert cut_instance_update, "the conductor's update was not cut"
     assert "Scheduling failed" in ended.fault["message"], ended.fault
     assert not conn.placement.get(f"/allocations/{server.id}").json()["allocations"]
     conn.compute.delete_server(server.id)
