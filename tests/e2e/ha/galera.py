@@ -35,15 +35,15 @@ def writer(topo: Topology, user: str = "nubis") -> Component | None:
     """The node HAProxy sends the cloud's connections to now: the one holding the most of ``user``'s
     sessions (HAProxy keeps them all on one node, and moves them only when it fails). None: no node
     holds any."""
-    counts = {}
+    best, sessions = None, 0
     for node in topo.of_kind("galera"):
         try:
             rows = _sql(topo, node, f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '{user}'")
         except (subprocess.SubprocessError, OSError):
-            continue
-        counts[node.name] = (int(rows[0][0]), node)
-    busiest = max(counts.values(), key=lambda c: c[0], default=None)
-    return busiest[1] if busiest and busiest[0] else None
+            continue  # down or cut off: not the writer
+        if int(rows[0][0]) > sessions:
+            best, sessions = node, int(rows[0][0])
+    return best
 
 
 def _host_link(node: Component) -> str:
