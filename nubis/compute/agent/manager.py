@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import tenacity
 from oslo_config import cfg
 
 from nubis.common import context as nubis_context
@@ -21,6 +22,7 @@ from nubis.common.clients.placement import PlacementClient
 from nubis.common.context import RequestContext
 from nubis.common.db import types
 from nubis.common.periodic import PeriodicTasks
+from nubis.common.retrying import log_retry
 from nubis.compute import notifications, service_versions, states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent import events, recovery, resources
@@ -32,6 +34,9 @@ from nubis.scheduler.rpcapi import SchedulerAPI
 
 LOG = logging.getLogger(__name__)
 BINARY = "nubis-compute"
+# Registering at start waits out a placement, conductor or scheduler that cannot answer yet: 1 s, 2 s, ...
+# at most 30 s between attempts, until one succeeds or the agent is told to stop.
+REGISTER_WAIT = tenacity.wait_exponential(multiplier=1, max=30)
 
 
 class Stopping(Exception):
@@ -66,8 +71,13 @@ class ComputeAgent:
     # -- life cycle ------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Register with placement, the scheduler and os-services, put interrupted work right, keep reporting."""
-        self.report()
+        """Register with placement, the scheduler and os-services, put interrupted work right, keep reporting.
+
+        Registration is tried until it succeeds (a placement write that failed, a conductor not up yet): an
+        agent that exited instead would leave the builds it was doing in BUILD until someone restarts it.
+        Raises the last registration error only when the agent is stopped while still trying.
+        """
+        self._register()
         self.recover()
         # Nova's periodic tasks of a compute host; each failed run is logged and tried again next time.
         self._periodic.add("compute-report", self.conf.compute.report_interval, self.periodic_report)
@@ -77,6 +87,21 @@ class ComputeAgent:
         self._periodic.start()
         threading.Thread(target=self._power_change_loop, name=f"compute-power-{self.host}", daemon=True).start()
         self.driver.watch_power(lambda uuid, _state: self._power_changes.put(uuid))
+
+    def _register(self) -> None:
+        registering = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(Exception),
+            stop=lambda _state: self._stop.is_set(),
+            wait=REGISTER_WAIT,
+            sleep=self._pause,
+            before_sleep=log_retry(LOG, f"registering compute host {self.host}", logging.WARNING),
+            reraise=True,
+        )
+        registering(self.report)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep between registration attempts; cut short when the agent is told to stop."""
+        self._stop.wait(seconds)
 
     def _power_change_loop(self) -> None:
         """Check guests the driver says changed power state on their own, one at a time, off its threads."""

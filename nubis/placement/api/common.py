@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
+
+import webob
 
 from nubis.api import microversion, router, validation
 from nubis.common import exceptions
+from nubis.common.db import retry
 from nubis.placement.core.facade import PlacementCore
 
 MIN_VERSION = "1.0"
@@ -14,6 +19,23 @@ MAX_VERSION = "1.39"
 
 def core(req: router.Request) -> PlacementCore:
     return req.service
+
+
+def rerun_on_deadlock(handler: Callable[..., webob.Response]) -> Callable[..., webob.Response]:
+    """Run a write handler again, whole, when its transaction lost a deadlock or a lock wait.
+
+    Every placement write handler is one transaction with no effect outside the database, so running
+    it again is safe: what it checks (provider and consumer generations, capacity) is read again, and
+    a request that lost to a concurrent writer ends as that writer's 409, not as a 500. How often comes
+    from ``[database] deadlock_retries``; after the last one the database error is raised as before.
+    """
+
+    @functools.wraps(handler)
+    def rerunning(req: router.Request, **params: Any) -> webob.Response:
+        retries = core(req).db.deadlock_retries
+        return retry.deadlock_retrying(retries, handler.__qualname__)(handler, req, **params)
+
+    return rerunning
 
 
 def authorize(req: router.Request, rule: str) -> None:

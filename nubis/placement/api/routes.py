@@ -6,7 +6,7 @@ import webob
 
 from nubis.api import router
 from nubis.placement.api import allocations, classes, providers
-from nubis.placement.api.common import MAX_VERSION, MIN_VERSION
+from nubis.placement.api.common import MAX_VERSION, MIN_VERSION, rerun_on_deadlock
 
 
 @router.public
@@ -17,7 +17,7 @@ def root(req: router.Request) -> webob.Response:
 
 
 RP = "/resource_providers/{uuid}"
-ROUTES: router.RouteTable = {
+_ROUTES: router.RouteTable = {
     "/": {"GET": root},
     "/resource_providers": {"GET": providers.list_providers, "POST": providers.create_provider},
     RP: {"GET": providers.get_provider, "PUT": providers.update_provider, "DELETE": providers.delete_provider},
@@ -39,4 +39,11 @@ ROUTES: router.RouteTable = {
     "/resource_classes/{name}": {"GET": classes.get_class, "PUT": classes.put_class, "DELETE": classes.delete_class},
     "/traits": {"GET": classes.list_traits},
     "/traits/{name}": {"GET": classes.get_trait, "PUT": classes.put_trait, "DELETE": classes.delete_trait},
+}
+
+# Writes that lose a deadlock (two claims or inventory updates locking the same provider rows, or a Galera
+# certification failure) are run again rather than answered 500.
+ROUTES: router.RouteTable = {
+    path: {method: handler if method == "GET" else rerun_on_deadlock(handler) for method, handler in methods.items()}
+    for path, methods in _ROUTES.items()
 }
