@@ -330,11 +330,19 @@ class ComputeAgent:
         try:
             if self.network is None or not self.network.available():
                 return
-            self.network.deallocate(uuid)
+            self.network.deallocate(uuid, self._project_of(uuid))
         except Exception:  # noqa: BLE001 - see the docstring
             if strict:
                 raise
             LOG.exception("could not release the ports of %s", uuid)
+
+    def _project_of(self, uuid: str) -> str | None:
+        """The project of this host's instance ``uuid`` (None: not this host's). With it, deallocating also
+        finds the ports a build created but had not bound yet (an agent killed mid-boot), which a lookup by
+        device id alone must skip: any tenant may write any device id on a port of its own."""
+        ctx = nubis_context.admin_context()
+        return next((i.get("project_id") for i in self.conductor.host_instances(ctx, self.host)
+                     if i["uuid"] == uuid and not i["kept_for_revert"]), None)
 
     def _build_failed(self, ctx: RequestContext, uuid: str, exc: Exception) -> None:
         LOG.warning("build of %s failed on %s: %s", uuid, self.host, exc)

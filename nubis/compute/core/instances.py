@@ -176,11 +176,11 @@ class InstanceStore:
         moved away but keeps there until it is confirmed (``kept_for_revert``)."""
         with self.db.reader() as s:
             placed = [{"uuid": r.uuid, "vm_state": r.vm_state, "task_state": r.task_state,
-                       "power_state": r.power_state, "kept_for_revert": False}
+                       "power_state": r.power_state, "kept_for_revert": False, "project_id": r.project_id}
                       for r in s.scalars(sa.select(Instance).where(Instance.host == host,
                                                                    Instance.deleted.is_(False)))]
             kept = [{"uuid": m.instance_uuid, "vm_state": None, "task_state": None, "power_state": None,
-                     "kept_for_revert": True}
+                     "kept_for_revert": True, "project_id": None}
                     for m in s.scalars(sa.select(Migration).where(Migration.source_host == host,
                                                                   Migration.status == "finished"))]
             return placed + kept

@@ -245,3 +245,15 @@ def test_build_fails_cleanly_when_no_agent_wires_the_port(cloud, image_id, flavo
     assert "network-vif-plugged" in server.fault["message"]
     assert list(conn.network.ports(device_id=server.id)) == []
     conn.compute.delete_server(server)
+
+
+def test_delete_gives_back_a_port_the_build_made_but_never_bound(cloud, image_id, flavor_id):
+    """An agent killed between creating a server's port and binding it leaves the port unbound; the
+    server's delete (or the restarted agent's recovery) must still find it by the server's project."""
+    creds, conn, net = _tenant(cloud)
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    unbound = conn.network.create_port(network_id=net.id, device_id=server.id, device_owner="compute:nova")
+    assert not cloud.connection().network.get_port(unbound.id).binding_host_id
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=30)
+    assert list(conn.network.ports(device_id=server.id)) == []
