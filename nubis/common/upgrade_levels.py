@@ -54,7 +54,9 @@ RELEASES: Mapping[str, Mapping[str, str]] = {
         # attach/detach_volume; 1.4 build_and_run_instance(block_device_info): boot from volume; 1.5
         # extend_volume (volume-extended events)
         "compute": "1.5",
-        "conductor": "1.4",  # 1.3 service_heartbeat(version): services record their versions; 1.4 console tokens
+        # 1.3 service_heartbeat(version): services record their versions; 1.4 console tokens; 1.5
+        # deleted_instances (agents release the ports of instances deleted while they were down)
+        "conductor": "1.5",
         "conductor_metadata": "1.1",  # the guest's encrypted admin password (os-server-password)
         "scheduler": "1.2",  # select_destinations/explain carry a versioned RequestSpec object
         "network": "1.0",

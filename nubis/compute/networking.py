@@ -216,6 +216,15 @@ class Networking:
             return [p for p in found if p.get("project_id") == project_id and p.get("device_id") == uuid]
         return [p for p in found if p.get("binding:host_id") and p.get("device_id") == uuid]
 
+    def host_ports(self, host: str) -> list[dict[str, Any]]:
+        """Compute's ports bound to ``host`` or to no host yet (``device_owner`` ``compute:*``): where an agent
+        looks for ports of instances deleted while it was down.
+
+        :raises ServiceUnavailable: the network service could not list them.
+        """
+        found = [*self._list("ports", {"binding:host_id": host}), *self._list("ports", {"binding:host_id": ""})]
+        return [p for p in found if str(p.get("device_owner") or "").startswith("compute:") and p.get("device_id")]
+
     def _update(self, port_id: str, values: dict[str, Any]) -> dict[str, Any]:
         resp = self.client.update_port(port_id, values)
         if resp.status_code != 200:

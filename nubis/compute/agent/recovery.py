@@ -33,7 +33,7 @@ from nubis.compute import states
 from nubis.compute.agent import events
 from nubis.compute.agent.events import InstanceEvents, Waiter
 from nubis.compute.conductor.rpcapi import ConductorAPI
-from nubis.compute.core.instances import ActionEnd, Fault
+from nubis.compute.core.instances import MAX_DELETED_LOOKUP, ActionEnd, Fault
 from nubis.compute.networking import Networking
 from nubis.compute.virt.driver import ComputeDriver
 
@@ -88,9 +88,8 @@ def recover(agent: ComputeAgent) -> None:
             LOG.warning("guest %s is no longer this host's instance; removing it", uuid)
             agent.driver.destroy(uuid)
     pending = [inst for inst in recorded if not inst["kept_for_revert"] and _is_interrupted(inst)]
-    if pending:
-        threading.Thread(target=_recover_all, args=(agent, pending), name=f"compute-recover-{agent.host}",
-                         daemon=True).start()
+    threading.Thread(target=_recover_all, args=(agent, pending, ours), name=f"compute-recover-{agent.host}",
+                     daemon=True).start()
 
 
 def _is_interrupted(inst: dict[str, Any]) -> bool:
@@ -99,7 +98,33 @@ def _is_interrupted(inst: dict[str, Any]) -> bool:
             or inst["task_state"] in _ENDED_BY_GUEST_STATE)
 
 
-def _recover_all(agent: ComputeAgent, pending: list[dict[str, Any]]) -> None:
+def release_orphan_ports(agent: ComputeAgent, ours: set[str]) -> list[str]:
+    """Release the ports of instances deleted while this agent was down; returns those instances.
+
+    A delete that found no host yet (the API's local delete) races with a build already sent to this
+    host: the build gives back the ports it made once it sees the delete, unless the agent dies first.
+    Such ports are bound to this host, or to none if the agent died before binding them. Only instances
+    the conductor records as deleted count, and only ports of their own project are released.
+    """
+    ctx = context.admin_context()
+    if agent.network is None or not agent.network.available() or not agent.conductor.can_send_version("1.5"):
+        return []
+    candidates = sorted({p["device_id"] for p in agent.network.host_ports(agent.host)} - ours)
+    if not candidates:
+        return []
+    deleted = agent.conductor.deleted_instances(ctx, candidates[:MAX_DELETED_LOOKUP])
+    for uuid, project_id in sorted(deleted.items()):
+        LOG.warning("instance %s was deleted while this agent was down; releasing its ports", uuid)
+        agent.network.deallocate(uuid, project_id)
+    return sorted(deleted)
+
+
+def _recover_all(agent: ComputeAgent, pending: list[dict[str, Any]], ours: set[str]) -> None:
+    context.start_task()
+    try:
+        release_orphan_ports(agent, ours)
+    except Exception:  # noqa: BLE001 - the next start tries again; interrupted instances need not wait
+        LOG.exception("could not release the ports of instances deleted while this agent was down")
     for inst in pending:
         if agent.stopping:
             return

@@ -9,6 +9,7 @@ Version history:
         of the action that led to it in one transaction
   1.3 - service_heartbeat(versions): the release and RPC versions the service runs
   1.4 - check_console_token (for the console proxies, which hold no DB credentials)
+  1.5 - deleted_instances (for an agent releasing ports of instances deleted while it was down)
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ TOPIC = "conductor"
 
 class ConductorAPI(rpc.RPCClient):
     TOPIC = TOPIC
-    VERSION = "1.4"
+    VERSION = "1.5"
     SINCE: ClassVar[dict[str, str]] = {
         **{method: "1.1" for method in ("unshelve_instance", "schedule_move", "execute_move", "confirm_move",
                                         "revert_move")},
-        "check_console_token": "1.4"}
+        "check_console_token": "1.4", "deleted_instances": "1.5"}
 
     def build_instances(self, ctxt: RequestContext, instances: list[dict[str, Any]], spec: dict[str, Any]) -> None:
         """Schedule and start ``instances`` (cast: the API answers 202 at once)."""
@@ -121,6 +122,14 @@ class ConductorAPI(rpc.RPCClient):
         """Instances recorded on ``host`` (for an agent putting things right after a restart)."""
         return self.prepare(version="1.0").call(ctxt, "host_instances", host=host)
 
+    def deleted_instances(self, ctxt: RequestContext, uuids: list[str]) -> dict[str, str]:
+        """Of ``uuids``, the instances recorded as deleted: uuid -> project id (unknown uuids are left out).
+
+        :raises ServiceTooOld: the conductor is older than 1.5 (callers check ``can_send_version`` first).
+        """
+        self.check_can_send("deleted_instances")
+        return self.prepare(version="1.5").call(ctxt, "deleted_instances", uuids=uuids)
+
     def check_console_token(self, ctxt: RequestContext, token: str, consume: bool = False) -> dict[str, Any] | None:
         """The console a valid, unexpired token grants ({"instance_uuid", "console_type", "host", "port",
         "internal_access_path", "access_url_base", "expires", "user_id", "project_id"}), or None; with
@@ -131,7 +140,7 @@ class ConductorAPI(rpc.RPCClient):
 
 
 class ConductorEndpoint:
-    target = oslo_messaging.Target(version="1.4")
+    target = oslo_messaging.Target(version="1.5")
 
     def __init__(self, manager: Any) -> None:
         self.manager = manager
@@ -171,6 +180,9 @@ class ConductorEndpoint:
 
     def host_instances(self, ctxt: RequestContext, host: str) -> list[dict[str, Any]]:
         return self.manager.host_instances(host)
+
+    def deleted_instances(self, ctxt: RequestContext, uuids: list[str]) -> dict[str, str]:
+        return self.manager.instances.deleted_of(uuids)
 
     def schedule_move(self, ctxt: RequestContext, migration_uuid: str, target_host: str | None) -> str | None:
         return self.manager.moves.schedule(ctxt, migration_uuid, target_host)

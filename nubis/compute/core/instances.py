@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,8 @@ from nubis.common.db.retry import retry_on_deadlock
 from nubis.compute.db.models import ConsoleAuthToken, Instance, InstanceAction, InstanceFault, Migration
 
 # What agents may set through the conductor (never owner, flavor, ...).
+# An agent asks about the instances of the ports left on its host: one question, bounded.
+MAX_DELETED_LOOKUP = 1000
 AGENT_WRITABLE = frozenset({"vm_state", "task_state", "power_state", "host", "node", "launched_at",
                             "availability_zone", "numa_fit", "network_info"})
 
@@ -170,6 +172,16 @@ class InstanceStore:
         """The agent's view of an instance as recorded now."""
         with self.db.reader() as s:
             return guest_payload(self.get_row(s, uuid))
+
+    def deleted_of(self, uuids: Sequence[str]) -> dict[str, str]:
+        """Of ``uuids`` (at most ``MAX_DELETED_LOOKUP``; more raise ``BadRequest``), those recorded as
+        deleted: uuid -> project id. Uuids of no instance are left out."""
+        if len(uuids) > MAX_DELETED_LOOKUP:
+            raise exceptions.BadRequest(f"At most {MAX_DELETED_LOOKUP} instances may be looked up at once.")
+        with self.db.reader() as s:
+            rows = s.execute(sa.select(Instance.uuid, Instance.project_id).where(
+                Instance.uuid.in_(list(uuids)), Instance.deleted.is_(True)))
+            return {uuid: project for uuid, project in rows}
 
     def on_host(self, host: str) -> list[dict[str, Any]]:
         """Instances whose guest belongs on ``host``: those placed there, and those a cold migration

@@ -4,7 +4,7 @@ Policy is the handlers' (``nubis.network.api.access``); ``target`` gives them wh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -43,6 +43,8 @@ class Resources:
     collection: ClassVar[str]  # "networks"
     # Columns whose equality filters go to SQL; the rest are applied to the views.
     sql_filters: ClassVar[Sequence[str]] = ("id", "name", "project_id")
+    # API filter names that are columns under another name (``binding:host_id``): pushed into SQL too.
+    sql_aliases: ClassVar[Mapping[str, str]] = {}
     sortable: ClassVar[Sequence[str]] = ("id", "name", "project_id", "tenant_id", "created_at", "updated_at",
                                          "revision_number", "description")
     # Neutron answers a caller its get_<member> policy refuses with an empty list and 404s, not 403.
@@ -100,6 +102,8 @@ class Resources:
         for name, values in params.equality(self.sql_filters).items():
             column = getattr(self.model, name)
             q = q.where(column.in_(values))
+        for name, values in params.equality(self.sql_aliases).items():
+            q = q.where(getattr(self.model, self.sql_aliases[name]).in_(values))
         if "tenant_id" in params.filters:
             q = q.where(self.model.project_id.in_(params.filters["tenant_id"]))
         if _pages_in_sql(params):

@@ -52,6 +52,7 @@ class Ports(Resources):
     member = "port"
     collection = "ports"
     sql_filters = ("id", "name", "project_id", "network_id", "device_id", "device_owner", "mac_address", "status")
+    sql_aliases = {"binding:host_id": "binding_host_id"}
     sortable = (*Resources.sortable, "network_id", "mac_address", "device_id", "device_owner", "status",
                 "admin_state_up")
 

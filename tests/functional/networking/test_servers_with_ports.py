@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from tests import fixtures
 from tests.functional.compute.conftest import wait_for_status
 
 
@@ -257,3 +258,31 @@ def test_delete_gives_back_a_port_the_build_made_but_never_bound(cloud, image_id
     conn.compute.delete_server(server)
     conn.compute.wait_for_delete(server, wait=30)
     assert list(conn.network.ports(device_id=server.id)) == []
+
+
+def test_a_restarted_agent_releases_ports_of_servers_deleted_while_it_was_down(cloud, image_id, flavor_id):
+    """A build's ports outlive the server when the API deleted it before the build had a host and the agent
+    died before it saw the delete: the agent, started again, releases them, and only those."""
+    from tests.functional.compute.conftest import start_extra_agent
+
+    host = f"orphans-{uuid.uuid4().hex[:6]}"
+    _, conn, net = _tenant(cloud)
+    admin = cloud.connection().network
+    deleted = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    live = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ACTIVE")
+    conn.compute.delete_server(deleted)
+    conn.compute.wait_for_delete(deleted, wait=30)
+    left = {}
+    for server in (deleted, live):
+        port = conn.network.create_port(network_id=net.id, device_id=server.id, device_owner="compute:nova")
+        left[server.id] = admin.update_port(port, binding_host_id=host).id
+    _driver, running = start_extra_agent(cloud, host)
+    try:
+        fixtures.wait_until(lambda: admin.find_port(left[deleted.id]) is None, timeout=30,
+                            what=f"the port of deleted server {deleted.id} to be released")
+        assert admin.get_port(left[live.id]).device_id == live.id  # a live server's port is not touched
+    finally:
+        for item in reversed(running):
+            item.stop()
+        conn.network.delete_port(left[live.id])
+        conn.compute.delete_server(live)

@@ -125,9 +125,9 @@ SIGNATURES = {
         "start_guest": "uuid", "stop_guest": "uuid", "terminate_instance": "uuid",
         "get_console": "uuid,kind", "rescue_instance": "instance,rescue_image", "unrescue_instance": "uuid",
         "trigger_crash_dump": "uuid", "get_diagnostics": "uuid", "set_admin_password": "instance,password"}),
-    "ConductorEndpoint": ("1.4", {
+    "ConductorEndpoint": ("1.5", {
         "add_fault": "uuid,code,message,details", "build_instances": "instances,spec",
-        "check_console_token": "token,consume",
+        "check_console_token": "token,consume", "deleted_instances": "uuids",
         "compute_node_update": "node", "confirm_move": "migration_uuid", "execute_move": "migration_uuid",
         "finish_action": "uuid,request_id,message", "host_instances": "host", "instance_deleted": "uuid",
         "instance_update": "uuid,values,expected_task_state,only_if_idle,expected_vm_state,fault,action",
