@@ -234,20 +234,6 @@ def test_deleting_a_shelved_offloaded_server_releases_its_port(cloud, image_id, 
     conn.network.delete_network(net)
 
 
-def test_build_fails_cleanly_when_no_agent_wires_the_port(cloud, image_id, flavor_id):
-    """Last: it stops the host's network agent. The build must end in ERROR, its port gone."""
-    from nubis.network.agent.manager import NetworkAgent
-
-    _, conn, net = _tenant(cloud)
-    for item in cloud.aio.running:
-        if isinstance(item, NetworkAgent):
-            item.stop()
-    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ERROR", timeout=30)
-    assert "network-vif-plugged" in server.fault["message"]
-    assert list(conn.network.ports(device_id=server.id)) == []
-    conn.compute.delete_server(server)
-
-
 def test_delete_gives_back_a_port_the_build_made_but_never_bound(cloud, image_id, flavor_id):
     """An agent killed between creating a server's port and binding it leaves the port unbound; the
     server's delete (or the restarted agent's recovery) must still find it by the server's project."""
@@ -286,3 +272,17 @@ def test_a_restarted_agent_releases_ports_of_servers_deleted_while_it_was_down(c
             item.stop()
         conn.network.delete_port(left[live.id])
         conn.compute.delete_server(live)
+
+
+def test_build_fails_cleanly_when_no_agent_wires_the_port(cloud, image_id, flavor_id):
+    """Last: it stops the host's network agent. The build must end in ERROR, its port gone."""
+    from nubis.network.agent.manager import NetworkAgent
+
+    _, conn, net = _tenant(cloud)
+    for item in cloud.aio.running:
+        if isinstance(item, NetworkAgent):
+            item.stop()
+    server = wait_for_status(conn, _boot(conn, image_id, flavor_id, [{"uuid": net.id}]).id, "ERROR", timeout=30)
+    assert "network-vif-plugged" in server.fault["message"]
+    assert list(conn.network.ports(device_id=server.id)) == []
+    conn.compute.delete_server(server)
