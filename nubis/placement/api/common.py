@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 import webob
 
 from nubis.api import microversion, router, validation
@@ -27,13 +28,21 @@ def rerun_on_deadlock(handler: Callable[..., webob.Response]) -> Callable[..., w
     Every placement write handler is one transaction with no effect outside the database, so running
     it again is safe: what it checks (provider and consumer generations, capacity) is read again, and
     a request that lost to a concurrent writer ends as that writer's 409, not as a 500. How often comes
-    from ``[database] deadlock_retries``; after the last one the database error is raised as before.
+    from ``[database] deadlock_retries``; a write that lost every time is 409 placement.concurrent_update
+    (the client reads again and retries, as after a generation conflict).
     """
 
     @functools.wraps(handler)
     def rerunning(req: router.Request, **params: Any) -> webob.Response:
         retries = core(req).db.deadlock_retries
-        return retry.deadlock_retrying(retries, handler.__qualname__)(handler, req, **params)
+        try:
+            return retry.deadlock_retrying(retries, handler.__qualname__)(handler, req, **params)
+        except sa.exc.DBAPIError as exc:
+            if retry.is_retryable(exc):
+                raise exceptions.Conflict(
+                    "Other requests kept changing the same records at the same time; read them again and "
+                    "retry.", error_type="placement.concurrent_update") from None
+            raise
 
     return rerunning
 
