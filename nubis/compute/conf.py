@@ -17,6 +17,10 @@ OPTS = [
                help="Seconds between an agent's heartbeats (service up/down) and resource reports."),
     cfg.IntOpt("service_down_time", default=60, min=1,
                help="Seconds without a heartbeat after which os-services shows a service as down."),
+    cfg.IntOpt("orphan_allocations_interval", default=60, min=0,
+               help="Seconds between checks of this host's allocations in placement (0: never): allocations "
+                    "held for instances recorded as deleted (a claim that landed after its server's delete) "
+                    "are released, as Nova's resource tracker does."),
     cfg.IntOpt("sync_power_state_interval", default=600, min=0,
                help="Seconds between comparisons of the guests' power states with the database (0: never). "
                     "A guest that stopped on its own shows SHUTOFF; one running while recorded stopped is "

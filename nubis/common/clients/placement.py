@@ -76,6 +76,17 @@ class PlacementClient:
         (an unknown consumer has empty ``allocations``). keystoneauth's ``HttpError`` on a failure."""
         return self.http.get(f"/allocations/{consumer}", microversion=MICROVERSION).json()  # type: ignore[no-any-return]
 
+    def provider_consumers(self, provider: str) -> list[str]:
+        """``GET /resource_providers/{uuid}/allocations``: the consumers holding allocations on ``provider``
+        (none for an unknown provider); ``PlacementError`` when placement refuses."""
+        resp = self.http.get(f"/resource_providers/{provider}/allocations", raise_exc=False,
+                             microversion=MICROVERSION)
+        if resp.status_code == 404:
+            return []
+        if resp.status_code != 200:
+            raise PlacementError.from_response("a provider's allocations", resp)
+        return sorted(resp.json().get("allocations") or {})
+
     def claim(self, consumer: str, allocation_request: dict[str, Any], project_id: str, user_id: str,
               attempts: int = 5) -> bool:
         """``PUT /allocations/{consumer}`` for a new consumer: True when placement took the allocation, False

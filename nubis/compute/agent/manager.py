@@ -27,7 +27,7 @@ from nubis.compute import notifications, service_versions, states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent import events, recovery, resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
-from nubis.compute.core.instances import ActionEnd, Fault
+from nubis.compute.core.instances import MAX_DELETED_LOOKUP, ActionEnd, Fault
 from nubis.compute.networking import Networking
 from nubis.compute.virt.driver import ComputeDriver, DriverError, GuestSpec, PasswordNotSupported
 from nubis.scheduler.rpcapi import SchedulerAPI
@@ -83,6 +83,8 @@ class ComputeAgent:
         self._periodic.add("compute-report", self.conf.compute.report_interval, self.periodic_report)
         self._periodic.add("compute-sync-power-states", self.conf.compute.sync_power_state_interval,
                            self.sync_power_states)
+        self._periodic.add("compute-orphan-allocations", self.conf.compute.orphan_allocations_interval,
+                           self.release_deleted_allocations)
         self._periodic.add("compute-image-cache", self.conf.image_cache.manager_interval, self.driver.manage_image_cache)
         self._periodic.start()
         threading.Thread(target=self._power_change_loop, name=f"compute-power-{self.host}", daemon=True).start()
@@ -142,6 +144,25 @@ class ComputeAgent:
         res = self.driver.host_resources()
         self.scheduler.update_host(ctx, resources.scheduler_report(
             self.conf, self.host, resources.provider_uuid(self.host), res))
+
+    def release_deleted_allocations(self) -> list[str]:
+        """Release this host's allocations held for instances recorded as deleted; returns those instances.
+
+        A claim can land after its server's delete (the delete found nothing to release yet and the
+        conductor's own release failed or came first); nothing else would ever give it back. Migrations hold
+        allocations as consumers too, but are no instances: the conductor only names deleted instances.
+        """
+        if not self.conductor.can_send_version("1.5"):
+            return []
+        ctx = nubis_context.admin_context()
+        consumers = self.placement.provider_consumers(resources.provider_uuid(self.host))
+        live = {i["uuid"] for i in self.conductor.host_instances(ctx, self.host)}
+        candidates = [c for c in consumers if c not in live][:MAX_DELETED_LOOKUP]
+        deleted = self.conductor.deleted_instances(ctx, candidates) if candidates else {}
+        for uuid in sorted(deleted):
+            LOG.warning("instance %s is deleted but still held resources on %s; releasing them", uuid, self.host)
+            self.scheduler.release(ctx, uuid)
+        return sorted(deleted)
 
     def sync_power_states(self) -> None:
         """Make the database agree with the hypervisor about guests nobody is acting on right now."""
