@@ -82,6 +82,10 @@ EOF
             echo "    option httpchk GET /healthcheck"
             echo "    http-check expect status 200"
             echo "    http-request disable-l7-retry if METH_POST || { method PATCH }"
+            # A fresh connection to the copy for every request: one kept open to a copy that was just
+            # killed can only fail the request written on it (HAProxy cannot tell whether the copy read
+            # it), while a refused new connection is retried on the other copy, a POST included.
+            echo "    option http-server-close"
         else
             echo "    mode tcp"
             echo "    option tcplog"

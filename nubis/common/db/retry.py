@@ -29,10 +29,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 # MySQL: 1213 deadlock, 1205 lock wait timeout. PostgreSQL: 40001 serialization
 # failure, 40P01 deadlock. SQLite: "database is locked" after the busy timeout.
 _MYSQL_CODES = {1213, 1205}
+# MySQL 2003: no connection could be made (the address behind a virtual IP is moving, a proxy restarts).
+# No statement ran, so running the transaction again is as safe as after a deadlock; a connection lost
+# mid-query (2013) is not here: its COMMIT may have happened.
+_MYSQL_CONNECT_CODES = {2003}
 _PG_CODES = {"40001", "40P01"}
 
 # Full jitter over a doubling ceiling (25 ms, 50 ms, ... at most 1 s): racers spread out instead of colliding again.
 DEADLOCK_WAIT = tenacity.wait_random_exponential(multiplier=0.025, max=1.0)
+# A database that cannot be reached comes back in seconds (a virtual IP moves in about one): 0.5 s, 1 s, ...
+CONNECT_WAIT = tenacity.wait_incrementing(start=0.5, increment=0.5)
+
+
+def _mysql_code(error: BaseException) -> int | None:
+    args = getattr(getattr(error, "orig", None), "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def cannot_connect(error: BaseException) -> bool:
+    """True when ``error`` says no connection to the database could be made (nothing was run)."""
+    return isinstance(error, sa_exc.DBAPIError) and _mysql_code(error) in _MYSQL_CONNECT_CODES
+
+
+def _wait(state: tenacity.RetryCallState) -> float:
+    error = state.outcome.exception() if state.outcome is not None else None
+    return CONNECT_WAIT(state) if error is not None and cannot_connect(error) else DEADLOCK_WAIT(state)
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -40,8 +61,7 @@ def is_retryable(error: BaseException) -> bool:
     if not isinstance(error, sa_exc.DBAPIError):
         return False
     orig = error.orig
-    args = getattr(orig, "args", ())
-    if args and isinstance(args[0], int) and args[0] in _MYSQL_CODES:
+    if _mysql_code(error) in _MYSQL_CODES or cannot_connect(error):
         return True
     # psycopg 3 names the SQLSTATE ``sqlstate``; psycopg2 named it ``pgcode``.
     if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _PG_CODES:
@@ -50,11 +70,12 @@ def is_retryable(error: BaseException) -> bool:
 
 
 def deadlock_retrying(retries: int, what: str) -> tenacity.Retrying:
-    """A tenacity policy: ``retries`` more runs after a deadlock or lock wait, then the error itself."""
+    """A tenacity policy: ``retries`` more runs after a deadlock, a lock wait or a database that could not be
+    reached (waiting longer for that one: ``CONNECT_WAIT``), then the error itself."""
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception(is_retryable),
         stop=tenacity.stop_after_attempt(max(retries, 0) + 1),
-        wait=DEADLOCK_WAIT,
+        wait=_wait,
         before_sleep=log_retry(LOG, f"{what}: transient DB conflict"),
         reraise=True,
     )

@@ -6,6 +6,7 @@ import collections
 import logging
 import os
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -121,9 +122,29 @@ def test_retryable_errors_are_recognised() -> None:
     deadlock = sa.exc.OperationalError("UPDATE", {}, FakeOrig(1213, "Deadlock found"))
     locked = sa.exc.OperationalError("UPDATE", {}, FakeOrig("database is locked"))
     other = sa.exc.IntegrityError("INSERT", {}, FakeOrig(1062, "Duplicate entry"))
+    refused = sa.exc.OperationalError("UPDATE", {}, FakeOrig(2003, "Can't connect to MySQL server"))
+    lost = sa.exc.OperationalError("COMMIT", {}, FakeOrig(2013, "Lost connection to MySQL server during query"))
     assert retry.is_retryable(deadlock)
     assert retry.is_retryable(locked)
     assert not retry.is_retryable(other)
+    assert retry.is_retryable(refused) and retry.cannot_connect(refused)
+    assert not retry.is_retryable(lost)  # its COMMIT may have happened
+
+
+def test_a_database_that_cannot_be_reached_is_waited_for_longer() -> None:
+    class FakeOrig(Exception):
+        pass
+
+    calls: list[float] = []
+
+    def write() -> str:
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise sa.exc.OperationalError("UPDATE", {}, FakeOrig(2003, "Can't connect to MySQL server"))
+        return "written"
+
+    assert retry.deadlock_retrying(5, "test")(write) == "written"
+    assert calls[1] - calls[0] >= 0.45 and calls[2] - calls[1] >= 0.95  # 0.5 s, then 1 s
 
 
 def test_unreachable_database_is_named_after_its_retries(caplog: pytest.LogCaptureFixture) -> None:
