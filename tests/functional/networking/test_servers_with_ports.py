@@ -270,6 +270,10 @@ def test_a_restarted_agent_releases_ports_of_servers_deleted_while_it_was_down(c
     finally:
         for item in reversed(running):
             item.stop()
+        # the stopped host must take no more boots from the tests after this one
+        compute = cloud.connection().compute
+        for service in compute.services(host=host):
+            compute.disable_service(service, service.host, service.binary)
         conn.network.delete_port(left[live.id])
         conn.compute.delete_server(live)
 
