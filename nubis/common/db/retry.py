@@ -56,17 +56,23 @@ def _wait(state: tenacity.RetryCallState) -> float:
     return CONNECT_WAIT(state) if error is not None and cannot_connect(error) else DEADLOCK_WAIT(state)
 
 
-def is_retryable(error: BaseException) -> bool:
-    """True when ``error`` is a transient concurrency failure."""
+def lost_to_another(error: BaseException) -> bool:
+    """True when ``error`` is a deadlock or lock wait: another transaction got the rows first."""
     if not isinstance(error, sa_exc.DBAPIError):
         return False
     orig = error.orig
-    if _mysql_code(error) in _MYSQL_CODES or cannot_connect(error):
+    if _mysql_code(error) in _MYSQL_CODES:
         return True
     # psycopg 3 names the SQLSTATE ``sqlstate``; psycopg2 named it ``pgcode``.
     if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _PG_CODES:
         return True
     return "database is locked" in str(orig)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True when running the transaction again may succeed: it lost to another, or never reached the
+    database."""
+    return lost_to_another(error) or cannot_connect(error)
 
 
 def deadlock_retrying(retries: int, what: str) -> tenacity.Retrying:

@@ -38,7 +38,7 @@ def rerun_on_deadlock(handler: Callable[..., webob.Response]) -> Callable[..., w
         try:
             return retry.deadlock_retrying(retries, handler.__qualname__)(handler, req, **params)
         except sa.exc.DBAPIError as exc:
-            if retry.is_retryable(exc):
+            if retry.lost_to_another(exc):
                 raise exceptions.Conflict(
                     "Other requests kept changing the same records at the same time; read them again and "
                     "retry.", error_type="placement.concurrent_update") from None

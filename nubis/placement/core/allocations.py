@@ -75,7 +75,7 @@ def retry_on_generation_conflict(db: Database, work: Callable[[orm.Session], T])
     try:
         return claiming(attempt)
     except sa.exc.DBAPIError as exc:
-        if retry.is_retryable(exc):
+        if retry.lost_to_another(exc):
             raise providers.concurrent_update("the claimed providers") from None
         raise
 

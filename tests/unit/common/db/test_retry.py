@@ -129,6 +129,7 @@ def test_retryable_errors_are_recognised() -> None:
     assert not retry.is_retryable(other)
     assert retry.is_retryable(refused) and retry.cannot_connect(refused)
     assert not retry.is_retryable(lost)  # its COMMIT may have happened
+    assert retry.lost_to_another(deadlock) and not retry.lost_to_another(refused)  # no 409 for a dead database
 
 
 def test_a_database_that_cannot_be_reached_is_waited_for_longer() -> None:
