@@ -222,7 +222,7 @@ class Networking:
 
         :raises ServiceUnavailable: the network service could not list them.
         """
-        found = [*self._list("ports", {"binding:host_id": host}), *self._list("ports", {"binding:host_id": ""})]
+        found = self._list("ports", {"binding:host_id": [host, ""]})
         return [p for p in found if str(p.get("device_owner") or "").startswith("compute:") and p.get("device_id")]
 
     def _update(self, port_id: str, values: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from nubis.compute import notifications, service_versions, states
 from nubis.compute.actions import POWER_ACTIONS
 from nubis.compute.agent import events, recovery, resources
 from nubis.compute.conductor.rpcapi import ConductorAPI
-from nubis.compute.core.instances import MAX_DELETED_LOOKUP, ActionEnd, Fault
+from nubis.compute.core.instances import ActionEnd, Fault
 from nubis.compute.networking import Networking
 from nubis.compute.virt.driver import ComputeDriver, DriverError, GuestSpec, PasswordNotSupported
 from nubis.scheduler.rpcapi import SchedulerAPI
@@ -152,13 +152,13 @@ class ComputeAgent:
         conductor's own release failed or came first); nothing else would ever give it back. Migrations hold
         allocations as consumers too, but are no instances: the conductor only names deleted instances.
         """
-        if not self.conductor.can_send_version("1.5"):
-            return []
         ctx = nubis_context.admin_context()
-        consumers = self.placement.provider_consumers(resources.provider_uuid(self.host))
-        live = {i["uuid"] for i in self.conductor.host_instances(ctx, self.host)}
-        candidates = [c for c in consumers if c not in live][:MAX_DELETED_LOOKUP]
-        deleted = self.conductor.deleted_instances(ctx, candidates) if candidates else {}
+
+        def not_live() -> set[str]:
+            consumers = self.placement.provider_consumers(resources.provider_uuid(self.host))
+            return set(consumers) - {i["uuid"] for i in self.conductor.host_instances(ctx, self.host)}
+
+        deleted = recovery.deleted_among(self, not_live)
         for uuid in sorted(deleted):
             LOG.warning("instance %s is deleted but still held resources on %s; releasing them", uuid, self.host)
             self.scheduler.release(ctx, uuid)

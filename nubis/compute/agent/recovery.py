@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -98,6 +99,15 @@ def _is_interrupted(inst: dict[str, Any]) -> bool:
             or inst["task_state"] in _ENDED_BY_GUEST_STATE)
 
 
+def deleted_among(agent: ComputeAgent, find: Callable[[], Iterable[str]]) -> dict[str, str]:
+    """Of the instance uuids ``find()`` names (the first ``MAX_DELETED_LOOKUP``), those the conductor records
+    as deleted: uuid -> project id. ``{}``, without calling ``find``, when the conductor is older than 1.5."""
+    if not agent.conductor.can_send_version("1.5"):
+        return {}
+    candidates = sorted(set(find()))[:MAX_DELETED_LOOKUP]
+    return agent.conductor.deleted_instances(context.admin_context(), candidates) if candidates else {}
+
+
 def release_orphan_ports(agent: ComputeAgent, ours: set[str]) -> list[str]:
     """Release the ports of instances deleted while this agent was down; returns those instances.
 
@@ -106,16 +116,13 @@ def release_orphan_ports(agent: ComputeAgent, ours: set[str]) -> list[str]:
     Such ports are bound to this host, or to none if the agent died before binding them. Only instances
     the conductor records as deleted count, and only ports of their own project are released.
     """
-    ctx = context.admin_context()
-    if agent.network is None or not agent.network.available() or not agent.conductor.can_send_version("1.5"):
+    network = agent.network
+    if network is None or not network.available():
         return []
-    candidates = sorted({p["device_id"] for p in agent.network.host_ports(agent.host)} - ours)
-    if not candidates:
-        return []
-    deleted = agent.conductor.deleted_instances(ctx, candidates[:MAX_DELETED_LOOKUP])
+    deleted = deleted_among(agent, lambda: {p["device_id"] for p in network.host_ports(agent.host)} - ours)
     for uuid, project_id in sorted(deleted.items()):
         LOG.warning("instance %s was deleted while this agent was down; releasing its ports", uuid)
-        agent.network.deallocate(uuid, project_id)
+        network.deallocate(uuid, project_id)
     return sorted(deleted)
 
 

@@ -15,9 +15,9 @@ from nubis.common.db.engine import Database
 from nubis.common.db.retry import retry_on_deadlock
 from nubis.compute.db.models import ConsoleAuthToken, Instance, InstanceAction, InstanceFault, Migration
 
-# What agents may set through the conductor (never owner, flavor, ...).
 # An agent asks about the instances of the ports left on its host: one question, bounded.
 MAX_DELETED_LOOKUP = 1000
+# What agents may set through the conductor (never owner, flavor, ...).
 AGENT_WRITABLE = frozenset({"vm_state", "task_state", "power_state", "host", "node", "launched_at",
                             "availability_zone", "numa_fit", "network_info"})
 
