@@ -29,24 +29,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import requests
-from websockify.websocket import WebSocket
 
 from nubis.compute.virt import fake_console
 from tools import chromium
 from tools.bench import _service, compute, figures
+from tools.console_client import ConsoleClient
 
 RFB = b"RFB 003.008\n"
-
-
-class _Client(WebSocket):
-    """websockify's client with a query string on the request line (its ``connect`` sends the path only)."""
-
-    def __init__(self, query: str) -> None:
-        super().__init__()
-        self._query = query
-
-    def send_request(self, type: str, path: str) -> None:  # noqa: A002 - websockify's signature
-        super().send_request(type, f"{path}?{self._query}")
 
 
 def _rss_mib(pid: int) -> float:
@@ -87,11 +76,11 @@ def _console_path(api: str, server_id: str) -> str:
     return urllib.parse.parse_qs(urllib.parse.urlsplit(resp.json()["remote_console"]["url"]).query)["path"][0]
 
 
-def _open(api: str, server_id: str, proxy_port: int) -> tuple[WebSocket, float]:
+def _open(api: str, server_id: str, proxy_port: int) -> tuple[ConsoleClient, float]:
     """Ask for a console and read the guest's greeting through the proxy; (the open socket, seconds)."""
     started = time.perf_counter()
     path = _console_path(api, server_id)
-    client = _Client(urllib.parse.urlsplit(path).query)
+    client = ConsoleClient(urllib.parse.urlsplit(path).query)
     client.connect(f"ws://127.0.0.1:{proxy_port}/", origin=f"http://127.0.0.1:{proxy_port}")
     data = b""
     while len(data) < len(RFB):

@@ -15,26 +15,16 @@ import pytest
 
 libvirt = pytest.importorskip("libvirt")
 
-from websockify.websocket import WebSocket  # noqa: E402
-
 from tests.e2e.guests import console_until, instances_dir, upload_test_image  # noqa: E402
 from tests.functional.cloud import Cloud, running_cloud  # noqa: E402
 from tests.functional.compute.conftest import wait_for_status  # noqa: E402
+from tools.console_client import ConsoleClient, open_console  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 SERVICES = ["image", "placement", "scheduler", "compute-api", "conductor", "compute", "novncproxy", "serialproxy"]
 # Printed on ttyS0 every second, with the disks the guest sees.
 TICKER = "#!/bin/sh\nwhile true; do echo \"NUBIS-TICK $(ls /dev/vd? | tr '\\n' ' ')\"; sleep 1; done\n"
-
-
-class _Client(WebSocket):
-    def __init__(self, query: str) -> None:
-        super().__init__()
-        self._query = query
-
-    def send_request(self, type: str, path: str) -> None:  # noqa: A002 - websockify's signature
-        super().send_request(type, f"{path}?{self._query}")
 
 
 @pytest.fixture(scope="module")
@@ -59,17 +49,15 @@ def _console_url(conn: Any, server_id: str, protocol: str, kind: str) -> str:
     return str(resp.json()["remote_console"]["url"])
 
 
-def _open(url: str) -> WebSocket:
+def _open(url: str) -> ConsoleClient:
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
     if "path" in query:  # noVNC's form
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(query["path"][0]).query)
-    client = _Client(urllib.parse.urlencode({"token": query["token"][0]}))
-    client.connect(f"ws://{parts.hostname}:{parts.port}/", origin=f"http://{parts.hostname}:{parts.port}")
-    return client
+    return open_console(url, query["token"][0], origin=f"http://{parts.hostname}:{parts.port}")
 
 
-def _read_until(client: WebSocket, marker: bytes, timeout: float = 60) -> bytes:
+def _read_until(client: ConsoleClient, marker: bytes, timeout: float = 60) -> bytes:
     client.socket.settimeout(timeout)
     data, deadline = b"", time.monotonic() + timeout
     while marker not in data and time.monotonic() < deadline:

@@ -6,7 +6,6 @@ exactly what a browser's noVNC would first read through the proxy.
 
 from __future__ import annotations
 
-import select
 import socket
 import urllib.parse
 from collections.abc import Iterator
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-from websockify.websocket import WebSocket, WebSocketWantReadError
 
 from nubis.compute.virt import fake_console
 from tests import fixtures
@@ -22,38 +20,7 @@ from tests.functional import cloud as cloud_fixture
 from tests.functional.compute import conftest
 from tests.functional.compute.conftest import ComputeCloud, boot, wait_for_status
 from tests.functional.compute.test_consoles import token_of
-
-
-class _Client(WebSocket):
-    """websockify's client, with a query string on the request line (its ``connect`` sends the path only)."""
-
-    def __init__(self, query: str) -> None:
-        super().__init__()
-        self._query = query
-
-    def send_request(self, type: str, path: str) -> None:  # noqa: A002 - websockify's signature
-        super().send_request(type, f"{path}?{self._query}")
-
-
-def _open(url: str, token: str, origin: str | None) -> WebSocket:
-    parts = urllib.parse.urlsplit(url)
-    client = _Client(urllib.parse.urlencode({"token": token}))
-    client.connect(f"ws://{parts.hostname}:{parts.port}/", origin=origin)
-    return client
-
-
-def _read(client: WebSocket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        try:
-            chunk = client.recv()
-        except WebSocketWantReadError:  # a frame larger than one socket read: wait for the rest
-            select.select([client.socket], [], [], 10)
-            continue
-        if chunk is None:
-            break
-        data += chunk
-    return data
+from tools.console_client import open_console, read
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +51,15 @@ def test_novnc_proxy_reaches_the_guests_rfb_server(cloud: ComputeCloud, server: 
     url = _console(cloud, server.id, "vnc", "novnc")
     proxy = f"http://127.0.0.1:{cloud.aio.port(next(s for s in cloud.aio.services if s.name == 'novncproxy'))}"
     assert url.startswith(f"{proxy}/vnc_auto.html?path=")
-    client = _open(url, token_of(url), origin=proxy)
-    assert _read(client, len(fake_console.RFB_BANNER)) == b"RFB 003.008\n"
+    client = open_console(url, token_of(url), origin=proxy)
+    assert read(client, len(fake_console.RFB_BANNER)) == b"RFB 003.008\n"
     # The client's answers go through to the guest's RFB server: security type None, then its ServerInit.
     client.send(b"RFB 003.008\n")
-    assert _read(client, 2) == b"\x01\x01"
+    assert read(client, 2) == b"\x01\x01"
     client.send(b"\x01")
-    assert _read(client, 4) == b"\x00\x00\x00\x00"
+    assert read(client, 4) == b"\x00\x00\x00\x00"
     client.send(b"\x01")
-    init = _read(client, 24 + len(b"nubis-fake"))
+    init = read(client, 24 + len(b"nubis-fake"))
     assert init[:4] == b"\x00\x40\x00\x30"  # a 64x48 framebuffer
     assert int.from_bytes(init[20:24], "big") == len(init) - 24 and init[24:] == b"nubis-fake"
     # A full update request brings the framebuffer back, raw, in the pixel format the client set (16-bit
@@ -100,7 +67,7 @@ def test_novnc_proxy_reaches_the_guests_rfb_server(cloud: ComputeCloud, server: 
     client.send(b"\x00\x00\x00\x00" + bytes([16, 16, 1, 1, 0, 31, 0, 63, 0, 31, 11, 5, 0, 0, 0, 0]))
     client.send(b"\x02\x00\x00\x01\x00\x00\x00\x00" + b"\x05\x00\x00\x10\x00\x10")
     client.send(b"\x03\x00\x00\x00\x00\x00\x00\x40\x00\x30")
-    update = _read(client, 16 + 64 * 48 * 2)
+    update = read(client, 16 + 64 * 48 * 2)
     header, pixels = update[:16], update[16:]
     assert header == b"\x00\x00\x00\x01" + b"\x00\x00\x00\x00\x00\x40\x00\x30" + b"\x00\x00\x00\x00"
     assert len(pixels) == 64 * 48 * 2
@@ -110,17 +77,17 @@ def test_novnc_proxy_reaches_the_guests_rfb_server(cloud: ComputeCloud, server: 
     client.send(b"\x03\x01\x00\x00\x00\x00\x00\x40\x00\x30")
     client.close()
     # Tokens are good until they expire (Nova's rule): noVNC reconnects with the same one.
-    again = _open(url, token_of(url), origin=proxy)
-    assert _read(again, 12) == b"RFB 003.008\n"
+    again = open_console(url, token_of(url), origin=proxy)
+    assert read(again, 12) == b"RFB 003.008\n"
     again.close()
 
 
 def test_serial_proxy_reaches_the_guests_serial_port(cloud: ComputeCloud, server: Any) -> None:
     url = _console(cloud, server.id, "serial", "serial")
-    client = _open(url, token_of(url), origin=None)  # not a browser: no Origin
-    assert _read(client, len(fake_console.SERIAL_BANNER)).startswith(b"NUBIS-GUEST-UP")
+    client = open_console(url, token_of(url), origin=None)  # not a browser: no Origin
+    assert read(client, len(fake_console.SERIAL_BANNER)).startswith(b"NUBIS-GUEST-UP")
     client.send(b"ls\r\n")
-    assert _read(client, 4) == b"ls\r\n"
+    assert read(client, 4) == b"ls\r\n"
     client.close()
 
 
@@ -150,7 +117,7 @@ def test_proxies_refuse_bad_tokens_and_foreign_origins(cloud: ComputeCloud, serv
 
     def refused(token: str, origin: str | None, target: str = url) -> str:
         with pytest.raises(Exception, match="WebSocket request denied: 403") as caught:
-            _open(target, token, origin)
+            open_console(target, token, origin)
         return str(caught.value)
 
     refused("not-a-token", proxy)
@@ -250,10 +217,10 @@ def test_single_use_tokens_open_one_connection(cloud: ComputeCloud, server: Any)
     url = _console(cloud, server.id, "serial", "serial")
     conf.set_override("single_use", True, group="console")
     try:
-        first = _open(url, token_of(url), origin=None)
-        assert _read(first, len(fake_console.SERIAL_BANNER)).startswith(b"NUBIS-GUEST-UP")
+        first = open_console(url, token_of(url), origin=None)
+        assert read(first, len(fake_console.SERIAL_BANNER)).startswith(b"NUBIS-GUEST-UP")
         with pytest.raises(Exception, match="WebSocket request denied: 403"):
-            _open(url, token_of(url), origin=None)
+            open_console(url, token_of(url), origin=None)
         first.close()
     finally:
         conf.clear_override("single_use", group="console")
@@ -267,6 +234,6 @@ def test_spice_proxy_reaches_the_guests_spice_server(cloud: ComputeCloud, server
     finally:
         conf.clear_override("enabled", group="spice")
     assert "/spice_auto.html?token=" in url
-    client = _open(url, token_of(url), origin=url.split("/spice_auto.html")[0])
-    assert _read(client, 4) == fake_console.SPICE_BANNER
+    client = open_console(url, token_of(url), origin=url.split("/spice_auto.html")[0])
+    assert read(client, 4) == fake_console.SPICE_BANNER
     client.close()
