@@ -202,6 +202,10 @@ ha_copy_conf() {  # COPY_NUMBER
         printf '[%s]\nbind_host = %s\npublic_endpoint = http://%s:%s\n' "${name//-/_}" "$addr" "$HA_VIP" \
             "$((port + NUBIS_PORT_OFFSET))"
     done <<< "$SERVICES"
+    # A copy must carry all the logins when its peer is gone: those sent to the dead copy come back as
+    # retries on top of its own. Twice the single-node hashing queue, and twice the threads so that queue
+    # still leaves most threads to token validation.
+    printf '[identity]\nthreads = 32\npassword_hash_queue = 16\n'
     printf '[vnc]\nnovncproxy_host = %s\n[spice]\nhtml5proxy_host = %s\n[serial_console]\nserialproxy_host = %s\n' \
         "$addr" "$addr" "$addr"
 }

@@ -1,7 +1,8 @@
 """Ending the conductor's work that a stopped conductor left half done.
 
 An instance waiting for a host (``scheduling``, or ``unshelving`` with no host
-yet) is the conductor's: no agent will ever look at it. When the conductor that
+yet) is the conductor's: no agent will ever look at it. So is one the API was
+deleting locally (``deleting`` with no host) when it stopped. When the conductor that
 took it dies, its message is gone (RabbitMQ acknowledges an RPC message when it
 is received, the in-process transport dies with the process), so nothing would
 ever move it on. Such an instance ends the way a failed scheduling ends: what
@@ -52,8 +53,14 @@ from nubis.scheduler.rpcapi import SchedulerAPI
 
 LOG = logging.getLogger(__name__)
 
-# task_state with no host yet -> the vm_state the instance rests in once the work is abandoned.
-_WAITING_FOR_A_HOST = {states.SCHEDULING: states.ERROR, states.UNSHELVING: states.SHELVED_OFFLOADED}
+# task_state with no host yet -> the vm_state the instance rests in once the work is abandoned, what the work
+# was and who was doing it. A local delete (the API's, for a server no host holds) marks it ``deleting``
+# first; an API that died before it ended leaves it so, and the user sends the delete again.
+_WAITING_FOR_A_HOST = {states.SCHEDULING: states.ERROR, states.UNSHELVING: states.SHELVED_OFFLOADED,
+                       states.DELETING: states.ERROR}
+_WORK = {states.SCHEDULING: ("boot", "the conductor scheduling it"),
+         states.UNSHELVING: ("unshelve", "the conductor scheduling it"),
+         states.DELETING: ("delete", "the API deleting it")}
 # Tasks of a resize or move on the conductor's side (before the agent's step, or with no migration row yet).
 _CLAIMING = (states.RESIZE_PREP, states.MIGRATING)
 _MOVING = ("pre-migrating", "migrating")
@@ -104,13 +111,13 @@ class ConductorRecovery:
 
     def _end(self, uuid: str, task: str, older_than: datetime.datetime) -> bool:
         ctx = context.admin_context()
-        what = "boot" if task == states.SCHEDULING else "unshelve"
+        what, where = _WORK[task]
         vm_state = _WAITING_FOR_A_HOST[task]
         # Only if still untouched: a conductor taking it meanwhile (a late message) owns it, and then what it
         # claims must stay; one taking it after this finds it no longer waiting and claims nothing.
         if not self.instances.update(uuid, {"vm_state": vm_state, "task_state": None},
                                      expected_task_state=[task], unchanged_since=older_than,
-                                     fault=interrupted_fault(uuid, what, "the conductor scheduling it"),
+                                     fault=interrupted_fault(uuid, what, where),
                                      action=ActionEnd(None, "Error")):
             return False
         # What the dead conductor's scheduler call may have claimed goes back (a failure here leaves it to the

@@ -76,6 +76,14 @@ def revoke_console_tokens(s: Any, uuid: str) -> None:
     s.execute(sa.delete(ConsoleAuthToken).where(ConsoleAuthToken.instance_uuid == uuid))
 
 
+def _one_of(column: Any, values: Iterable[str | None]) -> sa.ColumnElement[bool]:
+    """``column`` holds one of ``values``, None meaning NULL (SQL's IN never matches NULL)."""
+    wanted = list(values)
+    named = [v for v in wanted if v is not None]
+    cond: sa.ColumnElement[bool] = column.in_(named) if named else sa.false()
+    return sa.or_(cond, column.is_(None)) if None in wanted else cond
+
+
 class InstanceStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -90,25 +98,24 @@ class InstanceStore:
     @retry_on_deadlock
     def update(self, uuid: str, values: dict[str, Any], expected_task_state: Iterable[str | None] | None = None,
                allowed_vm_states: Iterable[str] | None = None, fault: Fault | None = None,
-               action: ActionEnd | None = None, unchanged_since: datetime.datetime | None = None) -> bool:
+               action: ActionEnd | None = None, unchanged_since: datetime.datetime | None = None,
+               expected_host: Iterable[str | None] | None = None) -> bool:
         """One conditional UPDATE: True when the row was in the expected state and changed.
 
         The condition is part of the statement, so two requests racing for the
         same instance cannot both start an action (no read-then-write window).
         ``fault`` and the end of the ``action`` are written in the same transaction, and only when the
         row changed: nobody can read the new state without the record that explains it.
-        With ``unchanged_since``, only if nobody has changed the row since then.
+        With ``unchanged_since``, only if nobody has changed the row since then; with ``expected_host``, only
+        if it is still on one of those hosts (None: not placed).
         """
         q = sa.update(Instance).where(Instance.uuid == uuid, Instance.deleted.is_(False))
         if expected_task_state is not None:
-            expected = list(expected_task_state)
-            named = [t for t in expected if t is not None]
-            cond: sa.ColumnElement[bool] = Instance.task_state.in_(named) if named else sa.false()
-            if None in expected:
-                cond = sa.or_(cond, Instance.task_state.is_(None))
-            q = q.where(cond)
+            q = q.where(_one_of(Instance.task_state, expected_task_state))
         if allowed_vm_states is not None:
             q = q.where(Instance.vm_state.in_(list(allowed_vm_states)))
+        if expected_host is not None:
+            q = q.where(_one_of(Instance.host, expected_host))
         if unchanged_since is not None:
             q = q.where(Instance.updated_at < unchanged_since)
         with self.db.writer() as s:

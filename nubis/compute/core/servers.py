@@ -28,7 +28,7 @@ from nubis.compute.agent.rpcapi import BOOT_FROM_VOLUME, ComputeAgentAPI
 from nubis.compute.conductor.rpcapi import ConductorAPI
 from nubis.compute.core import boot_volumes, timestamps
 from nubis.compute.core.flavors import FlavorStore
-from nubis.compute.core.instances import InstanceStore, guest_payload, image_meta
+from nubis.compute.core.instances import Fault, InstanceStore, guest_payload, image_meta
 from nubis.compute.core.keypairs import KeypairStore
 from nubis.compute.core.quotas import QuotaStore
 from nubis.compute.core.server_groups import ServerGroupStore
@@ -674,27 +674,53 @@ class ServerCore:
         """Delete the server: its host's agent does it, or, when it was never placed, is shelved offloaded or its
         host is down, this call does (Nova's local delete), giving back its ports and resources.
 
+        A local delete first marks the server ``deleting`` on condition that its host is still the one read: a
+        build placing it meanwhile then finds it no longer ``scheduling`` and gives back what it claimed (the
+        conductor's rule), so no guest or port of that build outlives the server; one placed first is deleted
+        through its new host.
+
         :raises Conflict: the server is locked.
-        :raises ServiceUnavailable: a local delete could not release the server's ports: nothing is deleted,
-            so the delete can simply be sent again (never a server gone and its ports left).
+        :raises ServiceUnavailable: a local delete could not release the server's ports: the server rests in
+            ERROR with a fault and keeps them, so the delete can simply be sent again (never a server gone and
+            its ports left).
         """
-        inst, _ = self.get(ctx, uuid)
-        self._check_lock(ctx, inst)
-        host = inst.host if inst.host and self.services.is_up(inst.host) else None
-        if host is None and self.network is not None and self.network.available():
-            # Ports first: their subnet could never be deleted while they stay.
-            self.network.deallocate(uuid, inst.project_id)
-        if inst.shelved_image_id and self.images is not None:  # the shelved disk goes with its server
-            self.images.delete(inst.shelved_image_id)
-        for release in self.on_delete:
-            release(ctx, uuid)
-        with self.db.writer() as s:
-            self.instances.start_action(s, uuid, "delete", ctx)
+        for _ in range(3):  # read again when it was placed between the read and the mark
+            inst, _ = self.get(ctx, uuid)
+            self._check_lock(ctx, inst)
+            host = inst.host if inst.host and self.services.is_up(inst.host) else None
+            if host is not None or self.instances.update(uuid, {"task_state": states.DELETING},
+                                                         expected_host=[inst.host]):
+                break
+        else:
+            raise exceptions.Conflict(f"Instance {uuid} is being placed on a host right now; send the delete again.")
         if host is not None:
+            self._release(ctx, inst)
+            with self.db.writer() as s:
+                self.instances.start_action(s, uuid, "delete", ctx)
             self.instances.update(uuid, {"task_state": states.DELETING})
             self.agents.terminate_instance(ctx, host, uuid)
             return
-        self.conductor.instance_deleted(ctx, uuid)
+        try:
+            if self.network is not None and self.network.available():
+                # Ports first: their subnet could never be deleted while they stay.
+                self.network.deallocate(uuid, inst.project_id)
+            self._release(ctx, inst)
+            with self.db.writer() as s:
+                self.instances.start_action(s, uuid, "delete", ctx)
+            self.conductor.instance_deleted(ctx, uuid)
+        except Exception as exc:
+            self.instances.update(uuid, {"vm_state": states.ERROR, "task_state": None},
+                                  expected_task_state=[states.DELETING],
+                                  fault=Fault(500, f"Deleting instance {uuid} failed: {exc}. Send the delete again.",
+                                              type(exc).__name__))
+            raise
+
+    def _release(self, ctx: RequestContext, inst: Instance) -> None:
+        """What a server holds outside its host, given back before it is deleted: a shelved image, volumes."""
+        if inst.shelved_image_id and self.images is not None:  # the shelved disk goes with its server
+            self.images.delete(inst.shelved_image_id)
+        for release in self.on_delete:
+            release(ctx, inst.uuid)
 
     def rescue(self, ctx: RequestContext, uuid: str, rescue_image_ref: str | None,
                allow_bfv_rescue: bool = False) -> None:

@@ -104,3 +104,17 @@ def test_an_interrupted_move_is_undone(cloud: ComputeCloud, image_id: str, flavo
     assert server.id in cloud.drivers["compute-2"].list_guests()
     assert server.id not in cloud.drivers["compute-3"].list_guests()
     conn.compute.delete_server(server.id)
+
+
+def test_a_local_delete_the_api_never_finished_ends_in_error(cloud: ComputeCloud, image_id: str,
+                                                             flavor_id: str) -> None:
+    conn = cloud.connection()
+    server = wait_for_status(conn, boot(cloud, image_id, flavor_id, availability_zone="nova:compute-2").id, "ACTIVE")
+    # Where an API stops inside a local delete: the server marked deleting, with no (live) host holding it.
+    _set(cloud, server.id, task_state="deleting", host=None, node=None)
+    assert _recovery(cloud).run(_later()) == 1
+    server = wait_for_status(conn, server.id, "ERROR")
+    assert server.task_state is None and "delete of instance" in _fault(cloud, server.id)
+    assert _held_on(cloud, server.id) == set()  # what it held goes back; the delete sent again ends it
+    conn.compute.delete_server(server.id)
+    conn.compute.wait_for_delete(server, wait=30)

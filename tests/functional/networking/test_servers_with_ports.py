@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -244,6 +245,47 @@ def test_delete_gives_back_a_port_the_build_made_but_never_bound(cloud, image_id
     conn.compute.delete_server(server)
     conn.compute.wait_for_delete(server, wait=30)
     assert list(conn.network.ports(device_id=server.id)) == []
+
+
+def test_a_delete_racing_the_build_leaves_no_port_or_claim(cloud, image_id, flavor_id, monkeypatch):
+    """The API deletes a server still being scheduled by itself (no host yet), and a slow placement stretches
+    that delete out (as a failing-over placement did under the HA kill tests): the build must not go on
+    meanwhile and leave a bound port and a guest behind a server recorded deleted."""
+    from nubis.compute.conductor.rpcapi import ConductorAPI
+    from nubis.compute.db.models import Instance
+    from nubis.scheduler.rpcapi import SchedulerAPI
+
+    _, conn, net = _tenant(cloud)
+    db = cloud.aio.runtime.database("compute")
+    racing: set[str] = set()
+
+    def placed_and_built(uuid: str) -> bool:
+        with db.reader() as s:
+            return s.get(Instance, uuid).vm_state == "active"
+
+    scheduled, deleted = SchedulerAPI.select_destinations, ConductorAPI.instance_deleted
+
+    def slow_schedule(self, ctx, spec, *args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(1.5)  # the delete comes in while the boot waits for its host
+        return scheduled(self, ctx, spec, *args, **kwargs)
+
+    def slow_delete(self, ctx, uuid):  # type: ignore[no-untyped-def]
+        if uuid in racing:  # the end of the API's local delete waits for the build to have run, if it can
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline and not placed_and_built(uuid):
+                time.sleep(0.2)
+        return deleted(self, ctx, uuid)
+
+    monkeypatch.setattr(SchedulerAPI, "select_destinations", slow_schedule)
+    monkeypatch.setattr(ConductorAPI, "instance_deleted", slow_delete)
+    server = _boot(conn, image_id, flavor_id, [{"uuid": net.id}])
+    racing.add(server.id)
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=60)
+    assert list(cloud.connection().network.ports(device_id=server.id)) == []
+    placement = cloud.connection().session.get(f"{cloud.url('placement')}/allocations/{server.id}",
+                                                headers={"OpenStack-API-Version": "placement 1.28"})
+    assert placement.json()["allocations"] == {}
 
 
 def test_a_restarted_agent_releases_ports_of_servers_deleted_while_it_was_down(cloud, image_id, flavor_id):
