@@ -191,7 +191,7 @@ class ConductorManager:
         except Exception as exc:  # noqa: BLE001 - it stays shelved; the fault says why
             if not isinstance(exc, NoValidHost):
                 LOG.exception("scheduling the unshelve of %s failed", uuid)
-            self.instances.update(uuid, {"task_state": None}, fault=Fault(
+            self.instances.update(uuid, {"task_state": None}, expected_task_state=[states.UNSHELVING], fault=Fault(
                 500, f"Unshelve of instance {uuid} failed: {rpc.error_message(exc)}", type(exc).__name__),
                 action=ActionEnd(ctx.request_id, "Error"))
             return
@@ -200,14 +200,19 @@ class ConductorManager:
         except Exception as exc:  # noqa: BLE001 - it stays shelved, its claim given back; the fault says why
             LOG.exception("connecting the volumes of %s for its unshelve failed", uuid)
             self.scheduler.release(ctx, uuid)
-            self.instances.update(uuid, {"task_state": None}, fault=Fault(
+            self.instances.update(uuid, {"task_state": None}, expected_task_state=[states.UNSHELVING], fault=Fault(
                 500, f"Unshelve of instance {uuid} failed: its volumes could not be connected: "
                      f"{rpc.error_message(exc)}", type(exc).__name__), action=ActionEnd(ctx.request_id, "Error"))
             return
         with self.db.reader() as s:
             image = self.instances.get_row(s, uuid).shelved_image_id
-        self.instances.update(uuid, {"host": chosen["host"], "node": chosen["node"], "numa_fit": chosen.get("numa_fit"),
-                                     "availability_zone": chosen["availability_zone"], "shelved_image_id": None})
+        if not self.instances.update(uuid, {"host": chosen["host"], "node": chosen["node"],
+                                            "numa_fit": chosen.get("numa_fit"),
+                                            "availability_zone": chosen["availability_zone"], "shelved_image_id": None},
+                                     expected_task_state=[states.UNSHELVING]):
+            # Deleted meanwhile (the API's local delete marked it deleting): what was claimed goes back.
+            self.scheduler.release(ctx, uuid)
+            return
         payload = {**self.instances.payload(uuid), "image_ref": image, "delete_image_after": image,
                    "numa_fit": chosen.get("numa_fit"), "request_id": ctx.request_id}
         self.agents.build_and_run_instance(ctx, chosen["host"], payload,

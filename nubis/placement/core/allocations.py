@@ -120,6 +120,15 @@ def replace(session: orm.Session, requests: list[ConsumerAllocations]) -> None:
             consumer = Consumer(uuid=req.consumer_uuid, project_id=req.project_id, user_id=req.user_id,
                                 consumer_type=req.consumer_type, generation=0)
             session.add(consumer)
+            try:
+                session.flush()
+            except sa.exc.IntegrityError:
+                # Another request (a client's retry of this very claim, say) created it since it was read: a
+                # lost race, run again, which reads it (then a request that expected a new consumer gets the
+                # consumer generation conflict; one that names no generation simply replaces its allocations).
+                raise exceptions.Conflict(f"consumer {req.consumer_uuid} was created by another request "
+                                          "meanwhile; read it again and retry.",
+                                          error_type="placement.concurrent_update") from None
         else:
             consumer.project_id, consumer.user_id = req.project_id, req.user_id
             consumer.consumer_type = req.consumer_type or consumer.consumer_type

@@ -89,3 +89,53 @@ def test_a_write_that_keeps_deadlocking_is_a_concurrent_update_conflict(cloud: C
     assert resp.json()["errors"][0]["code"] == "placement.concurrent_update"
     deadlocks.times = 0
     assert api.get(f"/resource_providers/{rp['uuid']}/traits").json()["traits"] == []
+
+
+class _ConsumerCreatedMeanwhile:
+    """Before the first INSERT of consumer ``uuid``, another connection creates and commits that consumer:
+    what a client's retry of the same claim, running alongside it, does."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.uuid = ""
+        self.done = False
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if self.done or not statement.startswith("INSERT INTO consumer ") or self.uuid not in _values(parameters):
+            return
+        self.done = True
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO consumer (uuid, project_id, user_id, generation) "
+                                     "VALUES (:u, 'p', 'u', 0)"), {"u": self.uuid})
+        finally:
+            engine.dispose()
+
+
+@pytest.mark.parametrize("version, status", [("1.28", 409), ("1.12", 204)])
+def test_a_claim_whose_consumer_another_request_created_meanwhile_is_no_500(cloud: Cloud, version: str,
+                                                                            status: int) -> None:
+    if cloud.aio.runtime.conf.database.connection.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: no other transaction can create the consumer mid-claim")
+    admin = placement_client(cloud)
+    rp = admin.post("/resource_providers", json={"name": f"cc-{uuid.uuid4().hex[:8]}"}).json()
+    admin.put(f"/resource_providers/{rp['uuid']}/inventories", json={
+        "resource_provider_generation": rp["generation"], "inventories": {"VCPU": {"total": 4}}})
+    racer = _ConsumerCreatedMeanwhile(cloud.aio.runtime.conf.database.connection)
+    racer.uuid = str(uuid.uuid4())
+    body: dict[str, Any] = {"allocations": {rp["uuid"]: {"resources": {"VCPU": 1}}},
+                            "project_id": "p", "user_id": "u"}
+    if version == "1.28":
+        body["consumer_generation"] = None  # "a new consumer": it no longer is
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", racer)
+    try:
+        resp = placement_client(cloud, version).put(f"/allocations/{racer.uuid}", json=body)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", racer)
+    assert racer.done
+    assert resp.status_code == status, resp.text
+    if status == 409:
+        assert resp.json()["errors"][0]["code"] == "placement.concurrent_update"
+    held = admin.get(f"/allocations/{racer.uuid}").json()["allocations"]
+    assert {k: v["resources"] for k, v in held.items()} == ({} if status == 409 else {rp["uuid"]: {"VCPU": 1}})
