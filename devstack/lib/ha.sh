@@ -54,7 +54,8 @@ defaults
     mode http
     log stdout format raw local0 info
     option httplog
-    option dontlognull
+    # Connections that close before a request are logged too (termination state cR/CR): the kill tests
+    # look for kept-alive client connections closed under the client.
     timeout connect 2s
     timeout client 10m
     timeout server 10m
