@@ -53,14 +53,14 @@ from nubis.scheduler.rpcapi import SchedulerAPI
 
 LOG = logging.getLogger(__name__)
 
-# task_state with no host yet -> the vm_state the instance rests in once the work is abandoned, what the work
-# was and who was doing it. A local delete (the API's, for a server no host holds) marks it ``deleting``
-# first; an API that died before it ended leaves it so, and the user sends the delete again.
-_WAITING_FOR_A_HOST = {states.SCHEDULING: states.ERROR, states.UNSHELVING: states.SHELVED_OFFLOADED,
-                       states.DELETING: states.ERROR}
-_WORK = {states.SCHEDULING: ("boot", "the conductor scheduling it"),
-         states.UNSHELVING: ("unshelve", "the conductor scheduling it"),
-         states.DELETING: ("delete", "the API deleting it")}
+# task_state with no host yet -> (the vm_state the instance rests in once the work is abandoned, what the work
+# was, who was doing it). A local delete (the API's, for a server no host holds) marks it ``deleting`` first;
+# an API that died before it ended leaves it so, and the user sends the delete again.
+_WAITING_FOR_A_HOST = {
+    states.SCHEDULING: (states.ERROR, "boot", "the conductor scheduling it"),
+    states.UNSHELVING: (states.SHELVED_OFFLOADED, "unshelve", "the conductor scheduling it"),
+    states.DELETING: (states.ERROR, "delete", "the API deleting it"),
+}
 # Tasks of a resize or move on the conductor's side (before the agent's step, or with no migration row yet).
 _CLAIMING = (states.RESIZE_PREP, states.MIGRATING)
 _MOVING = ("pre-migrating", "migrating")
@@ -111,8 +111,7 @@ class ConductorRecovery:
 
     def _end(self, uuid: str, task: str, older_than: datetime.datetime) -> bool:
         ctx = context.admin_context()
-        what, where = _WORK[task]
-        vm_state = _WAITING_FOR_A_HOST[task]
+        vm_state, what, where = _WAITING_FOR_A_HOST[task]
         # Only if still untouched: a conductor taking it meanwhile (a late message) owns it, and then what it
         # claims must stay; one taking it after this finds it no longer waiting and claims nothing.
         if not self.instances.update(uuid, {"vm_state": vm_state, "task_state": None},

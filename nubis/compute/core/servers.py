@@ -679,12 +679,13 @@ class ServerCore:
         conductor's rule), so no guest or port of that build outlives the server; one placed first is deleted
         through its new host.
 
-        :raises Conflict: the server is locked.
+        :raises Conflict: the server is locked, or it was placed on a host between each of three reads and
+            the mark (send the delete again).
         :raises ServiceUnavailable: a local delete could not release the server's ports: the server rests in
             ERROR with a fault and keeps them, so the delete can simply be sent again (never a server gone and
             its ports left).
         """
-        for _ in range(3):  # read again when it was placed between the read and the mark
+        for _attempt in range(3):  # read again when it was placed between the read and the mark
             inst, _ = self.get(ctx, uuid)
             self._check_lock(ctx, inst)
             host = inst.host if inst.host and self.services.is_up(inst.host) else None
