@@ -233,6 +233,26 @@ class RPCClient:
     def prepare(self, **kwargs: Any) -> Any:
         return self.client.prepare(**kwargs)
 
+    def call_idempotent(self, ctxt: nubis_context.RequestContext, method: str, *, version: str = "1.0",
+                        timeout: float | None = None, attempts: int = 2, **kwargs: Any) -> Any:
+        """``call`` ``method`` and, when no answer comes within ``timeout`` seconds (the client's own when
+        None), send it again, up to ``attempts`` sends in all; raises ``MessagingTimeout`` after the last.
+
+        Only for methods that are safe to run twice, possibly at once: a copy of the service that took the
+        message and then died (or lost its broker) never answers, and with several copies on the topic the
+        next send reaches one that is alive (the HA kill tests lost releases that way).
+        """
+        prepared = self.prepare(version=version, **({"timeout": timeout} if timeout is not None else {}))
+        for attempt in range(1, attempts + 1):
+            try:
+                return prepared.call(ctxt, method, **kwargs)
+            except oslo_messaging.MessagingTimeout:
+                if attempt == attempts:
+                    raise
+                LOG.warning("%s.%s got no answer (send %d of %d); sending it again", self.TOPIC, method,
+                            attempt, attempts)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
 
 class _ContextRPCServer(oslo_messaging.rpc.server.RPCServer):
     """An RPC server that makes each message's request context current while it handles the message.

@@ -25,6 +25,9 @@ LOG = logging.getLogger(__name__)
 # The newest RequestSpecObject version each RPC version carries (an object bump adds a row here
 # together with an RPC bump, so a capped client sends what the older scheduler can read).
 SPEC_OBJECT_VERSIONS = {"1.2": "1.0"}
+# Seconds one release send waits: a release is a NUMA-claim write and one placement DELETE, a few
+# seconds even with placement slowed by the HA kill tests (up to 18 s seen).
+RELEASE_TIMEOUT = 25
 
 
 class SchedulerAPI(rpc.RPCClient):
@@ -68,8 +71,13 @@ class SchedulerAPI(rpc.RPCClient):
             ctxt, "update_host_settings", host=host, settings=settings)
 
     def release(self, ctxt: RequestContext, instance_uuid: str) -> None:
-        """Give back what a selection claimed (NUMA cells and placement allocation)."""
-        self.prepare(version="1.0").call(ctxt, "release", instance_uuid=instance_uuid)
+        """Give back what a selection claimed (NUMA cells and placement allocation); raises
+        ``MessagingTimeout`` when two sends, ``RELEASE_TIMEOUT`` seconds each, got no answer.
+
+        A release is safe to run twice, so a send lost with a scheduler copy that died is sent again. Both
+        sends fit in the 60 s a compute agent waits for the conductor's ``instance_deleted``, which releases.
+        """
+        self.call_idempotent(ctxt, "release", timeout=RELEASE_TIMEOUT, instance_uuid=instance_uuid)
 
 
 def _received_spec(spec: dict[str, Any] | None, spec_obj: dict[str, Any] | None) -> RequestSpec:

@@ -158,6 +158,42 @@ def test_call_without_listener_times_out(messaging) -> None:  # type: ignore[no-
         api.echo(_ctx(), "anyone?", "no-such-host")
 
 
+class LosesFirstSendEndpoint:
+    """Answers every send but the first, which it holds until ``let_go`` (a copy that took it and died)."""
+
+    target = oslo_messaging.Target(version="1.0")
+
+    def __init__(self) -> None:
+        self.sends = 0
+        self.let_go = threading.Event()
+
+    def release(self, ctxt: context.RequestContext, what: str) -> str:
+        self.sends += 1
+        if self.sends == 1:
+            self.let_go.wait(30)
+        return what
+
+
+@pytest.mark.parametrize("attempts, answered", [(2, True), (1, False)])
+def test_an_idempotent_call_is_sent_again_when_its_first_send_is_lost(messaging, attempts, answered) -> None:  # type: ignore[no-untyped-def]
+    endpoint = LosesFirstSendEndpoint()
+    srv = rpc.make_server(messaging, "compute", "host1", [endpoint])
+    srv.start()
+    try:
+        api = EchoAPI(messaging)
+        if answered:
+            assert api.call_idempotent(_ctx(), "release", timeout=1, attempts=attempts, what="x") == "x"
+            assert endpoint.sends == 2
+        else:
+            with pytest.raises(oslo_messaging.MessagingTimeout):
+                api.call_idempotent(_ctx(), "release", timeout=1, attempts=attempts, what="x")
+            assert endpoint.sends == 1
+    finally:
+        endpoint.let_go.set()
+        srv.stop()
+        srv.wait()
+
+
 def test_versioned_notification(messaging) -> None:  # type: ignore[no-untyped-def]
     received: list[tuple[str, str, dict[str, str]]] = []
     seen = threading.Event()
