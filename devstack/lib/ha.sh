@@ -60,14 +60,22 @@ defaults
     timeout client 10m
     timeout server 10m
     timeout tunnel 1h
-    timeout check 2s
     # A copy that refuses the connection, or dies before answering, costs the client nothing: the request
     # goes to the other copy. Only idempotent requests are replayed after a copy died mid-request
     # (a POST may have done its work; a client must decide about that one).
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
-    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+    # No "on-marked-down shutdown-sessions" for the APIs: a killed copy's connections close by themselves
+    # (and a GET on one is retried), while a copy marked down only because its health check was slow under
+    # load is still working. Cutting its requests failed POSTs it went on to carry out, and on a kept-alive
+    # client connection HAProxy closes such a request with no answer and no log line (the "background"
+    # RemoteDisconnected failures of the kill matrix). Galera's backend keeps the option: its clients
+    # must leave a writer that was marked down.
+    # Health checks get 5 s: a copy whose threads are all busy answers /healthcheck late, not never, and a
+    # dead copy fails its check at once (connection refused) whatever the timeout.
+    timeout check 5s
+    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2
 
 frontend stats
     bind 127.0.0.1:8404
