@@ -1,4 +1,9 @@
-"""devstack/stack.sh on this host: every service its own process on MariaDB + RabbitMQ + memcached."""
+"""devstack/stack.sh on this host: every service its own process on MariaDB + RabbitMQ + memcached.
+
+One deployment serves both checks (a devstack start and stop is most of a minute): the deployment itself,
+and the persona matrix of ``tests/functional/probe/test_matrix.py`` across its processes, where tokens are
+validated by keystonemiddleware through memcached.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ import pytest
 import requests
 
 from nubis import services
+from tests.functional.cloud import Cloud
+from tests.functional.probe import rows as matrix
+from tests.functional.probe.test_matrix import ORDERED, check_row
+from tests.functional.probe.world import build
 from tools import ports
 
 pytestmark = [
@@ -33,7 +42,41 @@ def _env(tmp_path, offset: int) -> dict[str, str]:  # type: ignore[no-untyped-de
     return env
 
 
-def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
+# Catalog service types of the matrix's services, and the version suffix of each endpoint.
+CATALOG_TYPES = {"identity": ("identity", "/v3"), "compute": ("compute", "/v2.1"), "network": ("network", ""),
+                 "image": ("image", ""), "placement": ("placement", ""), "volume": ("block-storage", ""),
+                 "metering": ("metering", "")}
+
+
+def _urls(cloud: Cloud) -> dict[str, str]:
+    token = requests.post(cloud.auth_url + "/auth/tokens", timeout=30, json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": cloud.admin.username, "domain": {"id": "default"}, "password": cloud.admin.password}}},
+        "scope": {"project": {"name": cloud.admin.project_name, "domain": {"id": "default"}}}}})
+    assert token.status_code == 201, token.text
+    urls = {}
+    by_type = {entry["type"]: entry for entry in token.json()["token"]["catalog"]}
+    for name, (kind, suffix) in CATALOG_TYPES.items():
+        url = next(e["url"] for e in by_type[kind]["endpoints"] if e["interface"] == "public").rstrip("/")
+        url = url.split("/v2.1")[0] if name == "compute" else url
+        url = url.split("/v3/")[0] if name == "volume" else url  # Cinder's endpoint ends in /v3/<project>
+        urls[name] = url.removesuffix(suffix).removesuffix("/v2.0").removesuffix("/v2")
+    return urls
+
+
+def _persona_matrix_failures(cloud: Cloud) -> list[str]:
+    """Every row of the persona matrix as every persona, against ``cloud``: what went other than expected."""
+    world = build(cloud, _urls(cloud))
+    failures = []
+    for row in ORDERED:
+        failures += [f"{row.service} {row.method} {matrix.resolve(row, world)}: {f}" for f in check_row(world, row)]
+    return failures
+
+
+# A devstack start, a second one, some 600 rows of requests as every persona across processes, and the stop:
+# more than the suite's 300 s a test on two busy cores.
+@pytest.mark.timeout(1200)
+def test_stack_persona_matrix_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
     if os.geteuid() != 0:
         pytest.fail("devstack needs root")
     offset = ports.free_service_offset()
@@ -85,6 +128,9 @@ def test_stack_and_unstack(tmp_path) -> None:  # type: ignore[no-untyped-def]
                                text=True, timeout=600)
         assert again.returncode == 0, again.stderr[-3000:]
         read_pids()
+        # ... and leaves a cloud that answers every persona as the API references say.
+        failures = _persona_matrix_failures(Cloud.from_openrc(str(tmp_path / "state" / "openrc")))
+        assert not failures, "\n".join(failures)
     finally:
         unstack = subprocess.run([os.path.join(ROOT, "devstack", "unstack.sh"), "--purge"], env=env,
                                  capture_output=True, text=True, timeout=600)
