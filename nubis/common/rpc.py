@@ -33,12 +33,14 @@ except _oslo_service_backend.exceptions.BackendAlreadySelected:
     pass
 
 import oslo_messaging  # noqa: E402
+import tenacity  # noqa: E402
 from oslo_config import cfg  # noqa: E402
 from oslo_context import context as oslo_context  # noqa: E402
 from oslo_versionedobjects import base as ovo_base  # noqa: E402
 
 from nubis.common import context as nubis_context  # noqa: E402
 from nubis.common import exceptions, upgrade_levels  # noqa: E402
+from nubis.common.retrying import log_retry  # noqa: E402
 
 LOG = logging.getLogger(__name__)
 
@@ -243,15 +245,11 @@ class RPCClient:
         next send reaches one that is alive (the HA kill tests lost releases that way).
         """
         prepared = self.prepare(version=version, **({"timeout": timeout} if timeout is not None else {}))
-        for attempt in range(1, attempts + 1):
-            try:
-                return prepared.call(ctxt, method, **kwargs)
-            except oslo_messaging.MessagingTimeout:
-                if attempt == attempts:
-                    raise
-                LOG.warning("%s.%s got no answer (send %d of %d); sending it again", self.TOPIC, method,
-                            attempt, attempts)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+        sends = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(oslo_messaging.MessagingTimeout),
+            stop=tenacity.stop_after_attempt(attempts), reraise=True,
+            before_sleep=log_retry(LOG, f"{self.TOPIC}.{method} got no answer; sending it again", logging.WARNING))
+        return sends(prepared.call, ctxt, method, **kwargs)
 
 
 class _ContextRPCServer(oslo_messaging.rpc.server.RPCServer):
